@@ -1,0 +1,64 @@
+// Package access turns an actor's role into record scopes and permission
+// answers. The service asks it; the store renders its scopes as SQL.
+package access
+
+import (
+	"custos/internal/crm"
+	"custos/internal/store"
+)
+
+// Kind says what kind of actor acts.
+type Kind string
+
+// The actor kinds recorded in the audit trail.
+const (
+	KindUser   Kind = "user"   // a person in a browser session
+	KindToken  Kind = "token"  // a person through a personal API token
+	KindSystem Kind = "system" // a named background job or CLI command
+)
+
+// Actor is who performs a service call, with where the call came from. Every
+// service method takes one; the audit trail records it.
+type Actor struct {
+	Kind      Kind
+	UserID    int64
+	Name      string // display name, or the job name for system actors
+	DeptID    int64
+	DeptPath  string
+	Role      crm.Role
+	SessionID int64
+	TokenID   int64
+	CSRFToken string
+	Lang      string
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// System returns an actor for a named job or CLI command with full scope.
+func System(name string) *Actor {
+	grants := map[crm.Object]crm.ObjectGrant{}
+	for _, o := range crm.Objects {
+		grants[o] = crm.ObjectGrant{Read: true, Create: true, Edit: true, Delete: true, Scope: crm.ScopeAll}
+	}
+	return &Actor{Kind: KindSystem, Name: name, Role: crm.Role{Key: "system", Name: name, Admin: true, Grants: grants}}
+}
+
+// Can reports whether the actor's role allows the action on the object.
+func (a *Actor) Can(o crm.Object, act crm.Action) bool {
+	return a != nil && a.Role.Grant(o).Allows(act)
+}
+
+// IsAdmin reports whether the actor may use the administration pages.
+func (a *Actor) IsAdmin() bool { return a != nil && a.Role.Admin }
+
+// Scope returns the record scope of the actor for an object, for the store
+// to render as SQL. An actor without read permission gets a scope that
+// reaches nothing.
+func (a *Actor) Scope(o crm.Object) store.Scope {
+	g := a.Role.Grant(o)
+	if !g.Read {
+		return store.Scope{Kind: "none"}
+	}
+	return store.Scope{Kind: g.Scope, UserID: a.UserID, DeptID: a.DeptID, DeptPath: a.DeptPath}
+}

@@ -1,0 +1,141 @@
+package crm
+
+// Object names a kind of business record that permissions are granted on.
+type Object string
+
+// The business objects.
+const (
+	ObjCustomer    Object = "customer"
+	ObjContact     Object = "contact"
+	ObjLead        Object = "lead"
+	ObjOpportunity Object = "opportunity"
+	ObjFollowUp    Object = "followup"
+	ObjTask        Object = "task"
+)
+
+// Objects lists every business object, in menu order.
+var Objects = []Object{ObjCustomer, ObjContact, ObjLead, ObjOpportunity, ObjFollowUp, ObjTask}
+
+// Action is something a role may do with an object.
+type Action string
+
+// The record actions.
+const (
+	ActRead   Action = "read"
+	ActCreate Action = "create"
+	ActEdit   Action = "edit"
+	ActDelete Action = "delete"
+)
+
+// Scope says which records of an object a role reaches, by their owner.
+type Scope string
+
+// The record scopes, narrowest first. Department scopes use the owner's
+// current department, so visibility moves with the person.
+const (
+	ScopeOwn        Scope = "own"
+	ScopeDepartment Scope = "department"
+	ScopeSubtree    Scope = "subtree"
+	ScopeAll        Scope = "all"
+)
+
+// Scopes lists the valid scopes, narrowest first.
+var Scopes = []Scope{ScopeOwn, ScopeDepartment, ScopeSubtree, ScopeAll}
+
+// ObjectGrant is what a role may do with one object.
+type ObjectGrant struct {
+	Read   bool  `json:"read"`
+	Create bool  `json:"create"`
+	Edit   bool  `json:"edit"`
+	Delete bool  `json:"delete"`
+	Scope  Scope `json:"scope"`
+}
+
+// Allows reports whether the grant includes the action.
+func (g ObjectGrant) Allows(a Action) bool {
+	switch a {
+	case ActRead:
+		return g.Read
+	case ActCreate:
+		return g.Create
+	case ActEdit:
+		return g.Edit
+	case ActDelete:
+		return g.Delete
+	}
+	return false
+}
+
+// Role is a named set of grants. Admin grants the administration pages
+// (users, departments, roles, stages, custom fields).
+type Role struct {
+	ID     int64                  `json:"id"`
+	Key    string                 `json:"key"`
+	Name   string                 `json:"name"`
+	Admin  bool                   `json:"admin"`
+	Grants map[Object]ObjectGrant `json:"grants"`
+}
+
+// Grant returns the role's grant for an object (the zero grant allows nothing).
+func (r *Role) Grant(o Object) ObjectGrant {
+	if r == nil {
+		return ObjectGrant{}
+	}
+	return r.Grants[o]
+}
+
+// Validate checks a role definition.
+func (r *Role) Validate() error {
+	var p Problems
+	r.Key = p.Text("key", r.Key, true, 40)
+	r.Name = p.Text("name", r.Name, true, 60)
+	for o, g := range r.Grants {
+		if !isObject(o) {
+			p.Add("grants", "enum", string(o))
+			continue
+		}
+		if g.Scope == "" {
+			g.Scope = ScopeOwn
+			r.Grants[o] = g
+		}
+		if !isScope(g.Scope) {
+			p.Add("grants."+string(o)+".scope", "enum")
+		}
+	}
+	return p.Err()
+}
+
+func isObject(o Object) bool {
+	for _, x := range Objects {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+func isScope(s Scope) bool {
+	for _, x := range Scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultRoles are created on an empty database: administrator (all),
+// manager (own department and below) and sales (own records).
+func DefaultRoles() []Role {
+	full := func(s Scope) map[Object]ObjectGrant {
+		m := map[Object]ObjectGrant{}
+		for _, o := range Objects {
+			m[o] = ObjectGrant{Read: true, Create: true, Edit: true, Delete: true, Scope: s}
+		}
+		return m
+	}
+	return []Role{
+		{Key: "admin", Name: "Administrator", Admin: true, Grants: full(ScopeAll)},
+		{Key: "manager", Name: "Manager", Grants: full(ScopeSubtree)},
+		{Key: "sales", Name: "Sales", Grants: full(ScopeOwn)},
+	}
+}

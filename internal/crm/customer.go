@@ -1,0 +1,132 @@
+package crm
+
+import "time"
+
+// Customer levels, sources and statuses. The surfaces translate the keys.
+var (
+	CustomerLevels   = []string{"A", "B", "C", "D"}
+	CustomerSources  = []string{"referral", "website", "exhibition", "cold_call", "advertising", "partner", "other"}
+	CustomerStatuses = []string{"prospect", "active", "dormant", "lost"}
+)
+
+// Record holds what every business record carries: identity, owner,
+// authorship, the optimistic-concurrency version and the recycle-bin mark.
+// OwnerID 0 means no owner (a customer in the public pool).
+type Record struct {
+	ID        int64      `json:"id"`
+	OwnerID   int64      `json:"owner_id"`
+	OwnerName string     `json:"owner_name,omitempty"`
+	CreatedBy int64      `json:"created_by"`
+	UpdatedBy int64      `json:"updated_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Version   int64      `json:"version"`
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+}
+
+// Customer is a company the sales team follows up.
+type Customer struct {
+	Record
+	CustomerFields
+	LastFollowedUpAt *time.Time `json:"last_followed_up_at,omitempty"`
+	NextFollowUpAt   *time.Time `json:"next_follow_up_at,omitempty"`
+}
+
+// CustomerFields are the user-editable fields of a customer.
+type CustomerFields struct {
+	Name       string   `json:"name"`
+	Industry   string   `json:"industry"`
+	Level      string   `json:"level"`
+	Source     string   `json:"source"`
+	Status     string   `json:"status"`
+	Province   string   `json:"province"`
+	City       string   `json:"city"`
+	Address    string   `json:"address"`
+	Website    string   `json:"website"`
+	Phone      string   `json:"phone"`
+	Email      string   `json:"email"`
+	CreditCode string   `json:"credit_code"`
+	Tags       []string `json:"tags"`
+}
+
+// Validate checks and cleans the fields that need no outside knowledge.
+// Phone, e-mail and credit code are normalised by the service, which owns
+// the shared normaliser. An empty status becomes "prospect".
+func (f *CustomerFields) Validate() Problems {
+	var p Problems
+	f.Name = p.Text("name", f.Name, true, 200)
+	f.Industry = p.Text("industry", f.Industry, false, 100)
+	f.Level = p.Enum("level", f.Level, false, CustomerLevels)
+	f.Source = p.Enum("source", f.Source, false, CustomerSources)
+	if f.Status == "" {
+		f.Status = "prospect"
+	}
+	f.Status = p.Enum("status", f.Status, true, CustomerStatuses)
+	f.Province = p.Text("province", f.Province, false, 50)
+	f.City = p.Text("city", f.City, false, 50)
+	f.Address = p.Text("address", f.Address, false, 500)
+	f.Website = p.URL("website", f.Website)
+	f.Phone = p.Text("phone", f.Phone, false, 40)
+	f.Email = p.Text("email", f.Email, false, 200)
+	f.CreditCode = p.Text("credit_code", f.CreditCode, false, 18)
+	f.Tags = p.Tags("tags", f.Tags)
+	return p
+}
+
+// CustomerUpdate is a partial update: nil fields stay as they are. Owner,
+// version and audit fields are not here, so a generic update cannot set them
+// (ownership moves through claim, release and transfer).
+type CustomerUpdate struct {
+	Version    int64     `json:"version"`
+	Name       *string   `json:"name,omitempty"`
+	Industry   *string   `json:"industry,omitempty"`
+	Level      *string   `json:"level,omitempty"`
+	Source     *string   `json:"source,omitempty"`
+	Status     *string   `json:"status,omitempty"`
+	Province   *string   `json:"province,omitempty"`
+	City       *string   `json:"city,omitempty"`
+	Address    *string   `json:"address,omitempty"`
+	Website    *string   `json:"website,omitempty"`
+	Phone      *string   `json:"phone,omitempty"`
+	Email      *string   `json:"email,omitempty"`
+	CreditCode *string   `json:"credit_code,omitempty"`
+	Tags       *[]string `json:"tags,omitempty"`
+}
+
+// Apply returns f with the update's non-nil fields set.
+func (u CustomerUpdate) Apply(f CustomerFields) CustomerFields {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&f.Name, u.Name)
+	set(&f.Industry, u.Industry)
+	set(&f.Level, u.Level)
+	set(&f.Source, u.Source)
+	set(&f.Status, u.Status)
+	set(&f.Province, u.Province)
+	set(&f.City, u.City)
+	set(&f.Address, u.Address)
+	set(&f.Website, u.Website)
+	set(&f.Phone, u.Phone)
+	set(&f.Email, u.Email)
+	set(&f.CreditCode, u.CreditCode)
+	if u.Tags != nil {
+		f.Tags = *u.Tags
+	}
+	return f
+}
+
+// CustomerFilter narrows a customer list. The actor's scope is added by the
+// service; a filter can only narrow further.
+type CustomerFilter struct {
+	Query   string // name words or bigrams
+	Level   string
+	Status  string
+	OwnerID int64
+	Pool    bool // only customers without owner
+	Sort    string
+	Cursor  string
+	Limit   int
+}

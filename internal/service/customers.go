@@ -1,0 +1,353 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/quality"
+	"custos/internal/store"
+)
+
+// CustomerInput creates a customer. OwnerID 0 means the actor; another owner
+// must be a user within the actor's customer scope.
+type CustomerInput struct {
+	crm.CustomerFields
+	OwnerID int64 `json:"owner_id,omitempty"`
+}
+
+// CustomerPage is one page of a customer list.
+type CustomerPage struct {
+	Items []crm.Customer `json:"items"`
+	Next  string         `json:"next_cursor,omitempty"`
+	Total int            `json:"total"`
+}
+
+// normalizeCustomer validates the customer's fields and brings phone, e-mail
+// and credit code into canonical form. It returns the duplicate-check keys.
+func (s *Service) normalizeCustomer(f *crm.CustomerFields) ([]store.DedupKey, error) {
+	p := f.Validate()
+	keys := []store.DedupKey{{Kind: "company", Key: quality.CompanyKey(f.Name)}}
+	if f.Phone != "" {
+		if v, err := s.norm.Phone(f.Phone); err != nil {
+			p.Add("phone", "phone")
+		} else {
+			f.Phone = v
+			keys = append(keys, store.DedupKey{Kind: "phone", Key: v})
+		}
+	}
+	if f.Email != "" {
+		if v, err := quality.Email(f.Email); err != nil {
+			p.Add("email", "email")
+		} else {
+			f.Email = v
+			keys = append(keys, store.DedupKey{Kind: "email", Key: v})
+		}
+	}
+	if f.CreditCode != "" {
+		if v, err := quality.CreditCode(f.CreditCode); err != nil {
+			p.Add("credit_code", "credit_code")
+		} else {
+			f.CreditCode = v
+			keys = append(keys, store.DedupKey{Kind: "credit_code", Key: v})
+		}
+	}
+	return keys, p.Err()
+}
+
+// dedupFields maps a key kind to the form field it came from.
+var dedupFields = map[string]string{"company": "name", "phone": "phone", "email": "email", "credit_code": "credit_code"}
+
+// checkDuplicate refuses a record whose keys another live record already
+// holds anywhere in the organisation (撞单). The answer names only the
+// owner, never the other record's data.
+func checkDuplicate(ctx context.Context, tx *store.Tx, keys []store.DedupKey, object crm.Object, id int64) error {
+	hit, err := tx.FindDuplicate(ctx, keys, string(object), id)
+	if err != nil || hit == nil {
+		return err
+	}
+	owner := hit.OwnerName
+	msg := "already exists, owned by " + owner
+	if owner == "" {
+		msg = "already exists in the public pool"
+	}
+	return &crm.Error{Code: crm.Duplicate, Key: "duplicate", Message: msg,
+		Fields: []crm.FieldError{{Field: dedupFields[hit.Kind], Rule: "duplicate", Param: owner}}}
+}
+
+// CreateCustomer validates, checks for duplicates across the organisation
+// and stores a new customer with its audit event.
+func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in CustomerInput) (crm.Customer, error) {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActCreate); err != nil {
+		return crm.Customer{}, err
+	}
+	c := crm.Customer{CustomerFields: in.CustomerFields}
+	keys, err := s.normalizeCustomer(&c.CustomerFields)
+	if err != nil {
+		return c, err
+	}
+	now := s.clock()
+	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if in.OwnerID != 0 && in.OwnerID != a.UserID {
+			if err := s.checkAssignable(ctx, tx, a, crm.ObjCustomer, in.OwnerID); err != nil {
+				return err
+			}
+			c.OwnerID = in.OwnerID
+		}
+		if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
+			return err
+		}
+		if err := tx.InsertCustomer(ctx, &c); err != nil {
+			return err
+		}
+		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, diff(crm.CustomerFields{}, c.CustomerFields))
+	})
+	return c, err
+}
+
+func (s *Service) indexCustomer(ctx context.Context, tx *store.Tx, c crm.Customer, keys []store.DedupKey) error {
+	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjCustomer), c.ID, keys); err != nil {
+		return err
+	}
+	return tx.ReplaceSearchTerms(ctx, string(crm.ObjCustomer), c.ID, quality.SearchTerms(c.Name))
+}
+
+// checkAssignable refuses an owner outside the actor's scope: a sales rep
+// cannot hand records to strangers, a manager only within the subtree.
+func (s *Service) checkAssignable(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, ownerID int64) error {
+	ok, err := tx.UserInScope(ctx, ownerID, a.Scope(o))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &crm.Error{Code: crm.Invalid, Message: "owner is not a user you may assign to", Fields: []crm.FieldError{{Field: "owner_id", Rule: "not_assignable"}}}
+	}
+	return nil
+}
+
+// customerQuery is the actor's scoped view of customers. Pool customers are
+// visible to anyone who may read customers (DESIGN.md §4).
+func customerQuery(a *access.Actor) store.CustomerQuery {
+	return store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), PoolVisible: a.Can(crm.ObjCustomer, crm.ActRead)}
+}
+
+// GetCustomer returns one customer the actor may see and records the view.
+func (s *Service) GetCustomer(ctx context.Context, a *access.Actor, id int64) (crm.Customer, error) {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActRead); err != nil {
+		return crm.Customer{}, err
+	}
+	var c crm.Customer
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		c, err = tx.GetCustomer(ctx, id, customerQuery(a))
+		return err
+	})
+	if err != nil {
+		return crm.Customer{}, err
+	}
+	if err := s.auditRead(ctx, a, "customer.view", crm.ObjCustomer, id, nil); err != nil {
+		return crm.Customer{}, err
+	}
+	return c, nil
+}
+
+// editableCustomer loads a customer the actor may change (owned within scope,
+// not in the pool), or returns not found.
+func editableCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, deleted bool) (crm.Customer, error) {
+	return tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), Deleted: deleted})
+}
+
+// UpdateCustomer applies a partial update if up.Version is still current.
+func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64, up crm.CustomerUpdate) (crm.Customer, error) {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActEdit); err != nil {
+		return crm.Customer{}, err
+	}
+	var c crm.Customer
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		before, err := editableCustomer(ctx, tx, a, id, false)
+		if err != nil {
+			return err
+		}
+		if up.Version != before.Version {
+			return crm.ErrStale()
+		}
+		c = before
+		c.CustomerFields = up.Apply(before.CustomerFields)
+		keys, err := s.normalizeCustomer(&c.CustomerFields)
+		if err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, id); err != nil {
+			return err
+		}
+		c.UpdatedBy, c.UpdatedAt = a.UserID, s.clock()
+		if err := tx.UpdateCustomer(ctx, &c); err != nil {
+			return err
+		}
+		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, diff(before.CustomerFields, c.CustomerFields))
+	})
+	return c, err
+}
+
+// DeleteCustomer moves a customer to the recycle bin.
+func (s *Service) DeleteCustomer(ctx context.Context, a *access.Actor, id int64) error {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActDelete); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if _, err := editableCustomer(ctx, tx, a, id, false); err != nil {
+			return err
+		}
+		now := s.clock()
+		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, &now, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.delete", crm.ObjCustomer, id, nil)
+	})
+}
+
+// RestoreCustomer brings a customer back from the recycle bin, unless a live
+// record has taken its phone, e-mail, credit code or name meanwhile.
+func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64) error {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActDelete); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		c, err := editableCustomer(ctx, tx, a, id, true)
+		if err != nil {
+			return err
+		}
+		keys, _ := s.normalizeCustomer(&c.CustomerFields)
+		if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, id); err != nil {
+			return err
+		}
+		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, nil, s.clock()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.restore", crm.ObjCustomer, id, nil)
+	})
+}
+
+// ListCustomers returns a page of the customers the actor may see; the
+// filter's Pool flag lists the public pool instead. The ids shown are
+// recorded in one audit event.
+func (s *Service) ListCustomers(ctx context.Context, a *access.Actor, f crm.CustomerFilter) (CustomerPage, error) {
+	return s.listCustomers(ctx, a, f, false)
+}
+
+// ListRecycledCustomers lists the actor's deleted customers.
+func (s *Service) ListRecycledCustomers(ctx context.Context, a *access.Actor, f crm.CustomerFilter) (CustomerPage, error) {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActDelete); err != nil {
+		return CustomerPage{}, err
+	}
+	return s.listCustomers(ctx, a, f, true)
+}
+
+func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.CustomerFilter, deleted bool) (CustomerPage, error) {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActRead); err != nil {
+		return CustomerPage{}, err
+	}
+	q := store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
+	action := "customer.list"
+	if f.Pool {
+		action = "pool.list"
+	}
+	if text := strings.TrimSpace(f.Query); text != "" {
+		action = "customer.search"
+		if k := s.exactKey(text); k != nil {
+			q.Key = k
+		} else if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
+			return CustomerPage{Items: []crm.Customer{}}, nil
+		}
+	}
+	var page CustomerPage
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if page.Items, page.Next, err = tx.ListCustomers(ctx, q); err != nil {
+			return err
+		}
+		page.Total, err = tx.CountCustomers(ctx, q)
+		return err
+	})
+	if err != nil {
+		return CustomerPage{}, err
+	}
+	if page.Items == nil {
+		page.Items = []crm.Customer{}
+	}
+	ids := make([]int64, len(page.Items))
+	for i, c := range page.Items {
+		ids[i] = c.ID
+	}
+	if err := s.auditRead(ctx, a, action, crm.ObjCustomer, 0, ids); err != nil {
+		return CustomerPage{}, err
+	}
+	return page, nil
+}
+
+// exactKey reads a search text as an e-mail, a credit code or a phone
+// number, for an exact match after normalisation; nil means "search names".
+func (s *Service) exactKey(text string) *store.DedupKey {
+	if strings.Contains(text, "@") {
+		if v, err := quality.Email(text); err == nil {
+			return &store.DedupKey{Kind: "email", Key: v}
+		}
+		return nil
+	}
+	if v, err := quality.CreditCode(text); err == nil {
+		return &store.DedupKey{Kind: "credit_code", Key: v}
+	}
+	digits := 0
+	for _, r := range text {
+		if r >= '0' && r <= '9' || r >= '０' && r <= '９' {
+			digits++
+		}
+	}
+	if digits >= 6 {
+		if v, err := s.norm.Phone(text); err == nil {
+			return &store.DedupKey{Kind: "phone", Key: v}
+		}
+	}
+	return nil
+}
+
+// ClaimCustomer takes a customer from the public pool for the actor.
+func (s *Service) ClaimCustomer(ctx context.Context, a *access.Actor, id int64) error {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActEdit); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetCustomer(ctx, id, store.CustomerQuery{OnlyPool: true}); err != nil {
+			return &crm.Error{Code: crm.Conflict, Key: "not_in_pool", Message: "this customer is no longer in the public pool"}
+		}
+		if err := tx.SetCustomerOwner(ctx, id, a.UserID, a.UserID, s.clock()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.claim", crm.ObjCustomer, id, map[string]change{"owner_id": {From: nil, To: a.UserID}})
+	})
+}
+
+// ReleaseCustomer returns a customer the actor may edit to the public pool.
+func (s *Service) ReleaseCustomer(ctx context.Context, a *access.Actor, id int64) error {
+	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActEdit); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		c, err := editableCustomer(ctx, tx, a, id, false)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetCustomerOwner(ctx, id, 0, a.UserID, s.clock()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.release", crm.ObjCustomer, id, map[string]change{"owner_id": {From: c.OwnerID, To: nil}})
+	})
+}

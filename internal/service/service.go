@@ -1,0 +1,165 @@
+// Package service holds Custos's use cases. Every surface — web, API, CLI,
+// importer, jobs — calls these methods with an actor; each call checks the
+// function permission, narrows reads to the actor's scope inside SQL,
+// validates input, writes all-or-nothing and appends its audit event in the
+// same transaction (DESIGN.md §1–2). Nothing else imports the store.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/quality"
+	"custos/internal/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	// PhoneRegion is the default region for phone numbers without a country
+	// code ("CN" when empty).
+	PhoneRegion string
+	// Now is the clock (time.Now when nil); tests may fix it.
+	Now func() time.Time
+	// Argon2 sets the password hashing cost; zero means the production default.
+	Argon2 Argon2Params
+	// Logger receives operational messages, never secrets or customer data.
+	Logger *slog.Logger
+}
+
+// Service is the one service layer.
+type Service struct {
+	db     *store.DB
+	norm   *quality.Normalizer
+	now    func() time.Time
+	argon  Argon2Params
+	logger *slog.Logger
+	// dummyHash is checked against for unknown user names, so a sign-in
+	// takes as long whether or not the name exists.
+	dummyHash string
+}
+
+// New returns a Service over an open database.
+func New(db *store.DB, opt Options) *Service {
+	s := &Service{db: db, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.argon == (Argon2Params{}) {
+		s.argon = DefaultArgon2
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	s.dummyHash, _ = hashPassword(randomToken(16), s.argon)
+	return s
+}
+
+// Dialect reports the database dialect, for status pages.
+func (s *Service) Dialect() store.Dialect { return s.db.Dialect() }
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// event builds an audit event for the actor.
+func (s *Service) event(a *access.Actor, action string, object crm.Object, id int64) *store.AuditEvent {
+	e := &store.AuditEvent{At: s.clock(), Action: action, Object: string(object), RecordID: id, Outcome: "ok"}
+	if a != nil {
+		e.ActorKind, e.ActorID, e.ActorName = string(a.Kind), a.UserID, a.Name
+		e.IP, e.UserAgent, e.RequestID = a.IP, a.UserAgent, a.RequestID
+	}
+	return e
+}
+
+// audit appends an event inside tx, with optional field changes.
+func (s *Service) audit(ctx context.Context, tx *store.Tx, a *access.Actor, action string, object crm.Object, id int64, fields any) error {
+	e := s.event(a, action, object, id)
+	if fields != nil {
+		b, err := json.Marshal(fields)
+		if err != nil {
+			return err
+		}
+		e.Fields = b
+	}
+	return tx.InsertAuditEvent(ctx, e)
+}
+
+// auditRead records a read before its data is returned; when the event
+// cannot be stored the read is refused (fail closed, DESIGN.md §2).
+func (s *Service) auditRead(ctx context.Context, a *access.Actor, action string, object crm.Object, id int64, ids []int64) error {
+	e := s.event(a, action, object, id)
+	e.RecordIDs = ids
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) })
+}
+
+// auditDenied records a refused attempt in its own transaction; the caller
+// returns the original error whatever happens here.
+func (s *Service) auditDenied(ctx context.Context, a *access.Actor, action string, object crm.Object, id int64) {
+	e := s.event(a, action, object, id)
+	e.Outcome = "denied"
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) }); err != nil {
+		s.logger.Error("audit denied attempt", "action", action, "err", err)
+	}
+}
+
+// require checks a function permission and records a denial.
+func (s *Service) require(ctx context.Context, a *access.Actor, o crm.Object, act crm.Action) error {
+	if a.Can(o, act) {
+		return nil
+	}
+	s.auditDenied(ctx, a, string(o)+"."+string(act), o, 0)
+	return crm.ErrForbidden()
+}
+
+// requireAdmin checks the administration permission.
+func (s *Service) requireAdmin(ctx context.Context, a *access.Actor, action string) error {
+	if a.IsAdmin() {
+		return nil
+	}
+	s.auditDenied(ctx, a, action, "", 0)
+	return crm.ErrForbidden()
+}
+
+// change is one field's before and after in an audit event. Sensitive
+// values are recorded by reference only: Changed without the values.
+type change struct {
+	From    any  `json:"from,omitempty"`
+	To      any  `json:"to,omitempty"`
+	Changed bool `json:"changed,omitempty"`
+}
+
+// diff compares two values field by field through their JSON form and
+// returns the changed fields; names in sensitive get no values.
+func diff(before, after any, sensitive ...string) map[string]change {
+	var b, a map[string]any
+	bj, _ := json.Marshal(before)
+	aj, _ := json.Marshal(after)
+	json.Unmarshal(bj, &b)
+	json.Unmarshal(aj, &a)
+	out := map[string]change{}
+	for k, av := range a {
+		bv := b[k]
+		if string(mustJSON(av)) == string(mustJSON(bv)) {
+			continue
+		}
+		if contains(sensitive, k) {
+			out[k] = change{Changed: true}
+		} else {
+			out[k] = change{From: bv, To: av}
+		}
+	}
+	return out
+}
+
+func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"custos/internal/crm"
+)
+
+const customerCols = `c.id, COALESCE(c.owner_id, 0), COALESCE(u.display_name, ''), c.name, c.industry, c.level, c.source, c.status,
+	c.province, c.city, c.address, c.website, c.phone, c.email, c.credit_code, c.tags, c.last_followed_up_at, c.next_follow_up_at,
+	c.created_by, c.updated_by, c.created_at, c.updated_at, c.version, c.deleted_at`
+
+const customerFrom = " FROM customers c LEFT JOIN users u ON u.id = c.owner_id"
+
+func scanCustomer(row interface{ Scan(...any) error }) (crm.Customer, error) {
+	var c crm.Customer
+	var tags string
+	var last, next, deleted sql.NullInt64
+	var created, updated int64
+	err := row.Scan(&c.ID, &c.OwnerID, &c.OwnerName, &c.Name, &c.Industry, &c.Level, &c.Source, &c.Status,
+		&c.Province, &c.City, &c.Address, &c.Website, &c.Phone, &c.Email, &c.CreditCode, &tags, &last, &next,
+		&c.CreatedBy, &c.UpdatedBy, &created, &updated, &c.Version, &deleted)
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	c.LastFollowedUpAt, c.NextFollowUpAt, c.DeletedAt = fromNullMS(last), fromNullMS(next), fromNullMS(deleted)
+	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
+		return c, fmt.Errorf("decode tags of customer %d: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+func encodeTags(tags []string) string {
+	if tags == nil {
+		tags = []string{}
+	}
+	b, _ := json.Marshal(tags)
+	return string(b)
+}
+
+// InsertCustomer stores a new customer and sets its id.
+func (tx *Tx) InsertCustomer(ctx context.Context, c *crm.Customer) error {
+	f := &c.CustomerFields
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO customers (owner_id, name, industry, level, source, status, province, city,
+		address, website, phone, email, credit_code, tags, created_by, updated_by, created_at, updated_at, version)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15,$16,$16,1) RETURNING id`,
+		nullID(c.OwnerID), f.Name, f.Industry, f.Level, f.Source, f.Status, f.Province, f.City, f.Address, f.Website,
+		f.Phone, f.Email, f.CreditCode, encodeTags(f.Tags), c.CreatedBy, ms(c.CreatedAt)).Scan(&c.ID)
+	c.Version = 1
+	return mapErr("insert customer", err)
+}
+
+// UpdateCustomer stores the user-editable fields if the stored version is
+// still c.Version, and bumps the version. A stale version changes nothing
+// and returns crm.ErrStale.
+func (tx *Tx) UpdateCustomer(ctx context.Context, c *crm.Customer) error {
+	f := &c.CustomerFields
+	res, err := tx.q.ExecContext(ctx, `UPDATE customers SET name=$1, industry=$2, level=$3, source=$4, status=$5, province=$6,
+		city=$7, address=$8, website=$9, phone=$10, email=$11, credit_code=$12, tags=$13, updated_by=$14, updated_at=$15,
+		version = version + 1 WHERE id = $16 AND version = $17 AND deleted_at IS NULL`,
+		f.Name, f.Industry, f.Level, f.Source, f.Status, f.Province, f.City, f.Address, f.Website, f.Phone, f.Email,
+		f.CreditCode, encodeTags(f.Tags), c.UpdatedBy, ms(c.UpdatedAt), c.ID, c.Version)
+	if err := expectOne(res, err, "customer"); err != nil {
+		if crm.IsCode(err, crm.NotFound) {
+			return crm.ErrStale()
+		}
+		return err
+	}
+	c.Version++
+	return nil
+}
+
+// SetCustomerOwner moves a customer to a new owner (0: the public pool).
+// Ownership is system-kept, so it bumps no version.
+func (tx *Tx) SetCustomerOwner(ctx context.Context, id, ownerID, by int64, at time.Time) error {
+	res, err := tx.q.ExecContext(ctx, "UPDATE customers SET owner_id = $1, updated_by = $2, updated_at = $3 WHERE id = $4 AND deleted_at IS NULL",
+		nullID(ownerID), by, ms(at), id)
+	return expectOne(res, err, "customer")
+}
+
+// SetCustomerDeleted moves a customer into the recycle bin (at non-nil) or
+// back out of it (at nil).
+func (tx *Tx) SetCustomerDeleted(ctx context.Context, id, by int64, at *time.Time, now time.Time) error {
+	res, err := tx.q.ExecContext(ctx, "UPDATE customers SET deleted_at = $1, updated_by = $2, updated_at = $3 WHERE id = $4",
+		msPtr(at), by, ms(now), id)
+	return expectOne(res, err, "customer")
+}
+
+// TouchCustomerFollowUp keeps the system fields last_followed_up_at and
+// next_follow_up_at; it bumps no version, so it never causes a conflict.
+func (tx *Tx) TouchCustomerFollowUp(ctx context.Context, id int64, at time.Time, next *time.Time) error {
+	_, err := tx.q.ExecContext(ctx, `UPDATE customers SET
+		last_followed_up_at = CASE WHEN last_followed_up_at IS NULL OR last_followed_up_at < $1 THEN $1 ELSE last_followed_up_at END,
+		next_follow_up_at = $2 WHERE id = $3`, ms(at), msPtr(next), id)
+	return mapErr("touch customer follow-up", err)
+}
+
+// CustomerQuery is a scoped customer read.
+type CustomerQuery struct {
+	Scope       Scope
+	PoolVisible bool      // pool customers (no owner) are visible too
+	OnlyPool    bool      // only pool customers
+	Deleted     bool      // the recycle bin instead of live records
+	IDs         []int64   // restrict to these ids (search results)
+	Terms       []string  // name search terms (all must match)
+	Key         *DedupKey // exact phone / e-mail / credit code match
+	Filter      crm.CustomerFilter
+}
+
+func (q CustomerQuery) where(a *args) string {
+	var w string
+	switch {
+	case q.OnlyPool:
+		w = "c.owner_id IS NULL"
+	case q.PoolVisible:
+		w = "(" + q.Scope.ownerCond("c.owner_id", a) + " OR c.owner_id IS NULL)"
+	default:
+		w = q.Scope.ownerCond("c.owner_id", a)
+	}
+	if q.Deleted {
+		w += " AND c.deleted_at IS NOT NULL"
+	} else {
+		w += " AND c.deleted_at IS NULL"
+	}
+	if len(q.IDs) > 0 {
+		w += " AND " + inList("c.id", q.IDs, a)
+	}
+	if len(q.Terms) > 0 {
+		w += " AND " + termMatch("c.id", "customer", q.Terms, a)
+	}
+	if q.Key != nil {
+		w += " AND " + keyMatch("c.id", "customer", *q.Key, a)
+	}
+	f := q.Filter
+	if f.Level != "" {
+		w += " AND c.level = " + a.add(f.Level)
+	}
+	if f.Status != "" {
+		w += " AND c.status = " + a.add(f.Status)
+	}
+	if f.OwnerID != 0 {
+		w += " AND c.owner_id = " + a.add(f.OwnerID)
+	}
+	return w
+}
+
+// GetCustomer returns one customer if it is within the query's scope;
+// otherwise crm.ErrNotFound, exactly as if it did not exist.
+func (tx *Tx) GetCustomer(ctx context.Context, id int64, q CustomerQuery) (crm.Customer, error) {
+	var a args
+	w := q.where(&a)
+	c, err := scanCustomer(tx.q.QueryRowContext(ctx, "SELECT "+customerCols+customerFrom+" WHERE c.id = "+a.add(id)+" AND "+w, a...))
+	return c, mapErr("customer", err)
+}
+
+var customerSorts = map[string]sortSpec{
+	"updated":        {expr: "c.updated_at", desc: true},
+	"created":        {expr: "c.created_at", desc: true},
+	"name":           {expr: "c.name", text: true},
+	"next_follow_up": {expr: "COALESCE(c.next_follow_up_at, 9007199254740991)"},
+}
+
+// CustomerSorts lists the accepted sort names.
+func CustomerSorts() []string { return []string{"updated", "created", "name", "next_follow_up"} }
+
+// ListCustomers returns one page of customers and the cursor of the next
+// page ("" on the last page).
+func (tx *Tx) ListCustomers(ctx context.Context, q CustomerQuery) ([]crm.Customer, string, error) {
+	sortName := q.Filter.Sort
+	if sortName == "" {
+		sortName = "updated"
+	}
+	spec, ok := customerSorts[sortName]
+	if !ok {
+		return nil, "", &crm.Error{Code: crm.Invalid, Message: "unknown sort", Fields: []crm.FieldError{{Field: "sort", Rule: "enum"}}}
+	}
+	var a args
+	w := q.where(&a)
+	after, order, err := tx.keyset(spec, "c.id", sortName, q.Filter.Cursor, &a)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := pageLimit(q.Filter.Limit)
+	query := "SELECT " + customerCols + customerFrom + " WHERE " + w + " AND " + after +
+		" ORDER BY " + order + " LIMIT " + a.add(limit+1)
+	rows, err := tx.q.QueryContext(ctx, query, a...)
+	if err != nil {
+		return nil, "", mapErr("list customers", err)
+	}
+	defer rows.Close()
+	var out []crm.Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, "", mapErr("scan customer", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", mapErr("list customers", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		next = encodeCursor(customerCursor(sortName, last))
+	}
+	return out, next, nil
+}
+
+func customerCursor(sortName string, c crm.Customer) cursor {
+	cur := cursor{Sort: sortName, ID: c.ID}
+	switch sortName {
+	case "updated":
+		cur.Int = ms(c.UpdatedAt)
+	case "created":
+		cur.Int = ms(c.CreatedAt)
+	case "name":
+		cur.Text = c.Name
+	case "next_follow_up":
+		cur.Int = 9007199254740991
+		if c.NextFollowUpAt != nil {
+			cur.Int = ms(*c.NextFollowUpAt)
+		}
+	}
+	return cur
+}
+
+// CountCustomers counts the customers the query reaches.
+func (tx *Tx) CountCustomers(ctx context.Context, q CustomerQuery) (int, error) {
+	var a args
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM customers c WHERE "+q.where(&a), a...).Scan(&n)
+	return n, mapErr("count customers", err)
+}

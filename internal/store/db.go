@@ -1,0 +1,210 @@
+// Package store is Custos's only SQL: connection pools, the dialect seam
+// between SQLite and PostgreSQL, embedded migrations and one method per
+// query. Only the service layer imports it (DESIGN.md §1).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"custos/internal/crm"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Dialect names the database behind a DB.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open Custos database. Reads use a pool; on SQLite every write goes
+// through one writer connection that batches concurrent transactions into
+// group commits (DESIGN.md §2); on PostgreSQL writes use the pool directly.
+type DB struct {
+	dialect Dialect
+	read    *sql.DB
+	write   *sql.DB
+	writer  *groupCommitter // SQLite only
+}
+
+// Options configure Open.
+type Options struct {
+	// URL is a postgres:// URL; empty means SQLite in Dir.
+	URL string
+	// Dir holds the SQLite database file custos.db.
+	Dir string
+	// WriteQueue bounds the SQLite writer queue; when it is full a write
+	// fails at once with crm.Unavailable instead of hanging.
+	WriteQueue int
+}
+
+// Open connects, applies pending migrations and refuses a schema newer than
+// this binary.
+func Open(ctx context.Context, opt Options) (*DB, error) {
+	var db *DB
+	var err error
+	if strings.HasPrefix(opt.URL, "postgres://") || strings.HasPrefix(opt.URL, "postgresql://") {
+		db, err = openPostgres(ctx, opt.URL)
+	} else if opt.URL != "" {
+		return nil, fmt.Errorf("store: unsupported database URL scheme (want postgres://)")
+	} else {
+		db, err = openSQLite(ctx, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openSQLite(ctx context.Context, opt Options) (*DB, error) {
+	if opt.Dir == "" {
+		return nil, errors.New("store: no data directory")
+	}
+	if err := os.MkdirAll(opt.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	path := filepath.Join(opt.Dir, "custos.db")
+	pragmas := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
+		pragmas.Add("_pragma", p)
+	}
+	base := "file:" + path + "?" + pragmas.Encode()
+	read, err := sql.Open("sqlite", base)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		read.Close()
+		return nil, fmt.Errorf("store: open sqlite writer: %w", err)
+	}
+	// One writer connection: SQLite allows one writer at a time, and queueing
+	// in Go is cheaper and fairer than spinning on SQLITE_BUSY.
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	q := opt.WriteQueue
+	if q <= 0 {
+		q = 1024
+	}
+	db := &DB{dialect: SQLite, read: read, write: write}
+	db.writer = newGroupCommitter(write, q)
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(20)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect postgres: %w", err)
+	}
+	return &DB{dialect: Postgres, read: pool, write: pool}, nil
+}
+
+// Dialect reports which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Close stops the writer and closes the pools.
+func (db *DB) Close() error {
+	if db.writer != nil {
+		db.writer.stop()
+	}
+	err := db.read.Close()
+	if db.write != db.read {
+		if werr := db.write.Close(); err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// WriteTx runs fn in one write transaction: everything fn writes, including
+// its audit event, commits together or not at all. fn must not call WriteTx.
+func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) error {
+	if db.writer != nil {
+		return db.writer.do(ctx, fn, db.dialect)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Tx{q: tx, d: db.dialect}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// ReadTx runs fn in a read transaction on the reader pool, so the queries of
+// one page (a list and its count) see one snapshot.
+func (db *DB) ReadTx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(&Tx{q: tx, d: db.dialect})
+}
+
+// querier is what *sql.Tx offers; Tx wraps it with the dialect.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx is one transaction. Store methods take it so the service decides what
+// commits together.
+type Tx struct {
+	q querier
+	d Dialect
+}
+
+// mapErr turns driver errors into domain errors where the meaning is clear.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return crm.ErrNotFound(op)
+	}
+	var ce *crm.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505") {
+		return &crm.Error{Code: crm.Conflict, Key: "unique", Message: op + ": already exists"}
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}

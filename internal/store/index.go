@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"strings"
+)
+
+// DedupKey is one normalised identity of a record: kind is "phone", "email",
+// "credit_code" or "company".
+type DedupKey struct {
+	Kind string
+	Key  string
+}
+
+// ReplaceDedupKeys sets the duplicate-check keys of one record.
+func (tx *Tx) ReplaceDedupKeys(ctx context.Context, object string, id int64, keys []DedupKey) error {
+	if _, err := tx.q.ExecContext(ctx, "DELETE FROM dedup_keys WHERE object = $1 AND record_id = $2", object, id); err != nil {
+		return mapErr("clear dedup keys", err)
+	}
+	for _, k := range keys {
+		if k.Key == "" {
+			continue
+		}
+		_, err := tx.q.ExecContext(ctx, "INSERT INTO dedup_keys (kind, key, object, record_id) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
+			k.Kind, k.Key, object, id)
+		if err != nil {
+			return mapErr("insert dedup key", err)
+		}
+	}
+	return nil
+}
+
+// DuplicateHit names a live record that already holds a key, and its owner.
+// It is all the duplicate check may reveal across scopes.
+type DuplicateHit struct {
+	Kind      string
+	Object    string
+	RecordID  int64
+	OwnerName string // empty for a pool customer
+}
+
+// FindDuplicate looks across the whole organisation for a live record, other
+// than (object, exceptID), that holds one of keys.
+func (tx *Tx) FindDuplicate(ctx context.Context, keys []DedupKey, object string, exceptID int64) (*DuplicateHit, error) {
+	for _, k := range keys {
+		if k.Key == "" {
+			continue
+		}
+		var h DuplicateHit
+		var a args
+		q := `SELECT k.kind, k.object, k.record_id, COALESCE(u.display_name, '') FROM dedup_keys k
+			LEFT JOIN customers c ON k.object = 'customer' AND c.id = k.record_id
+			LEFT JOIN contacts t ON k.object = 'contact' AND t.id = k.record_id
+			LEFT JOIN users u ON u.id = COALESCE(c.owner_id, t.owner_id)
+			WHERE k.kind = ` + a.add(k.Kind) + " AND k.key = " + a.add(k.Key) + `
+			AND NOT (k.object = ` + a.add(object) + " AND k.record_id = " + a.add(exceptID) + `)
+			AND COALESCE(c.deleted_at, t.deleted_at) IS NULL AND (c.id IS NOT NULL OR t.id IS NOT NULL)
+			ORDER BY k.object, k.record_id LIMIT 1`
+		err := tx.q.QueryRowContext(ctx, q, a...).Scan(&h.Kind, &h.Object, &h.RecordID, &h.OwnerName)
+		if err == nil {
+			return &h, nil
+		}
+		if err := mapErr("find duplicate", err); !strings.Contains(err.Error(), "not found") {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// ReplaceSearchTerms sets the search terms of one record.
+func (tx *Tx) ReplaceSearchTerms(ctx context.Context, object string, id int64, terms []string) error {
+	if _, err := tx.q.ExecContext(ctx, "DELETE FROM search_terms WHERE object = $1 AND record_id = $2", object, id); err != nil {
+		return mapErr("clear search terms", err)
+	}
+	for _, t := range terms {
+		if _, err := tx.q.ExecContext(ctx, "INSERT INTO search_terms (object, term, record_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING",
+			object, t, id); err != nil {
+			return mapErr("insert search term", err)
+		}
+	}
+	return nil
+}
+
+// termMatch renders "col is a record of object having every term".
+func termMatch(col, object string, terms []string, a *args) string {
+	var b strings.Builder
+	b.WriteString(col + " IN (SELECT record_id FROM search_terms WHERE object = " + a.add(object) + " AND ")
+	b.WriteString(inList("term", terms, a))
+	b.WriteString(" GROUP BY record_id HAVING COUNT(*) = " + a.add(len(terms)) + ")")
+	return b.String()
+}
+
+// keyMatch renders "col is a record of object holding the dedup key".
+func keyMatch(col, object string, k DedupKey, a *args) string {
+	return col + " IN (SELECT record_id FROM dedup_keys WHERE object = " + a.add(object) + " AND kind = " + a.add(k.Kind) +
+		" AND key = " + a.add(k.Key) + ")"
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"custos/internal/crm"
+)
+
+// sortSpec is one keyset ordering: expr is an int or text expression,
+// followed by id as the tie-breaker in the same direction.
+type sortSpec struct {
+	expr string
+	desc bool
+	text bool
+}
+
+// cursor is the position after the last row of a page. It is opaque to
+// clients (base64 JSON) and carries the sort it was made for, so a cursor
+// from one ordering is never applied to another.
+type cursor struct {
+	Sort string `json:"s"`
+	Int  int64  `json:"i,omitempty"`
+	Text string `json:"t,omitempty"`
+	ID   int64  `json:"id"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, sort string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.Sort != sort {
+		return c, &crm.Error{Code: crm.Invalid, Message: "bad cursor", Fields: []crm.FieldError{{Field: "cursor", Rule: "format"}}}
+	}
+	return c, nil
+}
+
+// keyset renders the WHERE condition for rows after the cursor and the ORDER BY.
+func (tx *Tx) keyset(spec sortSpec, idCol, sortName, after string, a *args) (where, order string, err error) {
+	dir, cmp := "ASC", ">"
+	if spec.desc {
+		dir, cmp = "DESC", "<"
+	}
+	expr := spec.expr
+	if spec.text {
+		expr = tx.orderText(expr)
+	}
+	order = fmt.Sprintf("%s %s, %s %s", expr, dir, idCol, dir)
+	if after == "" {
+		return "TRUE", order, nil
+	}
+	c, err := decodeCursor(after, sortName)
+	if err != nil {
+		return "", "", err
+	}
+	var k any = c.Int
+	if spec.text {
+		k = c.Text
+	}
+	kp := a.add(k)
+	idp := a.add(c.ID)
+	return fmt.Sprintf("(%s %s %s OR (%s = %s AND %s %s %s))", expr, cmp, kp, spec.expr, kp, idCol, cmp, idp), order, nil
+}
+
+// pageLimit clamps a requested page size.
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 20
+	case n > 200:
+		return 200
+	}
+	return n
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"custos/internal/crm"
+)
+
+// args collects positional parameters; add returns the placeholder. Both
+// dialects accept $N (modernc binds $N by number), so SQL text is shared.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// ms stores a time as Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// msPtr stores an optional time; nil becomes SQL NULL.
+func msPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// Scope is the record scope of one read, computed by the access layer from
+// the actor's role. The store renders it as SQL so every list, search, count
+// and lookup is narrowed inside the database, never in memory.
+type Scope struct {
+	Kind     crm.Scope
+	UserID   int64  // the actor, for "own"
+	DeptID   int64  // the actor's department, for "department"
+	DeptPath string // the actor's department path, for "subtree"
+}
+
+// ownerCond renders the condition "owner column is within the scope".
+func (s Scope) ownerCond(col string, a *args) string {
+	switch s.Kind {
+	case crm.ScopeAll:
+		return "TRUE"
+	case crm.ScopeDepartment:
+		return col + " IN (SELECT id FROM users WHERE department_id = " + a.add(s.DeptID) + ")"
+	case crm.ScopeSubtree:
+		return col + " IN (SELECT u.id FROM users u JOIN departments d ON d.id = u.department_id WHERE d.path LIKE " + a.add(s.DeptPath+"%") + ")"
+	case crm.ScopeOwn:
+		return col + " = " + a.add(s.UserID)
+	}
+	return "FALSE" // an unknown scope reaches nothing
+}
+
+// orderText makes text ordering byte-wise on both databases, so a cursor
+// taken on one page finds the same next page everywhere.
+func (tx *Tx) orderText(col string) string {
+	if tx.d == Postgres {
+		return col + ` COLLATE "C"`
+	}
+	return col
+}
+
+// inList renders "col IN ($1,$2,...)" for a non-empty list.
+func inList[T any](col string, vals []T, a *args) string {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = a.add(v)
+	}
+	return col + " IN (" + strings.Join(ph, ",") + ")"
+}

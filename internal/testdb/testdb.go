@@ -1,0 +1,91 @@
+// Package testdb opens real databases for tests: SQLite in a temporary
+// directory always, and PostgreSQL when CUSTOS_TEST_POSTGRES holds a
+// connection URL. Each PostgreSQL test gets its own schema, so tests are
+// isolated and run in parallel without sharing a fixture universe.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"custos/internal/store"
+)
+
+// EnvPostgres names the variable that enables the PostgreSQL runs.
+const EnvPostgres = "CUSTOS_TEST_POSTGRES"
+
+// Dialects returns the dialects this test run covers.
+func Dialects() []store.Dialect {
+	if os.Getenv(EnvPostgres) != "" {
+		return []store.Dialect{store.SQLite, store.Postgres}
+	}
+	return []store.Dialect{store.SQLite}
+}
+
+// Each runs fn as a subtest once per dialect, with a fresh database.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(string(d), func(t *testing.T) { fn(t, Open(t, d)) })
+	}
+}
+
+// Options returns store options for a fresh, empty database of the dialect;
+// the database is removed when the test ends.
+func Options(t *testing.T, d store.Dialect) store.Options {
+	t.Helper()
+	if d == store.SQLite {
+		return store.Options{Dir: t.TempDir()}
+	}
+	return store.Options{URL: freshSchema(t)}
+}
+
+// Open returns a fresh, migrated database of the dialect, closed when the
+// test ends.
+func Open(t *testing.T, d store.Dialect) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), Options(t, d))
+	if err != nil {
+		t.Fatalf("open %s: %v", d, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// freshSchema creates a schema on the test PostgreSQL and returns a URL whose
+// search_path points at it.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Fatalf("%s is not set", EnvPostgres)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("connect postgres: %v", err)
+	}
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", EnvPostgres, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
