@@ -167,6 +167,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActEdit); err != nil {
 		return crm.Customer{}, err
 	}
+	if up.Version <= 0 {
+		return crm.Customer{}, &crm.Error{Code: crm.Invalid, Message: "version is required",
+			Fields: []crm.FieldError{{Field: "version", Rule: "required"}}}
+	}
 	var c crm.Customer
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		before, err := editableCustomer(ctx, tx, a, id, false)

@@ -12,6 +12,7 @@ import (
 	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
+	"custos/internal/testorg"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -22,19 +23,19 @@ func ptr[T any](v T) *T { return &v }
 func TestScopeIsolation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		o := newOrg(t, db)
-		c1 := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "北京星辰科技有限公司", Phone: "13800138000", Email: "Info@XingChen.cn"})
-		c3 := mustCreateCustomer(t, o.svc, o.rep3, crm.CustomerFields{Name: "West Trading Ltd"})
+		o := testorg.New(t, db)
+		c1 := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "北京星辰科技有限公司", Phone: "13800138000", Email: "Info@XingChen.cn"})
+		c3 := o.Customer(t, o.Rep3, crm.CustomerFields{Name: "West Trading Ltd"})
 
 		// rep2 (same department as rep1, sales = own scope) sees nothing of c1.
-		_, err := o.svc.GetCustomer(ctx, o.rep2, c1.ID)
+		_, err := o.Svc.GetCustomer(ctx, o.Rep2, c1.ID)
 		wantCode(t, err, crm.NotFound)
-		_, err = o.svc.UpdateCustomer(ctx, o.rep2, c1.ID, crm.CustomerUpdate{Version: c1.Version, Name: ptr("stolen")})
+		_, err = o.Svc.UpdateCustomer(ctx, o.Rep2, c1.ID, crm.CustomerUpdate{Version: c1.Version, Name: ptr("stolen")})
 		wantCode(t, err, crm.NotFound)
-		wantCode(t, o.svc.DeleteCustomer(ctx, o.rep2, c1.ID), crm.NotFound)
-		wantCode(t, o.svc.ReleaseCustomer(ctx, o.rep2, c1.ID), crm.NotFound)
+		wantCode(t, o.Svc.DeleteCustomer(ctx, o.Rep2, c1.ID), crm.NotFound)
+		wantCode(t, o.Svc.ReleaseCustomer(ctx, o.Rep2, c1.ID), crm.NotFound)
 		for _, q := range []string{"", "星辰", "科技", "13800138000", "+86 138 0013 8000", "info@xingchen.cn"} {
-			page, err := o.svc.ListCustomers(ctx, o.rep2, crm.CustomerFilter{Query: q})
+			page, err := o.Svc.ListCustomers(ctx, o.Rep2, crm.CustomerFilter{Query: q})
 			if err != nil {
 				t.Fatalf("list %q: %v", q, err)
 			}
@@ -42,20 +43,20 @@ func TestScopeIsolation(t *testing.T) {
 				t.Errorf("rep2 list %q: got %d items, total %d; want none", q, len(page.Items), page.Total)
 			}
 			// rep1 finds their own customer by the same query.
-			page, err = o.svc.ListCustomers(ctx, o.rep1, crm.CustomerFilter{Query: q})
+			page, err = o.Svc.ListCustomers(ctx, o.Rep1, crm.CustomerFilter{Query: q})
 			if err != nil || page.Total != 1 || page.Items[0].ID != c1.ID {
 				t.Errorf("rep1 list %q: %+v, %v; want c1", q, page, err)
 			}
 		}
 		// rep1's own update still works: the refusals above changed nothing.
-		got, err := o.svc.GetCustomer(ctx, o.rep1, c1.ID)
+		got, err := o.Svc.GetCustomer(ctx, o.Rep1, c1.ID)
 		if err != nil || got.Name != "北京星辰科技有限公司" || got.Version != 1 {
 			t.Fatalf("c1 after refused writes: %+v %v", got, err)
 		}
 
 		visible := func(a *access.Actor) []int64 {
 			t.Helper()
-			page, err := o.svc.ListCustomers(ctx, a, crm.CustomerFilter{})
+			page, err := o.Svc.ListCustomers(ctx, a, crm.CustomerFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,21 +72,21 @@ func TestScopeIsolation(t *testing.T) {
 			actor *access.Actor
 			want  []int64
 		}{
-			{"manager east sees its subtree", o.mgrEast, []int64{c1.ID}},
-			{"manager west sees its own department", o.mgrWest, []int64{c3.ID}},
-			{"admin sees all", o.admin, []int64{c1.ID, c3.ID}},
-			{"rep3 sees own", o.rep3, []int64{c3.ID}},
+			{"manager east sees its subtree", o.MgrEast, []int64{c1.ID}},
+			{"manager west sees its own department", o.MgrWest, []int64{c3.ID}},
+			{"admin sees all", o.Admin, []int64{c1.ID, c3.ID}},
+			{"rep3 sees own", o.Rep3, []int64{c3.ID}},
 		}
 		for _, tc := range cases {
 			if got := visible(tc.actor); !slices.Equal(got, tc.want) {
 				t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 			}
 		}
-		if _, err := o.svc.GetCustomer(ctx, o.mgrWest, c1.ID); !crm.IsCode(err, crm.NotFound) {
+		if _, err := o.Svc.GetCustomer(ctx, o.MgrWest, c1.ID); !crm.IsCode(err, crm.NotFound) {
 			t.Errorf("manager west reads east customer: %v", err)
 		}
 		// A manager can edit within the subtree.
-		if _, err := o.svc.UpdateCustomer(ctx, o.mgrEast, c1.ID, crm.CustomerUpdate{Version: 1, Level: ptr("A")}); err != nil {
+		if _, err := o.Svc.UpdateCustomer(ctx, o.MgrEast, c1.ID, crm.CustomerUpdate{Version: 1, Level: ptr("A")}); err != nil {
 			t.Errorf("manager east edits c1: %v", err)
 		}
 	})
@@ -96,31 +97,31 @@ func TestScopeIsolation(t *testing.T) {
 func TestDepartmentScope(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		o := newOrg(t, db)
-		role, err := o.svc.SaveRole(ctx, o.admin, crm.Role{Key: "team", Name: "Team", Grants: map[crm.Object]crm.ObjectGrant{
+		o := testorg.New(t, db)
+		role, err := o.Svc.SaveRole(ctx, o.Admin, crm.Role{Key: "team", Name: "Team", Grants: map[crm.Object]crm.ObjectGrant{
 			crm.ObjCustomer: {Read: true, Scope: crm.ScopeDepartment}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		lead := mustUser(t, o, "team.lead", o.east1.ID, "sales")
-		if _, err := o.svc.UpdateUser(ctx, o.admin, lead.UserID, service.UserUpdate{RoleID: &role.ID}); err != nil {
+		lead := o.User(t, "team.lead", o.East1.ID, "sales")
+		if _, err := o.Svc.UpdateUser(ctx, o.Admin, lead.UserID, service.UserUpdate{RoleID: &role.ID}); err != nil {
 			t.Fatal(err)
 		}
-		lead = mustActor(t, o.svc, lead.UserID)
-		c1 := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "Alpha"})
-		mustCreateCustomer(t, o.svc, o.rep3, crm.CustomerFields{Name: "Beta"})
-		if page, _ := o.svc.ListCustomers(ctx, lead, crm.CustomerFilter{}); page.Total != 1 || page.Items[0].ID != c1.ID {
+		lead = testorg.Actor(t, o.Svc, lead.UserID)
+		c1 := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "Alpha"})
+		o.Customer(t, o.Rep3, crm.CustomerFields{Name: "Beta"})
+		if page, _ := o.Svc.ListCustomers(ctx, lead, crm.CustomerFilter{}); page.Total != 1 || page.Items[0].ID != c1.ID {
 			t.Fatalf("department scope: %+v", page)
 		}
 		// rep1 moves to West: their customers leave East-1's view with them.
-		if _, err := o.svc.UpdateUser(ctx, o.admin, o.rep1.UserID, service.UserUpdate{DepartmentID: &o.west.ID}); err != nil {
+		if _, err := o.Svc.UpdateUser(ctx, o.Admin, o.Rep1.UserID, service.UserUpdate{DepartmentID: &o.West.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if page, _ := o.svc.ListCustomers(ctx, lead, crm.CustomerFilter{}); page.Total != 0 {
+		if page, _ := o.Svc.ListCustomers(ctx, lead, crm.CustomerFilter{}); page.Total != 0 {
 			t.Fatalf("after move: %+v", page)
 		}
 		// The team role cannot create customers.
-		_, err = o.svc.CreateCustomer(ctx, lead, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "Gamma"}})
+		_, err = o.Svc.CreateCustomer(ctx, lead, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "Gamma"}})
 		wantCode(t, err, crm.Forbidden)
 	})
 }
@@ -128,14 +129,14 @@ func TestDepartmentScope(t *testing.T) {
 func TestCustomerWritePath(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		o := newOrg(t, db)
-		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "ＡＣＭＥ Co., Ltd.", Phone: "138-0013-8000", CreditCode: "91350100m000100y43", Tags: []string{"vip", " vip ", ""}})
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "ＡＣＭＥ Co., Ltd.", Phone: "138-0013-8000", CreditCode: "91350100m000100y43", Tags: []string{"vip", " vip ", ""}})
 		if c.Phone != "+8613800138000" || c.CreditCode != "91350100M000100Y43" || !slices.Equal(c.Tags, []string{"vip"}) || c.Status != "prospect" {
 			t.Fatalf("normalised fields: %+v", c.CustomerFields)
 		}
 
 		// Bad input: every problem is named, nothing is stored.
-		_, err := o.svc.CreateCustomer(ctx, o.rep1, service.CustomerInput{CustomerFields: crm.CustomerFields{
+		_, err := o.Svc.CreateCustomer(ctx, o.Rep1, service.CustomerInput{CustomerFields: crm.CustomerFields{
 			Name: " ", Level: "Z", Phone: "12", Email: "x@", CreditCode: "91350100M000100Y44", Website: "ftp://x"}})
 		var ce *crm.Error
 		if !errorsAs(err, &ce) || ce.Code != crm.Invalid {
@@ -160,7 +161,7 @@ func TestCustomerWritePath(t *testing.T) {
 			{Name: "Other 2", CreditCode: "91350100M000100Y43"},
 		}
 		for _, f := range dups {
-			_, err := o.svc.CreateCustomer(ctx, o.rep3, service.CustomerInput{CustomerFields: f})
+			_, err := o.Svc.CreateCustomer(ctx, o.Rep3, service.CustomerInput{CustomerFields: f})
 			if !errorsAs(err, &ce) || ce.Code != crm.Duplicate || ce.Fields[0].Param != "User rep1" {
 				t.Errorf("duplicate %+v: %v", f, err)
 			}
@@ -170,32 +171,32 @@ func TestCustomerWritePath(t *testing.T) {
 		}
 
 		// Optimistic concurrency: a stale version is refused, nothing overwritten.
-		up, err := o.svc.UpdateCustomer(ctx, o.rep1, c.ID, crm.CustomerUpdate{Version: c.Version, Industry: ptr("制造业")})
+		up, err := o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: c.Version, Industry: ptr("制造业")})
 		if err != nil || up.Version != 2 {
 			t.Fatalf("update: %+v %v", up, err)
 		}
-		_, err = o.svc.UpdateCustomer(ctx, o.rep1, c.ID, crm.CustomerUpdate{Version: c.Version, Industry: ptr("零售")})
+		_, err = o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: c.Version, Industry: ptr("零售")})
 		if !errorsAs(err, &ce) || ce.Code != crm.Conflict || ce.Key != "stale_version" {
 			t.Fatalf("stale update: %v", err)
 		}
-		got, _ := o.svc.GetCustomer(ctx, o.rep1, c.ID)
+		got, _ := o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
 		if got.Industry != "制造业" {
 			t.Fatalf("stale update overwrote: %q", got.Industry)
 		}
 
 		// Recycle bin: delete hides, restore brings back.
-		if err := o.svc.DeleteCustomer(ctx, o.rep1, c.ID); err != nil {
+		if err := o.Svc.DeleteCustomer(ctx, o.Rep1, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := o.svc.GetCustomer(ctx, o.rep1, c.ID); !crm.IsCode(err, crm.NotFound) {
+		if _, err := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); !crm.IsCode(err, crm.NotFound) {
 			t.Fatalf("deleted customer readable: %v", err)
 		}
-		bin, err := o.svc.ListRecycledCustomers(ctx, o.rep1, crm.CustomerFilter{})
+		bin, err := o.Svc.ListRecycledCustomers(ctx, o.Rep1, crm.CustomerFilter{})
 		if err != nil || bin.Total != 1 {
 			t.Fatalf("recycle bin: %+v %v", bin, err)
 		}
-		wantCode(t, o.svc.RestoreCustomer(ctx, o.rep2, c.ID), crm.NotFound)
-		if err := o.svc.RestoreCustomer(ctx, o.rep1, c.ID); err != nil {
+		wantCode(t, o.Svc.RestoreCustomer(ctx, o.Rep2, c.ID), crm.NotFound)
+		if err := o.Svc.RestoreCustomer(ctx, o.Rep1, c.ID); err != nil {
 			t.Fatal(err)
 		}
 
@@ -214,7 +215,7 @@ func TestCustomerWritePath(t *testing.T) {
 			if e.Action == "customer.update" {
 				var f map[string]map[string]any
 				json.Unmarshal(e.Fields, &f)
-				if f["industry"]["to"] != "制造业" || e.ActorID != o.rep1.UserID {
+				if f["industry"]["to"] != "制造业" || e.ActorID != o.Rep1.UserID {
 					t.Errorf("update event fields: %s", e.Fields)
 				}
 			}
@@ -225,44 +226,44 @@ func TestCustomerWritePath(t *testing.T) {
 func TestPoolClaimRelease(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		o := newOrg(t, db)
-		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "Pool Candidate"})
-		wantCode(t, o.svc.ClaimCustomer(ctx, o.rep3, c.ID), crm.Conflict) // not in the pool
-		if err := o.svc.ReleaseCustomer(ctx, o.rep1, c.ID); err != nil {
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "Pool Candidate"})
+		wantCode(t, o.Svc.ClaimCustomer(ctx, o.Rep3, c.ID), crm.Conflict) // not in the pool
+		if err := o.Svc.ReleaseCustomer(ctx, o.Rep1, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		pool, err := o.svc.ListCustomers(ctx, o.rep3, crm.CustomerFilter{Pool: true})
+		pool, err := o.Svc.ListCustomers(ctx, o.Rep3, crm.CustomerFilter{Pool: true})
 		if err != nil || pool.Total != 1 {
 			t.Fatalf("pool for rep3: %+v %v", pool, err)
 		}
-		if mine, _ := o.svc.ListCustomers(ctx, o.rep1, crm.CustomerFilter{}); mine.Total != 0 {
+		if mine, _ := o.Svc.ListCustomers(ctx, o.Rep1, crm.CustomerFilter{}); mine.Total != 0 {
 			t.Fatalf("released customer still in rep1's list")
 		}
-		if err := o.svc.ClaimCustomer(ctx, o.rep3, c.ID); err != nil {
+		if err := o.Svc.ClaimCustomer(ctx, o.Rep3, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, o.svc.ClaimCustomer(ctx, o.rep2, c.ID), crm.Conflict) // already claimed
-		got, err := o.svc.GetCustomer(ctx, o.rep3, c.ID)
-		if err != nil || got.OwnerID != o.rep3.UserID {
+		wantCode(t, o.Svc.ClaimCustomer(ctx, o.Rep2, c.ID), crm.Conflict) // already claimed
+		got, err := o.Svc.GetCustomer(ctx, o.Rep3, c.ID)
+		if err != nil || got.OwnerID != o.Rep3.UserID {
 			t.Fatalf("after claim: %+v %v", got, err)
 		}
-		wantCode(t, func() error { _, err := o.svc.GetCustomer(ctx, o.rep1, c.ID); return err }(), crm.NotFound)
+		wantCode(t, func() error { _, err := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); return err }(), crm.NotFound)
 	})
 }
 
 func TestCursorPaging(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		o := newOrg(t, db)
+		o := testorg.New(t, db)
 		for i := 0; i < 25; i++ {
-			mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "客户" + string(rune('A'+i))})
+			o.Customer(t, o.Rep1, crm.CustomerFields{Name: "客户" + string(rune('A'+i))})
 		}
 		for _, sort := range []string{"updated", "created", "name", "next_follow_up"} {
 			seen := map[int64]bool{}
 			cursor := ""
 			var names []string
 			for pages := 0; ; pages++ {
-				page, err := o.svc.ListCustomers(ctx, o.rep1, crm.CustomerFilter{Sort: sort, Cursor: cursor, Limit: 10})
+				page, err := o.Svc.ListCustomers(ctx, o.Rep1, crm.CustomerFilter{Sort: sort, Cursor: cursor, Limit: 10})
 				if err != nil {
 					t.Fatalf("%s: %v", sort, err)
 				}
@@ -285,7 +286,7 @@ func TestCursorPaging(t *testing.T) {
 				t.Errorf("name order: %v", names)
 			}
 		}
-		_, err := o.svc.ListCustomers(ctx, o.rep1, crm.CustomerFilter{Sort: "name", Cursor: "garbage"})
+		_, err := o.Svc.ListCustomers(ctx, o.Rep1, crm.CustomerFilter{Sort: "name", Cursor: "garbage"})
 		wantCode(t, err, crm.Invalid)
 	})
 }

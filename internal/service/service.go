@@ -163,3 +163,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Health reports whether the database answers, for /healthz.
+func (s *Service) Health(ctx context.Context) error { return s.db.Ping(ctx) }

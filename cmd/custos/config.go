@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+)
+
+// Config is the whole configuration, parsed once from flags and CUSTOS_*
+// variables (flags win) and passed down explicitly.
+type Config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	TLSCert        string
+	TLSKey         string
+	TrustedProxies []netip.Prefix
+	PhoneRegion    string
+	OrgName        string
+}
+
+// parseConfig reads flags with defaults from the environment. Secrets such
+// as the database URL also come from a file named by the _FILE variant.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	var proxies string
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	dbURL, err := secretEnv(getenv, "CUSTOS_DATABASE_URL")
+	if err != nil {
+		return c, err
+	}
+	fs.StringVar(&c.Addr, "addr", env("CUSTOS_ADDR", "127.0.0.1:8080"), "listen address (CUSTOS_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("CUSTOS_DATA_DIR", "./custos-data"), "data directory for embedded SQLite (CUSTOS_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database", dbURL, "postgres:// URL; empty means embedded SQLite (CUSTOS_DATABASE_URL or CUSTOS_DATABASE_URL_FILE)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("CUSTOS_TLS_CERT", ""), "TLS certificate file; with -tls-key serves HTTPS (CUSTOS_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("CUSTOS_TLS_KEY", ""), "TLS private key file (CUSTOS_TLS_KEY)")
+	fs.StringVar(&proxies, "trusted-proxies", env("CUSTOS_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-* headers are believed (CUSTOS_TRUSTED_PROXIES)")
+	fs.StringVar(&c.PhoneRegion, "phone-region", env("CUSTOS_PHONE_REGION", "CN"), "default region for phone numbers without country code (CUSTOS_PHONE_REGION)")
+	fs.StringVar(&c.OrgName, "org-name", env("CUSTOS_ORG_NAME", "Custos"), "name of the root department on first start (CUSTOS_ORG_NAME)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			return c, fmt.Errorf("trusted proxies: %q is not a CIDR", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pre.Masked())
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the combination of settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr is empty"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key go together"))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir is empty"))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("database must be a postgres:// URL"))
+	}
+	return errors.Join(errs...)
+}
+
+// secretEnv reads KEY, or the file named by KEY_FILE.
+func secretEnv(getenv func(string) string, key string) (string, error) {
+	if v := getenv(key); v != "" {
+		return v, nil
+	}
+	if f := getenv(key + "_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", key, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", nil
+}

@@ -1,0 +1,58 @@
+// Command custos is the Custos CRM: one binary that serves the web UI and the
+// JSON API on embedded SQLite or on PostgreSQL, and runs administration
+// commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "custos:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Custos — customer follow-up CRM
+
+Usage:
+  custos serve     [flags]   start the web UI and the JSON API
+  custos migrate   [flags]   apply database migrations and exit
+  custos version             print the version
+
+Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
+`
+
+// run is the whole program, testable: it parses args and environment and
+// returns when ctx ends or the command is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "custos", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"custos/internal/api"
+	"custos/internal/httpx"
+	"custos/internal/service"
+	"custos/internal/store"
+)
+
+// openService opens the database (running migrations) and the service layer.
+func openService(ctx context.Context, c Config, logger *slog.Logger) (*service.Service, *store.DB, error) {
+	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
+	if err != nil {
+		return nil, nil, err
+	}
+	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger}), db, nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseConfig("migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	_, db, err := openService(ctx, c, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database schema is at version %d (%s)\n", v, db.Dialect())
+	return nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseConfig("serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	svc, db, err := openService(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	boot, err := svc.Bootstrap(ctx, c.OrgName)
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	if boot.Created {
+		// The one-time password goes to the operator's terminal only, never
+		// to the log.
+		fmt.Fprintf(stdout, "\nCustos created the administrator account.\n  user name:          %s\n  one-time password:  %s\nSign in and choose a new password; this one is shown only now.\n\n",
+			boot.Username, boot.Password)
+	}
+	handler, err := newHandler(svc, httpx.Config{TrustedProxies: c.TrustedProxies, TLS: c.TLSCert != ""}, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	logger.Info("custos listening", "url", scheme+"://"+ln.Addr().String(), "database", string(db.Dialect()))
+	errc := make(chan error, 1)
+	go func() {
+		if c.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("custos stopped")
+	return nil
+}
+
+// newHandler composes the surfaces on one mux behind the shared middleware:
+// request ids and security headers, then cross-origin protection for every
+// state-changing request.
+func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (http.Handler, error) {
+	mux := http.NewServeMux()
+	api.New(svc, cfg, logger).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := svc.Health(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	return httpx.Middleware(http.NewCrossOriginProtection().Handler(mux)), nil
+}

@@ -1,0 +1,29 @@
+package api
+
+import "net/http"
+
+// Register adds every API route to mux. This list is the API's whole surface.
+func (api *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/me", api.authed(api.me))
+	mux.HandleFunc("GET /api/v1/directory", api.authed(api.directory))
+
+	mux.HandleFunc("GET /api/v1/tokens", api.authed(api.listTokens))
+	mux.HandleFunc("POST /api/v1/tokens", api.authed(api.createToken))
+	mux.HandleFunc("DELETE /api/v1/tokens/{id}", api.authed(api.revokeToken))
+
+	mux.HandleFunc("GET /api/v1/customers", api.authed(api.listCustomers))
+	mux.HandleFunc("POST /api/v1/customers", api.authed(api.createCustomer))
+	mux.HandleFunc("GET /api/v1/customers/{id}", api.authed(api.getCustomer))
+	mux.HandleFunc("PATCH /api/v1/customers/{id}", api.authed(api.updateCustomer))
+	mux.HandleFunc("DELETE /api/v1/customers/{id}", api.authed(api.action(api.svc.DeleteCustomer)))
+	mux.HandleFunc("POST /api/v1/customers/{id}/restore", api.authed(api.action(api.svc.RestoreCustomer)))
+	mux.HandleFunc("POST /api/v1/customers/{id}/claim", api.authed(api.action(api.svc.ClaimCustomer)))
+	mux.HandleFunc("POST /api/v1/customers/{id}/release", api.authed(api.action(api.svc.ReleaseCustomer)))
+	mux.HandleFunc("GET /api/v1/pool", api.authed(api.listPool))
+	mux.HandleFunc("GET /api/v1/recycle-bin/customers", api.authed(api.listRecycled))
+
+	// Anything else under /api/ is a JSON 404, not the web UI's HTML page.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		api.problem(w, r, nil, errNoRoute)
+	})
+}

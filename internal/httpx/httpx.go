@@ -1,0 +1,169 @@
+// Package httpx holds what the web and API surfaces share: request ids,
+// client addresses behind trusted proxies, security headers, the session
+// cookie and the mapping of error codes to HTTP status.
+package httpx
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"custos/internal/crm"
+	"custos/internal/service"
+)
+
+// SessionCookie is the name of the session cookie. The __Host- prefix (only
+// over TLS) pins it to this host and path "/".
+const (
+	SessionCookie    = "custos_session"
+	SessionCookieTLS = "__Host-custos_session"
+	CSRFHeader       = "X-CSRF-Token"
+	CSRFField        = "csrf"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = 1
+
+// Config is what the middleware needs to know about the deployment.
+type Config struct {
+	// TrustedProxies lists the networks whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; from anyone else they are ignored.
+	TrustedProxies []netip.Prefix
+	// TLS is true when Custos itself serves HTTPS.
+	TLS bool
+}
+
+// RequestID returns the id of the request, for logs and error pages.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// Middleware gives every request an id and security headers.
+func Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 8)
+		rand.Read(b)
+		id := hex.EncodeToString(b)
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// ClientIP returns the caller's address: the peer address, or the last
+// X-Forwarded-For hop not itself a trusted proxy when the peer is one.
+func (c Config) ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !c.trusted(peer) {
+		return host
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if !c.trusted(a) {
+			return a.String()
+		}
+	}
+	return host
+}
+
+// Secure reports whether the request reached us over HTTPS, directly or
+// through a trusted proxy that says so.
+func (c Config) Secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	if peer, err := netip.ParseAddr(host); err == nil && c.trusted(peer) {
+		return r.Header.Get("X-Forwarded-Proto") == "https"
+	}
+	return false
+}
+
+func (c Config) trusted(a netip.Addr) bool {
+	for _, p := range c.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// Client describes the request for the service layer.
+func (c Config) Client(r *http.Request) service.Client {
+	return service.Client{IP: c.ClientIP(r), UserAgent: r.UserAgent(), RequestID: RequestID(r.Context())}
+}
+
+// CookieName is the session cookie's name for this request.
+func (c Config) CookieName(r *http.Request) string {
+	if c.Secure(r) {
+		return SessionCookieTLS
+	}
+	return SessionCookie
+}
+
+// SessionToken returns the session token from the request's cookie.
+func (c Config) SessionToken(r *http.Request) string {
+	if ck, err := r.Cookie(c.CookieName(r)); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+// SetSessionCookie stores the session token: HttpOnly, SameSite=Lax, and
+// Secure whenever the request came over HTTPS.
+func (c Config) SetSessionCookie(w http.ResponseWriter, r *http.Request, token string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: c.CookieName(r), Value: token, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: c.Secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+// Status maps an error code to its HTTP status.
+func Status(err error) int {
+	switch crm.ErrorCode(err) {
+	case crm.Invalid:
+		return http.StatusUnprocessableEntity
+	case crm.NotFound:
+		return http.StatusNotFound
+	case crm.Conflict, crm.Duplicate:
+		return http.StatusConflict
+	case crm.Forbidden:
+		return http.StatusForbidden
+	case crm.Unauthenticated:
+		return http.StatusUnauthorized
+	case crm.RateLimited:
+		return http.StatusTooManyRequests
+	case crm.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// ValidCSRF compares a submitted CSRF token with the session's in constant
+// time. Together with SameSite cookies and http.CrossOriginProtection it
+// guards every state-changing request made with a session cookie.
+func ValidCSRF(submitted, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(submitted), []byte(want)) == 1
+}
+
+// IsSafeMethod reports whether a method changes no state.
+func IsSafeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}

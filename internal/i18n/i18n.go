@@ -1,0 +1,86 @@
+// Package i18n holds the user-facing text of Custos in zh-CN and English and
+// the one place where domain errors become sentences in the user's language.
+package i18n
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"custos/internal/crm"
+)
+
+// The supported languages.
+const (
+	ZH = "zh-CN"
+	EN = "en"
+)
+
+// Pick chooses the language: the user's setting if any, else the first
+// supported language in an Accept-Language header, else Chinese.
+func Pick(userLang, acceptLanguage string) string {
+	if userLang == ZH || userLang == EN {
+		return userLang
+	}
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return ZH
+		case strings.HasPrefix(tag, "en"):
+			return EN
+		}
+	}
+	return ZH
+}
+
+// T returns the text for key in lang, falling back to English and then to
+// the key itself, so a missing translation shows up but breaks nothing.
+func T(lang, key string) string {
+	if lang == ZH {
+		if s, ok := zh[key]; ok {
+			return s
+		}
+	}
+	if s, ok := en[key]; ok {
+		return s
+	}
+	return key
+}
+
+// Tf formats the text for key with args.
+func Tf(lang, key string, args ...any) string { return fmt.Sprintf(T(lang, key), args...) }
+
+// FieldName returns the label of a field.
+func FieldName(lang, field string) string { return T(lang, "field."+field) }
+
+// FieldMessage says in lang why a field was rejected, e.g. "公司名称：必填".
+func FieldMessage(lang string, f crm.FieldError) string {
+	msg := T(lang, "rule."+f.Rule)
+	if strings.Contains(msg, "%s") {
+		msg = fmt.Sprintf(msg, f.Param)
+	}
+	sep := ": "
+	if lang == ZH {
+		sep = "："
+	}
+	return FieldName(lang, f.Field) + sep + msg
+}
+
+// Message says in lang what went wrong. Internal errors never show their
+// details; the caller logs them and shows the request id.
+func Message(lang string, err error) string {
+	var e *crm.Error
+	if !errors.As(err, &e) {
+		return T(lang, "error.internal")
+	}
+	if e.Key == "duplicate" && len(e.Fields) > 0 {
+		return FieldMessage(lang, e.Fields[0])
+	}
+	if e.Key != "" {
+		if s := T(lang, "error."+e.Key); s != "error."+e.Key {
+			return s
+		}
+	}
+	return T(lang, "error."+string(e.Code))
+}
