@@ -22,6 +22,9 @@ func (api *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/pool", api.authed(api.listPool))
 	mux.HandleFunc("GET /api/v1/recycle-bin/customers", api.authed(api.listRecycled))
 
+	mux.HandleFunc("GET /api/v1/customers/{id}/follow-ups", api.authed(api.listFollowUps))
+	mux.HandleFunc("POST /api/v1/follow-ups", api.authed(api.createFollowUp))
+
 	// Anything else under /api/ is a JSON 404, not the web UI's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.problem(w, r, nil, errNoRoute)

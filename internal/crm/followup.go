@@ -1,0 +1,46 @@
+package crm
+
+import "time"
+
+// FollowUpKinds are the ways a salesperson follows a customer up.
+var FollowUpKinds = []string{"call", "visit", "meeting", "message", "email", "note"}
+
+// FollowUp records one contact with a customer and, optionally, when to
+// follow up next.
+type FollowUp struct {
+	Record
+	Kind       string     `json:"kind"`
+	Content    string     `json:"content"`
+	OccurredAt time.Time  `json:"occurred_at"`
+	NextAt     *time.Time `json:"next_at,omitempty"`
+	CustomerID int64      `json:"customer_id"`
+	ContactID  int64      `json:"contact_id,omitempty"`
+}
+
+// FollowUpInput creates a follow-up. OccurredAt defaults to now.
+type FollowUpInput struct {
+	Kind       string     `json:"kind"`
+	Content    string     `json:"content"`
+	OccurredAt *time.Time `json:"occurred_at,omitempty"`
+	NextAt     *time.Time `json:"next_at,omitempty"`
+	CustomerID int64      `json:"customer_id"`
+}
+
+// Validate checks the input against now and fills the default time.
+func (in *FollowUpInput) Validate(now time.Time) error {
+	var p Problems
+	in.Kind = p.Enum("kind", in.Kind, true, FollowUpKinds)
+	in.Content = p.Text("content", in.Content, true, 5000)
+	if in.CustomerID <= 0 {
+		p.Add("customer_id", "required")
+	}
+	if in.OccurredAt == nil {
+		in.OccurredAt = &now
+	} else if in.OccurredAt.After(now.Add(24 * time.Hour)) {
+		p.Add("occurred_at", "future")
+	}
+	if in.NextAt != nil && !in.NextAt.After(*in.OccurredAt) {
+		p.Add("next_at", "after_occurred")
+	}
+	return p.Err()
+}

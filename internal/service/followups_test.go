@@ -1,0 +1,67 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"custos/internal/crm"
+	"custos/internal/store"
+	"custos/internal/testdb"
+	"custos/internal/testorg"
+)
+
+func TestFollowUps(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "苏州河畔贸易"})
+		now := time.Now().UTC()
+		next := now.Add(72 * time.Hour)
+		f, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "介绍产品，约下周拜访", CustomerID: c.ID, NextAt: &next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
+		if got.LastFollowedUpAt == nil || got.NextFollowUpAt == nil || !got.NextFollowUpAt.Equal(next.Truncate(time.Millisecond)) {
+			t.Fatalf("customer follow-up fields: last %v next %v", got.LastFollowedUpAt, got.NextFollowUpAt)
+		}
+		// System-kept fields bump no version: an edit based on the version
+		// read before the follow-up still succeeds.
+		if got.Version != c.Version {
+			t.Fatalf("follow-up bumped the version: %d -> %d", c.Version, got.Version)
+		}
+		if _, err := o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: c.Version, Level: ptr("B")}); err != nil {
+			t.Fatalf("edit after follow-up: %v", err)
+		}
+
+		// Another rep can neither add to nor read the timeline.
+		_, err = o.Svc.CreateFollowUp(ctx, o.Rep2, crm.FollowUpInput{Kind: "note", Content: "x", CustomerID: c.ID})
+		if ce, ok := err.(*crm.Error); !ok || ce.Code != crm.Invalid || ce.Fields[0].Field != "customer_id" {
+			t.Fatalf("rep2 follow-up on rep1's customer: %v", err)
+		}
+		_, err = o.Svc.ListFollowUps(ctx, o.Rep2, c.ID)
+		wantCode(t, err, crm.NotFound)
+		// The manager sees the timeline of a customer in the subtree.
+		items, err := o.Svc.ListFollowUps(ctx, o.MgrEast, c.ID)
+		if err != nil || len(items) != 1 || items[0].ID != f.ID || items[0].OwnerName != "User rep1" {
+			t.Fatalf("manager timeline: %+v %v", items, err)
+		}
+
+		// Bad input names each field.
+		past := now.Add(-time.Hour)
+		_, err = o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "fax", CustomerID: c.ID, NextAt: &past})
+		var ce *crm.Error
+		if !errorsAs(err, &ce) || len(ce.Fields) != 3 {
+			t.Fatalf("invalid follow-up: %v", err)
+		}
+		// A follow-up without a next time clears the reminder.
+		if _, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "visit", Content: "拜访完成", CustomerID: c.ID}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
+		if got.NextFollowUpAt != nil {
+			t.Fatalf("next follow-up not cleared: %v", got.NextFollowUpAt)
+		}
+	})
+}
