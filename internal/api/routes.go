@@ -22,6 +22,12 @@ func (api *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/pool", api.authed(api.listPool))
 	mux.HandleFunc("GET /api/v1/recycle-bin/customers", api.authed(api.listRecycled))
 
+	mux.HandleFunc("GET /api/v1/contacts", api.authed(api.listContacts))
+	mux.HandleFunc("POST /api/v1/contacts", api.authed(api.createContact))
+	mux.HandleFunc("GET /api/v1/contacts/{id}", api.authed(api.getContact))
+	mux.HandleFunc("PATCH /api/v1/contacts/{id}", api.authed(api.updateContact))
+	mux.HandleFunc("DELETE /api/v1/contacts/{id}", api.authed(api.action(api.svc.DeleteContact)))
+
 	mux.HandleFunc("GET /api/v1/customers/{id}/follow-ups", api.authed(api.listFollowUps))
 	mux.HandleFunc("POST /api/v1/follow-ups", api.authed(api.createFollowUp))
 

@@ -14,9 +14,16 @@ const customerCols = `c.id, COALESCE(c.owner_id, 0), COALESCE(u.display_name, ''
 	c.province, c.city, c.address, c.website, c.phone, c.email, c.credit_code, c.tags, c.last_followed_up_at, c.next_follow_up_at,
 	c.created_by, c.updated_by, c.created_at, c.updated_at, c.version, c.deleted_at`
 
+// noTime sorts a missing time after every real one, on both databases
+// (they disagree on where NULL sorts).
+const (
+	noTime    int64 = 9007199254740991
+	noTimeSQL       = "9007199254740991"
+)
+
 const customerFrom = " FROM customers c LEFT JOIN users u ON u.id = c.owner_id"
 
-func scanCustomer(row interface{ Scan(...any) error }) (crm.Customer, error) {
+func scanCustomer(row scanner) (crm.Customer, error) {
 	var c crm.Customer
 	var tags string
 	var last, next, deleted sql.NullInt64
@@ -162,7 +169,7 @@ var customerSorts = map[string]sortSpec{
 	"updated":        {expr: "c.updated_at", desc: true},
 	"created":        {expr: "c.created_at", desc: true},
 	"name":           {expr: "c.name", text: true},
-	"next_follow_up": {expr: "COALESCE(c.next_follow_up_at, 9007199254740991)"},
+	"next_follow_up": {expr: "COALESCE(c.next_follow_up_at, " + noTimeSQL + ")"},
 }
 
 // CustomerSorts lists the accepted sort names.
@@ -171,64 +178,28 @@ func CustomerSorts() []string { return []string{"updated", "created", "name", "n
 // ListCustomers returns one page of customers and the cursor of the next
 // page ("" on the last page).
 func (tx *Tx) ListCustomers(ctx context.Context, q CustomerQuery) ([]crm.Customer, string, error) {
-	sortName := q.Filter.Sort
-	if sortName == "" {
-		sortName = "updated"
-	}
-	spec, ok := customerSorts[sortName]
-	if !ok {
-		return nil, "", &crm.Error{Code: crm.Invalid, Message: "unknown sort", Fields: []crm.FieldError{{Field: "sort", Rule: "enum"}}}
-	}
 	var a args
-	w := q.where(&a)
-	after, order, err := tx.keyset(spec, "c.id", sortName, q.Filter.Cursor, &a)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := pageLimit(q.Filter.Limit)
-	query := "SELECT " + customerCols + customerFrom + " WHERE " + w + " AND " + after +
-		" ORDER BY " + order + " LIMIT " + a.add(limit+1)
-	rows, err := tx.q.QueryContext(ctx, query, a...)
-	if err != nil {
-		return nil, "", mapErr("list customers", err)
-	}
-	defer rows.Close()
-	var out []crm.Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, "", mapErr("scan customer", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr("list customers", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[len(out)-1]
-		next = encodeCursor(customerCursor(sortName, last))
-	}
-	return out, next, nil
+	return runPage(ctx, tx, pageQuery[crm.Customer]{
+		selectFrom: "SELECT " + customerCols + customerFrom, where: q.where(&a), idCol: "c.id",
+		sorts: customerSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
+		scan: func(r scanner) (crm.Customer, error) { return scanCustomer(r) },
+		key:  func(c crm.Customer) (int64, int64, string) { return customerKey(q.Filter.Sort, c) },
+	}, &a)
 }
 
-func customerCursor(sortName string, c crm.Customer) cursor {
-	cur := cursor{Sort: sortName, ID: c.ID}
+func customerKey(sortName string, c crm.Customer) (int64, int64, string) {
 	switch sortName {
-	case "updated":
-		cur.Int = ms(c.UpdatedAt)
 	case "created":
-		cur.Int = ms(c.CreatedAt)
+		return c.ID, ms(c.CreatedAt), ""
 	case "name":
-		cur.Text = c.Name
+		return c.ID, 0, c.Name
 	case "next_follow_up":
-		cur.Int = 9007199254740991
 		if c.NextFollowUpAt != nil {
-			cur.Int = ms(*c.NextFollowUpAt)
+			return c.ID, ms(*c.NextFollowUpAt), ""
 		}
+		return c.ID, noTime, ""
 	}
-	return cur
+	return c.ID, ms(c.UpdatedAt), ""
 }
 
 // CountCustomers counts the customers the query reaches.

@@ -91,7 +91,13 @@ func termMatch(col, object string, terms []string, a *args) string {
 }
 
 // keyMatch renders "col is a record of object holding the dedup key".
+// A phone search also finds landlines, which are indexed but not checked for
+// duplicates (colleagues share a switchboard number).
 func keyMatch(col, object string, k DedupKey, a *args) string {
-	return col + " IN (SELECT record_id FROM dedup_keys WHERE object = " + a.add(object) + " AND kind = " + a.add(k.Kind) +
+	kinds := []string{k.Kind}
+	if k.Kind == "phone" {
+		kinds = append(kinds, "landline")
+	}
+	return col + " IN (SELECT record_id FROM dedup_keys WHERE object = " + a.add(object) + " AND " + inList("kind", kinds, a) +
 		" AND key = " + a.add(k.Key) + ")"
 }

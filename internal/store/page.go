@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -79,4 +80,58 @@ func pageLimit(n int) int {
 		return 200
 	}
 	return n
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// pageQuery describes one keyset-paged list of T.
+type pageQuery[T any] struct {
+	selectFrom string // "SELECT ... FROM ... "
+	where      string // already rendered with the args
+	idCol      string
+	sorts      map[string]sortSpec
+	sortName   string
+	after      string // the cursor from the client
+	limit      int
+	scan       func(scanner) (T, error)
+	key        func(T) (id int64, intKey int64, textKey string) // position of a row for the next cursor
+}
+
+// runPage runs a pageQuery and returns the rows and the next cursor.
+func runPage[T any](ctx context.Context, tx *Tx, q pageQuery[T], a *args) ([]T, string, error) {
+	if q.sortName == "" {
+		q.sortName = "updated"
+	}
+	spec, ok := q.sorts[q.sortName]
+	if !ok {
+		return nil, "", &crm.Error{Code: crm.Invalid, Message: "unknown sort", Fields: []crm.FieldError{{Field: "sort", Rule: "enum"}}}
+	}
+	after, order, err := tx.keyset(spec, q.idCol, q.sortName, q.after, a)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := pageLimit(q.limit)
+	rows, err := tx.q.QueryContext(ctx, q.selectFrom+" WHERE "+q.where+" AND "+after+" ORDER BY "+order+" LIMIT "+a.add(limit+1), *a...)
+	if err != nil {
+		return nil, "", mapErr("list", err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := q.scan(rows)
+		if err != nil {
+			return nil, "", mapErr("scan", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", mapErr("list", err)
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	out = out[:limit]
+	id, ik, tk := q.key(out[len(out)-1])
+	return out, encodeCursor(cursor{Sort: q.sortName, ID: id, Int: ik, Text: tk}), nil
 }

@@ -88,3 +88,17 @@ func inList[T any](col string, vals []T, a *args) string {
 	}
 	return col + " IN (" + strings.Join(ph, ",") + ")"
 }
+
+// ChildScope is the scope of records that hang off a customer (contacts,
+// opportunities, follow-ups, tasks): visible to whoever may see the customer,
+// and to their own owner (DESIGN.md §4).
+type ChildScope struct {
+	Own      Scope // the actor's scope for the child object itself
+	Customer Scope // the actor's scope for customers
+}
+
+// cond renders the visibility condition for a child table alias.
+func (s ChildScope) cond(alias string, a *args) string {
+	return "(" + s.Own.ownerCond(alias+".owner_id", a) + " OR " + alias + ".customer_id IN (SELECT vc.id FROM customers vc WHERE vc.deleted_at IS NULL AND " +
+		s.Customer.ownerCond("vc.owner_id", a) + "))"
+}

@@ -1,0 +1,235 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/quality"
+	"custos/internal/store"
+)
+
+// ContactPage is one page of a contact list.
+type ContactPage struct {
+	Items []crm.Contact `json:"items"`
+	Next  string        `json:"next_cursor,omitempty"`
+	Total int           `json:"total"`
+}
+
+func contactScope(a *access.Actor) store.ChildScope {
+	return store.ChildScope{Own: a.Scope(crm.ObjContact), Customer: a.Scope(crm.ObjCustomer)}
+}
+
+// normalizeContact validates a contact and returns its index keys: mobile
+// and e-mail are checked for duplicates; a landline is only searchable.
+func (s *Service) normalizeContact(f *crm.ContactFields) ([]store.DedupKey, error) {
+	p := f.Validate()
+	var keys []store.DedupKey
+	phone := func(field string, v *string, kind string) {
+		if *v == "" {
+			return
+		}
+		n, err := s.norm.Phone(*v)
+		if err != nil {
+			p.Add(field, "phone")
+			return
+		}
+		*v = n
+		keys = append(keys, store.DedupKey{Kind: kind, Key: n})
+	}
+	phone("mobile", &f.Mobile, "phone")
+	phone("phone", &f.Phone, "landline")
+	if f.Email != "" {
+		if v, err := quality.Email(f.Email); err != nil {
+			p.Add("email", "email")
+		} else {
+			f.Email = v
+			keys = append(keys, store.DedupKey{Kind: "email", Key: v})
+		}
+	}
+	return keys, p.Err()
+}
+
+// checkedKeys drops the keys that are indexed but not duplicate-checked.
+func checkedKeys(keys []store.DedupKey) []store.DedupKey {
+	var out []store.DedupKey
+	for _, k := range keys {
+		if k.Kind != "landline" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// linkCustomer checks that a contact may hang off the customer: the actor
+// must be able to edit it (so nobody attaches people to strangers' accounts).
+func linkCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, customerID int64) error {
+	if customerID == 0 {
+		return nil
+	}
+	_, err := editableCustomer(ctx, tx, a, customerID, false)
+	return refError(err, "customer_id")
+}
+
+func (s *Service) indexContact(ctx context.Context, tx *store.Tx, t crm.Contact, keys []store.DedupKey) error {
+	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjContact), t.ID, keys); err != nil {
+		return err
+	}
+	return tx.ReplaceSearchTerms(ctx, string(crm.ObjContact), t.ID, quality.SearchTerms(t.Name))
+}
+
+// CreateContact stores a new contact owned by the actor.
+func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.ContactFields) (crm.Contact, error) {
+	if err := s.require(ctx, a, crm.ObjContact, crm.ActCreate); err != nil {
+		return crm.Contact{}, err
+	}
+	t := crm.Contact{ContactFields: f}
+	keys, err := s.normalizeContact(&t.ContactFields)
+	if err != nil {
+		return t, err
+	}
+	now := s.clock()
+	t.OwnerID, t.CreatedBy, t.UpdatedBy, t.CreatedAt, t.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, 0); err != nil {
+			return contactDupField(err)
+		}
+		if err := tx.InsertContact(ctx, &t); err != nil {
+			return err
+		}
+		if err := s.indexContact(ctx, tx, t, keys); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, diff(crm.ContactFields{}, t.ContactFields, crm.ContactSensitive...))
+	})
+	return t, err
+}
+
+// contactDupField names the contact's own field for a duplicate phone.
+func contactDupField(err error) error {
+	if ce, ok := err.(*crm.Error); ok && ce.Code == crm.Duplicate && len(ce.Fields) == 1 && ce.Fields[0].Field == "phone" {
+		ce.Fields[0].Field = "mobile"
+	}
+	return err
+}
+
+// GetContact returns a contact the actor may see and records the view.
+func (s *Service) GetContact(ctx context.Context, a *access.Actor, id int64) (crm.Contact, error) {
+	if err := s.require(ctx, a, crm.ObjContact, crm.ActRead); err != nil {
+		return crm.Contact{}, err
+	}
+	var t crm.Contact
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		t, err = tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
+		return err
+	})
+	if err != nil {
+		return crm.Contact{}, err
+	}
+	if err := s.auditRead(ctx, a, "contact.view", crm.ObjContact, id, nil); err != nil {
+		return crm.Contact{}, err
+	}
+	return t, nil
+}
+
+// UpdateContact applies a partial update if the version is current.
+func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, up crm.ContactUpdate) (crm.Contact, error) {
+	if err := s.require(ctx, a, crm.ObjContact, crm.ActEdit); err != nil {
+		return crm.Contact{}, err
+	}
+	if up.Version <= 0 {
+		return crm.Contact{}, &crm.Error{Code: crm.Invalid, Message: "version is required", Fields: []crm.FieldError{{Field: "version", Rule: "required"}}}
+	}
+	var t crm.Contact
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		before, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
+		if err != nil {
+			return err
+		}
+		if up.Version != before.Version {
+			return crm.ErrStale()
+		}
+		t = before
+		t.ContactFields = up.Apply(before.ContactFields)
+		keys, err := s.normalizeContact(&t.ContactFields)
+		if err != nil {
+			return err
+		}
+		if t.CustomerID != before.CustomerID {
+			if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
+				return err
+			}
+		}
+		if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
+			return contactDupField(err)
+		}
+		t.UpdatedBy, t.UpdatedAt = a.UserID, s.clock()
+		if err := tx.UpdateContact(ctx, &t); err != nil {
+			return err
+		}
+		if err := s.indexContact(ctx, tx, t, keys); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, diff(before.ContactFields, t.ContactFields, crm.ContactSensitive...))
+	})
+	return t, err
+}
+
+// DeleteContact moves a contact to the recycle bin.
+func (s *Service) DeleteContact(ctx context.Context, a *access.Actor, id int64) error {
+	if err := s.require(ctx, a, crm.ObjContact, crm.ActDelete); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)}); err != nil {
+			return err
+		}
+		now := s.clock().UnixMilli()
+		if err := tx.SetContactDeleted(ctx, id, a.UserID, &now, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "contact.delete", crm.ObjContact, id, nil)
+	})
+}
+
+// ListContacts returns a page of the contacts the actor may see.
+func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListFilter) (ContactPage, error) {
+	if err := s.require(ctx, a, crm.ObjContact, crm.ActRead); err != nil {
+		return ContactPage{}, err
+	}
+	q := store.ContactQuery{Scope: contactScope(a), Filter: f}
+	action := "contact.list"
+	if text := strings.TrimSpace(f.Query); text != "" {
+		action = "contact.search"
+		if k := s.exactKey(text); k != nil {
+			q.Key = k
+		} else if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
+			return ContactPage{Items: []crm.Contact{}}, nil
+		}
+	}
+	var page ContactPage
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if page.Items, page.Next, err = tx.ListContacts(ctx, q); err != nil {
+			return err
+		}
+		page.Total, err = tx.CountContacts(ctx, q)
+		return err
+	})
+	if err != nil {
+		return ContactPage{}, err
+	}
+	ids := make([]int64, len(page.Items))
+	for i, t := range page.Items {
+		ids[i] = t.ID
+	}
+	if err := s.auditRead(ctx, a, action, crm.ObjContact, 0, ids); err != nil {
+		return ContactPage{}, err
+	}
+	return page, nil
+}

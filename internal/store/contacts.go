@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"custos/internal/crm"
+)
+
+const contactCols = `t.id, COALESCE(t.owner_id, 0), COALESCE(u.display_name, ''), COALESCE(t.customer_id, 0), COALESCE(c.name, ''),
+	t.name, t.title, t.mobile, t.phone, t.email, t.wechat, t.notes, t.created_by, t.updated_by, t.created_at, t.updated_at, t.version, t.deleted_at`
+
+const contactFrom = " FROM contacts t LEFT JOIN users u ON u.id = t.owner_id LEFT JOIN customers c ON c.id = t.customer_id"
+
+func scanContact(row scanner) (crm.Contact, error) {
+	var t crm.Contact
+	var created, updated int64
+	var deleted sql.NullInt64
+	err := row.Scan(&t.ID, &t.OwnerID, &t.OwnerName, &t.CustomerID, &t.CustomerName, &t.Name, &t.Title, &t.Mobile, &t.Phone,
+		&t.Email, &t.WeChat, &t.Notes, &t.CreatedBy, &t.UpdatedBy, &created, &updated, &t.Version, &deleted)
+	t.CreatedAt, t.UpdatedAt, t.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
+	return t, err
+}
+
+// InsertContact stores a new contact.
+func (tx *Tx) InsertContact(ctx context.Context, t *crm.Contact) error {
+	f := &t.ContactFields
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO contacts (owner_id, customer_id, name, title, mobile, phone, email, wechat, notes,
+		created_by, updated_by, created_at, updated_at, version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$11,1) RETURNING id`,
+		nullID(t.OwnerID), nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, t.CreatedBy,
+		ms(t.CreatedAt)).Scan(&t.ID)
+	t.Version = 1
+	return mapErr("insert contact", err)
+}
+
+// UpdateContact stores the editable fields if the version is current.
+func (tx *Tx) UpdateContact(ctx context.Context, t *crm.Contact) error {
+	f := &t.ContactFields
+	res, err := tx.q.ExecContext(ctx, `UPDATE contacts SET customer_id=$1, name=$2, title=$3, mobile=$4, phone=$5, email=$6, wechat=$7,
+		notes=$8, updated_by=$9, updated_at=$10, version = version + 1 WHERE id = $11 AND version = $12 AND deleted_at IS NULL`,
+		nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, t.UpdatedBy, ms(t.UpdatedAt), t.ID, t.Version)
+	if err := expectOne(res, err, "contact"); err != nil {
+		if crm.IsCode(err, crm.NotFound) {
+			return crm.ErrStale()
+		}
+		return err
+	}
+	t.Version++
+	return nil
+}
+
+// SetContactDeleted moves a contact into (at non-nil) or out of the recycle bin.
+func (tx *Tx) SetContactDeleted(ctx context.Context, id, by int64, at *int64, now int64) error {
+	res, err := tx.q.ExecContext(ctx, "UPDATE contacts SET deleted_at = $1, updated_by = $2, updated_at = $3 WHERE id = $4", at, by, now, id)
+	return expectOne(res, err, "contact")
+}
+
+// ContactQuery is a scoped contact read.
+type ContactQuery struct {
+	Scope   ChildScope
+	Deleted bool
+	Terms   []string
+	Key     *DedupKey
+	Filter  crm.ListFilter
+}
+
+func (q ContactQuery) where(a *args) string {
+	w := q.Scope.cond("t", a)
+	if q.Deleted {
+		w += " AND t.deleted_at IS NOT NULL"
+	} else {
+		w += " AND t.deleted_at IS NULL"
+	}
+	if len(q.Terms) > 0 {
+		w += " AND " + termMatch("t.id", "contact", q.Terms, a)
+	}
+	if q.Key != nil {
+		w += " AND " + keyMatch("t.id", "contact", *q.Key, a)
+	}
+	if q.Filter.CustomerID != 0 {
+		w += " AND t.customer_id = " + a.add(q.Filter.CustomerID)
+	}
+	if q.Filter.OwnerID != 0 {
+		w += " AND t.owner_id = " + a.add(q.Filter.OwnerID)
+	}
+	return w
+}
+
+// GetContact returns one contact within the query's scope, or not found.
+func (tx *Tx) GetContact(ctx context.Context, id int64, q ContactQuery) (crm.Contact, error) {
+	var a args
+	w := q.where(&a)
+	t, err := scanContact(tx.q.QueryRowContext(ctx, "SELECT "+contactCols+contactFrom+" WHERE t.id = "+a.add(id)+" AND "+w, a...))
+	return t, mapErr("contact", err)
+}
+
+var contactSorts = map[string]sortSpec{
+	"updated": {expr: "t.updated_at", desc: true},
+	"created": {expr: "t.created_at", desc: true},
+}
+
+// ListContacts returns one page of contacts.
+func (tx *Tx) ListContacts(ctx context.Context, q ContactQuery) ([]crm.Contact, string, error) {
+	var a args
+	return runPage(ctx, tx, pageQuery[crm.Contact]{
+		selectFrom: "SELECT " + contactCols + contactFrom, where: q.where(&a), idCol: "t.id",
+		sorts: contactSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
+		scan: scanContact,
+		key: func(t crm.Contact) (int64, int64, string) {
+			if q.Filter.Sort == "created" {
+				return t.ID, ms(t.CreatedAt), ""
+			}
+			return t.ID, ms(t.UpdatedAt), ""
+		},
+	}, &a)
+}
+
+// CountContacts counts the contacts the query reaches.
+func (tx *Tx) CountContacts(ctx context.Context, q ContactQuery) (int, error) {
+	var a args
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM contacts t WHERE "+q.where(&a), a...).Scan(&n)
+	return n, mapErr("count contacts", err)
+}
