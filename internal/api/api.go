@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ func New(svc *service.Service, cfg httpx.Config, logger *slog.Logger) *API {
 	}
 	return &API{svc: svc, cfg: cfg, logger: logger}
 }
+
+// handlerFunc is an API handler with its authenticated actor.
+type contextT = context.Context
 
 // handlerFunc is an API handler with its authenticated actor.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, a *access.Actor)

@@ -31,6 +31,25 @@ func (api *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/customers/{id}/follow-ups", api.authed(api.listFollowUps))
 	mux.HandleFunc("POST /api/v1/follow-ups", api.authed(api.createFollowUp))
 
+	mux.HandleFunc("GET /api/v1/leads", api.authed(api.listLeads()))
+	mux.HandleFunc("POST /api/v1/leads", api.authed(api.createLead()))
+	mux.HandleFunc("GET /api/v1/leads/{id}", api.authed(api.getLead()))
+	mux.HandleFunc("PATCH /api/v1/leads/{id}", api.authed(api.updateLead()))
+	mux.HandleFunc("POST /api/v1/leads/{id}/convert", api.authed(api.convertLead()))
+	mux.HandleFunc("GET /api/v1/stages", api.authed(api.listStages()))
+	mux.HandleFunc("POST /api/v1/stages", api.authed(api.createStage()))
+	mux.HandleFunc("PUT /api/v1/stages/{id}", api.authed(api.updateStage()))
+	mux.HandleFunc("GET /api/v1/opportunities", api.authed(api.listOpportunities()))
+	mux.HandleFunc("POST /api/v1/opportunities", api.authed(api.createOpportunity()))
+	mux.HandleFunc("GET /api/v1/opportunities/{id}", api.authed(api.getOpportunity()))
+	mux.HandleFunc("PATCH /api/v1/opportunities/{id}", api.authed(api.updateOpportunity()))
+	mux.HandleFunc("POST /api/v1/opportunities/{id}/stage", api.authed(api.moveOpportunity()))
+	mux.HandleFunc("DELETE /api/v1/opportunities/{id}", api.authed(api.deleteOpportunity()))
+	mux.HandleFunc("GET /api/v1/tasks", api.authed(api.listTasks()))
+	mux.HandleFunc("POST /api/v1/tasks", api.authed(api.createTask()))
+	mux.HandleFunc("POST /api/v1/tasks/{id}/done", api.authed(api.completeTask()))
+	mux.HandleFunc("POST /api/v1/tasks/{id}/reopen", api.authed(api.reopenTask()))
+
 	// Anything else under /api/ is a JSON 404, not the web UI's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.problem(w, r, nil, errNoRoute)

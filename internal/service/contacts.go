@@ -85,28 +85,34 @@ func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.Cont
 		return crm.Contact{}, err
 	}
 	t := crm.Contact{ContactFields: f}
-	keys, err := s.normalizeContact(&t.ContactFields)
-	if err != nil {
-		return t, err
-	}
-	now := s.clock()
-	t.OwnerID, t.CreatedBy, t.UpdatedBy, t.CreatedAt, t.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
-			return err
-		}
-		if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, 0); err != nil {
-			return contactDupField(err)
-		}
-		if err := tx.InsertContact(ctx, &t); err != nil {
-			return err
-		}
-		if err := s.indexContact(ctx, tx, t, keys); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, diff(crm.ContactFields{}, t.ContactFields, crm.ContactSensitive...))
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		_, err := s.insertContactTx(ctx, tx, a, &t, s.clock())
+		return err
 	})
 	return t, err
+}
+
+// insertContactTx validates, checks and stores a contact owned by the actor
+// inside tx, with its indexes and audit event.
+func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.Actor, t *crm.Contact, now timeT) (int64, error) {
+	keys, err := s.normalizeContact(&t.ContactFields)
+	if err != nil {
+		return 0, err
+	}
+	t.OwnerID, t.CreatedBy, t.UpdatedBy, t.CreatedAt, t.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
+		return 0, err
+	}
+	if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, 0); err != nil {
+		return 0, contactDupField(err)
+	}
+	if err := tx.InsertContact(ctx, t); err != nil {
+		return 0, err
+	}
+	if err := s.indexContact(ctx, tx, *t, keys); err != nil {
+		return 0, err
+	}
+	return t.ID, s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, diff(crm.ContactFields{}, t.ContactFields, crm.ContactSensitive...))
 }
 
 // contactDupField names the contact's own field for a duplicate phone.

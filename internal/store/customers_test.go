@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -63,13 +64,20 @@ func listAllPages(t *testing.T, db *store.DB, sort string, limit int) []int64 {
 	}
 }
 
+// tieRow is what a sort key is computed from.
+type tieRow struct {
+	id         int64
+	name       string
+	at, nextAt int64 // Unix ms; nextAt is the store's "no follow-up" value when unset
+}
+
 // TestCustomerPagingWithTies: rows sharing the sort key are told apart by id,
 // so paging with a small limit neither repeats nor skips any of them.
 func TestCustomerPagingWithTies(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		base := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 		follow := base.Add(24 * time.Hour)
-		var all []crm.Customer
+		var rows []tieRow
 		for i, spec := range []struct {
 			name string
 			at   time.Time
@@ -78,30 +86,26 @@ func TestCustomerPagingWithTies(t *testing.T) {
 			{"Acme", base.Add(-time.Second)}, {"甲公司", base}, {"乙公司", base.Add(time.Second)}, {"Acme", base},
 			{"甲公司", base.Add(-time.Second)},
 		} {
+			r := tieRow{name: spec.name, at: spec.at.UnixMilli(), nextAt: 9007199254740991}
 			var next *time.Time
-			if i%3 == 0 {
-				next = &follow // ties among the set ones; the rest have none
+			if i%3 == 0 { // a tie among the set follow-ups; the rest have none
+				next, r.nextAt = &follow, follow.UnixMilli()
 			}
-			all = append(all, mustInsertCustomer(t, db, spec.name, spec.at, next))
+			r.id = mustInsertCustomer(t, db, spec.name, spec.at, next).ID
+			rows = append(rows, r)
 		}
 
-		noFollowUp := time.UnixMilli(9007199254740991)
 		for _, tc := range []struct {
 			sort string
 			desc bool
-			key  func(c crm.Customer) string
+			key  func(tieRow) string
 		}{
-			{"updated", true, func(c crm.Customer) string { return c.UpdatedAt.Format(time.RFC3339Nano) }},
-			{"created", true, func(c crm.Customer) string { return c.CreatedAt.Format(time.RFC3339Nano) }},
-			{"name", false, func(c crm.Customer) string { return c.Name }},
-			{"next_follow_up", false, func(c crm.Customer) string {
-				if c.NextFollowUpAt == nil {
-					return noFollowUp.UTC().Format(time.RFC3339Nano)
-				}
-				return c.NextFollowUpAt.UTC().Format(time.RFC3339Nano)
-			}},
+			{"updated", true, func(r tieRow) string { return fmt.Sprintf("%020d", r.at) }},
+			{"created", true, func(r tieRow) string { return fmt.Sprintf("%020d", r.at) }},
+			{"name", false, func(r tieRow) string { return r.name }},
+			{"next_follow_up", false, func(r tieRow) string { return fmt.Sprintf("%020d", r.nextAt) }},
 		} {
-			want := expectedOrder(all, tc.key, tc.desc)
+			want := expectedOrder(rows, tc.key, tc.desc)
 			for _, limit := range []int{1, 2, 3} {
 				if got := listAllPages(t, db, tc.sort, limit); !slices.Equal(got, want) {
 					t.Errorf("sort %s, limit %d: ids %v, want %v", tc.sort, limit, got, want)
@@ -111,20 +115,20 @@ func TestCustomerPagingWithTies(t *testing.T) {
 	})
 }
 
-// expectedOrder sorts the customers by key, then id, in one direction. Keys
-// are compared byte-wise, as the store orders text.
-func expectedOrder(cs []crm.Customer, key func(crm.Customer) string, desc bool) []int64 {
-	cs = slices.Clone(cs)
-	slices.SortFunc(cs, func(a, b crm.Customer) int {
-		c := cmp.Or(cmp.Compare(key(a), key(b)), cmp.Compare(a.ID, b.ID))
+// expectedOrder sorts the rows by key, then id, in one direction. Keys are
+// compared byte-wise, as the store orders text.
+func expectedOrder(rows []tieRow, key func(tieRow) string, desc bool) []int64 {
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b tieRow) int {
+		c := cmp.Or(cmp.Compare(key(a), key(b)), cmp.Compare(a.id, b.id))
 		if desc {
 			return -c
 		}
 		return c
 	})
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
-		ids[i] = c.ID
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.id
 	}
 	return ids
 }

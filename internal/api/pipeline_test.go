@@ -1,0 +1,52 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"custos/internal/store"
+	"custos/internal/testdb"
+	"custos/internal/testorg"
+)
+
+// TestPipelineAPI walks a lead through conversion and its opportunity
+// through the stages, as an integration would.
+func TestPipelineAPI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		rep1, rep2 := token(t, o, o.Rep1), token(t, o, o.Rep2)
+
+		body := scenario{name: "create lead", token: rep1, method: "POST", path: "/api/v1/leads",
+			body: `{"name":"刘洋","company":"武汉光谷智造","mobile":"15800001111"}`, wantStatus: 201}.run(t, srv)
+		var lead struct{ ID, Version int64 }
+		json.Unmarshal([]byte(body), &lead)
+		id := strconv.FormatInt(lead.ID, 10)
+		scenario{name: "other rep cannot convert", token: rep2, method: "POST", path: "/api/v1/leads/" + id + "/convert",
+			body: `{"version":1}`, wantStatus: 404}.run(t, srv)
+		body = scenario{name: "convert", token: rep1, method: "POST", path: "/api/v1/leads/" + id + "/convert",
+			body: `{"version":1,"opportunity":{"name":"智能产线","amount":8800000,"currency":"CNY"}}`, wantStatus: 200,
+			wantContains: []string{`"status":"converted"`}}.run(t, srv)
+		var conv struct {
+			OpportunityID int64 `json:"opportunity_id"`
+			ContactID     int64 `json:"contact_id"`
+		}
+		json.Unmarshal([]byte(body), &conv)
+		opp := strconv.FormatInt(conv.OpportunityID, 10)
+		scenario{name: "stages", token: rep1, method: "GET", path: "/api/v1/stages", wantStatus: 200, wantContains: []string{"商务谈判", "Negotiation"}}.run(t, srv)
+		scenario{name: "sales cannot change stages", token: rep1, method: "POST", path: "/api/v1/stages", body: `{"name":"x","kind":"open"}`, wantStatus: 403}.run(t, srv)
+		scenario{name: "stage move unknown field", token: rep1, method: "POST", path: "/api/v1/opportunities/" + opp + "/stage", body: `{"version":1,"stage":4}`, wantStatus: 422}.run(t, srv)
+		scenario{name: "stage move", token: rep1, method: "POST", path: "/api/v1/opportunities/" + opp + "/stage", body: `{"version":1,"stage_id":4}`,
+			wantStatus: 200, wantContains: []string{`"stage_id":4`, `"probability":70`}}.run(t, srv)
+		scenario{name: "opportunity detail with history", token: rep1, method: "GET", path: "/api/v1/opportunities/" + opp, wantStatus: 200,
+			wantContains: []string{`"stage_history"`, `"to_stage_id":4`}}.run(t, srv)
+		scenario{name: "other rep opportunities", token: rep2, method: "GET", path: "/api/v1/opportunities", wantStatus: 200,
+			wantContains: []string{`"total":0`}, wantNotContains: []string{"智能产线"}}.run(t, srv)
+		scenario{name: "contact from lead", token: rep1, method: "GET", path: "/api/v1/contacts/" + strconv.FormatInt(conv.ContactID, 10), wantStatus: 200,
+			wantContains: []string{"刘洋", "+8615800001111"}}.run(t, srv)
+		scenario{name: "task", token: rep1, method: "POST", path: "/api/v1/tasks", body: `{"title":"发合同","due_at":"2030-01-01T09:00:00Z"}`, wantStatus: 201}.run(t, srv)
+		scenario{name: "my tasks", token: rep1, method: "GET", path: "/api/v1/tasks", wantStatus: 200, wantContains: []string{"发合同"}}.run(t, srv)
+		scenario{name: "bad due_before", token: rep1, method: "GET", path: "/api/v1/tasks?due_before=tomorrow", wantStatus: 422}.run(t, srv)
+	})
+}

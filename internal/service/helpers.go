@@ -1,0 +1,74 @@
+package service
+
+import (
+	"errors"
+	"time"
+
+	"custos/internal/crm"
+)
+
+type timeT = time.Time
+
+// checkVersion refuses a missing or stale version.
+func checkVersion(got, current int64) error {
+	if got <= 0 {
+		return &crm.Error{Code: crm.Invalid, Message: "version is required", Fields: []crm.FieldError{{Field: "version", Rule: "required"}}}
+	}
+	if got != current {
+		return crm.ErrStale()
+	}
+	return nil
+}
+
+// joinProblems merges the field errors of err (an Invalid *crm.Error or
+// nil) with more problems.
+func joinProblems(err error, more crm.Problems) error {
+	var ce *crm.Error
+	if errors.As(err, &ce) && ce.Code == crm.Invalid {
+		more = append(ce.Fields, more...)
+	} else if err != nil {
+		return err
+	}
+	return more.Err()
+}
+
+// prefixFields names nested fields, e.g. "opportunity.amount".
+func prefixFields(err error, prefix string) error {
+	var ce *crm.Error
+	if errors.As(err, &ce) {
+		for i := range ce.Fields {
+			ce.Fields[i].Field = prefix + ce.Fields[i].Field
+		}
+	}
+	return err
+}
+
+// listAction names the audit action of a list or a search.
+func listAction(object, query string) string {
+	if query != "" {
+		return object + ".search"
+	}
+	return object + ".list"
+}
+
+// ids collects the ids of listed records for the list's audit event.
+func ids[T any](items []T, id func(T) int64) []int64 {
+	out := make([]int64, len(items))
+	for i, v := range items {
+		out[i] = id(v)
+	}
+	return out
+}
+
+// renameField renames a field in an error's field list.
+func renameField(err error, from, to string) error {
+	var ce *crm.Error
+	if errors.As(err, &ce) {
+		for i := range ce.Fields {
+			if ce.Fields[i].Field == from {
+				ce.Fields[i].Field = to
+			}
+		}
+	}
+	return err
+}

@@ -1,0 +1,268 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/quality"
+	"custos/internal/store"
+)
+
+// LeadPage is one page of a lead list.
+type LeadPage struct {
+	Items []crm.Lead `json:"items"`
+	Next  string     `json:"next_cursor,omitempty"`
+	Total int        `json:"total"`
+}
+
+// normalizeLead validates a lead and returns its duplicate-check keys.
+func (s *Service) normalizeLead(f *crm.LeadFields) ([]store.DedupKey, error) {
+	p := f.Validate()
+	keys := []store.DedupKey{{Kind: "company", Key: quality.CompanyKey(f.Company)}}
+	if f.Mobile != "" {
+		if v, err := s.norm.Phone(f.Mobile); err != nil {
+			p.Add("mobile", "phone")
+		} else {
+			f.Mobile = v
+			keys = append(keys, store.DedupKey{Kind: "phone", Key: v})
+		}
+	}
+	if f.Email != "" {
+		if v, err := quality.Email(f.Email); err != nil {
+			p.Add("email", "email")
+		} else {
+			f.Email = v
+			keys = append(keys, store.DedupKey{Kind: "email", Key: v})
+		}
+	}
+	return keys, p.Err()
+}
+
+// leadDupField names the lead's own fields in a duplicate answer.
+func leadDupField(err error) error {
+	if ce, ok := err.(*crm.Error); ok && ce.Code == crm.Duplicate && len(ce.Fields) == 1 {
+		switch ce.Fields[0].Field {
+		case "phone":
+			ce.Fields[0].Field = "mobile"
+		case "name":
+			ce.Fields[0].Field = "company"
+		}
+	}
+	return err
+}
+
+func (s *Service) indexLead(ctx context.Context, tx *store.Tx, l crm.Lead, keys []store.DedupKey) error {
+	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjLead), l.ID, keys); err != nil {
+		return err
+	}
+	return tx.ReplaceSearchTerms(ctx, string(crm.ObjLead), l.ID, quality.SearchTerms(l.Name+" "+l.Company))
+}
+
+// CreateLead stores a new lead owned by the actor.
+func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFields) (crm.Lead, error) {
+	if err := s.require(ctx, a, crm.ObjLead, crm.ActCreate); err != nil {
+		return crm.Lead{}, err
+	}
+	l := crm.Lead{LeadFields: f, Status: "new"}
+	keys, err := s.normalizeLead(&l.LeadFields)
+	if err != nil {
+		return l, err
+	}
+	now := s.clock()
+	l.OwnerID, l.CreatedBy, l.UpdatedBy, l.CreatedAt, l.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, 0); err != nil {
+			return leadDupField(err)
+		}
+		if err := tx.InsertLead(ctx, &l); err != nil {
+			return err
+		}
+		if err := s.indexLead(ctx, tx, l, keys); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, diff(crm.LeadFields{}, l.LeadFields, crm.LeadSensitive...))
+	})
+	return l, err
+}
+
+func leadQuery(a *access.Actor) store.LeadQuery { return store.LeadQuery{Scope: a.Scope(crm.ObjLead)} }
+
+// GetLead returns a lead the actor may see and records the view.
+func (s *Service) GetLead(ctx context.Context, a *access.Actor, id int64) (crm.Lead, error) {
+	if err := s.require(ctx, a, crm.ObjLead, crm.ActRead); err != nil {
+		return crm.Lead{}, err
+	}
+	var l crm.Lead
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		l, err = tx.GetLead(ctx, id, leadQuery(a))
+		return err
+	})
+	if err != nil {
+		return crm.Lead{}, err
+	}
+	return l, s.auditRead(ctx, a, "lead.view", crm.ObjLead, id, nil)
+}
+
+// UpdateLead applies a partial update. A converted lead is read-only.
+func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up crm.LeadUpdate) (crm.Lead, error) {
+	if err := s.require(ctx, a, crm.ObjLead, crm.ActEdit); err != nil {
+		return crm.Lead{}, err
+	}
+	var l crm.Lead
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		before, err := tx.GetLead(ctx, id, leadQuery(a))
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(up.Version, before.Version); err != nil {
+			return err
+		}
+		if before.Status == "converted" {
+			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}
+		}
+		l = before
+		l.LeadFields = up.Apply(before.LeadFields)
+		var p crm.Problems
+		if up.Status != nil {
+			l.Status = p.Enum("status", *up.Status, true, []string{"new", "contacted", "qualified", "disqualified"})
+		}
+		keys, err := s.normalizeLead(&l.LeadFields)
+		if err != nil || p.Err() != nil {
+			return joinProblems(err, p)
+		}
+		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
+			return leadDupField(err)
+		}
+		l.UpdatedBy, l.UpdatedAt = a.UserID, s.clock()
+		if err := tx.UpdateLead(ctx, &l); err != nil {
+			return err
+		}
+		if err := s.indexLead(ctx, tx, l, keys); err != nil {
+			return err
+		}
+		changes := diff(before.LeadFields, l.LeadFields, crm.LeadSensitive...)
+		if l.Status != before.Status {
+			changes["status"] = change{From: before.Status, To: l.Status}
+		}
+		return s.audit(ctx, tx, a, "lead.update", crm.ObjLead, id, changes)
+	})
+	return l, err
+}
+
+// ConvertLead turns a lead into a customer (or joins an existing one the
+// actor may edit), a contact carrying the lead's person, and optionally an
+// opportunity — all in one transaction, keeping the links on the lead.
+func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, conv crm.LeadConversion) (crm.Lead, error) {
+	for _, o := range []crm.Object{crm.ObjLead, crm.ObjCustomer, crm.ObjContact} {
+		act := crm.ActCreate
+		if o == crm.ObjLead {
+			act = crm.ActEdit
+		}
+		if err := s.require(ctx, a, o, act); err != nil {
+			return crm.Lead{}, err
+		}
+	}
+	var l crm.Lead
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if l, err = tx.GetLead(ctx, id, leadQuery(a)); err != nil {
+			return err
+		}
+		if err := checkVersion(conv.Version, l.Version); err != nil {
+			return err
+		}
+		if l.Status == "converted" {
+			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}
+		}
+		// The lead's keys move to the records it becomes.
+		if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjLead), l.ID, nil); err != nil {
+			return err
+		}
+		now := s.clock()
+		if l.CustomerID, err = s.conversionCustomer(ctx, tx, a, l, conv.CustomerID, now); err != nil {
+			return err
+		}
+		contact := crm.Contact{ContactFields: crm.ContactFields{CustomerID: l.CustomerID, Name: l.Name, Title: l.Title,
+			Mobile: l.Mobile, Email: l.Email, WeChat: l.WeChat, Notes: l.Notes}}
+		if l.ContactID, err = s.insertContactTx(ctx, tx, a, &contact, now); err != nil {
+			return err
+		}
+		if conv.Opportunity != nil {
+			f := *conv.Opportunity
+			f.CustomerID = l.CustomerID
+			opp, err := s.insertOpportunityTx(ctx, tx, a, f, now)
+			if err != nil {
+				return prefixFields(err, "opportunity.")
+			}
+			l.OpportunityID = opp.ID
+		}
+		l.UpdatedBy = a.UserID
+		if err := tx.MarkLeadConverted(ctx, &l, now); err != nil {
+			return err
+		}
+		l.Status, l.ConvertedAt = "converted", &now
+		return s.audit(ctx, tx, a, "lead.convert", crm.ObjLead, l.ID, map[string]int64{
+			"customer_id": l.CustomerID, "contact_id": l.ContactID, "opportunity_id": l.OpportunityID})
+	})
+	return l, err
+}
+
+// conversionCustomer returns the customer a lead converts into: an existing
+// one the actor may edit, or a new one named after the lead's company.
+func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, l crm.Lead, customerID int64, now timeT) (int64, error) {
+	if customerID != 0 {
+		_, err := editableCustomer(ctx, tx, a, customerID, false)
+		return customerID, refError(err, "customer_id")
+	}
+	name := l.Company
+	if name == "" {
+		name = l.Name
+	}
+	c := crm.Customer{CustomerFields: crm.CustomerFields{Name: name, Source: l.Source}}
+	keys, err := s.normalizeCustomer(&c.CustomerFields)
+	if err != nil {
+		return 0, err
+	}
+	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
+		return 0, leadDupField(err)
+	}
+	if err := tx.InsertCustomer(ctx, &c); err != nil {
+		return 0, err
+	}
+	if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
+		return 0, err
+	}
+	return c.ID, s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, diff(crm.CustomerFields{}, c.CustomerFields))
+}
+
+// ListLeads returns a page of the leads the actor may see.
+func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilter) (LeadPage, error) {
+	if err := s.require(ctx, a, crm.ObjLead, crm.ActRead); err != nil {
+		return LeadPage{}, err
+	}
+	q := store.LeadQuery{Scope: a.Scope(crm.ObjLead), Filter: f}
+	if text := strings.TrimSpace(f.Query); text != "" {
+		if k := s.exactKey(text); k != nil {
+			q.Key = k
+		} else if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
+			return LeadPage{Items: []crm.Lead{}}, nil
+		}
+	}
+	var page LeadPage
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if page.Items, page.Next, err = tx.ListLeads(ctx, q); err != nil {
+			return err
+		}
+		page.Total, err = tx.CountLeads(ctx, q)
+		return err
+	})
+	if err != nil {
+		return LeadPage{}, err
+	}
+	return page, s.auditRead(ctx, a, listAction("lead", f.Query), crm.ObjLead, 0, ids(page.Items, func(l crm.Lead) int64 { return l.ID }))
+}

@@ -1,0 +1,260 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/quality"
+	"custos/internal/store"
+)
+
+// OpportunityPage is one page of an opportunity list.
+type OpportunityPage struct {
+	Items []crm.Opportunity `json:"items"`
+	Next  string            `json:"next_cursor,omitempty"`
+	Total int               `json:"total"`
+}
+
+func opportunityScope(a *access.Actor) store.OpportunityQuery {
+	return store.OpportunityQuery{Scope: store.ChildScope{Own: a.Scope(crm.ObjOpportunity), Customer: a.Scope(crm.ObjCustomer)}}
+}
+
+// Stages returns the pipeline stages in order.
+func (s *Service) Stages(ctx context.Context, a *access.Actor) ([]crm.Stage, error) {
+	var out []crm.Stage
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = tx.ListStages(ctx)
+		return err
+	})
+	return out, err
+}
+
+// SaveStage creates (ID 0) or changes a pipeline stage (administrators only).
+func (s *Service) SaveStage(ctx context.Context, a *access.Actor, st crm.Stage) (crm.Stage, error) {
+	if err := s.requireAdmin(ctx, a, "stage.save"); err != nil {
+		return st, err
+	}
+	if err := st.Validate(); err != nil {
+		return st, err
+	}
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SaveStage(ctx, &st); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "stage.save", "", st.ID, diff(crm.Stage{}, st))
+	})
+	return st, err
+}
+
+// stageByID finds a stage, or a field error naming field.
+func stageByID(ctx context.Context, tx *store.Tx, id int64, field string) (crm.Stage, error) {
+	stages, err := tx.ListStages(ctx)
+	if err != nil {
+		return crm.Stage{}, err
+	}
+	for _, st := range stages {
+		if st.ID == id && st.Active {
+			return st, nil
+		}
+	}
+	return crm.Stage{}, &crm.Error{Code: crm.Invalid, Message: "no such stage", Fields: []crm.FieldError{{Field: field, Rule: "not_found"}}}
+}
+
+// firstStage is the first active open stage, where new opportunities start.
+func firstStage(ctx context.Context, tx *store.Tx) (crm.Stage, error) {
+	stages, err := tx.ListStages(ctx)
+	if err != nil {
+		return crm.Stage{}, err
+	}
+	for _, st := range stages {
+		if st.Active && st.Kind == crm.StageOpen {
+			return st, nil
+		}
+	}
+	return crm.Stage{}, crm.Errorf(crm.Conflict, "the pipeline has no open stage; an administrator must add one")
+}
+
+// CreateOpportunity stores a new opportunity on a customer the actor may edit;
+// it starts in the first open stage.
+func (s *Service) CreateOpportunity(ctx context.Context, a *access.Actor, f crm.OpportunityFields) (crm.Opportunity, error) {
+	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActCreate); err != nil {
+		return crm.Opportunity{}, err
+	}
+	var o crm.Opportunity
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		var err error
+		o, err = s.insertOpportunityTx(ctx, tx, a, f, s.clock())
+		return err
+	})
+	return o, err
+}
+
+func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *access.Actor, f crm.OpportunityFields, now timeT) (crm.Opportunity, error) {
+	if err := f.Validate().Err(); err != nil {
+		return crm.Opportunity{}, err
+	}
+	if err := linkCustomer(ctx, tx, a, f.CustomerID); err != nil {
+		return crm.Opportunity{}, err
+	}
+	st, err := firstStage(ctx, tx)
+	if err != nil {
+		return crm.Opportunity{}, err
+	}
+	o := crm.Opportunity{OpportunityFields: f, StageID: st.ID, Probability: st.Probability}
+	o.OwnerID, o.CreatedBy, o.UpdatedBy, o.CreatedAt, o.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	if err := tx.InsertOpportunity(ctx, &o); err != nil {
+		return o, err
+	}
+	if err := tx.ReplaceSearchTerms(ctx, string(crm.ObjOpportunity), o.ID, quality.SearchTerms(o.Name)); err != nil {
+		return o, err
+	}
+	return o, s.audit(ctx, tx, a, "opportunity.create", crm.ObjOpportunity, o.ID, diff(crm.OpportunityFields{}, o.OpportunityFields))
+}
+
+// GetOpportunity returns an opportunity the actor may see, with its stage
+// history, and records the view.
+func (s *Service) GetOpportunity(ctx context.Context, a *access.Actor, id int64) (crm.Opportunity, []store.StageChange, error) {
+	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActRead); err != nil {
+		return crm.Opportunity{}, nil, err
+	}
+	var o crm.Opportunity
+	var hist []store.StageChange
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if o, err = tx.GetOpportunity(ctx, id, opportunityScope(a)); err != nil {
+			return err
+		}
+		hist, err = tx.ListStageChanges(ctx, id)
+		return err
+	})
+	if err != nil {
+		return crm.Opportunity{}, nil, err
+	}
+	return o, hist, s.auditRead(ctx, a, "opportunity.view", crm.ObjOpportunity, id, nil)
+}
+
+// UpdateOpportunity applies a partial update if the version is current.
+func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int64, up crm.OpportunityUpdate) (crm.Opportunity, error) {
+	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActEdit); err != nil {
+		return crm.Opportunity{}, err
+	}
+	var o crm.Opportunity
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		before, err := tx.GetOpportunity(ctx, id, opportunityScope(a))
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(up.Version, before.Version); err != nil {
+			return err
+		}
+		o = before
+		o.OpportunityFields = up.Apply(before.OpportunityFields)
+		if err := o.OpportunityFields.Validate().Err(); err != nil {
+			return err
+		}
+		o.UpdatedBy, o.UpdatedAt = a.UserID, s.clock()
+		if err := tx.UpdateOpportunity(ctx, &o); err != nil {
+			return err
+		}
+		if err := tx.ReplaceSearchTerms(ctx, string(crm.ObjOpportunity), o.ID, quality.SearchTerms(o.Name)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, diff(before.OpportunityFields, o.OpportunityFields))
+	})
+	return o, err
+}
+
+// MoveOpportunity changes an opportunity's stage, storing the change with
+// its time. Moving to a lost stage needs a reason; a won or lost stage
+// closes the opportunity, an open stage reopens it.
+func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64, mv crm.StageMove) (crm.Opportunity, error) {
+	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActEdit); err != nil {
+		return crm.Opportunity{}, err
+	}
+	var o crm.Opportunity
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		before, err := tx.GetOpportunity(ctx, id, opportunityScope(a))
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(mv.Version, before.Version); err != nil {
+			return err
+		}
+		st, err := stageByID(ctx, tx, mv.StageID, "stage_id")
+		if err != nil {
+			return err
+		}
+		var p crm.Problems
+		reason := p.Text("lost_reason", mv.LostReason, st.Kind == crm.StageLost, 500)
+		if err := p.Err(); err != nil {
+			return err
+		}
+		if st.ID == before.StageID {
+			o = before
+			return nil // nothing moves; no event
+		}
+		now := s.clock()
+		o = before
+		o.StageID, o.Probability, o.StageChangedAt, o.UpdatedBy, o.UpdatedAt = st.ID, st.Probability, now, a.UserID, now
+		o.LostReason, o.ClosedAt = "", nil
+		if st.Kind != crm.StageOpen {
+			o.ClosedAt = &now
+		}
+		if st.Kind == crm.StageLost {
+			o.LostReason = reason
+		}
+		if err := tx.MoveOpportunity(ctx, &o, before.StageID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "opportunity.stage", crm.ObjOpportunity, id, map[string]change{
+			"stage_id": {From: before.StageID, To: st.ID}, "lost_reason": {From: before.LostReason, To: o.LostReason}})
+	})
+	return o, err
+}
+
+// DeleteOpportunity moves an opportunity to the recycle bin.
+func (s *Service) DeleteOpportunity(ctx context.Context, a *access.Actor, id int64) error {
+	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActDelete); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.GetOpportunity(ctx, id, opportunityScope(a)); err != nil {
+			return err
+		}
+		if err := tx.SetOpportunityDeleted(ctx, id, a.UserID, s.clock()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "opportunity.delete", crm.ObjOpportunity, id, nil)
+	})
+}
+
+// ListOpportunities returns a page of the opportunities the actor may see.
+func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.ListFilter) (OpportunityPage, error) {
+	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActRead); err != nil {
+		return OpportunityPage{}, err
+	}
+	q := opportunityScope(a)
+	q.Filter = f
+	if text := strings.TrimSpace(f.Query); text != "" {
+		if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
+			return OpportunityPage{Items: []crm.Opportunity{}}, nil
+		}
+	}
+	var page OpportunityPage
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if page.Items, page.Next, err = tx.ListOpportunities(ctx, q); err != nil {
+			return err
+		}
+		page.Total, err = tx.CountOpportunities(ctx, q)
+		return err
+	})
+	if err != nil {
+		return OpportunityPage{}, err
+	}
+	return page, s.auditRead(ctx, a, listAction("opportunity", f.Query), crm.ObjOpportunity, 0,
+		ids(page.Items, func(o crm.Opportunity) int64 { return o.ID }))
+}

@@ -1,0 +1,98 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/store"
+)
+
+func taskScope(a *access.Actor) store.ChildScope {
+	return store.ChildScope{Own: a.Scope(crm.ObjTask), Customer: a.Scope(crm.ObjCustomer)}
+}
+
+// CreateTask stores a task for the actor or for an assignee within the
+// actor's task scope, optionally about a customer the actor may edit.
+func (s *Service) CreateTask(ctx context.Context, a *access.Actor, f crm.TaskFields) (crm.Task, error) {
+	if err := s.require(ctx, a, crm.ObjTask, crm.ActCreate); err != nil {
+		return crm.Task{}, err
+	}
+	if err := f.Validate().Err(); err != nil {
+		return crm.Task{}, err
+	}
+	now := s.clock()
+	k := crm.Task{TaskFields: f}
+	if k.DueAt != nil {
+		due := k.DueAt.UTC().Truncate(time.Millisecond)
+		k.DueAt = &due
+	}
+	k.OwnerID, k.CreatedBy, k.UpdatedBy, k.CreatedAt, k.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if f.AssigneeID != 0 && f.AssigneeID != a.UserID {
+			if err := s.checkAssignable(ctx, tx, a, crm.ObjTask, f.AssigneeID); err != nil {
+				return renameField(err, "owner_id", "assignee_id")
+			}
+			k.OwnerID = f.AssigneeID
+		}
+		if err := linkCustomer(ctx, tx, a, f.CustomerID); err != nil {
+			return err
+		}
+		if err := tx.InsertTask(ctx, &k); err != nil {
+			return err
+		}
+		k.AssigneeID = k.OwnerID
+		return s.audit(ctx, tx, a, "task.create", crm.ObjTask, k.ID, diff(crm.TaskFields{}, k.TaskFields))
+	})
+	return k, err
+}
+
+// SetTaskDone marks a task the actor may edit as done, or open again.
+func (s *Service) SetTaskDone(ctx context.Context, a *access.Actor, id int64, done bool) error {
+	if err := s.require(ctx, a, crm.ObjTask, crm.ActEdit); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		k, err := tx.GetTask(ctx, id, store.TaskQuery{Scope: taskScope(a)})
+		if err != nil {
+			return err
+		}
+		if k.Done == done {
+			return nil
+		}
+		if err := tx.SetTaskDone(ctx, id, done, a.UserID, s.clock()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "task.done", crm.ObjTask, id, map[string]change{"done": {From: k.Done, To: done}})
+	})
+}
+
+// TaskFilter selects tasks: the actor's own open tasks by default.
+type TaskFilter struct {
+	CustomerID int64      // the tasks of one customer instead of mine
+	DueBefore  *time.Time // only tasks due before this time
+	All        bool       // include done tasks
+	Limit      int
+}
+
+// ListTasks returns tasks the actor may see: by default their own open ones.
+func (s *Service) ListTasks(ctx context.Context, a *access.Actor, f TaskFilter) ([]crm.Task, error) {
+	if err := s.require(ctx, a, crm.ObjTask, crm.ActRead); err != nil {
+		return nil, err
+	}
+	q := store.TaskQuery{Scope: taskScope(a), OpenOnly: !f.All, DueBefore: f.DueBefore, CustomerID: f.CustomerID}
+	if f.CustomerID == 0 {
+		q.OwnerID = a.UserID
+	}
+	var out []crm.Task
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = tx.ListTasks(ctx, q, f.Limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.auditRead(ctx, a, "task.list", crm.ObjTask, 0, ids(out, func(k crm.Task) int64 { return k.ID }))
+}

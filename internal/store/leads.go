@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"custos/internal/crm"
+)
+
+const leadCols = `l.id, COALESCE(l.owner_id, 0), COALESCE(u.display_name, ''), l.name, l.company, l.title, l.mobile, l.email, l.wechat,
+	l.source, l.notes, l.status, COALESCE(l.customer_id, 0), COALESCE(l.contact_id, 0), COALESCE(l.opportunity_id, 0), l.converted_at,
+	l.created_by, l.updated_by, l.created_at, l.updated_at, l.version, l.deleted_at`
+
+const leadFrom = " FROM leads l LEFT JOIN users u ON u.id = l.owner_id"
+
+func scanLead(row scanner) (crm.Lead, error) {
+	var l crm.Lead
+	var created, updated int64
+	var converted, deleted sql.NullInt64
+	err := row.Scan(&l.ID, &l.OwnerID, &l.OwnerName, &l.Name, &l.Company, &l.Title, &l.Mobile, &l.Email, &l.WeChat, &l.Source,
+		&l.Notes, &l.Status, &l.CustomerID, &l.ContactID, &l.OpportunityID, &converted, &l.CreatedBy, &l.UpdatedBy, &created, &updated,
+		&l.Version, &deleted)
+	l.CreatedAt, l.UpdatedAt, l.ConvertedAt, l.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(converted), fromNullMS(deleted)
+	return l, err
+}
+
+// InsertLead stores a new lead.
+func (tx *Tx) InsertLead(ctx context.Context, l *crm.Lead) error {
+	f := &l.LeadFields
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO leads (owner_id, name, company, title, mobile, email, wechat, source, notes, status,
+		created_by, updated_by, created_at, updated_at, version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$12,1) RETURNING id`,
+		nullID(l.OwnerID), f.Name, f.Company, f.Title, f.Mobile, f.Email, f.WeChat, f.Source, f.Notes, l.Status, l.CreatedBy,
+		ms(l.CreatedAt)).Scan(&l.ID)
+	l.Version = 1
+	return mapErr("insert lead", err)
+}
+
+// UpdateLead stores the editable fields and status if the version is current.
+func (tx *Tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
+	f := &l.LeadFields
+	res, err := tx.q.ExecContext(ctx, `UPDATE leads SET name=$1, company=$2, title=$3, mobile=$4, email=$5, wechat=$6, source=$7,
+		notes=$8, status=$9, updated_by=$10, updated_at=$11, version = version + 1 WHERE id = $12 AND version = $13 AND deleted_at IS NULL`,
+		f.Name, f.Company, f.Title, f.Mobile, f.Email, f.WeChat, f.Source, f.Notes, l.Status, l.UpdatedBy, ms(l.UpdatedAt), l.ID, l.Version)
+	return staleOrNil(res, err, "lead", &l.Version)
+}
+
+// MarkLeadConverted links a lead to what it became.
+func (tx *Tx) MarkLeadConverted(ctx context.Context, l *crm.Lead, at time.Time) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE leads SET status='converted', customer_id=$1, contact_id=$2, opportunity_id=$3,
+		converted_at=$4, updated_by=$5, updated_at=$4, version = version + 1 WHERE id = $6 AND version = $7 AND deleted_at IS NULL`,
+		nullID(l.CustomerID), nullID(l.ContactID), nullID(l.OpportunityID), ms(at), l.UpdatedBy, l.ID, l.Version)
+	return staleOrNil(res, err, "lead", &l.Version)
+}
+
+// staleOrNil checks a versioned update: no row means someone else changed
+// the record first. On success it bumps *version.
+func staleOrNil(res sql.Result, err error, what string, version *int64) error {
+	if err := expectOne(res, err, what); err != nil {
+		if crm.IsCode(err, crm.NotFound) {
+			return crm.ErrStale()
+		}
+		return err
+	}
+	*version++
+	return nil
+}
+
+// LeadQuery is a scoped lead read.
+type LeadQuery struct {
+	Scope  Scope
+	Terms  []string
+	Key    *DedupKey
+	Filter crm.ListFilter
+}
+
+func (q LeadQuery) where(a *args) string {
+	w := q.Scope.ownerCond("l.owner_id", a) + " AND l.deleted_at IS NULL"
+	if len(q.Terms) > 0 {
+		w += " AND " + termMatch("l.id", "lead", q.Terms, a)
+	}
+	if q.Key != nil {
+		w += " AND " + keyMatch("l.id", "lead", *q.Key, a)
+	}
+	if q.Filter.Status != "" {
+		w += " AND l.status = " + a.add(q.Filter.Status)
+	}
+	if q.Filter.OwnerID != 0 {
+		w += " AND l.owner_id = " + a.add(q.Filter.OwnerID)
+	}
+	return w
+}
+
+// GetLead returns one lead within the scope, or not found.
+func (tx *Tx) GetLead(ctx context.Context, id int64, q LeadQuery) (crm.Lead, error) {
+	var a args
+	w := q.where(&a)
+	l, err := scanLead(tx.q.QueryRowContext(ctx, "SELECT "+leadCols+leadFrom+" WHERE l.id = "+a.add(id)+" AND "+w, a...))
+	return l, mapErr("lead", err)
+}
+
+var leadSorts = map[string]sortSpec{"updated": {expr: "l.updated_at", desc: true}, "created": {expr: "l.created_at", desc: true}}
+
+// ListLeads returns one page of leads.
+func (tx *Tx) ListLeads(ctx context.Context, q LeadQuery) ([]crm.Lead, string, error) {
+	var a args
+	return runPage(ctx, tx, pageQuery[crm.Lead]{
+		selectFrom: "SELECT " + leadCols + leadFrom, where: q.where(&a), idCol: "l.id",
+		sorts: leadSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit, scan: scanLead,
+		key: func(l crm.Lead) (int64, int64, string) {
+			if q.Filter.Sort == "created" {
+				return l.ID, ms(l.CreatedAt), ""
+			}
+			return l.ID, ms(l.UpdatedAt), ""
+		},
+	}, &a)
+}
+
+// CountLeads counts the leads the query reaches.
+func (tx *Tx) CountLeads(ctx context.Context, q LeadQuery) (int, error) {
+	var a args
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM leads l WHERE "+q.where(&a), a...).Scan(&n)
+	return n, mapErr("count leads", err)
+}
