@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -18,8 +19,17 @@ func customerFilter(r *http.Request) (crm.CustomerFilter, error) {
 	if err != nil {
 		return crm.CustomerFilter{}, err
 	}
-	return crm.CustomerFilter{Query: q.Get("q"), Level: q.Get("level"), Status: q.Get("status"),
-		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit}, nil
+	f := crm.CustomerFilter{Query: q.Get("q"), Level: q.Get("level"), Status: q.Get("status"),
+		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit}
+	for k, v := range q {
+		if key, ok := strings.CutPrefix(k, "custom."); ok && len(v) > 0 {
+			if f.Custom == nil {
+				f.Custom = map[string]string{}
+			}
+			f.Custom[key] = v[0]
+		}
+	}
+	return f, nil
 }
 
 func (api *API) listCustomers(w http.ResponseWriter, r *http.Request, a *access.Actor) {

@@ -215,3 +215,24 @@ func (api *API) reopenTask() handlerFunc {
 	s := api.svc
 	return api.action(func(ctx contextT, a *access.Actor, id int64) error { return s.SetTaskDone(ctx, a, id, false) })
 }
+
+func (api *API) listCustomFields() handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+		defs, err := api.svc.CustomFields(r.Context(), a, crm.Object(r.URL.Query().Get("object")))
+		api.respond(w, r, a, http.StatusOK, map[string]any{"items": defs}, err)
+	}
+}
+
+func (api *API) createCustomField() handlerFunc {
+	return create(api, func(r *http.Request, a *access.Actor, in crm.CustomField) (crm.CustomField, error) {
+		in.ID = 0
+		return api.svc.SaveCustomField(r.Context(), a, in)
+	})
+}
+
+func (api *API) updateCustomField() handlerFunc {
+	return withID(api, func(r *http.Request, a *access.Actor, id int64, in crm.CustomField) (crm.CustomField, error) {
+		in.ID = id
+		return api.svc.SaveCustomField(r.Context(), a, in)
+	})
+}

@@ -47,6 +47,17 @@ func TestPipelineAPI(t *testing.T) {
 			wantContains: []string{"刘洋", "+8615800001111"}}.run(t, srv)
 		scenario{name: "task", token: rep1, method: "POST", path: "/api/v1/tasks", body: `{"title":"发合同","due_at":"2030-01-01T09:00:00Z"}`, wantStatus: 201}.run(t, srv)
 		scenario{name: "my tasks", token: rep1, method: "GET", path: "/api/v1/tasks", wantStatus: 200, wantContains: []string{"发合同"}}.run(t, srv)
+		admin := token(t, o, o.Admin)
+		scenario{name: "define custom field", token: admin, method: "POST", path: "/api/v1/custom-fields",
+			body: `{"object":"customer","key":"tier","label":"等级","type":"single","options":["gold","silver"]}`, wantStatus: 201}.run(t, srv)
+		scenario{name: "sales cannot define", token: rep1, method: "POST", path: "/api/v1/custom-fields",
+			body: `{"object":"customer","key":"x","label":"x","type":"text"}`, wantStatus: 403}.run(t, srv)
+		scenario{name: "custom value", token: rep1, method: "POST", path: "/api/v1/customers",
+			body: `{"name":"贵阳数谷","custom":{"tier":"gold"}}`, wantStatus: 201, wantContains: []string{`"custom":{"tier":"gold"}`}}.run(t, srv)
+		scenario{name: "custom bad value", token: rep1, method: "POST", path: "/api/v1/customers", header: map[string]string{"Accept-Language": "en"},
+			body: `{"name":"贵阳数谷二","custom":{"tier":"bronze"}}`, wantStatus: 422, wantContains: []string{`"field":"custom.tier"`}}.run(t, srv)
+		scenario{name: "custom filter", token: rep1, method: "GET", path: "/api/v1/customers?custom.tier=gold", wantStatus: 200,
+			wantContains: []string{`"total":1`, "贵阳数谷"}}.run(t, srv)
 		scenario{name: "bad due_before", token: rep1, method: "GET", path: "/api/v1/tasks?due_before=tomorrow", wantStatus: 422}.run(t, srv)
 	})
 }

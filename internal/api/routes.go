@@ -50,6 +50,10 @@ func (api *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/tasks/{id}/done", api.authed(api.completeTask()))
 	mux.HandleFunc("POST /api/v1/tasks/{id}/reopen", api.authed(api.reopenTask()))
 
+	mux.HandleFunc("GET /api/v1/custom-fields", api.authed(api.listCustomFields()))
+	mux.HandleFunc("POST /api/v1/custom-fields", api.authed(api.createCustomField()))
+	mux.HandleFunc("PUT /api/v1/custom-fields/{id}", api.authed(api.updateCustomField()))
+
 	// Anything else under /api/ is a JSON 404, not the web UI's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.problem(w, r, nil, errNoRoute)

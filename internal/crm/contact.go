@@ -10,14 +10,15 @@ type Contact struct {
 
 // ContactFields are the user-editable fields of a contact.
 type ContactFields struct {
-	CustomerID int64  `json:"customer_id"`
-	Name       string `json:"name"`
-	Title      string `json:"title"`
-	Mobile     string `json:"mobile"`
-	Phone      string `json:"phone"`
-	Email      string `json:"email"`
-	WeChat     string `json:"wechat"`
-	Notes      string `json:"notes"`
+	CustomerID int64          `json:"customer_id"`
+	Name       string         `json:"name"`
+	Title      string         `json:"title"`
+	Mobile     string         `json:"mobile"`
+	Phone      string         `json:"phone"`
+	Email      string         `json:"email"`
+	WeChat     string         `json:"wechat"`
+	Notes      string         `json:"notes"`
+	Custom     map[string]any `json:"custom,omitempty"`
 }
 
 // ContactSensitive lists the fields recorded only by reference in the audit
@@ -48,6 +49,8 @@ type ContactUpdate struct {
 	Email      *string `json:"email,omitempty"`
 	WeChat     *string `json:"wechat,omitempty"`
 	Notes      *string `json:"notes,omitempty"`
+	// Custom sets the given custom fields; a JSON null removes one.
+	Custom map[string]any `json:"custom,omitempty"`
 }
 
 // Apply returns f with the update's non-nil fields set.
@@ -57,6 +60,7 @@ func (u ContactUpdate) Apply(f ContactFields) ContactFields {
 		{&f.Phone, u.Phone}, {&f.Email, u.Email}, {&f.WeChat, u.WeChat}, {&f.Notes, u.Notes}} {
 		setPtr(p.dst, p.src)
 	}
+	f.Custom = MergeCustom(f.Custom, u.Custom)
 	return f
 }
 

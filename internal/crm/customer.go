@@ -34,19 +34,20 @@ type Customer struct {
 
 // CustomerFields are the user-editable fields of a customer.
 type CustomerFields struct {
-	Name       string   `json:"name"`
-	Industry   string   `json:"industry"`
-	Level      string   `json:"level"`
-	Source     string   `json:"source"`
-	Status     string   `json:"status"`
-	Province   string   `json:"province"`
-	City       string   `json:"city"`
-	Address    string   `json:"address"`
-	Website    string   `json:"website"`
-	Phone      string   `json:"phone"`
-	Email      string   `json:"email"`
-	CreditCode string   `json:"credit_code"`
-	Tags       []string `json:"tags"`
+	Name       string         `json:"name"`
+	Industry   string         `json:"industry"`
+	Level      string         `json:"level"`
+	Source     string         `json:"source"`
+	Status     string         `json:"status"`
+	Province   string         `json:"province"`
+	City       string         `json:"city"`
+	Address    string         `json:"address"`
+	Website    string         `json:"website"`
+	Phone      string         `json:"phone"`
+	Email      string         `json:"email"`
+	CreditCode string         `json:"credit_code"`
+	Tags       []string       `json:"tags"`
+	Custom     map[string]any `json:"custom,omitempty"`
 }
 
 // Validate checks and cleans the fields that need no outside knowledge.
@@ -69,7 +70,7 @@ func (f *CustomerFields) Validate() Problems {
 	f.Phone = p.Text("phone", f.Phone, false, 40)
 	f.Email = p.Text("email", f.Email, false, 200)
 	f.CreditCode = p.Text("credit_code", f.CreditCode, false, 18)
-	f.Tags = p.Tags("tags", f.Tags)
+	f.Tags = p.Tags("tags", f.Tags, 20)
 	return p
 }
 
@@ -91,6 +92,8 @@ type CustomerUpdate struct {
 	Email      *string   `json:"email,omitempty"`
 	CreditCode *string   `json:"credit_code,omitempty"`
 	Tags       *[]string `json:"tags,omitempty"`
+	// Custom sets the given custom fields; a JSON null removes one.
+	Custom map[string]any `json:"custom,omitempty"`
 }
 
 // Apply returns f with the update's non-nil fields set.
@@ -115,6 +118,7 @@ func (u CustomerUpdate) Apply(f CustomerFields) CustomerFields {
 	if u.Tags != nil {
 		f.Tags = *u.Tags
 	}
+	f.Custom = MergeCustom(f.Custom, u.Custom)
 	return f
 }
 
@@ -125,7 +129,8 @@ type CustomerFilter struct {
 	Level   string
 	Status  string
 	OwnerID int64
-	Pool    bool // only customers without owner
+	Pool    bool              // only customers without owner
+	Custom  map[string]string // custom field key → value (contained, for multiple choice)
 	Sort    string
 	Cursor  string
 	Limit   int

@@ -18,14 +18,15 @@ type Lead struct {
 
 // LeadFields are the user-editable fields of a lead.
 type LeadFields struct {
-	Name    string `json:"name"`
-	Company string `json:"company"`
-	Title   string `json:"title"`
-	Mobile  string `json:"mobile"`
-	Email   string `json:"email"`
-	WeChat  string `json:"wechat"`
-	Source  string `json:"source"`
-	Notes   string `json:"notes"`
+	Name    string         `json:"name"`
+	Company string         `json:"company"`
+	Title   string         `json:"title"`
+	Mobile  string         `json:"mobile"`
+	Email   string         `json:"email"`
+	WeChat  string         `json:"wechat"`
+	Source  string         `json:"source"`
+	Notes   string         `json:"notes"`
+	Custom  map[string]any `json:"custom,omitempty"`
 }
 
 // LeadSensitive lists a lead's personal fields.
@@ -57,6 +58,8 @@ type LeadUpdate struct {
 	Source  *string `json:"source,omitempty"`
 	Notes   *string `json:"notes,omitempty"`
 	Status  *string `json:"status,omitempty"`
+	// Custom sets the given custom fields; a JSON null removes one.
+	Custom map[string]any `json:"custom,omitempty"`
 }
 
 // Apply returns f with the update's non-nil fields set.
@@ -65,6 +68,7 @@ func (u LeadUpdate) Apply(f LeadFields) LeadFields {
 		{&f.Mobile, u.Mobile}, {&f.Email, u.Email}, {&f.WeChat, u.WeChat}, {&f.Source, u.Source}, {&f.Notes, u.Notes}} {
 		setPtr(p.dst, p.src)
 	}
+	f.Custom = MergeCustom(f.Custom, u.Custom)
 	return f
 }
 

@@ -58,11 +58,12 @@ type Opportunity struct {
 // OpportunityFields are the user-editable fields. Amount is in minor units
 // (fen, cents) of Currency, an ISO 4217 code.
 type OpportunityFields struct {
-	CustomerID        int64  `json:"customer_id"`
-	Name              string `json:"name"`
-	Amount            int64  `json:"amount"`
-	Currency          string `json:"currency"`
-	ExpectedCloseDate string `json:"expected_close_date"`
+	CustomerID        int64          `json:"customer_id"`
+	Name              string         `json:"name"`
+	Amount            int64          `json:"amount"`
+	Currency          string         `json:"currency"`
+	ExpectedCloseDate string         `json:"expected_close_date"`
+	Custom            map[string]any `json:"custom,omitempty"`
 }
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -98,6 +99,8 @@ type OpportunityUpdate struct {
 	Amount            *int64  `json:"amount,omitempty"`
 	Currency          *string `json:"currency,omitempty"`
 	ExpectedCloseDate *string `json:"expected_close_date,omitempty"`
+	// Custom sets the given custom fields; a JSON null removes one.
+	Custom map[string]any `json:"custom,omitempty"`
 }
 
 // Apply returns f with the update's non-nil fields set.
@@ -106,6 +109,7 @@ func (u OpportunityUpdate) Apply(f OpportunityFields) OpportunityFields {
 	setPtr(&f.Amount, u.Amount)
 	setPtr(&f.Currency, u.Currency)
 	setPtr(&f.ExpectedCloseDate, u.ExpectedCloseDate)
+	f.Custom = MergeCustom(f.Custom, u.Custom)
 	return f
 }
 

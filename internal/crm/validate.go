@@ -72,8 +72,8 @@ func (p *Problems) Date(field, value string, required bool) string {
 }
 
 // Tags cleans a tag list: trimmed, empty ones dropped, duplicates removed, at
-// most 20 tags of at most 30 characters each.
-func (p *Problems) Tags(field string, tags []string) []string {
+// most max tags of at most 30 characters each.
+func (p *Problems) Tags(field string, tags []string, max int) []string {
 	out := make([]string, 0, len(tags))
 	for _, t := range tags {
 		t = strings.TrimSpace(t)
@@ -86,8 +86,8 @@ func (p *Problems) Tags(field string, tags []string) []string {
 		}
 		out = append(out, t)
 	}
-	if len(out) > 20 {
-		p.Add(field, "too_many", "20")
+	if len(out) > max {
+		p.Add(field, "too_many", strconv.Itoa(max))
 	}
 	return out
 }

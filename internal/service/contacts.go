@@ -96,7 +96,7 @@ func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.Cont
 // inside tx, with its indexes and audit event.
 func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.Actor, t *crm.Contact, now timeT) (int64, error) {
 	keys, err := s.normalizeContact(&t.ContactFields)
-	if err != nil {
+	if keys, err = s.withCustom(ctx, tx, crm.ObjContact, &t.Custom, keys, err); err != nil {
 		return 0, err
 	}
 	t.OwnerID, t.CreatedBy, t.UpdatedBy, t.CreatedAt, t.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
@@ -163,7 +163,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		t = before
 		t.ContactFields = up.Apply(before.ContactFields)
 		keys, err := s.normalizeContact(&t.ContactFields)
-		if err != nil {
+		if keys, err = s.withCustom(ctx, tx, crm.ObjContact, &t.Custom, keys, err); err != nil {
 			return err
 		}
 		if t.CustomerID != before.CustomerID {

@@ -56,6 +56,13 @@ func (s *Service) normalizeCustomer(f *crm.CustomerFields) ([]store.DedupKey, er
 	return keys, p.Err()
 }
 
+// normalizeCustomerTx is normalizeCustomer plus the custom fields, which
+// need the definitions stored in the database.
+func (s *Service) normalizeCustomerTx(ctx context.Context, tx *store.Tx, f *crm.CustomerFields) ([]store.DedupKey, error) {
+	keys, err := s.normalizeCustomer(f)
+	return s.withCustom(ctx, tx, crm.ObjCustomer, &f.Custom, keys, err)
+}
+
 // dedupFields maps a key kind to the form field it came from.
 var dedupFields = map[string]string{"company": "name", "phone": "phone", "email": "email", "credit_code": "credit_code"}
 
@@ -72,8 +79,12 @@ func checkDuplicate(ctx context.Context, tx *store.Tx, keys []store.DedupKey, ob
 	if owner == "" {
 		msg = "already exists in the public pool"
 	}
+	field := dedupFields[hit.Kind]
+	if rest, ok := strings.CutPrefix(hit.Kind, "custom:"); ok {
+		field = "custom." + rest[strings.Index(rest, ":")+1:]
+	}
 	return &crm.Error{Code: crm.Duplicate, Key: "duplicate", Message: msg,
-		Fields: []crm.FieldError{{Field: dedupFields[hit.Kind], Rule: "duplicate", Param: owner}}}
+		Fields: []crm.FieldError{{Field: field, Rule: "duplicate", Param: owner}}}
 }
 
 // CreateCustomer validates, checks for duplicates across the organisation
@@ -83,13 +94,13 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		return crm.Customer{}, err
 	}
 	c := crm.Customer{CustomerFields: in.CustomerFields}
-	keys, err := s.normalizeCustomer(&c.CustomerFields)
-	if err != nil {
-		return c, err
-	}
 	now := s.clock()
 	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
+		if err != nil {
+			return err
+		}
 		if in.OwnerID != 0 && in.OwnerID != a.UserID {
 			if err := s.checkAssignable(ctx, tx, a, crm.ObjCustomer, in.OwnerID); err != nil {
 				return err
@@ -182,7 +193,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		}
 		c = before
 		c.CustomerFields = up.Apply(before.CustomerFields)
-		keys, err := s.normalizeCustomer(&c.CustomerFields)
+		keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
 		if err != nil {
 			return err
 		}
@@ -229,8 +240,14 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 		if err != nil {
 			return err
 		}
+		// Only the keys matter here: a record valid when deleted comes back
+		// even if a rule has since become stricter.
 		keys, _ := s.normalizeCustomer(&c.CustomerFields)
-		if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, id); err != nil {
+		_, ckeys, _, err := s.checkCustom(ctx, tx, crm.ObjCustomer, c.Custom)
+		if err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, append(keys, ckeys...), crm.ObjCustomer, id); err != nil {
 			return err
 		}
 		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, nil, s.clock()); err != nil {
@@ -275,6 +292,9 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	var page CustomerPage
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
+		if q.Custom, err = customFilters(ctx, tx, crm.ObjCustomer, f.Custom); err != nil {
+			return err
+		}
 		if page.Items, page.Next, err = tx.ListCustomers(ctx, q); err != nil {
 			return err
 		}

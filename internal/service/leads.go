@@ -66,13 +66,13 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		return crm.Lead{}, err
 	}
 	l := crm.Lead{LeadFields: f, Status: "new"}
-	keys, err := s.normalizeLead(&l.LeadFields)
-	if err != nil {
-		return l, err
-	}
 	now := s.clock()
 	l.OwnerID, l.CreatedBy, l.UpdatedBy, l.CreatedAt, l.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		keys, err := s.normalizeLead(&l.LeadFields)
+		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, err); err != nil {
+			return err
+		}
 		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, 0); err != nil {
 			return leadDupField(err)
 		}
@@ -130,8 +130,8 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 			l.Status = p.Enum("status", *up.Status, true, []string{"new", "contacted", "qualified", "disqualified"})
 		}
 		keys, err := s.normalizeLead(&l.LeadFields)
-		if err != nil || p.Err() != nil {
-			return joinProblems(err, p)
+		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, joinProblems(err, p)); err != nil {
+			return err
 		}
 		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
 			return leadDupField(err)

@@ -93,7 +93,11 @@ func (s *Service) CreateOpportunity(ctx context.Context, a *access.Actor, f crm.
 }
 
 func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *access.Actor, f crm.OpportunityFields, now timeT) (crm.Opportunity, error) {
-	if err := f.Validate().Err(); err != nil {
+	keys, err := s.withCustom(ctx, tx, crm.ObjOpportunity, &f.Custom, nil, f.Validate().Err())
+	if err != nil {
+		return crm.Opportunity{}, err
+	}
+	if err := checkDuplicate(ctx, tx, keys, crm.ObjOpportunity, 0); err != nil {
 		return crm.Opportunity{}, err
 	}
 	if err := linkCustomer(ctx, tx, a, f.CustomerID); err != nil {
@@ -108,7 +112,7 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 	if err := tx.InsertOpportunity(ctx, &o); err != nil {
 		return o, err
 	}
-	if err := tx.ReplaceSearchTerms(ctx, string(crm.ObjOpportunity), o.ID, quality.SearchTerms(o.Name)); err != nil {
+	if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
 		return o, err
 	}
 	return o, s.audit(ctx, tx, a, "opportunity.create", crm.ObjOpportunity, o.ID, diff(crm.OpportunityFields{}, o.OpportunityFields))
@@ -152,14 +156,18 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		}
 		o = before
 		o.OpportunityFields = up.Apply(before.OpportunityFields)
-		if err := o.OpportunityFields.Validate().Err(); err != nil {
+		keys, err := s.withCustom(ctx, tx, crm.ObjOpportunity, &o.Custom, nil, o.OpportunityFields.Validate().Err())
+		if err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, keys, crm.ObjOpportunity, id); err != nil {
 			return err
 		}
 		o.UpdatedBy, o.UpdatedAt = a.UserID, s.clock()
 		if err := tx.UpdateOpportunity(ctx, &o); err != nil {
 			return err
 		}
-		if err := tx.ReplaceSearchTerms(ctx, string(crm.ObjOpportunity), o.ID, quality.SearchTerms(o.Name)); err != nil {
+		if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, diff(before.OpportunityFields, o.OpportunityFields))
@@ -257,4 +265,11 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 	}
 	return page, s.auditRead(ctx, a, listAction("opportunity", f.Query), crm.ObjOpportunity, 0,
 		ids(page.Items, func(o crm.Opportunity) int64 { return o.ID }))
+}
+
+func (s *Service) indexOpportunity(ctx context.Context, tx *store.Tx, o crm.Opportunity, keys []store.DedupKey) error {
+	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjOpportunity), o.ID, keys); err != nil {
+		return err
+	}
+	return tx.ReplaceSearchTerms(ctx, string(crm.ObjOpportunity), o.ID, quality.SearchTerms(o.Name))
 }

@@ -8,7 +8,7 @@ import (
 )
 
 const contactCols = `t.id, COALESCE(t.owner_id, 0), COALESCE(u.display_name, ''), COALESCE(t.customer_id, 0), COALESCE(c.name, ''),
-	t.name, t.title, t.mobile, t.phone, t.email, t.wechat, t.notes, t.created_by, t.updated_by, t.created_at, t.updated_at, t.version, t.deleted_at`
+	t.name, t.title, t.mobile, t.phone, t.email, t.wechat, t.notes, t.custom, t.created_by, t.updated_by, t.created_at, t.updated_at, t.version, t.deleted_at`
 
 const contactFrom = " FROM contacts t LEFT JOIN users u ON u.id = t.owner_id LEFT JOIN customers c ON c.id = t.customer_id"
 
@@ -16,9 +16,14 @@ func scanContact(row scanner) (crm.Contact, error) {
 	var t crm.Contact
 	var created, updated int64
 	var deleted sql.NullInt64
+	var custom string
 	err := row.Scan(&t.ID, &t.OwnerID, &t.OwnerName, &t.CustomerID, &t.CustomerName, &t.Name, &t.Title, &t.Mobile, &t.Phone,
-		&t.Email, &t.WeChat, &t.Notes, &t.CreatedBy, &t.UpdatedBy, &created, &updated, &t.Version, &deleted)
+		&t.Email, &t.WeChat, &t.Notes, &custom, &t.CreatedBy, &t.UpdatedBy, &created, &updated, &t.Version, &deleted)
+	if err != nil {
+		return t, err
+	}
 	t.CreatedAt, t.UpdatedAt, t.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
+	t.Custom, err = decodeCustom(custom)
 	return t, err
 }
 
@@ -26,9 +31,9 @@ func scanContact(row scanner) (crm.Contact, error) {
 func (tx *Tx) InsertContact(ctx context.Context, t *crm.Contact) error {
 	f := &t.ContactFields
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO contacts (owner_id, customer_id, name, title, mobile, phone, email, wechat, notes,
-		created_by, updated_by, created_at, updated_at, version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$11,1) RETURNING id`,
-		nullID(t.OwnerID), nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, t.CreatedBy,
-		ms(t.CreatedAt)).Scan(&t.ID)
+		custom, created_by, updated_by, created_at, updated_at, version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$12,1) RETURNING id`,
+		nullID(t.OwnerID), nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, encodeCustom(f.Custom),
+		t.CreatedBy, ms(t.CreatedAt)).Scan(&t.ID)
 	t.Version = 1
 	return mapErr("insert contact", err)
 }
@@ -37,8 +42,9 @@ func (tx *Tx) InsertContact(ctx context.Context, t *crm.Contact) error {
 func (tx *Tx) UpdateContact(ctx context.Context, t *crm.Contact) error {
 	f := &t.ContactFields
 	res, err := tx.q.ExecContext(ctx, `UPDATE contacts SET customer_id=$1, name=$2, title=$3, mobile=$4, phone=$5, email=$6, wechat=$7,
-		notes=$8, updated_by=$9, updated_at=$10, version = version + 1 WHERE id = $11 AND version = $12 AND deleted_at IS NULL`,
-		nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, t.UpdatedBy, ms(t.UpdatedAt), t.ID, t.Version)
+		notes=$8, custom=$9, updated_by=$10, updated_at=$11, version = version + 1 WHERE id = $12 AND version = $13 AND deleted_at IS NULL`,
+		nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, encodeCustom(f.Custom), t.UpdatedBy,
+		ms(t.UpdatedAt), t.ID, t.Version)
 	if err := expectOne(res, err, "contact"); err != nil {
 		if crm.IsCode(err, crm.NotFound) {
 			return crm.ErrStale()

@@ -11,7 +11,7 @@ import (
 )
 
 const customerCols = `c.id, COALESCE(c.owner_id, 0), COALESCE(u.display_name, ''), c.name, c.industry, c.level, c.source, c.status,
-	c.province, c.city, c.address, c.website, c.phone, c.email, c.credit_code, c.tags, c.last_followed_up_at, c.next_follow_up_at,
+	c.province, c.city, c.address, c.website, c.phone, c.email, c.credit_code, c.tags, c.custom, c.last_followed_up_at, c.next_follow_up_at,
 	c.created_by, c.updated_by, c.created_at, c.updated_at, c.version, c.deleted_at`
 
 // noTime sorts a missing time after every real one, on both databases
@@ -25,11 +25,11 @@ const customerFrom = " FROM customers c LEFT JOIN users u ON u.id = c.owner_id"
 
 func scanCustomer(row scanner) (crm.Customer, error) {
 	var c crm.Customer
-	var tags string
+	var tags, custom string
 	var last, next, deleted sql.NullInt64
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.OwnerID, &c.OwnerName, &c.Name, &c.Industry, &c.Level, &c.Source, &c.Status,
-		&c.Province, &c.City, &c.Address, &c.Website, &c.Phone, &c.Email, &c.CreditCode, &tags, &last, &next,
+		&c.Province, &c.City, &c.Address, &c.Website, &c.Phone, &c.Email, &c.CreditCode, &tags, &custom, &last, &next,
 		&c.CreatedBy, &c.UpdatedBy, &created, &updated, &c.Version, &deleted)
 	if err != nil {
 		return c, err
@@ -39,7 +39,8 @@ func scanCustomer(row scanner) (crm.Customer, error) {
 	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
 		return c, fmt.Errorf("decode tags of customer %d: %w", c.ID, err)
 	}
-	return c, nil
+	c.Custom, err = decodeCustom(custom)
+	return c, err
 }
 
 func encodeTags(tags []string) string {
@@ -54,10 +55,10 @@ func encodeTags(tags []string) string {
 func (tx *Tx) InsertCustomer(ctx context.Context, c *crm.Customer) error {
 	f := &c.CustomerFields
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO customers (owner_id, name, industry, level, source, status, province, city,
-		address, website, phone, email, credit_code, tags, created_by, updated_by, created_at, updated_at, version)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15,$16,$16,1) RETURNING id`,
+		address, website, phone, email, credit_code, tags, custom, created_by, updated_by, created_at, updated_at, version)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16,$17,$17,1) RETURNING id`,
 		nullID(c.OwnerID), f.Name, f.Industry, f.Level, f.Source, f.Status, f.Province, f.City, f.Address, f.Website,
-		f.Phone, f.Email, f.CreditCode, encodeTags(f.Tags), c.CreatedBy, ms(c.CreatedAt)).Scan(&c.ID)
+		f.Phone, f.Email, f.CreditCode, encodeTags(f.Tags), encodeCustom(f.Custom), c.CreatedBy, ms(c.CreatedAt)).Scan(&c.ID)
 	c.Version = 1
 	return mapErr("insert customer", err)
 }
@@ -68,10 +69,10 @@ func (tx *Tx) InsertCustomer(ctx context.Context, c *crm.Customer) error {
 func (tx *Tx) UpdateCustomer(ctx context.Context, c *crm.Customer) error {
 	f := &c.CustomerFields
 	res, err := tx.q.ExecContext(ctx, `UPDATE customers SET name=$1, industry=$2, level=$3, source=$4, status=$5, province=$6,
-		city=$7, address=$8, website=$9, phone=$10, email=$11, credit_code=$12, tags=$13, updated_by=$14, updated_at=$15,
-		version = version + 1 WHERE id = $16 AND version = $17 AND deleted_at IS NULL`,
+		city=$7, address=$8, website=$9, phone=$10, email=$11, credit_code=$12, tags=$13, custom=$14, updated_by=$15, updated_at=$16,
+		version = version + 1 WHERE id = $17 AND version = $18 AND deleted_at IS NULL`,
 		f.Name, f.Industry, f.Level, f.Source, f.Status, f.Province, f.City, f.Address, f.Website, f.Phone, f.Email,
-		f.CreditCode, encodeTags(f.Tags), c.UpdatedBy, ms(c.UpdatedAt), c.ID, c.Version)
+		f.CreditCode, encodeTags(f.Tags), encodeCustom(f.Custom), c.UpdatedBy, ms(c.UpdatedAt), c.ID, c.Version)
 	if err := expectOne(res, err, "customer"); err != nil {
 		if crm.IsCode(err, crm.NotFound) {
 			return crm.ErrStale()
@@ -117,9 +118,17 @@ type CustomerQuery struct {
 	Terms       []string  // name search terms (all must match)
 	Key         *DedupKey // exact phone / e-mail / credit code match
 	Filter      crm.CustomerFilter
+	Custom      []CustomMatch // custom field filters, all must match
 }
 
-func (q CustomerQuery) where(a *args) string {
+// CustomMatch filters on one custom field: equality, or for a multiple
+// choice field, containment.
+type CustomMatch struct {
+	Key, Value string
+	Multi      bool
+}
+
+func (q CustomerQuery) where(tx *Tx, a *args) string {
 	var w string
 	switch {
 	case q.OnlyPool:
@@ -153,6 +162,9 @@ func (q CustomerQuery) where(a *args) string {
 	if f.OwnerID != 0 {
 		w += " AND c.owner_id = " + a.add(f.OwnerID)
 	}
+	for _, m := range q.Custom {
+		w += " AND " + tx.customMatch("c.custom", m.Key, m.Value, m.Multi, a)
+	}
 	return w
 }
 
@@ -160,7 +172,7 @@ func (q CustomerQuery) where(a *args) string {
 // otherwise crm.ErrNotFound, exactly as if it did not exist.
 func (tx *Tx) GetCustomer(ctx context.Context, id int64, q CustomerQuery) (crm.Customer, error) {
 	var a args
-	w := q.where(&a)
+	w := q.where(tx, &a)
 	c, err := scanCustomer(tx.q.QueryRowContext(ctx, "SELECT "+customerCols+customerFrom+" WHERE c.id = "+a.add(id)+" AND "+w, a...))
 	return c, mapErr("customer", err)
 }
@@ -180,7 +192,7 @@ func CustomerSorts() []string { return []string{"updated", "created", "name", "n
 func (tx *Tx) ListCustomers(ctx context.Context, q CustomerQuery) ([]crm.Customer, string, error) {
 	var a args
 	return runPage(ctx, tx, pageQuery[crm.Customer]{
-		selectFrom: "SELECT " + customerCols + customerFrom, where: q.where(&a), idCol: "c.id",
+		selectFrom: "SELECT " + customerCols + customerFrom, where: q.where(tx, &a), idCol: "c.id",
 		sorts: customerSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
 		scan: func(r scanner) (crm.Customer, error) { return scanCustomer(r) },
 		key:  func(c crm.Customer) (int64, int64, string) { return customerKey(q.Filter.Sort, c) },
@@ -206,6 +218,6 @@ func customerKey(sortName string, c crm.Customer) (int64, int64, string) {
 func (tx *Tx) CountCustomers(ctx context.Context, q CustomerQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM customers c WHERE "+q.where(&a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM customers c WHERE "+q.where(tx, &a), a...).Scan(&n)
 	return n, mapErr("count customers", err)
 }

@@ -147,14 +147,22 @@ func (db *DB) Close() error {
 
 // WriteTx runs fn in one write transaction: everything fn writes, including
 // its audit event, commits together or not at all. fn must not call WriteTx.
-func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) error {
+func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	if db.writer != nil {
-		return db.writer.do(ctx, fn, db.dialect)
+		return db.writer.do(ctx, fn)
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	defer func() {
+		// Like the SQLite writer, a panicking fn becomes an error and its
+		// transaction (with its connection and locks) is released.
+		if p := recover(); p != nil {
+			tx.Rollback()
+			err = fmt.Errorf("store: write panicked: %v", p)
+		}
+	}()
 	if err := fn(&Tx{q: tx, d: db.dialect}); err != nil {
 		tx.Rollback()
 		return err

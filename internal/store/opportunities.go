@@ -39,7 +39,7 @@ func (tx *Tx) SaveStage(ctx context.Context, s *crm.Stage) error {
 }
 
 const opportunityCols = `o.id, o.owner_id, COALESCE(u.display_name, ''), o.customer_id, COALESCE(c.name, ''), o.name, o.amount, o.currency,
-	o.expected_close_date, o.stage_id, o.probability, o.lost_reason, o.stage_changed_at, o.closed_at, o.created_by, o.updated_by,
+	o.expected_close_date, o.stage_id, o.probability, o.lost_reason, o.stage_changed_at, o.closed_at, o.custom, o.created_by, o.updated_by,
 	o.created_at, o.updated_at, o.version, o.deleted_at`
 
 const opportunityFrom = " FROM opportunities o LEFT JOIN users u ON u.id = o.owner_id LEFT JOIN customers c ON c.id = o.customer_id"
@@ -48,11 +48,16 @@ func scanOpportunity(row scanner) (crm.Opportunity, error) {
 	var o crm.Opportunity
 	var changed, created, updated int64
 	var closed, deleted sql.NullInt64
+	var custom string
 	err := row.Scan(&o.ID, &o.OwnerID, &o.OwnerName, &o.CustomerID, &o.CustomerName, &o.Name, &o.Amount, &o.Currency,
-		&o.ExpectedCloseDate, &o.StageID, &o.Probability, &o.LostReason, &changed, &closed, &o.CreatedBy, &o.UpdatedBy,
+		&o.ExpectedCloseDate, &o.StageID, &o.Probability, &o.LostReason, &changed, &closed, &custom, &o.CreatedBy, &o.UpdatedBy,
 		&created, &updated, &o.Version, &deleted)
+	if err != nil {
+		return o, err
+	}
 	o.StageChangedAt, o.CreatedAt, o.UpdatedAt = fromMS(changed), fromMS(created), fromMS(updated)
 	o.ClosedAt, o.DeletedAt = fromNullMS(closed), fromNullMS(deleted)
+	o.Custom, err = decodeCustom(custom)
 	return o, err
 }
 
@@ -60,10 +65,10 @@ func scanOpportunity(row scanner) (crm.Opportunity, error) {
 func (tx *Tx) InsertOpportunity(ctx context.Context, o *crm.Opportunity) error {
 	f := &o.OpportunityFields
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO opportunities (owner_id, customer_id, name, amount, currency, expected_close_date,
-		stage_id, probability, stage_changed_at, created_by, updated_by, created_at, updated_at, version)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$9,$9,1) RETURNING id`,
+		stage_id, probability, stage_changed_at, custom, created_by, updated_by, created_at, updated_at, version)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$9,$9,1) RETURNING id`,
 		o.OwnerID, f.CustomerID, f.Name, f.Amount, f.Currency, f.ExpectedCloseDate, o.StageID, o.Probability, ms(o.CreatedAt),
-		o.CreatedBy).Scan(&o.ID)
+		encodeCustom(f.Custom), o.CreatedBy).Scan(&o.ID)
 	if err != nil {
 		return mapErr("insert opportunity", err)
 	}
@@ -80,9 +85,9 @@ func (tx *Tx) insertStageChange(ctx context.Context, oppID, from, to int64, at t
 // UpdateOpportunity stores the editable fields if the version is current.
 func (tx *Tx) UpdateOpportunity(ctx context.Context, o *crm.Opportunity) error {
 	f := &o.OpportunityFields
-	res, err := tx.q.ExecContext(ctx, `UPDATE opportunities SET name=$1, amount=$2, currency=$3, expected_close_date=$4, updated_by=$5,
-		updated_at=$6, version = version + 1 WHERE id = $7 AND version = $8 AND deleted_at IS NULL`,
-		f.Name, f.Amount, f.Currency, f.ExpectedCloseDate, o.UpdatedBy, ms(o.UpdatedAt), o.ID, o.Version)
+	res, err := tx.q.ExecContext(ctx, `UPDATE opportunities SET name=$1, amount=$2, currency=$3, expected_close_date=$4, custom=$5,
+		updated_by=$6, updated_at=$7, version = version + 1 WHERE id = $8 AND version = $9 AND deleted_at IS NULL`,
+		f.Name, f.Amount, f.Currency, f.ExpectedCloseDate, encodeCustom(f.Custom), o.UpdatedBy, ms(o.UpdatedAt), o.ID, o.Version)
 	return staleOrNil(res, err, "opportunity", &o.Version)
 }
 

@@ -15,10 +15,11 @@ import (
 // whose function fails is rolled back to its savepoint alone, so batching
 // never mixes one request's failure into another's result.
 type groupCommitter struct {
-	db    *sql.DB
-	queue chan *writeReq
-	wg    sync.WaitGroup
-	once  sync.Once
+	db     *sql.DB
+	queue  chan *writeReq
+	wg     sync.WaitGroup
+	mu     sync.RWMutex // guards closed against sends racing stop
+	closed bool
 }
 
 type writeReq struct {
@@ -38,20 +39,21 @@ func newGroupCommitter(db *sql.DB, queueSize int) *groupCommitter {
 	return g
 }
 
-func (g *groupCommitter) do(ctx context.Context, fn func(*Tx) error, d Dialect) (err error) {
+func (g *groupCommitter) do(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	defer func() {
-		// A send on the closed queue after stop means the database is closing.
-		if recover() != nil {
-			err = &crm.Error{Code: crm.Unavailable, Key: "shutting_down", Message: "the server is shutting down"}
-		}
-	}()
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
+		return &crm.Error{Code: crm.Unavailable, Key: "shutting_down", Message: "the server is shutting down"}
+	}
 	select {
 	case g.queue <- req:
+		g.mu.RUnlock()
 	default:
+		g.mu.RUnlock()
 		return &crm.Error{Code: crm.Unavailable, Key: "busy", Message: "the server is busy; please try again in a moment"}
 	}
 	// Wait for the answer even if ctx ends: the writer may already be running
@@ -60,7 +62,12 @@ func (g *groupCommitter) do(ctx context.Context, fn func(*Tx) error, d Dialect) 
 }
 
 func (g *groupCommitter) stop() {
-	g.once.Do(func() { close(g.queue) })
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.queue)
+	}
+	g.mu.Unlock()
 	g.wg.Wait()
 }
 
@@ -93,9 +100,24 @@ func (g *groupCommitter) commit(batch []*writeReq) {
 		}
 		return
 	}
-	wrapped := &Tx{q: tx, d: SQLite}
+	wrapped := &Tx{q: detached{tx}, d: SQLite}
 	for i, r := range batch {
-		results[i] = g.runOne(tx, wrapped, r)
+		var broken bool
+		broken, results[i] = g.runOne(tx, wrapped, r)
+		if broken {
+			// The shared transaction is unusable: fail the whole batch
+			// rather than let later requests run outside it.
+			tx.Rollback()
+			for j := range batch {
+				if j > i || results[j] == nil {
+					results[j] = fmt.Errorf("store: write batch aborted: %w", results[i])
+				}
+			}
+			for j, r := range batch {
+				r.done <- results[j]
+			}
+			return
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		err = fmt.Errorf("store: commit: %w", err)
@@ -111,13 +133,14 @@ func (g *groupCommitter) commit(batch []*writeReq) {
 }
 
 // runOne runs one request between SAVEPOINT and RELEASE, rolling back to the
-// savepoint when it fails or panics.
-func (g *groupCommitter) runOne(tx *sql.Tx, wrapped *Tx, r *writeReq) (err error) {
+// savepoint when it fails or panics. broken reports that the shared
+// transaction can no longer be trusted.
+func (g *groupCommitter) runOne(tx *sql.Tx, wrapped *Tx, r *writeReq) (broken bool, err error) {
 	if err := r.ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.Exec("SAVEPOINT w"); err != nil {
-		return fmt.Errorf("store: savepoint: %w", err)
+		return true, fmt.Errorf("store: savepoint: %w", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -125,10 +148,42 @@ func (g *groupCommitter) runOne(tx *sql.Tx, wrapped *Tx, r *writeReq) (err error
 		}
 		if err != nil {
 			if _, rbErr := tx.Exec("ROLLBACK TO w"); rbErr != nil {
-				err = fmt.Errorf("%w (and rollback failed: %v)", err, rbErr)
+				broken, err = true, fmt.Errorf("%w (and rollback failed: %v)", err, rbErr)
+				return
 			}
 		}
-		tx.Exec("RELEASE w")
+		if _, relErr := tx.Exec("RELEASE w"); relErr != nil {
+			broken, err = true, fmt.Errorf("store: release savepoint: %w", relErr)
+		}
 	}()
-	return r.fn(wrapped)
+	return false, r.fn(wrapped)
+}
+
+// detached runs each statement of a batched request without the request's
+// cancellation: SQLite answers a cancelled statement by rolling back the
+// whole shared transaction, which would take the other requests with it. A
+// request whose context has ended runs no further statements.
+type detached struct{ tx *sql.Tx }
+
+func (d detached) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return d.tx.ExecContext(context.WithoutCancel(ctx), q, args...)
+}
+
+func (d detached) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return d.tx.QueryContext(context.WithoutCancel(ctx), q, args...)
+}
+
+func (d detached) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	// A *sql.Row cannot carry an error of ours; a cancelled context makes
+	// the query fail before it reaches SQLite, which is all that matters.
+	if ctx.Err() != nil {
+		return d.tx.QueryRowContext(ctx, q, args...)
+	}
+	return d.tx.QueryRowContext(context.WithoutCancel(ctx), q, args...)
 }
