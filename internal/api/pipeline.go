@@ -236,3 +236,14 @@ func (api *API) updateCustomField() handlerFunc {
 		return api.svc.SaveCustomField(r.Context(), a, in)
 	})
 }
+
+func (api *API) search() handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+		limit, err := queryInt(r, "limit")
+		var res service.SearchResults
+		if err == nil {
+			res, err = api.svc.Search(r.Context(), a, r.URL.Query().Get("q"), limit)
+		}
+		api.respond(w, r, a, http.StatusOK, res, err)
+	}
+}

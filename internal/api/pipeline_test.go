@@ -58,6 +58,10 @@ func TestPipelineAPI(t *testing.T) {
 			body: `{"name":"贵阳数谷二","custom":{"tier":"bronze"}}`, wantStatus: 422, wantContains: []string{`"field":"custom.tier"`}}.run(t, srv)
 		scenario{name: "custom filter", token: rep1, method: "GET", path: "/api/v1/customers?custom.tier=gold", wantStatus: 200,
 			wantContains: []string{`"total":1`, "贵阳数谷"}}.run(t, srv)
+		scenario{name: "global search", token: rep1, method: "GET", path: "/api/v1/search?q=%E5%88%98%E6%B4%8B", wantStatus: 200,
+			wantContains: []string{`"kind":"name"`, "刘洋"}}.run(t, srv)
+		scenario{name: "global search other rep", token: rep2, method: "GET", path: "/api/v1/search?q=15800001111", wantStatus: 200,
+			wantContains: []string{`"kind":"phone"`}, wantNotContains: []string{"刘洋"}}.run(t, srv)
 		scenario{name: "bad due_before", token: rep1, method: "GET", path: "/api/v1/tasks?due_before=tomorrow", wantStatus: 422}.run(t, srv)
 	})
 }

@@ -1,0 +1,76 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/quality"
+	"custos/internal/store"
+)
+
+// SearchResults is what the global search found, per object, each list
+// within the actor's scope.
+type SearchResults struct {
+	Kind      string         `json:"kind"` // name, phone, email or credit_code
+	Customers []crm.Customer `json:"customers"`
+	Contacts  []crm.Contact  `json:"contacts"`
+	Leads     []crm.Lead     `json:"leads"`
+}
+
+// Search looks across customers, contacts and leads: by name (words and
+// Chinese character bigrams) or, when the text is a phone number, an e-mail
+// or a credit code, by its exact normalised value. Objects the actor may not
+// read are skipped. One audit event records the kind of search and the ids
+// shown, never the searched value.
+func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limit int) (SearchResults, error) {
+	res := SearchResults{Kind: "name", Customers: []crm.Customer{}, Contacts: []crm.Contact{}, Leads: []crm.Lead{}}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return res, nil
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 10
+	}
+	key := s.exactKey(text)
+	var terms []string
+	if key != nil {
+		res.Kind = key.Kind
+	} else if terms = quality.SearchTerms(text); len(terms) == 0 {
+		return res, nil
+	}
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if a.Can(crm.ObjCustomer, crm.ActRead) {
+			q := store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), Terms: terms, Key: key, Filter: crm.CustomerFilter{Limit: limit}}
+			if res.Customers, _, err = tx.ListCustomers(ctx, q); err != nil {
+				return err
+			}
+		}
+		if a.Can(crm.ObjContact, crm.ActRead) {
+			q := store.ContactQuery{Scope: contactScope(a), Terms: terms, Key: key, Filter: crm.ListFilter{Limit: limit}}
+			if res.Contacts, _, err = tx.ListContacts(ctx, q); err != nil {
+				return err
+			}
+		}
+		if a.Can(crm.ObjLead, crm.ActRead) {
+			q := store.LeadQuery{Scope: a.Scope(crm.ObjLead), Terms: terms, Key: key, Filter: crm.ListFilter{Limit: limit}}
+			if res.Leads, _, err = tx.ListLeads(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return SearchResults{}, err
+	}
+	shown := append(ids(res.Customers, func(c crm.Customer) int64 { return c.ID }),
+		append(ids(res.Contacts, func(c crm.Contact) int64 { return c.ID }), ids(res.Leads, func(l crm.Lead) int64 { return l.ID })...)...)
+	e := s.event(a, "search."+res.Kind, "", 0)
+	e.RecordIDs = shown
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) }); err != nil {
+		return SearchResults{}, err
+	}
+	return res, nil
+}
