@@ -10,13 +10,6 @@ import (
 	"custos/internal/store"
 )
 
-// ContactPage is one page of a contact list.
-type ContactPage struct {
-	Items []crm.Contact `json:"items"`
-	Next  string        `json:"next_cursor,omitempty"`
-	Total int           `json:"total"`
-}
-
 func contactScope(a *access.Actor) store.ChildScope {
 	return store.ChildScope{Own: a.Scope(crm.ObjContact), Customer: a.Scope(crm.ObjCustomer)}
 }
@@ -26,28 +19,9 @@ func contactScope(a *access.Actor) store.ChildScope {
 func (s *Service) normalizeContact(f *crm.ContactFields) ([]store.DedupKey, error) {
 	p := f.Validate()
 	var keys []store.DedupKey
-	phone := func(field string, v *string, kind string) {
-		if *v == "" {
-			return
-		}
-		n, err := s.norm.Phone(*v)
-		if err != nil {
-			p.Add(field, "phone")
-			return
-		}
-		*v = n
-		keys = append(keys, store.DedupKey{Kind: kind, Key: n})
-	}
-	phone("mobile", &f.Mobile, "phone")
-	phone("phone", &f.Phone, "landline")
-	if f.Email != "" {
-		if v, err := quality.Email(f.Email); err != nil {
-			p.Add("email", "email")
-		} else {
-			f.Email = v
-			keys = append(keys, store.DedupKey{Kind: "email", Key: v})
-		}
-	}
+	s.normPhone(&p, "mobile", &f.Mobile, "phone", &keys)
+	s.normPhone(&p, "phone", &f.Phone, "landline", &keys)
+	normEmail(&p, "email", &f.Email, &keys)
 	return keys, p.Err()
 }
 
@@ -125,22 +99,9 @@ func contactDupField(err error) error {
 
 // GetContact returns a contact the actor may see and records the view.
 func (s *Service) GetContact(ctx context.Context, a *access.Actor, id int64) (crm.Contact, error) {
-	if err := s.require(ctx, a, crm.ObjContact, crm.ActRead); err != nil {
-		return crm.Contact{}, err
-	}
-	var t crm.Contact
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		t, err = tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
-		return err
+	return viewOne(ctx, s, a, crm.ObjContact, id, func(tx *store.Tx) (crm.Contact, error) {
+		return tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
 	})
-	if err != nil {
-		return crm.Contact{}, err
-	}
-	if err := s.auditRead(ctx, a, "contact.view", crm.ObjContact, id, nil); err != nil {
-		return crm.Contact{}, err
-	}
-	return t, nil
 }
 
 // UpdateContact applies a partial update if the version is current.
@@ -209,33 +170,17 @@ func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListF
 		return ContactPage{}, err
 	}
 	q := store.ContactQuery{Scope: contactScope(a), Filter: f}
-	action := "contact.list"
-	if text := strings.TrimSpace(f.Query); text != "" {
-		action = "contact.search"
-		if k := s.exactKey(text); k != nil {
-			q.Key = k
-		} else if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
-			return ContactPage{Items: []crm.Contact{}}, nil
-		}
+	var none bool
+	if q.Key, q.Terms, none = s.searchText(f.Query); none {
+		return ContactPage{Items: []crm.Contact{}}, nil
 	}
-	var page ContactPage
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if page.Items, page.Next, err = tx.ListContacts(ctx, q); err != nil {
-			return err
-		}
-		page.Total, err = tx.CountContacts(ctx, q)
-		return err
-	})
-	if err != nil {
-		return ContactPage{}, err
-	}
-	ids := make([]int64, len(page.Items))
-	for i, t := range page.Items {
-		ids[i] = t.ID
-	}
-	if err := s.auditRead(ctx, a, action, crm.ObjContact, 0, ids); err != nil {
-		return ContactPage{}, err
-	}
-	return page, nil
+	return listPage(ctx, s, a, listAction("contact", strings.TrimSpace(f.Query)), crm.ObjContact,
+		func(tx *store.Tx) ([]crm.Contact, string, int, error) {
+			items, next, err := tx.ListContacts(ctx, q)
+			if err != nil {
+				return nil, "", 0, err
+			}
+			total, err := tx.CountContacts(ctx, q)
+			return items, next, total, err
+		}, func(t crm.Contact) int64 { return t.ID })
 }

@@ -17,34 +17,13 @@ type CustomerInput struct {
 	OwnerID int64 `json:"owner_id,omitempty"`
 }
 
-// CustomerPage is one page of a customer list.
-type CustomerPage struct {
-	Items []crm.Customer `json:"items"`
-	Next  string         `json:"next_cursor,omitempty"`
-	Total int            `json:"total"`
-}
-
 // normalizeCustomer validates the customer's fields and brings phone, e-mail
 // and credit code into canonical form. It returns the duplicate-check keys.
 func (s *Service) normalizeCustomer(f *crm.CustomerFields) ([]store.DedupKey, error) {
 	p := f.Validate()
 	keys := []store.DedupKey{{Kind: "company", Key: quality.CompanyKey(f.Name)}}
-	if f.Phone != "" {
-		if v, err := s.norm.Phone(f.Phone); err != nil {
-			p.Add("phone", "phone")
-		} else {
-			f.Phone = v
-			keys = append(keys, store.DedupKey{Kind: "phone", Key: v})
-		}
-	}
-	if f.Email != "" {
-		if v, err := quality.Email(f.Email); err != nil {
-			p.Add("email", "email")
-		} else {
-			f.Email = v
-			keys = append(keys, store.DedupKey{Kind: "email", Key: v})
-		}
-	}
+	s.normPhone(&p, "phone", &f.Phone, "phone", &keys)
+	normEmail(&p, "email", &f.Email, &keys)
 	if f.CreditCode != "" {
 		if v, err := quality.CreditCode(f.CreditCode); err != nil {
 			p.Add("credit_code", "credit_code")
@@ -149,22 +128,9 @@ func customerQuery(a *access.Actor) store.CustomerQuery {
 
 // GetCustomer returns one customer the actor may see and records the view.
 func (s *Service) GetCustomer(ctx context.Context, a *access.Actor, id int64) (crm.Customer, error) {
-	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActRead); err != nil {
-		return crm.Customer{}, err
-	}
-	var c crm.Customer
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		c, err = tx.GetCustomer(ctx, id, customerQuery(a))
-		return err
+	return viewOne(ctx, s, a, crm.ObjCustomer, id, func(tx *store.Tx) (crm.Customer, error) {
+		return tx.GetCustomer(ctx, id, customerQuery(a))
 	})
-	if err != nil {
-		return crm.Customer{}, err
-	}
-	if err := s.auditRead(ctx, a, "customer.view", crm.ObjCustomer, id, nil); err != nil {
-		return crm.Customer{}, err
-	}
-	return c, nil
 }
 
 // editableCustomer loads a customer the actor may change (owned within scope,
@@ -277,44 +243,26 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 		return CustomerPage{}, err
 	}
 	q := store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
-	action := "customer.list"
+	var none bool
+	if q.Key, q.Terms, none = s.searchText(f.Query); none {
+		return CustomerPage{Items: []crm.Customer{}}, nil
+	}
+	action := listAction("customer", strings.TrimSpace(f.Query))
 	if f.Pool {
 		action = "pool.list"
 	}
-	if text := strings.TrimSpace(f.Query); text != "" {
-		action = "customer.search"
-		if k := s.exactKey(text); k != nil {
-			q.Key = k
-		} else if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
-			return CustomerPage{Items: []crm.Customer{}}, nil
-		}
-	}
-	var page CustomerPage
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	return listPage(ctx, s, a, action, crm.ObjCustomer, func(tx *store.Tx) ([]crm.Customer, string, int, error) {
 		var err error
 		if q.Custom, err = customFilters(ctx, tx, crm.ObjCustomer, f.Custom); err != nil {
-			return err
+			return nil, "", 0, err
 		}
-		if page.Items, page.Next, err = tx.ListCustomers(ctx, q); err != nil {
-			return err
+		items, next, err := tx.ListCustomers(ctx, q)
+		if err != nil {
+			return nil, "", 0, err
 		}
-		page.Total, err = tx.CountCustomers(ctx, q)
-		return err
-	})
-	if err != nil {
-		return CustomerPage{}, err
-	}
-	if page.Items == nil {
-		page.Items = []crm.Customer{}
-	}
-	ids := make([]int64, len(page.Items))
-	for i, c := range page.Items {
-		ids[i] = c.ID
-	}
-	if err := s.auditRead(ctx, a, action, crm.ObjCustomer, 0, ids); err != nil {
-		return CustomerPage{}, err
-	}
-	return page, nil
+		total, err := tx.CountCustomers(ctx, q)
+		return items, next, total, err
+	}, func(c crm.Customer) int64 { return c.ID })
 }
 
 // exactKey reads a search text as an e-mail, a credit code or a phone

@@ -10,33 +10,12 @@ import (
 	"custos/internal/store"
 )
 
-// LeadPage is one page of a lead list.
-type LeadPage struct {
-	Items []crm.Lead `json:"items"`
-	Next  string     `json:"next_cursor,omitempty"`
-	Total int        `json:"total"`
-}
-
 // normalizeLead validates a lead and returns its duplicate-check keys.
 func (s *Service) normalizeLead(f *crm.LeadFields) ([]store.DedupKey, error) {
 	p := f.Validate()
 	keys := []store.DedupKey{{Kind: "company", Key: quality.CompanyKey(f.Company)}}
-	if f.Mobile != "" {
-		if v, err := s.norm.Phone(f.Mobile); err != nil {
-			p.Add("mobile", "phone")
-		} else {
-			f.Mobile = v
-			keys = append(keys, store.DedupKey{Kind: "phone", Key: v})
-		}
-	}
-	if f.Email != "" {
-		if v, err := quality.Email(f.Email); err != nil {
-			p.Add("email", "email")
-		} else {
-			f.Email = v
-			keys = append(keys, store.DedupKey{Kind: "email", Key: v})
-		}
-	}
+	s.normPhone(&p, "mobile", &f.Mobile, "phone", &keys)
+	normEmail(&p, "email", &f.Email, &keys)
 	return keys, p.Err()
 }
 
@@ -91,19 +70,9 @@ func leadQuery(a *access.Actor) store.LeadQuery { return store.LeadQuery{Scope: 
 
 // GetLead returns a lead the actor may see and records the view.
 func (s *Service) GetLead(ctx context.Context, a *access.Actor, id int64) (crm.Lead, error) {
-	if err := s.require(ctx, a, crm.ObjLead, crm.ActRead); err != nil {
-		return crm.Lead{}, err
-	}
-	var l crm.Lead
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		l, err = tx.GetLead(ctx, id, leadQuery(a))
-		return err
+	return viewOne(ctx, s, a, crm.ObjLead, id, func(tx *store.Tx) (crm.Lead, error) {
+		return tx.GetLead(ctx, id, leadQuery(a))
 	})
-	if err != nil {
-		return crm.Lead{}, err
-	}
-	return l, s.auditRead(ctx, a, "lead.view", crm.ObjLead, id, nil)
 }
 
 // UpdateLead applies a partial update. A converted lead is read-only.
@@ -245,24 +214,17 @@ func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilt
 		return LeadPage{}, err
 	}
 	q := store.LeadQuery{Scope: a.Scope(crm.ObjLead), Filter: f}
-	if text := strings.TrimSpace(f.Query); text != "" {
-		if k := s.exactKey(text); k != nil {
-			q.Key = k
-		} else if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
-			return LeadPage{Items: []crm.Lead{}}, nil
-		}
+	var none bool
+	if q.Key, q.Terms, none = s.searchText(f.Query); none {
+		return LeadPage{Items: []crm.Lead{}}, nil
 	}
-	var page LeadPage
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if page.Items, page.Next, err = tx.ListLeads(ctx, q); err != nil {
-			return err
-		}
-		page.Total, err = tx.CountLeads(ctx, q)
-		return err
-	})
-	if err != nil {
-		return LeadPage{}, err
-	}
-	return page, s.auditRead(ctx, a, listAction("lead", f.Query), crm.ObjLead, 0, ids(page.Items, func(l crm.Lead) int64 { return l.ID }))
+	return listPage(ctx, s, a, listAction("lead", strings.TrimSpace(f.Query)), crm.ObjLead,
+		func(tx *store.Tx) ([]crm.Lead, string, int, error) {
+			items, next, err := tx.ListLeads(ctx, q)
+			if err != nil {
+				return nil, "", 0, err
+			}
+			total, err := tx.CountLeads(ctx, q)
+			return items, next, total, err
+		}, func(l crm.Lead) int64 { return l.ID })
 }

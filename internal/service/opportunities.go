@@ -10,13 +10,6 @@ import (
 	"custos/internal/store"
 )
 
-// OpportunityPage is one page of an opportunity list.
-type OpportunityPage struct {
-	Items []crm.Opportunity `json:"items"`
-	Next  string            `json:"next_cursor,omitempty"`
-	Total int               `json:"total"`
-}
-
 func opportunityScope(a *access.Actor) store.OpportunityQuery {
 	return store.OpportunityQuery{Scope: store.ChildScope{Own: a.Scope(crm.ObjOpportunity), Customer: a.Scope(crm.ObjCustomer)}}
 }
@@ -121,23 +114,19 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 // GetOpportunity returns an opportunity the actor may see, with its stage
 // history, and records the view.
 func (s *Service) GetOpportunity(ctx context.Context, a *access.Actor, id int64) (crm.Opportunity, []store.StageChange, error) {
-	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActRead); err != nil {
-		return crm.Opportunity{}, nil, err
+	type detail struct {
+		o    crm.Opportunity
+		hist []store.StageChange
 	}
-	var o crm.Opportunity
-	var hist []store.StageChange
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if o, err = tx.GetOpportunity(ctx, id, opportunityScope(a)); err != nil {
-			return err
+	d, err := viewOne(ctx, s, a, crm.ObjOpportunity, id, func(tx *store.Tx) (detail, error) {
+		o, err := tx.GetOpportunity(ctx, id, opportunityScope(a))
+		if err != nil {
+			return detail{}, err
 		}
-		hist, err = tx.ListStageChanges(ctx, id)
-		return err
+		hist, err := tx.ListStageChanges(ctx, id)
+		return detail{o, hist}, err
 	})
-	if err != nil {
-		return crm.Opportunity{}, nil, err
-	}
-	return o, hist, s.auditRead(ctx, a, "opportunity.view", crm.ObjOpportunity, id, nil)
+	return d.o, d.hist, err
 }
 
 // UpdateOpportunity applies a partial update if the version is current.
@@ -251,20 +240,15 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 			return OpportunityPage{Items: []crm.Opportunity{}}, nil
 		}
 	}
-	var page OpportunityPage
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if page.Items, page.Next, err = tx.ListOpportunities(ctx, q); err != nil {
-			return err
-		}
-		page.Total, err = tx.CountOpportunities(ctx, q)
-		return err
-	})
-	if err != nil {
-		return OpportunityPage{}, err
-	}
-	return page, s.auditRead(ctx, a, listAction("opportunity", f.Query), crm.ObjOpportunity, 0,
-		ids(page.Items, func(o crm.Opportunity) int64 { return o.ID }))
+	return listPage(ctx, s, a, listAction("opportunity", strings.TrimSpace(f.Query)), crm.ObjOpportunity,
+		func(tx *store.Tx) ([]crm.Opportunity, string, int, error) {
+			items, next, err := tx.ListOpportunities(ctx, q)
+			if err != nil {
+				return nil, "", 0, err
+			}
+			total, err := tx.CountOpportunities(ctx, q)
+			return items, next, total, err
+		}, func(o crm.Opportunity) int64 { return o.ID })
 }
 
 func (s *Service) indexOpportunity(ctx context.Context, tx *store.Tx, o crm.Opportunity, keys []store.DedupKey) error {

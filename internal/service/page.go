@@ -1,0 +1,114 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/quality"
+	"custos/internal/store"
+)
+
+// Page is one page of a list: the items, the cursor of the next page ("" on
+// the last) and the number of records the whole list reaches.
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next_cursor,omitempty"`
+	Total int    `json:"total"`
+}
+
+// The pages of each object.
+type (
+	CustomerPage    = Page[crm.Customer]
+	ContactPage     = Page[crm.Contact]
+	LeadPage        = Page[crm.Lead]
+	OpportunityPage = Page[crm.Opportunity]
+)
+
+// searchText reads a list's search text: an exact key (phone, e-mail,
+// credit code), name terms, or nothing. none reports text that can match
+// nothing (only punctuation), so the list is empty without a query.
+func (s *Service) searchText(text string) (key *store.DedupKey, terms []string, none bool) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, nil, false
+	}
+	if key = s.exactKey(text); key != nil {
+		return key, nil, false
+	}
+	terms = quality.SearchTerms(text)
+	return nil, terms, len(terms) == 0
+}
+
+// listPage reads one page and its total in one snapshot, then records the
+// ids shown in one audit event before returning them (DESIGN.md §2).
+func listPage[T any](ctx context.Context, s *Service, a *access.Actor, action string, object crm.Object,
+	read func(tx *store.Tx) ([]T, string, int, error), id func(T) int64) (Page[T], error) {
+	var p Page[T]
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		p.Items, p.Next, p.Total, err = read(tx)
+		return err
+	})
+	if err != nil {
+		return Page[T]{}, err
+	}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	if err := s.auditRead(ctx, a, action, object, 0, ids(p.Items, id)); err != nil {
+		return Page[T]{}, err
+	}
+	return p, nil
+}
+
+// normPhone normalises a phone field to E.164, adding its key of the kind.
+func (s *Service) normPhone(p *crm.Problems, field string, v *string, kind string, keys *[]store.DedupKey) {
+	if *v == "" {
+		return
+	}
+	n, err := s.norm.Phone(*v)
+	if err != nil {
+		p.Add(field, "phone")
+		return
+	}
+	*v = n
+	*keys = append(*keys, store.DedupKey{Kind: kind, Key: n})
+}
+
+// normEmail normalises an e-mail field, adding its key.
+func normEmail(p *crm.Problems, field string, v *string, keys *[]store.DedupKey) {
+	if *v == "" {
+		return
+	}
+	e, err := quality.Email(*v)
+	if err != nil {
+		p.Add(field, "email")
+		return
+	}
+	*v = e
+	*keys = append(*keys, store.DedupKey{Kind: "email", Key: e})
+}
+
+// viewOne checks the read permission, reads one record in a read
+// transaction and records the view before returning it: a view that cannot
+// be recorded is not served (DESIGN.md §2).
+func viewOne[T any](ctx context.Context, s *Service, a *access.Actor, object crm.Object, id int64, read func(tx *store.Tx) (T, error)) (T, error) {
+	var v, zero T
+	if err := s.require(ctx, a, object, crm.ActRead); err != nil {
+		return zero, err
+	}
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		v, err = read(tx)
+		return err
+	})
+	if err != nil {
+		return zero, err
+	}
+	if err := s.auditRead(ctx, a, string(object)+".view", object, id, nil); err != nil {
+		return zero, err
+	}
+	return v, nil
+}
