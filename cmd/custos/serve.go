@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"custos/internal/api"
 	"custos/internal/httpx"
+	"custos/internal/i18n"
 	"custos/internal/service"
 	"custos/internal/store"
+	"custos/internal/web"
 )
 
 // openService opens the database (running migrations) and the service layer.
@@ -109,7 +112,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // state-changing request.
 func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
-	api.New(svc, cfg, logger).Register(mux)
+	jsonAPI := api.New(svc, cfg, logger)
+	jsonAPI.Register(mux)
+	pages, err := web.New(svc, cfg, logger)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	pages.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := svc.Health(r.Context()); err != nil {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
@@ -118,5 +127,14 @@ func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (ht
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	return httpx.Middleware(http.NewCrossOriginProtection().Handler(mux)), nil
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			jsonAPI.DenyCrossOrigin(w, r)
+			return
+		}
+		lang := i18n.Pick("", r.Header.Get("Accept-Language"))
+		http.Error(w, i18n.T(lang, "error.csrf"), http.StatusForbidden)
+	}))
+	return httpx.Middleware(cop.Handler(mux)), nil
 }

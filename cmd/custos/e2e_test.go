@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"custos/internal/testdb"
+)
+
+// syncBuffer collects a goroutine's output for the test to read.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer runs the real binary's run("serve") until the test ends and
+// waits for /healthz.
+func startServer(t *testing.T, extraArgs ...string) (base string, stdout *syncBuffer) {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = &syncBuffer{}
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	args := append([]string{"serve", "-addr", addr}, extraArgs...)
+	go func() { done <- run(ctx, args, func(string) string { return "" }, stdout, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v; stderr:\n%s", err, stderr)
+		}
+	})
+	base = "http://" + addr
+	for i := 0; ; i++ {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base, stdout
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("server exited: %v; stderr:\n%s", err, stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if i > 200 {
+			t.Fatalf("server did not become healthy; stderr:\n%s", stderr)
+		}
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// browser is a cookie-keeping client that does not follow redirects, so
+// each step's answer can be checked.
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (b *browser) do(req *http.Request) (int, http.Header, string) {
+	b.t.Helper()
+	req.Header.Set("Accept-Language", "zh-CN")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(body)
+}
+
+func (b *browser) get(path string) (int, string) {
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	status, _, body := b.do(req)
+	return status, body
+}
+
+// postForm submits a form with the CSRF token found on the page at from.
+func (b *browser) postForm(from, path string, form url.Values) (int, string) {
+	b.t.Helper()
+	_, page := b.get(from)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s: %s", from, page)
+	}
+	form.Set("csrf", m[1])
+	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	status, h, _ := b.do(req)
+	return status, h.Get("Location")
+}
+
+// TestEndToEnd starts the real server through run on a fresh SQLite data
+// directory (and on PostgreSQL when configured), signs in with the one-time
+// password, changes it, creates a customer through the web form and records
+// a follow-up through the JSON API with the same session.
+func TestEndToEnd(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			opt := testdb.Options(t, d)
+			args := []string{"-data-dir", opt.Dir}
+			if opt.URL != "" {
+				args = []string{"-database", opt.URL}
+			}
+			base, stdout := startServer(t, args...)
+			m := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(stdout.String())
+			if m == nil {
+				t.Fatalf("no one-time password printed:\n%s", stdout)
+			}
+			b := newBrowser(t, base)
+
+			if status, loc := b.postForm("/login", "/login", url.Values{"username": {"admin"}, "password": {"wrong password"}}); status != 401 && status != 200 && status != 422 {
+				t.Fatalf("wrong password: %d %s", status, loc)
+			}
+			status, loc := b.postForm("/login", "/login", url.Values{"username": {"admin"}, "password": {m[1]}})
+			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/account/password") {
+				t.Fatalf("login: %d %q", status, loc)
+			}
+			// The one-time password must be replaced before anything else.
+			if status, _ := b.get("/customers"); status != http.StatusSeeOther {
+				t.Fatalf("customers before password change: %d", status)
+			}
+			status, loc = b.postForm("/account/password", "/account/password", url.Values{"current_password": {m[1]}, "new_password": {"a new and long passphrase"}, "confirm_password": {"a new and long passphrase"}})
+			if status != http.StatusSeeOther {
+				t.Fatalf("password change: %d %q", status, loc)
+			}
+
+			status, loc = b.postForm("/customers/new", "/customers", url.Values{"name": {"上海端到端测试有限公司"}, "phone": {"021-6234 5678"}, "level": {"A"}})
+			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/customers/") {
+				t.Fatalf("create customer: %d %q", status, loc)
+			}
+			var id int64
+			fmt.Sscanf(strings.TrimPrefix(loc, "/customers/"), "%d", &id)
+			if status, page := b.get(loc); status != 200 || !strings.Contains(page, "上海端到端测试有限公司") || !strings.Contains(page, "862162345678") {
+				t.Fatalf("customer page: %d", status)
+			}
+
+			// Follow-up through the API with the session and its CSRF token.
+			_, page := b.get(loc)
+			csrf := csrfField.FindStringSubmatch(page)[1]
+			next := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+			body, _ := json.Marshal(map[string]any{"kind": "call", "content": "电话沟通需求", "customer_id": id, "next_at": next})
+			req, _ := http.NewRequest("POST", base+"/api/v1/follow-ups", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-CSRF-Token", csrf)
+			if status, _, resp := b.do(req); status != http.StatusCreated {
+				t.Fatalf("follow-up: %d %s", status, resp)
+			}
+			req, _ = http.NewRequest("GET", base+fmt.Sprintf("/api/v1/customers/%d", id), nil)
+			status, _, resp := b.do(req)
+			if status != 200 || !strings.Contains(resp, `"next_follow_up_at"`) || !strings.Contains(resp, `"last_followed_up_at"`) {
+				t.Fatalf("customer after follow-up: %d %s", status, resp)
+			}
+
+			// Signing out ends the session.
+			if status, _ := b.postForm("/", "/logout", url.Values{}); status != http.StatusSeeOther {
+				t.Fatalf("logout: %d", status)
+			}
+			if status, _ := b.get("/customers"); status != http.StatusSeeOther {
+				t.Fatalf("after logout: %d", status)
+			}
+		})
+	}
+}
+
+// TestRunUsage checks the command line and configuration errors.
+func TestRunUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), nil, os.Getenv, &out, &errb); err == nil || !strings.Contains(errb.String(), "Usage") {
+		t.Fatalf("no command: %v %q", err, errb.String())
+	}
+	if err := run(context.Background(), []string{"serve", "-tls-cert", "x"}, func(string) string { return "" }, &out, &errb); err == nil ||
+		!strings.Contains(err.Error(), "tls-cert and tls-key") {
+		t.Fatalf("half TLS config: %v", err)
+	}
+	if err := run(context.Background(), []string{"serve", "-trusted-proxies", "not-a-cidr"}, func(string) string { return "" }, &out, &errb); err == nil {
+		t.Fatal("bad trusted proxies accepted")
+	}
+}

@@ -1,0 +1,226 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/httpx"
+	"custos/internal/i18n"
+)
+
+// TokenRow is one API token in the account page (never its secret).
+type TokenRow struct {
+	ID         int64
+	Name       string
+	Prefix     string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	RevokedAt  time.Time
+	State      string // active, expired or revoked
+}
+
+// AccountView is the account page: language, password and API tokens.
+type AccountView struct {
+	Page
+	UserLang    string // the stored setting; "" follows the browser
+	Username    string
+	Tokens      []TokenRow
+	TokenName   string
+	TokenExpiry string
+	TokenErrors FormErrors
+}
+
+// LangOptions are the language choices.
+func (v AccountView) LangOptions() []Option {
+	return []Option{
+		{Value: "", Label: v.T("account.lang_browser"), Selected: v.UserLang == ""},
+		{Value: i18n.ZH, Label: "简体中文", Selected: v.UserLang == i18n.ZH},
+		{Value: i18n.EN, Label: "English", Selected: v.UserLang == i18n.EN},
+	}
+}
+
+// TokenFields are the create-token form's inputs.
+func (v AccountView) TokenFields() []FieldView {
+	return []FieldView{
+		{Name: "name", Label: v.T("token.name"), Value: v.TokenName, Required: true, Max: 60, Error: v.TokenErrors.For("name"), Autocomplete: "off"},
+		{Name: "expires_at", Label: v.T("token.expires"), Type: "date", Value: v.TokenExpiry, Error: v.TokenErrors.For("expires_at"), Hint: v.T("token.expires_hint")},
+	}
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	s.showAccount(w, r, a, http.StatusOK, AccountView{})
+}
+
+func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, v AccountView) {
+	me, err := s.svc.Me(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	toks, err := s.svc.ListAPITokens(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v.Page = s.page(r, a, "account.title", "account")
+	v.UserLang, v.Username = me.Lang, me.Username
+	now := time.Now()
+	for _, t := range toks {
+		row := TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt,
+			ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, State: "active"}
+		switch {
+		case !t.RevokedAt.IsZero():
+			row.State = "revoked"
+		case !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(now):
+			row.State = "expired"
+		}
+		v.Tokens = append(v.Tokens, row)
+	}
+	s.render(w, r, status, "account", v)
+}
+
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	if err := s.svc.SetLanguage(r.Context(), a, r.PostFormValue("lang")); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	redirect(w, r, "/account")
+}
+
+// PasswordView is the change-password page; MustChange explains why a user
+// was sent here before anything else.
+type PasswordView struct {
+	Page
+	Next       string
+	MustChange bool
+	Errors     FormErrors
+}
+
+var passwordFieldNames = []string{"current_password", "new_password", "confirm_password"}
+
+// Fields are the password inputs; passwords are never echoed back.
+func (v PasswordView) Fields() []FieldView { return passwordFields(v.Page, v.Errors) }
+
+// PasswordFields are the change-password inputs on the account page.
+func (v AccountView) PasswordFields() []FieldView { return passwordFields(v.Page, FormErrors{}) }
+
+func passwordFields(p Page, e FormErrors) []FieldView {
+	out := make([]FieldView, len(passwordFieldNames))
+	for i, name := range passwordFieldNames {
+		ac := "new-password"
+		if name == "current_password" {
+			ac = "current-password"
+		}
+		out[i] = FieldView{Name: name, Label: p.T("field." + name), Type: "password", Required: true, Max: 200,
+			Autocomplete: ac, Error: e.For(name)}
+	}
+	out[1].Hint = p.T("hint.password")
+	return out
+}
+
+func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	s.showPassword(w, r, a, http.StatusOK, PasswordView{Next: r.URL.Query().Get("next")})
+}
+
+func (s *Server) showPassword(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, v PasswordView) {
+	me, err := s.svc.Me(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v.Page = s.page(r, a, "password.title", "account")
+	v.MustChange = me.MustChangePW
+	if v.Next != "" {
+		v.Next = safeNext(v.Next)
+	}
+	s.render(w, r, status, "password", v)
+}
+
+// changePassword checks the current password and stores the new one; the
+// service ends every other session of the user.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	v := PasswordView{Next: r.PostFormValue("next")}
+	current, next := r.PostFormValue("current_password"), r.PostFormValue("new_password")
+	var err error
+	if next != r.PostFormValue("confirm_password") {
+		err = &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "the passwords differ",
+			Fields: []crm.FieldError{{Field: "confirm_password", Rule: "mismatch"}}}
+	} else {
+		err = s.svc.ChangePassword(r.Context(), a, current, next)
+	}
+	if err != nil {
+		if !hasFieldErrors(err) {
+			s.fail(w, r, a, err)
+			return
+		}
+		v.Errors = formErrors(lang(r, a), err, passwordFieldNames...)
+		s.showPassword(w, r, a, httpx.Status(err), v)
+		return
+	}
+	to := "/account"
+	if v.Next != "" {
+		to = safeNext(v.Next)
+	}
+	redirect(w, r, to)
+}
+
+// TokenCreatedView shows a new API token's secret, once: it is stored only
+// as a hash and cannot be shown again.
+type TokenCreatedView struct {
+	Page
+	Name   string
+	Secret string
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	name, expiry := r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("expires_at"))
+	var expires *time.Time
+	if expiry != "" {
+		day, err := time.ParseInLocation(time.DateOnly, expiry, time.Local)
+		if err != nil {
+			err := &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "bad date", Fields: []crm.FieldError{{Field: "expires_at", Rule: "date"}}}
+			s.showAccount(w, r, a, http.StatusUnprocessableEntity, AccountView{TokenName: name, TokenExpiry: expiry, TokenErrors: formErrors(lang(r, a), err, "name", "expires_at")})
+			return
+		}
+		// A token "expiring on" a day works through that whole day.
+		end := day.AddDate(0, 0, 1)
+		expires = &end
+	}
+	tok, err := s.svc.CreateAPIToken(r.Context(), a, name, expires)
+	if err != nil {
+		if !hasFieldErrors(err) {
+			s.fail(w, r, a, err)
+			return
+		}
+		s.showAccount(w, r, a, httpx.Status(err), AccountView{TokenName: name, TokenExpiry: expiry, TokenErrors: formErrors(lang(r, a), err, "name", "expires_at")})
+		return
+	}
+	v := TokenCreatedView{Page: s.page(r, a, "token.created_title", "account"), Name: tok.Name, Secret: tok.Secret}
+	s.render(w, r, http.StatusOK, "token_created", v)
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	if err := s.svc.RevokeAPIToken(r.Context(), a, id); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	redirect(w, r, "/account")
+}
+
+// passwordURL is the change-password page, returning to next afterwards.
+func passwordURL(next string) string {
+	if next == "" {
+		return "/account/password"
+	}
+	return "/account/password?next=" + url.QueryEscape(next)
+}

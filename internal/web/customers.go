@@ -1,0 +1,442 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/httpx"
+	"custos/internal/service"
+)
+
+// CustomerRow is one customer in a list.
+type CustomerRow struct {
+	ID               int64
+	Name             string
+	Industry         string
+	Level            string
+	Status           string
+	City             string
+	OwnerID          int64
+	OwnerName        string
+	UpdatedAt        time.Time
+	LastFollowedUpAt *time.Time
+	NextFollowUpAt   *time.Time
+	DeletedAt        *time.Time
+	Overdue          bool
+}
+
+// URL is the customer's detail page.
+func (c CustomerRow) URL() string { return "/customers/" + strconv.FormatInt(c.ID, 10) }
+
+func customerRow(c crm.Customer) CustomerRow {
+	return CustomerRow{ID: c.ID, Name: c.Name, Industry: c.Industry, Level: c.Level, Status: c.Status, City: c.City,
+		OwnerID: c.OwnerID, OwnerName: c.OwnerName, UpdatedAt: c.UpdatedAt, LastFollowedUpAt: c.LastFollowedUpAt,
+		NextFollowUpAt: c.NextFollowUpAt, DeletedAt: c.DeletedAt}
+}
+
+func customerRows(cs []crm.Customer) []CustomerRow {
+	out := make([]CustomerRow, len(cs))
+	for i, c := range cs {
+		out[i] = customerRow(c)
+	}
+	return out
+}
+
+// customerSorts are the list orderings the store supports.
+var customerSorts = []string{"updated", "created", "name", "next_follow_up"}
+
+// CustomerListView is a customer list: my customers, the pool or the
+// recycle bin. Path is the list's own URL, for the filter form and paging.
+type CustomerListView struct {
+	Page
+	Path     string
+	Query    string
+	Level    string
+	Status   string
+	Sort     string
+	Rows     []CustomerRow
+	Total    int
+	NextURL  string
+	FirstURL string
+}
+
+// LevelOptions, StatusOptions and SortOptions fill the filter selects.
+func (v CustomerListView) LevelOptions() []Option {
+	return v.enumOptions("level", crm.CustomerLevels, v.Level, "list.any_level")
+}
+
+// StatusOptions fills the status filter.
+func (v CustomerListView) StatusOptions() []Option {
+	return v.enumOptions("status", crm.CustomerStatuses, v.Status, "list.any_status")
+}
+
+// SortOptions fills the sort select.
+func (v CustomerListView) SortOptions() []Option {
+	return v.enumOptions("sort", customerSorts, v.Sort, "")
+}
+
+// DoneView replaces an action button after htmx ran it: a short message
+// and a link to the record.
+type DoneView struct {
+	Page
+	Message string
+	URL     string
+}
+
+// listFilter reads the list's query string; unknown enum values are
+// dropped rather than sent to the store.
+func listFilter(r *http.Request) crm.CustomerFilter {
+	q := r.URL.Query()
+	f := crm.CustomerFilter{Query: strings.TrimSpace(q.Get("q")), Level: q.Get("level"), Status: q.Get("status"),
+		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 20}
+	if !slices.Contains(crm.CustomerLevels, f.Level) {
+		f.Level = ""
+	}
+	if !slices.Contains(crm.CustomerStatuses, f.Status) {
+		f.Status = ""
+	}
+	if !slices.Contains(customerSorts, f.Sort) {
+		f.Sort = "updated"
+	}
+	return f
+}
+
+// listView fills a list page from a service page.
+func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage) CustomerListView {
+	v := CustomerListView{Page: s.page(r, a, titleKey, nav), Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
+		Sort: f.Sort, Rows: customerRows(page.Items), Total: page.Total}
+	params := url.Values{}
+	for k, val := range map[string]string{"q": f.Query, "level": f.Level, "status": f.Status} {
+		if val != "" {
+			params.Set(k, val)
+		}
+	}
+	if f.Sort != "updated" {
+		params.Set("sort", f.Sort)
+	}
+	if f.Cursor != "" {
+		v.FirstURL = withQuery(path, params)
+	}
+	if page.Next != "" {
+		params.Set("cursor", page.Next)
+		v.NextURL = withQuery(path, params)
+	}
+	return v
+}
+
+func withQuery(path string, v url.Values) string {
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+// showList renders a list page, or only its results for an htmx filter or
+// paging request.
+func (s *Server) showList(w http.ResponseWriter, r *http.Request, page string, v CustomerListView) {
+	if isHTMX(r) && r.Header.Get("HX-Target") == "results" {
+		s.renderPartial(w, r, http.StatusOK, page, "results", v)
+		return
+	}
+	s.render(w, r, http.StatusOK, page, v)
+}
+
+// listCustomers is the customer list with search, filters, sort and paging.
+func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	f := listFilter(r)
+	page, err := s.svc.ListCustomers(r.Context(), a, f)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.showList(w, r, "customers", s.listView(r, a, "customers.title", "customers", "/customers", f, page))
+}
+
+// pool lists the public pool: customers without owner, to claim.
+func (s *Server) pool(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	f := listFilter(r)
+	f.Level, f.Status, f.Pool = "", "", true
+	page, err := s.svc.ListCustomers(r.Context(), a, f)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.showList(w, r, "pool", s.listView(r, a, "pool.title", "pool", "/pool", f, page))
+}
+
+// recycleBin lists deleted customers, to restore.
+func (s *Server) recycleBin(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	f := listFilter(r)
+	f.Level, f.Status = "", ""
+	page, err := s.svc.ListRecycledCustomers(r.Context(), a, f)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.showList(w, r, "recycle_bin", s.listView(r, a, "recycle.title", "recycle", "/recycle-bin", f, page))
+}
+
+// CustomerView is the customer detail page.
+type CustomerView struct {
+	Page
+	C         crm.Customer
+	InPool    bool
+	CanEdit   bool
+	CanDelete bool
+}
+
+// URL is the customer's own address.
+func (v CustomerView) URL() string { return "/customers/" + strconv.FormatInt(v.C.ID, 10) }
+
+func (s *Server) showCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	c, err := s.svc.GetCustomer(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := CustomerView{Page: s.page(r, a, "customer.title", "customers"), C: c, InPool: c.OwnerID == 0}
+	v.Title = c.Name
+	// A visible customer with an owner is within the user's scope, so the
+	// role's grants decide; the service checks again on every write.
+	v.CanEdit = !v.InPool && a.Can(crm.ObjCustomer, crm.ActEdit)
+	v.CanDelete = !v.InPool && a.Can(crm.ObjCustomer, crm.ActDelete)
+	s.render(w, r, http.StatusOK, "customer", v)
+}
+
+// CustomerForm is the customer form's input exactly as typed, so a refused
+// submission shows the user what they entered.
+type CustomerForm struct {
+	Name, Industry, Level, Source, Status, Province, City, Address, Website, Phone, Email, CreditCode, Tags string
+}
+
+func readCustomerForm(r *http.Request) CustomerForm {
+	g := r.PostFormValue
+	return CustomerForm{Name: g("name"), Industry: g("industry"), Level: g("level"), Source: g("source"), Status: g("status"),
+		Province: g("province"), City: g("city"), Address: g("address"), Website: g("website"), Phone: g("phone"),
+		Email: g("email"), CreditCode: g("credit_code"), Tags: g("tags")}
+}
+
+func customerFormOf(c crm.CustomerFields) CustomerForm {
+	return CustomerForm{Name: c.Name, Industry: c.Industry, Level: c.Level, Source: c.Source, Status: c.Status,
+		Province: c.Province, City: c.City, Address: c.Address, Website: c.Website, Phone: c.Phone, Email: c.Email,
+		CreditCode: c.CreditCode, Tags: strings.Join(c.Tags, ", ")}
+}
+
+func (f CustomerForm) fields() crm.CustomerFields {
+	return crm.CustomerFields{Name: f.Name, Industry: f.Industry, Level: f.Level, Source: f.Source, Status: f.Status,
+		Province: f.Province, City: f.City, Address: f.Address, Website: f.Website, Phone: f.Phone, Email: f.Email,
+		CreditCode: f.CreditCode, Tags: splitTags(f.Tags)}
+}
+
+// update sends every field of the form: the form shows them all, so an
+// emptied field is meant to be empty.
+func (f CustomerForm) update(version int64) crm.CustomerUpdate {
+	c := f.fields()
+	return crm.CustomerUpdate{Version: version, Name: &c.Name, Industry: &c.Industry, Level: &c.Level, Source: &c.Source,
+		Status: &c.Status, Province: &c.Province, City: &c.City, Address: &c.Address, Website: &c.Website,
+		Phone: &c.Phone, Email: &c.Email, CreditCode: &c.CreditCode, Tags: &c.Tags}
+}
+
+// customerFieldNames are the form's fields in display order.
+var customerFieldNames = []string{"name", "credit_code", "industry", "level", "source", "status", "phone", "email",
+	"website", "province", "city", "address", "tags"}
+
+// CustomerFormView is the create and edit form.
+type CustomerFormView struct {
+	Page
+	ID      int64 // 0 for a new customer
+	Version int64
+	Form    CustomerForm
+	Errors  FormErrors
+	Stale   bool
+}
+
+// Action is where the form posts.
+func (v CustomerFormView) Action() string {
+	if v.ID == 0 {
+		return "/customers"
+	}
+	return "/customers/" + strconv.FormatInt(v.ID, 10)
+}
+
+// CancelURL is where "cancel" leads.
+func (v CustomerFormView) CancelURL() string {
+	if v.ID == 0 {
+		return "/customers"
+	}
+	return v.Action()
+}
+
+// Fields are the form's inputs with values and inline errors.
+func (v CustomerFormView) Fields() []FieldView {
+	f := v.Form
+	specs := map[string]FieldView{
+		"name":        {Value: f.Name, Required: true, Max: 200, Wide: true},
+		"credit_code": {Value: f.CreditCode, Max: 18, Hint: v.T("hint.credit_code")},
+		"industry":    {Value: f.Industry, Max: 100},
+		"level":       {Options: v.enumOptions("level", crm.CustomerLevels, f.Level, "form.none")},
+		"source":      {Options: v.enumOptions("source", crm.CustomerSources, f.Source, "form.none")},
+		"status":      {Options: v.enumOptions("status", crm.CustomerStatuses, f.Status, "")},
+		"phone":       {Value: f.Phone, Type: "tel", Max: 40, Autocomplete: "off"},
+		"email":       {Value: f.Email, Type: "email", Max: 200, Autocomplete: "off"},
+		"website":     {Value: f.Website, Max: 500, Autocomplete: "off"},
+		"province":    {Value: f.Province, Max: 50},
+		"city":        {Value: f.City, Max: 50},
+		"address":     {Value: f.Address, Type: "textarea", Max: 500, Wide: true},
+		"tags":        {Value: f.Tags, Max: 700, Wide: true, Hint: v.T("hint.tags")},
+	}
+	out := make([]FieldView, 0, len(customerFieldNames))
+	for _, name := range customerFieldNames {
+		fv := specs[name]
+		fv.Name, fv.Label, fv.Error = name, v.T("field."+name), v.Errors.For(name)
+		out = append(out, fv)
+	}
+	return out
+}
+
+func (s *Server) newCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	v := CustomerFormView{Page: s.page(r, a, "customer.new", "customers"), Form: CustomerForm{Status: "prospect"}}
+	s.render(w, r, http.StatusOK, "customer_form", v)
+}
+
+func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	form := readCustomerForm(r)
+	c, err := s.svc.CreateCustomer(r.Context(), a, service.CustomerInput{CustomerFields: form.fields()})
+	if err != nil {
+		if !hasFieldErrors(err) {
+			s.fail(w, r, a, err)
+			return
+		}
+		v := CustomerFormView{Page: s.page(r, a, "customer.new", "customers"), Form: form}
+		v.Errors = formErrors(v.Lang, err, customerFieldNames...)
+		s.render(w, r, httpx.Status(err), "customer_form", v)
+		return
+	}
+	redirect(w, r, "/customers/"+strconv.FormatInt(c.ID, 10))
+}
+
+func (s *Server) editCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	c, err := s.svc.GetCustomer(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if c.OwnerID == 0 {
+		// Pool customers are claimed, not edited.
+		s.fail(w, r, a, crm.ErrNotFound("customer"))
+		return
+	}
+	v := CustomerFormView{Page: s.page(r, a, "customer.edit", "customers"), ID: c.ID, Version: c.Version, Form: customerFormOf(c.CustomerFields)}
+	s.render(w, r, http.StatusOK, "customer_form", v)
+}
+
+// updateCustomer saves the edit form if its version is still current. A
+// stale version changes nothing; the form comes back with the user's input
+// and the "changed by someone else" message.
+func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	form := readCustomerForm(r)
+	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	_, err := s.svc.UpdateCustomer(r.Context(), a, id, form.update(version))
+	if err == nil {
+		redirect(w, r, "/customers/"+strconv.FormatInt(id, 10))
+		return
+	}
+	var ce *crm.Error
+	stale := errors.As(err, &ce) && ce.Key == "stale_version"
+	if !stale && !hasFieldErrors(err) {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := CustomerFormView{Page: s.page(r, a, "customer.edit", "customers"), ID: id, Version: version, Form: form, Stale: stale}
+	v.Errors = formErrors(v.Lang, err, customerFieldNames...)
+	s.render(w, r, httpx.Status(err), "customer_form", v)
+}
+
+func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	if err := s.svc.DeleteCustomer(r.Context(), a, id); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	redirect(w, r, "/customers")
+}
+
+func (s *Server) releaseCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	if err := s.svc.ReleaseCustomer(r.Context(), a, id); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	redirect(w, r, "/customers/"+strconv.FormatInt(id, 10))
+}
+
+// claimCustomer takes a pool customer. From the pool list htmx swaps the
+// button for "claimed"; a plain form goes to the customer.
+func (s *Server) claimCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	if err := s.svc.ClaimCustomer(r.Context(), a, id); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	to := "/customers/" + strconv.FormatInt(id, 10)
+	if isHTMX(r) {
+		p := s.page(r, a, "pool.title", "pool")
+		s.renderPartial(w, r, http.StatusOK, "pool", "done", DoneView{Page: p, Message: p.T("pool.claimed"), URL: to})
+		return
+	}
+	redirect(w, r, to)
+}
+
+// restoreCustomer brings a customer back from the recycle bin.
+func (s *Server) restoreCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	if err := s.svc.RestoreCustomer(r.Context(), a, id); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if isHTMX(r) {
+		p := s.page(r, a, "recycle.title", "recycle")
+		s.renderPartial(w, r, http.StatusOK, "recycle_bin", "done", DoneView{Page: p, Message: p.T("recycle.restored"),
+			URL: "/customers/" + strconv.FormatInt(id, 10)})
+		return
+	}
+	redirect(w, r, "/recycle-bin")
+}

@@ -1,0 +1,75 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+)
+
+// HomeView is the "today" page.
+type HomeView struct {
+	Page
+	Greeting    string
+	MyCount     int
+	Due         []CustomerRow
+	DueMore     bool // more of my customers are due than fit the list
+	Recent      []CustomerRow
+	CanCustomer bool
+}
+
+// homeDueLimit bounds the follow-up list; the customer list sorted by next
+// follow-up shows the rest.
+const homeDueLimit = 50
+
+// home shows the greeting, my customer count, my customers whose next
+// follow-up is due today or overdue, and recently updated customers.
+func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	v := HomeView{Page: s.page(r, a, "home.title", "home")}
+	now := time.Now().In(time.Local)
+	v.Greeting = v.Tf(greetingKey(now), a.Name)
+	v.CanCustomer = a.Can(crm.ObjCustomer, crm.ActRead)
+	if v.CanCustomer {
+		// One query answers both "how many are mine" (Total) and "which are
+		// due": sorted by next follow-up, due ones come first and customers
+		// without a date come last.
+		mine, err := s.svc.ListCustomers(r.Context(), a, crm.CustomerFilter{OwnerID: a.UserID, Sort: "next_follow_up", Limit: homeDueLimit})
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		v.MyCount = mine.Total
+		y, m, d := now.Date()
+		startOfDay := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+		endOfDay := startOfDay.AddDate(0, 0, 1)
+		for _, c := range mine.Items {
+			if c.NextFollowUpAt == nil || !c.NextFollowUpAt.Before(endOfDay) {
+				break
+			}
+			row := customerRow(c)
+			row.Overdue = c.NextFollowUpAt.Before(startOfDay)
+			v.Due = append(v.Due, row)
+		}
+		v.DueMore = len(v.Due) == homeDueLimit && mine.Next != ""
+		recent, err := s.svc.ListCustomers(r.Context(), a, crm.CustomerFilter{Sort: "updated", Limit: 8})
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		v.Recent = customerRows(recent.Items)
+	}
+	s.render(w, r, http.StatusOK, "home", v)
+}
+
+func greetingKey(t time.Time) string {
+	switch h := t.Hour(); {
+	case h < 5:
+		return "home.greeting.evening"
+	case h < 12:
+		return "home.greeting.morning"
+	case h < 18:
+		return "home.greeting.afternoon"
+	}
+	return "home.greeting.evening"
+}

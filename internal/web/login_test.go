@@ -1,0 +1,129 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"custos/internal/httpx"
+	"custos/internal/store"
+	"custos/internal/testdb"
+)
+
+// TestLogin covers the sign-in form: the double-submit CSRF check, wrong
+// passwords in both languages and where a successful sign-in leads.
+func TestLogin(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		cases := []struct {
+			name         string
+			username     string
+			password     string
+			lang         string
+			next         string
+			noCookie     bool
+			wrongToken   bool
+			wantStatus   int
+			wantLocation string
+			wantContains []string
+		}{
+			{name: "wrong password in Chinese", username: "rep1", password: "wrong password", lang: "zh-CN,zh;q=0.9",
+				wantStatus: 401, wantContains: []string{"用户名或密码错误", `value="rep1"`}},
+			{name: "wrong password in English", username: "rep1", password: "wrong password", lang: "en-US,en;q=0.8",
+				wantStatus: 401, wantContains: []string{"Wrong user name or password."}},
+			{name: "unknown user gets the same answer", username: "nobody", password: "whatever", lang: "en",
+				wantStatus: 401, wantContains: []string{"Wrong user name or password."}},
+			{name: "missing double-submit cookie", username: "rep1", password: testPassword, lang: "en", noCookie: true,
+				wantStatus: 403, wantContains: []string{"The form has expired"}},
+			{name: "token not matching the cookie", username: "rep1", password: testPassword, lang: "en", wrongToken: true,
+				wantStatus: 403, wantContains: []string{"The form has expired"}},
+			{name: "success goes home", username: "rep1", password: testPassword, wantStatus: 303, wantLocation: "/"},
+			{name: "success returns to next", username: "rep1", password: testPassword, next: "/customers?q=a", wantStatus: 303, wantLocation: "/customers?q=a"},
+			{name: "absolute next is ignored", username: "rep1", password: testPassword, next: "https://evil.example/", wantStatus: 303, wantLocation: "/"},
+			{name: "protocol-relative next is ignored", username: "rep1", password: testPassword, next: "//evil.example/x", wantStatus: 303, wantLocation: "/"},
+			{name: "backslash next is ignored", username: "rep1", password: testPassword, next: "/\\evil.example", wantStatus: 303, wantLocation: "/"},
+			{name: "must change password goes to the password page", username: "admin", password: o.adminPassword, next: "/pool",
+				wantStatus: 303, wantLocation: "/account/password?next=%2Fpool"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				b := newBrowser()
+				page := s.do(b, "GET", "/login?next="+url.QueryEscape(tc.next), nil, map[string]string{"Accept-Language": tc.lang})
+				if page.Code != http.StatusOK {
+					t.Fatalf("login page: %d", page.Code)
+				}
+				if tc.noCookie {
+					b.cookies = map[string]*http.Cookie{}
+				}
+				token := b.csrf
+				if tc.wrongToken {
+					token = "x" + token
+				}
+				form := url.Values{"username": {tc.username}, "password": {tc.password}, "csrf": {token}, "next": {tc.next}}
+				rec := s.do(b, "POST", "/login", form, map[string]string{"Accept-Language": tc.lang})
+				if rec.Code != tc.wantStatus {
+					t.Fatalf("status %d, want %d\n%s", rec.Code, tc.wantStatus, excerpt(rec.Body.String()))
+				}
+				if loc := rec.Header().Get("Location"); tc.wantLocation != "" && loc != tc.wantLocation {
+					t.Errorf("Location = %q, want %q", loc, tc.wantLocation)
+				}
+				for _, want := range tc.wantContains {
+					if !strings.Contains(rec.Body.String(), want) {
+						t.Errorf("body does not contain %q", want)
+					}
+				}
+				if got := b.cookies[httpx.SessionCookie] != nil; got != (tc.wantStatus == http.StatusSeeOther) {
+					t.Errorf("session cookie set = %v", got)
+				}
+				if tc.wantStatus == http.StatusSeeOther && b.cookies[loginCSRFCookie] != nil {
+					t.Error("the sign-in CSRF cookie outlived the sign-in")
+				}
+			})
+		}
+
+		t.Run("login cookie is HttpOnly and SameSite=Strict", func(t *testing.T) {
+			rec := s.do(nil, "GET", "/login", nil, nil)
+			var found bool
+			for _, c := range rec.Result().Cookies() {
+				if c.Name == loginCSRFCookie {
+					found = true
+					if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+						t.Errorf("cookie %+v", c)
+					}
+				}
+			}
+			if !found {
+				t.Error("no sign-in CSRF cookie")
+			}
+		})
+		t.Run("signed-in user skips the sign-in page", func(t *testing.T) {
+			b := s.signIn("rep2", testPassword)
+			rec := s.do(b, "GET", "/login?next=%2Fpool", nil, nil)
+			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/pool" {
+				t.Errorf("status %d Location %q", rec.Code, rec.Header().Get("Location"))
+			}
+		})
+	})
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         "/",
+		"/":                        "/",
+		"/customers?q=a&sort=name": "/customers?q=a&sort=name",
+		"customers":                "/",
+		"//evil.example":           "/",
+		"/\\evil.example":          "/",
+		"https://evil.example/":    "/",
+		"javascript:alert(1)":      "/",
+		"/%0d%0aSet-Cookie:x":      "/%0d%0aSet-Cookie:x",
+		"/a\r\nLocation: x":        "/",
+		"/\t/evil.example":         "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

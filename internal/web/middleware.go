@@ -1,0 +1,137 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/httpx"
+)
+
+// handler is a page handler with its signed-in actor.
+type handler func(w http.ResponseWriter, r *http.Request, a *access.Actor)
+
+// gate says what a route needs beyond a session.
+type gate int
+
+const (
+	gateUser     gate = iota // any signed-in user whose password is in order
+	gatePassword             // reachable while a password change is pending
+	gateAdmin                // administrators only
+)
+
+// authed signs the request in from the session cookie, checks the CSRF
+// token of every state-changing request before the handler runs (so a
+// forged request changes nothing), and keeps a user who must change their
+// password on the password page.
+func (s *Server) authed(h handler) http.HandlerFunc { return s.guard(gateUser, h) }
+
+// admin is authed plus the administration permission. The service checks
+// it again on every write; this check keeps the pages themselves closed.
+func (s *Server) admin(h handler) http.HandlerFunc { return s.guard(gateAdmin, h) }
+
+func (s *Server) guard(g gate, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.svc.Authenticate(r.Context(), s.cfg.SessionToken(r), s.cfg.Client(r))
+		if err != nil {
+			if crm.IsCode(err, crm.Unauthenticated) {
+				s.toLogin(w, r)
+				return
+			}
+			s.fail(w, r, nil, err)
+			return
+		}
+		if !httpx.IsSafeMethod(r.Method) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := r.ParseForm(); err != nil {
+				s.fail(w, r, a, &crm.Error{Code: crm.Invalid, Key: "bad_request", Message: "unreadable form"})
+				return
+			}
+			if !validCSRF(r, a.CSRFToken) {
+				s.forbidden(w, r, a, "error.csrf")
+				return
+			}
+		}
+		if g != gatePassword {
+			me, err := s.svc.Me(r.Context(), a)
+			if err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			if me.MustChangePW {
+				redirect(w, r, passwordURL(requestPath(r)))
+				return
+			}
+		}
+		if g == gateAdmin && !a.IsAdmin() {
+			s.forbidden(w, r, a, "error.forbidden")
+			return
+		}
+		h(w, r, a)
+	}
+}
+
+// validCSRF accepts the token from the hidden form field or, for htmx
+// requests, from the X-CSRF-Token header set by hx-headers on <body>.
+func validCSRF(r *http.Request, want string) bool {
+	got := r.PostFormValue(httpx.CSRFField)
+	if got == "" {
+		got = r.Header.Get(httpx.CSRFHeader)
+	}
+	return httpx.ValidCSRF(got, want)
+}
+
+// toLogin sends a signed-out visitor to the sign-in page, remembering where
+// they wanted to go when that was a page (a GET). htmx follows HX-Redirect
+// with a full page load instead of swapping the sign-in page into a row.
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	to := "/login"
+	if r.Method == http.MethodGet {
+		if p := requestPath(r); p != "/" {
+			to += "?next=" + url.QueryEscape(p)
+		}
+	}
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	redirect(w, r, to)
+}
+
+// requestPath is the path and query of the request, as a "next" target.
+func requestPath(r *http.Request) string {
+	if r.URL.RawQuery == "" {
+		return r.URL.Path
+	}
+	return r.URL.Path + "?" + r.URL.RawQuery
+}
+
+// safeNext accepts only a same-site relative path as a post-sign-in target,
+// so /login?next=https://evil.example (or //evil.example, /\evil.example)
+// can never send a user elsewhere: an open redirect.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f {
+			return "/"
+		}
+	}
+	return next
+}
+
+// pathID reads the {id} path value; anything but a positive number is "not
+// found", exactly like a record outside the user's scope.
+func pathID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}

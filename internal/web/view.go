@@ -1,0 +1,241 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/httpx"
+	"custos/internal/i18n"
+)
+
+// Page is what every page's view model embeds: language, title, the
+// signed-in user (nil on the sign-in page), the CSRF token for forms and the
+// active navigation item. Its methods are the templates' helpers, so
+// templates need no global functions that would have to know the language.
+type Page struct {
+	Lang  string
+	Title string
+	Nav   string
+	Tab   string // the active tab of the administration pages
+	Actor *access.Actor
+	CSRF  string
+}
+
+// page builds the common view model. The language is the user's setting,
+// else the browser's Accept-Language.
+func (s *Server) page(r *http.Request, a *access.Actor, titleKey, nav string) Page {
+	p := Page{Lang: lang(r, a), Nav: nav, Actor: a}
+	if a != nil {
+		p.CSRF = a.CSRFToken
+	}
+	p.Title = p.T(titleKey)
+	return p
+}
+
+func lang(r *http.Request, a *access.Actor) string {
+	userLang := ""
+	if a != nil {
+		userLang = a.Lang
+	}
+	return i18n.Pick(userLang, r.Header.Get("Accept-Language"))
+}
+
+func (p Page) language() string { return p.Lang }
+
+// T translates a key.
+func (p Page) T(key string) string { return i18n.T(p.Lang, key) }
+
+// Tf translates a key with arguments.
+func (p Page) Tf(key string, args ...any) string { return i18n.Tf(p.Lang, key, args...) }
+
+// HTMLLang is the page's lang attribute.
+func (p Page) HTMLLang() string {
+	if p.Lang == i18n.ZH {
+		return "zh-CN"
+	}
+	return "en"
+}
+
+// HXHeaders is the hx-headers attribute of <body>: htmx sends the CSRF token
+// with every request it makes, so no inline script is needed.
+func (p Page) HXHeaders() string {
+	b, _ := json.Marshal(map[string]string{httpx.CSRFHeader: p.CSRF})
+	return string(b)
+}
+
+// CSRFField is the name of the hidden form field carrying the CSRF token.
+func (p Page) CSRFField() string { return httpx.CSRFField }
+
+// IsAdmin reports whether the administration pages are shown.
+func (p Page) IsAdmin() bool { return p.Actor.IsAdmin() }
+
+// Can reports whether the user may act on customers, to show or hide
+// buttons; the service enforces the same rule on every call.
+func (p Page) Can(action string) bool {
+	return p.Actor.Can(crm.ObjCustomer, crm.Action(action))
+}
+
+// Enum translates an enum value such as ("status", "active"); unknown or
+// empty values show as they are.
+func (p Page) Enum(kind, value string) string {
+	if value == "" {
+		return ""
+	}
+	key := "enum." + kind + "." + value
+	if s := i18n.T(p.Lang, key); s != key {
+		return s
+	}
+	return value
+}
+
+// Date shows a time in the server's time zone in the user's language:
+// "2026年3月5日 14:30" or "5 Mar 2026 14:30". Zero and nil show a dash.
+func (p Page) Date(v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return "—"
+	}
+	t = t.In(time.Local)
+	if p.Lang == i18n.ZH {
+		return fmt.Sprintf("%d年%d月%d日 %s", t.Year(), t.Month(), t.Day(), t.Format("15:04"))
+	}
+	return t.Format("2 Jan 2006 15:04")
+}
+
+// ISO is a machine-readable timestamp for <time datetime>.
+func (p Page) ISO(v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func asTime(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, !t.IsZero()
+	case *time.Time:
+		if t == nil {
+			return time.Time{}, false
+		}
+		return *t, !t.IsZero()
+	}
+	return time.Time{}, false
+}
+
+// Option is one entry of a <select>.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// enumOptions builds select options for enum values, with an optional
+// leading empty choice labelled by emptyKey.
+func (p Page) enumOptions(kind string, values []string, selected, emptyKey string) []Option {
+	var out []Option
+	if emptyKey != "" {
+		out = append(out, Option{Value: "", Label: p.T(emptyKey), Selected: selected == ""})
+	}
+	for _, v := range values {
+		out = append(out, Option{Value: v, Label: p.Enum(kind, v), Selected: v == selected})
+	}
+	return out
+}
+
+// FormErrors are a form's problems in the user's language: a summary
+// sentence, one message per field shown next to it, and messages for fields
+// the form does not show (so none is ever lost).
+type FormErrors struct {
+	Summary string
+	Fields  map[string]string
+	Other   []string
+}
+
+// For returns the message for one field ("" when it is fine).
+func (e FormErrors) For(field string) string { return e.Fields[field] }
+
+// Any reports whether there is anything to show.
+func (e FormErrors) Any() bool { return e.Summary != "" || len(e.Fields) > 0 || len(e.Other) > 0 }
+
+// formErrors turns a service error into form messages; shown lists the
+// fields the form displays.
+func formErrors(lang string, err error, shown ...string) FormErrors {
+	fe := FormErrors{Summary: i18n.Message(lang, err), Fields: map[string]string{}}
+	for _, f := range fieldErrors(err) {
+		msg := fieldMessage(lang, f)
+		switch {
+		case !contains(shown, f.Field):
+			fe.Other = append(fe.Other, msg)
+		case fe.Fields[f.Field] == "":
+			fe.Fields[f.Field] = msg
+		}
+	}
+	// The duplicate summary already is the field's message; say it once.
+	if crm.IsCode(err, crm.Duplicate) {
+		fe.Summary = i18n.T(lang, "error.duplicate")
+	}
+	return fe
+}
+
+// fieldMessage is i18n.FieldMessage, except that a duplicate held by the
+// public pool has no owner to name and says so.
+func fieldMessage(lang string, f crm.FieldError) string {
+	if f.Rule == "duplicate" && f.Param == "" {
+		f.Rule = "duplicate_pool"
+	}
+	return i18n.FieldMessage(lang, f)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// splitTags reads a tag list typed as "a, b，c、d".
+func splitTags(s string) []string {
+	f := func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' }
+	parts := strings.FieldsFunc(s, f)
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// FieldView is one form field for the "field" partial: label, input (a
+// select when Options is set, a textarea for Type "textarea"), the value as
+// typed and the inline error.
+type FieldView struct {
+	Name         string
+	Label        string
+	Type         string // input type; "" is text
+	Value        string
+	Error        string
+	Hint         string
+	Required     bool
+	Max          int
+	Autocomplete string
+	Options      []Option
+	Wide         bool // spans the whole form row
+}
+
+// InputType is the input's type attribute.
+func (f FieldView) InputType() string {
+	if f.Type == "" {
+		return "text"
+	}
+	return f.Type
+}
