@@ -30,6 +30,9 @@ type Actor struct {
 	TokenID   int64
 	CSRFToken string
 	Lang      string
+	// MustChangePassword is set while the user signs in with a one-time or
+	// administrator-set password; surfaces allow nothing but the change.
+	MustChangePassword bool
 	IP        string
 	UserAgent string
 	RequestID string

@@ -65,6 +65,9 @@ func (api *API) authed(h handlerFunc) http.HandlerFunc {
 			if err == nil && !httpx.IsSafeMethod(r.Method) && !httpx.ValidCSRF(r.Header.Get(httpx.CSRFHeader), a.CSRFToken) {
 				err = &crm.Error{Code: crm.Forbidden, Key: "csrf", Message: "missing or wrong " + httpx.CSRFHeader + " header"}
 			}
+			if err == nil && a.MustChangePassword {
+				err = &crm.Error{Code: crm.Forbidden, Key: "password_change_required", Message: "change your one-time password first"}
+			}
 		}
 		if err != nil {
 			if crm.IsCode(err, crm.Unauthenticated) {

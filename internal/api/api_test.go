@@ -161,6 +161,14 @@ func TestTokensAndSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		cookie := map[string]string{"Cookie": httpx.SessionCookie + "=" + login.Token}
+		// The bootstrap administrator's one-time password opens nothing but
+		// the password change.
+		adminLogin, err := o.Svc.Login(ctx, "admin", o.AdminPassword, testorg.ClientForTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		scenario{name: "one-time password session", method: "GET", path: "/api/v1/customers",
+			header: map[string]string{"Cookie": httpx.SessionCookie + "=" + adminLogin.Token}, wantStatus: 403}.run(t, srv)
 		scenario{name: "session read", method: "GET", path: "/api/v1/me", header: cookie, wantStatus: 200, wantContains: []string{`"username":"rep1"`}}.run(t, srv)
 		scenario{name: "session write without csrf", method: "POST", path: "/api/v1/customers", header: cookie, body: `{"name":"Z"}`, wantStatus: 403}.run(t, srv)
 		withCSRF := map[string]string{"Cookie": cookie["Cookie"], httpx.CSRFHeader: login.CSRFToken}

@@ -57,3 +57,8 @@ func init() {
 		"error.lead_converted":          "该线索已转化。",
 	})
 }
+
+func init() {
+	merge(en, map[string]string{"error.password_change_required": "Change your one-time password first."})
+	merge(zh, map[string]string{"error.password_change_required": "请先修改一次性密码。"})
+}

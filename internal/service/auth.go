@@ -216,7 +216,8 @@ func (s *Service) loadActor(ctx context.Context, tx *store.Tx, userID int64) (*a
 	if err != nil {
 		return nil, err
 	}
-	return &access.Actor{UserID: u.ID, Name: u.DisplayName, DeptID: dept.ID, DeptPath: dept.Path, Role: role, Lang: u.Lang}, nil
+	return &access.Actor{UserID: u.ID, Name: u.DisplayName, DeptID: dept.ID, DeptPath: dept.Path, Role: role, Lang: u.Lang,
+		MustChangePassword: u.MustChangePW}, nil
 }
 
 // Logout ends the actor's session.
