@@ -33,9 +33,9 @@ type Actor struct {
 	// MustChangePassword is set while the user signs in with a one-time or
 	// administrator-set password; surfaces allow nothing but the change.
 	MustChangePassword bool
-	IP        string
-	UserAgent string
-	RequestID string
+	IP                 string
+	UserAgent          string
+	RequestID          string
 }
 
 // System returns an actor for a named job or CLI command with full scope.

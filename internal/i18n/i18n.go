@@ -51,11 +51,27 @@ func T(lang, key string) string {
 // Tf formats the text for key with args.
 func Tf(lang, key string, args ...any) string { return fmt.Sprintf(T(lang, key), args...) }
 
-// FieldName returns the label of a field.
-func FieldName(lang, field string) string { return T(lang, "field."+field) }
+// FieldName returns the label of a field. A custom field ("custom.<key>")
+// is named by its key: only the caller knows its definition's label. A
+// nested field ("opportunity.amount") is named by its object and field.
+func FieldName(lang, field string) string {
+	if key, ok := strings.CutPrefix(field, "custom."); ok {
+		return key
+	}
+	if rest, ok := strings.CutPrefix(field, "opportunity."); ok {
+		return T(lang, "field.opportunity") + " · " + FieldName(lang, rest)
+	}
+	return T(lang, "field."+field)
+}
 
 // FieldMessage says in lang why a field was rejected, e.g. "公司名称：必填".
 func FieldMessage(lang string, f crm.FieldError) string {
+	return LabeledFieldMessage(lang, FieldName(lang, f.Field), f)
+}
+
+// LabeledFieldMessage is FieldMessage with the field's label given, for
+// fields the catalog cannot name (custom fields, a form's own wording).
+func LabeledFieldMessage(lang, label string, f crm.FieldError) string {
 	msg := T(lang, "rule."+f.Rule)
 	if strings.Contains(msg, "%s") {
 		msg = fmt.Sprintf(msg, f.Param)
@@ -64,7 +80,7 @@ func FieldMessage(lang string, f crm.FieldError) string {
 	if lang == ZH {
 		sep = "："
 	}
-	return FieldName(lang, f.Field) + sep + msg
+	return label + sep + msg
 }
 
 // Message says in lang what went wrong. Internal errors never show their

@@ -30,6 +30,7 @@ type CustomerRow struct {
 	NextFollowUpAt   *time.Time
 	DeletedAt        *time.Time
 	Overdue          bool
+	Custom           []string // values of the custom list columns
 }
 
 // URL is the customer's detail page.
@@ -56,15 +57,17 @@ var customerSorts = []string{"updated", "created", "name", "next_follow_up"}
 // recycle bin. Path is the list's own URL, for the filter form and paging.
 type CustomerListView struct {
 	Page
-	Path     string
-	Query    string
-	Level    string
-	Status   string
-	Sort     string
-	Rows     []CustomerRow
-	Total    int
-	NextURL  string
-	FirstURL string
+	Pager
+	Path    string
+	Query   string
+	Level   string
+	Status  string
+	Sort    string
+	Custom  map[string]string // chosen custom choice filters
+	Columns []string          // labels of the custom list columns
+	Rows    []CustomerRow
+	Total   int
+	defs    customDefs
 }
 
 // LevelOptions, StatusOptions and SortOptions fill the filter selects.
@@ -79,7 +82,28 @@ func (v CustomerListView) StatusOptions() []Option {
 
 // SortOptions fills the sort select.
 func (v CustomerListView) SortOptions() []Option {
-	return v.enumOptions("sort", customerSorts, v.Sort, "")
+	opts := v.enumOptions("sort", customerSorts, v.Sort, "")
+	for i := range opts {
+		opts[i].Label = v.T("list.sort_by") + " " + opts[i].Label
+	}
+	return opts
+}
+
+// SearchHint is the search box's placeholder.
+func (v CustomerListView) SearchHint() string { return v.T("list.search_placeholder") }
+
+// FilterSelects are the filter form's selects: level, status, sort and the
+// custom choice fields on the customer list; none on the pool and bin.
+func (v CustomerListView) FilterSelects() []FilterSelect {
+	if v.Nav != "customers" {
+		return nil
+	}
+	out := []FilterSelect{
+		{Name: "level", Label: v.T("field.level"), Options: v.LevelOptions()},
+		{Name: "status", Label: v.T("field.status"), Options: v.StatusOptions()},
+	}
+	out = append(out, v.customFilterSelects(v.defs, v.Custom)...)
+	return append(out, FilterSelect{Name: "sort", Label: v.T("field.sort"), Options: v.SortOptions()})
 }
 
 // DoneView replaces an action button after htmx ran it: a short message
@@ -108,26 +132,33 @@ func listFilter(r *http.Request) crm.CustomerFilter {
 	return f
 }
 
-// listView fills a list page from a service page.
-func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage) CustomerListView {
+// listView fills a list page from a service page. defs are the custom
+// fields shown as columns and filters (none on the pool and the bin).
+func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, defs customDefs) CustomerListView {
 	v := CustomerListView{Page: s.page(r, a, titleKey, nav), Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
-		Sort: f.Sort, Rows: customerRows(page.Items), Total: page.Total}
+		Sort: f.Sort, Custom: f.Custom, Rows: customerRows(page.Items), Total: page.Total, defs: defs}
+	cols := defs.inList()
+	for _, d := range cols {
+		v.Columns = append(v.Columns, d.LabelFor(v.Lang))
+	}
+	for i, c := range page.Items {
+		for _, d := range cols {
+			v.Rows[i].Custom = append(v.Rows[i].Custom, v.customText(d, c.Custom[d.Key]))
+		}
+	}
 	params := url.Values{}
 	for k, val := range map[string]string{"q": f.Query, "level": f.Level, "status": f.Status} {
 		if val != "" {
 			params.Set(k, val)
 		}
 	}
+	for k, val := range f.Custom {
+		params.Set("custom."+k, val)
+	}
 	if f.Sort != "updated" {
 		params.Set("sort", f.Sort)
 	}
-	if f.Cursor != "" {
-		v.FirstURL = withQuery(path, params)
-	}
-	if page.Next != "" {
-		params.Set("cursor", page.Next)
-		v.NextURL = withQuery(path, params)
-	}
+	v.Pager = makePager(path, params, f.Cursor, readPrev(r.URL.Query()), page.Next)
 	return v
 }
 
@@ -148,15 +179,22 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, page string, v
 	s.render(w, r, http.StatusOK, page, v)
 }
 
-// listCustomers is the customer list with search, filters, sort and paging.
+// listCustomers is the customer list with search, filters (custom choice
+// fields too), custom columns, sort and paging.
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	defs, err := s.activeCustomFields(r.Context(), a, crm.ObjCustomer)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	f := listFilter(r)
+	f.Custom = defs.choiceFilters(r.URL.Query())
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	s.showList(w, r, "customers", s.listView(r, a, "customers.title", "customers", "/customers", f, page))
+	s.showList(w, r, "customers", s.listView(r, a, "customers.title", "customers", "/customers", f, page, defs))
 }
 
 // pool lists the public pool: customers without owner, to claim.
@@ -168,7 +206,7 @@ func (s *Server) pool(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 		s.fail(w, r, a, err)
 		return
 	}
-	s.showList(w, r, "pool", s.listView(r, a, "pool.title", "pool", "/pool", f, page))
+	s.showList(w, r, "pool", s.listView(r, a, "pool.title", "pool", "/pool", f, page, nil))
 }
 
 // recycleBin lists deleted customers, to restore.
@@ -180,20 +218,35 @@ func (s *Server) recycleBin(w http.ResponseWriter, r *http.Request, a *access.Ac
 		s.fail(w, r, a, err)
 		return
 	}
-	s.showList(w, r, "recycle_bin", s.listView(r, a, "recycle.title", "recycle", "/recycle-bin", f, page))
+	s.showList(w, r, "recycle_bin", s.listView(r, a, "recycle.title", "recycle", "/recycle-bin", f, page, nil))
 }
 
-// CustomerView is the customer detail page.
+// CustomerView is the customer detail page: the record, its custom
+// fields, the follow-up timeline with its quick form, and the customer's
+// contacts, opportunities and open tasks. A pool customer shows only the
+// record: its history belongs to whoever claims it.
 type CustomerView struct {
 	Page
-	C         crm.Customer
-	InPool    bool
-	CanEdit   bool
-	CanDelete bool
+	C             crm.Customer
+	InPool        bool
+	CanEdit       bool
+	CanDelete     bool
+	Custom        []CustomValue
+	Timeline      *TimelineView // nil when not shown
+	Contacts      []crm.Contact
+	Opportunities []OpportunityRow
+	Tasks         []TaskRow
+	ShowContacts  bool
+	ShowOpps      bool
+	ShowTasks     bool
+	OOB           bool // rendered out of band, beside an htmx answer
 }
 
 // URL is the customer's own address.
 func (v CustomerView) URL() string { return "/customers/" + strconv.FormatInt(v.C.ID, 10) }
+
+// IDParam is the customer's id for "add" links pre-filled with it.
+func (v CustomerView) IDParam() string { return strconv.FormatInt(v.C.ID, 10) }
 
 func (s *Server) showCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	id, ok := pathID(r)
@@ -201,18 +254,75 @@ func (s *Server) showCustomer(w http.ResponseWriter, r *http.Request, a *access.
 		s.notFound(w, r, a)
 		return
 	}
-	c, err := s.svc.GetCustomer(r.Context(), a, id)
+	s.customerPage(w, r, a, id, http.StatusOK, nil)
+}
+
+// customerPage renders the detail page; tl is a follow-up form refused
+// without htmx (shown with its errors), or nil for a fresh one.
+func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.Actor, id int64, status int, tl *TimelineView) {
+	ctx := r.Context()
+	c, err := s.svc.GetCustomer(ctx, a, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	defs, err := s.activeCustomFields(ctx, a, crm.ObjCustomer)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
 	v := CustomerView{Page: s.page(r, a, "customer.title", "customers"), C: c, InPool: c.OwnerID == 0}
 	v.Title = c.Name
+	v.Custom = v.customValues(defs, c.Custom)
 	// A visible customer with an owner is within the user's scope, so the
 	// role's grants decide; the service checks again on every write.
 	v.CanEdit = !v.InPool && a.Can(crm.ObjCustomer, crm.ActEdit)
 	v.CanDelete = !v.InPool && a.Can(crm.ObjCustomer, crm.ActDelete)
-	s.render(w, r, http.StatusOK, "customer", v)
+	if !v.InPool {
+		if a.Can(crm.ObjFollowUp, crm.ActRead) {
+			if tl == nil {
+				tl = &TimelineView{Form: newFollowUpForm()}
+			}
+			if tl.Items, err = s.svc.ListFollowUps(ctx, a, id); err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			// Recording needs the follow-up permission and the customer in
+			// the user's scope (it is: it is not in the pool).
+			tl.Page, tl.CustomerID, tl.CanCreate = v.Page, id, a.Can(crm.ObjFollowUp, crm.ActCreate)
+			v.Timeline = tl
+		}
+		if v.ShowContacts = a.Can(crm.ObjContact, crm.ActRead); v.ShowContacts {
+			page, err := s.svc.ListContacts(ctx, a, crm.ListFilter{CustomerID: id, Limit: 50})
+			if err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			v.Contacts = page.Items
+		}
+		if v.ShowOpps = a.Can(crm.ObjOpportunity, crm.ActRead); v.ShowOpps {
+			page, err := s.svc.ListOpportunities(ctx, a, crm.ListFilter{CustomerID: id, Limit: 50})
+			if err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			stages, err := s.stageMap(ctx, a)
+			if err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			v.Opportunities = opportunityRows(v.Page, page.Items, stages)
+		}
+		if v.ShowTasks = a.Can(crm.ObjTask, crm.ActRead); v.ShowTasks {
+			tasks, err := s.svc.ListTasks(ctx, a, service.TaskFilter{CustomerID: id, Limit: 50})
+			if err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			v.Tasks = taskRows(tasks, map[int64]string{id: c.Name})
+		}
+	}
+	s.render(w, r, status, "customer", v)
 }
 
 // CustomerForm is the customer form's input exactly as typed, so a refused
@@ -259,8 +369,10 @@ type CustomerFormView struct {
 	ID      int64 // 0 for a new customer
 	Version int64
 	Form    CustomerForm
+	Custom  customInput
 	Errors  FormErrors
 	Stale   bool
+	defs    customDefs
 }
 
 // Action is where the form posts.
@@ -279,7 +391,8 @@ func (v CustomerFormView) CancelURL() string {
 	return v.Action()
 }
 
-// Fields are the form's inputs with values and inline errors.
+// Fields are the form's inputs with values and inline errors, the custom
+// fields last.
 func (v CustomerFormView) Fields() []FieldView {
 	f := v.Form
 	specs := map[string]FieldView{
@@ -297,31 +410,56 @@ func (v CustomerFormView) Fields() []FieldView {
 		"address":     {Value: f.Address, Type: "textarea", Max: 500, Wide: true},
 		"tags":        {Value: f.Tags, Max: 700, Wide: true, Hint: v.T("hint.tags")},
 	}
-	out := make([]FieldView, 0, len(customerFieldNames))
+	out := make([]FieldView, 0, len(customerFieldNames)+len(v.defs))
 	for _, name := range customerFieldNames {
 		fv := specs[name]
 		fv.Name, fv.Label, fv.Error = name, v.T("field."+name), v.Errors.For(name)
 		out = append(out, fv)
 	}
-	return out
+	return append(out, v.customFields(v.defs, v.Custom, v.Errors)...)
+}
+
+// customerForm builds the form view with the customer's custom fields, or
+// writes the error.
+func (s *Server) customerForm(w http.ResponseWriter, r *http.Request, a *access.Actor, titleKey string) (CustomerFormView, bool) {
+	defs, err := s.activeCustomFields(r.Context(), a, crm.ObjCustomer)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return CustomerFormView{}, false
+	}
+	return CustomerFormView{Page: s.page(r, a, titleKey, "customers"), defs: defs, Custom: customInput{}}, true
+}
+
+// refused shows the form again with the service's objections.
+func (v CustomerFormView) refused(err error) CustomerFormView {
+	v.Errors = labeledFormErrors(v.Lang, err, v.defs.labels(v.Lang), append(slices.Clone(customerFieldNames), v.defs.names()...)...)
+	return v
 }
 
 func (s *Server) newCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	v := CustomerFormView{Page: s.page(r, a, "customer.new", "customers"), Form: CustomerForm{Status: "prospect"}}
+	v, ok := s.customerForm(w, r, a, "customer.new")
+	if !ok {
+		return
+	}
+	v.Form = CustomerForm{Status: "prospect"}
 	s.render(w, r, http.StatusOK, "customer_form", v)
 }
 
 func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	form := readCustomerForm(r)
-	c, err := s.svc.CreateCustomer(r.Context(), a, service.CustomerInput{CustomerFields: form.fields()})
+	v, ok := s.customerForm(w, r, a, "customer.new")
+	if !ok {
+		return
+	}
+	v.Form, v.Custom = readCustomerForm(r), readCustom(r, v.defs)
+	fields := v.Form.fields()
+	fields.Custom = v.Custom.values(v.defs)
+	c, err := s.svc.CreateCustomer(r.Context(), a, service.CustomerInput{CustomerFields: fields})
 	if err != nil {
 		if !hasFieldErrors(err) {
 			s.fail(w, r, a, err)
 			return
 		}
-		v := CustomerFormView{Page: s.page(r, a, "customer.new", "customers"), Form: form}
-		v.Errors = formErrors(v.Lang, err, customerFieldNames...)
-		s.render(w, r, httpx.Status(err), "customer_form", v)
+		s.render(w, r, httpx.Status(err), "customer_form", v.refused(err))
 		return
 	}
 	redirect(w, r, "/customers/"+strconv.FormatInt(c.ID, 10))
@@ -343,7 +481,11 @@ func (s *Server) editCustomer(w http.ResponseWriter, r *http.Request, a *access.
 		s.fail(w, r, a, crm.ErrNotFound("customer"))
 		return
 	}
-	v := CustomerFormView{Page: s.page(r, a, "customer.edit", "customers"), ID: c.ID, Version: c.Version, Form: customerFormOf(c.CustomerFields)}
+	v, ok := s.customerForm(w, r, a, "customer.edit")
+	if !ok {
+		return
+	}
+	v.ID, v.Version, v.Form, v.Custom = c.ID, c.Version, customerFormOf(c.CustomerFields), customInputOf(v.defs, c.Custom)
 	s.render(w, r, http.StatusOK, "customer_form", v)
 }
 
@@ -356,22 +498,31 @@ func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request, a *acces
 		s.notFound(w, r, a)
 		return
 	}
-	form := readCustomerForm(r)
-	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	_, err := s.svc.UpdateCustomer(r.Context(), a, id, form.update(version))
+	v, ok := s.customerForm(w, r, a, "customer.edit")
+	if !ok {
+		return
+	}
+	v.ID, v.Form, v.Custom = id, readCustomerForm(r), readCustom(r, v.defs)
+	v.Version, _ = strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	up := v.Form.update(v.Version)
+	up.Custom = v.Custom.values(v.defs)
+	_, err := s.svc.UpdateCustomer(r.Context(), a, id, up)
 	if err == nil {
 		redirect(w, r, "/customers/"+strconv.FormatInt(id, 10))
 		return
 	}
-	var ce *crm.Error
-	stale := errors.As(err, &ce) && ce.Key == "stale_version"
-	if !stale && !hasFieldErrors(err) {
+	v.Stale = isStale(err)
+	if !v.Stale && !hasFieldErrors(err) {
 		s.fail(w, r, a, err)
 		return
 	}
-	v := CustomerFormView{Page: s.page(r, a, "customer.edit", "customers"), ID: id, Version: version, Form: form, Stale: stale}
-	v.Errors = formErrors(v.Lang, err, customerFieldNames...)
-	s.render(w, r, httpx.Status(err), "customer_form", v)
+	s.render(w, r, httpx.Status(err), "customer_form", v.refused(err))
+}
+
+// isStale reports a refused write carrying an old version.
+func isStale(err error) bool {
+	var ce *crm.Error
+	return errors.As(err, &ce) && ce.Key == "stale_version"
 }
 
 func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {

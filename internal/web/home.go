@@ -6,6 +6,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/service"
 )
 
 // HomeView is the "today" page.
@@ -17,14 +18,21 @@ type HomeView struct {
 	DueMore     bool // more of my customers are due than fit the list
 	Recent      []CustomerRow
 	CanCustomer bool
+	CanTasks    bool
+	Tasks       []TaskRow // my open tasks, soonest due first
+	TasksMore   bool
 }
+
+// homeTaskLimit bounds the task list on Today; the task page shows all.
+const homeTaskLimit = 20
 
 // homeDueLimit bounds the follow-up list; the customer list sorted by next
 // follow-up shows the rest.
 const homeDueLimit = 50
 
 // home shows the greeting, my customer count, my customers whose next
-// follow-up is due today or overdue, and recently updated customers.
+// follow-up is due today or overdue, my open tasks and recently updated
+// customers.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	v := HomeView{Page: s.page(r, a, "home.title", "home")}
 	now := time.Now().In(time.Local)
@@ -59,6 +67,20 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 		}
 		v.Recent = customerRows(recent.Items)
 	}
+	if v.CanTasks = a.Can(crm.ObjTask, crm.ActRead); v.CanTasks {
+		tasks, err := s.svc.ListTasks(r.Context(), a, service.TaskFilter{Limit: homeTaskLimit + 1})
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		if len(tasks) > homeTaskLimit {
+			tasks, v.TasksMore = tasks[:homeTaskLimit], true
+		}
+		if v.Tasks, err = s.namedTaskRows(r.Context(), a, tasks); err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+	}
 	s.render(w, r, http.StatusOK, "home", v)
 }
 
@@ -73,3 +95,6 @@ func greetingKey(t time.Time) string {
 	}
 	return "home.greeting.evening"
 }
+
+// TaskList is my open tasks, for the shared task list.
+func (v HomeView) TaskList() TaskList { return TaskList{Page: v.Page, Tasks: v.Tasks, From: "home"} }

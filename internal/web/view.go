@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -167,9 +168,22 @@ func (e FormErrors) Any() bool { return e.Summary != "" || len(e.Fields) > 0 || 
 // formErrors turns a service error into form messages; shown lists the
 // fields the form displays.
 func formErrors(lang string, err error, shown ...string) FormErrors {
+	return labeledFormErrors(lang, err, nil, shown...)
+}
+
+// labeledFormErrors is formErrors with labels for fields the catalog cannot
+// name: custom fields ("custom.<key>", labelled by their definition) and
+// fields a form words its own way (a task's "title").
+func labeledFormErrors(lang string, err error, labels map[string]string, shown ...string) FormErrors {
 	fe := FormErrors{Summary: i18n.Message(lang, err), Fields: map[string]string{}}
 	for _, f := range fieldErrors(err) {
 		msg := fieldMessage(lang, f)
+		if label, ok := labels[f.Field]; ok {
+			if f.Rule == "duplicate" && f.Param == "" {
+				f.Rule = "duplicate_pool"
+			}
+			msg = i18n.LabeledFieldMessage(lang, label, f)
+		}
 		switch {
 		case !contains(shown, f.Field):
 			fe.Other = append(fe.Other, msg)
@@ -228,9 +242,17 @@ type FieldView struct {
 	Required     bool
 	Max          int
 	Autocomplete string
+	InputMode    string // the inputmode attribute: "decimal", "url", ...
 	Options      []Option
-	Wide         bool // spans the whole form row
+	Multi        bool   // Options as checkboxes, several may be chosen
+	Check        bool   // a single checkbox; Checked is its state
+	Checked      bool   // the single checkbox is ticked
+	Picker       string // a search box above the select loads options from this URL
+	Wide         bool   // spans the whole form row
 }
+
+// ID is the input's id attribute.
+func (f FieldView) ID() string { return "f-" + strings.ReplaceAll(f.Name, ".", "-") }
 
 // InputType is the input's type attribute.
 func (f FieldView) InputType() string {
@@ -238,4 +260,140 @@ func (f FieldView) InputType() string {
 		return "text"
 	}
 	return f.Type
+}
+
+// CanDo reports whether the user may act on an object, e.g. ("contact",
+// "create"), to show or hide links; the service enforces the same rule.
+func (p Page) CanDo(object, action string) bool {
+	return p.Actor.Can(crm.Object(object), crm.Action(action))
+}
+
+// Money shows an amount in minor units with its currency: "¥12,000.00" in
+// Chinese for yuan, else "CNY 12,000.00".
+func (p Page) Money(minor int64, currency string) string { return formatMoney(p.Lang, minor, currency) }
+
+// LocalInput is a time as a datetime-local input value, in the server's
+// time zone.
+func (p Page) LocalInput(v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	return t.In(time.Local).Format(localInputLayout)
+}
+
+// localInputLayout is the value format of <input type="datetime-local">.
+const localInputLayout = "2006-01-02T15:04"
+
+// parseLocalTime reads a datetime-local value (seconds optional) in the
+// server's time zone; "" is nil, and a bad value adds a field problem.
+func parseLocalTime(p *crm.Problems, field, value string) *time.Time {
+	v := strings.TrimSpace(value)
+	if v == "" {
+		return nil
+	}
+	for _, layout := range []string{localInputLayout, "2006-01-02T15:04:05", "2006-01-02 15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+			return &t
+		}
+	}
+	p.Add(field, "datetime")
+	return nil
+}
+
+// mergeProblems joins local form problems (fields the page could not even
+// read) with the domain's own checks, each field reported once.
+func mergeProblems(local crm.Problems, more ...crm.Problems) error {
+	seen := map[string]bool{}
+	var out crm.Problems
+	for _, ps := range append([]crm.Problems{local}, more...) {
+		for _, f := range ps {
+			if !seen[f.Field] {
+				seen[f.Field] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out.Err()
+}
+
+// FilterSelect is one select of a list's filter form.
+type FilterSelect struct {
+	Name    string
+	Label   string
+	Options []Option
+}
+
+// Pager holds a list's paging links. Cursor paging only goes forward, so
+// the cursors of the pages before travel along in the query string ("prev")
+// to offer "previous page" as well.
+type Pager struct {
+	FirstURL string
+	PrevURL  string
+	NextURL  string
+}
+
+// maxPrev bounds the cursors remembered in a paging link.
+const maxPrev = 30
+
+// readPrev reads the remembered cursors; anything that is not a list of
+// cursors is dropped (the store checks each cursor when it is used).
+func readPrev(q url.Values) []string {
+	raw := q.Get("prev")
+	if raw == "" || len(raw) > 8000 {
+		return nil
+	}
+	parts := strings.Split(raw, ".")
+	for _, c := range parts {
+		if c == "" {
+			return nil
+		}
+		for _, r := range c {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return nil
+			}
+		}
+	}
+	if len(parts) > maxPrev {
+		parts = parts[len(parts)-maxPrev:]
+	}
+	return parts
+}
+
+// makePager builds the links of a list page shown at cursor, with params
+// the list's filters (without cursor and prev).
+func makePager(path string, params url.Values, cursor string, prev []string, next string) Pager {
+	var p Pager
+	link := func(c string, stack []string) string {
+		v := url.Values{}
+		for k, vals := range params {
+			v[k] = vals
+		}
+		if c != "" {
+			v.Set("cursor", c)
+			if len(stack) > 0 {
+				v.Set("prev", strings.Join(stack, "."))
+			}
+		}
+		return withQuery(path, v)
+	}
+	// The stack holds the cursors of the pages between the first and this
+	// one; the first page needs none.
+	if cursor != "" {
+		p.FirstURL = link("", nil)
+		if n := len(prev); n > 0 {
+			p.PrevURL = link(prev[n-1], prev[:n-1])
+		}
+	}
+	if next != "" {
+		var stack []string
+		if cursor != "" {
+			stack = append(append(stack, prev...), cursor)
+		}
+		if len(stack) > maxPrev {
+			stack = stack[len(stack)-maxPrev:]
+		}
+		p.NextURL = link(next, stack)
+	}
+	return p
 }

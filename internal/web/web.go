@@ -61,8 +61,10 @@ func New(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (*Server, 
 // partials.html.
 var pageNames = []string{
 	"login", "password", "home", "customers", "customer_form", "customer", "pool", "recycle_bin",
+	"contacts", "contact", "contact_form", "leads", "lead", "lead_form", "lead_convert",
+	"opportunities", "opportunity", "opportunity_form", "board", "tasks", "task_form", "search",
 	"account", "token_created", "admin_users", "admin_user", "admin_departments", "admin_department",
-	"admin_roles", "admin_role", "error",
+	"admin_roles", "admin_role", "admin_stages", "admin_stage", "admin_custom_fields", "admin_custom_field", "error",
 }
 
 func parseTemplates(a *assets) (map[string]*template.Template, error) {

@@ -441,3 +441,52 @@ func TestPaging(t *testing.T) {
 		}
 	})
 }
+
+// TestPagingBack follows "next page" twice and "previous page" once: the
+// cursors of the pages before travel in the link.
+func TestPagingBack(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		for i := range 45 {
+			mustCreateCustomer(t, o.svc, o.rep2, crm.CustomerFields{Name: fmt.Sprintf("翻页测试%02d有限公司", i)})
+		}
+		b := s.signIn("rep2", testPassword)
+		link := func(body, label string) string {
+			m := regexp.MustCompile(`<a class="btn" href="([^"]+)"[^>]*>` + regexp.QuoteMeta(label) + `</a>`).FindStringSubmatch(body)
+			if m == nil {
+				return ""
+			}
+			return strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+		get := func(path string) string {
+			rec := s.do(b, "GET", path, nil, nil)
+			if rec.Code != 200 {
+				t.Fatalf("%s: status %d", path, rec.Code)
+			}
+			return rec.Body.String()
+		}
+		page1 := get("/customers?sort=name")
+		page2 := get(link(page1, "下一页 »"))
+		if link(page2, "‹ 上一页") != "" || link(page2, "« 第一页") == "" {
+			t.Error("page 2 should offer the first page, not a separate previous page")
+		}
+		page3 := get(link(page2, "下一页 »"))
+		if !strings.Contains(page3, "翻页测试44") || strings.Contains(page3, "翻页测试20") {
+			t.Fatalf("page 3:\n%s", excerpt(page3))
+		}
+		prev := link(page3, "‹ 上一页")
+		if !strings.Contains(prev, "sort=name") {
+			t.Fatalf("previous link %q loses the sort", prev)
+		}
+		back := get(prev)
+		for _, want := range []string{"翻页测试20", "翻页测试39"} {
+			if !strings.Contains(back, want) || strings.Contains(back, "翻页测试19") {
+				t.Errorf("back on page 2: no %s\n%s", want, excerpt(back))
+			}
+		}
+		if next := link(back, "下一页 »"); next == "" || get(next) == "" {
+			t.Error("page 2 reached backwards has no next link")
+		}
+	})
+}

@@ -29,6 +29,13 @@
     if (t instanceof HTMLInputElement && t.hasAttribute("data-select-on-focus")) t.select();
   });
 
+  // Enter in the customer picker's search box searches; it must not
+  // submit the half-filled form around it.
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.key === "Enter" && t instanceof HTMLInputElement && t.hasAttribute("data-picker")) e.preventDefault();
+  });
+
   // An alert shown by an htmx error replaces the previous one; clear it on
   // the next successful request so stale errors do not linger.
   document.addEventListener("htmx:beforeRequest", function () {

@@ -1,0 +1,277 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/httpx"
+)
+
+// ---- list ----
+
+// ContactListView is the contact list: search by name, or exactly by
+// mobile, landline or e-mail; cursor paging.
+type ContactListView struct {
+	Page
+	Pager
+	Path  string
+	Query string
+	Rows  []crm.Contact
+	Total int
+}
+
+// SearchHint is the search box's placeholder.
+func (v ContactListView) SearchHint() string { return v.T("contacts.search_placeholder") }
+
+// FilterSelects is empty: the contact list filters by search text only.
+func (v ContactListView) FilterSelects() []FilterSelect { return nil }
+
+func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	q := r.URL.Query()
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor"), Limit: 20}
+	page, err := s.svc.ListContacts(r.Context(), a, f)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := ContactListView{Page: s.page(r, a, "contacts.title", "contacts"), Path: "/contacts", Query: f.Query, Rows: page.Items, Total: page.Total}
+	params := url.Values{}
+	if f.Query != "" {
+		params.Set("q", f.Query)
+	}
+	v.Pager = makePager(v.Path, params, f.Cursor, readPrev(q), page.Next)
+	if isHTMX(r) && r.Header.Get("HX-Target") == "results" {
+		s.renderPartial(w, r, http.StatusOK, "contacts", "results", v)
+		return
+	}
+	s.render(w, r, http.StatusOK, "contacts", v)
+}
+
+// ---- detail ----
+
+// ContactView is a contact's detail page.
+type ContactView struct {
+	Page
+	C         crm.Contact
+	Custom    []CustomValue
+	CanEdit   bool
+	CanDelete bool
+}
+
+// URL is the contact's own address.
+func (v ContactView) URL() string { return "/contacts/" + strconv.FormatInt(v.C.ID, 10) }
+
+func (s *Server) showContact(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	c, err := s.svc.GetContact(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	defs, err := s.activeCustomFields(r.Context(), a, crm.ObjContact)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := ContactView{Page: s.page(r, a, "contact.title", "contacts"), C: c,
+		CanEdit: a.Can(crm.ObjContact, crm.ActEdit), CanDelete: a.Can(crm.ObjContact, crm.ActDelete)}
+	v.Title = c.Name
+	v.Custom = v.customValues(defs, c.Custom)
+	s.render(w, r, http.StatusOK, "contact", v)
+}
+
+func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	if err := s.svc.DeleteContact(r.Context(), a, id); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	redirect(w, r, "/contacts")
+}
+
+// ---- form ----
+
+// ContactForm is the contact form's input as typed.
+type ContactForm struct {
+	CustomerID                                       int64
+	CustomerName                                     string
+	Name, Title, Mobile, Phone, Email, WeChat, Notes string
+}
+
+var contactFieldNames = []string{"customer_id", "name", "title", "mobile", "phone", "email", "wechat", "notes"}
+
+func readContactForm(r *http.Request) ContactForm {
+	g := r.PostFormValue
+	return ContactForm{CustomerID: formInt(r, "customer_id"), Name: g("name"), Title: g("title"), Mobile: g("mobile"),
+		Phone: g("phone"), Email: g("email"), WeChat: g("wechat"), Notes: g("notes")}
+}
+
+func (f ContactForm) fields() crm.ContactFields {
+	return crm.ContactFields{CustomerID: f.CustomerID, Name: f.Name, Title: f.Title, Mobile: f.Mobile, Phone: f.Phone,
+		Email: f.Email, WeChat: f.WeChat, Notes: f.Notes}
+}
+
+// ContactFormView is the create and edit form.
+type ContactFormView struct {
+	Page
+	ID        int64
+	Version   int64
+	Form      ContactForm
+	Custom    customInput
+	Errors    FormErrors
+	Stale     bool
+	customers []Option
+	defs      customDefs
+}
+
+// Action is where the form posts.
+func (v ContactFormView) Action() string {
+	if v.ID == 0 {
+		return "/contacts"
+	}
+	return "/contacts/" + strconv.FormatInt(v.ID, 10)
+}
+
+// CancelURL is where "cancel" leads.
+func (v ContactFormView) CancelURL() string {
+	switch {
+	case v.ID != 0:
+		return v.Action()
+	case v.Form.CustomerID != 0:
+		return "/customers/" + strconv.FormatInt(v.Form.CustomerID, 10)
+	}
+	return "/contacts"
+}
+
+// contactLabels words the contact's own fields: a person's name.
+func contactLabels(p Page, defs customDefs) map[string]string {
+	labels := defs.labels(p.Lang)
+	labels["name"] = p.T("field.person_name")
+	return labels
+}
+
+// Fields are the form's inputs.
+func (v ContactFormView) Fields() []FieldView {
+	f := v.Form
+	fs := []FieldView{pickerField(v.Page, v.customers, "none", v.Errors)}
+	fs = append(fs, labelFields(v.Page, []FieldView{
+		{Name: "name", Value: f.Name, Required: true, Max: 100, Autocomplete: "off"},
+		{Name: "title", Value: f.Title, Max: 100},
+		{Name: "mobile", Type: "tel", Value: f.Mobile, Max: 40, Autocomplete: "off"},
+		{Name: "phone", Type: "tel", Value: f.Phone, Max: 40, Autocomplete: "off"},
+		{Name: "email", Type: "email", Value: f.Email, Max: 200, Autocomplete: "off"},
+		{Name: "wechat", Value: f.WeChat, Max: 60, Autocomplete: "off"},
+		{Name: "notes", Type: "textarea", Value: f.Notes, Max: 2000, Wide: true},
+	}, v.Errors)...)
+	fs[1].Label = v.T("field.person_name")
+	return append(fs, v.customFields(v.defs, v.Custom, v.Errors)...)
+}
+
+func (s *Server) contactForm(w http.ResponseWriter, r *http.Request, a *access.Actor, titleKey string, f ContactForm) (ContactFormView, bool) {
+	defs, err := s.activeCustomFields(r.Context(), a, crm.ObjContact)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return ContactFormView{}, false
+	}
+	v := ContactFormView{Page: s.page(r, a, titleKey, "contacts"), Form: f, defs: defs, Custom: customInput{}}
+	if v.customers, err = s.customerOptions(r.Context(), a, v.Page, "", f.CustomerID, f.CustomerName, "none"); err != nil {
+		s.fail(w, r, a, err)
+		return ContactFormView{}, false
+	}
+	return v, true
+}
+
+func (v ContactFormView) refused(err error) ContactFormView {
+	v.Stale = isStale(err)
+	v.Errors = labeledFormErrors(v.Lang, err, contactLabels(v.Page, v.defs), append(slices.Clone(contactFieldNames), v.defs.names()...)...)
+	return v
+}
+
+func (s *Server) newContact(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	customerID, _ := strconv.ParseInt(r.URL.Query().Get("customer_id"), 10, 64)
+	v, ok := s.contactForm(w, r, a, "contact.new", ContactForm{CustomerID: customerID})
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "contact_form", v)
+}
+
+func (s *Server) createContact(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	v, ok := s.contactForm(w, r, a, "contact.new", readContactForm(r))
+	if !ok {
+		return
+	}
+	v.Custom = readCustom(r, v.defs)
+	fields := v.Form.fields()
+	fields.Custom = v.Custom.values(v.defs)
+	c, err := s.svc.CreateContact(r.Context(), a, fields)
+	if err != nil {
+		if !hasFieldErrors(err) {
+			s.fail(w, r, a, err)
+			return
+		}
+		s.render(w, r, httpx.Status(err), "contact_form", v.refused(err))
+		return
+	}
+	redirect(w, r, "/contacts/"+strconv.FormatInt(c.ID, 10))
+}
+
+func (s *Server) editContact(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	c, err := s.svc.GetContact(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	f := ContactForm{CustomerID: c.CustomerID, CustomerName: c.CustomerName, Name: c.Name, Title: c.Title, Mobile: c.Mobile,
+		Phone: c.Phone, Email: c.Email, WeChat: c.WeChat, Notes: c.Notes}
+	v, ok := s.contactForm(w, r, a, "contact.edit", f)
+	if !ok {
+		return
+	}
+	v.ID, v.Version, v.Custom = c.ID, c.Version, customInputOf(v.defs, c.Custom)
+	s.render(w, r, http.StatusOK, "contact_form", v)
+}
+
+func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	v, ok := s.contactForm(w, r, a, "contact.edit", readContactForm(r))
+	if !ok {
+		return
+	}
+	v.ID, v.Version, v.Custom = id, formInt(r, "version"), readCustom(r, v.defs)
+	f := v.Form.fields()
+	_, err := s.svc.UpdateContact(r.Context(), a, id, crm.ContactUpdate{Version: v.Version, CustomerID: &f.CustomerID, Name: &f.Name,
+		Title: &f.Title, Mobile: &f.Mobile, Phone: &f.Phone, Email: &f.Email, WeChat: &f.WeChat, Notes: &f.Notes,
+		Custom: v.Custom.values(v.defs)})
+	if err == nil {
+		redirect(w, r, "/contacts/"+strconv.FormatInt(id, 10))
+		return
+	}
+	if !isStale(err) && !hasFieldErrors(err) {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.render(w, r, httpx.Status(err), "contact_form", v.refused(err))
+}
