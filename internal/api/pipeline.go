@@ -172,11 +172,6 @@ func (api *API) moveOpportunity() handlerFunc {
 	})
 }
 
-func (api *API) deleteOpportunity() handlerFunc {
-	s := api.svc
-	return api.action(s.DeleteOpportunity)
-}
-
 func (api *API) listTasks() handlerFunc {
 	s := api.svc
 	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {

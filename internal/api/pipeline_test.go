@@ -62,6 +62,19 @@ func TestPipelineAPI(t *testing.T) {
 			wantContains: []string{`"kind":"name"`, "刘洋"}}.run(t, srv)
 		scenario{name: "global search other rep", token: rep2, method: "GET", path: "/api/v1/search?q=15800001111", wantStatus: 200,
 			wantContains: []string{`"kind":"phone"`}, wantNotContains: []string{"刘洋"}}.run(t, srv)
+		body = scenario{name: "task to edit", token: rep1, method: "POST", path: "/api/v1/tasks", body: `{"title":"报价单"}`, wantStatus: 201}.run(t, srv)
+		var task struct{ ID int64 }
+		json.Unmarshal([]byte(body), &task)
+		tid := strconv.FormatInt(task.ID, 10)
+		scenario{name: "task update", token: rep1, method: "PATCH", path: "/api/v1/tasks/" + tid, body: `{"version":1,"title":"报价单 v2"}`, wantStatus: 200, wantContains: []string{"报价单 v2", `"version":2`}}.run(t, srv)
+		scenario{name: "task other rep", token: rep2, method: "GET", path: "/api/v1/tasks/" + tid, wantStatus: 404}.run(t, srv)
+		scenario{name: "task delete", token: rep1, method: "DELETE", path: "/api/v1/tasks/" + tid, wantStatus: 204}.run(t, srv)
+		scenario{name: "task gone", token: rep1, method: "GET", path: "/api/v1/tasks/" + tid, wantStatus: 404}.run(t, srv)
+		scenario{name: "task bin", token: rep1, method: "GET", path: "/api/v1/recycle-bin/tasks", wantStatus: 200, wantContains: []string{"报价单 v2"}}.run(t, srv)
+		scenario{name: "task bin other rep", token: rep2, method: "GET", path: "/api/v1/recycle-bin/tasks", wantStatus: 200, wantNotContains: []string{"报价单"}}.run(t, srv)
+		scenario{name: "task restore", token: rep1, method: "POST", path: "/api/v1/tasks/" + tid + "/restore", wantStatus: 204}.run(t, srv)
+		scenario{name: "unknown bin", token: rep1, method: "GET", path: "/api/v1/recycle-bin/nope", wantStatus: 404}.run(t, srv)
+		scenario{name: "lead delete", token: rep1, method: "DELETE", path: "/api/v1/leads/" + id, wantStatus: 204}.run(t, srv)
 		scenario{name: "bad due_before", token: rep1, method: "GET", path: "/api/v1/tasks?due_before=tomorrow", wantStatus: 422}.run(t, srv)
 	})
 }

@@ -44,3 +44,11 @@ func (in *FollowUpInput) Validate(now time.Time) error {
 	}
 	return p.Err()
 }
+
+// FollowUpUpdate corrects what a follow-up says. Its times stay: they drive
+// the customer's follow-up dates.
+type FollowUpUpdate struct {
+	Version int64   `json:"version"`
+	Kind    *string `json:"kind,omitempty"`
+	Content *string `json:"content,omitempty"`
+}

@@ -26,3 +26,27 @@ func (f *TaskFields) Validate() Problems {
 	f.Notes = p.Text("notes", f.Notes, false, 2000)
 	return p
 }
+
+// TaskUpdate is a partial update of a task. Reassignment is not an edit:
+// the assignee stays; ClearDueAt removes the due time.
+type TaskUpdate struct {
+	Version    int64      `json:"version"`
+	Title      *string    `json:"title,omitempty"`
+	Notes      *string    `json:"notes,omitempty"`
+	DueAt      *time.Time `json:"due_at,omitempty"`
+	ClearDueAt bool       `json:"clear_due_at,omitempty"`
+}
+
+// Apply returns f with the update applied.
+func (u TaskUpdate) Apply(f TaskFields) TaskFields {
+	setPtr(&f.Title, u.Title)
+	setPtr(&f.Notes, u.Notes)
+	if u.DueAt != nil {
+		due := u.DueAt.UTC().Truncate(time.Millisecond)
+		f.DueAt = &due
+	}
+	if u.ClearDueAt {
+		f.DueAt = nil
+	}
+	return f
+}

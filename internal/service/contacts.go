@@ -149,19 +149,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 
 // DeleteContact moves a contact to the recycle bin.
 func (s *Service) DeleteContact(ctx context.Context, a *access.Actor, id int64) error {
-	if err := s.require(ctx, a, crm.ObjContact, crm.ActDelete); err != nil {
-		return err
-	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)}); err != nil {
-			return err
-		}
-		now := s.clock().UnixMilli()
-		if err := tx.SetContactDeleted(ctx, id, a.UserID, &now, now); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "contact.delete", crm.ObjContact, id, nil)
-	})
+	return s.DeleteRecord(ctx, a, crm.ObjContact, id)
 }
 
 // ListContacts returns a page of the contacts the actor may see.

@@ -70,3 +70,47 @@ func (s *Service) ListFollowUps(ctx context.Context, a *access.Actor, customerID
 	}
 	return out, nil
 }
+
+func followUpScope(a *access.Actor) store.ChildScope {
+	return store.ChildScope{Own: a.Scope(crm.ObjFollowUp), Customer: a.Scope(crm.ObjCustomer)}
+}
+
+// GetFollowUp returns a follow-up the actor may see and records the view.
+func (s *Service) GetFollowUp(ctx context.Context, a *access.Actor, id int64) (crm.FollowUp, error) {
+	return viewOne(ctx, s, a, crm.ObjFollowUp, id, func(tx *store.Tx) (crm.FollowUp, error) {
+		return tx.GetFollowUp(ctx, id, followUpScope(a))
+	})
+}
+
+// UpdateFollowUp corrects a follow-up's kind or content if the version is current.
+func (s *Service) UpdateFollowUp(ctx context.Context, a *access.Actor, id int64, up crm.FollowUpUpdate) (crm.FollowUp, error) {
+	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActEdit); err != nil {
+		return crm.FollowUp{}, err
+	}
+	var f crm.FollowUp
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		before, err := tx.GetFollowUp(ctx, id, followUpScope(a))
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(up.Version, before.Version); err != nil {
+			return err
+		}
+		f = before
+		setIf(&f.Kind, up.Kind)
+		setIf(&f.Content, up.Content)
+		var p crm.Problems
+		f.Kind = p.Enum("kind", f.Kind, true, crm.FollowUpKinds)
+		f.Content = p.Text("content", f.Content, true, 5000)
+		if err := p.Err(); err != nil {
+			return err
+		}
+		f.UpdatedBy, f.UpdatedAt = a.UserID, s.clock()
+		if err := tx.UpdateFollowUp(ctx, &f); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "followup.update", crm.ObjFollowUp, id,
+			map[string]change{"kind": {From: before.Kind, To: f.Kind}, "content": {Changed: before.Content != f.Content}})
+	})
+	return f, err
+}

@@ -48,6 +48,19 @@ func TestFollowUps(t *testing.T) {
 			t.Fatalf("manager timeline: %+v %v", items, err)
 		}
 
+		// Corrections keep the times and need the current version.
+		fixed, err := o.Svc.UpdateFollowUp(ctx, o.Rep1, f.ID, crm.FollowUpUpdate{Version: f.Version, Content: ptr("介绍产品，约周三拜访")})
+		if err != nil || fixed.Version != 2 || !fixed.OccurredAt.Equal(f.OccurredAt) {
+			t.Fatalf("correct follow-up: %+v %v", fixed, err)
+		}
+		_, err = o.Svc.UpdateFollowUp(ctx, o.Rep1, f.ID, crm.FollowUpUpdate{Version: f.Version, Kind: ptr("visit")})
+		wantCode(t, err, crm.Conflict)
+		_, err = o.Svc.GetFollowUp(ctx, o.Rep2, f.ID)
+		wantCode(t, err, crm.NotFound)
+		if got, err := o.Svc.GetFollowUp(ctx, o.MgrEast, f.ID); err != nil || got.Content != "介绍产品，约周三拜访" {
+			t.Fatalf("manager reads follow-up: %+v %v", got, err)
+		}
+
 		// Bad input names each field.
 		past := now.Add(-time.Hour)
 		_, err = o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "fax", CustomerID: c.ID, NextAt: &past})

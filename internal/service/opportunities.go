@@ -214,18 +214,7 @@ func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64
 
 // DeleteOpportunity moves an opportunity to the recycle bin.
 func (s *Service) DeleteOpportunity(ctx context.Context, a *access.Actor, id int64) error {
-	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActDelete); err != nil {
-		return err
-	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.GetOpportunity(ctx, id, opportunityScope(a)); err != nil {
-			return err
-		}
-		if err := tx.SetOpportunityDeleted(ctx, id, a.UserID, s.clock()); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "opportunity.delete", crm.ObjOpportunity, id, nil)
-	})
+	return s.DeleteRecord(ctx, a, crm.ObjOpportunity, id)
 }
 
 // ListOpportunities returns a page of the opportunities the actor may see.

@@ -96,3 +96,38 @@ func (s *Service) ListTasks(ctx context.Context, a *access.Actor, f TaskFilter) 
 	}
 	return out, s.auditRead(ctx, a, "task.list", crm.ObjTask, 0, ids(out, func(k crm.Task) int64 { return k.ID }))
 }
+
+// GetTask returns a task the actor may see and records the view.
+func (s *Service) GetTask(ctx context.Context, a *access.Actor, id int64) (crm.Task, error) {
+	return viewOne(ctx, s, a, crm.ObjTask, id, func(tx *store.Tx) (crm.Task, error) {
+		return tx.GetTask(ctx, id, store.TaskQuery{Scope: taskScope(a)})
+	})
+}
+
+// UpdateTask changes a task's title, notes or due time if the version is current.
+func (s *Service) UpdateTask(ctx context.Context, a *access.Actor, id int64, up crm.TaskUpdate) (crm.Task, error) {
+	if err := s.require(ctx, a, crm.ObjTask, crm.ActEdit); err != nil {
+		return crm.Task{}, err
+	}
+	var k crm.Task
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		before, err := tx.GetTask(ctx, id, store.TaskQuery{Scope: taskScope(a)})
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(up.Version, before.Version); err != nil {
+			return err
+		}
+		k = before
+		k.TaskFields = up.Apply(before.TaskFields)
+		if err := k.TaskFields.Validate().Err(); err != nil {
+			return err
+		}
+		k.UpdatedBy, k.UpdatedAt = a.UserID, s.clock()
+		if err := tx.UpdateTask(ctx, &k); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "task.update", crm.ObjTask, id, diff(before.TaskFields, k.TaskFields))
+	})
+	return k, err
+}

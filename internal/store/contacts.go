@@ -55,12 +55,6 @@ func (tx *Tx) UpdateContact(ctx context.Context, t *crm.Contact) error {
 	return nil
 }
 
-// SetContactDeleted moves a contact into (at non-nil) or out of the recycle bin.
-func (tx *Tx) SetContactDeleted(ctx context.Context, id, by int64, at *int64, now int64) error {
-	res, err := tx.q.ExecContext(ctx, "UPDATE contacts SET deleted_at = $1, updated_by = $2, updated_at = $3 WHERE id = $4", at, by, now, id)
-	return expectOne(res, err, "contact")
-}
-
 // ContactQuery is a scoped contact read.
 type ContactQuery struct {
 	Scope   ChildScope

@@ -103,12 +103,6 @@ func (tx *Tx) MoveOpportunity(ctx context.Context, o *crm.Opportunity, from int6
 	return tx.insertStageChange(ctx, o.ID, from, o.StageID, o.StageChangedAt, o.UpdatedBy)
 }
 
-// SetOpportunityDeleted moves an opportunity into the recycle bin.
-func (tx *Tx) SetOpportunityDeleted(ctx context.Context, id, by int64, at time.Time) error {
-	res, err := tx.q.ExecContext(ctx, "UPDATE opportunities SET deleted_at = $1, updated_by = $2, updated_at = $1 WHERE id = $3", ms(at), by, id)
-	return expectOne(res, err, "opportunity")
-}
-
 // StageChange is one recorded stage move.
 type StageChange struct {
 	FromStageID int64     `json:"from_stage_id,omitempty"`

@@ -1,0 +1,83 @@
+package service
+
+import (
+	"context"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/store"
+)
+
+// recycleScope is the actor's scope for an object in the recycle bin:
+// child records are reachable through their customer too.
+func recycleScope(a *access.Actor, o crm.Object) store.ChildScope {
+	return store.ChildScope{Own: a.Scope(o), Customer: a.Scope(crm.ObjCustomer)}
+}
+
+// DeleteRecord moves a contact, lead, opportunity, task or follow-up the
+// actor may delete into the recycle bin. (Customers: DeleteCustomer.)
+func (s *Service) DeleteRecord(ctx context.Context, a *access.Actor, o crm.Object, id int64) error {
+	if !store.Recyclable(o) {
+		return crm.ErrNotFound(string(o))
+	}
+	if err := s.require(ctx, a, o, crm.ActDelete); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RecordInScope(ctx, o, id, recycleScope(a, o), false); err != nil {
+			return err
+		}
+		now := s.clock()
+		if err := tx.SetDeleted(ctx, o, id, a.UserID, &now, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, string(o)+".delete", o, id, nil)
+	})
+}
+
+// RestoreRecord brings a record back from the recycle bin, unless a live
+// record has meanwhile taken one of its duplicate-check keys.
+func (s *Service) RestoreRecord(ctx context.Context, a *access.Actor, o crm.Object, id int64) error {
+	if !store.Recyclable(o) {
+		return crm.ErrNotFound(string(o))
+	}
+	if err := s.require(ctx, a, o, crm.ActDelete); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RecordInScope(ctx, o, id, recycleScope(a, o), true); err != nil {
+			return err
+		}
+		keys, err := tx.RecordDedupKeys(ctx, o, id)
+		if err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, keys, o, id); err != nil {
+			return err
+		}
+		if err := tx.SetDeleted(ctx, o, id, a.UserID, nil, s.clock()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, string(o)+".restore", o, id, nil)
+	})
+}
+
+// RecycleBin lists the recycled records of an object the actor may delete.
+func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object, limit int) ([]store.DeletedRecord, error) {
+	if !store.Recyclable(o) {
+		return nil, crm.ErrNotFound(string(o))
+	}
+	if err := s.require(ctx, a, o, crm.ActDelete); err != nil {
+		return nil, err
+	}
+	var out []store.DeletedRecord
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = tx.ListDeleted(ctx, o, recycleScope(a, o), limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.auditRead(ctx, a, string(o)+".recycle_bin", o, 0, ids(out, func(d store.DeletedRecord) int64 { return d.ID }))
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"custos/internal/crm"
+)
+
+// recyclable describes the tables whose records go to the recycle bin
+// through the generic path (customers have their own, with the pool).
+// child tables are visible through their customer too (DESIGN.md §4).
+var recyclable = map[crm.Object]struct {
+	table, alias, name string
+	child              bool
+}{
+	crm.ObjContact:     {"contacts", "t", "t.name", true},
+	crm.ObjLead:        {"leads", "l", "l.name", false},
+	crm.ObjOpportunity: {"opportunities", "o", "o.name", true},
+	crm.ObjTask:        {"tasks", "k", "k.title", true},
+	crm.ObjFollowUp:    {"follow_ups", "f", "f.content", true},
+}
+
+// Recyclable reports whether an object uses the generic recycle bin.
+func Recyclable(o crm.Object) bool { _, ok := recyclable[o]; return ok }
+
+func (s ChildScope) condFor(o crm.Object, a *args) string {
+	r := recyclable[o]
+	if !r.child {
+		return s.Own.ownerCond(r.alias+".owner_id", a)
+	}
+	return s.cond(r.alias, a)
+}
+
+// RecordInScope returns nil if the live (or, with deleted, recycled) record
+// is within the scope, else crm.ErrNotFound.
+func (tx *Tx) RecordInScope(ctx context.Context, o crm.Object, id int64, s ChildScope, deleted bool) error {
+	r, ok := recyclable[o]
+	if !ok {
+		return crm.ErrNotFound(string(o))
+	}
+	var a args
+	cond := s.condFor(o, &a)
+	del := " AND " + r.alias + ".deleted_at IS NULL"
+	if deleted {
+		del = " AND " + r.alias + ".deleted_at IS NOT NULL"
+	}
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+r.table+" "+r.alias+" WHERE "+r.alias+".id = "+a.add(id)+" AND "+cond+del, a...).Scan(&n)
+	if err != nil {
+		return mapErr(string(o), err)
+	}
+	if n == 0 {
+		return crm.ErrNotFound(string(o))
+	}
+	return nil
+}
+
+// SetDeleted moves a record into the recycle bin (at non-nil) or out of it.
+func (tx *Tx) SetDeleted(ctx context.Context, o crm.Object, id, by int64, at *time.Time, now time.Time) error {
+	r, ok := recyclable[o]
+	if !ok {
+		return crm.ErrNotFound(string(o))
+	}
+	res, err := tx.q.ExecContext(ctx, "UPDATE "+r.table+" SET deleted_at = $1, updated_by = $2, updated_at = $3 WHERE id = $4",
+		msPtr(at), by, ms(now), id)
+	return expectOne(res, err, string(o))
+}
+
+// DeletedRecord is one entry of the recycle bin.
+type DeletedRecord struct {
+	Object    crm.Object `json:"object"`
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	OwnerName string     `json:"owner_name"`
+	DeletedAt time.Time  `json:"deleted_at"`
+}
+
+// ListDeleted returns the recycled records of an object within the scope,
+// most recently deleted first.
+func (tx *Tx) ListDeleted(ctx context.Context, o crm.Object, s ChildScope, limit int) ([]DeletedRecord, error) {
+	r, ok := recyclable[o]
+	if !ok {
+		return nil, crm.ErrNotFound(string(o))
+	}
+	var a args
+	cond := s.condFor(o, &a)
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+r.alias+".id, "+r.name+", COALESCE(u.display_name, ''), "+r.alias+".deleted_at FROM "+
+		r.table+" "+r.alias+" LEFT JOIN users u ON u.id = "+r.alias+".owner_id WHERE "+r.alias+".deleted_at IS NOT NULL AND "+cond+
+		" ORDER BY "+r.alias+".deleted_at DESC, "+r.alias+".id DESC LIMIT "+a.add(pageLimit(limit)), a...)
+	if err != nil {
+		return nil, mapErr("list recycle bin", err)
+	}
+	defer rows.Close()
+	out := []DeletedRecord{}
+	for rows.Next() {
+		d := DeletedRecord{Object: o}
+		var at int64
+		if err := rows.Scan(&d.ID, &d.Name, &d.OwnerName, &at); err != nil {
+			return nil, mapErr("scan recycle bin", err)
+		}
+		d.DeletedAt = fromMS(at)
+		out = append(out, d)
+	}
+	return out, mapErr("list recycle bin", rows.Err())
+}
+
+// RecordDedupKeys returns the duplicate-check keys stored for a record.
+func (tx *Tx) RecordDedupKeys(ctx context.Context, o crm.Object, id int64) ([]DedupKey, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT kind, key FROM dedup_keys WHERE object = $1 AND record_id = $2", string(o), id)
+	if err != nil {
+		return nil, mapErr("dedup keys", err)
+	}
+	defer rows.Close()
+	var out []DedupKey
+	for rows.Next() {
+		var k DedupKey
+		if err := rows.Scan(&k.Kind, &k.Key); err != nil {
+			return nil, mapErr("scan dedup key", err)
+		}
+		if k.Kind != "landline" {
+			out = append(out, k)
+		}
+	}
+	return out, mapErr("dedup keys", rows.Err())
+}
