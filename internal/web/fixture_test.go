@@ -16,14 +16,12 @@ import (
 	"custos/internal/httpx"
 	"custos/internal/service"
 	"custos/internal/store"
+	"custos/internal/testorg"
 )
 
-// cheapArgon keeps password hashing fast in tests.
-var cheapArgon = service.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+const testPassword = testorg.Password
 
-const testPassword = "correct horse battery"
-
-// org is a small organisation, as in the service tests:
+// org is the small organisation of testorg, with the fields these tests use:
 //
 //	HQ
 //	├── East (mgr.east)
@@ -39,60 +37,9 @@ type org struct {
 
 func newOrg(t *testing.T, db *store.DB) *org {
 	t.Helper()
-	ctx := context.Background()
-	o := &org{svc: service.New(db, service.Options{Argon2: cheapArgon}), roles: map[string]crm.Role{}}
-	boot, err := o.svc.Bootstrap(ctx, "HQ")
-	if err != nil || !boot.Created {
-		t.Fatalf("bootstrap: %v %+v", err, boot)
-	}
-	o.adminPassword = boot.Password
-	o.admin = mustActor(t, o.svc, 1)
-	dir, err := o.svc.Directory(ctx, o.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range dir.Roles {
-		o.roles[r.Key] = r
-	}
-	o.hq = dir.Departments[0]
-	o.east = mustDept(t, o, "East", o.hq.ID)
-	o.east1 = mustDept(t, o, "East-1", o.east.ID)
-	o.west = mustDept(t, o, "West", o.hq.ID)
-	o.mgrEast = mustUser(t, o, "mgr.east", o.east.ID, "manager")
-	o.rep1 = mustUser(t, o, "rep1", o.east1.ID, "sales")
-	o.rep2 = mustUser(t, o, "rep2", o.east1.ID, "sales")
-	o.rep3 = mustUser(t, o, "rep3", o.west.ID, "sales")
-	return o
-}
-
-func mustActor(t *testing.T, svc *service.Service, id int64) *access.Actor {
-	t.Helper()
-	a, err := svc.UserActor(context.Background(), id)
-	if err != nil {
-		t.Fatalf("actor %d: %v", id, err)
-	}
-	return a
-}
-
-func mustDept(t *testing.T, o *org, name string, parent int64) crm.Department {
-	t.Helper()
-	d, err := o.svc.CreateDepartment(context.Background(), o.admin, crm.Department{Name: name, ParentID: parent})
-	if err != nil {
-		t.Fatalf("create department %s: %v", name, err)
-	}
-	return d
-}
-
-func mustUser(t *testing.T, o *org, username string, dept int64, role string) *access.Actor {
-	t.Helper()
-	u, err := o.svc.CreateUser(context.Background(), o.admin, service.UserInput{
-		User:     crm.User{Username: username, DisplayName: "User " + username, DepartmentID: dept, RoleID: o.roles[role].ID},
-		Password: testPassword,
-	})
-	if err != nil {
-		t.Fatalf("create user %s: %v", username, err)
-	}
-	return mustActor(t, o.svc, u.ID)
+	o := testorg.New(t, db)
+	return &org{svc: o.Svc, admin: o.Admin, mgrEast: o.MgrEast, rep1: o.Rep1, rep2: o.Rep2, rep3: o.Rep3,
+		adminPassword: o.AdminPassword, hq: o.HQ, east: o.East, east1: o.East1, west: o.West, roles: o.Roles}
 }
 
 func mustCreateCustomer(t *testing.T, svc *service.Service, a *access.Actor, f crm.CustomerFields) crm.Customer {

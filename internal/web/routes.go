@@ -29,6 +29,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /customers/options", s.authed(s.customerPickerOptions))
 	mux.HandleFunc("GET /pool", s.authed(s.pool))
 	mux.HandleFunc("GET /recycle-bin", s.authed(s.recycleBin))
+	mux.HandleFunc("GET /recycle-bin/{object}", s.authed(s.recycleRecords))
+	mux.HandleFunc("POST /recycle-bin/{object}/{id}/restore", s.authed(s.restoreRecord))
 
 	mux.HandleFunc("GET /contacts", s.authed(s.listContacts))
 	mux.HandleFunc("GET /contacts/new", s.authed(s.newContact))

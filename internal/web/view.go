@@ -19,12 +19,13 @@ import (
 // active navigation item. Its methods are the templates' helpers, so
 // templates need no global functions that would have to know the language.
 type Page struct {
-	Lang  string
-	Title string
-	Nav   string
-	Tab   string // the active tab of the administration pages
-	Actor *access.Actor
-	CSRF  string
+	Lang       string
+	Title      string
+	Nav        string
+	Tab        string // the active tab of the administration pages
+	Actor      *access.Actor
+	CSRF       string
+	recycleTab string // the recycle bin section shown, for its tabs
 }
 
 // page builds the common view model. The language is the user's setting,

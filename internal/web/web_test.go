@@ -13,6 +13,7 @@ import (
 	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
+	"custos/internal/testorg"
 )
 
 // scenario is one HTTP exchange against the real router and database
@@ -327,7 +328,7 @@ func TestPages(t *testing.T) {
 				body:       url.Values{"name": {"Sales"}, "read.customer": {"on"}, "create.customer": {"on"}, "edit.customer": {"on"}, "scope.customer": {"department"}},
 				wantStatus: 303, wantLocation: "/admin/roles",
 				check: func(t *testing.T) {
-					a := mustActor(t, o.svc, o.rep1.UserID)
+					a := testorg.Actor(t, o.svc, o.rep1.UserID)
 					if g := a.Role.Grant(crm.ObjCustomer); g.Scope != crm.ScopeDepartment || g.Delete || !g.Edit {
 						t.Errorf("sales grant after edit: %+v", g)
 					}
