@@ -32,3 +32,29 @@ func (api *API) listFollowUps(w http.ResponseWriter, r *http.Request, a *access.
 	}
 	api.problem(w, r, a, err)
 }
+
+// listRecordFollowUps serves GET /follow-ups?customer_id=|contact_id=|opportunity_id=|lead_id= with cursor paging.
+func (api *API) listRecordFollowUps(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	q := r.URL.Query()
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		api.problem(w, r, a, err)
+		return
+	}
+	for param, o := range map[string]crm.Object{"customer_id": crm.ObjCustomer, "contact_id": crm.ObjContact,
+		"opportunity_id": crm.ObjOpportunity, "lead_id": crm.ObjLead} {
+		if q.Get(param) == "" {
+			continue
+		}
+		id, err := queryInt(r, param)
+		if err != nil {
+			api.problem(w, r, a, err)
+			return
+		}
+		page, err := api.svc.ListRecordFollowUps(r.Context(), a, o, int64(id), q.Get("cursor"), limit)
+		api.respond(w, r, a, http.StatusOK, page, err)
+		return
+	}
+	api.problem(w, r, a, &crm.Error{Code: crm.Invalid, Message: "name the record: customer_id, contact_id, opportunity_id or lead_id",
+		Fields: []crm.FieldError{{Field: "customer_id", Rule: "required"}}})
+}

@@ -36,6 +36,7 @@ func (api *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/contacts/{id}/restore", api.authed(api.restoreRecord(crm.ObjContact)))
 
 	mux.HandleFunc("GET /api/v1/customers/{id}/follow-ups", api.authed(api.listFollowUps))
+	mux.HandleFunc("GET /api/v1/follow-ups", api.authed(api.listRecordFollowUps))
 	mux.HandleFunc("POST /api/v1/follow-ups", api.authed(api.createFollowUp))
 	mux.HandleFunc("GET /api/v1/follow-ups/{id}", api.authed(api.getFollowUp()))
 	mux.HandleFunc("PATCH /api/v1/follow-ups/{id}", api.authed(api.updateFollowUp()))

@@ -9,21 +9,28 @@ var FollowUpKinds = []string{"call", "visit", "meeting", "message", "email", "no
 // follow up next.
 type FollowUp struct {
 	Record
-	Kind       string     `json:"kind"`
-	Content    string     `json:"content"`
-	OccurredAt time.Time  `json:"occurred_at"`
-	NextAt     *time.Time `json:"next_at,omitempty"`
-	CustomerID int64      `json:"customer_id"`
-	ContactID  int64      `json:"contact_id,omitempty"`
+	Kind          string     `json:"kind"`
+	Content       string     `json:"content"`
+	OccurredAt    time.Time  `json:"occurred_at"`
+	NextAt        *time.Time `json:"next_at,omitempty"`
+	CustomerID    int64      `json:"customer_id,omitempty"`
+	ContactID     int64      `json:"contact_id,omitempty"`
+	OpportunityID int64      `json:"opportunity_id,omitempty"`
+	LeadID        int64      `json:"lead_id,omitempty"`
 }
 
-// FollowUpInput creates a follow-up. OccurredAt defaults to now.
+// FollowUpInput creates a follow-up about a customer (directly, or through
+// one of its contacts or opportunities) or about a lead. OccurredAt
+// defaults to now.
 type FollowUpInput struct {
-	Kind       string     `json:"kind"`
-	Content    string     `json:"content"`
-	OccurredAt *time.Time `json:"occurred_at,omitempty"`
-	NextAt     *time.Time `json:"next_at,omitempty"`
-	CustomerID int64      `json:"customer_id"`
+	Kind          string     `json:"kind"`
+	Content       string     `json:"content"`
+	OccurredAt    *time.Time `json:"occurred_at,omitempty"`
+	NextAt        *time.Time `json:"next_at,omitempty"`
+	CustomerID    int64      `json:"customer_id,omitempty"`
+	ContactID     int64      `json:"contact_id,omitempty"`
+	OpportunityID int64      `json:"opportunity_id,omitempty"`
+	LeadID        int64      `json:"lead_id,omitempty"`
 }
 
 // Validate checks the input against now and fills the default time.
@@ -31,7 +38,10 @@ func (in *FollowUpInput) Validate(now time.Time) error {
 	var p Problems
 	in.Kind = p.Enum("kind", in.Kind, true, FollowUpKinds)
 	in.Content = p.Text("content", in.Content, true, 5000)
-	if in.CustomerID <= 0 {
+	switch {
+	case in.LeadID != 0 && (in.CustomerID != 0 || in.ContactID != 0 || in.OpportunityID != 0):
+		p.Add("lead_id", "lead_or_customer")
+	case in.LeadID == 0 && in.CustomerID == 0 && in.ContactID == 0 && in.OpportunityID == 0:
 		p.Add("customer_id", "required")
 	}
 	if in.OccurredAt == nil {

@@ -2,17 +2,22 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/store"
 )
 
-// CreateFollowUp records a follow-up on a customer the actor may edit and
-// keeps the customer's last_followed_up_at and next_follow_up_at. Those are
-// system-kept fields: they bump no version, so a colleague editing the
-// customer at the same moment gets no conflict. The new follow-up's next
-// time replaces the customer's (none clears it): the due follow-up is done.
+// CreateFollowUp records a follow-up about a customer (directly or through
+// one of its contacts or opportunities) or a lead, each of which the actor
+// must be able to see; a customer must be one the actor may edit.
+//
+// A follow-up on a customer keeps the customer's last_followed_up_at and
+// next_follow_up_at. Those are system-kept fields: they bump no version, so
+// a colleague editing the customer at the same moment gets no conflict. The
+// new follow-up's next time replaces the customer's (none clears it): the
+// due follow-up is done.
 func (s *Service) CreateFollowUp(ctx context.Context, a *access.Actor, in crm.FollowUpInput) (crm.FollowUp, error) {
 	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActCreate); err != nil {
 		return crm.FollowUp{}, err
@@ -21,54 +26,111 @@ func (s *Service) CreateFollowUp(ctx context.Context, a *access.Actor, in crm.Fo
 	if err := in.Validate(now); err != nil {
 		return crm.FollowUp{}, err
 	}
-	f := crm.FollowUp{Kind: in.Kind, Content: in.Content, OccurredAt: in.OccurredAt.UTC().Truncate(1e6), CustomerID: in.CustomerID}
+	f := crm.FollowUp{Kind: in.Kind, Content: in.Content, OccurredAt: in.OccurredAt.UTC().Truncate(time.Millisecond),
+		CustomerID: in.CustomerID, ContactID: in.ContactID, OpportunityID: in.OpportunityID, LeadID: in.LeadID}
 	if in.NextAt != nil {
-		next := in.NextAt.UTC().Truncate(1e6)
+		next := in.NextAt.UTC().Truncate(time.Millisecond)
 		f.NextAt = &next
 	}
 	f.OwnerID, f.CreatedBy, f.UpdatedBy, f.CreatedAt, f.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if _, err := editableCustomer(ctx, tx, a, in.CustomerID, false); err != nil {
-			return refError(err, "customer_id")
+		if err := s.resolveFollowUpLinks(ctx, tx, a, &f); err != nil {
+			return err
 		}
 		if err := tx.InsertFollowUp(ctx, &f); err != nil {
 			return err
 		}
-		if err := tx.TouchCustomerFollowUp(ctx, f.CustomerID, f.OccurredAt, f.NextAt); err != nil {
-			return err
+		if f.CustomerID != 0 {
+			if err := tx.TouchCustomerFollowUp(ctx, f.CustomerID, f.OccurredAt, f.NextAt); err != nil {
+				return err
+			}
 		}
-		return s.audit(ctx, tx, a, "followup.create", crm.ObjFollowUp, f.ID,
-			map[string]any{"customer_id": f.CustomerID, "kind": f.Kind, "next_at": f.NextAt})
+		return s.audit(ctx, tx, a, "followup.create", crm.ObjFollowUp, f.ID, map[string]any{"customer_id": f.CustomerID,
+			"contact_id": f.ContactID, "opportunity_id": f.OpportunityID, "lead_id": f.LeadID, "kind": f.Kind, "next_at": f.NextAt})
 	})
 	return f, err
 }
 
-// ListFollowUps returns the timeline of a customer the actor may see.
-func (s *Service) ListFollowUps(ctx context.Context, a *access.Actor, customerID int64) ([]crm.FollowUp, error) {
-	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActRead); err != nil {
-		return nil, err
+// resolveFollowUpLinks checks every record the follow-up names and derives
+// its customer from a contact or an opportunity; links that disagree about
+// the customer are refused.
+func (s *Service) resolveFollowUpLinks(ctx context.Context, tx *store.Tx, a *access.Actor, f *crm.FollowUp) error {
+	if f.LeadID != 0 {
+		_, err := tx.GetLead(ctx, f.LeadID, leadQuery(a))
+		return refError(err, "lead_id")
 	}
-	var out []crm.FollowUp
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		// Pool customers are excluded: their history is shown once claimed.
-		if _, err := tx.GetCustomer(ctx, customerID, store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer)}); err != nil {
+	agree := func(field string, customerID int64) error {
+		if customerID == 0 || f.CustomerID == 0 || customerID == f.CustomerID {
+			if f.CustomerID == 0 {
+				f.CustomerID = customerID
+			}
+			return nil
+		}
+		return &crm.Error{Code: crm.Invalid, Message: field + " belongs to another customer",
+			Fields: []crm.FieldError{{Field: field, Rule: "other_customer"}}}
+	}
+	if f.ContactID != 0 {
+		t, err := tx.GetContact(ctx, f.ContactID, store.ContactQuery{Scope: contactScope(a)})
+		if err != nil {
+			return refError(err, "contact_id")
+		}
+		if err := agree("contact_id", t.CustomerID); err != nil {
 			return err
 		}
+	}
+	if f.OpportunityID != 0 {
+		o, err := tx.GetOpportunity(ctx, f.OpportunityID, opportunityScope(a))
+		if err != nil {
+			return refError(err, "opportunity_id")
+		}
+		if err := agree("opportunity_id", o.CustomerID); err != nil {
+			return err
+		}
+	}
+	if f.CustomerID != 0 {
+		_, err := editableCustomer(ctx, tx, a, f.CustomerID, false)
+		return refError(err, "customer_id")
+	}
+	return nil
+}
+
+// ListFollowUps returns the timeline of a customer the actor may see.
+func (s *Service) ListFollowUps(ctx context.Context, a *access.Actor, customerID int64) ([]crm.FollowUp, error) {
+	page, err := s.ListRecordFollowUps(ctx, a, crm.ObjCustomer, customerID, "", 200)
+	return page.Items, err
+}
+
+// ListRecordFollowUps returns a page of the timeline of a customer, contact,
+// opportunity or lead the actor may see, newest first. Pool customers show
+// no history until claimed.
+func (s *Service) ListRecordFollowUps(ctx context.Context, a *access.Actor, parent crm.Object, id int64, cursor string, limit int) (Page[crm.FollowUp], error) {
+	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActRead); err != nil {
+		return Page[crm.FollowUp]{}, err
+	}
+	return listPage(ctx, s, a, "followup.list", parent, func(tx *store.Tx) ([]crm.FollowUp, string, int, error) {
 		var err error
-		out, err = tx.ListCustomerFollowUps(ctx, customerID, 200)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, len(out))
-	for i, f := range out {
-		ids[i] = f.ID
-	}
-	if err := s.auditRead(ctx, a, "followup.list", crm.ObjCustomer, customerID, ids); err != nil {
-		return nil, err
-	}
-	return out, nil
+		switch parent {
+		case crm.ObjCustomer:
+			_, err = tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer)})
+		case crm.ObjContact:
+			_, err = tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
+		case crm.ObjOpportunity:
+			_, err = tx.GetOpportunity(ctx, id, opportunityScope(a))
+		case crm.ObjLead:
+			_, err = tx.GetLead(ctx, id, leadQuery(a))
+		default:
+			err = crm.ErrNotFound(string(parent))
+		}
+		if err != nil {
+			return nil, "", 0, err
+		}
+		items, next, err := tx.ListRecordFollowUps(ctx, parent, id, cursor, limit)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		total, err := tx.CountRecordFollowUps(ctx, parent, id)
+		return items, next, total, err
+	}, func(f crm.FollowUp) int64 { return f.ID })
 }
 
 func followUpScope(a *access.Actor) store.ChildScope {

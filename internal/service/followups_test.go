@@ -61,6 +61,48 @@ func TestFollowUps(t *testing.T) {
 			t.Fatalf("manager reads follow-up: %+v %v", got, err)
 		}
 
+		// Follow-ups on a contact or an opportunity land on their customer;
+		// a lead has its own timeline; links must agree.
+		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "马超"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaContact, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "message", Content: "微信确认", ContactID: ct.ID})
+		if err != nil || viaContact.CustomerID != c.ID {
+			t.Fatalf("follow-up via contact: %+v %v", viaContact, err)
+		}
+		other := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "另一家客户"})
+		_, err = o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "note", Content: "x", ContactID: ct.ID, CustomerID: other.ID})
+		if ce, ok := err.(*crm.Error); !ok || ce.Fields[0].Field != "contact_id" || ce.Fields[0].Rule != "other_customer" {
+			t.Fatalf("disagreeing links: %v", err)
+		}
+		lead, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: "赵敏"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "初次电话", LeadID: lead.ID}); err != nil {
+			t.Fatalf("lead follow-up: %v", err)
+		}
+		_, err = o.Svc.CreateFollowUp(ctx, o.Rep2, crm.FollowUpInput{Kind: "call", Content: "x", LeadID: lead.ID})
+		wantCode(t, err, crm.Invalid)
+		page, err := o.Svc.ListRecordFollowUps(ctx, o.Rep1, crm.ObjLead, lead.ID, "", 10)
+		if err != nil || page.Total != 1 || page.Items[0].LeadID != lead.ID {
+			t.Fatalf("lead timeline: %+v %v", page, err)
+		}
+		_, err = o.Svc.ListRecordFollowUps(ctx, o.Rep2, crm.ObjLead, lead.ID, "", 10)
+		wantCode(t, err, crm.NotFound)
+		if page, _ := o.Svc.ListRecordFollowUps(ctx, o.Rep1, crm.ObjContact, ct.ID, "", 10); page.Total != 1 {
+			t.Fatalf("contact timeline: %+v", page)
+		}
+		customerPage, err := o.Svc.ListRecordFollowUps(ctx, o.Rep1, crm.ObjCustomer, c.ID, "", 1)
+		if err != nil || customerPage.Total != 2 || len(customerPage.Items) != 1 || customerPage.Next == "" {
+			t.Fatalf("customer timeline paging: %+v %v", customerPage, err)
+		}
+		rest, err := o.Svc.ListRecordFollowUps(ctx, o.Rep1, crm.ObjCustomer, c.ID, customerPage.Next, 1)
+		if err != nil || len(rest.Items) != 1 || rest.Items[0].ID == customerPage.Items[0].ID {
+			t.Fatalf("customer timeline page 2: %+v %v", rest, err)
+		}
+
 		// Bad input names each field.
 		past := now.Add(-time.Hour)
 		_, err = o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "fax", CustomerID: c.ID, NextAt: &past})
