@@ -256,11 +256,13 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 		if q.Custom, err = customFilters(ctx, tx, crm.ObjCustomer, f.Custom); err != nil {
 			return nil, "", 0, err
 		}
-		items, next, err := tx.ListCustomers(ctx, q)
+		// Count first: a scope with many rows is paged in sort order.
+		total, err := tx.CountCustomers(ctx, q)
 		if err != nil {
 			return nil, "", 0, err
 		}
-		total, err := tx.CountCustomers(ctx, q)
+		q.OrderedScan = total > store.CountCap
+		items, next, err := tx.ListCustomers(ctx, q)
 		return items, next, total, err
 	}, func(c crm.Customer) int64 { return c.ID })
 }

@@ -11,11 +11,13 @@ import (
 )
 
 // Page is one page of a list: the items, the cursor of the next page ("" on
-// the last) and the number of records the whole list reaches.
+// the last) and the number of records the whole list reaches — or, when
+// TotalCapped, that it reaches more than Total (store.CountCap).
 type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next_cursor,omitempty"`
-	Total int    `json:"total"`
+	Items       []T    `json:"items"`
+	Next        string `json:"next_cursor,omitempty"`
+	Total       int    `json:"total"`
+	TotalCapped bool   `json:"total_capped,omitempty"`
 }
 
 // The pages of each object.
@@ -56,6 +58,9 @@ func listPage[T any](ctx context.Context, s *Service, a *access.Actor, action st
 	}
 	if p.Items == nil {
 		p.Items = []T{}
+	}
+	if p.Total > store.CountCap {
+		p.Total, p.TotalCapped = store.CountCap, true
 	}
 	if err := s.auditRead(ctx, a, action, object, 0, ids(p.Items, id)); err != nil {
 		return Page[T]{}, err

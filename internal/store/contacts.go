@@ -115,10 +115,10 @@ func (tx *Tx) ListContacts(ctx context.Context, q ContactQuery) ([]crm.Contact, 
 	}, &a)
 }
 
-// CountContacts counts the contacts the query reaches.
+// CountContacts counts, up to CountCap+1, the contacts the query reaches.
 func (tx *Tx) CountContacts(ctx context.Context, q ContactQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM contacts t WHERE "+q.where(&a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, cappedCount("FROM contacts t WHERE "+q.where(&a), &a), a...).Scan(&n)
 	return n, mapErr("count contacts", err)
 }

@@ -119,6 +119,10 @@ type CustomerQuery struct {
 	Key         *DedupKey // exact phone / e-mail / credit code match
 	Filter      crm.CustomerFilter
 	Custom      []CustomMatch // custom field filters, all must match
+	// OrderedScan reads a large scope in sort order and filters owners on
+	// the way, instead of gathering every owner's rows and sorting them:
+	// the service sets it when the scope holds more than CountCap rows.
+	OrderedScan bool
 }
 
 // CustomMatch filters on one custom field: equality, or for a multiple
@@ -129,14 +133,18 @@ type CustomMatch struct {
 }
 
 func (q CustomerQuery) where(tx *Tx, a *args) string {
+	owner := "c.owner_id"
+	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn {
+		owner = "+c.owner_id" // a unary plus keeps the planner off the owner index
+	}
 	var w string
 	switch {
 	case q.OnlyPool:
 		w = "c.owner_id IS NULL"
 	case q.PoolVisible:
-		w = "(" + q.Scope.ownerCond("c.owner_id", a) + " OR c.owner_id IS NULL)"
+		w = "(" + q.Scope.ownerCond(owner, a) + " OR c.owner_id IS NULL)"
 	default:
-		w = q.Scope.ownerCond("c.owner_id", a)
+		w = q.Scope.ownerCond(owner, a)
 	}
 	if q.Deleted {
 		w += " AND c.deleted_at IS NOT NULL"
@@ -214,10 +222,10 @@ func customerKey(sortName string, c crm.Customer) (int64, int64, string) {
 	return c.ID, ms(c.UpdatedAt), ""
 }
 
-// CountCustomers counts the customers the query reaches.
+// CountCustomers counts the customers the query reaches, up to CountCap+1.
 func (tx *Tx) CountCustomers(ctx context.Context, q CustomerQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM customers c WHERE "+q.where(tx, &a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, cappedCount("FROM customers c WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
 	return n, mapErr("count customers", err)
 }

@@ -122,10 +122,10 @@ func (tx *Tx) ListLeads(ctx context.Context, q LeadQuery) ([]crm.Lead, string, e
 	}, &a)
 }
 
-// CountLeads counts the leads the query reaches.
+// CountLeads counts, up to CountCap+1, the leads the query reaches.
 func (tx *Tx) CountLeads(ctx context.Context, q LeadQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM leads l WHERE "+q.where(&a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, cappedCount("FROM leads l WHERE "+q.where(&a), &a), a...).Scan(&n)
 	return n, mapErr("count leads", err)
 }

@@ -188,10 +188,10 @@ func (tx *Tx) ListOpportunities(ctx context.Context, q OpportunityQuery) ([]crm.
 	}, &a)
 }
 
-// CountOpportunities counts the opportunities the query reaches.
+// CountOpportunities counts, up to CountCap+1, the opportunities the query reaches.
 func (tx *Tx) CountOpportunities(ctx context.Context, q OpportunityQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM opportunities o WHERE "+q.where(&a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, cappedCount("FROM opportunities o WHERE "+q.where(&a), &a), a...).Scan(&n)
 	return n, mapErr("count opportunities", err)
 }

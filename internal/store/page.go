@@ -135,3 +135,14 @@ func runPage[T any](ctx context.Context, tx *Tx, q pageQuery[T], a *args) ([]T, 
 	id, ik, tk := q.key(out[len(out)-1])
 	return out, encodeCursor(cursor{Sort: q.sortName, ID: id, Int: ik, Text: tk}), nil
 }
+
+// CountCap bounds the counts of lists: beyond it a list says "more than
+// CountCap" instead of scanning every match on every page. Counts return at
+// most CountCap+1.
+const CountCap = 2000
+
+// cappedCount renders a count of the rows of "FROM ... WHERE ..." that stops
+// after CountCap+1 rows.
+func cappedCount(fromWhere string, a *args) string {
+	return "SELECT COUNT(*) FROM (SELECT 1 " + fromWhere + " LIMIT " + a.add(CountCap+1) + ") capped"
+}

@@ -19,10 +19,11 @@ import (
 type ContactListView struct {
 	Page
 	Pager
-	Path  string
-	Query string
-	Rows  []crm.Contact
-	Total int
+	Path        string
+	Query       string
+	Rows        []crm.Contact
+	Total       int
+	TotalCapped bool // Total is a lower bound
 }
 
 // SearchHint is the search box's placeholder.
@@ -39,7 +40,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a *access.
 		s.fail(w, r, a, err)
 		return
 	}
-	v := ContactListView{Page: s.page(r, a, "contacts.title", "contacts"), Path: "/contacts", Query: f.Query, Rows: page.Items, Total: page.Total}
+	v := ContactListView{Page: s.page(r, a, "contacts.title", "contacts"), Path: "/contacts", Query: f.Query, Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
 	if f.Query != "" {
 		params.Set("q", f.Query)

@@ -58,16 +58,17 @@ var customerSorts = []string{"updated", "created", "name", "next_follow_up"}
 type CustomerListView struct {
 	Page
 	Pager
-	Path    string
-	Query   string
-	Level   string
-	Status  string
-	Sort    string
-	Custom  map[string]string // chosen custom choice filters
-	Columns []string          // labels of the custom list columns
-	Rows    []CustomerRow
-	Total   int
-	defs    customDefs
+	Path        string
+	Query       string
+	Level       string
+	Status      string
+	Sort        string
+	Custom      map[string]string // chosen custom choice filters
+	Columns     []string          // labels of the custom list columns
+	Rows        []CustomerRow
+	Total       int
+	TotalCapped bool // Total is a lower bound
+	defs        customDefs
 }
 
 // LevelOptions, StatusOptions and SortOptions fill the filter selects.
@@ -136,7 +137,7 @@ func listFilter(r *http.Request) crm.CustomerFilter {
 // fields shown as columns and filters (none on the pool and the bin).
 func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, defs customDefs) CustomerListView {
 	v := CustomerListView{Page: s.page(r, a, titleKey, nav), Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
-		Sort: f.Sort, Custom: f.Custom, Rows: customerRows(page.Items), Total: page.Total, defs: defs}
+		Sort: f.Sort, Custom: f.Custom, Rows: customerRows(page.Items), Total: page.Total, TotalCapped: page.TotalCapped, defs: defs}
 	cols := defs.inList()
 	for _, d := range cols {
 		v.Columns = append(v.Columns, d.LabelFor(v.Lang))

@@ -22,11 +22,12 @@ var editableLeadStatuses = []string{"new", "contacted", "qualified", "disqualifi
 type LeadListView struct {
 	Page
 	Pager
-	Path   string
-	Query  string
-	Status string
-	Rows   []crm.Lead
-	Total  int
+	Path        string
+	Query       string
+	Status      string
+	Rows        []crm.Lead
+	Total       int
+	TotalCapped bool // Total is a lower bound
 }
 
 // SearchHint is the search box's placeholder.
@@ -48,7 +49,7 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 		s.fail(w, r, a, err)
 		return
 	}
-	v := LeadListView{Page: s.page(r, a, "leads.title", "leads"), Path: "/leads", Query: f.Query, Status: f.Status, Rows: page.Items, Total: page.Total}
+	v := LeadListView{Page: s.page(r, a, "leads.title", "leads"), Path: "/leads", Query: f.Query, Status: f.Status, Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
 	if f.Query != "" {
 		params.Set("q", f.Query)

@@ -201,13 +201,14 @@ var opportunitySorts = []string{"updated", "amount", "created"}
 type OpportunityListView struct {
 	Page
 	Pager
-	Path    string
-	Query   string
-	StageID int64
-	Sort    string
-	Rows    []OpportunityRow
-	Total   int
-	stages  []crm.Stage
+	Path        string
+	Query       string
+	StageID     int64
+	Sort        string
+	Rows        []OpportunityRow
+	Total       int
+	TotalCapped bool // Total is a lower bound
+	stages      []crm.Stage
 }
 
 // SearchHint is the search box's placeholder.
@@ -248,7 +249,7 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	v := OpportunityListView{Page: s.page(r, a, "opportunities.title", "opportunities"), Path: "/opportunities", Query: f.Query,
-		StageID: f.StageID, Sort: f.Sort, Total: page.Total, stages: pl.all}
+		StageID: f.StageID, Sort: f.Sort, Total: page.Total, TotalCapped: page.TotalCapped, stages: pl.all}
 	v.Tab = "list"
 	v.Rows = opportunityRows(v.Page, page.Items, pl.byID)
 	params := url.Values{}

@@ -49,6 +49,15 @@ func lang(r *http.Request, a *access.Actor) string {
 
 func (p Page) language() string { return p.Lang }
 
+// Count says how many records a list reaches: exactly, or "more than" a
+// capped count.
+func (p Page) Count(total int, capped bool) string {
+	if capped {
+		return p.Tf("list.total_more", total)
+	}
+	return p.Tf("list.total", total)
+}
+
 // T translates a key.
 func (p Page) T(key string) string { return i18n.T(p.Lang, key) }
 
