@@ -97,8 +97,17 @@ type ChildScope struct {
 	Customer Scope // the actor's scope for customers
 }
 
-// cond renders the visibility condition for a child table alias.
+// cond renders the visibility condition for a child table alias. For a
+// rep (own scopes) the customers they own are few, so their ids are gathered
+// once and both halves use indexes; for wider scopes gathering the ids of
+// thousands of customers per query costs more than checking each candidate
+// row's customer by primary key.
 func (s ChildScope) cond(alias string, a *args) string {
-	return "(" + s.Own.ownerCond(alias+".owner_id", a) + " OR " + alias + ".customer_id IN (SELECT vc.id FROM customers vc WHERE vc.deleted_at IS NULL AND " +
+	own := s.Own.ownerCond(alias+".owner_id", a)
+	if s.Own.Kind == crm.ScopeOwn && s.Customer.Kind == crm.ScopeOwn {
+		return "(" + own + " OR " + alias + ".customer_id IN (SELECT vc.id FROM customers vc WHERE vc.deleted_at IS NULL AND " +
+			s.Customer.ownerCond("vc.owner_id", a) + "))"
+	}
+	return "(" + own + " OR EXISTS (SELECT 1 FROM customers vc WHERE vc.id = " + alias + ".customer_id AND vc.deleted_at IS NULL AND " +
 		s.Customer.ownerCond("vc.owner_id", a) + "))"
 }
