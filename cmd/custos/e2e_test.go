@@ -222,3 +222,24 @@ func TestRunUsage(t *testing.T) {
 		t.Fatal("bad trusted proxies accepted")
 	}
 }
+
+// TestServeDemo starts serve -demo on an empty SQLite directory: the demo
+// data is there before the server answers, and a generated sales user signs
+// in and sees their own customers.
+func TestServeDemo(t *testing.T) {
+	base, stdout := startServer(t, "-data-dir", t.TempDir(), "-demo")
+	out := stdout.String()
+	pw := regexp.MustCompile(`with the password ([^\s,]+)`).FindStringSubmatch(out)
+	rep := regexp.MustCompile(`(?m)^\s*(\S+)\s+\S+\s+sales\s`).FindStringSubmatch(out)
+	if pw == nil || rep == nil {
+		t.Fatalf("demo output lacks users:\n%s", out)
+	}
+	b := newBrowser(t, base)
+	if status, loc := b.postForm("/login", "/login", url.Values{"username": {rep[1]}, "password": {pw[1]}}); status != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("demo user sign-in: %d %q", status, loc)
+	}
+	status, page := b.get("/customers")
+	if status != 200 || !regexp.MustCompile(`共 [1-9][0-9]* 条`).MatchString(page) {
+		t.Fatalf("demo user's customers: %d", status)
+	}
+}

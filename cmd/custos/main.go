@@ -24,8 +24,10 @@ func main() {
 const usage = `Custos — customer follow-up CRM
 
 Usage:
-  custos serve     [flags]   start the web UI and the JSON API
+  custos serve     [flags]   start the web UI and the JSON API (-demo: fill an empty database with demo data first)
   custos migrate   [flags]   apply database migrations and exit
+  custos demo      [flags]   fill an empty database with generated demo data
+  custos bench     [flags]   benchmark a running Custos end to end on demo data
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "demo":
+		return demoCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "custos", version)
 		return nil

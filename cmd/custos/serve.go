@@ -47,6 +47,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	withDemo, args := cutFlag(args, "demo")
 	c, err := parseConfig("serve", args, getenv, stderr)
 	if err != nil {
 		return err
@@ -66,6 +67,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// to the log.
 		fmt.Fprintf(stdout, "\nCustos created the administrator account.\n  user name:          %s\n  one-time password:  %s\nSign in and choose a new password; this one is shown only now.\n\n",
 			boot.Username, boot.Password)
+	}
+	if withDemo {
+		if err := fillDemoIfEmpty(ctx, svc, stdout); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
 	}
 	handler, err := newHandler(svc, httpx.Config{TrustedProxies: c.TrustedProxies, TLS: c.TLSCert != ""}, logger)
 	if err != nil {
@@ -137,4 +143,19 @@ func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (ht
 		http.Error(w, i18n.T(lang, "error.csrf"), http.StatusForbidden)
 	}))
 	return httpx.Middleware(cop.Handler(mux)), nil
+}
+
+// cutFlag removes a boolean flag (-name or --name) from args and reports
+// whether it was there; serve's -demo is not part of the shared Config.
+func cutFlag(args []string, name string) (bool, []string) {
+	found := false
+	rest := make([]string, 0, len(args))
+	for _, a := range args {
+		if a == "-"+name || a == "--"+name {
+			found = true
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return found, rest
 }
