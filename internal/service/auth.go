@@ -142,11 +142,12 @@ func (s *Service) Authenticate(ctx context.Context, token string, c Client) (*ac
 	var sess store.Session
 	var actor *access.Actor
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var p store.Principal
 		var err error
-		if sess, err = tx.GetSession(ctx, hashToken(token), now); err != nil {
+		if sess, p, err = tx.SessionPrincipal(ctx, hashToken(token), now); err != nil {
 			return err
 		}
-		actor, err = s.loadActor(ctx, tx, sess.UserID)
+		actor, err = principalActor(p)
 		return err
 	})
 	if err != nil {
@@ -172,11 +173,12 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 	var t store.APIToken
 	var actor *access.Actor
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var p store.Principal
 		var err error
-		if t, err = tx.GetAPIToken(ctx, hashToken(token), now); err != nil {
+		if t, p, err = tx.TokenPrincipal(ctx, hashToken(token), now); err != nil {
 			return err
 		}
-		actor, err = s.loadActor(ctx, tx, t.UserID)
+		actor, err = principalActor(p)
 		return err
 	})
 	if err != nil {
@@ -205,9 +207,6 @@ func (s *Service) loadActor(ctx context.Context, tx *store.Tx, userID int64) (*a
 	if err != nil {
 		return nil, err
 	}
-	if u.Disabled {
-		return nil, crm.Errorf(crm.Unauthenticated, "user disabled")
-	}
 	role, err := tx.GetRole(ctx, u.RoleID)
 	if err != nil {
 		return nil, err
@@ -216,8 +215,18 @@ func (s *Service) loadActor(ctx context.Context, tx *store.Tx, userID int64) (*a
 	if err != nil {
 		return nil, err
 	}
-	return &access.Actor{UserID: u.ID, Name: u.DisplayName, DeptID: dept.ID, DeptPath: dept.Path, Role: role, Lang: u.Lang,
-		MustChangePassword: u.MustChangePW}, nil
+	return principalActor(store.Principal{User: u, Role: role, Department: dept})
+}
+
+// principalActor makes the actor of a live user; a disabled user is
+// refused, so disabling takes effect on the very next request.
+func principalActor(p store.Principal) (*access.Actor, error) {
+	u := p.User
+	if u.Disabled {
+		return nil, crm.Errorf(crm.Unauthenticated, "user disabled")
+	}
+	return &access.Actor{UserID: u.ID, Name: u.DisplayName, DeptID: p.Department.ID, DeptPath: p.Department.Path, Role: p.Role,
+		Lang: u.Lang, MustChangePassword: u.MustChangePW}, nil
 }
 
 // Logout ends the actor's session.

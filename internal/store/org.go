@@ -122,16 +122,20 @@ func (tx *Tx) UpdateRole(ctx context.Context, r *crm.Role, now time.Time) error 
 	return expectOne(res, err, "role")
 }
 
-func scanRole(row interface{ Scan(...any) error }) (crm.Role, error) {
+func scanRole(row scanner) (crm.Role, error) {
 	var r crm.Role
 	var grants string
 	if err := row.Scan(&r.ID, &r.Key, &r.Name, &r.Admin, &grants); err != nil {
 		return r, err
 	}
+	return r, decodeGrants(&r, grants)
+}
+
+func decodeGrants(r *crm.Role, grants string) error {
 	if err := json.Unmarshal([]byte(grants), &r.Grants); err != nil {
-		return r, fmt.Errorf("decode grants of role %d: %w", r.ID, err)
+		return fmt.Errorf("decode grants of role %d: %w", r.ID, err)
 	}
-	return r, nil
+	return nil
 }
 
 // GetRole returns one role.

@@ -150,17 +150,6 @@ func (tx *Tx) InsertSession(ctx context.Context, s *Session) error {
 	return mapErr("insert session", err)
 }
 
-// GetSession returns the live session with the given token hash.
-func (tx *Tx) GetSession(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
-	var s Session
-	var created, seen, expires int64
-	err := tx.q.QueryRowContext(ctx, `SELECT id, token_hash, csrf_token, user_id, created_at, last_seen_at, expires_at, ip, user_agent
-		FROM sessions WHERE token_hash = $1 AND expires_at > $2`, tokenHash, ms(now)).
-		Scan(&s.ID, &s.TokenHash, &s.CSRFToken, &s.UserID, &created, &seen, &expires, &s.IP, &s.UserAgent)
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMS(created), fromMS(seen), fromMS(expires)
-	return s, mapErr("session", err)
-}
-
 // TouchSession moves a session's last-seen time and expiry forward.
 func (tx *Tx) TouchSession(ctx context.Context, id int64, seen, expires time.Time) error {
 	_, err := tx.q.ExecContext(ctx, "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3", ms(seen), ms(expires), id)
@@ -200,20 +189,6 @@ func (tx *Tx) InsertAPIToken(ctx context.Context, t *APIToken, hash string) erro
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, expires_at)
 		VALUES ($1,$2,$3,$4,$5,$6) RETURNING id`, t.UserID, t.Name, hash, t.Prefix, ms(t.CreatedAt), exp).Scan(&t.ID)
 	return mapErr("insert api token", err)
-}
-
-// GetAPIToken returns the live token with the given hash.
-func (tx *Tx) GetAPIToken(ctx context.Context, hash string, now time.Time) (APIToken, error) {
-	var t APIToken
-	var created, used, exp int64
-	err := tx.q.QueryRowContext(ctx, `SELECT id, user_id, name, prefix, created_at, last_used_at, expires_at FROM api_tokens
-		WHERE token_hash = $1 AND revoked_at = 0 AND (expires_at = 0 OR expires_at > $2)`, hash, ms(now)).
-		Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &created, &used, &exp)
-	t.CreatedAt, t.LastUsedAt = fromMS(created), fromMS(used)
-	if exp != 0 {
-		t.ExpiresAt = fromMS(exp)
-	}
-	return t, mapErr("api token", err)
 }
 
 // ListAPITokens returns a user's tokens, newest first.
@@ -281,4 +256,51 @@ func (tx *Tx) UserInScope(ctx context.Context, userID int64, s Scope) (bool, err
 	var n int
 	err := tx.q.QueryRowContext(ctx, q, a...).Scan(&n)
 	return n > 0, mapErr("user in scope", err)
+}
+
+// Principal is everything authentication needs about a live credential's
+// user, read in one query: the user, their role and their department.
+type Principal struct {
+	User       crm.User
+	Role       crm.Role
+	Department crm.Department
+}
+
+const principalJoin = ` JOIN users u ON u.id = x.user_id JOIN roles r ON r.id = u.role_id JOIN departments d ON d.id = u.department_id`
+
+const principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.disabled, u.must_change_pw,
+	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.grants, d.id, d.path`
+
+func scanPrincipal(row scanner, extra ...any) (Principal, error) {
+	var p Principal
+	var grants string
+	r := &p.Role
+	u, err := scanUser(row, append([]any{&r.ID, &r.Key, &r.Name, &r.Admin, &grants, &p.Department.ID, &p.Department.Path}, extra...)...)
+	if err != nil {
+		return p, err
+	}
+	p.User = u
+	return p, decodeGrants(r, grants)
+}
+
+// SessionPrincipal returns a live session with its user, role and department.
+func (tx *Tx) SessionPrincipal(ctx context.Context, tokenHash string, now time.Time) (Session, Principal, error) {
+	var s Session
+	var seen int64
+	row := tx.q.QueryRowContext(ctx, "SELECT "+principalCols+", x.id, x.csrf_token, x.last_seen_at FROM sessions x"+principalJoin+
+		" WHERE x.token_hash = $1 AND x.expires_at > $2", tokenHash, ms(now))
+	p, err := scanPrincipal(row, &s.ID, &s.CSRFToken, &seen)
+	s.UserID, s.LastSeenAt = p.User.ID, fromMS(seen)
+	return s, p, mapErr("session", err)
+}
+
+// TokenPrincipal returns a live API token with its user, role and department.
+func (tx *Tx) TokenPrincipal(ctx context.Context, hash string, now time.Time) (APIToken, Principal, error) {
+	var t APIToken
+	var used int64
+	row := tx.q.QueryRowContext(ctx, "SELECT "+principalCols+", x.id, x.last_used_at FROM api_tokens x"+principalJoin+
+		" WHERE x.token_hash = $1 AND x.revoked_at = 0 AND (x.expires_at = 0 OR x.expires_at > $2)", hash, ms(now))
+	p, err := scanPrincipal(row, &t.ID, &used)
+	t.UserID, t.LastUsedAt = p.User.ID, fromMS(used)
+	return t, p, mapErr("api token", err)
 }

@@ -55,16 +55,9 @@ func (s *Server) guard(g gate, h handler) http.HandlerFunc {
 				return
 			}
 		}
-		if g != gatePassword {
-			me, err := s.svc.Me(r.Context(), a)
-			if err != nil {
-				s.fail(w, r, a, err)
-				return
-			}
-			if me.MustChangePW {
-				redirect(w, r, passwordURL(requestPath(r)))
-				return
-			}
+		if g != gatePassword && a.MustChangePassword {
+			redirect(w, r, passwordURL(requestPath(r)))
+			return
 		}
 		if g == gateAdmin && !a.IsAdmin() {
 			s.forbidden(w, r, a, "error.forbidden")
