@@ -16,8 +16,8 @@ import (
 // A follow-up on a customer keeps the customer's last_followed_up_at and
 // next_follow_up_at. Those are system-kept fields: they bump no version, so
 // a colleague editing the customer at the same moment gets no conflict. The
-// new follow-up's next time replaces the customer's (none clears it): the
-// due follow-up is done.
+// most recent follow-up's next time is the customer's (none clears it: the
+// due follow-up is done); a backdated one does not override a later plan.
 func (s *Service) CreateFollowUp(ctx context.Context, a *access.Actor, in crm.FollowUpInput) (crm.FollowUp, error) {
 	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActCreate); err != nil {
 		return crm.FollowUp{}, err
@@ -41,7 +41,7 @@ func (s *Service) CreateFollowUp(ctx context.Context, a *access.Actor, in crm.Fo
 			return err
 		}
 		if f.CustomerID != 0 {
-			if err := tx.TouchCustomerFollowUp(ctx, f.CustomerID, f.OccurredAt, f.NextAt); err != nil {
+			if err := tx.RecomputeCustomerFollowUp(ctx, f.CustomerID); err != nil {
 				return err
 			}
 		}

@@ -110,6 +110,37 @@ func TestFollowUps(t *testing.T) {
 		if !errorsAs(err, &ce) || len(ce.Fields) != 3 {
 			t.Fatalf("invalid follow-up: %v", err)
 		}
+		// The most recent follow-up's plan counts: a backdated entry does
+		// not override it, and deleting the latest brings the previous back.
+		later := now.Add(96 * time.Hour)
+		earlier := now.Add(-48 * time.Hour)
+		latest, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "再次沟通", CustomerID: c.ID, NextAt: &later})
+		if err != nil {
+			t.Fatal(err)
+		}
+		backNext := now.Add(24 * time.Hour)
+		if _, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "note", Content: "补录", CustomerID: c.ID, OccurredAt: &earlier, NextAt: &backNext}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
+		if got.NextFollowUpAt == nil || !got.NextFollowUpAt.Equal(later.Truncate(time.Millisecond)) {
+			t.Fatalf("backdated follow-up overrode the plan: %v", got.NextFollowUpAt)
+		}
+		if err := o.Svc.DeleteRecord(ctx, o.Rep1, crm.ObjFollowUp, latest.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
+		if got.NextFollowUpAt != nil && got.NextFollowUpAt.Equal(later.Truncate(time.Millisecond)) {
+			t.Fatalf("deleted follow-up's plan kept: %v", got.NextFollowUpAt)
+		}
+		if err := o.Svc.RestoreRecord(ctx, o.Rep1, crm.ObjFollowUp, latest.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
+		if got.NextFollowUpAt == nil || !got.NextFollowUpAt.Equal(later.Truncate(time.Millisecond)) {
+			t.Fatalf("restored follow-up's plan: %v", got.NextFollowUpAt)
+		}
+
 		// A follow-up without a next time clears the reminder.
 		if _, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "visit", Content: "拜访完成", CustomerID: c.ID}); err != nil {
 			t.Fatal(err)

@@ -31,6 +31,9 @@ func (s *Service) DeleteRecord(ctx context.Context, a *access.Actor, o crm.Objec
 		if err := tx.SetDeleted(ctx, o, id, a.UserID, &now, now); err != nil {
 			return err
 		}
+		if err := recomputeFollowUpCustomer(ctx, tx, o, id); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, string(o)+".delete", o, id, nil)
 	})
 }
@@ -58,6 +61,9 @@ func (s *Service) RestoreRecord(ctx context.Context, a *access.Actor, o crm.Obje
 		if err := tx.SetDeleted(ctx, o, id, a.UserID, nil, s.clock()); err != nil {
 			return err
 		}
+		if err := recomputeFollowUpCustomer(ctx, tx, o, id); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, string(o)+".restore", o, id, nil)
 	})
 }
@@ -80,4 +86,17 @@ func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object,
 		return nil, err
 	}
 	return out, s.auditRead(ctx, a, string(o)+".recycle_bin", o, 0, ids(out, func(d store.DeletedRecord) int64 { return d.ID }))
+}
+
+// recomputeFollowUpCustomer keeps a customer's follow-up dates true when one
+// of its follow-ups leaves or returns from the recycle bin.
+func recomputeFollowUpCustomer(ctx context.Context, tx *store.Tx, o crm.Object, id int64) error {
+	if o != crm.ObjFollowUp {
+		return nil
+	}
+	customerID, err := tx.FollowUpCustomer(ctx, id)
+	if err != nil || customerID == 0 {
+		return err
+	}
+	return tx.RecomputeCustomerFollowUp(ctx, customerID)
 }

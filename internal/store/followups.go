@@ -80,3 +80,24 @@ func (tx *Tx) CountRecordFollowUps(ctx context.Context, parent crm.Object, id in
 	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM follow_ups f WHERE "+col+" = $1 AND f.deleted_at IS NULL", id).Scan(&n)
 	return n, mapErr("count follow-ups", err)
 }
+
+// RecomputeCustomerFollowUp derives a customer's system-kept follow-up
+// fields from its live follow-ups: the last one's time, and the next
+// follow-up time the most recent of them planned (a backdated entry does not
+// override a later plan; deleting the latest brings the previous plan back).
+// It bumps no version, so it never causes a conflict.
+func (tx *Tx) RecomputeCustomerFollowUp(ctx context.Context, customerID int64) error {
+	_, err := tx.q.ExecContext(ctx, `UPDATE customers SET
+		last_followed_up_at = (SELECT MAX(f.occurred_at) FROM follow_ups f WHERE f.customer_id = $1 AND f.deleted_at IS NULL),
+		next_follow_up_at = (SELECT f.next_at FROM follow_ups f WHERE f.customer_id = $1 AND f.deleted_at IS NULL
+			ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1)
+		WHERE id = $1`, customerID)
+	return mapErr("recompute customer follow-up", err)
+}
+
+// FollowUpCustomer returns the customer a follow-up belongs to (0: none).
+func (tx *Tx) FollowUpCustomer(ctx context.Context, id int64) (int64, error) {
+	var c int64
+	err := tx.q.QueryRowContext(ctx, "SELECT COALESCE(customer_id, 0) FROM follow_ups WHERE id = $1", id).Scan(&c)
+	return c, mapErr("follow-up", err)
+}
