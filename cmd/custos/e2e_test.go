@@ -79,8 +79,10 @@ func startServer(t *testing.T, extraArgs ...string) (base string, stdout *syncBu
 			t.Fatalf("server exited: %v; stderr:\n%s", err, stderr)
 		case <-time.After(50 * time.Millisecond):
 		}
-		if i > 200 {
-			t.Fatalf("server did not become healthy; stderr:\n%s", stderr)
+		// A readiness bound, not a performance assertion: serve -demo fills
+		// the database before listening, which takes a while on a busy machine.
+		if i > 2400 {
+			t.Fatalf("server did not become healthy within two minutes; stderr:\n%s", stderr)
 		}
 	}
 }
