@@ -33,20 +33,12 @@ func (s *Service) CustomerNames(ctx context.Context, a *access.Actor, ids []int6
 	}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		q := customerQuery(a)
-		for _, id := range ids {
-			if id <= 0 {
-				continue
-			}
-			c, err := tx.GetCustomer(ctx, id, q)
-			if crm.IsCode(err, crm.NotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			out[id] = c.Name
+		q.IDs, q.Filter.Limit = ids, maxCustomerNames
+		found, _, err := tx.ListCustomers(ctx, q)
+		for _, c := range found {
+			out[c.ID] = c.Name
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
