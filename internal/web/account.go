@@ -8,7 +8,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/httpx"
 	"custos/internal/i18n"
 )
 
@@ -154,12 +153,10 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, a *acces
 		err = s.svc.ChangePassword(r.Context(), a, current, next)
 	}
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		v.Errors = formErrors(lang(r, a), err, passwordFieldNames...)
-		s.showPassword(w, r, a, httpx.Status(err), v)
+		s.refuse(w, r, a, err, func(status int) {
+			v.Errors = formErrors(lang(r, a), err, passwordFieldNames...)
+			s.showPassword(w, r, a, status, v)
+		})
 		return
 	}
 	to := "/account"
@@ -193,11 +190,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *access.A
 	}
 	tok, err := s.svc.CreateAPIToken(r.Context(), a, name, expires)
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAccount(w, r, a, httpx.Status(err), AccountView{TokenName: name, TokenExpiry: expiry, TokenErrors: formErrors(lang(r, a), err, "name", "expires_at")})
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAccount(w, r, a, status, AccountView{TokenName: name, TokenExpiry: expiry, TokenErrors: formErrors(lang(r, a), err, "name", "expires_at")})
+		})
 		return
 	}
 	v := TokenCreatedView{Page: s.page(r, a, "token.created_title", "account"), Name: tok.Name, Secret: tok.Secret}

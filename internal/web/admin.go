@@ -9,7 +9,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/httpx"
 	"custos/internal/service"
 )
 
@@ -161,11 +160,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *access.Ac
 	_, err := s.svc.CreateUser(r.Context(), a, service.UserInput{Password: r.PostFormValue("password"),
 		User: crm.User{Username: f.Username, DisplayName: f.DisplayName, Email: f.Email, DepartmentID: f.DepartmentID, RoleID: f.RoleID}})
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAdminUsers(w, r, a, httpx.Status(err), f, formErrors(lang(r, a), err, newUserFieldNames...))
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminUsers(w, r, a, status, f, formErrors(lang(r, a), err, newUserFieldNames...))
+		})
 		return
 	}
 	redirect(w, r, "/admin/users")
@@ -248,11 +245,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, a *access.Ac
 	_, err := s.svc.UpdateUser(r.Context(), a, id, service.UserUpdate{DisplayName: &f.DisplayName, Email: &f.Email,
 		DepartmentID: &f.DepartmentID, RoleID: &f.RoleID, Disabled: &f.Disabled})
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAdminUser(w, r, a, httpx.Status(err), &f, formErrors(lang(r, a), err, editUserFieldNames...), FormErrors{})
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminUser(w, r, a, status, &f, formErrors(lang(r, a), err, editUserFieldNames...), FormErrors{})
+		})
 		return
 	}
 	redirect(w, r, "/admin/users")
@@ -265,11 +260,9 @@ func (s *Server) setUserPassword(w http.ResponseWriter, r *http.Request, a *acce
 		return
 	}
 	if err := s.svc.SetUserPassword(r.Context(), a, id, r.PostFormValue("password")); err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAdminUser(w, r, a, httpx.Status(err), nil, FormErrors{}, formErrors(lang(r, a), err, "password"))
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminUser(w, r, a, status, nil, FormErrors{}, formErrors(lang(r, a), err, "password"))
+		})
 		return
 	}
 	redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
@@ -372,11 +365,9 @@ func (s *Server) createDepartment(w http.ResponseWriter, r *http.Request, a *acc
 		_, err = s.svc.CreateDepartment(r.Context(), a, crm.Department{Name: f.Name, ParentID: f.ParentID})
 	}
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAdminDepartments(w, r, a, httpx.Status(err), f, formErrors(lang(r, a), err, deptFieldNames...))
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminDepartments(w, r, a, status, f, formErrors(lang(r, a), err, deptFieldNames...))
+		})
 		return
 	}
 	redirect(w, r, "/admin/departments")
@@ -450,11 +441,9 @@ func (s *Server) updateDepartment(w http.ResponseWriter, r *http.Request, a *acc
 	}
 	f := DeptForm{Name: r.PostFormValue("name"), ParentID: formInt(r, "parent_id"), ManagerID: formInt(r, "manager_id")}
 	if _, err := s.svc.UpdateDepartment(r.Context(), a, crm.Department{ID: id, Name: f.Name, ParentID: f.ParentID, ManagerID: f.ManagerID}); err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAdminDepartment(w, r, a, httpx.Status(err), &f, formErrors(lang(r, a), err, deptFieldNames...))
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminDepartment(w, r, a, status, &f, formErrors(lang(r, a), err, deptFieldNames...))
+		})
 		return
 	}
 	redirect(w, r, "/admin/departments")
@@ -614,27 +603,25 @@ func (s *Server) saveRole(w http.ResponseWriter, r *http.Request, a *access.Acto
 	submitted := role
 	submitted.Grants = maps.Clone(role.Grants) // validation may rewrite the map it is given
 	if _, err := s.svc.SaveRole(r.Context(), a, role); err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		v := AdminRoleView{Page: s.adminPage(r, a, titleKey, "roles")}
-		v.Role = RoleRow{ID: submitted.ID, Key: submitted.Key, Name: submitted.Name, Admin: submitted.Admin, Grants: v.grantRows(submitted.Grants)}
-		shown := slices.Clone(roleFieldNames)
-		for _, o := range crm.Objects {
-			shown = append(shown, "grants."+string(o)+".scope")
-		}
-		v.Errors = formErrors(v.Lang, err, shown...)
-		// Scope problems are named "grants.<object>.scope"; show each in its
-		// object's row.
-		for i, g := range v.Role.Grants {
-			for _, f := range fieldErrors(err) {
-				if f.Field == "grants."+g.Object+".scope" {
-					v.Role.Grants[i].Error = fieldMessage(v.Lang, crm.FieldError{Field: "scope", Rule: f.Rule, Param: f.Param})
+		s.refuse(w, r, a, err, func(status int) {
+			v := AdminRoleView{Page: s.adminPage(r, a, titleKey, "roles")}
+			v.Role = RoleRow{ID: submitted.ID, Key: submitted.Key, Name: submitted.Name, Admin: submitted.Admin, Grants: v.grantRows(submitted.Grants)}
+			shown := slices.Clone(roleFieldNames)
+			for _, o := range crm.Objects {
+				shown = append(shown, "grants."+string(o)+".scope")
+			}
+			v.Errors = formErrors(v.Lang, err, shown...)
+			// Scope problems are named "grants.<object>.scope"; show each in its
+			// object's row.
+			for i, g := range v.Role.Grants {
+				for _, f := range fieldErrors(err) {
+					if f.Field == "grants."+g.Object+".scope" {
+						v.Role.Grants[i].Error = fieldMessage(v.Lang, crm.FieldError{Field: "scope", Rule: f.Rule, Param: f.Param})
+					}
 				}
 			}
-		}
-		s.render(w, r, httpx.Status(err), "admin_role", v)
+			s.render(w, r, status, "admin_role", v)
+		})
 		return
 	}
 	redirect(w, r, "/admin/roles")

@@ -8,7 +8,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/httpx"
 )
 
 // The administration pages of the pipeline stages and the custom fields.
@@ -137,12 +136,10 @@ func (s *Server) showAdminStages(w http.ResponseWriter, r *http.Request, a *acce
 func (s *Server) createStage(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	f := readStageForm(r)
 	if err := s.saveStageForm(r, a, 0, f); err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		l := lang(r, a)
-		s.showAdminStages(w, r, a, httpx.Status(err), &f, labeledFormErrors(l, err, stageLabels(Page{Lang: l}), stageFieldNames...))
+		s.refuse(w, r, a, err, func(status int) {
+			l := lang(r, a)
+			s.showAdminStages(w, r, a, status, &f, labeledFormErrors(l, err, stageLabels(Page{Lang: l}), stageFieldNames...))
+		})
 		return
 	}
 	redirect(w, r, "/admin/stages")
@@ -207,12 +204,10 @@ func (s *Server) updateStage(w http.ResponseWriter, r *http.Request, a *access.A
 	}
 	f := readStageForm(r)
 	if err := s.saveStageForm(r, a, id, f); err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		l := lang(r, a)
-		s.showAdminStage(w, r, a, httpx.Status(err), &f, labeledFormErrors(l, err, stageLabels(Page{Lang: l}), stageFieldNames...))
+		s.refuse(w, r, a, err, func(status int) {
+			l := lang(r, a)
+			s.showAdminStage(w, r, a, status, &f, labeledFormErrors(l, err, stageLabels(Page{Lang: l}), stageFieldNames...))
+		})
 		return
 	}
 	redirect(w, r, "/admin/stages")
@@ -351,11 +346,9 @@ func (s *Server) createCustomField(w http.ResponseWriter, r *http.Request, a *ac
 	f.Active = true
 	d, p := f.definition(0)
 	if err := s.saveCustomFieldForm(r, a, d, p); err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAdminCustomFields(w, r, a, httpx.Status(err), f, formErrors(lang(r, a), err, customFieldFieldNames...))
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminCustomFields(w, r, a, status, f, formErrors(lang(r, a), err, customFieldFieldNames...))
+		})
 		return
 	}
 	redirect(w, r, "/admin/custom-fields")
@@ -423,11 +416,9 @@ func (s *Server) updateCustomField(w http.ResponseWriter, r *http.Request, a *ac
 	f.Object, f.Key, f.Type = string(before.Object), before.Key, before.Type
 	d, p := f.definition(before.ID)
 	if err := s.saveCustomFieldForm(r, a, d, p); err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.showAdminCustomField(w, r, a, httpx.Status(err), before, f, formErrors(lang(r, a), err, customFieldFieldNames...))
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminCustomField(w, r, a, status, before, f, formErrors(lang(r, a), err, customFieldFieldNames...))
+		})
 		return
 	}
 	redirect(w, r, "/admin/custom-fields")

@@ -220,11 +220,9 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, a *access
 	fields.Custom = v.Custom.values(v.defs)
 	c, err := s.svc.CreateContact(r.Context(), a, fields)
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.render(w, r, httpx.Status(err), "contact_form", v.refused(err))
+		s.refuse(w, r, a, err, func(status int) {
+			s.render(w, r, status, "contact_form", v.refused(err))
+		})
 		return
 	}
 	redirect(w, r, "/contacts/"+strconv.FormatInt(c.ID, 10))

@@ -456,11 +456,9 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request, a *acces
 	fields.Custom = v.Custom.values(v.defs)
 	c, err := s.svc.CreateCustomer(r.Context(), a, service.CustomerInput{CustomerFields: fields})
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.render(w, r, httpx.Status(err), "customer_form", v.refused(err))
+		s.refuse(w, r, a, err, func(status int) {
+			s.render(w, r, status, "customer_form", v.refused(err))
+		})
 		return
 	}
 	redirect(w, r, "/customers/"+strconv.FormatInt(c.ID, 10))

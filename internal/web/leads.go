@@ -209,11 +209,9 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request, a *access.Ac
 	fields.Custom = v.Custom.values(v.defs)
 	l, err := s.svc.CreateLead(r.Context(), a, fields)
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		s.render(w, r, httpx.Status(err), "lead_form", v.refused(err))
+		s.refuse(w, r, a, err, func(status int) {
+			s.render(w, r, status, "lead_form", v.refused(err))
+		})
 		return
 	}
 	redirect(w, r, "/leads/"+strconv.FormatInt(l.ID, 10))

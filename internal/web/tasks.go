@@ -9,7 +9,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/httpx"
 	"custos/internal/service"
 )
 
@@ -268,16 +267,14 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, a *access.Ac
 		_, err = s.svc.CreateTask(r.Context(), a, fields)
 	}
 	if err != nil {
-		if !hasFieldErrors(err) {
-			s.fail(w, r, a, err)
-			return
-		}
-		v, ok := s.taskForm(w, r, a, f)
-		if !ok {
-			return
-		}
-		v.Errors = labeledFormErrors(v.Lang, err, taskLabels(v.Page), taskFieldNames...)
-		s.render(w, r, httpx.Status(err), "task_form", v)
+		s.refuse(w, r, a, err, func(status int) {
+			v, ok := s.taskForm(w, r, a, f)
+			if !ok {
+				return
+			}
+			v.Errors = labeledFormErrors(v.Lang, err, taskLabels(v.Page), taskFieldNames...)
+			s.render(w, r, status, "task_form", v)
+		})
 		return
 	}
 	if f.CustomerID != 0 {

@@ -207,6 +207,17 @@ func fieldErrors(err error) []crm.FieldError {
 
 // hasFieldErrors reports whether err is a validation or duplicate error
 // that a form can show next to its fields.
+// refuse answers a write the service refused: errors about fields show the
+// form again (show renders it with the status), keeping what the user typed
+// and naming each field; anything else is the error page.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, a *access.Actor, err error, show func(status int)) {
+	if !hasFieldErrors(err) {
+		s.fail(w, r, a, err)
+		return
+	}
+	show(httpx.Status(err))
+}
+
 func hasFieldErrors(err error) bool {
 	code := crm.ErrorCode(err)
 	return (code == crm.Invalid || code == crm.Duplicate) && len(fieldErrors(err)) > 0
