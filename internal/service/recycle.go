@@ -69,14 +69,14 @@ func (s *Service) RestoreRecord(ctx context.Context, a *access.Actor, o crm.Obje
 }
 
 // RecycleBin lists the recycled records of an object the actor may delete.
-func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object, limit int) ([]store.DeletedRecord, error) {
+func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object, limit int) ([]DeletedRecord, error) {
 	if !store.Recyclable(o) {
 		return nil, crm.ErrNotFound(string(o))
 	}
 	if err := s.require(ctx, a, o, crm.ActDelete); err != nil {
 		return nil, err
 	}
-	var out []store.DeletedRecord
+	var out []DeletedRecord
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = tx.ListDeleted(ctx, o, recycleScope(a, o), limit)
@@ -100,3 +100,6 @@ func recomputeFollowUpCustomer(ctx context.Context, tx *store.Tx, o crm.Object, 
 	}
 	return tx.RecomputeCustomerFollowUp(ctx, customerID)
 }
+
+// DeletedRecord is one entry of the recycle bin, as the surfaces show it.
+type DeletedRecord = store.DeletedRecord

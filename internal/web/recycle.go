@@ -5,7 +5,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/store"
+	"custos/internal/service"
 )
 
 // recycleTabs are the recycle bin's sections, customers first; each names
@@ -44,7 +44,7 @@ func (p Page) RecycleTabs() []RecycleTab {
 type RecycleRecordsView struct {
 	Page
 	Tab  RecycleTab
-	Rows []store.DeletedRecord
+	Rows []service.DeletedRecord
 }
 
 func recycleTab(key string) (RecycleTab, bool) {
