@@ -65,3 +65,22 @@ func (a *Actor) Scope(o crm.Object) store.Scope {
 	}
 	return store.Scope{Kind: g.Scope, UserID: a.UserID, DeptID: a.DeptID, DeptPath: a.DeptPath}
 }
+
+// Field returns the actor's access to a field of an object: the role's
+// field rule, or hidden when the role may not read the object at all.
+func (a *Actor) Field(o crm.Object, field string) crm.FieldAccess {
+	g := a.Role.Grant(o)
+	if !g.Read {
+		return crm.FieldHidden
+	}
+	return g.Field(field)
+}
+
+// CanReveal reports whether the actor may reveal masked values of the object.
+func (a *Actor) CanReveal(o crm.Object) bool {
+	g := a.Role.Grant(o)
+	return a != nil && g.Read && g.Reveal
+}
+
+// CanAudit reports whether the actor may read the audit trail.
+func (a *Actor) CanAudit() bool { return a != nil && a.Role.Audit }

@@ -63,3 +63,25 @@ func (api *API) updateFollowUp() handlerFunc {
 		return api.svc.UpdateFollowUp(r.Context(), a, id, in)
 	})
 }
+
+// revealRequest names the masked field to reveal.
+type revealRequest struct {
+	Field string `json:"field"`
+}
+
+// reveal serves POST /{collection}/{id}/reveal: one masked value, for a role
+// granted the reveal, audited by the service.
+func (api *API) reveal(o crm.Object) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+		var in revealRequest
+		id, err := pathID(r)
+		if err == nil {
+			err = decode(r, &in)
+		}
+		var value string
+		if err == nil {
+			value, err = api.svc.RevealField(r.Context(), a, o, id, in.Field)
+		}
+		api.respond(w, r, a, http.StatusOK, map[string]string{"field": in.Field, "value": value}, err)
+	}
+}

@@ -49,6 +49,19 @@ type ObjectGrant struct {
 	Edit   bool  `json:"edit"`
 	Delete bool  `json:"delete"`
 	Scope  Scope `json:"scope"`
+	// Fields holds the field rules by field name; a field not named is
+	// editable. Reveal allows showing a masked value, one audited action
+	// at a time.
+	Fields map[string]FieldAccess `json:"fields,omitempty"`
+	Reveal bool                   `json:"reveal,omitempty"`
+}
+
+// Field returns the access to one field ("custom.<key>" for custom fields).
+func (g ObjectGrant) Field(name string) FieldAccess {
+	if a, ok := g.Fields[name]; ok && a != "" {
+		return a
+	}
+	return FieldEditable
 }
 
 // Allows reports whether the grant includes the action.
@@ -67,12 +80,14 @@ func (g ObjectGrant) Allows(a Action) bool {
 }
 
 // Role is a named set of grants. Admin grants the administration pages
-// (users, departments, roles, stages, custom fields).
+// (users, departments, roles, stages, custom fields); Audit grants reading
+// the audit trail, which an auditor role has without any customer record.
 type Role struct {
 	ID     int64                  `json:"id"`
 	Key    string                 `json:"key"`
 	Name   string                 `json:"name"`
 	Admin  bool                   `json:"admin"`
+	Audit  bool                   `json:"audit"`
 	Grants map[Object]ObjectGrant `json:"grants"`
 }
 
@@ -101,6 +116,7 @@ func (r *Role) Validate() error {
 		if !isScope(g.Scope) {
 			p.Add("grants."+string(o)+".scope", "enum")
 		}
+		validateFieldRules(&p, o, g.Fields)
 	}
 	return p.Err()
 }
@@ -124,7 +140,8 @@ func isScope(s Scope) bool {
 }
 
 // DefaultRoles are created on an empty database: administrator (all),
-// manager (own department and below) and sales (own records).
+// manager (own department and below), sales (own records) and auditor (the
+// audit trail, no customer records).
 func DefaultRoles() []Role {
 	full := func(s Scope) map[Object]ObjectGrant {
 		m := map[Object]ObjectGrant{}
@@ -134,8 +151,9 @@ func DefaultRoles() []Role {
 		return m
 	}
 	return []Role{
-		{Key: "admin", Name: "Administrator", Admin: true, Grants: full(ScopeAll)},
+		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Grants: full(ScopeAll)},
 		{Key: "manager", Name: "Manager", Grants: full(ScopeSubtree)},
 		{Key: "sales", Name: "Sales", Grants: full(ScopeOwn)},
+		{Key: "auditor", Name: "Auditor", Audit: true, Grants: map[Object]ObjectGrant{}},
 	}
 }

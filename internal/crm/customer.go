@@ -22,6 +22,10 @@ type Record struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 	Version   int64      `json:"version"`
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// Masked and Hidden name the fields the reader's field rules masked or
+	// withheld, so surfaces can say so instead of showing a blank.
+	Masked []string `json:"masked_fields,omitempty"`
+	Hidden []string `json:"hidden_fields,omitempty"`
 }
 
 // Customer is a company the sales team follows up.

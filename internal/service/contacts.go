@@ -59,10 +59,14 @@ func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.Cont
 		return crm.Contact{}, err
 	}
 	t := crm.Contact{ContactFields: f}
+	if err := s.guardFields(a, crm.ObjContact, &crm.ContactFields{}, &t.ContactFields); err != nil {
+		return crm.Contact{}, err
+	}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		_, err := s.insertContactTx(ctx, tx, a, &t, s.clock())
 		return err
 	})
+	s.shape(a, &t)
 	return t, err
 }
 
@@ -123,6 +127,9 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		}
 		t = before
 		t.ContactFields = up.Apply(before.ContactFields)
+		if err := s.guardFields(a, crm.ObjContact, &before.ContactFields, &t.ContactFields); err != nil {
+			return err
+		}
 		keys, err := s.normalizeContact(&t.ContactFields)
 		if keys, err = s.withCustom(ctx, tx, crm.ObjContact, &t.Custom, keys, err); err != nil {
 			return err
@@ -144,6 +151,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		}
 		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, diff(before.ContactFields, t.ContactFields, crm.ContactSensitive...))
 	})
+	s.shape(a, &t)
 	return t, err
 }
 
@@ -159,7 +167,7 @@ func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListF
 	}
 	q := store.ContactQuery{Scope: contactScope(a), Filter: f}
 	var none bool
-	if q.Key, q.Terms, none = s.searchText(f.Query); none {
+	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjContact, f.Query); none {
 		return ContactPage{Items: []crm.Contact{}}, nil
 	}
 	return listPage(ctx, s, a, listAction("contact", strings.TrimSpace(f.Query)), crm.ObjContact,

@@ -73,6 +73,9 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		return crm.Customer{}, err
 	}
 	c := crm.Customer{CustomerFields: in.CustomerFields}
+	if err := s.guardFields(a, crm.ObjCustomer, &crm.CustomerFields{}, &c.CustomerFields); err != nil {
+		return crm.Customer{}, err
+	}
 	now := s.clock()
 	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
@@ -97,6 +100,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		}
 		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, diff(crm.CustomerFields{}, c.CustomerFields))
 	})
+	s.shape(a, &c)
 	return c, err
 }
 
@@ -159,6 +163,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		}
 		c = before
 		c.CustomerFields = up.Apply(before.CustomerFields)
+		if err := s.guardFields(a, crm.ObjCustomer, &before.CustomerFields, &c.CustomerFields); err != nil {
+			return err
+		}
 		keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
 		if err != nil {
 			return err
@@ -175,6 +182,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		}
 		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, diff(before.CustomerFields, c.CustomerFields))
 	})
+	s.shape(a, &c)
 	return c, err
 }
 
@@ -244,7 +252,7 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	}
 	q := store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
 	var none bool
-	if q.Key, q.Terms, none = s.searchText(f.Query); none {
+	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjCustomer, f.Query); none {
 		return CustomerPage{Items: []crm.Customer{}}, nil
 	}
 	action := listAction("customer", strings.TrimSpace(f.Query))

@@ -47,6 +47,9 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 	l := crm.Lead{LeadFields: f, Status: "new"}
 	now := s.clock()
 	l.OwnerID, l.CreatedBy, l.UpdatedBy, l.CreatedAt, l.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	if err := s.guardFields(a, crm.ObjLead, &crm.LeadFields{}, &l.LeadFields); err != nil {
+		return crm.Lead{}, err
+	}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		keys, err := s.normalizeLead(&l.LeadFields)
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, err); err != nil {
@@ -63,6 +66,7 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		}
 		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, diff(crm.LeadFields{}, l.LeadFields, crm.LeadSensitive...))
 	})
+	s.shape(a, &l)
 	return l, err
 }
 
@@ -94,6 +98,9 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		}
 		l = before
 		l.LeadFields = up.Apply(before.LeadFields)
+		if err := s.guardFields(a, crm.ObjLead, &before.LeadFields, &l.LeadFields); err != nil {
+			return err
+		}
 		var p crm.Problems
 		if up.Status != nil {
 			l.Status = p.Enum("status", *up.Status, true, []string{"new", "contacted", "qualified", "disqualified"})
@@ -118,6 +125,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		}
 		return s.audit(ctx, tx, a, "lead.update", crm.ObjLead, id, changes)
 	})
+	s.shape(a, &l)
 	return l, err
 }
 
@@ -176,6 +184,7 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 		return s.audit(ctx, tx, a, "lead.convert", crm.ObjLead, l.ID, map[string]int64{
 			"customer_id": l.CustomerID, "contact_id": l.ContactID, "opportunity_id": l.OpportunityID})
 	})
+	s.shape(a, &l)
 	return l, err
 }
 
@@ -215,7 +224,7 @@ func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilt
 	}
 	q := store.LeadQuery{Scope: a.Scope(crm.ObjLead), Filter: f}
 	var none bool
-	if q.Key, q.Terms, none = s.searchText(f.Query); none {
+	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjLead, f.Query); none {
 		return LeadPage{Items: []crm.Lead{}}, nil
 	}
 	return listPage(ctx, s, a, listAction("lead", strings.TrimSpace(f.Query)), crm.ObjLead,

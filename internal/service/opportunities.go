@@ -76,12 +76,16 @@ func (s *Service) CreateOpportunity(ctx context.Context, a *access.Actor, f crm.
 	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActCreate); err != nil {
 		return crm.Opportunity{}, err
 	}
+	if err := s.guardFields(a, crm.ObjOpportunity, &crm.OpportunityFields{}, &f); err != nil {
+		return crm.Opportunity{}, err
+	}
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
 		o, err = s.insertOpportunityTx(ctx, tx, a, f, s.clock())
 		return err
 	})
+	s.shape(a, &o)
 	return o, err
 }
 
@@ -126,6 +130,7 @@ func (s *Service) GetOpportunity(ctx context.Context, a *access.Actor, id int64)
 		hist, err := tx.ListStageChanges(ctx, id)
 		return detail{o, hist}, err
 	})
+	s.shape(a, &d.o)
 	return d.o, d.hist, err
 }
 
@@ -145,6 +150,9 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		}
 		o = before
 		o.OpportunityFields = up.Apply(before.OpportunityFields)
+		if err := s.guardFields(a, crm.ObjOpportunity, &before.OpportunityFields, &o.OpportunityFields); err != nil {
+			return err
+		}
 		keys, err := s.withCustom(ctx, tx, crm.ObjOpportunity, &o.Custom, nil, o.OpportunityFields.Validate().Err())
 		if err != nil {
 			return err
@@ -161,6 +169,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		}
 		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, diff(before.OpportunityFields, o.OpportunityFields))
 	})
+	s.shape(a, &o)
 	return o, err
 }
 
@@ -209,6 +218,7 @@ func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64
 		return s.audit(ctx, tx, a, "opportunity.stage", crm.ObjOpportunity, id, map[string]change{
 			"stage_id": {From: before.StageID, To: st.ID}, "lost_reason": {From: before.LostReason, To: o.LostReason}})
 	})
+	s.shape(a, &o)
 	return o, err
 }
 

@@ -43,6 +43,16 @@ func (s *Service) searchText(text string) (key *store.DedupKey, terms []string, 
 	return nil, terms, len(terms) == 0
 }
 
+// searchFor is searchText for a list of one object: a search that would
+// match a field hidden from the actor finds nothing.
+func (s *Service) searchFor(a *access.Actor, o crm.Object, text string) (key *store.DedupKey, terms []string, none bool) {
+	key, terms, none = s.searchText(text)
+	if (key != nil || terms != nil) && searchHidden(a, o, searchKind(key)) {
+		return nil, nil, true
+	}
+	return key, terms, none
+}
+
 // listPage reads one page and its total in one snapshot, then records the
 // ids shown in one audit event before returning them (DESIGN.md §2).
 func listPage[T any](ctx context.Context, s *Service, a *access.Actor, action string, object crm.Object,
@@ -62,6 +72,7 @@ func listPage[T any](ctx context.Context, s *Service, a *access.Actor, action st
 	if p.Total > store.CountCap {
 		p.Total, p.TotalCapped = store.CountCap, true
 	}
+	shapeAll(s, a, p.Items)
 	if err := s.auditRead(ctx, a, action, object, 0, ids(p.Items, id)); err != nil {
 		return Page[T]{}, err
 	}
@@ -115,5 +126,6 @@ func viewOne[T any](ctx context.Context, s *Service, a *access.Actor, object crm
 	if err := s.auditRead(ctx, a, string(object)+".view", object, id, nil); err != nil {
 		return zero, err
 	}
+	s.shape(a, &v)
 	return v, nil
 }

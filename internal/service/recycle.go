@@ -85,6 +85,9 @@ func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object,
 	if err != nil {
 		return nil, err
 	}
+	for i := range out {
+		out[i].Name = s.shapeName(a, o, out[i].Name)
+	}
 	return out, s.auditRead(ctx, a, string(o)+".recycle_bin", o, 0, ids(out, func(d store.DeletedRecord) int64 { return d.ID }))
 }
 

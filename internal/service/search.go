@@ -42,19 +42,19 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 	}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if a.Can(crm.ObjCustomer, crm.ActRead) {
+		if a.Can(crm.ObjCustomer, crm.ActRead) && !searchHidden(a, crm.ObjCustomer, res.Kind) {
 			q := store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), Terms: terms, Key: key, Filter: crm.CustomerFilter{Limit: limit}}
 			if res.Customers, _, err = tx.ListCustomers(ctx, q); err != nil {
 				return err
 			}
 		}
-		if a.Can(crm.ObjContact, crm.ActRead) {
+		if a.Can(crm.ObjContact, crm.ActRead) && !searchHidden(a, crm.ObjContact, res.Kind) {
 			q := store.ContactQuery{Scope: contactScope(a), Terms: terms, Key: key, Filter: crm.ListFilter{Limit: limit}}
 			if res.Contacts, _, err = tx.ListContacts(ctx, q); err != nil {
 				return err
 			}
 		}
-		if a.Can(crm.ObjLead, crm.ActRead) {
+		if a.Can(crm.ObjLead, crm.ActRead) && !searchHidden(a, crm.ObjLead, res.Kind) {
 			q := store.LeadQuery{Scope: a.Scope(crm.ObjLead), Terms: terms, Key: key, Filter: crm.ListFilter{Limit: limit}}
 			if res.Leads, _, err = tx.ListLeads(ctx, q); err != nil {
 				return err
@@ -65,6 +65,9 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 	if err != nil {
 		return SearchResults{}, err
 	}
+	shapeAll(s, a, res.Customers)
+	shapeAll(s, a, res.Contacts)
+	shapeAll(s, a, res.Leads)
 	shown := append(ids(res.Customers, func(c crm.Customer) int64 { return c.ID }),
 		append(ids(res.Contacts, func(c crm.Contact) int64 { return c.ID }), ids(res.Leads, func(l crm.Lead) int64 { return l.ID })...)...)
 	e := s.event(a, "search."+res.Kind, "", 0)

@@ -36,6 +36,7 @@ func (s *Service) CustomerNames(ctx context.Context, a *access.Actor, ids []int6
 		q.IDs, q.Filter.Limit = ids, maxCustomerNames
 		found, _, err := tx.ListCustomers(ctx, q)
 		for _, c := range found {
+			s.shape(a, &c)
 			out[c.ID] = c.Name
 		}
 		return err

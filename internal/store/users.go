@@ -269,13 +269,13 @@ type Principal struct {
 const principalJoin = ` JOIN users u ON u.id = x.user_id JOIN roles r ON r.id = u.role_id JOIN departments d ON d.id = u.department_id`
 
 const principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.disabled, u.must_change_pw,
-	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.grants, d.id, d.path`
+	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.audit, r.grants, d.id, d.path`
 
 func scanPrincipal(row scanner, extra ...any) (Principal, error) {
 	var p Principal
 	var grants string
 	r := &p.Role
-	u, err := scanUser(row, append([]any{&r.ID, &r.Key, &r.Name, &r.Admin, &grants, &p.Department.ID, &p.Department.Path}, extra...)...)
+	u, err := scanUser(row, append([]any{&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &grants, &p.Department.ID, &p.Department.Path}, extra...)...)
 	if err != nil {
 		return p, err
 	}

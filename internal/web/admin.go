@@ -9,6 +9,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/i18n"
 	"custos/internal/service"
 )
 
@@ -459,6 +460,16 @@ type GrantRow struct {
 	Scope                      string
 	ScopeOptions               []Option
 	Error                      string // a refused scope, shown in its row
+	Reveal                     bool
+	Rules                      []RuleRow // field rules, on the edit form only
+}
+
+// RuleRow is the rule of one field in the role form.
+type RuleRow struct {
+	Name    string // "mobile", "custom.budget"
+	Label   string
+	Options []Option
+	Error   string
 }
 
 // RoleRow is one role in the role list.
@@ -467,6 +478,7 @@ type RoleRow struct {
 	Key    string
 	Name   string
 	Admin  bool
+	Audit  bool
 	Grants []GrantRow
 }
 
@@ -485,9 +497,80 @@ func (p Page) grantRows(grants map[crm.Object]crm.ObjectGrant) []GrantRow {
 			g.Scope = crm.ScopeOwn
 		}
 		out = append(out, GrantRow{Object: string(o), Label: p.T("object." + string(o)), Read: g.Read, Create: g.Create,
-			Edit: g.Edit, Delete: g.Delete, Scope: string(g.Scope), ScopeOptions: p.enumOptions("scope", scopes, string(g.Scope), "")})
+			Edit: g.Edit, Delete: g.Delete, Scope: string(g.Scope), ScopeOptions: p.enumOptions("scope", scopes, string(g.Scope), ""),
+			Reveal: g.Reveal})
 	}
 	return out
+}
+
+// withRules adds the field-rule rows to a role form's grants: the built-in
+// fields of each object, then its custom fields.
+func (p Page) withRules(rows []GrantRow, grants map[crm.Object]crm.ObjectGrant, defs map[crm.Object][]crm.CustomField) []GrantRow {
+	levels := make([]string, len(crm.FieldAccesses))
+	for i, l := range crm.FieldAccesses {
+		levels[i] = string(l)
+	}
+	for i, row := range rows {
+		o := crm.Object(row.Object)
+		g := grants[o]
+		add := func(name, label string) {
+			rows[i].Rules = append(rows[i].Rules, RuleRow{Name: name, Label: label,
+				Options: p.enumOptions("access", levels, string(g.Field(name)), "")})
+		}
+		for _, f := range crm.RuleFields[o] {
+			add(f.Name, i18n.FieldName(p.Lang, f.Name))
+		}
+		for _, d := range defs[o] {
+			add("custom."+d.Key, d.LabelFor(p.Lang))
+		}
+	}
+	return rows
+}
+
+// customDefs loads the custom field definitions of every object that has
+// them, for the role form.
+func (s *Server) customDefs(r *http.Request, a *access.Actor) (map[crm.Object][]crm.CustomField, error) {
+	out := map[crm.Object][]crm.CustomField{}
+	for _, o := range crm.CustomObjects {
+		defs, err := s.svc.CustomFields(r.Context(), a, o)
+		if err != nil {
+			return nil, err
+		}
+		out[o] = defs
+	}
+	return out, nil
+}
+
+// showRole renders the role form.
+func (s *Server) showRole(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, titleKey string, role crm.Role, err error) {
+	defs, derr := s.customDefs(r, a)
+	if derr != nil {
+		s.fail(w, r, a, derr)
+		return
+	}
+	v := AdminRoleView{Page: s.adminPage(r, a, titleKey, "roles")}
+	v.Role = RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Audit: role.Audit,
+		Grants: v.withRules(v.grantRows(role.Grants), role.Grants, defs)}
+	if role.ID != 0 && err == nil {
+		v.Title = role.Name
+	}
+	if err != nil {
+		shown := slices.Clone(roleFieldNames)
+		for _, o := range crm.Objects {
+			shown = append(shown, "grants."+string(o)+".scope", "grants."+string(o)+".fields")
+		}
+		v.Errors = formErrors(v.Lang, err, shown...)
+		// Grant problems are named "grants.<object>.scope"; show each in its
+		// object's row.
+		for i, g := range v.Role.Grants {
+			for _, f := range fieldErrors(err) {
+				if f.Field == "grants."+g.Object+".scope" {
+					v.Role.Grants[i].Error = fieldMessage(v.Lang, crm.FieldError{Field: "scope", Rule: f.Rule, Param: f.Param})
+				}
+			}
+		}
+	}
+	s.render(w, r, status, "admin_role", v)
 }
 
 // AdminRolesView lists roles with their grants.
@@ -537,42 +620,55 @@ func (v AdminRoleView) Fields() []FieldView {
 var roleFieldNames = []string{"key", "name"}
 
 func (s *Server) newRole(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	v := AdminRoleView{Page: s.adminPage(r, a, "admin.role_new", "roles")}
-	v.Role.Grants = v.grantRows(nil)
-	s.render(w, r, http.StatusOK, "admin_role", v)
+	s.showRole(w, r, a, http.StatusOK, "admin.role_new", crm.Role{}, nil)
 }
 
 func (s *Server) adminRole(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	if role, ok := s.pathRole(w, r, a); ok {
+		s.showRole(w, r, a, http.StatusOK, "admin.role", role, nil)
+	}
+}
+
+// pathRole finds the role named by the path, answering 404 when none is.
+func (s *Server) pathRole(w http.ResponseWriter, r *http.Request, a *access.Actor) (crm.Role, bool) {
 	id, ok := pathID(r)
 	if !ok {
 		s.notFound(w, r, a)
-		return
+		return crm.Role{}, false
 	}
 	dir, ok := s.directory(w, r, a)
 	if !ok {
-		return
+		return crm.Role{}, false
 	}
 	i := slices.IndexFunc(dir.Roles, func(r crm.Role) bool { return r.ID == id })
 	if i < 0 {
 		s.notFound(w, r, a)
-		return
+		return crm.Role{}, false
 	}
-	role := dir.Roles[i]
-	v := AdminRoleView{Page: s.adminPage(r, a, "admin.role", "roles")}
-	v.Role = RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Grants: v.grantRows(role.Grants)}
-	v.Title = role.Name
-	s.render(w, r, http.StatusOK, "admin_role", v)
+	return dir.Roles[i], true
 }
 
 // readRole reads the role form: a checkbox per object and action, a scope
-// select per object.
+// select per object, and per object the reveal checkbox and a rule select
+// per field ("fr.<object>.<field>"; editable is not stored).
 func readRole(r *http.Request) crm.Role {
 	role := crm.Role{Key: r.PostFormValue("key"), Name: r.PostFormValue("name"), Admin: r.PostFormValue("admin") == "on",
-		Grants: map[crm.Object]crm.ObjectGrant{}}
+		Audit: r.PostFormValue("audit") == "on", Grants: map[crm.Object]crm.ObjectGrant{}}
 	for _, o := range crm.Objects {
 		on := func(act string) bool { return r.PostFormValue(act+"."+string(o)) == "on" }
-		role.Grants[o] = crm.ObjectGrant{Read: on("read"), Create: on("create"), Edit: on("edit"), Delete: on("delete"),
-			Scope: crm.Scope(r.PostFormValue("scope." + string(o)))}
+		g := crm.ObjectGrant{Read: on("read"), Create: on("create"), Edit: on("edit"), Delete: on("delete"),
+			Scope: crm.Scope(r.PostFormValue("scope." + string(o))), Reveal: on("reveal")}
+		prefix := "fr." + string(o) + "."
+		for key, vals := range r.PostForm {
+			name, ok := strings.CutPrefix(key, prefix)
+			if ok && len(vals) > 0 && vals[0] != string(crm.FieldEditable) {
+				if g.Fields == nil {
+					g.Fields = map[string]crm.FieldAccess{}
+				}
+				g.Fields[name] = crm.FieldAccess(vals[0])
+			}
+		}
+		role.Grants[o] = g
 	}
 	return role
 }
@@ -584,44 +680,16 @@ func (s *Server) saveRole(w http.ResponseWriter, r *http.Request, a *access.Acto
 	role := readRole(r)
 	titleKey := "admin.role_new"
 	if r.PathValue("id") != "" {
-		id, ok := pathID(r)
-		if !ok {
-			s.notFound(w, r, a)
-			return
-		}
-		dir, ok := s.directory(w, r, a)
+		stored, ok := s.pathRole(w, r, a)
 		if !ok {
 			return
 		}
-		i := slices.IndexFunc(dir.Roles, func(r crm.Role) bool { return r.ID == id })
-		if i < 0 {
-			s.notFound(w, r, a)
-			return
-		}
-		role.ID, role.Key, role.Admin, titleKey = id, dir.Roles[i].Key, dir.Roles[i].Admin, "admin.role"
+		role.ID, role.Key, role.Admin, titleKey = stored.ID, stored.Key, stored.Admin, "admin.role"
 	}
 	submitted := role
 	submitted.Grants = maps.Clone(role.Grants) // validation may rewrite the map it is given
 	if _, err := s.svc.SaveRole(r.Context(), a, role); err != nil {
-		s.refuse(w, r, a, err, func(status int) {
-			v := AdminRoleView{Page: s.adminPage(r, a, titleKey, "roles")}
-			v.Role = RoleRow{ID: submitted.ID, Key: submitted.Key, Name: submitted.Name, Admin: submitted.Admin, Grants: v.grantRows(submitted.Grants)}
-			shown := slices.Clone(roleFieldNames)
-			for _, o := range crm.Objects {
-				shown = append(shown, "grants."+string(o)+".scope")
-			}
-			v.Errors = formErrors(v.Lang, err, shown...)
-			// Scope problems are named "grants.<object>.scope"; show each in its
-			// object's row.
-			for i, g := range v.Role.Grants {
-				for _, f := range fieldErrors(err) {
-					if f.Field == "grants."+g.Object+".scope" {
-						v.Role.Grants[i].Error = fieldMessage(v.Lang, crm.FieldError{Field: "scope", Rule: f.Rule, Param: f.Param})
-					}
-				}
-			}
-			s.render(w, r, status, "admin_role", v)
-		})
+		s.refuse(w, r, a, err, func(status int) { s.showRole(w, r, a, status, titleKey, submitted, err) })
 		return
 	}
 	redirect(w, r, "/admin/roles")

@@ -35,6 +35,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /contacts", s.authed(s.listContacts))
 	mux.HandleFunc("GET /contacts/new", s.authed(s.newContact))
 	mux.HandleFunc("POST /contacts", s.authed(s.createContact))
+	mux.HandleFunc("POST /reveal/{object}/{id}", s.authed(s.reveal))
 	mux.HandleFunc("GET /contacts/{id}", s.authed(s.showContact))
 	mux.HandleFunc("GET /contacts/{id}/edit", s.authed(s.editContact))
 	mux.HandleFunc("POST /contacts/{id}", s.authed(s.updateContact))

@@ -334,8 +334,8 @@ func TestPages(t *testing.T) {
 					}
 				}},
 			{name: "admin creates a role", actor: "admin", method: "POST", path: "/admin/roles",
-				body: url.Values{"key": {"auditor"}, "name": {"审计员"}, "read.customer": {"on"}, "scope.customer": {"all"}}, wantStatus: 303, wantLocation: "/admin/roles"},
-			{name: "roles list the new role", actor: "admin", method: "GET", path: "/admin/roles", wantStatus: 200, wantContains: []string{"审计员", "auditor", "全部"}},
+				body: url.Values{"key": {"reviewer"}, "name": {"复核员"}, "read.customer": {"on"}, "scope.customer": {"all"}}, wantStatus: 303, wantLocation: "/admin/roles"},
+			{name: "roles list the new role", actor: "admin", method: "GET", path: "/admin/roles", wantStatus: 200, wantContains: []string{"复核员", "reviewer", "全部"}},
 			{name: "admin edits and disables a user", actor: "admin", method: "POST", path: "/admin/users/" + id(o.mgrEast.UserID),
 				body:       url.Values{"display_name": {"东区经理"}, "email": {"boss@example.com"}, "department_id": {id(o.east.ID)}, "role_id": {id(o.roles["manager"].ID)}, "disabled": {"on"}},
 				wantStatus: 303, wantLocation: "/admin/users",

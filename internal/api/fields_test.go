@@ -1,0 +1,59 @@
+package api_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"custos/internal/crm"
+	"custos/internal/store"
+	"custos/internal/testdb"
+	"custos/internal/testorg"
+)
+
+// TestFieldRulesAPI: the API returns what the role may see, names the
+// masked and hidden fields, refuses changes to them by name and reveals a
+// masked value on request.
+func TestFieldRulesAPI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "上海云杉软件", Phone: "13912345678", CreditCode: "91350100M000100Y43"})
+		role := o.Roles["manager"]
+		g := role.Grants[crm.ObjCustomer]
+		g.Fields = map[string]crm.FieldAccess{"phone": crm.FieldMasked, "credit_code": crm.FieldHidden}
+		g.Reveal = true
+		role.Grants[crm.ObjCustomer] = g
+		if _, err := o.Svc.SaveRole(ctx, o.Admin, role); err != nil {
+			t.Fatal(err)
+		}
+		mgr := token(t, o, o.MgrEast)
+		path := "/api/v1/customers/" + strconv.FormatInt(c.ID, 10)
+		en := map[string]string{"Accept-Language": "en"}
+		for _, sc := range []scenario{
+			{name: "masked and hidden", token: mgr, method: "GET", path: path, wantStatus: 200,
+				wantContains:    []string{`"phone":"139****5678"`, `"masked_fields":["phone"]`, `"hidden_fields":["credit_code"]`},
+				wantNotContains: []string{"12345678", "M000100"}},
+			{name: "list", token: mgr, method: "GET", path: "/api/v1/customers", wantStatus: 200,
+				wantContains: []string{`"phone":"139****5678"`}, wantNotContains: []string{"12345678", "M000100"}},
+			{name: "search by hidden credit code finds nothing", token: mgr, method: "GET", path: "/api/v1/search?q=91350100M000100Y43", wantStatus: 200,
+				wantNotContains: []string{"云杉"}},
+			{name: "echo is no change", token: mgr, method: "PATCH", path: path, body: `{"version":1,"phone":"139****5678","credit_code":"","industry":"软件"}`,
+				wantStatus: 200, wantContains: []string{`"version":2`, `"phone":"139****5678"`}, wantNotContains: []string{"12345678"}},
+			{name: "change refused by name", token: mgr, method: "PATCH", path: path, header: en, body: `{"version":2,"phone":"13800000000"}`,
+				wantStatus: 422, wantContains: []string{`"field":"phone"`, `"rule":"read_only"`, "may not be changed by your role"}},
+			{name: "reveal", token: mgr, method: "POST", path: path + "/reveal", body: `{"field":"phone"}`, wantStatus: 200,
+				wantContains: []string{`"value":"+8613912345678"`}},
+			{name: "reveal hidden refused", token: mgr, method: "POST", path: path + "/reveal", body: `{"field":"credit_code"}`, wantStatus: 403,
+				wantNotContains: []string{"M000100"}},
+			{name: "reveal unknown field", token: mgr, method: "POST", path: path + "/reveal", body: `{"field":"owner_id"}`, wantStatus: 422},
+			{name: "reveal out of scope is not found", token: token(t, o, o.Rep3), method: "POST", path: path + "/reveal", body: `{"field":"phone"}`, wantStatus: 404},
+		} {
+			sc.run(t, srv)
+		}
+		if got, _ := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); got.Phone != "+8613912345678" || got.CreditCode != "91350100M000100Y43" {
+			t.Fatalf("stored values changed: %+v", got.CustomerFields)
+		}
+	})
+}

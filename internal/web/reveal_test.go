@@ -1,0 +1,78 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"custos/internal/crm"
+	"custos/internal/store"
+	"custos/internal/testdb"
+)
+
+// TestFieldRulesInPages sets field rules through the role form and checks
+// that the pages show the masked value, never the real one, and that the
+// reveal button shows it to a role allowed to reveal.
+func TestFieldRulesInPages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		cust := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "杭州云栖科技"})
+		ct, err := o.svc.CreateContact(ctx, o.rep1, crm.ContactFields{CustomerID: cust.ID, Name: "张伟", Mobile: "13812345678", Email: "zhang.wei@yunqi.cn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		admin := signInAdmin(t, s, o)
+		form := url.Values{"csrf": {admin.csrf}, "name": {"Manager"}, "fr.contact.mobile": {"masked"},
+			"fr.contact.email": {"hidden"}, "fr.contact.name": {"editable"}, "reveal.contact": {"on"}}
+		for _, obj := range crm.Objects {
+			for _, act := range []string{"read", "create", "edit", "delete"} {
+				form.Set(act+"."+string(obj), "on")
+			}
+			form.Set("scope."+string(obj), "subtree")
+		}
+		path := "/admin/roles/" + strconv.FormatInt(o.roles["manager"].ID, 10)
+		if rec := s.do(admin, "POST", path, form, nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("save role: %d %s", rec.Code, rec.Body.String())
+		}
+		page := s.do(admin, "GET", path, nil, nil).Body.String()
+		for _, want := range []string{`<option value="masked" selected>`, `<option value="hidden" selected>`, `name="reveal.contact" checked`} {
+			if !strings.Contains(page, want) {
+				t.Fatalf("role form does not show %s", want)
+			}
+		}
+
+		mgr := s.signIn("mgr.east", testPassword)
+		contactPath := "/contacts/" + strconv.FormatInt(ct.ID, 10)
+		for _, p := range []string{contactPath, "/customers/" + strconv.FormatInt(cust.ID, 10), "/contacts", "/search?q=张伟"} {
+			body := s.do(mgr, "GET", p, nil, nil).Body.String()
+			if strings.Contains(body, "12345678") || strings.Contains(body, "zhang.wei") {
+				t.Fatalf("%s shows a masked or hidden value", p)
+			}
+			if strings.HasPrefix(p, "/c") && p != "/contacts" && !strings.Contains(body, "138****5678") {
+				t.Fatalf("%s does not show the masked mobile", p)
+			}
+		}
+		revealPath := "/reveal/contact/" + strconv.FormatInt(ct.ID, 10)
+		if rec := s.do(mgr, "POST", revealPath, url.Values{"field": {"mobile"}}, nil); rec.Code != http.StatusForbidden {
+			t.Fatalf("reveal without CSRF token: %d", rec.Code)
+		}
+		rec := s.do(mgr, "POST", revealPath, url.Values{"field": {"mobile"}, "csrf": {mgr.csrf}}, map[string]string{"HX-Request": "true"})
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "8613812345678") || strings.Contains(rec.Body.String(), "<html") {
+			t.Fatalf("reveal: %d %s", rec.Code, rec.Body.String())
+		}
+		rec = s.do(mgr, "POST", revealPath, url.Values{"field": {"email"}, "csrf": {mgr.csrf}}, nil)
+		if rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), "zhang.wei") {
+			t.Fatalf("reveal of a hidden field: %d", rec.Code)
+		}
+		rep3 := s.signIn("rep3", testPassword)
+		if rec := s.do(rep3, "POST", revealPath, url.Values{"field": {"mobile"}, "csrf": {rep3.csrf}}, nil); rec.Code != http.StatusNotFound {
+			t.Fatalf("reveal outside the scope: %d", rec.Code)
+		}
+	})
+}
