@@ -57,3 +57,26 @@ func TestFieldRulesAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestOffboardAPI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		o.Customer(t, o.Rep1, crm.CustomerFields{Name: "宁波港湾物流"})
+		admin, rep1, rep2 := token(t, o, o.Admin), token(t, o, o.Rep1), token(t, o, o.Rep2)
+		user := "/api/v1/users/" + strconv.FormatInt(o.Rep1.UserID, 10)
+		for _, sc := range []scenario{
+			{name: "counts", token: admin, method: "GET", path: user + "/handover", wantStatus: 200, wantContains: []string{`"customer":1`}},
+			{name: "sales may not offboard", token: rep2, method: "POST", path: user + "/offboard", body: `{"customers_to":0}`, wantStatus: 403},
+			{name: "unknown field", token: admin, method: "POST", path: user + "/offboard", body: `{"to":1}`, wantStatus: 422},
+			{name: "offboard", token: admin, method: "POST", path: user + "/offboard", body: `{"customers_to":` + strconv.FormatInt(o.Rep2.UserID, 10) + `}`,
+				wantStatus: 200, wantContains: []string{`"customer":[`}},
+			{name: "token refused at once", token: rep1, method: "GET", path: "/api/v1/customers", wantStatus: 401},
+			{name: "taker sees the customer", token: rep2, method: "GET", path: "/api/v1/customers", wantStatus: 200, wantContains: []string{"港湾"}},
+			{name: "activity", token: admin, method: "GET", path: user + "/activity?days=90", wantStatus: 200, wantContains: []string{`"action":"customer.create"`}},
+			{name: "activity bad days", token: admin, method: "GET", path: user + "/activity?days=0", wantStatus: 422},
+		} {
+			sc.run(t, srv)
+		}
+	})
+}

@@ -11,6 +11,9 @@ func (api *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/me", api.authed(api.me))
 	mux.HandleFunc("GET /api/v1/directory", api.authed(api.directory))
 	mux.HandleFunc("GET /api/v1/search", api.authed(api.search()))
+	mux.HandleFunc("GET /api/v1/users/{id}/handover", api.authed(api.handover))
+	mux.HandleFunc("POST /api/v1/users/{id}/offboard", api.authed(api.offboard))
+	mux.HandleFunc("GET /api/v1/users/{id}/activity", api.authed(api.activity))
 
 	mux.HandleFunc("GET /api/v1/tokens", api.authed(api.listTokens))
 	mux.HandleFunc("POST /api/v1/tokens", api.authed(api.createToken))

@@ -53,7 +53,8 @@ type AuditFilter struct {
 	Action   string
 	Object   string
 	RecordID int64
-	BeforeID int64 // cursor: events with a smaller id
+	BeforeID int64     // cursor: events with a smaller id
+	Since    time.Time // events at or after this time (zero: all)
 	Limit    int
 }
 
@@ -75,6 +76,9 @@ func (tx *Tx) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent,
 	}
 	if f.BeforeID != 0 {
 		where += " AND id < " + a.add(f.BeforeID)
+	}
+	if !f.Since.IsZero() {
+		where += " AND at >= " + a.add(ms(f.Since))
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100

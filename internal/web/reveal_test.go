@@ -76,3 +76,39 @@ func TestFieldRulesInPages(t *testing.T) {
 		}
 	})
 }
+
+// TestOffboardPage walks the hand-over form: a refused plan keeps the
+// choices and names the field; the accepted one disables the user at once
+// and shows the activity report.
+func TestOffboardPage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "宁波港湾物流"})
+		if _, err := o.svc.CreateLead(ctx, o.rep1, crm.LeadFields{Name: "周杰"}); err != nil {
+			t.Fatal(err)
+		}
+		rep1 := s.signIn("rep1", testPassword)
+		admin := signInAdmin(t, s, o)
+		path := "/admin/users/" + strconv.FormatInt(o.rep1.UserID, 10) + "/offboard"
+		page := s.do(admin, "GET", path, nil, nil).Body.String()
+		if !strings.Contains(page, "离职交接") || !strings.Contains(page, "公海") {
+			t.Fatalf("offboard form: %s", page)
+		}
+		rec := s.do(admin, "POST", path, url.Values{"csrf": {admin.csrf}, "customers_to": {""}, "others_to": {""}}, nil)
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "联系人、线索、商机和任务交给") {
+			t.Fatalf("refused plan: %d", rec.Code)
+		}
+		if s.do(rep1, "GET", "/customers", nil, nil).Code != http.StatusOK {
+			t.Fatal("a refused plan signed rep1 out")
+		}
+		rec = s.do(admin, "POST", path, url.Values{"csrf": {admin.csrf}, "customers_to": {""}, "others_to": {strconv.FormatInt(o.rep2.UserID, 10)}}, nil)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "customer.create") {
+			t.Fatalf("offboard: %d %s", rec.Code, rec.Body.String())
+		}
+		if rec := s.do(rep1, "GET", "/customers", nil, nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("rep1 after offboarding: %d", rec.Code)
+		}
+	})
+}

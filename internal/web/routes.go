@@ -81,6 +81,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/users/{id}", s.admin(s.adminUser))
 	mux.HandleFunc("POST /admin/users/{id}", s.admin(s.updateUser))
 	mux.HandleFunc("POST /admin/users/{id}/password", s.admin(s.setUserPassword))
+	mux.HandleFunc("GET /admin/users/{id}/offboard", s.admin(s.offboardPage))
+	mux.HandleFunc("POST /admin/users/{id}/offboard", s.admin(s.offboard))
 	mux.HandleFunc("GET /admin/departments", s.admin(s.adminDepartments))
 	mux.HandleFunc("POST /admin/departments", s.admin(s.createDepartment))
 	mux.HandleFunc("GET /admin/departments/{id}", s.admin(s.adminDepartment))

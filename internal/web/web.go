@@ -65,7 +65,7 @@ var pageNames = []string{
 	"opportunities", "opportunity", "opportunity_form", "board", "tasks", "task_form", "search",
 	"account", "token_created", "admin_users", "admin_user", "admin_departments", "admin_department",
 	"admin_roles", "admin_role", "admin_stages", "admin_stage", "admin_custom_fields", "admin_custom_field", "error",
-	"recycle_records", "revealed",
+	"recycle_records", "revealed", "admin_offboard",
 }
 
 func parseTemplates(a *assets) (map[string]*template.Template, error) {

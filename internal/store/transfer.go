@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"custos/internal/crm"
+)
+
+// transferRows says, per object, which of a person's records move when
+// their work is handed over: live customers and contacts, leads not yet
+// converted, open opportunities (closed ones stay with who closed them, so
+// reports keep crediting them) and open tasks.
+var transferRows = map[crm.Object]struct{ table, cond string }{
+	crm.ObjCustomer:    {"customers", "deleted_at IS NULL"},
+	crm.ObjContact:     {"contacts", "deleted_at IS NULL"},
+	crm.ObjLead:        {"leads", "deleted_at IS NULL AND status <> 'converted'"},
+	crm.ObjOpportunity: {"opportunities", "deleted_at IS NULL AND closed_at IS NULL"},
+	crm.ObjTask:        {"tasks", "deleted_at IS NULL AND done = FALSE"},
+}
+
+// TransferOwner moves every transferable record of an object owned by from
+// to to (0: no owner — the public pool, for customers only) and returns the
+// ids moved. Ownership is system-kept: versions do not change.
+func (tx *Tx) TransferOwner(ctx context.Context, o crm.Object, from, to, by int64, at time.Time) ([]int64, error) {
+	r, ok := transferRows[o]
+	if !ok {
+		return nil, fmt.Errorf("store: %s records are not transferable", o)
+	}
+	if to == 0 && o != crm.ObjCustomer {
+		return nil, fmt.Errorf("store: only customers can go to the public pool")
+	}
+	rows, err := tx.q.QueryContext(ctx, "UPDATE "+r.table+" SET owner_id = $1, updated_by = $2, updated_at = $3 WHERE owner_id = $4 AND "+
+		r.cond+" RETURNING id", nullID(to), by, ms(at), from)
+	if err != nil {
+		return nil, mapErr("transfer "+string(o), err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr("transfer "+string(o), err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, mapErr("transfer "+string(o), rows.Err())
+}
+
+// CountOwned counts the transferable records of an object a user owns, for
+// the hand-over form.
+func (tx *Tx) CountOwned(ctx context.Context, o crm.Object, owner int64) (int, error) {
+	r, ok := transferRows[o]
+	if !ok {
+		return 0, fmt.Errorf("store: %s records are not transferable", o)
+	}
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+r.table+" WHERE owner_id = $1 AND "+r.cond, owner).Scan(&n)
+	return n, mapErr("count owned", err)
+}
