@@ -122,6 +122,12 @@ func (api *API) problem(w http.ResponseWriter, r *http.Request, a *access.Actor,
 	if code == crm.Internal {
 		api.logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "request_id", rid, "err", err)
 	}
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && code == crm.Pending {
+		// Not a failure: the change was filed for approval.
+		w.Header().Set("Content-Language", lang)
+		writeJSON(w, status, map[string]any{"status": code, "approval_request_id": ce.Ref, "detail": i18n.Message(lang, err)})
+		return
+	}
 	p := Problem{Type: "https://custos.dev/problems/" + string(code), Title: i18n.T(lang, "error."+string(code)),
 		Status: status, Detail: i18n.Message(lang, err), Code: code, RequestID: rid}
 	var ce *crm.Error

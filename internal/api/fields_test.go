@@ -80,3 +80,32 @@ func TestOffboardAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestApprovalsAPI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "嘉兴南湖电器"})
+		admin, rep1, rep3, mgrW := token(t, o, o.Admin), token(t, o, o.Rep1), token(t, o, o.Rep3), token(t, o, o.MgrWest)
+		cust := "/api/v1/customers/" + strconv.FormatInt(c.ID, 10)
+		rep3ID := strconv.FormatInt(o.Rep3.UserID, 10)
+		en := map[string]string{"Accept-Language": "en"}
+		for _, sc := range []scenario{
+			{name: "policies need admin", token: rep1, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[{"type":"role","role_key":"manager"}]}`, wantStatus: 403},
+			{name: "policy needs steps", token: admin, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[]}`, wantStatus: 422, wantContains: []string{`"field":"steps"`}},
+			{name: "policy", token: admin, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[{"type":"role","role_key":"manager"}]}`, wantStatus: 200},
+			{name: "transfer is filed", token: rep1, method: "POST", path: cust + "/transfer", header: en, body: `{"to":` + rep3ID + `,"version":1}`, wantStatus: 202,
+				wantContains: []string{`"status":"pending_approval"`, `"approval_request_id":1`, "needs approval"}},
+			{name: "not applied yet", token: rep3, method: "GET", path: cust, wantStatus: 404},
+			{name: "requester sees it", token: rep1, method: "GET", path: "/api/v1/approvals", wantStatus: 200, wantContains: []string{`"requested":[{"id":1`}},
+			{name: "self approval refused", token: rep1, method: "POST", path: "/api/v1/approvals/1/decision", body: `{"approve":true}`, wantStatus: 403},
+			{name: "bystander cannot read it", token: rep3, method: "GET", path: "/api/v1/approvals/1", wantStatus: 404},
+			{name: "approver decides", token: mgrW, method: "POST", path: "/api/v1/approvals/1/decision", body: `{"approve":true,"comment":"ok"}`, wantStatus: 200, wantContains: []string{`"status":"applied"`}},
+			{name: "applied", token: rep3, method: "GET", path: cust, wantStatus: 200, wantContains: []string{"南湖"}},
+			{name: "bulk delete of others' records", token: rep1, method: "POST", path: "/api/v1/customers/bulk-delete", body: `{"ids":[` + strconv.FormatInt(c.ID, 10) + `]}`, wantStatus: 404},
+			{name: "bulk delete", token: rep3, method: "POST", path: "/api/v1/customers/bulk-delete", body: `{"ids":[` + strconv.FormatInt(c.ID, 10) + `]}`, wantStatus: 200, wantContains: []string{`"deleted":1`}},
+		} {
+			sc.run(t, srv)
+		}
+	})
+}

@@ -24,6 +24,9 @@ const (
 	RateLimited     Code = "rate_limited"
 	Unavailable     Code = "unavailable"
 	Internal        Code = "internal"
+	// Pending is not a failure: the change needs approval, was filed as the
+	// approval request Ref, and applies only once approved.
+	Pending Code = "pending_approval"
 )
 
 // FieldError says which field was rejected and why. Rule is a short key
@@ -43,6 +46,7 @@ type Error struct {
 	Key     string // optional message key for translation, e.g. "stale_version"
 	Message string
 	Fields  []FieldError
+	Ref     int64 // the record the error refers to, e.g. the approval request filed
 }
 
 func (e *Error) Error() string {

@@ -152,6 +152,8 @@ func Status(err error) int {
 		return http.StatusTooManyRequests
 	case crm.Unavailable:
 		return http.StatusServiceUnavailable
+	case crm.Pending:
+		return http.StatusAccepted
 	}
 	return http.StatusInternalServerError
 }

@@ -142,6 +142,10 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
 			return contactDupField(err)
 		}
+		changes := diff(before.ContactFields, t.ContactFields, crm.ContactSensitive...)
+		if err := holdKeyFields(ctx, tx, crm.ObjContact, id, before.Version, up, changes); err != nil {
+			return err
+		}
 		t.UpdatedBy, t.UpdatedAt = a.UserID, s.clock()
 		if err := tx.UpdateContact(ctx, &t); err != nil {
 			return err
@@ -149,10 +153,10 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		if err := s.indexContact(ctx, tx, t, keys); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, diff(before.ContactFields, t.ContactFields, crm.ContactSensitive...))
+		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, changes)
 	})
 	s.shape(a, &t)
-	return t, err
+	return t, s.filed(ctx, a, err)
 }
 
 // DeleteContact moves a contact to the recycle bin.

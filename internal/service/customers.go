@@ -173,6 +173,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, id); err != nil {
 			return err
 		}
+		changes := diff(before.CustomerFields, c.CustomerFields)
+		if err := holdKeyFields(ctx, tx, crm.ObjCustomer, id, before.Version, up, changes); err != nil {
+			return err
+		}
 		c.UpdatedBy, c.UpdatedAt = a.UserID, s.clock()
 		if err := tx.UpdateCustomer(ctx, &c); err != nil {
 			return err
@@ -180,10 +184,10 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, diff(before.CustomerFields, c.CustomerFields))
+		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, changes)
 	})
 	s.shape(a, &c)
-	return c, err
+	return c, s.filed(ctx, a, err)
 }
 
 // DeleteCustomer moves a customer to the recycle bin.

@@ -112,6 +112,10 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
 			return leadDupField(err)
 		}
+		changes := diff(before.LeadFields, l.LeadFields, crm.LeadSensitive...)
+		if err := holdKeyFields(ctx, tx, crm.ObjLead, id, before.Version, up, changes); err != nil {
+			return err
+		}
 		l.UpdatedBy, l.UpdatedAt = a.UserID, s.clock()
 		if err := tx.UpdateLead(ctx, &l); err != nil {
 			return err
@@ -119,14 +123,13 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if err := s.indexLead(ctx, tx, l, keys); err != nil {
 			return err
 		}
-		changes := diff(before.LeadFields, l.LeadFields, crm.LeadSensitive...)
 		if l.Status != before.Status {
 			changes["status"] = change{From: before.Status, To: l.Status}
 		}
 		return s.audit(ctx, tx, a, "lead.update", crm.ObjLead, id, changes)
 	})
 	s.shape(a, &l)
-	return l, err
+	return l, s.filed(ctx, a, err)
 }
 
 // ConvertLead turns a lead into a customer (or joins an existing one the

@@ -1,7 +1,9 @@
 package service
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"strings"
 
 	"custos/internal/access"
@@ -81,12 +83,15 @@ func (s *Service) CreateOpportunity(ctx context.Context, a *access.Actor, f crm.
 	}
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := holdLargeAmount(ctx, tx, 0, 0, f, f.Amount, -1); err != nil {
+			return err
+		}
 		var err error
 		o, err = s.insertOpportunityTx(ctx, tx, a, f, s.clock())
 		return err
 	})
 	s.shape(a, &o)
-	return o, err
+	return o, s.filed(ctx, a, err)
 }
 
 func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *access.Actor, f crm.OpportunityFields, now timeT) (crm.Opportunity, error) {
@@ -160,6 +165,13 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		if err := checkDuplicate(ctx, tx, keys, crm.ObjOpportunity, id); err != nil {
 			return err
 		}
+		changes := diff(before.OpportunityFields, o.OpportunityFields)
+		if err := holdLargeAmount(ctx, tx, id, before.Version, up, o.Amount, before.Amount); err != nil {
+			return err
+		}
+		if err := holdKeyFields(ctx, tx, crm.ObjOpportunity, id, before.Version, up, changes); err != nil {
+			return err
+		}
 		o.UpdatedBy, o.UpdatedAt = a.UserID, s.clock()
 		if err := tx.UpdateOpportunity(ctx, &o); err != nil {
 			return err
@@ -167,10 +179,10 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, diff(before.OpportunityFields, o.OpportunityFields))
+		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, changes)
 	})
 	s.shape(a, &o)
-	return o, err
+	return o, s.filed(ctx, a, err)
 }
 
 // MoveOpportunity changes an opportunity's stage, storing the change with
@@ -202,6 +214,11 @@ func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64
 			o = before
 			return nil // nothing moves; no event
 		}
+		if st.Kind == crm.StageWon {
+			if p, active, err := activePolicy(ctx, tx, crm.ApproveWon); err != nil || active {
+				return cmp.Or(err, needApproval(p, crm.ObjOpportunity, id, before.Version, mv, fmt.Sprintf("mark opportunity %d won", id)))
+			}
+		}
 		now := s.clock()
 		o = before
 		o.StageID, o.Probability, o.StageChangedAt, o.UpdatedBy, o.UpdatedAt = st.ID, st.Probability, now, a.UserID, now
@@ -219,7 +236,7 @@ func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64
 			"stage_id": {From: before.StageID, To: st.ID}, "lost_reason": {From: before.LostReason, To: o.LostReason}})
 	})
 	s.shape(a, &o)
-	return o, err
+	return o, s.filed(ctx, a, err)
 }
 
 // DeleteOpportunity moves an opportunity to the recycle bin.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -58,4 +59,44 @@ func (tx *Tx) CountOwned(ctx context.Context, o crm.Object, owner int64) (int, e
 	var n int
 	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+r.table+" WHERE owner_id = $1 AND "+r.cond, owner).Scan(&n)
 	return n, mapErr("count owned", err)
+}
+
+// ownedTables are the tables of the records that have an owner and a version.
+var ownedTables = map[crm.Object]string{
+	crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
+	crm.ObjOpportunity: "opportunities", crm.ObjTask: "tasks",
+}
+
+// RecordVersion returns the version of a live record.
+func (tx *Tx) RecordVersion(ctx context.Context, o crm.Object, id int64) (int64, error) {
+	t, ok := ownedTables[o]
+	if !ok {
+		return 0, crm.ErrNotFound(string(o))
+	}
+	var v int64
+	err := tx.q.QueryRowContext(ctx, "SELECT version FROM "+t+" WHERE id = $1 AND deleted_at IS NULL", id).Scan(&v)
+	return v, mapErr(string(o), err)
+}
+
+// RecordOwner returns the owner of a live record (0: none).
+func (tx *Tx) RecordOwner(ctx context.Context, o crm.Object, id int64) (int64, error) {
+	t, ok := ownedTables[o]
+	if !ok {
+		return 0, crm.ErrNotFound(string(o))
+	}
+	var owner sql.NullInt64
+	err := tx.q.QueryRowContext(ctx, "SELECT owner_id FROM "+t+" WHERE id = $1 AND deleted_at IS NULL", id).Scan(&owner)
+	return owner.Int64, mapErr(string(o), err)
+}
+
+// SetOwner gives one live record a new owner. Ownership is system-kept: the
+// version does not change.
+func (tx *Tx) SetOwner(ctx context.Context, o crm.Object, id, owner, by int64, at time.Time) error {
+	t, ok := ownedTables[o]
+	if !ok {
+		return crm.ErrNotFound(string(o))
+	}
+	res, err := tx.q.ExecContext(ctx, "UPDATE "+t+" SET owner_id = $1, updated_by = $2, updated_at = $3 WHERE id = $4 AND deleted_at IS NULL",
+		nullID(owner), by, ms(at), id)
+	return expectOne(res, err, string(o))
 }

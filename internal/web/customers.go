@@ -240,7 +240,8 @@ type CustomerView struct {
 	ShowContacts  bool
 	ShowOpps      bool
 	ShowTasks     bool
-	OOB           bool // rendered out of band, beside an htmx answer
+	OOB           bool     // rendered out of band, beside an htmx answer
+	Takers        []Option // colleagues the customer can be handed to
 }
 
 // URL is the customer's own address.
@@ -321,6 +322,14 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 				return
 			}
 			v.Tasks = taskRows(tasks, map[int64]string{id: c.Name})
+		}
+		if v.CanEdit {
+			dir, ok := s.directory(w, r, a)
+			if !ok {
+				return
+			}
+			takers := slices.DeleteFunc(dir.Users, func(u crm.User) bool { return u.Disabled || u.ID == c.OwnerID })
+			v.Takers = idOptions(takers, userID, userLabel, 0, "")
 		}
 	}
 	s.render(w, r, status, "customer", v)

@@ -112,3 +112,49 @@ func TestOffboardPage(t *testing.T) {
 		}
 	})
 }
+
+// TestApprovalPages: a hand-over filed from the customer page shows its
+// request; the approver decides on the request page; a rejection without a
+// comment keeps the page with the field error.
+func TestApprovalPages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		if _, err := o.svc.SaveApprovalPolicy(ctx, o.admin, crm.ApprovalPolicy{Kind: crm.ApproveTransfer, Enabled: true,
+			Steps: []crm.ApprovalStep{{Type: "role", RoleKey: "manager"}}}); err != nil {
+			t.Fatal(err)
+		}
+		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "嘉兴南湖电器"})
+		rep1 := s.signIn("rep1", testPassword)
+		custPath := "/customers/" + strconv.FormatInt(c.ID, 10)
+		if page := s.do(rep1, "GET", custPath, nil, nil).Body.String(); !strings.Contains(page, `action="`+custPath+`/transfer"`) {
+			t.Fatal("no hand-over form on the customer page")
+		}
+		rec := s.do(rep1, "POST", custPath+"/transfer", url.Values{"csrf": {rep1.csrf}, "to": {strconv.FormatInt(o.rep2.UserID, 10)}, "version": {"1"}}, nil)
+		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/approvals/") {
+			t.Fatalf("transfer: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		reqPath := rec.Header().Get("Location")
+		if page := s.do(rep1, "GET", reqPath, nil, nil).Body.String(); !strings.Contains(page, "待审批") || strings.Contains(page, `value="approve"`) {
+			t.Fatal("the requester's view of the request")
+		}
+		mgr := s.signIn("mgr.east", testPassword)
+		if page := s.do(mgr, "GET", "/approvals", nil, nil).Body.String(); !strings.Contains(page, `href="`+reqPath+`"`) {
+			t.Fatal("the approver's inbox lacks the request")
+		}
+		rec = s.do(mgr, "POST", reqPath+"/decision", url.Values{"csrf": {mgr.csrf}, "decision": {"reject"}}, nil)
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "意见") {
+			t.Fatalf("reject without comment: %d", rec.Code)
+		}
+		if rec := s.do(mgr, "POST", reqPath+"/decision", url.Values{"csrf": {mgr.csrf}, "decision": {"approve"}}, nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("approve: %d", rec.Code)
+		}
+		if page := s.do(rep1, "GET", reqPath, nil, nil).Body.String(); !strings.Contains(page, "已生效") {
+			t.Fatal("the request does not show as applied")
+		}
+		if got, err := o.svc.GetCustomer(ctx, o.rep2, c.ID); err != nil || got.OwnerID != o.rep2.UserID {
+			t.Fatalf("after approval: %v %d", err, got.OwnerID)
+		}
+	})
+}

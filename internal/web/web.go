@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"custos/internal/access"
@@ -65,7 +66,7 @@ var pageNames = []string{
 	"opportunities", "opportunity", "opportunity_form", "board", "tasks", "task_form", "search",
 	"account", "token_created", "admin_users", "admin_user", "admin_departments", "admin_department",
 	"admin_roles", "admin_role", "admin_stages", "admin_stage", "admin_custom_fields", "admin_custom_field", "error",
-	"recycle_records", "revealed", "admin_offboard",
+	"recycle_records", "revealed", "admin_offboard", "approvals", "approval", "admin_approvals",
 }
 
 func parseTemplates(a *assets) (map[string]*template.Template, error) {
@@ -152,6 +153,17 @@ type ErrorView struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *access.Actor, err error) {
 	if crm.IsCode(err, crm.Unauthenticated) {
 		s.toLogin(w, r)
+		return
+	}
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && ce.Code == crm.Pending {
+		// Not a failure: the change was filed for approval; show the request.
+		to := "/approvals/" + strconv.FormatInt(ce.Ref, 10)
+		if isHTMX(r) {
+			w.Header().Set("HX-Redirect", to)
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		redirect(w, r, to)
 		return
 	}
 	p := s.page(r, a, "error.title", "")
