@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"custos/internal/access"
+	"custos/internal/crm"
 	"custos/internal/demo"
 	"custos/internal/httpx"
 	"custos/internal/quality"
@@ -245,7 +246,11 @@ func (b *bench) signIn(ctx context.Context, label, username string) (*benchUser,
 		return nil, err
 	}
 	exp := time.Now().Add(6 * time.Hour)
-	tok, err := b.svc.CreateAPIToken(ctx, a, "custos bench", &exp)
+	var scopes []string // everything a sales rep's role allows
+	for _, o := range crm.Objects {
+		scopes = append(scopes, string(o)+":"+crm.ScopeWrite)
+	}
+	tok, err := b.svc.CreateAPIToken(ctx, a, service.TokenInput{Name: "custos bench", Scopes: scopes, ExpiresAt: &exp})
 	if err != nil {
 		return nil, err
 	}

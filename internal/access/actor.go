@@ -3,6 +3,8 @@
 package access
 
 import (
+	"time"
+
 	"custos/internal/crm"
 	"custos/internal/store"
 )
@@ -36,6 +38,24 @@ type Actor struct {
 	IP                 string
 	UserAgent          string
 	RequestID          string
+	// MFAPending is set for a session opened by a password whose second
+	// factor is not verified yet; such an actor has no permissions at all
+	// and the surfaces allow nothing but the second factor.
+	MFAPending bool
+	// MFAEnrolled reports whether the user has a confirmed second factor.
+	MFAEnrolled bool
+	// SecondFactorAt is when a second factor was last verified in this
+	// session (zero: never), the basis of step-up.
+	SecondFactorAt time.Time
+	// TokenScopes are the scopes of the API token acting (nil for other
+	// kinds); Role is already narrowed to them.
+	TokenScopes []string
+}
+
+// MustEnrolMFA reports whether the user's role requires a second factor
+// that the user does not have yet; surfaces allow nothing but enrolment.
+func (a *Actor) MustEnrolMFA() bool {
+	return a != nil && a.Kind != KindSystem && a.Role.RequireMFA && !a.MFAEnrolled
 }
 
 // System returns an actor for a named job or CLI command with full scope.

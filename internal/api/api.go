@@ -47,8 +47,16 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, a *access.Actor)
 
 // authed authenticates the request by bearer token or session cookie. A
 // session-authenticated state change must carry the CSRF header; a bearer
-// token is not sent by browsers on their own, so it needs none.
-func (api *API) authed(h handlerFunc) http.HandlerFunc {
+// token is not sent by browsers on their own, so it needs none. A session
+// still waiting for its second factor opens nothing, and a user whose role
+// requires a second factor they have not set up can do nothing else.
+func (api *API) authed(h handlerFunc) http.HandlerFunc { return api.guard(false, h) }
+
+// enrolling is authed for the routes that set up a second factor, which
+// stay open to a user who must set one up.
+func (api *API) enrolling(h handlerFunc) http.HandlerFunc { return api.guard(true, h) }
+
+func (api *API) guard(enrolment bool, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		client := api.cfg.Client(r)
 		var a *access.Actor
@@ -65,9 +73,15 @@ func (api *API) authed(h handlerFunc) http.HandlerFunc {
 			if err == nil && !httpx.IsSafeMethod(r.Method) && !httpx.ValidCSRF(r.Header.Get(httpx.CSRFHeader), a.CSRFToken) {
 				err = &crm.Error{Code: crm.Forbidden, Key: "csrf", Message: "missing or wrong " + httpx.CSRFHeader + " header"}
 			}
+			if err == nil && a.MFAPending {
+				err = &crm.Error{Code: crm.Unauthenticated, Key: "mfa_pending", Message: "sign-in is waiting for the second factor"}
+			}
 			if err == nil && a.MustChangePassword {
 				err = &crm.Error{Code: crm.Forbidden, Key: "password_change_required", Message: "change your one-time password first"}
 			}
+		}
+		if err == nil && !enrolment && a.MustEnrolMFA() {
+			err = &crm.Error{Code: crm.Forbidden, Key: "mfa_enrolment_required", Message: "your role requires a second factor; set it up first"}
 		}
 		if err != nil {
 			if crm.IsCode(err, crm.Unauthenticated) {

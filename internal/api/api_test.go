@@ -14,6 +14,7 @@ import (
 	"custos/internal/api"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -44,7 +45,7 @@ func newServer(t *testing.T, o *testorg.Org) *httptest.Server {
 
 func token(t *testing.T, o *testorg.Org, a *access.Actor) string {
 	t.Helper()
-	tok, err := o.Svc.CreateAPIToken(context.Background(), a, "test", nil)
+	tok, err := o.Svc.CreateAPIToken(context.Background(), a, service.TokenInput{Name: "test", Scopes: testorg.TokenScopes(a)})
 	if err != nil {
 		t.Fatal(err)
 	}

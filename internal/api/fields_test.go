@@ -25,6 +25,7 @@ func TestFieldRulesAPI(t *testing.T) {
 		g.Fields = map[string]crm.FieldAccess{"phone": crm.FieldMasked, "credit_code": crm.FieldHidden}
 		g.Reveal = true
 		role.Grants[crm.ObjCustomer] = g
+		o.StepUp(t, o.Admin) // changing a role needs a fresh second factor
 		if _, err := o.Svc.SaveRole(ctx, o.Admin, role); err != nil {
 			t.Fatal(err)
 		}

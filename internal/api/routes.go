@@ -24,6 +24,17 @@ func (api *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/tokens", api.authed(api.createToken))
 	mux.HandleFunc("DELETE /api/v1/tokens/{id}", api.authed(api.revokeToken))
 
+	mux.HandleFunc("GET /api/v1/sessions", api.authed(api.listSessions))
+	mux.HandleFunc("DELETE /api/v1/sessions/{id}", api.authed(api.action(api.svc.EndSession)))
+	mux.HandleFunc("DELETE /api/v1/users/{id}/sessions", api.authed(api.endUserSessions))
+	mux.HandleFunc("POST /api/v1/users/{id}/mfa/reset", api.authed(api.action(api.svc.ResetUserMFA)))
+	mux.HandleFunc("GET /api/v1/account/mfa", api.enrolling(api.mfaStatus))
+	mux.HandleFunc("POST /api/v1/account/mfa/totp", api.enrolling(api.beginTOTP))
+	mux.HandleFunc("POST /api/v1/account/mfa/totp/confirm", api.enrolling(api.confirmTOTP()))
+	mux.HandleFunc("POST /api/v1/account/mfa/totp/disable", api.authed(api.disableTOTP()))
+	mux.HandleFunc("POST /api/v1/account/mfa/recovery-codes", api.authed(api.regenerateRecoveryCodes()))
+	mux.HandleFunc("POST /api/v1/account/step-up", api.authed(api.stepUp()))
+
 	mux.HandleFunc("GET /api/v1/customers", api.authed(api.listCustomers))
 	mux.HandleFunc("POST /api/v1/customers", api.authed(api.createCustomer))
 	mux.HandleFunc("GET /api/v1/customers/{id}", api.authed(api.getCustomer))

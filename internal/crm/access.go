@@ -82,13 +82,16 @@ func (g ObjectGrant) Allows(a Action) bool {
 // Role is a named set of grants. Admin grants the administration pages
 // (users, departments, roles, stages, custom fields); Audit grants reading
 // the audit trail, which an auditor role has without any customer record.
+// RequireMFA makes every user of the role enrol a second factor before
+// doing anything else.
 type Role struct {
-	ID     int64                  `json:"id"`
-	Key    string                 `json:"key"`
-	Name   string                 `json:"name"`
-	Admin  bool                   `json:"admin"`
-	Audit  bool                   `json:"audit"`
-	Grants map[Object]ObjectGrant `json:"grants"`
+	ID         int64                  `json:"id"`
+	Key        string                 `json:"key"`
+	Name       string                 `json:"name"`
+	Admin      bool                   `json:"admin"`
+	Audit      bool                   `json:"audit"`
+	Grants     map[Object]ObjectGrant `json:"grants"`
+	RequireMFA bool                   `json:"require_mfa"`
 }
 
 // Grant returns the role's grant for an object (the zero grant allows nothing).

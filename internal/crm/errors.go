@@ -27,6 +27,9 @@ const (
 	// Pending is not a failure: the change needs approval, was filed as the
 	// approval request Ref, and applies only once approved.
 	Pending Code = "pending_approval"
+	// StepUpRequired refuses a risky operation until the actor confirms it
+	// with a second factor verified in the last few minutes (HTTP 403).
+	StepUpRequired Code = "step_up_required"
 )
 
 // FieldError says which field was rejected and why. Rule is a short key

@@ -144,7 +144,7 @@ func Status(err error) int {
 		return http.StatusNotFound
 	case crm.Conflict, crm.Duplicate:
 		return http.StatusConflict
-	case crm.Forbidden:
+	case crm.Forbidden, crm.StepUpRequired:
 		return http.StatusForbidden
 	case crm.Unauthenticated:
 		return http.StatusUnauthorized

@@ -21,6 +21,9 @@ const (
 	lockFor            = 15 * time.Minute
 	ipFailuresPerQuart = 30 // failed sign-ins per IP address per 15 minutes
 	tokenPrefix        = "cst_"
+	// pendingLoginFor is how long a password-only session waits for its
+	// second factor.
+	pendingLoginFor = 10 * time.Minute
 )
 
 // hashToken is how sessions and API tokens are stored: SHA-256 of a
@@ -38,19 +41,24 @@ type Client struct {
 }
 
 // LoginResult is a new session: Token goes into the cookie and is never
-// stored; CSRFToken goes into forms.
+// stored; CSRFToken goes into forms. MFARequired says the session is
+// pending: it opens nothing until CompleteLogin verifies the second factor.
 type LoginResult struct {
-	Token     string
-	CSRFToken string
-	User      crm.User
-	ExpiresAt time.Time
+	Token       string
+	CSRFToken   string
+	User        crm.User
+	ExpiresAt   time.Time
+	MFARequired bool
 }
 
 var errBadLogin = &crm.Error{Code: crm.Unauthenticated, Key: "bad_login", Message: "wrong user name or password"}
 
 // Login checks a password and opens a session. A wrong user name and a wrong
 // password give the same answer; repeated failures lock the account for a
-// while and throttle the IP address.
+// while and throttle the IP address. For a user with a second factor the
+// session is pending (see CompleteLogin), and the failure count is kept
+// until the second factor succeeds too, so wrong codes count towards the
+// same lockout as wrong passwords.
 func (s *Service) Login(ctx context.Context, username, password string, c Client) (LoginResult, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	now := s.clock()
@@ -69,14 +77,14 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		return res, err
 	}
 	found := err == nil
-	actor := &access.Actor{Kind: access.KindUser, UserID: ua.ID, Name: username, IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID}
+	actor := clientActor(ua.ID, username, c)
 	if failures >= ipFailuresPerQuart {
 		s.auditDenied(ctx, actor, "login.throttled", "", 0)
-		return res, &crm.Error{Code: crm.RateLimited, Key: "too_many_logins", Message: "too many failed sign-ins; try again later"}
+		return res, errTooManyLogins
 	}
 	if found && now.Before(ua.LockedUntil) {
 		s.recordLogin(ctx, actor, username, false, "login.locked", 0)
-		return res, &crm.Error{Code: crm.RateLimited, Key: "account_locked", Message: "too many failed sign-ins; the account is locked for a while"}
+		return res, errAccountLocked
 	}
 	// Hash even for an unknown user so timing does not reveal which names exist.
 	hash := ua.PasswordHash
@@ -88,12 +96,20 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		s.recordLogin(ctx, actor, username, false, "login.failed", ua.ID)
 		return res, errBadLogin
 	}
-	res = LoginResult{Token: randomToken(32), CSRFToken: randomToken(32), User: ua.User, ExpiresAt: now.Add(SessionIdle)}
+	res = LoginResult{Token: randomToken(32), CSRFToken: randomToken(32), User: ua.User, ExpiresAt: now.Add(SessionIdle),
+		MFARequired: ua.MFAEnrolled}
+	if res.MFARequired {
+		res.ExpiresAt = now.Add(pendingLoginFor)
+	}
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		sess := &store.Session{TokenHash: hashToken(res.Token), CSRFToken: res.CSRFToken, UserID: ua.ID, CreatedAt: now,
-			ExpiresAt: res.ExpiresAt, IP: c.IP, UserAgent: truncate(c.UserAgent, 300)}
+			ExpiresAt: res.ExpiresAt, IP: c.IP, UserAgent: truncate(c.UserAgent, 300), MFAPending: res.MFARequired}
 		if err := tx.InsertSession(ctx, sess); err != nil {
 			return err
+		}
+		actor.Name = ua.DisplayName
+		if res.MFARequired {
+			return s.audit(ctx, tx, actor, "login.password", "", 0, nil)
 		}
 		if err := tx.ResetLoginFailures(ctx, ua.ID); err != nil {
 			return err
@@ -101,7 +117,6 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		if err := tx.InsertLoginAttempt(ctx, username, c.IP, true, now); err != nil {
 			return err
 		}
-		actor.Name = ua.DisplayName
 		return s.audit(ctx, tx, actor, "login", "", 0, nil)
 	})
 	if err != nil {
@@ -110,15 +125,26 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	return res, nil
 }
 
-// recordLogin stores a failed attempt, counts it against the account and
-// audits it, all in one transaction.
+var (
+	errTooManyLogins = &crm.Error{Code: crm.RateLimited, Key: "too_many_logins", Message: "too many failed sign-ins; try again later"}
+	errAccountLocked = &crm.Error{Code: crm.RateLimited, Key: "account_locked", Message: "too many failed sign-ins; the account is locked for a while"}
+)
+
+// clientActor is the actor of a sign-in attempt, before there is a session.
+func clientActor(userID int64, name string, c Client) *access.Actor {
+	return &access.Actor{Kind: access.KindUser, UserID: userID, Name: name, IP: c.IP, UserAgent: c.UserAgent, RequestID: c.RequestID}
+}
+
+// recordLogin stores a failed attempt, counts it against the account (a
+// wrong password or a wrong second-factor code) and audits it, all in one
+// transaction.
 func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username string, ok bool, action string, userID int64) {
 	now := s.clock()
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertLoginAttempt(ctx, username, a.IP, ok, now); err != nil {
 			return err
 		}
-		if userID != 0 && action == "login.failed" {
+		if userID != 0 && strings.HasSuffix(action, ".failed") {
 			if _, err := tx.RecordLoginFailure(ctx, userID, lockAfterFailures, now.Add(lockFor)); err != nil {
 				return err
 			}
@@ -133,7 +159,8 @@ func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username str
 }
 
 // Authenticate turns a session token from a cookie into an actor. A disabled
-// user's sessions stop working on the very next request.
+// user's sessions stop working on the very next request. A session waiting
+// for its second factor gives an actor with MFAPending and no permissions.
 func (s *Service) Authenticate(ctx context.Context, token string, c Client) (*access.Actor, error) {
 	if token == "" {
 		return nil, crm.Errorf(crm.Unauthenticated, "not signed in")
@@ -155,43 +182,86 @@ func (s *Service) Authenticate(ctx context.Context, token string, c Client) (*ac
 	}
 	actor.Kind, actor.SessionID, actor.CSRFToken = access.KindUser, sess.ID, sess.CSRFToken
 	actor.IP, actor.UserAgent, actor.RequestID = c.IP, c.UserAgent, c.RequestID
+	actor.SecondFactorAt = sess.SecondFactorAt
+	if sess.MFAPending {
+		// The password alone grants nothing: no role, so every service
+		// call is refused even if a surface forgot its gate. The pending
+		// session is not extended either.
+		actor.MFAPending, actor.Role = true, crm.Role{}
+		return actor, nil
+	}
 	// Sliding expiry, written at most once a minute per session (DESIGN.md §2).
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
-		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle)) }); err != nil {
+		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle), c.IP) }); err != nil {
 			s.logger.Warn("touch session", "err", err)
 		}
 	}
 	return actor, nil
 }
 
-// AuthenticateToken turns an API bearer token into an actor.
+// AuthenticateToken turns an API bearer token into an actor whose role is
+// narrowed to the token's scopes. A revoked or expired token, a token used
+// from outside its IP allow-list and a disabled user's token are refused
+// (and, being known tokens, the refusal is audited).
 func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client) (*access.Actor, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, crm.Errorf(crm.Unauthenticated, "invalid API token")
 	}
 	now := s.clock()
 	var t store.APIToken
-	var actor *access.Actor
+	var p store.Principal
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var p store.Principal
 		var err error
-		if t, p, err = tx.TokenPrincipal(ctx, hashToken(token), now); err != nil {
-			return err
-		}
-		actor, err = principalActor(p)
+		t, p, err = tx.TokenPrincipal(ctx, hashToken(token))
 		return err
 	})
 	if err != nil {
 		return nil, unauthenticated(err)
 	}
-	actor.Kind, actor.TokenID = access.KindToken, t.ID
+	var refused *crm.Error
+	switch {
+	case p.User.Disabled:
+		refused = &crm.Error{Code: crm.Unauthenticated, Key: "unauthenticated", Message: "user disabled"}
+	case !t.RevokedAt.IsZero():
+		refused = &crm.Error{Code: crm.Unauthenticated, Key: "token_revoked", Message: "the API token was revoked"}
+	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+		refused = &crm.Error{Code: crm.Unauthenticated, Key: "token_expired", Message: "the API token has expired"}
+	case !crm.IPAllowed(t.AllowedIPs, c.IP):
+		refused = &crm.Error{Code: crm.Unauthenticated, Key: "token_ip", Message: "the API token is not accepted from this address"}
+	}
+	if refused != nil {
+		a := clientActor(p.User.ID, p.User.DisplayName, c)
+		a.Kind, a.TokenID = access.KindToken, t.ID
+		s.auditFields(ctx, a, "api_token.refused", t.ID, map[string]string{"reason": refused.Key}, "denied")
+		return nil, refused
+	}
+	actor, err := principalActor(p)
+	if err != nil {
+		return nil, unauthenticated(err)
+	}
+	actor.Kind, actor.TokenID, actor.TokenScopes = access.KindToken, t.ID, t.Scopes
+	actor.Role = actor.Role.LimitedTo(t.Scopes)
 	actor.IP, actor.UserAgent, actor.RequestID = c.IP, c.UserAgent, c.RequestID
 	if now.Sub(t.LastUsedAt) >= sessionTouchEvery {
-		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchAPIToken(ctx, t.ID, now) }); err != nil {
+		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchAPIToken(ctx, t.ID, now, c.IP) }); err != nil {
 			s.logger.Warn("touch api token", "err", err)
 		}
 	}
 	return actor, nil
+}
+
+// auditFields records an event with fields and an outcome in its own
+// transaction; a failure is logged (the caller's answer does not change).
+func (s *Service) auditFields(ctx context.Context, a *access.Actor, action string, id int64, fields any, outcome string) {
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		e := s.event(a, action, "", id)
+		e.Outcome = outcome
+		e.Fields = mustJSON(fields)
+		return tx.InsertAuditEvent(ctx, e)
+	})
+	if err != nil {
+		s.logger.Error("audit", "action", action, "err", err)
+	}
 }
 
 func unauthenticated(err error) error {
@@ -201,21 +271,13 @@ func unauthenticated(err error) error {
 	return err
 }
 
-// loadActor reads a live user with role and department.
+// loadActor reads a live user with role, department and second factor.
 func (s *Service) loadActor(ctx context.Context, tx *store.Tx, userID int64) (*access.Actor, error) {
-	u, err := tx.GetUser(ctx, userID)
+	p, err := tx.UserPrincipal(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	role, err := tx.GetRole(ctx, u.RoleID)
-	if err != nil {
-		return nil, err
-	}
-	dept, err := tx.GetDepartment(ctx, u.DepartmentID)
-	if err != nil {
-		return nil, err
-	}
-	return principalActor(store.Principal{User: u, Role: role, Department: dept})
+	return principalActor(p)
 }
 
 // principalActor makes the actor of a live user; a disabled user is
@@ -226,7 +288,7 @@ func principalActor(p store.Principal) (*access.Actor, error) {
 		return nil, crm.Errorf(crm.Unauthenticated, "user disabled")
 	}
 	return &access.Actor{UserID: u.ID, Name: u.DisplayName, DeptID: p.Department.ID, DeptPath: p.Department.Path, Role: p.Role,
-		Lang: u.Lang, MustChangePassword: u.MustChangePW}, nil
+		Lang: u.Lang, MustChangePassword: u.MustChangePW, MFAEnrolled: p.MFAEnrolled}, nil
 }
 
 // Logout ends the actor's session.
@@ -269,65 +331,10 @@ func (s *Service) ChangePassword(ctx context.Context, a *access.Actor, current, 
 		if err := tx.SetPassword(ctx, a.UserID, newHash, false, s.clock()); err != nil {
 			return err
 		}
-		if err := tx.DeleteUserSessions(ctx, a.UserID, a.SessionID); err != nil {
+		if _, err := tx.DeleteUserSessions(ctx, a.UserID, a.SessionID); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "password.change", "", 0, nil)
-	})
-}
-
-// NewAPIToken is a token just created: Secret is shown once and never again.
-type NewAPIToken struct {
-	store.APIToken
-	Secret string `json:"secret"`
-}
-
-// CreateAPIToken issues a personal API token for the actor.
-func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, name string, expires *time.Time) (NewAPIToken, error) {
-	var p crm.Problems
-	name = p.Text("name", name, true, 60)
-	now := s.clock()
-	if expires != nil && !expires.After(now) {
-		p.Add("expires_at", "past")
-	}
-	if err := p.Err(); err != nil {
-		return NewAPIToken{}, err
-	}
-	if a.Kind != access.KindUser {
-		return NewAPIToken{}, crm.ErrForbidden() // a token cannot mint tokens
-	}
-	secret := tokenPrefix + randomToken(32)
-	t := store.APIToken{UserID: a.UserID, Name: name, Prefix: secret[:len(tokenPrefix)+6], CreatedAt: now}
-	if expires != nil {
-		t.ExpiresAt = expires.UTC()
-	}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.InsertAPIToken(ctx, &t, hashToken(secret)); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "api_token.create", "", t.ID, map[string]string{"name": name})
-	})
-	return NewAPIToken{APIToken: t, Secret: secret}, err
-}
-
-// ListAPITokens lists the actor's own tokens (never their secrets).
-func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]store.APIToken, error) {
-	var out []store.APIToken
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		out, err = tx.ListAPITokens(ctx, a.UserID)
-		return err
-	})
-	return out, err
-}
-
-// RevokeAPIToken retires one of the actor's tokens.
-func (s *Service) RevokeAPIToken(ctx context.Context, a *access.Actor, id int64) error {
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.RevokeAPIToken(ctx, a.UserID, id, s.clock()); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "api_token.revoke", "", id, nil)
 	})
 }
 

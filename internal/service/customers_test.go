@@ -98,6 +98,7 @@ func TestDepartmentScope(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		o := testorg.New(t, db)
+		o.StepUp(t, o.Admin) // changing roles needs a fresh second factor
 		role, err := o.Svc.SaveRole(ctx, o.Admin, crm.Role{Key: "team", Name: "Team", Grants: map[crm.Object]crm.ObjectGrant{
 			crm.ObjCustomer: {Read: true, Scope: crm.ScopeDepartment}}})
 		if err != nil {

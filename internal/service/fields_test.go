@@ -21,6 +21,7 @@ func setFieldRules(t *testing.T, o *testorg.Org, role string, obj crm.Object, re
 	g := r.Grants[obj]
 	g.Fields, g.Reveal = rules, reveal
 	r.Grants[obj] = g
+	o.StepUp(t, o.Admin) // changing a role needs a fresh second factor
 	saved, err := o.Svc.SaveRole(context.Background(), o.Admin, r)
 	if err != nil {
 		t.Fatalf("save role %s: %v", role, err)
@@ -216,6 +217,7 @@ func TestRoleFieldRulesValidated(t *testing.T) {
 		g := r.Grants[crm.ObjContact]
 		g.Fields = map[string]crm.FieldAccess{"owner_id": crm.FieldHidden, "mobile": "invisible"}
 		r.Grants[crm.ObjContact] = g
+		o.StepUp(t, o.Admin)
 		_, err := o.Svc.SaveRole(context.Background(), o.Admin, r)
 		var ce *crm.Error
 		if !errorsAs(err, &ce) || len(ce.Fields) != 2 {

@@ -76,7 +76,7 @@ func (s *Service) Offboard(ctx context.Context, a *access.Actor, userID int64, h
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
-		if err := tx.DeleteUserSessions(ctx, u.ID, 0); err != nil {
+		if _, err := tx.DeleteUserSessions(ctx, u.ID, 0); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, a, "user.update", "", u.ID, diff(before, u)); err != nil {

@@ -34,7 +34,7 @@ func TestOffboard(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := o.Svc.CreateAPIToken(ctx, o.Rep1, "script", nil)
+		tok, err := o.Svc.CreateAPIToken(ctx, o.Rep1, service.TokenInput{Name: "script", Scopes: testorg.TokenScopes(o.Rep1)})
 		if err != nil {
 			t.Fatal(err)
 		}

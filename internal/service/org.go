@@ -82,6 +82,9 @@ func (s *Service) CreateUser(ctx context.Context, a *access.Actor, in UserInput)
 	if err := p.Err(); err != nil {
 		return crm.User{}, err
 	}
+	if err := s.stepUpForRole(ctx, a, "user.create", u.RoleID, 0); err != nil {
+		return crm.User{}, err
+	}
 	hash, err := hashPassword(in.Password, s.argon)
 	if err != nil {
 		return crm.User{}, err
@@ -116,6 +119,11 @@ func (s *Service) UpdateUser(ctx context.Context, a *access.Actor, id int64, up 
 	if err := s.requireAdmin(ctx, a, "user.update"); err != nil {
 		return crm.User{}, err
 	}
+	if up.RoleID != nil {
+		if err := s.stepUpForRole(ctx, a, "user.update", *up.RoleID, id); err != nil {
+			return crm.User{}, err
+		}
+	}
 	var u crm.User
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		before, err := tx.GetUser(ctx, id)
@@ -143,7 +151,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *access.Actor, id int64, up 
 			return err
 		}
 		if u.Disabled {
-			if err := tx.DeleteUserSessions(ctx, u.ID, 0); err != nil {
+			if _, err := tx.DeleteUserSessions(ctx, u.ID, 0); err != nil {
 				return err
 			}
 		}
@@ -158,6 +166,9 @@ func (s *Service) SetUserPassword(ctx context.Context, a *access.Actor, id int64
 	if err := s.requireAdmin(ctx, a, "user.set_password"); err != nil {
 		return err
 	}
+	if err := s.requireStepUp(ctx, a, "user.set_password"); err != nil {
+		return err
+	}
 	if err := crm.ValidatePassword("password", pw); err != nil {
 		return err
 	}
@@ -169,7 +180,7 @@ func (s *Service) SetUserPassword(ctx context.Context, a *access.Actor, id int64
 		if err := tx.SetPassword(ctx, id, hash, true, s.clock()); err != nil {
 			return err
 		}
-		if err := tx.DeleteUserSessions(ctx, id, 0); err != nil {
+		if _, err := tx.DeleteUserSessions(ctx, id, 0); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "user.set_password", "", id, nil)
@@ -292,6 +303,9 @@ func (s *Service) SaveRole(ctx context.Context, a *access.Actor, r crm.Role) (cr
 	if err := s.requireAdmin(ctx, a, "role.save"); err != nil {
 		return r, err
 	}
+	if err := s.requireStepUp(ctx, a, "role.save"); err != nil {
+		return r, err
+	}
 	if r.Grants == nil {
 		r.Grants = map[crm.Object]crm.ObjectGrant{}
 	}
@@ -324,4 +338,31 @@ func refError(err error, field string) error {
 		return &crm.Error{Code: crm.Invalid, Message: field + " does not exist", Fields: []crm.FieldError{{Field: field, Rule: "not_found"}}}
 	}
 	return err
+}
+
+// stepUpForRole asks for a fresh second factor when a user gets a role
+// (userID 0: a new user): creating an administrator, or changing an
+// existing user's role. A role that stays the same needs none.
+func (s *Service) stepUpForRole(ctx context.Context, a *access.Actor, action string, roleID, userID int64) error {
+	var needed bool
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		if userID != 0 {
+			u, err := tx.GetUser(ctx, userID)
+			if err != nil {
+				return err
+			}
+			needed = u.RoleID != roleID
+			return nil
+		}
+		r, err := tx.GetRole(ctx, roleID)
+		if crm.IsCode(err, crm.NotFound) {
+			return nil // reported as a field error by the use case
+		}
+		needed = r.Admin
+		return err
+	})
+	if err != nil || !needed {
+		return err
+	}
+	return s.requireStepUp(ctx, a, action)
 }

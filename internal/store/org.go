@@ -106,26 +106,28 @@ func (tx *Tx) InsertRole(ctx context.Context, r *crm.Role, now time.Time) error 
 		return fmt.Errorf("store: encode grants: %w", err)
 	}
 	err = tx.q.QueryRowContext(ctx,
-		"INSERT INTO roles (role_key, name, admin, audit, grants, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-		r.Key, r.Name, r.Admin, r.Audit, string(grants), ms(now)).Scan(&r.ID)
+		"INSERT INTO roles (role_key, name, admin, audit, grants, require_mfa, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+		r.Key, r.Name, r.Admin, r.Audit, string(grants), r.RequireMFA, ms(now)).Scan(&r.ID)
 	return mapErr("insert role", err)
 }
 
-// UpdateRole replaces a role's name, admin flag and grants.
+// UpdateRole replaces a role's name, admin flag, grants and MFA requirement.
 func (tx *Tx) UpdateRole(ctx context.Context, r *crm.Role, now time.Time) error {
 	grants, err := json.Marshal(r.Grants)
 	if err != nil {
 		return fmt.Errorf("store: encode grants: %w", err)
 	}
-	res, err := tx.q.ExecContext(ctx, "UPDATE roles SET name = $1, admin = $2, audit = $3, grants = $4, updated_at = $5 WHERE id = $6",
-		r.Name, r.Admin, r.Audit, string(grants), ms(now), r.ID)
+	res, err := tx.q.ExecContext(ctx, "UPDATE roles SET name = $1, admin = $2, audit = $3, grants = $4, require_mfa = $5, updated_at = $6 WHERE id = $7",
+		r.Name, r.Admin, r.Audit, string(grants), r.RequireMFA, ms(now), r.ID)
 	return expectOne(res, err, "role")
 }
+
+const roleCols = "id, role_key, name, admin, audit, grants, require_mfa"
 
 func scanRole(row scanner) (crm.Role, error) {
 	var r crm.Role
 	var grants string
-	if err := row.Scan(&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &grants); err != nil {
+	if err := row.Scan(&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &grants, &r.RequireMFA); err != nil {
 		return r, err
 	}
 	return r, decodeGrants(&r, grants)
@@ -140,19 +142,19 @@ func decodeGrants(r *crm.Role, grants string) error {
 
 // GetRole returns one role.
 func (tx *Tx) GetRole(ctx context.Context, id int64) (crm.Role, error) {
-	r, err := scanRole(tx.q.QueryRowContext(ctx, "SELECT id, role_key, name, admin, audit, grants FROM roles WHERE id = $1", id))
+	r, err := scanRole(tx.q.QueryRowContext(ctx, "SELECT "+roleCols+" FROM roles WHERE id = $1", id))
 	return r, mapErr("role", err)
 }
 
 // GetRoleByKey returns the role with the given key.
 func (tx *Tx) GetRoleByKey(ctx context.Context, key string) (crm.Role, error) {
-	r, err := scanRole(tx.q.QueryRowContext(ctx, "SELECT id, role_key, name, admin, audit, grants FROM roles WHERE role_key = $1", key))
+	r, err := scanRole(tx.q.QueryRowContext(ctx, "SELECT "+roleCols+" FROM roles WHERE role_key = $1", key))
 	return r, mapErr("role", err)
 }
 
 // ListRoles returns every role.
 func (tx *Tx) ListRoles(ctx context.Context) ([]crm.Role, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT id, role_key, name, admin, audit, grants FROM roles ORDER BY id")
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+roleCols+" FROM roles ORDER BY id")
 	if err != nil {
 		return nil, mapErr("list roles", err)
 	}

@@ -14,6 +14,7 @@ type UserAuth struct {
 	PasswordHash string
 	FailedLogins int
 	LockedUntil  time.Time
+	MFAEnrolled  bool // a confirmed second factor: the password alone opens no session
 }
 
 const userCols = "id, username, display_name, email, department_id, role_id, lang, disabled, must_change_pw, created_at, updated_at"
@@ -78,10 +79,19 @@ func (tx *Tx) GetUser(ctx context.Context, id int64) (crm.User, error) {
 func (tx *Tx) GetUserAuth(ctx context.Context, username string) (UserAuth, error) {
 	var ua UserAuth
 	var locked int64
-	u, err := scanUser(tx.q.QueryRowContext(ctx, "SELECT "+userCols+", password_hash, failed_logins, locked_until FROM users WHERE username = $1", username),
-		&ua.PasswordHash, &ua.FailedLogins, &locked)
+	u, err := scanUser(tx.q.QueryRowContext(ctx, "SELECT "+userCols+`, password_hash, failed_logins, locked_until,
+		EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = users.id AND t.confirmed_at > 0) FROM users WHERE username = $1`, username),
+		&ua.PasswordHash, &ua.FailedLogins, &locked, &ua.MFAEnrolled)
 	ua.User, ua.LockedUntil = u, fromMS(locked)
 	return ua, mapErr("user", err)
+}
+
+// LockedUntil returns until when a user's account is locked after failed
+// sign-ins (the zero time, or a time in the past, when it is not).
+func (tx *Tx) LockedUntil(ctx context.Context, userID int64) (time.Time, error) {
+	var locked int64
+	err := tx.q.QueryRowContext(ctx, "SELECT locked_until FROM users WHERE id = $1", userID).Scan(&locked)
+	return fromMSOrZero(locked), mapErr("user", err)
 }
 
 // PasswordHash returns a user's password hash.
@@ -129,109 +139,6 @@ func (tx *Tx) CountFailedLogins(ctx context.Context, ip string, since time.Time)
 	return n, mapErr("count login attempts", err)
 }
 
-// Session is a signed-in browser. Only the hash of its token is stored.
-type Session struct {
-	ID         int64
-	TokenHash  string
-	CSRFToken  string
-	UserID     int64
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	IP         string
-	UserAgent  string
-}
-
-// InsertSession stores a new session.
-func (tx *Tx) InsertSession(ctx context.Context, s *Session) error {
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, csrf_token, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1,$2,$3,$4,$4,$5,$6,$7) RETURNING id`,
-		s.TokenHash, s.CSRFToken, s.UserID, ms(s.CreatedAt), ms(s.ExpiresAt), s.IP, s.UserAgent).Scan(&s.ID)
-	return mapErr("insert session", err)
-}
-
-// TouchSession moves a session's last-seen time and expiry forward.
-func (tx *Tx) TouchSession(ctx context.Context, id int64, seen, expires time.Time) error {
-	_, err := tx.q.ExecContext(ctx, "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3", ms(seen), ms(expires), id)
-	return mapErr("touch session", err)
-}
-
-// DeleteSession ends one session.
-func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
-	_, err := tx.q.ExecContext(ctx, "DELETE FROM sessions WHERE id = $1", id)
-	return mapErr("delete session", err)
-}
-
-// DeleteUserSessions ends every session of a user, except keepID if non-zero.
-func (tx *Tx) DeleteUserSessions(ctx context.Context, userID, keepID int64) error {
-	_, err := tx.q.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1 AND id <> $2", userID, keepID)
-	return mapErr("delete sessions", err)
-}
-
-// APIToken is a personal API token. Only the hash of its secret is stored.
-type APIToken struct {
-	ID         int64     `json:"id"`
-	UserID     int64     `json:"user_id"`
-	Name       string    `json:"name"`
-	Prefix     string    `json:"prefix"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastUsedAt time.Time `json:"last_used_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
-	RevokedAt  time.Time `json:"revoked_at"`
-}
-
-// InsertAPIToken stores a new token.
-func (tx *Tx) InsertAPIToken(ctx context.Context, t *APIToken, hash string) error {
-	var exp int64
-	if !t.ExpiresAt.IsZero() {
-		exp = ms(t.ExpiresAt)
-	}
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, expires_at)
-		VALUES ($1,$2,$3,$4,$5,$6) RETURNING id`, t.UserID, t.Name, hash, t.Prefix, ms(t.CreatedAt), exp).Scan(&t.ID)
-	return mapErr("insert api token", err)
-}
-
-// ListAPITokens returns a user's tokens, newest first.
-func (tx *Tx) ListAPITokens(ctx context.Context, userID int64) ([]APIToken, error) {
-	rows, err := tx.q.QueryContext(ctx, `SELECT id, user_id, name, prefix, created_at, last_used_at, expires_at, revoked_at
-		FROM api_tokens WHERE user_id = $1 ORDER BY id DESC`, userID)
-	if err != nil {
-		return nil, mapErr("list api tokens", err)
-	}
-	defer rows.Close()
-	var out []APIToken
-	for rows.Next() {
-		var t APIToken
-		var created, used, exp, revoked int64
-		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &created, &used, &exp, &revoked); err != nil {
-			return nil, mapErr("scan api token", err)
-		}
-		t.CreatedAt = fromMS(created)
-		for _, p := range []struct {
-			dst *time.Time
-			v   int64
-		}{{&t.LastUsedAt, used}, {&t.ExpiresAt, exp}, {&t.RevokedAt, revoked}} {
-			if p.v != 0 {
-				*p.dst = fromMS(p.v)
-			}
-		}
-		out = append(out, t)
-	}
-	return out, mapErr("list api tokens", rows.Err())
-}
-
-// TouchAPIToken records when a token was last used.
-func (tx *Tx) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
-	_, err := tx.q.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", ms(at), id)
-	return mapErr("touch api token", err)
-}
-
-// RevokeAPIToken retires one of a user's tokens.
-func (tx *Tx) RevokeAPIToken(ctx context.Context, userID, id int64, at time.Time) error {
-	res, err := tx.q.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at = 0", ms(at), id, userID)
-	return expectOne(res, err, "api token")
-}
-
 // GetSetting returns a setting, or "" when unset.
 func (tx *Tx) GetSetting(ctx context.Context, name string) (string, error) {
 	var v string
@@ -256,51 +163,4 @@ func (tx *Tx) UserInScope(ctx context.Context, userID int64, s Scope) (bool, err
 	var n int
 	err := tx.q.QueryRowContext(ctx, q, a...).Scan(&n)
 	return n > 0, mapErr("user in scope", err)
-}
-
-// Principal is everything authentication needs about a live credential's
-// user, read in one query: the user, their role and their department.
-type Principal struct {
-	User       crm.User
-	Role       crm.Role
-	Department crm.Department
-}
-
-const principalJoin = ` JOIN users u ON u.id = x.user_id JOIN roles r ON r.id = u.role_id JOIN departments d ON d.id = u.department_id`
-
-const principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.disabled, u.must_change_pw,
-	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.audit, r.grants, d.id, d.path`
-
-func scanPrincipal(row scanner, extra ...any) (Principal, error) {
-	var p Principal
-	var grants string
-	r := &p.Role
-	u, err := scanUser(row, append([]any{&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &grants, &p.Department.ID, &p.Department.Path}, extra...)...)
-	if err != nil {
-		return p, err
-	}
-	p.User = u
-	return p, decodeGrants(r, grants)
-}
-
-// SessionPrincipal returns a live session with its user, role and department.
-func (tx *Tx) SessionPrincipal(ctx context.Context, tokenHash string, now time.Time) (Session, Principal, error) {
-	var s Session
-	var seen int64
-	row := tx.q.QueryRowContext(ctx, "SELECT "+principalCols+", x.id, x.csrf_token, x.last_seen_at FROM sessions x"+principalJoin+
-		" WHERE x.token_hash = $1 AND x.expires_at > $2", tokenHash, ms(now))
-	p, err := scanPrincipal(row, &s.ID, &s.CSRFToken, &seen)
-	s.UserID, s.LastSeenAt = p.User.ID, fromMS(seen)
-	return s, p, mapErr("session", err)
-}
-
-// TokenPrincipal returns a live API token with its user, role and department.
-func (tx *Tx) TokenPrincipal(ctx context.Context, hash string, now time.Time) (APIToken, Principal, error) {
-	var t APIToken
-	var used int64
-	row := tx.q.QueryRowContext(ctx, "SELECT "+principalCols+", x.id, x.last_used_at FROM api_tokens x"+principalJoin+
-		" WHERE x.token_hash = $1 AND x.revoked_at = 0 AND (x.expires_at = 0 OR x.expires_at > $2)", hash, ms(now))
-	p, err := scanPrincipal(row, &t.ID, &used)
-	t.UserID, t.LastUsedAt = p.User.ID, fromMS(used)
-	return t, p, mapErr("api token", err)
 }

@@ -6,6 +6,9 @@ package testorg
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -33,13 +36,39 @@ type Org struct {
 	HQ, East, East1, West                     crm.Department
 	Roles                                     map[string]crm.Role
 	AdminPassword                             string
+	// MFA holds the second factor of every user enrolled through EnrolMFA
+	// or StepUp, by user id, so tests can make codes.
+	MFA map[int64]*Factor
+}
+
+// Factor is a test user's enrolled second factor: the TOTP secret and the
+// recovery codes not used yet.
+type Factor struct {
+	Secret   string
+	Recovery []string
+	lastStep int64 // the last TOTP step a code was made for
+}
+
+// NextCode returns a TOTP code the service has not seen yet: for the
+// current 30-second step, or the next one (accepted for clock drift) when
+// the current one was used. A test needing more codes than that within 30
+// seconds uses recovery codes.
+func (f *Factor) NextCode(t *testing.T) string {
+	t.Helper()
+	cur := time.Now().Unix() / 30
+	step := max(cur, f.lastStep+1)
+	if step > cur+1 {
+		t.Fatal("no unused TOTP step left in this window; use a recovery code")
+	}
+	f.lastStep = step
+	return Code(t, f.Secret, time.Unix(step*30, 0))
 }
 
 // New bootstraps db and creates the organisation.
 func New(t *testing.T, db *store.DB) *Org {
 	t.Helper()
 	ctx := context.Background()
-	o := &Org{DB: db, Svc: service.New(db, service.Options{Argon2: CheapArgon}), Roles: map[string]crm.Role{}}
+	o := &Org{DB: db, Svc: service.New(db, service.Options{Argon2: CheapArgon}), Roles: map[string]crm.Role{}, MFA: map[int64]*Factor{}}
 	boot, err := o.Svc.Bootstrap(ctx, "HQ")
 	if err != nil || !boot.Created {
 		t.Fatalf("bootstrap: %v %+v", err, boot)
@@ -112,4 +141,78 @@ func (o *Org) Customer(t *testing.T, a *access.Actor, f crm.CustomerFields) crm.
 // ClientForTest is a request origin for service calls made directly by tests.
 func ClientForTest() service.Client {
 	return service.Client{IP: "192.0.2.1", UserAgent: "go-test", RequestID: "test"}
+}
+
+// TokenScopes returns every token scope the actor's role grants, for a
+// token that may do all its owner may.
+func TokenScopes(a *access.Actor) []string {
+	var out []string
+	for _, sc := range crm.TokenScopes() {
+		if crm.ScopeWithinRole(a.Role, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// Token creates an API token of a with every scope its role grants and
+// returns its secret.
+func (o *Org) Token(t *testing.T, a *access.Actor) string {
+	t.Helper()
+	tok, err := o.Svc.CreateAPIToken(context.Background(), a, service.TokenInput{Name: "test", Scopes: TokenScopes(a)})
+	if err != nil {
+		t.Fatalf("create token: %v", err)
+	}
+	return tok.Secret
+}
+
+// Code returns the current TOTP code of a secret.
+func Code(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// EnrolMFA sets up a TOTP second factor for a through the real service
+// calls (begin, confirm with a code) and records it in o.MFA. The actor
+// leaves with a freshly verified second factor.
+func (o *Org) EnrolMFA(t *testing.T, a *access.Actor) *Factor {
+	t.Helper()
+	ctx := context.Background()
+	en, err := o.Svc.BeginTOTP(ctx, a)
+	if err != nil {
+		t.Fatalf("begin TOTP: %v", err)
+	}
+	f := &Factor{Secret: en.Secret}
+	codes, err := o.Svc.ConfirmTOTP(ctx, a, f.NextCode(t))
+	if err != nil {
+		t.Fatalf("confirm TOTP: %v", err)
+	}
+	f.Recovery = codes
+	o.MFA[a.UserID] = f
+	return f
+}
+
+// StepUp gives a a fresh step-up, as a user who just confirmed their second
+// factor: it enrols one first if needed, then verifies a recovery code
+// through the real StepUp (a TOTP code could not be reused within its
+// 30-second step, and tests step up more often than that).
+func (o *Org) StepUp(t *testing.T, a *access.Actor) {
+	t.Helper()
+	f := o.MFA[a.UserID]
+	if f == nil {
+		o.EnrolMFA(t, a) // confirming the enrolment is itself a fresh second factor
+		return
+	}
+	if len(f.Recovery) == 0 {
+		t.Fatalf("user %d has used all test recovery codes", a.UserID)
+	}
+	code := f.Recovery[0]
+	f.Recovery = f.Recovery[1:]
+	if err := o.Svc.StepUp(context.Background(), a, code); err != nil {
+		t.Fatalf("step up: %v", err)
+	}
 }

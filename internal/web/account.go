@@ -3,12 +3,16 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/i18n"
+	"custos/internal/service"
 )
 
 // TokenRow is one API token in the account page (never its secret).
@@ -16,21 +20,52 @@ type TokenRow struct {
 	ID         int64
 	Name       string
 	Prefix     string
+	Scopes     []string
+	AllowedIPs []string
 	CreatedAt  time.Time
 	LastUsedAt time.Time
+	LastUsedIP string
 	ExpiresAt  time.Time
 	RevokedAt  time.Time
 	State      string // active, expired or revoked
 }
 
-// AccountView is the account page: language, password and API tokens.
+// SessionRow is one signed-in browser of the user.
+type SessionRow struct {
+	ID         int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	IP         string
+	LastIP     string
+	UserAgent  string
+	Current    bool
+	EndURL     string // where the "end session" form posts
+}
+
+// Device is the session's browser as its user agent names it, shortened.
+func (r SessionRow) Device() string {
+	if r.UserAgent == "" {
+		return "—"
+	}
+	if rs := []rune(r.UserAgent); len(rs) > 90 {
+		return string(rs[:90]) + "…"
+	}
+	return r.UserAgent
+}
+
+// AccountView is the account page: language, password, second factor,
+// sessions and API tokens.
 type AccountView struct {
 	Page
 	UserLang    string // the stored setting; "" follows the browser
 	Username    string
+	MFA         service.MFAStatus
+	Sessions    []SessionRow
 	Tokens      []TokenRow
 	TokenName   string
 	TokenExpiry string
+	TokenScopes []string
+	TokenIPs    string
 	TokenErrors FormErrors
 }
 
@@ -43,12 +78,37 @@ func (v AccountView) LangOptions() []Option {
 	}
 }
 
-// TokenFields are the create-token form's inputs.
+var tokenFieldNames = []string{"name", "expires_at", "scopes", "allowed_ips"}
+
+// TokenFields are the create-token form's inputs. Only the scopes the
+// user's role grants are offered; the service refuses any other.
 func (v AccountView) TokenFields() []FieldView {
+	var scopes []Option
+	for _, sc := range crm.TokenScopes() {
+		if crm.ScopeWithinRole(v.Actor.Role, sc) {
+			scopes = append(scopes, Option{Value: sc, Label: v.ScopeLabel(sc), Selected: slices.Contains(v.TokenScopes, sc)})
+		}
+	}
 	return []FieldView{
 		{Name: "name", Label: v.T("token.name"), Value: v.TokenName, Required: true, Max: 60, Error: v.TokenErrors.For("name"), Autocomplete: "off"},
 		{Name: "expires_at", Label: v.T("token.expires"), Type: "date", Value: v.TokenExpiry, Error: v.TokenErrors.For("expires_at"), Hint: v.T("token.expires_hint")},
+		{Name: "scopes", Label: v.T("field.scopes"), Multi: true, Options: scopes, Error: v.TokenErrors.For("scopes"), Wide: true},
+		{Name: "allowed_ips", Label: v.T("field.allowed_ips"), Type: "textarea", Value: v.TokenIPs, Max: 2000,
+			Error: v.TokenErrors.For("allowed_ips"), Hint: v.T("token.allowed_ips_hint"), Wide: true},
 	}
+}
+
+// ScopeLabel names a token scope: "客户 · 读取", "Customers · read and write".
+func (p Page) ScopeLabel(scope string) string {
+	if scope == crm.ScopeAdminister {
+		return p.T("token.scope_admin")
+	}
+	obj, level, _ := strings.Cut(scope, ":")
+	what := p.T("token.scope_read")
+	if level == crm.ScopeWrite {
+		what = p.T("token.scope_write")
+	}
+	return p.T("object."+obj) + " · " + what
 }
 
 func (s *Server) account(w http.ResponseWriter, r *http.Request, a *access.Actor) {
@@ -56,22 +116,23 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, a *access.Actor
 }
 
 func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, v AccountView) {
-	me, err := s.svc.Me(r.Context(), a)
-	if err != nil {
+	ctx := r.Context()
+	me, err := s.svc.Me(ctx, a)
+	toks, err2 := s.svc.ListAPITokens(ctx, a)
+	sessions, err3 := s.svc.ListSessions(ctx, a, 0)
+	mfa, err4 := s.svc.MFA(ctx, a)
+	if err := firstError(err, err2, err3, err4); err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	toks, err := s.svc.ListAPITokens(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, a, err)
-		return
-	}
+	v.MFA = mfa
 	v.Page = s.page(r, a, "account.title", "account")
 	v.UserLang, v.Username = me.Lang, me.Username
+	v.Sessions = sessionRows(sessions, "/account/sessions/")
 	now := time.Now()
 	for _, t := range toks {
-		row := TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt,
-			ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, State: "active"}
+		row := TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Scopes: t.Scopes, AllowedIPs: t.AllowedIPs, CreatedAt: t.CreatedAt,
+			LastUsedAt: t.LastUsedAt, LastUsedIP: t.LastUsedIP, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, State: "active"}
 		switch {
 		case !t.RevokedAt.IsZero():
 			row.State = "revoked"
@@ -81,6 +142,16 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, a *access.A
 		v.Tokens = append(v.Tokens, row)
 	}
 	s.render(w, r, status, "account", v)
+}
+
+// sessionRows makes the session table's rows; base+id+"/end" ends one.
+func sessionRows(list []service.SessionInfo, base string) []SessionRow {
+	out := make([]SessionRow, len(list))
+	for i, x := range list {
+		out[i] = SessionRow{ID: x.ID, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, IP: x.IP, LastIP: x.LastIP,
+			UserAgent: x.UserAgent, Current: x.Current, EndURL: base + strconv.FormatInt(x.ID, 10) + "/end"}
+	}
+	return out
 }
 
 func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, a *access.Actor) {
@@ -175,24 +246,27 @@ type TokenCreatedView struct {
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	name, expiry := r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("expires_at"))
-	var expires *time.Time
+	in := service.TokenInput{Name: r.PostFormValue("name"), Scopes: r.PostForm["scopes"],
+		AllowedIPs: strings.FieldsFunc(r.PostFormValue("allowed_ips"), func(c rune) bool { return c == ',' || c == '，' || unicode.IsSpace(c) })}
+	expiry := strings.TrimSpace(r.PostFormValue("expires_at"))
+	again := func(status int, err error) {
+		s.showAccount(w, r, a, status, AccountView{TokenName: in.Name, TokenExpiry: expiry, TokenScopes: in.Scopes,
+			TokenIPs: r.PostFormValue("allowed_ips"), TokenErrors: formErrors(lang(r, a), err, tokenFieldNames...)})
+	}
 	if expiry != "" {
 		day, err := time.ParseInLocation(time.DateOnly, expiry, time.Local)
 		if err != nil {
-			err := &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "bad date", Fields: []crm.FieldError{{Field: "expires_at", Rule: "date"}}}
-			s.showAccount(w, r, a, http.StatusUnprocessableEntity, AccountView{TokenName: name, TokenExpiry: expiry, TokenErrors: formErrors(lang(r, a), err, "name", "expires_at")})
+			again(http.StatusUnprocessableEntity, &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "bad date",
+				Fields: []crm.FieldError{{Field: "expires_at", Rule: "date"}}})
 			return
 		}
 		// A token "expiring on" a day works through that whole day.
 		end := day.AddDate(0, 0, 1)
-		expires = &end
+		in.ExpiresAt = &end
 	}
-	tok, err := s.svc.CreateAPIToken(r.Context(), a, name, expires)
+	tok, err := s.svc.CreateAPIToken(r.Context(), a, in)
 	if err != nil {
-		s.refuse(w, r, a, err, func(status int) {
-			s.showAccount(w, r, a, status, AccountView{TokenName: name, TokenExpiry: expiry, TokenErrors: formErrors(lang(r, a), err, "name", "expires_at")})
-		})
+		s.refuse(w, r, a, err, func(status int) { again(status, err) })
 		return
 	}
 	v := TokenCreatedView{Page: s.page(r, a, "token.created_title", "account"), Name: tok.Name, Secret: tok.Secret}
@@ -218,4 +292,14 @@ func passwordURL(next string) string {
 		return "/account/password"
 	}
 	return "/account/password?next=" + url.QueryEscape(next)
+}
+
+// firstError is the first non-nil error, so the page shows its code.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
+	"slices"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -101,6 +103,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// A browser-session cookie: the server-side session has a sliding idle
 	// expiry, which is what really ends it.
 	s.cfg.SetSessionCookie(w, r, res.Token, 0)
+	if res.MFARequired {
+		redirect(w, r, withNext("/login/mfa", v.Next))
+		return
+	}
 	if res.User.MustChangePW {
 		redirect(w, r, passwordURL(v.Next))
 		return
@@ -116,4 +122,142 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, a *access.Actor)
 	}
 	s.cfg.SetSessionCookie(w, r, "", -1)
 	redirect(w, r, "/login")
+}
+
+// SecondFactorView is the second step of signing in: a code from the
+// authenticator app or a recovery code.
+type SecondFactorView struct {
+	Page
+	Next  string
+	Error string
+}
+
+// secondFactorPage asks a session opened by a password for its second
+// factor; a session that has none pending goes on.
+func (s *Server) secondFactorPage(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if !a.MFAPending {
+		redirect(w, r, next)
+		return
+	}
+	s.showSecondFactor(w, r, a, http.StatusOK, SecondFactorView{Next: next})
+}
+
+func (s *Server) showSecondFactor(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, v SecondFactorView) {
+	v.Page = s.page(r, a, "mfa.login_title", "")
+	v.Page.Actor = nil // not signed in yet: no menu, only the form (its CSRF token stays)
+	s.render(w, r, status, "login_mfa", v)
+}
+
+// secondFactor completes the sign-in: the session gets a new token, and a
+// user who must change their password goes there next.
+func (s *Server) secondFactor(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	next := safeNext(r.PostFormValue("next"))
+	if !a.MFAPending {
+		redirect(w, r, next)
+		return
+	}
+	res, err := s.svc.CompleteLogin(r.Context(), a, r.PostFormValue("code"))
+	if err != nil {
+		if crm.ErrorCode(err) == crm.Internal {
+			s.fail(w, r, a, err)
+			return
+		}
+		s.showSecondFactor(w, r, a, httpx.Status(err), SecondFactorView{Next: next, Error: i18n.Message(lang(r, a), err)})
+		return
+	}
+	s.cfg.SetSessionCookie(w, r, res.Token, 0)
+	if res.User.MustChangePW {
+		redirect(w, r, passwordURL(next))
+		return
+	}
+	redirect(w, r, next)
+}
+
+// stepUpField carries the second factor's code when the step-up page
+// re-submits the form it interrupted; s.guard verifies it first.
+const stepUpField = "step_up_code"
+
+// HiddenField is one value of an interrupted form, re-submitted as it was
+// typed once the second factor is confirmed.
+type HiddenField struct {
+	Name, Value string
+}
+
+// StepUpView asks for a second factor before a risky operation. Action is
+// where the form posts: the interrupted form's own address (with its
+// values in Fields), or /step-up with Next to return to.
+type StepUpView struct {
+	Page
+	Action  string
+	Next    string
+	Fields  []HiddenField
+	Enrol   bool // the user has no second factor to confirm with
+	Message string
+	Error   string
+}
+
+// stepUpPage answers a refusal for want of a fresh second factor: a page
+// asking for a code that then repeats what the user was doing, with what
+// they typed. htmx requests go to the standalone step-up page and return
+// to the page they came from.
+func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request, a *access.Actor, err error) {
+	l := lang(r, a)
+	if isHTMX(r) {
+		next := "/"
+		if u, perr := url.Parse(r.Header.Get("HX-Current-URL")); perr == nil {
+			next = safeNext(u.RequestURI())
+		}
+		w.Header().Set("HX-Redirect", withNext("/step-up", next))
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
+	v := StepUpView{Page: s.page(r, a, "stepup.title", ""), Enrol: !a.MFAEnrolled, Message: i18n.T(l, "stepup.intro")}
+	if crm.IsCode(err, crm.StepUpRequired) {
+		v.Message = i18n.Message(l, err)
+	} else {
+		v.Error = i18n.Message(l, err)
+	}
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path != "/step-up":
+		v.Action = requestPath(r)
+		keys := make([]string, 0, len(r.PostForm))
+		for k := range r.PostForm {
+			if k != httpx.CSRFField && k != stepUpField {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			for _, val := range r.PostForm[k] {
+				v.Fields = append(v.Fields, HiddenField{Name: k, Value: val})
+			}
+		}
+	case r.Method == http.MethodPost:
+		v.Action, v.Next = "/step-up", safeNext(r.PostFormValue("next"))
+	default:
+		v.Action, v.Next = "/step-up", safeNext(requestPath(r))
+	}
+	s.render(w, r, httpx.Status(err), "step_up", v)
+}
+
+// stepUpForm is the standalone step-up page (GET /step-up?next=...).
+func (s *Server) stepUpForm(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	v := StepUpView{Page: s.page(r, a, "stepup.title", ""), Action: "/step-up", Next: safeNext(r.URL.Query().Get("next")),
+		Enrol: !a.MFAEnrolled, Message: i18n.T(lang(r, a), "stepup.intro")}
+	if v.Enrol {
+		v.Message = i18n.T(lang(r, a), "error.step_up_enrol")
+	}
+	s.render(w, r, http.StatusOK, "step_up", v)
+}
+
+// stepUpDone runs after s.guard verified the code: back to where the user
+// was. Without a code there is nothing to confirm.
+func (s *Server) stepUpDone(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	if r.PostFormValue(stepUpField) == "" {
+		s.stepUpPage(w, r, a, &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "enter the code",
+			Fields: []crm.FieldError{{Field: "code", Rule: "required"}}})
+		return
+	}
+	redirect(w, r, safeNext(r.PostFormValue("next")))
 }

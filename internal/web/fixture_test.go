@@ -28,6 +28,7 @@ const testPassword = testorg.Password
 //	│   └── East-1 (rep1, rep2)
 //	└── West (rep3)
 type org struct {
+	t                                *testorg.Org
 	svc                              *service.Service
 	admin, mgrEast, rep1, rep2, rep3 *access.Actor
 	adminPassword                    string
@@ -38,7 +39,7 @@ type org struct {
 func newOrg(t *testing.T, db *store.DB) *org {
 	t.Helper()
 	o := testorg.New(t, db)
-	return &org{svc: o.Svc, admin: o.Admin, mgrEast: o.MgrEast, rep1: o.Rep1, rep2: o.Rep2, rep3: o.Rep3,
+	return &org{t: o, svc: o.Svc, admin: o.Admin, mgrEast: o.MgrEast, rep1: o.Rep1, rep2: o.Rep2, rep3: o.Rep3,
 		adminPassword: o.AdminPassword, hq: o.HQ, east: o.East, east1: o.East1, west: o.West, roles: o.Roles}
 }
 

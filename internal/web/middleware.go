@@ -14,19 +14,23 @@ import (
 // handler is a page handler with its signed-in actor.
 type handler func(w http.ResponseWriter, r *http.Request, a *access.Actor)
 
-// gate says what a route needs beyond a session.
+// gate says what a route needs beyond a session. The gates are ordered: a
+// route admits a session only when every step before it is done.
 type gate int
 
 const (
-	gateUser     gate = iota // any signed-in user whose password is in order
-	gatePassword             // reachable while a password change is pending
-	gateAdmin                // administrators only
+	gateSecondFactor gate = iota // any session, even one waiting for its second factor (sign-in's second step, sign-out)
+	gatePassword                 // reachable while a password change is pending
+	gateEnrol                    // reachable while a second factor the role requires is not set up
+	gateUser                     // any signed-in user whose password and second factor are in order
+	gateAdmin                    // administrators only
 )
 
 // authed signs the request in from the session cookie, checks the CSRF
 // token of every state-changing request before the handler runs (so a
-// forged request changes nothing), and keeps a user who must change their
-// password on the password page.
+// forged request changes nothing), and keeps a user on the step they must
+// finish first: the second factor of a sign-in, a password change, setting
+// up a second factor their role requires.
 func (s *Server) authed(h handler) http.HandlerFunc { return s.guard(gateUser, h) }
 
 // admin is authed plus the administration permission. The service checks
@@ -55,16 +59,40 @@ func (s *Server) guard(g gate, h handler) http.HandlerFunc {
 				return
 			}
 		}
-		if g != gatePassword && a.MustChangePassword {
+		switch {
+		case a.MFAPending && g > gateSecondFactor:
+			redirect(w, r, withNext("/login/mfa", requestPath(r)))
+			return
+		case a.MustChangePassword && g > gatePassword:
 			redirect(w, r, passwordURL(requestPath(r)))
 			return
-		}
-		if g == gateAdmin && !a.IsAdmin() {
+		case a.MustEnrolMFA() && g > gateEnrol:
+			redirect(w, r, withNext("/account/mfa", requestPath(r)))
+			return
+		case g == gateAdmin && !a.IsAdmin():
 			s.forbidden(w, r, a, "error.forbidden")
 			return
 		}
+		// A form re-submitted from the step-up page carries the second
+		// factor's code: verify it first, so the action runs with a fresh
+		// step-up, or show the step-up page again.
+		if code := r.PostFormValue(stepUpField); code != "" && !a.MFAPending {
+			if err := s.svc.StepUp(r.Context(), a, code); err != nil {
+				s.stepUpPage(w, r, a, err)
+				return
+			}
+		}
 		h(w, r, a)
 	}
+}
+
+// withNext adds a "next" target to a path when there is somewhere to
+// return to.
+func withNext(path, next string) string {
+	if next == "" || next == "/" {
+		return path
+	}
+	return path + "?next=" + url.QueryEscape(next)
 }
 
 // validCSRF accepts the token from the hidden form field or, for htmx

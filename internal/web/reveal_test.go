@@ -28,7 +28,10 @@ func TestFieldRulesInPages(t *testing.T) {
 		}
 
 		admin := signInAdmin(t, s, o)
-		form := url.Values{"csrf": {admin.csrf}, "name": {"Manager"}, "fr.contact.mobile": {"masked"},
+		// Changing a role needs a fresh second factor: the form carries a
+		// code, as the step-up page re-submits it.
+		f := o.t.EnrolMFA(t, o.admin)
+		form := url.Values{"csrf": {admin.csrf}, "step_up_code": {f.Recovery[0]}, "name": {"Manager"}, "fr.contact.mobile": {"masked"},
 			"fr.contact.email": {"hidden"}, "fr.contact.name": {"editable"}, "reveal.contact": {"on"}}
 		for _, obj := range crm.Objects {
 			for _, act := range []string{"read", "create", "edit", "delete"} {

@@ -66,7 +66,8 @@ var pageNames = []string{
 	"opportunities", "opportunity", "opportunity_form", "board", "tasks", "task_form", "search",
 	"account", "token_created", "admin_users", "admin_user", "admin_departments", "admin_department",
 	"admin_roles", "admin_role", "admin_stages", "admin_stage", "admin_custom_fields", "admin_custom_field", "error",
-	"recycle_records", "revealed", "admin_offboard", "approvals", "approval", "admin_approvals",
+	"recycle_records", "revealed", "admin_offboard", "approvals", "approval", "admin_approvals", "login_mfa", "step_up",
+	"mfa", "mfa_enrol", "recovery_codes", "admin_security",
 }
 
 func parseTemplates(a *assets) (map[string]*template.Template, error) {
@@ -164,6 +165,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *access.Actor, e
 			return
 		}
 		redirect(w, r, to)
+		return
+	}
+	if crm.IsCode(err, crm.StepUpRequired) {
+		s.stepUpPage(w, r, a, err)
 		return
 	}
 	p := s.page(r, a, "error.title", "")

@@ -125,7 +125,7 @@ func TestPages(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		token, err := o.svc.CreateAPIToken(ctx, o.rep3, "script", nil)
+		token, err := o.svc.CreateAPIToken(ctx, o.rep3, service.TokenInput{Name: "script", Scopes: testorg.TokenScopes(o.rep3)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,6 +139,22 @@ func TestPages(t *testing.T) {
 		// it first: every page sends them to the password page until then.
 		admin := s.signIn("admin", o.adminPassword)
 		browsers["admin"] = admin
+		// The administrator has a second factor (set up after this sign-in)
+		// for the operations that need a fresh one.
+		adminMFA := o.t.EnrolMFA(t, o.admin)
+		roleEdit := url.Values{"name": {"Sales"}, "read.customer": {"on"}, "create.customer": {"on"}, "edit.customer": {"on"}, "scope.customer": {"department"}}
+		withStepUp := func(v url.Values, code string) url.Values {
+			out := url.Values{"step_up_code": {code}}
+			for k, vals := range v {
+				out[k] = vals
+			}
+			return out
+		}
+		salesUnchanged := func(t *testing.T) {
+			if g := testorg.Actor(t, o.svc, o.rep1.UserID).Role.Grant(crm.ObjCustomer); g.Scope != crm.ScopeOwn {
+				t.Errorf("the role changed without a fresh second factor: %+v", g)
+			}
+		}
 
 		// inBin checks whether one of rep1's customers is in the recycle bin.
 		inBin := func(name string, id int64, wantDeleted bool) func(t *testing.T) {
@@ -324,8 +340,16 @@ func TestPages(t *testing.T) {
 				body: url.Values{"name": {"East"}, "parent_id": {id(o.east1.ID)}}, wantStatus: 422, wantContains: []string{"上级部门：不能是该部门本身或其下级部门"}},
 			{name: "admin sets a department manager", actor: "admin", method: "POST", path: "/admin/departments/" + id(o.west.ID),
 				body: url.Values{"name": {"West"}, "parent_id": {id(o.hq.ID)}, "manager_id": {id(o.rep3.UserID)}}, wantStatus: 303},
+			{name: "role change asks for a fresh second factor, keeping the form", actor: "admin", method: "POST", path: "/admin/roles/" + id(o.roles["sales"].ID),
+				body: roleEdit, wantStatus: 403,
+				wantContains: []string{"使用第二因素确认", `name="step_up_code"`, `action="/admin/roles/` + id(o.roles["sales"].ID) + `"`,
+					`name="scope.customer" value="department"`, `name="edit.customer" value="on"`},
+				check: salesUnchanged},
+			{name: "a wrong second-factor code changes nothing", actor: "admin", method: "POST", path: "/admin/roles/" + id(o.roles["sales"].ID),
+				body: withStepUp(roleEdit, "000000"), wantStatus: 422,
+				wantContains: []string{"验证码错误或已被使用", `name="scope.customer" value="department"`}, check: salesUnchanged},
 			{name: "admin edits a role", actor: "admin", method: "POST", path: "/admin/roles/" + id(o.roles["sales"].ID),
-				body:       url.Values{"name": {"Sales"}, "read.customer": {"on"}, "create.customer": {"on"}, "edit.customer": {"on"}, "scope.customer": {"department"}},
+				body:       withStepUp(roleEdit, adminMFA.Recovery[0]),
 				wantStatus: 303, wantLocation: "/admin/roles",
 				check: func(t *testing.T) {
 					a := testorg.Actor(t, o.svc, o.rep1.UserID)
@@ -360,9 +384,19 @@ func TestPages(t *testing.T) {
 			{name: "pages follow the language setting", actor: "rep3", method: "GET", path: "/", header: map[string]string{"Accept-Language": "zh-CN"},
 				wantStatus: 200, wantContains: []string{"User rep3", "Pool", "My customers"}, wantNotContains: []string{"我的客户", "今日"}},
 			{name: "create API token shows the secret once", actor: "rep3", method: "POST", path: "/account/tokens",
-				body: url.Values{"name": {"ci"}}, wantStatus: 200, wantContains: []string{`value="cst_`, "will not be shown again"}},
+				body:       url.Values{"name": {"ci"}, "scopes": {"customer:write"}, "allowed_ips": {"203.0.113.0/24, 2001:db8::1"}},
+				wantStatus: 200, wantContains: []string{`value="cst_`, "will not be shown again"}},
+			{name: "a token needs a scope", actor: "rep3", method: "POST", path: "/account/tokens",
+				body: url.Values{"name": {"none"}}, wantStatus: 422, wantContains: []string{"Scopes: is required", `value="none"`}},
+			{name: "a token cannot exceed the role", actor: "rep3", method: "POST", path: "/account/tokens",
+				body:       url.Values{"name": {"root"}, "scopes": {"customer:read", "admin"}},
+				wantStatus: 422, wantContains: []string{"Scopes: goes beyond what your role allows: admin", `value="root"`}},
+			{name: "a bad allow-list entry is named", actor: "rep3", method: "POST", path: "/account/tokens",
+				body:       url.Values{"name": {"net"}, "scopes": {"customer:read"}, "allowed_ips": {"10.0.0.0/8 office"}},
+				wantStatus: 422, wantContains: []string{"Allowed IP addresses: is not an IP address or CIDR range: office", "10.0.0.0/8 office"}},
 			{name: "account lists the token without its secret", actor: "rep3", method: "GET", path: "/account", wantStatus: 200,
-				wantContains: []string{"ci", "Revoke"}, wantNotContains: []string{`value="cst_`}},
+				wantContains:    []string{"ci", "Revoke", "Customers · read and write", "203.0.113.0/24, 2001:db8::1/128"},
+				wantNotContains: []string{`value="cst_`, `value="admin"`}},
 			{name: "others cannot revoke a token", actor: "rep1", method: "POST", path: "/account/tokens/" + id(token.ID) + "/revoke", wantStatus: 404},
 			{name: "revoke a token", actor: "rep3", method: "POST", path: "/account/tokens/" + id(token.ID) + "/revoke", wantStatus: 303, wantLocation: "/account",
 				check: func(t *testing.T) {
