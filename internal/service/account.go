@@ -21,6 +21,9 @@ func (s *Service) Me(ctx context.Context, a *access.Actor) (crm.User, error) {
 
 // SetLanguage stores the actor's interface language ("" follows the browser).
 func (s *Service) SetLanguage(ctx context.Context, a *access.Actor, lang string) error {
+	if err := signedIn(a); err != nil {
+		return err
+	}
 	var p crm.Problems
 	lang = p.Enum("lang", lang, false, crm.Languages)
 	if err := p.Err(); err != nil {

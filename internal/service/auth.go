@@ -307,6 +307,9 @@ func (s *Service) Logout(ctx context.Context, a *access.Actor) error {
 // ChangePassword checks the current password, stores the new one and ends
 // every other session of the user.
 func (s *Service) ChangePassword(ctx context.Context, a *access.Actor, current, next string) error {
+	if err := signedIn(a); err != nil {
+		return err
+	}
 	if err := crm.ValidatePassword("new_password", next); err != nil {
 		return err
 	}

@@ -294,14 +294,5 @@ func TestCursorPaging(t *testing.T) {
 
 func auditEvents(t *testing.T, db *store.DB, recordID int64) []store.AuditEvent {
 	t.Helper()
-	var out []store.AuditEvent
-	err := db.ReadTx(context.Background(), func(tx *store.Tx) error {
-		var err error
-		out, err = tx.ListAuditEvents(context.Background(), store.AuditFilter{RecordID: recordID, Limit: 500})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return eventsWhere(t, db, store.AuditFilter{RecordID: recordID, Limit: 500})
 }

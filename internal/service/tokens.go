@@ -70,6 +70,9 @@ func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, in TokenI
 
 // ListAPITokens lists the actor's own tokens (never their secrets).
 func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]store.APIToken, error) {
+	if err := signedIn(a); err != nil {
+		return nil, err
+	}
 	var out []store.APIToken
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -81,6 +84,9 @@ func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]store.A
 
 // RevokeAPIToken retires one of the actor's tokens.
 func (s *Service) RevokeAPIToken(ctx context.Context, a *access.Actor, id int64) error {
+	if err := signedIn(a); err != nil {
+		return err
+	}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.RevokeAPIToken(ctx, a.UserID, id, s.clock()); err != nil {
 			return err

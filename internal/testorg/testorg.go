@@ -5,6 +5,7 @@ package testorg
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,33 @@ type Org struct {
 	// MFA holds the second factor of every user enrolled through EnrolMFA
 	// or StepUp, by user id, so tests can make codes.
 	MFA map[int64]*Factor
+	now func() time.Time
+}
+
+// Now is the time on the service's clock.
+func (o *Org) Now() time.Time { return o.now() }
+
+// Clock is a settable clock for the service under test.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock standing at the real current time.
+func NewClock() *Clock { return &Clock{t: time.Now()} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // Factor is a test user's enrolled second factor: the TOTP secret and the
@@ -47,6 +75,7 @@ type Factor struct {
 	Secret   string
 	Recovery []string
 	lastStep int64 // the last TOTP step a code was made for
+	now      func() time.Time
 }
 
 // NextCode returns a TOTP code the service has not seen yet: for the
@@ -55,7 +84,7 @@ type Factor struct {
 // seconds uses recovery codes.
 func (f *Factor) NextCode(t *testing.T) string {
 	t.Helper()
-	cur := time.Now().Unix() / 30
+	cur := f.now().Unix() / 30
 	step := max(cur, f.lastStep+1)
 	if step > cur+1 {
 		t.Fatal("no unused TOTP step left in this window; use a recovery code")
@@ -65,10 +94,19 @@ func (f *Factor) NextCode(t *testing.T) string {
 }
 
 // New bootstraps db and creates the organisation.
-func New(t *testing.T, db *store.DB) *Org {
+func New(t *testing.T, db *store.DB) *Org { return NewWithClock(t, db, nil) }
+
+// NewWithClock is New with the service on a settable clock (nil: the real
+// one), for tests of expiry and freshness that must not wait.
+func NewWithClock(t *testing.T, db *store.DB, c *Clock) *Org {
 	t.Helper()
 	ctx := context.Background()
-	o := &Org{DB: db, Svc: service.New(db, service.Options{Argon2: CheapArgon}), Roles: map[string]crm.Role{}, MFA: map[int64]*Factor{}}
+	opt := service.Options{Argon2: CheapArgon}
+	now := time.Now
+	if c != nil {
+		opt.Now, now = c.Now, c.Now
+	}
+	o := &Org{DB: db, Svc: service.New(db, opt), Roles: map[string]crm.Role{}, MFA: map[int64]*Factor{}, now: now}
 	boot, err := o.Svc.Bootstrap(ctx, "HQ")
 	if err != nil || !boot.Created {
 		t.Fatalf("bootstrap: %v %+v", err, boot)
@@ -186,7 +224,7 @@ func (o *Org) EnrolMFA(t *testing.T, a *access.Actor) *Factor {
 	if err != nil {
 		t.Fatalf("begin TOTP: %v", err)
 	}
-	f := &Factor{Secret: en.Secret}
+	f := &Factor{Secret: en.Secret, now: o.now}
 	codes, err := o.Svc.ConfirmTOTP(ctx, a, f.NextCode(t))
 	if err != nil {
 		t.Fatalf("confirm TOTP: %v", err)
