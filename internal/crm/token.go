@@ -9,7 +9,8 @@ import (
 
 // Token scopes name what a personal API token may do: "<object>:read",
 // "<object>:write" (create, edit and delete; it includes read, since a
-// change needs the record) and "admin" (the administration functions). A
+// change needs the record), "admin" (the administration functions) and
+// "audit" (reading the audit trail). A
 // token acts with the intersection of its scopes and its owner's role at
 // the time of each request, so it never exceeds the role.
 const (
@@ -17,15 +18,17 @@ const (
 	ScopeWrite = "write"
 	// ScopeAdminister is the token scope of the administration functions.
 	ScopeAdminister = "admin"
+	// ScopeAuditTrail is the token scope of reading the audit trail.
+	ScopeAuditTrail = "audit"
 )
 
 // TokenScopes lists every token scope, in menu order.
 func TokenScopes() []string {
-	out := make([]string, 0, 2*len(Objects)+1)
+	out := make([]string, 0, 2*len(Objects)+2)
 	for _, o := range Objects {
 		out = append(out, string(o)+":"+ScopeRead, string(o)+":"+ScopeWrite)
 	}
-	return append(out, ScopeAdminister)
+	return append(out, ScopeAdminister, ScopeAuditTrail)
 }
 
 // MaxAllowedIPs bounds a token's IP allow-list.
@@ -60,8 +63,11 @@ func ValidateTokenScopes(p *Problems, field string, in []string) []string {
 // ScopeWithinRole reports whether the role grants what a scope names, so a
 // token is never issued with more than its owner may do.
 func ScopeWithinRole(r Role, scope string) bool {
-	if scope == ScopeAdminister {
+	switch scope {
+	case ScopeAdminister:
 		return r.Admin
+	case ScopeAuditTrail:
+		return r.Audit
 	}
 	obj, level, _ := strings.Cut(scope, ":")
 	g := r.Grant(Object(obj))
@@ -72,9 +78,11 @@ func ScopeWithinRole(r Role, scope string) bool {
 }
 
 // LimitedTo returns the role narrowed to a token's scopes: an object
-// without a scope loses every action, an object with only "read" loses
-// create, edit and delete, and the admin flag needs the "admin" scope.
-// The role's own rules are kept; nothing is ever widened.
+// without a scope loses every action (and revealing masked values), an
+// object with only "read" loses create, edit and delete, the admin flag
+// needs the "admin" scope and reading the audit trail the "audit" scope.
+// The role's own rules (field rules, record scopes) are kept; nothing is
+// ever widened.
 func (r Role) LimitedTo(scopes []string) Role {
 	out := r
 	out.Grants = maps.Clone(r.Grants)
@@ -84,11 +92,12 @@ func (r Role) LimitedTo(scopes []string) Role {
 	for o, g := range out.Grants {
 		write := slices.Contains(scopes, string(o)+":"+ScopeWrite)
 		read := write || slices.Contains(scopes, string(o)+":"+ScopeRead)
-		g.Read = g.Read && read
+		g.Read, g.Reveal = g.Read && read, g.Reveal && read
 		g.Create, g.Edit, g.Delete = g.Create && write, g.Edit && write, g.Delete && write
 		out.Grants[o] = g
 	}
 	out.Admin = r.Admin && slices.Contains(scopes, ScopeAdminister)
+	out.Audit = r.Audit && slices.Contains(scopes, ScopeAuditTrail)
 	return out
 }
 
@@ -108,7 +117,7 @@ func ParseAllowedIPs(p *Problems, field string, in []string) []string {
 			pr, err = netip.ParsePrefix(s)
 		} else {
 			var a netip.Addr
-			if a, err = netip.ParseAddr(s); err == nil {
+			if a, err = netip.ParseAddr(s); err == nil && a.Zone() == "" {
 				a = a.Unmap()
 				pr = netip.PrefixFrom(a, a.BitLen())
 			}

@@ -601,6 +601,7 @@ var en = map[string]string{
 	"token.scope_read":             "read",
 	"token.scope_write":            "read and write",
 	"token.scope_admin":            "Administration",
+	"token.scope_audit":            "Audit trail (read)",
 	"token.allowed_ips_hint":       "Optional: addresses or CIDR ranges (e.g. 203.0.113.7, 10.0.0.0/8), separated by spaces or commas. The token is refused from anywhere else.",
 	"token.unused":                 "Not yet",
 }
@@ -1203,6 +1204,7 @@ var zh = map[string]string{
 	"token.scope_read":             "读取",
 	"token.scope_write":            "读写",
 	"token.scope_admin":            "系统管理",
+	"token.scope_audit":            "审计日志（只读）",
 	"token.allowed_ips_hint":       "可选：IP 地址或 CIDR 网段（如 203.0.113.7、10.0.0.0/8），用空格或逗号分隔。来自其他地址的请求将被拒绝。",
 	"token.unused":                 "尚未使用",
 }

@@ -100,8 +100,11 @@ func (v AccountView) TokenFields() []FieldView {
 
 // ScopeLabel names a token scope: "客户 · 读取", "Customers · read and write".
 func (p Page) ScopeLabel(scope string) string {
-	if scope == crm.ScopeAdminister {
+	switch scope {
+	case crm.ScopeAdminister:
 		return p.T("token.scope_admin")
+	case crm.ScopeAuditTrail:
+		return p.T("token.scope_audit")
 	}
 	obj, level, _ := strings.Cut(scope, ":")
 	what := p.T("token.scope_read")
