@@ -417,14 +417,16 @@ func TestPages(t *testing.T) {
 		pages := []string{"/", "/customers", "/customers?sort=next_follow_up", "/customers/new", "/customers/" + id(c1.ID), "/customers/" + id(c3.ID) + "/edit",
 			"/customers/" + id(pool1.ID), "/pool", "/recycle-bin", "/account", "/account/password", "/admin/users", "/admin/users/" + users[0],
 			"/admin/departments", "/admin/departments/" + id(o.hq.ID), "/admin/departments/" + id(o.east1.ID), "/admin/roles", "/admin/roles/new",
-			"/admin/roles/" + id(o.roles["manager"].ID)}
+			"/admin/roles/" + id(o.roles["manager"].ID), "/account/mfa", "/step-up?next=%2Fadmin%2Froles",
+			"/admin/users/" + id(o.rep1.UserID) + "/security"}
 		var cases []scenario
 		for _, lang := range []string{"zh-CN", "en"} {
 			for _, p := range pages {
 				cases = append(cases, scenario{name: lang + " " + p, actor: "admin", method: "GET", path: p,
 					header: map[string]string{"Accept-Language": lang}, wantStatus: 200,
-					wantContains:    []string{"</html>", `hx-headers="{&#34;X-CSRF-Token&#34;:`},
-					wantNotContains: []string{"field.", "rule.", "enum.", "ZgotmplZ", `style="`, "<script>", "<style"}})
+					wantContains: []string{"</html>", `hx-headers="{&#34;X-CSRF-Token&#34;:`},
+					wantNotContains: []string{"field.", "rule.", "enum.", "mfa.", "session.", "stepup.", "security.", "token.",
+						"ZgotmplZ", `style="`, "<script>", "<style"}})
 			}
 		}
 		runScenarios(t, s, browsers, cases)
