@@ -3,6 +3,7 @@
 package access
 
 import (
+	"slices"
 	"time"
 
 	"custos/internal/crm"
@@ -50,6 +51,11 @@ type Actor struct {
 	// TokenScopes are the scopes of the API token acting (nil for other
 	// kinds); Role is already narrowed to them.
 	TokenScopes []string
+	// Shared lists the objects with records shared with this user or their
+	// department, read when the actor is made; SharedAt is that moment,
+	// against which share expiry is checked.
+	Shared   []crm.Object
+	SharedAt time.Time
 }
 
 // MustEnrolMFA reports whether the user's role requires a second factor
@@ -104,3 +110,17 @@ func (a *Actor) CanReveal(o crm.Object) bool {
 
 // CanAudit reports whether the actor may read the audit trail.
 func (a *Actor) CanAudit() bool { return a != nil && a.Role.Audit }
+
+// SharedScope is Scope widened by the records shared with the actor: for
+// reading (edit false) every live share counts, for editing only shares
+// that allow it. Sharing never grants an action the role lacks, and never
+// deleting, restoring, releasing or transferring — those use Scope.
+func (a *Actor) SharedScope(o crm.Object, edit bool) store.Scope {
+	s := a.Scope(o)
+	g := a.Role.Grant(o)
+	if !slices.Contains(a.Shared, o) || !g.Read || edit && !g.Edit {
+		return s
+	}
+	s.Share = &store.Share{Object: string(o), UserID: a.UserID, DeptID: a.DeptID, Now: a.SharedAt, Edit: edit}
+	return s
+}

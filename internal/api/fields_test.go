@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 
 	"custos/internal/crm"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -66,24 +68,35 @@ func TestOffboardAPI(t *testing.T) {
 		o.Customer(t, o.Rep1, crm.CustomerFields{Name: "宁波港湾物流"})
 		admin, rep1, rep2 := token(t, o, o.Admin), token(t, o, o.Rep1), token(t, o, o.Rep2)
 		user := "/api/v1/users/" + strconv.FormatInt(o.Rep1.UserID, 10)
-		for _, sc := range []scenario{
-			{name: "counts", token: admin, method: "GET", path: user + "/handover", wantStatus: 200, wantContains: []string{`"customer":1`}},
-			{name: "sales may not offboard", token: rep2, method: "POST", path: user + "/offboard", body: `{"customers_to":0}`, wantStatus: 403},
-			{name: "unknown field", token: admin, method: "POST", path: user + "/offboard", body: `{"to":1}`, wantStatus: 422},
-			{name: "offboard", token: admin, method: "POST", path: user + "/offboard", body: `{"customers_to":` + strconv.FormatInt(o.Rep2.UserID, 10) + `}`,
-				wantStatus: 200, wantContains: []string{`"customer":[`}},
-			{name: "token refused at once", token: rep1, method: "GET", path: "/api/v1/customers", wantStatus: 401},
-			{name: "taker sees the customer", token: rep2, method: "GET", path: "/api/v1/customers", wantStatus: 200, wantContains: []string{"港湾"}},
-			{name: "activity", token: admin, method: "GET", path: user + "/activity?days=90", wantStatus: 200, wantContains: []string{`"action":"customer.create"`}},
-			{name: "activity bad days", token: admin, method: "GET", path: user + "/activity?days=0", wantStatus: 422},
-		} {
-			sc.run(t, srv)
+		run := func(scs ...scenario) {
+			for _, sc := range scs {
+				sc.run(t, srv)
+			}
 		}
+		run(
+			scenario{name: "counts", token: admin, method: "GET", path: user + "/handover", wantStatus: 200, wantContains: []string{`"customer":1`}},
+			scenario{name: "sales may not offboard", token: rep2, method: "POST", path: user + "/offboard", body: `{"customers_to":0}`, wantStatus: 403},
+			scenario{name: "unknown field", token: admin, method: "POST", path: user + "/offboard", body: `{"to":1}`, wantStatus: 422},
+			// Offboarding needs a fresh second factor, which a token cannot give.
+			scenario{name: "not with a token", token: admin, method: "POST", path: user + "/offboard", body: `{"customers_to":0}`,
+				wantStatus: 403, wantContains: []string{`"code":"step_up_required"`}},
+		)
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.Offboard(context.Background(), o.Admin, o.Rep1.UserID, service.Handover{CustomersTo: o.Rep2.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		run(
+			scenario{name: "token refused at once", token: rep1, method: "GET", path: "/api/v1/customers", wantStatus: 401},
+			scenario{name: "taker sees the customer", token: rep2, method: "GET", path: "/api/v1/customers", wantStatus: 200, wantContains: []string{"港湾"}},
+			scenario{name: "activity", token: admin, method: "GET", path: user + "/activity?days=90", wantStatus: 200, wantContains: []string{`"action":"customer.create"`}},
+			scenario{name: "activity bad days", token: admin, method: "GET", path: user + "/activity?days=0", wantStatus: 422},
+		)
 	})
 }
 
 func TestApprovalsAPI(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
 		o := testorg.New(t, db)
 		srv := newServer(t, o)
 		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "嘉兴南湖电器"})
@@ -91,20 +104,69 @@ func TestApprovalsAPI(t *testing.T) {
 		cust := "/api/v1/customers/" + strconv.FormatInt(c.ID, 10)
 		rep3ID := strconv.FormatInt(o.Rep3.UserID, 10)
 		en := map[string]string{"Accept-Language": "en"}
-		for _, sc := range []scenario{
-			{name: "policies need admin", token: rep1, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[{"type":"role","role_key":"manager"}]}`, wantStatus: 403},
-			{name: "policy needs steps", token: admin, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[]}`, wantStatus: 422, wantContains: []string{`"field":"steps"`}},
-			{name: "policy", token: admin, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[{"type":"role","role_key":"manager"}]}`, wantStatus: 200},
-			{name: "transfer is filed", token: rep1, method: "POST", path: cust + "/transfer", header: en, body: `{"to":` + rep3ID + `,"version":1}`, wantStatus: 202,
+		run := func(scs ...scenario) {
+			for _, sc := range scs {
+				sc.run(t, srv)
+			}
+		}
+		run(
+			scenario{name: "policies need admin", token: rep1, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[{"type":"role","role_key":"manager"}]}`, wantStatus: 403},
+			scenario{name: "policies need a second factor", token: admin, method: "PUT", path: "/api/v1/approval-policies/transfer", body: `{"enabled":true,"steps":[{"type":"role","role_key":"manager"}]}`,
+				wantStatus: 403, wantContains: []string{`"code":"step_up_required"`}},
+			scenario{name: "policy list", token: admin, method: "GET", path: "/api/v1/approval-policies", wantStatus: 200, wantContains: []string{`"kind":"bulk_export"`}},
+		)
+		o.StepUp(t, o.Admin)
+		_, err := o.Svc.SaveApprovalPolicy(ctx, o.Admin, crm.ApprovalPolicy{Kind: crm.ApproveTransfer, Enabled: true})
+		if ce := (*crm.Error)(nil); !errors.As(err, &ce) || ce.Fields[0].Field != "steps" {
+			t.Fatalf("policy without steps: %v", err)
+		}
+		if _, err := o.Svc.SaveApprovalPolicy(ctx, o.Admin, crm.ApprovalPolicy{Kind: crm.ApproveTransfer, Enabled: true,
+			Steps: []crm.ApprovalStep{{Type: "role", RoleKey: "manager"}}}); err != nil {
+			t.Fatal(err)
+		}
+		run(
+			scenario{name: "transfer is filed", token: rep1, method: "POST", path: cust + "/transfer", header: en, body: `{"to":` + rep3ID + `,"version":1}`, wantStatus: 202,
 				wantContains: []string{`"status":"pending_approval"`, `"approval_request_id":1`, "needs approval"}},
-			{name: "not applied yet", token: rep3, method: "GET", path: cust, wantStatus: 404},
-			{name: "requester sees it", token: rep1, method: "GET", path: "/api/v1/approvals", wantStatus: 200, wantContains: []string{`"requested":[{"id":1`}},
-			{name: "self approval refused", token: rep1, method: "POST", path: "/api/v1/approvals/1/decision", body: `{"approve":true}`, wantStatus: 403},
-			{name: "bystander cannot read it", token: rep3, method: "GET", path: "/api/v1/approvals/1", wantStatus: 404},
-			{name: "approver decides", token: mgrW, method: "POST", path: "/api/v1/approvals/1/decision", body: `{"approve":true,"comment":"ok"}`, wantStatus: 200, wantContains: []string{`"status":"applied"`}},
-			{name: "applied", token: rep3, method: "GET", path: cust, wantStatus: 200, wantContains: []string{"南湖"}},
-			{name: "bulk delete of others' records", token: rep1, method: "POST", path: "/api/v1/customers/bulk-delete", body: `{"ids":[` + strconv.FormatInt(c.ID, 10) + `]}`, wantStatus: 404},
-			{name: "bulk delete", token: rep3, method: "POST", path: "/api/v1/customers/bulk-delete", body: `{"ids":[` + strconv.FormatInt(c.ID, 10) + `]}`, wantStatus: 200, wantContains: []string{`"deleted":1`}},
+			scenario{name: "not applied yet", token: rep3, method: "GET", path: cust, wantStatus: 404},
+			scenario{name: "requester sees it", token: rep1, method: "GET", path: "/api/v1/approvals", wantStatus: 200, wantContains: []string{`"requested":[{"id":1`}},
+			scenario{name: "approver sees it", token: mgrW, method: "GET", path: "/api/v1/approvals/1", wantStatus: 200, wantContains: []string{`"status":"pending"`}},
+			scenario{name: "self approval refused", token: rep1, method: "POST", path: "/api/v1/approvals/1/decision", body: `{"approve":true}`, wantStatus: 403},
+			scenario{name: "bystander cannot read it", token: rep3, method: "GET", path: "/api/v1/approvals/1", wantStatus: 404},
+			scenario{name: "deciding needs a second factor", token: mgrW, method: "POST", path: "/api/v1/approvals/1/decision", body: `{"approve":true,"comment":"ok"}`,
+				wantStatus: 403, wantContains: []string{`"code":"step_up_required"`}},
+		)
+		o.StepUp(t, o.MgrWest)
+		if r, err := o.Svc.DecideApproval(ctx, o.MgrWest, 1, service.Decision{Approve: true}); err != nil || r.Status != crm.ApprovalApplied {
+			t.Fatalf("approve: %v %+v", err, r)
+		}
+		run(
+			scenario{name: "applied", token: rep3, method: "GET", path: cust, wantStatus: 200, wantContains: []string{"南湖"}},
+			scenario{name: "bulk delete needs a second factor", token: rep3, method: "POST", path: "/api/v1/customers/bulk-delete", body: `{"ids":[` + strconv.FormatInt(c.ID, 10) + `]}`,
+				wantStatus: 403, wantContains: []string{`"code":"step_up_required"`}},
+		)
+	})
+}
+
+func TestSharesAPI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "绍兴黄酒集团"})
+		rep1, rep3 := token(t, o, o.Rep1), token(t, o, o.Rep3)
+		cust := "/api/v1/customers/" + strconv.FormatInt(c.ID, 10)
+		rep3ID := strconv.FormatInt(o.Rep3.UserID, 10)
+		for _, sc := range []scenario{
+			{name: "not shared yet", token: rep3, method: "GET", path: cust, wantStatus: 404},
+			{name: "bad level", token: rep1, method: "POST", path: cust + "/shares", body: `{"user_id":` + rep3ID + `,"level":"own"}`, wantStatus: 422, wantContains: []string{`"field":"level"`}},
+			{name: "share", token: rep1, method: "POST", path: cust + "/shares", body: `{"user_id":` + rep3ID + `,"level":"read"}`, wantStatus: 201, wantContains: []string{`"level":"read"`}},
+			{name: "shared read", token: rep3, method: "GET", path: cust, wantStatus: 200, wantContains: []string{"黄酒"}},
+			{name: "shared list", token: rep3, method: "GET", path: "/api/v1/customers", wantStatus: 200, wantContains: []string{"黄酒"}},
+			{name: "no edit on a read share", token: rep3, method: "PATCH", path: cust, body: `{"version":1,"level":"A"}`, wantStatus: 404},
+			{name: "sharee cannot list the shares", token: rep3, method: "GET", path: cust + "/shares", wantStatus: 404},
+			{name: "owner lists them", token: rep1, method: "GET", path: cust + "/shares", wantStatus: 200, wantContains: []string{`"user_name":"User rep3"`}},
+			{name: "my grants", token: rep1, method: "GET", path: "/api/v1/shares", wantStatus: 200, wantContains: []string{`"id":1`}},
+			{name: "revoke", token: rep1, method: "POST", path: "/api/v1/shares/revoke", body: `{"ids":[1]}`, wantStatus: 204},
+			{name: "gone", token: rep3, method: "GET", path: cust, wantStatus: 404},
 		} {
 			sc.run(t, srv)
 		}

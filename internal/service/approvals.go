@@ -99,6 +99,9 @@ func (s *Service) SaveApprovalPolicy(ctx context.Context, a *access.Actor, p crm
 	if err := s.requireAdmin(ctx, a, "approval_policy.save"); err != nil {
 		return p, err
 	}
+	if err := s.requireStepUp(ctx, a, "approval_policy.save"); err != nil {
+		return p, err
+	}
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
@@ -232,6 +235,9 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 	var p crm.Problems
 	d.Comment = p.Text("comment", d.Comment, !d.Approve, 500)
 	if err := p.Err(); err != nil {
+		return crm.ApprovalRequest{}, err
+	}
+	if err := s.requireStepUp(ctx, a, "approval.decide"); err != nil {
 		return crm.ApprovalRequest{}, err
 	}
 	var r crm.ApprovalRequest

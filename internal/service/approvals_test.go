@@ -28,6 +28,9 @@ func approvalOrg(t *testing.T, db *store.DB) *testorg.Org {
 func setPolicy(t *testing.T, o *testorg.Org, p crm.ApprovalPolicy) {
 	t.Helper()
 	p.Enabled = true
+	if o.Admin.SecondFactorAt.IsZero() {
+		o.StepUp(t, o.Admin)
+	}
 	if _, err := o.Svc.SaveApprovalPolicy(context.Background(), o.Admin, p); err != nil {
 		t.Fatalf("save policy %s: %v", p.Kind, err)
 	}
@@ -45,6 +48,9 @@ func pendingID(t *testing.T, err error) int64 {
 
 func decide(t *testing.T, o *testorg.Org, a *access.Actor, id int64, approve bool) (crm.ApprovalRequest, error) {
 	t.Helper()
+	if a.SecondFactorAt.IsZero() {
+		o.StepUp(t, a) // deciding needs a fresh second factor
+	}
 	d := service.Decision{Approve: approve}
 	if !approve {
 		d.Comment = "not now"
@@ -83,6 +89,9 @@ func TestApprovalTransferTwoLevels(t *testing.T) {
 		wantCode(t, err, crm.Forbidden)
 		_, err = decide(t, o, o.Admin, id, true)
 		wantCode(t, err, crm.Forbidden)
+		_, err = o.Svc.DecideApproval(ctx, o.MgrEast, id, service.Decision{Approve: true})
+		wantCode(t, err, crm.StepUpRequired)
+		o.StepUp(t, o.MgrEast)
 		_, err = o.Svc.DecideApproval(ctx, o.MgrEast, id, service.Decision{Approve: false})
 		wantField(t, err, "comment", "required")
 
@@ -215,6 +224,10 @@ func TestApprovalWonAmountAndBulkDelete(t *testing.T) {
 		for _, n := range []string{"甲", "乙", "丙", "丁", "戊"} {
 			ids = append(ids, o.Customer(t, o.Rep1, crm.CustomerFields{Name: "盐城" + n + "贸易"}).ID)
 		}
+		_, err = o.Svc.BulkDelete(ctx, o.Rep1, crm.ObjCustomer, ids[:2])
+		wantCode(t, err, crm.StepUpRequired)
+		o.StepUp(t, o.Rep1)
+		o.StepUp(t, o.Rep2)
 		if n, err := o.Svc.BulkDelete(ctx, o.Rep1, crm.ObjCustomer, ids[:2]); err != nil || n != 2 {
 			t.Fatalf("small bulk delete: %d %v", n, err)
 		}

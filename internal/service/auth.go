@@ -174,8 +174,10 @@ func (s *Service) Authenticate(ctx context.Context, token string, c Client) (*ac
 		if sess, p, err = tx.SessionPrincipal(ctx, hashToken(token), now); err != nil {
 			return err
 		}
-		actor, err = principalActor(p)
-		return err
+		if actor, err = principalActor(p); err != nil {
+			return err
+		}
+		return withShares(ctx, tx, actor, now)
 	})
 	if err != nil {
 		return nil, unauthenticated(err)
@@ -210,9 +212,13 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 	now := s.clock()
 	var t store.APIToken
 	var p store.Principal
+	var shared []crm.Object
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		t, p, err = tx.TokenPrincipal(ctx, hashToken(token))
+		if t, p, err = tx.TokenPrincipal(ctx, hashToken(token)); err != nil {
+			return err
+		}
+		shared, err = tx.SharedObjects(ctx, p.User.ID, p.Department.ID, now)
 		return err
 	})
 	if err != nil {
@@ -240,6 +246,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 		return nil, unauthenticated(err)
 	}
 	actor.Kind, actor.TokenID, actor.TokenScopes = access.KindToken, t.ID, t.Scopes
+	actor.Shared, actor.SharedAt = shared, now
 	actor.Role = actor.Role.LimitedTo(t.Scopes)
 	actor.IP, actor.UserAgent, actor.RequestID = c.IP, c.UserAgent, c.RequestID
 	if now.Sub(t.LastUsedAt) >= sessionTouchEvery {
@@ -277,7 +284,11 @@ func (s *Service) loadActor(ctx context.Context, tx *store.Tx, userID int64) (*a
 	if err != nil {
 		return nil, err
 	}
-	return principalActor(p)
+	a, err := principalActor(p)
+	if err != nil {
+		return nil, err
+	}
+	return a, withShares(ctx, tx, a, s.clock())
 }
 
 // principalActor makes the actor of a live user; a disabled user is

@@ -106,6 +106,13 @@ func (s *Service) BulkDelete(ctx context.Context, a *access.Actor, o crm.Object,
 	if err := s.require(ctx, a, o, crm.ActDelete); err != nil {
 		return 0, err
 	}
+	// Carrying out an approved request needs no second factor from the
+	// requester: the approver gave theirs when deciding.
+	if !carryingOut(ctx) {
+		if err := s.requireStepUp(ctx, a, string(o)+".bulk_delete"); err != nil {
+			return 0, err
+		}
+	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 || len(ids) > maxBulk {
 		return 0, &crm.Error{Code: crm.Invalid, Message: "between 1 and 1000 records at once",

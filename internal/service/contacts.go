@@ -11,7 +11,14 @@ import (
 )
 
 func contactScope(a *access.Actor) store.ChildScope {
-	return store.ChildScope{Own: a.Scope(crm.ObjContact), Customer: a.Scope(crm.ObjCustomer)}
+	return childScope(a, crm.ObjContact, false)
+}
+
+// childScope is the scope of records hanging off a customer: their own
+// owner scope, or the customer's — widened by customers shared with the
+// actor (for edit: shared to edit).
+func childScope(a *access.Actor, o crm.Object, edit bool) store.ChildScope {
+	return store.ChildScope{Own: a.Scope(o), Customer: a.SharedScope(crm.ObjCustomer, edit)}
 }
 
 // normalizeContact validates a contact and returns its index keys: mobile
@@ -42,7 +49,7 @@ func linkCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, customerID
 	if customerID == 0 {
 		return nil
 	}
-	_, err := editableCustomer(ctx, tx, a, customerID, false)
+	_, err := changeableCustomer(ctx, tx, a, customerID)
 	return refError(err, "customer_id")
 }
 
@@ -118,7 +125,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 	}
 	var t crm.Contact
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
+		before, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: childScope(a, crm.ObjContact, true)})
 		if err != nil {
 			return err
 		}

@@ -127,7 +127,7 @@ func (s *Service) checkAssignable(ctx context.Context, tx *store.Tx, a *access.A
 // customerQuery is the actor's scoped view of customers. Pool customers are
 // visible to anyone who may read customers (DESIGN.md §4).
 func customerQuery(a *access.Actor) store.CustomerQuery {
-	return store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), PoolVisible: a.Can(crm.ObjCustomer, crm.ActRead)}
+	return store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false), PoolVisible: a.Can(crm.ObjCustomer, crm.ActRead)}
 }
 
 // GetCustomer returns one customer the actor may see and records the view.
@@ -137,10 +137,16 @@ func (s *Service) GetCustomer(ctx context.Context, a *access.Actor, id int64) (c
 	})
 }
 
-// editableCustomer loads a customer the actor may change (owned within scope,
-// not in the pool), or returns not found.
+// editableCustomer loads a customer the actor may delete, restore, release
+// or hand over (owned within scope, not in the pool), or returns not found.
 func editableCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, deleted bool) (crm.Customer, error) {
 	return tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), Deleted: deleted})
+}
+
+// changeableCustomer loads a live customer the actor may edit or attach
+// records to: within their scope, or shared with them to edit.
+func changeableCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.Customer, error) {
+	return tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, true)})
 }
 
 // UpdateCustomer applies a partial update if up.Version is still current.
@@ -154,7 +160,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 	}
 	var c crm.Customer
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := editableCustomer(ctx, tx, a, id, false)
+		before, err := changeableCustomer(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -254,7 +260,10 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActRead); err != nil {
 		return CustomerPage{}, err
 	}
-	q := store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
+	q := store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
+	if deleted {
+		q.Scope = a.Scope(crm.ObjCustomer) // the recycle bin is the owner's
+	}
 	var none bool
 	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjCustomer, f.Query); none {
 		return CustomerPage{Items: []crm.Customer{}}, nil

@@ -56,7 +56,7 @@ func (s *Service) CreateFollowUp(ctx context.Context, a *access.Actor, in crm.Fo
 // the customer are refused.
 func (s *Service) resolveFollowUpLinks(ctx context.Context, tx *store.Tx, a *access.Actor, f *crm.FollowUp) error {
 	if f.LeadID != 0 {
-		_, err := tx.GetLead(ctx, f.LeadID, leadQuery(a))
+		_, err := tx.GetLead(ctx, f.LeadID, leadEditQuery(a))
 		return refError(err, "lead_id")
 	}
 	agree := func(field string, customerID int64) error {
@@ -70,7 +70,7 @@ func (s *Service) resolveFollowUpLinks(ctx context.Context, tx *store.Tx, a *acc
 			Fields: []crm.FieldError{{Field: field, Rule: "other_customer"}}}
 	}
 	if f.ContactID != 0 {
-		t, err := tx.GetContact(ctx, f.ContactID, store.ContactQuery{Scope: contactScope(a)})
+		t, err := tx.GetContact(ctx, f.ContactID, store.ContactQuery{Scope: childScope(a, crm.ObjContact, true)})
 		if err != nil {
 			return refError(err, "contact_id")
 		}
@@ -79,7 +79,7 @@ func (s *Service) resolveFollowUpLinks(ctx context.Context, tx *store.Tx, a *acc
 		}
 	}
 	if f.OpportunityID != 0 {
-		o, err := tx.GetOpportunity(ctx, f.OpportunityID, opportunityScope(a))
+		o, err := tx.GetOpportunity(ctx, f.OpportunityID, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
 		if err != nil {
 			return refError(err, "opportunity_id")
 		}
@@ -88,7 +88,7 @@ func (s *Service) resolveFollowUpLinks(ctx context.Context, tx *store.Tx, a *acc
 		}
 	}
 	if f.CustomerID != 0 {
-		_, err := editableCustomer(ctx, tx, a, f.CustomerID, false)
+		_, err := changeableCustomer(ctx, tx, a, f.CustomerID)
 		return refError(err, "customer_id")
 	}
 	return nil
@@ -111,7 +111,7 @@ func (s *Service) ListRecordFollowUps(ctx context.Context, a *access.Actor, pare
 		var err error
 		switch parent {
 		case crm.ObjCustomer:
-			_, err = tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer)})
+			_, err = tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false)})
 		case crm.ObjContact:
 			_, err = tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
 		case crm.ObjOpportunity:
@@ -140,7 +140,7 @@ func followUpScope(a *access.Actor) store.ChildScope {
 // GetFollowUp returns a follow-up the actor may see and records the view.
 func (s *Service) GetFollowUp(ctx context.Context, a *access.Actor, id int64) (crm.FollowUp, error) {
 	return viewOne(ctx, s, a, crm.ObjFollowUp, id, func(tx *store.Tx) (crm.FollowUp, error) {
-		return tx.GetFollowUp(ctx, id, followUpScope(a))
+		return tx.GetFollowUp(ctx, id, childScope(a, crm.ObjFollowUp, false))
 	})
 }
 

@@ -70,7 +70,15 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 	return l, err
 }
 
-func leadQuery(a *access.Actor) store.LeadQuery { return store.LeadQuery{Scope: a.Scope(crm.ObjLead)} }
+func leadQuery(a *access.Actor) store.LeadQuery {
+	return store.LeadQuery{Scope: a.SharedScope(crm.ObjLead, false)}
+}
+
+// leadEditQuery reaches the leads the actor may change: within scope, or
+// shared with them to edit.
+func leadEditQuery(a *access.Actor) store.LeadQuery {
+	return store.LeadQuery{Scope: a.SharedScope(crm.ObjLead, true)}
+}
 
 // GetLead returns a lead the actor may see and records the view.
 func (s *Service) GetLead(ctx context.Context, a *access.Actor, id int64) (crm.Lead, error) {
@@ -86,7 +94,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 	}
 	var l crm.Lead
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := tx.GetLead(ctx, id, leadQuery(a))
+		before, err := tx.GetLead(ctx, id, leadEditQuery(a))
 		if err != nil {
 			return err
 		}
@@ -148,7 +156,7 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 	var l crm.Lead
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if l, err = tx.GetLead(ctx, id, leadQuery(a)); err != nil {
+		if l, err = tx.GetLead(ctx, id, leadEditQuery(a)); err != nil {
 			return err
 		}
 		if err := checkVersion(conv.Version, l.Version); err != nil {
@@ -195,7 +203,7 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 // one the actor may edit, or a new one named after the lead's company.
 func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, l crm.Lead, customerID int64, now timeT) (int64, error) {
 	if customerID != 0 {
-		_, err := editableCustomer(ctx, tx, a, customerID, false)
+		_, err := changeableCustomer(ctx, tx, a, customerID)
 		return customerID, refError(err, "customer_id")
 	}
 	name := l.Company
@@ -225,7 +233,7 @@ func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilt
 	if err := s.require(ctx, a, crm.ObjLead, crm.ActRead); err != nil {
 		return LeadPage{}, err
 	}
-	q := store.LeadQuery{Scope: a.Scope(crm.ObjLead), Filter: f}
+	q := store.LeadQuery{Scope: a.SharedScope(crm.ObjLead, false), Filter: f}
 	var none bool
 	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjLead, f.Query); none {
 		return LeadPage{Items: []crm.Lead{}}, nil

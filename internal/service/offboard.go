@@ -61,6 +61,9 @@ func (s *Service) Offboard(ctx context.Context, a *access.Actor, userID int64, h
 	if err := s.requireAdmin(ctx, a, "user.offboard"); err != nil {
 		return HandoverResult{}, err
 	}
+	if err := s.requireStepUp(ctx, a, "user.offboard"); err != nil {
+		return HandoverResult{}, err
+	}
 	res := HandoverResult{Moved: map[crm.Object][]int64{}}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		u, err := tx.GetUser(ctx, userID)

@@ -53,6 +53,9 @@ func TestOffboard(t *testing.T) {
 		// Refusals change nothing.
 		_, err = o.Svc.Offboard(ctx, o.MgrEast, o.Rep1.UserID, service.Handover{OthersTo: o.Rep2.UserID})
 		wantCode(t, err, crm.Forbidden)
+		_, err = o.Svc.Offboard(ctx, o.Admin, o.Rep1.UserID, service.Handover{OthersTo: o.Rep2.UserID})
+		wantCode(t, err, crm.StepUpRequired)
+		o.StepUp(t, o.Admin)
 		_, err = o.Svc.Offboard(ctx, o.Admin, o.Rep1.UserID, service.Handover{})
 		wantField(t, err, "others_to", "required")
 		_, err = o.Svc.Offboard(ctx, o.Admin, o.Rep1.UserID, service.Handover{OthersTo: o.Rep1.UserID})

@@ -13,7 +13,7 @@ import (
 )
 
 func opportunityScope(a *access.Actor) store.OpportunityQuery {
-	return store.OpportunityQuery{Scope: store.ChildScope{Own: a.Scope(crm.ObjOpportunity), Customer: a.Scope(crm.ObjCustomer)}}
+	return store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, false)}
 }
 
 // Stages returns the pipeline stages in order.
@@ -146,7 +146,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 	}
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := tx.GetOpportunity(ctx, id, opportunityScope(a))
+		before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
 		if err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64
 	}
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := tx.GetOpportunity(ctx, id, opportunityScope(a))
+		before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
 		if err != nil {
 			return err
 		}

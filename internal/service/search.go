@@ -43,7 +43,7 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if a.Can(crm.ObjCustomer, crm.ActRead) && !searchHidden(a, crm.ObjCustomer, res.Kind) {
-			q := store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), Terms: terms, Key: key, Filter: crm.CustomerFilter{Limit: limit}}
+			q := store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false), Terms: terms, Key: key, Filter: crm.CustomerFilter{Limit: limit}}
 			if res.Customers, _, err = tx.ListCustomers(ctx, q); err != nil {
 				return err
 			}
@@ -55,7 +55,7 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 			}
 		}
 		if a.Can(crm.ObjLead, crm.ActRead) && !searchHidden(a, crm.ObjLead, res.Kind) {
-			q := store.LeadQuery{Scope: a.Scope(crm.ObjLead), Terms: terms, Key: key, Filter: crm.ListFilter{Limit: limit}}
+			q := store.LeadQuery{Scope: a.SharedScope(crm.ObjLead, false), Terms: terms, Key: key, Filter: crm.ListFilter{Limit: limit}}
 			if res.Leads, _, err = tx.ListLeads(ctx, q); err != nil {
 				return err
 			}

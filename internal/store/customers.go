@@ -142,9 +142,9 @@ func (q CustomerQuery) where(tx *Tx, a *args) string {
 	case q.OnlyPool:
 		w = "c.owner_id IS NULL"
 	case q.PoolVisible:
-		w = "(" + q.Scope.ownerCond(owner, a) + " OR c.owner_id IS NULL)"
+		w = "(" + q.Scope.recordCond("c.id", owner, a) + " OR c.owner_id IS NULL)"
 	default:
-		w = q.Scope.ownerCond(owner, a)
+		w = q.Scope.recordCond("c.id", owner, a)
 	}
 	if q.Deleted {
 		w += " AND c.deleted_at IS NOT NULL"

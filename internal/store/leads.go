@@ -81,7 +81,7 @@ type LeadQuery struct {
 }
 
 func (q LeadQuery) where(a *args) string {
-	w := q.Scope.ownerCond("l.owner_id", a) + " AND l.deleted_at IS NULL"
+	w := q.Scope.recordCond("l.id", "l.owner_id", a) + " AND l.deleted_at IS NULL"
 	if len(q.Terms) > 0 {
 		w += " AND " + termMatch("l.id", "lead", q.Terms, a)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -79,15 +80,18 @@ func (db *DB) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	var current int
-	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
+	applied, current, err := appliedMigrations(ctx, conn)
+	if err != nil {
+		return err
 	}
 	if latest := LatestSchema(db.dialect); current > latest {
 		return fmt.Errorf("store: the database schema (version %d) is newer than this Custos (version %d); upgrade Custos instead of running an older one", current, latest)
 	}
+	// Every migration not yet recorded runs, in order — also one numbered
+	// below the newest applied, as happens when work developed in parallel
+	// lands in another order than it was numbered.
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)
@@ -108,6 +112,24 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// appliedMigrations returns the recorded migration versions and the newest.
+func appliedMigrations(ctx context.Context, conn *sql.Conn) (map[int]bool, int, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: read schema versions: %w", err)
+	}
+	defer rows.Close()
+	applied, newest := map[int]bool{}, 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, 0, fmt.Errorf("store: read schema versions: %w", err)
+		}
+		applied[v], newest = true, max(newest, v)
+	}
+	return applied, newest, rows.Err()
 }
 
 // SchemaVersion returns the applied schema version.

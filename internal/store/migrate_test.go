@@ -125,3 +125,29 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenAppliesAMissedMigration: a migration numbered below the newest
+// applied one (work that landed out of order) still runs.
+func TestOpenAppliesAMissedMigration(t *testing.T) {
+	eachOptions(t, func(t *testing.T, d store.Dialect, opt store.Options) {
+		mustOpen(t, opt).Close()
+		raw := rawDB(t, d, opt)
+		for _, q := range []string{"DROP TABLE approval_requests", "DROP TABLE approval_policies", "DELETE FROM schema_migrations WHERE version = 8"} {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if latest := store.LatestSchema(d); latest <= 8 {
+			t.Fatalf("this test needs a migration after 0008 (latest %d)", latest)
+		}
+		db := mustOpen(t, opt)
+		defer db.Close()
+		if !strings.Contains(appliedMigrations(t, raw), " 8@") && !strings.HasPrefix(appliedMigrations(t, raw), "8@") {
+			t.Fatalf("migration 8 not recorded: %s", appliedMigrations(t, raw))
+		}
+		var n int
+		if err := raw.QueryRow("SELECT COUNT(*) FROM approval_requests").Scan(&n); err != nil {
+			t.Fatalf("approval_requests missing after reopen: %v", err)
+		}
+	})
+}

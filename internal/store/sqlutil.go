@@ -54,6 +54,7 @@ type Scope struct {
 	UserID   int64  // the actor, for "own"
 	DeptID   int64  // the actor's department, for "department"
 	DeptPath string // the actor's department path, for "subtree"
+	Share    *Share // records shared with the actor, on top (nil: none)
 }
 
 // ownerCond renders the condition "owner column is within the scope".
@@ -106,8 +107,8 @@ func (s ChildScope) cond(alias string, a *args) string {
 	own := s.Own.ownerCond(alias+".owner_id", a)
 	if s.Own.Kind == crm.ScopeOwn && s.Customer.Kind == crm.ScopeOwn {
 		return "(" + own + " OR " + alias + ".customer_id IN (SELECT vc.id FROM customers vc WHERE vc.deleted_at IS NULL AND " +
-			s.Customer.ownerCond("vc.owner_id", a) + "))"
+			s.Customer.recordCond("vc.id", "vc.owner_id", a) + "))"
 	}
 	return "(" + own + " OR EXISTS (SELECT 1 FROM customers vc WHERE vc.id = " + alias + ".customer_id AND vc.deleted_at IS NULL AND " +
-		s.Customer.ownerCond("vc.owner_id", a) + "))"
+		s.Customer.recordCond("vc.id", "vc.owner_id", a) + "))"
 }

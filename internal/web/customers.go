@@ -242,6 +242,7 @@ type CustomerView struct {
 	ShowTasks     bool
 	OOB           bool     // rendered out of band, beside an htmx answer
 	Takers        []Option // colleagues the customer can be handed to
+	Sharing       *SharesView
 }
 
 // URL is the customer's own address.
@@ -330,6 +331,10 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 			}
 			takers := slices.DeleteFunc(dir.Users, func(u crm.User) bool { return u.Disabled || u.ID == c.OwnerID })
 			v.Takers = idOptions(takers, userID, userLabel, 0, "")
+			if v.Sharing, err = s.sharesCard(r, a, v.Page, crm.ObjCustomer, id); err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
 		}
 	}
 	s.render(w, r, status, "customer", v)

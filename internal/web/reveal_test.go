@@ -94,12 +94,13 @@ func TestOffboardPage(t *testing.T) {
 		}
 		rep1 := s.signIn("rep1", testPassword)
 		admin := signInAdmin(t, s, o)
+		f := o.t.EnrolMFA(t, o.admin) // offboarding needs a fresh second factor
 		path := "/admin/users/" + strconv.FormatInt(o.rep1.UserID, 10) + "/offboard"
 		page := s.do(admin, "GET", path, nil, nil).Body.String()
 		if !strings.Contains(page, "离职交接") || !strings.Contains(page, "公海") {
 			t.Fatalf("offboard form: %s", page)
 		}
-		rec := s.do(admin, "POST", path, url.Values{"csrf": {admin.csrf}, "customers_to": {""}, "others_to": {""}}, nil)
+		rec := s.do(admin, "POST", path, url.Values{"csrf": {admin.csrf}, "step_up_code": {f.Recovery[0]}, "customers_to": {""}, "others_to": {""}}, nil)
 		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "联系人、线索、商机和任务交给") {
 			t.Fatalf("refused plan: %d", rec.Code)
 		}
@@ -124,6 +125,7 @@ func TestApprovalPages(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, db)
 		s := newSite(t, o.svc)
+		o.t.StepUp(t, o.admin)
 		if _, err := o.svc.SaveApprovalPolicy(ctx, o.admin, crm.ApprovalPolicy{Kind: crm.ApproveTransfer, Enabled: true,
 			Steps: []crm.ApprovalStep{{Type: "role", RoleKey: "manager"}}}); err != nil {
 			t.Fatal(err)
@@ -143,10 +145,11 @@ func TestApprovalPages(t *testing.T) {
 			t.Fatal("the requester's view of the request")
 		}
 		mgr := s.signIn("mgr.east", testPassword)
+		mgrMFA := o.t.EnrolMFA(t, o.mgrEast) // deciding needs a fresh second factor
 		if page := s.do(mgr, "GET", "/approvals", nil, nil).Body.String(); !strings.Contains(page, `href="`+reqPath+`"`) {
 			t.Fatal("the approver's inbox lacks the request")
 		}
-		rec = s.do(mgr, "POST", reqPath+"/decision", url.Values{"csrf": {mgr.csrf}, "decision": {"reject"}}, nil)
+		rec = s.do(mgr, "POST", reqPath+"/decision", url.Values{"csrf": {mgr.csrf}, "step_up_code": {mgrMFA.Recovery[0]}, "decision": {"reject"}}, nil)
 		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "意见") {
 			t.Fatalf("reject without comment: %d", rec.Code)
 		}
