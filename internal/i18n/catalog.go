@@ -604,6 +604,8 @@ var en = map[string]string{
 	"token.scope_audit":            "Audit trail (read)",
 	"token.allowed_ips_hint":       "Optional: addresses or CIDR ranges (e.g. 203.0.113.7, 10.0.0.0/8), separated by spaces or commas. The token is refused from anywhere else.",
 	"token.unused":                 "Not yet",
+	// Task editing and time zones.
+	"task.edit": "Edit task",
 }
 
 var zh = map[string]string{
@@ -1207,4 +1209,6 @@ var zh = map[string]string{
 	"token.scope_audit":            "审计日志（只读）",
 	"token.allowed_ips_hint":       "可选：IP 地址或 CIDR 网段（如 203.0.113.7、10.0.0.0/8），用空格或逗号分隔。来自其他地址的请求将被拒绝。",
 	"token.unused":                 "尚未使用",
+	// Task editing and time zones.
+	"task.edit": "编辑任务",
 }

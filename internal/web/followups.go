@@ -73,17 +73,11 @@ func (s *Server) createFollowUp(w http.ResponseWriter, r *http.Request, a *acces
 	var p crm.Problems
 	in := crm.FollowUpInput{CustomerID: id, Kind: form.Kind, Content: form.Content,
 		OccurredAt: parseLocalTime(&p, "occurred_at", form.OccurredAt), NextAt: parseLocalTime(&p, "next_at", form.NextAt)}
-	var err error
-	if len(p) > 0 {
-		check := in
-		var domain crm.Problems
-		if verr := check.Validate(time.Now()); verr != nil {
-			domain = fieldErrors(verr)
-		}
-		err = mergeProblems(p, domain)
-	} else {
-		_, err = s.svc.CreateFollowUp(r.Context(), a, in)
-	}
+	check := in
+	err := submit(p, func() crm.Problems { return fieldErrors(check.Validate(time.Now())) }, func() error {
+		_, err := s.svc.CreateFollowUp(r.Context(), a, in)
+		return err
+	})
 	if err != nil && !hasFieldErrors(err) {
 		s.fail(w, r, a, err)
 		return

@@ -71,6 +71,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /tasks", s.authed(s.listTasks))
 	mux.HandleFunc("GET /tasks/new", s.authed(s.newTask))
 	mux.HandleFunc("POST /tasks", s.authed(s.createTask))
+	mux.HandleFunc("GET /tasks/{id}/edit", s.authed(s.editTask))
+	mux.HandleFunc("POST /tasks/{id}", s.authed(s.updateTask))
 	mux.HandleFunc("POST /tasks/{id}/done", s.authed(s.setTaskDone(true)))
 	mux.HandleFunc("POST /tasks/{id}/reopen", s.authed(s.setTaskDone(false)))
 

@@ -327,6 +327,16 @@ func mergeProblems(local crm.Problems, more ...crm.Problems) error {
 	return out.Err()
 }
 
+// submit saves a form through save, unless the page could not even read
+// some of its fields (local); then those problems join the domain's own
+// checks, so the user sees every problem at once and nothing is stored.
+func submit(local crm.Problems, domain func() crm.Problems, save func() error) error {
+	if len(local) == 0 {
+		return save()
+	}
+	return mergeProblems(local, domain())
+}
+
 // FilterSelect is one select of a list's filter form.
 type FilterSelect struct {
 	Name    string
