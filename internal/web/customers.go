@@ -270,7 +270,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 	if !v.InPool {
 		if a.Can(crm.ObjFollowUp, crm.ActRead) {
 			if tl == nil {
-				tl = &TimelineView{Form: newFollowUpForm()}
+				tl = &TimelineView{Form: newFollowUpForm(v.Location())}
 			}
 			if tl.Items, err = s.svc.ListFollowUps(ctx, a, id); err != nil {
 				s.fail(w, r, a, err)
@@ -308,7 +308,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 				s.fail(w, r, a, err)
 				return
 			}
-			v.Tasks = taskRows(tasks, map[int64]string{id: c.Name})
+			v.Tasks = taskRows(v.Location(), tasks, map[int64]string{id: c.Name})
 		}
 		if v.CanEdit {
 			dir, ok := s.directory(w, r, a)

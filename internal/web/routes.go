@@ -80,6 +80,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /account", s.authed(s.account))
 	mux.HandleFunc("POST /account/language", s.authed(s.setLanguage))
+	mux.HandleFunc("POST /account/time-zone", s.authed(s.setTimeZone))
 	mux.HandleFunc("GET /account/password", s.guard(gatePassword, s.passwordPage))
 	mux.HandleFunc("POST /account/password", s.guard(gatePassword, s.changePassword))
 	mux.HandleFunc("POST /account/tokens", s.authed(s.createToken))

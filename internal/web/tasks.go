@@ -36,12 +36,12 @@ func (k TaskRow) CustomerURL() string {
 	return "/customers/" + strconv.FormatInt(k.CustomerID, 10)
 }
 
-// taskRows marks due and overdue tasks (in the server's time zone) and
-// names their customers where the user may see them.
-func taskRows(tasks []crm.Task, customerNames map[int64]string) []TaskRow {
-	now := time.Now().In(time.Local)
+// taskRows marks due and overdue tasks ("today" is a day in the user's
+// time zone loc) and names their customers where the user may see them.
+func taskRows(loc *time.Location, tasks []crm.Task, customerNames map[int64]string) []TaskRow {
+	now := time.Now().In(loc)
 	y, m, d := now.Date()
-	endOfDay := time.Date(y, m, d, 0, 0, 0, 0, time.Local).AddDate(0, 0, 1)
+	endOfDay := time.Date(y, m, d, 0, 0, 0, 0, loc).AddDate(0, 0, 1)
 	out := make([]TaskRow, len(tasks))
 	for i, k := range tasks {
 		out[i] = TaskRow{ID: k.ID, Title: k.Title, Notes: k.Notes, DueAt: k.DueAt, Done: k.Done, CustomerID: k.CustomerID,
@@ -71,7 +71,7 @@ func (s *Server) namedTaskRows(ctx context.Context, a *access.Actor, tasks []crm
 			}
 		}
 	}
-	return taskRows(tasks, names), nil
+	return taskRows(s.svc.Location(a), tasks, names), nil
 }
 
 // taskListLimit bounds the task list; done tasks beyond it are old news.
@@ -278,7 +278,8 @@ func readTaskForm(r *http.Request) TaskForm {
 func (s *Server) createTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	f := readTaskForm(r)
 	var p crm.Problems
-	fields := crm.TaskFields{Title: f.Title, Notes: f.Notes, DueAt: parseLocalTime(&p, "due_at", f.DueAt), CustomerID: f.CustomerID, AssigneeID: f.AssigneeID}
+	fields := crm.TaskFields{Title: f.Title, Notes: f.Notes, DueAt: parseLocalTime(s.svc.Location(a), &p, "due_at", f.DueAt), CustomerID: f.CustomerID,
+		AssigneeID: f.AssigneeID}
 	err := submit(p, fields.Validate, func() error {
 		_, err := s.svc.CreateTask(r.Context(), a, fields)
 		return err
@@ -347,7 +348,7 @@ func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, a *access.Ac
 	}
 	f := readTaskForm(r)
 	var p crm.Problems
-	due := parseLocalTime(&p, "due_at", f.DueAt)
+	due := parseLocalTime(s.svc.Location(a), &p, "due_at", f.DueAt)
 	up := crm.TaskUpdate{Version: formInt(r, "version"), Title: &f.Title, Notes: &f.Notes, DueAt: due, ClearDueAt: due == nil,
 		CustomerID: &f.CustomerID}
 	if _, chosen := r.PostForm["assignee_id"]; chosen {
