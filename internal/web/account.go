@@ -336,14 +336,16 @@ func (f TimeZoneForm) Field() FieldView {
 	if def == "Local" {
 		def = f.T("account.tz_server")
 	}
-	now := time.Now().In(f.Default)
+	clock := f.Page
+	clock.loc = f.Default
 	if f.Value != "" && f.Errors.For("time_zone") == "" {
 		if loc, err := service.LoadTimeZone(f.Value); err == nil {
-			now = time.Now().In(loc)
+			clock.loc = loc
 		}
 	}
+	now := time.Now().In(clock.loc)
 	return FieldView{Name: "time_zone", Label: f.T("field.time_zone"), Value: f.Value, Max: 64, Autocomplete: "off", List: "time-zones",
-		Error: f.Errors.For("time_zone"), Hint: f.Tf("hint.time_zone", def, f.Date(now)+" (UTC"+now.Format("-07:00")+")")}
+		Error: f.Errors.For("time_zone"), Hint: f.Tf("hint.time_zone", def, clock.Date(now)+" (UTC"+now.Format("-07:00")+")")}
 }
 
 // setTimeZone stores the user's time zone; a name that is no IANA zone
