@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -79,15 +80,22 @@ func (db *DB) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	var current int
-	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
+	applied, err := appliedVersions(ctx, conn)
+	if err != nil {
+		return err
+	}
+	current := 0
+	for v := range applied {
+		current = max(current, v)
 	}
 	if latest := LatestSchema(db.dialect); current > latest {
 		return fmt.Errorf("store: the database schema (version %d) is newer than this Custos (version %d); upgrade Custos instead of running an older one", current, latest)
 	}
+	// Every known migration not yet applied runs, in order — also one
+	// numbered below the newest applied: numbers are handed out ahead to
+	// work landing in parallel, so 0004 may reach a database after 0006.
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)
@@ -115,4 +123,22 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := db.read.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
 	return v, err
+}
+
+// appliedVersions reads the versions recorded in schema_migrations.
+func appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("store: read schema versions: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: read schema versions: %w", err)
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
