@@ -21,6 +21,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	PhoneRegion    string
 	OrgName        string
+	TimeZone       string // IANA name of the organisation's default time zone; "" is the server's
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -48,6 +49,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&proxies, "trusted-proxies", env("CUSTOS_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-* headers are believed (CUSTOS_TRUSTED_PROXIES)")
 	fs.StringVar(&c.PhoneRegion, "phone-region", env("CUSTOS_PHONE_REGION", "CN"), "default region for phone numbers without country code (CUSTOS_PHONE_REGION)")
 	fs.StringVar(&c.OrgName, "org-name", env("CUSTOS_ORG_NAME", "Custos"), "name of the root department on first start (CUSTOS_ORG_NAME)")
+	fs.StringVar(&c.TimeZone, "timezone", env("CUSTOS_TIMEZONE", ""), "default time zone of users who chose none, e.g. Asia/Shanghai; empty is the server's (CUSTOS_TIMEZONE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

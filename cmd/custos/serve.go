@@ -21,11 +21,15 @@ import (
 
 // openService opens the database (running migrations) and the service layer.
 func openService(ctx context.Context, c Config, logger *slog.Logger) (*service.Service, *store.DB, error) {
+	zone, err := service.LoadTimeZone(c.TimeZone)
+	if err != nil {
+		return nil, nil, fmt.Errorf("timezone %q: not an IANA time zone name such as Asia/Shanghai", c.TimeZone)
+	}
 	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
 	if err != nil {
 		return nil, nil, err
 	}
-	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger}), db, nil
+	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone}), db, nil
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

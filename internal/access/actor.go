@@ -33,6 +33,7 @@ type Actor struct {
 	TokenID   int64
 	CSRFToken string
 	Lang      string
+	TimeZone  string // the user's IANA time zone; "" follows the organisation default
 	// MustChangePassword is set while the user signs in with a one-time or
 	// administrator-set password; surfaces allow nothing but the change.
 	MustChangePassword bool

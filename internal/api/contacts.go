@@ -11,7 +11,7 @@ import (
 // listFilter reads the common list parameters.
 func listFilter(r *http.Request) (crm.ListFilter, error) {
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: q.Get("q"), Status: q.Get("status"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+	f := crm.ListFilter{Query: q.Get("q"), Status: q.Get("status"), Custom: customFilter(q), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
 	var err error
 	if f.Limit, err = queryInt(r, "limit"); err != nil {
 		return f, err

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -19,17 +20,23 @@ func customerFilter(r *http.Request) (crm.CustomerFilter, error) {
 	if err != nil {
 		return crm.CustomerFilter{}, err
 	}
-	f := crm.CustomerFilter{Query: q.Get("q"), Level: q.Get("level"), Status: q.Get("status"),
-		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit}
+	return crm.CustomerFilter{Query: q.Get("q"), Level: q.Get("level"), Status: q.Get("status"), Custom: customFilter(q),
+		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit}, nil
+}
+
+// customFilter reads the custom field filters of a list, "custom.<key>=value";
+// the service checks keys and values against the object's definitions.
+func customFilter(q url.Values) map[string]string {
+	var out map[string]string
 	for k, v := range q {
 		if key, ok := strings.CutPrefix(k, "custom."); ok && len(v) > 0 {
-			if f.Custom == nil {
-				f.Custom = map[string]string{}
+			if out == nil {
+				out = map[string]string{}
 			}
-			f.Custom[key] = v[0]
+			out[key] = v[0]
 		}
 	}
-	return f, nil
+	return out
 }
 
 func (api *API) listCustomers(w http.ResponseWriter, r *http.Request, a *access.Actor) {

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"custos/internal/access"
@@ -177,6 +179,9 @@ func (api *API) listTasks() handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 		f, err := listFilter(r)
 		var tasks []crm.Task
+		if err == nil && len(f.Custom) > 0 {
+			err = noCustomFields(f.Custom)
+		}
 		if err == nil {
 			tf := service.TaskFilter{CustomerID: f.CustomerID, All: r.URL.Query().Get("all") == "true", Limit: f.Limit}
 			if d := r.URL.Query().Get("due_before"); d != "" {
@@ -241,4 +246,14 @@ func (api *API) search() handlerFunc {
 		}
 		api.respond(w, r, a, http.StatusOK, res, err)
 	}
+}
+
+// noCustomFields refuses custom field filters on a list of an object that
+// has no custom fields, rather than ignoring them and answering everything.
+func noCustomFields(filters map[string]string) error {
+	var p crm.Problems
+	for _, k := range slices.Sorted(maps.Keys(filters)) {
+		p.Add("custom."+k, "unknown")
+	}
+	return p.Err()
 }

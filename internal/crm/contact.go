@@ -77,7 +77,10 @@ type ListFilter struct {
 	OwnerID    int64  `json:"owner_id,omitempty"`
 	Status     string `json:"status,omitempty"`
 	StageID    int64  `json:"stage_id,omitempty"`
-	Sort       string `json:"sort,omitempty"`
-	Cursor     string `json:"cursor,omitempty"`
-	Limit      int    `json:"limit,omitempty"`
+	// Custom filters on custom fields: key → value (contained, for
+	// multiple choice); the service checks keys and values.
+	Custom map[string]string `json:"custom,omitempty"`
+	Sort   string            `json:"sort,omitempty"`
+	Cursor string            `json:"cursor,omitempty"`
+	Limit  int               `json:"limit,omitempty"`
 }

@@ -35,6 +35,7 @@ type User struct {
 	DepartmentID int64     `json:"department_id"`
 	RoleID       int64     `json:"role_id"`
 	Lang         string    `json:"lang,omitempty"`
+	TimeZone     string    `json:"time_zone,omitempty"` // IANA name; "" follows the organisation default
 	Disabled     bool      `json:"disabled"`
 	MustChangePW bool      `json:"must_change_password"`
 	CreatedAt    time.Time `json:"created_at"`

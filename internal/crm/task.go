@@ -27,14 +27,18 @@ func (f *TaskFields) Validate() Problems {
 	return p
 }
 
-// TaskUpdate is a partial update of a task. Reassignment is not an edit:
-// the assignee stays; ClearDueAt removes the due time.
+// TaskUpdate is a partial update of a task. AssigneeID hands the task to
+// another user, checked like an assignee at creation (within the actor's
+// task scope); 0 keeps the assignee. CustomerID 0 unlinks the customer;
+// ClearDueAt removes the due time.
 type TaskUpdate struct {
 	Version    int64      `json:"version"`
 	Title      *string    `json:"title,omitempty"`
 	Notes      *string    `json:"notes,omitempty"`
 	DueAt      *time.Time `json:"due_at,omitempty"`
 	ClearDueAt bool       `json:"clear_due_at,omitempty"`
+	CustomerID *int64     `json:"customer_id,omitempty"`
+	AssigneeID *int64     `json:"assignee_id,omitempty"`
 }
 
 // Apply returns f with the update applied.
@@ -47,6 +51,10 @@ func (u TaskUpdate) Apply(f TaskFields) TaskFields {
 	}
 	if u.ClearDueAt {
 		f.DueAt = nil
+	}
+	setPtr(&f.CustomerID, u.CustomerID)
+	if u.AssigneeID != nil && *u.AssigneeID != 0 {
+		f.AssigneeID = *u.AssigneeID
 	}
 	return f
 }

@@ -621,6 +621,13 @@ var en = map[string]string{
 	"token.scope_audit":            "Audit trail (read)",
 	"token.allowed_ips_hint":       "Optional: addresses or CIDR ranges (e.g. 203.0.113.7, 10.0.0.0/8), separated by spaces or commas. The token is refused from anywhere else.",
 	"token.unused":                 "Not yet",
+	// Task editing and time zones.
+	"task.edit":         "Edit task",
+	"account.time_zone": "Time zone",
+	"account.tz_server": "the server's time zone",
+	"field.time_zone":   "Time zone",
+	"hint.time_zone":    "Pages show times in this zone and read the times you type in it. Leave empty for the organisation's default (%s). Now: %s.",
+	"rule.time_zone":    "is not a known time zone; use a name such as Asia/Shanghai or Europe/Berlin",
 }
 
 var zh = map[string]string{
@@ -1241,4 +1248,11 @@ var zh = map[string]string{
 	"token.scope_audit":            "审计日志（只读）",
 	"token.allowed_ips_hint":       "可选：IP 地址或 CIDR 网段（如 203.0.113.7、10.0.0.0/8），用空格或逗号分隔。来自其他地址的请求将被拒绝。",
 	"token.unused":                 "尚未使用",
+	// Task editing and time zones.
+	"task.edit":         "编辑任务",
+	"account.time_zone": "时区",
+	"account.tz_server": "服务器所在时区",
+	"field.time_zone":   "时区",
+	"hint.time_zone":    "页面按此时区显示时间，您输入的时间也按此时区理解。留空则使用组织默认时区（%s）。当前时间：%s。",
+	"rule.time_zone":    "不是已知的时区；请使用 Asia/Shanghai、Europe/Berlin 这样的名称",
 }

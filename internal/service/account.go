@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -29,16 +30,35 @@ func (s *Service) SetLanguage(ctx context.Context, a *access.Actor, lang string)
 	if err := p.Err(); err != nil {
 		return err
 	}
+	return s.setPreference(ctx, a, "user.set_language", func(u *crm.User) { u.Lang = lang })
+}
+
+// SetTimeZone stores the time zone the actor's pages show and read times
+// in: an IANA name such as "Asia/Shanghai", or "" for the organisation's
+// default.
+func (s *Service) SetTimeZone(ctx context.Context, a *access.Actor, name string) error {
+	name = strings.TrimSpace(name)
+	if name != "" {
+		if _, err := loadZone(name); err != nil {
+			return &crm.Error{Code: crm.Invalid, Message: "unknown time zone", Fields: []crm.FieldError{{Field: "time_zone", Rule: "time_zone"}}}
+		}
+	}
+	return s.setPreference(ctx, a, "user.set_time_zone", func(u *crm.User) { u.TimeZone = name })
+}
+
+// setPreference changes one of the actor's own settings, with its audit event.
+func (s *Service) setPreference(ctx context.Context, a *access.Actor, action string, set func(*crm.User)) error {
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		u, err := tx.GetUser(ctx, a.UserID)
 		if err != nil {
 			return err
 		}
 		before := u
-		u.Lang, u.UpdatedAt = lang, s.clock()
+		set(&u)
+		u.UpdatedAt = s.clock()
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "user.set_language", "", u.ID, diff(before, u))
+		return s.audit(ctx, tx, a, action, "", u.ID, diff(before, u))
 	})
 }

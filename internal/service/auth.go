@@ -299,7 +299,7 @@ func principalActor(p store.Principal) (*access.Actor, error) {
 		return nil, crm.Errorf(crm.Unauthenticated, "user disabled")
 	}
 	return &access.Actor{UserID: u.ID, Name: u.DisplayName, DeptID: p.Department.ID, DeptPath: p.Department.Path, Role: p.Role,
-		Lang: u.Lang, MustChangePassword: u.MustChangePW, MFAEnrolled: p.MFAEnrolled}, nil
+		Lang: u.Lang, TimeZone: u.TimeZone, MustChangePassword: u.MustChangePW, MFAEnrolled: p.MFAEnrolled}, nil
 }
 
 // Logout ends the actor's session.

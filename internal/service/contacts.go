@@ -183,6 +183,10 @@ func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListF
 	}
 	return listPage(ctx, s, a, listAction("contact", strings.TrimSpace(f.Query)), crm.ObjContact,
 		func(tx *store.Tx) ([]crm.Contact, string, int, error) {
+			var err error
+			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjContact, f.Custom); err != nil {
+				return nil, "", 0, err
+			}
 			items, next, err := tx.ListContacts(ctx, q)
 			if err != nil {
 				return nil, "", 0, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -244,9 +245,14 @@ func (s *Service) withCustom(ctx context.Context, tx *store.Tx, object crm.Objec
 	return append(keys, ckeys...), nil
 }
 
-// customFilters turns "key → value" list filters into store matches,
-// refusing keys that are not fields of the object.
-func customFilters(ctx context.Context, tx *store.Tx, object crm.Object, filters map[string]string) ([]store.CustomMatch, error) {
+// customMatches turns "key → value" list filters into store matches. A key
+// must be a field of the object, and a value is read as a value of that
+// field — a phone normalised, a number made canonical, a choice one of the
+// options — so a filter finds what was stored the way it was stored. An
+// empty value filters nothing. A filter on a field hidden from the actor
+// matches nothing, so it cannot confirm a value the actor may not see.
+// Problems name the filter "custom.<key>".
+func (s *Service) customMatches(ctx context.Context, tx *store.Tx, a *access.Actor, object crm.Object, filters map[string]string) ([]store.CustomMatch, error) {
 	if len(filters) == 0 {
 		return nil, nil
 	}
@@ -256,13 +262,29 @@ func customFilters(ctx context.Context, tx *store.Tx, object crm.Object, filters
 	}
 	var p crm.Problems
 	var out []store.CustomMatch
-	for k, v := range filters {
+	for _, k := range slices.Sorted(maps.Keys(filters)) {
+		v := strings.TrimSpace(filters[k])
 		i := slices.IndexFunc(defs, func(d crm.CustomField) bool { return d.Key == k })
-		if i < 0 {
+		switch {
+		case i < 0:
 			p.Add("custom."+k, "unknown")
-			continue
+		case v == "":
+		case a.Field(object, "custom."+k) == crm.FieldHidden:
+			out = append(out, store.CustomMatch{Key: k, None: true})
+		case defs[i].Type == "multi":
+			if !slices.Contains(defs[i].Options, v) {
+				p.Add("custom."+k, "enum")
+				continue
+			}
+			out = append(out, store.CustomMatch{Key: k, Value: v, Multi: true})
+		default:
+			clean, rule := s.customValue(defs[i], v)
+			if rule != "" {
+				p.Add("custom."+k, rule)
+				continue
+			}
+			out = append(out, store.CustomMatch{Key: k, Value: fmt.Sprint(clean)})
 		}
-		out = append(out, store.CustomMatch{Key: k, Value: v, Multi: defs[i].Type == "multi"})
 	}
 	return out, p.Err()
 }

@@ -274,7 +274,7 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	}
 	return listPage(ctx, s, a, action, crm.ObjCustomer, func(tx *store.Tx) ([]crm.Customer, string, int, error) {
 		var err error
-		if q.Custom, err = customFilters(ctx, tx, crm.ObjCustomer, f.Custom); err != nil {
+		if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjCustomer, f.Custom); err != nil {
 			return nil, "", 0, err
 		}
 		// Count first: a scope with many rows is paged in sort order.

@@ -240,6 +240,10 @@ func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilt
 	}
 	return listPage(ctx, s, a, listAction("lead", strings.TrimSpace(f.Query)), crm.ObjLead,
 		func(tx *store.Tx) ([]crm.Lead, string, int, error) {
+			var err error
+			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjLead, f.Custom); err != nil {
+				return nil, "", 0, err
+			}
 			items, next, err := tx.ListLeads(ctx, q)
 			if err != nil {
 				return nil, "", 0, err

@@ -258,6 +258,10 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 	}
 	return listPage(ctx, s, a, listAction("opportunity", strings.TrimSpace(f.Query)), crm.ObjOpportunity,
 		func(tx *store.Tx) ([]crm.Opportunity, string, int, error) {
+			var err error
+			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjOpportunity, f.Custom); err != nil {
+				return nil, "", 0, err
+			}
 			items, next, err := tx.ListOpportunities(ctx, q)
 			if err != nil {
 				return nil, "", 0, err

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	"custos/internal/access"
@@ -28,6 +29,9 @@ type Options struct {
 	Argon2 Argon2Params
 	// Logger receives operational messages, never secrets or customer data.
 	Logger *slog.Logger
+	// TimeZone is the organisation's default time zone for users who chose
+	// none (the server's own zone when nil); see LoadTimeZone.
+	TimeZone *time.Location
 }
 
 // Service is the one service layer.
@@ -37,6 +41,8 @@ type Service struct {
 	now    func() time.Time
 	argon  Argon2Params
 	logger *slog.Logger
+	zone   *time.Location // the organisation default
+	zones  sync.Map       // IANA name → *time.Location, loaded once
 	// dummyHash is checked against for unknown user names, so a sign-in
 	// takes as long whether or not the name exists.
 	dummyHash string
@@ -53,6 +59,9 @@ func New(db *store.DB, opt Options) *Service {
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if s.zone = opt.TimeZone; s.zone == nil {
+		s.zone = time.Local
 	}
 	s.dummyHash, _ = hashPassword(randomToken(16), s.argon)
 	return s

@@ -104,7 +104,9 @@ func (s *Service) GetTask(ctx context.Context, a *access.Actor, id int64) (crm.T
 	})
 }
 
-// UpdateTask changes a task's title, notes or due time if the version is current.
+// UpdateTask changes a task's title, notes, due time, customer or assignee
+// if the version is current. A new customer must be one the actor may edit
+// and a new assignee one the actor may assign tasks to, as at creation.
 func (s *Service) UpdateTask(ctx context.Context, a *access.Actor, id int64, up crm.TaskUpdate) (crm.Task, error) {
 	if err := s.require(ctx, a, crm.ObjTask, crm.ActEdit); err != nil {
 		return crm.Task{}, err
@@ -122,6 +124,17 @@ func (s *Service) UpdateTask(ctx context.Context, a *access.Actor, id int64, up 
 		k.TaskFields = up.Apply(before.TaskFields)
 		if err := k.TaskFields.Validate().Err(); err != nil {
 			return err
+		}
+		if k.AssigneeID != before.OwnerID {
+			if err := s.checkAssignable(ctx, tx, a, crm.ObjTask, k.AssigneeID); err != nil {
+				return renameField(err, "owner_id", "assignee_id")
+			}
+			k.OwnerID = k.AssigneeID
+		}
+		if k.CustomerID != before.CustomerID {
+			if err := linkCustomer(ctx, tx, a, k.CustomerID); err != nil {
+				return err
+			}
 		}
 		k.UpdatedBy, k.UpdatedAt = a.UserID, s.clock()
 		if err := tx.UpdateTask(ctx, &k); err != nil {

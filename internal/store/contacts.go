@@ -62,9 +62,10 @@ type ContactQuery struct {
 	Terms   []string
 	Key     *DedupKey
 	Filter  crm.ListFilter
+	Custom  []CustomMatch // custom field filters, all must match
 }
 
-func (q ContactQuery) where(a *args) string {
+func (q ContactQuery) where(tx *Tx, a *args) string {
 	w := q.Scope.cond("t", a)
 	if q.Deleted {
 		w += " AND t.deleted_at IS NOT NULL"
@@ -83,13 +84,13 @@ func (q ContactQuery) where(a *args) string {
 	if q.Filter.OwnerID != 0 {
 		w += " AND t.owner_id = " + a.add(q.Filter.OwnerID)
 	}
-	return w
+	return w + tx.customWhere("t.custom", q.Custom, a)
 }
 
 // GetContact returns one contact within the query's scope, or not found.
 func (tx *Tx) GetContact(ctx context.Context, id int64, q ContactQuery) (crm.Contact, error) {
 	var a args
-	w := q.where(&a)
+	w := q.where(tx, &a)
 	t, err := scanContact(tx.q.QueryRowContext(ctx, "SELECT "+contactCols+contactFrom+" WHERE t.id = "+a.add(id)+" AND "+w, a...))
 	return t, mapErr("contact", err)
 }
@@ -103,7 +104,7 @@ var contactSorts = map[string]sortSpec{
 func (tx *Tx) ListContacts(ctx context.Context, q ContactQuery) ([]crm.Contact, string, error) {
 	var a args
 	return runPage(ctx, tx, pageQuery[crm.Contact]{
-		selectFrom: "SELECT " + contactCols + contactFrom, where: q.where(&a), idCol: "t.id",
+		selectFrom: "SELECT " + contactCols + contactFrom, where: q.where(tx, &a), idCol: "t.id",
 		sorts: contactSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
 		scan: scanContact,
 		key: func(t crm.Contact) (int64, int64, string) {
@@ -119,6 +120,6 @@ func (tx *Tx) ListContacts(ctx context.Context, q ContactQuery) ([]crm.Contact, 
 func (tx *Tx) CountContacts(ctx context.Context, q ContactQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, cappedCount("FROM contacts t WHERE "+q.where(&a), &a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, cappedCount("FROM contacts t WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
 	return n, mapErr("count contacts", err)
 }

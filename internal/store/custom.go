@@ -83,6 +83,28 @@ func (tx *Tx) SaveCustomField(ctx context.Context, f *crm.CustomField, now int64
 	return expectOne(res, err, "custom field")
 }
 
+// CustomMatch filters on one custom field: equality, or for a multiple
+// choice field, containment. None matches no record at all.
+type CustomMatch struct {
+	Key, Value string
+	Multi      bool
+	None       bool
+}
+
+// customWhere renders " AND <match>" for every custom filter on the custom
+// column col of a list query; every object with custom fields shares it.
+func (tx *Tx) customWhere(col string, matches []CustomMatch, a *args) string {
+	var w string
+	for _, m := range matches {
+		if m.None {
+			w += " AND FALSE"
+			continue
+		}
+		w += " AND " + tx.customMatch(col, m.Key, m.Value, m.Multi, a)
+	}
+	return w
+}
+
 // customMatch renders "the record's custom value for key equals value" (or,
 // for multiple choice, contains it), identically on both databases.
 func (tx *Tx) customMatch(col, key, value string, multi bool, a *args) string {

@@ -125,13 +125,6 @@ type CustomerQuery struct {
 	OrderedScan bool
 }
 
-// CustomMatch filters on one custom field: equality, or for a multiple
-// choice field, containment.
-type CustomMatch struct {
-	Key, Value string
-	Multi      bool
-}
-
 func (q CustomerQuery) where(tx *Tx, a *args) string {
 	owner := "c.owner_id"
 	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn {
@@ -170,10 +163,7 @@ func (q CustomerQuery) where(tx *Tx, a *args) string {
 	if f.OwnerID != 0 {
 		w += " AND c.owner_id = " + a.add(f.OwnerID)
 	}
-	for _, m := range q.Custom {
-		w += " AND " + tx.customMatch("c.custom", m.Key, m.Value, m.Multi, a)
-	}
-	return w
+	return w + tx.customWhere("c.custom", q.Custom, a)
 }
 
 // GetCustomer returns one customer if it is within the query's scope;

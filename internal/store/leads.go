@@ -78,9 +78,10 @@ type LeadQuery struct {
 	Terms  []string
 	Key    *DedupKey
 	Filter crm.ListFilter
+	Custom []CustomMatch // custom field filters, all must match
 }
 
-func (q LeadQuery) where(a *args) string {
+func (q LeadQuery) where(tx *Tx, a *args) string {
 	w := q.Scope.recordCond("l.id", "l.owner_id", a) + " AND l.deleted_at IS NULL"
 	if len(q.Terms) > 0 {
 		w += " AND " + termMatch("l.id", "lead", q.Terms, a)
@@ -94,13 +95,13 @@ func (q LeadQuery) where(a *args) string {
 	if q.Filter.OwnerID != 0 {
 		w += " AND l.owner_id = " + a.add(q.Filter.OwnerID)
 	}
-	return w
+	return w + tx.customWhere("l.custom", q.Custom, a)
 }
 
 // GetLead returns one lead within the scope, or not found.
 func (tx *Tx) GetLead(ctx context.Context, id int64, q LeadQuery) (crm.Lead, error) {
 	var a args
-	w := q.where(&a)
+	w := q.where(tx, &a)
 	l, err := scanLead(tx.q.QueryRowContext(ctx, "SELECT "+leadCols+leadFrom+" WHERE l.id = "+a.add(id)+" AND "+w, a...))
 	return l, mapErr("lead", err)
 }
@@ -111,7 +112,7 @@ var leadSorts = map[string]sortSpec{"updated": {expr: "l.updated_at", desc: true
 func (tx *Tx) ListLeads(ctx context.Context, q LeadQuery) ([]crm.Lead, string, error) {
 	var a args
 	return runPage(ctx, tx, pageQuery[crm.Lead]{
-		selectFrom: "SELECT " + leadCols + leadFrom, where: q.where(&a), idCol: "l.id",
+		selectFrom: "SELECT " + leadCols + leadFrom, where: q.where(tx, &a), idCol: "l.id",
 		sorts: leadSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit, scan: scanLead,
 		key: func(l crm.Lead) (int64, int64, string) {
 			if q.Filter.Sort == "created" {
@@ -126,6 +127,6 @@ func (tx *Tx) ListLeads(ctx context.Context, q LeadQuery) ([]crm.Lead, string, e
 func (tx *Tx) CountLeads(ctx context.Context, q LeadQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, cappedCount("FROM leads l WHERE "+q.where(&a), &a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, cappedCount("FROM leads l WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
 	return n, mapErr("count leads", err)
 }

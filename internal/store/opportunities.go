@@ -137,9 +137,10 @@ type OpportunityQuery struct {
 	Scope  ChildScope
 	Terms  []string
 	Filter crm.ListFilter
+	Custom []CustomMatch // custom field filters, all must match
 }
 
-func (q OpportunityQuery) where(a *args) string {
+func (q OpportunityQuery) where(tx *Tx, a *args) string {
 	w := q.Scope.cond("o", a) + " AND o.deleted_at IS NULL"
 	if len(q.Terms) > 0 {
 		w += " AND " + termMatch("o.id", "opportunity", q.Terms, a)
@@ -153,13 +154,13 @@ func (q OpportunityQuery) where(a *args) string {
 	if q.Filter.OwnerID != 0 {
 		w += " AND o.owner_id = " + a.add(q.Filter.OwnerID)
 	}
-	return w
+	return w + tx.customWhere("o.custom", q.Custom, a)
 }
 
 // GetOpportunity returns one opportunity within the scope, or not found.
 func (tx *Tx) GetOpportunity(ctx context.Context, id int64, q OpportunityQuery) (crm.Opportunity, error) {
 	var a args
-	w := q.where(&a)
+	w := q.where(tx, &a)
 	o, err := scanOpportunity(tx.q.QueryRowContext(ctx, "SELECT "+opportunityCols+opportunityFrom+" WHERE o.id = "+a.add(id)+" AND "+w, a...))
 	return o, mapErr("opportunity", err)
 }
@@ -174,7 +175,7 @@ var opportunitySorts = map[string]sortSpec{
 func (tx *Tx) ListOpportunities(ctx context.Context, q OpportunityQuery) ([]crm.Opportunity, string, error) {
 	var a args
 	return runPage(ctx, tx, pageQuery[crm.Opportunity]{
-		selectFrom: "SELECT " + opportunityCols + opportunityFrom, where: q.where(&a), idCol: "o.id",
+		selectFrom: "SELECT " + opportunityCols + opportunityFrom, where: q.where(tx, &a), idCol: "o.id",
 		sorts: opportunitySorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit, scan: scanOpportunity,
 		key: func(o crm.Opportunity) (int64, int64, string) {
 			switch q.Filter.Sort {
@@ -192,6 +193,6 @@ func (tx *Tx) ListOpportunities(ctx context.Context, q OpportunityQuery) ([]crm.
 func (tx *Tx) CountOpportunities(ctx context.Context, q OpportunityQuery) (int, error) {
 	var a args
 	var n int
-	err := tx.q.QueryRowContext(ctx, cappedCount("FROM opportunities o WHERE "+q.where(&a), &a), a...).Scan(&n)
+	err := tx.q.QueryRowContext(ctx, cappedCount("FROM opportunities o WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
 	return n, mapErr("count opportunities", err)
 }

@@ -123,7 +123,7 @@ const principalJoin = ` JOIN users u ON u.id = x.user_id` + principalRoleDept
 
 const principalRoleDept = ` JOIN roles r ON r.id = u.role_id JOIN departments d ON d.id = u.department_id`
 
-const principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.disabled, u.must_change_pw,
+const principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.time_zone, u.disabled, u.must_change_pw,
 	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.audit, r.grants, r.require_mfa, d.id, d.path,
 	EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = u.id AND t.confirmed_at > 0)`
 

@@ -99,9 +99,11 @@ func (tx *Tx) ListTasks(ctx context.Context, q TaskQuery, limit int) ([]crm.Task
 	return out, mapErr("list tasks", rows.Err())
 }
 
-// UpdateTask stores a task's editable fields if the version is current.
+// UpdateTask stores a task's editable fields, its customer and its owner
+// (the assignee) if the version is current.
 func (tx *Tx) UpdateTask(ctx context.Context, k *crm.Task) error {
-	res, err := tx.q.ExecContext(ctx, `UPDATE tasks SET title=$1, notes=$2, due_at=$3, updated_by=$4, updated_at=$5, version = version + 1
-		WHERE id = $6 AND version = $7 AND deleted_at IS NULL`, k.Title, k.Notes, msPtr(k.DueAt), k.UpdatedBy, ms(k.UpdatedAt), k.ID, k.Version)
+	res, err := tx.q.ExecContext(ctx, `UPDATE tasks SET title=$1, notes=$2, due_at=$3, customer_id=$4, owner_id=$5, updated_by=$6,
+		updated_at=$7, version = version + 1 WHERE id = $8 AND version = $9 AND deleted_at IS NULL`,
+		k.Title, k.Notes, msPtr(k.DueAt), nullID(k.CustomerID), k.OwnerID, k.UpdatedBy, ms(k.UpdatedAt), k.ID, k.Version)
 	return staleOrNil(res, err, "task", &k.Version)
 }

@@ -17,12 +17,12 @@ type UserAuth struct {
 	MFAEnrolled  bool // a confirmed second factor: the password alone opens no session
 }
 
-const userCols = "id, username, display_name, email, department_id, role_id, lang, disabled, must_change_pw, created_at, updated_at"
+const userCols = "id, username, display_name, email, department_id, role_id, lang, time_zone, disabled, must_change_pw, created_at, updated_at"
 
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (crm.User, error) {
 	var u crm.User
 	var created, updated int64
-	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.DepartmentID, &u.RoleID, &u.Lang,
+	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.DepartmentID, &u.RoleID, &u.Lang, &u.TimeZone,
 		&u.Disabled, &u.MustChangePW, &created, &updated}, extra...)
 	err := row.Scan(dest...)
 	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
@@ -38,11 +38,12 @@ func (tx *Tx) InsertUser(ctx context.Context, u *crm.User, passwordHash string) 
 	return mapErr("insert user", err)
 }
 
-// UpdateUser stores a user's profile, department, role and disabled flag.
+// UpdateUser stores a user's profile, preferences, department, role and
+// disabled flag.
 func (tx *Tx) UpdateUser(ctx context.Context, u *crm.User) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE users SET display_name = $1, email = $2, department_id = $3, role_id = $4,
-		lang = $5, disabled = $6, updated_at = $7 WHERE id = $8`,
-		u.DisplayName, u.Email, u.DepartmentID, u.RoleID, u.Lang, u.Disabled, ms(u.UpdatedAt), u.ID)
+		lang = $5, time_zone = $6, disabled = $7, updated_at = $8 WHERE id = $9`,
+		u.DisplayName, u.Email, u.DepartmentID, u.RoleID, u.Lang, u.TimeZone, u.Disabled, ms(u.UpdatedAt), u.ID)
 	return expectOne(res, err, "user")
 }
 

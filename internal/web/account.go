@@ -53,8 +53,8 @@ func (r SessionRow) Device() string {
 	return r.UserAgent
 }
 
-// AccountView is the account page: language, password, second factor,
-// sessions and API tokens.
+// AccountView is the account page: language, time zone, password, second
+// factor, sessions and API tokens.
 type AccountView struct {
 	Page
 	UserLang    string // the stored setting; "" follows the browser
@@ -67,6 +67,7 @@ type AccountView struct {
 	TokenScopes []string
 	TokenIPs    string
 	TokenErrors FormErrors
+	TimeZone    TimeZoneForm
 }
 
 // LangOptions are the language choices.
@@ -132,6 +133,10 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, a *access.A
 	v.Page = s.page(r, a, "account.title", "account")
 	v.UserLang, v.Username = me.Lang, me.Username
 	v.Sessions = sessionRows(sessions, "/account/sessions/")
+	v.TimeZone.Page, v.TimeZone.Default = v.Page, s.svc.DefaultLocation()
+	if !v.TimeZone.Errors.Any() {
+		v.TimeZone.Value = me.TimeZone // else the refused input stays
+	}
 	now := time.Now()
 	for _, t := range toks {
 		row := TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, Scopes: t.Scopes, AllowedIPs: t.AllowedIPs, CreatedAt: t.CreatedAt,
@@ -257,7 +262,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *access.A
 			TokenIPs: r.PostFormValue("allowed_ips"), TokenErrors: formErrors(lang(r, a), err, tokenFieldNames...)})
 	}
 	if expiry != "" {
-		day, err := time.ParseInLocation(time.DateOnly, expiry, time.Local)
+		day, err := time.ParseInLocation(time.DateOnly, expiry, s.svc.Location(a))
 		if err != nil {
 			again(http.StatusUnprocessableEntity, &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "bad date",
 				Fields: []crm.FieldError{{Field: "expires_at", Rule: "date"}}})
@@ -305,4 +310,53 @@ func firstError(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// TimeZoneForm chooses the time zone the pages show and read times in:
+// an IANA name, or empty for the organisation's default.
+type TimeZoneForm struct {
+	Page
+	Value   string         // as stored or as typed
+	Default *time.Location // the organisation's default
+	Errors  FormErrors
+}
+
+// commonTimeZones are offered as suggestions; any IANA name is accepted.
+var commonTimeZones = []string{"Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Asia/Seoul",
+	"Asia/Kolkata", "Asia/Dubai", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Moscow", "America/New_York",
+	"America/Chicago", "America/Los_Angeles", "America/Sao_Paulo", "Australia/Sydney", "Pacific/Auckland", "UTC"}
+
+// Suggestions are the names the input suggests.
+func (f TimeZoneForm) Suggestions() []string { return commonTimeZones }
+
+// Field is the time zone input with its inline error and, as its hint,
+// what an empty value means and the time it is now in the chosen zone.
+func (f TimeZoneForm) Field() FieldView {
+	def := f.Default.String()
+	if def == "Local" {
+		def = f.T("account.tz_server")
+	}
+	clock := f.Page
+	clock.loc = f.Default
+	if f.Value != "" && f.Errors.For("time_zone") == "" {
+		if loc, err := service.LoadTimeZone(f.Value); err == nil {
+			clock.loc = loc
+		}
+	}
+	now := time.Now().In(clock.loc)
+	return FieldView{Name: "time_zone", Label: f.T("field.time_zone"), Value: f.Value, Max: 64, Autocomplete: "off", List: "time-zones",
+		Error: f.Errors.For("time_zone"), Hint: f.Tf("hint.time_zone", def, clock.Date(now)+" (UTC"+now.Format("-07:00")+")")}
+}
+
+// setTimeZone stores the user's time zone; a name that is no IANA zone
+// shows the account page again with the input and the reason.
+func (s *Server) setTimeZone(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	name := r.PostFormValue("time_zone")
+	if err := s.svc.SetTimeZone(r.Context(), a, name); err != nil {
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAccount(w, r, a, status, AccountView{TimeZone: TimeZoneForm{Value: name, Errors: formErrors(lang(r, a), err, "time_zone")}})
+		})
+		return
+	}
+	redirect(w, r, "/account")
 }

@@ -15,10 +15,11 @@ import (
 // ---- list ----
 
 // ContactListView is the contact list: search by name, or exactly by
-// mobile, landline or e-mail; cursor paging.
+// mobile, landline or e-mail; custom columns and filters; cursor paging.
 type ContactListView struct {
 	Page
 	Pager
+	CustomList
 	Path        string
 	Query       string
 	Rows        []crm.Contact
@@ -29,28 +30,31 @@ type ContactListView struct {
 // SearchHint is the search box's placeholder.
 func (v ContactListView) SearchHint() string { return v.T("contacts.search_placeholder") }
 
-// FilterSelects is empty: the contact list filters by search text only.
-func (v ContactListView) FilterSelects() []FilterSelect { return nil }
+// FilterSelects are the custom choice fields' filters.
+func (v ContactListView) FilterSelects() []FilterSelect { return v.CustomList.selects(v.Page) }
 
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	cl, err := s.customList(r, a, crm.ObjContact)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor"), Limit: 20}
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Custom: cl.Chosen, Cursor: q.Get("cursor"), Limit: 20}
 	page, err := s.svc.ListContacts(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	v := ContactListView{Page: s.page(r, a, "contacts.title", "contacts"), Path: "/contacts", Query: f.Query, Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
+	v := ContactListView{Page: s.page(r, a, "contacts.title", "contacts"), CustomList: cl, Path: "/contacts", Query: f.Query,
+		Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
 	if f.Query != "" {
 		params.Set("q", f.Query)
 	}
+	cl.params(params)
 	v.Pager = makePager(v.Path, params, f.Cursor, readPrev(q), page.Next)
-	if isHTMX(r) && r.Header.Get("HX-Target") == "results" {
-		s.renderPartial(w, r, http.StatusOK, "contacts", "results", v)
-		return
-	}
-	s.render(w, r, http.StatusOK, "contacts", v)
+	s.showList(w, r, "contacts", v)
 }
 
 // ---- detail ----

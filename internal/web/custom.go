@@ -225,7 +225,7 @@ type CustomValue struct {
 func (p Page) customValues(defs customDefs, stored map[string]any) []CustomValue {
 	out := make([]CustomValue, 0, len(defs))
 	for _, d := range defs {
-		cv := CustomValue{Label: d.LabelFor(p.Lang), Text: p.customText(d, stored[d.Key])}
+		cv := CustomValue{Label: d.LabelFor(p.Lang), Text: customText(p.Lang, d, stored[d.Key])}
 		if cv.Text != "" {
 			switch d.Type {
 			case "email":
@@ -243,15 +243,15 @@ func (p Page) customValues(defs customDefs, stored map[string]any) []CustomValue
 	return out
 }
 
-// customText formats one stored value for reading.
-func (p Page) customText(d crm.CustomField, v any) string {
+// customText formats one stored value for reading in the language.
+func customText(lang string, d crm.CustomField, v any) string {
 	if v == nil {
 		return ""
 	}
 	switch d.Type {
 	case "multi":
 		sep := ", "
-		if p.Lang == i18n.ZH {
+		if lang == i18n.ZH {
 			sep = "、"
 		}
 		return strings.Join(stringList(v), sep)
@@ -309,4 +309,55 @@ func (p Page) customFilterSelects(defs customDefs, chosen map[string]string) []F
 		out = append(out, fs)
 	}
 	return out
+}
+
+// CustomList is the custom-field part of an object's list page, the same
+// for every object with custom fields: the columns an administrator chose
+// to show in lists, and filters on the choice fields read from the query
+// string ("custom.<key>").
+type CustomList struct {
+	Columns []string          // labels of the custom list columns
+	Chosen  map[string]string // chosen choice filters, key → option
+	lang    string
+	defs    customDefs // the object's active fields, for the filters
+	cols    customDefs // those shown as columns
+}
+
+// customList loads an object's custom list columns and reads its filters.
+// Fields hidden from the user by their role are neither.
+func (s *Server) customList(r *http.Request, a *access.Actor, object crm.Object) (CustomList, error) {
+	all, err := s.activeCustomFields(r.Context(), a, object)
+	if err != nil {
+		return CustomList{}, err
+	}
+	var defs customDefs
+	for _, d := range all {
+		if a.Field(object, "custom."+d.Key) != crm.FieldHidden {
+			defs = append(defs, d)
+		}
+	}
+	l := CustomList{Chosen: defs.choiceFilters(r.URL.Query()), lang: lang(r, a), defs: defs, cols: defs.inList()}
+	for _, d := range l.cols {
+		l.Columns = append(l.Columns, d.LabelFor(l.lang))
+	}
+	return l, nil
+}
+
+// Cells are a record's values in the custom list columns.
+func (l CustomList) Cells(stored map[string]any) []string {
+	out := make([]string, len(l.cols))
+	for i, d := range l.cols {
+		out[i] = customText(l.lang, d, stored[d.Key])
+	}
+	return out
+}
+
+// selects are the filter form's selects of the choice fields.
+func (l CustomList) selects(p Page) []FilterSelect { return p.customFilterSelects(l.defs, l.Chosen) }
+
+// params keeps the chosen filters in a list's paging links.
+func (l CustomList) params(v url.Values) {
+	for k, val := range l.Chosen {
+		v.Set("custom."+k, val)
+	}
 }

@@ -30,7 +30,7 @@ type CustomerRow struct {
 	NextFollowUpAt   *time.Time
 	DeletedAt        *time.Time
 	Overdue          bool
-	Custom           []string // values of the custom list columns
+	Custom           map[string]any // stored custom values, for the list columns
 }
 
 // URL is the customer's detail page.
@@ -39,7 +39,7 @@ func (c CustomerRow) URL() string { return "/customers/" + strconv.FormatInt(c.I
 func customerRow(c crm.Customer) CustomerRow {
 	return CustomerRow{ID: c.ID, Name: c.Name, Industry: c.Industry, Level: c.Level, Status: c.Status, City: c.City,
 		OwnerID: c.OwnerID, OwnerName: c.OwnerName, UpdatedAt: c.UpdatedAt, LastFollowedUpAt: c.LastFollowedUpAt,
-		NextFollowUpAt: c.NextFollowUpAt, DeletedAt: c.DeletedAt}
+		NextFollowUpAt: c.NextFollowUpAt, DeletedAt: c.DeletedAt, Custom: c.Custom}
 }
 
 func customerRows(cs []crm.Customer) []CustomerRow {
@@ -58,17 +58,15 @@ var customerSorts = []string{"updated", "created", "name", "next_follow_up"}
 type CustomerListView struct {
 	Page
 	Pager
+	CustomList  // custom columns and filters; none on the pool and the bin
 	Path        string
 	Query       string
 	Level       string
 	Status      string
 	Sort        string
-	Custom      map[string]string // chosen custom choice filters
-	Columns     []string          // labels of the custom list columns
 	Rows        []CustomerRow
 	Total       int
 	TotalCapped bool // Total is a lower bound
-	defs        customDefs
 }
 
 // LevelOptions, StatusOptions and SortOptions fill the filter selects.
@@ -103,7 +101,7 @@ func (v CustomerListView) FilterSelects() []FilterSelect {
 		{Name: "level", Label: v.T("field.level"), Options: v.LevelOptions()},
 		{Name: "status", Label: v.T("field.status"), Options: v.StatusOptions()},
 	}
-	out = append(out, v.customFilterSelects(v.defs, v.Custom)...)
+	out = append(out, v.CustomList.selects(v.Page)...)
 	return append(out, FilterSelect{Name: "sort", Label: v.T("field.sort"), Options: v.SortOptions()})
 }
 
@@ -133,29 +131,18 @@ func listFilter(r *http.Request) crm.CustomerFilter {
 	return f
 }
 
-// listView fills a list page from a service page. defs are the custom
-// fields shown as columns and filters (none on the pool and the bin).
-func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, defs customDefs) CustomerListView {
-	v := CustomerListView{Page: s.page(r, a, titleKey, nav), Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
-		Sort: f.Sort, Custom: f.Custom, Rows: customerRows(page.Items), Total: page.Total, TotalCapped: page.TotalCapped, defs: defs}
-	cols := defs.inList()
-	for _, d := range cols {
-		v.Columns = append(v.Columns, d.LabelFor(v.Lang))
-	}
-	for i, c := range page.Items {
-		for _, d := range cols {
-			v.Rows[i].Custom = append(v.Rows[i].Custom, v.customText(d, c.Custom[d.Key]))
-		}
-	}
+// listView fills a list page from a service page. cl is the custom columns
+// and filters (none on the pool and the bin).
+func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, cl CustomList) CustomerListView {
+	v := CustomerListView{Page: s.page(r, a, titleKey, nav), CustomList: cl, Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
+		Sort: f.Sort, Rows: customerRows(page.Items), Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
 	for k, val := range map[string]string{"q": f.Query, "level": f.Level, "status": f.Status} {
 		if val != "" {
 			params.Set(k, val)
 		}
 	}
-	for k, val := range f.Custom {
-		params.Set("custom."+k, val)
-	}
+	cl.params(params)
 	if f.Sort != "updated" {
 		params.Set("sort", f.Sort)
 	}
@@ -172,7 +159,7 @@ func withQuery(path string, v url.Values) string {
 
 // showList renders a list page, or only its results for an htmx filter or
 // paging request.
-func (s *Server) showList(w http.ResponseWriter, r *http.Request, page string, v CustomerListView) {
+func (s *Server) showList(w http.ResponseWriter, r *http.Request, page string, v any) {
 	if isHTMX(r) && r.Header.Get("HX-Target") == "results" {
 		s.renderPartial(w, r, http.StatusOK, page, "results", v)
 		return
@@ -183,19 +170,19 @@ func (s *Server) showList(w http.ResponseWriter, r *http.Request, page string, v
 // listCustomers is the customer list with search, filters (custom choice
 // fields too), custom columns, sort and paging.
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	defs, err := s.activeCustomFields(r.Context(), a, crm.ObjCustomer)
+	cl, err := s.customList(r, a, crm.ObjCustomer)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
 	f := listFilter(r)
-	f.Custom = defs.choiceFilters(r.URL.Query())
+	f.Custom = cl.Chosen
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	s.showList(w, r, "customers", s.listView(r, a, "customers.title", "customers", "/customers", f, page, defs))
+	s.showList(w, r, "customers", s.listView(r, a, "customers.title", "customers", "/customers", f, page, cl))
 }
 
 // pool lists the public pool: customers without owner, to claim.
@@ -207,7 +194,7 @@ func (s *Server) pool(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 		s.fail(w, r, a, err)
 		return
 	}
-	s.showList(w, r, "pool", s.listView(r, a, "pool.title", "pool", "/pool", f, page, nil))
+	s.showList(w, r, "pool", s.listView(r, a, "pool.title", "pool", "/pool", f, page, CustomList{}))
 }
 
 // recycleBin lists deleted customers, to restore.
@@ -219,7 +206,7 @@ func (s *Server) recycleBin(w http.ResponseWriter, r *http.Request, a *access.Ac
 		s.fail(w, r, a, err)
 		return
 	}
-	s.showList(w, r, "recycle_bin", s.listView(r, a, "recycle.title", "recycle", "/recycle-bin", f, page, nil))
+	s.showList(w, r, "recycle_bin", s.listView(r, a, "recycle.title", "recycle", "/recycle-bin", f, page, CustomList{}))
 }
 
 // CustomerView is the customer detail page: the record, its custom
@@ -284,7 +271,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 	if !v.InPool {
 		if a.Can(crm.ObjFollowUp, crm.ActRead) {
 			if tl == nil {
-				tl = &TimelineView{Form: newFollowUpForm()}
+				tl = &TimelineView{Form: newFollowUpForm(v.Location())}
 			}
 			if tl.Items, err = s.svc.ListFollowUps(ctx, a, id); err != nil {
 				s.fail(w, r, a, err)
@@ -322,7 +309,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 				s.fail(w, r, a, err)
 				return
 			}
-			v.Tasks = taskRows(tasks, map[int64]string{id: c.Name})
+			v.Tasks = taskRows(v.Location(), tasks, map[int64]string{id: c.Name})
 		}
 		if v.CanEdit {
 			dir, ok := s.directory(w, r, a)

@@ -138,3 +138,11 @@ func (s *site) signIn(username, password string) *browser {
 	}
 	return b
 }
+
+// noErr stops the test on a fixture that could not be built.
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -15,9 +15,10 @@ type FollowUpForm struct {
 	Kind, Content, OccurredAt, NextAt string
 }
 
-// newFollowUpForm starts a follow-up as a call happening now.
-func newFollowUpForm() FollowUpForm {
-	return FollowUpForm{Kind: "call", OccurredAt: time.Now().In(time.Local).Format(localInputLayout)}
+// newFollowUpForm starts a follow-up as a call happening now, in the
+// user's time zone loc.
+func newFollowUpForm(loc *time.Location) FollowUpForm {
+	return FollowUpForm{Kind: "call", OccurredAt: time.Now().In(loc).Format(localInputLayout)}
 }
 
 func readFollowUpForm(r *http.Request) FollowUpForm {
@@ -71,24 +72,19 @@ func (s *Server) createFollowUp(w http.ResponseWriter, r *http.Request, a *acces
 	// Times the page cannot read are reported with the domain's own checks,
 	// so the user sees every problem at once and nothing is stored.
 	var p crm.Problems
+	loc := s.svc.Location(a)
 	in := crm.FollowUpInput{CustomerID: id, Kind: form.Kind, Content: form.Content,
-		OccurredAt: parseLocalTime(&p, "occurred_at", form.OccurredAt), NextAt: parseLocalTime(&p, "next_at", form.NextAt)}
-	var err error
-	if len(p) > 0 {
-		check := in
-		var domain crm.Problems
-		if verr := check.Validate(time.Now()); verr != nil {
-			domain = fieldErrors(verr)
-		}
-		err = mergeProblems(p, domain)
-	} else {
-		_, err = s.svc.CreateFollowUp(r.Context(), a, in)
-	}
+		OccurredAt: parseLocalTime(loc, &p, "occurred_at", form.OccurredAt), NextAt: parseLocalTime(loc, &p, "next_at", form.NextAt)}
+	check := in
+	err := submit(p, func() crm.Problems { return fieldErrors(check.Validate(time.Now())) }, func() error {
+		_, err := s.svc.CreateFollowUp(r.Context(), a, in)
+		return err
+	})
 	if err != nil && !hasFieldErrors(err) {
 		s.fail(w, r, a, err)
 		return
 	}
-	tl := &TimelineView{Form: newFollowUpForm(), Saved: err == nil}
+	tl := &TimelineView{Form: newFollowUpForm(loc), Saved: err == nil}
 	status := http.StatusOK
 	if err != nil {
 		tl.Form, tl.Saved, status = form, false, httpx.Status(err)

@@ -35,7 +35,7 @@ const homeDueLimit = 50
 // customers.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	v := HomeView{Page: s.page(r, a, "home.title", "home")}
-	now := time.Now().In(time.Local)
+	now := time.Now().In(v.Location())
 	v.Greeting = v.Tf(greetingKey(now), a.Name)
 	v.CanCustomer = a.Can(crm.ObjCustomer, crm.ActRead)
 	if v.CanCustomer {
@@ -49,7 +49,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 		}
 		v.MyCount = mine.Total
 		y, m, d := now.Date()
-		startOfDay := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+		startOfDay := time.Date(y, m, d, 0, 0, 0, 0, v.Location())
 		endOfDay := startOfDay.AddDate(0, 0, 1)
 		for _, c := range mine.Items {
 			if c.NextFollowUpAt == nil || !c.NextFollowUpAt.Before(endOfDay) {

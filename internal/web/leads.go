@@ -18,10 +18,12 @@ var editableLeadStatuses = []string{"new", "contacted", "qualified", "disqualifi
 
 // ---- list ----
 
-// LeadListView is the lead list with search and a status filter.
+// LeadListView is the lead list with search, a status filter and the
+// custom columns and filters.
 type LeadListView struct {
 	Page
 	Pager
+	CustomList
 	Path        string
 	Query       string
 	Status      string
@@ -33,14 +35,20 @@ type LeadListView struct {
 // SearchHint is the search box's placeholder.
 func (v LeadListView) SearchHint() string { return v.T("leads.search_placeholder") }
 
-// FilterSelects is the status filter.
+// FilterSelects are the status filter and the custom choice fields' filters.
 func (v LeadListView) FilterSelects() []FilterSelect {
-	return []FilterSelect{{Name: "status", Label: v.T("field.status"), Options: v.enumOptions("lead_status", crm.LeadStatuses, v.Status, "list.any_status")}}
+	status := FilterSelect{Name: "status", Label: v.T("field.status"), Options: v.enumOptions("lead_status", crm.LeadStatuses, v.Status, "list.any_status")}
+	return append([]FilterSelect{status}, v.CustomList.selects(v.Page)...)
 }
 
 func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	cl, err := s.customList(r, a, crm.ObjLead)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Cursor: q.Get("cursor"), Limit: 20}
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Custom: cl.Chosen, Cursor: q.Get("cursor"), Limit: 20}
 	if !slices.Contains(crm.LeadStatuses, f.Status) {
 		f.Status = ""
 	}
@@ -49,7 +57,8 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 		s.fail(w, r, a, err)
 		return
 	}
-	v := LeadListView{Page: s.page(r, a, "leads.title", "leads"), Path: "/leads", Query: f.Query, Status: f.Status, Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
+	v := LeadListView{Page: s.page(r, a, "leads.title", "leads"), CustomList: cl, Path: "/leads", Query: f.Query, Status: f.Status,
+		Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
 	if f.Query != "" {
 		params.Set("q", f.Query)
@@ -57,12 +66,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 	if f.Status != "" {
 		params.Set("status", f.Status)
 	}
+	cl.params(params)
 	v.Pager = makePager(v.Path, params, f.Cursor, readPrev(q), page.Next)
-	if isHTMX(r) && r.Header.Get("HX-Target") == "results" {
-		s.renderPartial(w, r, http.StatusOK, "leads", "results", v)
-		return
-	}
-	s.render(w, r, http.StatusOK, "leads", v)
+	s.showList(w, r, "leads", v)
 }
 
 // ---- detail ----

@@ -176,7 +176,8 @@ type OpportunityRow struct {
 	ExpectedCloseDate string
 	OwnerName         string
 	UpdatedAt         time.Time
-	Buttons           []MoveButton // stage moves, on the board
+	Custom            map[string]any // stored custom values, for the list columns
+	Buttons           []MoveButton   // stage moves, on the board
 }
 
 // URL is the opportunity's detail page.
@@ -188,7 +189,8 @@ func opportunityRows(p Page, items []crm.Opportunity, stages map[int64]crm.Stage
 		st := stages[o.StageID]
 		out[i] = OpportunityRow{ID: o.ID, Version: o.Version, Name: o.Name, CustomerID: o.CustomerID, CustomerName: o.CustomerName,
 			Amount: p.Money(o.Amount, o.Currency), Stage: st.Label(p.Lang), StageID: o.StageID, Closed: o.ClosedAt != nil,
-			Probability: o.Probability, ExpectedCloseDate: o.ExpectedCloseDate, OwnerName: o.OwnerName, UpdatedAt: o.UpdatedAt}
+			Probability: o.Probability, ExpectedCloseDate: o.ExpectedCloseDate, OwnerName: o.OwnerName, UpdatedAt: o.UpdatedAt,
+			Custom: o.Custom}
 	}
 	return out
 }
@@ -197,10 +199,12 @@ func opportunityRows(p Page, items []crm.Opportunity, stages map[int64]crm.Stage
 
 var opportunitySorts = []string{"updated", "amount", "created"}
 
-// OpportunityListView is the opportunity list with search and a stage filter.
+// OpportunityListView is the opportunity list with search, a stage filter
+// and the custom columns and filters.
 type OpportunityListView struct {
 	Page
 	Pager
+	CustomList
 	Path        string
 	Query       string
 	StageID     int64
@@ -224,7 +228,7 @@ func (v OpportunityListView) FilterSelects() []FilterSelect {
 	for i := range sort.Options {
 		sort.Options[i].Label = v.T("list.sort_by") + " " + sort.Options[i].Label
 	}
-	return []FilterSelect{stage, sort}
+	return append(append([]FilterSelect{stage}, v.CustomList.selects(v.Page)...), sort)
 }
 
 func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *access.Actor) {
@@ -233,8 +237,13 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 		s.fail(w, r, a, err)
 		return
 	}
+	cl, err := s.customList(r, a, crm.ObjOpportunity)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 20}
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Custom: cl.Chosen, Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 20}
 	if !slices.Contains(opportunitySorts, f.Sort) {
 		f.Sort = "updated"
 	}
@@ -248,7 +257,7 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 		s.fail(w, r, a, err)
 		return
 	}
-	v := OpportunityListView{Page: s.page(r, a, "opportunities.title", "opportunities"), Path: "/opportunities", Query: f.Query,
+	v := OpportunityListView{Page: s.page(r, a, "opportunities.title", "opportunities"), CustomList: cl, Path: "/opportunities", Query: f.Query,
 		StageID: f.StageID, Sort: f.Sort, Total: page.Total, TotalCapped: page.TotalCapped, stages: pl.all}
 	v.Tab = "list"
 	v.Rows = opportunityRows(v.Page, page.Items, pl.byID)
@@ -262,12 +271,9 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 	if f.Sort != "updated" {
 		params.Set("sort", f.Sort)
 	}
+	cl.params(params)
 	v.Pager = makePager(v.Path, params, f.Cursor, readPrev(q), page.Next)
-	if isHTMX(r) && r.Header.Get("HX-Target") == "results" {
-		s.renderPartial(w, r, http.StatusOK, "opportunities", "results", v)
-		return
-	}
-	s.render(w, r, http.StatusOK, "opportunities", v)
+	s.showList(w, r, "opportunities", v)
 }
 
 // ---- board ----

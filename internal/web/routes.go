@@ -75,6 +75,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /tasks", s.authed(s.listTasks))
 	mux.HandleFunc("GET /tasks/new", s.authed(s.newTask))
 	mux.HandleFunc("POST /tasks", s.authed(s.createTask))
+	mux.HandleFunc("GET /tasks/{id}/edit", s.authed(s.editTask))
+	mux.HandleFunc("POST /tasks/{id}", s.authed(s.updateTask))
 	mux.HandleFunc("POST /tasks/{id}/done", s.authed(s.setTaskDone(true)))
 	mux.HandleFunc("POST /tasks/{id}/reopen", s.authed(s.setTaskDone(false)))
 
@@ -82,6 +84,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /account", s.authed(s.account))
 	mux.HandleFunc("POST /account/language", s.authed(s.setLanguage))
+	mux.HandleFunc("POST /account/time-zone", s.authed(s.setTimeZone))
 	mux.HandleFunc("GET /account/password", s.guard(gatePassword, s.passwordPage))
 	mux.HandleFunc("POST /account/password", s.guard(gatePassword, s.changePassword))
 	mux.HandleFunc("POST /account/tokens", s.authed(s.createToken))

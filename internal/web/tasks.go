@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/httpx"
 	"custos/internal/service"
 )
 
@@ -34,12 +36,12 @@ func (k TaskRow) CustomerURL() string {
 	return "/customers/" + strconv.FormatInt(k.CustomerID, 10)
 }
 
-// taskRows marks due and overdue tasks (in the server's time zone) and
-// names their customers where the user may see them.
-func taskRows(tasks []crm.Task, customerNames map[int64]string) []TaskRow {
-	now := time.Now().In(time.Local)
+// taskRows marks due and overdue tasks ("today" is a day in the user's
+// time zone loc) and names their customers where the user may see them.
+func taskRows(loc *time.Location, tasks []crm.Task, customerNames map[int64]string) []TaskRow {
+	now := time.Now().In(loc)
 	y, m, d := now.Date()
-	endOfDay := time.Date(y, m, d, 0, 0, 0, 0, time.Local).AddDate(0, 0, 1)
+	endOfDay := time.Date(y, m, d, 0, 0, 0, 0, loc).AddDate(0, 0, 1)
 	out := make([]TaskRow, len(tasks))
 	for i, k := range tasks {
 		out[i] = TaskRow{ID: k.ID, Title: k.Title, Notes: k.Notes, DueAt: k.DueAt, Done: k.Done, CustomerID: k.CustomerID,
@@ -69,7 +71,7 @@ func (s *Server) namedTaskRows(ctx context.Context, a *access.Actor, tasks []crm
 			}
 		}
 	}
-	return taskRows(tasks, names), nil
+	return taskRows(s.svc.Location(a), tasks, names), nil
 }
 
 // taskListLimit bounds the task list; done tasks beyond it are old news.
@@ -158,14 +160,25 @@ type TaskForm struct {
 
 var taskFieldNames = []string{"title", "notes", "due_at", "customer_id", "assignee_id"}
 
-// TaskFormView creates a task; managers and administrators also choose
-// whom it is for.
+// TaskFormView creates or edits a task; managers and administrators also
+// choose whom it is for.
 type TaskFormView struct {
 	Page
+	ID        int64 // 0 for a new task
+	Version   int64
 	Form      TaskForm
 	Errors    FormErrors
+	Stale     bool // the task changed meanwhile; the form keeps what was typed
 	customers []Option
 	assignees []Option // nil: the task is the user's own
+}
+
+// Action is where the form posts.
+func (v TaskFormView) Action() string {
+	if v.ID == 0 {
+		return "/tasks"
+	}
+	return "/tasks/" + strconv.FormatInt(v.ID, 10)
 }
 
 // taskLabels words the task's fields: its title is not a job title.
@@ -189,7 +202,8 @@ func (v TaskFormView) Fields() []FieldView {
 	return append(fs, notes)
 }
 
-// CancelURL is where "cancel" leads.
+// CancelURL is where "cancel" leads; after a stale edit, it shows the
+// task as it is now (on its customer's page, or in the task list).
 func (v TaskFormView) CancelURL() string {
 	if v.Form.CustomerID != 0 {
 		return "/customers/" + strconv.FormatInt(v.Form.CustomerID, 10)
@@ -223,15 +237,17 @@ func assignable(a *access.Actor, dir service.Directory, selected int64) []Option
 		case crm.ScopeSubtree:
 			in = in || strings.HasPrefix(paths[u.DepartmentID], a.DeptPath)
 		}
-		if in && !u.Disabled {
+		if in && !u.Disabled || u.ID == selected {
+			// The current assignee stays a choice even beyond the scope, so
+			// saving other changes never hands the task to someone else.
 			out = append(out, Option{Value: idString(u.ID), Label: u.DisplayName, Selected: u.ID == selected})
 		}
 	}
 	return out
 }
 
-func (s *Server) taskForm(w http.ResponseWriter, r *http.Request, a *access.Actor, f TaskForm) (TaskFormView, bool) {
-	v := TaskFormView{Page: s.page(r, a, "task.new", "tasks"), Form: f}
+func (s *Server) taskForm(w http.ResponseWriter, r *http.Request, a *access.Actor, titleKey string, f TaskForm) (TaskFormView, bool) {
+	v := TaskFormView{Page: s.page(r, a, titleKey, "tasks"), Form: f}
 	var err error
 	if v.customers, err = s.customerOptions(r.Context(), a, v.Page, "", f.CustomerID, "", "none"); err != nil {
 		s.fail(w, r, a, err)
@@ -247,39 +263,114 @@ func (s *Server) taskForm(w http.ResponseWriter, r *http.Request, a *access.Acto
 
 func (s *Server) newTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	customerID, _ := strconv.ParseInt(r.URL.Query().Get("customer_id"), 10, 64)
-	v, ok := s.taskForm(w, r, a, TaskForm{CustomerID: customerID})
+	v, ok := s.taskForm(w, r, a, "task.new", TaskForm{CustomerID: customerID})
 	if !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "task_form", v)
 }
 
-func (s *Server) createTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	f := TaskForm{Title: r.PostFormValue("title"), Notes: r.PostFormValue("notes"), DueAt: r.PostFormValue("due_at"),
+func readTaskForm(r *http.Request) TaskForm {
+	return TaskForm{Title: r.PostFormValue("title"), Notes: r.PostFormValue("notes"), DueAt: r.PostFormValue("due_at"),
 		CustomerID: formInt(r, "customer_id"), AssigneeID: formInt(r, "assignee_id")}
+}
+
+func (s *Server) createTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	f := readTaskForm(r)
 	var p crm.Problems
-	fields := crm.TaskFields{Title: f.Title, Notes: f.Notes, DueAt: parseLocalTime(&p, "due_at", f.DueAt), CustomerID: f.CustomerID, AssigneeID: f.AssigneeID}
-	var err error
-	if len(p) > 0 {
-		check := fields
-		err = mergeProblems(p, check.Validate())
-	} else {
-		_, err = s.svc.CreateTask(r.Context(), a, fields)
-	}
+	fields := crm.TaskFields{Title: f.Title, Notes: f.Notes, DueAt: parseLocalTime(s.svc.Location(a), &p, "due_at", f.DueAt), CustomerID: f.CustomerID,
+		AssigneeID: f.AssigneeID}
+	err := submit(p, fields.Validate, func() error {
+		_, err := s.svc.CreateTask(r.Context(), a, fields)
+		return err
+	})
 	if err != nil {
 		s.refuse(w, r, a, err, func(status int) {
-			v, ok := s.taskForm(w, r, a, f)
-			if !ok {
-				return
+			if v, ok := s.taskForm(w, r, a, "task.new", f); ok {
+				s.render(w, r, status, "task_form", v.refused(err))
 			}
-			v.Errors = labeledFormErrors(v.Lang, err, taskLabels(v.Page), taskFieldNames...)
-			s.render(w, r, status, "task_form", v)
 		})
 		return
 	}
-	if f.CustomerID != 0 {
-		redirect(w, r, "/customers/"+strconv.FormatInt(f.CustomerID, 10)+"#tasks")
+	taskSaved(w, r, f.CustomerID)
+}
+
+// taskSaved returns to the task's customer, or to the task list.
+func taskSaved(w http.ResponseWriter, r *http.Request, customerID int64) {
+	if customerID != 0 {
+		redirect(w, r, "/customers/"+strconv.FormatInt(customerID, 10)+"#tasks")
 		return
 	}
 	redirect(w, r, "/tasks")
+}
+
+// refused shows the form again with the service's objections; a stale
+// version keeps the input and says the task changed meanwhile.
+func (v TaskFormView) refused(err error) TaskFormView {
+	v.Stale = isStale(err)
+	shown := taskFieldNames
+	if v.assignees == nil {
+		// Without the choice on the form, an assignee problem is said above it.
+		shown = slices.DeleteFunc(slices.Clone(shown), func(f string) bool { return f == "assignee_id" })
+	}
+	v.Errors = labeledFormErrors(v.Lang, err, taskLabels(v.Page), shown...)
+	return v
+}
+
+// editTask shows a task's edit form.
+func (s *Server) editTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	k, err := s.svc.GetTask(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v, ok := s.taskForm(w, r, a, "task.edit", TaskForm{Title: k.Title, Notes: k.Notes, CustomerID: k.CustomerID, AssigneeID: k.OwnerID})
+	if !ok {
+		return
+	}
+	v.ID, v.Version, v.Form.DueAt = k.ID, k.Version, v.LocalInput(k.DueAt)
+	s.render(w, r, http.StatusOK, "task_form", v)
+}
+
+// updateTask saves the edit form if its version is still current. The form
+// sends every field it shows: an emptied due time is removed, no customer
+// unlinks it; the assignee changes only where the form offers a choice.
+func (s *Server) updateTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	f := readTaskForm(r)
+	var p crm.Problems
+	due := parseLocalTime(s.svc.Location(a), &p, "due_at", f.DueAt)
+	up := crm.TaskUpdate{Version: formInt(r, "version"), Title: &f.Title, Notes: &f.Notes, DueAt: due, ClearDueAt: due == nil,
+		CustomerID: &f.CustomerID}
+	if _, chosen := r.PostForm["assignee_id"]; chosen {
+		up.AssigneeID = &f.AssigneeID
+	}
+	check := crm.TaskFields{Title: f.Title, Notes: f.Notes}
+	err := submit(p, check.Validate, func() error {
+		_, err := s.svc.UpdateTask(r.Context(), a, id, up)
+		return err
+	})
+	if err == nil {
+		taskSaved(w, r, f.CustomerID)
+		return
+	}
+	if !isStale(err) && !hasFieldErrors(err) {
+		s.fail(w, r, a, err)
+		return
+	}
+	v, ok := s.taskForm(w, r, a, "task.edit", f)
+	if !ok {
+		return
+	}
+	v.ID, v.Version = id, up.Version
+	s.render(w, r, httpx.Status(err), "task_form", v.refused(err))
 }

@@ -25,13 +25,15 @@ type Page struct {
 	Tab        string // the active tab of the administration pages
 	Actor      *access.Actor
 	CSRF       string
-	recycleTab string // the recycle bin section shown, for its tabs
+	recycleTab string         // the recycle bin section shown, for its tabs
+	loc        *time.Location // the user's time zone, for showing and reading times
 }
 
 // page builds the common view model. The language is the user's setting,
-// else the browser's Accept-Language.
+// else the browser's Accept-Language; the time zone is the user's setting,
+// else the organisation's default.
 func (s *Server) page(r *http.Request, a *access.Actor, titleKey, nav string) Page {
-	p := Page{Lang: lang(r, a), Nav: nav, Actor: a}
+	p := Page{Lang: lang(r, a), Nav: nav, Actor: a, loc: s.svc.Location(a)}
 	if a != nil {
 		p.CSRF = a.CSRFToken
 	}
@@ -104,14 +106,22 @@ func (p Page) Enum(kind, value string) string {
 	return value
 }
 
-// Date shows a time in the server's time zone in the user's language:
+// Location is the time zone the page shows and reads times in.
+func (p Page) Location() *time.Location {
+	if p.loc == nil {
+		return time.Local
+	}
+	return p.loc
+}
+
+// Date shows a time in the user's time zone and language:
 // "2026年3月5日 14:30" or "5 Mar 2026 14:30". Zero and nil show a dash.
 func (p Page) Date(v any) string {
 	t, ok := asTime(v)
 	if !ok {
 		return "—"
 	}
-	t = t.In(time.Local)
+	t = t.In(p.Location())
 	if p.Lang == i18n.ZH {
 		return fmt.Sprintf("%d年%d月%d日 %s", t.Year(), t.Month(), t.Day(), t.Format("15:04"))
 	}
@@ -259,6 +269,7 @@ type FieldView struct {
 	Checked      bool   // the single checkbox is ticked
 	Picker       string // a search box above the select loads options from this URL
 	Wide         bool   // spans the whole form row
+	List         string // the id of a <datalist> of suggested values
 }
 
 // ID is the input's id attribute.
@@ -282,28 +293,29 @@ func (p Page) CanDo(object, action string) bool {
 // Chinese for yuan, else "CNY 12,000.00".
 func (p Page) Money(minor int64, currency string) string { return formatMoney(p.Lang, minor, currency) }
 
-// LocalInput is a time as a datetime-local input value, in the server's
+// LocalInput is a time as a datetime-local input value, in the user's
 // time zone.
 func (p Page) LocalInput(v any) string {
 	t, ok := asTime(v)
 	if !ok {
 		return ""
 	}
-	return t.In(time.Local).Format(localInputLayout)
+	return t.In(p.Location()).Format(localInputLayout)
 }
 
 // localInputLayout is the value format of <input type="datetime-local">.
 const localInputLayout = "2006-01-02T15:04"
 
-// parseLocalTime reads a datetime-local value (seconds optional) in the
-// server's time zone; "" is nil, and a bad value adds a field problem.
-func parseLocalTime(p *crm.Problems, field, value string) *time.Time {
+// parseLocalTime reads a datetime-local value (seconds optional) as a time
+// in loc, the user's time zone; "" is nil, and a bad value adds a field
+// problem.
+func parseLocalTime(loc *time.Location, p *crm.Problems, field, value string) *time.Time {
 	v := strings.TrimSpace(value)
 	if v == "" {
 		return nil
 	}
 	for _, layout := range []string{localInputLayout, "2006-01-02T15:04:05", "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
 			return &t
 		}
 	}
@@ -325,6 +337,16 @@ func mergeProblems(local crm.Problems, more ...crm.Problems) error {
 		}
 	}
 	return out.Err()
+}
+
+// submit saves a form through save, unless the page could not even read
+// some of its fields (local); then those problems join the domain's own
+// checks, so the user sees every problem at once and nothing is stored.
+func submit(local crm.Problems, domain func() crm.Problems, save func() error) error {
+	if len(local) == 0 {
+		return save()
+	}
+	return mergeProblems(local, domain())
 }
 
 // FilterSelect is one select of a list's filter form.
