@@ -189,10 +189,14 @@ func bodyError(err error) error {
 }
 
 // pathID reads the {id} path value.
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+func pathID(r *http.Request) (int64, error) { return pathInt(r, "id") }
+
+// pathInt reads a positive id from a path wildcard; anything else is "not
+// found", like an id that exists nowhere.
+func pathInt(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &crm.Error{Code: crm.NotFound, Key: "not_found", Message: fmt.Sprintf("no record %q", r.PathValue("id"))}
+		return 0, &crm.Error{Code: crm.NotFound, Key: "not_found", Message: fmt.Sprintf("no record %q", r.PathValue(name))}
 	}
 	return id, nil
 }

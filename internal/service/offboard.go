@@ -85,30 +85,41 @@ func (s *Service) Offboard(ctx context.Context, a *access.Actor, userID int64, h
 		if err := s.audit(ctx, tx, a, "user.update", "", u.ID, diff(before, u)); err != nil {
 			return err
 		}
-		for _, o := range handoverObjects {
-			to := h.OthersTo
-			if o == crm.ObjCustomer {
-				to = h.CustomersTo
-			} else if to == 0 {
-				continue // checkHandover made sure there is nothing to move
-			}
-			ids, err := tx.TransferOwner(ctx, o, u.ID, to, a.UserID, now)
-			if err != nil {
-				return err
-			}
-			if len(ids) == 0 {
-				continue
-			}
-			res.Moved[o] = ids
-			e := s.event(a, string(o)+".transfer", o, 0)
-			e.RecordIDs, e.Fields = ids, mustJSON(map[string]change{"owner_id": {From: u.ID, To: to}})
-			if err := tx.InsertAuditEvent(ctx, e); err != nil {
-				return err
-			}
+		if res.Moved, err = s.handOver(ctx, tx, a, u.ID, h); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, a, "user.offboard", "", u.ID, h)
 	})
 	return res, err
+}
+
+// handOver moves a user's transferable records inside tx, with one
+// transfer event per object moved.
+func (s *Service) handOver(ctx context.Context, tx *store.Tx, a *access.Actor, userID int64, h Handover) (map[crm.Object][]int64, error) {
+	moved := map[crm.Object][]int64{}
+	now := s.clock()
+	for _, o := range handoverObjects {
+		to := h.OthersTo
+		if o == crm.ObjCustomer {
+			to = h.CustomersTo
+		} else if to == 0 {
+			continue // checkHandover made sure there is nothing to move
+		}
+		ids, err := tx.TransferOwner(ctx, o, userID, to, a.UserID, now)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		moved[o] = ids
+		e := s.event(a, string(o)+".transfer", o, 0)
+		e.RecordIDs, e.Fields = ids, mustJSON(map[string]change{"owner_id": {From: userID, To: to}})
+		if err := tx.InsertAuditEvent(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	return moved, nil
 }
 
 // checkHandover refuses a hand-over to the departing user, to a disabled or

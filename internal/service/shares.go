@@ -149,8 +149,12 @@ func (s *Service) RevokeShares(ctx context.Context, a *access.Actor, ids []int64
 		if len(shares) != len(ids) {
 			return crm.ErrNotFound("share")
 		}
+		reviewed, err := reviewPaths(ctx, tx, a)
+		if err != nil {
+			return err
+		}
 		for _, sh := range shares {
-			if sh.CreatedBy == a.UserID || a.IsAdmin() {
+			if sh.CreatedBy == a.UserID || a.IsAdmin() || granteeReviewed(ctx, tx, sh, reviewed) {
 				continue
 			}
 			if err := ownedRecord(ctx, tx, a, sh.Object, sh.RecordID); err != nil {
@@ -164,4 +168,18 @@ func (s *Service) RevokeShares(ctx context.Context, a *access.Actor, ids []int64
 		e.RecordIDs, e.Fields = ids, mustJSON(shares)
 		return tx.InsertAuditEvent(ctx, e)
 	})
+}
+
+// granteeReviewed reports whether a share went to someone (or a department)
+// in the subtree the actor reviews, so the access review can revoke it.
+func granteeReviewed(ctx context.Context, tx *store.Tx, sh store.RecordShare, reviewed []crm.Department) bool {
+	dept := sh.DeptID
+	if sh.UserID != 0 {
+		u, err := tx.GetUser(ctx, sh.UserID)
+		if err != nil {
+			return false
+		}
+		dept = u.DepartmentID
+	}
+	return slices.ContainsFunc(reviewed, func(d crm.Department) bool { return d.ID == dept })
 }

@@ -71,6 +71,11 @@ type ShareFilter struct {
 	RecordID  int64
 	CreatedBy int64
 	IDs       []int64
+	// GranteeUser and GranteeDept select the shares given to a user or to
+	// their department; LiveAt keeps those not expired at that time.
+	GranteeUser int64
+	GranteeDept int64
+	LiveAt      time.Time
 }
 
 // ListShares returns shares, newest first (at most 1,000).
@@ -88,6 +93,12 @@ func (tx *Tx) ListShares(ctx context.Context, f ShareFilter) ([]RecordShare, err
 	}
 	if len(f.IDs) > 0 {
 		w += " AND " + inList("rs.id", f.IDs, &a)
+	}
+	if f.GranteeUser != 0 {
+		w += " AND (rs.user_id = " + a.add(f.GranteeUser) + " OR rs.dept_id = " + a.add(f.GranteeDept) + ")"
+	}
+	if !f.LiveAt.IsZero() {
+		w += " AND (rs.expires_at IS NULL OR rs.expires_at > " + a.add(ms(f.LiveAt)) + ")"
 	}
 	rows, err := tx.q.QueryContext(ctx, `SELECT rs.id, rs.object, rs.record_id, COALESCE(rs.user_id, 0), COALESCE(u.display_name, ''),
 		COALESCE(rs.dept_id, 0), COALESCE(d.name, ''), rs.level, rs.expires_at, rs.created_by, COALESCE(cb.display_name, ''), rs.created_at

@@ -11,6 +11,7 @@ import (
 	"custos/internal/crm"
 	"custos/internal/store"
 	"custos/internal/testdb"
+	"custos/internal/testorg"
 )
 
 // TestFieldRulesInPages sets field rules through the role form and checks
@@ -161,6 +162,59 @@ func TestApprovalPages(t *testing.T) {
 		}
 		if got, err := o.svc.GetCustomer(ctx, o.rep2, c.ID); err != nil || got.OwnerID != o.rep2.UserID {
 			t.Fatalf("after approval: %v %d", err, got.OwnerID)
+		}
+	})
+}
+
+// TestReviewAndJobPages: a manager reviews their department and revokes a
+// subordinate's token there; an administrator previews a move and makes it.
+func TestReviewAndJobPages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		d := o.east
+		d.ManagerID = o.mgrEast.UserID
+		if _, err := o.svc.UpdateDepartment(ctx, o.admin, d); err != nil {
+			t.Fatal(err)
+		}
+		o.t.Token(t, o.rep1)
+		mgr := s.signIn("mgr.east", testPassword)
+		page := s.do(mgr, "GET", "/review", nil, nil).Body.String()
+		if !strings.Contains(page, "User rep1") || strings.Contains(page, "User rep3") || !strings.Contains(page, "需要复核") {
+			t.Fatalf("review page: %s", page)
+		}
+		tokens, _ := o.svc.ListAPITokens(ctx, o.rep1)
+		rec := s.do(mgr, "POST", "/review/tokens", url.Values{"csrf": {mgr.csrf}, "user_id": {strconv.FormatInt(o.rep1.UserID, 10)},
+			"token_id": {strconv.FormatInt(tokens[0].ID, 10)}}, nil)
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("revoke token: %d", rec.Code)
+		}
+		if rec := s.do(mgr, "POST", "/review/confirm", url.Values{"csrf": {mgr.csrf}}, nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("confirm: %d", rec.Code)
+		}
+		if page := s.do(mgr, "GET", "/review", nil, nil).Body.String(); strings.Contains(page, "需要复核") {
+			t.Fatal("still due after confirming")
+		}
+		rep3 := s.signIn("rep3", testPassword)
+		if rec := s.do(rep3, "GET", "/review", nil, nil); rec.Code != http.StatusForbidden {
+			t.Fatalf("a rep's review: %d", rec.Code)
+		}
+
+		admin := signInAdmin(t, s, o)
+		f := o.t.EnrolMFA(t, o.admin)
+		job := "/admin/users/" + strconv.FormatInt(o.rep1.UserID, 10) + "/job"
+		page = s.do(admin, "GET", job+"?department_id="+strconv.FormatInt(o.west.ID, 10), nil, nil).Body.String()
+		if !strings.Contains(page, "调岗后可见") {
+			t.Fatalf("job preview: %s", page)
+		}
+		rec = s.do(admin, "POST", job, url.Values{"csrf": {admin.csrf}, "step_up_code": {f.Recovery[0]},
+			"department_id": {strconv.FormatInt(o.west.ID, 10)}, "role_id": {"0"}}, nil)
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("move: %d %s", rec.Code, rec.Body.String())
+		}
+		if a := testorg.Actor(t, o.svc, o.rep1.UserID); a.DeptID != o.west.ID {
+			t.Fatalf("rep1 not moved: dept %d", a.DeptID)
 		}
 	})
 }
