@@ -21,6 +21,10 @@ type HomeView struct {
 	CanTasks    bool
 	Tasks       []TaskRow // my open tasks, soonest due first
 	TasksMore   bool
+	// Approvals waiting for the user's decision, and the user's own
+	// requests decided in the last week: the in-app notification.
+	ToDecide []crm.ApprovalRequest
+	Decided  []crm.ApprovalRequest
 }
 
 // homeTaskLimit bounds the task list on Today; the task page shows all.
@@ -79,6 +83,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 		if v.Tasks, err = s.namedTaskRows(r.Context(), a, tasks); err != nil {
 			s.fail(w, r, a, err)
 			return
+		}
+	}
+	approvals, err := s.svc.ListApprovals(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v.ToDecide = approvals.ToDecide
+	for _, req := range approvals.Requested {
+		if req.DecidedAt != nil && time.Since(*req.DecidedAt) < 7*24*time.Hour && len(v.Decided) < 5 {
+			v.Decided = append(v.Decided, req)
 		}
 	}
 	s.render(w, r, http.StatusOK, "home", v)

@@ -147,6 +147,9 @@ func TestApprovalPages(t *testing.T) {
 		}
 		mgr := s.signIn("mgr.east", testPassword)
 		mgrMFA := o.t.EnrolMFA(t, o.mgrEast) // deciding needs a fresh second factor
+		if page := s.do(mgr, "GET", "/", nil, nil).Body.String(); !strings.Contains(page, "1 个申请等待您审批") {
+			t.Fatal("the approver's home page does not say a request waits")
+		}
 		if page := s.do(mgr, "GET", "/approvals", nil, nil).Body.String(); !strings.Contains(page, `href="`+reqPath+`"`) {
 			t.Fatal("the approver's inbox lacks the request")
 		}
@@ -156,6 +159,9 @@ func TestApprovalPages(t *testing.T) {
 		}
 		if rec := s.do(mgr, "POST", reqPath+"/decision", url.Values{"csrf": {mgr.csrf}, "decision": {"approve"}}, nil); rec.Code != http.StatusSeeOther {
 			t.Fatalf("approve: %d", rec.Code)
+		}
+		if page := s.do(rep1, "GET", "/", nil, nil).Body.String(); !strings.Contains(page, `href="`+reqPath+`"`) {
+			t.Fatal("the requester's home page does not show the decided request")
 		}
 		if page := s.do(rep1, "GET", reqPath, nil, nil).Body.String(); !strings.Contains(page, "已生效") {
 			t.Fatal("the request does not show as applied")
