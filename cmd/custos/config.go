@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -22,6 +23,11 @@ type Config struct {
 	PhoneRegion    string
 	OrgName        string
 	TimeZone       string // IANA name of the organisation's default time zone; "" is the server's
+	// AuditKeyFile holds the audit trail's MAC and signing keys; AuditDir
+	// receives its signed checkpoints. Both belong outside the database and
+	// its backups (by default beside the data directory, not in it).
+	AuditKeyFile string
+	AuditDir     string
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -50,9 +56,12 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.PhoneRegion, "phone-region", env("CUSTOS_PHONE_REGION", "CN"), "default region for phone numbers without country code (CUSTOS_PHONE_REGION)")
 	fs.StringVar(&c.OrgName, "org-name", env("CUSTOS_ORG_NAME", "Custos"), "name of the root department on first start (CUSTOS_ORG_NAME)")
 	fs.StringVar(&c.TimeZone, "timezone", env("CUSTOS_TIMEZONE", ""), "default time zone of users who chose none, e.g. Asia/Shanghai; empty is the server's (CUSTOS_TIMEZONE)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("CUSTOS_AUDIT_KEY_FILE", ""), "audit trail key file, created on first start; back it up apart from the database (CUSTOS_AUDIT_KEY_FILE; default custos-keys/audit.key beside the data directory)")
+	fs.StringVar(&c.AuditDir, "audit-dir", env("CUSTOS_AUDIT_DIR", ""), "directory for signed audit checkpoints, ideally on another disk (CUSTOS_AUDIT_DIR; default custos-audit beside the data directory)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	c.defaultAuditPaths()
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -72,6 +81,22 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		c.TrustedProxies = append(c.TrustedProxies, pre.Masked())
 	}
 	return c, c.Validate()
+}
+
+// defaultAuditPaths puts the audit key and checkpoints beside the data
+// directory (./custos-keys, ./custos-audit for the default ./custos-data),
+// never inside it, so a copy of the data directory holds neither.
+func (c *Config) defaultAuditPaths() {
+	base := "."
+	if c.DatabaseURL == "" && c.DataDir != "" {
+		base = filepath.Dir(filepath.Clean(c.DataDir))
+	}
+	if c.AuditKeyFile == "" {
+		c.AuditKeyFile = filepath.Join(base, "custos-keys", "audit.key")
+	}
+	if c.AuditDir == "" {
+		c.AuditDir = filepath.Join(base, "custos-audit")
+	}
 }
 
 // Validate checks the combination of settings.

@@ -145,9 +145,10 @@ func TestEndToEnd(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			opt := testdb.Options(t, d)
-			args := []string{"-data-dir", opt.Dir}
+			keys := t.TempDir()
+			args := []string{"-data-dir", opt.Dir, "-audit-key-file", keys + "/audit.key", "-audit-dir", keys + "/checkpoints"}
 			if opt.URL != "" {
-				args = []string{"-database", opt.URL}
+				args = append(args, "-database", opt.URL)
 			}
 			base, stdout := startServer(t, args...)
 			m := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(stdout.String())
@@ -205,6 +206,16 @@ func TestEndToEnd(t *testing.T) {
 			}
 			if status, _ := b.get("/customers"); status != http.StatusSeeOther {
 				t.Fatalf("after logout: %d", status)
+			}
+
+			// The audit trail of all this verifies, against the checkpoints
+			// in the database and in the checkpoint directory.
+			var out, errb bytes.Buffer
+			if err := run(context.Background(), append([]string{"audit", "verify"}, args...), func(string) string { return "" }, &out, &errb); err != nil {
+				t.Fatalf("audit verify: %v\n%s%s", err, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), "OK") {
+				t.Fatalf("audit verify: %s", out.String())
 			}
 		})
 	}

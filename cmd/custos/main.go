@@ -28,6 +28,7 @@ Usage:
   custos migrate   [flags]   apply database migrations and exit
   custos demo      [flags]   fill an empty database with generated demo data
   custos bench     [flags]   benchmark a running Custos end to end on demo data
+  custos audit verify [flags] check the audit trail against its signed checkpoints
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return auditCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "custos", version)
 		return nil

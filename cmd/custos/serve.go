@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"custos/internal/api"
+	"custos/internal/audit"
 	"custos/internal/httpx"
 	"custos/internal/i18n"
 	"custos/internal/service"
@@ -19,17 +20,28 @@ import (
 	"custos/internal/web"
 )
 
-// openService opens the database (running migrations) and the service layer.
+// openService opens the database (running migrations), the audit keys
+// (creating them on first start) and the service layer.
 func openService(ctx context.Context, c Config, logger *slog.Logger) (*service.Service, *store.DB, error) {
 	zone, err := service.LoadTimeZone(c.TimeZone)
 	if err != nil {
 		return nil, nil, fmt.Errorf("timezone %q: not an IANA time zone name such as Asia/Shanghai", c.TimeZone)
 	}
+	keys, created, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if created {
+		// Loud on purpose: without this file the audit trail cannot be
+		// verified, and it must not live with the database.
+		logger.Warn("created the audit trail key file: back it up, apart from the database and its backups",
+			"file", c.AuditKeyFile, "checkpoints", c.AuditDir, "verifier_key", keys.VerifierKey)
+	}
 	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
 	if err != nil {
 		return nil, nil, err
 	}
-	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone}), db, nil
+	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys}), db, nil
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -92,6 +104,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		scheme = "https"
 	}
 	logger.Info("custos listening", "url", scheme+"://"+ln.Addr().String(), "database", string(db.Dialect()))
+	sealer, err := newSealer(c, db, logger)
+	if err != nil {
+		return err
+	}
+	sealCtx, stopSealing := context.WithCancel(context.WithoutCancel(ctx))
+	sealed := make(chan struct{})
+	go func() { defer close(sealed); sealer.Run(sealCtx, sealEvery) }()
+	defer func() {
+		// Seal what the last requests wrote before the database closes.
+		stopSealing()
+		<-sealed
+		if _, err := sealer.SealOnce(context.WithoutCancel(ctx)); err != nil {
+			logger.Error("final audit seal", "err", err)
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {

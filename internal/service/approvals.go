@@ -334,7 +334,7 @@ func (s *Service) carryOut(ctx context.Context, approver *access.Actor, r crm.Ap
 func (s *Service) auditApprovalOutcome(ctx context.Context, a *access.Actor, r crm.ApprovalRequest) {
 	e := s.event(a, "approval."+r.Status, r.Object, r.RecordID)
 	e.Fields = mustJSON(map[string]any{"request_id": r.ID, "result": r.Result})
-	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) }); err != nil {
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) }); err != nil {
 		s.logger.Error("audit approval outcome", "request_id", r.ID, "err", err)
 	}
 }

@@ -151,7 +151,7 @@ func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username str
 		}
 		e := s.event(a, action, "", 0)
 		e.Outcome = "denied"
-		return tx.InsertAuditEvent(ctx, e)
+		return s.insertEvent(ctx, tx, e)
 	})
 	if err != nil {
 		s.logger.Error("record sign-in attempt", "err", err)
@@ -264,7 +264,7 @@ func (s *Service) auditFields(ctx context.Context, a *access.Actor, action strin
 		e := s.event(a, action, "", id)
 		e.Outcome = outcome
 		e.Fields = mustJSON(fields)
-		return tx.InsertAuditEvent(ctx, e)
+		return s.insertEvent(ctx, tx, e)
 	})
 	if err != nil {
 		s.logger.Error("audit", "action", action, "err", err)

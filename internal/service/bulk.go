@@ -141,7 +141,7 @@ func (s *Service) BulkDelete(ctx context.Context, a *access.Actor, o crm.Object,
 		}
 		e := s.event(a, string(o)+".bulk_delete", o, 0)
 		e.RecordIDs = ids
-		return tx.InsertAuditEvent(ctx, e)
+		return s.insertEvent(ctx, tx, e)
 	})
 	if err != nil {
 		return 0, s.filed(ctx, a, err)

@@ -301,7 +301,7 @@ func (s *Service) RevealField(ctx context.Context, a *access.Actor, o crm.Object
 	}
 	e := s.event(a, string(o)+".reveal", o, id)
 	e.Fields = mustJSON(map[string]string{"field": field})
-	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) }); err != nil {
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) }); err != nil {
 		return "", err
 	}
 	return value, nil

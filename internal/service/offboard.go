@@ -115,7 +115,7 @@ func (s *Service) handOver(ctx context.Context, tx *store.Tx, a *access.Actor, u
 		moved[o] = ids
 		e := s.event(a, string(o)+".transfer", o, 0)
 		e.RecordIDs, e.Fields = ids, mustJSON(map[string]change{"owner_id": {From: userID, To: to}})
-		if err := tx.InsertAuditEvent(ctx, e); err != nil {
+		if err := s.insertEvent(ctx, tx, e); err != nil {
 			return nil, err
 		}
 	}

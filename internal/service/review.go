@@ -142,7 +142,7 @@ func (s *Service) ConfirmAccessReview(ctx context.Context, a *access.Actor) erro
 		e := s.event(a, "access_review.confirm", "", 0)
 		e.RecordIDs = ids(rev.Entries, func(e ReviewEntry) int64 { return e.User.ID })
 		e.Fields = mustJSON(map[string]int{"users": len(rev.Entries), "tokens": tokens, "shares": shares})
-		return tx.InsertAuditEvent(ctx, e)
+		return s.insertEvent(ctx, tx, e)
 	})
 }
 

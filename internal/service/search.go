@@ -72,7 +72,7 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 		append(ids(res.Contacts, func(c crm.Contact) int64 { return c.ID }), ids(res.Leads, func(l crm.Lead) int64 { return l.ID })...)...)
 	e := s.event(a, "search."+res.Kind, "", 0)
 	e.RecordIDs = shown
-	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) }); err != nil {
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) }); err != nil {
 		return SearchResults{}, err
 	}
 	return res, nil

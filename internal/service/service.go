@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"custos/internal/access"
+	"custos/internal/audit"
 	"custos/internal/crm"
 	"custos/internal/quality"
 	"custos/internal/store"
@@ -32,11 +33,16 @@ type Options struct {
 	// TimeZone is the organisation's default time zone for users who chose
 	// none (the server's own zone when nil); see LoadTimeZone.
 	TimeZone *time.Location
+	// AuditKeys stamp every audit event for the tamper-evident log
+	// (internal/audit); nil leaves events unstamped, which the sealer
+	// refuses — only tests of other concerns run without keys.
+	AuditKeys *audit.Keys
 }
 
 // Service is the one service layer.
 type Service struct {
 	db     *store.DB
+	keys   *audit.Keys
 	norm   *quality.Normalizer
 	now    func() time.Time
 	argon  Argon2Params
@@ -50,7 +56,7 @@ type Service struct {
 
 // New returns a Service over an open database.
 func New(db *store.DB, opt Options) *Service {
-	s := &Service{db: db, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger}
+	s := &Service{db: db, keys: opt.AuditKeys, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -92,6 +98,15 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, a *access.Actor, acti
 		}
 		e.Fields = b
 	}
+	return s.insertEvent(ctx, tx, e)
+}
+
+// insertEvent stamps an event for the tamper-evident log and appends it
+// inside tx. Every audit event the service writes goes through here.
+func (s *Service) insertEvent(ctx context.Context, tx *store.Tx, e *store.AuditEvent) error {
+	if s.keys != nil {
+		s.keys.Stamp(e)
+	}
 	return tx.InsertAuditEvent(ctx, e)
 }
 
@@ -100,7 +115,7 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, a *access.Actor, acti
 func (s *Service) auditRead(ctx context.Context, a *access.Actor, action string, object crm.Object, id int64, ids []int64) error {
 	e := s.event(a, action, object, id)
 	e.RecordIDs = ids
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) })
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) })
 }
 
 // auditDenied records a refused attempt in its own transaction; the caller
@@ -108,7 +123,7 @@ func (s *Service) auditRead(ctx context.Context, a *access.Actor, action string,
 func (s *Service) auditDenied(ctx context.Context, a *access.Actor, action string, object crm.Object, id int64) {
 	e := s.event(a, action, object, id)
 	e.Outcome = "denied"
-	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertAuditEvent(ctx, e) }); err != nil {
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) }); err != nil {
 		s.logger.Error("audit denied attempt", "action", action, "err", err)
 	}
 }

@@ -166,7 +166,7 @@ func (s *Service) RevokeShares(ctx context.Context, a *access.Actor, ids []int64
 		}
 		e := s.event(a, "share.revoke", "", 0)
 		e.RecordIDs, e.Fields = ids, mustJSON(shares)
-		return tx.InsertAuditEvent(ctx, e)
+		return s.insertEvent(ctx, tx, e)
 	})
 }
 

@@ -25,6 +25,13 @@ type AuditEvent struct {
 	IP        string          `json:"ip,omitempty"`
 	UserAgent string          `json:"user_agent,omitempty"`
 	RequestID string          `json:"request_id,omitempty"`
+	// Tamper evidence (internal/audit): the nonce and MAC stamped when the
+	// event is written, and the log position and chain link the sealer
+	// gives it (Seq 0: not sealed yet).
+	Nonce string `json:"-"`
+	MAC   string `json:"-"`
+	Seq   int64  `json:"seq,omitempty"`
+	Link  string `json:"-"`
 }
 
 // InsertAuditEvent appends an event.
@@ -41,9 +48,10 @@ func (tx *Tx) InsertAuditEvent(ctx context.Context, e *AuditEvent) error {
 		e.Outcome = "ok"
 	}
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, object, record_id,
-		record_ids, fields, outcome, ip, user_agent, request_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id`,
+		record_ids, fields, outcome, ip, user_agent, request_id, nonce, mac) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+		RETURNING id`,
 		ms(e.At), e.ActorKind, e.ActorID, e.ActorName, e.Action, e.Object, e.RecordID, ids, string(e.Fields), e.Outcome,
-		e.IP, e.UserAgent, e.RequestID).Scan(&e.ID)
+		e.IP, e.UserAgent, e.RequestID, e.Nonce, e.MAC).Scan(&e.ID)
 	return mapErr("insert audit event", err)
 }
 
@@ -83,8 +91,15 @@ func (tx *Tx) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent,
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	rows, err := tx.q.QueryContext(ctx, `SELECT id, at, actor_kind, actor_id, actor_name, action, object, record_id, record_ids,
-		fields, outcome, ip, user_agent, request_id FROM audit_events WHERE `+where+" ORDER BY id DESC LIMIT "+a.add(f.Limit), a...)
+	return tx.queryAuditEvents(ctx, "WHERE "+where+" ORDER BY id DESC LIMIT "+a.add(f.Limit), a...)
+}
+
+const auditCols = `id, at, actor_kind, actor_id, actor_name, action, object, record_id, record_ids,
+	fields, outcome, ip, user_agent, request_id, nonce, mac, COALESCE(seq, 0), link`
+
+// queryAuditEvents reads events with the given WHERE/ORDER/LIMIT tail.
+func (tx *Tx) queryAuditEvents(ctx context.Context, tail string, a ...any) ([]AuditEvent, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_events "+tail, a...)
 	if err != nil {
 		return nil, mapErr("list audit events", err)
 	}
@@ -95,7 +110,7 @@ func (tx *Tx) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent,
 		var at int64
 		var ids, fields string
 		if err := rows.Scan(&e.ID, &at, &e.ActorKind, &e.ActorID, &e.ActorName, &e.Action, &e.Object, &e.RecordID, &ids,
-			&fields, &e.Outcome, &e.IP, &e.UserAgent, &e.RequestID); err != nil {
+			&fields, &e.Outcome, &e.IP, &e.UserAgent, &e.RequestID, &e.Nonce, &e.MAC, &e.Seq, &e.Link); err != nil {
 			return nil, mapErr("scan audit event", err)
 		}
 		e.At = fromMS(at)

@@ -100,11 +100,20 @@ func New(t *testing.T, db *store.DB) *Org { return NewWithClock(t, db, nil) }
 // one), for tests of expiry and freshness that must not wait.
 func NewWithClock(t *testing.T, db *store.DB, c *Clock) *Org {
 	t.Helper()
-	ctx := context.Background()
 	opt := service.Options{Argon2: CheapArgon}
-	now := time.Now
 	if c != nil {
-		opt.Now, now = c.Now, c.Now
+		opt.Now = c.Now
+	}
+	return NewWith(t, db, opt)
+}
+
+// NewWith is New with the service built from opt (its clock, audit keys).
+func NewWith(t *testing.T, db *store.DB, opt service.Options) *Org {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
 	}
 	o := &Org{DB: db, Svc: service.New(db, opt), Roles: map[string]crm.Role{}, MFA: map[int64]*Factor{}, now: now}
 	boot, err := o.Svc.Bootstrap(ctx, "HQ")

@@ -1,0 +1,201 @@
+package audit_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"custos/internal/audit"
+	"custos/internal/crm"
+	"custos/internal/service"
+	"custos/internal/store"
+	"custos/internal/testdb"
+	"custos/internal/testorg"
+)
+
+// sealedLog builds a database whose audit trail was written by a service
+// holding the keys, seals it, and returns what a tamper test needs.
+type sealedLog struct {
+	db     *store.DB
+	raw    *sql.DB
+	keys   *audit.Keys
+	dir    string
+	sealer *audit.Sealer
+}
+
+func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
+	t.Helper()
+	ctx := context.Background()
+	opt := testdb.Options(t, d)
+	db, err := store.Open(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keyFile := filepath.Join(t.TempDir(), "keys", "audit.key")
+	keys, created, err := audit.LoadOrCreateKeys(keyFile)
+	if err != nil || !created {
+		t.Fatalf("create keys: %v %v", err, created)
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v %v", fi.Mode(), err)
+	}
+	again, created, err := audit.LoadOrCreateKeys(keyFile)
+	if err != nil || created || again.VerifierKey != keys.VerifierKey {
+		t.Fatalf("reload keys: %v %v", err, created)
+	}
+	o := testorg.NewWith(t, db, service.Options{Argon2: testorg.CheapArgon, AuditKeys: keys})
+	for _, name := range []string{"一号客户", "二号客户", "三号客户"} {
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: name})
+		if _, err := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &sealedLog{db: db, raw: raw(t, d, opt), keys: keys, dir: t.TempDir()}
+	l.sealer = &audit.Sealer{DB: db, Keys: keys, Dir: l.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if n, err := l.sealer.SealOnce(ctx); err != nil || n < 10 {
+		t.Fatalf("seal: %d %v", n, err)
+	}
+	// A second batch gives a second checkpoint.
+	o.Customer(t, o.Rep2, crm.CustomerFields{Name: "四号客户"})
+	if n, err := l.sealer.SealOnce(ctx); err != nil || n == 0 {
+		t.Fatalf("seal again: %d %v", n, err)
+	}
+	return l
+}
+
+func raw(t *testing.T, d store.Dialect, opt store.Options) *sql.DB {
+	t.Helper()
+	driver, dsn := "pgx", opt.URL
+	if d == store.SQLite {
+		driver, dsn = "sqlite", "file:"+filepath.Join(opt.Dir, "custos.db")
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (l *sealedLog) verify(t *testing.T) audit.Report {
+	t.Helper()
+	r, err := audit.Verify(context.Background(), l.db, l.keys, l.dir)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return r
+}
+
+func (l *sealedLog) exec(t *testing.T, queries ...string) {
+	t.Helper()
+	for _, q := range queries {
+		if _, err := l.raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// wantFirst checks that verification found a problem of the kind, first
+// at the log position (0: any).
+func wantFirst(t *testing.T, r audit.Report, kind string, seq int64) {
+	t.Helper()
+	if r.OK() {
+		t.Fatalf("tampering not detected: %+v", r)
+	}
+	p := r.Problems[0]
+	if p.Kind != kind || seq != 0 && p.Seq != seq {
+		t.Fatalf("first problem %s, want %s at %d; all: %v", p, kind, seq, r.Problems)
+	}
+}
+
+func TestVerifyCatchesTampering(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Run("intact", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				r := l.verify(t)
+				if !r.OK() || r.Events < 10 || r.Checkpoints != 4 || r.External != 2 {
+					t.Fatalf("intact log: %+v", r)
+				}
+			})
+			t.Run("update", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, "UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 5")
+				wantFirst(t, l.verify(t), "modified", 5)
+			})
+			t.Run("delete", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, "DELETE FROM audit_events WHERE seq = 4")
+				wantFirst(t, l.verify(t), "deleted", 4)
+			})
+			t.Run("delete and renumber", func(t *testing.T) {
+				// A careful attacker closes the gap and rebuilds the chain's
+				// links; the signed checkpoints still tell.
+				l := newSealedLog(t, d)
+				l.exec(t, "DELETE FROM audit_events WHERE seq = 4", "UPDATE audit_events SET seq = -seq WHERE seq > 4",
+					"UPDATE audit_events SET seq = -seq - 1 WHERE seq < 0")
+				r := l.verify(t)
+				if r.OK() {
+					t.Fatal("renumbered log passed")
+				}
+			})
+			t.Run("insert", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action) VALUES (0, 'user', 1, 'admin', 'customer.view')`)
+				if _, err := l.sealer.SealOnce(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				wantFirst(t, l.verify(t), "inserted", 0)
+			})
+			t.Run("insert not yet seen by the sealer", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, nonce, mac) VALUES (0, 'user', 1, 'admin', 'customer.view', 'aa', 'bb')`)
+				wantFirst(t, l.verify(t), "inserted", 0)
+			})
+			t.Run("swap two rows", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, "UPDATE audit_events SET seq = -1 WHERE seq = 3", "UPDATE audit_events SET seq = 3 WHERE seq = 6",
+					"UPDATE audit_events SET seq = 6 WHERE seq = -1")
+				wantFirst(t, l.verify(t), "reordered", 3)
+			})
+			t.Run("truncate the tail", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				var last int64
+				l.raw.QueryRow("SELECT MAX(seq) FROM audit_events").Scan(&last)
+				l.exec(t, "DELETE FROM audit_events WHERE seq > 6")
+				r := l.verify(t)
+				if !slicesHas(r.Problems, "truncated") {
+					t.Fatalf("truncation of %d events not reported: %v", last-6, r.Problems)
+				}
+			})
+			t.Run("forged checkpoint", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, "UPDATE audit_checkpoints SET note = replace(note, 'custos-audit', 'custos-audjt')")
+				wantFirst(t, l.verify(t), "checkpoint", 0)
+			})
+			t.Run("checkpoints deleted from the database", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, "DELETE FROM audit_checkpoints")
+				r := l.verify(t)
+				if !slicesHas(r.Problems, "checkpoint") || !strings.Contains(r.Problems[0].Detail, "missing from the database") {
+					t.Fatalf("deleted checkpoints: %v", r.Problems)
+				}
+			})
+		})
+	}
+}
+
+func slicesHas(ps []audit.Problem, kind string) bool {
+	for _, p := range ps {
+		if p.Kind == kind {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,201 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"custos/internal/store"
+)
+
+// CheckpointFile is the file in the checkpoint directory that receives one
+// JSON line per checkpoint; keep the directory on another disk than the
+// database.
+const CheckpointFile = "checkpoints.jsonl"
+
+// sealBatch bounds the events sealed in one transaction.
+const sealBatch = 2000
+
+// Sealer seals the audit trail: one per database (on PostgreSQL the
+// instance holding the seal lock; the others find nothing to do).
+type Sealer struct {
+	DB     *store.DB
+	Keys   *Keys
+	Dir    string // where checkpoints are written outside the database
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Run seals every interval until ctx ends.
+func (s *Sealer) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.SealOnce(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Error("seal audit trail", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SealOnce seals the events waiting (in batches), signs a checkpoint of the
+// new head and writes it outside the database. It returns how many events
+// it sealed.
+func (s *Sealer) SealOnce(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, cp, err := s.sealBatch(ctx)
+		if err != nil {
+			return total, err
+		}
+		if cp != nil {
+			if err := s.writeExternal(*cp); err != nil {
+				return total, err
+			}
+		}
+		total += n
+		if n < sealBatch {
+			return total, nil
+		}
+	}
+}
+
+func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, error) {
+	var sealed int
+	var cp *store.Checkpoint
+	err := s.DB.WriteTx(ctx, func(tx *store.Tx) error {
+		ok, err := tx.TrySealLock(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		seq, head, err := tx.LastSealed(ctx)
+		if err != nil {
+			return err
+		}
+		legacy, err := legacyMaxID(ctx, tx)
+		if err != nil {
+			return err
+		}
+		events, err := tx.UnsealedAuditEvents(ctx, sealBatch)
+		if err != nil {
+			return err
+		}
+		for i := range events {
+			e := &events[i]
+			if !s.Keys.genuine(e, legacy) {
+				// Not written by Custos: keep it out of the log; verify names it.
+				if err := tx.RefuseAuditEvent(ctx, e.ID); err != nil {
+					return err
+				}
+				s.Logger.Error("audit event without a valid MAC refused by the sealer", "event_id", e.ID)
+				continue
+			}
+			seq++
+			head = link(head, seq, e)
+			if err := tx.SealAuditEvent(ctx, e.ID, seq, head); err != nil {
+				return err
+			}
+			sealed++
+		}
+		if sealed == 0 {
+			return nil
+		}
+		c, err := s.checkpoint(seq, head, legacy)
+		if err != nil {
+			return err
+		}
+		cp = &c
+		return tx.InsertCheckpoint(ctx, c)
+	})
+	return sealed, cp, err
+}
+
+// genuine reports whether an event may enter the log: stamped by Custos,
+// or written before stamping existed (ids up to legacy).
+func (k *Keys) genuine(e *store.AuditEvent, legacy int64) bool {
+	if e.MAC == "" {
+		return e.ID <= legacy
+	}
+	return k.validMAC(e)
+}
+
+func legacyMaxID(ctx context.Context, tx *store.Tx) (int64, error) {
+	v, err := tx.GetSetting(ctx, "audit_legacy_max_id")
+	if err != nil || v == "" {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// checkpoint signs the log's size and head. The body follows the
+// transparency-log checkpoint layout (origin, size, head) plus the legacy
+// boundary, so an altered settings row cannot admit unstamped events.
+func (s *Sealer) checkpoint(size int64, head string, legacy int64) (store.Checkpoint, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	text := fmt.Sprintf("%s\n%d\n%s\nlegacy %d\n", Origin, size, head, legacy)
+	signed, err := note.Sign(&note.Note{Text: text}, s.Keys.signer)
+	if err != nil {
+		return store.Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
+	}
+	return store.Checkpoint{Size: size, Head: head, Note: string(signed), CreatedAt: now().UTC()}, nil
+}
+
+// writeExternal appends a checkpoint to the file outside the database and
+// syncs it. A failure is returned (and logged by Run): the checkpoint is in
+// the database already and the next one will be written out again.
+func (s *Sealer) writeExternal(c store.Checkpoint) error {
+	if s.Dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return fmt.Errorf("audit: checkpoint directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(s.Dir, CheckpointFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: checkpoint file: %w", err)
+	}
+	b, _ := json.Marshal(c)
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("audit: write checkpoint: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// parseCheckpoint verifies a checkpoint's signature and reads its body.
+func (k *Keys) parseCheckpoint(signed string) (size int64, head string, legacy int64, err error) {
+	n, err := note.Open([]byte(signed), note.VerifierList(k.verifier))
+	if err != nil {
+		return 0, "", 0, fmt.Errorf("signature does not verify: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
+	if len(lines) != 4 || lines[0] != Origin {
+		return 0, "", 0, fmt.Errorf("not a %s checkpoint", Origin)
+	}
+	if size, err = strconv.ParseInt(lines[1], 10, 64); err != nil {
+		return 0, "", 0, fmt.Errorf("bad size: %w", err)
+	}
+	if _, err := fmt.Sscanf(lines[3], "legacy %d", &legacy); err != nil {
+		return 0, "", 0, fmt.Errorf("bad legacy line: %w", err)
+	}
+	return size, lines[2], legacy, nil
+}
