@@ -172,3 +172,24 @@ func TestSharesAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestAuditAPI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "金华火腿"})
+		auditor := token(t, o, o.User(t, "auditor1", o.HQ.ID, "auditor"))
+		rep1, rep3 := token(t, o, o.Rep1), token(t, o, o.Rep3)
+		hist := "/api/v1/customers/" + strconv.FormatInt(c.ID, 10) + "/history"
+		for _, sc := range []scenario{
+			{name: "trail", token: auditor, method: "GET", path: "/api/v1/audit-events?action=customer.create", wantStatus: 200, wantContains: []string{`"action":"customer.create"`}},
+			{name: "bad since", token: auditor, method: "GET", path: "/api/v1/audit-events?since=yesterday", wantStatus: 422, wantContains: []string{`"field":"since"`}},
+			{name: "no trail for reps", token: rep1, method: "GET", path: "/api/v1/audit-events", wantStatus: 403},
+			{name: "history", token: rep1, method: "GET", path: hist, wantStatus: 200, wantContains: []string{`"action":"customer.create"`}},
+			{name: "history of others", token: rep3, method: "GET", path: hist, wantStatus: 404},
+			{name: "auditor reads no customer", token: auditor, method: "GET", path: "/api/v1/customers/" + strconv.FormatInt(c.ID, 10), wantStatus: 403},
+		} {
+			sc.run(t, srv)
+		}
+	})
+}

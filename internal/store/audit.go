@@ -63,6 +63,8 @@ type AuditFilter struct {
 	RecordID int64
 	BeforeID int64     // cursor: events with a smaller id
 	Since    time.Time // events at or after this time (zero: all)
+	Until    time.Time // events before this time (zero: all)
+	Outcome  string
 	Limit    int
 }
 
@@ -87,6 +89,12 @@ func (tx *Tx) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent,
 	}
 	if !f.Since.IsZero() {
 		where += " AND at >= " + a.add(ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where += " AND at < " + a.add(ms(f.Until))
+	}
+	if f.Outcome != "" {
+		where += " AND outcome = " + a.add(f.Outcome)
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100

@@ -224,3 +224,34 @@ func TestReviewAndJobPages(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditPages: the auditor reads the trail and filters it; a rep may
+// not; a record's history is on its page for those who may see it.
+func TestAuditPages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "金华火腿"})
+		o.t.User(t, "auditor1", o.hq.ID, "auditor")
+		auditor := s.signIn("auditor1", testPassword)
+		page := s.do(auditor, "GET", "/audit?action=customer.create", nil, nil)
+		if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "customer.create") || strings.Contains(page.Body.String(), "login.success") {
+			t.Fatalf("filtered trail: %d", page.Code)
+		}
+		rep1 := s.signIn("rep1", testPassword)
+		if rec := s.do(rep1, "GET", "/audit", nil, nil); rec.Code != http.StatusForbidden {
+			t.Fatalf("a rep reads the trail: %d", rec.Code)
+		}
+		hist := "/history/customer/" + strconv.FormatInt(c.ID, 10)
+		if body := s.do(rep1, "GET", "/customers/"+strconv.FormatInt(c.ID, 10), nil, nil).Body.String(); !strings.Contains(body, `href="`+hist+`"`) {
+			t.Fatal("no history link on the customer page")
+		}
+		if body := s.do(rep1, "GET", hist, nil, nil).Body.String(); !strings.Contains(body, "customer.create") || !strings.Contains(body, "customer.view") {
+			t.Fatalf("history: %s", body)
+		}
+		rep3 := s.signIn("rep3", testPassword)
+		if rec := s.do(rep3, "GET", hist, nil, nil); rec.Code != http.StatusNotFound {
+			t.Fatalf("history of someone else's customer: %d", rec.Code)
+		}
+	})
+}

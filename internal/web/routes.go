@@ -48,6 +48,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /leads/{id}/shares", s.authed(s.shareRecord("lead")))
 	mux.HandleFunc("GET /shares", s.authed(s.myShares))
 	mux.HandleFunc("GET /review", s.authed(s.accessReview))
+	mux.HandleFunc("GET /audit", s.authed(s.auditTrail))
+	mux.HandleFunc("GET /history/{object}/{id}", s.authed(s.recordHistory))
 	mux.HandleFunc("POST /review/confirm", s.authed(s.confirmReview))
 	mux.HandleFunc("POST /review/tokens", s.authed(s.revokeUserToken))
 	mux.HandleFunc("POST /shares/revoke", s.authed(s.revokeShares))

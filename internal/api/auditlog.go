@@ -1,0 +1,66 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/service"
+)
+
+// auditTrail serves GET /audit-events: the trail for administrators and
+// auditors, filtered by actor_id, object, record_id, action, outcome,
+// since and until (RFC 3339), paged with before.
+func (api *API) auditTrail(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	q, err := readAuditQuery(r)
+	var page service.AuditPage
+	if err == nil {
+		page, err = api.svc.AuditTrail(r.Context(), a, q)
+	}
+	api.respond(w, r, a, http.StatusOK, page, err)
+}
+
+func readAuditQuery(r *http.Request) (service.AuditQuery, error) {
+	v := r.URL.Query()
+	q := service.AuditQuery{Object: crm.Object(v.Get("object")), Action: v.Get("action"), Outcome: v.Get("outcome")}
+	var p crm.Problems
+	for name, dst := range map[string]*int64{"actor_id": &q.ActorID, "record_id": &q.RecordID, "before": &q.Before} {
+		if n, err := queryInt(r, name); err == nil {
+			*dst = int64(n)
+		} else {
+			p.Add(name, "format")
+		}
+	}
+	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
+		if s := v.Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				p.Add(name, "format")
+			}
+			*dst = t
+		}
+	}
+	n, err := queryInt(r, "limit")
+	if err != nil {
+		p.Add("limit", "format")
+	}
+	q.Limit = n
+	return q, p.Err()
+}
+
+// history serves GET /{collection}/{id}/history.
+func (api *API) history(o crm.Object) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+		id, err := pathID(r)
+		var page service.AuditPage
+		var before int
+		if err == nil {
+			before, err = queryInt(r, "before")
+		}
+		if err == nil {
+			page, err = api.svc.RecordHistory(r.Context(), a, o, id, int64(before))
+		}
+		api.respond(w, r, a, http.StatusOK, page, err)
+	}
+}
