@@ -152,7 +152,11 @@ func (s *Service) BulkDelete(ctx context.Context, a *access.Actor, o crm.Object,
 // softDelete moves one record into the recycle bin inside tx.
 func (s *Service) softDelete(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64, now timeT) error {
 	if o == crm.ObjCustomer {
-		return tx.SetCustomerDeleted(ctx, id, a.UserID, &now, now)
+		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, &now, now); err != nil {
+			return err
+		}
+		_, err := tx.CascadeCustomerDeleted(ctx, id, &now, now, a.UserID, now)
+		return err
 	}
 	if err := tx.SetDeleted(ctx, o, id, a.UserID, &now, now); err != nil {
 		return err

@@ -196,7 +196,8 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 	return c, s.filed(ctx, a, err)
 }
 
-// DeleteCustomer moves a customer to the recycle bin.
+// DeleteCustomer moves a customer to the recycle bin with its contacts,
+// opportunities and follow-ups.
 func (s *Service) DeleteCustomer(ctx context.Context, a *access.Actor, id int64) error {
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActDelete); err != nil {
 		return err
@@ -209,12 +210,18 @@ func (s *Service) DeleteCustomer(ctx context.Context, a *access.Actor, id int64)
 		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, &now, now); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "customer.delete", crm.ObjCustomer, id, nil)
+		with, err := tx.CascadeCustomerDeleted(ctx, id, &now, now, a.UserID, now)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.delete", crm.ObjCustomer, id, map[string]any{"with": with})
 	})
 }
 
-// RestoreCustomer brings a customer back from the recycle bin, unless a live
-// record has taken its phone, e-mail, credit code or name meanwhile.
+// RestoreCustomer brings a customer back from the recycle bin with the
+// contacts, opportunities and follow-ups deleted with it, unless a live
+// record has taken one of their phones, e-mails, credit code or name
+// meanwhile (then nothing comes back).
 func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64) error {
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActDelete); err != nil {
 		return err
@@ -234,10 +241,27 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 		if err := checkDuplicate(ctx, tx, append(keys, ckeys...), crm.ObjCustomer, id); err != nil {
 			return err
 		}
-		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, nil, s.clock()); err != nil {
+		now := s.clock()
+		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, nil, now); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "customer.restore", crm.ObjCustomer, id, nil)
+		with, err := tx.CascadeCustomerDeleted(ctx, id, nil, *c.DeletedAt, a.UserID, now)
+		if err != nil {
+			return err
+		}
+		for _, ct := range with[crm.ObjContact] {
+			keys, err := tx.RecordDedupKeys(ctx, crm.ObjContact, ct)
+			if err != nil {
+				return err
+			}
+			if err := checkDuplicate(ctx, tx, keys, crm.ObjContact, ct); err != nil {
+				return err
+			}
+		}
+		if err := tx.RecomputeCustomerFollowUp(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "customer.restore", crm.ObjCustomer, id, map[string]any{"with": with})
 	})
 }
 

@@ -55,3 +55,73 @@ func TestRecycleBin(t *testing.T) {
 		wantCode(t, o.Svc.DeleteRecord(ctx, o.Rep1, crm.ObjCustomer, c.ID), crm.NotFound) // customers have their own path
 	})
 }
+
+// TestCustomerRecycleCascade: a customer goes to the recycle bin with its
+// contacts, opportunities and follow-ups and comes back with exactly them;
+// a contact deleted on its own before stays deleted; a restore that would
+// duplicate a live contact brings nothing back.
+func TestCustomerRecycleCascade(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "嘉善木业"})
+		keep, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "沈一", Mobile: "13700001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "沈二"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opp, err := o.Svc.CreateOpportunity(ctx, o.Rep1, crm.OpportunityFields{CustomerID: c.ID, Name: "地板订单"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fu, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "问候", CustomerID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.DeleteContact(ctx, o.Rep1, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.DeleteCustomer(ctx, o.Rep1, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, get := range []func() error{
+			func() error { _, err := o.Svc.GetContact(ctx, o.Rep1, keep.ID); return err },
+			func() error { _, _, err := o.Svc.GetOpportunity(ctx, o.Rep1, opp.ID); return err },
+			func() error { _, err := o.Svc.GetFollowUp(ctx, o.Rep1, fu.ID); return err },
+		} {
+			if err := get(); !crm.IsCode(err, crm.NotFound) {
+				t.Fatalf("a child of a deleted customer is still live: %v", err)
+			}
+		}
+		// Someone takes the contact's mobile meanwhile: the restore is refused whole.
+		other, err := o.Svc.CreateContact(ctx, o.Rep3, crm.ContactFields{Name: "别人", Mobile: "13700001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, o.Svc.RestoreCustomer(ctx, o.Rep1, c.ID), crm.Duplicate)
+		if _, err := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); !crm.IsCode(err, crm.NotFound) {
+			t.Fatalf("a refused restore brought the customer back: %v", err)
+		}
+		if err := o.Svc.DeleteContact(ctx, o.Rep3, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.RestoreCustomer(ctx, o.Rep1, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.GetContact(ctx, o.Rep1, keep.ID); err != nil {
+			t.Fatalf("contact not restored: %v", err)
+		}
+		if _, _, err := o.Svc.GetOpportunity(ctx, o.Rep1, opp.ID); err != nil {
+			t.Fatalf("opportunity not restored: %v", err)
+		}
+		if _, err := o.Svc.GetContact(ctx, o.Rep1, gone.ID); !crm.IsCode(err, crm.NotFound) {
+			t.Fatalf("the contact deleted on its own came back: %v", err)
+		}
+		if got, _ := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); got.LastFollowedUpAt == nil {
+			t.Fatal("the restored follow-up does not count on the customer")
+		}
+	})
+}

@@ -124,3 +124,45 @@ func (tx *Tx) RecordDedupKeys(ctx context.Context, o crm.Object, id int64) ([]De
 	}
 	return out, mapErr("dedup keys", rows.Err())
 }
+
+// customerChildren are the records that go to the recycle bin with their
+// customer and come back with it.
+var customerChildren = []struct {
+	object crm.Object
+	table  string
+}{{crm.ObjContact, "contacts"}, {crm.ObjOpportunity, "opportunities"}, {crm.ObjFollowUp, "follow_ups"}}
+
+// CascadeCustomerDeleted moves a customer's live contacts, opportunities and
+// follow-ups into the recycle bin with it (at set), or brings back exactly
+// those that went with it (at nil, with the customer's deletion time in
+// with) — not those deleted on their own before. It returns the ids moved.
+func (tx *Tx) CascadeCustomerDeleted(ctx context.Context, customerID int64, at *time.Time, with time.Time, by int64, now time.Time) (map[crm.Object][]int64, error) {
+	out := map[crm.Object][]int64{}
+	for _, ch := range customerChildren {
+		var a args
+		q := "UPDATE " + ch.table + " SET deleted_at = " + a.add(msPtr(at)) + ", updated_by = " + a.add(by) + ", updated_at = " + a.add(ms(now)) +
+			" WHERE customer_id = " + a.add(customerID)
+		if at != nil {
+			q += " AND deleted_at IS NULL"
+		} else {
+			q += " AND deleted_at = " + a.add(ms(with))
+		}
+		rows, err := tx.q.QueryContext(ctx, q+" RETURNING id", a...)
+		if err != nil {
+			return nil, mapErr("cascade "+string(ch.object), err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, mapErr("cascade "+string(ch.object), err)
+			}
+			out[ch.object] = append(out[ch.object], id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr("cascade "+string(ch.object), err)
+		}
+	}
+	return out, nil
+}
