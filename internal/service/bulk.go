@@ -155,7 +155,7 @@ func (s *Service) softDelete(ctx context.Context, tx *store.Tx, a *access.Actor,
 		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, &now, now); err != nil {
 			return err
 		}
-		_, err := tx.CascadeCustomerDeleted(ctx, id, &now, now, a.UserID, now)
+		_, err := tx.CascadeCustomerDeleted(ctx, id, &now, a.UserID, now)
 		return err
 	}
 	if err := tx.SetDeleted(ctx, o, id, a.UserID, &now, now); err != nil {

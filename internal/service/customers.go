@@ -210,7 +210,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, a *access.Actor, id int64)
 		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, &now, now); err != nil {
 			return err
 		}
-		with, err := tx.CascadeCustomerDeleted(ctx, id, &now, now, a.UserID, now)
+		with, err := tx.CascadeCustomerDeleted(ctx, id, &now, a.UserID, now)
 		if err != nil {
 			return err
 		}
@@ -245,7 +245,7 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 		if err := tx.SetCustomerDeleted(ctx, id, a.UserID, nil, now); err != nil {
 			return err
 		}
-		with, err := tx.CascadeCustomerDeleted(ctx, id, nil, *c.DeletedAt, a.UserID, now)
+		with, err := tx.CascadeCustomerDeleted(ctx, id, nil, a.UserID, now)
 		if err != nil {
 			return err
 		}

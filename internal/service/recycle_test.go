@@ -63,7 +63,9 @@ func TestRecycleBin(t *testing.T) {
 func TestCustomerRecycleCascade(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		o := testorg.New(t, db)
+		// A clock that stands still: the contact deleted on its own and the
+		// customer are deleted in the same millisecond, as happens for real.
+		o := testorg.NewWithClock(t, db, testorg.NewClock())
 		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "嘉善木业"})
 		keep, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "沈一", Mobile: "13700001111"})
 		if err != nil {

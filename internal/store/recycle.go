@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"custos/internal/crm"
@@ -62,7 +63,11 @@ func (tx *Tx) SetDeleted(ctx context.Context, o crm.Object, id, by int64, at *ti
 	if !ok {
 		return crm.ErrNotFound(string(o))
 	}
-	res, err := tx.q.ExecContext(ctx, "UPDATE "+r.table+" SET deleted_at = $1, updated_by = $2, updated_at = $3 WHERE id = $4",
+	mark := ""
+	if isCustomerChild(o) {
+		mark = ", deleted_with_customer = FALSE" // deleted or restored on its own from now on
+	}
+	res, err := tx.q.ExecContext(ctx, "UPDATE "+r.table+" SET deleted_at = $1, updated_by = $2, updated_at = $3"+mark+" WHERE id = $4",
 		msPtr(at), by, ms(now), id)
 	return expectOne(res, err, string(o))
 }
@@ -127,25 +132,31 @@ func (tx *Tx) RecordDedupKeys(ctx context.Context, o crm.Object, id int64) ([]De
 
 // customerChildren are the records that go to the recycle bin with their
 // customer and come back with it.
-var customerChildren = []struct {
+var customerChildren = []childTable{{crm.ObjContact, "contacts"}, {crm.ObjOpportunity, "opportunities"}, {crm.ObjFollowUp, "follow_ups"}}
+
+type childTable struct {
 	object crm.Object
 	table  string
-}{{crm.ObjContact, "contacts"}, {crm.ObjOpportunity, "opportunities"}, {crm.ObjFollowUp, "follow_ups"}}
+}
+
+func isCustomerChild(o crm.Object) bool {
+	return slices.ContainsFunc(customerChildren, func(c childTable) bool { return c.object == o })
+}
 
 // CascadeCustomerDeleted moves a customer's live contacts, opportunities and
 // follow-ups into the recycle bin with it (at set), or brings back exactly
-// those that went with it (at nil, with the customer's deletion time in
-// with) — not those deleted on their own before. It returns the ids moved.
-func (tx *Tx) CascadeCustomerDeleted(ctx context.Context, customerID int64, at *time.Time, with time.Time, by int64, now time.Time) (map[crm.Object][]int64, error) {
+// those that went with it (at nil) — not those deleted on their own before.
+// It returns the ids moved.
+func (tx *Tx) CascadeCustomerDeleted(ctx context.Context, customerID int64, at *time.Time, by int64, now time.Time) (map[crm.Object][]int64, error) {
 	out := map[crm.Object][]int64{}
 	for _, ch := range customerChildren {
 		var a args
-		q := "UPDATE " + ch.table + " SET deleted_at = " + a.add(msPtr(at)) + ", updated_by = " + a.add(by) + ", updated_at = " + a.add(ms(now)) +
-			" WHERE customer_id = " + a.add(customerID)
+		q := "UPDATE " + ch.table + " SET deleted_at = " + a.add(msPtr(at)) + ", deleted_with_customer = " + a.add(at != nil) +
+			", updated_by = " + a.add(by) + ", updated_at = " + a.add(ms(now)) + " WHERE customer_id = " + a.add(customerID)
 		if at != nil {
 			q += " AND deleted_at IS NULL"
 		} else {
-			q += " AND deleted_at = " + a.add(ms(with))
+			q += " AND deleted_at IS NOT NULL AND deleted_with_customer = TRUE"
 		}
 		rows, err := tx.q.QueryContext(ctx, q+" RETURNING id", a...)
 		if err != nil {
