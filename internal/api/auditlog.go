@@ -64,3 +64,41 @@ func (api *API) history(o crm.Object) handlerFunc {
 		api.respond(w, r, a, http.StatusOK, page, err)
 	}
 }
+
+// versions serves GET /{collection}/{id}/versions.
+func (api *API) versions(o crm.Object) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+		id, err := pathID(r)
+		var items any
+		if err == nil {
+			items, err = api.svc.Versions(r.Context(), a, o, id)
+		}
+		api.respond(w, r, a, http.StatusOK, map[string]any{"items": items}, err)
+	}
+}
+
+// restoreRequest picks the fields to bring back ("" or none: all) and the
+// version the caller is looking at now.
+type restoreRequest struct {
+	Current int64    `json:"current"`
+	Fields  []string `json:"fields"`
+}
+
+// restoreVersion serves POST /{collection}/{id}/versions/{version}/restore.
+func (api *API) restoreVersion(o crm.Object) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+		var in restoreRequest
+		id, err := pathID(r)
+		var version int64
+		if err == nil {
+			version, err = pathInt(r, "version")
+		}
+		if err == nil {
+			err = decode(r, &in)
+		}
+		if err == nil {
+			err = api.svc.RestoreVersion(r.Context(), a, o, id, version, in.Current, in.Fields)
+		}
+		api.respond(w, r, a, http.StatusNoContent, nil, err)
+	}
+}

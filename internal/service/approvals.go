@@ -359,46 +359,9 @@ func (s *Service) apply(ctx context.Context, a *access.Actor, r crm.ApprovalRequ
 		_, err := s.MoveOpportunity(ctx, a, r.RecordID, mv)
 		return err
 	case crm.ApproveKeyField, crm.ApproveLargeAmount:
-		return s.applyUpdate(ctx, a, r)
+		return s.updateFromJSON(ctx, a, r.Object, r.RecordID, r.Payload)
 	}
 	return fmt.Errorf("service: no way to carry out %s", r.Kind)
-}
-
-// applyUpdate carries out a held create or update.
-func (s *Service) applyUpdate(ctx context.Context, a *access.Actor, r crm.ApprovalRequest) error {
-	var err error
-	switch r.Object {
-	case crm.ObjCustomer:
-		var up crm.CustomerUpdate
-		if err = json.Unmarshal(r.Payload, &up); err == nil {
-			_, err = s.UpdateCustomer(ctx, a, r.RecordID, up)
-		}
-	case crm.ObjContact:
-		var up crm.ContactUpdate
-		if err = json.Unmarshal(r.Payload, &up); err == nil {
-			_, err = s.UpdateContact(ctx, a, r.RecordID, up)
-		}
-	case crm.ObjLead:
-		var up crm.LeadUpdate
-		if err = json.Unmarshal(r.Payload, &up); err == nil {
-			_, err = s.UpdateLead(ctx, a, r.RecordID, up)
-		}
-	case crm.ObjOpportunity:
-		if r.RecordID == 0 {
-			var f crm.OpportunityFields
-			if err = json.Unmarshal(r.Payload, &f); err == nil {
-				_, err = s.CreateOpportunity(ctx, a, f)
-			}
-			break
-		}
-		var up crm.OpportunityUpdate
-		if err = json.Unmarshal(r.Payload, &up); err == nil {
-			_, err = s.UpdateOpportunity(ctx, a, r.RecordID, up)
-		}
-	default:
-		err = fmt.Errorf("service: no update of %s to carry out", r.Object)
-	}
-	return err
 }
 
 // keyFieldsChanged reports whether an update changes a field the key-field

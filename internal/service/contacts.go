@@ -97,6 +97,9 @@ func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.A
 	if err := s.indexContact(ctx, tx, *t, keys); err != nil {
 		return 0, err
 	}
+	if err := s.keepVersion(ctx, tx, a, crm.ObjContact, t.ID, t.Version, t.ContactFields); err != nil {
+		return 0, err
+	}
 	return t.ID, s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, diff(crm.ContactFields{}, t.ContactFields, crm.ContactSensitive...))
 }
 
@@ -158,6 +161,9 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 			return err
 		}
 		if err := s.indexContact(ctx, tx, t, keys); err != nil {
+			return err
+		}
+		if err := s.keepVersion(ctx, tx, a, crm.ObjContact, id, t.Version, t.ContactFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, changes)

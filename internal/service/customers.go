@@ -98,6 +98,9 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
 			return err
 		}
+		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, c.ID, c.Version, c.CustomerFields); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, diff(crm.CustomerFields{}, c.CustomerFields))
 	})
 	s.shape(a, &c)
@@ -188,6 +191,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 			return err
 		}
 		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
+			return err
+		}
+		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, id, c.Version, c.CustomerFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, changes)

@@ -64,6 +64,9 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		if err := s.indexLead(ctx, tx, l, keys); err != nil {
 			return err
 		}
+		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, l.ID, l.Version, l.LeadFields); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, diff(crm.LeadFields{}, l.LeadFields, crm.LeadSensitive...))
 	})
 	s.shape(a, &l)
@@ -133,6 +136,9 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		}
 		if l.Status != before.Status {
 			changes["status"] = change{From: before.Status, To: l.Status}
+		}
+		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, id, l.Version, l.LeadFields); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, a, "lead.update", crm.ObjLead, id, changes)
 	})

@@ -117,6 +117,9 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 	if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
 		return o, err
 	}
+	if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, o.ID, o.Version, o.OpportunityFields); err != nil {
+		return o, err
+	}
 	return o, s.audit(ctx, tx, a, "opportunity.create", crm.ObjOpportunity, o.ID, diff(crm.OpportunityFields{}, o.OpportunityFields))
 }
 
@@ -177,6 +180,9 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 			return err
 		}
 		if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
+			return err
+		}
+		if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, id, o.Version, o.OpportunityFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, changes)

@@ -255,3 +255,34 @@ func TestAuditPages(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionsPage: the versions page shows what changed, and restoring a
+// field from it makes a new version.
+func TestVersionsPage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "温岭泵业", Level: "C"})
+		if _, err := o.svc.UpdateCustomer(ctx, o.rep1, c.ID, crm.CustomerUpdate{Version: 1, Level: new("A")}); err != nil {
+			t.Fatal(err)
+		}
+		rep1 := s.signIn("rep1", testPassword)
+		path := "/versions/customer/" + strconv.FormatInt(c.ID, 10)
+		page := s.do(rep1, "GET", path, nil, nil).Body.String()
+		if !strings.Contains(page, "<td>C</td><td>A</td>") || !strings.Contains(page, "恢复此值") {
+			t.Fatalf("versions page: %s", page)
+		}
+		rec := s.do(rep1, "POST", path+"/1", url.Values{"csrf": {rep1.csrf}, "current": {"2"}, "field": {"level"}}, nil)
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("restore: %d %s", rec.Code, rec.Body.String())
+		}
+		if got, _ := o.svc.GetCustomer(ctx, o.rep1, c.ID); got.Level != "C" || got.Version != 3 {
+			t.Fatalf("after restore: %s v%d", got.Level, got.Version)
+		}
+		rep3 := s.signIn("rep3", testPassword)
+		if rec := s.do(rep3, "GET", path, nil, nil); rec.Code != http.StatusNotFound {
+			t.Fatalf("versions of someone else's customer: %d", rec.Code)
+		}
+	})
+}

@@ -50,6 +50,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /review", s.authed(s.accessReview))
 	mux.HandleFunc("GET /audit", s.authed(s.auditTrail))
 	mux.HandleFunc("GET /history/{object}/{id}", s.authed(s.recordHistory))
+	mux.HandleFunc("GET /versions/{object}/{id}", s.authed(s.versionsPage))
+	mux.HandleFunc("POST /versions/{object}/{id}/{version}", s.authed(s.restoreVersion))
 	mux.HandleFunc("POST /review/confirm", s.authed(s.confirmReview))
 	mux.HandleFunc("POST /review/tokens", s.authed(s.revokeUserToken))
 	mux.HandleFunc("POST /shares/revoke", s.authed(s.revokeShares))

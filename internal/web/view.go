@@ -63,6 +63,9 @@ func (p Page) Count(total int, capped bool) string {
 // T translates a key.
 func (p Page) T(key string) string { return i18n.T(p.Lang, key) }
 
+// FieldLabel names a field in the page's language.
+func (p Page) FieldLabel(field string) string { return i18n.FieldName(p.Lang, field) }
+
 // Tf translates a key with arguments.
 func (p Page) Tf(key string, args ...any) string { return i18n.Tf(p.Lang, key, args...) }
 

@@ -1,0 +1,203 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/store"
+)
+
+// Version history (issue 5): every create and edit of a customer, contact,
+// lead or opportunity keeps the user-editable fields as that version left
+// them. Whoever may see the record compares versions (shaped by their field
+// rules); whoever may edit it restores a field or a whole version, which is
+// an ordinary edit — validated, duplicate-checked, guarded by field rules and
+// approvals, audited — making a new version.
+
+// versionObjects are the objects with version history.
+var versionObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
+
+// keepVersion stores a version of a record inside the write's transaction.
+func (s *Service) keepVersion(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id, version int64, fields any) error {
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	v := store.RecordVersion{Version: version, Fields: b, At: s.clock()}
+	if a != nil {
+		v.ActorID, v.ActorName = a.UserID, a.Name
+	}
+	return tx.InsertVersion(ctx, o, id, v)
+}
+
+// Versions returns a record's versions, newest first, to whoever may see
+// the record; values their role hides are left out and masked ones masked.
+func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]store.RecordVersion, error) {
+	if !slices.Contains(versionObjects, o) {
+		return nil, crm.ErrNotFound(string(o))
+	}
+	if err := s.require(ctx, a, o, crm.ActRead); err != nil {
+		return nil, err
+	}
+	var out []store.RecordVersion
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		rec, err := s.readForReveal(ctx, tx, a, o, id)
+		if err != nil {
+			return err
+		}
+		if out, err = tx.ListVersions(ctx, o, id); err != nil {
+			return err
+		}
+		for i := range out {
+			out[i].Fields = s.shapeVersion(a, o, isPool(rec), out[i].Fields)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []store.RecordVersion{}
+	}
+	return out, s.auditRead(ctx, a, string(o)+".versions", o, id, nil)
+}
+
+// shapeVersion applies the field rules to one version's fields.
+func (s *Service) shapeVersion(a *access.Actor, o crm.Object, pool bool, fields json.RawMessage) json.RawMessage {
+	var m map[string]any
+	if json.Unmarshal(fields, &m) != nil {
+		return fields
+	}
+	for name, v := range m {
+		if name == "custom" {
+			if hidesCustom(a, o) {
+				delete(m, name)
+			}
+			continue
+		}
+		switch fieldAccess(a, o, name, pool) {
+		case crm.FieldHidden:
+			delete(m, name)
+		case crm.FieldMasked:
+			if str, ok := v.(string); ok {
+				m[name] = s.norm.Mask(maskKind(o, name), str)
+			} else {
+				delete(m, name)
+			}
+		}
+	}
+	return mustJSON(m)
+}
+
+// RestoreVersion brings back fields of an earlier version (all of them
+// when fields is empty) through the object's normal edit, as a new version.
+// current is the version the user is looking at, so a restore over someone
+// else's newer edit is refused as stale.
+func (s *Service) RestoreVersion(ctx context.Context, a *access.Actor, o crm.Object, id, version, current int64, fields []string) error {
+	if !slices.Contains(versionObjects, o) {
+		return crm.ErrNotFound(string(o))
+	}
+	if err := s.require(ctx, a, o, crm.ActEdit); err != nil {
+		return err
+	}
+	var old store.RecordVersion
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		if _, err := s.readForReveal(ctx, tx, a, o, id); err != nil {
+			return err
+		}
+		versions, err := tx.ListVersions(ctx, o, id)
+		for _, v := range versions {
+			if v.Version == version {
+				old = v
+			}
+		}
+		if err == nil && old.Version == 0 {
+			return &crm.Error{Code: crm.Invalid, Message: "no such version", Fields: []crm.FieldError{{Field: "version", Rule: "not_found"}}}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	update, err := restoreUpdate(old.Fields, fields, current)
+	if err != nil {
+		return err
+	}
+	if err := s.updateFromJSON(ctx, a, o, id, update); err != nil {
+		return err
+	}
+	e := s.event(a, string(o)+".version_restore", o, id)
+	e.Fields = mustJSON(map[string]any{"from_version": version, "fields": fields})
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) })
+}
+
+// restoreUpdate builds the JSON of a partial update that sets the chosen
+// fields of an old version, at the current version.
+func restoreUpdate(old json.RawMessage, fields []string, current int64) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(old, &m); err != nil {
+		return nil, err
+	}
+	if len(fields) > 0 {
+		var p crm.Problems
+		for name := range m {
+			if !slices.Contains(fields, name) {
+				delete(m, name)
+			}
+		}
+		for _, f := range fields {
+			if _, ok := m[f]; !ok {
+				p.Add("fields", "enum", f)
+			}
+		}
+		if err := p.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if c, ok := m["custom"].(map[string]any); ok && len(c) == 0 {
+		delete(m, "custom")
+	}
+	m["version"] = current
+	return json.Marshal(m)
+}
+
+// updateFromJSON runs an object's edit (or, for an opportunity with id 0,
+// its creation) with a JSON update, for restores and approved requests.
+func (s *Service) updateFromJSON(ctx context.Context, a *access.Actor, o crm.Object, id int64, update []byte) error {
+	var err error
+	if o == crm.ObjOpportunity && id == 0 {
+		var f crm.OpportunityFields
+		if err = json.Unmarshal(update, &f); err == nil {
+			_, err = s.CreateOpportunity(ctx, a, f)
+		}
+		return err
+	}
+	switch o {
+	case crm.ObjCustomer:
+		var up crm.CustomerUpdate
+		if err = json.Unmarshal(update, &up); err == nil {
+			_, err = s.UpdateCustomer(ctx, a, id, up)
+		}
+	case crm.ObjContact:
+		var up crm.ContactUpdate
+		if err = json.Unmarshal(update, &up); err == nil {
+			_, err = s.UpdateContact(ctx, a, id, up)
+		}
+	case crm.ObjLead:
+		var up crm.LeadUpdate
+		if err = json.Unmarshal(update, &up); err == nil {
+			_, err = s.UpdateLead(ctx, a, id, up)
+		}
+	case crm.ObjOpportunity:
+		var up crm.OpportunityUpdate
+		if err = json.Unmarshal(update, &up); err == nil {
+			_, err = s.UpdateOpportunity(ctx, a, id, up)
+		}
+	default:
+		err = crm.ErrNotFound(string(o))
+	}
+	return err
+}

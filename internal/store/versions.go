@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"custos/internal/crm"
+)
+
+// RecordVersion is a record's user-editable fields as one version left them.
+type RecordVersion struct {
+	Version   int64           `json:"version"`
+	Fields    json.RawMessage `json:"fields"`
+	ActorID   int64           `json:"actor_id"`
+	ActorName string          `json:"actor_name"`
+	At        time.Time       `json:"at"`
+}
+
+// InsertVersion keeps one version of a record.
+func (tx *Tx) InsertVersion(ctx context.Context, o crm.Object, id int64, v RecordVersion) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO record_versions (object, record_id, version, fields, actor_id, actor_name, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, string(o), id, v.Version, string(v.Fields), v.ActorID, v.ActorName, ms(v.At))
+	return mapErr("insert version", err)
+}
+
+// ListVersions returns a record's versions, newest first (at most 200).
+func (tx *Tx) ListVersions(ctx context.Context, o crm.Object, id int64) ([]RecordVersion, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT version, fields, actor_id, actor_name, at FROM record_versions
+		WHERE object = $1 AND record_id = $2 ORDER BY version DESC LIMIT 200`, string(o), id)
+	if err != nil {
+		return nil, mapErr("list versions", err)
+	}
+	defer rows.Close()
+	var out []RecordVersion
+	for rows.Next() {
+		var v RecordVersion
+		var fields string
+		var at int64
+		if err := rows.Scan(&v.Version, &fields, &v.ActorID, &v.ActorName, &at); err != nil {
+			return nil, mapErr("scan version", err)
+		}
+		v.Fields, v.At = json.RawMessage(fields), fromMS(at)
+		out = append(out, v)
+	}
+	return out, mapErr("list versions", rows.Err())
+}
