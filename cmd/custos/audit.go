@@ -17,13 +17,25 @@ import (
 // stays outside the chain and its checkpoints.
 const sealEvery = 2 * time.Second
 
-// newSealer builds the audit sealer for serve.
-func newSealer(c Config, db *store.DB, logger *slog.Logger) (*audit.Sealer, error) {
+// startSealer seals the audit trail in the background, as long as the
+// server runs; stop ends it and seals what the last requests wrote, before
+// the database closes.
+func startSealer(ctx context.Context, c Config, db *store.DB, logger *slog.Logger) (stop func(), err error) {
 	keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	return &audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger}, nil
+	sealer := &audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger}
+	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); sealer.Run(sealCtx, sealEvery) }()
+	return func() {
+		cancel()
+		<-done
+		if _, err := sealer.SealOnce(context.WithoutCancel(ctx)); err != nil {
+			logger.Error("final audit seal", "err", err)
+		}
+	}, nil
 }
 
 // auditCommand runs "custos audit verify": it replays the audit trail

@@ -87,6 +87,12 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer db.Close()
+	// The sealer runs as in serve, so the numbers include sealing the trail.
+	stopSealing, err := startSealer(ctx, c, db, logger)
+	if err != nil {
+		return err
+	}
+	defer stopSealing()
 	handler, err := newHandler(svc, httpx.Config{}, logger)
 	if err != nil {
 		return err

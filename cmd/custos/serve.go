@@ -104,21 +104,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		scheme = "https"
 	}
 	logger.Info("custos listening", "url", scheme+"://"+ln.Addr().String(), "database", string(db.Dialect()))
-	sealer, err := newSealer(c, db, logger)
+	stopSealing, err := startSealer(ctx, c, db, logger)
 	if err != nil {
 		return err
 	}
-	sealCtx, stopSealing := context.WithCancel(context.WithoutCancel(ctx))
-	sealed := make(chan struct{})
-	go func() { defer close(sealed); sealer.Run(sealCtx, sealEvery) }()
-	defer func() {
-		// Seal what the last requests wrote before the database closes.
-		stopSealing()
-		<-sealed
-		if _, err := sealer.SealOnce(context.WithoutCancel(ctx)); err != nil {
-			logger.Error("final audit seal", "err", err)
-		}
-	}()
+	defer stopSealing()
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {
