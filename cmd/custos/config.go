@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"custos/internal/service"
 )
 
 // Config is the whole configuration, parsed once from flags and CUSTOS_*
@@ -28,6 +31,7 @@ type Config struct {
 	// its backups (by default beside the data directory, not in it).
 	AuditKeyFile string
 	AuditDir     string
+	PublicURL    string // scheme://host[:port] people open Custos at; passkeys are bound to it
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -58,12 +62,16 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.TimeZone, "timezone", env("CUSTOS_TIMEZONE", ""), "default time zone of users who chose none, e.g. Asia/Shanghai; empty is the server's (CUSTOS_TIMEZONE)")
 	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("CUSTOS_AUDIT_KEY_FILE", ""), "audit trail key file, created on first start; back it up apart from the database (CUSTOS_AUDIT_KEY_FILE; default custos-keys/audit.key beside the data directory)")
 	fs.StringVar(&c.AuditDir, "audit-dir", env("CUSTOS_AUDIT_DIR", ""), "directory for signed audit checkpoints, ideally on another disk (CUSTOS_AUDIT_DIR; default custos-audit beside the data directory)")
+	fs.StringVar(&c.PublicURL, "public-url", env("CUSTOS_PUBLIC_URL", ""), "address people open Custos at, e.g. https://crm.example.com; passkeys are bound to it (default: http[s]://localhost:<port of -addr>) (CUSTOS_PUBLIC_URL)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	c.defaultAuditPaths()
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = defaultPublicURL(c.Addr, c.TLSCert != "")
 	}
 	for _, p := range strings.Split(proxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {
@@ -114,7 +122,28 @@ func (c Config) Validate() error {
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("database must be a postgres:// URL"))
 	}
+	if _, _, err := service.RelyingParty(c.PublicURL); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// defaultPublicURL is the public URL for local use: localhost (passkeys
+// never work for an IP address) at the listen port. A server others reach
+// by name sets -public-url.
+func defaultPublicURL(addr string, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return scheme + "://localhost"
+	}
+	if host == "" || net.ParseIP(host) != nil {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // secretEnv reads KEY, or the file named by KEY_FILE.

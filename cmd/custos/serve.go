@@ -41,7 +41,7 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*service.S
 	if err != nil {
 		return nil, nil, err
 	}
-	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys}), db, nil
+	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys, PublicURL: c.PublicURL}), db, nil
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -103,7 +103,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.TLSCert != "" {
 		scheme = "https"
 	}
-	logger.Info("custos listening", "url", scheme+"://"+ln.Addr().String(), "database", string(db.Dialect()))
+	logger.Info("custos listening", "url", scheme+"://"+ln.Addr().String(), "public_url", c.PublicURL, "database", string(db.Dialect()))
+	if rpID, _, _ := service.RelyingParty(c.PublicURL); strings.HasPrefix(c.PublicURL, "http://") && rpID != "localhost" && !strings.HasSuffix(rpID, ".localhost") {
+		logger.Warn("browsers offer passkeys only over HTTPS or on localhost; set -public-url to the https:// address people use", "public_url", c.PublicURL)
+	}
 	stopSealing, err := startSealer(ctx, c, db, logger)
 	if err != nil {
 		return err

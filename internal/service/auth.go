@@ -83,7 +83,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		return res, errTooManyLogins
 	}
 	if found && now.Before(ua.LockedUntil) {
-		s.recordLogin(ctx, actor, username, false, "login.locked", 0)
+		s.recordLogin(ctx, actor, username, "login.locked", 0, nil, nil)
 		return res, errAccountLocked
 	}
 	// Hash even for an unknown user so timing does not reveal which names exist.
@@ -93,7 +93,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	}
 	ok := checkPassword(password, hash) && found && !ua.Disabled
 	if !ok {
-		s.recordLogin(ctx, actor, username, false, "login.failed", ua.ID)
+		s.recordLogin(ctx, actor, username, "login.failed", ua.ID, nil, nil)
 		return res, errBadLogin
 	}
 	res = LoginResult{Token: randomToken(32), CSRFToken: randomToken(32), User: ua.User, ExpiresAt: now.Add(SessionIdle),
@@ -136,13 +136,18 @@ func clientActor(userID int64, name string, c Client) *access.Actor {
 }
 
 // recordLogin stores a failed attempt, counts it against the account (a
-// wrong password or a wrong second-factor code) and audits it, all in one
-// transaction.
-func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username string, ok bool, action string, userID int64) {
+// wrong password or a refused second factor) and audits it with fields,
+// all in one transaction with also (when not nil).
+func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username string, action string, userID int64, fields map[string]any, also func(tx *store.Tx) error) {
 	now := s.clock()
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.InsertLoginAttempt(ctx, username, a.IP, ok, now); err != nil {
+		if err := tx.InsertLoginAttempt(ctx, username, a.IP, false, now); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		if userID != 0 && strings.HasSuffix(action, ".failed") {
 			if _, err := tx.RecordLoginFailure(ctx, userID, lockAfterFailures, now.Add(lockFor)); err != nil {
@@ -151,6 +156,9 @@ func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username str
 		}
 		e := s.event(a, action, "", 0)
 		e.Outcome = "denied"
+		if fields != nil {
+			e.Fields = mustJSON(fields)
+		}
 		return s.insertEvent(ctx, tx, e)
 	})
 	if err != nil {

@@ -32,9 +32,14 @@ const (
 var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 // MFAStatus is what the account page shows about the second factor.
+// Enrolled is true with an authenticator app (TOTP), a passkey, or both.
 type MFAStatus struct {
 	Enrolled          bool `json:"enrolled"`
-	Pending           bool `json:"pending"` // enrolment started, not confirmed
+	TOTP              bool `json:"totp"`
+	Pending           bool `json:"pending"` // authenticator app enrolment started, not confirmed
+	Passkeys          int  `json:"passkeys"`
+	UsablePasskeys    int  `json:"usable_passkeys"` // not blocked, registered for this server's public URL
+	PasskeysAvailable bool `json:"passkeys_available"`
 	RecoveryCodesLeft int  `json:"recovery_codes_left"`
 	RequiredByRole    bool `json:"required_by_role"`
 }
@@ -65,20 +70,31 @@ func accountSession(a *access.Actor) error {
 	return nil
 }
 
-// MFA returns the actor's second-factor status.
+// MFA returns the actor's second-factor status. A session still waiting
+// for its second factor may ask too, to be offered the methods it has.
 func (s *Service) MFA(ctx context.Context, a *access.Actor) (MFAStatus, error) {
-	if err := signedIn(a); err != nil {
-		return MFAStatus{}, err
+	if a == nil || a.UserID == 0 {
+		return MFAStatus{}, crm.Errorf(crm.Unauthenticated, "not signed in")
 	}
-	st := MFAStatus{RequiredByRole: a.Role.RequireMFA}
+	st := MFAStatus{RequiredByRole: a.Role.RequireMFA, PasskeysAvailable: s.rp != nil}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.GetTOTP(ctx, a.UserID)
-		if crm.IsCode(err, crm.NotFound) {
-			return nil
-		} else if err != nil {
+		keys, err := tx.ListPasskeys(ctx, a.UserID)
+		if err != nil {
 			return err
 		}
-		st.Enrolled, st.Pending = !c.ConfirmedAt.IsZero(), c.ConfirmedAt.IsZero()
+		for _, p := range keys {
+			st.Passkeys++
+			if s.passkeyView(p).Usable {
+				st.UsablePasskeys++
+			}
+		}
+		c, err := tx.GetTOTP(ctx, a.UserID)
+		if err == nil {
+			st.TOTP, st.Pending = !c.ConfirmedAt.IsZero(), c.ConfirmedAt.IsZero()
+		} else if !crm.IsCode(err, crm.NotFound) {
+			return err
+		}
+		st.Enrolled = st.TOTP || st.Passkeys > 0
 		st.RecoveryCodesLeft, err = tx.CountRecoveryCodes(ctx, a.UserID)
 		return err
 	})
@@ -157,12 +173,20 @@ func mustBase32(s string) []byte {
 	return b
 }
 
-// ConfirmTOTP finishes enrolment with a code from the app. It returns the
-// user's recovery codes: shown once, stored only as hashes. The session
-// counts as freshly verified, since the user just proved the factor.
+// ConfirmTOTP finishes enrolment with a code from the app. When it is the
+// user's first second factor it returns their recovery codes: shown once,
+// stored only as hashes (a user who has passkeys keeps theirs and gets
+// none). The session counts as freshly verified, since the user just
+// proved the factor. Adding the app beside a passkey needs step-up.
 func (s *Service) ConfirmTOTP(ctx context.Context, a *access.Actor, code string) ([]string, error) {
 	if err := accountSession(a); err != nil {
 		return nil, err
+	}
+	// Beside a passkey, a stolen session must not add the thief's app.
+	if a.MFAEnrolled {
+		if err := s.requireStepUp(ctx, a, "mfa.enrol"); err != nil {
+			return nil, err
+		}
 	}
 	now := s.clock()
 	codes, hashes := newRecoveryCodes()
@@ -176,10 +200,17 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *access.Actor, code string)
 		if err := useTOTP(ctx, tx, c, code, now); err != nil {
 			return err
 		}
+		// A user who already has passkeys keeps their recovery codes.
+		first, err := hasNoFactor(ctx, tx, a.UserID)
+		if err != nil {
+			return err
+		}
 		if err := tx.ConfirmTOTP(ctx, a.UserID, now); err != nil {
 			return err
 		}
-		if err := tx.ReplaceRecoveryCodes(ctx, a.UserID, hashes, now); err != nil {
+		if !first {
+			codes = nil
+		} else if err := tx.ReplaceRecoveryCodes(ctx, a.UserID, hashes, now); err != nil {
 			return err
 		}
 		if a.SessionID != 0 {
@@ -196,23 +227,33 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *access.Actor, code string)
 	return codes, nil
 }
 
-// DisableTOTP removes the actor's second factor after checking a code (an
-// app code or a recovery code). A role that requires MFA does not allow it.
+// DisableTOTP removes the actor's authenticator app after checking a code
+// (an app code or a recovery code). When no passkey remains the second
+// factor is off and the recovery codes go too; a role that requires MFA
+// does not allow that.
 func (s *Service) DisableTOTP(ctx context.Context, a *access.Actor, code string) error {
 	if err := accountSession(a); err != nil {
 		return err
 	}
-	if a.Role.RequireMFA {
-		return &crm.Error{Code: crm.Forbidden, Key: "mfa_required_by_role", Message: "your role requires a second factor"}
-	}
 	if !a.MFAEnrolled {
 		return errNotEnrolled
 	}
-	_, err := s.withSecondFactor(ctx, a, code, "mfa.disable", func(tx *store.Tx, _ time.Time) error {
-		return tx.DeleteMFA(ctx, a.UserID)
+	enrolled := true
+	_, err := s.withSecondFactor(ctx, a, s.codeFactor(code), "mfa.disable", func(tx *store.Tx, _ time.Time) error {
+		if c, err := tx.GetTOTP(ctx, a.UserID); crm.IsCode(err, crm.NotFound) || err == nil && c.ConfirmedAt.IsZero() {
+			return errNotEnrolled
+		} else if err != nil {
+			return err
+		}
+		if err := tx.DeleteTOTP(ctx, a.UserID); err != nil {
+			return err
+		}
+		var err error
+		enrolled, err = factorRemoved(ctx, tx, a)
+		return err
 	})
 	if err == nil {
-		a.MFAEnrolled = false
+		a.MFAEnrolled = enrolled
 	}
 	return err
 }
@@ -227,7 +268,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, a *access.Actor, 
 		return nil, errNotEnrolled
 	}
 	codes, hashes := newRecoveryCodes()
-	_, err := s.withSecondFactor(ctx, a, code, "mfa.recovery_codes", func(tx *store.Tx, now time.Time) error {
+	_, err := s.withSecondFactor(ctx, a, s.codeFactor(code), "mfa.recovery_codes", func(tx *store.Tx, now time.Time) error {
 		return tx.ReplaceRecoveryCodes(ctx, a.UserID, hashes, now)
 	})
 	if err != nil {
@@ -240,6 +281,10 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, a *access.Actor, 
 // guarded by requireStepUp are allowed for StepUpWindow. API tokens cannot
 // step up. Wrong codes count towards the account's sign-in lockout.
 func (s *Service) StepUp(ctx context.Context, a *access.Actor, code string) error {
+	return s.stepUp(ctx, a, s.codeFactor(code))
+}
+
+func (s *Service) stepUp(ctx context.Context, a *access.Actor, f factor) error {
 	if err := signedIn(a); err != nil {
 		return err
 	}
@@ -249,7 +294,7 @@ func (s *Service) StepUp(ctx context.Context, a *access.Actor, code string) erro
 	if !a.MFAEnrolled {
 		return errStepUpEnrol
 	}
-	now, err := s.withSecondFactor(ctx, a, code, "step_up", func(tx *store.Tx, now time.Time) error {
+	now, err := s.withSecondFactor(ctx, a, f, "step_up", func(tx *store.Tx, now time.Time) error {
 		if a.SessionID == 0 {
 			return nil
 		}
@@ -267,11 +312,15 @@ func (s *Service) StepUp(ctx context.Context, a *access.Actor, code string) erro
 // issued after the password stops working) and counts as freshly verified.
 // Wrong codes are throttled exactly like wrong passwords.
 func (s *Service) CompleteLogin(ctx context.Context, a *access.Actor, code string) (LoginResult, error) {
+	return s.completeLogin(ctx, a, s.codeFactor(code))
+}
+
+func (s *Service) completeLogin(ctx context.Context, a *access.Actor, f factor) (LoginResult, error) {
 	if a == nil || !a.MFAPending {
 		return LoginResult{}, &crm.Error{Code: crm.Conflict, Key: "not_pending", Message: "this session is not waiting for a second factor"}
 	}
 	res := LoginResult{Token: randomToken(32), CSRFToken: randomToken(32)}
-	now, err := s.withSecondFactor(ctx, a, code, "login", func(tx *store.Tx, now time.Time) error {
+	now, err := s.withSecondFactor(ctx, a, f, "login", func(tx *store.Tx, now time.Time) error {
 		res.ExpiresAt = now.Add(SessionIdle)
 		if err := tx.CompleteSecondFactor(ctx, a.SessionID, hashToken(res.Token), res.CSRFToken, now, res.ExpiresAt); err != nil {
 			return err
@@ -290,12 +339,31 @@ func (s *Service) CompleteLogin(ctx context.Context, a *access.Actor, code strin
 	return res, nil
 }
 
-// withSecondFactor checks the account is not locked, consumes a code of
-// the actor's second factor and runs then, auditing action with the method
-// used, all in one transaction. A wrong code is recorded as a failed
-// sign-in (counted towards the lockout and the address throttle) and
-// audited as action+".failed".
-func (s *Service) withSecondFactor(ctx context.Context, a *access.Actor, code, action string, then func(tx *store.Tx, now time.Time) error) (time.Time, error) {
+// factor is a second factor a user offers: a code, or a passkey's answer
+// to a challenge. It checks what needs no transaction (a passkey's
+// challenge and signature) and returns the use that consumes it inside the
+// transaction of what it unlocks, describing it for the audit event.
+type factor func(ctx context.Context, a *access.Actor, now time.Time) (factorUse, error)
+
+type factorUse func(ctx context.Context, tx *store.Tx, now time.Time) (audit map[string]any, err error)
+
+// codeFactor is a TOTP code or a recovery code.
+func (s *Service) codeFactor(code string) factor {
+	return func(_ context.Context, a *access.Actor, _ time.Time) (factorUse, error) {
+		return func(ctx context.Context, tx *store.Tx, now time.Time) (map[string]any, error) {
+			method, err := s.useSecondFactor(ctx, tx, a.UserID, code, now)
+			return map[string]any{"method": method}, err
+		}, nil
+	}
+}
+
+// withSecondFactor checks the account is not locked, consumes the offered
+// second factor and runs then, auditing action with the method used, all
+// in one transaction. A wrong code or a refused passkey is recorded as a
+// failed sign-in (counted towards the lockout and the address throttle)
+// and audited as action+".failed"; a passkey whose counter went backwards
+// is blocked in the same transaction.
+func (s *Service) withSecondFactor(ctx context.Context, a *access.Actor, offered factor, action string, then func(tx *store.Tx, now time.Time) error) (time.Time, error) {
 	now := s.clock()
 	var failures int
 	var locked time.Time
@@ -318,34 +386,54 @@ func (s *Service) withSecondFactor(ctx context.Context, a *access.Actor, code, a
 		s.auditDenied(ctx, a, action+".locked", "", a.UserID)
 		return now, errAccountLocked
 	}
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		method, err := s.useSecondFactor(ctx, tx, a.UserID, code, now)
-		if err != nil {
-			return err
+	use, err := offered(ctx, a, now)
+	if err == nil {
+		err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+			fields, err := use(ctx, tx, now)
+			if err != nil {
+				return err
+			}
+			if err := then(tx, now); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, a, action, "", a.UserID, fields)
+		})
+	}
+	var refused *passkeyRefusal
+	switch {
+	case errors.Is(err, errWrongCode):
+		s.recordLogin(ctx, a, "", action+".failed", a.UserID, nil, nil)
+	case errors.As(err, &refused):
+		fields := map[string]any{"method": "passkey", "reason": refused.reason}
+		if refused.detail != "" {
+			fields["detail"] = refused.detail
 		}
-		if err := then(tx, now); err != nil {
-			return err
+		var block func(tx *store.Tx) error
+		if refused.passkeyID != 0 {
+			fields["passkey"] = refused.passkeyID
 		}
-		return s.audit(ctx, tx, a, action, "", a.UserID, map[string]string{"method": method})
-	})
-	if errors.Is(err, errWrongCode) {
-		s.recordLogin(ctx, a, "", false, action+".failed", a.UserID)
+		if refused.block {
+			fields["blocked"] = true
+			block = func(tx *store.Tx) error { return tx.BlockPasskey(ctx, refused.passkeyID, now) }
+		}
+		s.recordLogin(ctx, a, "", action+".failed", a.UserID, fields, block)
 	}
 	return now, err
 }
 
 // useSecondFactor accepts a TOTP code of a step after the last accepted
 // one, or an unused recovery code, and consumes it. It returns the method
-// ("totp" or "recovery_code") or errWrongCode.
+// ("totp" or "recovery_code") or errWrongCode. Recovery codes exist only
+// while the user has a second factor (an authenticator app or a passkey).
 func (s *Service) useSecondFactor(ctx context.Context, tx *store.Tx, userID int64, code string, now time.Time) (string, error) {
-	c, err := tx.GetTOTP(ctx, userID)
-	if crm.IsCode(err, crm.NotFound) || err == nil && c.ConfirmedAt.IsZero() {
-		return "", errWrongCode
-	} else if err != nil {
-		return "", err
-	}
 	norm := normaliseCode(code)
 	if len(norm) == 6 && isDigits(norm) {
+		c, err := tx.GetTOTP(ctx, userID)
+		if crm.IsCode(err, crm.NotFound) || err == nil && c.ConfirmedAt.IsZero() {
+			return "", errWrongCode
+		} else if err != nil {
+			return "", err
+		}
 		return "totp", useTOTP(ctx, tx, c, norm, now)
 	}
 	if len(norm) != recoveryCodeChars {

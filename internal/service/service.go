@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"custos/internal/access"
 	"custos/internal/audit"
 	"custos/internal/crm"
@@ -37,6 +39,10 @@ type Options struct {
 	// (internal/audit); nil leaves events unstamped, which the sealer
 	// refuses — only tests of other concerns run without keys.
 	AuditKeys *audit.Keys
+	// PublicURL is the address people open Custos at (scheme://host[:port]);
+	// passkeys are bound to its host name and origin (see RelyingParty).
+	// Empty or invalid: passkeys are unavailable and TOTP alone is offered.
+	PublicURL string
 }
 
 // Service is the one service layer.
@@ -47,8 +53,9 @@ type Service struct {
 	now    func() time.Time
 	argon  Argon2Params
 	logger *slog.Logger
-	zone   *time.Location // the organisation default
-	zones  sync.Map       // IANA name → *time.Location, loaded once
+	zone   *time.Location     // the organisation default
+	rp     *webauthn.WebAuthn // the WebAuthn relying party; nil: passkeys unavailable
+	zones  sync.Map           // IANA name → *time.Location, loaded once
 	// dummyHash is checked against for unknown user names, so a sign-in
 	// takes as long whether or not the name exists.
 	dummyHash string
@@ -68,6 +75,12 @@ func New(db *store.DB, opt Options) *Service {
 	}
 	if s.zone = opt.TimeZone; s.zone == nil {
 		s.zone = time.Local
+	}
+	if opt.PublicURL != "" {
+		var err error
+		if s.rp, err = newRelyingParty(opt.PublicURL); err != nil {
+			s.logger.Error("passkeys unavailable", "err", err)
+		}
 	}
 	s.dummyHash, _ = hashPassword(randomToken(16), s.argon)
 	return s

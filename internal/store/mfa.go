@@ -49,20 +49,35 @@ func (tx *Tx) UseTOTPStep(ctx context.Context, userID, step int64) error {
 	return expectOne(res, err, "totp step")
 }
 
-// DeleteMFA removes a user's TOTP credential and recovery codes.
+// DeleteMFA removes every second factor of a user: the TOTP credential,
+// the passkeys and the recovery codes.
 func (tx *Tx) DeleteMFA(ctx context.Context, userID int64) error {
-	if _, err := tx.q.ExecContext(ctx, "DELETE FROM recovery_codes WHERE user_id = $1", userID); err != nil {
-		return mapErr("delete recovery codes", err)
+	if _, err := tx.q.ExecContext(ctx, "DELETE FROM webauthn_credentials WHERE user_id = $1", userID); err != nil {
+		return mapErr("delete passkeys", err)
 	}
+	if err := tx.DeleteRecoveryCodes(ctx, userID); err != nil {
+		return err
+	}
+	return tx.DeleteTOTP(ctx, userID)
+}
+
+// DeleteTOTP removes a user's TOTP credential only.
+func (tx *Tx) DeleteTOTP(ctx context.Context, userID int64) error {
 	_, err := tx.q.ExecContext(ctx, "DELETE FROM totp_credentials WHERE user_id = $1", userID)
 	return mapErr("delete totp credential", err)
+}
+
+// DeleteRecoveryCodes removes a user's recovery codes, used or not.
+func (tx *Tx) DeleteRecoveryCodes(ctx context.Context, userID int64) error {
+	_, err := tx.q.ExecContext(ctx, "DELETE FROM recovery_codes WHERE user_id = $1", userID)
+	return mapErr("delete recovery codes", err)
 }
 
 // ReplaceRecoveryCodes stores a user's new recovery codes (their hashes),
 // dropping every earlier one, used or not.
 func (tx *Tx) ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes []string, now time.Time) error {
-	if _, err := tx.q.ExecContext(ctx, "DELETE FROM recovery_codes WHERE user_id = $1", userID); err != nil {
-		return mapErr("delete recovery codes", err)
+	if err := tx.DeleteRecoveryCodes(ctx, userID); err != nil {
+		return err
 	}
 	for _, h := range hashes {
 		if _, err := tx.q.ExecContext(ctx, "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)", userID, h, ms(now)); err != nil {

@@ -123,9 +123,16 @@ const principalJoin = ` JOIN users u ON u.id = x.user_id` + principalRoleDept
 
 const principalRoleDept = ` JOIN roles r ON r.id = u.role_id JOIN departments d ON d.id = u.department_id`
 
-const principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.time_zone, u.disabled, u.must_change_pw,
-	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.audit, r.grants, r.require_mfa, d.id, d.path,
-	EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = u.id AND t.confirmed_at > 0)`
+var principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.time_zone, u.disabled, u.must_change_pw,
+	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.audit, r.grants, r.require_mfa, d.id, d.path, ` + mfaEnrolled("u")
+
+// mfaEnrolled is the SQL test of whether the user in alias has a second
+// factor: a confirmed TOTP secret or any passkey (a blocked one too, so
+// that blocking a cloned passkey never lets the password alone sign in).
+func mfaEnrolled(alias string) string {
+	return "(EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = " + alias + ".id AND t.confirmed_at > 0) OR " +
+		"EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.user_id = " + alias + ".id))"
+}
 
 func scanPrincipal(row scanner, extra ...any) (Principal, error) {
 	var p Principal

@@ -80,8 +80,8 @@ func (tx *Tx) GetUser(ctx context.Context, id int64) (crm.User, error) {
 func (tx *Tx) GetUserAuth(ctx context.Context, username string) (UserAuth, error) {
 	var ua UserAuth
 	var locked int64
-	u, err := scanUser(tx.q.QueryRowContext(ctx, "SELECT "+userCols+`, password_hash, failed_logins, locked_until,
-		EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = users.id AND t.confirmed_at > 0) FROM users WHERE username = $1`, username),
+	u, err := scanUser(tx.q.QueryRowContext(ctx, "SELECT "+userCols+", password_hash, failed_logins, locked_until, "+mfaEnrolled("users")+
+		" FROM users WHERE username = $1", username),
 		&ua.PasswordHash, &ua.FailedLogins, &locked, &ua.MFAEnrolled)
 	ua.User, ua.LockedUntil = u, fromMS(locked)
 	return ua, mapErr("user", err)

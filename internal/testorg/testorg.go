@@ -115,6 +115,9 @@ func NewWith(t *testing.T, db *store.DB, opt service.Options) *Org {
 	if opt.Now != nil {
 		now = opt.Now
 	}
+	if opt.PublicURL == "" {
+		opt.PublicURL = PublicURL
+	}
 	o := &Org{DB: db, Svc: service.New(db, opt), Roles: map[string]crm.Role{}, MFA: map[int64]*Factor{}, now: now}
 	boot, err := o.Svc.Bootstrap(ctx, "HQ")
 	if err != nil || !boot.Created {

@@ -11,6 +11,7 @@ import (
 	"custos/internal/crm"
 	"custos/internal/httpx"
 	"custos/internal/i18n"
+	"custos/internal/service"
 )
 
 // The sign-in form has no session to bind a CSRF token to, so it uses a
@@ -124,12 +125,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, a *access.Actor)
 	redirect(w, r, "/login")
 }
 
-// SecondFactorView is the second step of signing in: a code from the
-// authenticator app or a recovery code.
+// SecondFactorView is the second step of signing in: a passkey, a code
+// from the authenticator app or a recovery code.
 type SecondFactorView struct {
 	Page
-	Next  string
-	Error string
+	Next    string
+	Error   string
+	Passkey bool // the user has a passkey usable here
 }
 
 // secondFactorPage asks a session opened by a password for its second
@@ -146,7 +148,15 @@ func (s *Server) secondFactorPage(w http.ResponseWriter, r *http.Request, a *acc
 func (s *Server) showSecondFactor(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, v SecondFactorView) {
 	v.Page = s.page(r, a, "mfa.login_title", "")
 	v.Page.Actor = nil // not signed in yet: no menu, only the form (its CSRF token stays)
+	v.Passkey = s.hasPasskey(r, a)
 	s.render(w, r, status, "login_mfa", v)
+}
+
+// hasPasskey reports whether the user can be offered a passkey; when the
+// status cannot be read the page just offers codes.
+func (s *Server) hasPasskey(r *http.Request, a *access.Actor) bool {
+	st, err := s.svc.MFA(r.Context(), a)
+	return err == nil && st.PasskeysAvailable && st.UsablePasskeys > 0
 }
 
 // secondFactor completes the sign-in: the session gets a new token, and a
@@ -157,7 +167,13 @@ func (s *Server) secondFactor(w http.ResponseWriter, r *http.Request, a *access.
 		redirect(w, r, next)
 		return
 	}
-	res, err := s.svc.CompleteLogin(r.Context(), a, r.PostFormValue("code"))
+	var res service.LoginResult
+	var err error
+	if answer := r.PostFormValue(passkeyField); answer != "" {
+		res, err = s.svc.CompleteLoginPasskey(r.Context(), a, []byte(answer))
+	} else {
+		res, err = s.svc.CompleteLogin(r.Context(), a, r.PostFormValue("code"))
+	}
 	if err != nil {
 		if crm.ErrorCode(err) == crm.Internal {
 			s.fail(w, r, a, err)
@@ -174,8 +190,9 @@ func (s *Server) secondFactor(w http.ResponseWriter, r *http.Request, a *access.
 	redirect(w, r, next)
 }
 
-// stepUpField carries the second factor's code when the step-up page
-// re-submits the form it interrupted; s.guard verifies it first.
+// stepUpField carries the second factor's code (stepUpPasskeyField a
+// passkey's answer) when the step-up page re-submits the form it
+// interrupted; s.guard verifies it first.
 const stepUpField = "step_up_code"
 
 // HiddenField is one value of an interrupted form, re-submitted as it was
@@ -193,6 +210,7 @@ type StepUpView struct {
 	Next    string
 	Fields  []HiddenField
 	Enrol   bool // the user has no second factor to confirm with
+	Passkey bool // the user has a passkey usable here
 	Message string
 	Error   string
 }
@@ -212,7 +230,7 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request, a *access.Ac
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
-	v := StepUpView{Page: s.page(r, a, "stepup.title", ""), Enrol: !a.MFAEnrolled, Message: i18n.T(l, "stepup.intro")}
+	v := StepUpView{Page: s.page(r, a, "stepup.title", ""), Enrol: !a.MFAEnrolled, Passkey: s.hasPasskey(r, a), Message: i18n.T(l, "stepup.intro")}
 	if crm.IsCode(err, crm.StepUpRequired) {
 		v.Message = i18n.Message(l, err)
 	} else {
@@ -223,7 +241,7 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request, a *access.Ac
 		v.Action = requestPath(r)
 		keys := make([]string, 0, len(r.PostForm))
 		for k := range r.PostForm {
-			if k != httpx.CSRFField && k != stepUpField {
+			if k != httpx.CSRFField && k != stepUpField && k != stepUpPasskeyField {
 				keys = append(keys, k)
 			}
 		}
@@ -244,7 +262,7 @@ func (s *Server) stepUpPage(w http.ResponseWriter, r *http.Request, a *access.Ac
 // stepUpForm is the standalone step-up page (GET /step-up?next=...).
 func (s *Server) stepUpForm(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	v := StepUpView{Page: s.page(r, a, "stepup.title", ""), Action: "/step-up", Next: safeNext(r.URL.Query().Get("next")),
-		Enrol: !a.MFAEnrolled, Message: i18n.T(lang(r, a), "stepup.intro")}
+		Enrol: !a.MFAEnrolled, Passkey: s.hasPasskey(r, a), Message: i18n.T(lang(r, a), "stepup.intro")}
 	if v.Enrol {
 		v.Message = i18n.T(lang(r, a), "error.step_up_enrol")
 	}
@@ -254,7 +272,7 @@ func (s *Server) stepUpForm(w http.ResponseWriter, r *http.Request, a *access.Ac
 // stepUpDone runs after s.guard verified the code: back to where the user
 // was. Without a code there is nothing to confirm.
 func (s *Server) stepUpDone(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	if r.PostFormValue(stepUpField) == "" {
+	if r.PostFormValue(stepUpField) == "" && r.PostFormValue(stepUpPasskeyField) == "" {
 		s.stepUpPage(w, r, a, &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "enter the code",
 			Fields: []crm.FieldError{{Field: "code", Rule: "required"}}})
 		return

@@ -74,10 +74,16 @@ func (s *Server) guard(g gate, h handler) http.HandlerFunc {
 			return
 		}
 		// A form re-submitted from the step-up page carries the second
-		// factor's code: verify it first, so the action runs with a fresh
-		// step-up, or show the step-up page again.
-		if code := r.PostFormValue(stepUpField); code != "" && !a.MFAPending {
-			if err := s.svc.StepUp(r.Context(), a, code); err != nil {
+		// factor's code or a passkey's answer: verify it first, so the
+		// action runs with a fresh step-up, or show the step-up page again.
+		if !a.MFAPending {
+			var err error
+			if answer := r.PostFormValue(stepUpPasskeyField); answer != "" {
+				err = s.svc.StepUpPasskey(r.Context(), a, []byte(answer))
+			} else if code := r.PostFormValue(stepUpField); code != "" {
+				err = s.svc.StepUp(r.Context(), a, code)
+			}
+			if err != nil {
 				s.stepUpPage(w, r, a, err)
 				return
 			}

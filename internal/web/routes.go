@@ -14,6 +14,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", s.guard(gateSecondFactor, s.logout))
 	mux.HandleFunc("GET /login/mfa", s.guard(gateSecondFactor, s.secondFactorPage))
 	mux.HandleFunc("POST /login/mfa", s.guard(gateSecondFactor, s.secondFactor))
+	mux.HandleFunc("POST /passkeys/challenge", s.guard(gateSecondFactor, s.passkeyCheckOptions))
 	mux.HandleFunc("GET /step-up", s.authed(s.stepUpForm))
 	mux.HandleFunc("POST /step-up", s.authed(s.stepUpDone))
 
@@ -105,6 +106,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/mfa/totp/confirm", s.guard(gateEnrol, s.confirmTOTP))
 	mux.HandleFunc("POST /account/mfa/totp/disable", s.authed(s.disableTOTP))
 	mux.HandleFunc("POST /account/mfa/recovery-codes", s.authed(s.regenerateRecoveryCodes))
+	mux.HandleFunc("POST /account/passkeys/challenge", s.guard(gateEnrol, s.passkeyRegistrationOptions))
+	mux.HandleFunc("POST /account/passkeys", s.guard(gateEnrol, s.registerPasskey))
+	mux.HandleFunc("POST /account/passkeys/{id}", s.authed(s.renamePasskey))
+	mux.HandleFunc("POST /account/passkeys/{id}/remove", s.authed(s.removePasskey))
 
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) { redirect(w, r, "/admin/users") })
 	mux.HandleFunc("GET /admin/users", s.admin(s.adminUsers))

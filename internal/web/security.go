@@ -18,15 +18,24 @@ import (
 // The second factor and sessions: the user's own on the account pages,
 // anyone's on the administration page of a user.
 
-// MFAView is the second-factor page: status, set up, recovery codes,
-// disable. MustEnrol explains why a user was sent here first.
+// MFAView is the second-factor page: the authenticator app (set up,
+// disable), passkeys (add, rename, remove) and recovery codes. MustEnrol
+// explains why a user was sent here first.
 type MFAView struct {
 	Page
-	MFA       service.MFAStatus
-	MustEnrol bool
-	Next      string
-	Errors    FormErrors
-	Form      string // which form the errors belong to: "regenerate" or "disable"
+	MFA         service.MFAStatus
+	Passkeys    []service.Passkey
+	PasskeyName string // as typed in the add-a-passkey form
+	MustEnrol   bool
+	Next        string
+	Errors      FormErrors
+	Form        string // which form the errors belong to: "regenerate", "disable", "passkey" or "rename"
+}
+
+// PasskeyNameField is the name input of the add-a-passkey form.
+func (v MFAView) PasskeyNameField() FieldView {
+	return FieldView{Name: "name", Label: v.T("passkey.name"), Value: v.PasskeyName, Required: true, Max: 60, Autocomplete: "off",
+		Error: v.ErrorsOf("passkey").For("name"), Hint: v.T("passkey.name_hint")}
 }
 
 // CodeField is a second-factor code input.
@@ -49,11 +58,12 @@ func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request, a *access.Actor
 
 func (s *Server) showMFA(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, v MFAView) {
 	st, err := s.svc.MFA(r.Context(), a)
-	if err != nil {
+	keys, err2 := s.svc.ListPasskeys(r.Context(), a)
+	if err := firstError(err, err2); err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	v.Page, v.MFA, v.MustEnrol = s.page(r, a, "mfa.title", "account"), st, a.MustEnrolMFA()
+	v.Page, v.MFA, v.Passkeys, v.MustEnrol = s.page(r, a, "mfa.title", "account"), st, keys, a.MustEnrolMFA()
 	if v.Next != "" {
 		v.Next = safeNext(v.Next)
 	}
