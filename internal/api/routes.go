@@ -4,132 +4,140 @@ import (
 	"net/http"
 
 	"custos/internal/crm"
+	"custos/internal/httpx"
 )
 
-// Register adds every API route to mux. This list is the API's whole surface.
+// Register adds every API route to mux, and a JSON 404 for the rest of /api/.
 func (api *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/me", api.authed(api.me))
-	mux.HandleFunc("GET /api/v1/directory", api.authed(api.directory))
-	mux.HandleFunc("GET /api/v1/search", api.authed(api.search()))
-	mux.HandleFunc("GET /api/v1/approvals", api.authed(api.listApprovals))
-	mux.HandleFunc("GET /api/v1/approvals/{id}", api.authed(api.getApproval))
-	mux.HandleFunc("POST /api/v1/approvals/{id}/decision", api.authed(api.decideApproval))
-	mux.HandleFunc("GET /api/v1/approval-policies", api.authed(api.listPolicies))
-	mux.HandleFunc("PUT /api/v1/approval-policies/{kind}", api.authed(api.savePolicy))
-	mux.HandleFunc("GET /api/v1/audit-events", api.authed(api.auditTrail))
-	mux.HandleFunc("GET /api/v1/shares", api.authed(api.myGrants))
-	mux.HandleFunc("POST /api/v1/shares/revoke", api.authed(api.revokeShares))
-	mux.HandleFunc("GET /api/v1/customers/{id}/shares", api.authed(api.listShares(crm.ObjCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/{id}/shares", api.authed(api.createShare(crm.ObjCustomer)))
-	mux.HandleFunc("GET /api/v1/leads/{id}/shares", api.authed(api.listShares(crm.ObjLead)))
-	mux.HandleFunc("POST /api/v1/leads/{id}/shares", api.authed(api.createShare(crm.ObjLead)))
-	mux.HandleFunc("POST /api/v1/users/{id}/job-preview", api.authed(api.jobPreview))
-	mux.HandleFunc("POST /api/v1/users/{id}/job-change", api.authed(api.jobChange))
-	mux.HandleFunc("DELETE /api/v1/users/{id}/tokens/{token}", api.authed(api.revokeUserToken))
-	mux.HandleFunc("GET /api/v1/access-review", api.authed(api.accessReview))
-	mux.HandleFunc("POST /api/v1/access-review/confirm", api.authed(api.confirmReview))
-	mux.HandleFunc("GET /api/v1/users/{id}/handover", api.authed(api.handover))
-	mux.HandleFunc("POST /api/v1/users/{id}/offboard", api.authed(api.offboard))
-	mux.HandleFunc("GET /api/v1/users/{id}/activity", api.authed(api.activity))
-
-	mux.HandleFunc("GET /api/v1/tokens", api.authed(api.listTokens))
-	mux.HandleFunc("POST /api/v1/tokens", api.authed(api.createToken))
-	mux.HandleFunc("DELETE /api/v1/tokens/{id}", api.authed(api.revokeToken))
-
-	mux.HandleFunc("GET /api/v1/sessions", api.authed(api.listSessions))
-	mux.HandleFunc("DELETE /api/v1/sessions/{id}", api.authed(api.action(api.svc.EndSession)))
-	mux.HandleFunc("DELETE /api/v1/users/{id}/sessions", api.authed(api.endUserSessions))
-	mux.HandleFunc("POST /api/v1/users/{id}/mfa/reset", api.authed(api.action(api.svc.ResetUserMFA)))
-	mux.HandleFunc("GET /api/v1/account/mfa", api.enrolling(api.mfaStatus))
-	mux.HandleFunc("POST /api/v1/account/mfa/totp", api.enrolling(api.beginTOTP))
-	mux.HandleFunc("POST /api/v1/account/mfa/totp/confirm", api.enrolling(api.confirmTOTP()))
-	mux.HandleFunc("POST /api/v1/account/mfa/totp/disable", api.authed(api.disableTOTP()))
-	mux.HandleFunc("POST /api/v1/account/mfa/recovery-codes", api.authed(api.regenerateRecoveryCodes()))
-	mux.HandleFunc("POST /api/v1/account/step-up", api.authed(api.stepUp()))
-
-	mux.HandleFunc("GET /api/v1/customers", api.authed(api.listCustomers))
-	mux.HandleFunc("POST /api/v1/customers", api.authed(api.createCustomer))
-	mux.HandleFunc("GET /api/v1/customers/{id}", api.authed(api.getCustomer))
-	mux.HandleFunc("PATCH /api/v1/customers/{id}", api.authed(api.updateCustomer))
-	mux.HandleFunc("DELETE /api/v1/customers/{id}", api.authed(api.action(api.svc.DeleteCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/{id}/restore", api.authed(api.action(api.svc.RestoreCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/{id}/claim", api.authed(api.action(api.svc.ClaimCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/{id}/release", api.authed(api.action(api.svc.ReleaseCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/{id}/reveal", api.authed(api.reveal(crm.ObjCustomer)))
-	mux.HandleFunc("GET /api/v1/customers/{id}/history", api.authed(api.history(crm.ObjCustomer)))
-	mux.HandleFunc("GET /api/v1/customers/{id}/versions", api.authed(api.versions(crm.ObjCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/{id}/versions/{version}/restore", api.authed(api.restoreVersion(crm.ObjCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/{id}/transfer", api.authed(api.transfer(crm.ObjCustomer)))
-	mux.HandleFunc("POST /api/v1/customers/bulk-delete", api.authed(api.bulkDelete(crm.ObjCustomer)))
-	mux.HandleFunc("GET /api/v1/pool", api.authed(api.listPool))
-	mux.HandleFunc("GET /api/v1/recycle-bin/customers", api.authed(api.listRecycled))
-	mux.HandleFunc("GET /api/v1/recycle-bin/{collection}", api.authed(api.recycleBin))
-
-	mux.HandleFunc("GET /api/v1/contacts", api.authed(api.listContacts))
-	mux.HandleFunc("POST /api/v1/contacts", api.authed(api.createContact))
-	mux.HandleFunc("GET /api/v1/contacts/{id}", api.authed(api.getContact))
-	mux.HandleFunc("PATCH /api/v1/contacts/{id}", api.authed(api.updateContact))
-	mux.HandleFunc("DELETE /api/v1/contacts/{id}", api.authed(api.deleteRecord(crm.ObjContact)))
-	mux.HandleFunc("POST /api/v1/contacts/{id}/restore", api.authed(api.restoreRecord(crm.ObjContact)))
-	mux.HandleFunc("POST /api/v1/contacts/{id}/reveal", api.authed(api.reveal(crm.ObjContact)))
-	mux.HandleFunc("GET /api/v1/contacts/{id}/history", api.authed(api.history(crm.ObjContact)))
-	mux.HandleFunc("GET /api/v1/contacts/{id}/versions", api.authed(api.versions(crm.ObjContact)))
-	mux.HandleFunc("POST /api/v1/contacts/{id}/versions/{version}/restore", api.authed(api.restoreVersion(crm.ObjContact)))
-	mux.HandleFunc("POST /api/v1/contacts/{id}/transfer", api.authed(api.transfer(crm.ObjContact)))
-	mux.HandleFunc("POST /api/v1/contacts/bulk-delete", api.authed(api.bulkDelete(crm.ObjContact)))
-
-	mux.HandleFunc("GET /api/v1/customers/{id}/follow-ups", api.authed(api.listFollowUps))
-	mux.HandleFunc("GET /api/v1/follow-ups", api.authed(api.listRecordFollowUps))
-	mux.HandleFunc("POST /api/v1/follow-ups", api.authed(api.createFollowUp))
-	mux.HandleFunc("GET /api/v1/follow-ups/{id}", api.authed(api.getFollowUp()))
-	mux.HandleFunc("PATCH /api/v1/follow-ups/{id}", api.authed(api.updateFollowUp()))
-	mux.HandleFunc("DELETE /api/v1/follow-ups/{id}", api.authed(api.deleteRecord(crm.ObjFollowUp)))
-	mux.HandleFunc("POST /api/v1/follow-ups/{id}/restore", api.authed(api.restoreRecord(crm.ObjFollowUp)))
-
-	mux.HandleFunc("GET /api/v1/leads", api.authed(api.listLeads()))
-	mux.HandleFunc("POST /api/v1/leads", api.authed(api.createLead()))
-	mux.HandleFunc("GET /api/v1/leads/{id}", api.authed(api.getLead()))
-	mux.HandleFunc("PATCH /api/v1/leads/{id}", api.authed(api.updateLead()))
-	mux.HandleFunc("POST /api/v1/leads/{id}/convert", api.authed(api.convertLead()))
-	mux.HandleFunc("DELETE /api/v1/leads/{id}", api.authed(api.deleteRecord(crm.ObjLead)))
-	mux.HandleFunc("POST /api/v1/leads/{id}/restore", api.authed(api.restoreRecord(crm.ObjLead)))
-	mux.HandleFunc("POST /api/v1/leads/{id}/reveal", api.authed(api.reveal(crm.ObjLead)))
-	mux.HandleFunc("GET /api/v1/leads/{id}/history", api.authed(api.history(crm.ObjLead)))
-	mux.HandleFunc("GET /api/v1/leads/{id}/versions", api.authed(api.versions(crm.ObjLead)))
-	mux.HandleFunc("POST /api/v1/leads/{id}/versions/{version}/restore", api.authed(api.restoreVersion(crm.ObjLead)))
-	mux.HandleFunc("POST /api/v1/leads/{id}/transfer", api.authed(api.transfer(crm.ObjLead)))
-	mux.HandleFunc("POST /api/v1/leads/bulk-delete", api.authed(api.bulkDelete(crm.ObjLead)))
-	mux.HandleFunc("GET /api/v1/stages", api.authed(api.listStages()))
-	mux.HandleFunc("POST /api/v1/stages", api.authed(api.createStage()))
-	mux.HandleFunc("PUT /api/v1/stages/{id}", api.authed(api.updateStage()))
-	mux.HandleFunc("GET /api/v1/opportunities", api.authed(api.listOpportunities()))
-	mux.HandleFunc("POST /api/v1/opportunities", api.authed(api.createOpportunity()))
-	mux.HandleFunc("GET /api/v1/opportunities/{id}", api.authed(api.getOpportunity()))
-	mux.HandleFunc("PATCH /api/v1/opportunities/{id}", api.authed(api.updateOpportunity()))
-	mux.HandleFunc("POST /api/v1/opportunities/{id}/stage", api.authed(api.moveOpportunity()))
-	mux.HandleFunc("DELETE /api/v1/opportunities/{id}", api.authed(api.deleteRecord(crm.ObjOpportunity)))
-	mux.HandleFunc("POST /api/v1/opportunities/{id}/restore", api.authed(api.restoreRecord(crm.ObjOpportunity)))
-	mux.HandleFunc("POST /api/v1/opportunities/{id}/reveal", api.authed(api.reveal(crm.ObjOpportunity)))
-	mux.HandleFunc("GET /api/v1/opportunities/{id}/history", api.authed(api.history(crm.ObjOpportunity)))
-	mux.HandleFunc("GET /api/v1/opportunities/{id}/versions", api.authed(api.versions(crm.ObjOpportunity)))
-	mux.HandleFunc("POST /api/v1/opportunities/{id}/versions/{version}/restore", api.authed(api.restoreVersion(crm.ObjOpportunity)))
-	mux.HandleFunc("POST /api/v1/opportunities/{id}/transfer", api.authed(api.transfer(crm.ObjOpportunity)))
-	mux.HandleFunc("POST /api/v1/opportunities/bulk-delete", api.authed(api.bulkDelete(crm.ObjOpportunity)))
-	mux.HandleFunc("GET /api/v1/tasks", api.authed(api.listTasks()))
-	mux.HandleFunc("POST /api/v1/tasks", api.authed(api.createTask()))
-	mux.HandleFunc("GET /api/v1/tasks/{id}", api.authed(api.getTask()))
-	mux.HandleFunc("PATCH /api/v1/tasks/{id}", api.authed(api.updateTask()))
-	mux.HandleFunc("DELETE /api/v1/tasks/{id}", api.authed(api.deleteRecord(crm.ObjTask)))
-	mux.HandleFunc("POST /api/v1/tasks/{id}/restore", api.authed(api.restoreRecord(crm.ObjTask)))
-	mux.HandleFunc("POST /api/v1/tasks/{id}/done", api.authed(api.completeTask()))
-	mux.HandleFunc("POST /api/v1/tasks/{id}/reopen", api.authed(api.reopenTask()))
-
-	mux.HandleFunc("GET /api/v1/custom-fields", api.authed(api.listCustomFields()))
-	mux.HandleFunc("POST /api/v1/custom-fields", api.authed(api.createCustomField()))
-	mux.HandleFunc("PUT /api/v1/custom-fields/{id}", api.authed(api.updateCustomField()))
-
+	httpx.Register(mux, api.Routes())
 	// Anything else under /api/ is a JSON 404, not the web UI's HTML page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.problem(w, r, nil, errNoRoute)
 	})
+}
+
+// Routes lists every API route. This list is the API's whole surface; the
+// authorisation matrix test (matrix_test.go) classifies each one.
+func (api *API) Routes() []httpx.Route {
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/api/v1/me", Handler: api.authed(api.me)},
+		{Method: "GET", Pattern: "/api/v1/directory", Handler: api.authed(api.directory)},
+		{Method: "GET", Pattern: "/api/v1/search", Handler: api.authed(api.search())},
+		{Method: "GET", Pattern: "/api/v1/approvals", Handler: api.authed(api.listApprovals)},
+		{Method: "GET", Pattern: "/api/v1/approvals/{id}", Handler: api.authed(api.getApproval)},
+		{Method: "POST", Pattern: "/api/v1/approvals/{id}/decision", Handler: api.authed(api.decideApproval)},
+		{Method: "GET", Pattern: "/api/v1/approval-policies", Handler: api.authed(api.listPolicies)},
+		{Method: "PUT", Pattern: "/api/v1/approval-policies/{kind}", Handler: api.authed(api.savePolicy)},
+		{Method: "GET", Pattern: "/api/v1/audit-events", Handler: api.authed(api.auditTrail)},
+		{Method: "GET", Pattern: "/api/v1/shares", Handler: api.authed(api.myGrants)},
+		{Method: "POST", Pattern: "/api/v1/shares/revoke", Handler: api.authed(api.revokeShares)},
+		{Method: "GET", Pattern: "/api/v1/customers/{id}/shares", Handler: api.authed(api.listShares(crm.ObjCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/shares", Handler: api.authed(api.createShare(crm.ObjCustomer))},
+		{Method: "GET", Pattern: "/api/v1/leads/{id}/shares", Handler: api.authed(api.listShares(crm.ObjLead))},
+		{Method: "POST", Pattern: "/api/v1/leads/{id}/shares", Handler: api.authed(api.createShare(crm.ObjLead))},
+		{Method: "POST", Pattern: "/api/v1/users/{id}/job-preview", Handler: api.authed(api.jobPreview)},
+		{Method: "POST", Pattern: "/api/v1/users/{id}/job-change", Handler: api.authed(api.jobChange)},
+		{Method: "DELETE", Pattern: "/api/v1/users/{id}/tokens/{token}", Handler: api.authed(api.revokeUserToken)},
+		{Method: "GET", Pattern: "/api/v1/access-review", Handler: api.authed(api.accessReview)},
+		{Method: "POST", Pattern: "/api/v1/access-review/confirm", Handler: api.authed(api.confirmReview)},
+		{Method: "GET", Pattern: "/api/v1/users/{id}/handover", Handler: api.authed(api.handover)},
+		{Method: "POST", Pattern: "/api/v1/users/{id}/offboard", Handler: api.authed(api.offboard)},
+		{Method: "GET", Pattern: "/api/v1/users/{id}/activity", Handler: api.authed(api.activity)},
+
+		{Method: "GET", Pattern: "/api/v1/tokens", Handler: api.authed(api.listTokens)},
+		{Method: "POST", Pattern: "/api/v1/tokens", Handler: api.authed(api.createToken)},
+		{Method: "DELETE", Pattern: "/api/v1/tokens/{id}", Handler: api.authed(api.revokeToken)},
+
+		{Method: "GET", Pattern: "/api/v1/sessions", Handler: api.authed(api.listSessions)},
+		{Method: "DELETE", Pattern: "/api/v1/sessions/{id}", Handler: api.authed(api.action(api.svc.EndSession))},
+		{Method: "DELETE", Pattern: "/api/v1/users/{id}/sessions", Handler: api.authed(api.endUserSessions)},
+		{Method: "POST", Pattern: "/api/v1/users/{id}/mfa/reset", Handler: api.authed(api.action(api.svc.ResetUserMFA))},
+		{Method: "GET", Pattern: "/api/v1/account/mfa", Handler: api.enrolling(api.mfaStatus)},
+		{Method: "POST", Pattern: "/api/v1/account/mfa/totp", Handler: api.enrolling(api.beginTOTP)},
+		{Method: "POST", Pattern: "/api/v1/account/mfa/totp/confirm", Handler: api.enrolling(api.confirmTOTP())},
+		{Method: "POST", Pattern: "/api/v1/account/mfa/totp/disable", Handler: api.authed(api.disableTOTP())},
+		{Method: "POST", Pattern: "/api/v1/account/mfa/recovery-codes", Handler: api.authed(api.regenerateRecoveryCodes())},
+		{Method: "POST", Pattern: "/api/v1/account/step-up", Handler: api.authed(api.stepUp())},
+
+		{Method: "GET", Pattern: "/api/v1/customers", Handler: api.authed(api.listCustomers)},
+		{Method: "POST", Pattern: "/api/v1/customers", Handler: api.authed(api.createCustomer)},
+		{Method: "GET", Pattern: "/api/v1/customers/{id}", Handler: api.authed(api.getCustomer)},
+		{Method: "PATCH", Pattern: "/api/v1/customers/{id}", Handler: api.authed(api.updateCustomer)},
+		{Method: "DELETE", Pattern: "/api/v1/customers/{id}", Handler: api.authed(api.action(api.svc.DeleteCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/restore", Handler: api.authed(api.action(api.svc.RestoreCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/claim", Handler: api.authed(api.action(api.svc.ClaimCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/release", Handler: api.authed(api.action(api.svc.ReleaseCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjCustomer))},
+		{Method: "GET", Pattern: "/api/v1/customers/{id}/history", Handler: api.authed(api.history(crm.ObjCustomer))},
+		{Method: "GET", Pattern: "/api/v1/customers/{id}/versions", Handler: api.authed(api.versions(crm.ObjCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjCustomer))},
+		{Method: "POST", Pattern: "/api/v1/customers/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjCustomer))},
+		{Method: "GET", Pattern: "/api/v1/pool", Handler: api.authed(api.listPool)},
+		{Method: "GET", Pattern: "/api/v1/recycle-bin/customers", Handler: api.authed(api.listRecycled)},
+		{Method: "GET", Pattern: "/api/v1/recycle-bin/{collection}", Handler: api.authed(api.recycleBin)},
+
+		{Method: "GET", Pattern: "/api/v1/contacts", Handler: api.authed(api.listContacts)},
+		{Method: "POST", Pattern: "/api/v1/contacts", Handler: api.authed(api.createContact)},
+		{Method: "GET", Pattern: "/api/v1/contacts/{id}", Handler: api.authed(api.getContact)},
+		{Method: "PATCH", Pattern: "/api/v1/contacts/{id}", Handler: api.authed(api.updateContact)},
+		{Method: "DELETE", Pattern: "/api/v1/contacts/{id}", Handler: api.authed(api.deleteRecord(crm.ObjContact))},
+		{Method: "POST", Pattern: "/api/v1/contacts/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjContact))},
+		{Method: "POST", Pattern: "/api/v1/contacts/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjContact))},
+		{Method: "GET", Pattern: "/api/v1/contacts/{id}/history", Handler: api.authed(api.history(crm.ObjContact))},
+		{Method: "GET", Pattern: "/api/v1/contacts/{id}/versions", Handler: api.authed(api.versions(crm.ObjContact))},
+		{Method: "POST", Pattern: "/api/v1/contacts/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjContact))},
+		{Method: "POST", Pattern: "/api/v1/contacts/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjContact))},
+		{Method: "POST", Pattern: "/api/v1/contacts/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjContact))},
+
+		{Method: "GET", Pattern: "/api/v1/customers/{id}/follow-ups", Handler: api.authed(api.listFollowUps)},
+		{Method: "GET", Pattern: "/api/v1/follow-ups", Handler: api.authed(api.listRecordFollowUps)},
+		{Method: "POST", Pattern: "/api/v1/follow-ups", Handler: api.authed(api.createFollowUp)},
+		{Method: "GET", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.getFollowUp())},
+		{Method: "PATCH", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.updateFollowUp())},
+		{Method: "DELETE", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.deleteRecord(crm.ObjFollowUp))},
+		{Method: "POST", Pattern: "/api/v1/follow-ups/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjFollowUp))},
+
+		{Method: "GET", Pattern: "/api/v1/leads", Handler: api.authed(api.listLeads())},
+		{Method: "POST", Pattern: "/api/v1/leads", Handler: api.authed(api.createLead())},
+		{Method: "GET", Pattern: "/api/v1/leads/{id}", Handler: api.authed(api.getLead())},
+		{Method: "PATCH", Pattern: "/api/v1/leads/{id}", Handler: api.authed(api.updateLead())},
+		{Method: "POST", Pattern: "/api/v1/leads/{id}/convert", Handler: api.authed(api.convertLead())},
+		{Method: "DELETE", Pattern: "/api/v1/leads/{id}", Handler: api.authed(api.deleteRecord(crm.ObjLead))},
+		{Method: "POST", Pattern: "/api/v1/leads/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjLead))},
+		{Method: "POST", Pattern: "/api/v1/leads/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjLead))},
+		{Method: "GET", Pattern: "/api/v1/leads/{id}/history", Handler: api.authed(api.history(crm.ObjLead))},
+		{Method: "GET", Pattern: "/api/v1/leads/{id}/versions", Handler: api.authed(api.versions(crm.ObjLead))},
+		{Method: "POST", Pattern: "/api/v1/leads/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjLead))},
+		{Method: "POST", Pattern: "/api/v1/leads/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjLead))},
+		{Method: "POST", Pattern: "/api/v1/leads/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjLead))},
+		{Method: "GET", Pattern: "/api/v1/stages", Handler: api.authed(api.listStages())},
+		{Method: "POST", Pattern: "/api/v1/stages", Handler: api.authed(api.createStage())},
+		{Method: "PUT", Pattern: "/api/v1/stages/{id}", Handler: api.authed(api.updateStage())},
+		{Method: "GET", Pattern: "/api/v1/opportunities", Handler: api.authed(api.listOpportunities())},
+		{Method: "POST", Pattern: "/api/v1/opportunities", Handler: api.authed(api.createOpportunity())},
+		{Method: "GET", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.getOpportunity())},
+		{Method: "PATCH", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.updateOpportunity())},
+		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/stage", Handler: api.authed(api.moveOpportunity())},
+		{Method: "DELETE", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.deleteRecord(crm.ObjOpportunity))},
+		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjOpportunity))},
+		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjOpportunity))},
+		{Method: "GET", Pattern: "/api/v1/opportunities/{id}/history", Handler: api.authed(api.history(crm.ObjOpportunity))},
+		{Method: "GET", Pattern: "/api/v1/opportunities/{id}/versions", Handler: api.authed(api.versions(crm.ObjOpportunity))},
+		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjOpportunity))},
+		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjOpportunity))},
+		{Method: "POST", Pattern: "/api/v1/opportunities/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjOpportunity))},
+		{Method: "GET", Pattern: "/api/v1/tasks", Handler: api.authed(api.listTasks())},
+		{Method: "POST", Pattern: "/api/v1/tasks", Handler: api.authed(api.createTask())},
+		{Method: "GET", Pattern: "/api/v1/tasks/{id}", Handler: api.authed(api.getTask())},
+		{Method: "PATCH", Pattern: "/api/v1/tasks/{id}", Handler: api.authed(api.updateTask())},
+		{Method: "DELETE", Pattern: "/api/v1/tasks/{id}", Handler: api.authed(api.deleteRecord(crm.ObjTask))},
+		{Method: "POST", Pattern: "/api/v1/tasks/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjTask))},
+		{Method: "POST", Pattern: "/api/v1/tasks/{id}/done", Handler: api.authed(api.completeTask())},
+		{Method: "POST", Pattern: "/api/v1/tasks/{id}/reopen", Handler: api.authed(api.reopenTask())},
+
+		{Method: "GET", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.listCustomFields())},
+		{Method: "POST", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.createCustomField())},
+		{Method: "PUT", Pattern: "/api/v1/custom-fields/{id}", Handler: api.authed(api.updateCustomField())},
+	}
 }

@@ -169,3 +169,19 @@ func ValidCSRF(submitted, want string) bool {
 func IsSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
+
+// Route is one route of a surface: a method, a http.ServeMux pattern
+// without the method, and its handler. Each surface lists its routes in a
+// table (its routes.go), so tests can enumerate them.
+type Route struct {
+	Method  string
+	Pattern string
+	Handler http.HandlerFunc
+}
+
+// Register adds routes to mux.
+func Register(mux *http.ServeMux, routes []Route) {
+	for _, rt := range routes {
+		mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.Handler)
+	}
+}
