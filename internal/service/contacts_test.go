@@ -8,6 +8,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -89,5 +90,55 @@ func TestContacts(t *testing.T) {
 		}
 		_, err = o.Svc.GetContact(ctx, o.Rep1, ct.ID)
 		wantCode(t, err, crm.NotFound)
+	})
+}
+
+// TestAttachNeedsCustomerEdit: attaching a contact, an opportunity, a
+// follow-up or a task to a customer needs the permission to edit that
+// customer. A token that may read customers but write only contacts sees
+// the customer and changes its own contacts, but attaches nothing to it:
+// the customer is named as if it did not exist.
+func TestAttachNeedsCustomerEdit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "宁波甬江机械"})
+		tok, err := o.Svc.CreateAPIToken(ctx, o.MgrEast, service.TokenInput{Name: "contacts", Scopes: []string{"customer:read", "contact:write"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := o.Svc.AuthenticateToken(ctx, tok.Secret, testorg.ClientForTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.GetCustomer(ctx, a, c.ID); err != nil {
+			t.Fatalf("the token reads the customer: %v", err)
+		}
+		_, err = o.Svc.CreateContact(ctx, a, crm.ContactFields{CustomerID: c.ID, Name: "陈静"})
+		wantField(t, err, "customer_id", "not_found")
+		if _, err := o.Svc.CreateContact(ctx, a, crm.ContactFields{Name: "陈静"}); err != nil {
+			t.Fatalf("a contact without a customer: %v", err)
+		}
+		// The manager's own session attaches as before.
+		if _, err := o.Svc.CreateContact(ctx, o.MgrEast, crm.ContactFields{CustomerID: c.ID, Name: "陈静"}); err != nil {
+			t.Fatalf("manager attaches: %v", err)
+		}
+		// A role that reads customers and writes everything else attaches
+		// neither opportunities, follow-ups nor tasks.
+		role := o.Roles["sales"]
+		g := role.Grants[crm.ObjCustomer]
+		g.Edit = false
+		role.Grants[crm.ObjCustomer] = g
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.SaveRole(ctx, o.Admin, role); err != nil {
+			t.Fatal(err)
+		}
+		rep1 := testorg.Actor(t, o.Svc, o.Rep1.UserID)
+		_, err = o.Svc.CreateOpportunity(ctx, rep1, crm.OpportunityFields{CustomerID: c.ID, Name: "数控机床"})
+		wantField(t, err, "customer_id", "not_found")
+		_, err = o.Svc.CreateFollowUp(ctx, rep1, crm.FollowUpInput{CustomerID: c.ID, Kind: "call", Content: "电话"})
+		wantField(t, err, "customer_id", "not_found")
+		_, err = o.Svc.CreateTask(ctx, rep1, crm.TaskFields{CustomerID: c.ID, Title: "回访"})
+		wantField(t, err, "customer_id", "not_found")
 	})
 }

@@ -147,8 +147,13 @@ func editableCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, id int
 }
 
 // changeableCustomer loads a live customer the actor may edit or attach
-// records to: within their scope, or shared with them to edit.
+// records to: their role edits customers, and the customer is within their
+// scope or shared with them to edit. A role (or a token) that only reads
+// customers attaches nothing to them: the customer is "not found".
 func changeableCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.Customer, error) {
+	if !a.Can(crm.ObjCustomer, crm.ActEdit) {
+		return crm.Customer{}, crm.ErrNotFound("customer")
+	}
 	return tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, true)})
 }
 
