@@ -133,10 +133,6 @@ func (s *Service) ListRecordFollowUps(ctx context.Context, a *access.Actor, pare
 	}, func(f crm.FollowUp) int64 { return f.ID })
 }
 
-func followUpScope(a *access.Actor) store.ChildScope {
-	return store.ChildScope{Own: a.Scope(crm.ObjFollowUp), Customer: a.Scope(crm.ObjCustomer)}
-}
-
 // GetFollowUp returns a follow-up the actor may see and records the view.
 func (s *Service) GetFollowUp(ctx context.Context, a *access.Actor, id int64) (crm.FollowUp, error) {
 	return viewOne(ctx, s, a, crm.ObjFollowUp, id, func(tx *store.Tx) (crm.FollowUp, error) {
@@ -144,14 +140,16 @@ func (s *Service) GetFollowUp(ctx context.Context, a *access.Actor, id int64) (c
 	})
 }
 
-// UpdateFollowUp corrects a follow-up's kind or content if the version is current.
+// UpdateFollowUp corrects a follow-up's kind or content if the version is
+// current: one the actor owns within scope, or on a customer within their
+// scope or shared with them to edit (a read share corrects nothing).
 func (s *Service) UpdateFollowUp(ctx context.Context, a *access.Actor, id int64, up crm.FollowUpUpdate) (crm.FollowUp, error) {
 	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActEdit); err != nil {
 		return crm.FollowUp{}, err
 	}
 	var f crm.FollowUp
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := tx.GetFollowUp(ctx, id, followUpScope(a))
+		before, err := tx.GetFollowUp(ctx, id, childScope(a, crm.ObjFollowUp, true))
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -148,6 +150,43 @@ func TestFollowUps(t *testing.T) {
 		got, _ = o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
 		if got.NextFollowUpAt != nil {
 			t.Fatalf("next follow-up not cleared: %v", got.NextFollowUpAt)
+		}
+	})
+}
+
+// TestFollowUpEditShare: a customer shared to edit brings its follow-up
+// timeline along for correcting; a read share only for reading.
+func TestFollowUpEditShare(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep3, crm.CustomerFields{Name: "厦门鹭岛茶业"})
+		f, err := o.Svc.CreateFollowUp(ctx, o.Rep3, crm.FollowUpInput{Kind: "call", Content: "询价", CustomerID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range []struct {
+			to    *access.Actor
+			level string
+		}{{o.Rep1, "edit"}, {o.Rep2, "read"}} {
+			if _, err := o.Svc.ShareRecord(ctx, o.Rep3, crm.ObjCustomer, c.ID, service.ShareInput{UserID: sh.to.UserID, Level: sh.level}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reader := testorg.Actor(t, o.Svc, o.Rep2.UserID)
+		if _, err := o.Svc.GetFollowUp(ctx, reader, f.ID); err != nil {
+			t.Fatalf("read share reads the follow-up: %v", err)
+		}
+		_, err = o.Svc.UpdateFollowUp(ctx, reader, f.ID, crm.FollowUpUpdate{Version: f.Version, Content: new("改")})
+		wantCode(t, err, crm.NotFound)
+		editor := testorg.Actor(t, o.Svc, o.Rep1.UserID)
+		got, err := o.Svc.UpdateFollowUp(ctx, editor, f.ID, crm.FollowUpUpdate{Version: f.Version, Content: new("询价，报价单已发")})
+		if err != nil || got.Content != "询价，报价单已发" {
+			t.Fatalf("edit share corrects the follow-up: %+v %v", got, err)
+		}
+		// Deleting stays with the owner's scope.
+		if err := o.Svc.DeleteRecord(ctx, editor, crm.ObjFollowUp, f.ID); !crm.IsCode(err, crm.NotFound) {
+			t.Fatalf("edit share deletes the follow-up: %v", err)
 		}
 	})
 }
