@@ -134,8 +134,12 @@ func (s *Service) MyGrants(ctx context.Context, a *access.Actor) ([]store.Record
 }
 
 // RevokeShares ends shares, all or none: each must be one the actor
-// granted, or on a record within the actor's own scope (administrators:
-// any). One audit event lists them.
+// granted, one to someone in the subtree the actor reviews, or on a record
+// within the actor's own scope (administrators: any), and the actor's role
+// must edit the shared object — revoking
+// changes who sees what, so a role or token that only reads changes
+// nothing. A share the actor may not revoke is "not found". One audit
+// event lists them.
 func (s *Service) RevokeShares(ctx context.Context, a *access.Actor, ids []int64) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 || len(ids) > maxBulk {
@@ -154,7 +158,13 @@ func (s *Service) RevokeShares(ctx context.Context, a *access.Actor, ids []int64
 			return err
 		}
 		for _, sh := range shares {
-			if sh.CreatedBy == a.UserID || a.IsAdmin() || granteeReviewed(ctx, tx, sh, reviewed) {
+			if a.IsAdmin() {
+				continue
+			}
+			if !a.Can(sh.Object, crm.ActEdit) {
+				return crm.ErrNotFound("share")
+			}
+			if sh.CreatedBy == a.UserID || granteeReviewed(ctx, tx, sh, reviewed) {
 				continue
 			}
 			if err := ownedRecord(ctx, tx, a, sh.Object, sh.RecordID); err != nil {

@@ -120,3 +120,45 @@ func TestSharing(t *testing.T) {
 		}
 	})
 }
+
+// TestRevokeNeedsEdit: revoking a share changes who sees what, so a token
+// that may only read revokes nothing — not the shares its owner granted,
+// not those on records in its owner's scope; the owner's session may.
+func TestRevokeNeedsEdit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		mine := o.Customer(t, o.MgrEast, crm.CustomerFields{Name: "温州瓯江五金"})
+		reps := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "台州椒江模具"})
+		var ids []int64
+		for _, c := range []struct {
+			by *access.Actor
+			id int64
+		}{{o.MgrEast, mine.ID}, {o.Rep1, reps.ID}} {
+			sh, err := o.Svc.ShareRecord(ctx, c.by, crm.ObjCustomer, c.id, service.ShareInput{UserID: o.Rep3.UserID, Level: "read"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, sh.ID)
+		}
+		tok, err := o.Svc.CreateAPIToken(ctx, o.MgrEast, service.TokenInput{Name: "read", Scopes: []string{"customer:read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader, err := o.Svc.AuthenticateToken(ctx, tok.Secret, testorg.ClientForTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if err := o.Svc.RevokeShares(ctx, reader, []int64{id}); !crm.IsCode(err, crm.NotFound) {
+				t.Fatalf("a read-only token revokes share %d: %v", id, err)
+			}
+		}
+		if got, _ := o.Svc.MyGrants(ctx, o.MgrEast); len(got) != 1 {
+			t.Fatalf("shares left: %+v", got)
+		}
+		if err := o.Svc.RevokeShares(ctx, o.MgrEast, ids); err != nil {
+			t.Fatalf("the manager revokes their own and their subtree's: %v", err)
+		}
+	})
+}
