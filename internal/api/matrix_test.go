@@ -1,0 +1,463 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"testing"
+
+	"custos/internal/api"
+	"custos/internal/crm"
+	"custos/internal/httpx"
+	"custos/internal/store"
+	"custos/internal/testdb"
+	tm "custos/internal/testmatrix"
+)
+
+// TestAuthorisationMatrix sends every route of the API, as every actor
+// (administrator, managers of the subtree and of another department, a
+// sales owner, a colleague in the same department, sales elsewhere, the
+// auditor, a token with limited scopes), about records in every relation to
+// them, and compares each answer with the outcome the oracle of
+// internal/testmatrix computes from the permission model. A route without
+// a classification fails the test, so every new route must be classified
+// here. Every denial must look exactly like the answer about a missing
+// record.
+func TestAuthorisationMatrix(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := tm.New(t, db)
+		a := api.New(w.Svc, httpx.Config{}, nil)
+		mux := http.NewServeMux()
+		a.Register(mux)
+		m := &apiMatrix{w: w, handler: httpx.Middleware(http.NewCrossOriginProtection().Handler(mux)), sessions: map[tm.ActorKey][2]string{}}
+		m.signIn()
+		tm.Run(w, tm.NewReport(t), tm.Surface[apiReq]{Name: "API", Actors: tm.APIActors, Routes: a.Routes(), Specs: apiSpecs(w),
+			Do: m.do, SignIn: m.signIn})
+	})
+}
+
+type spec = tm.Spec[apiReq]
+
+type apiReq struct {
+	path string
+	body any // nil: no body
+}
+
+func id(x *tm.Target, o crm.Object) string { return strconv.FormatInt(x.F.ID(o), 10) }
+
+func version(x *tm.Target, o crm.Object) int64 { return x.W.Version(o, x.F.ID(o)) }
+
+type apiMatrix struct {
+	w        *tm.World
+	handler  http.Handler
+	sessions map[tm.ActorKey][2]string // session token and CSRF token per person
+}
+
+func (m *apiMatrix) signIn() {
+	for _, a := range tm.PersonActors {
+		tok, csrf := m.w.Session(a)
+		m.sessions[a] = [2]string{tok, csrf}
+	}
+}
+
+func (m *apiMatrix) do(a tm.ActorKey, method string, r apiReq) tm.Answer {
+	var rd io.Reader
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			panic(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req := httptest.NewRequest(method, r.path, rd)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a == tm.Token {
+		req.Header.Set("Authorization", "Bearer "+m.w.TokenSecret)
+	} else {
+		s := m.sessions[a]
+		req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: s[0]})
+		req.Header.Set(httpx.CSRFHeader, s[1])
+	}
+	rec := httptest.NewRecorder()
+	m.handler.ServeHTTP(rec, req)
+	return answer(rec.Code, rec.Body.Bytes())
+}
+
+// answer reads a response as the matrix needs it.
+func answer(status int, body []byte) tm.Answer {
+	var p struct {
+		Code   string `json:"code"`
+		Errors []struct {
+			Rule string `json:"rule"`
+		} `json:"errors"`
+	}
+	json.Unmarshal(body, &p)
+	refError := slices.ContainsFunc(p.Errors, func(e struct {
+		Rule string `json:"rule"`
+	}) bool {
+		return e.Rule == "not_found"
+	})
+	var out tm.Outcome
+	switch {
+	case status >= 200 && status < 300:
+		out = tm.Allow
+	case status == http.StatusNotFound:
+		out = tm.Hidden
+	case status == http.StatusForbidden && p.Code == string(crm.StepUpRequired):
+		out = tm.StepUp
+	case status == http.StatusForbidden:
+		out = tm.Forbidden
+	case status == http.StatusConflict:
+		out = tm.Conflict
+	case status == http.StatusUnprocessableEntity && refError:
+		out = tm.BadRef
+	case status == http.StatusUnprocessableEntity:
+		out = tm.Invalid
+	default:
+		out = tm.Outcome(fmt.Sprintf("status %d", status))
+	}
+	// What differs between two requests: the request id.
+	normal := fmt.Sprintf("%d %s", status, body)
+	var v map[string]any
+	if json.Unmarshal(body, &v) == nil {
+		delete(v, "request_id")
+		b, _ := json.Marshal(v)
+		normal = fmt.Sprintf("%d %s", status, b)
+	}
+	return tm.Answer{Outcome: out, Detail: string(body), Normal: normal, Shows: func(l tm.Listing, r tm.Record) bool {
+		var v map[string]json.RawMessage
+		json.Unmarshal(body, &v)
+		var items []struct {
+			ID int64 `json:"id"`
+		}
+		json.Unmarshal(v[l.Key], &items)
+		return slices.ContainsFunc(items, func(it struct {
+			ID int64 `json:"id"`
+		}) bool {
+			return it.ID == r.ID
+		})
+	}}
+}
+
+func path(p string) func(*tm.Target) apiReq {
+	return func(*tm.Target) apiReq { return apiReq{path: p} }
+}
+
+// recordPath is a request about the slot's record of o at prefix/{id}suffix.
+func recordPath(o crm.Object, prefix, suffix string, body func(x *tm.Target) any) func(*tm.Target) apiReq {
+	return func(x *tm.Target) apiReq {
+		r := apiReq{path: prefix + id(x, o) + suffix}
+		if body != nil {
+			r.body = body(x)
+		}
+		return r
+	}
+}
+
+func withVersion(o crm.Object, fields map[string]any) func(x *tm.Target) any {
+	return func(x *tm.Target) any {
+		b := map[string]any{"version": version(x, o)}
+		for k, v := range fields {
+			b[k] = v
+		}
+		return b
+	}
+}
+
+func ids(o crm.Object) func(x *tm.Target) any {
+	return func(x *tm.Target) any { return map[string]any{"ids": []int64{x.F.ID(o)}} }
+}
+
+// collection is the API's path segment of an object.
+var collection = map[crm.Object]string{crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
+	crm.ObjOpportunity: "opportunities", crm.ObjFollowUp: "follow-ups", crm.ObjTask: "tasks"}
+
+// revealField is a field of each object that takes field rules.
+var revealField = map[crm.Object]string{crm.ObjCustomer: "phone", crm.ObjContact: "mobile", crm.ObjLead: "mobile", crm.ObjOpportunity: "name"}
+
+// recordRoutes classifies the routes every business object has, unless
+// classified already: its list, detail, update, delete and restore,
+// reveal, transfer and bulk delete.
+func recordRoutes(o crm.Object, specs map[string][]spec, w *tm.World, update map[string]any) {
+	base := "/api/v1/" + collection[o]
+	set := func(key string, sp spec) {
+		if _, ok := specs[key]; !ok {
+			specs[key] = []spec{sp}
+		}
+	}
+	set("GET "+base, spec{Want: tm.CanDo(o, crm.ActRead), Req: path(base + "?limit=200"), Lists: []tm.Listing{{Key: "items", O: o, In: tm.InList}}})
+	set("GET "+base+"/{id}", spec{Object: o, Want: tm.On(o, tm.ReadOutcome), Req: recordPath(o, base+"/", "", nil)})
+	set("PATCH "+base+"/{id}", spec{Object: o, Want: tm.On(o, tm.EditOutcome), Req: recordPath(o, base+"/", "", withVersion(o, update))})
+	set("DELETE "+base+"/{id}", spec{Object: o, Want: tm.On(o, tm.DeleteOutcome), Req: recordPath(o, base+"/", "", nil), Mutates: true})
+	restoreFrom := tm.Deleted
+	if o == crm.ObjCustomer {
+		restoreFrom = tm.CustomerDeleted
+	}
+	set("POST "+base+"/{id}/restore", spec{Object: o, Variant: restoreFrom, Want: tm.On(o, tm.DeleteOutcome),
+		Req: recordPath(o, base+"/", "/restore", nil), Mutates: true})
+	if field, ok := revealField[o]; ok {
+		set("POST "+base+"/{id}/reveal", spec{Object: o, Want: tm.On(o, tm.RevealOutcome),
+			Req: recordPath(o, base+"/", "/reveal", func(*tm.Target) any { return map[string]string{"field": field} })})
+	}
+	if o != crm.ObjFollowUp && o != crm.ObjTask {
+		rep2 := w.UserID(tm.Rep2)
+		set("POST "+base+"/{id}/transfer", spec{Object: o,
+			Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.TransferOutcome(a, o, s, tm.Rep2) },
+			Req:  recordPath(o, base+"/", "/transfer", func(*tm.Target) any { return map[string]int64{"to": rep2} }), Mutates: true})
+		set("POST "+base+"/bulk-delete", spec{Object: o,
+			Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome { return tm.BulkDeleteOutcome(a, o) },
+			Req:  func(x *tm.Target) apiReq { return apiReq{path: base + "/bulk-delete", body: ids(o)(x)} }, Mutates: true})
+	}
+}
+
+// attach is a request creating a record of o on the slot's customer.
+func attach(o crm.Object, p string, body func(x *tm.Target) map[string]any) spec {
+	return spec{Object: crm.ObjCustomer, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.AttachOutcome(a, o, s) },
+		Req: func(x *tm.Target) apiReq {
+			b := body(x)
+			b["customer_id"] = x.F.ID(crm.ObjCustomer)
+			return apiReq{path: p, body: b}
+		}}
+}
+
+// apiSpecs classifies every route of the API.
+func apiSpecs(w *tm.World) map[string][]spec {
+	ctx := context.Background()
+	stages, err := w.Svc.Stages(ctx, w.System())
+	if err != nil || len(stages) < 2 {
+		panic(fmt.Sprintf("stages: %v", err))
+	}
+	field, err := w.Svc.SaveCustomField(ctx, w.System(), crm.CustomField{Object: crm.ObjCustomer, Key: "matrix_note", Label: "备注", Type: "text"})
+	if err != nil {
+		panic(err)
+	}
+	rep2, bystander := w.UserID(tm.Rep2), w.Bystander.UserID
+	user := func(p, suffix string, body any) func(*tm.Target) apiReq {
+		return func(x *tm.Target) apiReq {
+			return apiReq{path: p + strconv.FormatInt(w.UserOf(x.A, x.S), 10) + suffix, body: body}
+		}
+	}
+	specs := map[string][]spec{
+		"GET /api/v1/me":        {{Want: tm.Anyone, Req: path("/api/v1/me")}},
+		"GET /api/v1/directory": {{Want: tm.Anyone, Req: path("/api/v1/directory")}},
+		"GET /api/v1/search": {{Want: tm.Anyone, Req: path("/api/v1/search?limit=50&q=" + "%E6%A3%B1%E9%95%9C"), // 棱镜, in every record's name
+			Lists: []tm.Listing{{Key: "customers", O: crm.ObjCustomer, In: tm.InList}, {Key: "contacts", O: crm.ObjContact, In: tm.InList}, {Key: "leads", O: crm.ObjLead, In: tm.InList}}}},
+
+		"GET /api/v1/approvals": {{Want: tm.Anyone, Req: path("/api/v1/approvals")}},
+		"GET /api/v1/approvals/{id}": {{Object: tm.ObjApproval,
+			Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ApprovalOutcome(a, tm.Requester(s)) },
+			Req:  func(x *tm.Target) apiReq { return apiReq{path: "/api/v1/approvals/" + approvalID(w, x.S)} }}},
+		"POST /api/v1/approvals/{id}/decision": {{Object: tm.ObjApproval,
+			Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.StepUp }, // deciding needs a fresh second factor, first of all
+			Req: func(x *tm.Target) apiReq {
+				return apiReq{path: "/api/v1/approvals/" + approvalID(w, x.S) + "/decision", body: map[string]any{"approve": true}}
+			}}},
+		"GET /api/v1/approval-policies": {{Want: tm.Admins, Req: path("/api/v1/approval-policies")}},
+		"PUT /api/v1/approval-policies/{kind}": {{Want: tm.StepUps, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/approval-policies/transfer", body: map[string]any{"enabled": false, "steps": []map[string]string{{"type": "manager"}}}}
+		}}},
+
+		"GET /api/v1/shares": {{Want: tm.Anyone, Req: path("/api/v1/shares")}},
+		"POST /api/v1/shares/revoke": {{Object: tm.ObjShare, Want: tm.RevokeOutcome, Req: func(x *tm.Target) apiReq {
+			id := tm.MissingID
+			if x.S != tm.SlotMissing {
+				id = w.FreshShare(x.S)
+			}
+			return apiReq{path: "/api/v1/shares/revoke", body: map[string][]int64{"ids": {id}}}
+		}}},
+
+		"GET /api/v1/users/{id}/handover": {{Object: tm.ObjUser, Want: tm.Admins, Req: user("/api/v1/users/", "/handover", nil)}},
+		"POST /api/v1/users/{id}/offboard": {{Object: tm.ObjUser, Want: tm.StepUps,
+			Req: user("/api/v1/users/", "/offboard", map[string]int64{"customers_to": 0, "others_to": rep2})}},
+		"GET /api/v1/users/{id}/activity": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {
+			if tm.IsAdmin(a) || tm.CanAudit(a) {
+				return tm.Allow
+			}
+			return tm.Forbidden
+		}, Req: user("/api/v1/users/", "/activity", nil)}},
+
+		"GET /api/v1/tokens": {{Want: tm.Anyone, Req: path("/api/v1/tokens")}},
+		"POST /api/v1/tokens": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {
+			if a == tm.Token {
+				return tm.Forbidden // a token cannot make tokens
+			}
+			return tm.Allow
+		}, Req: func(x *tm.Target) apiReq {
+			scope := "customer:read"
+			if !tm.Can(x.A, crm.ObjCustomer, crm.ActRead) {
+				scope = "audit"
+			}
+			return apiReq{path: "/api/v1/tokens", body: map[string]any{"name": "matrix", "scopes": []string{scope}}}
+		}}},
+		"DELETE /api/v1/tokens/{id}": {{Object: tm.ObjToken, Want: tm.OwnOnly, Req: func(x *tm.Target) apiReq {
+			id := tm.MissingID
+			if x.S != tm.SlotMissing {
+				id = w.FreshToken(x.A, x.S)
+			}
+			return apiReq{path: "/api/v1/tokens/" + strconv.FormatInt(id, 10)}
+		}}},
+
+		"GET /api/v1/sessions": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
+			switch {
+			case s == tm.SlotOwn:
+				return tm.Allow
+			case !tm.IsAdmin(a):
+				return tm.Forbidden
+			case s == tm.SlotMissing:
+				return tm.Hidden
+			}
+			return tm.Allow
+		}, Req: user("/api/v1/sessions?user_id=", "", nil)}},
+		"DELETE /api/v1/sessions/{id}": {{Object: tm.ObjSession, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
+			switch {
+			case s == tm.SlotOwn:
+				return tm.Allow
+			case s == tm.SlotOther && tm.IsAdmin(a):
+				return tm.StepUp // ending someone else's session
+			}
+			return tm.Hidden // someone else's session looks like none at all
+		}, Req: func(x *tm.Target) apiReq {
+			id := tm.MissingID
+			if x.S != tm.SlotMissing {
+				id = w.FreshSession(x.A, x.S)
+			}
+			return apiReq{path: "/api/v1/sessions/" + strconv.FormatInt(id, 10)}
+		}, Account: true}},
+		"DELETE /api/v1/users/{id}/sessions": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
+			if s == tm.SlotOwn {
+				return tm.Allow // signing out everywhere else
+			}
+			return tm.AdminOutcome(a, true)
+		}, Req: user("/api/v1/users/", "/sessions", nil), Ends: true, Account: true}},
+		"POST /api/v1/users/{id}/mfa/reset": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
+			if s == tm.SlotOwn && tm.IsAdmin(a) {
+				return tm.Invalid // one's own second factor is managed on the account page
+			}
+			return tm.AdminOutcome(a, true)
+		}, Req: user("/api/v1/users/", "/mfa/reset", nil)}},
+
+		"GET /api/v1/account/mfa":                 {{Want: tm.Anyone, Req: path("/api/v1/account/mfa"), Account: true}},
+		"POST /api/v1/account/mfa/totp":           {{Want: tm.SessionOnly, Req: path("/api/v1/account/mfa/totp"), Account: true}},
+		"POST /api/v1/account/mfa/totp/confirm":   {{Want: tm.SessionOnly, Req: code("/api/v1/account/mfa/totp/confirm"), Account: true}},
+		"POST /api/v1/account/mfa/totp/disable":   {{Want: tm.SessionOnly, Req: code("/api/v1/account/mfa/totp/disable"), Account: true}},
+		"POST /api/v1/account/mfa/recovery-codes": {{Want: tm.SessionOnly, Req: code("/api/v1/account/mfa/recovery-codes"), Account: true}},
+		"POST /api/v1/account/step-up": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {
+			if a == tm.Token || !w.Enrolled(a) {
+				return tm.StepUp // tokens never step up; without a second factor, set one up first
+			}
+			return tm.Reached
+		}, Req: code("/api/v1/account/step-up"), Account: true}},
+
+		"POST /api/v1/customers": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate),
+			Req: func(*tm.Target) apiReq {
+				return apiReq{path: "/api/v1/customers", body: map[string]string{"name": w.Name("新客户")}}
+			}}},
+		"POST /api/v1/customers/{id}/claim": {{Object: crm.ObjCustomer,
+			Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ClaimOutcome(a, s) },
+			Req:  recordPath(crm.ObjCustomer, "/api/v1/customers/", "/claim", nil), Mutates: true}},
+		"POST /api/v1/customers/{id}/release": {{Object: crm.ObjCustomer,
+			Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ReleaseOutcome(a, s) },
+			Req:  recordPath(crm.ObjCustomer, "/api/v1/customers/", "/release", nil), Mutates: true}},
+		"GET /api/v1/pool": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: path("/api/v1/pool?limit=200"),
+			Lists: []tm.Listing{{Key: "items", O: crm.ObjCustomer, In: tm.InPool}}}},
+		"GET /api/v1/recycle-bin/customers": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActDelete), Req: path("/api/v1/recycle-bin/customers?limit=200"),
+			Lists: []tm.Listing{{Key: "items", O: crm.ObjCustomer, In: tm.InBin}}}},
+		"GET /api/v1/customers/{id}/shares": {{Object: crm.ObjCustomer, Want: tm.On(crm.ObjCustomer, tm.ShareOutcome),
+			Req: recordPath(crm.ObjCustomer, "/api/v1/customers/", "/shares", nil)}},
+		"POST /api/v1/customers/{id}/shares": {{Object: crm.ObjCustomer, Want: tm.On(crm.ObjCustomer, tm.ShareOutcome),
+			Req: recordPath(crm.ObjCustomer, "/api/v1/customers/", "/shares", shareBody(bystander))}},
+		"GET /api/v1/leads/{id}/shares": {{Object: crm.ObjLead, Want: tm.On(crm.ObjLead, tm.ShareOutcome),
+			Req: recordPath(crm.ObjLead, "/api/v1/leads/", "/shares", nil)}},
+		"POST /api/v1/leads/{id}/shares": {{Object: crm.ObjLead, Want: tm.On(crm.ObjLead, tm.ShareOutcome),
+			Req: recordPath(crm.ObjLead, "/api/v1/leads/", "/shares", shareBody(bystander))}},
+
+		"POST /api/v1/contacts": {attach(crm.ObjContact, "/api/v1/contacts", func(*tm.Target) map[string]any {
+			return map[string]any{"name": w.Name("新联系人")}
+		})},
+
+		"GET /api/v1/customers/{id}/follow-ups": {{Object: crm.ObjCustomer, Want: tm.On(crm.ObjCustomer, tm.TimelineOutcome),
+			Req: recordPath(crm.ObjCustomer, "/api/v1/customers/", "/follow-ups", nil)}},
+		"GET /api/v1/follow-ups": {{Object: crm.ObjContact, Want: tm.On(crm.ObjContact, tm.TimelineOutcome),
+			Req: recordPath(crm.ObjContact, "/api/v1/follow-ups?contact_id=", "", nil)}},
+		"POST /api/v1/follow-ups": {attach(crm.ObjFollowUp, "/api/v1/follow-ups", func(*tm.Target) map[string]any {
+			return map[string]any{"kind": "visit", "content": "拜访"}
+		})},
+
+		"POST /api/v1/leads": {{Want: tm.CanDo(crm.ObjLead, crm.ActCreate), Req: func(*tm.Target) apiReq {
+			n := w.Name("新线索")
+			return apiReq{path: "/api/v1/leads", body: map[string]string{"name": n, "company": n + "公司"}}
+		}}},
+		"POST /api/v1/leads/{id}/convert": {{Object: crm.ObjLead, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ConvertOutcome(a, s) },
+			Req: recordPath(crm.ObjLead, "/api/v1/leads/", "/convert", withVersion(crm.ObjLead, nil)), Mutates: true}},
+
+		"GET /api/v1/stages": {{Want: tm.Anyone, Req: path("/api/v1/stages")}},
+		"POST /api/v1/stages": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/stages", body: map[string]any{"name": w.Name("阶段"), "kind": "open", "probability": 30, "position": 50, "active": false}}
+		}}},
+		"PUT /api/v1/stages/{id}": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+			st := stages[0]
+			return apiReq{path: "/api/v1/stages/" + strconv.FormatInt(st.ID, 10), body: map[string]any{"name": st.Name, "name_en": st.NameEn,
+				"kind": st.Kind, "probability": st.Probability, "position": st.Position, "active": st.Active}}
+		}}},
+		"POST /api/v1/opportunities": {attach(crm.ObjOpportunity, "/api/v1/opportunities", func(*tm.Target) map[string]any {
+			return map[string]any{"name": w.Name("新商机"), "amount": 500}
+		})},
+		"POST /api/v1/opportunities/{id}/stage": {{Object: crm.ObjOpportunity, Want: tm.On(crm.ObjOpportunity, tm.EditOutcome),
+			Req: recordPath(crm.ObjOpportunity, "/api/v1/opportunities/", "/stage", withVersion(crm.ObjOpportunity, map[string]any{"stage_id": stages[1].ID}))}},
+
+		"GET /api/v1/tasks": {{Want: tm.CanDo(crm.ObjTask, crm.ActRead), Req: path("/api/v1/tasks?limit=200"),
+			Lists: []tm.Listing{{Key: "items", O: crm.ObjTask, In: tm.MyTasks}}}},
+		"POST /api/v1/tasks": {attach(crm.ObjTask, "/api/v1/tasks", func(*tm.Target) map[string]any {
+			return map[string]any{"title": w.Name("新任务")}
+		})},
+		"POST /api/v1/tasks/{id}/done": {{Object: crm.ObjTask, Want: tm.On(crm.ObjTask, tm.EditOutcome),
+			Req: recordPath(crm.ObjTask, "/api/v1/tasks/", "/done", nil)}},
+		"POST /api/v1/tasks/{id}/reopen": {{Object: crm.ObjTask, Want: tm.On(crm.ObjTask, tm.EditOutcome),
+			Req: recordPath(crm.ObjTask, "/api/v1/tasks/", "/reopen", nil)}},
+
+		"GET /api/v1/custom-fields": {{Want: tm.Anyone, Req: path("/api/v1/custom-fields")}},
+		"POST /api/v1/custom-fields": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/custom-fields", body: map[string]any{"object": "lead", "key": fmt.Sprintf("matrix_%d", w.Serial()),
+				"label": "标签", "type": "text"}}
+		}}},
+		"PUT /api/v1/custom-fields/{id}": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/custom-fields/" + strconv.FormatInt(field.ID, 10), body: map[string]any{"object": field.Object,
+				"key": field.Key, "label": "备注", "type": field.Type, "active": true}}
+		}}},
+	}
+	recordRoutes(crm.ObjCustomer, specs, w, map[string]any{"industry": "制造"})
+	recordRoutes(crm.ObjContact, specs, w, map[string]any{"title": "经理"})
+	recordRoutes(crm.ObjLead, specs, w, map[string]any{"title": "总监"})
+	recordRoutes(crm.ObjOpportunity, specs, w, map[string]any{"amount": 900})
+	recordRoutes(crm.ObjFollowUp, specs, w, map[string]any{"content": "更正"})
+	recordRoutes(crm.ObjTask, specs, w, map[string]any{"notes": "备忘"})
+	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjTask, crm.ObjFollowUp} {
+		specs["GET /api/v1/recycle-bin/{collection}"] = append(specs["GET /api/v1/recycle-bin/{collection}"], spec{Name: collection[o],
+			Want: tm.CanDo(o, crm.ActDelete), Req: path("/api/v1/recycle-bin/" + collection[o] + "?limit=200"), Lists: []tm.Listing{{Key: "items", O: o, In: tm.InBin}}})
+	}
+	return specs
+}
+
+func approvalID(w *tm.World, s tm.Slot) string {
+	if s == tm.SlotMissing {
+		return strconv.FormatInt(tm.MissingID, 10)
+	}
+	return strconv.FormatInt(w.Requests[tm.Requester(s)], 10)
+}
+
+func shareBody(to int64) func(*tm.Target) any {
+	return func(*tm.Target) any { return map[string]any{"user_id": to, "level": "read"} }
+}
+
+// code is an account request carrying a second-factor code no app made.
+func code(p string) func(*tm.Target) apiReq {
+	return func(*tm.Target) apiReq { return apiReq{path: p, body: map[string]string{"code": "000000"}} }
+}

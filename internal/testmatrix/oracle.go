@@ -1,0 +1,569 @@
+package testmatrix
+
+import (
+	"strings"
+
+	"custos/internal/crm"
+)
+
+// The oracle: what docs/security.md says each actor may do with each
+// record, from the role's grants and record scope, the slot's owners and
+// shares — written out here, never asked of the service.
+
+// Outcome is what a request should come to.
+type Outcome string
+
+// The outcomes. Every denial but Forbidden and StepUp is an answer that
+// must look exactly like the answer about a missing record.
+const (
+	Allow     Outcome = "allow"       // the action is carried out
+	Invalid   Outcome = "invalid"     // authorised, refused on its merits (a field named)
+	Hidden    Outcome = "hidden"      // "not found", exactly as for a missing record
+	Forbidden Outcome = "forbidden"   // the role lacks the function permission
+	StepUp    Outcome = "step_up"     // needs a second factor verified in this session minutes ago
+	BadRef    Outcome = "bad_ref"     // names a record the actor may not use: as if it did not exist
+	Conflict  Outcome = "conflict"    // not possible in the record's state (claiming what is not in the pool)
+	Session   Outcome = "session_req" // needs a browser session; a token may not
+)
+
+// Denial reports whether an outcome refuses the request.
+func (o Outcome) Denial() bool { return o != Allow && o != Invalid }
+
+// grant is what a role allows on one object.
+type grant struct {
+	read, create, edit, delete bool
+	scope                      crm.Scope
+}
+
+// role is a role as docs/security.md describes the defaults.
+type role struct {
+	grants       map[crm.Object]grant
+	admin, audit bool
+}
+
+func fullGrants(s crm.Scope) map[crm.Object]grant {
+	m := map[crm.Object]grant{}
+	for _, o := range crm.Objects {
+		m[o] = grant{read: true, create: true, edit: true, delete: true, scope: s}
+	}
+	return m
+}
+
+// The default roles: administrator (all), manager (department and below),
+// sales (own), auditor (the audit trail only).
+var roles = map[string]role{
+	"admin":   {grants: fullGrants(crm.ScopeAll), admin: true, audit: true},
+	"manager": {grants: fullGrants(crm.ScopeSubtree)},
+	"sales":   {grants: fullGrants(crm.ScopeOwn)},
+	"auditor": {grants: map[crm.Object]grant{}, audit: true},
+}
+
+var actorRole = map[ActorKey]string{Admin: "admin", MgrEast: "manager", MgrWest: "manager", Rep1: "sales", Rep2: "sales",
+	Rep3: "sales", Auditor: "auditor", Token: "manager"}
+
+// roleOf is the actor's role; the token's is its owner's narrowed to its
+// scopes: an object without a scope loses everything, "read" keeps only
+// reading, "write" keeps all; admin and audit need scopes of their own.
+func roleOf(a ActorKey) role {
+	r := roles[actorRole[a]]
+	if a != Token {
+		return r
+	}
+	out := role{grants: map[crm.Object]grant{}}
+	for o, g := range r.grants {
+		read, write := hasScope(string(o)+":read"), hasScope(string(o)+":write")
+		out.grants[o] = grant{read: g.read && (read || write), create: g.create && write, edit: g.edit && write,
+			delete: g.delete && write, scope: g.scope}
+	}
+	return out
+}
+
+func hasScope(s string) bool {
+	for _, x := range TokenScopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// IsAdmin reports whether the actor may use the administration functions.
+func IsAdmin(a ActorKey) bool { return roleOf(a).admin }
+
+// CanAudit reports whether the actor may read the audit trail.
+func CanAudit(a ActorKey) bool { return roleOf(a).audit }
+
+// Can reports whether the actor's role allows an action on an object.
+func Can(a ActorKey, o crm.Object, act crm.Action) bool {
+	g := roleOf(a).grants[o]
+	switch act {
+	case crm.ActRead:
+		return g.read
+	case crm.ActCreate:
+		return g.create
+	case crm.ActEdit:
+		return g.edit
+	case crm.ActDelete:
+		return g.delete
+	}
+	return false
+}
+
+// person is the user an actor acts as.
+func person(a ActorKey) ActorKey {
+	if a == Token {
+		return MgrEast
+	}
+	return a
+}
+
+// home is each user's department in the tree HQ ─ East ─ East-1, HQ ─ West.
+var home = map[ActorKey]string{Admin: "/hq/", MgrEast: "/hq/east/", MgrWest: "/hq/west/", Rep1: "/hq/east/east-1/",
+	Rep2: "/hq/east/east-1/", Rep3: "/hq/west/", Auditor: "/hq/east/east-1/"}
+
+// customerOwner owns the slot's customer ("" for the pool).
+func customerOwner(s Slot) ActorKey {
+	switch s {
+	case SlotRep1, SlotChild:
+		return Rep1
+	case SlotRep2:
+		return Rep2
+	case SlotMgrEast:
+		return MgrEast
+	case SlotPool:
+		return ""
+	}
+	return Rep3
+}
+
+// recordOwner owns the slot's children and lead.
+func recordOwner(s Slot) ActorKey {
+	switch s {
+	case SlotRep1, SlotRep2, SlotMgrEast:
+		return ActorKey(s)
+	}
+	return Rep3
+}
+
+// Owner is the owner of the slot's record of o ("" for a pool customer).
+func Owner(o crm.Object, s Slot) ActorKey {
+	if o == crm.ObjCustomer {
+		return customerOwner(s)
+	}
+	return recordOwner(s)
+}
+
+// inScope reports whether a record of o owned by owner is within the
+// actor's record scope ("" owns pool customers: only scope all reaches
+// them through the scope).
+func inScope(a ActorKey, o crm.Object, owner ActorKey) bool {
+	g := roleOf(a).grants[o]
+	if !g.read {
+		return false
+	}
+	if g.scope == crm.ScopeAll {
+		return true
+	}
+	if owner == "" {
+		return false
+	}
+	me := person(a)
+	switch g.scope {
+	case crm.ScopeOwn:
+		return owner == me
+	case crm.ScopeDepartment:
+		return home[owner] == home[me]
+	case crm.ScopeSubtree:
+		return strings.HasPrefix(home[owner], home[me])
+	}
+	return false
+}
+
+// shared reports whether the slot's customer and lead are shared with the
+// actor, live, at the level asked (edit: an edit share).
+func shared(a ActorKey, s Slot, edit bool) bool {
+	if person(a) != Rep1 {
+		return false
+	}
+	switch s {
+	case SlotSharedRead:
+		return !edit
+	case SlotSharedEdit:
+		return true
+	}
+	return false // SlotSharedExpired: the share ended
+}
+
+// viaCustomer reports whether a child of o is reached through its customer:
+// a customer in the actor's customer scope (not the pool: its history
+// belongs to whoever claims it), or one shared with them (tasks do not come
+// with a share).
+func viaCustomer(a ActorKey, o crm.Object, s Slot, edit bool) bool {
+	return inScope(a, crm.ObjCustomer, customerOwner(s)) || o != crm.ObjTask && shared(a, s, edit)
+}
+
+// Visible reports whether the actor sees the slot's live record of o.
+func Visible(a ActorKey, o crm.Object, s Slot) bool {
+	if s == SlotMissing || !Can(a, o, crm.ActRead) {
+		return false
+	}
+	switch o {
+	case crm.ObjCustomer:
+		return inScope(a, o, customerOwner(s)) || s == SlotPool || shared(a, s, false)
+	case crm.ObjLead:
+		return inScope(a, o, recordOwner(s)) || shared(a, s, false)
+	}
+	return inScope(a, o, recordOwner(s)) || viaCustomer(a, o, s, false)
+}
+
+// editable reports whether the actor may change the slot's record of o:
+// within their scope or shared with them to edit; never a pool customer.
+func editable(a ActorKey, o crm.Object, s Slot) bool {
+	if s == SlotMissing || !Can(a, o, crm.ActEdit) {
+		return false
+	}
+	switch o {
+	case crm.ObjCustomer:
+		return inScope(a, o, customerOwner(s)) || shared(a, s, true)
+	case crm.ObjLead:
+		return inScope(a, o, recordOwner(s)) || shared(a, s, true)
+	}
+	return inScope(a, o, recordOwner(s)) || viaCustomer(a, o, s, true)
+}
+
+// owned reports whether the slot's record of o is within the actor's own
+// scope, as deleting, restoring, releasing, handing over and sharing need:
+// shares never count.
+func owned(a ActorKey, o crm.Object, s Slot) bool {
+	if s == SlotMissing {
+		return false
+	}
+	switch o {
+	case crm.ObjCustomer, crm.ObjLead:
+		return inScope(a, o, Owner(o, s))
+	}
+	return inScope(a, o, recordOwner(s)) || inScope(a, crm.ObjCustomer, customerOwner(s))
+}
+
+// Recycled reports whether the slot's deleted record of o is in the
+// actor's recycle bin: it is theirs to restore.
+func Recycled(a ActorKey, o crm.Object, s Slot) bool {
+	return Can(a, o, crm.ActDelete) && owned(a, o, s)
+}
+
+// ReadOutcome is viewing the record.
+func ReadOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	return check(Can(a, o, crm.ActRead), Visible(a, o, s))
+}
+
+// EditOutcome is changing the record's fields (a stage move, a task done).
+func EditOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	return check(Can(a, o, crm.ActEdit), editable(a, o, s))
+}
+
+// DeleteOutcome is moving the record to the recycle bin or restoring it.
+func DeleteOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	return check(Can(a, o, crm.ActDelete), owned(a, o, s))
+}
+
+// BulkDeleteOutcome is deleting records in bulk: a risky operation that
+// needs a fresh second factor, after the delete permission.
+func BulkDeleteOutcome(a ActorKey, o crm.Object) Outcome {
+	if !Can(a, o, crm.ActDelete) {
+		return Forbidden
+	}
+	return StepUp
+}
+
+// ShareOutcome is sharing the record, or listing its shares.
+func ShareOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	return check(Can(a, o, crm.ActEdit), owned(a, o, s))
+}
+
+// ReleaseOutcome is returning a customer to the pool.
+func ReleaseOutcome(a ActorKey, s Slot) Outcome {
+	return check(Can(a, crm.ObjCustomer, crm.ActEdit), owned(a, crm.ObjCustomer, s))
+}
+
+// ClaimOutcome is taking a customer from the pool; anything else is "no
+// longer in the pool", the same for every record.
+func ClaimOutcome(a ActorKey, s Slot) Outcome {
+	switch {
+	case !Can(a, crm.ObjCustomer, crm.ActEdit):
+		return Forbidden
+	case s == SlotPool:
+		return Allow
+	}
+	return Conflict
+}
+
+// TransferOutcome is handing the record to the user to: the actor's own
+// scope reaches the record, and to is someone else within the actor's
+// scope (or the actor).
+func TransferOutcome(a ActorKey, o crm.Object, s Slot, to ActorKey) Outcome {
+	switch out := check(Can(a, o, crm.ActEdit), owned(a, o, s)); {
+	case out != Allow:
+		return out
+	case to == Owner(o, s) || to != person(a) && !inScope(a, o, to):
+		return Invalid
+	}
+	return Allow
+}
+
+// RevealOutcome is revealing a masked value: no default role may reveal,
+// so a record the actor sees is refused, one they do not is not found.
+func RevealOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	if !Can(a, o, crm.ActRead) || Visible(a, o, s) {
+		return Forbidden
+	}
+	return Hidden
+}
+
+// ConvertOutcome is converting a lead into a new customer and contact.
+func ConvertOutcome(a ActorKey, s Slot) Outcome {
+	ok := Can(a, crm.ObjLead, crm.ActEdit) && Can(a, crm.ObjCustomer, crm.ActCreate) && Can(a, crm.ObjContact, crm.ActCreate)
+	return check(ok, editable(a, crm.ObjLead, s))
+}
+
+// AttachOutcome is creating a record of o on the slot's customer: the
+// actor must be able to edit that customer; one they may not is named as
+// if it did not exist.
+func AttachOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	switch {
+	case !Can(a, o, crm.ActCreate):
+		return Forbidden
+	case editable(a, crm.ObjCustomer, s):
+		return Allow
+	}
+	return BadRef
+}
+
+// TimelineOutcome is listing the follow-ups of the slot's record of o:
+// pool customers show no history until claimed.
+func TimelineOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	if !Can(a, crm.ObjFollowUp, crm.ActRead) {
+		return Forbidden
+	}
+	var ok bool
+	switch o {
+	case crm.ObjCustomer:
+		ok = s != SlotMissing && Can(a, o, crm.ActRead) && (inScope(a, o, customerOwner(s)) || shared(a, s, false))
+	default:
+		ok = Visible(a, o, s)
+	}
+	return check(true, ok)
+}
+
+// ApprovalOutcome is opening an approval request filed by requester: its
+// requester, its approvers (the requester's manager) and administrators.
+func ApprovalOutcome(a ActorKey, requester ActorKey) Outcome {
+	approver := map[ActorKey]ActorKey{Rep1: MgrEast, Rep3: MgrWest}[requester]
+	if requester != "" && (person(a) == requester || person(a) == approver || IsAdmin(a)) {
+		return Allow
+	}
+	return Hidden
+}
+
+// AdminOutcome is an administration function; stepUp marks one that also
+// needs a fresh second factor.
+func AdminOutcome(a ActorKey, stepUp bool) Outcome {
+	switch {
+	case !IsAdmin(a):
+		return Forbidden
+	case stepUp:
+		return StepUp
+	}
+	return Allow
+}
+
+// check is the usual order of a service's answer: the function permission
+// first, then the record.
+func check(permitted, reached bool) Outcome {
+	switch {
+	case !permitted:
+		return Forbidden
+	case !reached:
+		return Hidden
+	}
+	return Allow
+}
+
+// Relation names the slot's record of o as the actor sees it: own, same
+// department, subtree, other department, pool customer, shared read,
+// shared edit, shared expired, child of a visible customer, missing.
+func Relation(a ActorKey, o crm.Object, s Slot) string {
+	if _, ok := PseudoSlots[o]; ok {
+		return pseudoRelation(a, o, s)
+	}
+	switch {
+	case s == SlotMissing:
+		return "missing"
+	case s == SlotPool:
+		if o == crm.ObjCustomer {
+			return "pool customer"
+		}
+		return "child of a pool customer"
+	case person(a) == Rep1 && (s == SlotSharedRead || s == SlotSharedEdit || s == SlotSharedExpired):
+		return strings.ReplaceAll(string(s), "_", " ")
+	case s == SlotChild && o != crm.ObjCustomer && Visible(a, crm.ObjCustomer, s):
+		return "child of a visible customer"
+	}
+	owner, me := Owner(o, s), person(a)
+	switch {
+	case owner == me:
+		return "own"
+	case home[owner] == home[me]:
+		return "same department"
+	case strings.HasPrefix(home[owner], home[me]):
+		return "subtree"
+	}
+	return "other department"
+}
+
+func pseudoRelation(a ActorKey, o crm.Object, s Slot) string {
+	switch s {
+	case SlotMissing:
+		return "missing"
+	case SlotOwn:
+		return "own"
+	case SlotOther:
+		return "someone else's"
+	case SlotRequestRep1, SlotRequestRep3:
+		req := Requester(s)
+		switch {
+		case person(a) == req:
+			return "own request"
+		case ApprovalOutcome(a, req) == Allow && !IsAdmin(a):
+			return "request to decide"
+		}
+		return "someone else's request"
+	}
+	granter := ShareGranter(s)
+	switch {
+	case granter == person(a):
+		return "share granted by me"
+	case inScope(a, crm.ObjCustomer, Owner(crm.ObjCustomer, ShareRecordSlot(s))):
+		return "share on a record in my scope"
+	}
+	return "someone else's share"
+}
+
+// Requester is who filed the approval request of a slot.
+func Requester(s Slot) ActorKey {
+	return map[Slot]ActorKey{SlotRequestRep1: Rep1, SlotRequestRep3: Rep3}[s]
+}
+
+// ShareGranter is who granted the share of a slot.
+func ShareGranter(s Slot) ActorKey {
+	return map[Slot]ActorKey{SlotShareRep1: Rep1, SlotShareMgr: MgrEast, SlotShareRep3: Rep3, SlotShareAdmin: Admin}[s]
+}
+
+// ShareRecordSlot is the slot of the customer a share of a slot is on.
+func ShareRecordSlot(s Slot) Slot {
+	return map[Slot]Slot{SlotShareRep1: SlotRep1, SlotShareMgr: SlotMgrEast, SlotShareRep3: SlotRep3, SlotShareAdmin: SlotRep1}[s]
+}
+
+// RevokeOutcome is revoking a share: one the actor granted, or one on a
+// record the actor may share (administrators: any). Revoking changes who
+// sees what, so it needs the edit permission on the object like sharing
+// does: a token that may only read changes nothing. A share the actor may
+// not revoke is not found.
+func RevokeOutcome(a ActorKey, s Slot) Outcome {
+	if s == SlotMissing {
+		return Hidden
+	}
+	mine := ShareGranter(s) == person(a) && Can(a, crm.ObjCustomer, crm.ActEdit)
+	if mine || IsAdmin(a) || ShareOutcome(a, crm.ObjCustomer, ShareRecordSlot(s)) == Allow {
+		return Allow
+	}
+	return Hidden
+}
+
+// Person is the user an actor acts as (the token's owner for Token).
+func Person(a ActorKey) ActorKey { return person(a) }
+
+// IsLive reports whether the record of o of a family in variant v is live
+// (not in the recycle bin).
+func IsLive(o crm.Object, v Variant) bool {
+	switch v {
+	case Deleted:
+		return o == crm.ObjCustomer
+	case CustomerDeleted:
+		return false
+	}
+	return true
+}
+
+// InLists reports whether the slot's live record of o appears in the
+// actor's lists and searches of o: the records they see, except pool
+// customers, which have a list of their own — unless the actor's scope
+// reaches every customer.
+func InLists(a ActorKey, o crm.Object, s Slot) bool {
+	if o == crm.ObjCustomer && s == SlotPool {
+		return Can(a, o, crm.ActRead) && inScope(a, o, "")
+	}
+	return Visible(a, o, s)
+}
+
+// Shorthands for classifying routes.
+
+// Anyone allows every actor.
+func Anyone(ActorKey, Slot) Outcome { return Allow }
+
+// Admins allows administrators.
+func Admins(a ActorKey, _ Slot) Outcome { return AdminOutcome(a, false) }
+
+// StepUps is an administration function that needs a fresh second factor.
+func StepUps(a ActorKey, _ Slot) Outcome { return AdminOutcome(a, true) }
+
+// CanDo allows the actors whose role allows an action on an object.
+func CanDo(o crm.Object, act crm.Action) func(ActorKey, Slot) Outcome {
+	return func(a ActorKey, _ Slot) Outcome {
+		if Can(a, o, act) {
+			return Allow
+		}
+		return Forbidden
+	}
+}
+
+// On binds an outcome about records of o to o.
+func On(o crm.Object, f func(ActorKey, crm.Object, Slot) Outcome) func(ActorKey, Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome { return f(a, o, s) }
+}
+
+// SessionOnly refuses the token and lets every signed-in person reach an
+// account function of their own.
+func SessionOnly(a ActorKey, _ Slot) Outcome {
+	if a == Token {
+		return Forbidden
+	}
+	return Reached
+}
+
+// OwnOnly allows one's own session or token; anyone else's is not found.
+func OwnOnly(_ ActorKey, s Slot) Outcome {
+	if s == SlotOwn {
+		return Allow
+	}
+	return Hidden
+}
+
+// InList is a Listing's rule for lists of live records.
+func InList(a ActorKey, o crm.Object, s Slot, v Variant) bool {
+	return IsLive(o, v) && InLists(a, o, s)
+}
+
+// InBin is a Listing's rule for recycle bins.
+func InBin(a ActorKey, o crm.Object, s Slot, v Variant) bool {
+	return !IsLive(o, v) && Recycled(a, o, s)
+}
+
+// InPool is a Listing's rule for the public pool.
+func InPool(a ActorKey, o crm.Object, s Slot, v Variant) bool {
+	return s == SlotPool && IsLive(o, v) && Visible(a, o, s)
+}
+
+// MyTasks is a Listing's rule for the task list: the actor's own open tasks.
+func MyTasks(a ActorKey, o crm.Object, s Slot, v Variant) bool {
+	return IsLive(o, v) && Can(a, o, crm.ActRead) && Owner(o, s) == person(a)
+}
