@@ -41,6 +41,7 @@ type Report struct {
 	Requests  int
 	cells     int
 	routes    map[string]bool
+	variants  map[string]bool // routes with a variant per object their path names
 	actors    map[ActorKey]bool
 	relations map[string]bool
 	outcomes  map[Outcome]int
@@ -52,13 +53,15 @@ type Report struct {
 
 // NewReport starts a report; its clock measures the run.
 func NewReport(t *testing.T) *Report {
-	return &Report{t: t, start: time.Now(), routes: map[string]bool{}, actors: map[ActorKey]bool{},
+	return &Report{t: t, start: time.Now(), routes: map[string]bool{}, variants: map[string]bool{}, actors: map[ActorKey]bool{},
 		relations: map[string]bool{}, outcomes: map[Outcome]int{}}
 }
 
 func (r *Report) count(c Cell) {
 	r.cells++
-	r.routes[c.Route] = true
+	route, _, _ := strings.Cut(strings.TrimSuffix(c.Route, " lists"), " [") // the table's route, without variant
+	r.routes[route] = true
+	r.variants[strings.TrimSuffix(c.Route, " lists")] = true
 	r.actors[c.Actor] = true
 	if c.Slot != "" {
 		r.relations[Relation(c.Actor, c.Object, c.Slot)] = true
@@ -73,12 +76,13 @@ func Matches(want, got Outcome) bool {
 	return want == got
 }
 
-// Result records the outcome of one cell's request; detail describes the
-// response for the failure message.
-func (r *Report) Result(c Cell, got Outcome, detail string) {
+// Result records the outcome of one cell's request; match says whether
+// it is the one wanted, detail describes the response for the failure
+// message.
+func (r *Report) Result(c Cell, got Outcome, match func(want, got Outcome) bool, detail string) {
 	r.count(c)
 	r.outcomes[c.Want]++
-	if Matches(c.Want, got) {
+	if match(c.Want, got) {
 		return
 	}
 	line := fmt.Sprintf("%s: want %s, got %s: %s", c, c.Want, got, clip(detail))
@@ -108,9 +112,27 @@ func (r *Report) Listed(c Cell, present, want bool) {
 // they must be identical once what varies per request is removed.
 func (r *Report) Same(c Cell, got, missing string) {
 	if got != missing {
+		g, m := firstDifference(got, missing)
 		r.leaks = append(r.leaks, fmt.Sprintf("%s: the denial differs from the answer for a missing record:\n  got     %s\n  missing %s",
-			c, clip(got), clip(missing)))
+			c, clip(g), clip(m)))
 	}
+}
+
+// firstDifference returns both texts from a little before the first place
+// they differ.
+func firstDifference(a, b string) (string, string) {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	start := max(0, i-120)
+	for start > 0 && start < len(a) && a[start]&0xC0 == 0x80 { // not inside a UTF-8 sequence
+		start--
+	}
+	if start > 0 {
+		return "…" + a[start:], "…" + b[min(start, len(b)):]
+	}
+	return a, b
 }
 
 func clip(s string) string {
@@ -140,7 +162,7 @@ func (r *Report) Finish(surface string) {
 	for _, o := range slices.Sorted(maps.Keys(r.outcomes)) {
 		outcomes = append(outcomes, fmt.Sprintf("%s %d", o, r.outcomes[o]))
 	}
-	r.t.Logf("%s matrix: %d routes × %d actors × %d relations (%s) = %d cells in %d requests, %s; expected outcomes: %s",
-		surface, len(r.routes), len(r.actors), len(r.relations), strings.Join(slices.Sorted(maps.Keys(r.relations)), ", "),
+	r.t.Logf("%s matrix: %d routes (%d with variants) × %d actors × %d relations (%s) = %d cells in %d requests, %s; expected outcomes: %s",
+		surface, len(r.routes), len(r.variants), len(r.actors), len(r.relations), strings.Join(slices.Sorted(maps.Keys(r.relations)), ", "),
 		r.cells, r.Requests, time.Since(r.start).Round(time.Millisecond), strings.Join(outcomes, ", "))
 }

@@ -61,6 +61,9 @@ type Surface[R any] struct {
 	Specs  map[string][]Spec[R]
 	Do     func(a ActorKey, method string, r R) Answer
 	SignIn func() // signs every actor in again
+	// Match says whether an answer's outcome is the one wanted (nil:
+	// Matches), for a surface that cannot tell two outcomes apart.
+	Match func(want, got Outcome) bool
 }
 
 // Run checks that every route is classified (and nothing else), runs
@@ -78,6 +81,9 @@ func Run[R any](w *World, rep *Report, s Surface[R]) {
 		if !slices.ContainsFunc(s.Routes, func(rt httpx.Route) bool { return key(rt) == k }) {
 			w.t.Errorf("the %s matrix classifies %s, which is no route", s.Name, k)
 		}
+	}
+	if s.Match == nil {
+		s.Match = Matches
 	}
 	phase := func(method string, sp Spec[R]) int {
 		switch {
@@ -128,7 +134,7 @@ func runRoute[R any](w *World, rep *Report, s Surface[R], rt httpx.Route, sp Spe
 			}
 			rep.Requests++
 			ans := s.Do(a, rt.Method, sp.Req(x))
-			rep.Result(c, ans.Outcome, ans.Detail)
+			rep.Result(c, ans.Outcome, s.Match, ans.Detail)
 			if sl == SlotMissing {
 				missing = &ans
 			} else if missing != nil && c.Want.Denial() && ans.Outcome.Denial() && c.Want == sp.Want(a, SlotMissing) {
