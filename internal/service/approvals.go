@@ -155,7 +155,62 @@ func (s *Service) ListApprovals(ctx context.Context, a *access.Actor) (Approvals
 		}
 		return err
 	})
+	for i := range out.ToDecide {
+		s.shapeRequest(a, &out.ToDecide[i])
+	}
+	for i := range out.Requested {
+		s.shapeRequest(a, &out.Requested[i])
+	}
 	return out, err
+}
+
+// shapeRequest applies the reader's field rules to the change a request
+// carries, as shape does to records: the requested value of a field the
+// reader's role hides is left out, of one it masks is masked. An approver
+// decides without seeing what their role may not see.
+func (s *Service) shapeRequest(a *access.Actor, r *crm.ApprovalRequest) {
+	var change map[string]any
+	if json.Unmarshal(r.Payload, &change) != nil || change == nil {
+		return
+	}
+	rule := func(field string, v any) (any, bool) {
+		switch a.Field(r.Object, field) {
+		case crm.FieldHidden:
+			return nil, false
+		case crm.FieldMasked:
+			str, ok := v.(string)
+			if !ok {
+				return nil, false
+			}
+			kind := maskKind(r.Object, field)
+			if strings.HasPrefix(field, "custom.") {
+				kind = customValueMask(str)
+			}
+			return s.norm.Mask(kind, str), true
+		}
+		return v, true
+	}
+	for field, v := range change {
+		if custom, ok := v.(map[string]any); ok && field == "custom" {
+			for k, cv := range custom {
+				if shown, ok := rule("custom."+k, cv); ok {
+					custom[k] = shown
+				} else {
+					delete(custom, k)
+				}
+			}
+			continue
+		}
+		if shown, ok := rule(field, v); ok {
+			change[field] = shown
+		} else {
+			delete(change, field)
+		}
+	}
+	r.Payload = mustJSON(change)
+	if r.Kind == crm.ApproveLargeAmount && !a.Field(crm.ObjOpportunity, "amount").Visible() {
+		r.Summary = "opportunity amount above the threshold" // the amount is the role's to see or not
+	}
 }
 
 // GetApproval returns one request to its requester or to one of its
@@ -178,6 +233,7 @@ func (s *Service) GetApproval(ctx context.Context, a *access.Actor, id int64) (c
 		}
 		return crm.ErrNotFound("approval request")
 	})
+	s.shapeRequest(a, &r)
 	return r, err
 }
 
@@ -231,7 +287,8 @@ type Decision struct {
 // level. A rejection ends the request; an approval moves it to the next
 // level or, at the last, carries the change out. A record that changed
 // since the request makes the request stale and the decision is refused.
-func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64, d Decision) (crm.ApprovalRequest, error) {
+func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64, d Decision) (decided crm.ApprovalRequest, err error) {
+	defer func() { s.shapeRequest(a, &decided) }()
 	var p crm.Problems
 	d.Comment = p.Text("comment", d.Comment, !d.Approve, 500)
 	if err := p.Err(); err != nil {
@@ -242,7 +299,7 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 	}
 	var r crm.ApprovalRequest
 	var carryOut, stale bool
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = tx.GetApprovalRequest(ctx, id); err != nil {
 			return err

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"custos/internal/access"
@@ -241,6 +242,71 @@ func TestApprovalWonAmountAndBulkDelete(t *testing.T) {
 		}
 		if page, _ := o.Svc.ListCustomers(ctx, o.Rep1, crm.CustomerFilter{}); page.Total != 0 {
 			t.Fatalf("customers left after approved bulk delete: %d", page.Total)
+		}
+	})
+}
+
+// TestApprovalShowsWhatTheRoleMay: a request carries the requested values;
+// an approver sees them as their role's field rules allow — a hidden field's
+// value is left out, a masked one masked — in the request, the inbox and
+// the answer to a decision, and an amount they may not see is not in the
+// summary either. Carrying the change out still uses the full values.
+func TestApprovalShowsWhatTheRoleMay(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := approvalOrg(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "嘉兴南湖丝绸", Phone: "13800001111"})
+		role := o.Roles["manager"]
+		for obj, rules := range map[crm.Object]map[string]crm.FieldAccess{
+			crm.ObjCustomer:    {"phone": crm.FieldMasked, "email": crm.FieldHidden},
+			crm.ObjOpportunity: {"amount": crm.FieldHidden},
+		} {
+			g := role.Grants[obj]
+			g.Fields = rules
+			role.Grants[obj] = g
+		}
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.SaveRole(ctx, o.Admin, role); err != nil {
+			t.Fatal(err)
+		}
+		setPolicy(t, o, crm.ApprovalPolicy{Kind: crm.ApproveKeyField, Fields: map[crm.Object][]string{crm.ObjCustomer: {"phone", "email"}},
+			Steps: []crm.ApprovalStep{{Type: "manager"}}})
+		setPolicy(t, o, crm.ApprovalPolicy{Kind: crm.ApproveLargeAmount, Threshold: 1000, Steps: []crm.ApprovalStep{{Type: "manager"}}})
+		phone, email := "13900002222", "secret.buyer@nanhu.example"
+		_, err := o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: c.Version, Phone: &phone, Email: &email})
+		change := pendingID(t, err)
+		_, err = o.Svc.CreateOpportunity(ctx, o.Rep1, crm.OpportunityFields{CustomerID: c.ID, Name: "丝绸大单", Amount: 987654})
+		big := pendingID(t, err)
+
+		mgr := testorg.Actor(t, o.Svc, o.MgrEast.UserID)
+		r, err := o.Svc.GetApproval(ctx, mgr, change)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := string(r.Payload); !strings.Contains(p, `"phone":"139****2222"`) || strings.Contains(p, "00002222") || strings.Contains(p, "secret.buyer") {
+			t.Fatalf("the approver's view of the change: %s", p)
+		}
+		list, err := o.Svc.ListApprovals(ctx, mgr)
+		if err != nil || len(list.ToDecide) != 2 {
+			t.Fatalf("inbox: %+v %v", list, err)
+		}
+		for _, r := range list.ToDecide {
+			if p := string(r.Payload) + r.Summary; strings.Contains(p, "00002222") || strings.Contains(p, "secret.buyer") || strings.Contains(p, "987654") {
+				t.Fatalf("the inbox shows a value the role may not see: %s", p)
+			}
+		}
+		// The requester's own view keeps what sales may see: everything.
+		mine, _ := o.Svc.GetApproval(ctx, o.Rep1, big)
+		if !strings.Contains(string(mine.Payload), "987654") {
+			t.Fatalf("the requester's request: %s", mine.Payload)
+		}
+		decided, err := decide(t, o, mgr, change, true)
+		if err != nil || strings.Contains(string(decided.Payload), "secret.buyer") {
+			t.Fatalf("decision: %s %v", decided.Payload, err)
+		}
+		got, _ := o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
+		if got.Phone != "+8613900002222" || got.Email != email {
+			t.Fatalf("the change was carried out with the full values: %+v", got.CustomerFields)
 		}
 	})
 }
