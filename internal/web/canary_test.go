@@ -1,0 +1,92 @@
+package web
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"custos/internal/httpx"
+	"custos/internal/store"
+	"custos/internal/testdb"
+	tm "custos/internal/testmatrix"
+	"custos/internal/testorg"
+)
+
+// TestFieldRuleCanary requests every GET route of the web pages — lists,
+// searches by every canary value and by name, details, edit and conversion
+// forms, the recycle bins with deleted records, approval requests carrying
+// new values, timelines, pickers — as a user whose role hides every
+// sensitive field of customers, contacts and leads, and as one whose role
+// masks them: no canary value may appear on any page (the masked form may).
+func TestFieldRuleCanary(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		c := tm.NewCanary(t, db)
+		srv, err := New(c.Org.Svc, httpx.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		srv.Register(mux)
+		h := httpx.Middleware(mux)
+		var assets []string
+		for name := range srv.assets.files {
+			assets = append(assets, name)
+		}
+		for _, rule := range []string{tm.CanaryHidden, tm.CanaryMasked} {
+			me, err := c.Org.Svc.Me(t.Context(), c.Users[rule])
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := c.Org.Svc.Login(t.Context(), me.Username, testorg.Password, testorg.ClientForTest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			get := func(path string) (int, string) {
+				req := httptest.NewRequest("GET", path, nil)
+				req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: sess.Token})
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				return rec.Code, rec.Body.String()
+			}
+			requests := 0
+			for _, rt := range srv.Routes() {
+				if rt.Method != http.MethodGet {
+					continue
+				}
+				paths, err := c.Paths(rt.Pattern, map[string][]string{"{path...}": assets})
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				for _, p := range paths {
+					_, body := get(p)
+					c.Check(rule, rt.Pattern, p, body)
+					requests++
+				}
+			}
+			// The test sees the records: the customer (with its contact and
+			// timeline), its approval request and the deleted contact.
+			id := func(key string) string { return strconv.FormatInt(c.IDs[key], 10) }
+			code, page := get("/customers/" + id("customer"))
+			if code != http.StatusOK || !strings.Contains(page, "/contacts/"+id("contact")) {
+				t.Errorf("%s: the customer page (%d) does not show its contact: %s", rule, code, page)
+			}
+			if rule == tm.CanaryMasked && !strings.Contains(page, c.MaskedForms()[0]) {
+				t.Errorf("%s: the customer's phone is not shown masked", rule)
+			}
+			for _, p := range []string{"/approvals/" + id("approval_customer"), "/contacts/" + id("contact") + "/edit", "/leads/" + id("lead") + "/convert"} {
+				if code, body := get(p); code != http.StatusOK {
+					t.Errorf("%s: %s answers %d: %s", rule, p, code, body)
+				}
+			}
+			if _, body := get("/recycle-bin/contacts"); !strings.Contains(body, "/recycle-bin/contacts/"+id("deleted_contact")+"/restore") {
+				t.Errorf("%s: the deleted contact is not in the recycle bin", rule)
+			}
+			t.Logf("%s: %d GET requests", rule, requests)
+		}
+	})
+}
