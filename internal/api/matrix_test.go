@@ -207,6 +207,9 @@ func recordRoutes(o crm.Object, specs map[string][]spec, w *tm.World, update map
 		set("POST "+base+"/{id}/reveal", spec{Object: o, Want: tm.On(o, tm.RevealOutcome),
 			Req: recordPath(o, base+"/", "/reveal", func(*tm.Target) any { return map[string]string{"field": field} })})
 	}
+	if _, ok := revealField[o]; ok {
+		set("GET "+base+"/{id}/history", spec{Object: o, Want: tm.On(o, tm.HistoryOutcome), Req: recordPath(o, base+"/", "/history", nil)})
+	}
 	if o != crm.ObjFollowUp && o != crm.ObjTask {
 		rep2 := w.UserID(tm.Rep2)
 		set("POST "+base+"/{id}/transfer", spec{Object: o,
@@ -226,6 +229,14 @@ func attach(o crm.Object, p string, body func(x *tm.Target) map[string]any) spec
 			b["customer_id"] = x.F.ID(crm.ObjCustomer)
 			return apiReq{path: p, body: b}
 		}}
+}
+
+// adminOnUser is an administration function about a user, who must exist.
+func adminOnUser(a tm.ActorKey, s tm.Slot) tm.Outcome {
+	if tm.IsAdmin(a) && s == tm.SlotMissing {
+		return tm.Hidden
+	}
+	return tm.AdminOutcome(a, false)
 }
 
 // apiSpecs classifies every route of the API.
@@ -283,6 +294,21 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			}
 			return tm.Forbidden
 		}, Req: user("/api/v1/users/", "/activity", nil)}},
+
+		"GET /api/v1/audit-events": {{Want: tm.AuditOutcome, Req: path("/api/v1/audit-events")}},
+		"POST /api/v1/users/{id}/job-preview": {{Object: tm.ObjUser, Want: adminOnUser,
+			Req: user("/api/v1/users/", "/job-preview", map[string]int64{"department_id": w.Org.West.ID})}},
+		"POST /api/v1/users/{id}/job-change": {{Object: tm.ObjUser, Want: adminOnUser, // to the department they are in: nothing moves
+			Req: user("/api/v1/users/", "/job-change", map[string]int64{"department_id": w.Org.HQ.ID}), Slots: []tm.Slot{tm.SlotOwn, tm.SlotOther, tm.SlotMissing}}},
+		"DELETE /api/v1/users/{id}/tokens/{token}": {{Object: tm.ObjReview, Want: tm.ReviewTokenOutcome, Req: func(x *tm.Target) apiReq {
+			tok := tm.MissingID
+			if x.S != tm.SlotMissing {
+				tok = w.FreshToken(x.A, x.S)
+			}
+			return apiReq{path: "/api/v1/users/" + strconv.FormatInt(w.UserOf(x.A, x.S), 10) + "/tokens/" + strconv.FormatInt(tok, 10)}
+		}}},
+		"GET /api/v1/access-review":          {{Want: tm.ReviewOutcome, Req: path("/api/v1/access-review")}},
+		"POST /api/v1/access-review/confirm": {{Want: tm.ReviewOutcome, Req: path("/api/v1/access-review/confirm")}},
 
 		"GET /api/v1/tokens": {{Want: tm.Anyone, Req: path("/api/v1/tokens")}},
 		"POST /api/v1/tokens": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {

@@ -1,6 +1,8 @@
 package testmatrix
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"custos/internal/crm"
@@ -117,9 +119,68 @@ func person(a ActorKey) ActorKey {
 	return a
 }
 
+// Bystander names the user no actor is (in HQ), as an owner of tokens.
+const Bystander ActorKey = "bystander"
+
 // home is each user's department in the tree HQ ─ East ─ East-1, HQ ─ West.
 var home = map[ActorKey]string{Admin: "/hq/", MgrEast: "/hq/east/", MgrWest: "/hq/west/", Rep1: "/hq/east/east-1/",
-	Rep2: "/hq/east/east-1/", Rep3: "/hq/west/", Auditor: "/hq/east/east-1/"}
+	Rep2: "/hq/east/east-1/", Rep3: "/hq/west/", Auditor: "/hq/east/east-1/", Bystander: "/hq/"}
+
+// managerOf is who manages a department (New sets them): the manager's
+// access review covers it and the departments below.
+var managerOf = map[string]ActorKey{"/hq/east/": MgrEast, "/hq/west/": MgrWest}
+
+// Reviews reports whether the actor's access review covers the user:
+// administrators review everyone, department managers the departments
+// they manage and those below.
+func Reviews(a, user ActorKey) bool {
+	if IsAdmin(a) {
+		return true
+	}
+	for path, m := range managerOf {
+		if m == person(a) && strings.HasPrefix(home[user], path) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReviewOutcome is the access review and its confirmation: administrators
+// and department managers.
+func ReviewOutcome(a ActorKey, _ Slot) Outcome {
+	if IsAdmin(a) || slices.Contains(slices.Collect(maps.Values(managerOf)), person(a)) {
+		return Allow
+	}
+	return Forbidden
+}
+
+// ReviewTokenOutcome is revoking someone's API token from an access
+// review: their owner must be in the reviewer's review; anyone else's token
+// is not found.
+func ReviewTokenOutcome(a ActorKey, s Slot) Outcome {
+	owner := map[Slot]ActorKey{SlotOwn: person(a), SlotMember: Rep1, SlotOther: Bystander}[s]
+	if owner != "" && Reviews(a, owner) {
+		return Allow
+	}
+	return Hidden
+}
+
+// HistoryOutcome is reading a record's audit history: whoever may see the
+// record, and those who read the audit trail (any record).
+func HistoryOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
+	if CanAudit(a) {
+		return Allow
+	}
+	return ReadOutcome(a, o, s)
+}
+
+// AuditOutcome is reading the audit trail.
+func AuditOutcome(a ActorKey, _ Slot) Outcome {
+	if CanAudit(a) {
+		return Allow
+	}
+	return Forbidden
+}
 
 // customerOwner owns the slot's customer ("" for the pool).
 func customerOwner(s Slot) ActorKey {
@@ -426,6 +487,11 @@ func pseudoRelation(a ActorKey, o crm.Object, s Slot) string {
 		return "missing"
 	case SlotOwn:
 		return "own"
+	case SlotMember:
+		if Reviews(a, Rep1) {
+			return "in my review"
+		}
+		return "someone else's"
 	case SlotOther:
 		return "someone else's"
 	case SlotRequestRep1, SlotRequestRep3:

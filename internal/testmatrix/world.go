@@ -452,6 +452,7 @@ func (w *World) UserID(a ActorKey) int64 {
 // rep3 on a customer of theirs, by the administrator on rep1's customer).
 const (
 	SlotOwn         Slot = "own"
+	SlotMember      Slot = "member" // rep1's, in East-1
 	SlotOther       Slot = "other"
 	SlotRequestRep1 Slot = "request_rep1"
 	SlotRequestRep3 Slot = "request_rep3"
@@ -468,6 +469,7 @@ const (
 	ObjToken    crm.Object = "token"
 	ObjApproval crm.Object = "approval"
 	ObjShare    crm.Object = "share"
+	ObjReview   crm.Object = "reviewed token" // someone's token, as an access review revokes it
 )
 
 // PseudoSlots are the slots of the objects above.
@@ -477,6 +479,7 @@ var PseudoSlots = map[crm.Object][]Slot{
 	ObjToken:    {SlotOwn, SlotOther, SlotMissing},
 	ObjApproval: {SlotRequestRep1, SlotRequestRep3, SlotMissing},
 	ObjShare:    {SlotShareRep1, SlotShareMgr, SlotShareRep3, SlotShareAdmin, SlotMissing},
+	ObjReview:   {SlotOwn, SlotMember, SlotOther, SlotMissing},
 }
 
 // Enrolled reports whether the actor's user has a second factor (the world
@@ -502,10 +505,13 @@ func (w *World) FreshSession(a ActorKey, s Slot) int64 {
 func (w *World) FreshToken(a ActorKey, s Slot) int64 {
 	w.t.Helper()
 	u, scope := w.Users[person(a)], "customer:read"
-	if s == SlotOther {
+	switch s {
+	case SlotOther:
 		u = w.Bystander
+	case SlotMember:
+		u = w.Users[Rep1]
 	}
-	if !roles[actorRole[person(a)]].grants[crm.ObjCustomer].read && s != SlotOther {
+	if !roles[actorRole[person(a)]].grants[crm.ObjCustomer].read && s == SlotOwn {
 		scope = "audit"
 	}
 	tok, err := w.Svc.CreateAPIToken(w.ctx, u, service.TokenInput{Name: "fresh", Scopes: []string{scope}})
@@ -523,12 +529,14 @@ func (w *World) FreshShare(s Slot) int64 {
 	return sh.ID
 }
 
-// UserOf is the user a pseudo slot names for an actor: themselves, the
-// bystander, or a missing user.
+// UserOf is the user a pseudo slot names for an actor: themselves, rep1,
+// the bystander, or a missing user.
 func (w *World) UserOf(a ActorKey, s Slot) int64 {
 	switch s {
 	case SlotOwn:
 		return w.UserID(a)
+	case SlotMember:
+		return w.UserID(Rep1)
 	case SlotOther:
 		return w.Bystander.UserID
 	}

@@ -376,7 +376,21 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			Req: page(crm.ObjCustomer, "/customers/", "/shares", func(*tm.Target) url.Values { return values("user_id", bystander, "level", "read") })}},
 		"POST /leads/{id}/shares": {{Object: crm.ObjLead, Want: tm.On(crm.ObjLead, tm.ShareOutcome),
 			Req: page(crm.ObjLead, "/leads/", "/shares", func(*tm.Target) url.Values { return values("user_id", bystander, "level", "read") })}},
-		"GET /shares": {{Want: tm.Anyone, Req: get("/shares")}},
+		"GET /shares":          {{Want: tm.Anyone, Req: get("/shares")}},
+		"GET /review":          {{Want: tm.ReviewOutcome, Req: get("/review")}},
+		"POST /review/confirm": {{Want: tm.ReviewOutcome, Req: post("/review/confirm", url.Values{})}},
+		"POST /review/tokens": {{Object: tm.ObjReview, Want: tm.ReviewTokenOutcome, Req: func(x *tm.Target) webReq {
+			tok := tm.MissingID
+			if x.S != tm.SlotMissing {
+				tok = w.FreshToken(x.A, x.S)
+			}
+			return webReq{path: "/review/tokens", form: values("user_id", id(w.UserOf(x.A, x.S)), "token_id", id(tok))}
+		}}},
+		"GET /audit":                {{Want: tm.AuditOutcome, Req: get("/audit")}},
+		"GET /admin/users/{id}/job": {{Object: tm.ObjUser, Want: adminUser, Req: user("/admin/users/", "/job", nil)}},
+		"POST /admin/users/{id}/job": {{Object: tm.ObjUser, Want: adminUser, // to the department they are in: nothing moves
+			Req: user("/admin/users/", "/job", values("department_id", hq)), Slots: []tm.Slot{tm.SlotOwn, tm.SlotOther, tm.SlotMissing}}},
+
 		"POST /shares/revoke": {{Object: tm.ObjShare, Want: tm.RevokeOutcome, Req: func(x *tm.Target) webReq {
 			share := tm.MissingID
 			if x.S != tm.SlotMissing {
@@ -552,6 +566,8 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			Req: page(o, "/recycle-bin/"+key+"/", "/restore", func(*tm.Target) url.Values { return url.Values{} })})
 	}
 	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity} {
+		specs["GET /history/{object}/{id}"] = append(specs["GET /history/{object}/{id}"], webSpec{Name: string(o), Object: o,
+			Want: tm.On(o, tm.HistoryOutcome), Req: page(o, "/history/"+string(o)+"/", "", nil)})
 		f := revealFields[o]
 		specs["POST /reveal/{object}/{id}"] = append(specs["POST /reveal/{object}/{id}"], webSpec{Name: string(o), Object: o,
 			Want: tm.On(o, tm.RevealOutcome), Req: page(o, "/reveal/"+string(o)+"/", "", func(*tm.Target) url.Values { return values("field", f) })})
