@@ -209,6 +209,10 @@ func recordRoutes(o crm.Object, specs map[string][]spec, w *tm.World, update map
 	}
 	if _, ok := revealField[o]; ok {
 		set("GET "+base+"/{id}/history", spec{Object: o, Want: tm.On(o, tm.HistoryOutcome), Req: recordPath(o, base+"/", "/history", nil)})
+		set("GET "+base+"/{id}/versions", spec{Object: o, Want: tm.On(o, tm.ReadOutcome), Req: recordPath(o, base+"/", "/versions", nil)})
+		// Restoring the first version is an edit (to the fields the record has).
+		set("POST "+base+"/{id}/versions/{version}/restore", spec{Object: o, Want: tm.On(o, tm.EditOutcome),
+			Req: recordPath(o, base+"/", "/versions/1/restore", func(x *tm.Target) any { return map[string]int64{"current": version(x, o)} })})
 	}
 	if o != crm.ObjFollowUp && o != crm.ObjTask {
 		rep2 := w.UserID(tm.Rep2)

@@ -568,6 +568,13 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity} {
 		specs["GET /history/{object}/{id}"] = append(specs["GET /history/{object}/{id}"], webSpec{Name: string(o), Object: o,
 			Want: tm.On(o, tm.HistoryOutcome), Req: page(o, "/history/"+string(o)+"/", "", nil)})
+		specs["GET /versions/{object}/{id}"] = append(specs["GET /versions/{object}/{id}"], webSpec{Name: string(o), Object: o,
+			Want: tm.On(o, tm.ReadOutcome), Req: page(o, "/versions/"+string(o)+"/", "", nil)})
+		// Restoring the first version is an edit (to the fields the record has).
+		specs["POST /versions/{object}/{id}/{version}"] = append(specs["POST /versions/{object}/{id}/{version}"], webSpec{Name: string(o),
+			Object: o, Want: tm.On(o, tm.EditOutcome), Req: page(o, "/versions/"+string(o)+"/", "/1", func(x *tm.Target) url.Values {
+				return values("current", strconv.FormatInt(x.W.Version(o, x.F.ID(o)), 10))
+			})})
 		f := revealFields[o]
 		specs["POST /reveal/{object}/{id}"] = append(specs["POST /reveal/{object}/{id}"], webSpec{Name: string(o), Object: o,
 			Want: tm.On(o, tm.RevealOutcome), Req: page(o, "/reveal/"+string(o)+"/", "", func(*tm.Target) url.Values { return values("field", f) })})
