@@ -74,3 +74,60 @@ func TestAuditViewer(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditKeepsSensitiveByReference: the trail records that a customer's
+// phone, e-mail, address or credit code, a contact's or lead's personal
+// fields, or any custom value changed, never the values — auditors read the
+// trail and may see no record. Other fields keep before and after, and a
+// key-field policy on a custom field still notices its change.
+func TestAuditKeepsSensitiveByReference(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		for _, obj := range []crm.Object{crm.ObjCustomer, crm.ObjContact} {
+			if _, err := o.Svc.SaveCustomField(ctx, o.Admin, crm.CustomField{Object: obj, Key: "idcard", Label: "证件", Type: "text"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := o.Svc.CreateCustomer(ctx, o.Rep1, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "湖州竹业",
+			Phone: "13811112222", Email: "boss@zhuye.example", Address: "湖州市竹林路8号", CreditCode: "91350100M000100Y43",
+			Custom: map[string]any{"idcard": "330501199001011234"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "竹青",
+			Custom: map[string]any{"idcard": "330501199202025678"}}); err != nil {
+			t.Fatal(err)
+		}
+		phone, industry := "13833334444", "竹制品"
+		if _, err := o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: c.Version, Phone: &phone, Industry: &industry,
+			Custom: map[string]any{"idcard": "330501198803035555"}}); err != nil {
+			t.Fatal(err)
+		}
+		auditor := o.User(t, "auditor1", o.HQ.ID, "auditor")
+		page, err := o.Svc.AuditTrail(ctx, auditor, service.AuditQuery{Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var trail strings.Builder
+		for _, e := range page.Items {
+			trail.WriteString(e.Action + " " + string(e.Fields) + "\n")
+		}
+		for _, secret := range []string{"1111", "3333", "boss@", "竹林路", "M000100", "199001", "199202", "198803", "竹青"} {
+			if strings.Contains(trail.String(), secret) {
+				t.Errorf("the trail holds %q:\n%s", secret, trail.String())
+			}
+		}
+		if !strings.Contains(trail.String(), `"phone":{"changed":true}`) || !strings.Contains(trail.String(), `"to":"竹制品"`) {
+			t.Errorf("the trail does not say what changed:\n%s", trail.String())
+		}
+		// A key-field policy on the custom field still holds its change.
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.SaveApprovalPolicy(ctx, o.Admin, crm.ApprovalPolicy{Kind: crm.ApproveKeyField, Enabled: true,
+			Fields: map[crm.Object][]string{crm.ObjCustomer: {"custom.idcard"}}, Steps: []crm.ApprovalStep{{Type: "manager"}}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: c.Version + 1, Custom: map[string]any{"idcard": "330501197704046666"}})
+		wantCode(t, err, crm.Pending)
+	})
+}

@@ -100,7 +100,7 @@ func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.A
 	if err := s.keepVersion(ctx, tx, a, crm.ObjContact, t.ID, t.Version, t.ContactFields); err != nil {
 		return 0, err
 	}
-	return t.ID, s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, diff(crm.ContactFields{}, t.ContactFields, crm.ContactSensitive...))
+	return t.ID, s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, auditDiff(crm.ObjContact, crm.ContactFields{}, t.ContactFields))
 }
 
 // contactDupField names the contact's own field for a duplicate phone.
@@ -152,7 +152,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
 			return contactDupField(err)
 		}
-		changes := diff(before.ContactFields, t.ContactFields, crm.ContactSensitive...)
+		changes := diff(before.ContactFields, t.ContactFields)
 		if err := holdKeyFields(ctx, tx, crm.ObjContact, id, before.Version, up, changes); err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		if err := s.keepVersion(ctx, tx, a, crm.ObjContact, id, t.Version, t.ContactFields); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, changes)
+		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, auditDiff(crm.ObjContact, before.ContactFields, t.ContactFields))
 	})
 	s.shape(a, &t)
 	return t, s.filed(ctx, a, err)

@@ -101,7 +101,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, c.ID, c.Version, c.CustomerFields); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, diff(crm.CustomerFields{}, c.CustomerFields))
+		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, auditDiff(crm.ObjCustomer, crm.CustomerFields{}, c.CustomerFields))
 	})
 	s.shape(a, &c)
 	return c, err
@@ -201,7 +201,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, id, c.Version, c.CustomerFields); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, changes)
+		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, auditDiff(crm.ObjCustomer, before.CustomerFields, c.CustomerFields))
 	})
 	s.shape(a, &c)
 	return c, s.filed(ctx, a, err)

@@ -67,7 +67,7 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, l.ID, l.Version, l.LeadFields); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, diff(crm.LeadFields{}, l.LeadFields, crm.LeadSensitive...))
+		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, auditDiff(crm.ObjLead, crm.LeadFields{}, l.LeadFields))
 	})
 	s.shape(a, &l)
 	return l, err
@@ -123,7 +123,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
 			return leadDupField(err)
 		}
-		changes := diff(before.LeadFields, l.LeadFields, crm.LeadSensitive...)
+		changes := diff(before.LeadFields, l.LeadFields)
 		if err := holdKeyFields(ctx, tx, crm.ObjLead, id, before.Version, up, changes); err != nil {
 			return err
 		}
@@ -134,6 +134,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if err := s.indexLead(ctx, tx, l, keys); err != nil {
 			return err
 		}
+		changes = auditDiff(crm.ObjLead, before.LeadFields, l.LeadFields)
 		if l.Status != before.Status {
 			changes["status"] = change{From: before.Status, To: l.Status}
 		}
@@ -231,7 +232,7 @@ func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *acces
 	if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
 		return 0, err
 	}
-	return c.ID, s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, diff(crm.CustomerFields{}, c.CustomerFields))
+	return c.ID, s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, auditDiff(crm.ObjCustomer, crm.CustomerFields{}, c.CustomerFields))
 }
 
 // ListLeads returns a page of the leads the actor may see.

@@ -120,7 +120,7 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 	if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, o.ID, o.Version, o.OpportunityFields); err != nil {
 		return o, err
 	}
-	return o, s.audit(ctx, tx, a, "opportunity.create", crm.ObjOpportunity, o.ID, diff(crm.OpportunityFields{}, o.OpportunityFields))
+	return o, s.audit(ctx, tx, a, "opportunity.create", crm.ObjOpportunity, o.ID, auditDiff(crm.ObjOpportunity, crm.OpportunityFields{}, o.OpportunityFields))
 }
 
 // GetOpportunity returns an opportunity the actor may see, with its stage
@@ -185,7 +185,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, id, o.Version, o.OpportunityFields); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, changes)
+		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, auditDiff(crm.ObjOpportunity, before.OpportunityFields, o.OpportunityFields))
 	})
 	s.shape(a, &o)
 	return o, s.filed(ctx, a, err)

@@ -159,6 +159,25 @@ func (s *Service) requireAdmin(ctx context.Context, a *access.Actor, action stri
 	return crm.ErrForbidden()
 }
 
+// byReference names, per object, the fields the audit trail records by
+// reference only ({"changed": true}), never their values: the personal and
+// sensitive fields (a customer's phone, e-mail, address and credit code;
+// the personal fields of contacts and leads) and every custom value, since
+// a custom field may hold anything personal. The trail is read by
+// administrators and auditors, and auditors may see no record at all.
+var byReference = map[crm.Object][]string{
+	crm.ObjCustomer:    {"phone", "email", "address", "credit_code", "custom"},
+	crm.ObjContact:     append([]string{"custom"}, crm.ContactSensitive...),
+	crm.ObjLead:        append([]string{"custom"}, crm.LeadSensitive...),
+	crm.ObjOpportunity: {"custom"},
+}
+
+// auditDiff is diff for a record's audit event: the fields of byReference
+// by reference only.
+func auditDiff(o crm.Object, before, after any) map[string]change {
+	return diff(before, after, byReference[o]...)
+}
+
 // change is one field's before and after in an audit event. Sensitive
 // values are recorded by reference only: Changed without the values.
 type change struct {
