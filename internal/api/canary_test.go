@@ -28,7 +28,7 @@ func TestFieldRuleCanary(t *testing.T) {
 		mux := http.NewServeMux()
 		a.Register(mux)
 		h := httpx.Middleware(mux)
-		for _, rule := range []string{tm.CanaryHidden, tm.CanaryMasked} {
+		for _, rule := range tm.CanaryUsers {
 			me, err := c.Org.Svc.Me(t.Context(), c.Users[rule])
 			if err != nil {
 				t.Fatal(err)
@@ -61,8 +61,17 @@ func TestFieldRuleCanary(t *testing.T) {
 				}
 			}
 			// The test sees the records: the customer, its approval request
-			// and the deleted contact are there, shaped.
+			// and the deleted contact are there, shaped; the auditor sees the
+			// trail of their creation.
 			id := func(key string) string { return strconv.FormatInt(c.IDs[key], 10) }
+			if rule == tm.CanaryAuditor {
+				if code, body := get("/api/v1/audit-events?object=customer&record_id=" + id("customer")); code != http.StatusOK ||
+					!strings.Contains(body, `"customer.create"`) {
+					t.Errorf("the auditor does not see the customer's creation in the trail (%d): %s", code, body)
+				}
+				t.Logf("%s: %d GET requests", rule, requests)
+				continue
+			}
 			for _, p := range []string{"/api/v1/customers/" + id("customer"), "/api/v1/approvals/" + id("approval_customer"),
 				"/api/v1/contacts/" + id("contact"), "/api/v1/leads/" + id("lead")} {
 				if code, body := get(p); code != http.StatusOK {

@@ -22,11 +22,17 @@ import (
 // all those fields. A test requests every page and every API read as each
 // of them; no canary may appear in any answer (the masked form may).
 
-// CanaryRule names the two roles.
+// The canary's users, by role: one that hides every sensitive field, one
+// that masks them, and the auditor, who reads the audit trail and may see
+// no record at all.
 const (
-	CanaryHidden = "canary_hidden"
-	CanaryMasked = "canary_masked"
+	CanaryHidden  = "canary_hidden"
+	CanaryMasked  = "canary_masked"
+	CanaryAuditor = "auditor"
 )
+
+// CanaryUsers are the keys of Canary.Users.
+var CanaryUsers = []string{CanaryHidden, CanaryMasked, CanaryAuditor}
 
 // CanaryFields are the sensitive fields the roles rule, per object;
 // "custom.canary" is a custom field of each object.
@@ -40,9 +46,9 @@ var CanaryFields = map[crm.Object][]string{
 type Canary struct {
 	t   *testing.T
 	Org *testorg.Org
-	// Users are the two users by rule: hidden (also the manager of East-1,
-	// so the first approver of rep1's requests) and masked (the second
-	// approver, by role).
+	// Users are the users by role: hidden (also the manager of East-1, so
+	// the first approver of rep1's requests), masked (the second approver,
+	// by role) and the auditor.
 	Users map[string]*access.Actor
 	// IDs of the records, by name: customer, contact, lead, opportunity,
 	// followup, task, pool_customer, deleted_customer, deleted_contact,
@@ -102,6 +108,7 @@ func NewCanary(t *testing.T, db *store.DB) *Canary {
 		o.Roles[rule.key] = saved
 		c.Users[rule.key] = o.User(t, strings.ReplaceAll(rule.key, "_", "."), o.East.ID, rule.key)
 	}
+	c.Users[CanaryAuditor] = o.User(t, "canary.auditor", o.East1.ID, "auditor")
 	east1.ManagerID = c.Users[CanaryHidden].UserID
 	_, err := o.Svc.UpdateDepartment(ctx, sys, east1)
 	must(err, "manager of East-1")
@@ -295,6 +302,8 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		"custom-fields": {"1"},
 	}
 	objects := []string{"customers", "contacts", "leads", "opportunities", "tasks", "follow-ups"}
+	singular := map[string]string{"customer": "customers", "contact": "contacts", "lead": "leads", "opportunity": "opportunities",
+		"task": "tasks", "followup": "follow-ups"}
 	paths := []string{""}
 	segments := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
 	for i, seg := range segments {
@@ -302,8 +311,22 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		switch {
 		case seg == "{$}":
 			values = []string{""}
+		case seg == "{id}" && i > 0 && (segments[i-1] == "{object}" || segments[i-1] == "{collection}"):
+			continue // filled with the object before it
 		case seg == "{id}" && i > 0:
 			values = byCollection[segments[i-1]]
+		case (seg == "{collection}" || seg == "{object}") && i+1 < len(segments) && segments[i+1] == "{id}":
+			// An object and one of its records, named either way.
+			for _, plural := range objects {
+				for _, id := range byCollection[plural] {
+					values = append(values, plural+"/"+id)
+				}
+			}
+			for one, plural := range singular {
+				for _, id := range byCollection[plural] {
+					values = append(values, one+"/"+id)
+				}
+			}
 		case seg == "{collection}" || seg == "{object}":
 			values = objects
 		case seg == "{kind}":
@@ -342,6 +365,9 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 			id = c.Org.Rep1.UserID
 		}
 		out = append(out, fmt.Sprintf("%s?all=true&%s=%d", paths[0], param, id))
+	}
+	for _, key := range []string{"customer", "contact", "lead"} { // the audit trail of each record
+		out = append(out, fmt.Sprintf("%s?object=%s&record_id=%d", paths[0], key, c.IDs[key]))
 	}
 	return out, nil
 }

@@ -36,7 +36,7 @@ func TestFieldRuleCanary(t *testing.T) {
 		for name := range srv.assets.files {
 			assets = append(assets, name)
 		}
-		for _, rule := range []string{tm.CanaryHidden, tm.CanaryMasked} {
+		for _, rule := range tm.CanaryUsers {
 			me, err := c.Org.Svc.Me(t.Context(), c.Users[rule])
 			if err != nil {
 				t.Fatal(err)
@@ -69,8 +69,16 @@ func TestFieldRuleCanary(t *testing.T) {
 				}
 			}
 			// The test sees the records: the customer (with its contact and
-			// timeline), its approval request and the deleted contact.
+			// timeline), its approval request and the deleted contact; the
+			// auditor sees the trail of their creation.
 			id := func(key string) string { return strconv.FormatInt(c.IDs[key], 10) }
+			if rule == tm.CanaryAuditor {
+				if code, body := get("/history/customer/" + id("customer")); code != http.StatusOK || !strings.Contains(body, "customer.create") {
+					t.Errorf("the auditor does not see the customer's history (%d): %s", code, body)
+				}
+				t.Logf("%s: %d GET requests", rule, requests)
+				continue
+			}
 			code, page := get("/customers/" + id("customer"))
 			if code != http.StatusOK || !strings.Contains(page, "/contacts/"+id("contact")) {
 				t.Errorf("%s: the customer page (%d) does not show its contact: %s", rule, code, page)
