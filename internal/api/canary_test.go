@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"custos/internal/store"
 	"custos/internal/testdb"
 	tm "custos/internal/testmatrix"
-	"custos/internal/testorg"
 )
 
 // TestFieldRuleCanary requests every GET route of the API — lists,
@@ -29,37 +27,7 @@ func TestFieldRuleCanary(t *testing.T) {
 		a.Register(mux)
 		h := httpx.Middleware(mux)
 		for _, rule := range tm.CanaryUsers {
-			me, err := c.Org.Svc.Me(t.Context(), c.Users[rule])
-			if err != nil {
-				t.Fatal(err)
-			}
-			sess, err := c.Org.Svc.Login(t.Context(), me.Username, testorg.Password, testorg.ClientForTest())
-			if err != nil {
-				t.Fatal(err)
-			}
-			get := func(path string) (int, string) {
-				req := httptest.NewRequest("GET", path, nil)
-				req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: sess.Token})
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				return rec.Code, rec.Body.String()
-			}
-			requests := 0
-			for _, rt := range a.Routes() {
-				if rt.Method != http.MethodGet {
-					continue
-				}
-				paths, err := c.Paths(rt.Pattern, nil)
-				if err != nil {
-					t.Error(err)
-					continue
-				}
-				for _, p := range paths {
-					_, body := get(p)
-					c.Check(rule, rt.Pattern, p, body)
-					requests++
-				}
-			}
+			requests, get := c.Sweep(rule, h, a.Routes(), nil)
 			// The test sees the records: the customer, its approval request
 			// and the deleted contact are there, shaped; the auditor sees the
 			// trail of their creation.

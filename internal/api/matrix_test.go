@@ -35,10 +35,8 @@ func TestAuthorisationMatrix(t *testing.T) {
 		a := api.New(w.Svc, httpx.Config{}, nil)
 		mux := http.NewServeMux()
 		a.Register(mux)
-		m := &apiMatrix{w: w, handler: httpx.Middleware(http.NewCrossOriginProtection().Handler(mux)), sessions: map[tm.ActorKey][2]string{}}
-		m.signIn()
-		tm.Run(w, tm.NewReport(t), tm.Surface[apiReq]{Name: "API", Actors: tm.APIActors, Routes: a.Routes(), Specs: apiSpecs(w),
-			Do: m.do, SignIn: m.signIn})
+		m := &apiMatrix{w: w, handler: httpx.Middleware(http.NewCrossOriginProtection().Handler(mux))}
+		tm.Run(w, tm.NewReport(t), tm.Surface[apiReq]{Name: "API", Actors: tm.APIActors, Routes: a.Routes(), Specs: apiSpecs(w), Do: m.do})
 	})
 }
 
@@ -54,16 +52,8 @@ func id(x *tm.Target, o crm.Object) string { return strconv.FormatInt(x.F.ID(o),
 func version(x *tm.Target, o crm.Object) int64 { return x.W.Version(o, x.F.ID(o)) }
 
 type apiMatrix struct {
-	w        *tm.World
-	handler  http.Handler
-	sessions map[tm.ActorKey][2]string // session token and CSRF token per person
-}
-
-func (m *apiMatrix) signIn() {
-	for _, a := range tm.PersonActors {
-		tok, csrf := m.w.Session(a)
-		m.sessions[a] = [2]string{tok, csrf}
-	}
+	w       *tm.World
+	handler http.Handler
 }
 
 func (m *apiMatrix) do(a tm.ActorKey, method string, r apiReq) tm.Answer {
@@ -82,9 +72,9 @@ func (m *apiMatrix) do(a tm.ActorKey, method string, r apiReq) tm.Answer {
 	if a == tm.Token {
 		req.Header.Set("Authorization", "Bearer "+m.w.TokenSecret)
 	} else {
-		s := m.sessions[a]
-		req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: s[0]})
-		req.Header.Set(httpx.CSRFHeader, s[1])
+		s := m.w.Sessions[a]
+		req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: s.Token})
+		req.Header.Set(httpx.CSRFHeader, s.CSRF)
 	}
 	rec := httptest.NewRecorder()
 	m.handler.ServeHTTP(rec, req)

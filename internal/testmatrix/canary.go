@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/httpx"
 	"custos/internal/quality"
 	"custos/internal/service"
 	"custos/internal/store"
@@ -370,4 +373,44 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		out = append(out, fmt.Sprintf("%s?object=%s&record_id=%d", paths[0], key, c.IDs[key]))
 	}
 	return out, nil
+}
+
+// Sweep signs the user in and requests every GET route of a surface with
+// every path Paths fills it with, checking each answer. It returns how many
+// requests it sent and get, to request more as the user.
+func (c *Canary) Sweep(user string, h http.Handler, routes []httpx.Route, extra map[string][]string) (int, func(path string) (int, string)) {
+	c.t.Helper()
+	me, err := c.Org.Svc.Me(context.Background(), c.Users[user])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	sess, err := c.Org.Svc.Login(context.Background(), me.Username, testorg.Password, testorg.ClientForTest())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: sess.Token})
+		req.Header.Set("Accept-Language", "en")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	n := 0
+	for _, rt := range routes {
+		if rt.Method != http.MethodGet {
+			continue
+		}
+		paths, err := c.Paths(rt.Pattern, extra)
+		if err != nil {
+			c.t.Error(err)
+			continue
+		}
+		for _, p := range paths {
+			_, body := get(p)
+			c.Check(user, rt.Pattern, p, body)
+			n++
+		}
+	}
+	return n, get
 }

@@ -60,7 +60,6 @@ type Surface[R any] struct {
 	Routes []httpx.Route
 	Specs  map[string][]Spec[R]
 	Do     func(a ActorKey, method string, r R) Answer
-	SignIn func() // signs every actor in again
 	// Match says whether an answer's outcome is the one wanted (nil:
 	// Matches), for a surface that cannot tell two outcomes apart.
 	Match func(want, got Outcome) bool
@@ -150,7 +149,7 @@ func runRoute[R any](w *World, rep *Report, s Surface[R], rt httpx.Route, sp Spe
 				w.Dirty(x.F)
 			}
 			if sp.Ends {
-				s.SignIn()
+				w.SignIn()
 			}
 		}
 	}

@@ -138,6 +138,8 @@ type World struct {
 	Bystander *access.Actor
 	// TokenSecret is the Token actor's bearer token.
 	TokenSecret string
+	// Sessions are the signed-in sessions of every person (SignIn).
+	Sessions map[ActorKey]SessionKeys
 	// Requests are the approval requests filed by rep1 (decided by
 	// mgr.east) and by rep3 (decided by mgr.west), by requester.
 	Requests map[ActorKey]int64
@@ -195,6 +197,7 @@ func New(t *testing.T, db *store.DB) *World {
 	// longer fresh for step-up.
 	w.Clock.Advance(10 * time.Minute)
 	w.ready = true
+	w.SignIn()
 	return w
 }
 
@@ -369,37 +372,32 @@ func (w *World) Version(o crm.Object, id int64) int64 {
 	if id == MissingID {
 		return 1
 	}
-	ctx, a := w.ctx, w.sys
-	var v int64
-	var err error
-	switch o {
-	case crm.ObjCustomer:
-		var c crm.Customer
-		c, err = w.Svc.GetCustomer(ctx, a, id)
-		v = c.Version
-	case crm.ObjContact:
-		var c crm.Contact
-		c, err = w.Svc.GetContact(ctx, a, id)
-		v = c.Version
-	case crm.ObjLead:
-		var l crm.Lead
-		l, err = w.Svc.GetLead(ctx, a, id)
-		v = l.Version
-	case crm.ObjOpportunity:
-		var op crm.Opportunity
-		op, _, err = w.Svc.GetOpportunity(ctx, a, id)
-		v = op.Version
-	case crm.ObjFollowUp:
-		var f crm.FollowUp
-		f, err = w.Svc.GetFollowUp(ctx, a, id)
-		v = f.Version
-	case crm.ObjTask:
-		var k crm.Task
-		k, err = w.Svc.GetTask(ctx, a, id)
-		v = k.Version
+	if o == crm.ObjFollowUp {
+		f, err := w.Svc.GetFollowUp(w.ctx, w.sys, id)
+		w.must(err, fmt.Sprintf("version of follow-up %d", id))
+		return f.Version
 	}
+	var v int64
+	err := w.Org.DB.ReadTx(w.ctx, func(tx *store.Tx) error {
+		var err error
+		v, err = tx.RecordVersion(w.ctx, o, id)
+		return err
+	})
 	w.must(err, fmt.Sprintf("version of %s %d", o, id))
 	return v
+}
+
+// SessionKeys are a session's token (for the cookie) and its CSRF token.
+type SessionKeys struct{ Token, CSRF string }
+
+// SignIn signs every person in again, into Sessions.
+func (w *World) SignIn() {
+	w.t.Helper()
+	w.Sessions = map[ActorKey]SessionKeys{}
+	for _, a := range PersonActors {
+		tok, csrf := w.Session(a)
+		w.Sessions[a] = SessionKeys{tok, csrf}
+	}
 }
 
 // Session signs the actor in and returns a new session's token and CSRF

@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"custos/internal/store"
 	"custos/internal/testdb"
 	tm "custos/internal/testmatrix"
-	"custos/internal/testorg"
 )
 
 // TestFieldRuleCanary requests every GET route of the web pages — lists,
@@ -37,37 +35,7 @@ func TestFieldRuleCanary(t *testing.T) {
 			assets = append(assets, name)
 		}
 		for _, rule := range tm.CanaryUsers {
-			me, err := c.Org.Svc.Me(t.Context(), c.Users[rule])
-			if err != nil {
-				t.Fatal(err)
-			}
-			sess, err := c.Org.Svc.Login(t.Context(), me.Username, testorg.Password, testorg.ClientForTest())
-			if err != nil {
-				t.Fatal(err)
-			}
-			get := func(path string) (int, string) {
-				req := httptest.NewRequest("GET", path, nil)
-				req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: sess.Token})
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				return rec.Code, rec.Body.String()
-			}
-			requests := 0
-			for _, rt := range srv.Routes() {
-				if rt.Method != http.MethodGet {
-					continue
-				}
-				paths, err := c.Paths(rt.Pattern, map[string][]string{"{path...}": assets})
-				if err != nil {
-					t.Error(err)
-					continue
-				}
-				for _, p := range paths {
-					_, body := get(p)
-					c.Check(rule, rt.Pattern, p, body)
-					requests++
-				}
-			}
+			requests, get := c.Sweep(rule, h, srv.Routes(), map[string][]string{"{path...}": assets})
 			// The test sees the records: the customer (with its contact and
 			// timeline), its approval request and the deleted contact; the
 			// auditor sees the trail of their creation.

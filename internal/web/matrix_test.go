@@ -40,10 +40,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 		}
 		mux := http.NewServeMux()
 		srv.Register(mux)
-		m := &webMatrix{w: w, handler: httpx.Middleware(http.NewCrossOriginProtection().Handler(mux)), sessions: map[tm.ActorKey][2]string{}}
-		m.signIn()
+		m := &webMatrix{w: w, handler: httpx.Middleware(http.NewCrossOriginProtection().Handler(mux))}
 		tm.Run(w, tm.NewReport(t), tm.Surface[webReq]{Name: "web", Actors: tm.PersonActors, Routes: srv.Routes(),
-			Specs: webSpecs(w, srv), Do: m.do, SignIn: m.signIn, Match: pageMatch})
+			Specs: webSpecs(w, srv), Do: m.do, Match: pageMatch})
 	})
 }
 
@@ -61,16 +60,8 @@ type webReq struct {
 }
 
 type webMatrix struct {
-	w        *tm.World
-	handler  http.Handler
-	sessions map[tm.ActorKey][2]string // session token and CSRF token per person
-}
-
-func (m *webMatrix) signIn() {
-	for _, a := range tm.PersonActors {
-		tok, csrf := m.w.Session(a)
-		m.sessions[a] = [2]string{tok, csrf}
-	}
+	w       *tm.World
+	handler http.Handler
 }
 
 func (m *webMatrix) do(a tm.ActorKey, method string, r webReq) tm.Answer {
@@ -81,7 +72,7 @@ func (m *webMatrix) do(a tm.ActorKey, method string, r webReq) tm.Answer {
 			form[k] = v
 		}
 		if !r.visitor {
-			form.Set(httpx.CSRFField, m.sessions[a][1])
+			form.Set(httpx.CSRFField, m.w.Sessions[a].CSRF)
 		}
 		body = strings.NewReader(form.Encode())
 	}
@@ -91,14 +82,14 @@ func (m *webMatrix) do(a tm.ActorKey, method string, r webReq) tm.Answer {
 	}
 	req.Header.Set("Accept-Language", "en")
 	if !r.visitor {
-		req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: m.sessions[a][0]})
+		req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: m.w.Sessions[a].Token})
 	}
 	for _, c := range r.cookies {
 		req.AddCookie(c)
 	}
 	rec := httptest.NewRecorder()
 	m.handler.ServeHTTP(rec, req)
-	return pageAnswer(rec, r, m.sessions[a][1])
+	return pageAnswer(rec, r, m.w.Sessions[a].CSRF)
 }
 
 var (
