@@ -259,11 +259,11 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		"GET /api/v1/approvals": {{Want: tm.Anyone, Req: path("/api/v1/approvals")}},
 		"GET /api/v1/approvals/{id}": {{Object: tm.ObjApproval,
 			Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ApprovalOutcome(a, tm.Requester(s)) },
-			Req:  func(x *tm.Target) apiReq { return apiReq{path: "/api/v1/approvals/" + approvalID(w, x.S)} }}},
+			Req:  func(x *tm.Target) apiReq { return apiReq{path: "/api/v1/approvals/" + w.ApprovalID(x.S)} }}},
 		"POST /api/v1/approvals/{id}/decision": {{Object: tm.ObjApproval,
 			Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.StepUp }, // deciding needs a fresh second factor, first of all
 			Req: func(x *tm.Target) apiReq {
-				return apiReq{path: "/api/v1/approvals/" + approvalID(w, x.S) + "/decision", body: map[string]any{"approve": true}}
+				return apiReq{path: "/api/v1/approvals/" + w.ApprovalID(x.S) + "/decision", body: map[string]any{"approve": true}}
 			}}},
 		"GET /api/v1/approval-policies": {{Want: tm.Admins, Req: path("/api/v1/approval-policies")}},
 		"PUT /api/v1/approval-policies/{kind}": {{Want: tm.StepUps, Req: func(*tm.Target) apiReq {
@@ -464,13 +464,6 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			Want: tm.CanDo(o, crm.ActDelete), Req: path("/api/v1/recycle-bin/" + collection[o] + "?limit=200"), Lists: []tm.Listing{{Key: "items", O: o, In: tm.InBin}}})
 	}
 	return specs
-}
-
-func approvalID(w *tm.World, s tm.Slot) string {
-	if s == tm.SlotMissing {
-		return strconv.FormatInt(tm.MissingID, 10)
-	}
-	return strconv.FormatInt(w.Requests[tm.Requester(s)], 10)
 }
 
 func shareBody(to int64) func(*tm.Target) any {

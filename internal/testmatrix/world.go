@@ -546,3 +546,12 @@ func (w *World) Serial() int {
 	w.serial++
 	return w.serial
 }
+
+// ApprovalID is the id of the approval request of a slot, as a path
+// segment.
+func (w *World) ApprovalID(s Slot) string {
+	if s == SlotMissing {
+		return fmt.Sprint(MissingID)
+	}
+	return fmt.Sprint(w.Requests[Requester(s)])
+}

@@ -355,10 +355,10 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		}}},
 		"GET /approvals": {{Want: tm.Anyone, Req: get("/approvals")}},
 		"GET /approvals/{id}": {{Object: tm.ObjApproval, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ApprovalOutcome(a, tm.Requester(s)) },
-			Req: func(x *tm.Target) webReq { return webReq{path: "/approvals/" + approvalID(w, x.S)} }}},
+			Req: func(x *tm.Target) webReq { return webReq{path: "/approvals/" + w.ApprovalID(x.S)} }}},
 		"POST /approvals/{id}/decision": {{Object: tm.ObjApproval, Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.StepUp },
 			Req: func(x *tm.Target) webReq {
-				return webReq{path: "/approvals/" + approvalID(w, x.S) + "/decision", form: values("decision", "approve")}
+				return webReq{path: "/approvals/" + w.ApprovalID(x.S) + "/decision", form: values("decision", "approve")}
 			}}},
 		"POST /customers/{id}/transfer": {{Object: crm.ObjCustomer,
 			Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.TransferOutcome(a, crm.ObjCustomer, s, tm.Rep2) },
@@ -571,13 +571,6 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			Want: tm.On(o, tm.RevealOutcome), Req: page(o, "/reveal/"+string(o)+"/", "", func(*tm.Target) url.Values { return values("field", f) })})
 	}
 	return specs
-}
-
-func approvalID(w *tm.World, s tm.Slot) string {
-	if s == tm.SlotMissing {
-		return strconv.FormatInt(tm.MissingID, 10)
-	}
-	return strconv.FormatInt(w.Requests[tm.Requester(s)], 10)
 }
 
 // sessionID is a fresh session of the slot's user (or a missing one).
