@@ -366,7 +366,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 
 		"GET /api/v1/account/mfa":                 {{Want: tm.Anyone, Req: path("/api/v1/account/mfa"), Account: true}},
 		"POST /api/v1/account/mfa/totp":           {{Want: tm.SessionOnly, Req: path("/api/v1/account/mfa/totp"), Account: true}},
-		"POST /api/v1/account/mfa/totp/confirm":   {{Want: tm.SessionOnly, Req: code("/api/v1/account/mfa/totp/confirm"), Account: true}},
+		"POST /api/v1/account/mfa/totp/confirm":   {{Want: tm.AddFactor(w.Enrolled), Req: code("/api/v1/account/mfa/totp/confirm"), Account: true}},
 		"POST /api/v1/account/mfa/totp/disable":   {{Want: tm.SessionOnly, Req: code("/api/v1/account/mfa/totp/disable"), Account: true}},
 		"POST /api/v1/account/mfa/recovery-codes": {{Want: tm.SessionOnly, Req: code("/api/v1/account/mfa/recovery-codes"), Account: true}},
 		"POST /api/v1/account/step-up": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {

@@ -606,6 +606,18 @@ func SessionOnly(a ActorKey, _ Slot) Outcome {
 	return Reached
 }
 
+// AddFactor is adding a second factor (confirming an app, registering a
+// passkey): an account that has one already needs step-up for it, so a
+// stolen session cannot add the thief's; tokens never may.
+func AddFactor(enrolled func(ActorKey) bool) func(ActorKey, Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		if out := SessionOnly(a, s); out != Reached || !enrolled(a) {
+			return out
+		}
+		return StepUp
+	}
+}
+
 // OwnOnly allows one's own session or token; anyone else's is not found.
 func OwnOnly(_ ActorKey, s Slot) Outcome {
 	if s == SlotOwn {

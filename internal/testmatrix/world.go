@@ -140,6 +140,10 @@ type World struct {
 	TokenSecret string
 	// Sessions are the signed-in sessions of every person (SignIn).
 	Sessions map[ActorKey]SessionKeys
+	// BystanderPasskey is the id of the bystander's passkey (someone
+	// else's, to every actor).
+	BystanderPasskey int64
+	passkeys         map[int64]*testorg.Authenticator // by user id
 	// Requests are the approval requests filed by rep1 (decided by
 	// mgr.east) and by rep3 (decided by mgr.west), by requester.
 	Requests map[ActorKey]int64
@@ -164,10 +168,11 @@ func New(t *testing.T, db *store.DB) *World {
 	clock := testorg.NewClock()
 	o := testorg.NewWithClock(t, db, clock)
 	w := &World{t: t, ctx: context.Background(), Org: o, Clock: clock, Svc: o.Svc, sys: access.System("matrix"),
-		families: map[familyKey]*Family{}, Requests: map[ActorKey]int64{}}
+		families: map[familyKey]*Family{}, Requests: map[ActorKey]int64{}, passkeys: map[int64]*testorg.Authenticator{}}
 	w.Users = map[ActorKey]*access.Actor{Admin: o.Admin, MgrEast: o.MgrEast, MgrWest: o.MgrWest, Rep1: o.Rep1, Rep2: o.Rep2, Rep3: o.Rep3,
 		Auditor: o.User(t, "auditor", o.East1.ID, "auditor")}
 	w.Bystander = o.User(t, "bystander", o.HQ.ID, "sales")
+	w.registerPasskey(w.Bystander)
 	for _, d := range []struct {
 		dept crm.Department
 		mgr  *access.Actor
@@ -426,11 +431,17 @@ func (w *World) SessionOf(u *access.Actor) (token, csrf string) {
 	}
 	pending, err := w.Svc.Authenticate(ctx, res.Token, testorg.ClientForTest())
 	w.must(err, "pending session")
-	f := w.Org.MFA[u.UserID]
-	if f == nil {
+	var done service.LoginResult
+	if f := w.Org.MFA[u.UserID]; f != nil {
+		done, err = w.Svc.CompleteLogin(ctx, pending, f.NextCode(w.t))
+	} else if au := w.passkeys[u.UserID]; au != nil {
+		var opts []byte
+		opts, err = w.Svc.BeginPasskeyCheck(ctx, pending)
+		w.must(err, "passkey check of "+me.Username)
+		done, err = w.Svc.CompleteLoginPasskey(ctx, pending, au.Get(w.t, opts))
+	} else {
 		w.t.Fatalf("matrix fixture: %s has a second factor the world does not know", me.Username)
 	}
-	done, err := w.Svc.CompleteLogin(ctx, pending, f.NextCode(w.t))
 	w.must(err, "second factor of "+me.Username)
 	w.Clock.Advance(service.StepUpWindow + time.Minute)
 	return done.Token, done.CSRFToken
@@ -468,6 +479,7 @@ const (
 	ObjApproval crm.Object = "approval"
 	ObjShare    crm.Object = "share"
 	ObjReview   crm.Object = "reviewed token" // someone's token, as an access review revokes it
+	ObjPasskey  crm.Object = "passkey"
 )
 
 // PseudoSlots are the slots of the objects above.
@@ -478,6 +490,7 @@ var PseudoSlots = map[crm.Object][]Slot{
 	ObjApproval: {SlotRequestRep1, SlotRequestRep3, SlotMissing},
 	ObjShare:    {SlotShareRep1, SlotShareMgr, SlotShareRep3, SlotShareAdmin, SlotMissing},
 	ObjReview:   {SlotOwn, SlotMember, SlotOther, SlotMissing},
+	ObjPasskey:  {SlotOther, SlotMissing}, // the bystander's
 }
 
 // Enrolled reports whether the actor's user has a second factor (the world
@@ -554,4 +567,19 @@ func (w *World) ApprovalID(s Slot) string {
 		return fmt.Sprint(MissingID)
 	}
 	return fmt.Sprint(w.Requests[Requester(s)])
+}
+
+// registerPasskey gives a user (without a second factor yet) a passkey of
+// a software authenticator, through the real ceremony in a session.
+func (w *World) registerPasskey(u *access.Actor) {
+	w.t.Helper()
+	tok, _ := w.SessionOf(u)
+	a, err := w.Svc.Authenticate(w.ctx, tok, testorg.ClientForTest())
+	w.must(err, "session for a passkey")
+	au := testorg.NewAuthenticator()
+	opts, err := w.Svc.BeginPasskeyRegistration(w.ctx, a)
+	w.must(err, "begin passkey registration")
+	reg, err := w.Svc.FinishPasskeyRegistration(w.ctx, a, "key", au.Create(w.t, opts))
+	w.must(err, "finish passkey registration")
+	w.passkeys[u.UserID], w.BystanderPasskey = au, reg.Passkey.ID
 }

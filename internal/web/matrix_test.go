@@ -264,6 +264,15 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			return webReq{path: prefix + id(w.UserOf(x.A, x.S)) + suffix, form: form}
 		}
 	}
+	passkey := func(suffix string, form url.Values) func(*tm.Target) webReq {
+		return func(x *tm.Target) webReq {
+			key := tm.MissingID
+			if x.S == tm.SlotOther {
+				key = w.BystanderPasskey
+			}
+			return webReq{path: "/account/passkeys/" + id(key) + suffix, form: form}
+		}
+	}
 	// userForm is the administration form of a user, unchanged.
 	userForm := func(x *tm.Target) url.Values {
 		switch x.S {
@@ -473,9 +482,21 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"POST /account/mfa/totp":            {{Want: tm.SessionOnly, Req: post("/account/mfa/totp", url.Values{}), Account: true}},
 		"GET /account/mfa/totp":             {{Want: tm.Anyone, Req: get("/account/mfa/totp")}},
 		"GET /account/mfa/totp/qr.png":      {{Want: pendingEnrolment(w), Req: get("/account/mfa/totp/qr.png"), Account: true}},
-		"POST /account/mfa/totp/confirm":    {{Want: tm.SessionOnly, Req: post("/account/mfa/totp/confirm", values("code", "000000")), Account: true}},
+		"POST /account/mfa/totp/confirm":    {{Want: tm.AddFactor(w.Enrolled), Req: post("/account/mfa/totp/confirm", values("code", "000000")), Account: true}},
 		"POST /account/mfa/totp/disable":    {{Want: tm.SessionOnly, Req: post("/account/mfa/totp/disable", values("code", "000000")), Account: true}},
 		"POST /account/mfa/recovery-codes":  {{Want: tm.SessionOnly, Req: post("/account/mfa/recovery-codes", values("code", "000000")), Account: true}},
+
+		// Passkeys: the ceremonies answer what the account's state allows
+		// (no passkey to check, an answer no authenticator made); someone
+		// else's passkey does not exist.
+		"POST /passkeys/challenge":         {{Want: tm.SessionOnly, Req: post("/passkeys/challenge", url.Values{}), Account: true}},
+		"POST /account/passkeys/challenge": {{Want: tm.SessionOnly, Req: post("/account/passkeys/challenge", url.Values{}), Account: true}},
+		"POST /account/passkeys": {{Want: tm.AddFactor(w.Enrolled), Req: post("/account/passkeys", values("name", "matrix", "passkey", "{}")),
+			Account: true}},
+		"POST /account/passkeys/{id}": {{Object: tm.ObjPasskey, Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.Hidden },
+			Req: passkey("", values("name", "新名字"))}},
+		"POST /account/passkeys/{id}/remove": {{Object: tm.ObjPasskey, Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.StepUp },
+			Req: passkey("/remove", url.Values{})}},
 
 		"GET /admin":       {{Want: tm.Anyone, Req: get("/admin")}}, // a redirect to the users page, which is closed
 		"GET /admin/users": {{Want: tm.Admins, Req: get("/admin/users")}},
