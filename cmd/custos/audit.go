@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"custos/internal/audit"
+	"custos/internal/service"
 	"custos/internal/store"
 )
 
@@ -75,4 +76,32 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintln(stdout, "  "+p.String())
 	}
 	return fmt.Errorf("audit trail verification failed: %s", r.Problems[0])
+}
+
+// alertEvery is how often serve evaluates the anomaly rules.
+const alertEvery = time.Minute
+
+// startAlerts evaluates the anomaly rules in the background while the
+// server runs (on PostgreSQL every instance may; each alert is raised once).
+func startAlerts(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
+	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(alertEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-jobCtx.Done():
+				return
+			case <-t.C:
+			}
+			if raised, err := svc.EvaluateAlerts(jobCtx); err != nil && jobCtx.Err() == nil {
+				logger.Error("evaluate anomaly alerts", "err", err)
+			} else if len(raised) > 0 {
+				logger.Warn("security alerts raised", "count", len(raised))
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -112,6 +112,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer stopSealing()
+	defer startAlerts(ctx, svc, logger)()
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {

@@ -290,6 +290,15 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		}, Req: user("/api/v1/users/", "/activity", nil)}},
 
 		"GET /api/v1/audit-events": {{Want: tm.AuditOutcome, Req: path("/api/v1/audit-events")}},
+		// Security alerts: read by the trail's readers; reviewed and tuned by
+		// administrators (tuning with step-up). No alert exists here, so an
+		// administrator's review finds nothing.
+		"GET /api/v1/security-alerts":              {{Want: tm.AuditOutcome, Req: path("/api/v1/security-alerts")}},
+		"POST /api/v1/security-alerts/{id}/review": {{Want: tm.AdminFindsNothing, Req: path("/api/v1/security-alerts/" + strconv.FormatInt(tm.MissingID, 10) + "/review")}},
+		"GET /api/v1/alert-rules":                  {{Want: tm.Admins, Req: path("/api/v1/alert-rules")}},
+		"PUT /api/v1/alert-rules/{key}": {{Want: tm.StepUps, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/alert-rules/mass_view", body: map[string]any{"enabled": true, "threshold": 200}}
+		}}},
 		"POST /api/v1/users/{id}/job-preview": {{Object: tm.ObjUser, Want: adminOnUser,
 			Req: user("/api/v1/users/", "/job-preview", map[string]int64{"department_id": w.Org.West.ID})}},
 		"POST /api/v1/users/{id}/job-change": {{Object: tm.ObjUser, Want: adminOnUser, // to the department they are in: nothing moves

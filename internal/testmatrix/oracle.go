@@ -645,3 +645,12 @@ func InPool(a ActorKey, o crm.Object, s Slot, v Variant) bool {
 func MyTasks(a ActorKey, o crm.Object, s Slot, v Variant) bool {
 	return IsLive(o, v) && Can(a, o, crm.ActRead) && Owner(o, s) == person(a)
 }
+
+// AdminFindsNothing is an administration function on a record that does
+// not exist: administrators get "not found", everyone else "forbidden".
+func AdminFindsNothing(a ActorKey, _ Slot) Outcome {
+	if IsAdmin(a) {
+		return Hidden
+	}
+	return Forbidden
+}

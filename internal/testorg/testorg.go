@@ -69,6 +69,13 @@ func (c *Clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// Set puts the clock at a time.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
 // Factor is a test user's enrolled second factor: the TOTP secret and the
 // recovery codes not used yet.
 type Factor struct {

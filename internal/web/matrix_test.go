@@ -387,6 +387,9 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			return webReq{path: "/review/tokens", form: values("user_id", id(w.UserOf(x.A, x.S)), "token_id", id(tok))}
 		}}},
 		"GET /audit":                {{Want: tm.AuditOutcome, Req: get("/audit")}},
+		"GET /alerts":               {{Want: tm.AuditOutcome, Req: get("/alerts")}},
+		"POST /alerts/{id}/review":  {{Want: tm.AdminFindsNothing, Req: post("/alerts/"+id(tm.MissingID)+"/review", nil)}},
+		"POST /alert-rules/{key}":   {{Want: tm.StepUps, Req: post("/alert-rules/mass_view", values("enabled", "on", "threshold", "200"))}},
 		"GET /admin/users/{id}/job": {{Object: tm.ObjUser, Want: adminUser, Req: user("/admin/users/", "/job", nil)}},
 		"POST /admin/users/{id}/job": {{Object: tm.ObjUser, Want: adminUser, // to the department they are in: nothing moves
 			Req: user("/admin/users/", "/job", values("department_id", hq)), Slots: []tm.Slot{tm.SlotOwn, tm.SlotOther, tm.SlotMissing}}},
