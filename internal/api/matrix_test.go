@@ -311,7 +311,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			return apiReq{path: "/api/v1/users/" + strconv.FormatInt(w.UserOf(x.A, x.S), 10) + "/tokens/" + strconv.FormatInt(tok, 10)}
 		}}},
 		"GET /api/v1/access-review":          {{Want: tm.ReviewOutcome, Req: path("/api/v1/access-review")}},
-		"POST /api/v1/access-review/confirm": {{Want: tm.ReviewOutcome, Req: path("/api/v1/access-review/confirm")}},
+		"POST /api/v1/access-review/confirm": {{Want: tm.ReviewConfirmOutcome, Req: path("/api/v1/access-review/confirm")}},
 
 		"GET /api/v1/tokens": {{Want: tm.Anyone, Req: path("/api/v1/tokens")}},
 		"POST /api/v1/tokens": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {

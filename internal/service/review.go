@@ -127,9 +127,23 @@ func reviewEntry(ctx context.Context, tx *store.Tx, u crm.User, now time.Time) (
 	return e, err
 }
 
+// reviewWrite refuses confirming a review or revoking someone's token
+// through an API token without the admin scope: reading customers must not
+// let a script manage colleagues' access.
+func (s *Service) reviewWrite(ctx context.Context, a *access.Actor, action string) error {
+	if a.Kind == access.KindToken && !slices.Contains(a.TokenScopes, "admin") {
+		s.auditDenied(ctx, a, action, "", 0)
+		return crm.ErrForbidden()
+	}
+	return nil
+}
+
 // ConfirmAccessReview records that the reviewer checked their subtree as it
 // stands now (the audit event carries what was confirmed).
 func (s *Service) ConfirmAccessReview(ctx context.Context, a *access.Actor) error {
+	if err := s.reviewWrite(ctx, a, "access_review.confirm"); err != nil {
+		return err
+	}
 	rev, err := s.AccessReview(ctx, a)
 	if err != nil {
 		return err
@@ -149,6 +163,9 @@ func (s *Service) ConfirmAccessReview(ctx context.Context, a *access.Actor) erro
 // RevokeUserToken retires someone's API token from an access review: the
 // token's owner must be in the reviewer's subtree (administrators: anyone).
 func (s *Service) RevokeUserToken(ctx context.Context, a *access.Actor, userID, tokenID int64) error {
+	if err := s.reviewWrite(ctx, a, "api_token.revoke"); err != nil {
+		return err
+	}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		depts, err := reviewPaths(ctx, tx, a)
 		if err != nil {

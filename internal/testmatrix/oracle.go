@@ -154,10 +154,22 @@ func ReviewOutcome(a ActorKey, _ Slot) Outcome {
 	return Forbidden
 }
 
+// ReviewConfirmOutcome is confirming a review: as ReviewOutcome, but never
+// through an API token without the admin scope.
+func ReviewConfirmOutcome(a ActorKey, s Slot) Outcome {
+	if a == Token {
+		return Forbidden
+	}
+	return ReviewOutcome(a, s)
+}
+
 // ReviewTokenOutcome is revoking someone's API token from an access
 // review: their owner must be in the reviewer's review; anyone else's token
-// is not found.
+// is not found; an API token without the admin scope may not.
 func ReviewTokenOutcome(a ActorKey, s Slot) Outcome {
+	if a == Token {
+		return Forbidden
+	}
 	owner := map[Slot]ActorKey{SlotOwn: person(a), SlotMember: Rep1, SlotOther: Bystander}[s]
 	if owner != "" && Reviews(a, owner) {
 		return Allow

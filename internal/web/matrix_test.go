@@ -378,7 +378,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			Req: page(crm.ObjLead, "/leads/", "/shares", func(*tm.Target) url.Values { return values("user_id", bystander, "level", "read") })}},
 		"GET /shares":          {{Want: tm.Anyone, Req: get("/shares")}},
 		"GET /review":          {{Want: tm.ReviewOutcome, Req: get("/review")}},
-		"POST /review/confirm": {{Want: tm.ReviewOutcome, Req: post("/review/confirm", url.Values{})}},
+		"POST /review/confirm": {{Want: tm.ReviewConfirmOutcome, Req: post("/review/confirm", url.Values{})}},
 		"POST /review/tokens": {{Object: tm.ObjReview, Want: tm.ReviewTokenOutcome, Req: func(x *tm.Target) webReq {
 			tok := tm.MissingID
 			if x.S != tm.SlotMissing {
