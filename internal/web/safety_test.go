@@ -1,5 +1,8 @@
 package web
 
+// Page tests of the safety features: field rules and reveal, offboarding,
+// approvals, access review and job changes, the audit trail, versions.
+
 import (
 	"context"
 	"net/http"
