@@ -42,11 +42,12 @@ func startSealer(ctx context.Context, c Config, db *store.DB, logger *slog.Logge
 // auditCommand runs "custos audit verify": it replays the audit trail
 // against its events and every signed checkpoint (in the database and in
 // the checkpoint directory) and fails naming the first tampered event.
+// "custos audit seal" seals what waits, as serve does every 2 seconds.
 func auditCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New(`usage: custos audit verify [flags]`)
+	if len(args) == 0 || args[0] != "verify" && args[0] != "seal" {
+		return errors.New(`usage: custos audit verify|seal [flags]`)
 	}
-	c, err := parseConfig("audit verify", args[1:], getenv, stderr)
+	c, err := parseConfig("audit "+args[0], args[1:], getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -62,6 +63,12 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer db.Close()
+	if args[0] == "seal" {
+		// Seals whatever waits now (after an upgrade, say), as serve would.
+		n, err := (&audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: slog.New(slog.NewTextHandler(stderr, nil))}).SealOnce(ctx)
+		fmt.Fprintf(stdout, "sealed %d audit events\n", n)
+		return err
+	}
 	r, err := audit.Verify(ctx, db, keys, c.AuditDir)
 	if err != nil {
 		return err

@@ -211,6 +211,9 @@ func TestEndToEnd(t *testing.T) {
 			// The audit trail of all this verifies, against the checkpoints
 			// in the database and in the checkpoint directory.
 			var out, errb bytes.Buffer
+			if err := run(context.Background(), append([]string{"audit", "seal"}, args...), func(string) string { return "" }, &out, &errb); err != nil {
+				t.Fatalf("audit seal: %v\n%s", err, errb.String())
+			}
 			if err := run(context.Background(), append([]string{"audit", "verify"}, args...), func(string) string { return "" }, &out, &errb); err != nil {
 				t.Fatalf("audit verify: %v\n%s%s", err, out.String(), errb.String())
 			}

@@ -29,6 +29,7 @@ Usage:
   custos demo      [flags]   fill an empty database with generated demo data
   custos bench     [flags]   benchmark a running Custos end to end on demo data
   custos audit verify [flags] check the audit trail against its signed checkpoints
+  custos audit seal   [flags] seal the audit events waiting (serve does it every 2 seconds)
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
