@@ -16,7 +16,6 @@ import (
 	"custos/internal/crm"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
 
 // Dialect names the database behind a DB.
@@ -84,17 +83,18 @@ func openSQLite(ctx context.Context, opt Options) (*DB, error) {
 		pragmas.Add("_pragma", p)
 	}
 	base := "file:" + path + "?" + pragmas.Encode()
-	read, err := sql.Open("sqlite", base)
+	readConn, err := newStmtCacheConnector(base, stmtCacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	read.SetMaxOpenConns(8)
-	read.SetMaxIdleConns(8)
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	writeConn, err := newStmtCacheConnector(base+"&_txlock=immediate", stmtCacheSize)
 	if err != nil {
-		read.Close()
 		return nil, fmt.Errorf("store: open sqlite writer: %w", err)
 	}
+	read := sql.OpenDB(readConn)
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	write := sql.OpenDB(writeConn)
 	// One writer connection: SQLite allows one writer at a time, and queueing
 	// in Go is cheaper and fairer than spinning on SQLITE_BUSY.
 	write.SetMaxOpenConns(1)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"custos/internal/crm"
 )
@@ -65,7 +66,11 @@ func (s Scope) ownerCond(col string, a *args) string {
 	case crm.ScopeDepartment:
 		return col + " IN (SELECT id FROM users WHERE department_id = " + a.add(s.DeptID) + ")"
 	case crm.ScopeSubtree:
-		return col + " IN (SELECT u.id FROM users u JOIN departments d ON d.id = u.department_id WHERE d.path LIKE " + a.add(s.DeptPath+"%") + ")"
+		// A prefix compare, not "LIKE $n": SQLite re-plans a statement whose
+		// LIKE pattern is a parameter every time the parameter is bound,
+		// which would defeat the statement cache (stmtcache.go).
+		return col + " IN (SELECT u.id FROM users u JOIN departments d ON d.id = u.department_id WHERE substr(d.path, 1, " +
+			a.add(utf8.RuneCountInString(s.DeptPath)) + ") = " + a.add(s.DeptPath) + ")"
 	case crm.ScopeOwn:
 		return col + " = " + a.add(s.UserID)
 	}
