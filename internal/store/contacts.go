@@ -65,15 +65,19 @@ type ContactQuery struct {
 	Custom  []CustomMatch // custom field filters, all must match
 }
 
-func (q ContactQuery) where(tx *Tx, a *args) string {
-	w := q.Scope.cond("t", a)
+// scopeWhere renders the part of where that keeps a read within the
+// actor's scope and the live records (or the recycle bin).
+func (q ContactQuery) scopeWhere(a *args) string {
 	if q.Deleted {
-		w += " AND t.deleted_at IS NOT NULL"
-	} else {
-		w += " AND t.deleted_at IS NULL"
+		return q.Scope.cond("t", a) + " AND t.deleted_at IS NOT NULL"
 	}
+	return q.Scope.cond("t", a) + " AND t.deleted_at IS NULL"
+}
+
+func (q ContactQuery) where(tx *Tx, a *args) string {
+	w := q.scopeWhere(a)
 	if len(q.Terms) > 0 {
-		w += " AND " + termMatch("t.id", "contact", q.Terms, a)
+		w += " AND " + tx.termMatch("t.id", "contact", q.Terms, a)
 	}
 	if q.Key != nil {
 		w += " AND " + keyMatch("t.id", "contact", *q.Key, a)
@@ -103,23 +107,21 @@ var contactSorts = map[string]sortSpec{
 // ListContacts returns one page of contacts.
 func (tx *Tx) ListContacts(ctx context.Context, q ContactQuery) ([]crm.Contact, string, error) {
 	var a args
-	return runPage(ctx, tx, pageQuery[crm.Contact]{
-		selectFrom: "SELECT " + contactCols + contactFrom, where: q.where(tx, &a), idCol: "t.id",
-		sorts: contactSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
+	return runPage(ctx, tx, q.page(tx, &a), &a)
+}
+
+// page is the pageQuery of q, its where rendered into a.
+func (q ContactQuery) page(tx *Tx, a *args) pageQuery[crm.Contact] {
+	return pageQuery[crm.Contact]{
+		selectFrom: "SELECT " + contactCols + contactFrom, table: "contacts t", where: q.where(tx, a), scope: q.scopeWhere, idCol: "t.id",
+		search: len(q.Terms) > 0, sorts: contactSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
 		scan: scanContact,
-		key: func(t crm.Contact) (int64, int64, string) {
-			if q.Filter.Sort == "created" {
-				return t.ID, ms(t.CreatedAt), ""
-			}
-			return t.ID, ms(t.UpdatedAt), ""
-		},
-	}, &a)
+		key:  func(t crm.Contact) (int64, int64, string) { return recordKey(q.Filter.Sort, t.Record) },
+	}
 }
 
 // CountContacts counts, up to CountCap+1, the contacts the query reaches.
 func (tx *Tx) CountContacts(ctx context.Context, q ContactQuery) (int, error) {
 	var a args
-	var n int
-	err := tx.q.QueryRowContext(ctx, cappedCount("FROM contacts t WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
-	return n, mapErr("count contacts", err)
+	return countPage(ctx, tx, q.page(tx, &a), a, "count contacts")
 }

@@ -126,29 +126,12 @@ type CustomerQuery struct {
 }
 
 func (q CustomerQuery) where(tx *Tx, a *args) string {
-	owner := "c.owner_id"
-	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn {
-		owner = "+c.owner_id" // a unary plus keeps the planner off the owner index
-	}
-	var w string
-	switch {
-	case q.OnlyPool:
-		w = "c.owner_id IS NULL"
-	case q.PoolVisible:
-		w = "(" + q.Scope.recordCond("c.id", owner, a) + " OR c.owner_id IS NULL)"
-	default:
-		w = q.Scope.recordCond("c.id", owner, a)
-	}
-	if q.Deleted {
-		w += " AND c.deleted_at IS NOT NULL"
-	} else {
-		w += " AND c.deleted_at IS NULL"
-	}
+	w := q.scopeWhere(a)
 	if len(q.IDs) > 0 {
 		w += " AND " + inList("c.id", q.IDs, a)
 	}
 	if len(q.Terms) > 0 {
-		w += " AND " + termMatch("c.id", "customer", q.Terms, a)
+		w += " AND " + tx.termMatch("c.id", "customer", q.Terms, a)
 	}
 	if q.Key != nil {
 		w += " AND " + keyMatch("c.id", "customer", *q.Key, a)
@@ -164,6 +147,28 @@ func (q CustomerQuery) where(tx *Tx, a *args) string {
 		w += " AND c.owner_id = " + a.add(f.OwnerID)
 	}
 	return w + tx.customWhere("c.custom", q.Custom, a)
+}
+
+// scopeWhere renders the part of where that keeps a read within the
+// actor's scope and the live records (or the recycle bin).
+func (q CustomerQuery) scopeWhere(a *args) string {
+	owner := "c.owner_id"
+	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn {
+		owner = "+c.owner_id" // a unary plus keeps the planner off the owner index
+	}
+	var w string
+	switch {
+	case q.OnlyPool:
+		w = "c.owner_id IS NULL"
+	case q.PoolVisible:
+		w = "(" + q.Scope.recordCond("c.id", owner, a) + " OR c.owner_id IS NULL)"
+	default:
+		w = q.Scope.recordCond("c.id", owner, a)
+	}
+	if q.Deleted {
+		return w + " AND c.deleted_at IS NOT NULL"
+	}
+	return w + " AND c.deleted_at IS NULL"
 }
 
 // GetCustomer returns one customer if it is within the query's scope;
@@ -189,12 +194,19 @@ func CustomerSorts() []string { return []string{"updated", "created", "name", "n
 // page ("" on the last page).
 func (tx *Tx) ListCustomers(ctx context.Context, q CustomerQuery) ([]crm.Customer, string, error) {
 	var a args
-	return runPage(ctx, tx, pageQuery[crm.Customer]{
-		selectFrom: "SELECT " + customerCols + customerFrom, where: q.where(tx, &a), idCol: "c.id",
-		sorts: customerSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
+	return runPage(ctx, tx, q.page(tx, &a), &a)
+}
+
+// page is the pageQuery of q, its where rendered into a.
+func (q CustomerQuery) page(tx *Tx, a *args) pageQuery[crm.Customer] {
+	return pageQuery[crm.Customer]{
+		selectFrom: "SELECT " + customerCols + customerFrom, table: "customers c", where: q.where(tx, a), scope: q.scopeWhere, idCol: "c.id",
+		// An ordered scan stops at the page: nothing to sort.
+		search: len(q.Terms) > 0 && !q.OrderedScan,
+		sorts:  customerSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
 		scan: func(r scanner) (crm.Customer, error) { return scanCustomer(r) },
 		key:  func(c crm.Customer) (int64, int64, string) { return customerKey(q.Filter.Sort, c) },
-	}, &a)
+	}
 }
 
 func customerKey(sortName string, c crm.Customer) (int64, int64, string) {
@@ -215,7 +227,5 @@ func customerKey(sortName string, c crm.Customer) (int64, int64, string) {
 // CountCustomers counts the customers the query reaches, up to CountCap+1.
 func (tx *Tx) CountCustomers(ctx context.Context, q CustomerQuery) (int, error) {
 	var a args
-	var n int
-	err := tx.q.QueryRowContext(ctx, cappedCount("FROM customers c WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
-	return n, mapErr("count customers", err)
+	return countPage(ctx, tx, q.page(tx, &a), a, "count customers")
 }

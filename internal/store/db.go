@@ -181,7 +181,7 @@ func (db *DB) ReadTx(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("store: begin read: %w", err)
 	}
 	defer tx.Rollback()
-	return fn(&Tx{q: tx, d: db.dialect})
+	return fn(&Tx{q: tx, d: db.dialect, read: true})
 }
 
 // querier is what *sql.Tx offers; Tx wraps it with the dialect.
@@ -196,6 +196,12 @@ type querier interface {
 type Tx struct {
 	q querier
 	d Dialect
+	// read marks a read transaction, whose statements change nothing: the
+	// matches one statement found can serve the next (searchPass).
+	read bool
+	// search is the last search's matches (searchPass), for the count or
+	// the list of the same search that follows in a read transaction.
+	search *searchResult
 }
 
 // mapErr turns driver errors into domain errors where the meaning is clear.

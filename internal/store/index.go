@@ -86,8 +86,17 @@ func (tx *Tx) ReplaceSearchTerms(ctx context.Context, object string, id int64, t
 	return nil
 }
 
-// termMatch renders "col is a record of object having every term".
-func termMatch(col, object string, terms []string, a *args) string {
+// termMatch renders "col is a record of object having every term". On
+// SQLite one term (a 2-character Chinese name is one bigram) needs no
+// grouping: the index answers it in record order, without counting each
+// record's terms. PostgreSQL keeps the grouped form: it estimates about one
+// row per record from it, which keeps the generic plan of a prepared search
+// on the indexes; from the plain form it estimated more and planned a
+// sequential scan of the contacts (150 ms instead of 0.3 ms).
+func (tx *Tx) termMatch(col, object string, terms []string, a *args) string {
+	if len(terms) == 1 && tx.d == SQLite {
+		return col + " IN (SELECT record_id FROM search_terms WHERE object = " + a.add(object) + " AND term = " + a.add(terms[0]) + ")"
+	}
 	var b strings.Builder
 	b.WriteString(col + " IN (SELECT record_id FROM search_terms WHERE object = " + a.add(object) + " AND ")
 	b.WriteString(inList("term", terms, a))

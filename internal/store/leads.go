@@ -81,10 +81,16 @@ type LeadQuery struct {
 	Custom []CustomMatch // custom field filters, all must match
 }
 
+// scopeWhere renders the part of where that keeps a read within the
+// actor's scope and the live records.
+func (q LeadQuery) scopeWhere(a *args) string {
+	return q.Scope.recordCond("l.id", "l.owner_id", a) + " AND l.deleted_at IS NULL"
+}
+
 func (q LeadQuery) where(tx *Tx, a *args) string {
-	w := q.Scope.recordCond("l.id", "l.owner_id", a) + " AND l.deleted_at IS NULL"
+	w := q.scopeWhere(a)
 	if len(q.Terms) > 0 {
-		w += " AND " + termMatch("l.id", "lead", q.Terms, a)
+		w += " AND " + tx.termMatch("l.id", "lead", q.Terms, a)
 	}
 	if q.Key != nil {
 		w += " AND " + keyMatch("l.id", "lead", *q.Key, a)
@@ -111,22 +117,21 @@ var leadSorts = map[string]sortSpec{"updated": {expr: "l.updated_at", desc: true
 // ListLeads returns one page of leads.
 func (tx *Tx) ListLeads(ctx context.Context, q LeadQuery) ([]crm.Lead, string, error) {
 	var a args
-	return runPage(ctx, tx, pageQuery[crm.Lead]{
-		selectFrom: "SELECT " + leadCols + leadFrom, where: q.where(tx, &a), idCol: "l.id",
-		sorts: leadSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit, scan: scanLead,
-		key: func(l crm.Lead) (int64, int64, string) {
-			if q.Filter.Sort == "created" {
-				return l.ID, ms(l.CreatedAt), ""
-			}
-			return l.ID, ms(l.UpdatedAt), ""
-		},
-	}, &a)
+	return runPage(ctx, tx, q.page(tx, &a), &a)
+}
+
+// page is the pageQuery of q, its where rendered into a.
+func (q LeadQuery) page(tx *Tx, a *args) pageQuery[crm.Lead] {
+	return pageQuery[crm.Lead]{
+		selectFrom: "SELECT " + leadCols + leadFrom, table: "leads l", where: q.where(tx, a), scope: q.scopeWhere, idCol: "l.id",
+		search: len(q.Terms) > 0, sorts: leadSorts, sortName: q.Filter.Sort, after: q.Filter.Cursor, limit: q.Filter.Limit,
+		scan: scanLead,
+		key:  func(l crm.Lead) (int64, int64, string) { return recordKey(q.Filter.Sort, l.Record) },
+	}
 }
 
 // CountLeads counts, up to CountCap+1, the leads the query reaches.
 func (tx *Tx) CountLeads(ctx context.Context, q LeadQuery) (int, error) {
 	var a args
-	var n int
-	err := tx.q.QueryRowContext(ctx, cappedCount("FROM leads l WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
-	return n, mapErr("count leads", err)
+	return countPage(ctx, tx, q.page(tx, &a), a, "count leads")
 }

@@ -143,7 +143,7 @@ type OpportunityQuery struct {
 func (q OpportunityQuery) where(tx *Tx, a *args) string {
 	w := q.Scope.cond("o", a) + " AND o.deleted_at IS NULL"
 	if len(q.Terms) > 0 {
-		w += " AND " + termMatch("o.id", "opportunity", q.Terms, a)
+		w += " AND " + tx.termMatch("o.id", "opportunity", q.Terms, a)
 	}
 	if q.Filter.CustomerID != 0 {
 		w += " AND o.customer_id = " + a.add(q.Filter.CustomerID)

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"custos/internal/crm"
+)
+
+// countingQuerier records the statements a Tx runs.
+type countingQuerier struct {
+	querier
+	ran *[]string
+}
+
+func (c countingQuerier) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	*c.ran = append(*c.ran, q)
+	return c.querier.QueryContext(ctx, q, args...)
+}
+
+func (c countingQuerier) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	*c.ran = append(*c.ran, q)
+	return c.querier.QueryRowContext(ctx, q, args...)
+}
+
+// TestSearchCountAndListMakeOnePass: in a read transaction the count and
+// the list of one search page find the matches once, in either order; a
+// write transaction finds them for each.
+func TestSearchCountAndListMakeOnePass(t *testing.T) {
+	db := openSQLiteWriter(t, 16)
+	ctx := t.Context()
+	err := db.WriteTx(ctx, func(tx *Tx) error {
+		for i := range 30 {
+			c := crm.Customer{CustomerFields: crm.CustomerFields{Name: fmt.Sprintf("星河%d", i), Status: "prospect"}}
+			c.CreatedAt = time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC)
+			if err := tx.InsertCustomer(ctx, &c); err != nil {
+				return err
+			}
+			if err := tx.ReplaceSearchTerms(ctx, "customer", c.ID, []string{"星河"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := CustomerQuery{Scope: Scope{Kind: crm.ScopeAll}, PoolVisible: true, Terms: []string{"星河"}, Filter: crm.CustomerFilter{Limit: 10}}
+	for _, tc := range []struct {
+		name       string
+		read       bool
+		countFirst bool
+		wantPasses int
+	}{
+		{"read, count first", true, true, 1},
+		{"read, list first", true, false, 1},
+		{"write", false, true, 2},
+	} {
+		sqlTx, err := db.read.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran []string
+		tx := &Tx{q: countingQuerier{querier: sqlTx, ran: &ran}, d: SQLite, read: tc.read}
+		var n int
+		var page []crm.Customer
+		var next string
+		if tc.countFirst {
+			n, err = tx.CountCustomers(ctx, q)
+		}
+		if err == nil {
+			page, next, err = tx.ListCustomers(ctx, q)
+		}
+		if err == nil && !tc.countFirst {
+			n, err = tx.CountCustomers(ctx, q)
+		}
+		sqlTx.Rollback()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		passes := 0
+		for _, s := range ran {
+			if strings.Contains(s, "WITH m AS MATERIALIZED") {
+				passes++
+			}
+		}
+		if passes != tc.wantPasses || len(ran) != passes+1 {
+			t.Errorf("%s: %d statements, %d passes over the matches; want %d passes and the page's rows", tc.name, len(ran), passes, tc.wantPasses)
+		}
+		if n != 30 || len(page) != 10 || next == "" || page[0].Name != "星河29" {
+			t.Errorf("%s: count %d, page %v, next %q; want 30, 10 from 星河29 and a next page", tc.name, n, page, next)
+		}
+	}
+}
+
+// TestSearchPageKeepsScope: the page of a search is read by the ids its
+// pass found, and still within the actor's scope and the live records, so
+// a row that left the scope between the pass and the read (PostgreSQL reads
+// each statement at its own snapshot) is not shown.
+func TestSearchPageKeepsScope(t *testing.T) {
+	db := openSQLiteWriter(t, 16)
+	ctx := t.Context()
+	var mine, other, gone crm.Customer
+	var me, them crm.User
+	err := db.WriteTx(ctx, func(tx *Tx) error {
+		now := time.Now()
+		role := crm.Role{Key: "r", Name: "r", Grants: map[crm.Object]crm.ObjectGrant{}}
+		if err := tx.InsertRole(ctx, &role, now); err != nil {
+			return err
+		}
+		dept := crm.Department{Name: "D", CreatedAt: now}
+		if err := tx.InsertDepartment(ctx, &dept); err != nil {
+			return err
+		}
+		for i, u := range []*crm.User{&me, &them} {
+			*u = crm.User{Username: fmt.Sprintf("u%d", i), DisplayName: "U", DepartmentID: dept.ID, RoleID: role.ID, CreatedAt: now, UpdatedAt: now}
+			if err := tx.InsertUser(ctx, u, "h"); err != nil {
+				return err
+			}
+		}
+		for _, c := range []*crm.Customer{&mine, &other, &gone} {
+			c.Name, c.Status, c.OwnerID, c.CreatedAt = "星河", "prospect", me.ID, now
+			if c == &other {
+				c.OwnerID = them.ID
+			}
+			if err := tx.InsertCustomer(ctx, c); err != nil {
+				return err
+			}
+			if err := tx.ReplaceSearchTerms(ctx, "customer", c.ID, []string{"星河"}); err != nil {
+				return err
+			}
+		}
+		return tx.SetCustomerDeleted(ctx, gone.ID, me.ID, &now, now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := CustomerQuery{Scope: Scope{Kind: crm.ScopeOwn, UserID: me.ID}, Terms: []string{"星河"}}
+	err = db.ReadTx(ctx, func(tx *Tx) error {
+		if n, err := tx.CountCustomers(ctx, q); err != nil || n != 1 {
+			t.Fatalf("count = %d, %v; want 1", n, err)
+		}
+		// As if the other two had been in scope when the pass ran.
+		tx.search.ids = []int64{gone.ID, other.ID, mine.ID}
+		page, _, err := tx.ListCustomers(ctx, q)
+		if err != nil {
+			return err
+		}
+		if len(page) != 1 || page[0].ID != mine.ID {
+			t.Errorf("page = %v, want only customer %d", page, mine.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
