@@ -358,7 +358,7 @@ func (s *Service) requestStale(ctx context.Context, tx *store.Tx, r crm.Approval
 	if r.RecordID == 0 || r.RecordVersion == 0 {
 		return false, nil
 	}
-	v, err := tx.RecordVersion(ctx, r.Object, r.RecordID)
+	v, err := tx.CurrentVersion(ctx, r.Object, r.RecordID)
 	if crm.IsCode(err, crm.NotFound) {
 		return true, nil
 	}

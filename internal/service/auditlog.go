@@ -90,7 +90,7 @@ func (s *Service) RecordHistory(ctx context.Context, a *access.Actor, o crm.Obje
 		if err := s.require(ctx, a, o, crm.ActRead); err != nil {
 			return AuditPage{}, err
 		}
-		if err := s.db.ReadTx(ctx, func(tx *store.Tx) error { _, err := s.readForReveal(ctx, tx, a, o, id); return err }); err != nil {
+		if err := s.db.ReadTx(ctx, func(tx *store.Tx) error { _, err := s.readInScope(ctx, tx, a, o, id); return err }); err != nil {
 			return AuditPage{}, err
 		}
 	}

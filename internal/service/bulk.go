@@ -33,7 +33,7 @@ func (s *Service) TransferRecord(ctx context.Context, a *access.Actor, o crm.Obj
 		if err := editableRecord(ctx, tx, a, o, id); err != nil {
 			return err
 		}
-		current, err := tx.RecordVersion(ctx, o, id)
+		current, err := tx.CurrentVersion(ctx, o, id)
 		if err != nil {
 			return err
 		}

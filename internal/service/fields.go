@@ -285,7 +285,7 @@ func (s *Service) RevealField(ctx context.Context, a *access.Actor, o crm.Object
 	var rec any
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		rec, err = s.readForReveal(ctx, tx, a, o, id)
+		rec, err = s.readInScope(ctx, tx, a, o, id)
 		return err
 	})
 	if err != nil {
@@ -307,8 +307,9 @@ func (s *Service) RevealField(ctx context.Context, a *access.Actor, o crm.Object
 	return value, nil
 }
 
-// readForReveal loads a record within the actor's scope, unshaped.
-func (s *Service) readForReveal(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64) (any, error) {
+// readInScope loads a live record within the actor's read scope (shares
+// included), unshaped: for reveals, versions and histories.
+func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64) (any, error) {
 	switch o {
 	case crm.ObjCustomer:
 		c, err := tx.GetCustomer(ctx, id, customerQuery(a))

@@ -44,7 +44,7 @@ func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, i
 	}
 	var out []store.RecordVersion
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		rec, err := s.readForReveal(ctx, tx, a, o, id)
+		rec, err := s.readInScope(ctx, tx, a, o, id)
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (s *Service) RestoreVersion(ctx context.Context, a *access.Actor, o crm.Obj
 	}
 	var old store.RecordVersion
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		if _, err := s.readForReveal(ctx, tx, a, o, id); err != nil {
+		if _, err := s.readInScope(ctx, tx, a, o, id); err != nil {
 			return err
 		}
 		versions, err := tx.ListVersions(ctx, o, id)

@@ -67,8 +67,8 @@ var ownedTables = map[crm.Object]string{
 	crm.ObjOpportunity: "opportunities", crm.ObjTask: "tasks",
 }
 
-// RecordVersion returns the version of a live record.
-func (tx *Tx) RecordVersion(ctx context.Context, o crm.Object, id int64) (int64, error) {
+// CurrentVersion returns the version of a live record.
+func (tx *Tx) CurrentVersion(ctx context.Context, o crm.Object, id int64) (int64, error) {
 	t, ok := ownedTables[o]
 	if !ok {
 		return 0, crm.ErrNotFound(string(o))

@@ -385,7 +385,7 @@ func (w *World) Version(o crm.Object, id int64) int64 {
 	var v int64
 	err := w.Org.DB.ReadTx(w.ctx, func(tx *store.Tx) error {
 		var err error
-		v, err = tx.RecordVersion(w.ctx, o, id)
+		v, err = tx.CurrentVersion(w.ctx, o, id)
 		return err
 	})
 	w.must(err, fmt.Sprintf("version of %s %d", o, id))
