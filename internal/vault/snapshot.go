@@ -1,0 +1,142 @@
+package vault
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Key-store snapshots are the key store's backups: JSON lines of wrapped
+// keys (useless without the master key) and tombstones, kept in one
+// directory apart from data backups. They are small, and erasure rewrites
+// every one of them, so a destroyed key survives in no copy Custos made.
+
+// snapshotLine is one line of a snapshot.
+type snapshotLine struct {
+	Kind          string `json:"kind"` // data_key, tombstone, blind_key
+	ID            string `json:"id,omitempty"`
+	Version       uint32 `json:"version,omitempty"` // blind-index key version
+	MasterVersion uint32 `json:"master_version,omitempty"`
+	Wrapped       string `json:"wrapped,omitempty"`
+	State         string `json:"state,omitempty"`
+	At            int64  `json:"at,omitempty"`
+}
+
+// Snapshot writes a snapshot of the key store into the snapshot directory
+// and returns its path.
+func (v *Vault) Snapshot(ctx context.Context) (string, error) {
+	if v.snapDir == "" {
+		return "", fmt.Errorf("vault: no snapshot directory configured")
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	after := ""
+	for {
+		keys, err := v.ks.keysNotWrappedBy(ctx, 0, after, 1000) // version 0 never exists: every key
+		if err != nil {
+			return "", err
+		}
+		if len(keys) == 0 {
+			break
+		}
+		for _, k := range keys {
+			enc.Encode(snapshotLine{Kind: "data_key", ID: k.id, MasterVersion: k.version, Wrapped: base64.StdEncoding.EncodeToString(k.wrapped)})
+			after = k.id
+		}
+	}
+	for after = ""; ; {
+		ids, err := v.ks.tombstones(ctx, after, 1000)
+		if err != nil {
+			return "", err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		for _, id := range ids {
+			enc.Encode(snapshotLine{Kind: "tombstone", ID: id})
+			after = id
+		}
+	}
+	blind, err := v.ks.blindKeys(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range blind {
+		enc.Encode(snapshotLine{Kind: "blind_key", Version: s.version, MasterVersion: s.wrapped.version,
+			Wrapped: base64.StdEncoding.EncodeToString(s.wrapped.wrapped), State: s.state})
+	}
+	path := filepath.Join(v.snapDir, "keystore-"+v.now().UTC().Format("20060102T150405.000Z")+".jsonl")
+	if err := os.MkdirAll(v.snapDir, 0o700); err != nil {
+		return "", fmt.Errorf("vault: snapshot directory: %w", err)
+	}
+	return path, writeSecretFile(path, b.Bytes(), true)
+}
+
+// eraseFromSnapshots removes a destroyed key from every snapshot and adds
+// its tombstone there, rewriting each file atomically.
+func (v *Vault) eraseFromSnapshots(keyID string) error {
+	if v.snapDir == "" {
+		return nil
+	}
+	files, err := filepath.Glob(filepath.Join(v.snapDir, "keystore-*.jsonl"))
+	if err != nil {
+		return err
+	}
+	tomb, _ := json.Marshal(snapshotLine{Kind: "tombstone", ID: keyID, At: time.Now().UnixMilli()})
+	for _, f := range files {
+		if err := rewriteSnapshot(f, keyID, tomb); err != nil {
+			return fmt.Errorf("vault: erase key from snapshot %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+func rewriteSnapshot(path, keyID string, tomb []byte) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		var l snapshotLine
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.ID == keyID {
+			continue
+		}
+		out.Write(sc.Bytes())
+		out.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	out.Write(tomb)
+	out.WriteByte('\n')
+	return writeSecretFile(path, out.Bytes(), false)
+}
+
+// SnapshotHolds reports whether any snapshot still holds the key of id, for
+// tests and for custos keys status.
+func (v *Vault) SnapshotHolds(id string) (bool, error) {
+	files, err := filepath.Glob(filepath.Join(v.snapDir, "keystore-*.jsonl"))
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false, err
+		}
+		if strings.Contains(string(b), `"kind":"data_key","id":"`+id+`"`) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

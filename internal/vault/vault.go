@@ -1,0 +1,310 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrErased is returned for data of a person whose key was destroyed by an
+// erasure: the data is gone for good, whatever backup it came from.
+var ErrErased = errors.New("vault: this person's data was erased")
+
+// ErrKeyMissing is returned when a record names a data key the key store
+// does not hold and never erased: the data was restored without its key
+// store, or into the wrong one.
+var ErrKeyMissing = errors.New("vault: data key not found in the key store")
+
+// sealedPrefix marks a sealed field value (format version 1).
+const sealedPrefix = "ev1:"
+
+// Options configure Open.
+type Options struct {
+	// MasterKeyFile is the master key file (created when missing, unless
+	// MasterKeyEnv is set).
+	MasterKeyFile string
+	// MasterKeyEnv is the value of CUSTOS_MASTER_KEY, if any; it wins.
+	MasterKeyEnv string
+	// KeyStore is the key store: a SQLite file path or a postgres:// URL.
+	KeyStore string
+	// SnapshotDir holds key-store snapshots, which erasure rewrites.
+	SnapshotDir string
+	// CacheTTL bounds how long an unwrapped data key stays in memory; an
+	// erasure on another instance takes effect here within it. Zero: 30 s.
+	CacheTTL time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Created reports what Open made new, so start-up can say what to back up.
+type Created struct {
+	MasterKey bool
+	KeyStore  bool
+}
+
+// Vault seals and opens personal data. It is safe for concurrent use.
+type Vault struct {
+	master   *MasterKeys
+	ks       *keyStore
+	snapDir  string
+	ttl      time.Duration
+	now      func() time.Time
+	mu       sync.Mutex
+	cache    map[string]cachedKey
+	blindMu  sync.RWMutex
+	blind    []blindKey // every non-retired version, oldest first
+	masterMu sync.Mutex // serialises master key file changes
+}
+
+type cachedKey struct {
+	key     []byte
+	expires time.Time
+}
+
+// Open loads the master key and opens the key store, creating either when
+// new, and makes sure a blind-index key exists.
+func Open(ctx context.Context, opt Options) (*Vault, Created, error) {
+	var c Created
+	m, created, err := LoadMasterKeys(opt.MasterKeyFile, opt.MasterKeyEnv)
+	if err != nil {
+		return nil, c, err
+	}
+	c.MasterKey = created
+	ks, created, err := openKeyStore(ctx, opt.KeyStore)
+	if err != nil {
+		return nil, c, err
+	}
+	c.KeyStore = created
+	v := &Vault{master: m, ks: ks, snapDir: opt.SnapshotDir, ttl: opt.CacheTTL, now: opt.Now, cache: map[string]cachedKey{}}
+	if v.ttl <= 0 {
+		v.ttl = 30 * time.Second
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if err := v.loadBlindKeys(ctx); err != nil {
+		ks.close()
+		return nil, c, err
+	}
+	return v, c, nil
+}
+
+// Close closes the key store.
+func (v *Vault) Close() error { return v.ks.close() }
+
+// Master returns the master key versions.
+func (v *Vault) Master() *MasterKeys { return v.master }
+
+// KeyStoreLocation names the key store (a file, or a URL without password).
+func (v *Vault) KeyStoreLocation() string { return v.ks.where }
+
+// KeyStoreIsFile reports a SQLite file key store.
+func (v *Vault) KeyStoreIsFile() bool { return !v.ks.postgres }
+
+// NewPersonKey creates a data key for one person, stores it wrapped and
+// returns its id, which the person's records carry.
+func (v *Vault) NewPersonKey(ctx context.Context) (string, error) {
+	b := make([]byte, 16)
+	rand.Read(b)
+	id := "pk_" + hex.EncodeToString(b)
+	key := randomKey()
+	version, wrapped, err := v.master.wrap(key, dataKeyPurpose(id))
+	if err != nil {
+		return "", err
+	}
+	if err := v.ks.putDataKey(ctx, wrappedKey{id: id, version: version, wrapped: wrapped}, v.now().UnixMilli()); err != nil {
+		return "", err
+	}
+	v.remember(id, key)
+	return id, nil
+}
+
+func dataKeyPurpose(id string) string { return "custos data key " + id }
+
+// IsSealed reports whether a stored value is a sealed one.
+func IsSealed(s string) bool { return strings.HasPrefix(s, sealedPrefix) }
+
+// Seal encrypts one field's value under the person's key. The field name
+// and key id are authenticated with it, so a value moved to another field
+// or person fails to open. The empty value stays empty.
+func (v *Vault) Seal(ctx context.Context, keyID, field, plain string) (string, error) {
+	if plain == "" {
+		return "", nil
+	}
+	keys, err := v.DataKeys(ctx, []string{keyID})
+	if err != nil {
+		return "", err
+	}
+	return keys.Seal(keyID, field, plain)
+}
+
+// Open decrypts one sealed field value.
+func (v *Vault) Open(ctx context.Context, keyID, field, sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	keys, err := v.DataKeys(ctx, []string{keyID})
+	if err != nil {
+		return "", err
+	}
+	return keys.Open(keyID, field, sealed)
+}
+
+// KeyRing is a set of unwrapped data keys, loaded in one trip to the key
+// store for a page of records.
+type KeyRing struct {
+	keys   map[string][]byte
+	erased map[string]bool
+}
+
+// Seal encrypts a field value under the key of keyID.
+func (r KeyRing) Seal(keyID, field, plain string) (string, error) {
+	if plain == "" {
+		return "", nil
+	}
+	key, err := r.key(keyID)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := sealBytes(key, []byte(plain), fieldAAD(keyID, field))
+	if err != nil {
+		return "", err
+	}
+	return sealedPrefix + base64.RawStdEncoding.EncodeToString(sealed), nil
+}
+
+// Open decrypts a field value sealed under keyID. A value that is not
+// sealed at all is an integrity error too: sensitive columns hold only
+// sealed values.
+func (r KeyRing) Open(keyID, field, sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	key, err := r.key(keyID)
+	if err != nil {
+		return "", err
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimPrefix(sealed, sealedPrefix))
+	if !IsSealed(sealed) || err != nil {
+		return "", ErrIntegrity
+	}
+	plain, err := openBytes(key, raw, fieldAAD(keyID, field))
+	if err != nil {
+		return "", err
+	}
+	return string(plain), nil
+}
+
+func (r KeyRing) key(id string) ([]byte, error) {
+	if r.erased[id] {
+		return nil, ErrErased
+	}
+	k, ok := r.keys[id]
+	if !ok {
+		return nil, fmt.Errorf("%w (%s)", ErrKeyMissing, id)
+	}
+	return k, nil
+}
+
+func fieldAAD(keyID, field string) []byte { return []byte("custos field v1|" + keyID + "|" + field) }
+
+// DataKeys unwraps the keys of ids (empty ids are skipped), from memory
+// where recently used and otherwise in one key-store query. The tombstone
+// check comes first: an erased key is never unwrapped, even from a key
+// store restored from before the erasure once its tombstone is back.
+func (v *Vault) DataKeys(ctx context.Context, ids []string) (KeyRing, error) {
+	r := KeyRing{keys: map[string][]byte{}, erased: map[string]bool{}}
+	var missing []string
+	now := v.now()
+	v.mu.Lock()
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if c, ok := v.cache[id]; ok && now.Before(c.expires) {
+			r.keys[id] = c.key
+		} else if _, dup := r.keys[id]; !dup {
+			missing = append(missing, id)
+		}
+	}
+	v.mu.Unlock()
+	if len(missing) == 0 {
+		return r, nil
+	}
+	stored, erased, err := v.ks.dataKeys(ctx, dedupe(missing))
+	if err != nil {
+		return r, err
+	}
+	for id := range erased {
+		r.erased[id] = true
+		v.forget(id)
+	}
+	for id, w := range stored {
+		key, err := v.master.unwrap(w.version, w.wrapped, dataKeyPurpose(id))
+		if err != nil {
+			return r, err
+		}
+		r.keys[id] = key
+		v.remember(id, key)
+	}
+	return r, nil
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (v *Vault) remember(id string, key []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.cache) > 100_000 { // bound memory; a cold page costs one query
+		clear(v.cache)
+	}
+	v.cache[id] = cachedKey{key: key, expires: v.now().Add(v.ttl)}
+}
+
+func (v *Vault) forget(id string) {
+	v.mu.Lock()
+	delete(v.cache, id)
+	v.mu.Unlock()
+}
+
+// Erase destroys a person's data key in the key store and in every
+// key-store snapshot, leaving a tombstone: every copy of their sealed data,
+// in the database or any backup of it, is unreadable from now on.
+func (v *Vault) Erase(ctx context.Context, keyID string) error {
+	if keyID == "" {
+		return nil
+	}
+	if err := v.ks.erase(ctx, keyID, v.now().UnixMilli()); err != nil {
+		return err
+	}
+	v.forget(keyID)
+	return v.eraseFromSnapshots(keyID)
+}
+
+// Erased reports which of ids were erased.
+func (v *Vault) Erased(ctx context.Context, ids []string) (map[string]bool, error) {
+	_, erased, err := v.ks.dataKeys(ctx, dedupe(ids))
+	return erased, err
+}
+
+// Tombstones pages through erased key ids in order, for reconciling a
+// restored data backup with the key store.
+func (v *Vault) Tombstones(ctx context.Context, afterID string, limit int) ([]string, error) {
+	return v.ks.tombstones(ctx, afterID, limit)
+}
