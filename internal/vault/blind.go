@@ -37,7 +37,9 @@ type blindKey struct {
 	state   string
 }
 
-func blindPurpose(version uint32) string { return "custos blind-index key v" + strconv.Itoa(int(version)) }
+func blindPurpose(version uint32) string {
+	return "custos blind-index key v" + strconv.Itoa(int(version))
+}
 
 // loadBlindKeys reads the live blind-index keys, creating version 1 on a
 // new key store.
