@@ -82,11 +82,12 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, db, err := openService(ctx, c, logger)
+	app, err := openService(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer app.Close()
+	svc, db := app.svc, app.db
 	// The sealer runs as in serve, so the numbers include sealing the trail.
 	stopSealing, err := startSealer(ctx, c, db, logger)
 	if err != nil {

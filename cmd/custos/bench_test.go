@@ -43,7 +43,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	svc := service.New(db, service.Options{Argon2: testorg.CheapArgon})
+	svc := service.New(db, service.Options{Vault: testorg.NewVault(b), Argon2: testorg.CheapArgon})
 	if _, err := svc.Bootstrap(ctx, "总部"); err != nil {
 		b.Fatal(err)
 	}

@@ -32,6 +32,15 @@ type Config struct {
 	AuditKeyFile string
 	AuditDir     string
 	PublicURL    string // scheme://host[:port] people open Custos at; passkeys are bound to it
+	// MasterKeyFile holds the master key (created on first start) unless
+	// MasterKey, from CUSTOS_MASTER_KEY(_FILE), gives it; KeyStore holds the
+	// wrapped data keys (a file, or a postgres:// URL of a database apart
+	// from the data) and KeySnapshotDir its snapshots. All of them live
+	// outside the data directory and its backups.
+	MasterKeyFile  string
+	MasterKey      string
+	KeyStore       string
+	KeySnapshotDir string
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -51,6 +60,13 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return c, err
 	}
+	// CUSTOS_MASTER_KEY_FILE names the key file (the -master-key-file flag),
+	// so the key itself comes only from CUSTOS_MASTER_KEY.
+	c.MasterKey = getenv("CUSTOS_MASTER_KEY")
+	keyStore, err := secretEnv(getenv, "CUSTOS_KEYSTORE")
+	if err != nil {
+		return c, err
+	}
 	fs.StringVar(&c.Addr, "addr", env("CUSTOS_ADDR", "127.0.0.1:8080"), "listen address (CUSTOS_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("CUSTOS_DATA_DIR", "./custos-data"), "data directory for embedded SQLite (CUSTOS_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database", dbURL, "postgres:// URL; empty means embedded SQLite (CUSTOS_DATABASE_URL or CUSTOS_DATABASE_URL_FILE)")
@@ -63,6 +79,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("CUSTOS_AUDIT_KEY_FILE", ""), "audit trail key file, created on first start; back it up apart from the database (CUSTOS_AUDIT_KEY_FILE; default custos-keys/audit.key beside the data directory)")
 	fs.StringVar(&c.AuditDir, "audit-dir", env("CUSTOS_AUDIT_DIR", ""), "directory for signed audit checkpoints, ideally on another disk (CUSTOS_AUDIT_DIR; default custos-audit beside the data directory)")
 	fs.StringVar(&c.PublicURL, "public-url", env("CUSTOS_PUBLIC_URL", ""), "address people open Custos at, e.g. https://crm.example.com; passkeys are bound to it (default: http[s]://localhost:<port of -addr>) (CUSTOS_PUBLIC_URL)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "master key file, created on first start; keep it out of the data directory and back it up apart (CUSTOS_MASTER_KEY_FILE, or the key itself in CUSTOS_MASTER_KEY; default custos-keys/master.key beside the data directory)")
+	fs.StringVar(&c.KeyStore, "keystore", keyStore, "key store of the per-person data keys: a file, or a postgres:// URL of a database apart from the data (CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE; default custos-keys/keystore.db beside the data directory)")
+	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default custos-keys/snapshots)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -91,9 +110,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	return c, c.Validate()
 }
 
-// defaultAuditPaths puts the audit key and checkpoints beside the data
-// directory (./custos-keys, ./custos-audit for the default ./custos-data),
-// never inside it, so a copy of the data directory holds neither.
+// defaultAuditPaths puts the audit key, checkpoints, master key and key
+// store beside the data directory (./custos-keys, ./custos-audit for the
+// default ./custos-data), never inside it, so a copy of the data directory
+// holds none of them.
 func (c *Config) defaultAuditPaths() {
 	base := "."
 	if c.DatabaseURL == "" && c.DataDir != "" {
@@ -104,6 +124,15 @@ func (c *Config) defaultAuditPaths() {
 	}
 	if c.AuditDir == "" {
 		c.AuditDir = filepath.Join(base, "custos-audit")
+	}
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(base, "custos-keys", "master.key")
+	}
+	if c.KeyStore == "" {
+		c.KeyStore = filepath.Join(base, "custos-keys", "keystore.db")
+	}
+	if c.KeySnapshotDir == "" {
+		c.KeySnapshotDir = filepath.Join(base, "custos-keys", "snapshots")
 	}
 }
 

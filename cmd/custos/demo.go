@@ -34,11 +34,12 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, db, err := openService(ctx, c, logger)
+	app, err := openService(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer app.Close()
+	svc := app.svc
 	if err := bootstrap(ctx, svc, c, stdout); err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func TestDemoCommandFlags(t *testing.T) {
 func TestFillDemoIfEmpty(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		svc := service.New(db, service.Options{Argon2: testorg.CheapArgon})
+		svc := service.New(db, service.Options{Vault: testorg.NewVault(t), Argon2: testorg.CheapArgon})
 		if _, err := svc.Bootstrap(ctx, "总部"); err != nil {
 			t.Fatal(err)
 		}

@@ -52,26 +52,46 @@ func freeAddr(t *testing.T) string {
 // waits for /healthz.
 func startServer(t *testing.T, extraArgs ...string) (base string, stdout *syncBuffer) {
 	t.Helper()
+	s := launch(t, extraArgs...)
+	return s.base, s.stdout
+}
+
+// server is a running run("serve"): its address, output and log, and a
+// stop that waits for it to end (also called when the test ends).
+type server struct {
+	base           string
+	stdout, stderr *syncBuffer
+	stop           func()
+}
+
+// launch is startServer, keeping the log (stderr) and an explicit stop.
+func launch(t *testing.T, extraArgs ...string) *server {
+	t.Helper()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &syncBuffer{}
-	stderr := &syncBuffer{}
+	srv := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	stdout, stderr := srv.stdout, srv.stderr
 	done := make(chan error, 1)
 	args := append([]string{"serve", "-addr", addr}, extraArgs...)
 	go func() { done <- run(ctx, args, func(string) string { return "" }, stdout, stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v; stderr:\n%s", err, stderr)
-		}
-	})
-	base = "http://" + addr
+	var once sync.Once
+	srv.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v; stderr:\n%s", err, stderr)
+			}
+		})
+	}
+	t.Cleanup(srv.stop)
+	base := "http://" + addr
+	srv.base = base
 	for i := 0; ; i++ {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return base, stdout
+				return srv
 			}
 		}
 		select {
@@ -151,29 +171,9 @@ func TestEndToEnd(t *testing.T) {
 				args = append(args, "-database", opt.URL)
 			}
 			base, stdout := startServer(t, args...)
-			m := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(stdout.String())
-			if m == nil {
-				t.Fatalf("no one-time password printed:\n%s", stdout)
-			}
-			b := newBrowser(t, base)
+			b, _ := signInAdmin(t, &server{base: base, stdout: stdout})
 
-			if status, loc := b.postForm("/login", "/login", url.Values{"username": {"admin"}, "password": {"wrong password"}}); status != 401 && status != 200 && status != 422 {
-				t.Fatalf("wrong password: %d %s", status, loc)
-			}
-			status, loc := b.postForm("/login", "/login", url.Values{"username": {"admin"}, "password": {m[1]}})
-			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/account/password") {
-				t.Fatalf("login: %d %q", status, loc)
-			}
-			// The one-time password must be replaced before anything else.
-			if status, _ := b.get("/customers"); status != http.StatusSeeOther {
-				t.Fatalf("customers before password change: %d", status)
-			}
-			status, loc = b.postForm("/account/password", "/account/password", url.Values{"current_password": {m[1]}, "new_password": {"a new and long passphrase"}, "confirm_password": {"a new and long passphrase"}})
-			if status != http.StatusSeeOther {
-				t.Fatalf("password change: %d %q", status, loc)
-			}
-
-			status, loc = b.postForm("/customers/new", "/customers", url.Values{"name": {"上海端到端测试有限公司"}, "phone": {"021-6234 5678"}, "level": {"A"}})
+			status, loc := b.postForm("/customers/new", "/customers", url.Values{"name": {"上海端到端测试有限公司"}, "phone": {"021-6234 5678"}, "level": {"A"}})
 			if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/customers/") {
 				t.Fatalf("create customer: %d %q", status, loc)
 			}
@@ -258,4 +258,36 @@ func TestServeDemo(t *testing.T) {
 	if status != 200 || !regexp.MustCompile(`共 [1-9][0-9]* 条`).MatchString(page) {
 		t.Fatalf("demo user's customers: %d", status)
 	}
+}
+
+// signInAdmin signs in as the administrator with the one-time password the
+// server printed, replaces it (nothing else is allowed before) and returns
+// the session's browser and CSRF token.
+func signInAdmin(t *testing.T, srv *server) (*browser, string) {
+	t.Helper()
+	m := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(srv.stdout.String())
+	if m == nil {
+		t.Fatalf("no one-time password printed:\n%s", srv.stdout)
+	}
+	b := newBrowser(t, srv.base)
+	if status, loc := b.postForm("/login", "/login", url.Values{"username": {"admin"}, "password": {"wrong password"}}); status != 401 && status != 200 && status != 422 {
+		t.Fatalf("wrong password: %d %s", status, loc)
+	}
+	status, loc := b.postForm("/login", "/login", url.Values{"username": {"admin"}, "password": {m[1]}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/account/password") {
+		t.Fatalf("login: %d %q", status, loc)
+	}
+	if status, _ := b.get("/customers"); status != http.StatusSeeOther {
+		t.Fatalf("customers before password change: %d", status)
+	}
+	status, loc = b.postForm("/account/password", "/account/password", url.Values{"current_password": {m[1]}, "new_password": {"a new and long passphrase"}, "confirm_password": {"a new and long passphrase"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("password change: %d %q", status, loc)
+	}
+	_, page := b.get("/customers")
+	csrf := csrfField.FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("no CSRF token on /customers")
+	}
+	return b, csrf[1]
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"custos/internal/vault"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,16 +22,30 @@ import (
 	"custos/internal/web"
 )
 
-// openService opens the database (running migrations), the audit keys
+// opened is what openService opens; Close closes the database and the key
+// store.
+type opened struct {
+	svc   *service.Service
+	db    *store.DB
+	vault *vault.Vault
+}
+
+func (o *opened) Close() {
+	o.db.Close()
+	o.vault.Close()
+}
+
+// openService opens the vault (creating the master key and key store on
+// first start), the database (running migrations), the audit keys
 // (creating them on first start) and the service layer.
-func openService(ctx context.Context, c Config, logger *slog.Logger) (*service.Service, *store.DB, error) {
+func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, error) {
 	zone, err := service.LoadTimeZone(c.TimeZone)
 	if err != nil {
-		return nil, nil, fmt.Errorf("timezone %q: not an IANA time zone name such as Asia/Shanghai", c.TimeZone)
+		return nil, fmt.Errorf("timezone %q: not an IANA time zone name such as Asia/Shanghai", c.TimeZone)
 	}
 	keys, created, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if created {
 		// Loud on purpose: without this file the audit trail cannot be
@@ -37,11 +53,67 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*service.S
 		logger.Warn("created the audit trail key file: back it up, apart from the database and its backups",
 			"file", c.AuditKeyFile, "checkpoints", c.AuditDir, "verifier_key", keys.VerifierKey)
 	}
+	v, err := openVault(ctx, c, logger)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
 	if err != nil {
-		return nil, nil, err
+		v.Close()
+		return nil, err
 	}
-	return service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys, PublicURL: c.PublicURL}), db, nil
+	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys,
+		PublicURL: c.PublicURL, Vault: v})
+	app := &opened{svc: svc, db: db, vault: v}
+	people, rows, err := svc.SealLegacyData(ctx)
+	if err != nil {
+		app.Close()
+		return nil, fmt.Errorf("seal personal data written before encryption: %w", err)
+	}
+	if people+rows > 0 {
+		logger.Warn("sealed personal data written before encryption", "people", people, "index_rows", rows)
+	}
+	return app, nil
+}
+
+// openVault opens the master key and key store, saying loudly what was
+// created and must be backed up — apart from the data — and warning when
+// keys sit where a copy of the data would take them along.
+func openVault(ctx context.Context, c Config, logger *slog.Logger) (*vault.Vault, error) {
+	v, created, err := vault.Open(ctx, vault.Options{MasterKeyFile: c.MasterKeyFile, MasterKeyEnv: c.MasterKey,
+		KeyStore: c.KeyStore, SnapshotDir: c.KeySnapshotDir})
+	if err != nil {
+		return nil, err
+	}
+	if created.MasterKey {
+		logger.Warn("created the MASTER KEY: back it up now, apart from the database and its backups; without it no personal data can ever be read",
+			"file", c.MasterKeyFile)
+	}
+	if created.KeyStore {
+		logger.Warn("created the KEY STORE holding every person's data key: back it up (custos keys snapshot) apart from the data; data backups never contain it",
+			"key_store", v.KeyStoreLocation(), "snapshots", c.KeySnapshotDir)
+	}
+	for _, p := range []struct{ what, path string }{{"master key file", v.Master().Path()}, {"key store", c.KeyStore}} {
+		if c.DatabaseURL == "" && p.path != "" && insideDir(c.DataDir, p.path) {
+			logger.Warn("the "+p.what+" is inside the data directory: a copy of the data would carry its keys; move it out", "path", p.path)
+		}
+	}
+	if c.DatabaseURL != "" && v.KeyStoreIsFile() {
+		logger.Warn("the key store is a local file while the data is on PostgreSQL: several instances must share one key store; set CUSTOS_KEYSTORE to a postgres:// URL of a database apart from the data",
+			"key_store", v.KeyStoreLocation())
+	}
+	return v, nil
+}
+
+// insideDir reports whether path lies within dir.
+func insideDir(dir, path string) bool {
+	d, err1 := filepath.Abs(dir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -49,11 +121,12 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	_, db, err := openService(ctx, c, slog.New(slog.NewTextHandler(stderr, nil)))
+	app, err := openService(ctx, c, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer app.Close()
+	db := app.db
 	v, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -69,11 +142,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	svc, db, err := openService(ctx, c, logger)
+	app, err := openService(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer app.Close()
+	svc, db := app.svc, app.db
 	boot, err := svc.Bootstrap(ctx, c.OrgName)
 	if err != nil {
 		return fmt.Errorf("first start: %w", err)

@@ -56,7 +56,7 @@ func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
 			t.Fatal(err)
 		}
 	}
-	l := &sealedLog{db: db, raw: raw(t, d, opt), keys: keys, dir: t.TempDir()}
+	l := &sealedLog{db: db, raw: testdb.Raw(t, d, opt), keys: keys, dir: t.TempDir()}
 	l.sealer = &audit.Sealer{DB: db, Keys: keys, Dir: l.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if n, err := l.sealer.SealOnce(ctx); err != nil || n < 10 {
 		t.Fatalf("seal: %d %v", n, err)
@@ -67,20 +67,6 @@ func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
 		t.Fatalf("seal again: %d %v", n, err)
 	}
 	return l
-}
-
-func raw(t *testing.T, d store.Dialect, opt store.Options) *sql.DB {
-	t.Helper()
-	driver, dsn := "pgx", opt.URL
-	if d == store.SQLite {
-		driver, dsn = "sqlite", "file:"+filepath.Join(opt.Dir, "custos.db")
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func (l *sealedLog) verify(t *testing.T) audit.Report {

@@ -26,6 +26,12 @@ type Record struct {
 	// withheld, so surfaces can say so instead of showing a blank.
 	Masked []string `json:"masked_fields,omitempty"`
 	Hidden []string `json:"hidden_fields,omitempty"`
+	// DataKey names the person's data key in the vault, for the records
+	// holding personal data (contacts, leads); never shown.
+	DataKey string `json:"-"`
+	// Erased reports a person whose data was erased: their personal fields
+	// are gone for good and read as empty.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // Customer is a company the sales team follows up.

@@ -19,7 +19,7 @@ import (
 
 func newService(t testing.TB, db *store.DB) *service.Service {
 	t.Helper()
-	svc := service.New(db, service.Options{Argon2: testorg.CheapArgon})
+	svc := service.New(db, service.Options{Vault: testorg.NewVault(t), Argon2: testorg.CheapArgon})
 	if _, err := svc.Bootstrap(context.Background(), "总部"); err != nil {
 		t.Fatal(err)
 	}

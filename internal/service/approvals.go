@@ -62,6 +62,9 @@ func (s *Service) filed(ctx context.Context, a *access.Actor, err error) error {
 	r := need.req
 	r.RequesterID, r.Status, r.CreatedAt = a.UserID, crm.ApprovalPending, s.clock()
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := s.sealRequest(ctx, tx, &r, true); err != nil {
+			return err
+		}
 		if err := tx.InsertApprovalRequest(ctx, &r); err != nil {
 			return err
 		}
@@ -146,10 +149,18 @@ func (s *Service) ListApprovals(ctx context.Context, a *access.Actor) (Approvals
 				return err
 			}
 			if ok {
+				if err := s.sealRequest(ctx, tx, &r, false); err != nil {
+					return err
+				}
 				out.ToDecide = append(out.ToDecide, r)
 			}
 		}
 		mine, err := tx.ListApprovalRequests(ctx, store.ApprovalFilter{RequesterID: a.UserID, Limit: 100})
+		for i := range mine {
+			if err := s.sealRequest(ctx, tx, &mine[i], false); err != nil {
+				return err
+			}
+		}
 		if mine != nil {
 			out.Requested = mine
 		}
@@ -219,7 +230,10 @@ func (s *Service) GetApproval(ctx context.Context, a *access.Actor, id int64) (c
 	var r crm.ApprovalRequest
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if r, err = tx.GetApprovalRequest(ctx, id); err != nil {
+		if r, err = tx.GetApprovalRequest(ctx, id); err == nil {
+			err = s.sealRequest(ctx, tx, &r, false)
+		}
+		if err != nil {
 			return err
 		}
 		if r.RequesterID == a.UserID || a.IsAdmin() {
@@ -301,7 +315,10 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 	var carryOut, stale bool
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if r, err = tx.GetApprovalRequest(ctx, id); err != nil {
+		if r, err = tx.GetApprovalRequest(ctx, id); err == nil {
+			err = s.sealRequest(ctx, tx, &r, false)
+		}
+		if err != nil {
 			return err
 		}
 		if r.RequesterID == a.UserID {

@@ -54,10 +54,7 @@ func linkCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, customerID
 }
 
 func (s *Service) indexContact(ctx context.Context, tx *store.Tx, t crm.Contact, keys []store.DedupKey) error {
-	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjContact), t.ID, keys); err != nil {
-		return err
-	}
-	return tx.ReplaceSearchTerms(ctx, string(crm.ObjContact), t.ID, quality.SearchTerms(t.Name))
+	return s.writeIndex(ctx, tx, crm.ObjContact, t.ID, keys, quality.SearchTerms(t.Name))
 }
 
 // CreateContact stores a new contact owned by the actor.
@@ -69,7 +66,11 @@ func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.Cont
 	if err := s.guardFields(a, crm.ObjContact, &crm.ContactFields{}, &t.ContactFields); err != nil {
 		return crm.Contact{}, err
 	}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	var err error
+	if t.DataKey, err = s.newPersonKey(ctx); err != nil {
+		return crm.Contact{}, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		_, err := s.insertContactTx(ctx, tx, a, &t, s.clock())
 		return err
 	})
@@ -88,16 +89,16 @@ func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.A
 	if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
 		return 0, err
 	}
-	if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, 0); err != nil {
 		return 0, contactDupField(err)
 	}
-	if err := tx.InsertContact(ctx, t); err != nil {
+	if err := s.insertSealedContact(ctx, tx, t); err != nil {
 		return 0, err
 	}
 	if err := s.indexContact(ctx, tx, *t, keys); err != nil {
 		return 0, err
 	}
-	if err := s.keepVersion(ctx, tx, a, crm.ObjContact, t.ID, t.Version, t.ContactFields); err != nil {
+	if err := s.keepVersion(ctx, tx, a, crm.ObjContact, t.ID, t.Version, t.DataKey, t.ContactFields); err != nil {
 		return 0, err
 	}
 	return t.ID, s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, auditDiff(crm.ObjContact, crm.ContactFields{}, t.ContactFields))
@@ -129,6 +130,9 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 	var t crm.Contact
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		before, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: childScope(a, crm.ObjContact, true)})
+		if err == nil {
+			err = s.openRecord(ctx, &before)
+		}
 		if err != nil {
 			return err
 		}
@@ -149,7 +153,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 				return err
 			}
 		}
-		if err := checkDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
 			return contactDupField(err)
 		}
 		changes := diff(before.ContactFields, t.ContactFields)
@@ -157,13 +161,13 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 			return err
 		}
 		t.UpdatedBy, t.UpdatedAt = a.UserID, s.clock()
-		if err := tx.UpdateContact(ctx, &t); err != nil {
+		if err := s.updateSealedContact(ctx, tx, &t); err != nil {
 			return err
 		}
 		if err := s.indexContact(ctx, tx, t, keys); err != nil {
 			return err
 		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjContact, id, t.Version, t.ContactFields); err != nil {
+		if err := s.keepVersion(ctx, tx, a, crm.ObjContact, id, t.Version, t.DataKey, t.ContactFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, auditDiff(crm.ObjContact, before.ContactFields, t.ContactFields))
@@ -200,4 +204,32 @@ func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListF
 			total, err := tx.CountContacts(ctx, q)
 			return items, next, total, err
 		}, func(t crm.Contact) int64 { return t.ID })
+}
+
+// insertSealedContact stores a contact with its personal fields sealed
+// (under a new data key unless it brings one, as a converted lead does);
+// t keeps its plaintext and gets its id and version.
+func (s *Service) insertSealedContact(ctx context.Context, tx *store.Tx, t *crm.Contact) error {
+	if err := s.ensureDataKey(ctx, &t.Record); err != nil {
+		return err
+	}
+	stored, err := sealedCopy(ctx, s, *t)
+	if err == nil {
+		err = tx.InsertContact(ctx, &stored)
+	}
+	t.ID, t.Version = stored.ID, stored.Version
+	return err
+}
+
+// updateSealedContact is UpdateContact with the personal fields sealed.
+func (s *Service) updateSealedContact(ctx context.Context, tx *store.Tx, t *crm.Contact) error {
+	if err := s.ensureDataKey(ctx, &t.Record); err != nil {
+		return err
+	}
+	stored, err := sealedCopy(ctx, s, *t)
+	if err == nil {
+		err = tx.UpdateContact(ctx, &stored)
+	}
+	t.Version = stored.Version
+	return err
 }

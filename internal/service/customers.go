@@ -89,7 +89,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 			}
 			c.OwnerID = in.OwnerID
 		}
-		if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
 			return err
 		}
 		if err := tx.InsertCustomer(ctx, &c); err != nil {
@@ -98,7 +98,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
 			return err
 		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, c.ID, c.Version, c.CustomerFields); err != nil {
+		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, c.ID, c.Version, "", c.CustomerFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, auditDiff(crm.ObjCustomer, crm.CustomerFields{}, c.CustomerFields))
@@ -108,10 +108,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 }
 
 func (s *Service) indexCustomer(ctx context.Context, tx *store.Tx, c crm.Customer, keys []store.DedupKey) error {
-	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjCustomer), c.ID, keys); err != nil {
-		return err
-	}
-	return tx.ReplaceSearchTerms(ctx, string(crm.ObjCustomer), c.ID, quality.SearchTerms(c.Name))
+	return s.writeIndex(ctx, tx, crm.ObjCustomer, c.ID, keys, quality.SearchTerms(c.Name))
 }
 
 // checkAssignable refuses an owner outside the actor's scope: a sales rep
@@ -184,7 +181,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		if err != nil {
 			return err
 		}
-		if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, id); err != nil {
 			return err
 		}
 		changes := diff(before.CustomerFields, c.CustomerFields)
@@ -198,7 +195,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
 			return err
 		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, id, c.Version, c.CustomerFields); err != nil {
+		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, id, c.Version, "", c.CustomerFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, auditDiff(crm.ObjCustomer, before.CustomerFields, c.CustomerFields))
@@ -249,7 +246,7 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 		if err != nil {
 			return err
 		}
-		if err := checkDuplicate(ctx, tx, append(keys, ckeys...), crm.ObjCustomer, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, append(keys, ckeys...), crm.ObjCustomer, id); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -265,7 +262,7 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 			if err != nil {
 				return err
 			}
-			if err := checkDuplicate(ctx, tx, keys, crm.ObjContact, ct); err != nil {
+			if err := checkDuplicate(ctx, tx, keys, crm.ObjContact, ct); err != nil { // stored keys are blind already
 				return err
 			}
 		}

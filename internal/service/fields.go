@@ -316,9 +316,15 @@ func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor
 		return &c, err
 	case crm.ObjContact:
 		c, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
+		if err == nil {
+			err = s.openRecord(ctx, &c)
+		}
 		return &c, err
 	case crm.ObjLead:
 		l, err := tx.GetLead(ctx, id, leadQuery(a))
+		if err == nil {
+			err = s.openRecord(ctx, &l)
+		}
 		return &l, err
 	case crm.ObjOpportunity:
 		op, err := tx.GetOpportunity(ctx, id, opportunityScope(a))

@@ -33,10 +33,7 @@ func leadDupField(err error) error {
 }
 
 func (s *Service) indexLead(ctx context.Context, tx *store.Tx, l crm.Lead, keys []store.DedupKey) error {
-	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjLead), l.ID, keys); err != nil {
-		return err
-	}
-	return tx.ReplaceSearchTerms(ctx, string(crm.ObjLead), l.ID, quality.SearchTerms(l.Name+" "+l.Company))
+	return s.writeIndex(ctx, tx, crm.ObjLead, l.ID, keys, quality.SearchTerms(l.Name+" "+l.Company))
 }
 
 // CreateLead stores a new lead owned by the actor.
@@ -50,21 +47,29 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 	if err := s.guardFields(a, crm.ObjLead, &crm.LeadFields{}, &l.LeadFields); err != nil {
 		return crm.Lead{}, err
 	}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	var err error
+	if l.DataKey, err = s.newPersonKey(ctx); err != nil {
+		return crm.Lead{}, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		keys, err := s.normalizeLead(&l.LeadFields)
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, err); err != nil {
 			return err
 		}
-		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, 0); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, 0); err != nil {
 			return leadDupField(err)
 		}
-		if err := tx.InsertLead(ctx, &l); err != nil {
+		stored, err := sealedCopy(ctx, s, l)
+		if err == nil {
+			err = tx.InsertLead(ctx, &stored)
+		}
+		if l.ID, l.Version = stored.ID, stored.Version; err != nil {
 			return err
 		}
 		if err := s.indexLead(ctx, tx, l, keys); err != nil {
 			return err
 		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, l.ID, l.Version, l.LeadFields); err != nil {
+		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, l.ID, l.Version, l.DataKey, l.LeadFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, auditDiff(crm.ObjLead, crm.LeadFields{}, l.LeadFields))
@@ -98,6 +103,9 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 	var l crm.Lead
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		before, err := tx.GetLead(ctx, id, leadEditQuery(a))
+		if err == nil {
+			err = s.openRecord(ctx, &before)
+		}
 		if err != nil {
 			return err
 		}
@@ -120,7 +128,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, joinProblems(err, p)); err != nil {
 			return err
 		}
-		if err := checkDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
 			return leadDupField(err)
 		}
 		changes := diff(before.LeadFields, l.LeadFields)
@@ -128,7 +136,14 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 			return err
 		}
 		l.UpdatedBy, l.UpdatedAt = a.UserID, s.clock()
-		if err := tx.UpdateLead(ctx, &l); err != nil {
+		if err := s.ensureDataKey(ctx, &l.Record); err != nil {
+			return err
+		}
+		stored, err := sealedCopy(ctx, s, l)
+		if err == nil {
+			err = tx.UpdateLead(ctx, &stored)
+		}
+		if l.Version = stored.Version; err != nil {
 			return err
 		}
 		if err := s.indexLead(ctx, tx, l, keys); err != nil {
@@ -138,7 +153,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if l.Status != before.Status {
 			changes["status"] = change{From: before.Status, To: l.Status}
 		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, id, l.Version, l.LeadFields); err != nil {
+		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, id, l.Version, l.DataKey, l.LeadFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "lead.update", crm.ObjLead, id, changes)
@@ -163,7 +178,10 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 	var l crm.Lead
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if l, err = tx.GetLead(ctx, id, leadEditQuery(a)); err != nil {
+		if l, err = tx.GetLead(ctx, id, leadEditQuery(a)); err == nil {
+			err = s.openRecord(ctx, &l)
+		}
+		if err != nil {
 			return err
 		}
 		if err := checkVersion(conv.Version, l.Version); err != nil {
@@ -182,6 +200,7 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 		}
 		contact := crm.Contact{ContactFields: crm.ContactFields{CustomerID: l.CustomerID, Name: l.Name, Title: l.Title,
 			Mobile: l.Mobile, Email: l.Email, WeChat: l.WeChat, Notes: l.Notes}}
+		contact.DataKey = l.DataKey // the lead's person, under the same key
 		if l.ContactID, err = s.insertContactTx(ctx, tx, a, &contact, now); err != nil {
 			return err
 		}
@@ -223,7 +242,7 @@ func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *acces
 		return 0, err
 	}
 	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	if err := checkDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
 		return 0, leadDupField(err)
 	}
 	if err := tx.InsertCustomer(ctx, &c); err != nil {

@@ -99,7 +99,7 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 	if err != nil {
 		return crm.Opportunity{}, err
 	}
-	if err := checkDuplicate(ctx, tx, keys, crm.ObjOpportunity, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjOpportunity, 0); err != nil {
 		return crm.Opportunity{}, err
 	}
 	if err := linkCustomer(ctx, tx, a, f.CustomerID); err != nil {
@@ -117,7 +117,7 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 	if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
 		return o, err
 	}
-	if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, o.ID, o.Version, o.OpportunityFields); err != nil {
+	if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, o.ID, o.Version, "", o.OpportunityFields); err != nil {
 		return o, err
 	}
 	return o, s.audit(ctx, tx, a, "opportunity.create", crm.ObjOpportunity, o.ID, auditDiff(crm.ObjOpportunity, crm.OpportunityFields{}, o.OpportunityFields))
@@ -165,7 +165,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		if err != nil {
 			return err
 		}
-		if err := checkDuplicate(ctx, tx, keys, crm.ObjOpportunity, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjOpportunity, id); err != nil {
 			return err
 		}
 		changes := diff(before.OpportunityFields, o.OpportunityFields)
@@ -182,7 +182,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
 			return err
 		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, id, o.Version, o.OpportunityFields); err != nil {
+		if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, id, o.Version, "", o.OpportunityFields); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, auditDiff(crm.ObjOpportunity, before.OpportunityFields, o.OpportunityFields))
@@ -258,7 +258,7 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 	q := opportunityScope(a)
 	q.Filter = f
 	if text := strings.TrimSpace(f.Query); text != "" {
-		if q.Terms = quality.SearchTerms(text); len(q.Terms) == 0 {
+		if q.Terms = s.lookupTerms(quality.SearchTerms(text)); len(q.Terms) == 0 {
 			return OpportunityPage{Items: []crm.Opportunity{}}, nil
 		}
 	}
@@ -278,8 +278,5 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 }
 
 func (s *Service) indexOpportunity(ctx context.Context, tx *store.Tx, o crm.Opportunity, keys []store.DedupKey) error {
-	if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjOpportunity), o.ID, keys); err != nil {
-		return err
-	}
-	return tx.ReplaceSearchTerms(ctx, string(crm.ObjOpportunity), o.ID, quality.SearchTerms(o.Name))
+	return s.writeIndex(ctx, tx, crm.ObjOpportunity, o.ID, keys, quality.SearchTerms(o.Name))
 }

@@ -29,18 +29,19 @@ type (
 )
 
 // searchText reads a list's search text: an exact key (phone, e-mail,
-// credit code), name terms, or nothing. none reports text that can match
-// nothing (only punctuation), so the list is empty without a query.
+// credit code), name terms, or nothing — already blinded for the index.
+// none reports text that can match nothing (only punctuation), so the list
+// is empty without a query.
 func (s *Service) searchText(text string) (key *store.DedupKey, terms []string, none bool) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil, nil, false
 	}
 	if key = s.exactKey(text); key != nil {
-		return key, nil, false
+		return &s.lookupKeys([]store.DedupKey{*key})[0], nil, false
 	}
 	terms = quality.SearchTerms(text)
-	return nil, terms, len(terms) == 0
+	return nil, s.lookupTerms(terms), len(terms) == 0
 }
 
 // searchFor is searchText for a list of one object: a search that would
@@ -68,6 +69,9 @@ func listPage[T any](ctx context.Context, s *Service, a *access.Actor, action st
 	}
 	if p.Items == nil {
 		p.Items = []T{}
+	}
+	if err := openRecords(ctx, s, p.Items); err != nil {
+		return Page[T]{}, err
 	}
 	if p.Total > store.CountCap {
 		p.Total, p.TotalCapped = store.CountCap, true
@@ -120,6 +124,9 @@ func viewOne[T any](ctx context.Context, s *Service, a *access.Actor, object crm
 		v, err = read(tx)
 		return err
 	})
+	if err == nil {
+		err = s.openRecord(ctx, &v)
+	}
 	if err != nil {
 		return zero, err
 	}

@@ -85,6 +85,9 @@ func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.openDeletedNames(ctx, o, out); err != nil {
+		return nil, err
+	}
 	for i := range out {
 		out[i].Name = s.shapeName(a, o, out[i].Name)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/quality"
 	"custos/internal/store"
 )
 
@@ -33,13 +32,11 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 	if limit <= 0 || limit > 50 {
 		limit = 10
 	}
-	key := s.exactKey(text)
-	var terms []string
-	if key != nil {
-		res.Kind = key.Kind
-	} else if terms = quality.SearchTerms(text); len(terms) == 0 {
+	key, terms, none := s.searchText(text)
+	if none {
 		return res, nil
 	}
+	res.Kind = searchKind(key)
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if a.Can(crm.ObjCustomer, crm.ActRead) && !searchHidden(a, crm.ObjCustomer, res.Kind) {
@@ -62,6 +59,12 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 		}
 		return nil
 	})
+	if err == nil {
+		err = openRecords(ctx, s, res.Contacts)
+	}
+	if err == nil {
+		err = openRecords(ctx, s, res.Leads)
+	}
 	if err != nil {
 		return SearchResults{}, err
 	}

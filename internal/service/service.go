@@ -19,6 +19,7 @@ import (
 	"custos/internal/crm"
 	"custos/internal/quality"
 	"custos/internal/store"
+	"custos/internal/vault"
 )
 
 // Options configure a Service.
@@ -43,12 +44,16 @@ type Options struct {
 	// passkeys are bound to its host name and origin (see RelyingParty).
 	// Empty or invalid: passkeys are unavailable and TOTP alone is offered.
 	PublicURL string
+	// Vault seals personal data and blinds index terms (internal/vault).
+	// Required: a Service without one refuses to start.
+	Vault *vault.Vault
 }
 
 // Service is the one service layer.
 type Service struct {
 	db     *store.DB
 	keys   *audit.Keys
+	vault  *vault.Vault
 	norm   *quality.Normalizer
 	now    func() time.Time
 	argon  Argon2Params
@@ -63,7 +68,10 @@ type Service struct {
 
 // New returns a Service over an open database.
 func New(db *store.DB, opt Options) *Service {
-	s := &Service{db: db, keys: opt.AuditKeys, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger}
+	if opt.Vault == nil {
+		panic("service: New without a vault: personal data would be stored in plaintext")
+	}
+	s := &Service{db: db, keys: opt.AuditKeys, vault: opt.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -19,7 +19,7 @@ func TestSharing(t *testing.T) {
 		now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 		clock := now
 		o := testorg.New(t, db)
-		svc := service.New(db, service.Options{Argon2: testorg.CheapArgon, Now: func() time.Time { return clock }})
+		svc := service.New(db, service.Options{Vault: o.Vault, Argon2: testorg.CheapArgon, Now: func() time.Time { return clock }})
 		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "绍兴黄酒集团"})
 		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "鲁迅"})
 		if err != nil {

@@ -58,7 +58,7 @@ func TestTimeZone(t *testing.T) {
 		if loc, err := service.LoadTimeZone(""); err != nil || loc != time.Local {
 			t.Errorf("empty default: %v %v", loc, err)
 		}
-		org := service.New(db, service.Options{Argon2: testorg.CheapArgon, TimeZone: ny})
+		org := service.New(db, service.Options{Vault: testorg.NewVault(t), Argon2: testorg.CheapArgon, TimeZone: ny})
 		if org.Location(o.Rep2).String() != "America/New_York" || org.Location(rep1).String() != "Asia/Shanghai" {
 			t.Errorf("with an organisation default: rep2 %v, rep1 %v", org.Location(o.Rep2), org.Location(rep1))
 		}

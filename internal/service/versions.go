@@ -21,9 +21,14 @@ import (
 var versionObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
 
 // keepVersion stores a version of a record inside the write's transaction.
-func (s *Service) keepVersion(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id, version int64, fields any) error {
+// For a contact or lead, dataKey seals its personal fields in the version
+// as in the record.
+func (s *Service) keepVersion(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id, version int64, dataKey string, fields any) error {
 	b, err := json.Marshal(fields)
 	if err != nil {
+		return err
+	}
+	if b, err = s.sealJSON(ctx, o, dataKey, b); err != nil {
 		return err
 	}
 	v := store.RecordVersion{Version: version, Fields: b, At: s.clock()}
@@ -52,6 +57,9 @@ func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, i
 			return err
 		}
 		for i := range out {
+			if out[i].Fields, err = s.openJSON(ctx, o, dataKeyOf(rec), out[i].Fields); err != nil {
+				return err
+			}
 			out[i].Fields = s.shapeVersion(a, o, isPool(rec), out[i].Fields)
 		}
 		return nil
@@ -105,13 +113,19 @@ func (s *Service) RestoreVersion(ctx context.Context, a *access.Actor, o crm.Obj
 	}
 	var old store.RecordVersion
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		if _, err := s.readInScope(ctx, tx, a, o, id); err != nil {
+		rec, err := s.readInScope(ctx, tx, a, o, id)
+		if err != nil {
 			return err
 		}
 		versions, err := tx.ListVersions(ctx, o, id)
 		for _, v := range versions {
 			if v.Version == version {
 				old = v
+			}
+		}
+		if old.Version != 0 {
+			if old.Fields, err = s.openJSON(ctx, o, dataKeyOf(rec), old.Fields); err != nil {
+				return err
 			}
 		}
 		if err == nil && old.Version == 0 {

@@ -8,7 +8,7 @@ import (
 )
 
 const contactCols = `t.id, COALESCE(t.owner_id, 0), COALESCE(u.display_name, ''), COALESCE(t.customer_id, 0), COALESCE(c.name, ''),
-	t.name, t.title, t.mobile, t.phone, t.email, t.wechat, t.notes, t.custom, t.created_by, t.updated_by, t.created_at, t.updated_at, t.version, t.deleted_at`
+	t.name, t.title, t.mobile, t.phone, t.email, t.wechat, t.notes, t.custom, t.person_key, t.created_by, t.updated_by, t.created_at, t.updated_at, t.version, t.deleted_at`
 
 const contactFrom = " FROM contacts t LEFT JOIN users u ON u.id = t.owner_id LEFT JOIN customers c ON c.id = t.customer_id"
 
@@ -18,7 +18,7 @@ func scanContact(row scanner) (crm.Contact, error) {
 	var deleted sql.NullInt64
 	var custom string
 	err := row.Scan(&t.ID, &t.OwnerID, &t.OwnerName, &t.CustomerID, &t.CustomerName, &t.Name, &t.Title, &t.Mobile, &t.Phone,
-		&t.Email, &t.WeChat, &t.Notes, &custom, &t.CreatedBy, &t.UpdatedBy, &created, &updated, &t.Version, &deleted)
+		&t.Email, &t.WeChat, &t.Notes, &custom, &t.DataKey, &t.CreatedBy, &t.UpdatedBy, &created, &updated, &t.Version, &deleted)
 	if err != nil {
 		return t, err
 	}
@@ -31,9 +31,9 @@ func scanContact(row scanner) (crm.Contact, error) {
 func (tx *Tx) InsertContact(ctx context.Context, t *crm.Contact) error {
 	f := &t.ContactFields
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO contacts (owner_id, customer_id, name, title, mobile, phone, email, wechat, notes,
-		custom, created_by, updated_by, created_at, updated_at, version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$12,1) RETURNING id`,
+		custom, created_by, updated_by, created_at, updated_at, version, person_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12,$12,1,$13) RETURNING id`,
 		nullID(t.OwnerID), nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, encodeCustom(f.Custom),
-		t.CreatedBy, ms(t.CreatedAt)).Scan(&t.ID)
+		t.CreatedBy, ms(t.CreatedAt), t.DataKey).Scan(&t.ID)
 	t.Version = 1
 	return mapErr("insert contact", err)
 }
@@ -42,9 +42,9 @@ func (tx *Tx) InsertContact(ctx context.Context, t *crm.Contact) error {
 func (tx *Tx) UpdateContact(ctx context.Context, t *crm.Contact) error {
 	f := &t.ContactFields
 	res, err := tx.q.ExecContext(ctx, `UPDATE contacts SET customer_id=$1, name=$2, title=$3, mobile=$4, phone=$5, email=$6, wechat=$7,
-		notes=$8, custom=$9, updated_by=$10, updated_at=$11, version = version + 1 WHERE id = $12 AND version = $13 AND deleted_at IS NULL`,
+		notes=$8, custom=$9, updated_by=$10, updated_at=$11, person_key=$14, version = version + 1 WHERE id = $12 AND version = $13 AND deleted_at IS NULL`,
 		nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, encodeCustom(f.Custom), t.UpdatedBy,
-		ms(t.UpdatedAt), t.ID, t.Version)
+		ms(t.UpdatedAt), t.ID, t.Version, t.DataKey)
 	if err := expectOne(res, err, "contact"); err != nil {
 		if crm.IsCode(err, crm.NotFound) {
 			return crm.ErrStale()
@@ -124,4 +124,19 @@ func (q ContactQuery) page(tx *Tx, a *args) pageQuery[crm.Contact] {
 func (tx *Tx) CountContacts(ctx context.Context, q ContactQuery) (int, error) {
 	var a args
 	return countPage(ctx, tx, q.page(tx, &a), a, "count contacts")
+}
+
+// PersonKey returns the data key of a contact or lead ("" for a row sealed
+// under none, or another object), deleted or not.
+func (tx *Tx) PersonKey(ctx context.Context, o crm.Object, id int64) (string, error) {
+	table := map[crm.Object]string{crm.ObjContact: "contacts", crm.ObjLead: "leads"}[o]
+	if table == "" {
+		return "", nil
+	}
+	var key string
+	err := tx.q.QueryRowContext(ctx, "SELECT person_key FROM "+table+" WHERE id = $1", id).Scan(&key)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return key, mapErr("person key", err)
 }

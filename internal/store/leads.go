@@ -9,7 +9,7 @@ import (
 )
 
 const leadCols = `l.id, COALESCE(l.owner_id, 0), COALESCE(u.display_name, ''), l.name, l.company, l.title, l.mobile, l.email, l.wechat,
-	l.source, l.notes, l.custom, l.status, COALESCE(l.customer_id, 0), COALESCE(l.contact_id, 0), COALESCE(l.opportunity_id, 0), l.converted_at,
+	l.source, l.notes, l.custom, l.person_key, l.status, COALESCE(l.customer_id, 0), COALESCE(l.contact_id, 0), COALESCE(l.opportunity_id, 0), l.converted_at,
 	l.created_by, l.updated_by, l.created_at, l.updated_at, l.version, l.deleted_at`
 
 const leadFrom = " FROM leads l LEFT JOIN users u ON u.id = l.owner_id"
@@ -20,7 +20,7 @@ func scanLead(row scanner) (crm.Lead, error) {
 	var converted, deleted sql.NullInt64
 	var custom string
 	err := row.Scan(&l.ID, &l.OwnerID, &l.OwnerName, &l.Name, &l.Company, &l.Title, &l.Mobile, &l.Email, &l.WeChat, &l.Source,
-		&l.Notes, &custom, &l.Status, &l.CustomerID, &l.ContactID, &l.OpportunityID, &converted, &l.CreatedBy, &l.UpdatedBy, &created, &updated,
+		&l.Notes, &custom, &l.DataKey, &l.Status, &l.CustomerID, &l.ContactID, &l.OpportunityID, &converted, &l.CreatedBy, &l.UpdatedBy, &created, &updated,
 		&l.Version, &deleted)
 	if err != nil {
 		return l, err
@@ -34,9 +34,9 @@ func scanLead(row scanner) (crm.Lead, error) {
 func (tx *Tx) InsertLead(ctx context.Context, l *crm.Lead) error {
 	f := &l.LeadFields
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO leads (owner_id, name, company, title, mobile, email, wechat, source, notes, custom, status,
-		created_by, updated_by, created_at, updated_at, version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12,$13,$13,1) RETURNING id`,
+		created_by, updated_by, created_at, updated_at, version, person_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12,$13,$13,1,$14) RETURNING id`,
 		nullID(l.OwnerID), f.Name, f.Company, f.Title, f.Mobile, f.Email, f.WeChat, f.Source, f.Notes, encodeCustom(f.Custom), l.Status,
-		l.CreatedBy, ms(l.CreatedAt)).Scan(&l.ID)
+		l.CreatedBy, ms(l.CreatedAt), l.DataKey).Scan(&l.ID)
 	l.Version = 1
 	return mapErr("insert lead", err)
 }
@@ -45,9 +45,9 @@ func (tx *Tx) InsertLead(ctx context.Context, l *crm.Lead) error {
 func (tx *Tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
 	f := &l.LeadFields
 	res, err := tx.q.ExecContext(ctx, `UPDATE leads SET name=$1, company=$2, title=$3, mobile=$4, email=$5, wechat=$6, source=$7,
-		notes=$8, custom=$9, status=$10, updated_by=$11, updated_at=$12, version = version + 1 WHERE id = $13 AND version = $14 AND deleted_at IS NULL`,
+		notes=$8, custom=$9, status=$10, updated_by=$11, updated_at=$12, person_key=$15, version = version + 1 WHERE id = $13 AND version = $14 AND deleted_at IS NULL`,
 		f.Name, f.Company, f.Title, f.Mobile, f.Email, f.WeChat, f.Source, f.Notes, encodeCustom(f.Custom), l.Status, l.UpdatedBy,
-		ms(l.UpdatedAt), l.ID, l.Version)
+		ms(l.UpdatedAt), l.ID, l.Version, l.DataKey)
 	return staleOrNil(res, err, "lead", &l.Version)
 }
 

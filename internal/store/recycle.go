@@ -13,13 +13,14 @@ import (
 // child tables are visible through their customer too (DESIGN.md §4).
 var recyclable = map[crm.Object]struct {
 	table, alias, name string
+	key                string // the column naming the data key a sealed name is under
 	child              bool
 }{
-	crm.ObjContact:     {"contacts", "t", "t.name", true},
-	crm.ObjLead:        {"leads", "l", "l.name", false},
-	crm.ObjOpportunity: {"opportunities", "o", "o.name", true},
-	crm.ObjTask:        {"tasks", "k", "k.title", true},
-	crm.ObjFollowUp:    {"follow_ups", "f", "f.content", true},
+	crm.ObjContact:     {"contacts", "t", "t.name", "t.person_key", true},
+	crm.ObjLead:        {"leads", "l", "l.name", "l.person_key", false},
+	crm.ObjOpportunity: {"opportunities", "o", "o.name", "''", true},
+	crm.ObjTask:        {"tasks", "k", "k.title", "''", true},
+	crm.ObjFollowUp:    {"follow_ups", "f", "f.content", "''", true},
 }
 
 // Recyclable reports whether an object uses the generic recycle bin.
@@ -79,6 +80,8 @@ type DeletedRecord struct {
 	Name      string     `json:"name"`
 	OwnerName string     `json:"owner_name"`
 	DeletedAt time.Time  `json:"deleted_at"`
+	// DataKey is the data key Name is sealed under, for a contact or lead.
+	DataKey string `json:"-"`
 }
 
 // ListDeleted returns the recycled records of an object within the scope,
@@ -90,7 +93,7 @@ func (tx *Tx) ListDeleted(ctx context.Context, o crm.Object, s ChildScope, limit
 	}
 	var a args
 	cond := s.condFor(o, &a)
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+r.alias+".id, "+r.name+", COALESCE(u.display_name, ''), "+r.alias+".deleted_at FROM "+
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+r.alias+".id, "+r.name+", "+r.key+", COALESCE(u.display_name, ''), "+r.alias+".deleted_at FROM "+
 		r.table+" "+r.alias+" LEFT JOIN users u ON u.id = "+r.alias+".owner_id WHERE "+r.alias+".deleted_at IS NOT NULL AND "+cond+
 		" ORDER BY "+r.alias+".deleted_at DESC, "+r.alias+".id DESC LIMIT "+a.add(pageLimit(limit)), a...)
 	if err != nil {
@@ -101,7 +104,7 @@ func (tx *Tx) ListDeleted(ctx context.Context, o crm.Object, s ChildScope, limit
 	for rows.Next() {
 		d := DeletedRecord{Object: o}
 		var at int64
-		if err := rows.Scan(&d.ID, &d.Name, &d.OwnerName, &at); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &d.DataKey, &d.OwnerName, &at); err != nil {
 			return nil, mapErr("scan recycle bin", err)
 		}
 		d.DeletedAt = fromMS(at)

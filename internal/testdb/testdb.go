@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"custos/internal/store"
@@ -88,4 +89,21 @@ func freshSchema(t *testing.T) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Raw opens a plain database/sql handle on a test database, beside the
+// store, for tests that tamper with or inspect rows as an attacker with
+// database access would.
+func Raw(t *testing.T, d store.Dialect, opt store.Options) *sql.DB {
+	t.Helper()
+	driver, dsn := "pgx", opt.URL
+	if d == store.SQLite {
+		driver, dsn = "sqlite", "file:"+filepath.Join(opt.Dir, "custos.db")
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -5,6 +5,8 @@ package testorg
 
 import (
 	"context"
+	"custos/internal/vault"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +35,7 @@ const Password = "correct horse battery"
 type Org struct {
 	Svc                                       *service.Service
 	DB                                        *store.DB
+	Vault                                     *vault.Vault // the key store the service seals personal data with
 	Admin, MgrEast, MgrWest, Rep1, Rep2, Rep3 *access.Actor
 	HQ, East, East1, West                     crm.Department
 	Roles                                     map[string]crm.Role
@@ -125,7 +128,10 @@ func NewWith(t *testing.T, db *store.DB, opt service.Options) *Org {
 	if opt.PublicURL == "" {
 		opt.PublicURL = PublicURL
 	}
-	o := &Org{DB: db, Svc: service.New(db, opt), Roles: map[string]crm.Role{}, MFA: map[int64]*Factor{}, now: now}
+	if opt.Vault == nil {
+		opt.Vault = NewVault(t)
+	}
+	o := &Org{DB: db, Vault: opt.Vault, Svc: service.New(db, opt), Roles: map[string]crm.Role{}, MFA: map[int64]*Factor{}, now: now}
 	boot, err := o.Svc.Bootstrap(ctx, "HQ")
 	if err != nil || !boot.Created {
 		t.Fatalf("bootstrap: %v %+v", err, boot)
@@ -272,4 +278,18 @@ func (o *Org) StepUp(t *testing.T, a *access.Actor) {
 	if err := o.Svc.StepUp(context.Background(), a, code); err != nil {
 		t.Fatalf("step up: %v", err)
 	}
+}
+
+// NewVault opens a fresh vault — master key file and SQLite key store — in
+// a temporary directory, closed when the test ends.
+func NewVault(t testing.TB) *vault.Vault {
+	t.Helper()
+	dir := t.TempDir()
+	v, _, err := vault.Open(context.Background(), vault.Options{MasterKeyFile: filepath.Join(dir, "master.key"),
+		KeyStore: filepath.Join(dir, "keystore.db"), SnapshotDir: filepath.Join(dir, "snapshots")})
+	if err != nil {
+		t.Fatalf("open vault: %v", err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
 }

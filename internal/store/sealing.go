@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"custos/internal/crm"
+)
+
+// The queries of the start-up upgrade that seals personal data written
+// before encryption (schema 19) and blinds old index rows. The service
+// does the cryptography; these only find and replace rows.
+
+// personTables names the tables of records holding personal data and the
+// columns sealed in them, in a fixed order.
+var personTables = map[crm.Object]struct {
+	table string
+	cols  []string
+}{
+	crm.ObjContact: {"contacts", []string{"name", "mobile", "phone", "email", "wechat"}},
+	crm.ObjLead:    {"leads", []string{"name", "mobile", "email", "wechat"}},
+}
+
+// UnsealedPerson is a contact or lead row written before encryption.
+type UnsealedPerson struct {
+	ID     int64
+	Fields map[string]string // column → plaintext value
+	// ContactID is, for a converted lead, the contact it became (which
+	// shares its key).
+	ContactID int64
+}
+
+// UnsealedPeople returns up to limit rows of o (deleted ones too) without a
+// data key, in id order.
+func (tx *Tx) UnsealedPeople(ctx context.Context, o crm.Object, limit int) ([]UnsealedPerson, error) {
+	pt, ok := personTables[o]
+	if !ok {
+		return nil, fmt.Errorf("store: %s holds no personal data", o)
+	}
+	contact := "0"
+	if o == crm.ObjLead {
+		contact = "COALESCE(contact_id, 0)"
+	}
+	q := "SELECT id, " + contact
+	for _, c := range pt.cols {
+		q += ", " + c
+	}
+	rows, err := tx.q.QueryContext(ctx, q+" FROM "+pt.table+" WHERE person_key = '' ORDER BY id LIMIT $1", limit)
+	if err != nil {
+		return nil, mapErr("list unsealed people", err)
+	}
+	defer rows.Close()
+	var out []UnsealedPerson
+	for rows.Next() {
+		p := UnsealedPerson{Fields: map[string]string{}}
+		vals := make([]string, len(pt.cols))
+		dest := []any{&p.ID, &p.ContactID}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, mapErr("scan unsealed person", err)
+		}
+		for i, c := range pt.cols {
+			p.Fields[c] = vals[i]
+		}
+		out = append(out, p)
+	}
+	return out, mapErr("list unsealed people", rows.Err())
+}
+
+// SetSealedPerson stores a row's sealed fields and its data key, without
+// touching its version: sealing changes no value a user sees.
+func (tx *Tx) SetSealedPerson(ctx context.Context, o crm.Object, id int64, key string, sealed map[string]string) error {
+	pt := personTables[o]
+	var a args
+	q := "UPDATE " + pt.table + " SET person_key = " + a.add(key)
+	for _, c := range pt.cols {
+		q += ", " + c + " = " + a.add(sealed[c])
+	}
+	_, err := tx.q.ExecContext(ctx, q+" WHERE id = "+a.add(id), a...)
+	return mapErr("seal person", err)
+}
+
+// SetVersionFields replaces the fields of one stored version.
+func (tx *Tx) SetVersionFields(ctx context.Context, o crm.Object, id, version int64, fields []byte) error {
+	_, err := tx.q.ExecContext(ctx, "UPDATE record_versions SET fields = $1 WHERE object = $2 AND record_id = $3 AND version = $4",
+		string(fields), string(o), id, version)
+	return mapErr("set version fields", err)
+}
+
+// IndexRow is one row of dedup_keys (Kind set) or search_terms.
+type IndexRow struct {
+	Object   string
+	Kind     string
+	Value    string
+	RecordID int64
+}
+
+// PlainIndexRows returns up to limit index rows, of dedup_keys or
+// search_terms (terms true), whose value is not blind yet. Blind values
+// look like "b1:…"; plaintext terms (words, bigrams) and keys (phones,
+// e-mails, credit codes, company keys) never start so.
+func (tx *Tx) PlainIndexRows(ctx context.Context, terms bool, limit int) ([]IndexRow, error) {
+	q := "SELECT object, kind, key, record_id FROM dedup_keys WHERE key NOT LIKE 'b%:%' ORDER BY object, record_id LIMIT $1"
+	if terms {
+		q = "SELECT object, '', term, record_id FROM search_terms WHERE term NOT LIKE 'b%:%' ORDER BY object, record_id LIMIT $1"
+	}
+	rows, err := tx.q.QueryContext(ctx, q, limit)
+	if err != nil {
+		return nil, mapErr("list plain index rows", err)
+	}
+	defer rows.Close()
+	var out []IndexRow
+	for rows.Next() {
+		var r IndexRow
+		if err := rows.Scan(&r.Object, &r.Kind, &r.Value, &r.RecordID); err != nil {
+			return nil, mapErr("scan index row", err)
+		}
+		out = append(out, r)
+	}
+	return out, mapErr("list plain index rows", rows.Err())
+}
+
+// ReplaceIndexRow swaps one index row's value for its blind forms.
+func (tx *Tx) ReplaceIndexRow(ctx context.Context, terms bool, r IndexRow, blind []string) error {
+	del := "DELETE FROM dedup_keys WHERE object = $1 AND kind = $2 AND key = $3 AND record_id = $4"
+	ins := "INSERT INTO dedup_keys (object, kind, key, record_id) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING"
+	args := func(v string) []any { return []any{r.Object, r.Kind, v, r.RecordID} }
+	if terms {
+		del = "DELETE FROM search_terms WHERE object = $1 AND term = $2 AND record_id = $3"
+		ins = "INSERT INTO search_terms (object, term, record_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING"
+		args = func(v string) []any { return []any{r.Object, v, r.RecordID} }
+	}
+	if _, err := tx.q.ExecContext(ctx, del, args(r.Value)...); err != nil {
+		return mapErr("drop plain index row", err)
+	}
+	for _, b := range blind {
+		if _, err := tx.q.ExecContext(ctx, ins, args(b)...); err != nil {
+			return mapErr("insert blind index row", err)
+		}
+	}
+	return nil
+}
