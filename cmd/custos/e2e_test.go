@@ -280,14 +280,33 @@ func signInAdmin(t *testing.T, srv *server) (*browser, string) {
 	if status, _ := b.get("/customers"); status != http.StatusSeeOther {
 		t.Fatalf("customers before password change: %d", status)
 	}
-	status, loc = b.postForm("/account/password", "/account/password", url.Values{"current_password": {m[1]}, "new_password": {"a new and long passphrase"}, "confirm_password": {"a new and long passphrase"}})
+	status, loc = b.postForm("/account/password", "/account/password", url.Values{"current_password": {m[1]}, "new_password": {adminPassphrase}, "confirm_password": {adminPassphrase}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("password change: %d %q", status, loc)
 	}
+	return b, sessionCSRF(t, b)
+}
+
+// adminPassphrase is what signInAdmin sets the administrator's password to.
+const adminPassphrase = "a new and long passphrase"
+
+// signIn signs in with a password already chosen.
+func signIn(t *testing.T, srv *server, user, password string) (*browser, string) {
+	t.Helper()
+	b := newBrowser(t, srv.base)
+	if status, loc := b.postForm("/login", "/login", url.Values{"username": {user}, "password": {password}}); status != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: %d %q", user, status, loc)
+	}
+	return b, sessionCSRF(t, b)
+}
+
+// sessionCSRF reads the session's CSRF token off a page.
+func sessionCSRF(t *testing.T, b *browser) string {
+	t.Helper()
 	_, page := b.get("/customers")
 	csrf := csrfField.FindStringSubmatch(page)
 	if csrf == nil {
 		t.Fatalf("no CSRF token on /customers")
 	}
-	return b, csrf[1]
+	return csrf[1]
 }

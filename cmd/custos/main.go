@@ -30,6 +30,8 @@ Usage:
   custos bench     [flags]   benchmark a running Custos end to end on demo data
   custos audit verify [flags] check the audit trail against its signed checkpoints
   custos audit seal   [flags] seal the audit events waiting (serve does it every 2 seconds)
+  custos keys status|rotate|rewrap|retire|snapshot [flags]
+                             show, rotate, re-wrap (online, resumable) or retire master key versions; snapshot the key store
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
 		return auditCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return keysCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "custos", version)
 		return nil

@@ -73,6 +73,16 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, e
 	if people+rows > 0 {
 		logger.Warn("sealed personal data written before encryption", "people", people, "index_rows", rows)
 	}
+	// A data backup restored from before an erasure must not bring the
+	// person back: their remains go before anything is served.
+	cleaned, err := svc.ReconcileErasures(ctx)
+	if err != nil {
+		app.Close()
+		return nil, fmt.Errorf("apply erasures to the database: %w", err)
+	}
+	if cleaned > 0 {
+		logger.Warn("removed the remains of erased people from the database (restored from a backup?)", "records", cleaned)
+	}
 	return app, nil
 }
 

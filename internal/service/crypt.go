@@ -133,6 +133,7 @@ func openAll(ctx context.Context, s *Service, ps []any) error {
 		if !ok || rec.DataKey == "" {
 			continue
 		}
+		rec.Erased = ring.Erased(rec.DataKey)
 		for _, f := range fields {
 			plain, err := ring.Open(rec.DataKey, f.name, *f.val)
 			switch {

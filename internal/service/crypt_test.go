@@ -20,105 +20,97 @@ import (
 // them back, finds them, keeps one key from lead to contact, and refuses a
 // tampered value with a clear integrity error.
 func TestPersonalDataSealed(t *testing.T) {
-	for _, d := range testdb.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			ctx := context.Background()
-			opt := testdb.Options(t, d)
-			db, err := store.Open(ctx, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			raw := testdb.Raw(t, d, opt)
-			o := testorg.New(t, db)
-			secrets := []string{"诸葛孔明", "13912345678", "kongming@shu.example", "wolong_2026"}
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		ctx := context.Background()
+		raw := testdb.Raw(t, d, opt)
+		o := testorg.New(t, db)
+		secrets := []string{"诸葛孔明", "13912345678", "kongming@shu.example", "wolong_2026"}
 
-			lead, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: secrets[0], Company: "蜀汉科技", Mobile: secrets[1], Email: secrets[2], WeChat: secrets[3]})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if lead.Name != secrets[0] || lead.Mobile != "+8613912345678" {
-				t.Fatalf("lead as returned: %+v", lead.LeadFields)
-			}
-			lead, err = o.Svc.UpdateLead(ctx, o.Rep1, lead.ID, crm.LeadUpdate{Version: lead.Version, Notes: new("赤壁之后再联系")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			lead, err = o.Svc.ConvertLead(ctx, o.Rep1, lead.ID, crm.LeadConversion{Version: lead.Version})
-			if err != nil {
-				t.Fatal(err)
-			}
+		lead, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: secrets[0], Company: "蜀汉科技", Mobile: secrets[1], Email: secrets[2], WeChat: secrets[3]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lead.Name != secrets[0] || lead.Mobile != "+8613912345678" {
+			t.Fatalf("lead as returned: %+v", lead.LeadFields)
+		}
+		lead, err = o.Svc.UpdateLead(ctx, o.Rep1, lead.ID, crm.LeadUpdate{Version: lead.Version, Notes: new("赤壁之后再联系")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lead, err = o.Svc.ConvertLead(ctx, o.Rep1, lead.ID, crm.LeadConversion{Version: lead.Version})
+		if err != nil {
+			t.Fatal(err)
+		}
 
-			// Nothing readable in any table that holds the person.
-			leadKey, contactKey := rawString(t, raw, "SELECT person_key FROM leads WHERE id = $1", lead.ID),
-				rawString(t, raw, "SELECT person_key FROM contacts WHERE id = $1", lead.ContactID)
-			if !strings.HasPrefix(leadKey, "pk_") || leadKey != contactKey {
-				t.Errorf("lead key %q, contact key %q: the converted person should keep one key", leadKey, contactKey)
-			}
-			for _, q := range []string{
-				"SELECT COALESCE(STRING_AGG(name || mobile || email || wechat, ' '), '') FROM leads",
-				"SELECT COALESCE(STRING_AGG(name || mobile || phone || email || wechat, ' '), '') FROM contacts",
-				"SELECT COALESCE(STRING_AGG(fields, ' '), '') FROM record_versions WHERE object IN ('lead', 'contact')",
-				"SELECT COALESCE(STRING_AGG(term, ' '), '') FROM search_terms",
-				"SELECT COALESCE(STRING_AGG(key, ' '), '') FROM dedup_keys",
-				"SELECT COALESCE(STRING_AGG(fields, ' '), '') FROM audit_events",
-			} {
-				q = strings.ReplaceAll(q, "STRING_AGG(", aggFunc(d))
-				got := rawString(t, raw, q)
-				for _, s := range append(secrets, "8613912345678", "诸葛", "孔明", "kongming") {
-					if strings.Contains(got, s) {
-						t.Errorf("%q found in plaintext by %s", s, q)
-					}
+		// Nothing readable in any table that holds the person.
+		leadKey, contactKey := rawString(t, raw, "SELECT person_key FROM leads WHERE id = $1", lead.ID),
+			rawString(t, raw, "SELECT person_key FROM contacts WHERE id = $1", lead.ContactID)
+		if !strings.HasPrefix(leadKey, "pk_") || leadKey != contactKey {
+			t.Errorf("lead key %q, contact key %q: the converted person should keep one key", leadKey, contactKey)
+		}
+		for _, q := range []string{
+			"SELECT COALESCE(STRING_AGG(name || mobile || email || wechat, ' '), '') FROM leads",
+			"SELECT COALESCE(STRING_AGG(name || mobile || phone || email || wechat, ' '), '') FROM contacts",
+			"SELECT COALESCE(STRING_AGG(fields, ' '), '') FROM record_versions WHERE object IN ('lead', 'contact')",
+			"SELECT COALESCE(STRING_AGG(term, ' '), '') FROM search_terms",
+			"SELECT COALESCE(STRING_AGG(key, ' '), '') FROM dedup_keys",
+			"SELECT COALESCE(STRING_AGG(fields, ' '), '') FROM audit_events",
+		} {
+			q = strings.ReplaceAll(q, "STRING_AGG(", aggFunc(d))
+			got := rawString(t, raw, q)
+			for _, s := range append(secrets, "8613912345678", "诸葛", "孔明", "kongming") {
+				if strings.Contains(got, s) {
+					t.Errorf("%q found in plaintext by %s", s, q)
 				}
 			}
-			if got := rawString(t, raw, "SELECT name FROM contacts WHERE id = $1", lead.ContactID); !vault.IsSealed(got) {
-				t.Errorf("contact name stored as %q", got)
-			}
+		}
+		if got := rawString(t, raw, "SELECT name FROM contacts WHERE id = $1", lead.ContactID); !vault.IsSealed(got) {
+			t.Errorf("contact name stored as %q", got)
+		}
 
-			// The service reads, searches and versions them as before.
-			ct, err := o.Svc.GetContact(ctx, o.Rep1, lead.ContactID)
-			if err != nil || ct.Name != secrets[0] || ct.Email != secrets[2] || ct.WeChat != secrets[3] {
-				t.Fatalf("contact: %v %+v", err, ct.ContactFields)
+		// The service reads, searches and versions them as before.
+		ct, err := o.Svc.GetContact(ctx, o.Rep1, lead.ContactID)
+		if err != nil || ct.Name != secrets[0] || ct.Email != secrets[2] || ct.WeChat != secrets[3] {
+			t.Fatalf("contact: %v %+v", err, ct.ContactFields)
+		}
+		for _, q := range []string{"孔明", "139 1234 5678", "KongMing@shu.example"} {
+			res, err := o.Svc.Search(ctx, o.Rep1, q, 10)
+			if err != nil || len(res.Contacts) != 1 || res.Contacts[0].Name != secrets[0] {
+				t.Errorf("search %q: %v %+v", q, err, res.Contacts)
 			}
-			for _, q := range []string{"孔明", "139 1234 5678", "KongMing@shu.example"} {
-				res, err := o.Svc.Search(ctx, o.Rep1, q, 10)
-				if err != nil || len(res.Contacts) != 1 || res.Contacts[0].Name != secrets[0] {
-					t.Errorf("search %q: %v %+v", q, err, res.Contacts)
-				}
-			}
-			vs, err := o.Svc.Versions(ctx, o.Rep1, crm.ObjLead, lead.ID)
-			if err != nil || len(vs) != 2 || !strings.Contains(string(vs[1].Fields), secrets[0]) {
-				t.Fatalf("lead versions: %v %+v", err, vs)
-			}
-			if _, err := o.Svc.CreateContact(ctx, o.Rep2, crm.ContactFields{Name: "某人", Mobile: "13912345678"}); !crm.IsCode(err, crm.Duplicate) {
-				t.Errorf("duplicate mobile through the blind index: %v", err)
-			}
+		}
+		vs, err := o.Svc.Versions(ctx, o.Rep1, crm.ObjLead, lead.ID)
+		if err != nil || len(vs) != 2 || !strings.Contains(string(vs[1].Fields), secrets[0]) {
+			t.Fatalf("lead versions: %v %+v", err, vs)
+		}
+		if _, err := o.Svc.CreateContact(ctx, o.Rep2, crm.ContactFields{Name: "某人", Mobile: "13912345678"}); !crm.IsCode(err, crm.Duplicate) {
+			t.Errorf("duplicate mobile through the blind index: %v", err)
+		}
 
-			// A flipped byte in the stored ciphertext: a clear integrity error.
-			stored := rawString(t, raw, "SELECT mobile FROM contacts WHERE id = $1", lead.ContactID)
-			flipped := stored[:10] + string(rune(stored[10]^1)) + stored[11:]
-			if _, err := raw.Exec("UPDATE contacts SET mobile = $1 WHERE id = $2", flipped, lead.ContactID); err != nil {
-				t.Fatal(err)
-			}
-			_, err = o.Svc.GetContact(ctx, o.Rep1, lead.ContactID)
-			if ce, ok := err.(*crm.Error); !ok || ce.Key != "integrity" || ce.Fields[0].Field != "mobile" {
-				t.Fatalf("tampered contact: %v", err)
-			}
-			if msg := i18n.Message("zh-CN", err); !strings.Contains(msg, "完整性") {
-				t.Errorf("zh message %q", msg)
-			}
-			if msg := i18n.Message("en", err); !strings.Contains(msg, "integrity") {
-				t.Errorf("en message %q", msg)
-			}
-			// Moving another person's sealed value into the field fails too.
-			other, _ := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "刘备", Mobile: "13811112222"})
-			theirs := rawString(t, raw, "SELECT mobile FROM contacts WHERE id = $1", other.ID)
-			raw.Exec("UPDATE contacts SET mobile = $1 WHERE id = $2", theirs, lead.ContactID)
-			if _, err := o.Svc.GetContact(ctx, o.Rep1, lead.ContactID); !strings.Contains(errString(err), "integrity") {
-				t.Errorf("a value moved from another person: %v", err)
-			}
-		})
-	}
+		// A flipped byte in the stored ciphertext: a clear integrity error.
+		stored := rawString(t, raw, "SELECT mobile FROM contacts WHERE id = $1", lead.ContactID)
+		flipped := stored[:10] + string(rune(stored[10]^1)) + stored[11:]
+		if _, err := raw.Exec("UPDATE contacts SET mobile = $1 WHERE id = $2", flipped, lead.ContactID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.Svc.GetContact(ctx, o.Rep1, lead.ContactID)
+		if ce, ok := err.(*crm.Error); !ok || ce.Key != "integrity" || ce.Fields[0].Field != "mobile" {
+			t.Fatalf("tampered contact: %v", err)
+		}
+		if msg := i18n.Message("zh-CN", err); !strings.Contains(msg, "完整性") {
+			t.Errorf("zh message %q", msg)
+		}
+		if msg := i18n.Message("en", err); !strings.Contains(msg, "integrity") {
+			t.Errorf("en message %q", msg)
+		}
+		// Moving another person's sealed value into the field fails too.
+		other, _ := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "刘备", Mobile: "13811112222"})
+		theirs := rawString(t, raw, "SELECT mobile FROM contacts WHERE id = $1", other.ID)
+		raw.Exec("UPDATE contacts SET mobile = $1 WHERE id = $2", theirs, lead.ContactID)
+		if _, err := o.Svc.GetContact(ctx, o.Rep1, lead.ContactID); !strings.Contains(errString(err), "integrity") {
+			t.Errorf("a value moved from another person: %v", err)
+		}
+	})
 }
 
 func aggFunc(d store.Dialect) string {
@@ -149,64 +141,56 @@ func errString(err error) string {
 // remains readable, that the service reads and finds them, and that a
 // second run has nothing to do.
 func TestSealLegacyData(t *testing.T) {
-	for _, d := range testdb.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			ctx := context.Background()
-			opt := testdb.Options(t, d)
-			db, err := store.Open(ctx, opt)
-			if err != nil {
-				t.Fatal(err)
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		ctx := context.Background()
+		raw := testdb.Raw(t, d, opt)
+		o := testorg.New(t, db)
+		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "placeholder", Mobile: "13900001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Turn the row into one an old version wrote.
+		for _, q := range []string{
+			"UPDATE contacts SET person_key = '', name = '司马懿', mobile = '+8613900001111', email = 'zhongda@wei.example' WHERE id = $1",
+			`UPDATE record_versions SET fields = '{"name":"司马懿","mobile":"+8613900001111"}' WHERE object = 'contact' AND record_id = $1`,
+			"DELETE FROM search_terms WHERE object = 'contact' AND record_id = $1",
+			"DELETE FROM dedup_keys WHERE object = 'contact' AND record_id = $1",
+			"INSERT INTO search_terms (object, term, record_id) VALUES ('contact', '司马', $1), ('contact', '马懿', $1)",
+			"INSERT INTO dedup_keys (kind, key, object, record_id) VALUES ('phone', '+8613900001111', 'contact', $1)",
+		} {
+			if _, err := raw.Exec(q, ct.ID); err != nil {
+				t.Fatalf("%s: %v", q, err)
 			}
-			t.Cleanup(func() { db.Close() })
-			raw := testdb.Raw(t, d, opt)
-			o := testorg.New(t, db)
-			ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "placeholder", Mobile: "13900001111"})
-			if err != nil {
-				t.Fatal(err)
+		}
+		people, rows, err := o.Svc.SealLegacyData(ctx)
+		if err != nil || people != 1 || rows != 3 {
+			t.Fatalf("seal legacy: %d people, %d rows, %v", people, rows, err)
+		}
+		for _, q := range []string{
+			"SELECT name || mobile || email FROM contacts WHERE id = $1",
+			"SELECT fields FROM record_versions WHERE object = 'contact' AND record_id = $1",
+			"SELECT " + aggFunc(d) + "term, ' ') FROM search_terms WHERE object = 'contact' AND record_id = $1",
+			"SELECT " + aggFunc(d) + "key, ' ') FROM dedup_keys WHERE object = 'contact' AND record_id = $1",
+		} {
+			if got := rawString(t, raw, q, ct.ID); strings.Contains(got, "司马") || strings.Contains(got, "13900001111") || strings.Contains(got, "zhongda") {
+				t.Errorf("plaintext left by the upgrade: %s → %s", q, got)
 			}
-			// Turn the row into one an old version wrote.
-			for _, q := range []string{
-				"UPDATE contacts SET person_key = '', name = '司马懿', mobile = '+8613900001111', email = 'zhongda@wei.example' WHERE id = $1",
-				`UPDATE record_versions SET fields = '{"name":"司马懿","mobile":"+8613900001111"}' WHERE object = 'contact' AND record_id = $1`,
-				"DELETE FROM search_terms WHERE object = 'contact' AND record_id = $1",
-				"DELETE FROM dedup_keys WHERE object = 'contact' AND record_id = $1",
-				"INSERT INTO search_terms (object, term, record_id) VALUES ('contact', '司马', $1), ('contact', '马懿', $1)",
-				"INSERT INTO dedup_keys (kind, key, object, record_id) VALUES ('phone', '+8613900001111', 'contact', $1)",
-			} {
-				if _, err := raw.Exec(q, ct.ID); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
+		}
+		got, err := o.Svc.GetContact(ctx, o.Rep1, ct.ID)
+		if err != nil || got.Name != "司马懿" || got.Email != "zhongda@wei.example" {
+			t.Fatalf("after upgrade: %v %+v", err, got.ContactFields)
+		}
+		for _, q := range []string{"司马", "13900001111"} {
+			if res, err := o.Svc.Search(ctx, o.Rep1, q, 10); err != nil || len(res.Contacts) != 1 {
+				t.Errorf("search %q after upgrade: %v %+v", q, err, res.Contacts)
 			}
-			people, rows, err := o.Svc.SealLegacyData(ctx)
-			if err != nil || people != 1 || rows != 3 {
-				t.Fatalf("seal legacy: %d people, %d rows, %v", people, rows, err)
-			}
-			for _, q := range []string{
-				"SELECT name || mobile || email FROM contacts WHERE id = $1",
-				"SELECT fields FROM record_versions WHERE object = 'contact' AND record_id = $1",
-				"SELECT " + aggFunc(d) + "term, ' ') FROM search_terms WHERE object = 'contact' AND record_id = $1",
-				"SELECT " + aggFunc(d) + "key, ' ') FROM dedup_keys WHERE object = 'contact' AND record_id = $1",
-			} {
-				if got := rawString(t, raw, q, ct.ID); strings.Contains(got, "司马") || strings.Contains(got, "13900001111") || strings.Contains(got, "zhongda") {
-					t.Errorf("plaintext left by the upgrade: %s → %s", q, got)
-				}
-			}
-			got, err := o.Svc.GetContact(ctx, o.Rep1, ct.ID)
-			if err != nil || got.Name != "司马懿" || got.Email != "zhongda@wei.example" {
-				t.Fatalf("after upgrade: %v %+v", err, got.ContactFields)
-			}
-			for _, q := range []string{"司马", "13900001111"} {
-				if res, err := o.Svc.Search(ctx, o.Rep1, q, 10); err != nil || len(res.Contacts) != 1 {
-					t.Errorf("search %q after upgrade: %v %+v", q, err, res.Contacts)
-				}
-			}
-			vs, err := o.Svc.Versions(ctx, o.Rep1, crm.ObjContact, ct.ID)
-			if err != nil || !strings.Contains(string(vs[0].Fields), "司马懿") {
-				t.Errorf("versions after upgrade: %v %+v", err, vs)
-			}
-			if people, rows, err := o.Svc.SealLegacyData(ctx); people+rows != 0 || err != nil {
-				t.Errorf("second run: %d %d %v", people, rows, err)
-			}
-		})
-	}
+		}
+		vs, err := o.Svc.Versions(ctx, o.Rep1, crm.ObjContact, ct.ID)
+		if err != nil || !strings.Contains(string(vs[0].Fields), "司马懿") {
+			t.Errorf("versions after upgrade: %v %+v", err, vs)
+		}
+		if people, rows, err := o.Svc.SealLegacyData(ctx); people+rows != 0 || err != nil {
+			t.Errorf("second run: %d %d %v", people, rows, err)
+		}
+	})
 }

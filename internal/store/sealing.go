@@ -142,3 +142,72 @@ func (tx *Tx) ReplaceIndexRow(ctx context.Context, terms bool, r IndexRow, blind
 	}
 	return nil
 }
+
+// PersonRef is a contact or lead and the data key it is sealed under.
+type PersonRef struct {
+	Object crm.Object
+	ID     int64
+	Key    string
+}
+
+// PeopleWithKeys returns the contacts and leads (deleted ones too) sealed
+// under any of keys.
+func (tx *Tx) PeopleWithKeys(ctx context.Context, keys []string) ([]PersonRef, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var out []PersonRef
+	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead} {
+		var a args
+		rows, err := tx.q.QueryContext(ctx, "SELECT id, person_key FROM "+personTables[o].table+" WHERE "+inList("person_key", keys, &a)+
+			" ORDER BY id", a...)
+		if err != nil {
+			return nil, mapErr("people with keys", err)
+		}
+		for rows.Next() {
+			r := PersonRef{Object: o}
+			if err := rows.Scan(&r.ID, &r.Key); err != nil {
+				rows.Close()
+				return nil, mapErr("scan person", err)
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr("people with keys", err)
+		}
+	}
+	return out, nil
+}
+
+// ErasePersonRemains empties a contact's or lead's personal fields and
+// drops its index rows and stored versions: what erasure leaves of a person
+// in the live database is a record with no one in it. It reports whether
+// anything was left to remove.
+func (tx *Tx) ErasePersonRemains(ctx context.Context, o crm.Object, id int64) (bool, error) {
+	pt := personTables[o]
+	set, nonEmpty := "", ""
+	for i, c := range pt.cols {
+		if i > 0 {
+			set, nonEmpty = set+", ", nonEmpty+" OR "
+		}
+		set += c + " = ''"
+		nonEmpty += c + " <> ''"
+	}
+	res, err := tx.q.ExecContext(ctx, "UPDATE "+pt.table+" SET "+set+" WHERE id = $1 AND ("+nonEmpty+")", id)
+	if err != nil {
+		return false, mapErr("erase person", err)
+	}
+	changed, _ := res.RowsAffected()
+	for _, q := range []string{"DELETE FROM dedup_keys WHERE object = $1 AND record_id = $2",
+		"DELETE FROM search_terms WHERE object = $1 AND record_id = $2",
+		"DELETE FROM record_versions WHERE object = $1 AND record_id = $2"} {
+		res, err := tx.q.ExecContext(ctx, q, string(o), id)
+		if err != nil {
+			return false, mapErr("erase person remains", err)
+		}
+		n, _ := res.RowsAffected()
+		changed += n
+	}
+	return changed > 0, nil
+}

@@ -107,3 +107,20 @@ func Raw(t *testing.T, d store.Dialect, opt store.Options) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// EachRaw is Each for tests that also reach under the store: fn gets the
+// dialect and options too, for Raw or for reopening the same database.
+func EachRaw(t *testing.T, fn func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			opt := Options(t, d)
+			db, err := store.Open(context.Background(), opt)
+			if err != nil {
+				t.Fatalf("open %s: %v", d, err)
+			}
+			t.Cleanup(func() { db.Close() })
+			fn(t, d, opt, db)
+		})
+	}
+}

@@ -201,6 +201,9 @@ func (r KeyRing) Open(keyID, field, sealed string) (string, error) {
 	return string(plain), nil
 }
 
+// Erased reports whether the person of keyID was erased.
+func (r KeyRing) Erased(keyID string) bool { return r.erased[keyID] }
+
 func (r KeyRing) key(id string) ([]byte, error) {
 	if r.erased[id] {
 		return nil, ErrErased

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"custos/internal/access"
+)
+
+// keysCommand runs "custos keys status|rotate|rewrap|retire|snapshot": key
+// operations through the service layer, each audited, on a live database
+// (the server keeps serving: readers unwrap with either master key version
+// while a re-wrap runs).
+func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	verbs := []string{"status", "rotate", "rewrap", "retire", "snapshot"}
+	if len(args) == 0 || !slices.Contains(verbs, args[0]) {
+		return errors.New("usage: custos keys status|rotate|rewrap [-batch N]|retire -version N|snapshot [flags]")
+	}
+	verb, rest := args[0], args[1:]
+	local := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
+	local.SetOutput(stderr)
+	batch := local.Int("batch", 500, "keys per batch (rewrap)")
+	version := local.Uint("version", 0, "master key version to retire (retire)")
+	// The command's own flags come first; the rest are the usual settings.
+	rest, err := splitFlags(local, rest)
+	if err != nil {
+		return err
+	}
+	c, err := parseConfig("keys "+verb, rest, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	app, err := openService(ctx, c, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	svc, a := app.svc, access.System("custos keys "+verb)
+	switch verb {
+	case "status":
+		st, err := svc.KeyStatus(ctx, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "key store: %s\nmaster key versions: %v (primary %d)\n", st.KeyStore, st.MasterVersions, st.MasterPrimary)
+		for _, v := range st.MasterVersions {
+			fmt.Fprintf(stdout, "  version %d wraps %d keys\n", v, st.MasterUse[v])
+		}
+		fmt.Fprintf(stdout, "blind-index key versions: %v\n", st.BlindVersions)
+	case "rotate":
+		v, err := svc.RotateMasterKey(ctx, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "master key version %d added and primary; back up %s now, then run custos keys rewrap\n", v, c.MasterKeyFile)
+	case "rewrap":
+		n, err := svc.RewrapKeys(ctx, a, *batch, func(done int) { fmt.Fprintf(stdout, "re-wrapped %d keys\n", done) })
+		if err != nil {
+			return fmt.Errorf("%w (run it again to continue)", err)
+		}
+		fmt.Fprintf(stdout, "done: %d keys re-wrapped\n", n)
+	case "retire":
+		if *version == 0 {
+			return errors.New("keys retire: -version is required")
+		}
+		if err := svc.RetireMasterKey(ctx, a, uint32(*version)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "master key version %d retired\n", *version)
+	case "snapshot":
+		path, err := svc.SnapshotKeys(ctx, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "key store snapshot written to %s; keep it apart from data backups\n", path)
+	}
+	return nil
+}
+
+// splitFlags parses the flags fs knows from the front of args and returns
+// the rest for the common configuration.
+func splitFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var mine, rest []string
+	for i := 0; i < len(args); i++ {
+		name := args[i]
+		if len(name) > 1 && name[0] == '-' {
+			bare := name[1:]
+			if bare[0] == '-' {
+				bare = bare[1:]
+			}
+			if eq := strings.IndexByte(bare, '='); eq >= 0 {
+				bare = bare[:eq]
+			}
+			if fs.Lookup(bare) != nil {
+				mine = append(mine, name)
+				if strings.IndexByte(name, '=') < 0 && i+1 < len(args) {
+					mine = append(mine, args[i+1])
+					i++
+				}
+				continue
+			}
+		}
+		rest = append(rest, name)
+	}
+	return rest, fs.Parse(mine)
+}

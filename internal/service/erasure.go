@@ -1,0 +1,111 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/store"
+)
+
+// Erasure (PIPL Art. 47, GDPR Art. 17). Erasing a person destroys their
+// data key in the key store and in every key-store snapshot, leaving a
+// tombstone there, and removes what is left of them from the live database
+// (their sealed fields, index rows and versions). The records stay, with
+// no one in them, so follow-ups, opportunities and the audit trail keep
+// their links; the audit trail never held their values, so it still
+// verifies. Every data backup still holds their ciphertext, which no key
+// opens any more: a restored backup is reconciled at start-up
+// (ReconcileErasures) before anything is served.
+
+// ErasePerson erases the person behind a contact or lead — and every record
+// sealed under the same key (the lead and the contact it became). It is
+// for administrators, audited, and returns the records erased.
+func (s *Service) ErasePerson(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]store.PersonRef, error) {
+	if o != crm.ObjContact && o != crm.ObjLead {
+		return nil, crm.ErrNotFound(string(o))
+	}
+	if err := s.requireAdmin(ctx, a, "privacy.erase"); err != nil {
+		return nil, err
+	}
+	var erased []store.PersonRef
+	var key string
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if key, err = tx.PersonKey(ctx, o, id); err != nil {
+			return err
+		}
+		if key == "" {
+			return crm.ErrNotFound(string(o))
+		}
+		if erased, err = tx.PeopleWithKeys(ctx, []string{key}); err != nil {
+			return err
+		}
+		for _, p := range erased {
+			if _, err := tx.ErasePersonRemains(ctx, p.Object, p.ID); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, a, "privacy.erase", o, id, map[string]any{"records": refsOf(erased)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The key goes after the data commits: should this fail, the person is
+	// already gone from the live database and running the erasure again
+	// destroys the key (it is idempotent).
+	if err := s.vault.Erase(ctx, key); err != nil {
+		return nil, fmt.Errorf("service: destroy the data key (run the erasure again): %w", err)
+	}
+	return erased, nil
+}
+
+func refsOf(ps []store.PersonRef) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = fmt.Sprintf("%s:%d", p.Object, p.ID)
+	}
+	return out
+}
+
+// ReconcileErasures applies every erasure recorded in the key store to the
+// database — which matters after a data backup from before an erasure was
+// restored: the erased people's remains (sealed fields no key opens, and
+// blind index rows that search would still match) are removed before
+// anything is served. It returns the records cleaned, and audits them.
+func (s *Service) ReconcileErasures(ctx context.Context) (int, error) {
+	cleaned, after := 0, ""
+	for {
+		keys, err := s.vault.Tombstones(ctx, after, 500)
+		if err != nil || len(keys) == 0 {
+			return cleaned, err
+		}
+		after = keys[len(keys)-1]
+		err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+			people, err := tx.PeopleWithKeys(ctx, keys)
+			if err != nil {
+				return err
+			}
+			var done []store.PersonRef
+			for _, p := range people {
+				changed, err := tx.ErasePersonRemains(ctx, p.Object, p.ID)
+				if err != nil {
+					return err
+				}
+				if changed {
+					done = append(done, p)
+				}
+			}
+			if len(done) == 0 {
+				return nil
+			}
+			cleaned += len(done)
+			return s.audit(ctx, tx, access.System("erasure reconciliation"), "privacy.erase_reconciled", "", 0,
+				map[string]any{"records": refsOf(done)})
+		})
+		if err != nil {
+			return cleaned, err
+		}
+	}
+}
