@@ -161,7 +161,7 @@ func (s *Service) runRule(ctx context.Context, r AlertRule, w hourWindow) ([]sto
 		return countPerUser(w, r.Threshold, "distinct customers viewed", customersSeen), nil
 	case "sensitive_search":
 		return countPerUser(w, r.Threshold, "searches by phone, e-mail or credit code", func(e store.AuditEvent) []int64 {
-			if e.Action == "search.phone" || e.Action == "search.email" || e.Action == "search.credit_code" {
+			if isSensitiveSearch(e.Action) {
 				return []int64{e.ID}
 			}
 			return nil
@@ -291,7 +291,7 @@ func (s *Service) apiBursts(ctx context.Context, w hourWindow, threshold int) ([
 	counts := map[int64]int{}
 	names := map[int64]string{}
 	for _, e := range w.events {
-		if e.ActorKind == string(access.KindToken) && (strings.HasSuffix(e.Action, ".view") || strings.HasSuffix(e.Action, ".list") || strings.HasSuffix(e.Action, ".search")) {
+		if e.ActorKind == string(access.KindToken) && (strings.HasSuffix(e.Action, ".view") || strings.HasSuffix(e.Action, ".list") || strings.Contains(e.Action, ".search")) {
 			counts[e.ActorID]++
 			names[e.ActorID] = e.ActorName
 		}

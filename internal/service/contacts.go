@@ -191,7 +191,7 @@ func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListF
 	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjContact, f.Query); none {
 		return ContactPage{Items: []crm.Contact{}}, nil
 	}
-	return listPage(ctx, s, a, listAction("contact", strings.TrimSpace(f.Query)), crm.ObjContact,
+	return listPage(ctx, s, a, s.listAction("contact", strings.TrimSpace(f.Query)), crm.ObjContact,
 		func(tx *store.Tx) ([]crm.Contact, string, int, error) {
 			var err error
 			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjContact, f.Custom); err != nil {

@@ -44,11 +44,17 @@ func prefixFields(err error, prefix string) error {
 }
 
 // listAction names the audit action of a list or a search.
-func listAction(object, query string) string {
-	if query != "" {
-		return object + ".search"
+// A search by an exact sensitive value is recorded with its kind — never
+// the value — as "<object>.search.<kind>", so the rate limit and the
+// anomaly rule can weigh it.
+func (s *Service) listAction(object, query string) string {
+	if query == "" {
+		return object + ".list"
 	}
-	return object + ".list"
+	if key := s.exactKey(query); key != nil {
+		return object + ".search." + key.Kind
+	}
+	return object + ".search"
 }
 
 // ids collects the ids of listed records for the list's audit event.

@@ -264,7 +264,7 @@ func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilt
 	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjLead, f.Query); none {
 		return LeadPage{Items: []crm.Lead{}}, nil
 	}
-	return listPage(ctx, s, a, listAction("lead", strings.TrimSpace(f.Query)), crm.ObjLead,
+	return listPage(ctx, s, a, s.listAction("lead", strings.TrimSpace(f.Query)), crm.ObjLead,
 		func(tx *store.Tx) ([]crm.Lead, string, int, error) {
 			var err error
 			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjLead, f.Custom); err != nil {

@@ -262,7 +262,7 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 			return OpportunityPage{Items: []crm.Opportunity{}}, nil
 		}
 	}
-	return listPage(ctx, s, a, listAction("opportunity", strings.TrimSpace(f.Query)), crm.ObjOpportunity,
+	return listPage(ctx, s, a, s.listAction("opportunity", strings.TrimSpace(f.Query)), crm.ObjOpportunity,
 		func(tx *store.Tx) ([]crm.Opportunity, string, int, error) {
 			var err error
 			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjOpportunity, f.Custom); err != nil {

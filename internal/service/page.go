@@ -59,6 +59,9 @@ func (s *Service) searchFor(a *access.Actor, o crm.Object, text string) (key *st
 func listPage[T any](ctx context.Context, s *Service, a *access.Actor, action string, object crm.Object,
 	read func(tx *store.Tx) ([]T, string, int, error), id func(T) int64) (Page[T], error) {
 	var p Page[T]
+	if err := s.checkSearchRate(ctx, a, action); err != nil {
+		return p, err
+	}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		p.Items, p.Next, p.Total, err = read(tx)

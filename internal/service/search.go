@@ -37,6 +37,9 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 		return res, nil
 	}
 	res.Kind = searchKind(key)
+	if err := s.checkSearchRate(ctx, a, "search."+res.Kind); err != nil {
+		return SearchResults{}, err
+	}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if a.Can(crm.ObjCustomer, crm.ActRead) && !searchHidden(a, crm.ObjCustomer, res.Kind) {

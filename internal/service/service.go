@@ -44,6 +44,9 @@ type Options struct {
 	// passkeys are bound to its host name and origin (see RelyingParty).
 	// Empty or invalid: passkeys are unavailable and TOTP alone is offered.
 	PublicURL string
+	// SensitiveSearchesPerHour limits an actor's searches by phone,
+	// e-mail or credit code (DefaultSensitiveSearchesPerHour when zero).
+	SensitiveSearchesPerHour int
 	// Vault seals personal data and blinds index terms (internal/vault).
 	// Required: a Service without one refuses to start.
 	Vault *vault.Vault
@@ -51,16 +54,18 @@ type Options struct {
 
 // Service is the one service layer.
 type Service struct {
-	db     *store.DB
-	keys   *audit.Keys
-	vault  *vault.Vault
-	norm   *quality.Normalizer
-	now    func() time.Time
-	argon  Argon2Params
-	logger *slog.Logger
-	zone   *time.Location     // the organisation default
-	rp     *webauthn.WebAuthn // the WebAuthn relying party; nil: passkeys unavailable
-	zones  sync.Map           // IANA name → *time.Location, loaded once
+	db    *store.DB
+	keys  *audit.Keys
+	vault *vault.Vault
+	// searchLimit is the hourly allowance of sensitive searches per actor.
+	searchLimit int
+	norm        *quality.Normalizer
+	now         func() time.Time
+	argon       Argon2Params
+	logger      *slog.Logger
+	zone        *time.Location     // the organisation default
+	rp          *webauthn.WebAuthn // the WebAuthn relying party; nil: passkeys unavailable
+	zones       sync.Map           // IANA name → *time.Location, loaded once
 	// dummyHash is checked against for unknown user names, so a sign-in
 	// takes as long whether or not the name exists.
 	dummyHash string
@@ -74,6 +79,9 @@ func New(db *store.DB, opt Options) *Service {
 	s := &Service{db: db, keys: opt.AuditKeys, vault: opt.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.searchLimit = opt.SensitiveSearchesPerHour; s.searchLimit <= 0 {
+		s.searchLimit = DefaultSensitiveSearchesPerHour
 	}
 	if s.argon == (Argon2Params{}) {
 		s.argon = DefaultArgon2
