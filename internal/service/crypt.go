@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"custos/internal/crm"
 	"custos/internal/store"
@@ -336,4 +337,44 @@ func (s *Service) sealRequest(ctx context.Context, tx *store.Tx, r *crm.Approval
 		r.Payload, err = s.openJSON(ctx, r.Object, key, r.Payload)
 	}
 	return err
+}
+
+// totpKeyName names the system key TOTP secrets are sealed under: anyone
+// reading the database could otherwise make a user's second factor.
+const totpKeyName = "totp"
+
+func totpField(userID int64) string { return "totp:" + strconv.FormatInt(userID, 10) }
+
+// getTOTP reads a user's TOTP credential with its secret opened. A secret
+// stored before encryption is used as it is (the start-up upgrade seals it).
+func (s *Service) getTOTP(ctx context.Context, tx *store.Tx, userID int64) (store.TOTPCredential, error) {
+	c, err := tx.GetTOTP(ctx, userID)
+	if err != nil || !vault.IsSealed(c.Secret) {
+		return c, err
+	}
+	key, err := s.vault.SystemKey(ctx, totpKeyName)
+	if err == nil {
+		c.Secret, err = s.vault.Open(ctx, key, totpField(userID), c.Secret)
+	}
+	if err != nil {
+		return c, s.sealError(err, "user", userID, "totp_secret")
+	}
+	return c, nil
+}
+
+// putPendingTOTP stores a new TOTP secret sealed.
+func (s *Service) putPendingTOTP(ctx context.Context, tx *store.Tx, userID int64, secret string) error {
+	sealed, err := s.sealTOTP(ctx, userID, secret)
+	if err != nil {
+		return err
+	}
+	return tx.PutPendingTOTP(ctx, userID, sealed, s.clock())
+}
+
+func (s *Service) sealTOTP(ctx context.Context, userID int64, secret string) (string, error) {
+	key, err := s.vault.SystemKey(ctx, totpKeyName)
+	if err != nil {
+		return "", err
+	}
+	return s.vault.Seal(ctx, key, totpField(userID), secret)
 }

@@ -194,3 +194,32 @@ func TestSealLegacyData(t *testing.T) {
 		}
 	})
 }
+
+// TestTOTPSecretSealed: a user's TOTP secret is stored sealed under the
+// system key, works for sign-in codes, and one stored in plaintext by an
+// older version is sealed by the start-up upgrade and keeps working.
+func TestTOTPSecretSealed(t *testing.T) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		ctx := context.Background()
+		raw := testdb.Raw(t, d, opt)
+		o := testorg.New(t, db)
+		f := o.EnrolMFA(t, o.Rep1)
+		stored := rawString(t, raw, "SELECT secret FROM totp_credentials WHERE user_id = $1", o.Rep1.UserID)
+		if !vault.IsSealed(stored) || strings.Contains(stored, f.Secret) {
+			t.Fatalf("TOTP secret stored as %q", stored)
+		}
+		// Enrolment confirmed a code made from the secret: the sealed one opens.
+		if _, err := raw.Exec("UPDATE totp_credentials SET secret = $1 WHERE user_id = $2", f.Secret, o.Rep1.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if _, rows, err := o.Svc.SealLegacyData(ctx); err != nil || rows != 1 {
+			t.Fatalf("upgrade: %d %v", rows, err)
+		}
+		if got := rawString(t, raw, "SELECT secret FROM totp_credentials WHERE user_id = $1", o.Rep1.UserID); !vault.IsSealed(got) {
+			t.Errorf("after the upgrade the secret is %q", got)
+		}
+		if err := o.Svc.StepUp(ctx, o.Rep1, f.NextCode(t)); err != nil {
+			t.Errorf("a TOTP code after the upgrade: %v", err)
+		}
+	})
+}

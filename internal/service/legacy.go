@@ -26,6 +26,11 @@ func (s *Service) SealLegacyData(ctx context.Context) (people, rows int, err err
 			}
 		}
 	}
+	n, err := s.sealLegacyTOTP(ctx)
+	if err != nil {
+		return people, rows, err
+	}
+	rows += n
 	for _, terms := range []bool{false, true} {
 		for {
 			n, err := s.blindLegacyBatch(ctx, terms, 500)
@@ -109,6 +114,29 @@ func (s *Service) blindLegacyBatch(ctx context.Context, terms bool, limit int) (
 			}
 		}
 		n = len(batch)
+		return nil
+	})
+	return n, err
+}
+
+// sealLegacyTOTP seals TOTP secrets stored before encryption.
+func (s *Service) sealLegacyTOTP(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		plain, err := tx.PlainTOTPUsers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range plain {
+			sealed, err := s.sealTOTP(ctx, c.UserID, c.Secret)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetTOTPSecret(ctx, c.UserID, sealed); err != nil {
+				return err
+			}
+		}
+		n = len(plain)
 		return nil
 	})
 	return n, err

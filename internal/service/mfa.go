@@ -88,7 +88,7 @@ func (s *Service) MFA(ctx context.Context, a *access.Actor) (MFAStatus, error) {
 				st.UsablePasskeys++
 			}
 		}
-		c, err := tx.GetTOTP(ctx, a.UserID)
+		c, err := s.getTOTP(ctx, tx, a.UserID)
 		if err == nil {
 			st.TOTP, st.Pending = !c.ConfirmedAt.IsZero(), c.ConfirmedAt.IsZero()
 		} else if !crm.IsCode(err, crm.NotFound) {
@@ -110,7 +110,7 @@ func (s *Service) BeginTOTP(ctx context.Context, a *access.Actor) (TOTPEnrolment
 	}
 	var en TOTPEnrolment
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if c, err := tx.GetTOTP(ctx, a.UserID); err == nil && !c.ConfirmedAt.IsZero() {
+		if c, err := s.getTOTP(ctx, tx, a.UserID); err == nil && !c.ConfirmedAt.IsZero() {
 			return &crm.Error{Code: crm.Conflict, Key: "mfa_enrolled", Message: "a second factor is already set up; disable it first"}
 		} else if err != nil && !crm.IsCode(err, crm.NotFound) {
 			return err
@@ -125,7 +125,7 @@ func (s *Service) BeginTOTP(ctx context.Context, a *access.Actor) (TOTPEnrolment
 			return err
 		}
 		en = TOTPEnrolment{Secret: key.Secret(), URI: key.URL()}
-		if err := tx.PutPendingTOTP(ctx, a.UserID, key.Secret(), s.clock()); err != nil {
+		if err := s.putPendingTOTP(ctx, tx, a.UserID, key.Secret()); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "mfa.totp_begin", "", a.UserID, nil)
@@ -141,7 +141,7 @@ func (s *Service) PendingTOTP(ctx context.Context, a *access.Actor) (TOTPEnrolme
 	}
 	var en TOTPEnrolment
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.GetTOTP(ctx, a.UserID)
+		c, err := s.getTOTP(ctx, tx, a.UserID)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *access.Actor, code string)
 	now := s.clock()
 	codes, hashes := newRecoveryCodes()
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.GetTOTP(ctx, a.UserID)
+		c, err := s.getTOTP(ctx, tx, a.UserID)
 		if crm.IsCode(err, crm.NotFound) || err == nil && !c.ConfirmedAt.IsZero() {
 			return &crm.Error{Code: crm.Conflict, Key: "mfa_not_pending", Message: "start setting up the authenticator app first"}
 		} else if err != nil {
@@ -240,7 +240,7 @@ func (s *Service) DisableTOTP(ctx context.Context, a *access.Actor, code string)
 	}
 	enrolled := true
 	_, err := s.withSecondFactor(ctx, a, s.codeFactor(code), "mfa.disable", func(tx *store.Tx, _ time.Time) error {
-		if c, err := tx.GetTOTP(ctx, a.UserID); crm.IsCode(err, crm.NotFound) || err == nil && c.ConfirmedAt.IsZero() {
+		if c, err := s.getTOTP(ctx, tx, a.UserID); crm.IsCode(err, crm.NotFound) || err == nil && c.ConfirmedAt.IsZero() {
 			return errNotEnrolled
 		} else if err != nil {
 			return err
@@ -428,7 +428,7 @@ func (s *Service) withSecondFactor(ctx context.Context, a *access.Actor, offered
 func (s *Service) useSecondFactor(ctx context.Context, tx *store.Tx, userID int64, code string, now time.Time) (string, error) {
 	norm := normaliseCode(code)
 	if len(norm) == 6 && isDigits(norm) {
-		c, err := tx.GetTOTP(ctx, userID)
+		c, err := s.getTOTP(ctx, tx, userID)
 		if crm.IsCode(err, crm.NotFound) || err == nil && c.ConfirmedAt.IsZero() {
 			return "", errWrongCode
 		} else if err != nil {

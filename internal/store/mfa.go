@@ -100,3 +100,28 @@ func (tx *Tx) CountRecoveryCodes(ctx context.Context, userID int64) (int, error)
 	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0", userID).Scan(&n)
 	return n, mapErr("count recovery codes", err)
 }
+
+// PlainTOTPUsers returns the users whose TOTP secret was stored before
+// encryption (not sealed), for the start-up upgrade.
+func (tx *Tx) PlainTOTPUsers(ctx context.Context) ([]TOTPCredential, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT user_id, secret FROM totp_credentials WHERE secret NOT LIKE 'ev1:%' ORDER BY user_id")
+	if err != nil {
+		return nil, mapErr("list plain totp secrets", err)
+	}
+	defer rows.Close()
+	var out []TOTPCredential
+	for rows.Next() {
+		var c TOTPCredential
+		if err := rows.Scan(&c.UserID, &c.Secret); err != nil {
+			return nil, mapErr("scan totp secret", err)
+		}
+		out = append(out, c)
+	}
+	return out, mapErr("list plain totp secrets", rows.Err())
+}
+
+// SetTOTPSecret replaces a user's stored TOTP secret (with its sealed form).
+func (tx *Tx) SetTOTPSecret(ctx context.Context, userID int64, secret string) error {
+	_, err := tx.q.ExecContext(ctx, "UPDATE totp_credentials SET secret = $1 WHERE user_id = $2", secret, userID)
+	return mapErr("set totp secret", err)
+}

@@ -122,6 +122,16 @@ func (ks *keyStore) putDataKey(ctx context.Context, k wrappedKey, at int64) erro
 	return nil
 }
 
+// putDataKeyIfAbsent stores a named key unless one of that id exists.
+func (ks *keyStore) putDataKeyIfAbsent(ctx context.Context, k wrappedKey, at int64) error {
+	_, err := ks.db.ExecContext(ctx, `INSERT INTO vault_data_keys (id, master_version, wrapped, created_at) VALUES ($1,$2,$3,$4)
+		ON CONFLICT (id) DO NOTHING`, k.id, k.version, base64.StdEncoding.EncodeToString(k.wrapped), at)
+	if err != nil {
+		return fmt.Errorf("vault: store system key: %w", err)
+	}
+	return nil
+}
+
 // dataKeys loads the wrapped keys of ids, and which of ids were erased.
 // A tombstone wins over a key row: a key store restored from before an
 // erasure still cannot unwrap the erased key once the tombstone is back.

@@ -125,6 +125,25 @@ func (v *Vault) NewPersonKey(ctx context.Context) (string, error) {
 	return id, nil
 }
 
+// SystemKey returns the id of a named data key for Custos's own secrets
+// (such as users' TOTP secrets), creating it on first use; concurrent first
+// uses by several instances agree on one key.
+func (v *Vault) SystemKey(ctx context.Context, name string) (string, error) {
+	id := "sys_" + name
+	stored, _, err := v.ks.dataKeys(ctx, []string{id})
+	if err != nil || len(stored) == 1 {
+		return id, err
+	}
+	version, wrapped, err := v.master.wrap(randomKey(), dataKeyPurpose(id))
+	if err != nil {
+		return "", err
+	}
+	if err := v.ks.putDataKeyIfAbsent(ctx, wrappedKey{id: id, version: version, wrapped: wrapped}, v.now().UnixMilli()); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
 func dataKeyPurpose(id string) string { return "custos data key " + id }
 
 // IsSealed reports whether a stored value is a sealed one.
