@@ -27,6 +27,10 @@ type CustomField struct {
 	InList   bool     `json:"in_list"`
 	Position int      `json:"position"`
 	Active   bool     `json:"active"`
+	// Sensitive values hold personal data: stored only sealed (under the
+	// person's key on contacts and leads), masked by field rules, never
+	// filtered on. Chosen at creation, like the type.
+	Sensitive bool `json:"sensitive"`
 }
 
 var customKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -49,6 +53,9 @@ func (f *CustomField) Validate() error {
 	}
 	if f.Unique && f.Type == "multi" {
 		p.Add("unique", "not_for_multi")
+	}
+	if f.Sensitive && (f.Type == "multi" || f.Type == "single") {
+		p.Add("sensitive", "not_for_choice")
 	}
 	return p.Err()
 }

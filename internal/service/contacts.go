@@ -213,7 +213,7 @@ func (s *Service) insertSealedContact(ctx context.Context, tx *store.Tx, t *crm.
 	if err := s.ensureDataKey(ctx, &t.Record); err != nil {
 		return err
 	}
-	stored, err := sealedCopy(ctx, s, *t)
+	stored, err := sealedCopy(ctx, s, tx, *t)
 	if err == nil {
 		err = tx.InsertContact(ctx, &stored)
 	}
@@ -226,7 +226,7 @@ func (s *Service) updateSealedContact(ctx context.Context, tx *store.Tx, t *crm.
 	if err := s.ensureDataKey(ctx, &t.Record); err != nil {
 		return err
 	}
-	stored, err := sealedCopy(ctx, s, *t)
+	stored, err := sealedCopy(ctx, s, tx, *t)
 	if err == nil {
 		err = tx.UpdateContact(ctx, &stored)
 	}

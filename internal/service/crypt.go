@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 
 	"custos/internal/crm"
@@ -46,6 +47,38 @@ func sealedOf(p any) (rec *crm.Record, fields []personField, ok bool) {
 	return nil, nil, false
 }
 
+// customOf returns the custom values of a record with custom fields, and
+// its object.
+func customOf(p any) (*map[string]any, crm.Object, bool) {
+	switch r := p.(type) {
+	case *crm.Contact:
+		return &r.Custom, crm.ObjContact, true
+	case *crm.Lead:
+		return &r.Custom, crm.ObjLead, true
+	case *crm.Customer:
+		return &r.Custom, crm.ObjCustomer, true
+	case *crm.Opportunity:
+		return &r.Custom, crm.ObjOpportunity, true
+	}
+	return nil, "", false
+}
+
+// recordsKeyName names the system key sensitive custom values of customers
+// and opportunities are sealed under (they belong to no one person).
+const recordsKeyName = "records"
+
+// sealKeyOf returns the key a record's sealed values go under: the
+// person's for a contact or lead, the records system key otherwise.
+func (s *Service) sealKeyOf(ctx context.Context, p any) (string, error) {
+	if rec, _, ok := sealedOf(p); ok {
+		if rec.DataKey == "" {
+			return "", errors.New("service: sealing a record without a data key")
+		}
+		return rec.DataKey, nil
+	}
+	return s.vault.SystemKey(ctx, recordsKeyName)
+}
+
 // newPersonKey makes a data key for a new person. It is called before the
 // write transaction opens, so the key store's own commit never holds the
 // data writer; a key whose record then fails to commit is left unused.
@@ -68,41 +101,125 @@ func (s *Service) ensureDataKey(ctx context.Context, rec *crm.Record) error {
 	return err
 }
 
-// sealRecord seals the personal fields of *p (a contact or lead) in place.
-// The record must carry its data key.
-func (s *Service) sealRecord(ctx context.Context, p any) error {
-	rec, fields, ok := sealedOf(p)
-	if !ok {
-		return nil
+// sealRecord seals, in place, the personal fields of a contact or lead and
+// the values of sensitive custom fields of any record.
+func (s *Service) sealRecord(ctx context.Context, tx *store.Tx, p any) error {
+	rec, fields, personal := sealedOf(p)
+	custom, o, hasCustom := customOf(p)
+	sensitive, err := s.sensitiveCustomKeys(ctx, tx, o, hasCustom && len(*custom) > 0)
+	if err != nil || !personal && len(sensitive) == 0 {
+		return err
 	}
-	if rec.DataKey == "" {
-		return errors.New("service: sealing a record without a data key")
-	}
-	ring, err := s.vault.DataKeys(ctx, []string{rec.DataKey})
+	keyID, err := s.sealKeyOf(ctx, p)
 	if err != nil {
 		return err
 	}
-	for _, f := range fields {
-		if *f.val, err = ring.Seal(rec.DataKey, f.name, *f.val); err != nil {
-			return err
+	ring, err := s.vault.DataKeys(ctx, []string{keyID})
+	if err != nil {
+		return err
+	}
+	if personal {
+		for _, f := range fields {
+			if *f.val, err = ring.Seal(rec.DataKey, f.name, *f.val); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	*custom, err = sealCustom(ring, keyID, *custom, sensitive)
+	return err
 }
 
-// sealedCopy returns a copy of a contact or lead with its personal fields
-// sealed, for the store; the caller keeps the plaintext one.
-func sealedCopy[T any](ctx context.Context, s *Service, v T) (T, error) {
-	err := s.sealRecord(ctx, &v)
+// sensitiveCustomKeys lists the object's sensitive custom field keys (none
+// without asking when the record has no custom values).
+func (s *Service) sensitiveCustomKeys(ctx context.Context, tx *store.Tx, o crm.Object, needed bool) ([]string, error) {
+	if !needed {
+		return nil, nil
+	}
+	defs, err := tx.ListCustomFields(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range defs {
+		if d.Sensitive {
+			out = append(out, d.Key)
+		}
+	}
+	return out, nil
+}
+
+// sealCustom returns a copy of custom values with the sensitive ones
+// sealed: each value's JSON under the key, bound to its field.
+func sealCustom(ring vault.KeyRing, keyID string, m map[string]any, sensitive []string) (map[string]any, error) {
+	if len(sensitive) == 0 || len(m) == 0 {
+		return m, nil
+	}
+	out := maps.Clone(m)
+	for _, k := range sensitive {
+		v, ok := out[k]
+		if !ok || v == nil {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		if out[k], err = ring.Seal(keyID, "custom."+k, string(b)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// openCustom opens, in place, every sealed custom value. It needs no
+// definitions: a sealed value says so itself.
+func openCustom(ring vault.KeyRing, keyID string, m map[string]any) (field string, err error) {
+	for k, v := range m {
+		str, ok := v.(string)
+		if !ok || !vault.IsSealed(str) {
+			continue
+		}
+		plain, err := ring.Open(keyID, "custom."+k, str)
+		if errors.Is(err, vault.ErrErased) {
+			delete(m, k)
+			continue
+		}
+		if err != nil {
+			return "custom." + k, err
+		}
+		var val any
+		if err := json.Unmarshal([]byte(plain), &val); err != nil {
+			return "custom." + k, vault.ErrIntegrity
+		}
+		m[k] = val
+	}
+	return "", nil
+}
+
+// hasSealedCustom reports whether any custom value is sealed.
+func hasSealedCustom(m map[string]any) bool {
+	for _, v := range m {
+		if str, ok := v.(string); ok && vault.IsSealed(str) {
+			return true
+		}
+	}
+	return false
+}
+
+// sealedCopy returns a copy of a record with its personal fields and
+// sensitive custom values sealed, for the store; the caller keeps the
+// plaintext one.
+func sealedCopy[T any](ctx context.Context, s *Service, tx *store.Tx, v T) (T, error) {
+	err := s.sealRecord(ctx, tx, &v)
 	return v, err
 }
 
-// openRecord opens the personal fields of one contact or lead in place.
+// openRecord opens the sealed values of one record in place.
 func (s *Service) openRecord(ctx context.Context, p any) error {
 	return openAll(ctx, s, []any{p})
 }
 
-// openRecords opens a page of contacts or leads; other types pass through.
+// openRecords opens a page of records; types without sealed values pass.
 func openRecords[T any](ctx context.Context, s *Service, items []T) error {
 	ps := make([]any, len(items))
 	for i := range items {
@@ -111,15 +228,28 @@ func openRecords[T any](ctx context.Context, s *Service, items []T) error {
 	return openAll(ctx, s, ps)
 }
 
-// openAll opens the sealed fields of records with one trip to the key
+// openAll opens the sealed values of records with one trip to the key
 // store for all their keys. A record whose person was erased keeps empty
 // fields and says so; a value that fails authentication is an integrity
 // error naming the record and field, never garbage.
 func openAll(ctx context.Context, s *Service, ps []any) error {
+	keyOf := make([]string, len(ps))
 	var ids []string
-	for _, p := range ps {
-		if rec, _, ok := sealedOf(p); ok && rec.DataKey != "" {
-			ids = append(ids, rec.DataKey)
+	var records string // the records system key, fetched when first needed
+	for i, p := range ps {
+		if rec, _, ok := sealedOf(p); ok {
+			keyOf[i] = rec.DataKey
+		} else if custom, _, ok := customOf(p); ok && hasSealedCustom(*custom) {
+			if records == "" {
+				var err error
+				if records, err = s.vault.SystemKey(ctx, recordsKeyName); err != nil {
+					return err
+				}
+			}
+			keyOf[i] = records
+		}
+		if keyOf[i] != "" {
+			ids = append(ids, keyOf[i])
 		}
 	}
 	if len(ids) == 0 {
@@ -129,22 +259,38 @@ func openAll(ctx context.Context, s *Service, ps []any) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range ps {
-		rec, fields, ok := sealedOf(p)
-		if !ok || rec.DataKey == "" {
+	for i, p := range ps {
+		if keyOf[i] == "" {
 			continue
 		}
-		rec.Erased = ring.Erased(rec.DataKey)
+		if err := s.openOne(ring, keyOf[i], p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openOne opens one record's sealed values with a loaded key ring.
+func (s *Service) openOne(ring vault.KeyRing, keyID string, p any) error {
+	id := int64(0)
+	if rec, fields, ok := sealedOf(p); ok {
+		id = rec.ID
+		rec.Erased = ring.Erased(keyID)
 		for _, f := range fields {
-			plain, err := ring.Open(rec.DataKey, f.name, *f.val)
+			plain, err := ring.Open(keyID, f.name, *f.val)
 			switch {
 			case errors.Is(err, vault.ErrErased):
-				*f.val, rec.Erased = "", true
+				*f.val = ""
 			case err != nil:
 				return s.sealError(err, objectOf(p), rec.ID, f.name)
 			default:
 				*f.val = plain
 			}
+		}
+	}
+	if custom, o, ok := customOf(p); ok {
+		if field, err := openCustom(ring, keyID, *custom); err != nil {
+			return s.sealError(err, o, id, field)
 		}
 	}
 	return nil
@@ -270,26 +416,62 @@ func (s *Service) openDeletedNames(ctx context.Context, o crm.Object, items []st
 // of approval requests.
 var personalNames = map[crm.Object][]string{crm.ObjContact: crm.ContactSensitive, crm.ObjLead: crm.LeadSensitive}
 
-// sealJSON seals the personal fields of a JSON object (a version's fields,
-// an approval request's change) under the person's key.
-func (s *Service) sealJSON(ctx context.Context, o crm.Object, keyID string, raw []byte) ([]byte, error) {
-	return s.mapJSON(ctx, o, keyID, raw, vault.KeyRing.Seal)
+// sealJSON seals the personal fields and sensitive custom values of a JSON
+// object (a version's fields, an approval request's change) as in the
+// record: under the person's key, or the records system key when keyID is
+// empty.
+func (s *Service) sealJSON(ctx context.Context, tx *store.Tx, o crm.Object, keyID string, raw []byte) ([]byte, error) {
+	m, ok := jsonObject(raw)
+	if !ok {
+		return raw, nil
+	}
+	custom, _ := m["custom"].(map[string]any)
+	sensitive, err := s.sensitiveCustomKeys(ctx, tx, o, len(custom) > 0)
+	names := personalNames[o]
+	if err != nil || len(sensitive) == 0 && (len(names) == 0 || keyID == "") {
+		return raw, err
+	}
+	if keyID == "" {
+		if keyID, err = s.vault.SystemKey(ctx, recordsKeyName); err != nil {
+			return nil, err
+		}
+	}
+	ring, err := s.vault.DataKeys(ctx, []string{keyID})
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if v, ok := m[name].(string); ok {
+			if m[name], err = ring.Seal(keyID, name, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(custom) > 0 {
+		if m["custom"], err = sealCustom(ring, keyID, custom, sensitive); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(m)
 }
 
 // openJSON reverses sealJSON.
 func (s *Service) openJSON(ctx context.Context, o crm.Object, keyID string, raw []byte) ([]byte, error) {
-	return s.mapJSON(ctx, o, keyID, raw, vault.KeyRing.Open)
-}
-
-func (s *Service) mapJSON(ctx context.Context, o crm.Object, keyID string, raw []byte,
-	fn func(r vault.KeyRing, keyID, field, value string) (string, error)) ([]byte, error) {
-	names := personalNames[o]
-	if len(names) == 0 || keyID == "" || len(raw) == 0 {
+	m, ok := jsonObject(raw)
+	if !ok {
 		return raw, nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+	custom, _ := m["custom"].(map[string]any)
+	sealedCustom := hasSealedCustom(custom)
+	names := personalNames[o]
+	if !sealedCustom && (len(names) == 0 || keyID == "") {
 		return raw, nil
+	}
+	var err error
+	if keyID == "" {
+		if keyID, err = s.vault.SystemKey(ctx, recordsKeyName); err != nil {
+			return nil, err
+		}
 	}
 	ring, err := s.vault.DataKeys(ctx, []string{keyID})
 	if err != nil {
@@ -300,16 +482,28 @@ func (s *Service) mapJSON(ctx context.Context, o crm.Object, keyID string, raw [
 		if !ok {
 			continue
 		}
-		out, err := fn(ring, keyID, name, v)
+		plain, err := ring.Open(keyID, name, v)
 		if errors.Is(err, vault.ErrErased) {
-			out, err = "", nil
+			plain, err = "", nil
 		}
 		if err != nil {
 			return nil, s.sealError(err, o, 0, name)
 		}
-		m[name] = out
+		m[name] = plain
+	}
+	if field, err := openCustom(ring, keyID, custom); err != nil {
+		return nil, s.sealError(err, o, 0, field)
 	}
 	return json.Marshal(m)
+}
+
+// jsonObject decodes a JSON object; ok is false for anything else.
+func jsonObject(raw []byte) (map[string]any, bool) {
+	var m map[string]any
+	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil || m == nil {
+		return nil, false
+	}
+	return m, true
 }
 
 // dataKeyOf returns the data key of a contact or lead, "" for others.
@@ -324,15 +518,15 @@ func dataKeyOf(p any) string {
 // an approval request carries for a contact or lead, under that person's
 // key: a pending change of someone's phone is as secret as the phone.
 func (s *Service) sealRequest(ctx context.Context, tx *store.Tx, r *crm.ApprovalRequest, seal bool) error {
-	if len(personalNames[r.Object]) == 0 || r.RecordID == 0 || len(r.Payload) == 0 {
+	if r.RecordID == 0 || len(r.Payload) == 0 {
 		return nil
 	}
-	key, err := tx.PersonKey(ctx, r.Object, r.RecordID)
-	if err != nil || key == "" {
+	key, err := tx.PersonKey(ctx, r.Object, r.RecordID) // "" for customers and opportunities: the records key
+	if err != nil {
 		return err
 	}
 	if seal {
-		r.Payload, err = s.sealJSON(ctx, r.Object, key, r.Payload)
+		r.Payload, err = s.sealJSON(ctx, tx, r.Object, key, r.Payload)
 	} else {
 		r.Payload, err = s.openJSON(ctx, r.Object, key, r.Payload)
 	}

@@ -3,11 +3,13 @@ package service_test
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"testing"
 
 	"custos/internal/crm"
 	"custos/internal/i18n"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -220,6 +222,73 @@ func TestTOTPSecretSealed(t *testing.T) {
 		}
 		if err := o.Svc.StepUp(ctx, o.Rep1, f.NextCode(t)); err != nil {
 			t.Errorf("a TOTP code after the upgrade: %v", err)
+		}
+	})
+}
+
+// TestSensitiveCustomFields: values of a custom field marked sensitive are
+// stored sealed — under the person's key on a contact, the records key on
+// a customer — in the record and its versions, read back in the clear by
+// whoever may see them, and refused as list filters (SQL cannot compare
+// them); the mark cannot be dropped later.
+func TestSensitiveCustomFields(t *testing.T) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		ctx := context.Background()
+		raw := testdb.Raw(t, d, opt)
+		o := testorg.New(t, db)
+		for _, f := range []crm.CustomField{
+			{Object: crm.ObjContact, Key: "id_number", Label: "身份证号", Type: "text", Sensitive: true},
+			{Object: crm.ObjCustomer, Key: "legal_rep_phone", Label: "法人电话", Type: "phone", Sensitive: true, Unique: true},
+		} {
+			if _, err := o.Svc.SaveCustomField(ctx, o.Admin, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := o.Svc.SaveCustomField(ctx, o.Admin, crm.CustomField{Object: crm.ObjLead, Key: "tier", Label: "等级", Type: "single", Options: []string{"a"}, Sensitive: true})
+		wantCode(t, err, crm.Invalid)
+
+		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "姜维", Custom: map[string]any{"id_number": "110101199001011234"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "天水贸易", Custom: map[string]any{"legal_rep_phone": "13811119999"}})
+		for _, q := range []string{
+			"SELECT custom FROM contacts WHERE id = " + strconv.FormatInt(ct.ID, 10),
+			"SELECT custom FROM customers WHERE id = " + strconv.FormatInt(c.ID, 10),
+			"SELECT " + aggFunc(d) + "fields, ' ') FROM record_versions",
+			"SELECT " + aggFunc(d) + "key, ' ') FROM dedup_keys",
+		} {
+			if got := rawString(t, raw, q); strings.Contains(got, "110101199001011234") || strings.Contains(got, "13811119999") {
+				t.Errorf("sensitive custom value in plaintext: %s → %s", q, got)
+			}
+		}
+		got, err := o.Svc.GetContact(ctx, o.Rep1, ct.ID)
+		if err != nil || got.Custom["id_number"] != "110101199001011234" {
+			t.Fatalf("contact: %v %v", err, got.Custom)
+		}
+		gc, err := o.Svc.GetCustomer(ctx, o.Rep1, c.ID)
+		if err != nil || gc.Custom["legal_rep_phone"] != "+8613811119999" {
+			t.Fatalf("customer: %v %v", err, gc.Custom)
+		}
+		// An edit of another field keeps the sealed value intact.
+		gc, err = o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: gc.Version, Level: new("A")})
+		if err != nil || gc.Custom["legal_rep_phone"] != "+8613811119999" {
+			t.Fatalf("customer after an edit: %v %v", err, gc.Custom)
+		}
+		vs, err := o.Svc.Versions(ctx, o.Rep1, crm.ObjCustomer, c.ID)
+		if err != nil || !strings.Contains(string(vs[1].Fields), "+8613811119999") {
+			t.Errorf("customer versions: %v %+v", err, vs)
+		}
+		// Unique still holds, through the blind index.
+		_, err = o.Svc.CreateCustomer(ctx, o.Rep2, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "别家", Custom: map[string]any{"legal_rep_phone": "138 1111 9999"}}})
+		wantCode(t, err, crm.Duplicate)
+		_, err = o.Svc.ListContacts(ctx, o.Rep1, crm.ListFilter{Custom: map[string]string{"id_number": "110101199001011234"}})
+		wantCode(t, err, crm.Invalid)
+
+		defs, _ := o.Svc.CustomFields(ctx, o.Admin, crm.ObjContact)
+		defs[0].Sensitive = false
+		if f, err := o.Svc.SaveCustomField(ctx, o.Admin, defs[0]); err != nil || !f.Sensitive {
+			t.Errorf("the sensitive mark was dropped: %v %+v", err, f)
 		}
 	})
 }

@@ -52,7 +52,7 @@ func (s *Service) SaveCustomField(ctx context.Context, a *access.Actor, f crm.Cu
 				return crm.ErrNotFound("custom field")
 			}
 			before = defs[i]
-			f.Object, f.Key, f.Type = before.Object, before.Key, before.Type
+			f.Object, f.Key, f.Type, f.Sensitive = before.Object, before.Key, before.Type, before.Sensitive
 		}
 		if err := tx.SaveCustomField(ctx, &f, s.clock().UnixMilli()); err != nil {
 			return fieldConflict(err, "key")
@@ -271,6 +271,8 @@ func (s *Service) customMatches(ctx context.Context, tx *store.Tx, a *access.Act
 		case v == "":
 		case a.Field(object, "custom."+k) == crm.FieldHidden:
 			out = append(out, store.CustomMatch{Key: k, None: true})
+		case defs[i].Sensitive:
+			p.Add("custom."+k, "sensitive_filter") // sealed values cannot be compared in SQL
 		case defs[i].Type == "multi":
 			if !slices.Contains(defs[i].Options, v) {
 				p.Add("custom."+k, "enum")

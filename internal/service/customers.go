@@ -92,7 +92,11 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
 			return err
 		}
-		if err := tx.InsertCustomer(ctx, &c); err != nil {
+		stored, err := sealedCopy(ctx, s, tx, c)
+		if err == nil {
+			err = tx.InsertCustomer(ctx, &stored)
+		}
+		if c.ID, c.Version = stored.ID, stored.Version; err != nil {
 			return err
 		}
 		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
@@ -166,6 +170,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 	var c crm.Customer
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		before, err := changeableCustomer(ctx, tx, a, id)
+		if err == nil {
+			err = s.openRecord(ctx, &before)
+		}
 		if err != nil {
 			return err
 		}
@@ -189,7 +196,11 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 			return err
 		}
 		c.UpdatedBy, c.UpdatedAt = a.UserID, s.clock()
-		if err := tx.UpdateCustomer(ctx, &c); err != nil {
+		stored, err := sealedCopy(ctx, s, tx, c)
+		if err == nil {
+			err = tx.UpdateCustomer(ctx, &stored)
+		}
+		if c.Version = stored.Version; err != nil {
 			return err
 		}
 		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
@@ -236,6 +247,9 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 	}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		c, err := editableCustomer(ctx, tx, a, id, true)
+		if err == nil {
+			err = s.openRecord(ctx, &c)
+		}
 		if err != nil {
 			return err
 		}

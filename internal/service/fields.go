@@ -313,6 +313,9 @@ func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor
 	switch o {
 	case crm.ObjCustomer:
 		c, err := tx.GetCustomer(ctx, id, customerQuery(a))
+		if err == nil {
+			err = s.openRecord(ctx, &c)
+		}
 		return &c, err
 	case crm.ObjContact:
 		c, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
@@ -328,6 +331,9 @@ func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor
 		return &l, err
 	case crm.ObjOpportunity:
 		op, err := tx.GetOpportunity(ctx, id, opportunityScope(a))
+		if err == nil {
+			err = s.openRecord(ctx, &op)
+		}
 		return &op, err
 	}
 	return nil, crm.ErrNotFound(string(o))

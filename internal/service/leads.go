@@ -59,7 +59,7 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, 0); err != nil {
 			return leadDupField(err)
 		}
-		stored, err := sealedCopy(ctx, s, l)
+		stored, err := sealedCopy(ctx, s, tx, l)
 		if err == nil {
 			err = tx.InsertLead(ctx, &stored)
 		}
@@ -139,7 +139,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if err := s.ensureDataKey(ctx, &l.Record); err != nil {
 			return err
 		}
-		stored, err := sealedCopy(ctx, s, l)
+		stored, err := sealedCopy(ctx, s, tx, l)
 		if err == nil {
 			err = tx.UpdateLead(ctx, &stored)
 		}
@@ -245,7 +245,11 @@ func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *acces
 	if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
 		return 0, leadDupField(err)
 	}
-	if err := tx.InsertCustomer(ctx, &c); err != nil {
+	stored, err := sealedCopy(ctx, s, tx, c)
+	if err == nil {
+		err = tx.InsertCustomer(ctx, &stored)
+	}
+	if c.ID = stored.ID; err != nil {
 		return 0, err
 	}
 	if err := s.indexCustomer(ctx, tx, c, keys); err != nil {

@@ -82,7 +82,7 @@ func (s *Service) sealLegacyBatch(ctx context.Context, o crm.Object, limit int) 
 				return err
 			}
 			for _, v := range versions {
-				fields, err := s.sealJSON(ctx, o, key, v.Fields)
+				fields, err := s.sealJSON(ctx, tx, o, key, v.Fields)
 				if err != nil {
 					return err
 				}

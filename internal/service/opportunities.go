@@ -111,7 +111,11 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 	}
 	o := crm.Opportunity{OpportunityFields: f, StageID: st.ID, Probability: st.Probability}
 	o.OwnerID, o.CreatedBy, o.UpdatedBy, o.CreatedAt, o.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	if err := tx.InsertOpportunity(ctx, &o); err != nil {
+	stored, err := sealedCopy(ctx, s, tx, o)
+	if err == nil {
+		err = tx.InsertOpportunity(ctx, &stored)
+	}
+	if o.ID, o.Version = stored.ID, stored.Version; err != nil {
 		return o, err
 	}
 	if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
@@ -150,6 +154,9 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
+		if err == nil {
+			err = s.openRecord(ctx, &before)
+		}
 		if err != nil {
 			return err
 		}
@@ -176,7 +183,11 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 			return err
 		}
 		o.UpdatedBy, o.UpdatedAt = a.UserID, s.clock()
-		if err := tx.UpdateOpportunity(ctx, &o); err != nil {
+		stored, err := sealedCopy(ctx, s, tx, o)
+		if err == nil {
+			err = tx.UpdateOpportunity(ctx, &stored)
+		}
+		if o.Version = stored.Version; err != nil {
 			return err
 		}
 		if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
@@ -201,6 +212,9 @@ func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
+		if err == nil {
+			err = s.openRecord(ctx, &before)
+		}
 		if err != nil {
 			return err
 		}

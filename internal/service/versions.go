@@ -28,7 +28,7 @@ func (s *Service) keepVersion(ctx context.Context, tx *store.Tx, a *access.Actor
 	if err != nil {
 		return err
 	}
-	if b, err = s.sealJSON(ctx, o, dataKey, b); err != nil {
+	if b, err = s.sealJSON(ctx, tx, o, dataKey, b); err != nil {
 		return err
 	}
 	v := store.RecordVersion{Version: version, Fields: b, At: s.clock()}

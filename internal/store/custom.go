@@ -35,7 +35,7 @@ func decodeCustom(s string) (map[string]any, error) {
 	return m, nil
 }
 
-const customFieldCols = "id, object, field_key, label, label_en, field_type, required, is_unique, options, in_list, position, active"
+const customFieldCols = "id, object, field_key, label, label_en, field_type, required, is_unique, options, in_list, position, active, sensitive"
 
 // ListCustomFields returns the definitions of an object ("" for all), in order.
 func (tx *Tx) ListCustomFields(ctx context.Context, object crm.Object) ([]crm.CustomField, error) {
@@ -54,7 +54,7 @@ func (tx *Tx) ListCustomFields(ctx context.Context, object crm.Object) ([]crm.Cu
 		var f crm.CustomField
 		var opts string
 		if err := rows.Scan(&f.ID, &f.Object, &f.Key, &f.Label, &f.LabelEn, &f.Type, &f.Required, &f.Unique, &opts, &f.InList,
-			&f.Position, &f.Active); err != nil {
+			&f.Position, &f.Active, &f.Sensitive); err != nil {
 			return nil, mapErr("scan custom field", err)
 		}
 		if err := json.Unmarshal([]byte(opts), &f.Options); err != nil {
@@ -65,8 +65,8 @@ func (tx *Tx) ListCustomFields(ctx context.Context, object crm.Object) ([]crm.Cu
 	return out, mapErr("list custom fields", rows.Err())
 }
 
-// SaveCustomField inserts (ID 0) or updates a definition. Object, key and
-// type are fixed at creation.
+// SaveCustomField inserts (ID 0) or updates a definition. Object, key,
+// type and sensitivity are fixed at creation.
 func (tx *Tx) SaveCustomField(ctx context.Context, f *crm.CustomField, now int64) error {
 	opts, _ := json.Marshal(f.Options)
 	if f.Options == nil {
@@ -74,8 +74,9 @@ func (tx *Tx) SaveCustomField(ctx context.Context, f *crm.CustomField, now int64
 	}
 	if f.ID == 0 {
 		err := tx.q.QueryRowContext(ctx, `INSERT INTO custom_fields (object, field_key, label, label_en, field_type, required, is_unique,
-			options, in_list, position, active, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id`,
-			string(f.Object), f.Key, f.Label, f.LabelEn, f.Type, f.Required, f.Unique, string(opts), f.InList, f.Position, f.Active, now).Scan(&f.ID)
+			options, in_list, position, active, created_at, sensitive) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id`,
+			string(f.Object), f.Key, f.Label, f.LabelEn, f.Type, f.Required, f.Unique, string(opts), f.InList, f.Position, f.Active, now,
+			f.Sensitive).Scan(&f.ID)
 		return mapErr("insert custom field", err)
 	}
 	res, err := tx.q.ExecContext(ctx, `UPDATE custom_fields SET label=$1, label_en=$2, required=$3, is_unique=$4, options=$5, in_list=$6,

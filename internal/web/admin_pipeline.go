@@ -219,30 +219,30 @@ func (s *Server) updateStage(w http.ResponseWriter, r *http.Request, a *access.A
 // one per line.
 type CustomFieldForm struct {
 	Object, Key, Label, LabelEn, Type, Options, Position string
-	Required, Unique, InList, Active                     bool
+	Required, Unique, InList, Active, Sensitive          bool
 }
 
-var customFieldFieldNames = []string{"object", "key", "label", "label_en", "type", "options", "position", "required", "unique", "in_list", "active"}
+var customFieldFieldNames = []string{"object", "key", "label", "label_en", "type", "options", "position", "required", "unique", "in_list", "active", "sensitive"}
 
 func readCustomFieldForm(r *http.Request) CustomFieldForm {
 	g := r.PostFormValue
 	on := func(name string) bool { return g(name) == "on" }
 	return CustomFieldForm{Object: g("object"), Key: strings.TrimSpace(g("key")), Label: g("label"), LabelEn: g("label_en"),
 		Type: g("type"), Options: g("options"), Position: g("position"), Required: on("required"), Unique: on("unique"),
-		InList: on("in_list"), Active: on("active")}
+		InList: on("in_list"), Active: on("active"), Sensitive: on("sensitive")}
 }
 
 func customFieldFormOf(d crm.CustomField) CustomFieldForm {
 	return CustomFieldForm{Object: string(d.Object), Key: d.Key, Label: d.Label, LabelEn: d.LabelEn, Type: d.Type,
 		Options: strings.Join(d.Options, "\n"), Position: strconv.Itoa(d.Position), Required: d.Required, Unique: d.Unique,
-		InList: d.InList, Active: d.Active}
+		InList: d.InList, Active: d.Active, Sensitive: d.Sensitive}
 }
 
 // definition reads the form; problems are numbers the page could not read.
 func (f CustomFieldForm) definition(id int64) (crm.CustomField, crm.Problems) {
 	var p crm.Problems
 	d := crm.CustomField{ID: id, Object: crm.Object(f.Object), Key: f.Key, Label: f.Label, LabelEn: f.LabelEn, Type: f.Type,
-		Required: f.Required, Unique: f.Unique, InList: f.InList, Active: f.Active, Position: formNumber(&p, "position", f.Position)}
+		Required: f.Required, Unique: f.Unique, InList: f.InList, Active: f.Active, Sensitive: f.Sensitive, Position: formNumber(&p, "position", f.Position)}
 	for _, line := range strings.Split(strings.ReplaceAll(f.Options, "\r\n", "\n"), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			d.Options = append(d.Options, line)
@@ -277,7 +277,8 @@ func customFieldFields(p Page, f CustomFieldForm, e FormErrors, creating bool) [
 		fs = append(fs,
 			FieldView{Name: "object", Options: p.enumOptions("object", objects, f.Object, "")},
 			FieldView{Name: "type", Options: p.enumOptions("custom_type", crm.CustomFieldTypes, f.Type, "")},
-			FieldView{Name: "key", Value: f.Key, Required: true, Max: 40, Autocomplete: "off", Hint: p.T("hint.custom_key")})
+			FieldView{Name: "key", Value: f.Key, Required: true, Max: 40, Autocomplete: "off", Hint: p.T("hint.custom_key")},
+			FieldView{Name: "sensitive", Check: true, Checked: f.Sensitive, Hint: p.T("hint.custom_sensitive")})
 	}
 	fs = append(fs,
 		FieldView{Name: "label", Value: f.Label, Required: true, Max: 60},
