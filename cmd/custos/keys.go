@@ -13,14 +13,14 @@ import (
 	"custos/internal/access"
 )
 
-// keysCommand runs "custos keys status|rotate|rewrap|retire|snapshot": key
+// keysCommand runs "custos keys status|rotate|rewrap|retire|snapshot|reencrypt": key
 // operations through the service layer, each audited, on a live database
 // (the server keeps serving: readers unwrap with either master key version
 // while a re-wrap runs).
 func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	verbs := []string{"status", "rotate", "rewrap", "retire", "snapshot"}
+	verbs := []string{"status", "rotate", "rewrap", "retire", "snapshot", "reencrypt", "destroy-superseded"}
 	if len(args) == 0 || !slices.Contains(verbs, args[0]) {
-		return errors.New("usage: custos keys status|rotate|rewrap [-batch N]|retire -version N|snapshot [flags]")
+		return errors.New("usage: custos keys status|rotate|rewrap [-batch N]|retire -version N|snapshot|reencrypt [-batch N]|destroy-superseded [flags]")
 	}
 	verb, rest := args[0], args[1:]
 	local := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
@@ -73,6 +73,18 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		fmt.Fprintf(stdout, "master key version %d retired\n", *version)
+	case "reencrypt":
+		n, err := svc.ReencryptPeople(ctx, a, *batch, func(done int) { fmt.Fprintf(stdout, "re-encrypted %d people\n", done) })
+		if err != nil {
+			return fmt.Errorf("%w (run it again to continue)", err)
+		}
+		fmt.Fprintf(stdout, "done: %d people re-encrypted under new data keys; run custos keys destroy-superseded to destroy the old ones\n", n)
+	case "destroy-superseded":
+		n, err := svc.DestroySupersededKeys(ctx, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "destroyed %d superseded data keys\n", n)
 	case "snapshot":
 		path, err := svc.SnapshotKeys(ctx, a)
 		if err != nil {

@@ -40,6 +40,8 @@ func TestKeysCommand(t *testing.T) {
 	keysRun("done: 2 keys re-wrapped", "rewrap", "-batch", "1") // the contact's key and the blind-index key
 	keysRun("master key version 1 retired", "retire", "-version", "1")
 	keysRun("version 2 wraps 2 keys", "status")
+	keysRun("done: 1 people re-encrypted", "reencrypt")
+	keysRun("destroyed 1 superseded data keys", "destroy-superseded")
 
 	srv = launch(t, args...)
 	b, _ = signIn(t, srv, "admin", adminPassphrase)

@@ -189,3 +189,10 @@ func (tx *Tx) UsersWithRole(ctx context.Context, roleKey string) ([]int64, error
 	}
 	return out, mapErr("users with role", rows.Err())
 }
+
+// SetApprovalPayload replaces the change a request carries (re-sealed
+// under a new key by a re-encryption).
+func (tx *Tx) SetApprovalPayload(ctx context.Context, id int64, payload []byte) error {
+	_, err := tx.q.ExecContext(ctx, "UPDATE approval_requests SET payload = $1 WHERE id = $2", string(payload), id)
+	return mapErr("set approval payload", err)
+}

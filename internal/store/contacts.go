@@ -38,11 +38,14 @@ func (tx *Tx) InsertContact(ctx context.Context, t *crm.Contact) error {
 	return mapErr("insert contact", err)
 }
 
-// UpdateContact stores the editable fields if the version is current.
+// UpdateContact stores the editable fields if the version is current and
+// the row is still under the data key they were sealed with (a concurrent
+// re-encryption makes the write stale rather than mixing keys).
 func (tx *Tx) UpdateContact(ctx context.Context, t *crm.Contact) error {
 	f := &t.ContactFields
 	res, err := tx.q.ExecContext(ctx, `UPDATE contacts SET customer_id=$1, name=$2, title=$3, mobile=$4, phone=$5, email=$6, wechat=$7,
-		notes=$8, custom=$9, updated_by=$10, updated_at=$11, person_key=$14, version = version + 1 WHERE id = $12 AND version = $13 AND deleted_at IS NULL`,
+		notes=$8, custom=$9, updated_by=$10, updated_at=$11, person_key=$14, version = version + 1
+		WHERE id = $12 AND version = $13 AND deleted_at IS NULL AND (person_key = $14 OR person_key = '')`,
 		nullID(f.CustomerID), f.Name, f.Title, f.Mobile, f.Phone, f.Email, f.WeChat, f.Notes, encodeCustom(f.Custom), t.UpdatedBy,
 		ms(t.UpdatedAt), t.ID, t.Version, t.DataKey)
 	if err := expectOne(res, err, "contact"); err != nil {

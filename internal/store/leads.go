@@ -41,11 +41,13 @@ func (tx *Tx) InsertLead(ctx context.Context, l *crm.Lead) error {
 	return mapErr("insert lead", err)
 }
 
-// UpdateLead stores the editable fields and status if the version is current.
+// UpdateLead stores the editable fields and status if the version is
+// current and the row is still under the data key they were sealed with.
 func (tx *Tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
 	f := &l.LeadFields
 	res, err := tx.q.ExecContext(ctx, `UPDATE leads SET name=$1, company=$2, title=$3, mobile=$4, email=$5, wechat=$6, source=$7,
-		notes=$8, custom=$9, status=$10, updated_by=$11, updated_at=$12, person_key=$15, version = version + 1 WHERE id = $13 AND version = $14 AND deleted_at IS NULL`,
+		notes=$8, custom=$9, status=$10, updated_by=$11, updated_at=$12, person_key=$15, version = version + 1
+		WHERE id = $13 AND version = $14 AND deleted_at IS NULL AND (person_key = $15 OR person_key = '')`,
 		f.Name, f.Company, f.Title, f.Mobile, f.Email, f.WeChat, f.Source, f.Notes, encodeCustom(f.Custom), l.Status, l.UpdatedBy,
 		ms(l.UpdatedAt), l.ID, l.Version, l.DataKey)
 	return staleOrNil(res, err, "lead", &l.Version)

@@ -211,3 +211,62 @@ func (tx *Tx) ErasePersonRemains(ctx context.Context, o crm.Object, id int64) (b
 	}
 	return changed > 0, nil
 }
+
+// PersonRecord loads a contact or lead by id alone — live or recycled, in
+// no actor's scope — for key operations that must reach every copy.
+func (tx *Tx) PersonRecord(ctx context.Context, o crm.Object, id int64) (any, error) {
+	switch o {
+	case crm.ObjContact:
+		t, err := scanContact(tx.q.QueryRowContext(ctx, "SELECT "+contactCols+contactFrom+" WHERE t.id = $1", id))
+		return &t, mapErr("contact", err)
+	case crm.ObjLead:
+		l, err := scanLead(tx.q.QueryRowContext(ctx, "SELECT "+leadCols+leadFrom+" WHERE l.id = $1", id))
+		return &l, mapErr("lead", err)
+	}
+	return nil, crm.ErrNotFound(string(o))
+}
+
+// RewriteSealedPerson stores a contact's or lead's sealed fields, custom
+// values and data key as they are in p, without touching its version.
+func (tx *Tx) RewriteSealedPerson(ctx context.Context, p any) error {
+	var o crm.Object
+	var id int64
+	var key string
+	var custom map[string]any
+	vals := map[string]string{}
+	switch r := p.(type) {
+	case *crm.Contact:
+		o, id, key, custom = crm.ObjContact, r.ID, r.DataKey, r.Custom
+		vals = map[string]string{"name": r.Name, "mobile": r.Mobile, "phone": r.Phone, "email": r.Email, "wechat": r.WeChat}
+	case *crm.Lead:
+		o, id, key, custom = crm.ObjLead, r.ID, r.DataKey, r.Custom
+		vals = map[string]string{"name": r.Name, "mobile": r.Mobile, "email": r.Email, "wechat": r.WeChat}
+	default:
+		return fmt.Errorf("store: %T holds no personal data", p)
+	}
+	if err := tx.SetSealedPerson(ctx, o, id, key, vals); err != nil {
+		return err
+	}
+	_, err := tx.q.ExecContext(ctx, "UPDATE "+personTables[o].table+" SET custom = $1 WHERE id = $2", encodeCustom(custom), id)
+	return mapErr("rewrite person", err)
+}
+
+// PersonKeysAfter returns up to limit distinct data keys of contacts and
+// leads greater than after, in order: the work list of a re-encryption.
+func (tx *Tx) PersonKeysAfter(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT person_key FROM contacts WHERE person_key > $1
+		UNION SELECT person_key FROM leads WHERE person_key > $1 ORDER BY 1 LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, mapErr("list person keys", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, mapErr("scan person key", err)
+		}
+		out = append(out, k)
+	}
+	return out, mapErr("list person keys", rows.Err())
+}

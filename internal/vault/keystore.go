@@ -40,6 +40,10 @@ var keyStoreSchema = []string{
 		id        TEXT   PRIMARY KEY,
 		erased_at BIGINT NOT NULL
 	)`,
+	`CREATE TABLE IF NOT EXISTS vault_superseded (
+		id     TEXT   PRIMARY KEY,
+		marked BIGINT NOT NULL
+	)`,
 	`CREATE TABLE IF NOT EXISTS vault_blind_keys (
 		version        INTEGER PRIMARY KEY,
 		master_version INTEGER NOT NULL,
@@ -168,6 +172,58 @@ func (ks *keyStore) dataKeys(ctx context.Context, ids []string) (map[string]wrap
 		delete(keys, id)
 	}
 	return keys, erased, rows.Err()
+}
+
+// createdBefore returns which of ids were created before at (ms).
+func (ks *keyStore) createdBefore(ctx context.Context, ids []string, at int64) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph, args := placeholders(ids)
+	old, err := ks.ids(ctx, "key ages", "SELECT id FROM vault_data_keys WHERE created_at < $"+fmt.Sprint(len(ids)+1)+" AND id IN ("+ph+")",
+		append(args, at)...)
+	for _, id := range old {
+		out[id] = true
+	}
+	return out, err
+}
+
+func (ks *keyStore) supersede(ctx context.Context, id string, at int64) error {
+	_, err := ks.db.ExecContext(ctx, "INSERT INTO vault_superseded (id, marked) VALUES ($1, $2) ON CONFLICT DO NOTHING", id, at)
+	if err != nil {
+		return fmt.Errorf("vault: mark key superseded: %w", err)
+	}
+	return nil
+}
+
+func (ks *keyStore) superseded(ctx context.Context, limit int) ([]string, error) {
+	return ks.ids(ctx, "list superseded keys", "SELECT id FROM vault_superseded ORDER BY id LIMIT $1", limit)
+}
+
+func (ks *keyStore) dropSuperseded(ctx context.Context, id string) error {
+	if _, err := ks.db.ExecContext(ctx, "DELETE FROM vault_superseded WHERE id = $1", id); err != nil {
+		return fmt.Errorf("vault: drop superseded mark: %w", err)
+	}
+	return nil
+}
+
+// ids runs a query of key ids.
+func (ks *keyStore) ids(ctx context.Context, what, q string, args ...any) ([]string, error) {
+	rows, err := ks.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("vault: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("vault: %s: %w", what, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // erase destroys a data key and records its tombstone, atomically.
@@ -303,20 +359,7 @@ func (ks *keyStore) rewrapBlindKey(ctx context.Context, version uint32, k wrappe
 
 // tombstones returns up to limit erased key ids after afterID, in order.
 func (ks *keyStore) tombstones(ctx context.Context, afterID string, limit int) ([]string, error) {
-	rows, err := ks.db.QueryContext(ctx, `SELECT id FROM vault_tombstones WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("vault: list tombstones: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return ks.ids(ctx, "list tombstones", "SELECT id FROM vault_tombstones WHERE id > $1 ORDER BY id LIMIT $2", afterID, limit)
 }
 
 func placeholders(ids []string) (string, []any) {

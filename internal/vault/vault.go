@@ -319,6 +319,54 @@ func (v *Vault) Erase(ctx context.Context, keyID string) error {
 	return v.eraseFromSnapshots(keyID)
 }
 
+// CreatedBefore reports which of the data keys ids were created before t:
+// a re-encryption started at t leaves the keys it made itself alone, so it
+// can resume after a crash without starting over.
+func (v *Vault) CreatedBefore(ctx context.Context, ids []string, t time.Time) (map[string]bool, error) {
+	return v.ks.createdBefore(ctx, ids, t.UnixMilli())
+}
+
+// Supersede marks a data key as replaced (by a re-encryption): it stays
+// usable for reads in flight until DestroySuperseded, and the mark lives in
+// the key store, so a re-encryption that crashes still destroys it later.
+func (v *Vault) Supersede(ctx context.Context, id string) error {
+	return v.ks.supersede(ctx, id, v.now().UnixMilli())
+}
+
+// DestroySuperseded erases, in batches, every key marked superseded for
+// which stillUsed reports no record (a record still under one is moved by
+// the caller first and the key retried on the next call). It returns how
+// many keys it destroyed.
+func (v *Vault) DestroySuperseded(ctx context.Context, stillUsed func(id string) (bool, error)) (int, error) {
+	n := 0
+	for {
+		ids, err := v.ks.superseded(ctx, 500)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		progress := false
+		for _, id := range ids {
+			used, err := stillUsed(id)
+			if err != nil {
+				return n, err
+			}
+			if used {
+				continue
+			}
+			if err := v.Erase(ctx, id); err != nil {
+				return n, err
+			}
+			if err := v.ks.dropSuperseded(ctx, id); err != nil {
+				return n, err
+			}
+			n, progress = n+1, true
+		}
+		if !progress {
+			return n, nil
+		}
+	}
+}
+
 // Erased reports which of ids were erased.
 func (v *Vault) Erased(ctx context.Context, ids []string) (map[string]bool, error) {
 	_, erased, err := v.ks.dataKeys(ctx, dedupe(ids))
