@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"custos/internal/access"
+	"custos/internal/service"
 )
 
 // keysCommand runs "custos keys status|rotate|rewrap|retire|snapshot|reencrypt": key
@@ -18,15 +20,16 @@ import (
 // (the server keeps serving: readers unwrap with either master key version
 // while a re-wrap runs).
 func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	verbs := []string{"status", "rotate", "rewrap", "retire", "snapshot", "reencrypt", "destroy-superseded"}
+	verbs := []string{"status", "rotate", "rewrap", "retire", "snapshot", "reencrypt", "destroy-superseded", "rotate-blind"}
 	if len(args) == 0 || !slices.Contains(verbs, args[0]) {
-		return errors.New("usage: custos keys status|rotate|rewrap [-batch N]|retire -version N|snapshot|reencrypt [-batch N]|destroy-superseded [flags]")
+		return errors.New("usage: custos keys status|rotate|rewrap [-batch N]|retire -version N|snapshot|reencrypt [-batch N]|destroy-superseded|rotate-blind [-batch N] [-settle D] [flags]")
 	}
 	verb, rest := args[0], args[1:]
 	local := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
 	local.SetOutput(stderr)
 	batch := local.Int("batch", 500, "keys per batch (rewrap)")
 	version := local.Uint("version", 0, "master key version to retire (retire)")
+	settle := local.Duration("settle", service.BlindKeyReload+5*time.Second, "wait before re-indexing, so running servers index new writes under the new blind-index key too (rotate-blind)")
 	// The command's own flags come first; the rest are the usual settings.
 	rest, err := splitFlags(local, rest)
 	if err != nil {
@@ -79,6 +82,13 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("%w (run it again to continue)", err)
 		}
 		fmt.Fprintf(stdout, "done: %d people re-encrypted under new data keys; run custos keys destroy-superseded to destroy the old ones\n", n)
+	case "rotate-blind":
+		fmt.Fprintf(stdout, "new blind-index key; re-indexing after %s\n", *settle)
+		n, err := svc.RotateBlindIndex(ctx, a, *batch, *settle, func(done int) { fmt.Fprintf(stdout, "re-indexed %d records\n", done) })
+		if err != nil {
+			return fmt.Errorf("%w (run it again to continue)", err)
+		}
+		fmt.Fprintf(stdout, "done: %d records re-indexed under the new blind-index key; the old key is retired\n", n)
 	case "destroy-superseded":
 		n, err := svc.DestroySupersededKeys(ctx, a)
 		if err != nil {

@@ -30,9 +30,10 @@ Usage:
   custos bench     [flags]   benchmark a running Custos end to end on demo data
   custos audit verify [flags] check the audit trail against its signed checkpoints
   custos audit seal   [flags] seal the audit events waiting (serve does it every 2 seconds)
-  custos keys status|rotate|rewrap|retire|snapshot|reencrypt [flags]
+  custos keys status|rotate|rewrap|retire|snapshot|reencrypt|destroy-superseded|rotate-blind [flags]
                              show, rotate, re-wrap (online, resumable) or retire master key versions; snapshot
-                             the key store; re-encrypt every person under new data keys (after a leak of both)
+                             the key store; re-encrypt every person under new data keys (after a leak of both);
+                             re-key the blind index
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.

@@ -197,6 +197,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer stopSealing()
 	defer startAlerts(ctx, svc, logger)()
+	defer startBlindKeyReload(ctx, svc, logger)()
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {
@@ -267,4 +268,28 @@ func cutFlag(args []string, name string) (bool, []string) {
 		rest = append(rest, a)
 	}
 	return found, rest
+}
+
+// startBlindKeyReload reloads the blind-index keys every
+// service.BlindKeyReload, so a rotation started by custos keys or another
+// instance reaches this one's writes.
+func startBlindKeyReload(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(service.BlindKeyReload)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := svc.ReloadBlindKeys(ctx); err != nil && ctx.Err() == nil {
+					logger.Error("reload blind-index keys", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

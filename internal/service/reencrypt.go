@@ -148,7 +148,7 @@ func (s *Service) DestroySupersededKeys(ctx context.Context, a *access.Actor) (i
 // reseal re-seals one record, its versions and its pending approval
 // changes from the old key to the fresh one.
 func (s *Service) reseal(ctx context.Context, tx *store.Tx, r store.PersonRef, old, fresh string) error {
-	p, err := tx.PersonRecord(ctx, r.Object, r.ID)
+	p, err := tx.AnyRecord(ctx, r.Object, r.ID)
 	if err != nil {
 		return err
 	}

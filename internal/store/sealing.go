@@ -212,9 +212,10 @@ func (tx *Tx) ErasePersonRemains(ctx context.Context, o crm.Object, id int64) (b
 	return changed > 0, nil
 }
 
-// PersonRecord loads a contact or lead by id alone — live or recycled, in
-// no actor's scope — for key operations that must reach every copy.
-func (tx *Tx) PersonRecord(ctx context.Context, o crm.Object, id int64) (any, error) {
+// AnyRecord loads a customer, contact, lead or opportunity by id alone —
+// live or recycled, in no actor's scope — for key operations that must
+// reach every copy.
+func (tx *Tx) AnyRecord(ctx context.Context, o crm.Object, id int64) (any, error) {
 	switch o {
 	case crm.ObjContact:
 		t, err := scanContact(tx.q.QueryRowContext(ctx, "SELECT "+contactCols+contactFrom+" WHERE t.id = $1", id))
@@ -222,8 +223,52 @@ func (tx *Tx) PersonRecord(ctx context.Context, o crm.Object, id int64) (any, er
 	case crm.ObjLead:
 		l, err := scanLead(tx.q.QueryRowContext(ctx, "SELECT "+leadCols+leadFrom+" WHERE l.id = $1", id))
 		return &l, mapErr("lead", err)
+	case crm.ObjCustomer:
+		c, err := scanCustomer(tx.q.QueryRowContext(ctx, "SELECT "+customerCols+customerFrom+" WHERE c.id = $1", id))
+		return &c, mapErr("customer", err)
+	case crm.ObjOpportunity:
+		op, err := scanOpportunity(tx.q.QueryRowContext(ctx, "SELECT "+opportunityCols+opportunityFrom+" WHERE o.id = $1", id))
+		return &op, mapErr("opportunity", err)
 	}
 	return nil, crm.ErrNotFound(string(o))
+}
+
+// indexedTables names the tables of the objects with index rows.
+var indexedTables = map[crm.Object]string{crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
+	crm.ObjOpportunity: "opportunities"}
+
+// RecordIDsAfter returns up to limit ids of o's records (deleted ones too)
+// greater than after, in order.
+func (tx *Tx) RecordIDsAfter(ctx context.Context, o crm.Object, after int64, limit int) ([]int64, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT id FROM "+indexedTables[o]+" WHERE id > $1 ORDER BY id LIMIT $2", after, limit)
+	if err != nil {
+		return nil, mapErr("list record ids", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr("scan record id", err)
+		}
+		out = append(out, id)
+	}
+	return out, mapErr("list record ids", rows.Err())
+}
+
+// DropIndexVersion deletes every index row of a retired blind-index
+// version (its terms start with prefix, e.g. "b1:").
+func (tx *Tx) DropIndexVersion(ctx context.Context, prefix string) (int64, error) {
+	var n int64
+	for _, q := range []string{"DELETE FROM dedup_keys WHERE key LIKE $1", "DELETE FROM search_terms WHERE term LIKE $1"} {
+		res, err := tx.q.ExecContext(ctx, q, prefix+"%")
+		if err != nil {
+			return n, mapErr("drop index version", err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
 }
 
 // RewriteSealedPerson stores a contact's or lead's sealed fields, custom
