@@ -34,8 +34,7 @@ func TestPersonalDataCanary(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			opt := testdb.Options(t, d)
 			keys := t.TempDir()
-			args := []string{"-data-dir", opt.Dir, "-audit-key-file", keys + "/audit.key", "-audit-dir", keys + "/checkpoints",
-				"-master-key-file", keys + "/master.key", "-keystore", keys + "/keystore.db", "-key-snapshot-dir", keys + "/snapshots"}
+			args := append([]string{"-data-dir", opt.Dir}, keyFlags(keys)...)
 			if opt.URL != "" {
 				args = append(args, "-database", opt.URL)
 			}

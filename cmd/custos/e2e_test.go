@@ -166,7 +166,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			opt := testdb.Options(t, d)
 			keys := t.TempDir()
-			args := []string{"-data-dir", opt.Dir, "-audit-key-file", keys + "/audit.key", "-audit-dir", keys + "/checkpoints"}
+			args := append([]string{"-data-dir", opt.Dir}, keyFlags(keys)...)
 			if opt.URL != "" {
 				args = append(args, "-database", opt.URL)
 			}
@@ -309,4 +309,11 @@ func sessionCSRF(t *testing.T, b *browser) string {
 		t.Fatalf("no CSRF token on /customers")
 	}
 	return csrf[1]
+}
+
+// keyFlags puts every key and the audit checkpoints of a test server in
+// dir, so no test writes keys beside the working directory.
+func keyFlags(dir string) []string {
+	return []string{"-audit-key-file", dir + "/audit.key", "-audit-dir", dir + "/checkpoints", "-master-key-file", dir + "/master.key",
+		"-keystore", dir + "/keystore.db", "-key-snapshot-dir", dir + "/snapshots"}
 }

@@ -13,8 +13,7 @@ import (
 // the person stored before is read back after, and each step is audited.
 func TestKeysCommand(t *testing.T) {
 	dir, keys := t.TempDir(), t.TempDir()
-	args := []string{"-data-dir", dir, "-audit-key-file", keys + "/audit.key", "-audit-dir", keys + "/checkpoints",
-		"-master-key-file", keys + "/master.key", "-keystore", keys + "/keystore.db", "-key-snapshot-dir", keys + "/snapshots"}
+	args := append([]string{"-data-dir", dir}, keyFlags(keys)...)
 	srv := launch(t, args...)
 	b, csrf := signInAdmin(t, srv)
 	req, _ := http.NewRequest("POST", srv.base+"/api/v1/contacts", strings.NewReader(`{"name":"黄月英","mobile":"13655556666"}`))
