@@ -6,6 +6,8 @@ package i18n
 var en = map[string]string{
 	"error.invalid":                    "Some fields are not valid.",
 	"error.not_found":                  "Not found, or you may not see it.",
+	"error.not_in_recycle_bin":         "Not in the recycle bin: it was restored already, removed for good after the retention period, or you may not restore it.",
+	"error.customer_in_recycle_bin":    "Its customer is in the recycle bin: restore the customer first.",
 	"error.conflict":                   "The request conflicts with the current state.",
 	"error.stale_version":              "Changed by someone else meanwhile. Reload the page and apply your change again; nothing was overwritten.",
 	"error.pending_approval":           "This change needs approval. It was sent to the approvers and applies once they approve.",
@@ -731,6 +733,8 @@ var en = map[string]string{
 var zh = map[string]string{
 	"error.invalid":                    "部分字段填写有误。",
 	"error.not_found":                  "记录不存在，或您无权查看。",
+	"error.not_in_recycle_bin":         "回收站中没有此记录：可能已被恢复、已超过保留期被永久删除，或您无权恢复。",
+	"error.customer_in_recycle_bin":    "它所属的客户在回收站中：请先恢复该客户。",
 	"error.conflict":                   "请求与当前状态冲突。",
 	"error.stale_version":              "该记录已被他人修改。请刷新页面后重新修改；您的内容没有覆盖任何数据。",
 	"error.pending_approval":           "此修改需要审批，已提交给审批人，审批通过后生效。",
