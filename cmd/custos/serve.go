@@ -63,7 +63,7 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, e
 		return nil, err
 	}
 	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys,
-		PublicURL: c.PublicURL, Vault: v})
+		PublicURL: c.PublicURL, Vault: v, RecycleRetention: c.RecycleRetention()})
 	app := &opened{svc: svc, db: db, vault: v}
 	people, rows, err := svc.SealLegacyData(ctx)
 	if err != nil {
@@ -198,6 +198,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopSealing()
 	defer startAlerts(ctx, svc, logger)()
 	defer startBlindKeyReload(ctx, svc, logger)()
+	defer startMaintenance(ctx, logger, purgeJob(svc, logger))()
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {
