@@ -149,14 +149,13 @@ func (tx *Tx) PurgeRecord(ctx context.Context, o crm.Object, id int64, cutoff, n
 	}
 	// The requested change may hold the record's personal values; the
 	// request itself (who asked, who decided) stays.
-	erased, err := tx.q.ExecContext(ctx, "UPDATE approval_requests SET payload = '{}' WHERE object = $1 AND record_id = $2", string(o), id)
+	r, err := tx.q.ExecContext(ctx, "UPDATE approval_requests SET payload = '{}' WHERE object = $1 AND record_id = $2", string(o), id)
+	erased, err := affected(r, err, "purge approvals")
 	if err != nil {
-		return res, mapErr("purge approvals", err)
+		return res, err
 	}
-	if n, err := erased.RowsAffected(); err == nil {
-		res.Approvals = int(n)
-	}
-	r, err := tx.q.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = $1", id)
+	res.Approvals = int(erased)
+	r, err = tx.q.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = $1", id)
 	return res, expectOne(r, err, string(o))
 }
 

@@ -27,13 +27,15 @@ func (tx *Tx) tryXactLock(ctx context.Context, key int64) (bool, error) {
 }
 
 // LastSealed returns the newest log position and its chain link (0, "" on
-// an empty log).
+// an empty log). When every sealed event has been archived, the newest
+// archive segment holds them.
 func (tx *Tx) LastSealed(ctx context.Context) (int64, string, error) {
 	var seq int64
 	var link string
 	err := tx.q.QueryRowContext(ctx, "SELECT seq, link FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").Scan(&seq, &link)
 	if err == sql.ErrNoRows {
-		return 0, "", nil
+		seg, _, err := tx.LastAuditSegment(ctx) // zero when nothing was archived
+		return seg.LastSeq, seg.Head, err
 	}
 	return seq, link, mapErr("last sealed", err)
 }
