@@ -142,6 +142,16 @@ func TestArchiveSegments(t *testing.T) {
 				if r.Segments != 1 || r.Archived != seg.Events || r.Events == 0 {
 					t.Fatalf("verify: %+v", r)
 				}
+				// The viewer lists what is left and says up to when events were archived.
+				page, err := l.org.Svc.AuditTrail(context.Background(), l.org.Admin, service.AuditQuery{Limit: 200})
+				if err != nil || page.ArchivedThrough == nil || !page.ArchivedThrough.Equal(seg.LastAt) || page.ArchivedSeq != seg.LastSeq {
+					t.Fatalf("trail after the archive: %+v %v", page, err)
+				}
+				for _, e := range page.Items {
+					if e.Seq != 0 && e.Seq <= seg.LastSeq {
+						t.Fatalf("an archived event is listed: %+v", e)
+					}
+				}
 
 				// Again with the same cutoff: nothing more.
 				if again := l.archive(t, l.day1.Add(36*time.Hour)); len(again.Segments) != 0 || again.Deleted != 0 {
