@@ -98,7 +98,7 @@ func (a *Archiver) Archive(ctx context.Context, before time.Time) (ArchiveReport
 	if rep.Deleted, err = a.deleteArchived(ctx, pl.firstInDB, pl.last.LastSeq); err != nil {
 		return rep, err
 	}
-	if err := a.removeLeftovers(pl); err != nil {
+	if err := a.setAsideLeftovers(pl); err != nil {
 		return rep, err
 	}
 	size := a.SegmentEvents
@@ -115,7 +115,7 @@ func (a *Archiver) Archive(ctx context.Context, before time.Time) (ArchiveReport
 		}
 		if err := a.record(ctx, seg, holder, before); err != nil {
 			// The unrecorded files stay: in a shared directory they may be
-			// another instance's; the next run removes them if nobody
+			// another instance's; the next run sets them aside if nobody
 			// recorded them.
 			return rep, err
 		}
@@ -370,10 +370,12 @@ func (a *Archiver) deleteArchived(ctx context.Context, from, to int64) (int64, e
 	return total, nil
 }
 
-// removeLeftovers deletes what an interrupted run left in the segment
-// directory: temporary files, and segments it wrote but never recorded
-// (their events are still in the database, so nothing is lost).
-func (a *Archiver) removeLeftovers(pl archivePlan) error {
+// setAsideLeftovers clears what an interrupted run left in the segment
+// directory: it deletes temporary files, and moves segments written but
+// never recorded (their events are still in the database) aside with the
+// suffix ".unrecorded" — never deleting a segment, in case the database
+// was restored from a backup older than the file.
+func (a *Archiver) setAsideLeftovers(pl archivePlan) error {
 	dir := filepath.Join(a.Dir, SegmentDir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -392,9 +394,13 @@ func (a *Archiver) removeLeftovers(pl archivePlan) error {
 		var number int64
 		fmt.Sscan(m[1], &number)
 		if number > pl.last.Number {
-			a.Logger.Warn("removing an audit segment an interrupted archive run left unrecorded", "file", name)
-			os.Remove(filepath.Join(dir, name))
-			os.Remove(filepath.Join(dir, noteName(name)))
+			aside := "." + a.now().Format("20060102T150405") + ".unrecorded"
+			a.Logger.Warn("moving aside an audit segment that is not recorded in the database", "file", name, "to", name+aside)
+			for _, f := range []string{name, noteName(name)} {
+				if err := os.Rename(filepath.Join(dir, f), filepath.Join(dir, f+aside)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("audit: move an unrecorded segment aside: %w", err)
+				}
+			}
 		}
 	}
 	return nil

@@ -304,7 +304,7 @@ func TestArchiveSegments(t *testing.T) {
 					t.Fatalf("archive while another holds the lease: %+v", rep)
 				}
 				// The other instance died: its lease runs out. It left a segment
-				// it never recorded; this run replaces it.
+				// it never recorded; this run sets it aside and writes its own.
 				l.clock.Advance(time.Hour)
 				segDir := filepath.Join(l.dir, audit.SegmentDir)
 				os.MkdirAll(segDir, 0o700)
@@ -315,8 +315,14 @@ func TestArchiveSegments(t *testing.T) {
 					t.Fatalf("archive after the lease ran out: %+v", rep)
 				}
 				entries, _ := os.ReadDir(segDir)
-				if len(entries) != 2 {
-					t.Fatalf("segment directory: %v", entries)
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				// ReadDir sorts by name: the new segment, its note, the old one aside.
+				if len(names) != 3 || names[0] != rep.Segments[0].File || !strings.HasPrefix(names[2], "000001-1-3.jsonl.gz.") ||
+					!strings.HasSuffix(names[2], ".unrecorded") {
+					t.Fatalf("segment directory: %v", names)
 				}
 				wantOK(t, l.verify(t))
 			})
