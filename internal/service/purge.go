@@ -16,7 +16,7 @@ const DefaultRecycleRetention = 90 * 24 * time.Hour
 // purgeBatch bounds the records one purge transaction removes, so a large
 // backlog (a bulk delete of thousands, a first run after an upgrade) never
 // holds the writer for long.
-const purgeBatch = 200
+const purgeBatch = 100
 
 // PurgeReport counts, by object, the records a purge removed.
 type PurgeReport struct {
