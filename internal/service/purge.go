@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"custos/internal/access"
@@ -42,7 +44,8 @@ func (s *Service) purgeAt(deletedAt time.Time) time.Time { return deletedAt.Add(
 // PurgeRecycleBin removes for good every record deleted longer ago than the
 // retention window, with what hangs off it (its search terms, duplicate
 // keys, shares, versions, stage history, the requested values of approval
-// requests about it), in batches, as the system job "recycle-purge". Each
+// requests about it, and the data key of a person no record is left
+// under), in batches, as the system job "recycle-purge". Each
 // purged record gets its <object>.purge event in the batch's transaction.
 // It is idempotent, and with several instances on PostgreSQL one purges at
 // a time (the others find the lock taken and stop).
@@ -53,6 +56,10 @@ func (s *Service) PurgeRecycleBin(ctx context.Context) (PurgeReport, error) {
 	rep := PurgeReport{Purged: map[crm.Object]int{}}
 	for {
 		batch, locked, err := s.purgeBatch(ctx, job, cutoff, now)
+		if err == nil {
+			// The keys go after the data commits, as with an erasure.
+			err = s.erasePurgedKeys(ctx)
+		}
 		if err != nil {
 			return rep, err
 		}
@@ -71,6 +78,42 @@ func (s *Service) PurgeRecycleBin(ctx context.Context) (PurgeReport, error) {
 	}
 }
 
+// erasePurgedKeys destroys, in the key store and its snapshots, the data
+// keys the purge queued: those of purged people no record uses any more.
+// Every copy of their sealed data, in any data backup, becomes unreadable.
+// A failure leaves them queued for the next run.
+func (s *Service) erasePurgedKeys(ctx context.Context) error {
+	for {
+		var pending []string
+		var used []store.PersonRef
+		err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if pending, err = tx.PendingKeyErasures(ctx, 500); err != nil || len(pending) == 0 {
+				return err
+			}
+			// A key some record is under again (a database restored beside
+			// the queue) stays.
+			used, err = tx.PeopleWithKeys(ctx, pending)
+			return err
+		})
+		if err != nil || len(pending) == 0 {
+			return err
+		}
+		var erase []string
+		for _, k := range pending {
+			if !slices.ContainsFunc(used, func(p store.PersonRef) bool { return p.Key == k }) {
+				erase = append(erase, k)
+			}
+		}
+		if err := s.vault.EraseKeys(ctx, erase); err != nil {
+			return fmt.Errorf("service: destroy the data keys of purged people (retried next run): %w", err)
+		}
+		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.DoneKeyErasures(ctx, pending) }); err != nil {
+			return err
+		}
+	}
+}
+
 // purgeBatch purges up to purgeBatch expired records, children before
 // their customers, in one transaction.
 func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now time.Time) (map[crm.Object]int, bool, error) {
@@ -83,6 +126,7 @@ func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now
 			return err
 		}
 		left := purgeBatch
+		var keys []string // data keys of the people purged in this batch
 		for _, o := range store.PurgeOrder {
 			if left == 0 {
 				break
@@ -104,6 +148,17 @@ func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now
 				if res.Approvals > 0 {
 					fields["approval_requests_erased"] = res.Approvals
 				}
+				if res.PersonKey != "" {
+					// The last record under the person's key takes it along.
+					still, err := tx.PeopleWithKeys(ctx, []string{res.PersonKey})
+					if err != nil {
+						return err
+					}
+					if len(still) == 0 {
+						keys = append(keys, res.PersonKey)
+						fields["data_key_destroyed"] = true
+					}
+				}
 				if err := s.audit(ctx, tx, job, string(o)+".purge", o, r.ID, fields); err != nil {
 					return err
 				}
@@ -111,7 +166,7 @@ func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now
 				left--
 			}
 		}
-		return nil
+		return tx.QueueKeyErasures(ctx, keys)
 	})
 	return counts, locked, err
 }

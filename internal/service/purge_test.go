@@ -75,13 +75,23 @@ func TestRecyclePurge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A lead converted into a contact: both under one person's key.
+		converted, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: "周十", Company: "转化贸易", Mobile: "13611112222"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if converted, err = o.Svc.ConvertLead(ctx, o.Rep1, converted.ID, crm.LeadConversion{Version: converted.Version}); err != nil {
+			t.Fatal(err)
+		}
 		_, err = o.Svc.UpdateCustomer(ctx, o.Rep1, old.ID, crm.CustomerUpdate{Version: old.Version, Phone: new("13899990000")})
 		pending := pendingID(t, err)
 		if err := o.Svc.DeleteCustomer(ctx, o.Rep1, old.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := o.Svc.DeleteRecord(ctx, o.Rep1, crm.ObjLead, lead.ID); err != nil {
-			t.Fatal(err)
+		for _, id := range []int64{lead.ID, converted.ID} {
+			if err := o.Svc.DeleteRecord(ctx, o.Rep1, crm.ObjLead, id); err != nil {
+				t.Fatal(err)
+			}
 		}
 
 		clock.Advance(60 * day)
@@ -128,14 +138,24 @@ func TestRecyclePurge(t *testing.T) {
 			}
 		}
 
+		personKey := func(table string, id int64) string {
+			var k string
+			if err := raw.QueryRow("SELECT person_key FROM "+table+" WHERE id = $1", id).Scan(&k); err != nil || k == "" {
+				t.Fatalf("person key of %s %d: %q %v", table, id, k, err)
+			}
+			return k
+		}
+		ctKey, leadKey, convertedKey, youngKey := personKey("contacts", ct.ID), personKey("leads", lead.ID),
+			personKey("leads", converted.ID), personKey("contacts", youngCt.ID)
+
 		// The old ones are 91 days in the bin, the young ones 31.
 		clock.Advance(31 * day)
 		rep, err := o.Svc.PurgeRecycleBin(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[crm.Object]int{crm.ObjCustomer: 1, crm.ObjContact: 1, crm.ObjOpportunity: 1, crm.ObjFollowUp: 1, crm.ObjLead: 1}
-		if rep.Total() != 5 || !sameCounts(rep.Purged, want) {
+		want := map[crm.Object]int{crm.ObjCustomer: 1, crm.ObjContact: 1, crm.ObjOpportunity: 1, crm.ObjFollowUp: 1, crm.ObjLead: 2}
+		if rep.Total() != 6 || !sameCounts(rep.Purged, want) {
 			t.Fatalf("purged %v, want %v", rep.Purged, want)
 		}
 
@@ -179,6 +199,23 @@ func TestRecyclePurge(t *testing.T) {
 		}
 		rows.Close()
 
+		// The data keys of the purged people are destroyed — every backup of
+		// their sealed fields is unreadable now — but not a key a live record
+		// still uses (the contact the converted lead became), nor the young one's.
+		erased, err := o.Vault.Erased(ctx, []string{ctKey, leadKey, convertedKey, youngKey})
+		if err != nil || !erased[ctKey] || !erased[leadKey] || erased[convertedKey] || erased[youngKey] {
+			t.Fatalf("erased keys: %v %v", erased, err)
+		}
+		if c, err := o.Svc.GetContact(ctx, o.Rep1, converted.ContactID); err != nil || c.Name != "周十" {
+			t.Fatalf("the converted contact after its lead's purge: %+v %v", c, err)
+		}
+		if n := countRows(t, raw, "SELECT COUNT(*) FROM audit_events WHERE action = 'contact.purge' AND fields LIKE '%data_key_destroyed%'"); n != 1 {
+			t.Fatalf("%d contact purge events say the key went", n)
+		}
+		if n := countRows(t, raw, "SELECT COUNT(*) FROM purge_key_erasures"); n != 0 {
+			t.Fatalf("%d key erasures left queued", n)
+		}
+
 		// What pointed at the purged records lives on without the link.
 		if got, err := o.Svc.GetTask(ctx, o.Rep1, task.ID); err != nil || got.CustomerID != 0 {
 			t.Fatalf("task of the purged customer: %+v %v", got, err)
@@ -193,9 +230,18 @@ func TestRecyclePurge(t *testing.T) {
 			t.Fatalf("approval request of the purged customer: %+v %v", r, err)
 		}
 
+		// A destruction that failed stays queued for the next run, which
+		// destroys it — unless a record is under the key (again).
+		if _, err := raw.Exec("INSERT INTO purge_key_erasures (key_id) VALUES ($1), ('pk_left_by_a_failed_run')", youngKey); err != nil {
+			t.Fatal(err)
+		}
 		again, err := o.Svc.PurgeRecycleBin(ctx)
 		if err != nil || again.Total() != 0 {
 			t.Fatalf("second purge: %+v %v", again, err)
+		}
+		if erased, err := o.Vault.Erased(ctx, []string{youngKey, "pk_left_by_a_failed_run"}); err != nil || erased[youngKey] ||
+			!erased["pk_left_by_a_failed_run"] {
+			t.Fatalf("queued keys after the second run: %v %v", erased, err)
 		}
 		if err := o.Svc.RestoreCustomer(ctx, o.Rep1, young.ID); err != nil {
 			t.Fatalf("restore the young customer: %v", err)

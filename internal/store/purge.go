@@ -100,6 +100,8 @@ type PurgedResult struct {
 	// Approvals counts the approval requests about the record whose
 	// requested change was erased (pending ones are closed as failed).
 	Approvals int
+	// PersonKey is the data key a purged contact or lead was sealed under.
+	PersonKey string
 }
 
 // PurgeRecord removes a recycled record deleted at or before cutoff for
@@ -114,14 +116,14 @@ func (tx *Tx) PurgeRecord(ctx context.Context, o crm.Object, id int64, cutoff, n
 	if !ok {
 		return res, crm.ErrNotFound(string(o))
 	}
-	var n int
-	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2",
-		id, ms(cutoff)).Scan(&n)
-	if err != nil {
-		return res, mapErr("purge "+string(o), err)
+	key := "''"
+	if _, ok := personTables[o]; ok {
+		key = "person_key"
 	}
-	if n == 0 {
-		return res, crm.ErrNotFound(string(o))
+	err := tx.q.QueryRowContext(ctx, "SELECT "+key+" FROM "+table+" WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2",
+		id, ms(cutoff)).Scan(&res.PersonKey)
+	if err != nil {
+		return res, mapErr(string(o), err) // not in the bin, or not expired: not found
 	}
 	for _, l := range purgeLinks[o] {
 		ids, err := tx.returningIDs(ctx, "UPDATE "+l.table+" SET "+l.column+" = NULL WHERE "+l.column+" = $1 RETURNING id", id)
@@ -161,18 +163,50 @@ func (tx *Tx) PurgeRecord(ctx context.Context, o crm.Object, id int64, cutoff, n
 
 // returningIDs runs a statement with RETURNING id and collects the ids.
 func (tx *Tx) returningIDs(ctx context.Context, q string, a ...any) ([]int64, error) {
+	return queryColumn[int64](ctx, tx, q, a...)
+}
+
+// queryColumn runs a query of one column and collects its values.
+func queryColumn[T any](ctx context.Context, tx *Tx, q string, a ...any) ([]T, error) {
 	rows, err := tx.q.QueryContext(ctx, q, a...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
+}
+
+// QueueKeyErasures records data keys to destroy once this transaction
+// commits (see purge_key_erasures).
+func (tx *Tx) QueueKeyErasures(ctx context.Context, keys []string) error {
+	for _, k := range keys {
+		if _, err := tx.q.ExecContext(ctx, "INSERT INTO purge_key_erasures (key_id) VALUES ($1) ON CONFLICT DO NOTHING", k); err != nil {
+			return mapErr("queue key erasure", err)
+		}
+	}
+	return nil
+}
+
+// PendingKeyErasures returns up to limit queued data keys.
+func (tx *Tx) PendingKeyErasures(ctx context.Context, limit int) ([]string, error) {
+	keys, err := queryColumn[string](ctx, tx, "SELECT key_id FROM purge_key_erasures ORDER BY key_id LIMIT $1", limit)
+	return keys, mapErr("pending key erasures", err)
+}
+
+// DoneKeyErasures removes data keys from the queue.
+func (tx *Tx) DoneKeyErasures(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	var a args
+	_, err := tx.q.ExecContext(ctx, "DELETE FROM purge_key_erasures WHERE "+inList("key_id", keys, &a), a...)
+	return mapErr("done key erasures", err)
 }

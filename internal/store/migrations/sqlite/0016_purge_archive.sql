@@ -18,6 +18,13 @@ CREATE INDEX leads_contact ON leads(contact_id) WHERE contact_id IS NOT NULL;
 CREATE INDEX leads_opportunity ON leads(opportunity_id) WHERE opportunity_id IS NOT NULL;
 CREATE INDEX approval_requests_record ON approval_requests(object, record_id);
 
+-- Data keys (in the key store) of people the purge removed, to destroy once
+-- the purge has committed; a destruction that fails is retried by the next
+-- run, so no purged person's key outlives them.
+CREATE TABLE purge_key_erasures (
+    key_id TEXT PRIMARY KEY
+);
+
 -- One row per archive segment: sealed audit events moved out of the
 -- database into a signed, compressed file in the audit directory. The file
 -- and its signed note are the record; this row names them, so verification
