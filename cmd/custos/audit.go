@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"custos/internal/audit"
@@ -40,14 +41,24 @@ func startSealer(ctx context.Context, c Config, db *store.DB, logger *slog.Logge
 }
 
 // auditCommand runs "custos audit verify": it replays the audit trail
-// against its events and every signed checkpoint (in the database and in
-// the checkpoint directory) and fails naming the first tampered event.
-// "custos audit seal" seals what waits, as serve does every 2 seconds.
+// (its archive segments, then the database) against its events and every
+// signed checkpoint (in the database and in the checkpoint directory) and
+// fails naming the first tampered event. "custos audit seal" seals what
+// waits, as serve does every 2 seconds; "custos audit archive [-before
+// DATE]" moves sealed events before DATE (default: the retention) into
+// signed segment files, as serve does every hour.
 func auditCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" && args[0] != "seal" {
-		return errors.New(`usage: custos audit verify|seal [flags]`)
+	if len(args) == 0 || args[0] != "verify" && args[0] != "seal" && args[0] != "archive" {
+		return errors.New(`usage: custos audit verify|seal|archive [-before YYYY-MM-DD] [flags]`)
 	}
-	c, err := parseConfig("audit "+args[0], args[1:], getenv, stderr)
+	before, rest, err := cutValue(args[1:], "before")
+	if err != nil {
+		return err
+	}
+	if before != "" && args[0] != "archive" {
+		return errors.New("-before belongs to custos audit archive")
+	}
+	c, err := parseConfig("audit "+args[0], rest, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -63,9 +74,17 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer db.Close()
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if args[0] == "archive" {
+		cutoff, err := archiveCutoff(c, before, time.Now())
+		if err != nil {
+			return err
+		}
+		return runArchive(ctx, &audit.Archiver{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger, Actor: "cli"}, cutoff, stdout)
+	}
 	if args[0] == "seal" {
 		// Seals whatever waits now (after an upgrade, say), as serve would.
-		n, err := (&audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: slog.New(slog.NewTextHandler(stderr, nil))}).SealOnce(ctx)
+		n, err := (&audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger}).SealOnce(ctx)
 		fmt.Fprintf(stdout, "sealed %d audit events\n", n)
 		return err
 	}
@@ -73,8 +92,8 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "audit trail: %d sealed events, %d checkpoints (%d from %s), %d not sealed yet\n",
-		r.Events, r.Checkpoints, r.External, c.AuditDir, r.Unsealed)
+	fmt.Fprintf(stdout, "audit trail: %d sealed events in the database, %d in %d archive segments, %d checkpoints (%d from %s), %d not sealed yet\n",
+		r.Events, r.Archived, r.Segments, r.Checkpoints, r.External, c.AuditDir, r.Unsealed)
 	if r.OK() {
 		fmt.Fprintln(stdout, "OK: every event and checkpoint verifies")
 		return nil
@@ -83,6 +102,65 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintln(stdout, "  "+p.String())
 	}
 	return fmt.Errorf("audit trail verification failed: %s", r.Problems[0])
+}
+
+// archiveCutoff is the moment before which "custos audit archive" moves
+// events: -before (a date, midnight in the organisation's time zone, or an
+// RFC 3339 time), else the retention. A cutoff in the future is refused.
+func archiveCutoff(c Config, before string, now time.Time) (time.Time, error) {
+	if before == "" {
+		if c.AuditRetentionYears == 0 {
+			return time.Time{}, errors.New("audit retention is 0 (every event stays in the database): give -before YYYY-MM-DD to archive")
+		}
+		return now.AddDate(-c.AuditRetentionYears, 0, 0), nil
+	}
+	zone, err := service.LoadTimeZone(c.TimeZone)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("timezone %q: %w", c.TimeZone, err)
+	}
+	t, err := time.ParseInLocation("2006-01-02", before, zone)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, before); err != nil {
+			return time.Time{}, fmt.Errorf("-before %q: give a date (YYYY-MM-DD) or an RFC 3339 time", before)
+		}
+	}
+	if t.After(now) {
+		return time.Time{}, fmt.Errorf("-before %s is in the future", before)
+	}
+	return t, nil
+}
+
+// runArchive archives and says what it did.
+func runArchive(ctx context.Context, a *audit.Archiver, before time.Time, stdout io.Writer) error {
+	rep, err := a.Archive(ctx, before)
+	for _, s := range rep.Segments {
+		fmt.Fprintf(stdout, "archived log positions %d to %d (%d events, %s to %s) into %s\n", s.FirstSeq, s.LastSeq, s.Events,
+			s.FirstAt.Format(time.RFC3339), s.LastAt.Format(time.RFC3339), filepath.Join(a.Dir, audit.SegmentDir, s.File))
+	}
+	switch {
+	case err != nil:
+		return err
+	case rep.Busy:
+		fmt.Fprintln(stdout, "another instance is archiving now; nothing done")
+	case len(rep.Segments) == 0:
+		fmt.Fprintf(stdout, "nothing to archive: no sealed events before %s past the last archive segment (events after the newest checkpoint wait for the next seal)\n", before.Format(time.RFC3339))
+	default:
+		fmt.Fprintf(stdout, "%d events archived in %d segments, %d rows removed from the database; back up %s\n", rep.Events, len(rep.Segments), rep.Deleted, a.Dir)
+	}
+	return nil
+}
+
+// archiveJob is serve's hourly archive of the events past the retention
+// (which must not be 0).
+func archiveJob(c Config, db *store.DB, keys *audit.Keys, logger *slog.Logger) maintenanceJob {
+	a := &audit.Archiver{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger, Actor: "audit-archive"}
+	return maintenanceJob{name: "archive the audit trail", run: func(ctx context.Context) error {
+		rep, err := a.Archive(ctx, time.Now().AddDate(-c.AuditRetentionYears, 0, 0))
+		if rep.Events > 0 {
+			logger.Info("audit events archived", "events", rep.Events, "segments", len(rep.Segments), "dir", c.AuditDir)
+		}
+		return err
+	}}
 }
 
 // alertEvery is how often serve evaluates the anomaly rules.

@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"custos/internal/service"
 )
@@ -41,6 +43,13 @@ type Config struct {
 	MasterKey      string
 	KeyStore       string
 	KeySnapshotDir string
+	// RecycleDays is how long deleted records stay restorable before the
+	// purge job removes them for good.
+	RecycleDays int
+	// AuditRetentionYears is how long audit events stay in the database:
+	// serve archives older sealed events into signed segment files in
+	// AuditDir. 0 keeps every event in the database (no automatic archive).
+	AuditRetentionYears int
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -57,6 +66,14 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return def
 	}
 	dbURL, err := secretEnv(getenv, "CUSTOS_DATABASE_URL")
+	if err != nil {
+		return c, err
+	}
+	recycleDays, err := envInt(getenv, "CUSTOS_RECYCLE_DAYS", 90)
+	if err != nil {
+		return c, err
+	}
+	auditYears, err := envInt(getenv, "CUSTOS_AUDIT_RETENTION_YEARS", 10)
 	if err != nil {
 		return c, err
 	}
@@ -82,6 +99,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "master key file, created on first start; keep it out of the data directory and back it up apart (CUSTOS_MASTER_KEY_FILE, or the key itself in CUSTOS_MASTER_KEY; default custos-keys/master.key beside the data directory)")
 	fs.StringVar(&c.KeyStore, "keystore", keyStore, "key store of the per-person data keys: a file, or a postgres:// URL of a database apart from the data (CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE; default custos-keys/keystore.db beside the data directory)")
 	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default custos-keys/snapshots)")
+	fs.IntVar(&c.RecycleDays, "recycle-days", recycleDays, "days a deleted record stays restorable in the recycle bin before it is removed for good (CUSTOS_RECYCLE_DAYS)")
+	fs.IntVar(&c.AuditRetentionYears, "audit-retention-years", auditYears, "years audit events stay in the database before serve archives them into signed segment files in -audit-dir; 0 never archives automatically (CUSTOS_AUDIT_RETENTION_YEARS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -154,6 +173,12 @@ func (c Config) Validate() error {
 	if _, _, err := service.RelyingParty(c.PublicURL); err != nil {
 		errs = append(errs, err)
 	}
+	if c.RecycleDays < 1 || c.RecycleDays > 3650 {
+		errs = append(errs, fmt.Errorf("recycle-days must be between 1 and 3650, not %d", c.RecycleDays))
+	}
+	if c.AuditRetentionYears < 0 || c.AuditRetentionYears > 100 {
+		errs = append(errs, fmt.Errorf("audit-retention-years must be between 0 (never archive) and 100, not %d", c.AuditRetentionYears))
+	}
 	return errors.Join(errs...)
 }
 
@@ -173,6 +198,24 @@ func defaultPublicURL(addr string, tls bool) string {
 		host = "localhost"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// envInt reads an integer variable, def when it is unset.
+func envInt(getenv func(string) string, key string, def int) (int, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number", key, v)
+	}
+	return n, nil
+}
+
+// RecycleRetention is how long deleted records stay restorable.
+func (c Config) RecycleRetention() time.Duration {
+	return time.Duration(c.RecycleDays) * 24 * time.Hour
 }
 
 // secretEnv reads KEY, or the file named by KEY_FILE.

@@ -34,6 +34,9 @@ Usage:
                              show, rotate, re-wrap (online, resumable) or retire master key versions; snapshot
                              the key store; re-encrypt every person under new data keys (after a leak of both);
                              re-key the blind index
+  custos audit archive [-before YYYY-MM-DD] [flags]
+                             move sealed audit events before the date (default: -audit-retention-years)
+                             into signed segment files in -audit-dir (serve does it every hour)
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.

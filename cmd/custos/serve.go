@@ -63,7 +63,7 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, e
 		return nil, err
 	}
 	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys,
-		PublicURL: c.PublicURL, Vault: v})
+		PublicURL: c.PublicURL, Vault: v, RecycleRetention: c.RecycleRetention()})
 	app := &opened{svc: svc, db: db, vault: v}
 	people, rows, err := svc.SealLegacyData(ctx)
 	if err != nil {
@@ -198,6 +198,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopSealing()
 	defer startAlerts(ctx, svc, logger)()
 	defer startBlindKeyReload(ctx, svc, logger)()
+	jobs := []maintenanceJob{purgeJob(svc, logger)}
+	if c.AuditRetentionYears > 0 {
+		keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, archiveJob(c, db, keys, logger))
+	}
+	defer startMaintenance(ctx, logger, jobs...)()
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {
@@ -253,6 +262,29 @@ func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (ht
 		http.Error(w, i18n.T(lang, "error.csrf"), http.StatusForbidden)
 	}))
 	return httpx.Middleware(cop.Handler(mux)), nil
+}
+
+// cutValue removes a flag with a value (-name v, -name=v, --name …) from
+// args and returns its value; "" when it is not there.
+func cutValue(args []string, name string) (string, []string, error) {
+	var val string
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-"+name || a == "--"+name:
+			if i+1 >= len(args) {
+				return "", nil, fmt.Errorf("flag -%s needs a value", name)
+			}
+			val = args[i+1]
+			i++
+		case strings.HasPrefix(a, "-"+name+"=") || strings.HasPrefix(a, "--"+name+"="):
+			val = a[strings.Index(a, "=")+1:]
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return val, rest, nil
 }
 
 // cutFlag removes a boolean flag (-name or --name) from args and reports

@@ -130,7 +130,7 @@ func TestCustomerAPI(t *testing.T) {
 			{name: "claim", token: rep2, method: "POST", path: "/api/v1/customers/" + id + "/claim", wantStatus: 204},
 			{name: "claim again", token: rep1, method: "POST", path: "/api/v1/customers/" + id + "/claim", wantStatus: 409},
 			{name: "delete", token: rep2, method: "DELETE", path: "/api/v1/customers/" + id, wantStatus: 204},
-			{name: "recycle bin", token: rep2, method: "GET", path: "/api/v1/recycle-bin/customers", wantStatus: 200, wantContains: []string{"云杉"}},
+			{name: "recycle bin, with when each is purged", token: rep2, method: "GET", path: "/api/v1/recycle-bin/customers", wantStatus: 200, wantContains: []string{"云杉", `"purge_at":`}},
 			{name: "restore", token: rep2, method: "POST", path: "/api/v1/customers/" + id + "/restore", wantStatus: 204},
 			{name: "bad cursor", token: rep1, method: "GET", path: "/api/v1/customers?cursor=zz&sort=name", wantStatus: 422},
 			{name: "unknown route", token: rep1, method: "GET", path: "/api/v1/nope", wantStatus: 404},

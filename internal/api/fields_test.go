@@ -174,7 +174,8 @@ func TestSharesAPI(t *testing.T) {
 }
 
 func TestAuditAPI(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *store.DB) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		raw := testdb.Raw(t, d, opt)
 		o := testorg.New(t, db)
 		srv := newServer(t, o)
 		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "金华火腿"})
@@ -182,7 +183,8 @@ func TestAuditAPI(t *testing.T) {
 		rep1, rep3 := token(t, o, o.Rep1), token(t, o, o.Rep3)
 		hist := "/api/v1/customers/" + strconv.FormatInt(c.ID, 10) + "/history"
 		for _, sc := range []scenario{
-			{name: "trail", token: auditor, method: "GET", path: "/api/v1/audit-events?action=customer.create", wantStatus: 200, wantContains: []string{`"action":"customer.create"`}},
+			{name: "trail", token: auditor, method: "GET", path: "/api/v1/audit-events?action=customer.create", wantStatus: 200, wantContains: []string{`"action":"customer.create"`},
+				wantNotContains: []string{`"archived_through"`}},
 			{name: "bad since", token: auditor, method: "GET", path: "/api/v1/audit-events?since=yesterday", wantStatus: 422, wantContains: []string{`"field":"since"`}},
 			{name: "no trail for reps", token: rep1, method: "GET", path: "/api/v1/audit-events", wantStatus: 403},
 			{name: "history", token: rep1, method: "GET", path: hist, wantStatus: 200, wantContains: []string{`"action":"customer.create"`}},
@@ -191,5 +193,13 @@ func TestAuditAPI(t *testing.T) {
 		} {
 			sc.run(t, srv)
 		}
+		// Once events are archived, the trail and the history say up to when.
+		if _, err := raw.Exec(`INSERT INTO audit_segments (number, first_seq, last_seq, events, first_at, last_at, prev, head, sha256, file, note, created_at)
+			VALUES (1, 1, 40, 40, 1420070400000, 1420156800000, '', 'h', 's', '000001-1-40.jsonl.gz', 'n', 1420156800000)`); err != nil {
+			t.Fatal(err)
+		}
+		archived := []string{`"archived_through":"2015-01-02T00:00:00Z"`, `"archived_seq":40`}
+		scenario{name: "trail after an archive", token: auditor, method: "GET", path: "/api/v1/audit-events", wantStatus: 200, wantContains: archived}.run(t, srv)
+		scenario{name: "history after an archive", token: rep1, method: "GET", path: hist, wantStatus: 200, wantContains: archived}.run(t, srv)
 	})
 }

@@ -70,7 +70,7 @@ func TestPipelineAPI(t *testing.T) {
 		scenario{name: "task other rep", token: rep2, method: "GET", path: "/api/v1/tasks/" + tid, wantStatus: 404}.run(t, srv)
 		scenario{name: "task delete", token: rep1, method: "DELETE", path: "/api/v1/tasks/" + tid, wantStatus: 204}.run(t, srv)
 		scenario{name: "task gone", token: rep1, method: "GET", path: "/api/v1/tasks/" + tid, wantStatus: 404}.run(t, srv)
-		scenario{name: "task bin", token: rep1, method: "GET", path: "/api/v1/recycle-bin/tasks", wantStatus: 200, wantContains: []string{"报价单 v2"}}.run(t, srv)
+		scenario{name: "task bin", token: rep1, method: "GET", path: "/api/v1/recycle-bin/tasks", wantStatus: 200, wantContains: []string{"报价单 v2", `"purge_at":`}}.run(t, srv)
 		scenario{name: "task bin other rep", token: rep2, method: "GET", path: "/api/v1/recycle-bin/tasks", wantStatus: 200, wantNotContains: []string{"报价单"}}.run(t, srv)
 		scenario{name: "task restore", token: rep1, method: "POST", path: "/api/v1/tasks/" + tid + "/restore", wantStatus: 204}.run(t, srv)
 		scenario{name: "unknown bin", token: rep1, method: "GET", path: "/api/v1/recycle-bin/nope", wantStatus: 404}.run(t, srv)

@@ -31,12 +31,7 @@ type sealedLog struct {
 func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
 	t.Helper()
 	ctx := context.Background()
-	opt := testdb.Options(t, d)
-	db, err := store.Open(ctx, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, raw := testdb.OpenRaw(t, d)
 	keyFile := filepath.Join(t.TempDir(), "keys", "audit.key")
 	keys, created, err := audit.LoadOrCreateKeys(keyFile)
 	if err != nil || !created {
@@ -56,7 +51,7 @@ func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
 			t.Fatal(err)
 		}
 	}
-	l := &sealedLog{db: db, raw: testdb.Raw(t, d, opt), keys: keys, dir: t.TempDir()}
+	l := &sealedLog{db: db, raw: raw, keys: keys, dir: t.TempDir()}
 	l.sealer = &audit.Sealer{DB: db, Keys: keys, Dir: l.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if n, err := l.sealer.SealOnce(ctx); err != nil || n < 10 {
 		t.Fatalf("seal: %d %v", n, err)

@@ -34,7 +34,9 @@ func (p Problem) String() string {
 
 // Report is the outcome of a verification.
 type Report struct {
-	Events      int64     `json:"events"`      // sealed events checked
+	Events      int64     `json:"events"`      // sealed events checked in the database
+	Archived    int64     `json:"archived"`    // sealed events checked in archive segments
+	Segments    int       `json:"segments"`    // archive segments checked
 	Checkpoints int       `json:"checkpoints"` // checkpoints checked (database and external)
 	External    int       `json:"external"`    // of which from the external directory
 	Unsealed    int       `json:"unsealed"`    // events not sealed yet
@@ -62,16 +64,21 @@ type checked struct {
 }
 
 // Verify replays the log against its events and every checkpoint (those in
-// the database and those written to dir). It reads only; it can run while
-// Custos serves.
+// the database and those written to dir): first through the archive
+// segments in dir, then on through the events in the database, as one chain
+// from log position 1. It reads only; it can run while Custos serves.
 func Verify(ctx context.Context, db *store.DB, keys *Keys, dir string) (Report, error) {
 	var r Report
 	cps, legacy, err := loadCheckpoints(ctx, db, keys, dir, &r)
 	if err != nil {
 		return r, err
 	}
-	var seq, last int64
-	var head string
+	p := &replay{keys: keys, legacy: legacy, cps: cps, add: r.add, checked: map[int64]bool{}}
+	if err := verifySegments(ctx, db, keys, dir, p, &r); err != nil {
+		return r, err
+	}
+	archived := p.seq
+	last := archived
 	err = db.ReadTx(ctx, func(tx *store.Tx) error {
 		for {
 			events, err := tx.SealedAuditEvents(ctx, last, 1000)
@@ -79,26 +86,7 @@ func Verify(ctx context.Context, db *store.DB, keys *Keys, dir string) (Report, 
 				return err
 			}
 			for i := range events {
-				e := &events[i]
-				seq++
-				if e.Seq != seq {
-					r.add(Problem{Kind: "deleted", Seq: seq, Detail: fmt.Sprintf("log positions %d to %d are missing", seq, e.Seq-1)})
-					seq = e.Seq
-				}
-				if !keys.genuine(e, legacy) {
-					r.add(Problem{Kind: "modified", Seq: e.Seq, EventID: e.ID, Detail: "the event does not match its MAC"})
-				}
-				head = link(head, e.Seq, e)
-				if head != e.Link {
-					r.add(Problem{Kind: "reordered", Seq: e.Seq, EventID: e.ID, Detail: "the chain link does not follow from the events before"})
-					head = e.Link // go on from the stored chain to find more
-				}
-				for _, c := range cps[e.Seq] {
-					if c.head != head {
-						r.add(Problem{Kind: "checkpoint", Seq: e.Seq, Detail: "the log does not match the " + c.source + " checkpoint of this size: it was rewritten up to here"})
-					}
-				}
-				r.Events++
+				p.event(&events[i], "")
 			}
 			last = events[len(events)-1].Seq
 		}
@@ -106,13 +94,132 @@ func Verify(ctx context.Context, db *store.DB, keys *Keys, dir string) (Report, 
 	if err != nil {
 		return r, err
 	}
+	r.Events = p.events - r.Archived
 	for size := range cps {
-		if size > seq {
-			r.add(Problem{Kind: "truncated", Seq: size, Detail: fmt.Sprintf("a checkpoint covers %d events but the log ends at %d", size, seq)})
+		if size > p.seq {
+			r.add(Problem{Kind: "truncated", Seq: size, Detail: fmt.Sprintf("a checkpoint covers %d events but the log ends at %d", size, p.seq)})
+		} else if !p.checked[size] {
+			r.add(Problem{Kind: "checkpoint", Seq: size, Detail: fmt.Sprintf("a checkpoint covers log position %d, which is missing (deleted from the database, or in an archive segment that is gone)", size)})
 		}
 	}
 	sortProblems(r.Problems)
 	return r, checkUnsealed(ctx, db, keys, legacy, &r)
+}
+
+// replay walks the chain one event at a time — through segments and the
+// database alike — checking positions, MACs, links and checkpoints.
+type replay struct {
+	keys    *Keys
+	legacy  int64
+	cps     checkpointSet
+	add     func(Problem)
+	seq     int64 // the last position replayed
+	head    string
+	events  int64
+	checked map[int64]bool // checkpoint sizes reached
+}
+
+// event replays one event; where names its segment file ("" for the
+// database) in the problems found.
+func (p *replay) event(e *store.AuditEvent, where string) {
+	in := ""
+	if where != "" {
+		in = "in " + where + ": "
+	}
+	p.seq++
+	switch {
+	case e.Seq > p.seq:
+		p.add(Problem{Kind: "deleted", Seq: p.seq, Detail: fmt.Sprintf("%slog positions %d to %d are missing", in, p.seq, e.Seq-1)})
+	case e.Seq < p.seq:
+		p.add(Problem{Kind: "reordered", Seq: e.Seq, EventID: e.ID, Detail: fmt.Sprintf("%slog position %d comes after %d", in, e.Seq, p.seq-1)})
+	}
+	p.seq = e.Seq
+	if !p.keys.genuine(e, p.legacy) {
+		p.add(Problem{Kind: "modified", Seq: e.Seq, EventID: e.ID, Detail: in + "the event does not match its MAC"})
+	}
+	p.head = link(p.head, e.Seq, e)
+	if p.head != e.Link {
+		p.add(Problem{Kind: "reordered", Seq: e.Seq, EventID: e.ID, Detail: in + "the chain link does not follow from the events before"})
+		p.head = e.Link // go on from the stored chain to find more
+	}
+	for _, c := range p.cps[e.Seq] {
+		if c.head != p.head {
+			p.add(Problem{Kind: "checkpoint", Seq: e.Seq, Detail: in + "the log does not match the " + c.source + " checkpoint of this size: it was rewritten up to here"})
+		}
+	}
+	p.checked[e.Seq] = true
+	p.events++
+}
+
+// segment replays one archive segment file after checking it against its
+// signed note: the file's hash, where it starts in the chain, its events,
+// and where it ends.
+func (p *replay) segment(dir string, si segmentInfo) (events int64) {
+	name := si.File
+	problem := func(kind string, seq int64, detail string) {
+		p.add(Problem{Kind: kind, Seq: seq, Detail: "archive segment " + name + ": " + detail})
+	}
+	if si.First != p.seq+1 {
+		if si.First > p.seq+1 {
+			p.add(Problem{Kind: "deleted", Seq: p.seq + 1, Detail: fmt.Sprintf("log positions %d to %d are missing: no archive segment holds them", p.seq+1, si.First-1)})
+		} else {
+			problem("reordered", si.First, fmt.Sprintf("it starts at log position %d, inside what was replayed up to %d", si.First, p.seq))
+		}
+	} else if si.Prev != p.head {
+		problem("reordered", si.First, "it does not continue the chain of the events before it")
+	}
+	if si.Legacy != p.legacy {
+		problem("checkpoint", si.First, "it disagrees with the checkpoints on the legacy boundary")
+	}
+	p.seq, p.head = si.First-1, si.Prev
+	before := p.events
+	sum, err := readSegment(filepath.Join(dir, SegmentDir, name), func(e *store.AuditEvent) { p.event(e, name) })
+	if sum != si.SHA256 {
+		problem("modified", si.First, "its content does not match the SHA-256 in its signed note: the file was changed")
+	}
+	if err != nil {
+		problem("modified", si.First, "it cannot be read: "+err.Error())
+	}
+	events = p.events - before
+	if events != si.Events || p.seq != si.Last {
+		problem("deleted", si.First, fmt.Sprintf("it holds %d events up to log position %d; its signed note says %d up to %d", events, p.seq, si.Events, si.Last))
+	}
+	if p.head != si.Head {
+		problem("reordered", si.Last, "its last chain link differs from its signed note")
+	}
+	// Go on from what the note signs, so one bad file does not hide the rest.
+	p.seq, p.head = si.Last, si.Head
+	return events
+}
+
+// verifySegments replays the archive segments in dir in log order, and
+// reports segments the database records whose files are missing.
+func verifySegments(ctx context.Context, db *store.DB, keys *Keys, dir string, p *replay, r *Report) error {
+	files, err := keys.listSegments(dir)
+	if err != nil {
+		return err
+	}
+	var recorded []store.AuditSegment
+	if err := db.ReadTx(ctx, func(tx *store.Tx) (err error) { recorded, err = tx.ListAuditSegments(ctx); return err }); err != nil {
+		return err
+	}
+	present := map[string]bool{}
+	for _, f := range files {
+		present[f.file] = true
+		if f.err != nil {
+			r.add(Problem{Kind: "modified", Seq: f.info.First, Detail: "archive segment " + f.file + ": " + f.err.Error()})
+			continue
+		}
+		r.Archived += p.segment(dir, f.info)
+		r.Segments++
+	}
+	for _, s := range recorded {
+		if !present[s.File] {
+			r.add(Problem{Kind: "deleted", Seq: s.FirstSeq, Detail: fmt.Sprintf("archive segment %s (log positions %d to %d) is recorded in the database but its file is missing from %s",
+				s.File, s.FirstSeq, s.LastSeq, filepath.Join(dir, SegmentDir))})
+		}
+	}
+	return nil
 }
 
 // loadCheckpoints verifies the signatures of the stored and external
@@ -198,6 +305,15 @@ func checkUnsealed(ctx context.Context, db *store.DB, keys *Keys, legacy int64, 
 			}
 		}
 		return err
+	})
+}
+
+func sortSegments(fs []segmentFile) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].info.First != fs[j].info.First {
+			return fs[i].info.First < fs[j].info.First
+		}
+		return fs[i].info.Number < fs[j].info.Number
 	})
 }
 

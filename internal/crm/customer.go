@@ -22,6 +22,9 @@ type Record struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 	Version   int64      `json:"version"`
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// PurgeAt is, for a record in the recycle bin as its listing shows it,
+	// when it will be removed for good (deleted_at + the retention window).
+	PurgeAt *time.Time `json:"purge_at,omitempty"`
 	// Masked and Hidden name the fields the reader's field rules masked or
 	// withheld, so surfaces can say so instead of showing a blank.
 	Masked []string `json:"masked_fields,omitempty"`

@@ -34,6 +34,12 @@ type AuditQuery struct {
 type AuditPage struct {
 	Items []store.AuditEvent `json:"items"`
 	Next  int64              `json:"next_cursor,omitempty"`
+	// ArchivedThrough, when events have been archived, is the time of the
+	// newest archived event: events up to it (log positions up to
+	// ArchivedSeq) were moved out of the database into signed segment files
+	// (custos audit archive) and are not listed here.
+	ArchivedThrough *time.Time `json:"archived_through,omitempty"`
+	ArchivedSeq     int64      `json:"archived_seq,omitempty"`
 }
 
 // AuditTrail returns a page of the trail to an administrator or an auditor.
@@ -69,7 +75,13 @@ func (s *Service) auditPage(ctx context.Context, f store.AuditFilter, limit int)
 	var page AuditPage
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		page.Items, err = tx.ListAuditEvents(ctx, f)
+		if page.Items, err = tx.ListAuditEvents(ctx, f); err != nil {
+			return err
+		}
+		seg, ok, err := tx.LastAuditSegment(ctx)
+		if ok {
+			page.ArchivedThrough, page.ArchivedSeq = &seg.LastAt, seg.LastSeq
+		}
 		return err
 	})
 	if len(page.Items) > limit {

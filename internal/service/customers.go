@@ -251,7 +251,7 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 			err = s.openRecord(ctx, &c)
 		}
 		if err != nil {
-			return err
+			return notInBin(crm.ObjCustomer, err)
 		}
 		// Only the keys matter here: a record valid when deleted comes back
 		// even if a rule has since become stricter.
@@ -294,12 +294,20 @@ func (s *Service) ListCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	return s.listCustomers(ctx, a, f, false)
 }
 
-// ListRecycledCustomers lists the actor's deleted customers.
+// ListRecycledCustomers lists the actor's deleted customers, each with
+// when the purge will remove it.
 func (s *Service) ListRecycledCustomers(ctx context.Context, a *access.Actor, f crm.CustomerFilter) (CustomerPage, error) {
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActDelete); err != nil {
 		return CustomerPage{}, err
 	}
-	return s.listCustomers(ctx, a, f, true)
+	page, err := s.listCustomers(ctx, a, f, true)
+	for i, c := range page.Items {
+		if c.DeletedAt != nil {
+			at := s.purgeAt(*c.DeletedAt)
+			page.Items[i].PurgeAt = &at
+		}
+	}
+	return page, err
 }
 
 func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.CustomerFilter, deleted bool) (CustomerPage, error) {

@@ -49,7 +49,18 @@ func (s *Service) RestoreRecord(ctx context.Context, a *access.Actor, o crm.Obje
 	}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.RecordInScope(ctx, o, id, recycleScope(a, o), true); err != nil {
-			return err
+			return notInBin(o, err)
+		}
+		if o == crm.ObjOpportunity {
+			// An opportunity cannot live without its customer (and the purge
+			// removes a customer only once no opportunity points at it).
+			live, err := tx.OpportunityCustomerLive(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !live {
+				return &crm.Error{Code: crm.Conflict, Key: "customer_in_recycle_bin", Message: "its customer is in the recycle bin: restore the customer first"}
+			}
 		}
 		keys, err := tx.RecordDedupKeys(ctx, o, id)
 		if err != nil {
@@ -66,6 +77,17 @@ func (s *Service) RestoreRecord(ctx context.Context, a *access.Actor, o crm.Obje
 		}
 		return s.audit(ctx, tx, a, string(o)+".restore", o, id, nil)
 	})
+}
+
+// notInBin is the answer to restoring what the actor's recycle bin does not
+// hold: restored already, purged after the retention window, never there
+// or out of scope get the same sentence, so it reveals nothing.
+func notInBin(o crm.Object, err error) error {
+	if !crm.IsCode(err, crm.NotFound) {
+		return err
+	}
+	return &crm.Error{Code: crm.NotFound, Key: "not_in_recycle_bin",
+		Message: string(o) + " is not in the recycle bin (restored already, purged after the retention period, or not yours to restore)"}
 }
 
 // RecycleBin lists the recycled records of an object the actor may delete.
@@ -90,6 +112,7 @@ func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object,
 	}
 	for i := range out {
 		out[i].Name = s.shapeName(a, o, out[i].Name)
+		out[i].PurgeAt = s.purgeAt(out[i].DeletedAt)
 	}
 	return out, s.auditRead(ctx, a, string(o)+".recycle_bin", o, 0, ids(out, func(d store.DeletedRecord) int64 { return d.ID }))
 }

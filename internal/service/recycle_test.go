@@ -127,3 +127,43 @@ func TestCustomerRecycleCascade(t *testing.T) {
 		}
 	})
 }
+
+// TestRestoreOpportunityNeedsItsCustomer: an opportunity cannot come back
+// while its customer is in the recycle bin; a restore of what the bin does
+// not hold names the bin, the same for a missing record and another's.
+func TestRestoreOpportunityNeedsItsCustomer(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "宁波港湾物流"})
+		opp, err := o.Svc.CreateOpportunity(ctx, o.Rep1, crm.OpportunityFields{CustomerID: c.ID, Name: "仓储合同"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.DeleteOpportunity(ctx, o.Rep1, opp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.DeleteCustomer(ctx, o.Rep1, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		err = o.Svc.RestoreRecord(ctx, o.Rep1, crm.ObjOpportunity, opp.ID)
+		if ce := (*crm.Error)(nil); !errorsAs(err, &ce) || ce.Code != crm.Conflict || ce.Key != "customer_in_recycle_bin" {
+			t.Fatalf("restore an opportunity of a recycled customer: %v", err)
+		}
+		if err := o.Svc.RestoreCustomer(ctx, o.Rep1, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.RestoreRecord(ctx, o.Rep1, crm.ObjOpportunity, opp.ID); err != nil {
+			t.Fatalf("restore the opportunity after its customer: %v", err)
+		}
+		for _, err := range []error{
+			o.Svc.RestoreRecord(ctx, o.Rep1, crm.ObjOpportunity, opp.ID), // live now
+			o.Svc.RestoreRecord(ctx, o.Rep1, crm.ObjContact, 999999),
+			o.Svc.RestoreCustomer(ctx, o.Rep1, 999999),
+		} {
+			if ce := (*crm.Error)(nil); !errorsAs(err, &ce) || ce.Code != crm.NotFound || ce.Key != "not_in_recycle_bin" {
+				t.Fatalf("restore of what the bin does not hold: %v", err)
+			}
+		}
+	})
+}

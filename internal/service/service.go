@@ -50,6 +50,9 @@ type Options struct {
 	// Vault seals personal data and blinds index terms (internal/vault).
 	// Required: a Service without one refuses to start.
 	Vault *vault.Vault
+	// RecycleRetention is how long deleted records stay restorable before
+	// PurgeRecycleBin removes them (DefaultRecycleRetention when zero).
+	RecycleRetention time.Duration
 }
 
 // Service is the one service layer.
@@ -69,6 +72,8 @@ type Service struct {
 	// dummyHash is checked against for unknown user names, so a sign-in
 	// takes as long whether or not the name exists.
 	dummyHash string
+	// recycleRetention is how long a deleted record stays restorable.
+	recycleRetention time.Duration
 }
 
 // New returns a Service over an open database.
@@ -82,6 +87,9 @@ func New(db *store.DB, opt Options) *Service {
 	}
 	if s.searchLimit = opt.SensitiveSearchesPerHour; s.searchLimit <= 0 {
 		s.searchLimit = DefaultSensitiveSearchesPerHour
+	}
+	if s.recycleRetention = opt.RecycleRetention; s.recycleRetention <= 0 {
+		s.recycleRetention = DefaultRecycleRetention
 	}
 	if s.argon == (Argon2Params{}) {
 		s.argon = DefaultArgon2

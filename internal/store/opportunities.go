@@ -196,3 +196,12 @@ func (tx *Tx) CountOpportunities(ctx context.Context, q OpportunityQuery) (int, 
 	err := tx.q.QueryRowContext(ctx, cappedCount("FROM opportunities o WHERE "+q.where(tx, &a), &a), a...).Scan(&n)
 	return n, mapErr("count opportunities", err)
 }
+
+// OpportunityCustomerLive reports whether an opportunity's customer is out
+// of the recycle bin: an opportunity cannot come back without it.
+func (tx *Tx) OpportunityCustomerLive(ctx context.Context, id int64) (bool, error) {
+	var live bool
+	err := tx.q.QueryRowContext(ctx, `SELECT c.deleted_at IS NULL FROM opportunities o JOIN customers c ON c.id = o.customer_id
+		WHERE o.id = $1`, id).Scan(&live)
+	return live, mapErr("opportunity", err)
+}

@@ -171,15 +171,21 @@ func (tx *Tx) ListRoles(ctx context.Context) ([]crm.Role, error) {
 }
 
 func expectOne(res sql.Result, err error, what string) error {
+	n, err := affected(res, err, "update "+what)
 	if err != nil {
-		return mapErr("update "+what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return mapErr("update "+what, err)
+		return err
 	}
 	if n == 0 {
 		return crm.ErrNotFound(what)
 	}
 	return nil
+}
+
+// affected returns how many rows a statement changed.
+func affected(res sql.Result, err error, op string) (int64, error) {
+	if err != nil {
+		return 0, mapErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(op, err)
 }

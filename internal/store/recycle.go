@@ -80,6 +80,7 @@ type DeletedRecord struct {
 	Name      string     `json:"name"`
 	OwnerName string     `json:"owner_name"`
 	DeletedAt time.Time  `json:"deleted_at"`
+	PurgeAt   time.Time  `json:"purge_at"` // filled by the service: when the purge removes it
 	// DataKey is the data key Name is sealed under, for a contact or lead.
 	DataKey string `json:"-"`
 }
@@ -161,21 +162,12 @@ func (tx *Tx) CascadeCustomerDeleted(ctx context.Context, customerID int64, at *
 		} else {
 			q += " AND deleted_at IS NOT NULL AND deleted_with_customer = TRUE"
 		}
-		rows, err := tx.q.QueryContext(ctx, q+" RETURNING id", a...)
+		ids, err := tx.returningIDs(ctx, q+" RETURNING id", a...)
 		if err != nil {
 			return nil, mapErr("cascade "+string(ch.object), err)
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, mapErr("cascade "+string(ch.object), err)
-			}
-			out[ch.object] = append(out[ch.object], id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, mapErr("cascade "+string(ch.object), err)
+		if len(ids) > 0 {
+			out[ch.object] = ids
 		}
 	}
 	return out, nil

@@ -12,23 +12,30 @@ const sealLock = 0x637573746f7361 // "custosa"
 
 // TrySealLock takes the sealer's lock for this transaction; false means
 // another instance is sealing. SQLite has one writer, so it always succeeds.
-func (tx *Tx) TrySealLock(ctx context.Context) (bool, error) {
+func (tx *Tx) TrySealLock(ctx context.Context) (bool, error) { return tx.tryXactLock(ctx, sealLock) }
+
+// tryXactLock takes a PostgreSQL advisory lock until the transaction ends,
+// without waiting; on SQLite, whose one writer serialises every write
+// transaction, it always succeeds.
+func (tx *Tx) tryXactLock(ctx context.Context, key int64) (bool, error) {
 	if tx.d != Postgres {
 		return true, nil
 	}
 	var ok bool
-	err := tx.q.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", sealLock).Scan(&ok)
-	return ok, mapErr("seal lock", err)
+	err := tx.q.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", key).Scan(&ok)
+	return ok, mapErr("advisory lock", err)
 }
 
 // LastSealed returns the newest log position and its chain link (0, "" on
-// an empty log).
+// an empty log). When every sealed event has been archived, the newest
+// archive segment holds them.
 func (tx *Tx) LastSealed(ctx context.Context) (int64, string, error) {
 	var seq int64
 	var link string
 	err := tx.q.QueryRowContext(ctx, "SELECT seq, link FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").Scan(&seq, &link)
 	if err == sql.ErrNoRows {
-		return 0, "", nil
+		seg, _, err := tx.LastAuditSegment(ctx) // zero when nothing was archived
+		return seg.LastSeq, seg.Head, err
 	}
 	return seq, link, mapErr("last sealed", err)
 }

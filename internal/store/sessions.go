@@ -67,11 +67,7 @@ func (tx *Tx) DeleteSession(ctx context.Context, id int64) error {
 // non-zero, and returns how many ended.
 func (tx *Tx) DeleteUserSessions(ctx context.Context, userID, keepID int64) (int64, error) {
 	res, err := tx.q.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1 AND id <> $2", userID, keepID)
-	if err != nil {
-		return 0, mapErr("delete sessions", err)
-	}
-	n, err := res.RowsAffected()
-	return n, mapErr("delete sessions", err)
+	return affected(res, err, "delete sessions")
 }
 
 const sessionCols = "x.id, x.user_id, x.created_at, x.last_seen_at, x.expires_at, x.ip, x.last_ip, x.user_agent, x.mfa_pending, x.second_factor_at"

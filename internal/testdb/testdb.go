@@ -108,6 +108,19 @@ func Raw(t *testing.T, d store.Dialect, opt store.Options) *sql.DB {
 	return db
 }
 
+// OpenRaw is Open with a plain database/sql handle on the same database
+// (Raw), for tests that need both but not the options.
+func OpenRaw(t *testing.T, d store.Dialect) (*store.DB, *sql.DB) {
+	t.Helper()
+	opt := Options(t, d)
+	db, err := store.Open(context.Background(), opt)
+	if err != nil {
+		t.Fatalf("open %s: %v", d, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, Raw(t, d, opt)
+}
+
 // EachRaw is Each for tests that also reach under the store: fn gets the
 // dialect and options too, for Raw or for reopening the same database.
 func EachRaw(t *testing.T, fn func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB)) {

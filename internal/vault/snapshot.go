@@ -79,9 +79,9 @@ func (v *Vault) Snapshot(ctx context.Context) (string, error) {
 	return path, writeSecretFile(path, b.Bytes(), true)
 }
 
-// eraseFromSnapshots removes a destroyed key from every snapshot and adds
-// its tombstone there, rewriting each file atomically.
-func (v *Vault) eraseFromSnapshots(keyID string) error {
+// eraseFromSnapshots removes destroyed keys from every snapshot and adds
+// their tombstones there, rewriting each file atomically.
+func (v *Vault) eraseFromSnapshots(keyIDs []string) error {
 	if v.snapDir == "" {
 		return nil
 	}
@@ -89,16 +89,25 @@ func (v *Vault) eraseFromSnapshots(keyID string) error {
 	if err != nil {
 		return err
 	}
-	tomb, _ := json.Marshal(snapshotLine{Kind: "tombstone", ID: keyID, At: time.Now().UnixMilli()})
+	gone := map[string]bool{}
+	var tombs bytes.Buffer
+	for _, id := range keyIDs {
+		gone[id] = true
+		tomb, _ := json.Marshal(snapshotLine{Kind: "tombstone", ID: id, At: time.Now().UnixMilli()})
+		tombs.Write(tomb)
+		tombs.WriteByte('\n')
+	}
 	for _, f := range files {
-		if err := rewriteSnapshot(f, keyID, tomb); err != nil {
+		if err := rewriteSnapshot(f, gone, tombs.Bytes()); err != nil {
 			return fmt.Errorf("vault: erase key from snapshot %s: %w", f, err)
 		}
 	}
 	return nil
 }
 
-func rewriteSnapshot(path, keyID string, tomb []byte) error {
+// rewriteSnapshot drops the lines of the keys in gone and appends their
+// tombstone lines.
+func rewriteSnapshot(path string, gone map[string]bool, tombs []byte) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -108,7 +117,7 @@ func rewriteSnapshot(path, keyID string, tomb []byte) error {
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		var l snapshotLine
-		if json.Unmarshal(sc.Bytes(), &l) == nil && l.ID == keyID {
+		if json.Unmarshal(sc.Bytes(), &l) == nil && gone[l.ID] {
 			continue
 		}
 		out.Write(sc.Bytes())
@@ -117,8 +126,7 @@ func rewriteSnapshot(path, keyID string, tomb []byte) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	out.Write(tomb)
-	out.WriteByte('\n')
+	out.Write(tombs)
 	return writeSecretFile(path, out.Bytes(), false)
 }
 

@@ -309,14 +309,27 @@ func (v *Vault) forget(id string) {
 // key-store snapshot, leaving a tombstone: every copy of their sealed data,
 // in the database or any backup of it, is unreadable from now on.
 func (v *Vault) Erase(ctx context.Context, keyID string) error {
-	if keyID == "" {
+	return v.EraseKeys(ctx, []string{keyID})
+}
+
+// EraseKeys is Erase for many keys at once (the recycle-bin purge's
+// batch): each snapshot is rewritten once for all of them.
+func (v *Vault) EraseKeys(ctx context.Context, ids []string) error {
+	var erased []string
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if err := v.ks.erase(ctx, id, v.now().UnixMilli()); err != nil {
+			return err
+		}
+		v.forget(id)
+		erased = append(erased, id)
+	}
+	if len(erased) == 0 {
 		return nil
 	}
-	if err := v.ks.erase(ctx, keyID, v.now().UnixMilli()); err != nil {
-		return err
-	}
-	v.forget(keyID)
-	return v.eraseFromSnapshots(keyID)
+	return v.eraseFromSnapshots(erased)
 }
 
 // CreatedBefore reports which of the data keys ids were created before t:

@@ -28,6 +28,9 @@ type AuditView struct {
 	Outcomes []Option
 	Query    url.Values
 	Record   string // the record's page, on a history page
+	// ArchivedThrough is the time of the newest event moved out of the
+	// database into archive segments (nil: none were).
+	ArchivedThrough *time.Time
 }
 
 // EventRow is one event as the table shows it.
@@ -75,7 +78,7 @@ func (s *Server) auditTrail(w http.ResponseWriter, r *http.Request, a *access.Ac
 		s.fail(w, r, a, err)
 		return
 	}
-	view := AuditView{Page: p, Events: eventRows(page.Items), Query: v}
+	view := AuditView{Page: p, Events: eventRows(page.Items), Query: v, ArchivedThrough: page.ArchivedThrough}
 	view.Users = idOptions(dir.Users, userID, userLabel, q.ActorID, "—")
 	objects := make([]string, len(crm.Objects))
 	for i, o := range crm.Objects {
@@ -118,7 +121,8 @@ func (s *Server) recordHistory(w http.ResponseWriter, r *http.Request, a *access
 		return
 	}
 	rec := "/" + collectionPath(o) + "/" + strconv.FormatInt(id, 10)
-	view := AuditView{Page: s.page(r, a, "audit.history", string(o)), Events: eventRows(page.Items), Record: rec}
+	view := AuditView{Page: s.page(r, a, "audit.history", string(o)), Events: eventRows(page.Items), Record: rec,
+		ArchivedThrough: page.ArchivedThrough}
 	if page.Next != 0 {
 		view.NextURL = "/history/" + string(o) + "/" + strconv.FormatInt(id, 10) + "?before=" + strconv.FormatInt(page.Next, 10)
 	}

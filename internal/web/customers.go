@@ -29,6 +29,7 @@ type CustomerRow struct {
 	LastFollowedUpAt *time.Time
 	NextFollowUpAt   *time.Time
 	DeletedAt        *time.Time
+	PurgeAt          *time.Time // in the recycle bin: when it is removed for good
 	Overdue          bool
 	Custom           map[string]any // stored custom values, for the list columns
 }
@@ -39,7 +40,7 @@ func (c CustomerRow) URL() string { return "/customers/" + strconv.FormatInt(c.I
 func customerRow(c crm.Customer) CustomerRow {
 	return CustomerRow{ID: c.ID, Name: c.Name, Industry: c.Industry, Level: c.Level, Status: c.Status, City: c.City,
 		OwnerID: c.OwnerID, OwnerName: c.OwnerName, UpdatedAt: c.UpdatedAt, LastFollowedUpAt: c.LastFollowedUpAt,
-		NextFollowUpAt: c.NextFollowUpAt, DeletedAt: c.DeletedAt, Custom: c.Custom}
+		NextFollowUpAt: c.NextFollowUpAt, DeletedAt: c.DeletedAt, PurgeAt: c.PurgeAt, Custom: c.Custom}
 }
 
 func customerRows(cs []crm.Customer) []CustomerRow {

@@ -231,7 +231,8 @@ func TestReviewAndJobPages(t *testing.T) {
 // TestAuditPages: the auditor reads the trail and filters it; a rep may
 // not; a record's history is on its page for those who may see it.
 func TestAuditPages(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *store.DB) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		raw := testdb.Raw(t, d, opt)
 		o := newOrg(t, db)
 		s := newSite(t, o.svc)
 		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "金华火腿"})
@@ -255,6 +256,21 @@ func TestAuditPages(t *testing.T) {
 		rep3 := s.signIn("rep3", testPassword)
 		if rec := s.do(rep3, "GET", hist, nil, nil); rec.Code != http.StatusNotFound {
 			t.Fatalf("history of someone else's customer: %d", rec.Code)
+		}
+		// Once events are archived, the pages say up to when.
+		const note = "custos audit verify"
+		if body := s.do(auditor, "GET", "/audit", nil, nil).Body.String(); strings.Contains(body, note) {
+			t.Fatal("an archive note before anything was archived")
+		}
+		if _, err := raw.Exec(`INSERT INTO audit_segments (number, first_seq, last_seq, events, first_at, last_at, prev, head, sha256, file, note, created_at)
+			VALUES (1, 1, 40, 40, 1420070400000, 1420156800000, '', 'h', 's', '000001-1-40.jsonl.gz', 'n', 1420156800000)`); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/audit", hist} {
+			body := s.do(auditor, "GET", path, nil, nil).Body.String()
+			if !strings.Contains(body, note) || !strings.Contains(body, "2015") {
+				t.Fatalf("%s says nothing of the archive: %s", path, body)
+			}
 		}
 	})
 }

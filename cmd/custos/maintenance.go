@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"custos/internal/service"
+)
+
+// maintenanceEvery is how often serve purges the recycle bin and archives
+// audit events past their retention; both also run once at start.
+const maintenanceEvery = time.Hour
+
+// maintenanceJob is one of serve's hourly jobs; each is idempotent and
+// safe when several instances run it (they claim their work).
+type maintenanceJob struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// purgeJob removes what has been in the recycle bin longer than the
+// retention window.
+func purgeJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
+	return maintenanceJob{name: "purge the recycle bin", run: func(ctx context.Context) error {
+		rep, err := svc.PurgeRecycleBin(ctx)
+		if n := rep.Total(); n > 0 {
+			logger.Info("recycle bin purged", "records", n, "by_object", rep.Purged)
+		}
+		return err
+	}}
+}
+
+// startMaintenance runs the jobs at start and then every maintenanceEvery
+// in the background while the server runs; stop ends them (a job under way
+// sees its context cancelled between its transactions).
+func startMaintenance(ctx context.Context, logger *slog.Logger, jobs ...maintenanceJob) (stop func()) {
+	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(maintenanceEvery)
+		defer t.Stop()
+		for {
+			for _, j := range jobs {
+				if err := j.run(jobCtx); err != nil && jobCtx.Err() == nil {
+					logger.Error(j.name, "err", err)
+				}
+			}
+			select {
+			case <-jobCtx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}

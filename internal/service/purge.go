@@ -1,0 +1,172 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/store"
+)
+
+// DefaultRecycleRetention is how long a deleted record stays in the
+// recycle bin, restorable, before the purge removes it for good.
+const DefaultRecycleRetention = 90 * 24 * time.Hour
+
+// purgeBatch bounds the records one purge transaction removes, so a large
+// backlog (a bulk delete of thousands, a first run after an upgrade) never
+// holds the writer for long.
+const purgeBatch = 100
+
+// PurgeReport counts, by object, the records a purge removed.
+type PurgeReport struct {
+	Purged map[crm.Object]int `json:"purged"`
+	// Busy reports that another instance was purging; it finishes the
+	// backlog, and this run stopped.
+	Busy bool `json:"busy,omitempty"`
+}
+
+// Total is the number of records purged.
+func (r PurgeReport) Total() int {
+	n := 0
+	for _, c := range r.Purged {
+		n += c
+	}
+	return n
+}
+
+// purgeAt is when a record deleted at deletedAt leaves the recycle bin for
+// good (at the purge job's first run after it: within the hour).
+func (s *Service) purgeAt(deletedAt time.Time) time.Time { return deletedAt.Add(s.recycleRetention) }
+
+// PurgeRecycleBin removes for good every record deleted longer ago than the
+// retention window, with what hangs off it (its search terms, duplicate
+// keys, shares, versions, stage history, the requested values of approval
+// requests about it, and the data key of a person no record is left
+// under), in batches, as the system job "recycle-purge". Each
+// purged record gets its <object>.purge event in the batch's transaction.
+// It is idempotent, and with several instances on PostgreSQL one purges at
+// a time (the others find the lock taken and stop).
+func (s *Service) PurgeRecycleBin(ctx context.Context) (PurgeReport, error) {
+	job := access.System("recycle-purge")
+	now := s.clock()
+	cutoff := now.Add(-s.recycleRetention)
+	rep := PurgeReport{Purged: map[crm.Object]int{}}
+	for {
+		batch, locked, err := s.purgeBatch(ctx, job, cutoff, now)
+		if err == nil {
+			// The keys go after the data commits, as with an erasure.
+			err = s.erasePurgedKeys(ctx)
+		}
+		if err != nil {
+			return rep, err
+		}
+		if !locked {
+			rep.Busy = true
+			return rep, nil
+		}
+		n := 0
+		for o, c := range batch {
+			rep.Purged[o] += c
+			n += c
+		}
+		if n < purgeBatch {
+			return rep, nil
+		}
+	}
+}
+
+// erasePurgedKeys destroys, in the key store and its snapshots, the data
+// keys the purge queued: those of purged people no record uses any more.
+// Every copy of their sealed data, in any data backup, becomes unreadable.
+// A failure leaves them queued for the next run.
+func (s *Service) erasePurgedKeys(ctx context.Context) error {
+	for {
+		var pending []string
+		var used []store.PersonRef
+		err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if pending, err = tx.PendingKeyErasures(ctx, 500); err != nil || len(pending) == 0 {
+				return err
+			}
+			// A key some record is under again (a database restored beside
+			// the queue) stays.
+			used, err = tx.PeopleWithKeys(ctx, pending)
+			return err
+		})
+		if err != nil || len(pending) == 0 {
+			return err
+		}
+		var erase []string
+		for _, k := range pending {
+			if !slices.ContainsFunc(used, func(p store.PersonRef) bool { return p.Key == k }) {
+				erase = append(erase, k)
+			}
+		}
+		if err := s.vault.EraseKeys(ctx, erase); err != nil {
+			return fmt.Errorf("service: destroy the data keys of purged people (retried next run): %w", err)
+		}
+		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.DoneKeyErasures(ctx, pending) }); err != nil {
+			return err
+		}
+	}
+}
+
+// purgeBatch purges up to purgeBatch expired records, children before
+// their customers, in one transaction.
+func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now time.Time) (map[crm.Object]int, bool, error) {
+	var counts map[crm.Object]int
+	var locked bool
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		counts, locked = map[crm.Object]int{}, false
+		var err error
+		if locked, err = tx.TryPurgeLock(ctx); err != nil || !locked {
+			return err
+		}
+		left := purgeBatch
+		var keys []string // data keys of the people purged in this batch
+		for _, o := range store.PurgeOrder {
+			if left == 0 {
+				break
+			}
+			expired, err := tx.ExpiredRecords(ctx, o, cutoff, left)
+			if err != nil {
+				return err
+			}
+			for _, r := range expired {
+				res, err := tx.PurgeRecord(ctx, o, r.ID, cutoff, now)
+				if err != nil {
+					return err
+				}
+				// Which record and when it was deleted; never its values.
+				fields := map[string]any{"deleted_at": r.DeletedAt}
+				if len(res.Unlinked) > 0 {
+					fields["unlinked"] = res.Unlinked
+				}
+				if res.Approvals > 0 {
+					fields["approval_requests_erased"] = res.Approvals
+				}
+				if res.PersonKey != "" {
+					// The last record under the person's key takes it along.
+					still, err := tx.PeopleWithKeys(ctx, []string{res.PersonKey})
+					if err != nil {
+						return err
+					}
+					if len(still) == 0 {
+						keys = append(keys, res.PersonKey)
+						fields["data_key_destroyed"] = true
+					}
+				}
+				if err := s.audit(ctx, tx, job, string(o)+".purge", o, r.ID, fields); err != nil {
+					return err
+				}
+				counts[o]++
+				left--
+			}
+		}
+		return tx.QueueKeyErasures(ctx, keys)
+	})
+	return counts, locked, err
+}
