@@ -36,6 +36,7 @@ func (s *Service) ReencryptPeople(ctx context.Context, a *access.Actor, batch in
 	if err != nil {
 		return 0, err
 	}
+	s.vault.DropKeyPool() // keys made before the start would pass for old ones
 	done, after := 0, ""
 	for {
 		var keys []string

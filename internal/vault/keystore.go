@@ -117,11 +117,22 @@ type wrappedKey struct {
 	wrapped []byte
 }
 
-func (ks *keyStore) putDataKey(ctx context.Context, k wrappedKey, at int64) error {
-	_, err := ks.db.ExecContext(ctx, `INSERT INTO vault_data_keys (id, master_version, wrapped, created_at) VALUES ($1,$2,$3,$4)`,
-		k.id, k.version, base64.StdEncoding.EncodeToString(k.wrapped), at)
+// putDataKeys stores new data keys in one transaction.
+func (ks *keyStore) putDataKeys(ctx context.Context, keys []wrappedKey, at int64) error {
+	tx, err := ks.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("vault: store data key: %w", err)
+		return fmt.Errorf("vault: store data keys: %w", err)
+	}
+	defer tx.Rollback()
+	for _, k := range keys {
+		_, err := tx.ExecContext(ctx, `INSERT INTO vault_data_keys (id, master_version, wrapped, created_at) VALUES ($1,$2,$3,$4)`,
+			k.id, k.version, base64.StdEncoding.EncodeToString(k.wrapped), at)
+		if err != nil {
+			return fmt.Errorf("vault: store data key: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("vault: store data keys: %w", err)
 	}
 	return nil
 }

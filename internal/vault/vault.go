@@ -60,6 +60,8 @@ type Vault struct {
 	blindMu  sync.RWMutex
 	blind    []blindKey // every non-retired version, oldest first
 	masterMu sync.Mutex // serialises master key file changes
+	poolMu   sync.Mutex
+	pool     []pooledKey // person keys made ahead (see NewPersonKey)
 }
 
 type cachedKey struct {
@@ -109,20 +111,56 @@ func (v *Vault) KeyStoreIsFile() bool { return !v.ks.postgres }
 
 // NewPersonKey creates a data key for one person, stores it wrapped and
 // returns its id, which the person's records carry.
+//
+// Keys are made and stored ahead, personKeyBatch at a time in one key-store
+// transaction, so creating people costs one key-store commit per batch, not
+// one each (an import of thousands of people waits on no fsync per row). A
+// key taken from the batch is already durable; keys left unused when the
+// process stops stay in the key store, wrapped and referenced by nothing.
 func (v *Vault) NewPersonKey(ctx context.Context) (string, error) {
-	b := make([]byte, 16)
-	rand.Read(b)
-	id := "pk_" + hex.EncodeToString(b)
-	key := randomKey()
-	version, wrapped, err := v.master.wrap(key, dataKeyPurpose(id))
-	if err != nil {
-		return "", err
+	v.poolMu.Lock()
+	defer v.poolMu.Unlock()
+	if len(v.pool) == 0 {
+		batch := make([]wrappedKey, personKeyBatch)
+		plain := make([][]byte, personKeyBatch)
+		for i := range batch {
+			b := make([]byte, 16)
+			rand.Read(b)
+			id := "pk_" + hex.EncodeToString(b)
+			plain[i] = randomKey()
+			version, wrapped, err := v.master.wrap(plain[i], dataKeyPurpose(id))
+			if err != nil {
+				return "", err
+			}
+			batch[i] = wrappedKey{id: id, version: version, wrapped: wrapped}
+		}
+		if err := v.ks.putDataKeys(ctx, batch, v.now().UnixMilli()); err != nil {
+			return "", err
+		}
+		for i, k := range batch {
+			v.pool = append(v.pool, pooledKey{id: k.id, key: plain[i]})
+		}
 	}
-	if err := v.ks.putDataKey(ctx, wrappedKey{id: id, version: version, wrapped: wrapped}, v.now().UnixMilli()); err != nil {
-		return "", err
-	}
-	v.remember(id, key)
-	return id, nil
+	k := v.pool[len(v.pool)-1]
+	v.pool = v.pool[:len(v.pool)-1]
+	v.remember(k.id, k.key)
+	return k.id, nil
+}
+
+// DropKeyPool forgets the keys made ahead, so every key handed out from now
+// on is created from now on (a re-encryption tells its own keys by age).
+func (v *Vault) DropKeyPool() {
+	v.poolMu.Lock()
+	v.pool = nil
+	v.poolMu.Unlock()
+}
+
+// personKeyBatch is how many person keys one key-store commit makes.
+const personKeyBatch = 64
+
+type pooledKey struct {
+	id  string
+	key []byte
 }
 
 // SystemKey returns the id of a named data key for Custos's own secrets

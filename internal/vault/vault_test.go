@@ -151,7 +151,7 @@ func TestRotateRewrapRetireUnderLoad(t *testing.T) {
 	eachKeyStore(t, func(t *testing.T, opt vault.Options) {
 		ctx := context.Background()
 		v := open(t, opt)
-		ids := make([]string, 60)
+		ids := make([]string, 64) // one batch of keys made ahead
 		sealed := make([]string, len(ids))
 		for i := range ids {
 			ids[i], _ = v.NewPersonKey(ctx)
