@@ -137,9 +137,15 @@ func canonical(e *store.AuditEvent) []byte {
 		b, _ := json.Marshal(e.RecordIDs)
 		ids = string(b)
 	}
-	b, _ := json.Marshal([]string{e.Nonce, strconv.FormatInt(e.At.UnixMilli(), 10), e.ActorKind, strconv.FormatInt(e.ActorID, 10),
+	cols := []string{e.Nonce, strconv.FormatInt(e.At.UnixMilli(), 10), e.ActorKind, strconv.FormatInt(e.ActorID, 10),
 		e.ActorName, e.Action, e.Object, strconv.FormatInt(e.RecordID, 10), ids, string(e.Fields), e.Outcome, e.IP,
-		e.UserAgent, e.RequestID})
+		e.UserAgent, e.RequestID}
+	// The token column came later: covered when set, so events written
+	// before it (and every event without a token) keep their MACs and links.
+	if e.TokenID != 0 {
+		cols = append(cols, "token:"+strconv.FormatInt(e.TokenID, 10))
+	}
+	b, _ := json.Marshal(cols)
 	return b
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,6 +51,14 @@ func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
 		if _, err := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A read through an API token: its event names the token.
+	tok, err := o.Svc.AuthenticateToken(ctx, o.Token(t, o.Rep1), testorg.ClientForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Svc.ListCustomers(ctx, tok, crm.CustomerFilter{}); err != nil {
+		t.Fatal(err)
 	}
 	l := &sealedLog{db: db, raw: raw, keys: keys, dir: t.TempDir()}
 	l.sealer = &audit.Sealer{DB: db, Keys: keys, Dir: l.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -109,6 +118,16 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				l := newSealedLog(t, d)
 				l.exec(t, "UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 5")
 				wantFirst(t, l.verify(t), "modified", 5)
+			})
+			t.Run("token", func(t *testing.T) {
+				// Pinning a token's reads on another token (or none) is a change.
+				l := newSealedLog(t, d)
+				var seq int64
+				if err := l.raw.QueryRow("SELECT seq FROM audit_events WHERE token_id <> 0 AND seq IS NOT NULL").Scan(&seq); err != nil {
+					t.Fatalf("no sealed token event: %v", err)
+				}
+				l.exec(t, "UPDATE audit_events SET token_id = 0 WHERE seq = "+strconv.FormatInt(seq, 10))
+				wantFirst(t, l.verify(t), "modified", seq)
 			})
 			t.Run("delete", func(t *testing.T) {
 				l := newSealedLog(t, d)

@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,5 +131,74 @@ func TestAuditKeepsSensitiveByReference(t *testing.T) {
 		}
 		_, err = o.Svc.UpdateCustomer(ctx, o.Rep1, c.ID, crm.CustomerUpdate{Version: c.Version + 1, Custom: map[string]any{"idcard": "330501197704046666"}})
 		wantCode(t, err, crm.Pending)
+	})
+}
+
+// TestReadEventsNameFieldsAndToken: reads record which fields they showed
+// (in clear and masked), the token that read, the objects a global search
+// showed, and follow-up timelines as follow-ups — what exposure reports
+// are made of.
+func TestReadEventsNameFieldsAndToken(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		cust := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "嘉兴丝绸"})
+		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: cust.ID, Name: "沈丝", Mobile: "13812345678", Email: "shen@silk.cn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "回访", CustomerID: cust.ID}); err != nil {
+			t.Fatal(err)
+		}
+		mgr := setFieldRules(t, o, "manager", crm.ObjContact, false, map[string]crm.FieldAccess{
+			"mobile": crm.FieldMasked, "email": crm.FieldHidden}, o.MgrEast)[0]
+		if _, err := o.Svc.GetContact(ctx, mgr, ct.ID); err != nil {
+			t.Fatal(err)
+		}
+		views, _ := listEvents(db, "contact.view")
+		var shown struct{ Seen, Masked []string }
+		if len(views) != 1 || json.Unmarshal(views[0].Fields, &shown) != nil {
+			t.Fatalf("view events: %+v", views)
+		}
+		if !slices.Contains(shown.Seen, "name") || slices.Contains(shown.Seen, "mobile") || slices.Contains(shown.Seen, "email") ||
+			!slices.Equal(shown.Masked, []string{"mobile"}) {
+			t.Fatalf("the manager's view recorded %+v", shown)
+		}
+
+		tok, err := o.Svc.AuthenticateToken(ctx, o.Token(t, o.Rep1), testorg.ClientForTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.ListContacts(ctx, tok, crm.ListFilter{}); err != nil {
+			t.Fatal(err)
+		}
+		lists, _ := listEvents(db, "contact.list")
+		if len(lists) != 1 || lists[0].TokenID != tok.TokenID || tok.TokenID == 0 || !slices.Equal(lists[0].RecordIDs, []int64{ct.ID}) ||
+			!strings.Contains(string(lists[0].Fields), `"mobile"`) {
+			t.Fatalf("the token's list: %+v", lists)
+		}
+
+		if _, err := o.Svc.Search(ctx, o.Rep1, "嘉兴丝绸", 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.Search(ctx, o.Rep1, "沈丝", 10); err != nil {
+			t.Fatal(err)
+		}
+		searches, _ := listEvents(db, "search.name")
+		var split map[string]struct{ IDs []int64 }
+		if len(searches) != 2 || json.Unmarshal(searches[0].Fields, &split) != nil {
+			t.Fatalf("searches: %+v", searches)
+		}
+		if len(split) != 1 || !slices.Equal(split["contact"].IDs, []int64{ct.ID}) {
+			t.Fatalf("the contact search recorded %s", searches[0].Fields)
+		}
+
+		page, err := o.Svc.ListRecordFollowUps(ctx, o.Rep1, crm.ObjCustomer, cust.ID, "", 10)
+		if err != nil || len(page.Items) != 1 {
+			t.Fatal(err)
+		}
+		if ev, _ := listEvents(db, "followup.list"); len(ev) != 1 || ev[0].Object != "followup" || !slices.Equal(ev[0].RecordIDs, []int64{page.Items[0].ID}) {
+			t.Fatalf("timeline event: %+v", ev)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -394,4 +395,69 @@ func searchKind(key *store.DedupKey) string {
 		return key.Kind
 	}
 	return "name"
+}
+
+// fieldsShown is what a read showed of one object's fields: Seen in clear,
+// Masked only in their masked form. It goes into the read's audit event, so
+// an exposure report can say which fields a person's record showed to whom
+// under the rules of that moment. "custom" in Seen stands for the custom
+// fields but those Masked or hidden by a rule of their own.
+type fieldsShown struct {
+	Seen   []string `json:"seen"`
+	Masked []string `json:"masked,omitempty"`
+}
+
+// fieldsFor is what the actor's field rules show of an object's records (in
+// the public pool, for pool: its sensitive fields masked).
+func fieldsFor(a *access.Actor, o crm.Object, pool bool) fieldsShown {
+	out := fieldsShown{Seen: []string{}}
+	for _, f := range crm.RuleFields[o] {
+		switch acc := fieldAccess(a, o, f.Name, pool); {
+		case acc.Visible():
+			out.Seen = append(out.Seen, f.Name)
+		case acc == crm.FieldMasked && f.Mask != crm.MaskNone: // a masked number is withheld
+			out.Masked = append(out.Masked, f.Name)
+		}
+	}
+	if !slices.Contains(crm.CustomObjects, o) {
+		return out
+	}
+	n := len(out.Masked)
+	for name, acc := range a.Role.Grant(o).Fields {
+		if strings.HasPrefix(name, "custom.") && acc == crm.FieldMasked {
+			out.Masked = append(out.Masked, name)
+		}
+	}
+	slices.Sort(out.Masked[n:])
+	out.Seen = append(out.Seen, "custom")
+	return out
+}
+
+// shownFields is the audit record of what a read of items showed: the
+// fields of fieldsFor, with the pool's masking only when every item is a
+// pool customer (a list mixing both showed the fields in clear). Objects
+// without field rules (follow-ups, tasks) show all they hold: nil.
+func shownFields[T any](a *access.Actor, o crm.Object, items []T) json.RawMessage {
+	if len(items) == 0 || crm.RuleFields[o] == nil {
+		return nil
+	}
+	pool := true
+	for i := range items {
+		if !isPool(&items[i]) {
+			pool = false
+			break
+		}
+	}
+	return mustJSON(fieldsFor(a, o, pool))
+}
+
+// namesShown is what a list of names alone showed.
+func namesShown(a *access.Actor, o crm.Object) fieldsShown {
+	switch acc := a.Field(o, "name"); {
+	case acc.Visible():
+		return fieldsShown{Seen: []string{"name"}}
+	case acc == crm.FieldMasked:
+		return fieldsShown{Seen: []string{}, Masked: []string{"name"}}
+	}
+	return fieldsShown{Seen: []string{}}
 }

@@ -107,7 +107,9 @@ func (s *Service) ListRecordFollowUps(ctx context.Context, a *access.Actor, pare
 	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActRead); err != nil {
 		return Page[crm.FollowUp]{}, err
 	}
-	return listPage(ctx, s, a, "followup.list", parent, func(tx *store.Tx) ([]crm.FollowUp, string, int, error) {
+	// The event names the follow-ups shown (not the record they hang off),
+	// so the ids it lists are read as follow-ups.
+	return listPage(ctx, s, a, "followup.list", crm.ObjFollowUp, func(tx *store.Tx) ([]crm.FollowUp, string, int, error) {
 		var err error
 		switch parent {
 		case crm.ObjCustomer:

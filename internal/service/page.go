@@ -79,8 +79,10 @@ func listPage[T any](ctx context.Context, s *Service, a *access.Actor, action st
 	if p.Total > store.CountCap {
 		p.Total, p.TotalCapped = store.CountCap, true
 	}
+	e := s.event(a, action, object, 0)
+	e.RecordIDs, e.Fields = ids(p.Items, id), shownFields(a, object, p.Items)
 	shapeAll(s, a, p.Items)
-	if err := s.auditRead(ctx, a, action, object, 0, ids(p.Items, id)); err != nil {
+	if err := s.recordRead(ctx, e); err != nil {
 		return Page[T]{}, err
 	}
 	return p, nil
@@ -133,7 +135,9 @@ func viewOne[T any](ctx context.Context, s *Service, a *access.Actor, object crm
 	if err != nil {
 		return zero, err
 	}
-	if err := s.auditRead(ctx, a, string(object)+".view", object, id, nil); err != nil {
+	e := s.event(a, string(object)+".view", object, id)
+	e.Fields = shownFields(a, object, []T{v})
+	if err := s.recordRead(ctx, e); err != nil {
 		return zero, err
 	}
 	s.shape(a, &v)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"custos/internal/access"
@@ -71,15 +72,35 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 	if err != nil {
 		return SearchResults{}, err
 	}
+	// The event lists every id shown and, per object, which ids and fields,
+	// since one search shows records of three objects.
+	objects := map[crm.Object]searchShown{}
+	shownOf := func(o crm.Object, ids []int64, fields json.RawMessage) {
+		if len(ids) > 0 {
+			objects[o] = searchShown{IDs: ids, Fields: fields}
+		}
+	}
+	shownOf(crm.ObjCustomer, ids(res.Customers, func(c crm.Customer) int64 { return c.ID }), shownFields(a, crm.ObjCustomer, res.Customers))
+	shownOf(crm.ObjContact, ids(res.Contacts, func(c crm.Contact) int64 { return c.ID }), shownFields(a, crm.ObjContact, res.Contacts))
+	shownOf(crm.ObjLead, ids(res.Leads, func(l crm.Lead) int64 { return l.ID }), shownFields(a, crm.ObjLead, res.Leads))
 	shapeAll(s, a, res.Customers)
 	shapeAll(s, a, res.Contacts)
 	shapeAll(s, a, res.Leads)
-	shown := append(ids(res.Customers, func(c crm.Customer) int64 { return c.ID }),
-		append(ids(res.Contacts, func(c crm.Contact) int64 { return c.ID }), ids(res.Leads, func(l crm.Lead) int64 { return l.ID })...)...)
 	e := s.event(a, "search."+res.Kind, "", 0)
-	e.RecordIDs = shown
+	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead} {
+		e.RecordIDs = append(e.RecordIDs, objects[o].IDs...)
+	}
+	if len(objects) > 0 {
+		e.Fields = mustJSON(objects)
+	}
 	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) }); err != nil {
 		return SearchResults{}, err
 	}
 	return res, nil
+}
+
+// searchShown is what a global search showed of one object, in its event.
+type searchShown struct {
+	IDs    []int64         `json:"ids"`
+	Fields json.RawMessage `json:"fields,omitempty"`
 }

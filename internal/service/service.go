@@ -119,7 +119,7 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millise
 func (s *Service) event(a *access.Actor, action string, object crm.Object, id int64) *store.AuditEvent {
 	e := &store.AuditEvent{At: s.clock(), Action: action, Object: string(object), RecordID: id, Outcome: "ok"}
 	if a != nil {
-		e.ActorKind, e.ActorID, e.ActorName = string(a.Kind), a.UserID, a.Name
+		e.ActorKind, e.ActorID, e.ActorName, e.TokenID = string(a.Kind), a.UserID, a.Name, a.TokenID
 		e.IP, e.UserAgent, e.RequestID = a.IP, a.UserAgent, a.RequestID
 	}
 	return e
@@ -152,6 +152,11 @@ func (s *Service) insertEvent(ctx context.Context, tx *store.Tx, e *store.AuditE
 func (s *Service) auditRead(ctx context.Context, a *access.Actor, action string, object crm.Object, id int64, ids []int64) error {
 	e := s.event(a, action, object, id)
 	e.RecordIDs = ids
+	return s.recordRead(ctx, e)
+}
+
+// recordRead stores a read's event in its own transaction (see auditRead).
+func (s *Service) recordRead(ctx context.Context, e *store.AuditEvent) error {
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) })
 }
 

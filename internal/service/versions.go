@@ -48,6 +48,7 @@ func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, i
 		return nil, err
 	}
 	var out []store.RecordVersion
+	var pool bool
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		rec, err := s.readInScope(ctx, tx, a, o, id)
 		if err != nil {
@@ -56,11 +57,12 @@ func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, i
 		if out, err = tx.ListVersions(ctx, o, id); err != nil {
 			return err
 		}
+		pool = isPool(rec)
 		for i := range out {
 			if out[i].Fields, err = s.openJSON(ctx, o, dataKeyOf(rec), out[i].Fields); err != nil {
 				return err
 			}
-			out[i].Fields = s.shapeVersion(a, o, isPool(rec), out[i].Fields)
+			out[i].Fields = s.shapeVersion(a, o, pool, out[i].Fields)
 		}
 		return nil
 	})
@@ -70,7 +72,9 @@ func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, i
 	if out == nil {
 		out = []store.RecordVersion{}
 	}
-	return out, s.auditRead(ctx, a, string(o)+".versions", o, id, nil)
+	e := s.event(a, string(o)+".versions", o, id)
+	e.Fields = mustJSON(fieldsFor(a, o, pool))
+	return out, s.recordRead(ctx, e)
 }
 
 // shapeVersion applies the field rules to one version's fields.

@@ -49,7 +49,12 @@ func (s *Service) CustomerNames(ctx context.Context, a *access.Actor, ids []int6
 		shown = append(shown, id)
 	}
 	slices.Sort(shown)
-	if err := s.auditRead(ctx, a, "customer.names", crm.ObjCustomer, 0, shown); err != nil {
+	e := s.event(a, "customer.names", crm.ObjCustomer, 0)
+	e.RecordIDs = shown
+	if len(shown) > 0 {
+		e.Fields = mustJSON(namesShown(a, crm.ObjCustomer))
+	}
+	if err := s.recordRead(ctx, e); err != nil {
 		return nil, err
 	}
 	return out, nil

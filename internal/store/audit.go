@@ -11,11 +11,14 @@ import (
 // transaction as the change it describes. Fields carries field names with
 // before/after values; sensitive values appear by reference, never in clear.
 type AuditEvent struct {
-	ID        int64           `json:"id"`
-	At        time.Time       `json:"at"`
-	ActorKind string          `json:"actor_kind"` // user, token, system
-	ActorID   int64           `json:"actor_id"`
-	ActorName string          `json:"actor_name"`
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	ActorKind string    `json:"actor_kind"` // user, token, system
+	ActorID   int64     `json:"actor_id"`
+	ActorName string    `json:"actor_name"`
+	// TokenID names the API token a token actor used (0 otherwise, and on
+	// events written before tokens were recorded).
+	TokenID   int64           `json:"token_id,omitempty"`
 	Action    string          `json:"action"`
 	Object    string          `json:"object,omitempty"`
 	RecordID  int64           `json:"record_id,omitempty"`
@@ -48,10 +51,10 @@ func (tx *Tx) InsertAuditEvent(ctx context.Context, e *AuditEvent) error {
 		e.Outcome = "ok"
 	}
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, object, record_id,
-		record_ids, fields, outcome, ip, user_agent, request_id, nonce, mac) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+		record_ids, fields, outcome, ip, user_agent, request_id, nonce, mac, token_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
 		RETURNING id`,
 		ms(e.At), e.ActorKind, e.ActorID, e.ActorName, e.Action, e.Object, e.RecordID, ids, string(e.Fields), e.Outcome,
-		e.IP, e.UserAgent, e.RequestID, e.Nonce, e.MAC).Scan(&e.ID)
+		e.IP, e.UserAgent, e.RequestID, e.Nonce, e.MAC, e.TokenID).Scan(&e.ID)
 	return mapErr("insert audit event", err)
 }
 
@@ -103,7 +106,7 @@ func (tx *Tx) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent,
 }
 
 const auditCols = `id, at, actor_kind, actor_id, actor_name, action, object, record_id, record_ids,
-	fields, outcome, ip, user_agent, request_id, nonce, mac, COALESCE(seq, 0), link`
+	fields, outcome, ip, user_agent, request_id, nonce, mac, COALESCE(seq, 0), link, token_id`
 
 // queryAuditEvents reads events with the given WHERE/ORDER/LIMIT tail.
 func (tx *Tx) queryAuditEvents(ctx context.Context, tail string, a ...any) ([]AuditEvent, error) {
@@ -118,7 +121,7 @@ func (tx *Tx) queryAuditEvents(ctx context.Context, tail string, a ...any) ([]Au
 		var at int64
 		var ids, fields string
 		if err := rows.Scan(&e.ID, &at, &e.ActorKind, &e.ActorID, &e.ActorName, &e.Action, &e.Object, &e.RecordID, &ids,
-			&fields, &e.Outcome, &e.IP, &e.UserAgent, &e.RequestID, &e.Nonce, &e.MAC, &e.Seq, &e.Link); err != nil {
+			&fields, &e.Outcome, &e.IP, &e.UserAgent, &e.RequestID, &e.Nonce, &e.MAC, &e.Seq, &e.Link, &e.TokenID); err != nil {
 			return nil, mapErr("scan audit event", err)
 		}
 		e.At = fromMS(at)
