@@ -25,28 +25,38 @@ func readAuditQuery(r *http.Request) (service.AuditQuery, error) {
 	v := r.URL.Query()
 	q := service.AuditQuery{Object: crm.Object(v.Get("object")), Action: v.Get("action"), Outcome: v.Get("outcome")}
 	var p crm.Problems
-	for name, dst := range map[string]*int64{"actor_id": &q.ActorID, "record_id": &q.RecordID, "before": &q.Before} {
-		if n, err := queryInt(r, name); err == nil {
-			*dst = int64(n)
-		} else {
-			p.Add(name, "format")
-		}
-	}
-	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
-		if s := v.Get(name); s != "" {
-			t, err := time.Parse(time.RFC3339, s)
-			if err != nil {
-				p.Add(name, "format")
-			}
-			*dst = t
-		}
-	}
+	queryIDs(r, &p, map[string]*int64{"actor_id": &q.ActorID, "record_id": &q.RecordID, "before": &q.Before})
+	queryTimes(r, &p, map[string]*time.Time{"since": &q.Since, "until": &q.Until})
 	n, err := queryInt(r, "limit")
 	if err != nil {
 		p.Add("limit", "format")
 	}
 	q.Limit = n
 	return q, p.Err()
+}
+
+// queryIDs reads optional integer query parameters, naming each bad one.
+func queryIDs(r *http.Request, p *crm.Problems, dst map[string]*int64) {
+	for name, d := range dst {
+		if n, err := queryInt(r, name); err == nil {
+			*d = int64(n)
+		} else {
+			p.Add(name, "format")
+		}
+	}
+}
+
+// queryTimes reads optional RFC 3339 query parameters, naming each bad one.
+func queryTimes(r *http.Request, p *crm.Problems, dst map[string]*time.Time) {
+	for name, d := range dst {
+		if s := r.URL.Query().Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				p.Add(name, "format")
+			}
+			*d = t
+		}
+	}
 }
 
 // history serves GET /{collection}/{id}/history.

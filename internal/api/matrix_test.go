@@ -290,6 +290,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		}, Req: user("/api/v1/users/", "/activity", nil)}},
 
 		"GET /api/v1/audit-events": {{Want: tm.AuditOutcome, Req: path("/api/v1/audit-events")}},
+		"GET /api/v1/exposure":     {{Want: tm.AuditOutcome, Req: path("/api/v1/exposure?since=2020-01-01T00:00:00Z")}},
 		// Security alerts: read by the trail's readers; reviewed and tuned by
 		// administrators (tuning with step-up). No alert exists here, so an
 		// administrator's review finds nothing.

@@ -29,6 +29,7 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/approval-policies", Handler: api.authed(api.listPolicies)},
 		{Method: "PUT", Pattern: "/api/v1/approval-policies/{kind}", Handler: api.authed(api.savePolicy)},
 		{Method: "GET", Pattern: "/api/v1/audit-events", Handler: api.authed(api.auditTrail)},
+		{Method: "GET", Pattern: "/api/v1/exposure", Handler: api.authed(api.exposure)},
 		{Method: "GET", Pattern: "/api/v1/security-alerts", Handler: api.authed(api.securityAlerts)},
 		{Method: "POST", Pattern: "/api/v1/security-alerts/{id}/review", Handler: api.authed(api.reviewAlert)},
 		{Method: "GET", Pattern: "/api/v1/alert-rules", Handler: api.authed(api.alertRules)},

@@ -132,11 +132,21 @@ func exposurePatterns() []string {
 	return out
 }
 
-// ExposureReport computes the report for an administrator or an auditor.
-func (s *Service) ExposureReport(ctx context.Context, a *access.Actor, q ExposureQuery) (ExposureReport, error) {
+// MayReportExposure checks that the actor may ask for exposure reports
+// (the trail's readers), recording a refusal: for pages that show the
+// query form before any report.
+func (s *Service) MayReportExposure(ctx context.Context, a *access.Actor) error {
 	if !a.CanAudit() {
 		s.auditDenied(ctx, a, "exposure.report", "", 0)
-		return ExposureReport{}, crm.ErrForbidden()
+		return crm.ErrForbidden()
+	}
+	return nil
+}
+
+// ExposureReport computes the report for an administrator or an auditor.
+func (s *Service) ExposureReport(ctx context.Context, a *access.Actor, q ExposureQuery) (ExposureReport, error) {
+	if err := s.MayReportExposure(ctx, a); err != nil {
+		return ExposureReport{}, err
 	}
 	rep, err := s.exposure(ctx, a, q)
 	if err != nil {

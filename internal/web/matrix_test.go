@@ -388,6 +388,8 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		}}},
 		"GET /audit":                {{Want: tm.AuditOutcome, Req: get("/audit")}},
 		"GET /alerts":               {{Want: tm.AuditOutcome, Req: get("/alerts")}},
+		"GET /exposure":             {{Want: tm.AuditOutcome, Req: get("/exposure?since=2020-01-01T00:00")}},
+		"GET /exposure/download":    {{Want: tm.AuditOutcome, Req: get("/exposure/download?since=2020-01-01T00:00")}},
 		"POST /alerts/{id}/review":  {{Want: tm.AdminFindsNothing, Req: post("/alerts/"+id(tm.MissingID)+"/review", nil)}},
 		"POST /alert-rules/{key}":   {{Want: tm.StepUps, Req: post("/alert-rules/mass_view", values("enabled", "on", "threshold", "200"))}},
 		"GET /admin/users/{id}/job": {{Object: tm.ObjUser, Want: adminUser, Req: user("/admin/users/", "/job", nil)}},

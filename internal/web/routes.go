@@ -66,6 +66,8 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/review", Handler: s.authed(s.accessReview)},
 		{Method: "GET", Pattern: "/audit", Handler: s.authed(s.auditTrail)},
 		{Method: "GET", Pattern: "/alerts", Handler: s.authed(s.securityAlerts)},
+		{Method: "GET", Pattern: "/exposure", Handler: s.authed(s.exposure)},
+		{Method: "GET", Pattern: "/exposure/download", Handler: s.authed(s.exposureDownload)},
 		{Method: "POST", Pattern: "/alerts/{id}/review", Handler: s.authed(s.reviewAlert)},
 		{Method: "POST", Pattern: "/alert-rules/{key}", Handler: s.authed(s.saveAlertRule)},
 		{Method: "GET", Pattern: "/history/{object}/{id}", Handler: s.authed(s.recordHistory)},
