@@ -38,3 +38,68 @@ func (api *API) report(w http.ResponseWriter, r *http.Request, a *access.Actor, 
 		api.logger.Error("write exposure csv", "err", err)
 	}
 }
+
+// incidents serves GET /incidents?status=.
+func (api *API) incidents(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	items, err := api.svc.Incidents(r.Context(), a, r.URL.Query().Get("status"))
+	api.respond(w, r, a, http.StatusOK, map[string]any{"items": items}, err)
+}
+
+// createIncident serves POST /incidents.
+func (api *API) createIncident() handlerFunc {
+	return create(api, func(r *http.Request, a *access.Actor, in crm.IncidentFields) (crm.Incident, error) {
+		return api.svc.CreateIncident(r.Context(), a, in)
+	})
+}
+
+// getIncident serves GET /incidents/{id}: the incident and its timeline.
+func (api *API) getIncident() handlerFunc {
+	return get(api, func(r *http.Request, a *access.Actor, id int64) (service.IncidentDetail, error) {
+		return api.svc.Incident(r.Context(), a, id)
+	})
+}
+
+// updateIncident serves PATCH /incidents/{id}.
+func (api *API) updateIncident() handlerFunc {
+	return withID(api, func(r *http.Request, a *access.Actor, id int64, up crm.IncidentUpdate) (crm.Incident, error) {
+		return api.svc.UpdateIncident(r.Context(), a, id, up)
+	})
+}
+
+// timelineEntry is a line for an incident's timeline; at defaults to now.
+type timelineEntry struct {
+	At   time.Time `json:"at,omitzero"`
+	Note string    `json:"note"`
+}
+
+// addIncidentEntry serves POST /incidents/{id}/timeline.
+func (api *API) addIncidentEntry(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	var in timelineEntry
+	id, err := pathID(r)
+	if err == nil {
+		err = decode(r, &in)
+	}
+	var e crm.IncidentEntry
+	if err == nil {
+		e, err = api.svc.AddIncidentEntry(r.Context(), a, id, crm.IncidentEntry{At: in.At, Note: in.Note})
+	}
+	api.respond(w, r, a, http.StatusCreated, e, err)
+}
+
+// linkIncidentExposure serves PUT /incidents/{id}/exposure-query.
+func (api *API) linkIncidentExposure() handlerFunc {
+	return withID(api, func(r *http.Request, a *access.Actor, id int64, q service.ExposureQuery) (crm.Incident, error) {
+		return api.svc.LinkIncidentExposure(r.Context(), a, id, q)
+	})
+}
+
+// incidentExposure serves GET /incidents/{id}/exposure: the linked report,
+// made again (format=csv for CSV).
+func (api *API) incidentExposure(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, err := pathID(r)
+	var rep service.ExposureReport
+	if err == nil {
+		rep, err = api.svc.IncidentExposure(r.Context(), a, id)
+	}
+	api.report(w, r, a, rep, err)
+}

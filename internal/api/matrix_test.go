@@ -233,6 +233,9 @@ func adminOnUser(a tm.ActorKey, s tm.Slot) tm.Outcome {
 	return tm.AdminOutcome(a, false)
 }
 
+// missingIncident is an incident no test creates.
+var missingIncident = "/api/v1/incidents/" + strconv.FormatInt(tm.MissingID, 10)
+
 // apiSpecs classifies every route of the API.
 func apiSpecs(w *tm.World) map[string][]spec {
 	ctx := context.Background()
@@ -291,6 +294,23 @@ func apiSpecs(w *tm.World) map[string][]spec {
 
 		"GET /api/v1/audit-events": {{Want: tm.AuditOutcome, Req: path("/api/v1/audit-events")}},
 		"GET /api/v1/exposure":     {{Want: tm.AuditOutcome, Req: path("/api/v1/exposure?since=2020-01-01T00:00:00Z")}},
+		// Incidents: read by the trail's readers, kept by administrators; the
+		// one asked for does not exist.
+		"GET /api/v1/incidents": {{Want: tm.AuditOutcome, Req: path("/api/v1/incidents")}},
+		"POST /api/v1/incidents": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/incidents", body: map[string]any{"title": "matrix", "severity": "low", "detected_at": "2020-01-01T00:00:00Z"}}
+		}}},
+		"GET /api/v1/incidents/{id}": {{Want: tm.AuditFindsNothing, Req: path(missingIncident)}},
+		"PATCH /api/v1/incidents/{id}": {{Want: tm.AdminFindsNothing, Req: func(*tm.Target) apiReq {
+			return apiReq{path: missingIncident, body: map[string]any{"version": 1, "status": "closed"}}
+		}}},
+		"POST /api/v1/incidents/{id}/timeline": {{Want: tm.AdminFindsNothing, Req: func(*tm.Target) apiReq {
+			return apiReq{path: missingIncident + "/timeline", body: map[string]any{"note": "matrix"}}
+		}}},
+		"PUT /api/v1/incidents/{id}/exposure-query": {{Want: tm.AdminFindsNothing, Req: func(*tm.Target) apiReq {
+			return apiReq{path: missingIncident + "/exposure-query", body: map[string]any{"since": "2020-01-01T00:00:00Z"}}
+		}}},
+		"GET /api/v1/incidents/{id}/exposure": {{Want: tm.AuditFindsNothing, Req: path(missingIncident + "/exposure")}},
 		// Security alerts: read by the trail's readers; reviewed and tuned by
 		// administrators (tuning with step-up). No alert exists here, so an
 		// administrator's review finds nothing.

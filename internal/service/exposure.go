@@ -136,11 +136,7 @@ func exposurePatterns() []string {
 // (the trail's readers), recording a refusal: for pages that show the
 // query form before any report.
 func (s *Service) MayReportExposure(ctx context.Context, a *access.Actor) error {
-	if !a.CanAudit() {
-		s.auditDenied(ctx, a, "exposure.report", "", 0)
-		return crm.ErrForbidden()
-	}
-	return nil
+	return s.requireAuditReader(ctx, a, "exposure.report")
 }
 
 // ExposureReport computes the report for an administrator or an auditor.
@@ -152,15 +148,19 @@ func (s *Service) ExposureReport(ctx context.Context, a *access.Actor, q Exposur
 	if err != nil {
 		return ExposureReport{}, err
 	}
-	return rep, s.auditExposure(ctx, a, "exposure.report", 0, rep)
+	return rep, s.auditExposure(ctx, a, 0, rep)
 }
 
-// auditExposure records that a report was made: the query and its size,
-// never a name or a value.
-func (s *Service) auditExposure(ctx context.Context, a *access.Actor, action string, id int64, rep ExposureReport) error {
-	e := s.event(a, action, "", id)
-	e.Fields = mustJSON(map[string]any{"query": rep.Query, "rows": len(rep.Rows), "people": rep.People, "events": rep.Events,
-		"capped": rep.Capped, "named": rep.Named})
+// auditExposure records that a report was made (for an incident, when
+// incident is not 0): the query and its size, never a name or a value.
+func (s *Service) auditExposure(ctx context.Context, a *access.Actor, incident int64, rep ExposureReport) error {
+	e := s.event(a, "exposure.report", "", 0)
+	fields := map[string]any{"query": rep.Query, "rows": len(rep.Rows), "people": rep.People, "events": rep.Events,
+		"capped": rep.Capped, "named": rep.Named}
+	if incident != 0 {
+		fields["incident"] = incident
+	}
+	e.Fields = mustJSON(fields)
 	return s.recordRead(ctx, e)
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -185,6 +186,21 @@ func NewCanary(t *testing.T, db *store.DB) *Canary {
 	_, err = o.Svc.UpdateLead(ctx, rep1, c.IDs["lead"], crm.LeadUpdate{Version: 1, Mobile: &mobile})
 	pending("approval_lead", err)
 
+	// An incident whose exposure report covers the reads of these records:
+	// its pages and files show ids, fields and times, never values.
+	start := time.Now().Add(-time.Minute)
+	_, err = o.Svc.GetCustomer(ctx, rep1, c.IDs["customer"])
+	must(err, "view customer")
+	_, err = o.Svc.GetContact(ctx, rep1, c.IDs["contact"])
+	must(err, "view contact")
+	_, err = o.Svc.Search(ctx, rep1, "金丝雀", 10)
+	must(err, "search")
+	in, err := o.Svc.CreateIncident(ctx, o.Admin, crm.IncidentFields{Title: "金丝雀事件", Severity: "high", DetectedAt: start})
+	must(err, "incident")
+	_, err = o.Svc.LinkIncidentExposure(ctx, o.Admin, in.ID, service.ExposureQuery{Since: start})
+	must(err, "link exposure")
+	c.IDs["incident"] = in.ID
+
 	for _, v := range c.values {
 		c.Queries = append(c.Queries, v.value)
 	}
@@ -302,7 +318,7 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		"users":  {fmt.Sprint(c.Org.Rep1.UserID), fmt.Sprint(c.Users[CanaryHidden].UserID)},
 		"reveal": nil, // POST only
 		"stages": {"1"}, "roles": {fmt.Sprint(c.Org.Roles[CanaryHidden].ID)}, "departments": {fmt.Sprint(c.Org.East1.ID)},
-		"custom-fields": {"1"},
+		"custom-fields": {"1"}, "incidents": ids("incident"),
 	}
 	objects := []string{"customers", "contacts", "leads", "opportunities", "tasks", "follow-ups"}
 	singular := map[string]string{"customer": "customers", "contact": "contacts", "lead": "leads", "opportunity": "opportunities",

@@ -666,3 +666,13 @@ func AdminFindsNothing(a ActorKey, _ Slot) Outcome {
 	}
 	return Forbidden
 }
+
+// AuditFindsNothing is reading something of the audit trail's readers
+// (an incident) that does not exist: they get "not found", everyone else
+// "forbidden".
+func AuditFindsNothing(a ActorKey, _ Slot) Outcome {
+	if CanAudit(a) {
+		return Hidden
+	}
+	return Forbidden
+}

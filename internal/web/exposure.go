@@ -23,10 +23,20 @@ const maxShownRows = 500
 // ExposureView is the exposure report page.
 type ExposureView struct {
 	Page
+	Query  ExposureFormView
+	Report *ExposureReportView
+}
+
+// ExposureFormView is the query form, here and on an incident (where it
+// links the incident to a query).
+type ExposureFormView struct {
+	Page
+	Action string // where the form goes
+	Post   bool   // a POST with the CSRF token, else a GET
+	Button string
 	Form   ExposureForm
 	Users  []Option
 	Errors FormErrors
-	Report *ExposureReportView
 }
 
 // ExposureForm is the query as typed.
@@ -36,8 +46,8 @@ type ExposureForm struct{ Since, Until, ActorID, TokenID, EventID string }
 // incident): the first rows and where to download it all.
 type ExposureReportView struct {
 	service.ExposureReport
-	Shown    []service.ExposureRow
-	Download string // the query string of the downloads
+	Shown           []service.ExposureRow
+	CSVURL, JSONURL string
 }
 
 // exposureFields are the form's inputs, for errors shown beside them.
@@ -89,13 +99,28 @@ func exposureValues(q service.ExposureQuery) url.Values {
 	return v
 }
 
-// reportView prepares a report for a page.
-func reportView(rep service.ExposureReport) *ExposureReportView {
-	v := &ExposureReportView{ExposureReport: rep, Shown: rep.Rows, Download: exposureValues(rep.Query).Encode()}
+// reportView prepares a report for a page; download is the URL of its
+// files, to which the format is added.
+func reportView(rep service.ExposureReport, download string) *ExposureReportView {
+	sep := "?"
+	if strings.Contains(download, "?") {
+		sep = "&"
+	}
+	v := &ExposureReportView{ExposureReport: rep, Shown: rep.Rows, CSVURL: download + sep + "format=csv", JSONURL: download + sep + "format=json"}
 	if len(v.Shown) > maxShownRows {
 		v.Shown = v.Shown[:maxShownRows]
 	}
 	return v
+}
+
+// queryForm builds the query form with the users to choose from.
+func (s *Server) queryForm(r *http.Request, a *access.Actor, p Page, f ExposureForm, actorID int64, e FormErrors) (ExposureFormView, error) {
+	dir, err := s.svc.Directory(r.Context(), a)
+	if err != nil {
+		return ExposureFormView{}, err
+	}
+	return ExposureFormView{Page: p, Action: "/exposure", Button: p.T("exposure.run"), Form: f, Errors: e,
+		Users: idOptions(dir.Users, userID, userLabel, actorID, "—")}, nil
 }
 
 // MaxRecords and MaxEvents are where a report stops, for its message.
@@ -110,8 +135,8 @@ func (s *Server) exposure(w http.ResponseWriter, r *http.Request, a *access.Acto
 	v := ExposureView{Page: s.page(r, a, "exposure.title", "exposure")}
 	query := r.URL.Query()
 	q, form, p := readExposureForm(query, v.Location())
-	v.Form = form
 	status := http.StatusOK
+	var errs FormErrors
 	if query.Has("since") || query.Has("event_id") {
 		var err error = p.Err()
 		var rep service.ExposureReport
@@ -120,9 +145,9 @@ func (s *Server) exposure(w http.ResponseWriter, r *http.Request, a *access.Acto
 		}
 		switch {
 		case err == nil:
-			v.Report = reportView(rep)
+			v.Report = reportView(rep, "/exposure/download?"+exposureValues(rep.Query).Encode())
 		case hasFieldErrors(err):
-			v.Errors, status = formErrors(v.Lang, err, exposureFields...), httpx.Status(err)
+			errs, status = formErrors(v.Lang, err, exposureFields...), httpx.Status(err)
 		default:
 			s.fail(w, r, a, err)
 			return
@@ -131,12 +156,11 @@ func (s *Server) exposure(w http.ResponseWriter, r *http.Request, a *access.Acto
 		s.fail(w, r, a, err)
 		return
 	}
-	dir, err := s.svc.Directory(r.Context(), a)
-	if err != nil {
+	var err error
+	if v.Query, err = s.queryForm(r, a, v.Page, form, q.ActorID, errs); err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	v.Users = idOptions(dir.Users, userID, userLabel, q.ActorID, "—")
 	s.render(w, r, status, "exposure", v)
 }
 

@@ -30,7 +30,7 @@ func TestExposurePages(t *testing.T) {
 			{name: "the form", actor: "auditor", method: "GET", path: "/exposure", wantStatus: http.StatusOK,
 				wantContains: []string{`name="since"`, `name="event_id"`}, wantNotContains: []string{`id="exposure-report"`}},
 			{name: "the auditor's report", actor: "auditor", method: "GET", path: "/exposure?since=" + since, wantStatus: http.StatusOK,
-				wantContains:    []string{`id="exposure-report"`, "客户 #" + id, "查看", "/exposure/download?format=csv&amp;"},
+				wantContains:    []string{`id="exposure-report"`, "客户 #" + id, "查看", "/exposure/download?since=", "format=csv"},
 				wantNotContains: []string{"金华火腿", `href="/customers/` + id + `"`}},
 			{name: "an administrator's, named and linked", actor: "admin", method: "GET", path: "/exposure?since=" + since, wantStatus: http.StatusOK,
 				wantContains: []string{"金华火腿", `href="/customers/` + id + `"`}},
@@ -47,5 +47,50 @@ func TestExposurePages(t *testing.T) {
 		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.Contains(rec.Header().Get("Content-Disposition"), "attachment") {
 			t.Fatalf("download headers: %q %q", ct, rec.Header().Get("Content-Disposition"))
 		}
+	})
+}
+
+// TestIncidentPages: administrators record an incident, its timeline and
+// its exposure report; auditors read them; reps see nothing.
+func TestIncidentPages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "温州鞋业"})
+		o.t.User(t, "auditor1", o.hq.ID, "auditor")
+		browsers := map[string]*browser{"rep1": s.signIn("rep1", testPassword), "auditor": s.signIn("auditor1", testPassword),
+			"admin": signInAdmin(t, s, o)}
+		loc := o.svc.Location(o.admin)
+		hourAgo := time.Now().Add(-time.Hour).In(loc).Format("2006-01-02T15:04")
+		runScenarios(t, s, browsers, []scenario{
+			{name: "rep1 opens the customer", actor: "rep1", method: "GET", path: "/customers/" + id(c.ID), wantStatus: http.StatusOK},
+			{name: "the list and form", actor: "admin", method: "GET", path: "/incidents", wantStatus: http.StatusOK,
+				wantContains: []string{`action="/incidents"`, "没有记录的安全事件"}},
+			{name: "a bad severity", actor: "admin", method: "POST", path: "/incidents", body: url.Values{"title": {"客户名单外泄"},
+				"severity": {"huge"}, "status": {"open"}, "detected_at": {hourAgo}}, wantStatus: http.StatusUnprocessableEntity,
+				wantContains: []string{"严重程度：必须是以下之一"}},
+			{name: "record", actor: "admin", method: "POST", path: "/incidents", body: url.Values{"title": {"客户名单外泄"},
+				"severity": {"critical"}, "status": {"open"}, "detected_at": {hourAgo}, "description": {"rep1 的账号异常"}},
+				wantStatus: http.StatusSeeOther, wantLocation: "/incidents/1"},
+			{name: "auditors do not record", actor: "auditor", method: "POST", path: "/incidents", body: url.Values{"title": {"x"},
+				"severity": {"low"}, "detected_at": {hourAgo}}, wantStatus: http.StatusForbidden},
+			{name: "a note", actor: "admin", method: "POST", path: "/incidents/1/timeline", body: url.Values{"note": {"重置了 rep1 的密码"}},
+				wantStatus: http.StatusSeeOther},
+			{name: "auditors write no notes", actor: "auditor", method: "POST", path: "/incidents/1/timeline", body: url.Values{"note": {"x"}},
+				wantStatus: http.StatusForbidden},
+			{name: "link a query", actor: "admin", method: "POST", path: "/incidents/1/exposure", body: url.Values{"since": {hourAgo},
+				"actor_id": {id(o.rep1.UserID)}}, wantStatus: http.StatusSeeOther, wantLocation: "/incidents/1?report=1"},
+			{name: "contain", actor: "admin", method: "POST", path: "/incidents/1", body: url.Values{"version": {"2"}, "title": {"客户名单外泄"},
+				"severity": {"critical"}, "status": {"contained"}, "detected_at": {hourAgo}}, wantStatus: http.StatusSeeOther},
+			{name: "the auditor reads it", actor: "auditor", method: "GET", path: "/incidents/1", wantStatus: http.StatusOK,
+				wantContains:    []string{"客户名单外泄", "重置了 rep1 的密码", "open → contained", "/incidents/1/exposure?format=csv"},
+				wantNotContains: []string{`action="/incidents/1/timeline"`, `action="/incidents/1"`}},
+			{name: "and its report", actor: "auditor", method: "GET", path: "/incidents/1?report=1", wantStatus: http.StatusOK,
+				wantContains: []string{`id="exposure-report"`, "客户 #" + id(c.ID)}, wantNotContains: []string{"温州鞋业"}},
+			{name: "its CSV", actor: "auditor", method: "GET", path: "/incidents/1/exposure?format=csv", wantStatus: http.StatusOK,
+				wantContains: []string{"customer," + id(c.ID) + ",viewed"}},
+			{name: "reps see no incidents", actor: "rep1", method: "GET", path: "/incidents", wantStatus: http.StatusForbidden},
+			{name: "nor one", actor: "rep1", method: "GET", path: "/incidents/1", wantStatus: http.StatusForbidden},
+		})
 	})
 }

@@ -233,6 +233,9 @@ var recycleKeys = map[crm.Object]string{crm.ObjContact: "contacts", crm.ObjLead:
 // revealFields are fields of each object that take field rules.
 var revealFields = map[crm.Object]string{crm.ObjCustomer: "phone", crm.ObjContact: "mobile", crm.ObjLead: "mobile", crm.ObjOpportunity: "name"}
 
+// missingIncident is an incident no test creates.
+var missingIncident = "/incidents/" + strconv.FormatInt(tm.MissingID, 10)
+
 // webSpecs classifies every route of the web pages.
 func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 	ctx := context.Background()
@@ -386,13 +389,24 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			}
 			return webReq{path: "/review/tokens", form: values("user_id", id(w.UserOf(x.A, x.S)), "token_id", id(tok))}
 		}}},
-		"GET /audit":                {{Want: tm.AuditOutcome, Req: get("/audit")}},
-		"GET /alerts":               {{Want: tm.AuditOutcome, Req: get("/alerts")}},
-		"GET /exposure":             {{Want: tm.AuditOutcome, Req: get("/exposure?since=2020-01-01T00:00")}},
-		"GET /exposure/download":    {{Want: tm.AuditOutcome, Req: get("/exposure/download?since=2020-01-01T00:00")}},
-		"POST /alerts/{id}/review":  {{Want: tm.AdminFindsNothing, Req: post("/alerts/"+id(tm.MissingID)+"/review", nil)}},
-		"POST /alert-rules/{key}":   {{Want: tm.StepUps, Req: post("/alert-rules/mass_view", values("enabled", "on", "threshold", "200"))}},
-		"GET /admin/users/{id}/job": {{Object: tm.ObjUser, Want: adminUser, Req: user("/admin/users/", "/job", nil)}},
+		"GET /audit":             {{Want: tm.AuditOutcome, Req: get("/audit")}},
+		"GET /alerts":            {{Want: tm.AuditOutcome, Req: get("/alerts")}},
+		"GET /exposure":          {{Want: tm.AuditOutcome, Req: get("/exposure?since=2020-01-01T00:00")}},
+		"GET /exposure/download": {{Want: tm.AuditOutcome, Req: get("/exposure/download?since=2020-01-01T00:00")}},
+		// Incidents: read by the trail's readers, kept by administrators; the
+		// one asked for does not exist.
+		"GET /incidents": {{Want: tm.AuditOutcome, Req: get("/incidents")}},
+		"POST /incidents": {{Want: tm.Admins, Req: post("/incidents", values("title", "matrix", "severity", "low", "status", "open",
+			"detected_at", "2020-01-01T00:00"))}},
+		"GET /incidents/{id}": {{Want: tm.AuditFindsNothing, Req: get(missingIncident)}},
+		"POST /incidents/{id}": {{Want: tm.AdminFindsNothing, Req: post(missingIncident, values("version", "1", "title", "matrix",
+			"severity", "low", "status", "closed", "detected_at", "2020-01-01T00:00"))}},
+		"POST /incidents/{id}/timeline": {{Want: tm.AdminFindsNothing, Req: post(missingIncident+"/timeline", values("note", "matrix"))}},
+		"POST /incidents/{id}/exposure": {{Want: tm.AdminFindsNothing, Req: post(missingIncident+"/exposure", values("since", "2020-01-01T00:00"))}},
+		"GET /incidents/{id}/exposure":  {{Want: tm.AuditFindsNothing, Req: get(missingIncident + "/exposure?format=csv")}},
+		"POST /alerts/{id}/review":      {{Want: tm.AdminFindsNothing, Req: post("/alerts/"+id(tm.MissingID)+"/review", nil)}},
+		"POST /alert-rules/{key}":       {{Want: tm.StepUps, Req: post("/alert-rules/mass_view", values("enabled", "on", "threshold", "200"))}},
+		"GET /admin/users/{id}/job":     {{Object: tm.ObjUser, Want: adminUser, Req: user("/admin/users/", "/job", nil)}},
 		"POST /admin/users/{id}/job": {{Object: tm.ObjUser, Want: adminUser, // to the department they are in: nothing moves
 			Req: user("/admin/users/", "/job", values("department_id", hq)), Slots: []tm.Slot{tm.SlotOwn, tm.SlotOther, tm.SlotMissing}}},
 
