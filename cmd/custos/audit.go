@@ -163,28 +163,44 @@ func archiveJob(c Config, db *store.DB, keys *audit.Keys, logger *slog.Logger) m
 	}}
 }
 
-// alertEvery is how often serve evaluates the anomaly rules.
-const alertEvery = time.Minute
+// alertEvery is how often serve evaluates the anomaly rules, and
+// deliverEvery how often it sends the alert deliveries that are due.
+const (
+	alertEvery   = time.Minute
+	deliverEvery = 15 * time.Second
+)
 
-// startAlerts evaluates the anomaly rules in the background while the
-// server runs (on PostgreSQL every instance may; each alert is raised once).
+// startAlerts evaluates the anomaly rules and delivers raised alerts by
+// webhook and e-mail in the background while the server runs (on
+// PostgreSQL every instance may: each alert is raised once, and each
+// delivery claimed by one instance at a time).
 func startAlerts(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
 	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(alertEvery)
-		defer t.Stop()
+		evaluate, deliver := time.NewTicker(alertEvery), time.NewTicker(deliverEvery)
+		defer evaluate.Stop()
+		defer deliver.Stop()
 		for {
 			select {
 			case <-jobCtx.Done():
 				return
-			case <-t.C:
+			case <-evaluate.C:
+				raised, err := svc.EvaluateAlerts(jobCtx)
+				if err != nil && jobCtx.Err() == nil {
+					logger.Error("evaluate anomaly alerts", "err", err)
+				}
+				if len(raised) == 0 {
+					continue
+				}
+				logger.Warn("security alerts raised", "count", len(raised)) // and delivered at once
+			case <-deliver.C:
 			}
-			if raised, err := svc.EvaluateAlerts(jobCtx); err != nil && jobCtx.Err() == nil {
-				logger.Error("evaluate anomaly alerts", "err", err)
-			} else if len(raised) > 0 {
-				logger.Warn("security alerts raised", "count", len(raised))
+			// Failures are kept on each delivery and retried; only a
+			// database error ends up here. No secret is in either.
+			if _, err := svc.DeliverAlerts(jobCtx); err != nil && jobCtx.Err() == nil {
+				logger.Error("deliver security alerts", "err", err)
 			}
 		}
 	}()

@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"custos/internal/notify"
 	"custos/internal/service"
 )
 
@@ -50,6 +53,17 @@ type Config struct {
 	// serve archives older sealed events into signed segment files in
 	// AuditDir. 0 keeps every event in the database (no automatic archive).
 	AuditRetentionYears int
+	// Alert delivery beyond the security page: a webhook signed with a
+	// shared secret, and e-mail through an SMTP server (to AlertEmailTo, or
+	// else every administrator with an address). Secrets come from the
+	// environment or a file, never a flag (flags show in process lists).
+	AlertWebhookURL    string
+	AlertWebhookSecret string
+	SMTPAddr           string
+	SMTPFrom           string
+	SMTPUsername       string
+	SMTPPassword       string
+	AlertEmailTo       []string
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -84,6 +98,13 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return c, err
 	}
+	if c.AlertWebhookSecret, err = secretEnv(getenv, "CUSTOS_ALERT_WEBHOOK_SECRET"); err != nil {
+		return c, err
+	}
+	if c.SMTPPassword, err = secretEnv(getenv, "CUSTOS_SMTP_PASSWORD"); err != nil {
+		return c, err
+	}
+	var mailTo string
 	fs.StringVar(&c.Addr, "addr", env("CUSTOS_ADDR", "127.0.0.1:8080"), "listen address (CUSTOS_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("CUSTOS_DATA_DIR", "./custos-data"), "data directory for embedded SQLite (CUSTOS_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database", dbURL, "postgres:// URL; empty means embedded SQLite (CUSTOS_DATABASE_URL or CUSTOS_DATABASE_URL_FILE)")
@@ -101,8 +122,18 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default custos-keys/snapshots)")
 	fs.IntVar(&c.RecycleDays, "recycle-days", recycleDays, "days a deleted record stays restorable in the recycle bin before it is removed for good (CUSTOS_RECYCLE_DAYS)")
 	fs.IntVar(&c.AuditRetentionYears, "audit-retention-years", auditYears, "years audit events stay in the database before serve archives them into signed segment files in -audit-dir; 0 never archives automatically (CUSTOS_AUDIT_RETENTION_YEARS)")
+	fs.StringVar(&c.AlertWebhookURL, "alert-webhook-url", env("CUSTOS_ALERT_WEBHOOK_URL", ""), "URL that receives security alerts as signed JSON; needs CUSTOS_ALERT_WEBHOOK_SECRET (CUSTOS_ALERT_WEBHOOK_URL)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", env("CUSTOS_SMTP_ADDR", ""), "host:port of the SMTP server that mails security alerts; empty: no e-mail (CUSTOS_SMTP_ADDR)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("CUSTOS_SMTP_FROM", ""), "sender of alert e-mail, e.g. \"Custos <custos@example.com>\" (CUSTOS_SMTP_FROM)")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", env("CUSTOS_SMTP_USERNAME", ""), "SMTP user name; the password comes from CUSTOS_SMTP_PASSWORD or CUSTOS_SMTP_PASSWORD_FILE (CUSTOS_SMTP_USERNAME)")
+	fs.StringVar(&mailTo, "alert-email-to", env("CUSTOS_ALERT_EMAIL_TO", ""), "comma-separated recipients of alert e-mail; empty: every administrator with an e-mail address (CUSTOS_ALERT_EMAIL_TO)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, to := range strings.Split(mailTo, ",") {
+		if to = strings.TrimSpace(to); to != "" {
+			c.AlertEmailTo = append(c.AlertEmailTo, to)
+		}
 	}
 	c.defaultAuditPaths()
 	if fs.NArg() > 0 {
@@ -179,7 +210,56 @@ func (c Config) Validate() error {
 	if c.AuditRetentionYears < 0 || c.AuditRetentionYears > 100 {
 		errs = append(errs, fmt.Errorf("audit-retention-years must be between 0 (never archive) and 100, not %d", c.AuditRetentionYears))
 	}
+	errs = append(errs, c.validateAlertDelivery()...)
 	return errors.Join(errs...)
+}
+
+// validateAlertDelivery checks the webhook and e-mail settings. The errors
+// never repeat a secret.
+func (c Config) validateAlertDelivery() []error {
+	var errs []error
+	if c.AlertWebhookURL != "" {
+		if u, err := url.Parse(c.AlertWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, errors.New("alert-webhook-url must be an http(s):// URL"))
+		}
+		if len(c.AlertWebhookSecret) < 16 {
+			errs = append(errs, errors.New("alert-webhook-url needs CUSTOS_ALERT_WEBHOOK_SECRET (or _FILE) of at least 16 characters"))
+		}
+	}
+	if c.SMTPAddr == "" {
+		if c.SMTPFrom != "" || c.SMTPUsername != "" || len(c.AlertEmailTo) > 0 {
+			errs = append(errs, errors.New("smtp-from, smtp-username and alert-email-to need smtp-addr"))
+		}
+		return errs
+	}
+	if _, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || port == "" {
+		errs = append(errs, errors.New("smtp-addr must be host:port, e.g. smtp.example.com:587"))
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		errs = append(errs, errors.New("smtp-addr needs smtp-from, a valid sender address"))
+	}
+	for _, to := range c.AlertEmailTo {
+		if _, err := mail.ParseAddress(to); err != nil {
+			errs = append(errs, fmt.Errorf("alert-email-to: %q is not an e-mail address", to))
+		}
+	}
+	if c.SMTPPassword != "" && c.SMTPUsername == "" {
+		errs = append(errs, errors.New("CUSTOS_SMTP_PASSWORD needs smtp-username"))
+	}
+	return errs
+}
+
+// alertDelivery builds the alert delivery the settings describe.
+func (c Config) alertDelivery() service.AlertDelivery {
+	var d service.AlertDelivery
+	if c.AlertWebhookURL != "" {
+		d.Webhook = &notify.Webhook{URL: c.AlertWebhookURL, Secret: []byte(c.AlertWebhookSecret)}
+	}
+	if c.SMTPAddr != "" {
+		d.Mail = &notify.Mailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+		d.MailTo = c.AlertEmailTo
+	}
+	return d
 }
 
 // defaultPublicURL is the public URL for local use: localhost (passkeys

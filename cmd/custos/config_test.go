@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,6 +36,54 @@ func TestRetentionConfig(t *testing.T) {
 		}
 		if err != nil || c.RecycleDays != tc.days || c.AuditRetentionYears != tc.years {
 			t.Errorf("%v %v: %d days, %d years, %v; want %d, %d", tc.args, tc.env, c.RecycleDays, c.AuditRetentionYears, err, tc.days, tc.years)
+		}
+	}
+}
+
+// TestAlertDeliveryConfig: the webhook and SMTP settings come from flags
+// and CUSTOS_* variables, secrets from the environment or a file; a webhook
+// without a secret, SMTP without a sender and bad addresses are refused,
+// and no error repeats a secret.
+func TestAlertDeliveryConfig(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "smtp-password")
+	if err := os.WriteFile(secretFile, []byte("mail-pass-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(vals map[string]string) func(string) string { return func(k string) string { return vals[k] } }
+	c, err := parseConfig("serve", []string{"-smtp-username", "custos", "-alert-email-to", "sec@example.com, ciso@example.com"}, env(map[string]string{
+		"CUSTOS_ALERT_WEBHOOK_URL": "https://hooks.example.com/custos", "CUSTOS_ALERT_WEBHOOK_SECRET": "0123456789abcdef-secret",
+		"CUSTOS_SMTP_ADDR": "smtp.example.com:587", "CUSTOS_SMTP_FROM": "Custos <custos@example.com>",
+		"CUSTOS_SMTP_PASSWORD_FILE": secretFile}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.alertDelivery()
+	if d.Webhook == nil || string(d.Webhook.Secret) != "0123456789abcdef-secret" || d.Mail == nil || d.Mail.Password != "mail-pass-from-file" ||
+		d.Mail.Username != "custos" || strings.Join(d.MailTo, ",") != "sec@example.com,ciso@example.com" {
+		t.Fatalf("delivery: %+v %+v %v", d.Webhook, d.Mail, d.MailTo)
+	}
+	if none, err := parseConfig("serve", nil, env(nil), io.Discard); err != nil || none.alertDelivery().Webhook != nil || none.alertDelivery().Mail != nil {
+		t.Fatalf("nothing configured: %v", err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-alert-webhook-url", "https://hooks.example.com/x"}, map[string]string{"CUSTOS_ALERT_WEBHOOK_SECRET": "short-secret"}, "at least 16"},
+		{[]string{"-alert-webhook-url", "ftp://hooks.example.com/x"}, map[string]string{"CUSTOS_ALERT_WEBHOOK_SECRET": "0123456789abcdef-secret"}, "http(s)://"},
+		{[]string{"-smtp-addr", "smtp.example.com"}, map[string]string{"CUSTOS_SMTP_FROM": "custos@example.com"}, "host:port"},
+		{[]string{"-smtp-addr", "smtp.example.com:25"}, nil, "smtp-from"},
+		{[]string{"-smtp-addr", "smtp.example.com:25", "-smtp-from", "custos@example.com", "-alert-email-to", "not an address"}, nil, "alert-email-to"},
+		{[]string{"-smtp-from", "custos@example.com"}, nil, "need smtp-addr"},
+		{[]string{"-smtp-addr", "smtp.example.com:25", "-smtp-from", "custos@example.com"}, map[string]string{"CUSTOS_SMTP_PASSWORD": "pw-no-user"}, "needs smtp-username"},
+	} {
+		_, err := parseConfig("serve", tc.args, env(tc.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: %v, want %q", tc.args, tc.env, err, tc.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "short-secret") || strings.Contains(err.Error(), "pw-no-user")) {
+			t.Errorf("an error repeats a secret: %v", err)
 		}
 	}
 }

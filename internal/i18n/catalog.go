@@ -812,6 +812,12 @@ var en = map[string]string{
 	"enum.incident_status.open":       "open",
 	"enum.incident_status.contained":  "contained",
 	"enum.incident_status.closed":     "closed",
+	"alerts.delivery":                 "Sent by",
+	"alerts.delivered":                "sent",
+	"alerts.delivery_failed":          "failed",
+	"alerts.delivery_pending":         "attempts: %d, will retry",
+	"enum.alert_channel.webhook":      "webhook",
+	"enum.alert_channel.email":        "e-mail",
 }
 
 var zh = map[string]string{
@@ -1623,4 +1629,10 @@ var zh = map[string]string{
 	"enum.incident_status.open":       "处理中",
 	"enum.incident_status.contained":  "已控制",
 	"enum.incident_status.closed":     "已关闭",
+	"alerts.delivery":                 "外发",
+	"alerts.delivered":                "已发送",
+	"alerts.delivery_failed":          "发送失败",
+	"alerts.delivery_pending":         "已尝试 %d 次，稍后重试",
+	"enum.alert_channel.webhook":      "Webhook",
+	"enum.alert_channel.email":        "邮件",
 }

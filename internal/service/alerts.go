@@ -328,6 +328,9 @@ func (s *Service) raise(ctx context.Context, r AlertRule, al *store.SecurityAler
 		if raised, err = tx.InsertAlert(ctx, al); err != nil || !raised {
 			return err
 		}
+		if err := s.queueDeliveries(ctx, tx, al.ID, now); err != nil {
+			return err
+		}
 		if al.Suspended {
 			if err := s.suspend(ctx, tx, job, al.UserID, now); err != nil {
 				return err
@@ -362,7 +365,17 @@ func (s *Service) SecurityAlerts(ctx context.Context, a *access.Actor, status st
 		return nil, crm.ErrForbidden()
 	}
 	var out []store.SecurityAlert
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { out, err = tx.ListAlerts(ctx, status, 200); return err })
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if out, err = tx.ListAlerts(ctx, status, 200); err != nil {
+			return err
+		}
+		deliveries, err := tx.AlertDeliveries(ctx, ids(out, func(al store.SecurityAlert) int64 { return al.ID }))
+		for i := range out {
+			out[i].Deliveries = deliveries[out[i].ID]
+		}
+		return err
+	})
 	if out == nil {
 		out = []store.SecurityAlert{}
 	}

@@ -53,6 +53,9 @@ type Options struct {
 	// RecycleRetention is how long deleted records stay restorable before
 	// PurgeRecycleBin removes them (DefaultRecycleRetention when zero).
 	RecycleRetention time.Duration
+	// AlertDelivery sends anomaly alerts by webhook and e-mail besides the
+	// security page (zero: the page alone).
+	AlertDelivery AlertDelivery
 }
 
 // Service is the one service layer.
@@ -69,6 +72,9 @@ type Service struct {
 	zone        *time.Location     // the organisation default
 	rp          *webauthn.WebAuthn // the WebAuthn relying party; nil: passkeys unavailable
 	zones       sync.Map           // IANA name → *time.Location, loaded once
+	// delivery sends alerts beyond the security page; publicURL links them.
+	delivery  AlertDelivery
+	publicURL string
 	// dummyHash is checked against for unknown user names, so a sign-in
 	// takes as long whether or not the name exists.
 	dummyHash string
@@ -81,7 +87,8 @@ func New(db *store.DB, opt Options) *Service {
 	if opt.Vault == nil {
 		panic("service: New without a vault: personal data would be stored in plaintext")
 	}
-	s := &Service{db: db, keys: opt.AuditKeys, vault: opt.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger}
+	s := &Service{db: db, keys: opt.AuditKeys, vault: opt.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger,
+		delivery: opt.AlertDelivery, publicURL: opt.PublicURL}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -9,8 +11,11 @@ import (
 	"time"
 
 	"custos/internal/crm"
+	"custos/internal/notify"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
+	"custos/internal/testorg"
 )
 
 // TestExposurePages: the trail's readers make exposure reports and download
@@ -92,5 +97,41 @@ func TestIncidentPages(t *testing.T) {
 			{name: "reps see no incidents", actor: "rep1", method: "GET", path: "/incidents", wantStatus: http.StatusForbidden},
 			{name: "nor one", actor: "rep1", method: "GET", path: "/incidents/1", wantStatus: http.StatusForbidden},
 		})
+	})
+}
+
+// TestAlertDeliveryOnSecurityPage: the security page says how each alert
+// went out.
+func TestAlertDeliveryOnSecurityPage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+		defer hook.Close()
+		to := testorg.NewWith(t, db, service.Options{Argon2: testorg.CheapArgon,
+			AlertDelivery: service.AlertDelivery{Webhook: &notify.Webhook{URL: hook.URL, Secret: []byte("0123456789abcdef")}}})
+		o := &org{t: to, svc: to.Svc, admin: to.Admin, rep1: to.Rep1, adminPassword: to.AdminPassword, hq: to.HQ}
+		err := db.WriteTx(ctx, func(tx *store.Tx) error {
+			for range 31 {
+				e := store.AuditEvent{At: time.Now().Add(-time.Minute), ActorKind: "user", ActorID: o.rep1.UserID, ActorName: o.rep1.Name,
+					Action: "search.phone", Outcome: "ok"}
+				if err := tx.InsertAuditEvent(ctx, &e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		noErr(t, err)
+		if raised, err := o.svc.EvaluateAlerts(ctx); err != nil || len(raised) != 1 {
+			t.Fatalf("raise: %v %d", err, len(raised))
+		}
+		if _, err := o.svc.DeliverAlerts(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s := newSite(t, o.svc)
+		admin := signInAdmin(t, s, o)
+		page := s.do(admin, "GET", "/alerts", nil, nil).Body.String()
+		if !strings.Contains(page, "Webhook:") || !strings.Contains(page, "已尝试 1 次") || !strings.Contains(page, "answered 503") {
+			t.Fatalf("the security page does not show the delivery:\n%s", excerpt(page))
+		}
 	})
 }

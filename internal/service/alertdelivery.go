@@ -1,0 +1,221 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/notify"
+	"custos/internal/store"
+)
+
+// Alert delivery (issue 5): besides the security page, a raised alert goes
+// to a webhook and by e-mail when they are configured. Raising an alert
+// queues one delivery per channel in the same transaction (an outbox), and
+// a background job sends what is due — never the request path — retrying
+// with backoff, at least once: a receiver may see a delivery twice and can
+// tell by its id. The messages carry the alert (rule, user, what happened),
+// never customer data.
+
+// AlertDelivery configures where alerts go besides the security page.
+type AlertDelivery struct {
+	Webhook *notify.Webhook // nil: no webhook
+	Mail    *notify.Mailer  // nil: no e-mail
+	// MailTo are the e-mail recipients; empty: every active
+	// administrator with an e-mail address.
+	MailTo []string
+}
+
+// The delivery channels.
+const (
+	channelWebhook = "webhook"
+	channelEmail   = "email"
+)
+
+// channels lists the configured channels.
+func (d AlertDelivery) channels() []string {
+	var out []string
+	if d.Webhook != nil {
+		out = append(out, channelWebhook)
+	}
+	if d.Mail != nil {
+		out = append(out, channelEmail)
+	}
+	return out
+}
+
+// The delivery job's pace: a claim lasts alertLease (longer than one
+// delivery may take), failed attempts wait alertBackoff, and after
+// maxAlertAttempts (about eight hours of trying) a delivery is given up
+// and shown as failed on the security page.
+const (
+	alertLease       = 2 * time.Minute
+	alertBatch       = 20
+	maxAlertAttempts = 12
+)
+
+// alertBackoff is the wait after the n-th failed attempt: 30 s, doubling,
+// at most an hour.
+func alertBackoff(n int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// queueDeliveries puts a raised alert in the outbox, inside its transaction.
+func (s *Service) queueDeliveries(ctx context.Context, tx *store.Tx, alertID int64, now time.Time) error {
+	for _, ch := range s.delivery.channels() {
+		if err := tx.InsertAlertDelivery(ctx, alertID, ch, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeliverAlerts sends the deliveries that are due and reports how many
+// went out. Serve runs it every few seconds as the system job "alerts";
+// several instances may run it together, each claiming its own.
+func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
+	sent := 0
+	for {
+		now := s.clock()
+		var claimed []store.AlertDelivery
+		err := s.db.WriteTx(ctx, func(tx *store.Tx) (err error) {
+			claimed, err = tx.ClaimAlertDeliveries(ctx, now, now.Add(alertLease), alertBatch)
+			return err
+		})
+		if err != nil {
+			return sent, err
+		}
+		for _, d := range claimed {
+			sendErr := s.deliver(ctx, d, now)
+			if err := s.recordDelivery(ctx, d, sendErr); err != nil {
+				return sent, err
+			}
+			if sendErr == nil {
+				sent++
+			}
+		}
+		if len(claimed) < alertBatch {
+			return sent, nil
+		}
+	}
+}
+
+// deliver sends one delivery.
+func (s *Service) deliver(ctx context.Context, d store.AlertDelivery, now time.Time) error {
+	var al store.SecurityAlert
+	if err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { al, err = tx.GetAlert(ctx, d.AlertID); return err }); err != nil {
+		return err
+	}
+	id := strconv.FormatInt(d.ID, 10)
+	switch {
+	case d.Channel == channelWebhook && s.delivery.Webhook != nil:
+		return s.delivery.Webhook.Post(ctx, id, s.alertJSON(d.ID, al), now)
+	case d.Channel == channelEmail && s.delivery.Mail != nil:
+		to := s.delivery.MailTo
+		if len(to) == 0 {
+			err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { to, err = tx.AdminEmails(ctx); return err })
+			if err != nil {
+				return err
+			}
+		}
+		subject, body := s.alertMail(al)
+		return s.delivery.Mail.Send(ctx, "alert-"+id, to, subject, body, now)
+	}
+	return fmt.Errorf("the %s channel is not configured", d.Channel)
+}
+
+// recordDelivery stores an attempt's outcome: done (audited), due again
+// after the backoff, or given up (audited) after the last attempt.
+func (s *Service) recordDelivery(ctx context.Context, d store.AlertDelivery, sendErr error) error {
+	now := s.clock()
+	job := access.System("alerts")
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if sendErr == nil {
+			if err := tx.AlertDelivered(ctx, d.ID, now); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts, "delivered": true})
+		}
+		reason := sendErr.Error()
+		if len(reason) > 500 {
+			reason = reason[:500]
+		}
+		s.logger.Warn("alert delivery failed", "delivery", d.ID, "channel", d.Channel, "attempt", d.Attempts, "err", reason)
+		if d.Attempts < maxAlertAttempts {
+			next := now.Add(alertBackoff(d.Attempts))
+			return tx.AlertDeliveryFailed(ctx, d.ID, now, &next, reason)
+		}
+		if err := tx.AlertDeliveryFailed(ctx, d.ID, now, nil, reason); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts,
+			"delivered": false, "error": reason})
+	})
+}
+
+// alertMessage is the webhook's body.
+type alertMessage struct {
+	Type       string       `json:"type"`
+	DeliveryID int64        `json:"delivery_id"`
+	Alert      alertSummary `json:"alert"`
+	URL        string       `json:"url,omitempty"`
+}
+
+// alertSummary is what a delivery says of an alert: the rule, whom it
+// concerns and what happened (counts, a network), no customer data.
+type alertSummary struct {
+	ID          int64     `json:"id"`
+	Rule        string    `json:"rule"`
+	UserID      int64     `json:"user_id,omitempty"`
+	UserName    string    `json:"user_name"`
+	WindowStart time.Time `json:"window_start"`
+	Detail      string    `json:"detail"`
+	CreatedAt   time.Time `json:"created_at"`
+	Suspended   bool      `json:"suspended"`
+}
+
+func summary(al store.SecurityAlert) alertSummary {
+	return alertSummary{ID: al.ID, Rule: al.Rule, UserID: al.UserID, UserName: al.UserName, WindowStart: al.WindowStart,
+		Detail: al.Detail, CreatedAt: al.CreatedAt, Suspended: al.Suspended}
+}
+
+// alertsURL is the security page, when the public URL is known.
+func (s *Service) alertsURL() string {
+	if s.publicURL == "" {
+		return ""
+	}
+	return strings.TrimRight(s.publicURL, "/") + "/alerts"
+}
+
+func (s *Service) alertJSON(delivery int64, al store.SecurityAlert) []byte {
+	b, _ := json.Marshal(alertMessage{Type: "custos.security_alert", DeliveryID: delivery, Alert: summary(al), URL: s.alertsURL()})
+	return b
+}
+
+// alertMail is an alert's e-mail, in Chinese and English.
+func (s *Service) alertMail(al store.SecurityAlert) (subject, body string) {
+	subject = "[Custos] 安全告警 Security alert: " + al.Rule
+	suspended := "否 / no"
+	if al.Suspended {
+		suspended = "是 / yes"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Custos 安全告警 / security alert\n\n")
+	fmt.Fprintf(&b, "规则 / Rule:        %s\n", al.Rule)
+	fmt.Fprintf(&b, "用户 / User:        %s (#%d)\n", al.UserName, al.UserID)
+	fmt.Fprintf(&b, "时间 / When:        %s\n", al.CreatedAt.In(s.zone).Format(time.RFC3339))
+	fmt.Fprintf(&b, "详情 / What:        %s\n", al.Detail)
+	fmt.Fprintf(&b, "已暂停 / Suspended: %s\n", suspended)
+	if u := s.alertsURL(); u != "" {
+		fmt.Fprintf(&b, "\n%s\n", u)
+	}
+	return subject, b.String()
+}
