@@ -386,27 +386,41 @@ func (s *Service) checkNewDuplicate(ctx context.Context, tx *store.Tx, keys []st
 
 // openDeletedNames opens the sealed names of recycled contacts or leads.
 func (s *Service) openDeletedNames(ctx context.Context, o crm.Object, items []store.DeletedRecord) error {
+	return s.openNames(ctx, o, len(items), func(i int) (int64, *string, string) {
+		return items[i].ID, &items[i].Name, items[i].DataKey
+	})
+}
+
+// openNames opens, in place, the sealed names of n contacts or leads that
+// name gives one by one (its id, name and data key; no key: not sealed),
+// with one trip to the key store. An erased person's name becomes empty.
+func (s *Service) openNames(ctx context.Context, o crm.Object, n int, name func(i int) (int64, *string, string)) error {
 	var keys []string
-	for _, d := range items {
-		keys = append(keys, d.DataKey)
+	for i := range n {
+		if _, _, key := name(i); key != "" {
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
 	}
 	ring, err := s.vault.DataKeys(ctx, keys)
 	if err != nil {
 		return err
 	}
-	for i := range items {
-		d := &items[i]
-		if d.DataKey == "" {
+	for i := range n {
+		id, val, key := name(i)
+		if key == "" {
 			continue
 		}
-		name, err := ring.Open(d.DataKey, "name", d.Name)
+		plain, err := ring.Open(key, "name", *val)
 		if errors.Is(err, vault.ErrErased) {
-			name, err = "", nil
+			plain, err = "", nil
 		}
 		if err != nil {
-			return s.sealError(err, o, d.ID, "name")
+			return s.sealError(err, o, id, "name")
 		}
-		d.Name = name
+		*val = plain
 	}
 	return nil
 }

@@ -447,10 +447,15 @@ func (s *Service) addPeople(ctx context.Context, tx *store.Tx, a *access.Actor, 
 		if err != nil {
 			return err
 		}
-		for id, name := range found {
-			found[id] = s.shapeName(a, o, name)
+		if err := s.openNames(ctx, o, len(found), func(i int) (int64, *string, string) {
+			return found[i].ID, &found[i].Name, found[i].DataKey
+		}); err != nil {
+			return err
 		}
-		names[o] = found
+		names[o] = map[int64]string{}
+		for _, n := range found {
+			names[o][n.ID] = s.shapeName(a, o, n.Name)
+		}
 	}
 	for i := range rep.Rows {
 		r := &rep.Rows[i]

@@ -134,14 +134,26 @@ type NameScope struct {
 var nameTables = map[crm.Object]string{crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
 	crm.ObjOpportunity: "opportunities"}
 
+// RecordName is a record's name as stored: sealed under DataKey for a
+// contact or lead (the service opens it).
+type RecordName struct {
+	ID      int64
+	Name    string
+	DataKey string
+}
+
 // RecordNames returns the names of records (live or in the recycle bin)
 // within the reader's scope; records outside it are left out. The caller
-// applies the reader's field rules to the names.
-func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s NameScope) (map[int64]string, error) {
-	out := map[int64]string{}
+// opens sealed names and applies the reader's field rules.
+func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s NameScope) ([]RecordName, error) {
+	var out []RecordName
 	table, ok := nameTables[o]
 	if !ok {
 		return out, nil
+	}
+	key := "''"
+	if o == crm.ObjContact || o == crm.ObjLead {
+		key = "t.person_key"
 	}
 	for _, chunk := range chunks(ids) {
 		var a args
@@ -155,18 +167,17 @@ func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s Name
 		default:
 			cond = s.Child.cond("t", &a)
 		}
-		rows, err := tx.q.QueryContext(ctx, "SELECT t.id, t.name FROM "+table+" t WHERE "+inList("t.id", chunk, &a)+" AND "+cond, a...)
+		rows, err := tx.q.QueryContext(ctx, "SELECT t.id, t.name, "+key+" FROM "+table+" t WHERE "+inList("t.id", chunk, &a)+" AND "+cond, a...)
 		if err != nil {
 			return nil, mapErr("record names", err)
 		}
 		for rows.Next() {
-			var id int64
-			var name string
-			if err := rows.Scan(&id, &name); err != nil {
+			var n RecordName
+			if err := rows.Scan(&n.ID, &n.Name, &n.DataKey); err != nil {
 				rows.Close()
 				return nil, mapErr("record names", err)
 			}
-			out[id] = name
+			out = append(out, n)
 		}
 		if err := rows.Close(); err != nil {
 			return nil, mapErr("record names", err)
