@@ -53,7 +53,8 @@ func newArchiveLog(t *testing.T, d store.Dialect) *archiveLog {
 	return l
 }
 
-// day writes a day's events (customers created and viewed) and seals them.
+// day writes a day's events (customers created and viewed, and listed
+// through an API token, whose events name the token) and seals them.
 func (l *archiveLog) day(t *testing.T, names ...string) {
 	t.Helper()
 	for _, name := range names {
@@ -61,6 +62,13 @@ func (l *archiveLog) day(t *testing.T, names ...string) {
 		if _, err := l.org.Svc.GetCustomer(context.Background(), l.org.Rep1, c.ID); err != nil {
 			t.Fatal(err)
 		}
+	}
+	tok, err := l.org.Svc.AuthenticateToken(context.Background(), l.org.Token(t, l.org.Rep1), testorg.ClientForTest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.org.Svc.ListCustomers(context.Background(), tok, crm.CustomerFilter{}); err != nil {
+		t.Fatal(err)
 	}
 	if n, err := l.sealer.SealOnce(context.Background()); err != nil || n == 0 {
 		t.Fatalf("seal: %d %v", n, err)

@@ -121,6 +121,7 @@ type segmentLine struct {
 	ActorKind rawText `json:"actor_kind"`
 	ActorID   int64   `json:"actor_id"`
 	ActorName rawText `json:"actor_name"`
+	TokenID   int64   `json:"token_id,omitempty"` // 0 on events without a token, as before it existed
 	Action    rawText `json:"action"`
 	Object    rawText `json:"object,omitempty"`
 	RecordID  int64   `json:"record_id,omitempty"`
@@ -169,14 +170,14 @@ func (t *rawText) UnmarshalJSON(b []byte) error {
 
 func lineOf(e *store.AuditEvent) segmentLine {
 	return segmentLine{Seq: e.Seq, ID: e.ID, At: e.At.UnixMilli(), ActorKind: rawText(e.ActorKind), ActorID: e.ActorID,
-		ActorName: rawText(e.ActorName), Action: rawText(e.Action), Object: rawText(e.Object), RecordID: e.RecordID,
+		ActorName: rawText(e.ActorName), TokenID: e.TokenID, Action: rawText(e.Action), Object: rawText(e.Object), RecordID: e.RecordID,
 		RecordIDs: e.RecordIDs, Fields: rawText(e.Fields), Outcome: rawText(e.Outcome), IP: rawText(e.IP),
 		UserAgent: rawText(e.UserAgent), RequestID: rawText(e.RequestID), Nonce: rawText(e.Nonce), MAC: rawText(e.MAC), Link: rawText(e.Link)}
 }
 
 func (l segmentLine) event() store.AuditEvent {
 	e := store.AuditEvent{Seq: l.Seq, ID: l.ID, At: time.UnixMilli(l.At).UTC(), ActorKind: string(l.ActorKind), ActorID: l.ActorID,
-		ActorName: string(l.ActorName), Action: string(l.Action), Object: string(l.Object), RecordID: l.RecordID,
+		ActorName: string(l.ActorName), TokenID: l.TokenID, Action: string(l.Action), Object: string(l.Object), RecordID: l.RecordID,
 		RecordIDs: l.RecordIDs, Outcome: string(l.Outcome), IP: string(l.IP), UserAgent: string(l.UserAgent),
 		RequestID: string(l.RequestID), Nonce: string(l.Nonce), MAC: string(l.MAC), Link: string(l.Link)}
 	if l.Fields != "" {
