@@ -83,15 +83,19 @@ func TestServePurgesAndArchives(t *testing.T) {
 			// A readiness bound, not a performance assertion: the jobs run
 			// beside the server's start.
 			for i := 0; ; i++ {
-				var customers, purged int
+				var customers, purged, leases int
 				raw.QueryRow("SELECT COUNT(*) FROM customers WHERE id = $1", customerID).Scan(&customers)
 				raw.QueryRow("SELECT COUNT(*) FROM audit_events WHERE action = 'customer.purge' AND record_id = $1", customerID).Scan(&purged)
+				// serve's archive is done once it gave its lease back: the
+				// note is written before that, and an archive run in between
+				// would rightly find the lease held.
+				raw.QueryRow("SELECT COUNT(*) FROM job_leases WHERE name = 'audit-archive'").Scan(&leases)
 				notes, _ := filepath.Glob(filepath.Join(segments, "*.note"))
-				if customers == 0 && purged == 1 && len(notes) == 1 {
+				if customers == 0 && purged == 1 && len(notes) == 1 && leases == 0 {
 					break
 				}
 				if i > 2400 {
-					t.Fatalf("after two minutes: customer rows %d, purge events %d, segment notes %v", customers, purged, notes)
+					t.Fatalf("after two minutes: customer rows %d, purge events %d, segment notes %v, archive leases %d", customers, purged, notes, leases)
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
