@@ -42,10 +42,13 @@ type Config struct {
 	// wrapped data keys (a file, or a postgres:// URL of a database apart
 	// from the data) and KeySnapshotDir its snapshots. All of them live
 	// outside the data directory and its backups.
-	MasterKeyFile  string
-	MasterKey      string
-	KeyStore       string
-	KeySnapshotDir string
+	// SensitiveSearches limits each user's searches by a phone, e-mail or
+	// credit code per hour (the blind index must not become an oracle).
+	SensitiveSearches int
+	MasterKeyFile     string
+	MasterKey         string
+	KeyStore          string
+	KeySnapshotDir    string
 	// RecycleDays is how long deleted records stay restorable before the
 	// purge job removes them for good.
 	RecycleDays int
@@ -87,6 +90,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return c, err
 	}
+	searchLimit, err := envInt(getenv, "CUSTOS_SENSITIVE_SEARCH_LIMIT", service.DefaultSensitiveSearchesPerHour)
+	if err != nil {
+		return c, err
+	}
 	auditYears, err := envInt(getenv, "CUSTOS_AUDIT_RETENTION_YEARS", 10)
 	if err != nil {
 		return c, err
@@ -117,6 +124,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("CUSTOS_AUDIT_KEY_FILE", ""), "audit trail key file, created on first start; back it up apart from the database (CUSTOS_AUDIT_KEY_FILE; default custos-keys/audit.key beside the data directory)")
 	fs.StringVar(&c.AuditDir, "audit-dir", env("CUSTOS_AUDIT_DIR", ""), "directory for signed audit checkpoints, ideally on another disk (CUSTOS_AUDIT_DIR; default custos-audit beside the data directory)")
 	fs.StringVar(&c.PublicURL, "public-url", env("CUSTOS_PUBLIC_URL", ""), "address people open Custos at, e.g. https://crm.example.com; passkeys are bound to it (default: http[s]://localhost:<port of -addr>) (CUSTOS_PUBLIC_URL)")
+	fs.IntVar(&c.SensitiveSearches, "sensitive-search-limit", searchLimit, "searches by a phone, e-mail or credit code each user may make per hour (CUSTOS_SENSITIVE_SEARCH_LIMIT)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "master key file, created on first start; keep it out of the data directory and back it up apart (CUSTOS_MASTER_KEY_FILE, or the key itself in CUSTOS_MASTER_KEY; default custos-keys/master.key beside the data directory)")
 	fs.StringVar(&c.KeyStore, "keystore", keyStore, "key store of the per-person data keys: a file, or a postgres:// URL of a database apart from the data (CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE; default custos-keys/keystore.db beside the data directory)")
 	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default custos-keys/snapshots)")
@@ -194,6 +202,9 @@ func (c Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls-cert and tls-key go together"))
+	}
+	if c.SensitiveSearches < 1 {
+		errs = append(errs, errors.New("sensitive-search-limit must be at least 1"))
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is empty"))

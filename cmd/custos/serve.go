@@ -63,7 +63,7 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, e
 		return nil, err
 	}
 	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys,
-		PublicURL: c.PublicURL, Vault: v, RecycleRetention: c.RecycleRetention(),
+		PublicURL: c.PublicURL, Vault: v, RecycleRetention: c.RecycleRetention(), SensitiveSearchesPerHour: c.SensitiveSearches,
 		AlertDelivery: c.alertDelivery()})
 	app := &opened{svc: svc, db: db, vault: v}
 	people, rows, err := svc.SealLegacyData(ctx)
