@@ -139,12 +139,13 @@ func (tx *Tx) queryAuditEvents(ctx context.Context, tail string, a ...any) ([]Au
 }
 
 // CountActorSearches counts an actor's audit events since a time whose
-// action ends in one of suffixes (".phone", ".email", …): the sensitive
-// searches the rate limit weighs.
+// action is one of actions (the sensitive searches the rate limit weighs),
+// through the (actor_id, at) index: its cost is the actor's events of the
+// window, not their whole history.
 func (tx *Tx) CountActorSearches(ctx context.Context, actorKind string, actorID int64, since time.Time, actions []string) (int, error) {
 	var a args
-	q := "SELECT COUNT(*) FROM audit_events WHERE actor_id = " + a.add(actorID) + " AND actor_kind = " + a.add(actorKind) +
-		" AND at >= " + a.add(ms(since)) + " AND " + inList("action", actions, &a)
+	q := "SELECT COUNT(*) FROM audit_events WHERE actor_id = " + a.add(actorID) + " AND at >= " + a.add(ms(since)) +
+		" AND actor_kind = " + a.add(actorKind) + " AND " + inList("action", actions, &a)
 	var n int
 	err := tx.q.QueryRowContext(ctx, q, a...).Scan(&n)
 	return n, mapErr("count searches", err)
