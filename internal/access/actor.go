@@ -112,6 +112,10 @@ func (a *Actor) CanReveal(o crm.Object) bool {
 // CanAudit reports whether the actor may read the audit trail.
 func (a *Actor) CanAudit() bool { return a != nil && a.Role.Audit }
 
+// CanPrivacy reports whether the actor may use the privacy register and
+// carry out its requests: privacy officers and administrators.
+func (a *Actor) CanPrivacy() bool { return a != nil && (a.Role.Privacy || a.Role.Admin) }
+
 // SharedScope is Scope widened by the records shared with the actor: for
 // reading (edit false) every live share counts, for editing only shares
 // that allow it. Sharing never grants an action the role lacks, and never

@@ -81,7 +81,10 @@ func (g ObjectGrant) Allows(a Action) bool {
 
 // Role is a named set of grants. Admin grants the administration pages
 // (users, departments, roles, stages, custom fields); Audit grants reading
-// the audit trail, which an auditor role has without any customer record.
+// the audit trail, which an auditor role has without any customer record;
+// Privacy grants the register of privacy requests and carrying them out
+// (access exports, corrections, erasure, legal holds, retention), which a
+// privacy officer has without any customer record.
 // RequireMFA makes every user of the role enrol a second factor before
 // doing anything else.
 type Role struct {
@@ -90,6 +93,7 @@ type Role struct {
 	Name       string                 `json:"name"`
 	Admin      bool                   `json:"admin"`
 	Audit      bool                   `json:"audit"`
+	Privacy    bool                   `json:"privacy"`
 	Grants     map[Object]ObjectGrant `json:"grants"`
 	RequireMFA bool                   `json:"require_mfa"`
 }
@@ -143,8 +147,9 @@ func isScope(s Scope) bool {
 }
 
 // DefaultRoles are created on an empty database: administrator (all),
-// manager (own department and below), sales (own records) and auditor (the
-// audit trail, no customer records).
+// manager (own department and below), sales (own records), auditor (the
+// audit trail, no customer records) and privacy officer (the privacy
+// register and its requests, no customer records).
 func DefaultRoles() []Role {
 	full := func(s Scope) map[Object]ObjectGrant {
 		m := map[Object]ObjectGrant{}
@@ -154,9 +159,10 @@ func DefaultRoles() []Role {
 		return m
 	}
 	return []Role{
-		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Grants: full(ScopeAll)},
+		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Privacy: true, Grants: full(ScopeAll)},
 		{Key: "manager", Name: "Manager", Grants: full(ScopeSubtree)},
 		{Key: "sales", Name: "Sales", Grants: full(ScopeOwn)},
 		{Key: "auditor", Name: "Auditor", Audit: true, Grants: map[Object]ObjectGrant{}},
+		{Key: "privacy", Name: "Privacy officer", Privacy: true, Grants: map[Object]ObjectGrant{}},
 	}
 }

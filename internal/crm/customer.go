@@ -35,6 +35,9 @@ type Record struct {
 	// Erased reports a person whose data was erased: their personal fields
 	// are gone for good and read as empty.
 	Erased bool `json:"erased,omitempty"`
+	// ArchivedAt is when a retention policy archived the record (contacts
+	// and leads): it is read-only until unarchived.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
 }
 
 // Customer is a company the sales team follows up.

@@ -9,8 +9,9 @@ import (
 
 // Token scopes name what a personal API token may do: "<object>:read",
 // "<object>:write" (create, edit and delete; it includes read, since a
-// change needs the record), "admin" (the administration functions) and
-// "audit" (reading the audit trail). A
+// change needs the record), "admin" (the administration functions),
+// "audit" (reading the audit trail) and "privacy" (the privacy register
+// and its requests). A
 // token acts with the intersection of its scopes and its owner's role at
 // the time of each request, so it never exceeds the role.
 const (
@@ -20,15 +21,17 @@ const (
 	ScopeAdminister = "admin"
 	// ScopeAuditTrail is the token scope of reading the audit trail.
 	ScopeAuditTrail = "audit"
+	// ScopePrivacy is the token scope of the privacy officer's functions.
+	ScopePrivacy = "privacy"
 )
 
 // TokenScopes lists every token scope, in menu order.
 func TokenScopes() []string {
-	out := make([]string, 0, 2*len(Objects)+2)
+	out := make([]string, 0, 2*len(Objects)+3)
 	for _, o := range Objects {
 		out = append(out, string(o)+":"+ScopeRead, string(o)+":"+ScopeWrite)
 	}
-	return append(out, ScopeAdminister, ScopeAuditTrail)
+	return append(out, ScopeAdminister, ScopeAuditTrail, ScopePrivacy)
 }
 
 // MaxAllowedIPs bounds a token's IP allow-list.
@@ -68,6 +71,8 @@ func ScopeWithinRole(r Role, scope string) bool {
 		return r.Admin
 	case ScopeAuditTrail:
 		return r.Audit
+	case ScopePrivacy:
+		return r.Privacy
 	}
 	obj, level, _ := strings.Cut(scope, ":")
 	g := r.Grant(Object(obj))
@@ -80,7 +85,8 @@ func ScopeWithinRole(r Role, scope string) bool {
 // LimitedTo returns the role narrowed to a token's scopes: an object
 // without a scope loses every action (and revealing masked values), an
 // object with only "read" loses create, edit and delete, the admin flag
-// needs the "admin" scope and reading the audit trail the "audit" scope.
+// needs the "admin" scope, reading the audit trail the "audit" scope and
+// the privacy functions the "privacy" scope.
 // The role's own rules (field rules, record scopes) are kept; nothing is
 // ever widened.
 func (r Role) LimitedTo(scopes []string) Role {
@@ -98,6 +104,7 @@ func (r Role) LimitedTo(scopes []string) Role {
 	}
 	out.Admin = r.Admin && slices.Contains(scopes, ScopeAdminister)
 	out.Audit = r.Audit && slices.Contains(scopes, ScopeAuditTrail)
+	out.Privacy = r.Privacy && slices.Contains(scopes, ScopePrivacy)
 	return out
 }
 

@@ -7,7 +7,7 @@ import (
 
 // TestLimitedTo: a token's scopes only ever take away from its owner's role.
 func TestLimitedTo(t *testing.T) {
-	role := Role{Admin: true, Audit: true, Grants: map[Object]ObjectGrant{
+	role := Role{Admin: true, Audit: true, Privacy: true, Grants: map[Object]ObjectGrant{
 		ObjCustomer: {Read: true, Create: true, Edit: true, Delete: true, Scope: ScopeSubtree, Reveal: true,
 			Fields: map[string]FieldAccess{"phone": FieldMasked}},
 		ObjContact: {Read: true, Scope: ScopeOwn},
@@ -16,17 +16,19 @@ func TestLimitedTo(t *testing.T) {
 		scopes                      []string
 		custRead, custEdit, contact bool
 		reveal, admin, audit        bool
+		privacy                     bool
 	}{
-		{nil, false, false, false, false, false, false},
-		{[]string{"customer:read"}, true, false, false, true, false, false},
-		{[]string{"customer:write", "contact:write"}, true, true, true, true, false, false},
-		{[]string{"admin", "audit"}, false, false, false, false, true, true},
+		{nil, false, false, false, false, false, false, false},
+		{[]string{"customer:read"}, true, false, false, true, false, false, false},
+		{[]string{"customer:write", "contact:write"}, true, true, true, true, false, false, false},
+		{[]string{"admin", "audit"}, false, false, false, false, true, true, false},
+		{[]string{"privacy"}, false, false, false, false, false, false, true},
 	}
 	for _, c := range cases {
 		got := role.LimitedTo(c.scopes)
 		cg := got.Grant(ObjCustomer)
 		if cg.Read != c.custRead || cg.Edit != c.custEdit || cg.Delete != c.custEdit || got.Grant(ObjContact).Read != c.contact ||
-			cg.Reveal != c.reveal || got.Admin != c.admin || got.Audit != c.audit {
+			cg.Reveal != c.reveal || got.Admin != c.admin || got.Audit != c.audit || got.Privacy != c.privacy {
 			t.Errorf("%v: %+v", c.scopes, got)
 		}
 		if got.Grant(ObjContact).Edit || cg.Scope != ScopeSubtree || cg.Field("phone") != FieldMasked {

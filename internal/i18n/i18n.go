@@ -95,6 +95,11 @@ func Message(lang string, err error) string {
 	}
 	if e.Key != "" {
 		if s := T(lang, "error."+e.Key); s != "error."+e.Key {
+			// A sentence that names something (the reason of a legal
+			// hold) takes it from the error's first field.
+			if strings.Contains(s, "%s") && len(e.Fields) > 0 {
+				s = fmt.Sprintf(s, e.Fields[0].Param)
+			}
 			return s
 		}
 	}

@@ -8,21 +8,21 @@ import (
 )
 
 const contactCols = `t.id, COALESCE(t.owner_id, 0), COALESCE(u.display_name, ''), COALESCE(t.customer_id, 0), COALESCE(c.name, ''),
-	t.name, t.title, t.mobile, t.phone, t.email, t.wechat, t.notes, t.custom, t.person_key, t.created_by, t.updated_by, t.created_at, t.updated_at, t.version, t.deleted_at`
+	t.name, t.title, t.mobile, t.phone, t.email, t.wechat, t.notes, t.custom, t.person_key, t.created_by, t.updated_by, t.created_at, t.updated_at, t.version, t.deleted_at, t.archived_at`
 
 const contactFrom = " FROM contacts t LEFT JOIN users u ON u.id = t.owner_id LEFT JOIN customers c ON c.id = t.customer_id"
 
 func scanContact(row scanner) (crm.Contact, error) {
 	var t crm.Contact
 	var created, updated int64
-	var deleted sql.NullInt64
+	var deleted, archived sql.NullInt64
 	var custom string
 	err := row.Scan(&t.ID, &t.OwnerID, &t.OwnerName, &t.CustomerID, &t.CustomerName, &t.Name, &t.Title, &t.Mobile, &t.Phone,
-		&t.Email, &t.WeChat, &t.Notes, &custom, &t.DataKey, &t.CreatedBy, &t.UpdatedBy, &created, &updated, &t.Version, &deleted)
+		&t.Email, &t.WeChat, &t.Notes, &custom, &t.DataKey, &t.CreatedBy, &t.UpdatedBy, &created, &updated, &t.Version, &deleted, &archived)
 	if err != nil {
 		return t, err
 	}
-	t.CreatedAt, t.UpdatedAt, t.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(deleted)
+	t.CreatedAt, t.UpdatedAt, t.DeletedAt, t.ArchivedAt = fromMS(created), fromMS(updated), fromNullMS(deleted), fromNullMS(archived)
 	t.Custom, err = decodeCustom(custom)
 	return t, err
 }

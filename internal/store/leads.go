@@ -10,22 +10,23 @@ import (
 
 const leadCols = `l.id, COALESCE(l.owner_id, 0), COALESCE(u.display_name, ''), l.name, l.company, l.title, l.mobile, l.email, l.wechat,
 	l.source, l.notes, l.custom, l.person_key, l.status, COALESCE(l.customer_id, 0), COALESCE(l.contact_id, 0), COALESCE(l.opportunity_id, 0), l.converted_at,
-	l.created_by, l.updated_by, l.created_at, l.updated_at, l.version, l.deleted_at`
+	l.created_by, l.updated_by, l.created_at, l.updated_at, l.version, l.deleted_at, l.archived_at`
 
 const leadFrom = " FROM leads l LEFT JOIN users u ON u.id = l.owner_id"
 
 func scanLead(row scanner) (crm.Lead, error) {
 	var l crm.Lead
 	var created, updated int64
-	var converted, deleted sql.NullInt64
+	var converted, deleted, archived sql.NullInt64
 	var custom string
 	err := row.Scan(&l.ID, &l.OwnerID, &l.OwnerName, &l.Name, &l.Company, &l.Title, &l.Mobile, &l.Email, &l.WeChat, &l.Source,
 		&l.Notes, &custom, &l.DataKey, &l.Status, &l.CustomerID, &l.ContactID, &l.OpportunityID, &converted, &l.CreatedBy, &l.UpdatedBy, &created, &updated,
-		&l.Version, &deleted)
+		&l.Version, &deleted, &archived)
 	if err != nil {
 		return l, err
 	}
 	l.CreatedAt, l.UpdatedAt, l.ConvertedAt, l.DeletedAt = fromMS(created), fromMS(updated), fromNullMS(converted), fromNullMS(deleted)
+	l.ArchivedAt = fromNullMS(archived)
 	l.Custom, err = decodeCustom(custom)
 	return l, err
 }

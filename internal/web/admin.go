@@ -479,6 +479,7 @@ type RoleRow struct {
 	Name       string
 	Admin      bool
 	Audit      bool
+	Privacy    bool
 	Grants     []GrantRow
 	RequireMFA bool
 }
@@ -550,7 +551,7 @@ func (s *Server) showRole(w http.ResponseWriter, r *http.Request, a *access.Acto
 		return
 	}
 	v := AdminRoleView{Page: s.adminPage(r, a, titleKey, "roles")}
-	v.Role = RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Audit: role.Audit,
+	v.Role = RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Audit: role.Audit, Privacy: role.Privacy,
 		Grants: v.withRules(v.grantRows(role.Grants), role.Grants, defs), RequireMFA: role.RequireMFA}
 	if role.ID != 0 && err == nil {
 		v.Title = role.Name
@@ -587,7 +588,7 @@ func (s *Server) adminRoles(w http.ResponseWriter, r *http.Request, a *access.Ac
 	}
 	v := AdminRolesView{Page: s.adminPage(r, a, "admin.roles", "roles")}
 	for _, role := range dir.Roles {
-		v.Roles = append(v.Roles, RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Grants: v.grantRows(role.Grants),
+		v.Roles = append(v.Roles, RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Privacy: role.Privacy, Grants: v.grantRows(role.Grants),
 			RequireMFA: role.RequireMFA})
 	}
 	s.render(w, r, http.StatusOK, "admin_roles", v)
@@ -655,7 +656,8 @@ func (s *Server) pathRole(w http.ResponseWriter, r *http.Request, a *access.Acto
 // per field ("fr.<object>.<field>"; editable is not stored).
 func readRole(r *http.Request) crm.Role {
 	role := crm.Role{Key: r.PostFormValue("key"), Name: r.PostFormValue("name"), Admin: r.PostFormValue("admin") == "on",
-		Audit: r.PostFormValue("audit") == "on", Grants: map[crm.Object]crm.ObjectGrant{}, RequireMFA: r.PostFormValue("require_mfa") == "on"}
+		Audit: r.PostFormValue("audit") == "on", Privacy: r.PostFormValue("privacy") == "on", Grants: map[crm.Object]crm.ObjectGrant{},
+		RequireMFA: r.PostFormValue("require_mfa") == "on"}
 	for _, o := range crm.Objects {
 		on := func(act string) bool { return r.PostFormValue(act+"."+string(o)) == "on" }
 		g := crm.ObjectGrant{Read: on("read"), Create: on("create"), Edit: on("edit"), Delete: on("delete"),
