@@ -129,6 +129,20 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 	}
 	var t crm.Contact
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		var err error
+		t, err = s.updateContactTx(ctx, tx, a, id, up, true)
+		return err
+	})
+	s.shape(a, &t)
+	return t, s.filed(ctx, a, err)
+}
+
+// updateContactTx is UpdateContact inside tx. holds false skips the
+// approval of key-field changes: for a correction a privacy officer makes
+// on the person's request, which is itself the authorisation.
+func (s *Service) updateContactTx(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, up crm.ContactUpdate, holds bool) (crm.Contact, error) {
+	var t crm.Contact
+	err := func() error {
 		before, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: childScope(a, crm.ObjContact, true)})
 		if err == nil {
 			err = s.openRecord(ctx, &before)
@@ -138,6 +152,9 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		}
 		if up.Version != before.Version {
 			return crm.ErrStale()
+		}
+		if before.ArchivedAt != nil {
+			return errArchived(crm.ObjContact)
 		}
 		t = before
 		t.ContactFields = up.Apply(before.ContactFields)
@@ -156,9 +173,11 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		if err := s.checkNewDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
 			return contactDupField(err)
 		}
-		changes := diff(before.ContactFields, t.ContactFields)
-		if err := holdKeyFields(ctx, tx, crm.ObjContact, id, before.Version, up, changes); err != nil {
-			return err
+		if holds {
+			changes := diff(before.ContactFields, t.ContactFields)
+			if err := holdKeyFields(ctx, tx, crm.ObjContact, id, before.Version, up, changes); err != nil {
+				return err
+			}
 		}
 		t.UpdatedBy, t.UpdatedAt = a.UserID, s.clock()
 		if err := s.updateSealedContact(ctx, tx, &t); err != nil {
@@ -171,9 +190,8 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 			return err
 		}
 		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, auditDiff(crm.ObjContact, before.ContactFields, t.ContactFields))
-	})
-	s.shape(a, &t)
-	return t, s.filed(ctx, a, err)
+	}()
+	return t, err
 }
 
 // DeleteContact moves a contact to the recycle bin.

@@ -413,16 +413,22 @@ func (s *Service) openNames(ctx context.Context, o crm.Object, n int, name func(
 		if key == "" {
 			continue
 		}
-		plain, err := ring.Open(key, "name", *val)
-		if errors.Is(err, vault.ErrErased) {
-			plain, err = "", nil
-		}
+		plain, err := openName(ring, key, *val)
 		if err != nil {
 			return s.sealError(err, o, id, "name")
 		}
 		*val = plain
 	}
 	return nil
+}
+
+// openName opens a person's sealed name; an erased person's is empty.
+func openName(ring vault.KeyRing, key, sealed string) (string, error) {
+	name, err := ring.Open(key, "name", sealed)
+	if errors.Is(err, vault.ErrErased) {
+		return "", nil
+	}
+	return name, err
 }
 
 // personalNames lists the sealed fields of the objects holding personal

@@ -21,44 +21,72 @@ import (
 
 // ErasePerson erases the person behind a contact or lead — and every record
 // sealed under the same key (the lead and the contact it became). It is
-// for administrators, audited, and returns the records erased.
+// for privacy officers and administrators with a fresh second factor,
+// refused while the person is under a legal hold, audited, and returns the
+// records erased.
 func (s *Service) ErasePerson(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]store.PersonRef, error) {
 	if o != crm.ObjContact && o != crm.ObjLead {
 		return nil, crm.ErrNotFound(string(o))
 	}
-	if err := s.requireAdmin(ctx, a, "privacy.erase"); err != nil {
+	if err := s.requirePrivacy(ctx, a, "privacy.erase"); err != nil {
+		return nil, err
+	}
+	if err := s.requireStepUp(ctx, a, "privacy.erase"); err != nil {
 		return nil, err
 	}
 	var erased []store.PersonRef
 	var key string
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if key, err = tx.PersonKey(ctx, o, id); err != nil {
-			return err
-		}
-		if key == "" {
-			return crm.ErrNotFound(string(o))
-		}
-		if erased, err = tx.PeopleWithKeys(ctx, []string{key}); err != nil {
-			return err
-		}
-		for _, p := range erased {
-			if _, err := tx.ErasePersonRemains(ctx, p.Object, p.ID); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, a, "privacy.erase", o, id, map[string]any{"records": refsOf(erased)})
+		erased, key, err = s.erasePersonTx(ctx, tx, a, o, id)
+		return err
 	})
 	if err != nil {
+		s.auditHeld(ctx, a, "privacy.erase", o, id, err)
 		return nil, err
 	}
-	// The key goes after the data commits: should this fail, the person is
-	// already gone from the live database and running the erasure again
-	// destroys the key (it is idempotent).
-	if err := s.vault.Erase(ctx, key); err != nil {
-		return nil, fmt.Errorf("service: destroy the data key (run the erasure again): %w", err)
+	return erased, s.destroyKey(ctx, key)
+}
+
+// erasePersonTx removes a person's remains from the database inside tx and
+// withdraws their consents; the caller destroys the key (destroyKey) once
+// tx has committed. A legal hold refuses it.
+func (s *Service) erasePersonTx(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64) ([]store.PersonRef, string, error) {
+	key, err := tx.PersonKey(ctx, o, id)
+	if err != nil {
+		return nil, "", err
 	}
-	return erased, nil
+	if key == "" {
+		return nil, "", crm.ErrNotFound(string(o))
+	}
+	if err := refuseHeld(ctx, tx, key); err != nil {
+		return nil, "", err
+	}
+	erased, err := tx.PeopleWithKeys(ctx, []string{key})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, p := range erased {
+		if _, err := tx.ErasePersonRemains(ctx, p.Object, p.ID); err != nil {
+			return nil, "", err
+		}
+	}
+	// Nobody may be contacted on a consent given by a person who is gone.
+	if _, err := tx.WithdrawConsents(ctx, key, "", "", s.clock(), a.UserID); err != nil {
+		return nil, "", err
+	}
+	return erased, key, s.audit(ctx, tx, a, "privacy.erase", o, id, map[string]any{"records": refsOf(erased)})
+}
+
+// destroyKey destroys an erased person's data key. It runs after the data
+// commits: should it fail, the person is already gone from the live
+// database and running the erasure again destroys the key (it is
+// idempotent).
+func (s *Service) destroyKey(ctx context.Context, key string) error {
+	if err := s.vault.Erase(ctx, key); err != nil {
+		return fmt.Errorf("service: destroy the data key (run the erasure again): %w", err)
+	}
+	return nil
 }
 
 func refsOf(ps []store.PersonRef) []string {

@@ -102,6 +102,18 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 	}
 	var l crm.Lead
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		var err error
+		l, err = s.updateLeadTx(ctx, tx, a, id, up, true)
+		return err
+	})
+	s.shape(a, &l)
+	return l, s.filed(ctx, a, err)
+}
+
+// updateLeadTx is UpdateLead inside tx; holds as in updateContactTx.
+func (s *Service) updateLeadTx(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, up crm.LeadUpdate, holds bool) (crm.Lead, error) {
+	var l crm.Lead
+	err := func() error {
 		before, err := tx.GetLead(ctx, id, leadEditQuery(a))
 		if err == nil {
 			err = s.openRecord(ctx, &before)
@@ -114,6 +126,9 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		}
 		if before.Status == "converted" {
 			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}
+		}
+		if before.ArchivedAt != nil {
+			return errArchived(crm.ObjLead)
 		}
 		l = before
 		l.LeadFields = up.Apply(before.LeadFields)
@@ -131,9 +146,10 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
 			return leadDupField(err)
 		}
-		changes := diff(before.LeadFields, l.LeadFields)
-		if err := holdKeyFields(ctx, tx, crm.ObjLead, id, before.Version, up, changes); err != nil {
-			return err
+		if holds {
+			if err := holdKeyFields(ctx, tx, crm.ObjLead, id, before.Version, up, diff(before.LeadFields, l.LeadFields)); err != nil {
+				return err
+			}
 		}
 		l.UpdatedBy, l.UpdatedAt = a.UserID, s.clock()
 		if err := s.ensureDataKey(ctx, &l.Record); err != nil {
@@ -149,7 +165,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		if err := s.indexLead(ctx, tx, l, keys); err != nil {
 			return err
 		}
-		changes = auditDiff(crm.ObjLead, before.LeadFields, l.LeadFields)
+		changes := auditDiff(crm.ObjLead, before.LeadFields, l.LeadFields)
 		if l.Status != before.Status {
 			changes["status"] = change{From: before.Status, To: l.Status}
 		}
@@ -157,9 +173,8 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 			return err
 		}
 		return s.audit(ctx, tx, a, "lead.update", crm.ObjLead, id, changes)
-	})
-	s.shape(a, &l)
-	return l, s.filed(ctx, a, err)
+	}()
+	return l, err
 }
 
 // ConvertLead turns a lead into a customer (or joins an existing one the
@@ -189,6 +204,9 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 		}
 		if l.Status == "converted" {
 			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}
+		}
+		if l.ArchivedAt != nil {
+			return errArchived(crm.ObjLead)
 		}
 		// The lead's keys move to the records it becomes.
 		if err := tx.ReplaceDedupKeys(ctx, string(crm.ObjLead), l.ID, nil); err != nil {

@@ -208,6 +208,10 @@ func TestStepUp(t *testing.T) {
 		managerID := o.Roles["manager"].ID
 		adminRoleID := o.Roles["admin"].ID
 		_, repSession := signIn(t, o, "rep1", testorg.Password)
+		person, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "待删除"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		newAdmin := service.UserInput{User: crm.User{Username: "root2", DisplayName: "Root", DepartmentID: o.HQ.ID, RoleID: adminRoleID},
 			Password: "long enough password"}
 		guarded := []struct {
@@ -226,6 +230,13 @@ func TestStepUp(t *testing.T) {
 			{"reset a second factor", func(a *access.Actor) error { return o.Svc.ResetUserMFA(ctx, a, o.Rep2.UserID) }},
 			{"end another user's session", func(a *access.Actor) error { return o.Svc.EndSession(ctx, a, repSession.SessionID) }},
 			{"end another user's sessions", func(a *access.Actor) error { _, err := o.Svc.EndUserSessions(ctx, a, o.Rep1.UserID); return err }},
+			{"erase a person", func(a *access.Actor) error {
+				_, err := o.Svc.ErasePerson(ctx, a, crm.ObjContact, person.ID)
+				return err
+			}},
+			{"save a retention policy", func(a *access.Actor) error {
+				return o.Svc.SaveRetentionPolicy(ctx, a, crm.RetentionPolicy{Object: crm.ObjLead, ArchiveMonths: 24})
+			}},
 		}
 		o.EnrolMFA(t, o.Rep2) // so "reset a second factor" has one to reset
 

@@ -47,6 +47,9 @@ type Options struct {
 	// SensitiveSearchesPerHour limits an actor's searches by phone,
 	// e-mail or credit code (DefaultSensitiveSearchesPerHour when zero).
 	SensitiveSearchesPerHour int
+	// PrivacyDeadlineDays is how many days a privacy request has from its
+	// receipt (DefaultPrivacyDeadlineDays, GDPR's month, when zero).
+	PrivacyDeadlineDays int
 	// Vault seals personal data and blinds index terms (internal/vault).
 	// Required: a Service without one refuses to start.
 	Vault *vault.Vault
@@ -75,6 +78,8 @@ type Service struct {
 	// delivery sends alerts beyond the security page; publicURL links them.
 	delivery  AlertDelivery
 	publicURL string
+	// deadlineDays is a privacy request's default time to answer.
+	deadlineDays int
 	// dummyHash is checked against for unknown user names, so a sign-in
 	// takes as long whether or not the name exists.
 	dummyHash string
@@ -97,6 +102,9 @@ func New(db *store.DB, opt Options) *Service {
 	}
 	if s.recycleRetention = opt.RecycleRetention; s.recycleRetention <= 0 {
 		s.recycleRetention = DefaultRecycleRetention
+	}
+	if s.deadlineDays = opt.PrivacyDeadlineDays; s.deadlineDays <= 0 {
+		s.deadlineDays = DefaultPrivacyDeadlineDays
 	}
 	if s.argon == (Argon2Params{}) {
 		s.argon = DefaultArgon2
