@@ -67,6 +67,9 @@ type Config struct {
 	SMTPUsername       string
 	SMTPPassword       string
 	AlertEmailTo       []string
+	// PrivacyDeadlineDays is how long a privacy request has from its
+	// receipt (GDPR: one month).
+	PrivacyDeadlineDays int
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -135,6 +138,11 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("CUSTOS_SMTP_FROM", ""), "sender of alert e-mail, e.g. \"Custos <custos@example.com>\" (CUSTOS_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", env("CUSTOS_SMTP_USERNAME", ""), "SMTP user name; the password comes from CUSTOS_SMTP_PASSWORD or CUSTOS_SMTP_PASSWORD_FILE (CUSTOS_SMTP_USERNAME)")
 	fs.StringVar(&mailTo, "alert-email-to", env("CUSTOS_ALERT_EMAIL_TO", ""), "comma-separated recipients of alert e-mail; empty: every administrator with an e-mail address (CUSTOS_ALERT_EMAIL_TO)")
+	deadline, err := envInt(getenv, "CUSTOS_PRIVACY_DEADLINE_DAYS", service.DefaultPrivacyDeadlineDays)
+	if err != nil {
+		return c, err
+	}
+	fs.IntVar(&c.PrivacyDeadlineDays, "privacy-deadline-days", deadline, "days a privacy request has from its receipt, 1-365 (CUSTOS_PRIVACY_DEADLINE_DAYS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -222,6 +230,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("audit-retention-years must be between 0 (never archive) and 100, not %d", c.AuditRetentionYears))
 	}
 	errs = append(errs, c.validateAlertDelivery()...)
+	if c.PrivacyDeadlineDays < 1 || c.PrivacyDeadlineDays > 365 {
+		errs = append(errs, fmt.Errorf("privacy-deadline-days must be between 1 and 365, not %d", c.PrivacyDeadlineDays))
+	}
 	return errors.Join(errs...)
 }
 

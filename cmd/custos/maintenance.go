@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"custos/internal/service"
 )
 
-// maintenanceEvery is how often serve purges the recycle bin and archives
-// audit events past their retention; both also run once at start.
+// maintenanceEvery is how often serve purges the recycle bin, archives
+// audit events past their retention and asks whether the retention
+// policies are due; all also run once at start.
 const maintenanceEvery = time.Hour
 
 // maintenanceJob is one of serve's hourly jobs; each is idempotent and
@@ -29,6 +33,32 @@ func purgeJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
 		}
 		return err
 	}}
+}
+
+// retentionEvery is how often the retention policies are applied (across
+// all instances: the job's lease and last run are in the database, so the
+// hourly maintenance asks and one instance a day runs it).
+const retentionEvery = 24 * time.Hour
+
+// retentionJob applies the retention policies: archive and destroy people
+// without activity (see service.RunRetention).
+func retentionJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
+	holder := retentionHolder()
+	return maintenanceJob{name: "apply the retention policies", run: func(ctx context.Context) error {
+		run, err := svc.RunRetention(ctx, holder, retentionEvery)
+		if !run.Skipped {
+			logger.Info("retention ran", "archived", run.Archived, "destroyed", run.Destroyed, "held", run.Held, "failed", run.Failed)
+		}
+		return err
+	}}
+}
+
+// retentionHolder names this instance in the retention job's lease.
+func retentionHolder() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
 }
 
 // startMaintenance runs the jobs at start and then every maintenanceEvery

@@ -64,7 +64,7 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, e
 	}
 	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys,
 		PublicURL: c.PublicURL, Vault: v, RecycleRetention: c.RecycleRetention(), SensitiveSearchesPerHour: c.SensitiveSearches,
-		AlertDelivery: c.alertDelivery()})
+		AlertDelivery: c.alertDelivery(), PrivacyDeadlineDays: c.PrivacyDeadlineDays})
 	app := &opened{svc: svc, db: db, vault: v}
 	people, rows, err := svc.SealLegacyData(ctx)
 	if err != nil {
@@ -199,7 +199,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopSealing()
 	defer startAlerts(ctx, svc, logger)()
 	defer startBlindKeyReload(ctx, svc, logger)()
-	jobs := []maintenanceJob{purgeJob(svc, logger)}
+	jobs := []maintenanceJob{purgeJob(svc, logger), retentionJob(svc, logger)}
 	if c.AuditRetentionYears > 0 {
 		keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
 		if err != nil {

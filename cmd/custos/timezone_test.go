@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 )
@@ -34,5 +35,33 @@ func TestTimeZoneConfig(t *testing.T) {
 				t.Fatalf("migrate: %v, want an error about %s", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestPrivacyDeadlineConfig: the privacy register's deadline comes from
+// -privacy-deadline-days, else CUSTOS_PRIVACY_DEADLINE_DAYS, else 30 days;
+// a value that is no number of days within a year is refused.
+func TestPrivacyDeadlineConfig(t *testing.T) {
+	env := func(vals map[string]string) func(string) string { return func(k string) string { return vals[k] } }
+	for _, tc := range []struct {
+		args    []string
+		env     map[string]string
+		want    int
+		wantErr string
+	}{
+		{nil, nil, 30, ""},
+		{nil, map[string]string{"CUSTOS_PRIVACY_DEADLINE_DAYS": "15"}, 15, ""},
+		{[]string{"-privacy-deadline-days", "20"}, map[string]string{"CUSTOS_PRIVACY_DEADLINE_DAYS": "15"}, 20, ""},
+		{nil, map[string]string{"CUSTOS_PRIVACY_DEADLINE_DAYS": "a month"}, 0, "not a whole number"},
+		{[]string{"-privacy-deadline-days", "0"}, nil, 0, "between 1 and 365"},
+		{[]string{"-privacy-deadline-days", "400"}, nil, 0, "between 1 and 365"},
+	} {
+		c, err := parseConfig("serve", tc.args, env(tc.env), io.Discard)
+		switch {
+		case tc.wantErr == "" && (err != nil || c.PrivacyDeadlineDays != tc.want):
+			t.Errorf("%v %v: %d %v, want %d", tc.args, tc.env, c.PrivacyDeadlineDays, err, tc.want)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%v %v: %v, want an error about %s", tc.args, tc.env, err, tc.wantErr)
+		}
 	}
 }
