@@ -341,11 +341,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			}
 			return tm.Allow
 		}, Req: func(x *tm.Target) apiReq {
-			scope := "customer:read"
-			if !tm.Can(x.A, crm.ObjCustomer, crm.ActRead) {
-				scope = "audit"
-			}
-			return apiReq{path: "/api/v1/tokens", body: map[string]any{"name": "matrix", "scopes": []string{scope}}}
+			return apiReq{path: "/api/v1/tokens", body: map[string]any{"name": "matrix", "scopes": []string{tm.OwnTokenScope(x.A)}}}
 		}}},
 		"DELETE /api/v1/tokens/{id}": {{Object: tm.ObjToken, Want: tm.OwnOnly, Req: func(x *tm.Target) apiReq {
 			id := tm.MissingID
@@ -483,6 +479,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 				"key": field.Key, "label": "备注", "type": field.Type, "active": true}}
 		}}},
 	}
+	privacySpecs(w, specs)
 	recordRoutes(crm.ObjCustomer, specs, w, map[string]any{"industry": "制造"})
 	recordRoutes(crm.ObjContact, specs, w, map[string]any{"title": "经理"})
 	recordRoutes(crm.ObjLead, specs, w, map[string]any{"title": "总监"})
@@ -503,4 +500,58 @@ func shareBody(to int64) func(*tm.Target) any {
 // code is an account request carrying a second-factor code no app made.
 func code(p string) func(*tm.Target) apiReq {
 	return func(*tm.Target) apiReq { return apiReq{path: p, body: map[string]string{"code": "000000"}} }
+}
+
+// privacySpecs classifies the privacy routes: the register and what is
+// done about a person (privacy officers and administrators, for anyone),
+// and consents on contacts and leads (as reading or changing the record,
+// and for privacy officers any).
+func privacySpecs(w *tm.World, specs map[string][]spec) {
+	rep1Contact := w.Base(tm.SlotRep1, tm.Live).ID(crm.ObjContact)
+	request := func(kind, suffix string, body any) func(*tm.Target) apiReq {
+		return func(x *tm.Target) apiReq {
+			return apiReq{path: "/api/v1/privacy/requests/" + w.PrivacyRequestID(x.S, kind) + suffix, body: body}
+		}
+	}
+	specs["GET /api/v1/privacy/requests"] = []spec{{Want: tm.PrivacyOutcome, Req: path("/api/v1/privacy/requests?status=open")}}
+	specs["POST /api/v1/privacy/requests"] = []spec{{Want: tm.PrivacyOutcome, Req: func(*tm.Target) apiReq {
+		return apiReq{path: "/api/v1/privacy/requests", body: map[string]any{"object": "contact", "record_id": rep1Contact, "kind": "access"}}
+	}}}
+	specs["GET /api/v1/privacy/requests/{id}"] = []spec{{Object: tm.ObjPrivacy, Want: tm.PersonOutcome(tm.Allow), Req: request("", "", nil)}}
+	specs["POST /api/v1/privacy/requests/{id}/complete"] = []spec{
+		{Name: "access", Object: tm.ObjPrivacy, Want: tm.PersonOutcome(tm.Allow),
+			Req: request(crm.RequestAccess, "/complete", map[string]string{"status": "done"})},
+		// Erasing needs a fresh second factor, which no matrix session has.
+		{Name: "erasure", Object: tm.ObjPrivacy, Want: tm.PersonOutcome(tm.StepUp),
+			Req: request(crm.RequestErasure, "/complete", map[string]string{"status": "done"})},
+	}
+	specs["GET /api/v1/privacy/retention"] = []spec{{Want: tm.PrivacyOutcome, Req: path("/api/v1/privacy/retention")}}
+	specs["PUT /api/v1/privacy/retention/{object}"] = []spec{{Want: tm.PrivacyStepUp, Req: func(*tm.Target) apiReq {
+		return apiReq{path: "/api/v1/privacy/retention/contact", body: map[string]int{"archive_months": 0, "destroy_years": 0}}
+	}}}
+	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead} {
+		person := "/api/v1/privacy/people/" + string(o) + "/"
+		specs["GET /api/v1/privacy/people/{object}/{id}/export"] = append(specs["GET /api/v1/privacy/people/{object}/{id}/export"],
+			spec{Name: string(o), Object: o, Want: tm.PersonOutcome(tm.Allow), Req: recordPath(o, person, "/export", nil)},
+			spec{Name: string(o) + " csv", Object: o, Want: tm.PersonOutcome(tm.Allow), Req: recordPath(o, person, "/export?format=csv", nil)})
+		specs["PUT /api/v1/privacy/people/{object}/{id}/legal-hold"] = append(specs["PUT /api/v1/privacy/people/{object}/{id}/legal-hold"],
+			spec{Name: string(o), Object: o, Want: tm.PersonOutcome(tm.Allow),
+				Req: recordPath(o, person, "/legal-hold", func(*tm.Target) any { return map[string]string{"reason": "诉讼保全"} })})
+		specs["DELETE /api/v1/privacy/people/{object}/{id}/legal-hold"] = append(specs["DELETE /api/v1/privacy/people/{object}/{id}/legal-hold"],
+			spec{Name: string(o), Object: o, Want: tm.PersonOutcome(tm.Allow), Req: func(x *tm.Target) apiReq {
+				w.Hold(o, x.F, x.S)
+				return recordPath(o, person, "/legal-hold", nil)(x)
+			}})
+		// The records are not archived: unarchiving one is refused on its merits.
+		specs["POST /api/v1/privacy/people/{object}/{id}/unarchive"] = append(specs["POST /api/v1/privacy/people/{object}/{id}/unarchive"],
+			spec{Name: string(o), Object: o, Want: tm.PersonOutcome(tm.Conflict), Req: recordPath(o, person, "/unarchive", nil)})
+		base := "/api/v1/" + collection[o] + "/"
+		consent := func(*tm.Target) any {
+			return map[string]string{"purpose": "newsletter", "channel": "email", "source": "matrix"}
+		}
+		specs["GET "+base+"{id}/consents"] = []spec{{Object: o, Want: tm.ConsentOutcome(o, false), Req: recordPath(o, base, "/consents", nil)}}
+		specs["POST "+base+"{id}/consents"] = []spec{{Object: o, Want: tm.ConsentOutcome(o, true), Req: recordPath(o, base, "/consents", consent)}}
+		specs["POST "+base+"{id}/consents/withdraw"] = []spec{{Object: o, Want: tm.ConsentOutcome(o, true),
+			Req: recordPath(o, base, "/consents/withdraw", consent)}}
+	}
 }

@@ -56,7 +56,8 @@ type Canary struct {
 	Users map[string]*access.Actor
 	// IDs of the records, by name: customer, contact, lead, opportunity,
 	// followup, task, pool_customer, deleted_customer, deleted_contact,
-	// deleted_lead, approval_customer, approval_contact, approval_lead.
+	// deleted_lead, approval_customer, approval_contact, approval_lead,
+	// privacy_request.
 	IDs map[string]int64
 	// Queries are texts to search with: every canary value, and names.
 	Queries  []string
@@ -152,6 +153,13 @@ func NewCanary(t *testing.T, db *store.DB) *Canary {
 	k, err := o.Svc.CreateTask(ctx, rep1, crm.TaskFields{CustomerID: c.IDs["customer"], Title: "金丝雀任务"})
 	must(err, "task")
 	c.IDs["task"] = k.ID
+	// A privacy request and a consent about the contact's person: only the
+	// privacy officer's pages show the person's data.
+	pr, err := o.Svc.FilePrivacyRequest(ctx, sys, crm.PrivacyRequestInput{Object: crm.ObjContact, RecordID: c.IDs["contact"], Kind: crm.RequestAccess})
+	must(err, "privacy request")
+	c.IDs["privacy_request"] = pr.ID
+	_, err = o.Svc.GrantConsent(ctx, rep1, crm.ObjContact, c.IDs["contact"], crm.ConsentInput{Purpose: "newsletter", Channel: "email"})
+	must(err, "consent")
 
 	customer("pool_customer")
 	must(o.Svc.ReleaseCustomer(ctx, rep1, c.IDs["pool_customer"]), "release")
@@ -318,7 +326,7 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		"users":  {fmt.Sprint(c.Org.Rep1.UserID), fmt.Sprint(c.Users[CanaryHidden].UserID)},
 		"reveal": nil, // POST only
 		"stages": {"1"}, "roles": {fmt.Sprint(c.Org.Roles[CanaryHidden].ID)}, "departments": {fmt.Sprint(c.Org.East1.ID)},
-		"custom-fields": {"1"}, "incidents": ids("incident"),
+		"custom-fields": {"1"}, "incidents": ids("incident"), "requests": ids("privacy_request"),
 	}
 	objects := []string{"customers", "contacts", "leads", "opportunities", "tasks", "follow-ups"}
 	singular := map[string]string{"customer": "customers", "contact": "contacts", "lead": "leads", "opportunity": "opportunities",

@@ -39,8 +39,8 @@ type grant struct {
 
 // role is a role as docs/security.md describes the defaults.
 type role struct {
-	grants       map[crm.Object]grant
-	admin, audit bool
+	grants                map[crm.Object]grant
+	admin, audit, privacy bool
 }
 
 func fullGrants(s crm.Scope) map[crm.Object]grant {
@@ -52,26 +52,30 @@ func fullGrants(s crm.Scope) map[crm.Object]grant {
 }
 
 // The default roles: administrator (all), manager (department and below),
-// sales (own), auditor (the audit trail only).
+// sales (own), auditor (the audit trail only), privacy officer (the privacy
+// register only).
 var roles = map[string]role{
-	"admin":   {grants: fullGrants(crm.ScopeAll), admin: true, audit: true},
+	"admin":   {grants: fullGrants(crm.ScopeAll), admin: true, audit: true, privacy: true},
 	"manager": {grants: fullGrants(crm.ScopeSubtree)},
 	"sales":   {grants: fullGrants(crm.ScopeOwn)},
 	"auditor": {grants: map[crm.Object]grant{}, audit: true},
+	"privacy": {grants: map[crm.Object]grant{}, privacy: true},
 }
 
 var actorRole = map[ActorKey]string{Admin: "admin", MgrEast: "manager", MgrWest: "manager", Rep1: "sales", Rep2: "sales",
-	Rep3: "sales", Auditor: "auditor", Token: "manager"}
+	Rep3: "sales", Auditor: "auditor", Privacy: "privacy", Token: "manager"}
 
 // roleOf is the actor's role; the token's is its owner's narrowed to its
 // scopes: an object without a scope loses everything, "read" keeps only
-// reading, "write" keeps all; admin and audit need scopes of their own.
+// reading, "write" keeps all; admin, audit and privacy need scopes of
+// their own.
 func roleOf(a ActorKey) role {
 	r := roles[actorRole[a]]
 	if a != Token {
 		return r
 	}
-	out := role{grants: map[crm.Object]grant{}}
+	out := role{grants: map[crm.Object]grant{}, admin: r.admin && hasScope("admin"), audit: r.audit && hasScope("audit"),
+		privacy: r.privacy && hasScope("privacy")}
 	for o, g := range r.grants {
 		read, write := hasScope(string(o)+":read"), hasScope(string(o)+":write")
 		out.grants[o] = grant{read: g.read && (read || write), create: g.create && write, edit: g.edit && write,
@@ -94,6 +98,10 @@ func IsAdmin(a ActorKey) bool { return roleOf(a).admin }
 
 // CanAudit reports whether the actor may read the audit trail.
 func CanAudit(a ActorKey) bool { return roleOf(a).audit }
+
+// CanPrivacy reports whether the actor may use the privacy register and
+// carry out its requests: privacy officers and administrators.
+func CanPrivacy(a ActorKey) bool { r := roleOf(a); return r.privacy || r.admin }
 
 // Can reports whether the actor's role allows an action on an object.
 func Can(a ActorKey, o crm.Object, act crm.Action) bool {
@@ -124,7 +132,7 @@ const Bystander ActorKey = "bystander"
 
 // home is each user's department in the tree HQ ─ East ─ East-1, HQ ─ West.
 var home = map[ActorKey]string{Admin: "/hq/", MgrEast: "/hq/east/", MgrWest: "/hq/west/", Rep1: "/hq/east/east-1/",
-	Rep2: "/hq/east/east-1/", Rep3: "/hq/west/", Auditor: "/hq/east/east-1/", Bystander: "/hq/"}
+	Rep2: "/hq/east/east-1/", Rep3: "/hq/west/", Auditor: "/hq/east/east-1/", Privacy: "/hq/", Bystander: "/hq/"}
 
 // managerOf is who manages a department (New sets them): the manager's
 // access review covers it and the departments below.
@@ -506,6 +514,8 @@ func pseudoRelation(a ActorKey, o crm.Object, s Slot) string {
 		return "someone else's"
 	case SlotOther:
 		return "someone else's"
+	case SlotFiled:
+		return "a filed request"
 	case SlotRequestRep1, SlotRequestRep3:
 		req := Requester(s)
 		switch {
@@ -675,4 +685,55 @@ func AuditFindsNothing(a ActorKey, _ Slot) Outcome {
 		return Hidden
 	}
 	return Forbidden
+}
+
+// Privacy rights: the privacy officer (and administrators) reach every
+// person, whoever owns their records; everyone else is refused the
+// function, before any record is looked at.
+
+// PrivacyOutcome is a function of the privacy register about no record.
+func PrivacyOutcome(a ActorKey, _ Slot) Outcome {
+	if CanPrivacy(a) {
+		return Allow
+	}
+	return Forbidden
+}
+
+// PrivacyStepUp is a privacy function that needs a fresh second factor.
+func PrivacyStepUp(a ActorKey, _ Slot) Outcome {
+	if CanPrivacy(a) {
+		return StepUp
+	}
+	return Forbidden
+}
+
+// PersonOutcome is a privacy function about the person behind the slot's
+// record (or a request in the register): any that exists; then wanted is
+// what it comes to (Allow, or StepUp for an erasure, Conflict for
+// unarchiving a record that is not archived).
+func PersonOutcome(wanted Outcome) func(a ActorKey, s Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		switch {
+		case !CanPrivacy(a):
+			return Forbidden
+		case s == SlotMissing:
+			return Hidden
+		}
+		return wanted
+	}
+}
+
+// ConsentOutcome is reading (edit false) or granting and withdrawing a
+// consent on the slot's contact or lead: as reading or changing the
+// record, and for privacy officers any record that exists.
+func ConsentOutcome(o crm.Object, edit bool) func(a ActorKey, s Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		switch {
+		case CanPrivacy(a):
+			return PersonOutcome(Allow)(a, s)
+		case edit:
+			return EditOutcome(a, o, s)
+		}
+		return ReadOutcome(a, o, s)
+	}
 }

@@ -35,6 +35,7 @@ const (
 	Rep2    ActorKey = "rep2"     // sales colleague of rep1 in East-1
 	Rep3    ActorKey = "rep3"     // sales in West
 	Auditor ActorKey = "auditor"  // reads the audit trail, no records (in East-1)
+	Privacy ActorKey = "privacy"  // the privacy officer: the privacy register for anyone, no records (in HQ)
 	Token   ActorKey = "token"    // mgr.east's API token: customer:read, contact:write, lead:read
 )
 
@@ -42,7 +43,7 @@ const (
 var TokenScopes = []string{"contact:write", "customer:read", "lead:read"}
 
 // PersonActors are the actors that sign in with a session.
-var PersonActors = []ActorKey{Admin, MgrEast, MgrWest, Rep1, Rep2, Rep3, Auditor}
+var PersonActors = []ActorKey{Admin, MgrEast, MgrWest, Rep1, Rep2, Rep3, Auditor, Privacy}
 
 // APIActors are the actors of the API matrix: every person and the token.
 var APIActors = append(append([]ActorKey{}, PersonActors...), Token)
@@ -147,11 +148,14 @@ type World struct {
 	// Requests are the approval requests filed by rep1 (decided by
 	// mgr.east) and by rep3 (decided by mgr.west), by requester.
 	Requests map[ActorKey]int64
-	sys      *access.Actor
-	ready    bool // New has finished: the clock may move for new expiring shares
-	families map[familyKey]*Family
-	base     []*Family
-	serial   int
+	// PrivacyRequest is an access request in the privacy register, about
+	// rep1's contact.
+	PrivacyRequest int64
+	sys            *access.Actor
+	ready          bool // New has finished: the clock may move for new expiring shares
+	families       map[familyKey]*Family
+	base           []*Family
+	serial         int
 }
 
 type familyKey struct {
@@ -170,7 +174,7 @@ func New(t *testing.T, db *store.DB) *World {
 	w := &World{t: t, ctx: context.Background(), Org: o, Clock: clock, Svc: o.Svc, sys: access.System("matrix"),
 		families: map[familyKey]*Family{}, Requests: map[ActorKey]int64{}, passkeys: map[int64]*testorg.Authenticator{}}
 	w.Users = map[ActorKey]*access.Actor{Admin: o.Admin, MgrEast: o.MgrEast, MgrWest: o.MgrWest, Rep1: o.Rep1, Rep2: o.Rep2, Rep3: o.Rep3,
-		Auditor: o.User(t, "auditor", o.East1.ID, "auditor")}
+		Auditor: o.User(t, "auditor", o.East1.ID, "auditor"), Privacy: o.User(t, "privacy", o.HQ.ID, "privacy")}
 	w.Bystander = o.User(t, "bystander", o.HQ.ID, "sales")
 	w.registerPasskey(w.Bystander)
 	for _, d := range []struct {
@@ -198,6 +202,7 @@ func New(t *testing.T, db *store.DB) *World {
 		}
 	}
 	w.fileRequests()
+	w.PrivacyRequest = w.FreshPrivacyRequest(crm.RequestAccess)
 	// Expiring shares end and the administrator's second factor is no
 	// longer fresh for step-up.
 	w.Clock.Advance(10 * time.Minute)
@@ -455,6 +460,42 @@ func (w *World) UserID(a ActorKey) int64 {
 	return w.Users[a].UserID
 }
 
+// OwnTokenScope is a scope the actor's own role grants, for a token of
+// theirs: reading customers, else reading the audit trail, else the
+// privacy functions.
+func OwnTokenScope(a ActorKey) string {
+	r := roles[actorRole[person(a)]]
+	switch {
+	case r.grants[crm.ObjCustomer].read:
+		return "customer:read"
+	case r.audit:
+		return "audit"
+	}
+	return "privacy"
+}
+
+// FreshPrivacyRequest files a request of the kind about rep1's contact
+// and returns its id.
+func (w *World) FreshPrivacyRequest(kind string) int64 {
+	w.t.Helper()
+	r, err := w.Svc.FilePrivacyRequest(w.ctx, w.sys, crm.PrivacyRequestInput{Object: crm.ObjContact,
+		RecordID: w.Base(SlotRep1, Live).ID(crm.ObjContact), Kind: kind})
+	w.must(err, "privacy request")
+	return r.ID
+}
+
+// PrivacyRequestID is the id of the privacy request of a slot (a fresh one
+// of the kind, or a missing one), as a path segment.
+func (w *World) PrivacyRequestID(s Slot, kind string) string {
+	switch {
+	case s == SlotMissing:
+		return fmt.Sprint(MissingID)
+	case kind == "":
+		return fmt.Sprint(w.PrivacyRequest)
+	}
+	return fmt.Sprint(w.FreshPrivacyRequest(kind))
+}
+
 // The slots of what is not a business record: users, sessions and tokens
 // (the actor's own, the bystander's, a missing one), approval requests
 // (filed by rep1 or by rep3) and shares (granted by rep1, by mgr.east or by
@@ -469,6 +510,7 @@ const (
 	SlotShareMgr    Slot = "share_mgr_east"
 	SlotShareRep3   Slot = "share_rep3"
 	SlotShareAdmin  Slot = "share_admin"
+	SlotFiled       Slot = "filed" // a request in the privacy register
 )
 
 // The objects of the slots above, as cells name them.
@@ -480,6 +522,7 @@ const (
 	ObjShare    crm.Object = "share"
 	ObjReview   crm.Object = "reviewed token" // someone's token, as an access review revokes it
 	ObjPasskey  crm.Object = "passkey"
+	ObjPrivacy  crm.Object = "privacy request"
 )
 
 // PseudoSlots are the slots of the objects above.
@@ -491,6 +534,7 @@ var PseudoSlots = map[crm.Object][]Slot{
 	ObjShare:    {SlotShareRep1, SlotShareMgr, SlotShareRep3, SlotShareAdmin, SlotMissing},
 	ObjReview:   {SlotOwn, SlotMember, SlotOther, SlotMissing},
 	ObjPasskey:  {SlotOther, SlotMissing}, // the bystander's
+	ObjPrivacy:  {SlotFiled, SlotMissing},
 }
 
 // Enrolled reports whether the actor's user has a second factor (the world
@@ -522,8 +566,8 @@ func (w *World) FreshToken(a ActorKey, s Slot) int64 {
 	case SlotMember:
 		u = w.Users[Rep1]
 	}
-	if !roles[actorRole[person(a)]].grants[crm.ObjCustomer].read && s == SlotOwn {
-		scope = "audit"
+	if s == SlotOwn {
+		scope = OwnTokenScope(a)
 	}
 	tok, err := w.Svc.CreateAPIToken(w.ctx, u, service.TokenInput{Name: "fresh", Scopes: []string{scope}})
 	w.must(err, "fresh token")
@@ -582,4 +626,13 @@ func (w *World) registerPasskey(u *access.Actor) {
 	reg, err := w.Svc.FinishPasskeyRegistration(w.ctx, a, "key", au.Create(w.t, opts))
 	w.must(err, "finish passkey registration")
 	w.passkeys[u.UserID], w.BystanderPasskey = au, reg.Passkey.ID
+}
+
+// Hold puts the person behind the family's record of o under a legal hold
+// (nothing for the missing slot), so a request can lift it.
+func (w *World) Hold(o crm.Object, f *Family, s Slot) {
+	w.t.Helper()
+	if s != SlotMissing {
+		w.must(w.Svc.SetLegalHold(w.ctx, w.sys, o, f.ID(o), "matrix"), "legal hold")
+	}
 }
