@@ -25,6 +25,10 @@ import (
 // configured: GDPR's one month (Art. 12(3)); PIPL asks for "timely".
 const DefaultPrivacyDeadlineDays = 30
 
+// PrivacyDeadlineDays is how many days a request has from its receipt
+// unless filed with a deadline of its own.
+func (s *Service) PrivacyDeadlineDays() int { return s.deadlineDays }
+
 // requirePrivacy checks the privacy officer's permission and records a
 // denial.
 func (s *Service) requirePrivacy(ctx context.Context, a *access.Actor, action string) error {

@@ -66,6 +66,7 @@ type ContactView struct {
 	Custom    []CustomValue
 	CanEdit   bool
 	CanDelete bool
+	Consents  ConsentCard
 }
 
 // URL is the contact's own address.
@@ -87,8 +88,14 @@ func (s *Server) showContact(w http.ResponseWriter, r *http.Request, a *access.A
 		s.fail(w, r, a, err)
 		return
 	}
-	v := ContactView{Page: s.page(r, a, "contact.title", "contacts"), C: c,
-		CanEdit: a.Can(crm.ObjContact, crm.ActEdit), CanDelete: a.Can(crm.ObjContact, crm.ActDelete)}
+	p := s.page(r, a, "contact.title", "contacts")
+	consents, err := s.consentCard(r, a, p, crm.ObjContact, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := ContactView{Page: p, C: c, Consents: consents,
+		CanEdit: c.ArchivedAt == nil && a.Can(crm.ObjContact, crm.ActEdit), CanDelete: a.Can(crm.ObjContact, crm.ActDelete)}
 	v.Title = c.Name
 	v.Custom = v.customValues(defs, c.Custom)
 	s.render(w, r, http.StatusOK, "contact", v)

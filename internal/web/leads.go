@@ -81,6 +81,7 @@ type LeadView struct {
 	Custom     []CustomValue
 	CanEdit    bool
 	CanConvert bool
+	Consents   ConsentCard
 }
 
 // URL is the lead's own address.
@@ -105,10 +106,16 @@ func (s *Server) showLead(w http.ResponseWriter, r *http.Request, a *access.Acto
 		s.fail(w, r, a, err)
 		return
 	}
-	v := LeadView{Page: s.page(r, a, "lead.title", "leads"), L: l}
+	p := s.page(r, a, "lead.title", "leads")
+	consents, err := s.consentCard(r, a, p, crm.ObjLead, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := LeadView{Page: p, L: l, Consents: consents}
 	v.Title = l.Name
 	v.Custom = v.customValues(defs, l.Custom)
-	v.CanEdit = l.Status != "converted" && a.Can(crm.ObjLead, crm.ActEdit)
+	v.CanEdit = l.Status != "converted" && l.ArchivedAt == nil && a.Can(crm.ObjLead, crm.ActEdit)
 	v.CanConvert = v.CanEdit && a.Can(crm.ObjCustomer, crm.ActCreate) && a.Can(crm.ObjContact, crm.ActCreate)
 	s.render(w, r, http.StatusOK, "lead", v)
 }

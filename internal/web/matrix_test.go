@@ -480,11 +480,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"POST /account/password": {{Want: tm.Anyone, Req: post("/account/password", values("current_password", testorg.Password,
 			"new_password", testorg.Password, "confirm_password", testorg.Password)), Ends: true, Account: true}},
 		"POST /account/tokens": {{Want: tm.Anyone, Req: func(x *tm.Target) webReq {
-			scope := "customer:read"
-			if !tm.Can(x.A, crm.ObjCustomer, crm.ActRead) {
-				scope = "audit"
-			}
-			return webReq{path: "/account/tokens", form: values("name", "matrix", "scopes", scope)}
+			return webReq{path: "/account/tokens", form: values("name", "matrix", "scopes", tm.OwnTokenScope(x.A))}
 		}, Account: true}},
 		"POST /account/tokens/{id}/revoke": {{Object: tm.ObjToken, Want: tm.OwnOnly, Req: func(x *tm.Target) webReq {
 			tok := tm.MissingID
@@ -588,6 +584,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"POST /admin/custom-fields/{id}": {{Want: tm.Admins, Req: post("/admin/custom-fields/"+id(field.ID), values("object", "lead",
 			"key", field.Key, "label", "备注", "type", "text", "active", "on"))}},
 	}
+	privacySpecs(w, specs)
 	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjTask, crm.ObjFollowUp} {
 		key := recycleKeys[o]
 		specs["GET /recycle-bin/{object}"] = append(specs["GET /recycle-bin/{object}"], webSpec{Name: key,
@@ -643,5 +640,54 @@ func pendingEnrolment(w *tm.World) func(tm.ActorKey, tm.Slot) tm.Outcome {
 			return tm.Hidden
 		}
 		return tm.Allow
+	}
+}
+
+// privacySpecs classifies the privacy pages: the register and what is done
+// about a person (privacy officers and administrators, for anyone), and
+// consents on contacts and leads (as changing the record, and for privacy
+// officers any).
+func privacySpecs(w *tm.World, specs map[string][]webSpec) {
+	rep1Contact := strconv.FormatInt(w.Base(tm.SlotRep1, tm.Live).ID(crm.ObjContact), 10)
+	request := func(kind, suffix string, form url.Values) func(*tm.Target) webReq {
+		return func(x *tm.Target) webReq {
+			return webReq{path: "/privacy/requests/" + w.PrivacyRequestID(x.S, kind) + suffix, form: form}
+		}
+	}
+	specs["GET /privacy"] = []webSpec{{Want: tm.PrivacyOutcome, Req: get("/privacy?status=open")}}
+	specs["POST /privacy/requests"] = []webSpec{{Want: tm.PrivacyOutcome,
+		Req: post("/privacy/requests", values("object", "contact", "record_id", rep1Contact, "kind", "access"))}}
+	specs["GET /privacy/requests/{id}"] = []webSpec{{Object: tm.ObjPrivacy, Want: tm.PersonOutcome(tm.Allow), Req: request("", "", nil)}}
+	specs["POST /privacy/requests/{id}/complete"] = []webSpec{
+		{Name: "access", Object: tm.ObjPrivacy, Want: tm.PersonOutcome(tm.Allow), Req: request(crm.RequestAccess, "/complete", values("status", "done"))},
+		// Erasing needs a fresh second factor, which no matrix session has.
+		{Name: "erasure", Object: tm.ObjPrivacy, Want: tm.PersonOutcome(tm.StepUp), Req: request(crm.RequestErasure, "/complete", values("status", "done"))},
+	}
+	specs["GET /privacy/retention"] = []webSpec{{Want: tm.PrivacyOutcome, Req: get("/privacy/retention")}}
+	specs["POST /privacy/retention/{object}"] = []webSpec{{Want: tm.PrivacyStepUp,
+		Req: post("/privacy/retention/contact", values("archive_months", "0", "destroy_years", "0"))}}
+	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead} {
+		person := "/privacy/people/" + string(o) + "/"
+		add := func(key string, sp webSpec) {
+			sp.Name, sp.Object = string(o), o
+			specs[key] = append(specs[key], sp)
+		}
+		add("GET /privacy/people/{object}/{id}", webSpec{Want: tm.PersonOutcome(tm.Allow), Req: page(o, person, "", nil)})
+		add("GET /privacy/people/{object}/{id}/export", webSpec{Want: tm.PersonOutcome(tm.Allow), Req: page(o, person, "/export?format=csv", nil)})
+		add("POST /privacy/people/{object}/{id}/hold", webSpec{Want: tm.PersonOutcome(tm.Allow),
+			Req: page(o, person, "/hold", func(*tm.Target) url.Values { return values("reason", "诉讼保全") })})
+		add("POST /privacy/people/{object}/{id}/hold/clear", webSpec{Want: tm.PersonOutcome(tm.Allow), Req: func(x *tm.Target) webReq {
+			w.Hold(o, x.F, x.S)
+			return page(o, person, "/hold/clear", func(*tm.Target) url.Values { return url.Values{} })(x)
+		}})
+		// The records are not archived: unarchiving one is refused on its merits.
+		add("POST /privacy/people/{object}/{id}/unarchive", webSpec{Want: tm.PersonOutcome(tm.Conflict),
+			Req: page(o, person, "/unarchive", func(*tm.Target) url.Values { return url.Values{} })})
+		base := "/" + string(o) + "s/"
+		consent := func(*tm.Target) url.Values {
+			return values("purpose", "newsletter", "channel", "email", "source", "matrix")
+		}
+		specs["POST "+base+"{id}/consents"] = []webSpec{{Object: o, Want: tm.ConsentOutcome(o, true), Req: page(o, base, "/consents", consent)}}
+		specs["POST "+base+"{id}/consents/withdraw"] = []webSpec{{Object: o, Want: tm.ConsentOutcome(o, true), Req: page(o, base, "/consents/withdraw", consent)}}
 	}
 }

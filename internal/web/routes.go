@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"custos/internal/crm"
 	"custos/internal/httpx"
 )
 
@@ -77,6 +78,21 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/incidents/{id}/exposure", Handler: s.authed(s.incidentExposure)},
 		{Method: "POST", Pattern: "/alerts/{id}/review", Handler: s.authed(s.reviewAlert)},
 		{Method: "POST", Pattern: "/alert-rules/{key}", Handler: s.authed(s.saveAlertRule)},
+		{Method: "GET", Pattern: "/privacy", Handler: s.authed(s.privacyRegister)},
+		{Method: "POST", Pattern: "/privacy/requests", Handler: s.authed(s.filePrivacyRequest)},
+		{Method: "GET", Pattern: "/privacy/requests/{id}", Handler: s.authed(s.privacyRequest)},
+		{Method: "POST", Pattern: "/privacy/requests/{id}/complete", Handler: s.authed(s.completePrivacyRequest)},
+		{Method: "GET", Pattern: "/privacy/people/{object}/{id}", Handler: s.authed(s.privacyPerson)},
+		{Method: "GET", Pattern: "/privacy/people/{object}/{id}/export", Handler: s.authed(s.exportPerson)},
+		{Method: "POST", Pattern: "/privacy/people/{object}/{id}/hold", Handler: s.authed(s.setLegalHold)},
+		{Method: "POST", Pattern: "/privacy/people/{object}/{id}/hold/clear", Handler: s.authed(s.clearLegalHold)},
+		{Method: "POST", Pattern: "/privacy/people/{object}/{id}/unarchive", Handler: s.authed(s.unarchive)},
+		{Method: "GET", Pattern: "/privacy/retention", Handler: s.authed(s.retention)},
+		{Method: "POST", Pattern: "/privacy/retention/{object}", Handler: s.authed(s.saveRetention)},
+		{Method: "POST", Pattern: "/contacts/{id}/consents", Handler: s.authed(s.grantConsent(crm.ObjContact))},
+		{Method: "POST", Pattern: "/contacts/{id}/consents/withdraw", Handler: s.authed(s.withdrawConsent(crm.ObjContact))},
+		{Method: "POST", Pattern: "/leads/{id}/consents", Handler: s.authed(s.grantConsent(crm.ObjLead))},
+		{Method: "POST", Pattern: "/leads/{id}/consents/withdraw", Handler: s.authed(s.withdrawConsent(crm.ObjLead))},
 		{Method: "GET", Pattern: "/history/{object}/{id}", Handler: s.authed(s.recordHistory)},
 		{Method: "GET", Pattern: "/versions/{object}/{id}", Handler: s.authed(s.versionsPage)},
 		{Method: "POST", Pattern: "/versions/{object}/{id}/{version}", Handler: s.authed(s.restoreVersion)},

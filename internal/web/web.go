@@ -69,6 +69,7 @@ var pageNames = []string{
 	"recycle_records", "revealed", "admin_offboard", "approvals", "approval", "admin_approvals", "login_mfa", "step_up",
 	"mfa", "mfa_enrol", "recovery_codes", "admin_security", "shares", "access_review", "admin_job", "audit", "versions", "alerts",
 	"exposure", "incidents", "incident",
+	"privacy", "privacy_request", "privacy_person", "privacy_retention",
 }
 
 func parseTemplates(a *assets) (map[string]*template.Template, error) {
