@@ -108,22 +108,17 @@ func (s *Service) personData(ctx context.Context, a *access.Actor, o crm.Object,
 	if err := openRecords(ctx, s, e.Opportunities); err != nil {
 		return PersonExport{}, err
 	}
-	names := map[string]string{}
+	if err := s.openRequests(ctx, e.Requests, e.GeneratedAt); err != nil {
+		return PersonExport{}, err
+	}
 	var records []string
 	for _, t := range e.Contacts {
 		e.Erased = e.Erased || t.Erased
-		names[fmt.Sprintf("contact:%d", t.ID)] = t.Name
 		records = append(records, fmt.Sprintf("contact:%d", t.ID))
 	}
 	for _, l := range e.Leads {
 		e.Erased = e.Erased || l.Erased
-		names[fmt.Sprintf("lead:%d", l.ID)] = l.Name
 		records = append(records, fmt.Sprintf("lead:%d", l.ID))
-	}
-	for i := range e.Requests {
-		r := &e.Requests[i]
-		r.PersonName = names[fmt.Sprintf("%s:%d", r.Object, r.RecordID)]
-		r.Overdue = r.Status == crm.RequestOpen && r.DueAt.Before(e.GeneratedAt)
 	}
 	fields["records"] = records
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.audit(ctx, tx, a, action, o, id, fields) })

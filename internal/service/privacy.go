@@ -10,6 +10,7 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/store"
+	"custos/internal/vault"
 )
 
 // Privacy rights (issue 4; PIPL Art. 44–47, GDPR Art. 15–17, 20): the
@@ -173,7 +174,35 @@ func (s *Service) openRequests(ctx context.Context, items []crm.PrivacyRequest, 
 		}
 		r.PersonName = name
 	}
+	for i := range items {
+		r := &items[i]
+		if !vault.IsSealed(r.Notes) {
+			continue
+		}
+		notes, err := ring.Open(r.PersonKey, requestNotes, r.Notes)
+		if errors.Is(err, vault.ErrErased) {
+			notes, err = "", nil
+		}
+		if err != nil {
+			return s.sealError(err, r.Object, r.RecordID, requestNotes)
+		}
+		r.Notes = notes
+	}
 	return nil
+}
+
+// requestNotes names a request's notes as sealed: they are about the
+// person (and may quote them), so they are sealed under the person's key
+// and go with an erasure, while the register keeps when a request came,
+// what it asked and how it ended.
+const requestNotes = "request_notes"
+
+// sealNotes seals a request's notes under the person's key ("" stays "").
+func (s *Service) sealNotes(ctx context.Context, key, notes string) (string, error) {
+	if notes == "" {
+		return "", nil
+	}
+	return s.vault.Seal(ctx, key, requestNotes, notes)
 }
 
 // PrivacyRequest returns one request of the register (privacy officers);
@@ -235,6 +264,9 @@ func (s *Service) FilePrivacyRequest(ctx context.Context, a *access.Actor, in cr
 		if r.PersonKey, err = personKey(ctx, tx, in.Object, in.RecordID); err != nil {
 			return refError(err, "record_id")
 		}
+		if r.Notes, err = s.sealNotes(ctx, r.PersonKey, r.Notes); err != nil {
+			return err
+		}
 		if err := tx.InsertPrivacyRequest(ctx, &r); err != nil {
 			return err
 		}
@@ -254,7 +286,8 @@ func (s *Service) FilePrivacyRequest(ctx context.Context, a *access.Actor, in cr
 }
 
 // PrivacyCompletion closes a request: Status done (the request carried
-// out) or refused (with a Reason). Completing a correction applies Contact
+// out) or refused (with a Reason); Notes, when given, replace the notes
+// filed. Completing a correction applies Contact
 // or Lead — the person's record named by ID (0: the request's record) —
 // through the normal edit.
 type PrivacyCompletion struct {
@@ -323,7 +356,12 @@ func (s *Service) CompletePrivacyRequest(ctx context.Context, a *access.Actor, i
 			done["reason"] = in.Reason
 		}
 		now := s.clock()
-		r.Status, r.Reason, r.Notes, r.CompletedAt, r.HandledBy = in.Status, in.Reason, in.Notes, &now, a.UserID
+		r.Status, r.Reason, r.CompletedAt, r.HandledBy = in.Status, in.Reason, &now, a.UserID
+		if in.Notes != "" { // else the notes filed stay
+			if r.Notes, err = s.sealNotes(ctx, r.PersonKey, in.Notes); err != nil {
+				return err
+			}
+		}
 		if err := tx.ClosePrivacyRequest(ctx, &r); err != nil {
 			return err
 		}

@@ -318,7 +318,7 @@ func TestCorrection(t *testing.T) {
 // audited; lifted, the request erases the person and withdraws their
 // consents.
 func TestErasureRequestAndLegalHold(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *store.DB) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
 		ctx := context.Background()
 		o := newPrivacyOrg(t, db, service.Options{})
 		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "王熙凤", Mobile: "13600001111"})
@@ -337,9 +337,15 @@ func TestErasureRequestAndLegalHold(t *testing.T) {
 		if err := o.Svc.SetLegalHold(ctx, o.Officer, crm.ObjContact, ct.ID, "合同纠纷 2026-01"); err != nil {
 			t.Fatal(err)
 		}
-		r, err := o.Svc.FilePrivacyRequest(ctx, o.Officer, crm.PrivacyRequestInput{Object: crm.ObjContact, RecordID: ct.ID, Kind: crm.RequestErasure})
-		if err != nil {
-			t.Fatal(err)
+		r, err := o.Svc.FilePrivacyRequest(ctx, o.Officer, crm.PrivacyRequestInput{Object: crm.ObjContact, RecordID: ct.ID, Kind: crm.RequestErasure,
+			Notes: "来信寄自荣国府"})
+		if err != nil || r.Notes != "来信寄自荣国府" {
+			t.Fatalf("file: %v %+v", err, r)
+		}
+		// The notes are about the person: sealed at rest, gone with them.
+		var stored string
+		if err := testdb.Raw(t, d, opt).QueryRow("SELECT notes FROM privacy_requests WHERE id = $1", r.ID).Scan(&stored); err != nil || !strings.HasPrefix(stored, "ev1:") {
+			t.Fatalf("notes at rest: %v %q", err, stored)
 		}
 		if _, err := o.Svc.CompletePrivacyRequest(ctx, o.Officer, r.ID, service.PrivacyCompletion{Status: crm.RequestDone}); !crm.IsCode(err, crm.StepUpRequired) {
 			t.Fatalf("erasure request without step-up: %v", err)
@@ -372,7 +378,7 @@ func TestErasureRequestAndLegalHold(t *testing.T) {
 			t.Fatalf("lifting no hold: %v", err)
 		}
 		done, err := o.Svc.CompletePrivacyRequest(ctx, o.Officer, r.ID, service.PrivacyCompletion{Status: crm.RequestDone})
-		if err != nil || done.Status != crm.RequestDone || done.PersonName != "" {
+		if err != nil || done.Status != crm.RequestDone || done.PersonName != "" || done.Notes != "" || done.Kind != crm.RequestErasure {
 			t.Fatalf("erase: %v %+v", err, done)
 		}
 		got, err := o.Svc.GetContact(ctx, o.Rep1, ct.ID)
