@@ -123,6 +123,10 @@ func (s *Service) ReconcileErasures(ctx context.Context) (int, error) {
 				}
 				if changed {
 					done = append(done, p)
+					// The backup still had the person's consents live.
+					if _, err := tx.WithdrawConsents(ctx, p.Key, "", "", s.clock(), 0); err != nil {
+						return err
+					}
 				}
 			}
 			if len(done) == 0 {

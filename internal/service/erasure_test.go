@@ -42,6 +42,10 @@ func TestErasureSurvivesRestoredBackup(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		if _, err := o.Svc.GrantConsent(ctx, o.Rep1, crm.ObjContact, lead.ContactID, crm.ConsentInput{Purpose: "marketing", Channel: "sms"}); err != nil {
+			t.Fatal(err)
+		}
+
 		// The backup: a copy of the data as it is now.
 		restore := backup(t, d, opt, db)
 
@@ -61,6 +65,13 @@ func TestErasureSurvivesRestoredBackup(t *testing.T) {
 			t.Fatalf("reconcile after restore: %d %v", n, err)
 		}
 		checkGone(t, svc, o, lead, "after restoring the backup")
+		// The backup's live consent went with the person.
+		if people, err := svc.PeopleWithConsent(ctx, o.Rep1, "marketing", "sms"); err != nil || len(people) != 0 {
+			t.Errorf("consenting people after the restore: %v %+v", err, people)
+		}
+		if cs, err := svc.Consents(ctx, o.Rep1, crm.ObjContact, lead.ContactID); err != nil || len(cs) != 1 || cs[0].Live() {
+			t.Errorf("consents after the restore: %v %+v", err, cs)
+		}
 		if got, err := svc.GetContact(ctx, o.Rep1, keep.ID); err != nil || got.Name != "王允" {
 			t.Errorf("another person after the restore: %v %+v", err, got.ContactFields)
 		}
@@ -119,7 +130,7 @@ func backup(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) (res
 		}
 	}
 	raw := testdb.Raw(t, d, opt)
-	tables := []string{"contacts", "leads", "dedup_keys", "search_terms", "record_versions"}
+	tables := []string{"contacts", "leads", "dedup_keys", "search_terms", "record_versions", "consents"}
 	for _, tb := range tables {
 		if _, err := raw.Exec("CREATE TABLE backup_" + tb + " AS SELECT * FROM " + tb); err != nil {
 			t.Fatal(err)
