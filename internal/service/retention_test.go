@@ -149,3 +149,47 @@ func TestRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestLegalHoldKeepsTheRecycleBin: the recycle bin's purge is destruction
+// too; a person under a legal hold stays in the bin past the retention
+// window until the hold is lifted.
+func TestLegalHoldKeepsTheRecycleBin(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := newPrivacyOrg(t, db, service.Options{RecycleRetention: 24 * time.Hour})
+		held, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "贾瑞", Mobile: "13400000001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		free, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "秦钟", Mobile: "13400000002"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.SetLegalHold(ctx, o.Officer, crm.ObjContact, held.ID, "风月宝鉴案"); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []crm.Contact{held, free} {
+			if err := o.Svc.DeleteRecord(ctx, o.Rep1, crm.ObjContact, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		o.Clock.Advance(48 * time.Hour)
+		rep, err := o.Svc.PurgeRecycleBin(ctx)
+		if err != nil || rep.Purged[crm.ObjContact] != 1 {
+			t.Fatalf("purge: %v %+v", err, rep)
+		}
+		e, err := o.Svc.PersonPrivacy(ctx, o.Officer, crm.ObjContact, held.ID)
+		if err != nil || len(e.Contacts) != 1 || e.Contacts[0].Name != "贾瑞" || e.Contacts[0].DeletedAt == nil {
+			t.Fatalf("the held person after the purge: %v %+v", err, e.Contacts)
+		}
+		if err := o.Svc.ClearLegalHold(ctx, o.Officer, crm.ObjContact, held.ID); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := o.Svc.PurgeRecycleBin(ctx); err != nil || rep.Purged[crm.ObjContact] != 1 {
+			t.Fatalf("purge after the hold: %v %+v", err, rep)
+		}
+		if _, err := o.Svc.PersonPrivacy(ctx, o.Officer, crm.ObjContact, held.ID); !crm.IsCode(err, crm.NotFound) {
+			t.Fatalf("purged person still there: %v", err)
+		}
+	})
+}

@@ -40,7 +40,8 @@ type ExpiredRecord struct {
 // before cutoff, oldest first, locked against a concurrent restore on
 // PostgreSQL. A customer that an opportunity still references (one
 // restored or deleted on its own after it) waits: an opportunity cannot
-// exist without its customer.
+// exist without its customer. A contact or lead whose person is under a
+// legal hold waits too.
 func (tx *Tx) ExpiredRecords(ctx context.Context, o crm.Object, cutoff time.Time, limit int) ([]ExpiredRecord, error) {
 	table, ok := purgeTables[o]
 	if !ok {
@@ -49,6 +50,10 @@ func (tx *Tx) ExpiredRecords(ctx context.Context, o crm.Object, cutoff time.Time
 	q := "SELECT r.id, r.deleted_at FROM " + table + " r WHERE r.deleted_at IS NOT NULL AND r.deleted_at <= $1"
 	if o == crm.ObjCustomer {
 		q += " AND NOT EXISTS (SELECT 1 FROM opportunities o WHERE o.customer_id = r.id)"
+	}
+	if _, ok := personTables[o]; ok {
+		// A legal hold keeps a person from destruction, the recycle bin's too.
+		q += " AND r.person_key NOT IN (SELECT person_key FROM legal_holds)"
 	}
 	q += " ORDER BY r.deleted_at, r.id LIMIT $2"
 	if tx.d == Postgres {
