@@ -112,20 +112,37 @@ func (s *Service) personData(ctx context.Context, a *access.Actor, o crm.Object,
 		return PersonExport{}, err
 	}
 	var records []string
+	shown := map[crm.Object][]int64{}
 	for _, t := range e.Contacts {
 		e.Erased = e.Erased || t.Erased
 		records = append(records, fmt.Sprintf("contact:%d", t.ID))
+		shown[crm.ObjContact] = append(shown[crm.ObjContact], t.ID)
 	}
 	for _, l := range e.Leads {
 		e.Erased = e.Erased || l.Erased
 		records = append(records, fmt.Sprintf("lead:%d", l.ID))
+		shown[crm.ObjLead] = append(shown[crm.ObjLead], l.ID)
 	}
 	fields["records"] = records
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.audit(ctx, tx, a, action, o, id, fields) })
-	if err != nil {
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.auditPersonRead(ctx, tx, a, action, shown, fields) }); err != nil {
 		return PersonExport{}, err
 	}
 	return e, nil
+}
+
+// auditPersonRead records a read of a person's records: one event per
+// record (a lead and the contact it became), so each record's history, the
+// person's access log and the exposure report see every record it showed.
+func (s *Service) auditPersonRead(ctx context.Context, tx *store.Tx, a *access.Actor, action string,
+	shown map[crm.Object][]int64, fields map[string]any) error {
+	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead} {
+		for _, id := range shown[o] {
+			if err := s.audit(ctx, tx, a, action, o, id, fields); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // readPerson reads everything held about the person with the key.

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,9 +209,27 @@ func TestAccessExport(t *testing.T) {
 		if strings.Contains(string(b), "贾宝玉") || strings.Contains(string(b), "ev1:") {
 			t.Errorf("the export holds another person or ciphertext: %s", b)
 		}
+		// One event per record exported: each record's history shows it.
 		ev := events(t, o.Org, "privacy.export")
-		if len(ev) != 1 || ev[0].ActorID != o.Officer.UserID || !strings.Contains(string(ev[0].Fields), "lead:") {
+		if len(ev) != 2 || ev[0].ActorID != o.Officer.UserID || ev[0].Object != "lead" || ev[0].RecordID != lead.ID ||
+			ev[1].Object != "contact" || ev[1].RecordID != lead.ContactID || !strings.Contains(string(ev[1].Fields), `"format":"json"`) {
 			t.Fatalf("export audit: %+v", ev)
+		}
+
+		// The exposure report counts the export against both records.
+		rep, err := o.Svc.ExposureReport(ctx, o.Admin, service.ExposureQuery{Since: o.Clock.Now().Add(-time.Hour),
+			Until: o.Clock.Now().Add(time.Hour), ActorID: o.Officer.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exported := map[string]bool{}
+		for _, row := range rep.Rows {
+			if slices.Contains(row.Kinds, "exported") {
+				exported[string(row.Object)] = true
+			}
+		}
+		if !exported["contact"] || !exported["lead"] {
+			t.Errorf("exposure of the export: %+v", rep.Rows)
 		}
 
 		// The same as a zip of CSV files.
