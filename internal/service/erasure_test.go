@@ -21,7 +21,8 @@ func TestErasureSurvivesRestoredBackup(t *testing.T) {
 	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
 		ctx := context.Background()
 		o := testorg.New(t, db)
-		lead, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: "貂蝉", Company: "吕布商贸", Mobile: "13700007777", Email: "diaochan@example.com"})
+		lead, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: "貂蝉", Company: "吕布商贸", Mobile: "13700007777", Email: "diaochan@example.com",
+			Title: "歌舞总监", Notes: "貂蝉说下周再谈"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +86,7 @@ func checkGone(t *testing.T, svc *service.Service, o *testorg.Org, lead crm.Lead
 	t.Helper()
 	ctx := context.Background()
 	ct, err := svc.GetContact(ctx, o.Rep1, lead.ContactID)
-	if err != nil || !ct.Erased || ct.Name != "" || ct.Mobile != "" || ct.Email != "" {
+	if err != nil || !ct.Erased || ct.Name != "" || ct.Mobile != "" || ct.Email != "" || ct.Title != "" || ct.Notes != "" {
 		t.Errorf("%s: contact %v %+v", when, err, ct)
 	}
 	l, err := svc.GetLead(ctx, o.Rep1, lead.ID)

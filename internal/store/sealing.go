@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"custos/internal/crm"
 )
@@ -143,6 +144,9 @@ func (tx *Tx) ReplaceIndexRow(ctx context.Context, terms bool, r IndexRow, blind
 	return nil
 }
 
+// erasedFreeText are the unsealed text columns erasure also empties.
+var erasedFreeText = map[crm.Object][]string{crm.ObjContact: {"title", "notes"}, crm.ObjLead: {"title", "notes"}}
+
 // PersonRef is a contact or lead and the data key it is sealed under.
 type PersonRef struct {
 	Object crm.Object
@@ -180,20 +184,25 @@ func (tx *Tx) PeopleWithKeys(ctx context.Context, keys []string) ([]PersonRef, e
 	return out, nil
 }
 
-// ErasePersonRemains empties a contact's or lead's personal fields and
-// drops its index rows and stored versions: what erasure leaves of a person
+// ErasePersonRemains empties a contact's or lead's personal fields, its
+// title, notes and custom values, and drops its index rows and stored
+// versions: what erasure leaves of a person
 // in the live database is a record with no one in it. It reports whether
 // anything was left to remove.
 func (tx *Tx) ErasePersonRemains(ctx context.Context, o crm.Object, id int64) (bool, error) {
 	pt := personTables[o]
 	set, nonEmpty := "", ""
-	for i, c := range pt.cols {
+	// The sealed fields, and the free text written about the person in the
+	// record itself (title, notes, custom values), which may name them.
+	for i, c := range append(slices.Clone(pt.cols), erasedFreeText[o]...) {
 		if i > 0 {
 			set, nonEmpty = set+", ", nonEmpty+" OR "
 		}
 		set += c + " = ''"
 		nonEmpty += c + " <> ''"
 	}
+	set += ", custom = '{}'"
+	nonEmpty += " OR custom <> '{}'"
 	res, err := tx.q.ExecContext(ctx, "UPDATE "+pt.table+" SET "+set+" WHERE id = $1 AND ("+nonEmpty+")", id)
 	if err != nil {
 		return false, mapErr("erase person", err)
