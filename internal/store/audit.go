@@ -142,10 +142,13 @@ func (tx *Tx) queryAuditEvents(ctx context.Context, tail string, a ...any) ([]Au
 // action is one of actions (the sensitive searches the rate limit weighs),
 // through the (actor_id, at) index: its cost is the actor's events of the
 // window, not their whole history.
-func (tx *Tx) CountActorSearches(ctx context.Context, actorKind string, actorID int64, since time.Time, actions []string) (int, error) {
+//
+// It counts no further than upTo, so with the (actor_id, action, at) index
+// a check reads at most upTo index entries, however busy the actor.
+func (tx *Tx) CountActorSearches(ctx context.Context, actorKind string, actorID int64, since time.Time, actions []string, upTo int) (int, error) {
 	var a args
-	q := "SELECT COUNT(*) FROM audit_events WHERE actor_id = " + a.add(actorID) + " AND at >= " + a.add(ms(since)) +
-		" AND actor_kind = " + a.add(actorKind) + " AND " + inList("action", actions, &a)
+	q := "SELECT COUNT(*) FROM (SELECT 1 FROM audit_events WHERE actor_id = " + a.add(actorID) + " AND at >= " + a.add(ms(since)) +
+		" AND actor_kind = " + a.add(actorKind) + " AND " + inList("action", actions, &a) + " LIMIT " + a.add(upTo) + ") AS recent"
 	var n int
 	err := tx.q.QueryRowContext(ctx, q, a...).Scan(&n)
 	return n, mapErr("count searches", err)
