@@ -62,7 +62,7 @@ func (s *Service) filed(ctx context.Context, a *access.Actor, err error) error {
 	r := need.req
 	r.RequesterID, r.Status, r.CreatedAt = a.UserID, crm.ApprovalPending, s.clock()
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := s.sealRequest(ctx, tx, &r, true); err != nil {
+		if err := s.sealRequest(ctx, tx, &r); err != nil {
 			return err
 		}
 		if err := tx.InsertApprovalRequest(ctx, &r); err != nil {
@@ -149,7 +149,7 @@ func (s *Service) ListApprovals(ctx context.Context, a *access.Actor) (Approvals
 				return err
 			}
 			if ok {
-				if err := s.sealRequest(ctx, tx, &r, false); err != nil {
+				if err := s.openRequest(ctx, tx, &r); err != nil {
 					return err
 				}
 				out.ToDecide = append(out.ToDecide, r)
@@ -157,7 +157,7 @@ func (s *Service) ListApprovals(ctx context.Context, a *access.Actor) (Approvals
 		}
 		mine, err := tx.ListApprovalRequests(ctx, store.ApprovalFilter{RequesterID: a.UserID, Limit: 100})
 		for i := range mine {
-			if err := s.sealRequest(ctx, tx, &mine[i], false); err != nil {
+			if err := s.openRequest(ctx, tx, &mine[i]); err != nil {
 				return err
 			}
 		}
@@ -231,7 +231,7 @@ func (s *Service) GetApproval(ctx context.Context, a *access.Actor, id int64) (c
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = tx.GetApprovalRequest(ctx, id); err == nil {
-			err = s.sealRequest(ctx, tx, &r, false)
+			err = s.openRequest(ctx, tx, &r)
 		}
 		if err != nil {
 			return err
@@ -316,7 +316,7 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = tx.GetApprovalRequest(ctx, id); err == nil {
-			err = s.sealRequest(ctx, tx, &r, false)
+			err = s.openRequest(ctx, tx, &r)
 		}
 		if err != nil {
 			return err

@@ -534,21 +534,25 @@ func dataKeyOf(p any) string {
 	return ""
 }
 
-// sealRequest seals (seal true) or opens the personal fields in the change
-// an approval request carries for a contact or lead, under that person's
-// key: a pending change of someone's phone is as secret as the phone.
-func (s *Service) sealRequest(ctx context.Context, tx *store.Tx, r *crm.ApprovalRequest, seal bool) error {
+// sealRequest seals the personal fields in the change an approval request
+// carries for a record, under that record's key (the records key for
+// customers and opportunities): a pending change of someone's phone is as
+// secret as the phone. openRequest reverses it for a reader.
+func (s *Service) sealRequest(ctx context.Context, tx *store.Tx, r *crm.ApprovalRequest) error {
+	return s.mapRequest(ctx, tx, r, func(key string) ([]byte, error) { return s.sealJSON(ctx, tx, r.Object, key, r.Payload) })
+}
+
+func (s *Service) openRequest(ctx context.Context, tx *store.Tx, r *crm.ApprovalRequest) error {
+	return s.mapRequest(ctx, tx, r, func(key string) ([]byte, error) { return s.openJSON(ctx, r.Object, key, r.Payload) })
+}
+
+func (s *Service) mapRequest(ctx context.Context, tx *store.Tx, r *crm.ApprovalRequest, fn func(key string) ([]byte, error)) error {
 	if r.RecordID == 0 || len(r.Payload) == 0 {
 		return nil
 	}
 	key, err := tx.PersonKey(ctx, r.Object, r.RecordID) // "" for customers and opportunities: the records key
-	if err != nil {
-		return err
-	}
-	if seal {
-		r.Payload, err = s.sealJSON(ctx, tx, r.Object, key, r.Payload)
-	} else {
-		r.Payload, err = s.openJSON(ctx, r.Object, key, r.Payload)
+	if err == nil {
+		r.Payload, err = fn(key)
 	}
 	return err
 }

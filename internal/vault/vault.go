@@ -60,8 +60,11 @@ type Vault struct {
 	blindMu  sync.RWMutex
 	blind    []blindKey // every non-retired version, oldest first
 	masterMu sync.Mutex // serialises master key file changes
-	poolMu   sync.Mutex
-	pool     []pooledKey // person keys made ahead (see NewPersonKey)
+	// systemKeys remembers the system key ids known to exist (they are never
+	// erased), so using one costs no key-store query.
+	systemKeys sync.Map
+	poolMu     sync.Mutex
+	pool       []pooledKey // person keys made ahead (see NewPersonKey)
 }
 
 type cachedKey struct {
@@ -168,7 +171,13 @@ type pooledKey struct {
 // uses by several instances agree on one key.
 func (v *Vault) SystemKey(ctx context.Context, name string) (string, error) {
 	id := "sys_" + name
+	if _, known := v.systemKeys.Load(id); known {
+		return id, nil
+	}
 	stored, _, err := v.ks.dataKeys(ctx, []string{id})
+	if err == nil && len(stored) == 1 {
+		v.systemKeys.Store(id, true)
+	}
 	if err != nil || len(stored) == 1 {
 		return id, err
 	}
