@@ -22,9 +22,16 @@ type ContactListView struct {
 	CustomList
 	Path        string
 	Query       string
-	Rows        []crm.Contact
+	Rows        []ContactRow
 	Total       int
 	TotalCapped bool // Total is a lower bound
+}
+
+// ContactRow is one contact in the list, with its cells ready (see When).
+type ContactRow struct {
+	crm.Contact
+	Updated When
+	Cells   []string
 }
 
 // SearchHint is the search box's placeholder.
@@ -47,7 +54,10 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a *access.
 		return
 	}
 	v := ContactListView{Page: s.page(r, a, "contacts.title", "contacts"), CustomList: cl, Path: "/contacts", Query: f.Query,
-		Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
+		Rows: make([]ContactRow, len(page.Items)), Total: page.Total, TotalCapped: page.TotalCapped}
+	for i, c := range page.Items {
+		v.Rows[i] = ContactRow{Contact: c, Updated: v.when(c.UpdatedAt), Cells: cl.Cells(c.Custom)}
+	}
 	params := url.Values{}
 	if f.Query != "" {
 		params.Set("q", f.Query)

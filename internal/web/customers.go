@@ -32,21 +32,28 @@ type CustomerRow struct {
 	PurgeAt          *time.Time // in the recycle bin: when it is removed for good
 	Overdue          bool
 	Custom           map[string]any // stored custom values, for the list columns
+
+	// Shown as they are (see When): the detail page, labels, times and
+	// the custom columns' cells.
+	URL                                         string
+	LevelLabel, StatusLabel                     string
+	Updated, LastFollowed, Next, Deleted, Purge When
+	Cells                                       []string
 }
 
-// URL is the customer's detail page.
-func (c CustomerRow) URL() string { return "/customers/" + strconv.FormatInt(c.ID, 10) }
-
-func customerRow(c crm.Customer) CustomerRow {
+func customerRow(p Page, cl CustomList, c crm.Customer) CustomerRow {
 	return CustomerRow{ID: c.ID, Name: c.Name, Industry: c.Industry, Level: c.Level, Status: c.Status, City: c.City,
 		OwnerID: c.OwnerID, OwnerName: c.OwnerName, UpdatedAt: c.UpdatedAt, LastFollowedUpAt: c.LastFollowedUpAt,
-		NextFollowUpAt: c.NextFollowUpAt, DeletedAt: c.DeletedAt, PurgeAt: c.PurgeAt, Custom: c.Custom}
+		NextFollowUpAt: c.NextFollowUpAt, DeletedAt: c.DeletedAt, PurgeAt: c.PurgeAt, Custom: c.Custom,
+		URL: "/customers/" + strconv.FormatInt(c.ID, 10), LevelLabel: p.Enum("level", c.Level), StatusLabel: p.Enum("status", c.Status),
+		Updated: p.when(c.UpdatedAt), LastFollowed: p.when(c.LastFollowedUpAt), Next: p.when(c.NextFollowUpAt),
+		Deleted: p.when(c.DeletedAt), Purge: p.when(c.PurgeAt), Cells: cl.Cells(c.Custom)}
 }
 
-func customerRows(cs []crm.Customer) []CustomerRow {
+func customerRows(p Page, cl CustomList, cs []crm.Customer) []CustomerRow {
 	out := make([]CustomerRow, len(cs))
 	for i, c := range cs {
-		out[i] = customerRow(c)
+		out[i] = customerRow(p, cl, c)
 	}
 	return out
 }
@@ -135,8 +142,9 @@ func listFilter(r *http.Request) crm.CustomerFilter {
 // listView fills a list page from a service page. cl is the custom columns
 // and filters (none on the pool and the bin).
 func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, cl CustomList) CustomerListView {
-	v := CustomerListView{Page: s.page(r, a, titleKey, nav), CustomList: cl, Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
-		Sort: f.Sort, Rows: customerRows(page.Items), Total: page.Total, TotalCapped: page.TotalCapped}
+	p := s.page(r, a, titleKey, nav)
+	v := CustomerListView{Page: p, CustomList: cl, Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
+		Sort: f.Sort, Rows: customerRows(p, cl, page.Items), Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
 	for k, val := range map[string]string{"q": f.Query, "level": f.Level, "status": f.Status} {
 		if val != "" {

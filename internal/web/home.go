@@ -59,7 +59,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 			if c.NextFollowUpAt == nil || !c.NextFollowUpAt.Before(endOfDay) {
 				break
 			}
-			row := customerRow(c)
+			row := customerRow(v.Page, CustomList{}, c)
 			row.Overdue = c.NextFollowUpAt.Before(startOfDay)
 			v.Due = append(v.Due, row)
 		}
@@ -69,7 +69,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 			s.fail(w, r, a, err)
 			return
 		}
-		v.Recent = customerRows(recent.Items)
+		v.Recent = customerRows(v.Page, CustomList{}, recent.Items)
 	}
 	if v.CanTasks = a.Can(crm.ObjTask, crm.ActRead); v.CanTasks {
 		tasks, err := s.svc.ListTasks(r.Context(), a, service.TaskFilter{Limit: homeTaskLimit + 1})

@@ -27,9 +27,17 @@ type LeadListView struct {
 	Path        string
 	Query       string
 	Status      string
-	Rows        []crm.Lead
+	Rows        []LeadRow
 	Total       int
 	TotalCapped bool // Total is a lower bound
+}
+
+// LeadRow is one lead in the list, with its cells ready (see When).
+type LeadRow struct {
+	crm.Lead
+	StatusLabel, SourceLabel string
+	Updated                  When
+	Cells                    []string
 }
 
 // SearchHint is the search box's placeholder.
@@ -58,7 +66,11 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 		return
 	}
 	v := LeadListView{Page: s.page(r, a, "leads.title", "leads"), CustomList: cl, Path: "/leads", Query: f.Query, Status: f.Status,
-		Rows: page.Items, Total: page.Total, TotalCapped: page.TotalCapped}
+		Rows: make([]LeadRow, len(page.Items)), Total: page.Total, TotalCapped: page.TotalCapped}
+	for i, l := range page.Items {
+		v.Rows[i] = LeadRow{Lead: l, StatusLabel: v.Enum("lead_status", l.Status), SourceLabel: v.Enum("source", l.Source),
+			Updated: v.when(l.UpdatedAt), Cells: cl.Cells(l.Custom)}
+	}
 	params := url.Values{}
 	if f.Query != "" {
 		params.Set("q", f.Query)

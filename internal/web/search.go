@@ -43,7 +43,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, a *access.Actor)
 			return
 		}
 		v.Searched, v.Kind = true, res.Kind
-		v.Customers, v.Contacts, v.Leads = customerRows(res.Customers), res.Contacts, res.Leads
+		v.Customers, v.Contacts, v.Leads = customerRows(v.Page, CustomList{}, res.Customers), res.Contacts, res.Leads
 	}
 	s.render(w, r, http.StatusOK, "search", v)
 }

@@ -140,6 +140,14 @@ func (p Page) ISO(v any) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// When is a time as a list cell shows it: machine-readable for
+// <time datetime> and in the user's zone and language. List rows carry
+// it ready-made, because every helper call a template makes per cell goes
+// through reflection and a page of rows makes hundreds of them.
+type When struct{ ISO, Text string }
+
+func (p Page) when(v any) When { return When{ISO: p.ISO(v), Text: p.Date(v)} }
+
 func asTime(v any) (time.Time, bool) {
 	switch t := v.(type) {
 	case time.Time:
