@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +53,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	fs.DurationVar(&o.maxTime, "max-time", time.Minute, "time limit of each scenario")
 	fs.IntVar(&o.warmup, "warmup", -1, "untimed requests before each scenario (default 2×c)")
 	filter := fs.String("run", "", "run only the scenarios whose name matches this regular expression")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and load generator) to this file")
 	c, err := parseWithConfig(fs, "bench", args, getenv, stderr)
 	if err != nil {
 		return err
@@ -116,9 +119,30 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 
 	b := &bench{benchOptions: o, svc: svc, base: "http://" + ln.Addr().String(), out: stdout, log: stderr,
 		hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	fmt.Fprintf(stdout, "custos bench: %s database, GOMAXPROCS %d, %d CPUs, %s, -c %d, -n %d\n", db.Dialect(),
 		runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), o.conc, o.n)
 	return b.run(ctx)
+}
+
+// startCPUProfile profiles the process until the returned function is
+// called: where a scenario's time goes, on the real data set.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: -cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: -cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 type benchOptions struct {
@@ -230,6 +254,12 @@ func (b *bench) run(ctx context.Context) error {
 		b.read(ctx, "search contacts mobile "+u.label, u, byToken, search("/api/v1/contacts", u.mobiles))
 		b.read(ctx, "search customers e-mail "+u.label, u, byToken, search("/api/v1/customers", u.custEmails))
 		b.read(ctx, "search contacts e-mail "+u.label, u, byToken, search("/api/v1/contacts", u.ems))
+		// The global search (DESIGN.md §8's "scoped global search"):
+		// customers, contacts and leads at once, one page of each.
+		b.read(ctx, "global search 2-char brand "+u.label, u, byToken, search("/api/v1/search", u.brands))
+		b.read(ctx, "global search 2-char name "+u.label, u, byToken, search("/api/v1/search", u.names))
+		b.read(ctx, "global search mobile "+u.label, u, byToken, search("/api/v1/search", u.mobiles))
+		b.read(ctx, "global search e-mail "+u.label, u, byToken, search("/api/v1/search", u.ems))
 		// A word in a tenth of all company names: the worst case of the
 		// bigram index.
 		b.read(ctx, "search customers common word 科技 "+u.label, u, byToken, search("/api/v1/customers", []string{"科技"}))
@@ -491,6 +521,10 @@ func (b *bench) measure(ctx context.Context, name string, conc, n, want int, bui
 			}
 			if json.Unmarshal(body, &t) == nil && t.Total != nil {
 				res.hits = countLabel(*t.Total, t.Capped)
+			}
+			var g struct{ Customers, Contacts, Leads []json.RawMessage }
+			if t.Total == nil && json.Unmarshal(body, &g) == nil { // the global search: records shown
+				res.hits = strconv.Itoa(len(g.Customers) + len(g.Contacts) + len(g.Leads))
 			}
 		}
 		return d, nil

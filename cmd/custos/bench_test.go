@@ -123,6 +123,8 @@ func BenchmarkSearch(b *testing.B) {
 		{"contacts/name", "/api/v1/contacts", e.mgr.names},
 		{"contacts/mobile", "/api/v1/contacts", e.mgr.mobiles},
 		{"contacts/email", "/api/v1/contacts", e.mgr.ems},
+		{"global/brand", "/api/v1/search", e.mgr.brands},
+		{"global/name", "/api/v1/search", e.mgr.names},
 	} {
 		if len(c.values) == 0 {
 			b.Fatalf("%s: no sample values", c.name)
