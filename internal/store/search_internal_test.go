@@ -159,3 +159,70 @@ func TestSearchPageKeepsScope(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// planQuerier records each statement with its arguments.
+type planQuerier struct {
+	querier
+	ran *[]ranStatement
+}
+
+type ranStatement struct {
+	query string
+	args  []any
+}
+
+func (p planQuerier) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	*p.ran = append(*p.ran, ranStatement{q, args})
+	return p.querier.QueryContext(ctx, q, args...)
+}
+
+// TestSearchChecksCandidatesInTheProbeIndex: on SQLite, a plain name search
+// checks its candidates' scope and order in customers_search_probe, never in
+// the table's wide rows; a search with another filter reads the table.
+func TestSearchChecksCandidatesInTheProbeIndex(t *testing.T) {
+	db := openSQLiteWriter(t, 16)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name      string
+		filter    crm.CustomerFilter
+		wantProbe bool
+	}{
+		{"plain search", crm.CustomerFilter{Limit: 10}, true},
+		{"with a status filter", crm.CustomerFilter{Limit: 10, Status: "prospect"}, false},
+		{"sorted by name", crm.CustomerFilter{Limit: 10, Sort: "name"}, false},
+	} {
+		q := CustomerQuery{Scope: Scope{Kind: crm.ScopeSubtree, DeptPath: "/1/"}, Terms: []string{"b1:x"}, Filter: tc.filter}
+		sqlTx, err := db.read.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ran []ranStatement
+		tx := &Tx{q: planQuerier{querier: sqlTx, ran: &ran}, d: SQLite, read: true}
+		if _, _, err := tx.ListCustomers(ctx, q); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var plan []string
+		for _, s := range ran {
+			if !strings.Contains(s.query, "WITH m AS MATERIALIZED") {
+				continue
+			}
+			rows, err := sqlTx.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.query, s.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				rows.Scan(&id, &parent, &unused, &detail)
+				plan = append(plan, detail)
+			}
+			rows.Close()
+		}
+		sqlTx.Rollback()
+		joined := strings.Join(plan, "\n")
+		probe := strings.Contains(joined, "SEARCH c USING COVERING INDEX customers_search_probe (id=?)")
+		if len(plan) == 0 || probe != tc.wantProbe {
+			t.Errorf("%s: probe index used %v, want %v; plan:\n%s", tc.name, probe, tc.wantProbe, joined)
+		}
+	}
+}
