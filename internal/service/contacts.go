@@ -124,9 +124,6 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 	if err := s.require(ctx, a, crm.ObjContact, crm.ActEdit); err != nil {
 		return crm.Contact{}, err
 	}
-	if up.Version <= 0 {
-		return crm.Contact{}, &crm.Error{Code: crm.Invalid, Message: "version is required", Fields: []crm.FieldError{{Field: "version", Rule: "required"}}}
-	}
 	var t crm.Contact
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -150,8 +147,8 @@ func (s *Service) updateContactTx(ctx context.Context, tx *store.Tx, a *access.A
 		if err != nil {
 			return err
 		}
-		if up.Version != before.Version {
-			return crm.ErrStale()
+		if err := checkVersion(up.Version, before.Version); err != nil {
+			return err
 		}
 		if before.ArchivedAt != nil {
 			return errArchived(crm.ObjContact)

@@ -302,6 +302,8 @@ func TestCorrection(t *testing.T) {
 		if _, err := o.Svc.CompletePrivacyRequest(ctx, o.Officer, r.ID, fix("13700003333", ct.Version+5)); !crm.IsCode(err, crm.Conflict) {
 			t.Fatalf("a stale correction: %v", err)
 		}
+		_, err = o.Svc.CompletePrivacyRequest(ctx, o.Officer, r.ID, fix("13700003333", 0))
+		wantField(t, err, "contact.version", "required") // a correction without a version
 		if _, err := o.Svc.CompletePrivacyRequest(ctx, o.Officer, r.ID, service.PrivacyCompletion{Status: crm.RequestDone}); !crm.IsCode(err, crm.Invalid) {
 			t.Fatalf("a correction without a change: %v", err)
 		}
