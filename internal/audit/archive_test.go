@@ -122,7 +122,7 @@ func TestArchiveSegments(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Run("archive, verify, go on", func(t *testing.T) {
 				l := newArchiveLog(t, d)
-				sealedBefore := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE seq IS NOT NULL")
+				sealedBefore := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE id IN (SELECT event_id FROM audit_seals)")
 				rep := l.archive(t, l.day1.Add(36*time.Hour)) // the first two days
 				if len(rep.Segments) != 1 || rep.Events == 0 || rep.Deleted != rep.Events {
 					t.Fatalf("archive: %+v", rep)
@@ -136,10 +136,10 @@ func TestArchiveSegments(t *testing.T) {
 						t.Fatalf("segment file %s: %v", f, err)
 					}
 				}
-				if n := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE seq <= $1", seg.LastSeq); n != 0 {
+				if n := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE id IN (SELECT event_id FROM audit_seals WHERE seq <= $1)", seg.LastSeq); n != 0 {
 					t.Fatalf("%d archived events are still in the database", n)
 				}
-				if left := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE seq IS NOT NULL"); left != sealedBefore-seg.Events || left == 0 {
+				if left := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE id IN (SELECT event_id FROM audit_seals)"); left != sealedBefore-seg.Events || left == 0 {
 					t.Fatalf("%d sealed events left of %d, %d archived: the year-later day must stay", left, sealedBefore, seg.Events)
 				}
 				if n := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE action = 'audit.archive' AND actor_kind = 'system'"); n != 1 {
@@ -201,15 +201,15 @@ func TestArchiveSegments(t *testing.T) {
 				l := newArchiveLog(t, d)
 				// Unsealed events stay in the database whatever the cutoff.
 				l.org.Customer(t, l.org.Rep1, crm.CustomerFields{Name: "未封存客户"})
-				unsealed := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE seq IS NULL")
+				unsealed := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE id NOT IN (SELECT event_id FROM audit_seals)")
 				rep := l.archive(t, l.clock.Now().Add(time.Hour))
 				if len(rep.Segments) != 1 {
 					t.Fatalf("archive: %+v", rep)
 				}
-				if n := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE seq IS NOT NULL"); n != 0 {
+				if n := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE id IN (SELECT event_id FROM audit_seals)"); n != 0 {
 					t.Fatalf("%d sealed events left", n)
 				}
-				if n := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE seq IS NULL"); n != unsealed+1 { // + audit.archive
+				if n := l.count(t, "SELECT COUNT(*) FROM audit_events WHERE id NOT IN (SELECT event_id FROM audit_seals)"); n != unsealed+1 { // + audit.archive
 					t.Fatalf("%d unsealed events, want %d and the archive's own", n, unsealed)
 				}
 				r := l.verify(t)
@@ -221,7 +221,7 @@ func TestArchiveSegments(t *testing.T) {
 				l.day(t, "六号客户")
 				r = l.verify(t)
 				wantOK(t, r)
-				if first := l.count(t, "SELECT MIN(seq) FROM audit_events"); first != rep.Segments[0].LastSeq+1 {
+				if first := l.count(t, "SELECT MIN(seq) FROM audit_seals"); first != rep.Segments[0].LastSeq+1 {
 					t.Fatalf("the chain restarted at %d", first)
 				}
 			})
@@ -279,7 +279,7 @@ func TestArchiveSegments(t *testing.T) {
 
 			t.Run("a tampered log is not archived", func(t *testing.T) {
 				l := newArchiveLog(t, d)
-				if _, err := l.raw.Exec("UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 3"); err != nil {
+				if _, err := l.raw.Exec("UPDATE audit_events SET actor_name = 'someone else' WHERE id = (SELECT event_id FROM audit_seals WHERE seq = 3)"); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := l.archiver.Archive(context.Background(), l.day1.Add(36*time.Hour)); err == nil || !strings.Contains(err.Error(), "does not verify") {

@@ -27,6 +27,7 @@ type sealedLog struct {
 	keys   *audit.Keys
 	dir    string
 	sealer *audit.Sealer
+	org    *testorg.Org
 }
 
 func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
@@ -60,7 +61,7 @@ func newSealedLog(t *testing.T, d store.Dialect) *sealedLog {
 	if _, err := o.Svc.ListCustomers(ctx, tok, crm.CustomerFilter{}); err != nil {
 		t.Fatal(err)
 	}
-	l := &sealedLog{db: db, raw: raw, keys: keys, dir: t.TempDir()}
+	l := &sealedLog{db: db, raw: raw, keys: keys, dir: t.TempDir(), org: o}
 	l.sealer = &audit.Sealer{DB: db, Keys: keys, Dir: l.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if n, err := l.sealer.SealOnce(ctx); err != nil || n < 10 {
 		t.Fatalf("seal: %d %v", n, err)
@@ -91,6 +92,11 @@ func (l *sealedLog) exec(t *testing.T, queries ...string) {
 	}
 }
 
+// event is the id of the event at a log position, as SQL.
+func event(seq int64) string {
+	return "(SELECT event_id FROM audit_seals WHERE seq = " + strconv.FormatInt(seq, 10) + ")"
+}
+
 // wantFirst checks that verification found a problem of the kind, first
 // at the log position (0: any).
 func wantFirst(t *testing.T, r audit.Report, kind string, seq int64) {
@@ -116,30 +122,35 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			})
 			t.Run("update", func(t *testing.T) {
 				l := newSealedLog(t, d)
-				l.exec(t, "UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 5")
+				l.exec(t, "UPDATE audit_events SET actor_name = 'someone else' WHERE id = "+event(5))
 				wantFirst(t, l.verify(t), "modified", 5)
 			})
 			t.Run("token", func(t *testing.T) {
 				// Pinning a token's reads on another token (or none) is a change.
 				l := newSealedLog(t, d)
 				var seq int64
-				if err := l.raw.QueryRow("SELECT seq FROM audit_events WHERE token_id <> 0 AND seq IS NOT NULL").Scan(&seq); err != nil {
+				if err := l.raw.QueryRow("SELECT s.seq FROM audit_events e JOIN audit_seals s ON s.event_id = e.id WHERE e.token_id <> 0").Scan(&seq); err != nil {
 					t.Fatalf("no sealed token event: %v", err)
 				}
-				l.exec(t, "UPDATE audit_events SET token_id = 0 WHERE seq = "+strconv.FormatInt(seq, 10))
+				l.exec(t, "UPDATE audit_events SET token_id = 0 WHERE id = "+event(seq))
 				wantFirst(t, l.verify(t), "modified", seq)
 			})
 			t.Run("delete", func(t *testing.T) {
 				l := newSealedLog(t, d)
-				l.exec(t, "DELETE FROM audit_events WHERE seq = 4")
+				l.exec(t, "DELETE FROM audit_events WHERE id = "+event(4), "DELETE FROM audit_seals WHERE seq = 4")
+				wantFirst(t, l.verify(t), "deleted", 4)
+			})
+			t.Run("delete the event, keep its seal", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, "DELETE FROM audit_events WHERE id = "+event(4))
 				wantFirst(t, l.verify(t), "deleted", 4)
 			})
 			t.Run("delete and renumber", func(t *testing.T) {
 				// A careful attacker closes the gap and rebuilds the chain's
 				// links; the signed checkpoints still tell.
 				l := newSealedLog(t, d)
-				l.exec(t, "DELETE FROM audit_events WHERE seq = 4", "UPDATE audit_events SET seq = -seq WHERE seq > 4",
-					"UPDATE audit_events SET seq = -seq - 1 WHERE seq < 0")
+				l.exec(t, "DELETE FROM audit_events WHERE id = "+event(4), "DELETE FROM audit_seals WHERE seq = 4",
+					"UPDATE audit_seals SET seq = -seq WHERE seq > 4", "UPDATE audit_seals SET seq = -seq - 1 WHERE seq < 0")
 				r := l.verify(t)
 				if r.OK() {
 					t.Fatal("renumbered log passed")
@@ -158,17 +169,44 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				l.exec(t, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, nonce, mac) VALUES (0, 'user', 1, 'admin', 'customer.view', 'aa', 'bb')`)
 				wantFirst(t, l.verify(t), "inserted", 0)
 			})
+			t.Run("insert queued for the sealer", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.exec(t, `INSERT INTO audit_events (id, at, actor_kind, actor_id, actor_name, action, nonce, mac) VALUES (900001, 0, 'user', 1, 'admin', 'customer.view', 'aa', 'bb')`,
+					`INSERT INTO audit_pending (event_id) VALUES (900001)`)
+				if _, err := l.sealer.SealOnce(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				wantFirst(t, l.verify(t), "inserted", 0)
+				var sealed int
+				l.raw.QueryRow("SELECT COUNT(*) FROM audit_seals WHERE event_id = 900001").Scan(&sealed)
+				if sealed != 0 {
+					t.Fatal("the sealer sealed an event without a valid MAC")
+				}
+			})
+			t.Run("a genuine event taken off the sealer's queue", func(t *testing.T) {
+				l := newSealedLog(t, d)
+				l.org.Customer(t, l.org.Rep1, crm.CustomerFields{Name: "五号客户"})
+				l.exec(t, "DELETE FROM audit_pending")
+				if n, err := l.sealer.SealOnce(context.Background()); err != nil || n != 0 {
+					t.Fatalf("sealed %d: %v", n, err)
+				}
+				r := l.verify(t)
+				wantFirst(t, r, "modified", 0)
+				if !strings.Contains(r.Problems[0].Detail, "queue") {
+					t.Fatalf("problem: %v", r.Problems[0])
+				}
+			})
 			t.Run("swap two rows", func(t *testing.T) {
 				l := newSealedLog(t, d)
-				l.exec(t, "UPDATE audit_events SET seq = -1 WHERE seq = 3", "UPDATE audit_events SET seq = 3 WHERE seq = 6",
-					"UPDATE audit_events SET seq = 6 WHERE seq = -1")
+				l.exec(t, "UPDATE audit_seals SET seq = -1 WHERE seq = 3", "UPDATE audit_seals SET seq = 3 WHERE seq = 6",
+					"UPDATE audit_seals SET seq = 6 WHERE seq = -1")
 				wantFirst(t, l.verify(t), "reordered", 3)
 			})
 			t.Run("truncate the tail", func(t *testing.T) {
 				l := newSealedLog(t, d)
 				var last int64
-				l.raw.QueryRow("SELECT MAX(seq) FROM audit_events").Scan(&last)
-				l.exec(t, "DELETE FROM audit_events WHERE seq > 6")
+				l.raw.QueryRow("SELECT MAX(seq) FROM audit_seals").Scan(&last)
+				l.exec(t, "DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_seals WHERE seq > 6)", "DELETE FROM audit_seals WHERE seq > 6")
 				r := l.verify(t)
 				if !slicesHas(r.Problems, "truncated") {
 					t.Fatalf("truncation of %d events not reported: %v", last-6, r.Problems)

@@ -92,6 +92,7 @@ func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, error) 
 		if err != nil {
 			return err
 		}
+		seals := make([]store.Seal, 0, len(events))
 		for i := range events {
 			e := &events[i]
 			if !s.Keys.genuine(e, legacy) {
@@ -104,13 +105,13 @@ func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, error) 
 			}
 			seq++
 			head = link(head, seq, e)
-			if err := tx.SealAuditEvent(ctx, e.ID, seq, head); err != nil {
-				return err
-			}
-			sealed++
+			seals = append(seals, store.Seal{EventID: e.ID, Seq: seq, Link: head})
 		}
-		if sealed == 0 {
+		if sealed = len(seals); sealed == 0 {
 			return nil
+		}
+		if err := tx.SealAuditEvents(ctx, seals); err != nil {
+			return err
 		}
 		c, err := s.checkpoint(seq, head, legacy)
 		if err != nil {

@@ -292,15 +292,21 @@ func readExternal(dir string) ([]store.Checkpoint, error) {
 	return out, sc.Err()
 }
 
-// checkUnsealed reports events the sealer refused (inserted behind
-// Custos's back) and counts those still waiting.
+// checkUnsealed reports events the sealer refused or never saw (inserted
+// behind Custos's back) and genuine events taken off its queue, and counts
+// those still waiting.
 func checkUnsealed(ctx context.Context, db *store.DB, keys *Keys, legacy int64, r *Report) error {
 	return db.ReadTx(ctx, func(tx *store.Tx) error {
-		events, err := tx.RefusedAuditEvents(ctx, 10_000)
+		events, err := tx.UnsealedForVerify(ctx, 10_000)
 		for _, e := range events {
-			if e.Link == "refused" || !keys.genuine(&e, legacy) {
+			switch {
+			case e.Link == "refused" || !keys.genuine(&e, legacy):
 				r.add(Problem{Kind: "inserted", EventID: e.ID, Detail: "an event without a valid MAC was written to the database"})
-			} else {
+			case e.Link == "unqueued":
+				// Custos writes every event with its place on the queue, in
+				// one transaction: only a hand in the database removes it.
+				r.add(Problem{Kind: "modified", EventID: e.ID, Detail: "the event was taken off the sealer's queue, so it would never be sealed"})
+			default:
 				r.Unsealed++
 			}
 		}

@@ -74,7 +74,8 @@ func (tx *Tx) querySegments(ctx context.Context, tail string) ([]AuditSegment, e
 // and stops at the first such event, so it reads about as many rows as an
 // archive run moves.
 func (tx *Tx) FirstSealedAtOrAfter(ctx context.Context, after int64, t time.Time) (seq int64, ok bool, err error) {
-	err = tx.q.QueryRowContext(ctx, "SELECT seq FROM audit_events WHERE seq > $1 AND at >= $2 ORDER BY seq LIMIT 1", after, ms(t)).Scan(&seq)
+	err = tx.q.QueryRowContext(ctx, `SELECT s.seq FROM audit_seals s JOIN audit_events e ON e.id = s.event_id
+		WHERE s.seq > $1 AND e.at >= $2 ORDER BY s.seq LIMIT 1`, after, ms(t)).Scan(&seq)
 	if err == sql.ErrNoRows {
 		return 0, false, nil
 	}
@@ -84,8 +85,13 @@ func (tx *Tx) FirstSealedAtOrAfter(ctx context.Context, after int64, t time.Time
 // DeleteArchivedEvents removes the sealed events at log positions from..to
 // (inclusive), which an archive segment now holds; it returns how many.
 func (tx *Tx) DeleteArchivedEvents(ctx context.Context, from, to int64) (int64, error) {
-	res, err := tx.q.ExecContext(ctx, "DELETE FROM audit_events WHERE seq >= $1 AND seq <= $2", from, to)
-	return affected(res, err, "delete archived events")
+	res, err := tx.q.ExecContext(ctx, "DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_seals WHERE seq >= $1 AND seq <= $2)", from, to)
+	n, err := affected(res, err, "delete archived events")
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.q.ExecContext(ctx, "DELETE FROM audit_seals WHERE seq >= $1 AND seq <= $2", from, to)
+	return n, mapErr("delete archived seals", err)
 }
 
 // ClaimLease takes or renews the named job's lease until `until`: it

@@ -37,7 +37,8 @@ type AuditEvent struct {
 	Link  string `json:"-"`
 }
 
-// InsertAuditEvent appends an event.
+// InsertAuditEvent appends an event and puts it on the sealer's queue
+// (audit_pending), in the caller's transaction.
 func (tx *Tx) InsertAuditEvent(ctx context.Context, e *AuditEvent) error {
 	var ids string
 	if len(e.RecordIDs) > 0 {
@@ -50,12 +51,21 @@ func (tx *Tx) InsertAuditEvent(ctx context.Context, e *AuditEvent) error {
 	if e.Outcome == "" {
 		e.Outcome = "ok"
 	}
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, object, record_id,
+	insert := `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, object, record_id,
 		record_ids, fields, outcome, ip, user_agent, request_id, nonce, mac, token_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
-		RETURNING id`,
+		RETURNING id`
+	if tx.d == Postgres {
+		// The event and its place on the sealer's queue in one round trip.
+		insert = "WITH e AS (" + insert + "), q AS (INSERT INTO audit_pending (event_id) SELECT id FROM e) SELECT id FROM e"
+	}
+	err := tx.q.QueryRowContext(ctx, insert,
 		ms(e.At), e.ActorKind, e.ActorID, e.ActorName, e.Action, e.Object, e.RecordID, ids, string(e.Fields), e.Outcome,
 		e.IP, e.UserAgent, e.RequestID, e.Nonce, e.MAC, e.TokenID).Scan(&e.ID)
-	return mapErr("insert audit event", err)
+	if err != nil || tx.d == Postgres {
+		return mapErr("insert audit event", err)
+	}
+	_, err = tx.q.ExecContext(ctx, "INSERT INTO audit_pending (event_id) VALUES ($1)", e.ID)
+	return mapErr("queue audit event", err)
 }
 
 // AuditFilter narrows an audit listing.
@@ -105,12 +115,34 @@ func (tx *Tx) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent,
 	return tx.queryAuditEvents(ctx, "WHERE "+where+" ORDER BY id DESC LIMIT "+a.add(f.Limit), a...)
 }
 
-const auditCols = `id, at, actor_kind, actor_id, actor_name, action, object, record_id, record_ids,
-	fields, outcome, ip, user_agent, request_id, nonce, mac, COALESCE(seq, 0), link, token_id`
+// auditCols and auditFrom read an event with its log position and link
+// (migration 0025), or, unsealed, 0 and "" — "refused" when the sealer
+// refused it, "unqueued" when it never reached the sealer's queue. The
+// event's own columns are unique to audit_events, so a WHERE tail may name
+// them unqualified; id, seq and link are qualified.
+const (
+	auditCols = `audit_events.id, at, actor_kind, actor_id, actor_name, action, object, record_id, record_ids,
+	fields, outcome, ip, user_agent, request_id, nonce, mac, COALESCE(audit_seals.seq, 0),
+	CASE WHEN audit_seals.seq IS NOT NULL THEN audit_seals.link WHEN audit_pending.refused THEN 'refused'
+		WHEN audit_pending.event_id IS NULL THEN 'unqueued' ELSE '' END, token_id`
+	auditFrom = ` FROM audit_events LEFT JOIN audit_seals ON audit_seals.event_id = audit_events.id
+	LEFT JOIN audit_pending ON audit_pending.event_id = audit_events.id `
+	// The sealer's queue and the log in order are read from their own
+	// tables, so neither query walks the whole trail to find its rows.
+	auditFromQueue = ` FROM audit_pending JOIN audit_events ON audit_events.id = audit_pending.event_id
+	LEFT JOIN audit_seals ON audit_seals.event_id = audit_events.id `
+	auditFromLog = ` FROM audit_seals JOIN audit_events ON audit_events.id = audit_seals.event_id
+	LEFT JOIN audit_pending ON audit_pending.event_id = audit_events.id `
+)
 
 // queryAuditEvents reads events with the given WHERE/ORDER/LIMIT tail.
 func (tx *Tx) queryAuditEvents(ctx context.Context, tail string, a ...any) ([]AuditEvent, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_events "+tail, a...)
+	return tx.queryAuditEventsFrom(ctx, auditFrom, tail, a...)
+}
+
+// queryAuditEventsFrom reads events from one of the FROM clauses above.
+func (tx *Tx) queryAuditEventsFrom(ctx context.Context, from, tail string, a ...any) ([]AuditEvent, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+auditCols+from+tail, a...)
 	if err != nil {
 		return nil, mapErr("list audit events", err)
 	}

@@ -163,3 +163,58 @@ func TestOpenAppliesAMigrationLandingLate(t *testing.T) {
 		}
 	})
 }
+
+// TestSealMigrationKeepsTheChain: migration 0025 moves each sealed event's
+// log position and link into audit_seals and puts the unsealed events on
+// the sealer's queue, the refused ones marked, so the chain goes on where
+// it was and verify still names what the sealer refused.
+func TestSealMigrationKeepsTheChain(t *testing.T) {
+	eachOptions(t, func(t *testing.T, d store.Dialect, opt store.Options) {
+		mustOpen(t, opt).Close()
+		raw := rawDB(t, d, opt)
+		// Back to schema 24's trail, holding two sealed events, one waiting
+		// and one refused.
+		for _, q := range []string{
+			"DROP TABLE audit_seals", "DROP TABLE audit_pending",
+			"ALTER TABLE audit_events ADD COLUMN seq BIGINT",
+			"ALTER TABLE audit_events ADD COLUMN link TEXT NOT NULL DEFAULT ''",
+			"CREATE UNIQUE INDEX audit_events_seq ON audit_events(seq)",
+			"CREATE INDEX audit_events_unsealed ON audit_events(id) WHERE seq IS NULL",
+			"DELETE FROM schema_migrations WHERE version = 25",
+			`INSERT INTO audit_events (id, at, actor_kind, action, seq, link) VALUES (101, 1, 'user', 'login', 1, 'l1'),
+				(102, 2, 'user', 'login', 2, 'l2'), (103, 3, 'user', 'login', NULL, ''), (104, 4, 'user', 'login', NULL, 'refused')`,
+		} {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+
+		db := mustOpen(t, opt)
+		defer db.Close()
+		err := db.ReadTx(t.Context(), func(tx *store.Tx) error {
+			seq, link, err := tx.LastSealed(t.Context())
+			if err != nil || seq != 2 || link != "l2" {
+				t.Errorf("last sealed %d %q %v, want 2 l2", seq, link, err)
+			}
+			sealed, err := tx.SealedAuditEvents(t.Context(), 0, 10)
+			if err != nil || len(sealed) != 2 || sealed[0].ID != 101 || sealed[0].Link != "l1" || sealed[1].Seq != 2 {
+				t.Errorf("sealed %+v %v", sealed, err)
+			}
+			waiting, err := tx.UnsealedAuditEvents(t.Context(), 10)
+			if err != nil || len(waiting) != 1 || waiting[0].ID != 103 {
+				t.Errorf("waiting %+v %v, want event 103", waiting, err)
+			}
+			unsealed, err := tx.UnsealedForVerify(t.Context(), 10)
+			if err != nil || len(unsealed) != 2 || unsealed[0].Link != "" || unsealed[1].ID != 104 || unsealed[1].Link != "refused" {
+				t.Errorf("unsealed %+v %v, want 103 waiting and 104 refused", unsealed, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec("SELECT seq FROM audit_events"); err == nil {
+			t.Error("audit_events still has seq: positions would live in two places")
+		}
+	})
+}

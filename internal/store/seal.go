@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -32,7 +35,7 @@ func (tx *Tx) tryXactLock(ctx context.Context, key int64) (bool, error) {
 func (tx *Tx) LastSealed(ctx context.Context) (int64, string, error) {
 	var seq int64
 	var link string
-	err := tx.q.QueryRowContext(ctx, "SELECT seq, link FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").Scan(&seq, &link)
+	err := tx.q.QueryRowContext(ctx, "SELECT seq, link FROM audit_seals ORDER BY seq DESC LIMIT 1").Scan(&seq, &link)
 	if err == sql.ErrNoRows {
 		seg, _, err := tx.LastAuditSegment(ctx) // zero when nothing was archived
 		return seg.LastSeq, seg.Head, err
@@ -40,32 +43,68 @@ func (tx *Tx) LastSealed(ctx context.Context) (int64, string, error) {
 	return seq, link, mapErr("last sealed", err)
 }
 
-// UnsealedAuditEvents returns events waiting for the sealer, oldest first.
+// UnsealedAuditEvents returns the events on the sealer's queue that it has
+// not refused, oldest first.
 func (tx *Tx) UnsealedAuditEvents(ctx context.Context, limit int) ([]AuditEvent, error) {
-	return tx.queryAuditEvents(ctx, "WHERE seq IS NULL AND link = '' ORDER BY id LIMIT $1", limit)
+	return tx.queryAuditEventsFrom(ctx, auditFromQueue, "WHERE NOT audit_pending.refused ORDER BY audit_pending.event_id LIMIT $1", limit)
 }
 
-// RefusedAuditEvents returns unsealed events, including those the sealer
-// refused (link "refused"), oldest first, for verification.
-func (tx *Tx) RefusedAuditEvents(ctx context.Context, limit int) ([]AuditEvent, error) {
-	return tx.queryAuditEvents(ctx, "WHERE seq IS NULL ORDER BY id LIMIT $1", limit)
+// UnsealedForVerify returns the events without a log position, oldest
+// first: those waiting on the sealer's queue, those it refused (Link
+// "refused") and those that never reached the queue (Link "unqueued"),
+// which only a write behind Custos's back can make.
+func (tx *Tx) UnsealedForVerify(ctx context.Context, limit int) ([]AuditEvent, error) {
+	return tx.queryAuditEvents(ctx, "WHERE audit_seals.event_id IS NULL ORDER BY audit_events.id LIMIT $1", limit)
 }
 
 // SealedAuditEvents returns sealed events after a log position, in order.
 func (tx *Tx) SealedAuditEvents(ctx context.Context, after int64, limit int) ([]AuditEvent, error) {
-	return tx.queryAuditEvents(ctx, "WHERE seq > $1 ORDER BY seq LIMIT $2", after, limit)
+	return tx.queryAuditEventsFrom(ctx, auditFromLog, "WHERE audit_seals.seq > $1 ORDER BY audit_seals.seq LIMIT $2", after, limit)
 }
 
-// SealAuditEvent gives an event its log position and chain link.
-func (tx *Tx) SealAuditEvent(ctx context.Context, id, seq int64, link string) error {
-	res, err := tx.q.ExecContext(ctx, "UPDATE audit_events SET seq = $1, link = $2 WHERE id = $3 AND seq IS NULL", seq, link, id)
-	return expectOne(res, err, "audit event")
+// Seal is an event's log position and chain link.
+type Seal struct {
+	EventID, Seq int64
+	Link         string
+}
+
+// sealChunk bounds the rows of one statement (3 parameters each, well
+// under both databases' parameter limits).
+const sealChunk = 500
+
+// SealAuditEvents appends log positions and links and takes their events
+// off the sealer's queue. Events are written once and never updated, so
+// sealing adds two small index entries per event rather than a second
+// version of the event in every index of the trail (migration 0025).
+func (tx *Tx) SealAuditEvents(ctx context.Context, seals []Seal) error {
+	for chunk := range slices.Chunk(seals, sealChunk) {
+		var a args
+		rows := make([]string, len(chunk))
+		ids := make([]int64, len(chunk))
+		for i, s := range chunk {
+			rows[i] = "(" + a.add(s.Seq) + ", " + a.add(s.EventID) + ", " + a.add(s.Link) + ")"
+			ids[i] = s.EventID
+		}
+		if _, err := tx.q.ExecContext(ctx, "INSERT INTO audit_seals (seq, event_id, link) VALUES "+strings.Join(rows, ", "), a...); err != nil {
+			return mapErr("seal audit events", err)
+		}
+		var d args
+		res, err := tx.q.ExecContext(ctx, "DELETE FROM audit_pending WHERE "+inList("event_id", ids, &d), d...)
+		n, err := affected(res, err, "dequeue sealed events")
+		if err != nil {
+			return err
+		}
+		if n != int64(len(chunk)) {
+			return fmt.Errorf("store: %d of %d sealed audit events were not on the sealer's queue", len(chunk)-int(n), len(chunk))
+		}
+	}
+	return nil
 }
 
 // RefuseAuditEvent marks an event the sealer will not seal (its MAC is not
 // Custos's): it stays out of the log, and verification reports it.
 func (tx *Tx) RefuseAuditEvent(ctx context.Context, id int64) error {
-	res, err := tx.q.ExecContext(ctx, "UPDATE audit_events SET link = 'refused' WHERE id = $1 AND seq IS NULL", id)
+	res, err := tx.q.ExecContext(ctx, "UPDATE audit_pending SET refused = TRUE WHERE event_id = $1 AND NOT refused", id)
 	return expectOne(res, err, "audit event")
 }
 
