@@ -128,11 +128,13 @@ const (
 	auditFrom = ` FROM audit_events LEFT JOIN audit_seals ON audit_seals.event_id = audit_events.id
 	LEFT JOIN audit_pending ON audit_pending.event_id = audit_events.id `
 	// The sealer's queue and the log in order are read from their own
-	// tables, so neither query walks the whole trail to find its rows.
-	auditFromQueue = ` FROM audit_pending JOIN audit_events ON audit_events.id = audit_pending.event_id
-	LEFT JOIN audit_seals ON audit_seals.event_id = audit_events.id `
-	auditFromLog = ` FROM audit_seals JOIN audit_events ON audit_events.id = audit_seals.event_id
-	LEFT JOIN audit_pending ON audit_pending.event_id = audit_events.id `
+	// tables, the batch chosen there before its events are joined by key:
+	// otherwise PostgreSQL may merge-join from the start of the whole trail
+	// (seen while sealing a backlog of a million events).
+	auditFromQueue = ` FROM (SELECT event_id, refused FROM audit_pending WHERE NOT refused ORDER BY event_id LIMIT $1) audit_pending
+	JOIN audit_events ON audit_events.id = audit_pending.event_id LEFT JOIN audit_seals ON audit_seals.event_id = audit_events.id `
+	auditFromLog = ` FROM (SELECT seq, event_id, link FROM audit_seals WHERE seq > $1 ORDER BY seq LIMIT $2) audit_seals
+	JOIN audit_events ON audit_events.id = audit_seals.event_id LEFT JOIN audit_pending ON audit_pending.event_id = audit_events.id `
 )
 
 // queryAuditEvents reads events with the given WHERE/ORDER/LIMIT tail.

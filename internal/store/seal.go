@@ -46,7 +46,7 @@ func (tx *Tx) LastSealed(ctx context.Context) (int64, string, error) {
 // UnsealedAuditEvents returns the events on the sealer's queue that it has
 // not refused, oldest first.
 func (tx *Tx) UnsealedAuditEvents(ctx context.Context, limit int) ([]AuditEvent, error) {
-	return tx.queryAuditEventsFrom(ctx, auditFromQueue, "WHERE NOT audit_pending.refused ORDER BY audit_pending.event_id LIMIT $1", limit)
+	return tx.queryAuditEventsFrom(ctx, auditFromQueue, "ORDER BY audit_pending.event_id", limit)
 }
 
 // UnsealedForVerify returns the events without a log position, oldest
@@ -59,7 +59,7 @@ func (tx *Tx) UnsealedForVerify(ctx context.Context, limit int) ([]AuditEvent, e
 
 // SealedAuditEvents returns sealed events after a log position, in order.
 func (tx *Tx) SealedAuditEvents(ctx context.Context, after int64, limit int) ([]AuditEvent, error) {
-	return tx.queryAuditEventsFrom(ctx, auditFromLog, "WHERE audit_seals.seq > $1 ORDER BY audit_seals.seq LIMIT $2", after, limit)
+	return tx.queryAuditEventsFrom(ctx, auditFromLog, "ORDER BY audit_seals.seq", after, limit)
 }
 
 // Seal is an event's log position and chain link.
