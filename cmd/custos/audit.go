@@ -23,11 +23,10 @@ const sealEvery = 2 * time.Second
 // server runs; stop ends it and seals what the last requests wrote, before
 // the database closes.
 func startSealer(ctx context.Context, c Config, db *store.DB, logger *slog.Logger) (stop func(), err error) {
-	keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
+	sealer, err := newSealer(c, db, logger)
 	if err != nil {
 		return nil, err
 	}
-	sealer := &audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger}
 	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { defer close(done); sealer.Run(sealCtx, sealEvery) }()
@@ -38,6 +37,15 @@ func startSealer(ctx context.Context, c Config, db *store.DB, logger *slog.Logge
 			logger.Error("final audit seal", "err", err)
 		}
 	}, nil
+}
+
+// newSealer is the sealer of c's audit key and checkpoint directory.
+func newSealer(c Config, db *store.DB, logger *slog.Logger) (*audit.Sealer, error) {
+	keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger}, nil
 }
 
 // auditCommand runs "custos audit verify": it replays the audit trail

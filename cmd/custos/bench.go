@@ -94,6 +94,19 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer app.Close()
 	svc, db := app.svc, app.db
+	// Events left unsealed (by a data set generated before demo sealed its
+	// trail, say) are sealed first: caught up during the scenarios, they
+	// would be measured instead of them.
+	sealer, err := newSealer(c, db, logger)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if n, err := sealer.SealOnce(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(stdout, "sealed %d waiting audit events before measuring, in %s\n", n, time.Since(start).Round(time.Second))
+	}
 	// The sealer runs as in serve, so the numbers include sealing the trail.
 	stopSealing, err := startSealer(ctx, c, db, logger)
 	if err != nil {

@@ -43,6 +43,13 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err := bootstrap(ctx, svc, c, stdout); err != nil {
 		return err
 	}
+	// The trail is sealed as the data is written, as serve would: a data
+	// set is not handed over with a backlog for the next start to seal.
+	stopSealing, err := startSealer(ctx, c, app.db, logger)
+	if err != nil {
+		return err
+	}
+	defer stopSealing()
 	n, err := countCustomers(ctx, svc)
 	if err != nil {
 		return err
