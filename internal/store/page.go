@@ -108,6 +108,18 @@ type pageQuery[T any] struct {
 	limit    int
 	scan     func(scanner) (T, error)
 	key      func(T) (id int64, intKey int64, textKey string) // position of a row for the next cursor
+	// pass, when set, is where searchPass finds a search's matches and
+	// their sort keys instead of table and where (SQLite's customer_terms).
+	// The page's rows are still read from table, within scope.
+	pass *matchSource
+}
+
+// matchSource is where a search's matches are found when not in the list's
+// own table: the ids and sort keys of the default order, under a condition
+// rendered with its own arguments.
+type matchSource struct {
+	table, idCol, sortExpr, where string
+	args                          args
 }
 
 // recordKey is the cursor position of a record in the "updated" or
@@ -155,18 +167,22 @@ func searchPass[T any](ctx context.Context, tx *Tx, q pageQuery[T], whereArgs ar
 		return nil, err
 	}
 	limit := pageLimit(q.limit)
-	key := fmt.Sprintf("%s|%s|%#v|%s|%s|%d", q.table, q.where, []any(whereArgs), q.sortName, q.after, limit)
+	src := matchSource{table: q.table, idCol: q.idCol, sortExpr: spec.expr, where: q.where, args: whereArgs}
+	if q.pass != nil {
+		src = *q.pass
+	}
+	key := fmt.Sprintf("%s|%s|%#v|%s|%s|%d", src.table, src.where, []any(src.args), q.sortName, q.after, limit)
 	if r := tx.search; tx.read && r != nil && r.key == key {
 		return r, nil
 	}
-	a := slices.Clone(whereArgs)
+	a := slices.Clone(src.args)
 	after, order, err := tx.keyset(sortSpec{expr: "k", desc: spec.desc, text: spec.text}, "id", q.sortName, q.after, &a)
 	if err != nil {
 		return nil, err
 	}
 	_, pageOrder, _ := tx.keyset(sortSpec{expr: "p.k", desc: spec.desc, text: spec.text}, "p.id", q.sortName, "", &a)
-	query := "WITH m AS MATERIALIZED (SELECT " + q.idCol + " AS id, " + spec.expr + " AS k FROM " + q.table +
-		" WHERE " + q.where + " LIMIT " + a.add(CountCap+1) + ")" +
+	query := "WITH m AS MATERIALIZED (SELECT " + src.idCol + " AS id, " + src.sortExpr + " AS k FROM " + src.table +
+		" WHERE " + src.where + " LIMIT " + a.add(CountCap+1) + ")" +
 		" SELECT n.total, p.id FROM (SELECT COUNT(*) AS total FROM m) n LEFT JOIN (SELECT id, k FROM m WHERE " + after +
 		" ORDER BY " + order + " LIMIT " + a.add(limit+1) + ") p ON TRUE ORDER BY " + pageOrder
 	rows, err := tx.q.QueryContext(ctx, query, a...)

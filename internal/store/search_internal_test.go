@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -176,22 +177,25 @@ func (p planQuerier) QueryContext(ctx context.Context, q string, args ...any) (*
 	return p.querier.QueryContext(ctx, q, args...)
 }
 
-// TestSearchChecksCandidatesInTheProbeIndex: on SQLite, a plain name search
-// checks its candidates' scope and order in customers_search_probe, never in
-// the table's wide rows; a search with another filter reads the table.
-func TestSearchChecksCandidatesInTheProbeIndex(t *testing.T) {
+// TestPlainSearchChecksCandidatesInCustomerTerms: on SQLite, a plain name
+// search finds its matches, their scope and their order in customer_terms
+// (each further term by primary key there), never in a page of customers
+// per candidate; a search with another filter or order reads customers.
+func TestPlainSearchChecksCandidatesInCustomerTerms(t *testing.T) {
 	db := openSQLiteWriter(t, 16)
 	ctx := t.Context()
 	for _, tc := range []struct {
-		name      string
-		filter    crm.CustomerFilter
-		wantProbe bool
+		name     string
+		terms    []string
+		filter   crm.CustomerFilter
+		wantPass bool
 	}{
-		{"plain search", crm.CustomerFilter{Limit: 10}, true},
-		{"with a status filter", crm.CustomerFilter{Limit: 10, Status: "prospect"}, false},
-		{"sorted by name", crm.CustomerFilter{Limit: 10, Sort: "name"}, false},
+		{"plain search", []string{"b1:x"}, crm.CustomerFilter{Limit: 10}, true},
+		{"plain search of three terms", []string{"b1:x", "b1:y", "b1:z"}, crm.CustomerFilter{Limit: 10}, true},
+		{"with a status filter", []string{"b1:x"}, crm.CustomerFilter{Limit: 10, Status: "prospect"}, false},
+		{"sorted by name", []string{"b1:x"}, crm.CustomerFilter{Limit: 10, Sort: "name"}, false},
 	} {
-		q := CustomerQuery{Scope: Scope{Kind: crm.ScopeSubtree, DeptPath: "/1/"}, Terms: []string{"b1:x"}, Filter: tc.filter}
+		q := CustomerQuery{Scope: Scope{Kind: crm.ScopeSubtree, DeptPath: "/1/"}, Terms: tc.terms, Filter: tc.filter}
 		sqlTx, err := db.read.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -220,9 +224,13 @@ func TestSearchChecksCandidatesInTheProbeIndex(t *testing.T) {
 		}
 		sqlTx.Rollback()
 		joined := strings.Join(plan, "\n")
-		probe := strings.Contains(joined, "SEARCH c USING COVERING INDEX customers_search_probe (id=?)")
-		if len(plan) == 0 || probe != tc.wantProbe {
-			t.Errorf("%s: probe index used %v, want %v; plan:\n%s", tc.name, probe, tc.wantProbe, joined)
+		pass := strings.Contains(joined, "SEARCH ct USING PRIMARY KEY (term=?)")
+		customers := strings.Contains(joined, " c USING") || strings.Contains(joined, "SCAN c")
+		if len(plan) == 0 || pass != tc.wantPass || customers == tc.wantPass {
+			t.Errorf("%s: customer_terms used %v, customers read %v, want customer_terms %v; plan:\n%s", tc.name, pass, customers, tc.wantPass, joined)
+		}
+		if pass && len(tc.terms) > 1 && !regexp.MustCompile(`SEARCH x .*\((term=\? AND record_id=\?|record_id=\? AND term=\?)\)`).MatchString(joined) {
+			t.Errorf("%s: further terms are not looked up by key:\n%s", tc.name, joined)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"custos/internal/store"
@@ -50,13 +51,48 @@ func Options(t *testing.T, d store.Dialect) store.Options {
 // test ends.
 func Open(t *testing.T, d store.Dialect) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), Options(t, d))
+	opt := Options(t, d)
+	db, err := store.Open(context.Background(), opt)
 	if err != nil {
 		t.Fatalf("open %s: %v", d, err)
 	}
-	t.Cleanup(func() { db.Close() })
+	closeAndCheck(t, opt, db)
 	return db
 }
+
+// closeAndCheck closes db when the test ends and then checks what the
+// database derives by itself: on SQLite, customer_terms (migration 0026)
+// must hold exactly each customer term with its customer's owner, update
+// time and deletion, whatever the test did. Every test on a test database
+// thereby checks the triggers that keep it.
+func closeAndCheck(t *testing.T, opt store.Options, db *store.DB) {
+	t.Cleanup(func() {
+		db.Close()
+		if opt.Dir == "" || t.Failed() {
+			return
+		}
+		raw, err := sql.Open("sqlite", "file:"+filepath.Join(opt.Dir, "custos.db"))
+		if err != nil {
+			t.Errorf("check customer_terms: %v", err)
+			return
+		}
+		defer raw.Close()
+		var drift int
+		err = raw.QueryRow(customerTermsDrift).Scan(&drift)
+		if err != nil && !strings.Contains(err.Error(), "no such table") { // a test of an older schema
+			t.Errorf("check customer_terms: %v", err)
+		} else if drift != 0 {
+			t.Errorf("customer_terms differs from search_terms and customers in %d rows", drift)
+		}
+	})
+}
+
+// customerTermsDrift counts the rows of customer_terms that are not what
+// search_terms and customers say, and the other way round.
+const customerTermsDrift = `WITH want AS (SELECT st.term, c.id AS record_id, c.owner_id, c.updated_at, c.deleted_at IS NOT NULL AS deleted
+	FROM search_terms st JOIN customers c ON c.id = st.record_id WHERE st.object = 'customer'),
+	have AS (SELECT term, record_id, owner_id, updated_at, deleted FROM customer_terms)
+SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want)) + (SELECT COUNT(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have))`
 
 // freshSchema creates a schema on the test PostgreSQL and returns a URL whose
 // search_path points at it.
@@ -117,7 +153,7 @@ func OpenRaw(t *testing.T, d store.Dialect) (*store.DB, *sql.DB) {
 	if err != nil {
 		t.Fatalf("open %s: %v", d, err)
 	}
-	t.Cleanup(func() { db.Close() })
+	closeAndCheck(t, opt, db)
 	return db, Raw(t, d, opt)
 }
 
@@ -132,7 +168,7 @@ func EachRaw(t *testing.T, fn func(t *testing.T, d store.Dialect, opt store.Opti
 			if err != nil {
 				t.Fatalf("open %s: %v", d, err)
 			}
-			t.Cleanup(func() { db.Close() })
+			closeAndCheck(t, opt, db)
 			fn(t, d, opt, db)
 		})
 	}
