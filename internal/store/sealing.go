@@ -22,6 +22,11 @@ var personTables = map[crm.Object]struct {
 	crm.ObjLead:    {"leads", []string{"name", "mobile", "email", "wechat"}},
 }
 
+// SealedColumns returns the columns of o's table that hold sealed personal
+// data, in order (none for objects without personal data). The service
+// seals the same fields (a test holds the two lists together).
+func SealedColumns(o crm.Object) []string { return slices.Clone(personTables[o].cols) }
+
 // UnsealedPerson is a contact or lead row written before encryption.
 type UnsealedPerson struct {
 	ID     int64
