@@ -162,3 +162,23 @@ func BenchmarkCreateFollowUp(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCreateCustomer creates customers through the API as the rep: the
+// write path with duplicate check, search terms (and on SQLite their copy
+// in customer_terms, kept by triggers) and audit.
+func BenchmarkCreateCustomer(b *testing.B) {
+	e := newBenchEnv(b)
+	var n atomic.Int64
+	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			k := n.Add(1)
+			body, _ := json.Marshal(map[string]any{"name": fmt.Sprintf("基准测试客户%d号科技有限公司", k), "level": "B"})
+			if err := e.do(http.MethodPost, "/api/v1/customers", body, e.rep, byToken, http.StatusCreated); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -39,11 +39,16 @@ BEGIN
     SELECT NEW.term, c.id, c.owner_id, c.updated_at, c.deleted_at IS NOT NULL FROM customers c
     WHERE NEW.object = 'customer' AND c.id = NEW.record_id;
 END;
+-- A customer's terms are written after the customer, so this finds none in
+-- practice; it keeps the copy true whatever the order. INDEXED BY: left to
+-- itself SQLite reads the terms from the primary key, which covers them but
+-- is searchable by object only, scanning every customer term on every new
+-- customer (4.5 ms per insert at 43,000 terms, growing with the table).
 CREATE TRIGGER customer_terms_new_customer AFTER INSERT ON customers
 BEGIN
     INSERT OR REPLACE INTO customer_terms (term, record_id, owner_id, updated_at, deleted)
     SELECT st.term, NEW.id, NEW.owner_id, NEW.updated_at, NEW.deleted_at IS NOT NULL
-    FROM search_terms st WHERE st.object = 'customer' AND st.record_id = NEW.id;
+    FROM search_terms st INDEXED BY search_terms_record WHERE st.object = 'customer' AND st.record_id = NEW.id;
 END;
 CREATE TRIGGER customer_terms_follow AFTER UPDATE OF owner_id, updated_at, deleted_at ON customers
 BEGIN
