@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -72,15 +73,27 @@ func (tx *Tx) FindDuplicate(ctx context.Context, keys []DedupKey, object string,
 	return nil, nil
 }
 
-// ReplaceSearchTerms sets the search terms of one record.
+// termChunk bounds the terms of one insert (a parameter each).
+const termChunk = 300
+
+// ReplaceSearchTerms sets the search terms of one record. The terms go in
+// as one multi-row insert: a company name has a dozen or more bigrams, and
+// a statement per term cost a round trip each on PostgreSQL and, on
+// SQLite, statement overhead on top of the customer_terms trigger's work.
 func (tx *Tx) ReplaceSearchTerms(ctx context.Context, object string, id int64, terms []string) error {
 	if _, err := tx.q.ExecContext(ctx, "DELETE FROM search_terms WHERE object = $1 AND record_id = $2", object, id); err != nil {
 		return mapErr("clear search terms", err)
 	}
-	for _, t := range terms {
-		if _, err := tx.q.ExecContext(ctx, "INSERT INTO search_terms (object, term, record_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING",
-			object, t, id); err != nil {
-			return mapErr("insert search term", err)
+	for chunk := range slices.Chunk(terms, termChunk) {
+		var a args
+		o, r := a.add(object), a.add(id)
+		rows := make([]string, len(chunk))
+		for i, t := range chunk {
+			rows[i] = "(" + o + ", " + a.add(t) + ", " + r + ")"
+		}
+		if _, err := tx.q.ExecContext(ctx, "INSERT INTO search_terms (object, term, record_id) VALUES "+strings.Join(rows, ", ")+
+			" ON CONFLICT DO NOTHING", a...); err != nil {
+			return mapErr("insert search terms", err)
 		}
 	}
 	return nil
