@@ -218,3 +218,64 @@ func TestSealMigrationKeepsTheChain(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomerTermsMigrationCopiesExistingTerms: on SQLite, migration 0026
+// builds customer_terms from the customers and terms already there, and
+// its triggers follow what comes after.
+func TestCustomerTermsMigrationCopiesExistingTerms(t *testing.T) {
+	opt := testdb.Options(t, store.SQLite)
+	mustOpen(t, opt).Close()
+	raw := rawDB(t, store.SQLite, opt)
+	// Back to schema 25, holding a live customer, a deleted one and a pool
+	// customer with their terms.
+	for _, q := range []string{
+		"DROP TRIGGER customer_terms_add", "DROP TRIGGER customer_terms_remove", "DROP TRIGGER customer_terms_change",
+		"DROP TRIGGER customer_terms_new_customer", "DROP TRIGGER customer_terms_follow", "DROP TRIGGER customer_terms_gone",
+		"DROP TABLE customer_terms", "DELETE FROM schema_migrations WHERE version = 26",
+		`INSERT INTO customers (id, owner_id, name, created_by, updated_by, created_at, updated_at, deleted_at)
+			VALUES (501, 0, 'a', 0, 0, 1, 10, NULL), (502, 0, 'b', 0, 0, 1, 20, 30), (503, NULL, 'c', 0, 0, 1, 40, NULL)`,
+		`INSERT INTO search_terms (object, term, record_id) VALUES ('customer', 't1', 501), ('customer', 't2', 501),
+			('customer', 't1', 502), ('customer', 't3', 503), ('contact', 't1', 501)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	mustOpen(t, opt).Close()
+	want := "t1 501 0 10 0|t1 502 0 20 1|t2 501 0 10 0|t3 503 -1 40 0|"
+	if got := customerTerms(t, raw); got != want {
+		t.Fatalf("customer_terms after the migration:\n got %s\nwant %s", got, want)
+	}
+	// The triggers follow an owner change and a new term.
+	for _, q := range []string{"UPDATE customers SET owner_id = NULL, updated_at = 50 WHERE id = 501",
+		"INSERT INTO search_terms (object, term, record_id) VALUES ('customer', 't4', 502)"} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	want = "t1 501 -1 50 0|t1 502 0 20 1|t2 501 -1 50 0|t3 503 -1 40 0|t4 502 0 20 1|"
+	if got := customerTerms(t, raw); got != want {
+		t.Fatalf("customer_terms after changes:\n got %s\nwant %s", got, want)
+	}
+}
+
+// customerTerms lists customer_terms as "term id owner updated deleted|"
+// (owner -1 for the pool).
+func customerTerms(t *testing.T, raw *sql.DB) string {
+	t.Helper()
+	rows, err := raw.Query("SELECT term, record_id, COALESCE(owner_id, -1), updated_at, deleted FROM customer_terms ORDER BY term, record_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var term string
+		var id, owner, updated, deleted int64
+		if err := rows.Scan(&term, &id, &owner, &updated, &deleted); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %d %d %d %d|", term, id, owner, updated, deleted)
+	}
+	return b.String()
+}
