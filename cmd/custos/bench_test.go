@@ -147,19 +147,9 @@ func BenchmarkSearch(b *testing.B) {
 func BenchmarkCreateFollowUp(b *testing.B) {
 	e := newBenchEnv(b)
 	ids := e.rep.customerIDs
-	var n atomic.Int64
-	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			k := n.Add(1)
-			body, _ := json.Marshal(map[string]any{"kind": "call", "content": fmt.Sprintf("benchmark follow-up %d", k),
-				"customer_id": ids[int(k)%len(ids)], "next_at": time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339)})
-			if err := e.do(http.MethodPost, "/api/v1/follow-ups", body, e.rep, byToken, http.StatusCreated); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	e.createInParallel(b, "/api/v1/follow-ups", func(k int64) map[string]any {
+		return map[string]any{"kind": "call", "content": fmt.Sprintf("benchmark follow-up %d", k),
+			"customer_id": ids[int(k)%len(ids)], "next_at": time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339)}
 	})
 }
 
@@ -168,14 +158,22 @@ func BenchmarkCreateFollowUp(b *testing.B) {
 // in customer_terms, kept by triggers) and audit.
 func BenchmarkCreateCustomer(b *testing.B) {
 	e := newBenchEnv(b)
+	e.createInParallel(b, "/api/v1/customers", func(k int64) map[string]any {
+		return map[string]any{"name": fmt.Sprintf("基准测试客户%d号科技有限公司", k), "level": "B"}
+	})
+}
+
+// createInParallel POSTs the k-th body to path as the rep from 8
+// goroutines (on two cores), so the SQLite writer can batch the writes
+// into group commits; each must answer 201.
+func (e *benchEnv) createInParallel(b *testing.B, path string, body func(k int64) map[string]any) {
 	var n atomic.Int64
 	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			k := n.Add(1)
-			body, _ := json.Marshal(map[string]any{"name": fmt.Sprintf("基准测试客户%d号科技有限公司", k), "level": "B"})
-			if err := e.do(http.MethodPost, "/api/v1/customers", body, e.rep, byToken, http.StatusCreated); err != nil {
+			buf, _ := json.Marshal(body(n.Add(1)))
+			if err := e.do(http.MethodPost, path, buf, e.rep, byToken, http.StatusCreated); err != nil {
 				b.Error(err)
 				return
 			}

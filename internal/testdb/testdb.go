@@ -71,7 +71,7 @@ func closeAndCheck(t *testing.T, opt store.Options, db *store.DB) {
 		if opt.Dir == "" || t.Failed() {
 			return
 		}
-		raw, err := sql.Open("sqlite", "file:"+filepath.Join(opt.Dir, "custos.db"))
+		raw, err := sql.Open(rawDSN(store.SQLite, opt))
 		if err != nil {
 			t.Errorf("check customer_terms: %v", err)
 			return
@@ -132,11 +132,7 @@ func freshSchema(t *testing.T) string {
 // database access would.
 func Raw(t *testing.T, d store.Dialect, opt store.Options) *sql.DB {
 	t.Helper()
-	driver, dsn := "pgx", opt.URL
-	if d == store.SQLite {
-		driver, dsn = "sqlite", "file:"+filepath.Join(opt.Dir, "custos.db")
-	}
-	db, err := sql.Open(driver, dsn)
+	db, err := sql.Open(rawDSN(d, opt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,4 +168,12 @@ func EachRaw(t *testing.T, fn func(t *testing.T, d store.Dialect, opt store.Opti
 			fn(t, d, opt, db)
 		})
 	}
+}
+
+// rawDSN is the database/sql driver and data source of a test database.
+func rawDSN(d store.Dialect, opt store.Options) (driver, dsn string) {
+	if d == store.SQLite {
+		return "sqlite", "file:" + filepath.Join(opt.Dir, "custos.db")
+	}
+	return "pgx", opt.URL
 }
