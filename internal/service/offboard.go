@@ -66,6 +66,9 @@ func (s *Service) Offboard(ctx context.Context, a *access.Actor, userID int64, h
 	}
 	res := HandoverResult{Moved: map[crm.Object][]int64{}}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockUsers(ctx, userID, h.CustomersTo, h.OthersTo); err != nil {
+			return err
+		}
 		u, err := tx.GetUser(ctx, userID)
 		if err != nil {
 			return err
