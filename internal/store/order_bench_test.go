@@ -77,4 +77,3 @@ func BenchmarkListOrders(b *testing.B) {
 		})
 	}
 }
-
