@@ -2,25 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 )
-
-// recordingQuerier keeps each query a Tx runs with its arguments.
-type recordingQuerier struct {
-	querier
-	ran *[]ranStatement
-}
-
-func (r recordingQuerier) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	*r.ran = append(*r.ran, ranStatement{q, args})
-	return r.querier.QueryContext(ctx, q, args...)
-}
-
-func (r recordingQuerier) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	*r.ran = append(*r.ran, ranStatement{q, args})
-	return r.querier.QueryRowContext(ctx, q, args...)
-}
 
 // ExplainReads runs read in a read transaction and returns the plan of each
 // query it ran, as the database planned it in that transaction (SQLite's
@@ -40,7 +23,7 @@ func ExplainReads(ctx context.Context, db *DB, settings []string, read func(tx *
 		}
 		var ran []ranStatement
 		q := tx.q
-		tx.q = recordingQuerier{querier: q, ran: &ran}
+		tx.q = planQuerier{querier: q, ran: &ran}
 		err := read(tx)
 		tx.q = q
 		if err != nil {
