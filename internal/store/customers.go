@@ -177,8 +177,10 @@ func (q CustomerQuery) where(tx *Tx, a *args) string {
 // actor's scope and the live records (or the recycle bin).
 func (q CustomerQuery) scopeWhere(a *args) string {
 	owner := "c.owner_id"
-	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn || q.probe {
-		owner = "+c.owner_id" // a unary plus keeps the planner off the owner index
+	// A unary plus keeps the planner off the owner index. The pool keeps
+	// it: its own indexes (migration 0027) hold its rows in every order.
+	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn && !q.OnlyPool || q.probe {
+		owner = "+c.owner_id"
 	}
 	deleted := "c.deleted_at IS NULL"
 	if q.Deleted {
