@@ -137,7 +137,11 @@ async function day(vp) {
     at("log a follow-up");
     await page.goto(created);
     const note = `${vp.name}：电话沟通，客户同意下周安排演示`;
-    await page.fill("#timeline form textarea[name=content]", note);
+    const content = "#timeline form textarea[name=content]";
+    await page.fill(content, note);
+    // A rep who drags the box bigger gives it a style attribute; the swap
+    // must not copy that attribute by script, which the CSP refuses.
+    await page.$eval(content, (el) => { el.style.height = "8em"; });
     const logged = await htmx(new URL(created).pathname + "/follow-ups", () => page.click("#timeline form button.primary"));
     must(logged.status() === 200, `follow-up answered ${logged.status()}`);
     await page.locator("#timeline .done").waitFor();
