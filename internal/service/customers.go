@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"strings"
+	"unicode"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -370,12 +371,25 @@ func (s *Service) exactKey(text string) *store.DedupKey {
 			digits++
 		}
 	}
-	if digits >= 6 {
+	// Only text that reads as a number is one: the phone parser also takes
+	// letters as keypad digits (1-800-FLOWERS), so a name with digits in
+	// it ("Qzcnryxw151a5057 Wen", "3M中国") would be searched as a phone.
+	if digits >= 6 && !hasLetters(text) {
 		if v, err := s.norm.Phone(text); err == nil {
 			return &store.DedupKey{Kind: "phone", Key: v}
 		}
 	}
 	return nil
+}
+
+// extensionMarks are the words a phone number may carry before its
+// extension.
+var extensionMarks = strings.NewReplacer("分机", "", "转", "", "ext", "", "EXT", "", "Ext", "", "x", "", "X", "")
+
+// hasLetters reports whether text holds letters other than an extension
+// mark.
+func hasLetters(text string) bool {
+	return strings.IndexFunc(extensionMarks.Replace(text), unicode.IsLetter) >= 0
 }
 
 // ClaimCustomer takes a customer from the public pool for the actor.
