@@ -35,7 +35,7 @@ func TestFormBodies(t *testing.T) {
 				body: url.Values{"title": {"Call " + gbk}}, wantStatus: 422, wantContains: []string{"not valid UTF-8"}},
 			{name: "a form declared in GBK", actor: "rep1", method: "POST", path: "/customers",
 				header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=GBK"},
-				body: url.Values{"name": {"声明为GBK"}}, wantStatus: 415, wantContains: []string{"请以 UTF-8 编码提交表单"}},
+				body:   url.Values{"name": {"声明为GBK"}}, wantStatus: 415, wantContains: []string{"请以 UTF-8 编码提交表单"}},
 			{name: "an oversize form", actor: "rep1", method: "POST", path: "/customers", header: en,
 				body: url.Values{"name": {"Big"}, "notes": {strings.Repeat("a", maxForm)}}, wantStatus: 413, wantContains: []string{"at most 1 MB"}},
 			{name: "sign-in with GBK bytes", method: "POST", path: "/login",
