@@ -460,6 +460,8 @@ var en = map[string]string{
 	"enum.lead_status.converted":     "Converted",
 	"enum.lead_status.disqualified":  "Disqualified",
 	"error.lead_converted":           "This lead has already been converted.",
+	"error.concurrent_change":        "Someone changed the same data at the same moment. Nothing was saved; please try again.",
+	"error.already_offboarded":       "This user has been offboarded already; nothing is left to hand over.",
 	"error.password_change_required": "Change your one-time password first.",
 	// Contacts, leads, opportunities, tasks, search and the pipeline pages.
 	"nav.contacts":                     "Contacts",
@@ -1410,6 +1412,8 @@ var zh = map[string]string{
 	"enum.lead_status.converted":     "已转化",
 	"enum.lead_status.disqualified":  "无效",
 	"error.lead_converted":           "该线索已转化。",
+	"error.concurrent_change":        "有人在同一时刻修改了相同的数据，本次未保存，请重试。",
+	"error.already_offboarded":       "该用户已办理离职，没有需要交接的记录。",
 	"error.password_change_required": "请先修改一次性密码。",
 	// Contacts, leads, opportunities, tasks, search and the pipeline pages.
 	"nav.contacts":                     "联系人",
