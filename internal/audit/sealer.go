@@ -200,3 +200,11 @@ func (k *Keys) parseCheckpoint(signed string) (size int64, head string, legacy i
 	}
 	return size, lines[2], legacy, nil
 }
+
+// Signs reports whether the checkpoint was signed by these keys: start-up
+// tells the audit key of a database that records none yet (written before
+// keys were bound to it) from a foreign one by its newest checkpoint.
+func (k *Keys) Signs(c store.Checkpoint) bool {
+	size, head, _, err := k.parseCheckpoint(c.Note)
+	return err == nil && size == c.Size && head == c.Head
+}

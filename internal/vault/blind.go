@@ -61,7 +61,7 @@ func (v *Vault) loadBlindKeys(ctx context.Context) error {
 		if s.state == blindRetired {
 			continue
 		}
-		key, err := v.master.unwrap(s.wrapped.version, s.wrapped.wrapped, blindPurpose(s.version))
+		key, err := v.unwrap(s.wrapped.version, s.wrapped.wrapped, blindPurpose(s.version))
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (v *Vault) loadBlindKeys(ctx context.Context) error {
 }
 
 func (v *Vault) addBlindKey(ctx context.Context, version uint32, state string) error {
-	mv, wrapped, err := v.master.wrap(randomKey(), blindPurpose(version))
+	mv, wrapped, err := v.wrap(randomKey(), blindPurpose(version))
 	if err != nil {
 		return err
 	}
