@@ -18,13 +18,21 @@ import (
 // stays outside the chain and its checkpoints.
 const sealEvery = 2 * time.Second
 
-// startSealer seals the audit trail in the background, as long as the
-// server runs; stop ends it and seals what the last requests wrote, before
-// the database closes.
+// startSealer seals what waits — events written since the last seal by a
+// server that crashed or was killed — before it returns, so a restarted
+// server answers no request while such events can still be deleted
+// unnoticed; then it seals in the background, as long as the server runs.
+// stop ends it and seals what the last requests wrote, before the database
+// closes.
 func startSealer(ctx context.Context, c Config, db *store.DB, keys *audit.Keys, logger *slog.Logger) (stop func(), err error) {
 	sealer, err := newSealer(c, db, keys, logger)
 	if err != nil {
 		return nil, err
+	}
+	if n, err := sealer.SealOnce(ctx); err != nil {
+		return nil, fmt.Errorf("seal the audit events waiting since the last run: %w", err)
+	} else if n > 0 {
+		logger.Info("sealed the audit events waiting since the last run", "events", n)
 	}
 	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})

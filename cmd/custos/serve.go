@@ -217,6 +217,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Sealed before listening: see startSealer.
+	stopSealing, err := startSealer(ctx, c, db, app.auditKeys, logger)
+	if err != nil {
+		return err
+	}
+	defer stopSealing()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -231,13 +237,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if rpID, _, _ := service.RelyingParty(c.PublicURL); strings.HasPrefix(c.PublicURL, "http://") && rpID != "localhost" && !strings.HasSuffix(rpID, ".localhost") {
 		logger.Warn("browsers offer passkeys only over HTTPS or on localhost; set -public-url to the https:// address people use", "public_url", c.PublicURL)
 	}
-	stopSealing, err := startSealer(ctx, c, db, app.auditKeys, logger)
-	if err != nil {
-		return err
-	}
-	defer stopSealing()
 	defer startAlerts(ctx, svc, logger)()
-	defer startBlindKeyReload(ctx, svc, logger)()
+	defer startKeyReload(ctx, svc, logger)()
 	jobs := []maintenanceJob{purgeJob(svc, logger), retentionJob(svc, logger)}
 	if c.AuditRetentionYears > 0 {
 		jobs = append(jobs, archiveJob(c, db, app.auditKeys, logger))
@@ -338,10 +339,11 @@ func cutFlag(args []string, name string) (bool, []string) {
 	return found, rest
 }
 
-// startBlindKeyReload reloads the blind-index keys every
-// service.BlindKeyReload, so a rotation started by custos keys or another
-// instance reaches this one's writes.
-func startBlindKeyReload(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
+// startKeyReload reloads the blind-index keys and the master key file
+// every service.BlindKeyReload, so a rotation started by custos keys or
+// another instance reaches this one (master key versions are also loaded
+// at once when a key needs one: see vault.ReloadMaster).
+func startKeyReload(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -353,6 +355,9 @@ func startBlindKeyReload(ctx context.Context, svc *service.Service, logger *slog
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if err := svc.ReloadMasterKey(); err != nil && ctx.Err() == nil {
+					logger.Error("reload the master key file", "err", err)
+				}
 				if err := svc.ReloadBlindKeys(ctx); err != nil && ctx.Err() == nil {
 					logger.Error("reload blind-index keys", "err", err)
 				}

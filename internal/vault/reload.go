@@ -4,13 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"time"
 )
-
-// MasterReload is how often serve reads the master key file again, so a
-// version retired elsewhere leaves memory too; versions added elsewhere are
-// loaded sooner, on first use (see wrapMaster and unwrap).
-const MasterReload = 30 * time.Second
 
 // ReloadMaster reads the master key file again, so versions another process
 // added (custos keys rotate) or retired take effect here without a restart.
