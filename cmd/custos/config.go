@@ -321,8 +321,10 @@ func (c Config) explainKeyError(err error) error {
 		}
 	case errors.As(err, &foreign):
 		what = foreign.What
+	case errors.Is(err, vault.ErrMasterMismatch):
+		what = service.KeyMaster
 	case errors.Is(err, os.ErrNotExist) && strings.HasPrefix(err.Error(), "audit:"):
-		what = service.KeyAudit
+		return fmt.Errorf("the audit key file %s does not exist (set by %s): %s", c.AuditKeyFile, c.keyFileHelp()[2].how, keyRestoreHint)
 	default:
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -62,6 +63,11 @@ func (v *Vault) loadBlindKeys(ctx context.Context) error {
 			continue
 		}
 		key, err := v.unwrap(s.wrapped.version, s.wrapped.wrapped, blindPurpose(s.version))
+		if errors.Is(err, ErrIntegrity) {
+			// The one key every key store holds does not open: the master
+			// key and the key store are not each other's.
+			return fmt.Errorf("%w: %s does not open the key store %s (%v)", ErrMasterMismatch, v.masterSource(), v.ks.where, err)
+		}
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,18 @@ var ErrErased = errors.New("vault: this person's data was erased")
 // store, or into the wrong one.
 var ErrKeyMissing = errors.New("vault: data key not found in the key store")
 
+// ErrMasterMismatch is returned when the master key does not open the key
+// store's keys: one of the two belongs to another database.
+var ErrMasterMismatch = errors.New("vault: the master key is not the key store's")
+
+// masterSource names where the master key came from, for messages.
+func (v *Vault) masterSource() string {
+	if p := v.Master().Path(); p != "" {
+		return "the master key file " + p
+	}
+	return "CUSTOS_MASTER_KEY"
+}
+
 // sealedPrefix marks a sealed field value (format version 1).
 const sealedPrefix = "ev1:"
 
