@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,4 +113,110 @@ func listFiles(t *testing.T, dir string) string {
 		return nil
 	})
 	return strings.Join(names, " ")
+}
+
+// TestTwoDataDirectoriesKeepTheirKeysApart: two data directories side by
+// side, both on the default key locations, get keys and checkpoints of
+// their own, beside (never inside) each; after both have run, each one's
+// trail verifies — no false "rewritten" alarm from a shared checkpoint file
+// (issue 12 §2).
+func TestTwoDataDirectoriesKeepTheirKeysApart(t *testing.T) {
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+	ca, err := parseConfig("serve", []string{"-data-dir", a}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := parseConfig("serve", []string{"-data-dir", b}, func(string) string { return "" }, io.Discard)
+	pa, pb := []string{ca.MasterKeyFile, ca.KeyStore, ca.KeySnapshotDir, ca.AuditKeyFile, ca.AuditDir},
+		[]string{cb.MasterKeyFile, cb.KeyStore, cb.KeySnapshotDir, cb.AuditKeyFile, cb.AuditDir}
+	for i := range pa {
+		if pa[i] == pb[i] || insideDir(a, pa[i]) || insideDir(b, pb[i]) {
+			t.Errorf("default %s / %s: shared, or inside the data directory", pa[i], pb[i])
+		}
+	}
+	if ca.MasterKeyFile != a+"-keys/master.key" || ca.AuditDir != a+"-audit" {
+		t.Errorf("defaults for %s: %s, %s", a, ca.MasterKeyFile, ca.AuditDir)
+	}
+	for _, dir := range []string{a, b} {
+		srv := launch(t, "-data-dir", dir)
+		srv.stop()
+	}
+	for _, dir := range []string{a, b} {
+		if out, err := custos("audit", "verify", "-data-dir", dir); err != nil || !strings.Contains(out, "OK") {
+			t.Errorf("verify %s after both ran: %v\n%s", dir, err, out)
+		}
+	}
+}
+
+// TestOldDefaultKeyLocationsKeepWorking: an install made before the
+// defaults moved keeps its keys in custos-keys/ and custos-audit/ beside
+// the data directory. It starts with the defaults as before (the old
+// location is found and its identities match), while a new data directory
+// beside it gets the new defaults and never the old shared ones.
+func TestOldDefaultKeyLocationsKeepWorking(t *testing.T) {
+	base := t.TempDir()
+	old, fresh := filepath.Join(base, "data"), filepath.Join(base, "fresh")
+	oldKeys := []string{"-audit-key-file", base + "/custos-keys/audit.key", "-audit-dir", base + "/custos-audit",
+		"-master-key-file", base + "/custos-keys/master.key", "-keystore", base + "/custos-keys/keystore.db", "-key-snapshot-dir", base + "/custos-keys/snapshots"}
+	srv := launch(t, append([]string{"-data-dir", old}, oldKeys...)...)
+	srv.stop()
+	srv = launch(t, "-data-dir", old) // defaults only
+	srv.stop()
+	if out, err := custos("audit", "verify", "-data-dir", old); err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("verify with the old default locations: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(old + "-keys"); err == nil {
+		t.Error("new keys were made beside an install that has its keys in the old location")
+	}
+	if out, err := custos("migrate", "-data-dir", fresh); err != nil {
+		t.Fatalf("a new data directory: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(fresh + "-keys/master.key"); err != nil {
+		t.Errorf("a new data directory did not get its own keys: %v", err)
+	}
+}
+
+// TestKeysInit: custos keys init makes and records the keys of an empty
+// database (audited), and refuses everything else: a database that records
+// keys, one that holds data, and key files that exist already.
+func TestKeysInit(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			opt, keys := testdb.Options(t, d), t.TempDir()
+			args := append(dbFlags(opt), keyFlags(keys)...)
+			out, err := custos(append([]string{"keys", "init"}, args...)...)
+			if err != nil || !strings.Contains(out, "Back them up now") {
+				t.Fatalf("keys init: %v\n%s", err, out)
+			}
+			if out, err := custos(append([]string{"keys", "init"}, args...)...); err == nil || !strings.Contains(err.Error(), "already records its keys") {
+				t.Errorf("second keys init: %v\n%s", err, out)
+			}
+			other := testdb.Options(t, d)
+			if out, err := custos(append([]string{"keys", "init"}, append(dbFlags(other), keyFlags(keys)...)...)...); err == nil || !strings.Contains(err.Error(), "exists already") {
+				t.Errorf("keys init over existing key files: %v\n%s", err, out)
+			}
+			srv := launch(t, args...) // the first start uses the keys made
+			b, _ := signInAdmin(t, srv)
+			if status, body := b.get("/api/v1/audit-events?action=keys.init"); status != 200 || !strings.Contains(body, `"keys.init"`) {
+				t.Errorf("keys init not audited: %d %.300s", status, body)
+			}
+			srv.stop()
+			// A database that holds data but records no keys (made before
+			// keys were bound): its keys exist somewhere; init refuses.
+			legacy := testdb.Options(t, d)
+			db, err := store.Open(context.Background(), legacy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := testdb.Raw(t, d, legacy)
+			if _, err := raw.Exec("INSERT INTO audit_events (at, actor_kind, action) VALUES (1, 'system', 'login')"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			if out, err := custos(append([]string{"keys", "init"}, append(dbFlags(legacy), keyFlags(t.TempDir())...)...)...); err == nil || !strings.Contains(err.Error(), "holds data") {
+				t.Errorf("keys init on a database holding data: %v\n%s", err, out)
+			}
+		})
+	}
 }

@@ -36,7 +36,9 @@ type MissingError struct {
 	Where string // the file, or the key store's redacted URL
 }
 
-func (e *MissingError) Error() string { return fmt.Sprintf("vault: the %s %s does not exist", e.What, e.Where) }
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("vault: the %s %s does not exist", e.What, e.Where)
+}
 
 // keySize is the size of every key in the vault: AES-256 and HMAC-SHA-256.
 const keySize = 32
