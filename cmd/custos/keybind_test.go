@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"custos/internal/access"
+	"custos/internal/crm"
 	"custos/internal/store"
 	"custos/internal/testdb"
 )
@@ -216,6 +220,61 @@ func TestKeysInit(t *testing.T) {
 			db.Close()
 			if out, err := custos(append([]string{"keys", "init"}, append(dbFlags(legacy), keyFlags(t.TempDir())...)...)...); err == nil || !strings.Contains(err.Error(), "holds data") {
 				t.Errorf("keys init on a database holding data: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestRestartSealsBeforeServing: audit events written after the last seal
+// of a server that died (here: written by a service with no sealer
+// running) are sealed before a restarted server answers its first request,
+// so they cannot be deleted unnoticed once it serves (issue 12 §2).
+func TestRestartSealsBeforeServing(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			opt, keys := testdb.Options(t, d), t.TempDir()
+			args := append(dbFlags(opt), keyFlags(keys)...)
+			srv := launch(t, args...)
+			srv.stop()
+			c, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			app, err := openService(ctx, &c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// More than one sealing batch waits, written concurrently (one
+			// audited list read each).
+			var wg sync.WaitGroup
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 320; i++ {
+						if _, err := app.svc.ListCustomers(ctx, access.System("before the crash"), crm.CustomerFilter{}); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			app.Close()
+			raw := testdb.Raw(t, d, opt)
+			pending := func() (n int) {
+				if err := raw.QueryRow("SELECT COUNT(*) FROM audit_pending").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if n := pending(); n < 2560 {
+				t.Fatalf("%d events waiting, want 2560", n)
+			}
+			launch(t, args...) // returns once /healthz answers
+			if n := pending(); n != 0 {
+				t.Fatalf("the restarted server answered with %d audit events not sealed yet", n)
 			}
 		})
 	}
