@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"net/http"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -278,4 +281,128 @@ func TestRestartSealsBeforeServing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOnlineKeyRotation: custos keys rotate, rewrap and retire — each a
+// process of its own on the database and key store — while a server serves
+// reads and writes of contacts and leads: zero errors. The server loads the
+// new master key version when it first meets a key wrapped by it (the
+// people stored before, read for the first time after the re-wrap) and
+// wraps new people's keys with it (issue 12 §3).
+func TestOnlineKeyRotation(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			opt, keys := testdb.Options(t, d), t.TempDir()
+			args := append(dbFlags(opt), keyFlags(keys)...)
+			srv := launch(t, args...)
+			b, csrf := signInAdmin(t, srv)
+			var before []string // contacts and leads stored before the rotation
+			for i := 0; i < 6; i++ {
+				for k, kind := range []string{"contacts", "leads"} {
+					path, status, err := createPerson(b.c, srv.base, csrf, kind, fmt.Sprintf("旧人%d", 2*i+k), fmt.Sprintf("1365555%04d", 2*i+k))
+					if err != nil || status != http.StatusCreated {
+						t.Fatalf("create %s: %d %v", kind, status, err)
+					}
+					before = append(before, path)
+				}
+			}
+			srv.stop()
+			// A fresh server: nothing of the people before is in its memory.
+			srv = launch(t, args...)
+			b, csrf = signIn(t, srv, "admin", adminPassphrase)
+
+			stop := make(chan struct{})
+			errs := make(chan string, 100)
+			var wg sync.WaitGroup
+			for w := 0; w < 2; w++ {
+				wg.Add(1)
+				go func() { // writes and reads while the keys change
+					defer wg.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						kind := []string{"contacts", "leads"}[i%2]
+						path, status, err := createPerson(b.c, srv.base, csrf, kind, fmt.Sprintf("新人%d-%d", w, i), fmt.Sprintf("139%d%07d", w, i))
+						if err != nil || status != http.StatusCreated {
+							errs <- fmt.Sprintf("create %s during rotation: %d %v", kind, status, err)
+							return
+						}
+						if status, body := getStatus(b.c, srv.base+path); status != 200 {
+							errs <- fmt.Sprintf("read %s during rotation: %d %.200s", path, status, body)
+							return
+						}
+					}
+				}()
+			}
+			keysRun := func(verb ...string) {
+				t.Helper()
+				if out, err := custos(append(append([]string{"keys"}, verb...), args...)...); err != nil {
+					t.Errorf("keys %v: %v\n%s", verb, err, out)
+				}
+			}
+			readBefore := func(when string) {
+				t.Helper()
+				for _, path := range before {
+					if status, body := getStatus(b.c, srv.base+path); status != 200 || !strings.Contains(body, "旧人") {
+						t.Errorf("read %s %s: %d %.200s", path, when, status, body)
+					}
+				}
+			}
+			keysRun("rotate")
+			keysRun("rewrap", "-batch", "50")
+			readBefore("after the re-wrap") // first reads: every key is wrapped by version 2 now
+			keysRun("retire", "-version", "1")
+			readBefore("after the retirement")
+			if status, body := getStatus(b.c, srv.base+"/api/v1/search?q=13655550004"); status != 200 || !strings.Contains(body, "旧人4") {
+				t.Errorf("search by phone after the rotation: %d %.200s", status, body)
+			}
+			close(stop)
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+			if out, err := custos(append([]string{"keys", "status"}, args...)...); err != nil || strings.Contains(out, "version 1") {
+				t.Errorf("keys status after the rotation: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// createPerson creates a contact or lead through the API and returns its
+// path.
+func createPerson(c *http.Client, base, csrf, kind, name, mobile string) (string, int, error) {
+	req, _ := http.NewRequest("POST", base+"/api/v1/"+kind, strings.NewReader(fmt.Sprintf(`{"name":%q,"mobile":%q}`, name, mobile)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return "", resp.StatusCode, fmt.Errorf("%.300s", body)
+	}
+	if err := json.Unmarshal(body, &created); err != nil || created.ID == 0 {
+		return "", resp.StatusCode, fmt.Errorf("no id in %.300s", body)
+	}
+	return fmt.Sprintf("/api/v1/%s/%d", kind, created.ID), resp.StatusCode, nil
+}
+
+// getStatus reads a page with a client (safe in any goroutine).
+func getStatus(c *http.Client, url string) (int, string) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
