@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -405,4 +406,44 @@ func getStatus(c *http.Client, url string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
+}
+
+// TestPostgresKeyStoreBelongsToItsDatabase: the same binding with key
+// stores on PostgreSQL (CUSTOS_KEYSTORE=postgres://…): an empty database
+// named as the key store of a database that holds data is refused and left
+// empty, and another database's key store is refused as foreign. Like
+// every PostgreSQL test it runs when CUSTOS_TEST_POSTGRES is set; the data
+// is on SQLite and on PostgreSQL in turn.
+func TestPostgresKeyStoreBelongsToItsDatabase(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		if !slices.Contains(testdb.Dialects(), store.Postgres) {
+			break // no PostgreSQL to hold the key stores
+		}
+		t.Run(string(d), func(t *testing.T) {
+			ksA, ksB, empty := testdb.Options(t, store.Postgres).URL, testdb.Options(t, store.Postgres).URL, testdb.Options(t, store.Postgres)
+			optA, optB := testdb.Options(t, d), testdb.Options(t, d)
+			keysA, keysB := t.TempDir(), t.TempDir()
+			argsA := append(append(dbFlags(optA), keyFlags(keysA)...), "-keystore", ksA)
+			for _, args := range [][]string{argsA, append(append(dbFlags(optB), keyFlags(keysB)...), "-keystore", ksB)} {
+				if out, err := custos(append([]string{"keys", "init"}, args...)...); err != nil {
+					t.Fatalf("keys init: %v\n%s", err, out)
+				}
+			}
+			if _, err := custos(append([]string{"migrate"}, argsA...)...); err != nil {
+				t.Fatalf("A with its own key store: %v", err)
+			}
+			if _, err := custos(append([]string{"migrate"}, append(argsA, "-keystore", empty.URL)...)...); err == nil || !strings.Contains(err.Error(), "does not exist") {
+				t.Errorf("A with an empty key store database: %v", err)
+			}
+			var tables int
+			testdb.Raw(t, store.Postgres, empty).QueryRow("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()").Scan(&tables)
+			if tables != 0 {
+				t.Errorf("a refused start made %d tables in the empty key store database", tables)
+			}
+			_, err := custos(append([]string{"migrate"}, append(argsA, "-keystore", ksB, "-master-key-file", keysB+"/master.key")...)...)
+			if err == nil || !strings.Contains(err.Error(), "holds the keys of database") {
+				t.Errorf("A with B's key store: %v", err)
+			}
+		})
+	}
 }
