@@ -29,9 +29,15 @@ func startSealer(ctx context.Context, c Config, db *store.DB, keys *audit.Keys, 
 	if err != nil {
 		return nil, err
 	}
-	if n, err := sealer.SealOnce(ctx); err != nil {
+	n, err := sealer.SealOnce(ctx)
+	switch {
+	case errors.Is(err, audit.ErrCheckpointFileMissing):
+		// Sealed in the database; the lost file is verify's finding and
+		// the operator's to restore, and no reason to stop serving.
+		logger.Error("seal audit trail", "err", err)
+	case err != nil:
 		return nil, fmt.Errorf("seal the audit events waiting since the last run: %w", err)
-	} else if n > 0 {
+	case n > 0:
 		logger.Info("sealed the audit events waiting since the last run", "events", n)
 	}
 	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

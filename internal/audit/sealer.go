@@ -60,18 +60,24 @@ func (s *Sealer) Run(ctx context.Context, every time.Duration) {
 // it sealed.
 func (s *Sealer) SealOnce(ctx context.Context) (int, error) {
 	total := 0
+	var lost error // the checkpoint file is gone: seal on, report it at the end
 	for {
 		n, cp, fresh, err := s.sealBatch(ctx)
 		if err != nil {
 			return total, err
 		}
 		if cp != nil {
-			if err := s.writeExternal(*cp, fresh); err != nil {
+			if err := s.writeExternal(*cp, fresh); errors.Is(err, ErrCheckpointFileMissing) {
+				lost = err
+			} else if err != nil {
 				return total, err
 			}
 		}
 		total += n
 		if n < sealBatch {
+			if lost != nil {
+				return total, lost
+			}
 			return total, s.catchUpExternal(ctx)
 		}
 	}
@@ -107,9 +113,14 @@ func (s *Sealer) catchUpExternal(ctx context.Context) error {
 	return s.writeExternal(last, false)
 }
 
+// ErrCheckpointFileMissing is returned by SealOnce when the checkpoint
+// file is gone while the database holds checkpoints: the events are sealed
+// in the database all the same, and the file must be restored.
+var ErrCheckpointFileMissing = errors.New("audit: the checkpoint file is missing")
+
 func (s *Sealer) missingExternal(size int64) error {
-	return fmt.Errorf("audit: the checkpoint file %s is missing while the database holds checkpoints up to log position %d: restore it from its backup (custos audit verify fails until then); a new one is not started, so the loss stays visible",
-		filepath.Join(s.Dir, CheckpointFile), size)
+	return fmt.Errorf("%w: %s, while the database holds checkpoints up to log position %d: restore it from its backup (custos audit verify fails until then); a new one is not started, so the loss stays visible",
+		ErrCheckpointFileMissing, filepath.Join(s.Dir, CheckpointFile), size)
 }
 
 // sealBatch seals up to sealBatch events; fresh reports that the log was
