@@ -3,8 +3,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +26,87 @@ import (
 // that when node and Chromium are on the machine and then demands that it
 // passed; a missing tool fails the test rather than skipping it.
 func TestBrowserPasskey(t *testing.T) {
+	base, stdout := startServer(t, "-data-dir", t.TempDir())
+	m := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no one-time password printed:\n%s", stdout)
+	}
+	// The default public URL is localhost at the listen port: the origin
+	// the browser must use for its passkeys to be accepted.
+	base = strings.Replace(base, "127.0.0.1", "localhost", 1)
+	out := runBrowserScript(t, "passkey.mjs", "CUSTOS_BASE_URL="+base, "CUSTOS_USER=admin", "CUSTOS_PASSWORD="+m[1])
+	t.Logf("browser test: %s", out)
+}
+
+// TestBrowserSalesDay runs e2e/browser/salesday.mjs: a sales rep's day in
+// zh-CN at 1440×900 and at 390×844 against the real server filled with
+// demo data — sign in, find a customer by a two-character name and by
+// phone, create one and be refused its duplicate, log a follow-up, move an
+// opportunity, claim from the pool — with no console error and no CSP
+// violation. Built with the "browser" tag, like TestBrowserPasskey.
+func TestBrowserSalesDay(t *testing.T) {
+	dir, keys := t.TempDir(), t.TempDir()
+	args := append([]string{"-data-dir", dir}, keyFlags(keys)...)
+	const password = "a sales day passphrase"
+	var demoOut, demoErr syncBuffer
+	demoArgs := append([]string{"demo", "-customers", "40", "-followups-per-customer", "2", "-password", password}, args...)
+	if err := run(context.Background(), demoArgs, func(string) string { return "" }, &demoOut, &demoErr); err != nil {
+		t.Fatalf("demo: %v\n%s", err, demoErr.String())
+	}
+	// The users table lists user name, name, role, department: the rep
+	// whose day it is and a colleague who leaves customers in the pool.
+	var reps []string
+	for _, m := range regexp.MustCompile(`(?m)^\s+(\S+)\s+\S+\s+sales\s`).FindAllStringSubmatch(demoOut.String(), -1) {
+		reps = append(reps, m[1])
+	}
+	if len(reps) < 2 {
+		t.Fatalf("fewer than two sales reps in the demo data:\n%s", demoOut.String())
+	}
+	srv := launch(t, args...)
+
+	// The customer the rep looks for: a name whose first two characters
+	// no demo customer has, and a phone.
+	rep, repCSRF := signIn(t, srv, reps[0], password)
+	const findName, findBigram, findPhone = "鲲鹏数据科技有限公司", "鲲鹏", "13705718844"
+	apiCreateCustomer(t, rep, repCSRF, findName, findPhone)
+	// The pool holds a customer for each viewport to claim, released by a
+	// colleague (whoever released one may be barred from taking it back).
+	other, otherCSRF := signIn(t, srv, reps[1], password)
+	for _, name := range []string{"澄江光学仪器有限公司", "岱山海洋渔业有限公司"} {
+		id := apiCreateCustomer(t, other, otherCSRF, name, "")
+		req, _ := http.NewRequest("POST", srv.base+"/api/v1/customers/"+id+"/release", nil)
+		req.Header.Set("X-CSRF-Token", otherCSRF)
+		if status, _, body := other.do(req); status != http.StatusNoContent {
+			t.Fatalf("release %s: %d %s", name, status, body)
+		}
+	}
+
+	out := runBrowserScript(t, "salesday.mjs", "CUSTOS_BASE_URL="+srv.base, "CUSTOS_USER="+reps[0], "CUSTOS_PASSWORD="+password,
+		"CUSTOS_FIND_NAME="+findName, "CUSTOS_FIND_BIGRAM="+findBigram, "CUSTOS_FIND_PHONE="+findPhone)
+	t.Logf("browser test: %s", out)
+}
+
+// apiCreateCustomer creates a customer through the JSON API as the
+// signed-in user and returns its id.
+func apiCreateCustomer(t *testing.T, b *browser, csrf, name, phone string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"name": name, "phone": phone})
+	req, _ := http.NewRequest("POST", b.base+"/api/v1/customers", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	status, h, resp := b.do(req)
+	if status != http.StatusCreated {
+		t.Fatalf("create customer %s: %d %s", name, status, resp)
+	}
+	return strings.TrimPrefix(h.Get("Location"), "/api/v1/customers/")
+}
+
+// runBrowserScript runs a script of e2e/browser with node and returns the
+// JSON line it printed; the script fails on any browser problem. It needs
+// node, Chromium and playwright-core (npm ci --prefix e2e/browser): a
+// missing tool fails the test rather than skipping it.
+func runBrowserScript(t *testing.T, script string, env ...string) string {
+	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "e2e", "browser"))
 	if err != nil {
 		t.Fatal(err)
@@ -34,33 +118,24 @@ func TestBrowserPasskey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, stdout := startServer(t, "-data-dir", t.TempDir())
-	m := regexp.MustCompile(`one-time password:\s+(\S+)`).FindStringSubmatch(stdout.String())
-	if m == nil {
-		t.Fatalf("no one-time password printed:\n%s", stdout)
-	}
-	// The default public URL is localhost at the listen port: the origin
-	// the browser must use for its passkeys to be accepted.
-	base = strings.Replace(base, "127.0.0.1", "localhost", 1)
-
 	// A bound on a hung browser, not a performance assertion.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "passkey.mjs"))
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, script))
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CUSTOS_BASE_URL="+base, "CUSTOS_USER=admin", "CUSTOS_PASSWORD="+m[1])
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr string
 		if ee, ok := err.(*exec.ExitError); ok {
 			stderr = string(ee.Stderr)
 		}
-		t.Fatalf("browser test: %v\n%s\n%s", err, out, stderr)
+		t.Fatalf("browser test %s: %v\n%s\n%s", script, err, out, stderr)
 	}
 	if !strings.Contains(string(out), `"ok":true`) {
-		t.Fatalf("browser test output: %s", out)
+		t.Fatalf("browser test %s output: %s", script, out)
 	}
-	t.Logf("browser test: %s", strings.TrimSpace(string(out)))
+	return strings.TrimSpace(string(out))
 }
 
 // TestPublicURLConfig: the public URL comes from -public-url, else

@@ -84,14 +84,21 @@ func launch(t *testing.T, extraArgs ...string) *server {
 		})
 	}
 	t.Cleanup(srv.stop)
-	base := "http://" + addr
-	srv.base = base
+	srv.base = "http://" + addr
+	waitHealthy(t, srv.base, done, stderr)
+	return srv
+}
+
+// waitHealthy polls base's /healthz until it answers 200; done reports a
+// server that ended first.
+func waitHealthy(t *testing.T, base string, done <-chan error, stderr *syncBuffer) {
+	t.Helper()
 	for i := 0; ; i++ {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return srv
+				return
 			}
 		}
 		select {

@@ -4,7 +4,7 @@
 // sets a new one, registers a passkey on the second-factor page, signs
 // out, and signs in again with the password and the passkey. Any page
 // error or CSP violation fails it. It prints one JSON line of results.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const base = process.env.CUSTOS_BASE_URL;
 const user = process.env.CUSTOS_USER;
@@ -20,10 +20,7 @@ function must(cond, what) {
   if (!cond) throw new Error(what);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CUSTOS_E2E_CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-});
+const browser = await launchChromium();
 const problems = [];
 try {
   const context = await browser.newContext({ locale: "en-US" });

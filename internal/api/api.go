@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -157,36 +156,11 @@ func (api *API) problem(w http.ResponseWriter, r *http.Request, a *access.Actor,
 	json.NewEncoder(w).Encode(p)
 }
 
-// decode reads a JSON body into v, rejecting unknown fields (so nobody can
-// smuggle owner, version or audit fields into a write), trailing data and
-// bodies over maxBody. The error names the offending field.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return bodyError(err)
-	}
-	if dec.More() {
-		return bodyError(errors.New("unexpected data after the JSON object"))
-	}
-	return nil
-}
-
-func bodyError(err error) error {
-	field, rule, param := "body", "unreadable", err.Error()
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field, rule, param = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown", ""
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		// Field is a dotted path through embedded structs; the client knows the last part.
-		field, rule, param = typeErr.Field[strings.LastIndex(typeErr.Field, ".")+1:], "format", ""
-	case errors.Is(err, io.EOF):
-		param = "empty body"
-	}
-	return &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "the request body is not valid: " + err.Error(),
-		Fields: []crm.FieldError{{Field: field, Rule: rule, Param: param}}}
-}
+// decode reads a JSON body into v through httpx.DecodeJSON: exact keys
+// only, each once, unknown fields refused (so nobody can smuggle owner,
+// version or audit fields into a write), UTF-8 only, nothing after the
+// document, at most maxBody bytes. The error names the offending field.
+func decode(r *http.Request, v any) error { return httpx.DecodeJSON(r, v, maxBody) }
 
 // pathID reads the {id} path value.
 func pathID(r *http.Request) (int64, error) { return pathInt(r, "id") }

@@ -21,9 +21,10 @@ type ContactFields struct {
 	Custom     map[string]any `json:"custom,omitempty"`
 }
 
-// ContactSensitive lists the fields recorded only by reference in the audit
-// trail and masked for roles that may not see them.
-var ContactSensitive = []string{"name", "mobile", "phone", "email", "wechat"}
+// ContactSensitive lists a contact's personal fields: sealed under the
+// person's key, recorded only by reference in the audit trail. Notes are
+// among them: what a salesperson writes about a person is personal data.
+var ContactSensitive = []string{"name", "mobile", "phone", "email", "wechat", "notes"}
 
 // Validate checks the fields that need no outside knowledge.
 func (f *ContactFields) Validate() Problems {

@@ -30,6 +30,13 @@ const (
 	// StepUpRequired refuses a risky operation until the actor confirms it
 	// with a second factor verified in the last few minutes (HTTP 403).
 	StepUpRequired Code = "step_up_required"
+	// TooLarge refuses a request body over the surface's limit (HTTP 413):
+	// nothing of it was read into a record.
+	TooLarge Code = "too_large"
+	// UnsupportedMediaType refuses a body sent as something other than
+	// what the surface reads, e.g. JSON declared in a charset other than
+	// UTF-8 (HTTP 415), rather than guessing and storing garbled text.
+	UnsupportedMediaType Code = "unsupported_media_type"
 )
 
 // FieldError says which field was rejected and why. Rule is a short key
@@ -39,6 +46,14 @@ type FieldError struct {
 	Field string `json:"field"`
 	Rule  string `json:"rule"`
 	Param string `json:"param,omitempty"`
+	// LabelKey, Label and LabelEn name the field for people when the
+	// catalog's label for Field would be wrong or missing: LabelKey is a
+	// catalog key (a task's "title" is not a contact's job title), Label and
+	// LabelEn a custom field's own labels. Clients go by Field; these never
+	// leave the server as data.
+	LabelKey string `json:"-"`
+	Label    string `json:"-"`
+	LabelEn  string `json:"-"`
 }
 
 // Error is the error type of the domain and the services. Message is an
@@ -107,6 +122,17 @@ func (p *Problems) Add(field, rule string, param ...string) {
 		fe.Param = param[0]
 	}
 	*p = append(*p, fe)
+}
+
+// LabelAs names field's problems by the catalog key label, for a field
+// whose usual label means something else (a task's "title" is not a
+// contact's job title).
+func (p Problems) LabelAs(field, label string) {
+	for i := range p {
+		if p[i].Field == field {
+			p[i].LabelKey = label
+		}
+	}
 }
 
 // Err returns an Invalid *Error listing the problems, or nil when there are none.

@@ -55,7 +55,16 @@ func (f *IncidentFields) Validate(now time.Time) Problems {
 		p.Add("detected_at", "future")
 	}
 	f.DetectedAt = f.DetectedAt.UTC().Truncate(time.Millisecond)
+	labelIncident(p)
 	return p
+}
+
+// labelIncident names an incident's problems as its form does: its "title"
+// is not a contact's job title, its "at" and "note" mean nothing alone.
+func labelIncident(p Problems) {
+	for _, f := range []string{"title", "severity", "status", "detected_at", "description", "note", "at"} {
+		p.LabelAs(f, "incident.field."+f)
+	}
 }
 
 // IncidentUpdate is a partial update of an incident at a version.
@@ -101,5 +110,6 @@ func (e *IncidentEntry) Validate(now time.Time) Problems {
 		p.Add("at", "future")
 	}
 	e.At = e.At.UTC().Truncate(time.Millisecond)
+	labelIncident(p)
 	return p
 }

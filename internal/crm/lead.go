@@ -29,8 +29,8 @@ type LeadFields struct {
 	Custom  map[string]any `json:"custom,omitempty"`
 }
 
-// LeadSensitive lists a lead's personal fields.
-var LeadSensitive = []string{"name", "mobile", "email", "wechat"}
+// LeadSensitive lists a lead's personal fields (see ContactSensitive).
+var LeadSensitive = []string{"name", "mobile", "email", "wechat", "notes"}
 
 // Validate checks the fields that need no outside knowledge.
 func (f *LeadFields) Validate() Problems {

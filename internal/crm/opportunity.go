@@ -1,7 +1,6 @@
 package crm
 
 import (
-	"regexp"
 	"time"
 )
 
@@ -66,8 +65,6 @@ type OpportunityFields struct {
 	Custom            map[string]any `json:"custom,omitempty"`
 }
 
-var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
-
 // MaxAmount bounds an amount so sums over many deals cannot overflow int64.
 const MaxAmount = 1_000_000_000_000_00 // one trillion in major units
 
@@ -84,7 +81,7 @@ func (f *OpportunityFields) Validate() Problems {
 	if f.Currency == "" {
 		f.Currency = "CNY"
 	}
-	if !currencyCode.MatchString(f.Currency) {
+	if !IsCurrency(f.Currency) {
 		p.Add("currency", "currency")
 	}
 	f.ExpectedCloseDate = p.Date("expected_close_date", f.ExpectedCloseDate, false)

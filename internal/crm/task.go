@@ -24,6 +24,7 @@ func (f *TaskFields) Validate() Problems {
 	var p Problems
 	f.Title = p.Text("title", f.Title, true, 200)
 	f.Notes = p.Text("notes", f.Notes, false, 2000)
+	p.LabelAs("title", "field.task_title")
 	return p
 }
 

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -56,7 +55,8 @@ func (p *Problems) URL(field, value string) string {
 	return v
 }
 
-// Date checks an optional calendar date in YYYY-MM-DD form.
+// Date checks an optional calendar date in YYYY-MM-DD form within the
+// plausible years (CheckDate).
 func (p *Problems) Date(field, value string, required bool) string {
 	v := strings.TrimSpace(value)
 	if v == "" {
@@ -65,8 +65,11 @@ func (p *Problems) Date(field, value string, required bool) string {
 		}
 		return v
 	}
-	if _, err := time.Parse(time.DateOnly, v); err != nil {
-		p.Add(field, "date")
+	switch rule := CheckDate(v); rule {
+	case "year_range":
+		p.Add(field, rule, YearRange)
+	case "date":
+		p.Add(field, rule)
 	}
 	return v
 }

@@ -154,6 +154,10 @@ func Status(err error) int {
 		return http.StatusServiceUnavailable
 	case crm.Pending:
 		return http.StatusAccepted
+	case crm.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case crm.UnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }

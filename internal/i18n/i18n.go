@@ -52,8 +52,11 @@ func T(lang, key string) string {
 func Tf(lang, key string, args ...any) string { return fmt.Sprintf(T(lang, key), args...) }
 
 // FieldName returns the label of a field. A custom field ("custom.<key>")
-// is named by its key: only the caller knows its definition's label. A
-// nested field ("opportunity.amount") is named by its object and field.
+// is named by its key: only the caller knows its definition's label (errors
+// carry it, see FieldMessage). A nested field ("opportunity.amount") is named
+// by its object and field. A field the catalog cannot name is named by its
+// last part if the catalog knows that, else as the client sent it: never
+// by a catalog key.
 func FieldName(lang, field string) string {
 	if key, ok := strings.CutPrefix(field, "custom."); ok {
 		return key
@@ -61,18 +64,45 @@ func FieldName(lang, field string) string {
 	if rest, ok := strings.CutPrefix(field, "opportunity."); ok {
 		return T(lang, "field.opportunity") + " · " + FieldName(lang, rest)
 	}
-	return T(lang, "field."+field)
+	if has("field." + field) {
+		return T(lang, "field."+field)
+	}
+	if i := strings.LastIndexByte(field, '.'); i >= 0 && has("field."+field[i+1:]) {
+		return T(lang, "field."+field[i+1:])
+	}
+	return field
+}
+
+// has reports whether the catalog holds key (the two languages hold the
+// same keys; a test keeps them so).
+func has(key string) bool {
+	_, ok := en[key]
+	return ok
 }
 
 // FieldMessage says in lang why a field was rejected, e.g. "公司名称：必填".
+// A label the error carries (a custom field's, or a catalog key for a field
+// whose usual label would mislead) wins over the catalog's label.
 func FieldMessage(lang string, f crm.FieldError) string {
-	return LabeledFieldMessage(lang, FieldName(lang, f.Field), f)
+	label := FieldName(lang, f.Field)
+	switch {
+	case lang == EN && f.LabelEn != "":
+		label = f.LabelEn
+	case f.Label != "":
+		label = f.Label
+	case f.LabelKey != "":
+		label = T(lang, f.LabelKey)
+	}
+	return LabeledFieldMessage(lang, label, f)
 }
 
 // LabeledFieldMessage is FieldMessage with the field's label given, for
 // fields the catalog cannot name (custom fields, a form's own wording).
 func LabeledFieldMessage(lang, label string, f crm.FieldError) string {
-	msg := T(lang, "rule."+f.Rule)
+	msg := T(lang, "rule.invalid")
+	if has("rule." + f.Rule) {
+		msg = T(lang, "rule."+f.Rule)
+	}
 	if strings.Contains(msg, "%s") {
 		msg = fmt.Sprintf(msg, f.Param)
 	}

@@ -314,6 +314,9 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 	var r crm.ApprovalRequest
 	var carryOut, stale bool
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockApprovalRequest(ctx, id); err != nil {
+			return err
+		}
 		var err error
 		if r, err = tx.GetApprovalRequest(ctx, id); err == nil {
 			err = s.openRequest(ctx, tx, &r)

@@ -90,6 +90,9 @@ func editableRecord(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Ob
 		_, err := editableCustomer(ctx, tx, a, id, false)
 		return err
 	}
+	if err := tx.LockRecord(ctx, o, id); err != nil {
+		return err
+	}
 	return tx.RecordInScope(ctx, o, id, recycleScope(a, o), false)
 }
 

@@ -28,11 +28,11 @@ type personField struct {
 }
 
 func contactSealed(t *crm.Contact) []personField {
-	return []personField{{"name", &t.Name}, {"mobile", &t.Mobile}, {"phone", &t.Phone}, {"email", &t.Email}, {"wechat", &t.WeChat}}
+	return []personField{{"name", &t.Name}, {"mobile", &t.Mobile}, {"phone", &t.Phone}, {"email", &t.Email}, {"wechat", &t.WeChat}, {"notes", &t.Notes}}
 }
 
 func leadSealed(l *crm.Lead) []personField {
-	return []personField{{"name", &l.Name}, {"mobile", &l.Mobile}, {"email", &l.Email}, {"wechat", &l.WeChat}}
+	return []personField{{"name", &l.Name}, {"mobile", &l.Mobile}, {"email", &l.Email}, {"wechat", &l.WeChat}, {"notes", &l.Notes}}
 }
 
 // sealedOf returns the record behind p, its sealed fields and its key, for

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,6 +290,82 @@ func TestSensitiveCustomFields(t *testing.T) {
 		defs[0].Sensitive = false
 		if f, err := o.Svc.SaveCustomField(ctx, o.Admin, defs[0]); err != nil || !f.Sensitive {
 			t.Errorf("the sensitive mark was dropped: %v %+v", err, f)
+		}
+	})
+}
+
+// TestNotesSealed: what a salesperson writes about a contact or lead is
+// sealed under the person's key, in the row and in its versions, and only
+// by reference in the audit trail. Notes an older release stored in
+// plaintext are sealed by the start-up upgrade, once.
+func TestNotesSealed(t *testing.T) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		ctx := context.Background()
+		raw := testdb.Raw(t, d, opt)
+		o := testorg.New(t, db)
+		const note, leadNote = "客户说下周三再联系备注甲", "线索来自展会备注乙"
+		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "王熙凤", Notes: note})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lead, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: "贾探春", Company: "大观园", Notes: leadNote})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plainLeft := func(when string) {
+			t.Helper()
+			for _, q := range []string{
+				"SELECT notes FROM contacts WHERE id = $1",
+				"SELECT fields FROM record_versions WHERE object = 'contact' AND record_id = $1",
+				"SELECT " + aggFunc(d) + "fields, ' ') FROM audit_events WHERE object = 'contact' AND record_id = $1",
+			} {
+				if got := rawString(t, raw, q, ct.ID); strings.Contains(got, "备注甲") {
+					t.Errorf("%s: plaintext notes in %s", when, q)
+				}
+			}
+			if got := rawString(t, raw, "SELECT notes FROM leads WHERE id = $1", lead.ID); strings.Contains(got, "备注乙") {
+				t.Errorf("%s: plaintext lead notes", when)
+			}
+		}
+		plainLeft("written")
+		if got, err := o.Svc.GetContact(ctx, o.Rep1, ct.ID); err != nil || got.Notes != note {
+			t.Fatalf("contact notes read back: %v %q", err, got.Notes)
+		}
+
+		// As an older release stored them.
+		var fields string
+		fields = rawString(t, raw, "SELECT fields FROM record_versions WHERE object = 'contact' AND record_id = $1", ct.ID)
+		var m map[string]any
+		if err := json.Unmarshal([]byte(fields), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["notes"] = note
+		old, _ := json.Marshal(m)
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{"UPDATE contacts SET notes = $1 WHERE id = $2", []any{note, ct.ID}},
+			{"UPDATE leads SET notes = $1 WHERE id = $2", []any{leadNote, lead.ID}},
+			{"UPDATE record_versions SET fields = $1 WHERE object = 'contact' AND record_id = $2", []any{string(old), ct.ID}},
+			{"DELETE FROM settings WHERE name = 'upgrade.sealed_fields'", nil},
+		} {
+			if _, err := raw.Exec(q.sql, q.args...); err != nil {
+				t.Fatalf("%s: %v", q.sql, err)
+			}
+		}
+		if _, rows, err := o.Svc.SealLegacyData(ctx); err != nil || rows != 3 {
+			t.Fatalf("upgrade: %d values sealed, %v; want 3", rows, err)
+		}
+		plainLeft("after the upgrade")
+		if got, err := o.Svc.GetLead(ctx, o.Rep1, lead.ID); err != nil || got.Notes != leadNote {
+			t.Errorf("lead notes after the upgrade: %v %q", err, got.Notes)
+		}
+		if vs, err := o.Svc.Versions(ctx, o.Rep1, crm.ObjContact, ct.ID); err != nil || !strings.Contains(string(vs[0].Fields), note) {
+			t.Errorf("versions after the upgrade: %v %+v", err, vs)
+		}
+		if _, rows, err := o.Svc.SealLegacyData(ctx); err != nil || rows != 0 {
+			t.Errorf("second run: %d %v", rows, err)
 		}
 	})
 }

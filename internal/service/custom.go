@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -82,17 +81,16 @@ func (s *Service) checkCustom(ctx context.Context, tx *store.Tx, object crm.Obje
 			}
 			continue
 		}
-		field := "custom." + d.Key
 		v, present := values[d.Key]
 		if !present || isEmpty(v) {
 			if d.Required {
-				p.Add(field, "required")
+				p = append(p, customProblem(d, "required"))
 			}
 			continue
 		}
 		clean, rule := s.customValue(d, v)
 		if rule != "" {
-			p.Add(field, rule)
+			p = append(p, customProblem(d, rule))
 			continue
 		}
 		out[d.Key] = clean
@@ -109,6 +107,20 @@ func (s *Service) checkCustom(ctx context.Context, tx *store.Tx, object crm.Obje
 		out = nil
 	}
 	return out, keys, p, nil
+}
+
+// customProblem is a rejected value of a custom field, named by the
+// definition's labels (the key means nothing to the person typing) and with
+// the parameter its rule's sentence needs.
+func customProblem(d crm.CustomField, rule string) crm.FieldError {
+	fe := crm.FieldError{Field: "custom." + d.Key, Rule: rule, Label: d.Label, LabelEn: d.LabelEn}
+	switch rule {
+	case "enum":
+		fe.Param = strings.Join(d.Options, ", ")
+	case "year_range":
+		fe.Param = crm.YearRange
+	}
+	return fe
 }
 
 func isEmpty(v any) bool {
@@ -152,8 +164,11 @@ func (s *Service) customValue(d crm.CustomField, v any) (any, string) {
 		}
 		return json.Number(strconv.FormatInt(int64(f), 10)), ""
 	case "date":
-		if _, err := time.Parse(time.DateOnly, text); !isText || err != nil {
+		if !isText {
 			return nil, "date"
+		}
+		if rule := crm.CheckDate(text); rule != "" {
+			return nil, rule
 		}
 		return text, ""
 	case "single":
@@ -272,17 +287,17 @@ func (s *Service) customMatches(ctx context.Context, tx *store.Tx, a *access.Act
 		case a.Field(object, "custom."+k) == crm.FieldHidden:
 			out = append(out, store.CustomMatch{Key: k, None: true})
 		case defs[i].Sensitive:
-			p.Add("custom."+k, "sensitive_filter") // sealed values cannot be compared in SQL
+			p = append(p, customProblem(defs[i], "sensitive_filter")) // sealed values cannot be compared in SQL
 		case defs[i].Type == "multi":
 			if !slices.Contains(defs[i].Options, v) {
-				p.Add("custom."+k, "enum")
+				p = append(p, customProblem(defs[i], "enum"))
 				continue
 			}
 			out = append(out, store.CustomMatch{Key: k, Value: v, Multi: true})
 		default:
 			clean, rule := s.customValue(defs[i], v)
 			if rule != "" {
-				p.Add("custom."+k, rule)
+				p = append(p, customProblem(defs[i], rule))
 				continue
 			}
 			out = append(out, store.CustomMatch{Key: k, Value: fmt.Sprint(clean)})

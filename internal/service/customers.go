@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"strings"
+	"unicode"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -49,6 +50,11 @@ var dedupFields = map[string]string{"company": "name", "phone": "phone", "email"
 // holds anywhere in the organisation (撞单). The answer names only the
 // owner, never the other record's data.
 func checkDuplicate(ctx context.Context, tx *store.Tx, keys []store.DedupKey, object crm.Object, id int64) error {
+	// Locked first, so two instances writing the same key at once cannot
+	// both find it free (PostgreSQL; SQLite's single writer needs no lock).
+	if err := tx.LockDedupKeys(ctx, keys); err != nil {
+		return err
+	}
 	hit, err := tx.FindDuplicate(ctx, keys, string(object), id)
 	if err != nil || hit == nil {
 		return err
@@ -143,7 +149,12 @@ func (s *Service) GetCustomer(ctx context.Context, a *access.Actor, id int64) (c
 
 // editableCustomer loads a customer the actor may delete, restore, release
 // or hand over (owned within scope, not in the pool), or returns not found.
+// The row stays locked until the transaction ends: what follows acts on
+// the state read here.
 func editableCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, deleted bool) (crm.Customer, error) {
+	if err := tx.LockRecord(ctx, crm.ObjCustomer, id); err != nil {
+		return crm.Customer{}, err
+	}
 	return tx.GetCustomer(ctx, id, store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer), Deleted: deleted})
 }
 
@@ -360,7 +371,10 @@ func (s *Service) exactKey(text string) *store.DedupKey {
 			digits++
 		}
 	}
-	if digits >= 6 {
+	// Only text that reads as a number is one: the phone parser also takes
+	// letters as keypad digits (1-800-FLOWERS), so a name with digits in
+	// it ("Qzcnryxw151a5057 Wen", "3M中国") would be searched as a phone.
+	if digits >= 6 && !hasLetters(text) {
 		if v, err := s.norm.Phone(text); err == nil {
 			return &store.DedupKey{Kind: "phone", Key: v}
 		}
@@ -368,16 +382,35 @@ func (s *Service) exactKey(text string) *store.DedupKey {
 	return nil
 }
 
+// extensionMarks are the words a phone number may carry before its
+// extension.
+var extensionMarks = strings.NewReplacer("分机", "", "转", "", "ext", "", "EXT", "", "Ext", "", "x", "", "X", "")
+
+// hasLetters reports whether text holds letters other than an extension
+// mark.
+func hasLetters(text string) bool {
+	return strings.IndexFunc(extensionMarks.Replace(text), unicode.IsLetter) >= 0
+}
+
 // ClaimCustomer takes a customer from the public pool for the actor.
 func (s *Service) ClaimCustomer(ctx context.Context, a *access.Actor, id int64) error {
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActEdit); err != nil {
 		return err
 	}
+	notInPool := &crm.Error{Code: crm.Conflict, Key: "not_in_pool", Message: "this customer is no longer in the public pool"}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.GetCustomer(ctx, id, store.CustomerQuery{OnlyPool: true}); err != nil {
-			return &crm.Error{Code: crm.Conflict, Key: "not_in_pool", Message: "this customer is no longer in the public pool"}
+		if err := tx.LockRecord(ctx, crm.ObjCustomer, id); err != nil {
+			return err
 		}
-		if err := tx.SetCustomerOwner(ctx, id, a.UserID, a.UserID, s.clock()); err != nil {
+		if _, err := tx.GetCustomer(ctx, id, store.CustomerQuery{OnlyPool: true}); err != nil {
+			return notInPool
+		}
+		// Conditional as well: only a customer still without an owner is
+		// taken, whatever the check above saw.
+		if err := tx.ClaimPoolCustomer(ctx, id, a.UserID, s.clock()); err != nil {
+			if crm.IsCode(err, crm.NotFound) {
+				return notInPool
+			}
 			return err
 		}
 		return s.audit(ctx, tx, a, "customer.claim", crm.ObjCustomer, id, map[string]change{"owner_id": {From: nil, To: a.UserID}})

@@ -123,6 +123,13 @@ func (s *Service) ChangeJob(ctx context.Context, a *access.Actor, userID int64, 
 	}
 	res := HandoverResult{Moved: map[crm.Object][]int64{}}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		takers := []int64{userID}
+		if jc.Handover != nil {
+			takers = append(takers, jc.Handover.CustomersTo, jc.Handover.OthersTo)
+		}
+		if err := tx.LockUsers(ctx, takers...); err != nil {
+			return err
+		}
 		before, err := tx.GetUser(ctx, userID)
 		if err != nil {
 			return err

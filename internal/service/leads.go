@@ -192,6 +192,9 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 	}
 	var l crm.Lead
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockRecord(ctx, crm.ObjLead, id); err != nil {
+			return err
+		}
 		var err error
 		if l, err = tx.GetLead(ctx, id, leadEditQuery(a)); err == nil {
 			err = s.openRecord(ctx, &l)
@@ -199,11 +202,11 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(conv.Version, l.Version); err != nil {
-			return err
-		}
 		if l.Status == "converted" {
 			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}
+		}
+		if err := checkVersion(conv.Version, l.Version); err != nil {
+			return err
 		}
 		if l.ArchivedAt != nil {
 			return errArchived(crm.ObjLead)

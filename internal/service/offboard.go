@@ -66,8 +66,14 @@ func (s *Service) Offboard(ctx context.Context, a *access.Actor, userID int64, h
 	}
 	res := HandoverResult{Moved: map[crm.Object][]int64{}}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockUsers(ctx, userID, h.CustomersTo, h.OthersTo); err != nil {
+			return err
+		}
 		u, err := tx.GetUser(ctx, userID)
 		if err != nil {
+			return err
+		}
+		if err := checkNotOffboarded(ctx, tx, u); err != nil {
 			return err
 		}
 		if err := s.checkHandover(ctx, tx, a, u, h); err != nil {
@@ -120,6 +126,21 @@ func (s *Service) handOver(ctx context.Context, tx *store.Tx, a *access.Actor, u
 		}
 	}
 	return moved, nil
+}
+
+// checkNotOffboarded refuses to offboard a disabled user who owns nothing
+// any more: that was done already (a disabled user who still owns records
+// can be offboarded, to hand them over).
+func checkNotOffboarded(ctx context.Context, tx *store.Tx, u crm.User) error {
+	if !u.Disabled {
+		return nil
+	}
+	for _, o := range handoverObjects {
+		if n, err := tx.CountOwned(ctx, o, u.ID); err != nil || n > 0 {
+			return err
+		}
+	}
+	return &crm.Error{Code: crm.Conflict, Key: "already_offboarded", Message: "this user has been offboarded already: nothing is left to hand over"}
 }
 
 // checkHandover refuses a hand-over to the departing user, to a disabled or

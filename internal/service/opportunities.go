@@ -211,6 +211,9 @@ func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64
 	}
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockRecord(ctx, crm.ObjOpportunity, id); err != nil {
+			return err
+		}
 		before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
 		if err == nil {
 			err = s.openRecord(ctx, &before)

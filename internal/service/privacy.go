@@ -340,6 +340,9 @@ func (s *Service) CompletePrivacyRequest(ctx context.Context, a *access.Actor, i
 	}
 	var key string
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockPrivacyRequest(ctx, id); err != nil {
+			return err
+		}
 		var err error
 		if r, err = tx.GetPrivacyRequest(ctx, id); err != nil {
 			return err

@@ -24,7 +24,7 @@ func (s *Service) DeleteRecord(ctx context.Context, a *access.Actor, o crm.Objec
 		return err
 	}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.RecordInScope(ctx, o, id, recycleScope(a, o), false); err != nil {
+		if err := editableRecord(ctx, tx, a, o, id); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -48,6 +48,9 @@ func (s *Service) RestoreRecord(ctx context.Context, a *access.Actor, o crm.Obje
 		return err
 	}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockRecord(ctx, o, id); err != nil {
+			return err
+		}
 		if err := tx.RecordInScope(ctx, o, id, recycleScope(a, o), true); err != nil {
 			return notInBin(o, err)
 		}

@@ -80,6 +80,9 @@ func ownedRecord(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Objec
 		_, err := editableCustomer(ctx, tx, a, id, false)
 		return err
 	}
+	if err := tx.LockRecord(ctx, o, id); err != nil {
+		return err
+	}
 	_, err := tx.GetLead(ctx, id, store.LeadQuery{Scope: a.Scope(o)})
 	return err
 }

@@ -91,6 +91,15 @@ func (tx *Tx) SetCustomerOwner(ctx context.Context, id, ownerID, by int64, at ti
 	return expectOne(res, err, "customer")
 }
 
+// ClaimPoolCustomer gives a pool customer its first owner. It changes
+// nothing (and answers not found) unless the customer is live and still
+// without an owner, so of two claims at once exactly one wins.
+func (tx *Tx) ClaimPoolCustomer(ctx context.Context, id, ownerID int64, at time.Time) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_by = $1, updated_at = $2
+		WHERE id = $3 AND owner_id IS NULL AND deleted_at IS NULL`, ownerID, ms(at), id)
+	return expectOne(res, err, "customer")
+}
+
 // SetCustomerDeleted moves a customer into the recycle bin (at non-nil) or
 // back out of it (at nil).
 func (tx *Tx) SetCustomerDeleted(ctx context.Context, id, by int64, at *time.Time, now time.Time) error {
@@ -168,8 +177,10 @@ func (q CustomerQuery) where(tx *Tx, a *args) string {
 // actor's scope and the live records (or the recycle bin).
 func (q CustomerQuery) scopeWhere(a *args) string {
 	owner := "c.owner_id"
-	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn || q.probe {
-		owner = "+c.owner_id" // a unary plus keeps the planner off the owner index
+	// A unary plus keeps the planner off the owner index. The pool keeps
+	// it: its own indexes (migration 0027) hold its rows in every order.
+	if q.OrderedScan && q.Scope.Kind != crm.ScopeOwn && !q.OnlyPool || q.probe {
+		owner = "+c.owner_id"
 	}
 	deleted := "c.deleted_at IS NULL"
 	if q.Deleted {

@@ -220,6 +220,12 @@ func mapErr(op string, err error) error {
 	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505") {
 		return &crm.Error{Code: crm.Conflict, Key: "unique", Message: op + ": already exists"}
 	}
+	// PostgreSQL gave up one of two transactions that waited on each
+	// other: nothing of it was written, and the same request can be sent
+	// again.
+	if strings.Contains(msg, "SQLSTATE 40P01") || strings.Contains(msg, "SQLSTATE 40001") {
+		return &crm.Error{Code: crm.Conflict, Key: "concurrent_change", Message: "someone changed the same data at the same moment; nothing was saved, try again"}
+	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
 

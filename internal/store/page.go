@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"custos/internal/crm"
 )
@@ -138,7 +140,7 @@ func (q *pageQuery[T]) spec() (sortSpec, error) {
 	}
 	spec, ok := q.sorts[q.sortName]
 	if !ok {
-		return spec, &crm.Error{Code: crm.Invalid, Message: "unknown sort", Fields: []crm.FieldError{{Field: "sort", Rule: "enum"}}}
+		return spec, &crm.Error{Code: crm.Invalid, Message: "unknown sort", Fields: []crm.FieldError{{Field: "sort", Rule: "enum", Param: strings.Join(slices.Sorted(maps.Keys(q.sorts)), ", ")}}}
 	}
 	return spec, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"custos/internal/crm"
 )
@@ -18,8 +19,8 @@ var personTables = map[crm.Object]struct {
 	table string
 	cols  []string
 }{
-	crm.ObjContact: {"contacts", []string{"name", "mobile", "phone", "email", "wechat"}},
-	crm.ObjLead:    {"leads", []string{"name", "mobile", "email", "wechat"}},
+	crm.ObjContact: {"contacts", []string{"name", "mobile", "phone", "email", "wechat", "notes"}},
+	crm.ObjLead:    {"leads", []string{"name", "mobile", "email", "wechat", "notes"}},
 }
 
 // SealedColumns returns the columns of o's table that hold sealed personal
@@ -34,6 +35,69 @@ type UnsealedPerson struct {
 	// ContactID is, for a converted lead, the contact it became (which
 	// shares its key).
 	ContactID int64
+}
+
+// PersonColumns returns the sealed columns of one row of o, by column.
+func (tx *Tx) PersonColumns(ctx context.Context, o crm.Object, id int64) (map[string]string, error) {
+	pt, ok := personTables[o]
+	if !ok {
+		return nil, fmt.Errorf("store: %s holds no personal data", o)
+	}
+	vals := make([]string, len(pt.cols))
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	err := tx.q.QueryRowContext(ctx, "SELECT "+strings.Join(pt.cols, ", ")+" FROM "+pt.table+" WHERE id = $1", id).Scan(dest...)
+	if err != nil {
+		return nil, mapErr("person columns", err)
+	}
+	out := make(map[string]string, len(vals))
+	for i, c := range pt.cols {
+		out[c] = vals[i]
+	}
+	return out, nil
+}
+
+// SetPersonColumns stores sealed values of some of a row's sealed columns,
+// without touching its version.
+func (tx *Tx) SetPersonColumns(ctx context.Context, o crm.Object, id int64, sealed map[string]string) error {
+	pt := personTables[o]
+	var a args
+	var sets []string
+	for _, c := range pt.cols { // only known columns, in a fixed order
+		if v, ok := sealed[c]; ok {
+			sets = append(sets, c+" = "+a.add(v))
+		}
+	}
+	if len(sets) == 0 {
+		return nil
+	}
+	_, err := tx.q.ExecContext(ctx, "UPDATE "+pt.table+" SET "+strings.Join(sets, ", ")+" WHERE id = "+a.add(id), a...)
+	return mapErr("seal person columns", err)
+}
+
+// PeopleAfter returns the rows of o (deleted ones too) with a data key and
+// an id above after, in id order.
+func (tx *Tx) PeopleAfter(ctx context.Context, o crm.Object, after int64, limit int) ([]PersonRef, error) {
+	pt, ok := personTables[o]
+	if !ok {
+		return nil, fmt.Errorf("store: %s holds no personal data", o)
+	}
+	rows, err := tx.q.QueryContext(ctx, "SELECT id, person_key FROM "+pt.table+" WHERE id > $1 AND person_key <> '' ORDER BY id LIMIT $2", after, limit)
+	if err != nil {
+		return nil, mapErr("list people", err)
+	}
+	defer rows.Close()
+	var out []PersonRef
+	for rows.Next() {
+		r := PersonRef{Object: o}
+		if err := rows.Scan(&r.ID, &r.Key); err != nil {
+			return nil, mapErr("scan person", err)
+		}
+		out = append(out, r)
+	}
+	return out, mapErr("list people", rows.Err())
 }
 
 // UnsealedPeople returns up to limit rows of o (deleted ones too) without a
@@ -150,7 +214,7 @@ func (tx *Tx) ReplaceIndexRow(ctx context.Context, terms bool, r IndexRow, blind
 }
 
 // erasedFreeText are the unsealed text columns erasure also empties.
-var erasedFreeText = map[crm.Object][]string{crm.ObjContact: {"title", "notes"}, crm.ObjLead: {"title", "notes"}}
+var erasedFreeText = map[crm.Object][]string{crm.ObjContact: {"title"}, crm.ObjLead: {"title"}}
 
 // PersonRef is a contact or lead and the data key it is sealed under.
 type PersonRef struct {

@@ -161,7 +161,7 @@ func TestSearchPageKeepsScope(t *testing.T) {
 	}
 }
 
-// planQuerier records each statement with its arguments.
+// planQuerier records each query with its arguments.
 type planQuerier struct {
 	querier
 	ran *[]ranStatement
@@ -175,6 +175,11 @@ type ranStatement struct {
 func (p planQuerier) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	*p.ran = append(*p.ran, ranStatement{q, args})
 	return p.querier.QueryContext(ctx, q, args...)
+}
+
+func (p planQuerier) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	*p.ran = append(*p.ran, ranStatement{q, args})
+	return p.querier.QueryRowContext(ctx, q, args...)
 }
 
 // TestPlainSearchChecksCandidatesInCustomerTerms: on SQLite, a plain name

@@ -54,11 +54,15 @@ type TaskQuery struct {
 
 func (q TaskQuery) where(a *args) string {
 	w := q.Scope.cond("k", a) + " AND k.deleted_at IS NULL"
+	// Written as an equality and a range on the expressions of
+	// tasks_live_owner_due (migration 0027), so a user's open or overdue
+	// tasks are a range of that index, already in order. A task without a
+	// due time sorts as noTime, never before a real time.
 	if q.OpenOnly {
-		w += " AND NOT k.done"
+		w += " AND k.done = FALSE"
 	}
 	if q.DueBefore != nil {
-		w += " AND k.due_at IS NOT NULL AND k.due_at < " + a.add(ms(*q.DueBefore))
+		w += " AND COALESCE(k.due_at, " + noTimeSQL + ") < " + a.add(ms(*q.DueBefore))
 	}
 	if q.CustomerID != 0 {
 		w += " AND k.customer_id = " + a.add(q.CustomerID)

@@ -39,7 +39,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 
 // Options returns store options for a fresh, empty database of the dialect;
 // the database is removed when the test ends.
-func Options(t *testing.T, d store.Dialect) store.Options {
+func Options(t testing.TB, d store.Dialect) store.Options {
 	t.Helper()
 	if d == store.SQLite {
 		return store.Options{Dir: t.TempDir()}
@@ -49,7 +49,7 @@ func Options(t *testing.T, d store.Dialect) store.Options {
 
 // Open returns a fresh, migrated database of the dialect, closed when the
 // test ends.
-func Open(t *testing.T, d store.Dialect) *store.DB {
+func Open(t testing.TB, d store.Dialect) *store.DB {
 	t.Helper()
 	opt := Options(t, d)
 	db, err := store.Open(context.Background(), opt)
@@ -65,7 +65,7 @@ func Open(t *testing.T, d store.Dialect) *store.DB {
 // must hold exactly each customer term with its customer's owner, update
 // time and deletion, whatever the test did. Every test on a test database
 // thereby checks the triggers that keep it.
-func closeAndCheck(t *testing.T, opt store.Options, db *store.DB) {
+func closeAndCheck(t testing.TB, opt store.Options, db *store.DB) {
 	t.Cleanup(func() {
 		db.Close()
 		if opt.Dir == "" || t.Failed() {
@@ -96,7 +96,7 @@ SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want)) + (
 
 // freshSchema creates a schema on the test PostgreSQL and returns a URL whose
 // search_path points at it.
-func freshSchema(t *testing.T) string {
+func freshSchema(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {

@@ -76,9 +76,8 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, v
 // login checks the double-submit token, then the password, and opens a
 // session. A user who must change their password goes there first.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, nil, &crm.Error{Code: crm.Invalid, Key: "bad_request", Message: "unreadable form"})
+	if err := httpx.ParseForm(w, r, maxForm); err != nil {
+		s.fail(w, r, nil, err)
 		return
 	}
 	l := lang(r, nil)

@@ -49,9 +49,8 @@ func (s *Server) guard(g gate, h handler) http.HandlerFunc {
 			return
 		}
 		if !httpx.IsSafeMethod(r.Method) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-			if err := r.ParseForm(); err != nil {
-				s.fail(w, r, a, &crm.Error{Code: crm.Invalid, Key: "bad_request", Message: "unreadable form"})
+			if err := httpx.ParseForm(w, r, maxForm); err != nil {
+				s.fail(w, r, a, err)
 				return
 			}
 			if !validCSRF(r, a.CSRFToken) {

@@ -318,8 +318,8 @@ func (p Page) LocalInput(v any) string {
 const localInputLayout = "2006-01-02T15:04"
 
 // parseLocalTime reads a datetime-local value (seconds optional) as a time
-// in loc, the user's time zone; "" is nil, and a bad value adds a field
-// problem.
+// in loc, the user's time zone; "" is nil, and a bad value or one outside
+// the plausible years (crm.CheckTime) adds a field problem.
 func parseLocalTime(loc *time.Location, p *crm.Problems, field, value string) *time.Time {
 	v := strings.TrimSpace(value)
 	if v == "" {
@@ -327,6 +327,10 @@ func parseLocalTime(loc *time.Location, p *crm.Problems, field, value string) *t
 	}
 	for _, layout := range []string{localInputLayout, "2006-01-02T15:04:05", "2006-01-02 15:04", time.DateOnly} {
 		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			if rule := crm.CheckTime(t); rule != "" {
+				p.Add(field, rule, crm.YearRange)
+				return nil
+			}
 			return &t
 		}
 	}
