@@ -42,7 +42,7 @@ func TestServePurgesAndArchives(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				v, err := openVault(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+				v, err := openVault(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -19,13 +18,27 @@ import (
 // stays outside the chain and its checkpoints.
 const sealEvery = 2 * time.Second
 
-// startSealer seals the audit trail in the background, as long as the
-// server runs; stop ends it and seals what the last requests wrote, before
-// the database closes.
-func startSealer(ctx context.Context, c Config, db *store.DB, logger *slog.Logger) (stop func(), err error) {
-	sealer, err := newSealer(c, db, logger)
+// startSealer seals what waits — events written since the last seal by a
+// server that crashed or was killed — before it returns, so a restarted
+// server answers no request while such events can still be deleted
+// unnoticed; then it seals in the background, as long as the server runs.
+// stop ends it and seals what the last requests wrote, before the database
+// closes.
+func startSealer(ctx context.Context, c Config, db *store.DB, keys *audit.Keys, logger *slog.Logger) (stop func(), err error) {
+	sealer, err := newSealer(c, db, keys, logger)
 	if err != nil {
 		return nil, err
+	}
+	n, err := sealer.SealOnce(ctx)
+	switch {
+	case errors.Is(err, audit.ErrCheckpointFileMissing):
+		// Sealed in the database; the lost file is verify's finding and
+		// the operator's to restore, and no reason to stop serving.
+		logger.Error("seal audit trail", "err", err)
+	case err != nil:
+		return nil, fmt.Errorf("seal the audit events waiting since the last run: %w", err)
+	case n > 0:
+		logger.Info("sealed the audit events waiting since the last run", "events", n)
 	}
 	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -39,12 +52,8 @@ func startSealer(ctx context.Context, c Config, db *store.DB, logger *slog.Logge
 	}, nil
 }
 
-// newSealer is the sealer of c's audit key and checkpoint directory.
-func newSealer(c Config, db *store.DB, logger *slog.Logger) (*audit.Sealer, error) {
-	keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
-	if err != nil {
-		return nil, err
-	}
+// newSealer is the sealer of the audit keys and c's checkpoint directory.
+func newSealer(c Config, db *store.DB, keys *audit.Keys, logger *slog.Logger) (*audit.Sealer, error) {
 	return &audit.Sealer{DB: db, Keys: keys, Dir: c.AuditDir, Logger: logger}, nil
 }
 
@@ -70,19 +79,22 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(c.AuditKeyFile); err != nil {
-		return fmt.Errorf("audit key file %s: %w (verification needs the key the trail was written with)", c.AuditKeyFile, err)
-	}
-	keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
-	if err != nil {
-		return err
-	}
 	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// The audit key is never made here: verification needs the key the
+	// trail was written with, and a new one would only make it fail.
+	c.useOldDefaults(logger)
+	keys, err := audit.LoadKeys(c.AuditKeyFile)
+	if err == nil {
+		err = service.CheckAuditKey(ctx, db, keys)
+	}
+	if err != nil {
+		return c.explainKeyError(err)
+	}
 	if args[0] == "archive" {
 		cutoff, err := archiveCutoff(c, before, time.Now())
 		if err != nil {

@@ -88,7 +88,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	// user: it measures speed, not the per-user hourly limit.
 	c.SensitiveSearches = service.UnlimitedSensitiveSearches
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app, err := openService(ctx, c, logger)
+	app, err := openService(ctx, &c, logger)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	// Events left unsealed (by a data set generated before demo sealed its
 	// trail, say) are sealed first: caught up during the scenarios, they
 	// would be measured instead of them.
-	sealer, err := newSealer(c, db, logger)
+	sealer, err := newSealer(c, db, app.auditKeys, logger)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(stdout, "sealed %d waiting audit events before measuring, in %s\n", n, time.Since(start).Round(time.Second))
 	}
 	// The sealer runs as in serve, so the numbers include sealing the trail.
-	stopSealing, err := startSealer(ctx, c, db, logger)
+	stopSealing, err := startSealer(ctx, c, db, app.auditKeys, logger)
 	if err != nil {
 		return err
 	}

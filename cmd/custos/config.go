@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -17,6 +18,7 @@ import (
 
 	"custos/internal/notify"
 	"custos/internal/service"
+	"custos/internal/vault"
 )
 
 // Config is the whole configuration, parsed once from flags and CUSTOS_*
@@ -70,6 +72,9 @@ type Config struct {
 	// PrivacyDeadlineDays is how long a privacy request has from its
 	// receipt (GDPR: one month).
 	PrivacyDeadlineDays int
+	// defaulted names (by flag) the key paths left to their defaults; only
+	// those fall back to the old defaults.
+	defaulted map[string]bool
 }
 
 // parseConfig reads flags with defaults from the environment. Secrets such
@@ -124,13 +129,13 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.PhoneRegion, "phone-region", env("CUSTOS_PHONE_REGION", "CN"), "default region for phone numbers without country code (CUSTOS_PHONE_REGION)")
 	fs.StringVar(&c.OrgName, "org-name", env("CUSTOS_ORG_NAME", "Custos"), "name of the root department on first start (CUSTOS_ORG_NAME)")
 	fs.StringVar(&c.TimeZone, "timezone", env("CUSTOS_TIMEZONE", ""), "default time zone of users who chose none, e.g. Asia/Shanghai; empty is the server's (CUSTOS_TIMEZONE)")
-	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("CUSTOS_AUDIT_KEY_FILE", ""), "audit trail key file, created on first start; back it up apart from the database (CUSTOS_AUDIT_KEY_FILE; default custos-keys/audit.key beside the data directory)")
-	fs.StringVar(&c.AuditDir, "audit-dir", env("CUSTOS_AUDIT_DIR", ""), "directory for signed audit checkpoints, ideally on another disk (CUSTOS_AUDIT_DIR; default custos-audit beside the data directory)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env("CUSTOS_AUDIT_KEY_FILE", ""), "audit trail key file, created on first start; back it up apart from the database (CUSTOS_AUDIT_KEY_FILE; default <data-dir>-keys/audit.key beside the data directory)")
+	fs.StringVar(&c.AuditDir, "audit-dir", env("CUSTOS_AUDIT_DIR", ""), "directory for signed audit checkpoints, ideally on another disk (CUSTOS_AUDIT_DIR; default <data-dir>-audit beside the data directory)")
 	fs.StringVar(&c.PublicURL, "public-url", env("CUSTOS_PUBLIC_URL", ""), "address people open Custos at, e.g. https://crm.example.com; passkeys are bound to it (default: http[s]://localhost:<port of -addr>) (CUSTOS_PUBLIC_URL)")
 	fs.IntVar(&c.SensitiveSearches, "sensitive-search-limit", searchLimit, "searches by a phone, e-mail or credit code each user may make per hour (CUSTOS_SENSITIVE_SEARCH_LIMIT)")
-	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "master key file, created on first start; keep it out of the data directory and back it up apart (CUSTOS_MASTER_KEY_FILE, or the key itself in CUSTOS_MASTER_KEY; default custos-keys/master.key beside the data directory)")
-	fs.StringVar(&c.KeyStore, "keystore", keyStore, "key store of the per-person data keys: a file, or a postgres:// URL of a database apart from the data (CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE; default custos-keys/keystore.db beside the data directory)")
-	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default custos-keys/snapshots)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "master key file, created on first start; keep it out of the data directory and back it up apart (CUSTOS_MASTER_KEY_FILE, or the key itself in CUSTOS_MASTER_KEY; default <data-dir>-keys/master.key beside the data directory)")
+	fs.StringVar(&c.KeyStore, "keystore", keyStore, "key store of the per-person data keys: a file, or a postgres:// URL of a database apart from the data (CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE; default <data-dir>-keys/keystore.db beside the data directory)")
+	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default <data-dir>-keys/snapshots)")
 	fs.IntVar(&c.RecycleDays, "recycle-days", recycleDays, "days a deleted record stays restorable in the recycle bin before it is removed for good (CUSTOS_RECYCLE_DAYS)")
 	fs.IntVar(&c.AuditRetentionYears, "audit-retention-years", auditYears, "years audit events stay in the database before serve archives them into signed segment files in -audit-dir; 0 never archives automatically (CUSTOS_AUDIT_RETENTION_YEARS)")
 	fs.StringVar(&c.AlertWebhookURL, "alert-webhook-url", env("CUSTOS_ALERT_WEBHOOK_URL", ""), "URL that receives security alerts as signed JSON; needs CUSTOS_ALERT_WEBHOOK_SECRET (CUSTOS_ALERT_WEBHOOK_URL)")
@@ -176,30 +181,169 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	return c, c.Validate()
 }
 
-// defaultAuditPaths puts the audit key, checkpoints, master key and key
-// store beside the data directory (./custos-keys, ./custos-audit for the
-// default ./custos-data), never inside it, so a copy of the data directory
-// holds none of them.
+// defaultAuditPaths derives the default locations of the audit key,
+// checkpoints, master key and key store from the data's location: beside
+// the data directory, never inside it (so a copy of the data directory
+// holds none of them), and named after it (so two data directories side by
+// side never share keys or checkpoints): <dir>-keys/ and <dir>-audit/ for
+// SQLite in <dir>, custos-<database>-keys/ and custos-<database>-audit/ in
+// the working directory for PostgreSQL.
 func (c *Config) defaultAuditPaths() {
+	keyDir, auditDir := defaultKeyDirs(c.DataDir, c.DatabaseURL)
+	defaults := map[string]string{"audit-key-file": filepath.Join(keyDir, "audit.key"), "audit-dir": auditDir,
+		"master-key-file": filepath.Join(keyDir, "master.key"), "keystore": filepath.Join(keyDir, "keystore.db"),
+		"key-snapshot-dir": filepath.Join(keyDir, "snapshots")}
+	c.defaulted = map[string]bool{}
+	for name, p := range c.keyPaths() {
+		if *p == "" {
+			*p, c.defaulted[name] = defaults[name], true
+		}
+	}
+}
+
+// keyPaths points at the key and checkpoint locations, by flag name.
+func (c *Config) keyPaths() map[string]*string {
+	return map[string]*string{"audit-key-file": &c.AuditKeyFile, "audit-dir": &c.AuditDir, "master-key-file": &c.MasterKeyFile,
+		"keystore": &c.KeyStore, "key-snapshot-dir": &c.KeySnapshotDir}
+}
+
+// defaultKeyDirs returns the default key and checkpoint directories.
+func defaultKeyDirs(dataDir, databaseURL string) (keyDir, auditDir string) {
+	if databaseURL == "" && dataDir != "" {
+		d := filepath.Clean(dataDir)
+		return d + "-keys", d + "-audit"
+	}
+	name := "postgres"
+	if u, err := url.Parse(databaseURL); err == nil {
+		if db := strings.Trim(u.Path, "/"); db != "" {
+			name = db
+		}
+	}
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == filepath.Separator || r == '.' {
+			return '_'
+		}
+		return r
+	}, name)
+	return "custos-" + name + "-keys", "custos-" + name + "-audit"
+}
+
+// oldKeyDirs are the defaults before issue 12: custos-keys/ and
+// custos-audit/ beside the data directory (or in the working directory for
+// PostgreSQL), shared by every data directory there.
+func oldKeyDirs(dataDir, databaseURL string) (keyDir, auditDir string) {
 	base := "."
-	if c.DatabaseURL == "" && c.DataDir != "" {
-		base = filepath.Dir(filepath.Clean(c.DataDir))
+	if databaseURL == "" && dataDir != "" {
+		base = filepath.Dir(filepath.Clean(dataDir))
 	}
-	if c.AuditKeyFile == "" {
-		c.AuditKeyFile = filepath.Join(base, "custos-keys", "audit.key")
+	return filepath.Join(base, "custos-keys"), filepath.Join(base, "custos-audit")
+}
+
+// useOldDefaults keeps an install made before issue 12 working: for a
+// database that holds data, when the new default key (or checkpoint)
+// directory does not exist and the old shared one does, the paths left to
+// their defaults point into the old one. Binding then checks that the keys
+// found there are this database's (a directory another data directory
+// made is refused as foreign).
+func (c *Config) useOldDefaults(logger *slog.Logger) {
+	newKeys, newAudit := defaultKeyDirs(c.DataDir, c.DatabaseURL)
+	oldKeys, oldAudit := oldKeyDirs(c.DataDir, c.DatabaseURL)
+	for _, d := range []struct{ from, to string }{{newKeys, oldKeys}, {newAudit, oldAudit}} {
+		if exists(d.from) || !exists(d.to) {
+			continue
+		}
+		moved := false
+		for name, p := range c.keyPaths() {
+			if !c.defaulted[name] {
+				continue
+			}
+			if rel, err := filepath.Rel(d.from, *p); err == nil && !strings.HasPrefix(rel, "..") {
+				*p, moved = filepath.Join(d.to, rel), true
+			}
+		}
+		if moved && logger != nil {
+			logger.Warn("using the old default location shared by every data directory beside this one; move it to the new default (see docs/operations.md)",
+				"old", d.to, "new", d.from)
+		}
 	}
-	if c.AuditDir == "" {
-		c.AuditDir = filepath.Join(base, "custos-audit")
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// keyFileHelp names each key file's setting, for the messages that ask an
+// operator to restore or point at one.
+func (c Config) keyFileHelp() []struct{ what, path, how string } {
+	return []struct{ what, path, how string }{
+		{service.KeyMaster, c.MasterKeyFile, "-master-key-file or CUSTOS_MASTER_KEY_FILE (or the key itself in CUSTOS_MASTER_KEY)"},
+		{service.KeyStore, c.KeyStore, "-keystore, CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE"},
+		{service.KeyAudit, c.AuditKeyFile, "-audit-key-file or CUSTOS_AUDIT_KEY_FILE"},
 	}
-	if c.MasterKeyFile == "" {
-		c.MasterKeyFile = filepath.Join(base, "custos-keys", "master.key")
+}
+
+// keyRestoreHint ends every refusal: what to do, and what Custos will not.
+const keyRestoreHint = "restore it from your key backup, or point the setting at where it is. Custos makes new keys only for an empty database (first start) or with custos keys init; it never replaces the keys of a database that holds data"
+
+// missingKeyFiles names the key files of a database that holds data which
+// are not where the configuration says (before anything is opened, so none
+// is replaced by a new one).
+func (c Config) missingKeyFiles() error {
+	var missing []string
+	for _, f := range c.keyFileHelp() {
+		switch {
+		case f.what == service.KeyMaster && strings.TrimSpace(c.MasterKey) != "",
+			f.what == service.KeyStore && isPostgresURL(f.path):
+			continue // not a file; opening it tells
+		}
+		if !exists(f.path) {
+			missing = append(missing, fmt.Sprintf("the %s file %s does not exist (set by %s)", f.what, f.path, f.how))
+		}
 	}
-	if c.KeyStore == "" {
-		c.KeyStore = filepath.Join(base, "custos-keys", "keystore.db")
+	if len(missing) == 0 {
+		return nil
 	}
-	if c.KeySnapshotDir == "" {
-		c.KeySnapshotDir = filepath.Join(base, "custos-keys", "snapshots")
+	return fmt.Errorf("this database holds data sealed and signed under its keys, but %s: %s", strings.Join(missing, "; and "), keyRestoreHint)
+}
+
+// explainKeyError turns a missing or foreign key into a message naming
+// the file, the setting that points at it and what to do.
+func (c Config) explainKeyError(err error) error {
+	var missing *vault.MissingError
+	var foreign *service.ForeignKeyError
+	what := ""
+	switch {
+	case errors.As(err, &missing):
+		what = service.KeyMaster
+		if missing.What == "key store" {
+			what = service.KeyStore
+		}
+	case errors.As(err, &foreign):
+		what = foreign.What
+	case errors.Is(err, vault.ErrMasterMismatch):
+		what = service.KeyMaster
+	case errors.Is(err, os.ErrNotExist) && strings.HasPrefix(err.Error(), "audit:"):
+		return fmt.Errorf("the audit key file %s does not exist (set by %s): %s", c.AuditKeyFile, c.keyFileHelp()[2].how, keyRestoreHint)
+	default:
+		return err
 	}
+	for _, f := range c.keyFileHelp() {
+		if f.what == what {
+			where := f.path
+			if what == service.KeyMaster && strings.TrimSpace(c.MasterKey) != "" {
+				where = "CUSTOS_MASTER_KEY"
+			} else if isPostgresURL(where) {
+				where = "(the PostgreSQL key store)"
+			}
+			return fmt.Errorf("%s %s: %w (set by %s); %s", what, where, err, f.how, keyRestoreHint)
+		}
+	}
+	return err
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 // Validate checks the combination of settings.

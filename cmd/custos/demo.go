@@ -34,7 +34,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app, err := openService(ctx, c, logger)
+	app, err := openService(ctx, &c, logger)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	// The trail is sealed as the data is written, as serve would: a data
 	// set is not handed over with a backlog for the next start to seal.
-	stopSealing, err := startSealer(ctx, c, app.db, logger)
+	stopSealing, err := startSealer(ctx, c, app.db, app.auditKeys, logger)
 	if err != nil {
 		return err
 	}

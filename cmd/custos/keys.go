@@ -13,6 +13,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/service"
+	"custos/internal/store"
 )
 
 // keysCommand runs "custos keys status|rotate|rewrap|retire|snapshot|reencrypt": key
@@ -20,9 +21,9 @@ import (
 // (the server keeps serving: readers unwrap with either master key version
 // while a re-wrap runs).
 func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	verbs := []string{"status", "rotate", "rewrap", "retire", "snapshot", "reencrypt", "destroy-superseded", "rotate-blind"}
+	verbs := []string{"init", "status", "rotate", "rewrap", "retire", "snapshot", "reencrypt", "destroy-superseded", "rotate-blind"}
 	if len(args) == 0 || !slices.Contains(verbs, args[0]) {
-		return errors.New("usage: custos keys status|rotate|rewrap [-batch N]|retire -version N|snapshot|reencrypt [-batch N]|destroy-superseded|rotate-blind [-batch N] [-settle D] [flags]")
+		return errors.New("usage: custos keys init|status|rotate|rewrap [-batch N]|retire -version N|snapshot|reencrypt [-batch N]|destroy-superseded|rotate-blind [-batch N] [-settle D] [flags]")
 	}
 	verb, rest := args[0], args[1:]
 	local := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
@@ -39,7 +40,11 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	app, err := openService(ctx, c, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if verb == "init" {
+		return keysInit(ctx, c, logger, stdout)
+	}
+	app, err := openService(ctx, &c, logger)
 	if err != nil {
 		return err
 	}
@@ -102,6 +107,49 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 		}
 		fmt.Fprintf(stdout, "key store snapshot written to %s; keep it apart from data backups\n", path)
 	}
+	return nil
+}
+
+// keysInit makes the keys of a database explicitly, before its first
+// start (say, to back them up before any data exists, or before several
+// PostgreSQL instances start at once). It refuses whatever could replace
+// keys that data depends on: a database that records keys, one that holds
+// data, and key files that exist already.
+func keysInit(ctx context.Context, c Config, logger *slog.Logger, stdout io.Writer) error {
+	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rec, err := service.InspectKeys(ctx, db)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rec.Identities) > 0:
+		return errors.New("keys init: this database already records its keys; keys init never replaces them (if a key file is missing, restore it from your key backup)")
+	case rec.HoldsData:
+		return errors.New("keys init: this database holds data, written under keys that exist somewhere; start custos with them (custos migrate binds them) instead of making new ones under which that data could not be read")
+	}
+	for _, f := range c.keyFileHelp() {
+		if (f.what == service.KeyMaster && strings.TrimSpace(c.MasterKey) != "") || isPostgresURL(f.path) {
+			continue
+		}
+		if exists(f.path) {
+			return fmt.Errorf("keys init: the %s file %s exists already; keys init makes new keys only (point %s at a new location, or start custos to use this one)", f.what, f.path, f.how)
+		}
+	}
+	app, err := openKeys(ctx, &c, db, logger)
+	if err != nil {
+		return err
+	}
+	defer app.vault.Close()
+	svc := service.New(db, service.Options{AuditKeys: app.auditKeys, Vault: app.vault, Logger: logger})
+	if err := svc.RecordKeysInit(ctx, access.System("custos keys init")); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "keys made for this database: master key %s, key store %s, audit key %s (checkpoints in %s).\nBack them up now, apart from the database and its backups.\n",
+		c.MasterKeyFile, app.vault.KeyStoreLocation(), c.AuditKeyFile, c.AuditDir)
 	return nil
 }
 

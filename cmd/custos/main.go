@@ -46,6 +46,7 @@ Usage:
   custos bench     [flags]   benchmark a running Custos end to end on demo data
   custos audit verify [flags] check the audit trail against its signed checkpoints
   custos audit seal   [flags] seal the audit events waiting (serve does it every 2 seconds)
+  custos keys init [flags]  make and record the keys of an empty database before its first start (audited)
   custos keys status|rotate|rewrap|retire|snapshot|reencrypt|destroy-superseded|rotate-blind [flags]
                              show, rotate, re-wrap (online, resumable) or retire master key versions; snapshot
                              the key store; re-encrypt every person under new data keys (after a leak of both);

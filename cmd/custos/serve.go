@@ -25,9 +25,10 @@ import (
 // opened is what openService opens; Close closes the database and the key
 // store.
 type opened struct {
-	svc   *service.Service
-	db    *store.DB
-	vault *vault.Vault
+	svc       *service.Service
+	db        *store.DB
+	vault     *vault.Vault
+	auditKeys *audit.Keys
 }
 
 func (o *opened) Close() {
@@ -35,37 +36,29 @@ func (o *opened) Close() {
 	o.vault.Close()
 }
 
-// openService opens the vault (creating the master key and key store on
-// first start), the database (running migrations), the audit keys
-// (creating them on first start) and the service layer.
-func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, error) {
+// openService opens the database (running migrations), then its keys — the
+// audit keys and the vault — and the service layer. New key material is made
+// only for an empty database that records no keys (the first start); any
+// other database must find its own keys, and start-up refuses, naming the
+// file, when one is missing or belongs to another database.
+func openService(ctx context.Context, c *Config, logger *slog.Logger) (*opened, error) {
 	zone, err := service.LoadTimeZone(c.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("timezone %q: not an IANA time zone name such as Asia/Shanghai", c.TimeZone)
 	}
-	keys, created, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		// Loud on purpose: without this file the audit trail cannot be
-		// verified, and it must not live with the database.
-		logger.Warn("created the audit trail key file: back it up, apart from the database and its backups",
-			"file", c.AuditKeyFile, "checkpoints", c.AuditDir, "verifier_key", keys.VerifierKey)
-	}
-	v, err := openVault(ctx, c, logger)
-	if err != nil {
-		return nil, err
-	}
 	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
 	if err != nil {
-		v.Close()
 		return nil, err
 	}
-	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: keys,
-		PublicURL: c.PublicURL, Vault: v, RecycleRetention: c.RecycleRetention(), SensitiveSearchesPerHour: c.SensitiveSearches,
+	app, err := openKeys(ctx, c, db, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: app.auditKeys,
+		PublicURL: c.PublicURL, Vault: app.vault, RecycleRetention: c.RecycleRetention(), SensitiveSearchesPerHour: c.SensitiveSearches,
 		AlertDelivery: c.alertDelivery(), PrivacyDeadlineDays: c.PrivacyDeadlineDays})
-	app := &opened{svc: svc, db: db, vault: v}
+	app.svc = svc
 	people, rows, err := svc.SealLegacyData(ctx)
 	if err != nil {
 		app.Close()
@@ -87,12 +80,58 @@ func openService(ctx context.Context, c Config, logger *slog.Logger) (*opened, e
 	return app, nil
 }
 
+// openKeys opens the audit keys and the vault of the database db and binds
+// them to it (service.BindKeys). c's default key locations fall back to
+// the ones used before issue 12 for a database that holds data.
+func openKeys(ctx context.Context, c *Config, db *store.DB, logger *slog.Logger) (*opened, error) {
+	rec, err := service.InspectKeys(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	create := rec.MayCreateKeys()
+	if !create {
+		c.useOldDefaults(logger)
+		if err := c.missingKeyFiles(); err != nil {
+			return nil, err
+		}
+	}
+	keys, created, err := loadAuditKeys(c.AuditKeyFile, create)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		// Loud on purpose: without this file the audit trail cannot be
+		// verified, and it must not live with the database.
+		logger.Warn("created the audit trail key file: back it up, apart from the database and its backups",
+			"file", c.AuditKeyFile, "checkpoints", c.AuditDir, "verifier_key", keys.VerifierKey)
+	}
+	v, err := openVault(ctx, *c, logger, !create)
+	if err != nil {
+		return nil, c.explainKeyError(err)
+	}
+	if err := service.BindKeys(ctx, db, v, keys); err != nil {
+		v.Close()
+		return nil, c.explainKeyError(err)
+	}
+	return &opened{db: db, vault: v, auditKeys: keys}, nil
+}
+
+// loadAuditKeys loads the audit key file, creating it only when create.
+func loadAuditKeys(path string, create bool) (*audit.Keys, bool, error) {
+	if create {
+		return audit.LoadOrCreateKeys(path)
+	}
+	k, err := audit.LoadKeys(path)
+	return k, false, err
+}
+
 // openVault opens the master key and key store, saying loudly what was
 // created and must be backed up — apart from the data — and warning when
-// keys sit where a copy of the data would take them along.
-func openVault(ctx context.Context, c Config, logger *slog.Logger) (*vault.Vault, error) {
+// keys sit where a copy of the data would take them along. With mustExist
+// it creates neither.
+func openVault(ctx context.Context, c Config, logger *slog.Logger, mustExist bool) (*vault.Vault, error) {
 	v, created, err := vault.Open(ctx, vault.Options{MasterKeyFile: c.MasterKeyFile, MasterKeyEnv: c.MasterKey,
-		KeyStore: c.KeyStore, SnapshotDir: c.KeySnapshotDir})
+		KeyStore: c.KeyStore, SnapshotDir: c.KeySnapshotDir, MustExist: mustExist})
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +171,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	app, err := openService(ctx, c, slog.New(slog.NewTextHandler(stderr, nil)))
+	app, err := openService(ctx, &c, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
@@ -153,7 +192,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	app, err := openService(ctx, c, logger)
+	app, err := openService(ctx, &c, logger)
 	if err != nil {
 		return err
 	}
@@ -178,6 +217,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Sealed before listening: see startSealer.
+	stopSealing, err := startSealer(ctx, c, db, app.auditKeys, logger)
+	if err != nil {
+		return err
+	}
+	defer stopSealing()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -192,20 +237,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if rpID, _, _ := service.RelyingParty(c.PublicURL); strings.HasPrefix(c.PublicURL, "http://") && rpID != "localhost" && !strings.HasSuffix(rpID, ".localhost") {
 		logger.Warn("browsers offer passkeys only over HTTPS or on localhost; set -public-url to the https:// address people use", "public_url", c.PublicURL)
 	}
-	stopSealing, err := startSealer(ctx, c, db, logger)
-	if err != nil {
-		return err
-	}
-	defer stopSealing()
 	defer startAlerts(ctx, svc, logger)()
-	defer startBlindKeyReload(ctx, svc, logger)()
+	defer startKeyReload(ctx, svc, logger)()
 	jobs := []maintenanceJob{purgeJob(svc, logger), retentionJob(svc, logger)}
 	if c.AuditRetentionYears > 0 {
-		keys, _, err := audit.LoadOrCreateKeys(c.AuditKeyFile)
-		if err != nil {
-			return err
-		}
-		jobs = append(jobs, archiveJob(c, db, keys, logger))
+		jobs = append(jobs, archiveJob(c, db, app.auditKeys, logger))
 	}
 	defer startMaintenance(ctx, logger, jobs...)()
 	errc := make(chan error, 1)
@@ -303,10 +339,11 @@ func cutFlag(args []string, name string) (bool, []string) {
 	return found, rest
 }
 
-// startBlindKeyReload reloads the blind-index keys every
-// service.BlindKeyReload, so a rotation started by custos keys or another
-// instance reaches this one's writes.
-func startBlindKeyReload(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
+// startKeyReload reloads the blind-index keys and the master key file
+// every service.BlindKeyReload, so a rotation started by custos keys or
+// another instance reaches this one (master key versions are also loaded
+// at once when a key needs one: see vault.ReloadMaster).
+func startKeyReload(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -318,6 +355,9 @@ func startBlindKeyReload(ctx context.Context, svc *service.Service, logger *slog
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if err := svc.ReloadMasterKey(); err != nil && ctx.Err() == nil {
+					logger.Error("reload the master key file", "err", err)
+				}
 				if err := svc.ReloadBlindKeys(ctx); err != nil && ctx.Err() == nil {
 					logger.Error("reload blind-index keys", "err", err)
 				}

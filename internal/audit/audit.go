@@ -53,7 +53,23 @@ type keyFile struct {
 // directory 0700) when it does not exist; created reports the latter, so
 // the caller can say loudly what must be backed up.
 func LoadOrCreateKeys(path string) (k *Keys, created bool, err error) {
+	return loadKeys(path, true)
+}
+
+// LoadKeys reads the key file and never creates one: for a database that
+// already holds events, a missing key file must be restored, not replaced
+// (a new key would make every existing event fail verification). The
+// error for a missing file wraps os.ErrNotExist.
+func LoadKeys(path string) (*Keys, error) {
+	k, _, err := loadKeys(path, false)
+	return k, err
+}
+
+func loadKeys(path string, create bool) (k *Keys, created bool, err error) {
 	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !create {
+		return nil, false, fmt.Errorf("audit: key file %s: %w", path, os.ErrNotExist)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		if b, err = newKeyFile(path); err != nil {
 			return nil, false, err

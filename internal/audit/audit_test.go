@@ -237,3 +237,69 @@ func slicesHas(ps []audit.Problem, kind string) bool {
 	}
 	return false
 }
+
+// TestVerifyNeedsTheCheckpointFile: the checkpoint file outside the
+// database is the evidence against a database rolled back or cut short, so
+// verify fails when it is missing or ends before the sealed trail (issue
+// 12 §2), and the sealer neither starts a new file in place of a lost one
+// nor leaves a file short once it is back.
+func TestVerifyNeedsTheCheckpointFile(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) { checkpointFileNeeded(t, d) })
+	}
+}
+
+func checkpointFileNeeded(t *testing.T, d store.Dialect) {
+
+	ctx := context.Background()
+	l := newSealedLog(t, d)
+	file := filepath.Join(l.dir, audit.CheckpointFile)
+	full, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSpace(string(full)), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("want two checkpoints in the file, have %d", len(lines))
+	}
+	if r := l.verify(t); !r.OK() {
+		t.Fatalf("intact trail: %v", r.Problems)
+	}
+
+	// Shorter: the file as it was before the second seal.
+	if err := os.WriteFile(file, []byte(lines[0]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := l.verify(t)
+	if r.OK() || !strings.Contains(r.Problems[0].Detail, "ends at log position") {
+		t.Fatalf("short checkpoint file not reported: %v", r.Problems)
+	}
+
+	// Missing, and the sealer does not start a new file in its place.
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	r = l.verify(t)
+	if r.OK() || !strings.Contains(r.Problems[0].Detail, "is missing") {
+		t.Fatalf("missing checkpoint file not reported: %v", r.Problems)
+	}
+	l.org.Customer(t, l.org.Rep1, crm.CustomerFields{Name: "五号客户"})
+	fresh := &audit.Sealer{DB: l.db, Keys: l.keys, Dir: l.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := fresh.SealOnce(ctx); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("sealer with the checkpoint file gone: %v", err)
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Fatal("the sealer started a new checkpoint file in place of the lost one")
+	}
+
+	// Restored from its (older) backup: the next seal catches it up.
+	if err := os.WriteFile(file, full, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.SealOnce(ctx); err != nil {
+		t.Fatalf("seal after the file is back: %v", err)
+	}
+	if r := l.verify(t); !r.OK() {
+		t.Fatalf("after the file is restored and caught up: %v", r.Problems)
+	}
+}

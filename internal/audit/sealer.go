@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,6 +33,10 @@ type Sealer struct {
 	Dir    string // where checkpoints are written outside the database
 	Logger *slog.Logger
 	Now    func() time.Time
+	// exported is the largest checkpoint known to be in the checkpoint
+	// file; known tells whether it was read from the file yet.
+	exported int64
+	known    bool
 }
 
 // Run seals every interval until ctx ends.
@@ -55,26 +60,75 @@ func (s *Sealer) Run(ctx context.Context, every time.Duration) {
 // it sealed.
 func (s *Sealer) SealOnce(ctx context.Context) (int, error) {
 	total := 0
+	var lost error // the checkpoint file is gone: seal on, report it at the end
 	for {
-		n, cp, err := s.sealBatch(ctx)
+		n, cp, fresh, err := s.sealBatch(ctx)
 		if err != nil {
 			return total, err
 		}
 		if cp != nil {
-			if err := s.writeExternal(*cp); err != nil {
+			if err := s.writeExternal(*cp, fresh); errors.Is(err, ErrCheckpointFileMissing) {
+				lost = err
+			} else if err != nil {
 				return total, err
 			}
 		}
 		total += n
 		if n < sealBatch {
-			return total, nil
+			if lost != nil {
+				return total, lost
+			}
+			return total, s.catchUpExternal(ctx)
 		}
 	}
 }
 
-func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, error) {
+// catchUpExternal appends the database's newest checkpoint to the
+// checkpoint file when the file lacks it: a write that failed (or a crash
+// between the commit and the write), or another instance's seal on
+// PostgreSQL. The file then never stays shorter than the sealed trail,
+// which custos audit verify reports as tampering.
+func (s *Sealer) catchUpExternal(ctx context.Context) error {
+	if s.Dir == "" {
+		return nil
+	}
+	var last store.Checkpoint
+	var ok bool
+	if err := s.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { last, ok, err = tx.LastCheckpoint(ctx); return err }); err != nil || !ok {
+		return err
+	}
+	if !s.known {
+		size, found, err := lastExternalSize(s.Dir)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return s.missingExternal(last.Size)
+		}
+		s.exported, s.known = size, true
+	}
+	if s.exported >= last.Size {
+		return nil
+	}
+	return s.writeExternal(last, false)
+}
+
+// ErrCheckpointFileMissing is returned by SealOnce when the checkpoint
+// file is gone while the database holds checkpoints: the events are sealed
+// in the database all the same, and the file must be restored.
+var ErrCheckpointFileMissing = errors.New("audit: the checkpoint file is missing")
+
+func (s *Sealer) missingExternal(size int64) error {
+	return fmt.Errorf("%w: %s, while the database holds checkpoints up to log position %d: restore it from its backup (custos audit verify fails until then); a new one is not started, so the loss stays visible",
+		ErrCheckpointFileMissing, filepath.Join(s.Dir, CheckpointFile), size)
+}
+
+// sealBatch seals up to sealBatch events; fresh reports that the log was
+// empty before, so the checkpoint made is its first.
+func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, bool, error) {
 	var sealed int
 	var cp *store.Checkpoint
+	fresh := false
 	err := s.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		ok, err := tx.TrySealLock(ctx)
 		if err != nil || !ok {
@@ -84,6 +138,7 @@ func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, error) 
 		if err != nil {
 			return err
 		}
+		fresh = seq == 0
 		legacy, err := legacyMaxID(ctx, tx)
 		if err != nil {
 			return err
@@ -120,7 +175,7 @@ func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, error) 
 		cp = &c
 		return tx.InsertCheckpoint(ctx, c)
 	})
-	return sealed, cp, err
+	return sealed, cp, fresh, err
 }
 
 // genuine reports whether an event may enter the log: stamped by Custos,
@@ -158,15 +213,24 @@ func (s *Sealer) checkpoint(size int64, head string, legacy int64) (store.Checkp
 
 // writeExternal appends a checkpoint to the file outside the database and
 // syncs it. A failure is returned (and logged by Run): the checkpoint is in
-// the database already and the next one will be written out again.
-func (s *Sealer) writeExternal(c store.Checkpoint) error {
+// the database already and the next seal writes it out (catchUpExternal).
+// Only the log's first checkpoint (fresh) may create the file: a file gone
+// later was lost or deleted, and starting a new one would hide that.
+func (s *Sealer) writeExternal(c store.Checkpoint, fresh bool) error {
 	if s.Dir == "" {
 		return nil
 	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("audit: checkpoint directory: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(s.Dir, CheckpointFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	flags := os.O_WRONLY | os.O_APPEND
+	if fresh {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(filepath.Join(s.Dir, CheckpointFile), flags, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return s.missingExternal(c.Size)
+	}
 	if err != nil {
 		return fmt.Errorf("audit: checkpoint file: %w", err)
 	}
@@ -179,7 +243,44 @@ func (s *Sealer) writeExternal(c store.Checkpoint) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if s.known || fresh {
+		s.exported, s.known = max(s.exported, c.Size), true
+	}
+	return nil
+}
+
+// lastExternalSize returns the size of the last checkpoint in the
+// checkpoint file, reading only its tail (the file grows with every seal);
+// found is false when there is no file.
+func lastExternalSize(dir string) (size int64, found bool, err error) {
+	f, err := os.Open(filepath.Join(dir, CheckpointFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("audit: checkpoint file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, true, fmt.Errorf("audit: checkpoint file: %w", err)
+	}
+	const tail = 64 << 10
+	off := max(fi.Size()-tail, 0)
+	b := make([]byte, fi.Size()-off)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return 0, true, fmt.Errorf("audit: checkpoint file: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var c store.Checkpoint
+		if json.Unmarshal([]byte(line), &c) == nil && c.Size > size {
+			size = c.Size
+		}
+	}
+	return size, true, nil
 }
 
 // parseCheckpoint verifies a checkpoint's signature and reads its body.
@@ -199,4 +300,12 @@ func (k *Keys) parseCheckpoint(signed string) (size int64, head string, legacy i
 		return 0, "", 0, fmt.Errorf("bad legacy line: %w", err)
 	}
 	return size, lines[2], legacy, nil
+}
+
+// Signs reports whether the checkpoint was signed by these keys: start-up
+// tells the audit key of a database that records none yet (written before
+// keys were bound to it) from a foreign one by its newest checkpoint.
+func (k *Keys) Signs(c store.Checkpoint) bool {
+	size, head, _, err := k.parseCheckpoint(c.Note)
+	return err == nil && size == c.Size && head == c.Head
 }

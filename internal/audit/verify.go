@@ -229,10 +229,11 @@ func loadCheckpoints(ctx context.Context, db *store.DB, keys *Keys, dir string, 
 	if err := db.ReadTx(ctx, func(tx *store.Tx) (err error) { stored, err = tx.ListCheckpoints(ctx); return err }); err != nil {
 		return nil, 0, err
 	}
-	external, err := readExternal(dir)
+	external, found, err := readExternal(dir)
 	if err != nil {
 		return nil, 0, err
 	}
+	checkExternalCovers(dir, found, external, stored, r)
 	cps := checkpointSet{}
 	legacy := int64(-1)
 	add := func(c store.Checkpoint, source string) {
@@ -265,18 +266,43 @@ func loadCheckpoints(ctx context.Context, db *store.DB, keys *Keys, dir string, 
 	return cps, max(legacy, 0), nil
 }
 
-// readExternal reads the checkpoint file; a missing directory or file means
-// none were written there.
-func readExternal(dir string) ([]store.Checkpoint, error) {
+// checkExternalCovers reports a checkpoint file that is missing or ends
+// before the database's checkpoints: the file outside the database is what
+// shows a database rolled back or cut short, so a file deleted, truncated or
+// restored from an older backup is itself a finding, not "nothing to
+// compare". (The sealer writes the file right after it commits a
+// checkpoint, and the next seal catches up a write that failed.)
+func checkExternalCovers(dir string, found bool, external, stored []store.Checkpoint, r *Report) {
+	if dir == "" || len(stored) == 0 {
+		return
+	}
+	path := filepath.Join(dir, CheckpointFile)
+	last := stored[len(stored)-1].Size
+	if !found {
+		r.add(Problem{Kind: "checkpoint", Seq: last, Detail: fmt.Sprintf("the checkpoint file %s is missing, but the database holds %d checkpoints up to log position %d: restore the file from its backup (or point -audit-dir at it)", path, len(stored), last)})
+		return
+	}
+	var end int64
+	for _, c := range external {
+		end = max(end, c.Size)
+	}
+	if end < last {
+		r.add(Problem{Kind: "checkpoint", Seq: last, Detail: fmt.Sprintf("the checkpoint file %s ends at log position %d, but the sealed trail in the database reaches %d: the file was truncated, replaced or restored from an older backup", path, end, last)})
+	}
+}
+
+// readExternal reads the checkpoint file; found is false when there is no
+// such file.
+func readExternal(dir string) (cps []store.Checkpoint, found bool, err error) {
 	if dir == "" {
-		return nil, nil
+		return nil, false, nil
 	}
 	f, err := os.Open(filepath.Join(dir, CheckpointFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit: read checkpoints: %w", err)
+		return nil, false, fmt.Errorf("audit: read checkpoints: %w", err)
 	}
 	defer f.Close()
 	var out []store.Checkpoint
@@ -285,11 +311,11 @@ func readExternal(dir string) ([]store.Checkpoint, error) {
 	for sc.Scan() {
 		var c store.Checkpoint
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			return nil, fmt.Errorf("audit: checkpoint file line %d: %w", len(out)+1, err)
+			return nil, true, fmt.Errorf("audit: checkpoint file line %d: %w", len(out)+1, err)
 		}
 		out = append(out, c)
 	}
-	return out, sc.Err()
+	return out, true, sc.Err()
 }
 
 // checkUnsealed reports events the sealer refused or never saw (inserted

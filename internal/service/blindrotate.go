@@ -90,6 +90,13 @@ func (s *Service) RotateBlindIndex(ctx context.Context, a *access.Actor, batch i
 // up a rotation started elsewhere.
 const BlindKeyReload = 30 * time.Second
 
+// ReloadMasterKey reads the master key file again (versions added or
+// retired by custos keys or another instance).
+func (s *Service) ReloadMasterKey() error {
+	_, err := s.vault.ReloadMaster()
+	return err
+}
+
 // ReloadBlindKeys picks up blind-index key changes made elsewhere.
 func (s *Service) ReloadBlindKeys(ctx context.Context) error { return s.vault.ReloadBlindKeys(ctx) }
 

@@ -45,6 +45,9 @@ func (s *Service) RotateMasterKey(ctx context.Context, a *access.Actor) (uint32,
 		return 0, err
 	}
 	v, err := s.vault.RotateMaster()
+	if err == nil {
+		err = s.recordMasterVersion(ctx, v)
+	}
 	return v, s.keyEvent(ctx, a, "keys.rotate", map[string]any{"master_version": v}, err)
 }
 
@@ -65,6 +68,17 @@ func (s *Service) RetireMasterKey(ctx context.Context, a *access.Actor, version 
 	}
 	err := s.vault.RetireMaster(ctx, version)
 	return s.keyEvent(ctx, a, "keys.retire", map[string]any{"master_version": version}, err)
+}
+
+// RecordKeysInit audits custos keys init: the keys the database now
+// records, by identity (never a key).
+func (s *Service) RecordKeysInit(ctx context.Context, a *access.Actor) error {
+	if err := s.requireKeyAdmin(ctx, a); err != nil {
+		return err
+	}
+	m := s.vault.Master()
+	return s.keyEvent(ctx, a, "keys.init", map[string]any{"key_store": s.vault.KeyStoreID(), "master_versions": m.Versions(),
+		"audit_verifier_key": s.keys.VerifierKey}, nil)
 }
 
 // SnapshotKeys writes a key-store snapshot and returns its path.

@@ -142,3 +142,16 @@ func (tx *Tx) ListCheckpoints(ctx context.Context) ([]Checkpoint, error) {
 	}
 	return out, mapErr("list checkpoints", rows.Err())
 }
+
+// LastCheckpoint returns the checkpoint of the largest size, and false when
+// there is none.
+func (tx *Tx) LastCheckpoint(ctx context.Context) (Checkpoint, bool, error) {
+	var c Checkpoint
+	var at int64
+	err := tx.q.QueryRowContext(ctx, "SELECT size, head, note, created_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1").Scan(&c.Size, &c.Head, &c.Note, &at)
+	if err == sql.ErrNoRows {
+		return c, false, nil
+	}
+	c.CreatedAt = fromMS(at)
+	return c, err == nil, mapErr("last checkpoint", err)
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -61,7 +62,12 @@ func (v *Vault) loadBlindKeys(ctx context.Context) error {
 		if s.state == blindRetired {
 			continue
 		}
-		key, err := v.master.unwrap(s.wrapped.version, s.wrapped.wrapped, blindPurpose(s.version))
+		key, err := v.unwrap(s.wrapped.version, s.wrapped.wrapped, blindPurpose(s.version))
+		if errors.Is(err, ErrIntegrity) {
+			// The one key every key store holds does not open: the master
+			// key and the key store are not each other's.
+			return fmt.Errorf("%w: %s does not open the key store %s (%v)", ErrMasterMismatch, v.masterSource(), v.ks.where, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -77,7 +83,7 @@ func (v *Vault) loadBlindKeys(ctx context.Context) error {
 }
 
 func (v *Vault) addBlindKey(ctx context.Context, version uint32, state string) error {
-	mv, wrapped, err := v.master.wrap(randomKey(), blindPurpose(version))
+	mv, wrapped, err := v.wrap(randomKey(), blindPurpose(version))
 	if err != nil {
 		return err
 	}

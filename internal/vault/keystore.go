@@ -2,8 +2,10 @@ package vault
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -24,6 +26,7 @@ type keyStore struct {
 	db       *sql.DB
 	postgres bool
 	where    string // for messages: the file, or the database without credentials
+	id       string // the key store's own identity (vault_identity 'keystore')
 }
 
 // keyStoreSchema creates the key store's tables; both dialects accept it.
@@ -51,11 +54,18 @@ var keyStoreSchema = []string{
 		state          TEXT    NOT NULL,
 		created_at     BIGINT  NOT NULL
 	)`,
+	// The key store's own id ('keystore') and the id of the one database
+	// whose keys it holds ('database'), recorded there too (issue 12 §2).
+	`CREATE TABLE IF NOT EXISTS vault_identity (
+		name  TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	)`,
 }
 
-// openKeyStore opens (creating when new) the key store at where: a
-// postgres:// URL or a file path for SQLite.
-func openKeyStore(ctx context.Context, where string) (*keyStore, bool, error) {
+// openKeyStore opens the key store at where: a postgres:// URL or a file
+// path for SQLite. With create it makes a new one when there is none;
+// without, a missing one is a *MissingError (and nothing is created).
+func openKeyStore(ctx context.Context, where string, create bool) (*keyStore, bool, error) {
 	ks := &keyStore{}
 	var err error
 	created := false
@@ -68,11 +78,14 @@ func openKeyStore(ctx context.Context, where string) (*keyStore, bool, error) {
 		return nil, false, errors.New("vault: no key store configured")
 	default:
 		ks.where = where
+		if _, statErr := os.Stat(where); errors.Is(statErr, os.ErrNotExist) {
+			if !create {
+				return nil, false, &MissingError{What: "key store", Where: where}
+			}
+			created = true
+		}
 		if err := os.MkdirAll(filepath.Dir(where), 0o700); err != nil {
 			return nil, false, fmt.Errorf("vault: create key store directory: %w", err)
-		}
-		if _, statErr := os.Stat(where); errors.Is(statErr, os.ErrNotExist) {
-			created = true
 		}
 		// secure_delete overwrites a destroyed key's bytes in the file, and a
 		// rollback journal (not WAL) leaves no second copy of pages behind.
@@ -88,16 +101,68 @@ func openKeyStore(ctx context.Context, where string) (*keyStore, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("vault: open key store %s: %w", ks.where, err)
 	}
+	if ks.postgres {
+		// A PostgreSQL key store "exists" once it has its tables; an empty
+		// database named by mistake must not silently become one.
+		var n int
+		if err := ks.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'vault_blind_keys'").Scan(&n); err != nil {
+			ks.db.Close()
+			return nil, false, fmt.Errorf("vault: open key store %s: %w", ks.where, err)
+		}
+		if n == 0 && !create {
+			ks.db.Close()
+			return nil, false, &MissingError{What: "key store", Where: ks.where}
+		}
+		created = n == 0
+	}
 	for _, stmt := range keyStoreSchema {
 		if _, err := ks.db.ExecContext(ctx, stmt); err != nil {
 			ks.db.Close()
 			return nil, false, fmt.Errorf("vault: key store %s: %w", ks.where, err)
 		}
 	}
-	if created {
+	if created && !ks.postgres {
 		os.Chmod(where, 0o600)
 	}
+	if ks.id, err = ks.identity(ctx); err != nil {
+		ks.db.Close()
+		return nil, false, err
+	}
 	return ks, created, nil
+}
+
+// identity returns the key store's id, giving it one when it has none (a
+// new key store, or one made before key stores had ids); concurrent first
+// opens agree on one.
+func (ks *keyStore) identity(ctx context.Context) (string, error) {
+	b := make([]byte, 16)
+	rand.Read(b)
+	if _, err := ks.db.ExecContext(ctx, "INSERT INTO vault_identity (name, value) VALUES ('keystore', $1) ON CONFLICT (name) DO NOTHING",
+		"ks_"+hex.EncodeToString(b)); err != nil {
+		return "", fmt.Errorf("vault: key store %s: identity: %w", ks.where, err)
+	}
+	return ks.identityValue(ctx, "keystore")
+}
+
+func (ks *keyStore) identityValue(ctx context.Context, name string) (string, error) {
+	var v string
+	err := ks.db.QueryRowContext(ctx, "SELECT value FROM vault_identity WHERE name = $1", name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("vault: key store %s: identity: %w", ks.where, err)
+	}
+	return v, nil
+}
+
+// bindDatabase records the database whose keys the store holds, unless one
+// is recorded already, and returns the one recorded.
+func (ks *keyStore) bindDatabase(ctx context.Context, id string) (string, error) {
+	if _, err := ks.db.ExecContext(ctx, "INSERT INTO vault_identity (name, value) VALUES ('database', $1) ON CONFLICT (name) DO NOTHING", id); err != nil {
+		return "", fmt.Errorf("vault: key store %s: record its database: %w", ks.where, err)
+	}
+	return ks.identityValue(ctx, "database")
 }
 
 func redactURL(raw string) string {

@@ -14,8 +14,11 @@ package vault
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +27,18 @@ import (
 	"strconv"
 	"strings"
 )
+
+// MissingError reports key material that does not exist where it is
+// configured; Custos makes new key material only for an empty database, so
+// the caller says how to restore it.
+type MissingError struct {
+	What  string // "master key file", "key store"
+	Where string // the file, or the key store's redacted URL
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("vault: the %s %s does not exist", e.What, e.Where)
+}
 
 // keySize is the size of every key in the vault: AES-256 and HMAC-SHA-256.
 const keySize = 32
@@ -35,10 +50,52 @@ const masterHeader = "# Custos master key. Keep it secret, keep it OUT of the da
 
 // MasterKeys are the versions of the master key. The highest version wraps
 // new keys; every version unwraps what it wrapped, until it is retired.
+//
+// A MasterKeys value is never changed once a Vault uses it: a rotation or a
+// reload makes a new one, so readers need no lock.
 type MasterKeys struct {
 	keys    map[uint32][]byte
 	primary uint32
-	path    string // the file they came from; empty when from the environment
+	path    string    // the file they came from; empty when from the environment
+	stamp   fileStamp // the file as read, to notice another process's change
+}
+
+// fileStamp identifies a version of the master key file cheaply (a stat).
+type fileStamp struct {
+	mod  int64 // modification time, ns
+	size int64
+}
+
+func stampOf(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{mod: fi.ModTime().UnixNano(), size: fi.Size()}
+}
+
+// clone copies the versions, so a change makes a new value.
+func (m *MasterKeys) clone() *MasterKeys {
+	c := *m
+	c.keys = make(map[uint32][]byte, len(m.keys))
+	for v, k := range m.keys {
+		c.keys[v] = k
+	}
+	return &c
+}
+
+// Fingerprint identifies version v without revealing it: an HMAC of a fixed
+// label under the key. The database records it (never the key), so
+// start-up can tell its own master key from a foreign or a new one. Empty
+// when v is not loaded.
+func (m *MasterKeys) Fingerprint(v uint32) string {
+	k, ok := m.keys[v]
+	if !ok {
+		return ""
+	}
+	h := hmac.New(sha256.New, k)
+	h.Write([]byte("custos master key fingerprint v1"))
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Primary returns the version that wraps new keys.
@@ -62,6 +119,12 @@ func (m *MasterKeys) Path() string { return m.path }
 // 1) or else from the file at path, creating the file with a new random key
 // when it does not exist. created reports a new file.
 func LoadMasterKeys(path, env string) (m *MasterKeys, created bool, err error) {
+	return loadMasterKeys(path, env, true)
+}
+
+// loadMasterKeys is LoadMasterKeys; without create a missing file is a
+// *MissingError, never replaced by a new key.
+func loadMasterKeys(path, env string, create bool) (m *MasterKeys, created bool, err error) {
 	if strings.TrimSpace(env) != "" {
 		m, err := parseMasterKeys([]byte(env))
 		if err != nil {
@@ -73,6 +136,9 @@ func LoadMasterKeys(path, env string) (m *MasterKeys, created bool, err error) {
 		return nil, false, errors.New("vault: no master key file or CUSTOS_MASTER_KEY")
 	}
 	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !create {
+		return nil, false, &MissingError{What: "master key file", Where: path}
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		if b, err = newMasterKeyFile(path); err != nil {
 			return nil, false, err
@@ -84,7 +150,7 @@ func LoadMasterKeys(path, env string) (m *MasterKeys, created bool, err error) {
 	if m, err = parseMasterKeys(b); err != nil {
 		return nil, false, fmt.Errorf("vault: master key file %s: %w", path, err)
 	}
-	m.path = path
+	m.path, m.stamp = path, stampOf(path)
 	return m, created, nil
 }
 
@@ -148,7 +214,11 @@ func (m *MasterKeys) AddVersion() (uint32, error) {
 	next := m.primary + 1
 	m.keys[next] = randomKey()
 	m.primary = next
-	return next, writeSecretFile(m.path, m.encode(), false)
+	if err := writeSecretFile(m.path, m.encode(), false); err != nil {
+		return 0, err
+	}
+	m.stamp = stampOf(m.path)
+	return next, nil
 }
 
 // RemoveVersion drops a version from the key file (custos keys retire); the
@@ -164,7 +234,11 @@ func (m *MasterKeys) RemoveVersion(v uint32) error {
 		return fmt.Errorf("vault: no master key version %d", v)
 	}
 	delete(m.keys, v)
-	return writeSecretFile(m.path, m.encode(), false)
+	if err := writeSecretFile(m.path, m.encode(), false); err != nil {
+		return err
+	}
+	m.stamp = stampOf(m.path)
+	return nil
 }
 
 // wrap seals a key under the primary master key, bound to what it is for.
@@ -173,11 +247,16 @@ func (m *MasterKeys) wrap(key []byte, purpose string) (uint32, []byte, error) {
 	return m.primary, sealed, err
 }
 
+// errNotLoaded marks an unwrap by a version this process has not loaded:
+// another process may have added it (custos keys rotate), so the file is
+// read again before the miss is an error.
+var errNotLoaded = errors.New("is not loaded")
+
 // unwrap opens a key wrapped by version v for purpose.
 func (m *MasterKeys) unwrap(v uint32, wrapped []byte, purpose string) ([]byte, error) {
 	k, ok := m.keys[v]
 	if !ok {
-		return nil, fmt.Errorf("vault: master key version %d is not loaded", v)
+		return nil, fmt.Errorf("vault: master key version %d %w", v, errNotLoaded)
 	}
 	key, err := openBytes(k, wrapped, []byte(purpose))
 	if err != nil {

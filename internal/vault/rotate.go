@@ -7,12 +7,24 @@ import (
 
 // RotateMaster adds a master key version that wraps every new key from now
 // on (custos keys rotate). Existing keys stay wrapped by their version
-// until Rewrap; other instances pick the new version up on restart, and
-// until then keep unwrapping with the versions they have.
+// until Rewrap. Running servers on the same key file load the new version
+// when they next wrap a key, when they meet a key wrapped by it, and every
+// MasterReload (see ReloadMaster).
 func (v *Vault) RotateMaster() (uint32, error) {
 	v.masterMu.Lock()
 	defer v.masterMu.Unlock()
-	return v.master.AddVersion()
+	// Start from the file, not from memory: another process may have
+	// rotated since this one loaded it.
+	if _, err := v.reloadMasterLocked(); err != nil {
+		return 0, err
+	}
+	m := v.Master().clone()
+	next, err := m.AddVersion()
+	if err != nil {
+		return 0, err
+	}
+	v.master.Store(m)
+	return next, nil
 }
 
 // RewrapProgress reports a re-wrap's progress: keys done so far.
@@ -27,7 +39,11 @@ func (v *Vault) Rewrap(ctx context.Context, batch int, progress RewrapProgress) 
 	if batch <= 0 {
 		batch = 500
 	}
-	primary := v.master.Primary()
+	m, err := v.wrapMaster()
+	if err != nil {
+		return 0, err
+	}
+	primary := m.Primary()
 	done, after := 0, ""
 	for {
 		keys, err := v.ks.keysNotWrappedBy(ctx, primary, after, batch)
@@ -38,11 +54,11 @@ func (v *Vault) Rewrap(ctx context.Context, batch int, progress RewrapProgress) 
 			break
 		}
 		for _, k := range keys {
-			plain, err := v.master.unwrap(k.version, k.wrapped, dataKeyPurpose(k.id))
+			plain, err := v.unwrap(k.version, k.wrapped, dataKeyPurpose(k.id))
 			if err != nil {
 				return done, err
 			}
-			nv, wrapped, err := v.master.wrap(plain, dataKeyPurpose(k.id))
+			nv, wrapped, err := m.wrap(plain, dataKeyPurpose(k.id))
 			if err != nil {
 				return done, err
 			}
@@ -59,11 +75,12 @@ func (v *Vault) Rewrap(ctx context.Context, batch int, progress RewrapProgress) 
 			return done, err
 		}
 	}
-	n, err := v.rewrapBlindKeys(ctx, primary)
+	n, err := v.rewrapBlindKeys(ctx, m)
 	return done + n, err
 }
 
-func (v *Vault) rewrapBlindKeys(ctx context.Context, primary uint32) (int, error) {
+func (v *Vault) rewrapBlindKeys(ctx context.Context, m *MasterKeys) (int, error) {
+	primary := m.Primary()
 	stored, err := v.ks.blindKeys(ctx)
 	if err != nil {
 		return 0, err
@@ -73,11 +90,11 @@ func (v *Vault) rewrapBlindKeys(ctx context.Context, primary uint32) (int, error
 		if s.wrapped.version == primary || s.state == blindRetired {
 			continue
 		}
-		plain, err := v.master.unwrap(s.wrapped.version, s.wrapped.wrapped, blindPurpose(s.version))
+		plain, err := v.unwrap(s.wrapped.version, s.wrapped.wrapped, blindPurpose(s.version))
 		if err != nil {
 			return n, err
 		}
-		nv, wrapped, err := v.master.wrap(plain, blindPurpose(s.version))
+		nv, wrapped, err := m.wrap(plain, blindPurpose(s.version))
 		if err != nil {
 			return n, err
 		}
@@ -97,6 +114,9 @@ func (v *Vault) MasterUse(ctx context.Context) (map[uint32]int64, error) { retur
 func (v *Vault) RetireMaster(ctx context.Context, version uint32) error {
 	v.masterMu.Lock()
 	defer v.masterMu.Unlock()
+	if _, err := v.reloadMasterLocked(); err != nil {
+		return err
+	}
 	use, err := v.ks.versionUse(ctx)
 	if err != nil {
 		return err
@@ -104,5 +124,10 @@ func (v *Vault) RetireMaster(ctx context.Context, version uint32) error {
 	if n := use[version]; n > 0 {
 		return fmt.Errorf("vault: master key version %d still wraps %d keys; run custos keys rewrap first", version, n)
 	}
-	return v.master.RemoveVersion(version)
+	m := v.Master().clone()
+	if err := m.RemoveVersion(version); err != nil {
+		return err
+	}
+	v.master.Store(m)
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,14 +22,30 @@ var ErrErased = errors.New("vault: this person's data was erased")
 // store, or into the wrong one.
 var ErrKeyMissing = errors.New("vault: data key not found in the key store")
 
+// ErrMasterMismatch is returned when the master key does not open the key
+// store's keys: one of the two belongs to another database.
+var ErrMasterMismatch = errors.New("vault: the master key is not the key store's")
+
+// masterSource names where the master key came from, for messages.
+func (v *Vault) masterSource() string {
+	if p := v.Master().Path(); p != "" {
+		return "the master key file " + p
+	}
+	return "CUSTOS_MASTER_KEY"
+}
+
 // sealedPrefix marks a sealed field value (format version 1).
 const sealedPrefix = "ev1:"
 
 // Options configure Open.
 type Options struct {
 	// MasterKeyFile is the master key file (created when missing, unless
-	// MasterKeyEnv is set).
+	// MasterKeyEnv is set or MustExist).
 	MasterKeyFile string
+	// MustExist forbids making key material: the database already holds
+	// data sealed under its keys, so a missing master key file or key store
+	// is a *MissingError, never replaced by a new, empty one.
+	MustExist bool
 	// MasterKeyEnv is the value of CUSTOS_MASTER_KEY, if any; it wins.
 	MasterKeyEnv string
 	// KeyStore is the key store: a SQLite file path or a postgres:// URL.
@@ -50,7 +67,7 @@ type Created struct {
 
 // Vault seals and opens personal data. It is safe for concurrent use.
 type Vault struct {
-	master   *MasterKeys
+	master   atomic.Pointer[MasterKeys] // replaced whole by a rotation or a reload
 	ks       *keyStore
 	snapDir  string
 	ttl      time.Duration
@@ -59,7 +76,7 @@ type Vault struct {
 	cache    map[string]cachedKey
 	blindMu  sync.RWMutex
 	blind    []blindKey // every non-retired version, oldest first
-	masterMu sync.Mutex // serialises master key file changes
+	masterMu sync.Mutex // serialises master key file changes and reloads
 	// systemKeys remembers the system key ids known to exist (they are never
 	// erased), so using one costs no key-store query.
 	systemKeys sync.Map
@@ -76,17 +93,20 @@ type cachedKey struct {
 // new, and makes sure a blind-index key exists.
 func Open(ctx context.Context, opt Options) (*Vault, Created, error) {
 	var c Created
-	m, created, err := LoadMasterKeys(opt.MasterKeyFile, opt.MasterKeyEnv)
+	// The key store is looked for first: a missing key store must not leave
+	// a stray new master key file behind.
+	ks, createdKS, err := openKeyStore(ctx, opt.KeyStore, !opt.MustExist)
 	if err != nil {
 		return nil, c, err
 	}
-	c.MasterKey = created
-	ks, created, err := openKeyStore(ctx, opt.KeyStore)
+	m, created, err := loadMasterKeys(opt.MasterKeyFile, opt.MasterKeyEnv, !opt.MustExist)
 	if err != nil {
+		ks.close()
 		return nil, c, err
 	}
-	c.KeyStore = created
-	v := &Vault{master: m, ks: ks, snapDir: opt.SnapshotDir, ttl: opt.CacheTTL, now: opt.Now, cache: map[string]cachedKey{}}
+	c.MasterKey, c.KeyStore = created, createdKS
+	v := &Vault{ks: ks, snapDir: opt.SnapshotDir, ttl: opt.CacheTTL, now: opt.Now, cache: map[string]cachedKey{}}
+	v.master.Store(m)
 	if v.ttl <= 0 {
 		v.ttl = 30 * time.Second
 	}
@@ -103,11 +123,21 @@ func Open(ctx context.Context, opt Options) (*Vault, Created, error) {
 // Close closes the key store.
 func (v *Vault) Close() error { return v.ks.close() }
 
-// Master returns the master key versions.
-func (v *Vault) Master() *MasterKeys { return v.master }
+// Master returns the master key versions loaded now.
+func (v *Vault) Master() *MasterKeys { return v.master.Load() }
 
 // KeyStoreLocation names the key store (a file, or a URL without password).
 func (v *Vault) KeyStoreLocation() string { return v.ks.where }
+
+// KeyStoreID is the key store's identity, which the database records.
+func (v *Vault) KeyStoreID() string { return v.ks.id }
+
+// BindDatabase records in the key store the id of the database whose keys
+// it holds, unless one is recorded already, and returns the one recorded:
+// a different one means this key store belongs to another database.
+func (v *Vault) BindDatabase(ctx context.Context, databaseID string) (string, error) {
+	return v.ks.bindDatabase(ctx, databaseID)
+}
 
 // KeyStoreIsFile reports a SQLite file key store.
 func (v *Vault) KeyStoreIsFile() bool { return !v.ks.postgres }
@@ -124,6 +154,10 @@ func (v *Vault) NewPersonKey(ctx context.Context) (string, error) {
 	v.poolMu.Lock()
 	defer v.poolMu.Unlock()
 	if len(v.pool) == 0 {
+		m, err := v.wrapMaster()
+		if err != nil {
+			return "", err
+		}
 		batch := make([]wrappedKey, personKeyBatch)
 		plain := make([][]byte, personKeyBatch)
 		for i := range batch {
@@ -131,7 +165,7 @@ func (v *Vault) NewPersonKey(ctx context.Context) (string, error) {
 			rand.Read(b)
 			id := "pk_" + hex.EncodeToString(b)
 			plain[i] = randomKey()
-			version, wrapped, err := v.master.wrap(plain[i], dataKeyPurpose(id))
+			version, wrapped, err := m.wrap(plain[i], dataKeyPurpose(id))
 			if err != nil {
 				return "", err
 			}
@@ -181,7 +215,7 @@ func (v *Vault) SystemKey(ctx context.Context, name string) (string, error) {
 	if err != nil || len(stored) == 1 {
 		return id, err
 	}
-	version, wrapped, err := v.master.wrap(randomKey(), dataKeyPurpose(id))
+	version, wrapped, err := v.wrap(randomKey(), dataKeyPurpose(id))
 	if err != nil {
 		return "", err
 	}
@@ -315,7 +349,7 @@ func (v *Vault) DataKeys(ctx context.Context, ids []string) (KeyRing, error) {
 		v.forget(id)
 	}
 	for id, w := range stored {
-		key, err := v.master.unwrap(w.version, w.wrapped, dataKeyPurpose(id))
+		key, err := v.unwrap(w.version, w.wrapped, dataKeyPurpose(id))
 		if err != nil {
 			return r, err
 		}

@@ -292,3 +292,50 @@ func TestMasterKeyFromEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationReachesAnotherInstance: a second vault on the same master key
+// file and key store (as a second server, or custos keys) rotates and
+// re-wraps; the first one opens the re-wrapped keys without a restart,
+// wraps new keys with the new version, and refuses a key file whose
+// existing version was replaced (issue 12 §3).
+func TestRotationReachesAnotherInstance(t *testing.T) {
+	eachKeyStore(t, func(t *testing.T, opt vault.Options) {
+		ctx := context.Background()
+		server := open(t, opt)
+		id, _ := server.NewPersonKey(ctx)
+		server.DropKeyPool()
+		sealed, err := server.Seal(ctx, id, "mobile", "+8613800138000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An instance with nothing in memory but version 1.
+		fresh := open(t, vault.Options{MasterKeyFile: opt.MasterKeyFile, KeyStore: opt.KeyStore})
+		cli := open(t, vault.Options{MasterKeyFile: opt.MasterKeyFile, KeyStore: opt.KeyStore})
+		if _, err := cli.RotateMaster(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.Rewrap(ctx, 100, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := fresh.Open(ctx, id, "mobile", sealed); err != nil || got != "+8613800138000" {
+			t.Fatalf("open a key re-wrapped by another instance: %q %v", got, err)
+		}
+		if _, err := server.NewPersonKey(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.RetireMaster(ctx, 1); err != nil {
+			t.Fatalf("retire version 1 after another instance wrapped new keys: %v", err)
+		}
+		// A key file whose version 2 is someone else's is not taken up.
+		other := filepath.Join(t.TempDir(), "other.key")
+		stranger := open(t, vault.Options{MasterKeyFile: other, KeyStore: filepath.Join(t.TempDir(), "ks.db")})
+		stranger.RotateMaster()
+		b, _ := os.ReadFile(other)
+		if err := os.WriteFile(opt.MasterKeyFile, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fresh.ReloadMaster(); err == nil || !strings.Contains(err.Error(), "different version") {
+			t.Fatalf("reload a replaced master key file: %v", err)
+		}
+	})
+}
