@@ -71,6 +71,15 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 			return err
 		}
 		ua, err = tx.GetUserAuth(ctx, username)
+		if crm.IsCode(err, crm.NotFound) {
+			// A name without an account locks like one with: the
+			// answer must not say which names exist.
+			ua = store.UserAuth{}
+			var lockErr error
+			if ua.LockedUntil, lockErr = tx.NameLockedUntil(ctx, username); lockErr != nil {
+				return lockErr
+			}
+		}
 		return err
 	})
 	if err != nil && !crm.IsCode(err, crm.NotFound) {
@@ -82,7 +91,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		s.auditDenied(ctx, actor, "login.throttled", "", 0)
 		return res, errTooManyLogins
 	}
-	if found && now.Before(ua.LockedUntil) {
+	if now.Before(ua.LockedUntil) {
 		s.recordLogin(ctx, actor, username, "login.locked", 0, nil, nil)
 		return res, errAccountLocked
 	}
@@ -149,9 +158,15 @@ func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username str
 				return err
 			}
 		}
-		if userID != 0 && strings.HasSuffix(action, ".failed") {
-			if _, err := tx.RecordLoginFailure(ctx, userID, lockAfterFailures, now.Add(lockFor)); err != nil {
-				return err
+		if strings.HasSuffix(action, ".failed") {
+			if userID != 0 {
+				if _, err := tx.RecordLoginFailure(ctx, userID, lockAfterFailures, now.Add(lockFor)); err != nil {
+					return err
+				}
+			} else if username != "" {
+				if err := tx.RecordNameFailure(ctx, username, lockAfterFailures, now.Add(lockFor)); err != nil {
+					return err
+				}
 			}
 		}
 		e := s.event(a, action, "", 0)

@@ -127,3 +127,43 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// TestLockoutSameForUnknownNames: five wrong passwords lock a real account
+// (429), and they must lock a name without an account the same way —
+// otherwise the lockout answer tells an attacker which names exist. Every
+// attempt answers the same status and message for both names.
+func TestLockoutSameForUnknownNames(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		attempt := func(username, password string) (int, string) {
+			b := newBrowser()
+			s.do(b, "GET", "/login", nil, nil)
+			form := url.Values{"username": {username}, "password": {password}, "csrf": {b.csrf}}
+			rec := s.do(b, "POST", "/login", form, map[string]string{"Accept-Language": "en"})
+			// The form echoes the name and carries a fresh CSRF token:
+			// the rest of the page must be the same.
+			body := strings.ReplaceAll(rec.Body.String(), username, "NAME")
+			return rec.Code, strings.ReplaceAll(body, b.csrf, "CSRF")
+		}
+		for i := 1; i <= 7; i++ {
+			realCode, realBody := attempt("rep2", "wrong password")
+			unknownCode, unknownBody := attempt("nobody-here", "wrong password")
+			if realCode != unknownCode || realBody != unknownBody {
+				t.Fatalf("attempt %d: real name %d, unknown name %d\nreal:    %s\nunknown: %s", i, realCode, unknownCode,
+					excerpt(realBody), excerpt(unknownBody))
+			}
+			want := http.StatusUnauthorized
+			if i > 5 {
+				want = http.StatusTooManyRequests
+			}
+			if realCode != want {
+				t.Fatalf("attempt %d: status %d, want %d", i, realCode, want)
+			}
+		}
+		// The real account is locked even for its right password.
+		if code, body := attempt("rep2", testPassword); code != http.StatusTooManyRequests || !strings.Contains(body, "locked") {
+			t.Fatalf("right password while locked: %d %s", code, excerpt(body))
+		}
+	})
+}
