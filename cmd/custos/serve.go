@@ -234,7 +234,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // newHandler composes the surfaces on one mux behind the shared middleware:
-// request ids and security headers, then cross-origin protection for every
+// request ids and security headers (HSTS over HTTPS), then cross-origin protection for every
 // state-changing request.
 func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -262,7 +262,7 @@ func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (ht
 		lang := i18n.Pick("", r.Header.Get("Accept-Language"))
 		http.Error(w, i18n.T(lang, "error.csrf"), http.StatusForbidden)
 	}))
-	return httpx.Middleware(cop.Handler(mux)), nil
+	return cfg.Middleware(cop.Handler(mux)), nil
 }
 
 // cutValue removes a flag with a value (-name v, -name=v, --name …) from
