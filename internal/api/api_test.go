@@ -147,6 +147,7 @@ func TestTokensAndSessions(t *testing.T) {
 		o := testorg.New(t, db)
 		srv := newServer(t, o)
 		rep1 := token(t, o, o.Rep1)
+		en, zh := map[string]string{"Accept-Language": "en"}, map[string]string{"Accept-Language": "zh-CN"}
 		// A token cannot mint tokens (it would outlive its own revocation).
 		scenario{name: "token mints token", token: rep1, method: "POST", path: "/api/v1/tokens", body: `{"name":"x"}`, wantStatus: 403}.run(t, srv)
 		scenario{name: "token lists tokens", token: rep1, method: "GET", path: "/api/v1/tokens", wantStatus: 403}.run(t, srv)
@@ -188,7 +189,11 @@ func TestTokensAndSessions(t *testing.T) {
 		if _, err := o.Svc.UpdateUser(ctx, o.Admin, o.Rep2.UserID, serviceUserDisabled(true)); err != nil {
 			t.Fatal(err)
 		}
-		scenario{name: "disabled user token", token: rep2, method: "GET", path: "/api/v1/me", wantStatus: 401}.run(t, srv)
+		// docs/api.md: the detail names the reason, in the caller's language.
+		scenario{name: "disabled user token", token: rep2, method: "GET", path: "/api/v1/me", header: en, wantStatus: 401,
+			wantContains: []string{"user is disabled"}}.run(t, srv)
+		scenario{name: "disabled user token zh", token: rep2, method: "GET", path: "/api/v1/me", header: zh, wantStatus: 401,
+			wantContains: []string{"用户已被停用"}}.run(t, srv)
 		scenario{name: "live session before disable", method: "GET", path: "/api/v1/me", header: cookie, wantStatus: 200}.run(t, srv)
 		if _, err := o.Svc.UpdateUser(ctx, o.Admin, o.Rep1.UserID, serviceUserDisabled(true)); err != nil {
 			t.Fatal(err)

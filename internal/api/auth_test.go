@@ -145,6 +145,44 @@ func TestTokenCannotManageAccount(t *testing.T) {
 	})
 }
 
+// TestAdministratorChosenPasswordOverHTTP: a session of a user an
+// administrator created with a chosen password, or whose password an
+// administrator reset, reaches nothing in the API but 403
+// password_change_required until the user changes it.
+func TestAdministratorChosenPasswordOverHTTP(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		const chosen = "chosen by the admin 1"
+		if _, err := o.Svc.CreateUser(ctx, o.Admin, service.UserInput{Password: chosen, User: crm.User{Username: "newbie",
+			DisplayName: "Newbie", DepartmentID: o.East.ID, RoleID: o.Roles["sales"].ID}}); err != nil {
+			t.Fatal(err)
+		}
+		o.StepUp(t, o.Admin)
+		if err := o.Svc.SetUserPassword(ctx, o.Admin, o.Rep1.UserID, chosen); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"newbie", "rep1"} {
+			login, err := o.Svc.Login(ctx, name, chosen, testorg.ClientForTest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess := mergeHeaders(session(login), map[string]string{"Accept-Language": "en"})
+			scenario{name: name + " lists customers", method: "GET", path: "/api/v1/customers", header: sess, wantStatus: 403,
+				wantContains: []string{"Change your one-time password first"}}.run(t, srv)
+			a, err := o.Svc.Authenticate(ctx, login.Token, testorg.ClientForTest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Svc.ChangePassword(ctx, a, chosen, "my own secret 99"); err != nil {
+				t.Fatal(err)
+			}
+			scenario{name: name + " after the change", method: "GET", path: "/api/v1/customers", header: sess, wantStatus: 200}.run(t, srv)
+		}
+	})
+}
+
 // wantReq is a method and a path.
 type wantReq struct{ method, path string }
 
