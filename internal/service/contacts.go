@@ -74,6 +74,7 @@ func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.Cont
 		_, err := s.insertContactTx(ctx, tx, a, &t, s.clock())
 		return err
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &t)
 	return t, err
 }
@@ -89,7 +90,7 @@ func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.A
 	if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
 		return 0, err
 	}
-	if err := s.checkNewDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, a, checkedKeys(keys), crm.ObjContact, 0); err != nil {
 		return 0, contactDupField(err)
 	}
 	if err := s.insertSealedContact(ctx, tx, t); err != nil {
@@ -130,6 +131,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		t, err = s.updateContactTx(ctx, tx, a, id, up, true)
 		return err
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &t)
 	return t, s.filed(ctx, a, err)
 }
@@ -167,7 +169,7 @@ func (s *Service) updateContactTx(ctx context.Context, tx *store.Tx, a *access.A
 				return err
 			}
 		}
-		if err := s.checkNewDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, checkedKeys(keys), crm.ObjContact, id); err != nil {
 			return contactDupField(err)
 		}
 		if holds {

@@ -56,7 +56,7 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, err); err != nil {
 			return err
 		}
-		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, 0); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjLead, 0); err != nil {
 			return leadDupField(err)
 		}
 		stored, err := sealedCopy(ctx, s, tx, l)
@@ -74,6 +74,7 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		}
 		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, auditDiff(crm.ObjLead, crm.LeadFields{}, l.LeadFields))
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &l)
 	return l, err
 }
@@ -106,6 +107,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		l, err = s.updateLeadTx(ctx, tx, a, id, up, true)
 		return err
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &l)
 	return l, s.filed(ctx, a, err)
 }
@@ -143,7 +145,7 @@ func (s *Service) updateLeadTx(ctx context.Context, tx *store.Tx, a *access.Acto
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, joinProblems(err, p)); err != nil {
 			return err
 		}
-		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjLead, id); err != nil {
 			return leadDupField(err)
 		}
 		if holds {
@@ -239,6 +241,7 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 		return s.audit(ctx, tx, a, "lead.convert", crm.ObjLead, l.ID, map[string]int64{
 			"customer_id": l.CustomerID, "contact_id": l.ContactID, "opportunity_id": l.OpportunityID})
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &l)
 	return l, err
 }
@@ -260,7 +263,7 @@ func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *acces
 		return 0, err
 	}
 	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, 0); err != nil {
 		return 0, leadDupField(err)
 	}
 	stored, err := sealedCopy(ctx, s, tx, c)
