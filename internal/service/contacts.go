@@ -203,6 +203,9 @@ func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListF
 	if err := s.require(ctx, a, crm.ObjContact, crm.ActRead); err != nil {
 		return ContactPage{}, err
 	}
+	if err := checkListFields(a, crm.ObjContact, customFilterFields(f.Custom), f.Sort); err != nil {
+		return ContactPage{}, err
+	}
 	q := store.ContactQuery{Scope: contactScope(a), Filter: f}
 	var none bool
 	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjContact, f.Query); none {

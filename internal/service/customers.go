@@ -318,6 +318,16 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActRead); err != nil {
 		return CustomerPage{}, err
 	}
+	var filters []string
+	if f.Level != "" {
+		filters = append(filters, "level")
+	}
+	if f.Status != "" {
+		filters = append(filters, "status")
+	}
+	if err := checkListFields(a, crm.ObjCustomer, customFilterFields(f.Custom, filters...), f.Sort); err != nil {
+		return CustomerPage{}, err
+	}
 	q := store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
 	if deleted {
 		q.Scope = a.Scope(crm.ObjCustomer) // the recycle bin is the owner's

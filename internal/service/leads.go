@@ -280,8 +280,19 @@ func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *acces
 }
 
 // ListLeads returns a page of the leads the actor may see.
+// listStatusField names the status filter of a list, when it has one.
+func listStatusField(f crm.ListFilter) []string {
+	if f.Status == "" {
+		return nil
+	}
+	return []string{"status"}
+}
+
 func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilter) (LeadPage, error) {
 	if err := s.require(ctx, a, crm.ObjLead, crm.ActRead); err != nil {
+		return LeadPage{}, err
+	}
+	if err := checkListFields(a, crm.ObjLead, customFilterFields(f.Custom, listStatusField(f)...), f.Sort); err != nil {
 		return LeadPage{}, err
 	}
 	q := store.LeadQuery{Scope: a.SharedScope(crm.ObjLead, false), Filter: f}

@@ -271,6 +271,9 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActRead); err != nil {
 		return OpportunityPage{}, err
 	}
+	if err := checkListFields(a, crm.ObjOpportunity, opportunityFilterFields(f), f.Sort); err != nil {
+		return OpportunityPage{}, err
+	}
 	q := opportunityScope(a)
 	q.Filter = f
 	if text := strings.TrimSpace(f.Query); text != "" {
@@ -291,6 +294,16 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 			total, err := tx.CountOpportunities(ctx, q)
 			return items, next, total, err
 		}, func(o crm.Opportunity) int64 { return o.ID })
+}
+
+// opportunityFilterFields names the fields an opportunity list filters on:
+// its text search matches the name.
+func opportunityFilterFields(f crm.ListFilter) []string {
+	var fields []string
+	if strings.TrimSpace(f.Query) != "" {
+		fields = append(fields, "name")
+	}
+	return customFilterFields(f.Custom, fields...)
 }
 
 func (s *Service) indexOpportunity(ctx context.Context, tx *store.Tx, o crm.Opportunity, keys []store.DedupKey) error {
