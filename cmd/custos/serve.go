@@ -15,6 +15,7 @@ import (
 
 	"custos/internal/api"
 	"custos/internal/audit"
+	"custos/internal/crm"
 	"custos/internal/httpx"
 	"custos/internal/i18n"
 	"custos/internal/service"
@@ -247,7 +248,12 @@ func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (ht
 	pages.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := svc.Health(r.Context()); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			msg := "database unavailable"
+			if crm.IsCode(err, crm.Unavailable) {
+				msg = "database unwritable (disk full, read-only or failing)"
+			}
+			httpx.SetRetryAfter(w, http.StatusServiceUnavailable)
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

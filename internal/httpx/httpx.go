@@ -178,6 +178,19 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
+// RetryAfterSeconds is what a 503 asks a client to wait: the storage or
+// the writer queue is full, which an operator or the queue fixes in
+// seconds to minutes, not in the client's next millisecond.
+const RetryAfterSeconds = "30"
+
+// SetRetryAfter adds Retry-After to a 503 answer (RFC 9110 §10.2.3), so
+// clients and load balancers back off instead of retrying at once.
+func SetRetryAfter(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+	}
+}
+
 // ValidCSRF compares a submitted CSRF token with the session's in constant
 // time. Together with SameSite cookies and http.CrossOriginProtection it
 // guards every state-changing request made with a session cookie.

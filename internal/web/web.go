@@ -135,6 +135,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int, pag
 	// Pages carry customer data: never store them in a shared or browser cache.
 	h.Set("Cache-Control", "no-store")
 	h.Set("Vary", "HX-Request, HX-Target")
+	httpx.SetRetryAfter(w, status) // any page answering 503, a form's included
 	if p, ok := data.(interface{ language() string }); ok {
 		h.Set("Content-Language", p.language())
 	}
@@ -184,7 +185,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *access.Actor, e
 			v.Fields = append(v.Fields, i18n.FieldMessage(p.Lang, f))
 		}
 	}
-	if crm.ErrorCode(err) == crm.Internal {
+	if crm.ErrorCode(err) == crm.Internal || status == http.StatusServiceUnavailable {
 		v.RequestID = httpx.RequestID(r.Context())
 		s.logger.Error("web request failed", "method", r.Method, "path", r.URL.Path, "request_id", v.RequestID, "err", err)
 	}
