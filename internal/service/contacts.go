@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"custos/internal/access"
@@ -107,7 +108,7 @@ func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.A
 
 // contactDupField names the contact's own field for a duplicate phone.
 func contactDupField(err error) error {
-	if ce, ok := err.(*crm.Error); ok && ce.Code == crm.Duplicate && len(ce.Fields) == 1 && ce.Fields[0].Field == "phone" {
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && ce.Code == crm.Duplicate && len(ce.Fields) == 1 && ce.Fields[0].Field == "phone" {
 		ce.Fields[0].Field = "mobile"
 	}
 	return err

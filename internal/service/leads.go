@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"custos/internal/access"
@@ -21,7 +22,7 @@ func (s *Service) normalizeLead(f *crm.LeadFields) ([]store.DedupKey, error) {
 
 // leadDupField names the lead's own fields in a duplicate answer.
 func leadDupField(err error) error {
-	if ce, ok := err.(*crm.Error); ok && ce.Code == crm.Duplicate && len(ce.Fields) == 1 {
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && ce.Code == crm.Duplicate && len(ce.Fields) == 1 {
 		switch ce.Fields[0].Field {
 		case "phone":
 			ce.Fields[0].Field = "mobile"

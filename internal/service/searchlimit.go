@@ -80,15 +80,20 @@ func (s *Service) searchLimitError() error {
 
 // The duplicate check at entry (撞单) answers "this phone exists, owned by
 // X" for the whole organisation, so typing phone after phone into the
-// create form is the same oracle as searching by them. A check by a phone,
-// e-mail or credit code the record does not hold already (an edit that
-// keeps its phone looks nothing up) counts toward the sensitive-search
-// limit and is audited as "<object>.entry_check.<kind>" — the kind, never
-// the value. Past the limit the write is refused with the search limit's
-// 429 and nothing is written. The audit event commits with the write; when
-// the check refuses the write (a duplicate, or the limit) the transaction
-// rolls back, so the refusal carries the event out and the use case writes
-// it afterwards (auditEntryLookups): the answer was given either way.
+// create form is the same oracle as searching by them. Every check by a
+// phone, e-mail or credit code the record does not hold already (an edit
+// that keeps its phone looks nothing up) is audited by kind, never value:
+// "<object>.entry_check.<kind>" when it found a duplicate — the answer
+// that tells something, which counts toward the sensitive-search limit
+// like a search — and "<object>.entry_check_clear.<kind>" when it found
+// none: then the record is written under the actor's name, which is no
+// silent probe, and ordinary data entry (a rep typing in a trade fair's
+// cards) is not throttled. Past the limit every such check is refused with
+// the search limit's 429 and nothing is written. The audit event commits
+// with the write; when the check refuses the write (a duplicate, or the
+// limit) the transaction rolls back, so the refusal carries the event out
+// and the use case writes it afterwards (auditEntryLookups): the answer was
+// given either way.
 
 // entryLookups are the sensitive duplicate checks one write made.
 type entryLookups struct {
@@ -97,6 +102,7 @@ type entryLookups struct {
 	object crm.Object
 	id     int64
 	kinds  []string
+	clear  bool // the check found no duplicate
 }
 
 // entryLookupRefusal is a write refused by its duplicate check (or by the
@@ -155,6 +161,7 @@ func (l *entryLookups) settle(ctx context.Context, tx *store.Tx, err error) erro
 	case l == nil:
 		return err
 	case err == nil:
+		l.clear = true
 		return l.write(ctx, tx, false)
 	case crm.IsCode(err, crm.Duplicate):
 		return &entryLookupRefusal{err: err, looked: l}
@@ -164,7 +171,11 @@ func (l *entryLookups) settle(ctx context.Context, tx *store.Tx, err error) erro
 
 func (l *entryLookups) write(ctx context.Context, tx *store.Tx, denied bool) error {
 	for _, k := range l.kinds {
-		e := l.s.event(l.a, string(l.object)+".entry_check."+k, l.object, l.id)
+		action := string(l.object) + ".entry_check." + k
+		if l.clear {
+			action = string(l.object) + ".entry_check_clear." + k
+		}
+		e := l.s.event(l.a, action, l.object, l.id)
 		if denied {
 			e.Outcome = "denied"
 		}

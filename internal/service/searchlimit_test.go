@@ -25,8 +25,8 @@ func TestSensitiveSearchLimit(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 		o := testorg.NewWith(t, db, service.Options{Argon2: testorg.CheapArgon, SensitiveSearchesPerHour: 3, Now: func() time.Time { return now }})
-		// Entering a mobile is a lookup too (TestEntryDuplicateCheckIsALookup):
-		// made two hours earlier, it is outside this hour's allowance.
+		// The contact is entered two hours earlier, outside this hour's
+		// window, so only the searches below weigh.
 		now = now.Add(-2 * time.Hour)
 		if _, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "马超", Mobile: "13512345678"}); err != nil {
 			t.Fatal(err)
@@ -64,9 +64,9 @@ func TestSensitiveSearchLimit(t *testing.T) {
 
 // TestEntryDuplicateCheckIsALookup: the duplicate check at entry (撞单)
 // answers "this phone exists, owned by X" for the whole organisation, so a
-// check by a phone, e-mail or credit code counts toward the sensitive-search
-// limit and is audited by kind — a duplicate found too, though the refused
-// create rolls back. Past the limit a create with a phone is refused with
+// check by a phone, e-mail or credit code is audited by kind — a duplicate
+// found too, though the refused create rolls back — and one that finds a
+// duplicate counts toward the sensitive-search limit. Past the limit a create with a phone is refused with
 // the limit's 429 and nothing is written; an edit keeping its phone and a
 // create without one look nothing up.
 func TestEntryDuplicateCheckIsALookup(t *testing.T) {
@@ -80,22 +80,25 @@ func TestEntryDuplicateCheckIsALookup(t *testing.T) {
 		// 1: a duplicate found.
 		_, err := o.Svc.CreateCustomer(ctx, o.Rep1, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "试探一", Phone: "139 0000 1111"}})
 		wantCode(t, err, crm.Duplicate)
-		// 2: a new mobile.
+		// Audited, not counted: a new mobile (no duplicate: the contact is
+		// written under rep1's name). Not even audited: an edit keeping the
+		// mobile, a create without a phone.
 		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "张三", Mobile: "13900002222"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Not a lookup: an edit keeping the mobile, a create without a phone.
 		if _, err := o.Svc.UpdateContact(ctx, o.Rep1, ct.ID, crm.ContactUpdate{Version: ct.Version, Title: ptr("经理")}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := o.Svc.CreateCustomer(ctx, o.Rep1, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "无电话"}}); err != nil {
 			t.Fatal(err)
 		}
-		// 3: a search by phone.
+		// 2: a search by phone; 3: a contact whose mobile is the customer's phone.
 		if _, err := o.Svc.Search(ctx, o.Rep1, "13900003333", 10); err != nil {
 			t.Fatal(err)
 		}
+		_, err = o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "试探", Mobile: "13900001111"})
+		wantCode(t, err, crm.Duplicate)
 		// Past the limit: refused as the limit, not answered as a duplicate.
 		_, err = o.Svc.CreateCustomer(ctx, o.Rep1, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "试探二", Phone: "13900001111"}})
 		wantKey(t, err, crm.RateLimited, "search_limit")
@@ -130,7 +133,7 @@ func TestEntryDuplicateCheckIsALookup(t *testing.T) {
 				}
 			}
 		}
-		want := map[string]int{"customer.entry_check.phone ok": 1, "contact.entry_check.phone ok": 1,
+		want := map[string]int{"customer.entry_check.phone ok": 1, "contact.entry_check_clear.phone ok": 1, "contact.entry_check.phone ok": 1,
 			"customer.entry_check.phone denied": 1, "lead.entry_check.email denied": 1}
 		if !maps.Equal(got, want) {
 			t.Errorf("entry checks in the audit trail: %v, want %v", got, want)
