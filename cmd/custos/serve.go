@@ -15,6 +15,7 @@ import (
 
 	"custos/internal/api"
 	"custos/internal/audit"
+	"custos/internal/crm"
 	"custos/internal/httpx"
 	"custos/internal/i18n"
 	"custos/internal/service"
@@ -270,7 +271,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // newHandler composes the surfaces on one mux behind the shared middleware:
-// request ids and security headers, then cross-origin protection for every
+// request ids and security headers (HSTS over HTTPS), then cross-origin protection for every
 // state-changing request.
 func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
@@ -283,7 +284,12 @@ func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (ht
 	pages.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := svc.Health(r.Context()); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			msg := "database unavailable"
+			if crm.IsCode(err, crm.Unavailable) {
+				msg = "database unwritable (disk full, read-only or failing)"
+			}
+			httpx.SetRetryAfter(w, http.StatusServiceUnavailable)
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -298,7 +304,7 @@ func newHandler(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (ht
 		lang := i18n.Pick("", r.Header.Get("Accept-Language"))
 		http.Error(w, i18n.T(lang, "error.csrf"), http.StatusForbidden)
 	}))
-	return httpx.Middleware(cop.Handler(mux)), nil
+	return cfg.Middleware(cop.Handler(mux)), nil
 }
 
 // cutValue removes a flag with a value (-name v, -name=v, --name …) from

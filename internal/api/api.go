@@ -132,7 +132,9 @@ func (api *API) problem(w http.ResponseWriter, r *http.Request, a *access.Actor,
 	status := httpx.Status(err)
 	code := crm.ErrorCode(err)
 	rid := httpx.RequestID(r.Context())
-	if code == crm.Internal {
+	if code == crm.Internal || status == http.StatusServiceUnavailable {
+		// A 503's cause (a full disk, a read-only database) is for the
+		// operator's log, never for the client.
 		api.logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "request_id", rid, "err", err)
 	}
 	if ce := (*crm.Error)(nil); errors.As(err, &ce) && code == crm.Pending {
@@ -152,6 +154,7 @@ func (api *API) problem(w http.ResponseWriter, r *http.Request, a *access.Actor,
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Language", lang)
+	httpx.SetRetryAfter(w, status)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
 }

@@ -147,14 +147,10 @@ func TestTokensAndSessions(t *testing.T) {
 		o := testorg.New(t, db)
 		srv := newServer(t, o)
 		rep1 := token(t, o, o.Rep1)
+		en, zh := map[string]string{"Accept-Language": "en"}, map[string]string{"Accept-Language": "zh-CN"}
 		// A token cannot mint tokens (it would outlive its own revocation).
 		scenario{name: "token mints token", token: rep1, method: "POST", path: "/api/v1/tokens", body: `{"name":"x"}`, wantStatus: 403}.run(t, srv)
-		body := scenario{name: "list tokens", token: rep1, method: "GET", path: "/api/v1/tokens", wantStatus: 200}.run(t, srv)
-		if strings.Contains(body, rep1) || strings.Contains(body, "hash") {
-			t.Fatalf("token list leaks the secret: %s", body)
-		}
-		var list struct{ Items []struct{ ID int64 } }
-		json.Unmarshal([]byte(body), &list)
+		scenario{name: "token lists tokens", token: rep1, method: "GET", path: "/api/v1/tokens", wantStatus: 403}.run(t, srv)
 
 		// Session cookie + CSRF header, as htmx would send it.
 		login, err := o.Svc.Login(ctx, "rep1", testorg.Password, testorg.ClientForTest())
@@ -162,6 +158,12 @@ func TestTokensAndSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		cookie := map[string]string{"Cookie": httpx.SessionCookie + "=" + login.Token}
+		body := scenario{name: "list tokens", method: "GET", path: "/api/v1/tokens", header: cookie, wantStatus: 200}.run(t, srv)
+		if strings.Contains(body, rep1) || strings.Contains(body, "hash") {
+			t.Fatalf("token list leaks the secret: %s", body)
+		}
+		var list struct{ Items []struct{ ID int64 } }
+		json.Unmarshal([]byte(body), &list)
 		// The bootstrap administrator's one-time password opens nothing but
 		// the password change.
 		adminLogin, err := o.Svc.Login(ctx, "admin", o.AdminPassword, testorg.ClientForTest())
@@ -187,7 +189,11 @@ func TestTokensAndSessions(t *testing.T) {
 		if _, err := o.Svc.UpdateUser(ctx, o.Admin, o.Rep2.UserID, serviceUserDisabled(true)); err != nil {
 			t.Fatal(err)
 		}
-		scenario{name: "disabled user token", token: rep2, method: "GET", path: "/api/v1/me", wantStatus: 401}.run(t, srv)
+		// docs/api.md: the detail names the reason, in the caller's language.
+		scenario{name: "disabled user token", token: rep2, method: "GET", path: "/api/v1/me", header: en, wantStatus: 401,
+			wantContains: []string{"user is disabled"}}.run(t, srv)
+		scenario{name: "disabled user token zh", token: rep2, method: "GET", path: "/api/v1/me", header: zh, wantStatus: 401,
+			wantContains: []string{"用户已被停用"}}.run(t, srv)
 		scenario{name: "live session before disable", method: "GET", path: "/api/v1/me", header: cookie, wantStatus: 200}.run(t, srv)
 		if _, err := o.Svc.UpdateUser(ctx, o.Admin, o.Rep1.UserID, serviceUserDisabled(true)); err != nil {
 			t.Fatal(err)

@@ -94,6 +94,98 @@ func TestTokenRulesOverHTTP(t *testing.T) {
 	})
 }
 
+// TestTokenCannotManageAccount: an API token, even one that may only read
+// customers, cannot list or end its owner's sessions, list or revoke the
+// owner's other tokens, or look at the second factor — a leaked token must
+// not sign its owner out or revoke the token that would replace it. Every
+// such call answers 403 session_required; the browser session still can.
+func TestTokenCannotManageAccount(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		login, err := o.Svc.Login(ctx, "rep1", testorg.Password, testorg.ClientForTest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess := session(login)
+		reader, err := o.Svc.CreateAPIToken(ctx, o.Rep1, service.TokenInput{Name: "reader", Scopes: []string{"customer:read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := o.Svc.CreateAPIToken(ctx, o.Rep1, service.TokenInput{Name: "other", Scopes: []string{"customer:read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions, err := o.Svc.ListSessions(ctx, o.Rep1, 0)
+		if err != nil || len(sessions) == 0 {
+			t.Fatalf("sessions %v, %v", sessions, err)
+		}
+		me := strconv.FormatInt(o.Rep1.UserID, 10)
+		refused := []wantReq{
+			{"GET", "/api/v1/sessions"},
+			{"GET", "/api/v1/sessions?user_id=" + me},
+			{"DELETE", "/api/v1/sessions/" + strconv.FormatInt(sessions[0].ID, 10)},
+			{"DELETE", "/api/v1/users/" + me + "/sessions"},
+			{"GET", "/api/v1/tokens"},
+			{"DELETE", "/api/v1/tokens/" + strconv.FormatInt(other.ID, 10)},
+			{"GET", "/api/v1/account/mfa"},
+			{"POST", "/api/v1/account/mfa/totp"},
+		}
+		for _, r := range refused {
+			scenario{name: "token: " + r.method + " " + r.path, token: reader.Secret, method: r.method, path: r.path,
+				header: map[string]string{"Accept-Language": "en"}, wantStatus: 403, wantContains: []string{"needs a browser session"}}.run(t, srv)
+		}
+		// Nothing was ended or revoked: the session and both tokens still work.
+		scenario{name: "session still live", method: "GET", path: "/api/v1/sessions", header: sess, wantStatus: 200,
+			wantContains: []string{`"current":true`}}.run(t, srv)
+		scenario{name: "other token still live", token: other.Secret, method: "GET", path: "/api/v1/customers", wantStatus: 200}.run(t, srv)
+		scenario{name: "session lists tokens", method: "GET", path: "/api/v1/tokens", header: sess, wantStatus: 200,
+			wantContains: []string{`"name":"other"`}}.run(t, srv)
+	})
+}
+
+// TestAdministratorChosenPasswordOverHTTP: a session of a user an
+// administrator created with a chosen password, or whose password an
+// administrator reset, reaches nothing in the API but 403
+// password_change_required until the user changes it.
+func TestAdministratorChosenPasswordOverHTTP(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		const chosen = "chosen by the admin 1"
+		if _, err := o.Svc.CreateUser(ctx, o.Admin, service.UserInput{Password: chosen, User: crm.User{Username: "newbie",
+			DisplayName: "Newbie", DepartmentID: o.East.ID, RoleID: o.Roles["sales"].ID}}); err != nil {
+			t.Fatal(err)
+		}
+		o.StepUp(t, o.Admin)
+		if err := o.Svc.SetUserPassword(ctx, o.Admin, o.Rep1.UserID, chosen); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"newbie", "rep1"} {
+			login, err := o.Svc.Login(ctx, name, chosen, testorg.ClientForTest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess := mergeHeaders(session(login), map[string]string{"Accept-Language": "en"})
+			scenario{name: name + " lists customers", method: "GET", path: "/api/v1/customers", header: sess, wantStatus: 403,
+				wantContains: []string{"Change your one-time password first"}}.run(t, srv)
+			a, err := o.Svc.Authenticate(ctx, login.Token, testorg.ClientForTest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Svc.ChangePassword(ctx, a, chosen, "my own secret 99"); err != nil {
+				t.Fatal(err)
+			}
+			scenario{name: name + " after the change", method: "GET", path: "/api/v1/customers", header: sess, wantStatus: 200}.run(t, srv)
+		}
+	})
+}
+
+// wantReq is a method and a path.
+type wantReq struct{ method, path string }
+
 // TestMFAAndStepUpOverHTTP: a pending sign-in opens nothing, risky calls
 // answer 403 step_up_required until the session steps up, tokens can never
 // step up, and a role that requires MFA closes the API until enrolment.

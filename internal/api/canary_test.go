@@ -52,6 +52,18 @@ func TestFieldRuleCanary(t *testing.T) {
 			if _, body := get("/api/v1/customers/" + id("customer")); rule == tm.CanaryMasked && !strings.Contains(body, c.MaskedForms()[0]) {
 				t.Errorf("%s: the customer's phone is not shown masked: %s", rule, body)
 			}
+			// Filters and sorts by a ruled field are refused, naming it.
+			c.CheckFilters(rule, get, []tm.FilterProbe{
+				{Path: "/api/v1/customers?level=A", Field: "level"},
+				{Path: "/api/v1/customers?status=active", Field: "status"},
+				{Path: "/api/v1/customers?sort=name", Field: "sort"},
+				{Path: "/api/v1/customers?custom.canary=x", Field: "custom.canary"},
+				{Path: "/api/v1/pool?sort=name", Field: "sort"},
+				{Path: "/api/v1/recycle-bin/customers?level=B", Field: "level"},
+				{Path: "/api/v1/contacts?custom.canary=x", Field: "custom.canary"},
+				{Path: "/api/v1/leads?custom.canary=x", Field: "custom.canary"},
+				{Path: "/api/v1/opportunities?sort=amount", Field: "sort"},
+			}, func(p tm.FilterProbe) string { return `"field":"` + p.Field + `"` })
 			t.Logf("%s: %d GET requests", rule, requests)
 		}
 	})

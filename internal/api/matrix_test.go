@@ -334,7 +334,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		"GET /api/v1/access-review":          {{Want: tm.ReviewOutcome, Req: path("/api/v1/access-review")}},
 		"POST /api/v1/access-review/confirm": {{Want: tm.ReviewConfirmOutcome, Req: path("/api/v1/access-review/confirm")}},
 
-		"GET /api/v1/tokens": {{Want: tm.Anyone, Req: path("/api/v1/tokens")}},
+		"GET /api/v1/tokens": {{Want: tm.Account(tm.Anyone), Req: path("/api/v1/tokens")}},
 		"POST /api/v1/tokens": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {
 			if a == tm.Token {
 				return tm.Forbidden // a token cannot make tokens
@@ -343,7 +343,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		}, Req: func(x *tm.Target) apiReq {
 			return apiReq{path: "/api/v1/tokens", body: map[string]any{"name": "matrix", "scopes": []string{tm.OwnTokenScope(x.A)}}}
 		}}},
-		"DELETE /api/v1/tokens/{id}": {{Object: tm.ObjToken, Want: tm.OwnOnly, Req: func(x *tm.Target) apiReq {
+		"DELETE /api/v1/tokens/{id}": {{Object: tm.ObjToken, Want: tm.Account(tm.OwnOnly), Req: func(x *tm.Target) apiReq {
 			id := tm.MissingID
 			if x.S != tm.SlotMissing {
 				id = w.FreshToken(x.A, x.S)
@@ -351,7 +351,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			return apiReq{path: "/api/v1/tokens/" + strconv.FormatInt(id, 10)}
 		}}},
 
-		"GET /api/v1/sessions": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
+		"GET /api/v1/sessions": {{Object: tm.ObjUser, Want: tm.Account(func(a tm.ActorKey, s tm.Slot) tm.Outcome {
 			switch {
 			case s == tm.SlotOwn:
 				return tm.Allow
@@ -361,8 +361,8 @@ func apiSpecs(w *tm.World) map[string][]spec {
 				return tm.Hidden
 			}
 			return tm.Allow
-		}, Req: user("/api/v1/sessions?user_id=", "", nil)}},
-		"DELETE /api/v1/sessions/{id}": {{Object: tm.ObjSession, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
+		}), Req: user("/api/v1/sessions?user_id=", "", nil)}},
+		"DELETE /api/v1/sessions/{id}": {{Object: tm.ObjSession, Want: tm.Account(func(a tm.ActorKey, s tm.Slot) tm.Outcome {
 			switch {
 			case s == tm.SlotOwn:
 				return tm.Allow
@@ -370,19 +370,19 @@ func apiSpecs(w *tm.World) map[string][]spec {
 				return tm.StepUp // ending someone else's session
 			}
 			return tm.Hidden // someone else's session looks like none at all
-		}, Req: func(x *tm.Target) apiReq {
+		}), Req: func(x *tm.Target) apiReq {
 			id := tm.MissingID
 			if x.S != tm.SlotMissing {
 				id = w.FreshSession(x.A, x.S)
 			}
 			return apiReq{path: "/api/v1/sessions/" + strconv.FormatInt(id, 10)}
 		}, Account: true}},
-		"DELETE /api/v1/users/{id}/sessions": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
+		"DELETE /api/v1/users/{id}/sessions": {{Object: tm.ObjUser, Want: tm.Account(func(a tm.ActorKey, s tm.Slot) tm.Outcome {
 			if s == tm.SlotOwn {
 				return tm.Allow // signing out everywhere else
 			}
 			return tm.AdminOutcome(a, true)
-		}, Req: user("/api/v1/users/", "/sessions", nil), Ends: true, Account: true}},
+		}), Req: user("/api/v1/users/", "/sessions", nil), Ends: true, Account: true}},
 		"POST /api/v1/users/{id}/mfa/reset": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
 			if s == tm.SlotOwn && tm.IsAdmin(a) {
 				return tm.Invalid // one's own second factor is managed on the account page
@@ -390,7 +390,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			return tm.AdminOutcome(a, true)
 		}, Req: user("/api/v1/users/", "/mfa/reset", nil)}},
 
-		"GET /api/v1/account/mfa":                 {{Want: tm.Anyone, Req: path("/api/v1/account/mfa"), Account: true}},
+		"GET /api/v1/account/mfa":                 {{Want: tm.Account(tm.Anyone), Req: path("/api/v1/account/mfa"), Account: true}},
 		"POST /api/v1/account/mfa/totp":           {{Want: tm.SessionOnly, Req: path("/api/v1/account/mfa/totp"), Account: true}},
 		"POST /api/v1/account/mfa/totp/confirm":   {{Want: tm.AddFactor(w.Enrolled), Req: code("/api/v1/account/mfa/totp/confirm"), Account: true}},
 		"POST /api/v1/account/mfa/totp/disable":   {{Want: tm.SessionOnly, Req: code("/api/v1/account/mfa/totp/disable"), Account: true}},

@@ -61,6 +61,26 @@ func Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// HSTS is the Strict-Transport-Security value: a year, renewed on every
+// answer. No includeSubDomains: Custos often runs on one host of a company
+// domain whose other hosts it must not force onto HTTPS.
+const HSTS = "max-age=31536000"
+
+// Middleware is the package's Middleware plus Strict-Transport-Security on
+// every answer to a request that came over HTTPS, directly or through a
+// trusted proxy that says so, so a browser that once reached Custos over
+// TLS never again sends its session cookie in the clear (a downgrade by a
+// network attacker). Over plain HTTP the header would be ignored (RFC 6797
+// §8.1) and is not sent.
+func (c Config) Middleware(next http.Handler) http.Handler {
+	return Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.Secure(r) {
+			w.Header().Set("Strict-Transport-Security", HSTS)
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
 // ClientIP returns the caller's address: the peer address, or the last
 // X-Forwarded-For hop not itself a trusted proxy when the peer is one.
 func (c Config) ClientIP(r *http.Request) string {
@@ -160,6 +180,19 @@ func Status(err error) int {
 		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
+}
+
+// RetryAfterSeconds is what a 503 asks a client to wait: the storage or
+// the writer queue is full, which an operator or the queue fixes in
+// seconds to minutes, not in the client's next millisecond.
+const RetryAfterSeconds = "30"
+
+// SetRetryAfter adds Retry-After to a 503 answer (RFC 9110 §10.2.3), so
+// clients and load balancers back off instead of retrying at once.
+func SetRetryAfter(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+	}
 }
 
 // ValidCSRF compares a submitted CSRF token with the session's in constant

@@ -59,3 +59,42 @@ func TestSecureAndCookie(t *testing.T) {
 		t.Fatal("ValidCSRF")
 	}
 }
+
+// TestHSTS: Strict-Transport-Security on every answer over HTTPS — direct
+// TLS, or a trusted proxy's X-Forwarded-Proto: https — and never over plain
+// HTTP or on an untrusted client's say-so.
+func TestHSTS(t *testing.T) {
+	cfg := Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	h := cfg.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusNotFound) // errors carry it too
+	}))
+	cases := []struct {
+		name, remote, proto string
+		tls, want           bool
+	}{
+		{name: "direct TLS", remote: "203.0.113.5:1", tls: true, want: true},
+		{name: "trusted proxy says https", remote: "10.1.2.3:1", proto: "https", want: true},
+		{name: "trusted proxy says http", remote: "10.1.2.3:1", proto: "http"},
+		{name: "untrusted client says https", remote: "203.0.113.5:1", proto: "https"},
+		{name: "plain HTTP", remote: "203.0.113.5:1"},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.RemoteAddr = c.remote
+		if c.proto != "" {
+			r.Header.Set("X-Forwarded-Proto", c.proto)
+		}
+		if c.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		got := w.Header().Get("Strict-Transport-Security")
+		if (got == HSTS) != c.want || (!c.want && got != "") {
+			t.Errorf("%s: Strict-Transport-Security %q", c.name, got)
+		}
+		if w.Header().Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: the other security headers are missing", c.name)
+		}
+	}
+}

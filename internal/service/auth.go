@@ -71,6 +71,15 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 			return err
 		}
 		ua, err = tx.GetUserAuth(ctx, username)
+		if crm.IsCode(err, crm.NotFound) {
+			// A name without an account locks like one with: the
+			// answer must not say which names exist.
+			ua = store.UserAuth{}
+			var lockErr error
+			if ua.LockedUntil, lockErr = tx.NameLockedUntil(ctx, username); lockErr != nil {
+				return lockErr
+			}
+		}
 		return err
 	})
 	if err != nil && !crm.IsCode(err, crm.NotFound) {
@@ -82,7 +91,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		s.auditDenied(ctx, actor, "login.throttled", "", 0)
 		return res, errTooManyLogins
 	}
-	if found && now.Before(ua.LockedUntil) {
+	if now.Before(ua.LockedUntil) {
 		s.recordLogin(ctx, actor, username, "login.locked", 0, nil, nil)
 		return res, errAccountLocked
 	}
@@ -149,9 +158,15 @@ func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username str
 				return err
 			}
 		}
-		if userID != 0 && strings.HasSuffix(action, ".failed") {
-			if _, err := tx.RecordLoginFailure(ctx, userID, lockAfterFailures, now.Add(lockFor)); err != nil {
-				return err
+		if strings.HasSuffix(action, ".failed") {
+			if userID != 0 {
+				if _, err := tx.RecordLoginFailure(ctx, userID, lockAfterFailures, now.Add(lockFor)); err != nil {
+					return err
+				}
+			} else if username != "" {
+				if err := tx.RecordNameFailure(ctx, username, lockAfterFailures, now.Add(lockFor)); err != nil {
+					return err
+				}
 			}
 		}
 		e := s.event(a, action, "", 0)
@@ -235,7 +250,11 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 	var refused *crm.Error
 	switch {
 	case p.User.Disabled:
-		refused = &crm.Error{Code: crm.Unauthenticated, Key: "unauthenticated", Message: "user disabled"}
+		// Named, as docs/api.md promises: whoever holds the token was given
+		// it by its owner, and "disabled" tells an integration to stop
+		// retrying and call an administrator; it tells a stranger, who has
+		// no valid token, nothing.
+		refused = &crm.Error{Code: crm.Unauthenticated, Key: "token_user_disabled", Message: "the API token's user is disabled"}
 	case !t.RevokedAt.IsZero():
 		refused = &crm.Error{Code: crm.Unauthenticated, Key: "token_revoked", Message: "the API token was revoked"}
 	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):

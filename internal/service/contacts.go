@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"custos/internal/access"
@@ -74,6 +75,7 @@ func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.Cont
 		_, err := s.insertContactTx(ctx, tx, a, &t, s.clock())
 		return err
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &t)
 	return t, err
 }
@@ -89,7 +91,7 @@ func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.A
 	if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
 		return 0, err
 	}
-	if err := s.checkNewDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, a, checkedKeys(keys), crm.ObjContact, 0); err != nil {
 		return 0, contactDupField(err)
 	}
 	if err := s.insertSealedContact(ctx, tx, t); err != nil {
@@ -106,7 +108,7 @@ func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.A
 
 // contactDupField names the contact's own field for a duplicate phone.
 func contactDupField(err error) error {
-	if ce, ok := err.(*crm.Error); ok && ce.Code == crm.Duplicate && len(ce.Fields) == 1 && ce.Fields[0].Field == "phone" {
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && ce.Code == crm.Duplicate && len(ce.Fields) == 1 && ce.Fields[0].Field == "phone" {
 		ce.Fields[0].Field = "mobile"
 	}
 	return err
@@ -130,6 +132,7 @@ func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, 
 		t, err = s.updateContactTx(ctx, tx, a, id, up, true)
 		return err
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &t)
 	return t, s.filed(ctx, a, err)
 }
@@ -167,7 +170,7 @@ func (s *Service) updateContactTx(ctx context.Context, tx *store.Tx, a *access.A
 				return err
 			}
 		}
-		if err := s.checkNewDuplicate(ctx, tx, checkedKeys(keys), crm.ObjContact, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, checkedKeys(keys), crm.ObjContact, id); err != nil {
 			return contactDupField(err)
 		}
 		if holds {
@@ -199,6 +202,9 @@ func (s *Service) DeleteContact(ctx context.Context, a *access.Actor, id int64) 
 // ListContacts returns a page of the contacts the actor may see.
 func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListFilter) (ContactPage, error) {
 	if err := s.require(ctx, a, crm.ObjContact, crm.ActRead); err != nil {
+		return ContactPage{}, err
+	}
+	if err := checkListFields(a, crm.ObjContact, customFilterFields(f.Custom), f.Sort); err != nil {
 		return ContactPage{}, err
 	}
 	q := store.ContactQuery{Scope: contactScope(a), Filter: f}

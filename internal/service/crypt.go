@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strconv"
 
+	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/store"
 	"custos/internal/vault"
@@ -380,8 +381,17 @@ func (s *Service) writeIndex(ctx context.Context, tx *store.Tx, o crm.Object, id
 
 // checkNewDuplicate is checkDuplicate for plain keys of a record being
 // written.
-func (s *Service) checkNewDuplicate(ctx context.Context, tx *store.Tx, keys []store.DedupKey, o crm.Object, id int64) error {
-	return checkDuplicate(ctx, tx, s.lookupKeys(keys), o, id)
+//
+// A check by a phone, e-mail or credit code the actor typed is a lookup
+// like a search by it (searchlimit.go): it counts toward the actor's hourly
+// limit and is audited by kind (see checkEntryLookups).
+func (s *Service) checkNewDuplicate(ctx context.Context, tx *store.Tx, a *access.Actor, keys []store.DedupKey, o crm.Object, id int64) error {
+	blind := s.lookupKeys(keys)
+	looked, err := s.checkEntryLookups(ctx, tx, a, blind, o, id)
+	if err != nil {
+		return err
+	}
+	return looked.settle(ctx, tx, checkDuplicate(ctx, tx, blind, o, id))
 }
 
 // openDeletedNames opens the sealed names of recycled contacts or leads.

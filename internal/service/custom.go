@@ -284,8 +284,6 @@ func (s *Service) customMatches(ctx context.Context, tx *store.Tx, a *access.Act
 		case i < 0:
 			p.Add("custom."+k, "unknown")
 		case v == "":
-		case a.Field(object, "custom."+k) == crm.FieldHidden:
-			out = append(out, store.CustomMatch{Key: k, None: true})
 		case defs[i].Sensitive:
 			p = append(p, customProblem(defs[i], "sensitive_filter")) // sealed values cannot be compared in SQL
 		case defs[i].Type == "multi":

@@ -189,15 +189,21 @@ func TestCustomFilterEveryObject(t *testing.T) {
 				}
 			}
 		}
-		// A field hidden from a role cannot be filtered on: the filter
-		// finds nothing rather than confirm a value the role may not see.
+		// A field hidden from a role, or masked, cannot be filtered on: the
+		// filter is refused, naming the field, rather than confirm (or, by
+		// an empty page, deny) a value the role may not see.
 		var mgr *access.Actor
 		for obj := range lists {
-			mgr = setFieldRules(t, o, "manager", obj, false, map[string]crm.FieldAccess{"custom.tier": crm.FieldHidden}, o.MgrEast)[0]
+			mgr = setFieldRules(t, o, "manager", obj, false, map[string]crm.FieldAccess{"custom.tier": crm.FieldHidden,
+				"custom.hotline": crm.FieldMasked}, o.MgrEast)[0]
 		}
 		for obj, list := range lists {
-			if got, err := list(mgr, crm.ListFilter{Custom: map[string]string{"tier": "金"}}); err != nil || len(got) != 0 {
-				t.Errorf("%s: filter on a hidden field found %v (%v)", obj, got, err)
+			for _, key := range []string{"tier", "hotline"} {
+				got, err := list(mgr, crm.ListFilter{Custom: map[string]string{key: "金"}})
+				var ce *crm.Error
+				if !errorsAs(err, &ce) || len(ce.Fields) != 1 || ce.Fields[0].Field != "custom."+key || ce.Fields[0].Rule != "not_visible" {
+					t.Errorf("%s: filter on a field the role may not see (%s): %v (%v)", obj, key, got, err)
+				}
 			}
 			if got, err := list(mgr, crm.ListFilter{Custom: map[string]string{"topics": "交付"}}); err != nil || len(got) != 2 {
 				t.Errorf("%s: filter on a visible field found %v (%v)", obj, got, err)

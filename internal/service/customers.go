@@ -95,7 +95,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 			}
 			c.OwnerID = in.OwnerID
 		}
-		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, 0); err != nil {
 			return err
 		}
 		stored, err := sealedCopy(ctx, s, tx, c)
@@ -113,6 +113,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		}
 		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, auditDiff(crm.ObjCustomer, crm.CustomerFields{}, c.CustomerFields))
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &c)
 	return c, err
 }
@@ -199,7 +200,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		if err != nil {
 			return err
 		}
-		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, id); err != nil {
 			return err
 		}
 		changes := diff(before.CustomerFields, c.CustomerFields)
@@ -222,6 +223,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 		}
 		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, auditDiff(crm.ObjCustomer, before.CustomerFields, c.CustomerFields))
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &c)
 	return c, s.filed(ctx, a, err)
 }
@@ -256,7 +258,7 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActDelete); err != nil {
 		return err
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		c, err := editableCustomer(ctx, tx, a, id, true)
 		if err == nil {
 			err = s.openRecord(ctx, &c)
@@ -271,7 +273,7 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 		if err != nil {
 			return err
 		}
-		if err := s.checkNewDuplicate(ctx, tx, append(keys, ckeys...), crm.ObjCustomer, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, append(keys, ckeys...), crm.ObjCustomer, id); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -296,6 +298,8 @@ func (s *Service) RestoreCustomer(ctx context.Context, a *access.Actor, id int64
 		}
 		return s.audit(ctx, tx, a, "customer.restore", crm.ObjCustomer, id, map[string]any{"with": with})
 	})
+	s.auditEntryLookups(ctx, err)
+	return err
 }
 
 // ListCustomers returns a page of the customers the actor may see; the
@@ -323,6 +327,16 @@ func (s *Service) ListRecycledCustomers(ctx context.Context, a *access.Actor, f 
 
 func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.CustomerFilter, deleted bool) (CustomerPage, error) {
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActRead); err != nil {
+		return CustomerPage{}, err
+	}
+	var filters []string
+	if f.Level != "" {
+		filters = append(filters, "level")
+	}
+	if f.Status != "" {
+		filters = append(filters, "status")
+	}
+	if err := checkListFields(a, crm.ObjCustomer, customFilterFields(f.Custom, filters...), f.Sort); err != nil {
 		return CustomerPage{}, err
 	}
 	q := store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false), OnlyPool: f.Pool, Deleted: deleted, Filter: f}

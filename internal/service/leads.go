@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"custos/internal/access"
@@ -21,7 +22,7 @@ func (s *Service) normalizeLead(f *crm.LeadFields) ([]store.DedupKey, error) {
 
 // leadDupField names the lead's own fields in a duplicate answer.
 func leadDupField(err error) error {
-	if ce, ok := err.(*crm.Error); ok && ce.Code == crm.Duplicate && len(ce.Fields) == 1 {
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && ce.Code == crm.Duplicate && len(ce.Fields) == 1 {
 		switch ce.Fields[0].Field {
 		case "phone":
 			ce.Fields[0].Field = "mobile"
@@ -56,7 +57,7 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, err); err != nil {
 			return err
 		}
-		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, 0); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjLead, 0); err != nil {
 			return leadDupField(err)
 		}
 		stored, err := sealedCopy(ctx, s, tx, l)
@@ -74,6 +75,7 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		}
 		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, auditDiff(crm.ObjLead, crm.LeadFields{}, l.LeadFields))
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &l)
 	return l, err
 }
@@ -106,6 +108,7 @@ func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up 
 		l, err = s.updateLeadTx(ctx, tx, a, id, up, true)
 		return err
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &l)
 	return l, s.filed(ctx, a, err)
 }
@@ -143,7 +146,7 @@ func (s *Service) updateLeadTx(ctx context.Context, tx *store.Tx, a *access.Acto
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, joinProblems(err, p)); err != nil {
 			return err
 		}
-		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjLead, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjLead, id); err != nil {
 			return leadDupField(err)
 		}
 		if holds {
@@ -242,6 +245,7 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 		return s.audit(ctx, tx, a, "lead.convert", crm.ObjLead, l.ID, map[string]int64{
 			"customer_id": l.CustomerID, "contact_id": l.ContactID, "opportunity_id": l.OpportunityID})
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &l)
 	return l, err
 }
@@ -263,7 +267,7 @@ func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *acces
 		return 0, err
 	}
 	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjCustomer, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, 0); err != nil {
 		return 0, leadDupField(err)
 	}
 	stored, err := sealedCopy(ctx, s, tx, c)
@@ -280,8 +284,19 @@ func (s *Service) conversionCustomer(ctx context.Context, tx *store.Tx, a *acces
 }
 
 // ListLeads returns a page of the leads the actor may see.
+// listStatusField names the status filter of a list, when it has one.
+func listStatusField(f crm.ListFilter) []string {
+	if f.Status == "" {
+		return nil
+	}
+	return []string{"status"}
+}
+
 func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilter) (LeadPage, error) {
 	if err := s.require(ctx, a, crm.ObjLead, crm.ActRead); err != nil {
+		return LeadPage{}, err
+	}
+	if err := checkListFields(a, crm.ObjLead, customFilterFields(f.Custom, listStatusField(f)...), f.Sort); err != nil {
 		return LeadPage{}, err
 	}
 	q := store.LeadQuery{Scope: a.SharedScope(crm.ObjLead, false), Filter: f}

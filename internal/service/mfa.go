@@ -76,6 +76,10 @@ func (s *Service) MFA(ctx context.Context, a *access.Actor) (MFAStatus, error) {
 	if a == nil || a.UserID == 0 {
 		return MFAStatus{}, crm.Errorf(crm.Unauthenticated, "not signed in")
 	}
+	if a.Kind != access.KindUser {
+		s.auditDenied(ctx, a, "mfa.status", "", 0)
+		return MFAStatus{}, errNeedsSession
+	}
 	st := MFAStatus{RequiredByRole: a.Role.RequireMFA, PasskeysAvailable: s.rp != nil}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		keys, err := tx.ListPasskeys(ctx, a.UserID)

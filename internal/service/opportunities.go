@@ -90,6 +90,7 @@ func (s *Service) CreateOpportunity(ctx context.Context, a *access.Actor, f crm.
 		o, err = s.insertOpportunityTx(ctx, tx, a, f, s.clock())
 		return err
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &o)
 	return o, s.filed(ctx, a, err)
 }
@@ -99,7 +100,7 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 	if err != nil {
 		return crm.Opportunity{}, err
 	}
-	if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjOpportunity, 0); err != nil {
+	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjOpportunity, 0); err != nil {
 		return crm.Opportunity{}, err
 	}
 	if err := linkCustomer(ctx, tx, a, f.CustomerID); err != nil {
@@ -172,7 +173,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		if err != nil {
 			return err
 		}
-		if err := s.checkNewDuplicate(ctx, tx, keys, crm.ObjOpportunity, id); err != nil {
+		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjOpportunity, id); err != nil {
 			return err
 		}
 		changes := diff(before.OpportunityFields, o.OpportunityFields)
@@ -198,6 +199,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 		}
 		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, auditDiff(crm.ObjOpportunity, before.OpportunityFields, o.OpportunityFields))
 	})
+	s.auditEntryLookups(ctx, err)
 	s.shape(a, &o)
 	return o, s.filed(ctx, a, err)
 }
@@ -272,6 +274,9 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActRead); err != nil {
 		return OpportunityPage{}, err
 	}
+	if err := checkListFields(a, crm.ObjOpportunity, opportunityFilterFields(f), f.Sort); err != nil {
+		return OpportunityPage{}, err
+	}
 	q := opportunityScope(a)
 	q.Filter = f
 	if text := strings.TrimSpace(f.Query); text != "" {
@@ -292,6 +297,16 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 			total, err := tx.CountOpportunities(ctx, q)
 			return items, next, total, err
 		}, func(o crm.Opportunity) int64 { return o.ID })
+}
+
+// opportunityFilterFields names the fields an opportunity list filters on:
+// its text search matches the name.
+func opportunityFilterFields(f crm.ListFilter) []string {
+	var fields []string
+	if strings.TrimSpace(f.Query) != "" {
+		fields = append(fields, "name")
+	}
+	return customFilterFields(f.Custom, fields...)
 }
 
 func (s *Service) indexOpportunity(ctx context.Context, tx *store.Tx, o crm.Opportunity, keys []store.DedupKey) error {

@@ -65,13 +65,17 @@ type UserInput struct {
 	Password string `json:"password"`
 }
 
-// CreateUser adds a user (administrators only).
+// CreateUser adds a user (administrators only). A password an
+// administrator chose is known to two people, so its user must change it at
+// first sign-in; only a system actor (the demo generator, a CLI command run
+// by the operator) creates users who may keep theirs.
 func (s *Service) CreateUser(ctx context.Context, a *access.Actor, in UserInput) (crm.User, error) {
 	if err := s.requireAdmin(ctx, a, "user.create"); err != nil {
 		return crm.User{}, err
 	}
 	u := in.User
 	u.ID, u.Disabled = 0, false
+	u.MustChangePW = a.Kind != access.KindSystem
 	var p crm.Problems
 	if err := u.Validate(); err != nil {
 		p = append(p, err.(*crm.Error).Fields...)

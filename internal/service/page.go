@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"custos/internal/access"
@@ -52,6 +53,40 @@ func (s *Service) searchFor(a *access.Actor, o crm.Object, text string) (key *st
 		return nil, nil, true
 	}
 	return key, terms, none
+}
+
+// checkListFields refuses a list's filters and sort on fields the actor
+// may not see in the clear: filtering by a hidden field or ordering by it
+// answers what it holds one question at a time (?level=A, then ?level=B),
+// and so does a masked one (an exact filter on a masked custom value
+// confirms a guess, an order by a masked name ranks it), so both are
+// refused — with a per-field 422, not an empty page that would look like
+// "no match". filters are the field names the filter uses; sort is the
+// list's order, checked when it is a field that takes rules. Every list,
+// search, board and picker of every surface goes through the object's
+// List… method, which calls this first.
+func checkListFields(a *access.Actor, o crm.Object, filters []string, sort string) error {
+	var p crm.Problems
+	for _, f := range filters {
+		if !a.Field(o, f).Visible() {
+			p.Add(f, "not_visible")
+		}
+	}
+	if sort != "" && slices.ContainsFunc(crm.RuleFields[o], func(f crm.RuleField) bool { return f.Name == sort }) &&
+		!a.Field(o, sort).Visible() {
+		p.Add("sort", "not_visible_sort", sort)
+	}
+	return p.Err()
+}
+
+// customFilterFields names the fields of a list's custom filters.
+func customFilterFields(custom map[string]string, fields ...string) []string {
+	for k, v := range custom {
+		if strings.TrimSpace(v) != "" {
+			fields = append(fields, "custom."+k)
+		}
+	}
+	return fields
 }
 
 // listPage reads one page and its total in one snapshot, then records the

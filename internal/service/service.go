@@ -265,4 +265,13 @@ func contains(list []string, s string) bool {
 }
 
 // Health reports whether the database answers, for /healthz.
-func (s *Service) Health(ctx context.Context) error { return s.db.Ping(ctx) }
+//
+// It also fails while the database does not take writes (a full disk, a
+// read-only database; store.Writable probes now and then), so a load
+// balancer takes an instance out that could only answer 503.
+func (s *Service) Health(ctx context.Context) error {
+	if err := s.db.Ping(ctx); err != nil {
+		return err
+	}
+	return s.db.Writable(ctx)
+}

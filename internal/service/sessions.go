@@ -25,10 +25,27 @@ func signedIn(a *access.Actor) error {
 	return nil
 }
 
+// accountManagement refuses what only the person at the keyboard may do
+// with their account — list or end sessions, list or revoke tokens, see
+// or change the second factor — to anything but a complete browser
+// session: a leaked token, whatever its scopes, must not be able to
+// sign its owner out or revoke the owner's other tokens. The attempt is
+// audited.
+func (s *Service) accountManagement(ctx context.Context, a *access.Actor, action string) error {
+	if err := signedIn(a); err != nil {
+		return err
+	}
+	if a.Kind != access.KindUser {
+		s.auditDenied(ctx, a, action, "", 0)
+		return errNeedsSession
+	}
+	return nil
+}
+
 // ListSessions returns the live sessions of a user: the actor's own
 // (userID 0 or the actor), or anyone's for an administrator (audited).
 func (s *Service) ListSessions(ctx context.Context, a *access.Actor, userID int64) ([]SessionInfo, error) {
-	if err := signedIn(a); err != nil {
+	if err := s.accountManagement(ctx, a, "session.list"); err != nil {
 		return nil, err
 	}
 	if userID == 0 {
@@ -70,7 +87,7 @@ func (s *Service) ListSessions(ctx context.Context, a *access.Actor, userID int6
 // with a fresh second factor) anyone's. Someone else's session looks like
 // no session at all to a non-administrator.
 func (s *Service) EndSession(ctx context.Context, a *access.Actor, id int64) error {
-	if err := signedIn(a); err != nil {
+	if err := s.accountManagement(ctx, a, "session.end"); err != nil {
 		return err
 	}
 	var sess store.Session
@@ -104,7 +121,7 @@ func (s *Service) EndSession(ctx context.Context, a *access.Actor, id int64) err
 // for someone else it ends them all and needs an administrator with a
 // fresh second factor. It returns how many sessions ended.
 func (s *Service) EndUserSessions(ctx context.Context, a *access.Actor, userID int64) (int64, error) {
-	if err := signedIn(a); err != nil {
+	if err := s.accountManagement(ctx, a, "session.end_all"); err != nil {
 		return 0, err
 	}
 	keep := int64(0)

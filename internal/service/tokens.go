@@ -70,7 +70,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, in TokenI
 
 // ListAPITokens lists the actor's own tokens (never their secrets).
 func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]store.APIToken, error) {
-	if err := signedIn(a); err != nil {
+	if err := s.accountManagement(ctx, a, "api_token.list"); err != nil {
 		return nil, err
 	}
 	var out []store.APIToken
@@ -84,7 +84,7 @@ func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]store.A
 
 // RevokeAPIToken retires one of the actor's tokens.
 func (s *Service) RevokeAPIToken(ctx context.Context, a *access.Actor, id int64) error {
-	if err := signedIn(a); err != nil {
+	if err := s.accountManagement(ctx, a, "api_token.revoke"); err != nil {
 		return err
 	}
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {

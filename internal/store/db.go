@@ -35,6 +35,7 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB
 	writer  *groupCommitter // SQLite only
+	health  storageHealth
 }
 
 // Options configure Open.
@@ -46,6 +47,11 @@ type Options struct {
 	// WriteQueue bounds the SQLite writer queue; when it is full a write
 	// fails at once with crm.Unavailable instead of hanging.
 	WriteQueue int
+	// ReadOnly makes the database itself refuse every write (SQLite
+	// query_only on the writer, PostgreSQL default_transaction_read_only):
+	// what a read-only or full database does, for a maintenance window and
+	// for the tests of how Custos answers then. Migrations must be applied.
+	ReadOnly bool
 }
 
 // Open connects, applies pending migrations and refuses a schema newer than
@@ -67,6 +73,16 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if opt.ReadOnly && db.dialect == Postgres {
+		// Migrations checked (they always write their table), the pool is
+		// reopened with every transaction read-only.
+		db.Close()
+		sep := "?"
+		if strings.Contains(opt.URL, "?") {
+			sep = "&"
+		}
+		return openPostgres(ctx, opt.URL+sep+"default_transaction_read_only=on")
+	}
 	return db, nil
 }
 
@@ -87,7 +103,11 @@ func openSQLite(ctx context.Context, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	writeConn, err := newStmtCacheConnector(base+"&_txlock=immediate", stmtCacheSize)
+	writeDSN := base + "&_txlock=immediate"
+	if opt.ReadOnly {
+		writeDSN += "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()
+	}
+	writeConn, err := newStmtCacheConnector(writeDSN, stmtCacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite writer: %w", err)
 	}
@@ -148,6 +168,7 @@ func (db *DB) Close() error {
 // WriteTx runs fn in one write transaction: everything fn writes, including
 // its audit event, commits together or not at all. fn must not call WriteTx.
 func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) (err error) {
+	defer func() { err = db.classify(err, true) }()
 	if db.writer != nil {
 		return db.writer.do(ctx, fn)
 	}
@@ -175,7 +196,8 @@ func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) (err error) {
 
 // ReadTx runs fn in a read transaction on the reader pool, so the queries of
 // one page (a list and its count) see one snapshot.
-func (db *DB) ReadTx(ctx context.Context, fn func(*Tx) error) error {
+func (db *DB) ReadTx(ctx context.Context, fn func(*Tx) error) (err error) {
+	defer func() { err = db.classify(err, false) }()
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin read: %w", err)

@@ -76,6 +76,15 @@ func (tx *Tx) FindDuplicate(ctx context.Context, keys []DedupKey, object string,
 // termChunk bounds the terms of one insert (a parameter each).
 const termChunk = 300
 
+// HasDedupKey reports whether a record already holds a duplicate-check key
+// (blinded as for a lookup): an edit that keeps a value is no new lookup.
+func (tx *Tx) HasDedupKey(ctx context.Context, object string, id int64, k DedupKey) (bool, error) {
+	var n int
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM dedup_keys WHERE object = $1 AND record_id = $2 AND kind = $3 AND key = $4",
+		object, id, k.Kind, k.Key).Scan(&n)
+	return n > 0, mapErr("dedup key", err)
+}
+
 // ReplaceSearchTerms sets the search terms of one record. The terms go in
 // as one multi-row insert: a company name has a dozen or more bigrams, and
 // a statement per term cost a round trip each on PostgreSQL and, on

@@ -64,6 +64,32 @@ func (tx *Tx) RecordLoginFailure(ctx context.Context, userID int64, limit int, l
 	return n, mapErr("record login failure", err)
 }
 
+// NameLockedUntil returns until when sign-ins under a user name without
+// an account are locked (the zero time when they are not), the twin of
+// UserAuth.LockedUntil.
+func (tx *Tx) NameLockedUntil(ctx context.Context, username string) (time.Time, error) {
+	var locked int64
+	err := tx.q.QueryRowContext(ctx, "SELECT locked_until FROM login_name_failures WHERE username = $1", username).Scan(&locked)
+	if err == sql.ErrNoRows {
+		return time.Time{}, nil
+	}
+	return fromMS(locked), mapErr("name lockout", err)
+}
+
+// RecordNameFailure counts a failed sign-in under a user name without an
+// account exactly as RecordLoginFailure counts one for a user.
+func (tx *Tx) RecordNameFailure(ctx context.Context, username string, limit int, lockUntil time.Time) error {
+	first := int64(0)
+	if limit <= 1 {
+		first = ms(lockUntil)
+	}
+	_, err := tx.q.ExecContext(ctx, `INSERT INTO login_name_failures (username, failed_logins, locked_until) VALUES ($1, 1, $2)
+		ON CONFLICT (username) DO UPDATE SET failed_logins = login_name_failures.failed_logins + 1,
+		locked_until = CASE WHEN login_name_failures.failed_logins + 1 >= $3 THEN $4 ELSE login_name_failures.locked_until END`,
+		username, first, limit, ms(lockUntil))
+	return mapErr("record name failure", err)
+}
+
 // ResetLoginFailures clears the failure count after a good sign-in.
 func (tx *Tx) ResetLoginFailures(ctx context.Context, userID int64) error {
 	_, err := tx.q.ExecContext(ctx, "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1 AND failed_logins <> 0", userID)

@@ -40,10 +40,33 @@ var CanaryUsers = []string{CanaryHidden, CanaryMasked, CanaryAuditor}
 
 // CanaryFields are the sensitive fields the roles rule, per object;
 // "custom.canary" is a custom field of each object.
+// The customer's name, level and status and the opportunity's amount are
+// ruled too, so lists can be asked to filter and sort by ruled fields
+// (FilterProbe).
 var CanaryFields = map[crm.Object][]string{
-	crm.ObjCustomer: {"phone", "email", "credit_code", "address", "custom.canary"},
-	crm.ObjContact:  {"name", "mobile", "phone", "email", "wechat", "custom.canary"},
-	crm.ObjLead:     {"name", "mobile", "email", "wechat", "custom.canary"},
+	crm.ObjCustomer:    {"phone", "email", "credit_code", "address", "custom.canary", "name", "level", "status"},
+	crm.ObjContact:     {"name", "mobile", "phone", "email", "wechat", "custom.canary"},
+	crm.ObjLead:        {"name", "mobile", "email", "wechat", "custom.canary"},
+	crm.ObjOpportunity: {"amount"},
+}
+
+// FilterProbe is a list request that filters or sorts by a field the
+// canary roles hide or mask. An answer to it — even an empty page — would
+// tell what the field holds one guess at a time, so it must be refused
+// with a 422 naming the field (Field: "level", "custom.canary", or "sort").
+type FilterProbe struct{ Path, Field string }
+
+// CheckFilters requests every probe as user through get and fails the test
+// unless it answers 422 with want(probe) in the body.
+func (c *Canary) CheckFilters(user string, get func(string) (int, string), probes []FilterProbe, want func(FilterProbe) string) {
+	c.t.Helper()
+	for _, pr := range probes {
+		code, body := get(pr.Path)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, want(pr)) {
+			from := max(0, strings.Index(body, "<main")) // pages: skip the head
+			c.t.Errorf("%s: %s filters or sorts by a ruled field: %d, want 422 with %q: %.300s", user, pr.Path, code, want(pr), body[from:])
+		}
+	}
 }
 
 // Canary is the world of the canary test.

@@ -628,6 +628,19 @@ func SessionOnly(a ActorKey, _ Slot) Outcome {
 	return Reached
 }
 
+// Account is managing one's account (sessions, tokens, second factor):
+// as want says for a person, and refused to any API token whatever its
+// scopes — a leaked token must not sign its owner out or revoke the
+// owner's other tokens.
+func Account(want func(ActorKey, Slot) Outcome) func(ActorKey, Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		if a == Token {
+			return Forbidden
+		}
+		return want(a, s)
+	}
+}
+
 // AddFactor is adding a second factor (confirming an app, registering a
 // passkey): an account that has one already needs step-up for it, so a
 // stolen session cannot add the thief's; tokens never may.

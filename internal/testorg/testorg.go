@@ -178,10 +178,11 @@ func (o *Org) Dept(t *testing.T, name string, parent int64) crm.Department {
 }
 
 // User creates a user with Password and a role by key; the display name is
-// "User <username>".
+// "User <username>". A system actor creates it, so the user may sign in with
+// Password at once (a user an administrator creates must change it first).
 func (o *Org) User(t *testing.T, username string, dept int64, role string) *access.Actor {
 	t.Helper()
-	u, err := o.Svc.CreateUser(context.Background(), o.Admin, service.UserInput{
+	u, err := o.Svc.CreateUser(context.Background(), access.System("testorg"), service.UserInput{
 		User:     crm.User{Username: username, DisplayName: "User " + username, DepartmentID: dept, RoleID: o.Roles[role].ID},
 		Password: Password,
 	})

@@ -62,6 +62,19 @@ func TestFieldRuleCanary(t *testing.T) {
 			if _, body := get("/recycle-bin/contacts"); !strings.Contains(body, "/recycle-bin/contacts/"+id("deleted_contact")+"/restore") {
 				t.Errorf("%s: the deleted contact is not in the recycle bin", rule)
 			}
+			// Filters and sorts by a ruled field are refused, naming it.
+			c.CheckFilters(rule, get, []tm.FilterProbe{
+				{Path: "/customers?level=A", Field: "level"},
+				{Path: "/customers?status=active", Field: "status"},
+				{Path: "/customers?sort=name", Field: "sort"},
+				{Path: "/pool?sort=name", Field: "sort"},
+				{Path: "/opportunities?sort=amount", Field: "sort"},
+			}, func(p tm.FilterProbe) string {
+				if p.Field == "sort" {
+					return "cannot sort by"
+				}
+				return "cannot be filtered on"
+			})
 			t.Logf("%s: %d GET requests", rule, requests)
 		}
 	})

@@ -324,19 +324,24 @@ type CustomList struct {
 }
 
 // customList loads an object's custom list columns and reads its filters.
-// Fields hidden from the user by their role are neither.
+// Fields hidden from the user by their role are neither; masked ones are
+// columns (shown masked) but no filters, which the service refuses.
 func (s *Server) customList(r *http.Request, a *access.Actor, object crm.Object) (CustomList, error) {
 	all, err := s.activeCustomFields(r.Context(), a, object)
 	if err != nil {
 		return CustomList{}, err
 	}
-	var defs customDefs
+	var defs, filters customDefs
 	for _, d := range all {
-		if a.Field(object, "custom."+d.Key) != crm.FieldHidden {
+		switch acc := a.Field(object, "custom."+d.Key); {
+		case acc.Visible():
+			filters = append(filters, d)
+			defs = append(defs, d)
+		case acc != crm.FieldHidden:
 			defs = append(defs, d)
 		}
 	}
-	l := CustomList{Chosen: defs.choiceFilters(r.URL.Query()), lang: lang(r, a), defs: defs, cols: defs.inList()}
+	l := CustomList{Chosen: filters.choiceFilters(r.URL.Query()), lang: lang(r, a), defs: filters, cols: defs.inList()}
 	for _, d := range l.cols {
 		l.Columns = append(l.Columns, d.LabelFor(l.lang))
 	}

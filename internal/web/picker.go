@@ -33,7 +33,11 @@ func (s *Server) customerOptions(ctx context.Context, a *access.Actor, p Page, q
 		// A role without customers can still save records about none.
 		return append(opts[:0:0], Option{Value: "", Label: p.T("form.none"), Selected: true}), nil
 	}
-	page, err := s.svc.ListCustomers(ctx, a, crm.CustomerFilter{Query: strings.TrimSpace(q), Sort: "name", Limit: pickerLimit})
+	sort := "name"
+	if !a.Field(crm.ObjCustomer, "name").Visible() {
+		sort = "updated" // an order by a name the role may not see is refused: it would rank the names
+	}
+	page, err := s.svc.ListCustomers(ctx, a, crm.CustomerFilter{Query: strings.TrimSpace(q), Sort: sort, Limit: pickerLimit})
 	if err != nil {
 		return nil, err
 	}

@@ -135,6 +135,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int, pag
 	// Pages carry customer data: never store them in a shared or browser cache.
 	h.Set("Cache-Control", "no-store")
 	h.Set("Vary", "HX-Request, HX-Target")
+	httpx.SetRetryAfter(w, status) // any page answering 503, a form's included
 	if p, ok := data.(interface{ language() string }); ok {
 		h.Set("Content-Language", p.language())
 	}
@@ -145,7 +146,10 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int, pag
 // ErrorView is the error page.
 type ErrorView struct {
 	Page
-	Message   string
+	Message string
+	// Fields says, field by field, what was refused, when a request that
+	// has no form of its own was (a list's filter or sort).
+	Fields    []string
 	RequestID string
 	Status    int
 }
@@ -176,7 +180,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *access.Actor, e
 	p := s.page(r, a, "error.title", "")
 	status := httpx.Status(err)
 	v := ErrorView{Page: p, Message: i18n.Message(p.Lang, err), Status: status}
-	if crm.ErrorCode(err) == crm.Internal {
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && ce.Code == crm.Invalid {
+		for _, f := range ce.Fields {
+			v.Fields = append(v.Fields, i18n.FieldMessage(p.Lang, f))
+		}
+	}
+	if crm.ErrorCode(err) == crm.Internal || status == http.StatusServiceUnavailable {
 		v.RequestID = httpx.RequestID(r.Context())
 		s.logger.Error("web request failed", "method", r.Method, "path", r.URL.Path, "request_id", v.RequestID, "err", err)
 	}
