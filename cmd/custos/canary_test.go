@@ -32,12 +32,7 @@ import (
 func TestPersonalDataCanary(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			opt := testdb.Options(t, d)
-			keys := t.TempDir()
-			args := append([]string{"-data-dir", opt.Dir}, keyFlags(keys)...)
-			if opt.URL != "" {
-				args = append(args, "-database", opt.URL)
-			}
+			args, opt, keys := serveArgs(t, d)
 			srv := launch(t, args...)
 			b, csrf := signInAdmin(t, srv)
 			people := newCanaries(1000)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"custos/internal/store"
 	"custos/internal/testdb"
 )
 
@@ -171,12 +172,7 @@ func (b *browser) postForm(from, path string, form url.Values) (int, string) {
 func TestEndToEnd(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			opt := testdb.Options(t, d)
-			keys := t.TempDir()
-			args := append([]string{"-data-dir", opt.Dir}, keyFlags(keys)...)
-			if opt.URL != "" {
-				args = append(args, "-database", opt.URL)
-			}
+			args, _, _ := serveArgs(t, d)
 			base, stdout := startServer(t, args...)
 			b, _ := signInAdmin(t, &server{base: base, stdout: stdout})
 
@@ -316,6 +312,19 @@ func sessionCSRF(t *testing.T, b *browser) string {
 		t.Fatalf("no CSRF token on /customers")
 	}
 	return csrf[1]
+}
+
+// serveArgs returns the arguments of a test server on a fresh database of
+// dialect d, with its keys in a directory of their own (returned too).
+func serveArgs(t *testing.T, d store.Dialect) (args []string, opt store.Options, keys string) {
+	t.Helper()
+	opt = testdb.Options(t, d)
+	keys = t.TempDir()
+	args = append([]string{"-data-dir", opt.Dir}, keyFlags(keys)...)
+	if opt.URL != "" {
+		args = append(args, "-database", opt.URL)
+	}
+	return args, opt, keys
 }
 
 // keyFlags puts every key and the audit checkpoints of a test server in

@@ -206,12 +206,7 @@ func loser(answers []answer, want int) int {
 func TestRacesTwoInstances(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
-			opt := testdb.Options(t, d)
-			keys := t.TempDir()
-			args := append([]string{"-data-dir", opt.Dir}, keyFlags(keys)...)
-			if opt.URL != "" {
-				args = append(args, "-database", opt.URL)
-			}
+			args, _, _ := serveArgs(t, d)
 			first := spawn(t, args...)
 			servers := []*server{first}
 			if d == store.Postgres {
