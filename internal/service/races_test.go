@@ -95,6 +95,17 @@ func TestRacesInTheService(t *testing.T) {
 			}
 		}
 
+		// A unique custom value, 20 customers at once: the value is a
+		// duplicate-check key like a phone, locked the same way.
+		if _, err := o.Svc.SaveCustomField(ctx, o.Admin, crm.CustomField{Object: crm.ObjCustomer, Key: "tax_no", Label: "税号", Type: "text", Unique: true}); err != nil {
+			t.Fatal(err)
+		}
+		exactlyOne(t, "unique custom value", concurrently(20, func(i int) error {
+			_, err := o.Svc.CreateCustomer(ctx, o.Rep1, service.CustomerInput{CustomerFields: crm.CustomerFields{
+				Name: "唯一税号有限公司" + string(rune('A'+i)), Custom: map[string]any{"tax_no": "91310000MA1FL0001X"}}})
+			return err
+		}), crm.Duplicate, "duplicate")
+
 		// Offboarding one user 20 times at once hands their records over
 		// once; the others find the user gone already.
 		leaver := o.User(t, "leaver", o.East1.ID, "sales")
