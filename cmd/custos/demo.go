@@ -104,7 +104,12 @@ func bootstrap(ctx context.Context, svc *service.Service, c Config, stdout io.Wr
 		return fmt.Errorf("first start: %w", err)
 	}
 	if boot.Created {
-		fmt.Fprintf(stdout, "Custos created the administrator account.\n  user name:          %s\n  one-time password:  %s\n\n",
+		// The administrator role requires a second factor (an organisation
+		// may turn that off), so the first sign-in has two steps to finish
+		// before anything else opens: say so, or the operator is surprised.
+		fmt.Fprintf(stdout, "\nCustos created the administrator account.\n  user name:          %s\n  one-time password:  %s\n"+
+			"Sign in and choose a new password; this one is shown only now. Then set up a second factor\n"+
+			"(an authenticator app or a passkey): the administrator role requires one.\n\n",
 			boot.Username, boot.Password)
 	}
 	return nil

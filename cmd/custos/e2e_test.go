@@ -19,6 +19,7 @@ import (
 
 	"custos/internal/store"
 	"custos/internal/testdb"
+	"custos/internal/testorg"
 )
 
 // syncBuffer collects a goroutine's output for the test to read.
@@ -63,6 +64,9 @@ type server struct {
 	base           string
 	stdout, stderr *syncBuffer
 	stop           func()
+	// adminFactor is the second factor signInAdmin enrolled, which signIn
+	// answers with when the administrator signs in again.
+	adminFactor *testorg.Factor
 }
 
 // launch is startServer, keeping the log (stderr) and an explicit stop.
@@ -150,8 +154,22 @@ func (b *browser) get(path string) (int, string) {
 	return status, body
 }
 
+// location is where the page at path redirects to ("" if it does not).
+func (b *browser) location(path string) string {
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	_, h, _ := b.do(req)
+	return h.Get("Location")
+}
+
 // postForm submits a form with the CSRF token found on the page at from.
 func (b *browser) postForm(from, path string, form url.Values) (int, string) {
+	b.t.Helper()
+	status, h, _ := b.submit(from, path, form)
+	return status, h.Get("Location")
+}
+
+// submit is postForm answering with the whole response.
+func (b *browser) submit(from, path string, form url.Values) (int, http.Header, string) {
 	b.t.Helper()
 	_, page := b.get(from)
 	m := csrfField.FindStringSubmatch(page)
@@ -161,8 +179,7 @@ func (b *browser) postForm(from, path string, form url.Values) (int, string) {
 	form.Set("csrf", m[1])
 	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	status, h, _ := b.do(req)
-	return status, h.Get("Location")
+	return b.do(req)
 }
 
 // TestEndToEnd starts the real server through run on a fresh SQLite data
@@ -287,7 +304,39 @@ func signInAdmin(t *testing.T, srv *server) (*browser, string) {
 	if status != http.StatusSeeOther {
 		t.Fatalf("password change: %d %q", status, loc)
 	}
+	srv.adminFactor = enrolTOTP(t, b, loc)
 	return b, sessionCSRF(t, b)
+}
+
+// secretText is the TOTP secret as the set-up page shows it.
+var secretText = regexp.MustCompile(`<code class="secret">([A-Z2-7 ]+)</code>`)
+
+// enrolTOTP sets up an authenticator app through the pages, for a user
+// whose role requires a second factor and who has none: from page to the
+// set-up page, the secret read off it, confirmed with a code; then the
+// pages open.
+func enrolTOTP(t *testing.T, b *browser, page string) *testorg.Factor {
+	t.Helper()
+	if loc := b.location(page); !strings.HasPrefix(loc, "/account/mfa") {
+		t.Fatalf("%s before a second factor goes to %q, want the set-up page", page, loc)
+	}
+	if status, body := b.get("/account/mfa"); status != http.StatusOK || !strings.Contains(body, `action="/account/mfa/totp"`) {
+		t.Fatalf("set-up page: %d", status)
+	}
+	status, _, body := b.submit("/account/mfa", "/account/mfa/totp", url.Values{})
+	m := secretText.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("begin TOTP: %d, secret shown: %v", status, m != nil)
+	}
+	f := testorg.NewFactor(strings.ReplaceAll(m[1], " ", ""))
+	status, _, body = b.submit("/account/mfa/totp", "/account/mfa/totp/confirm", url.Values{"code": {f.NextCode(t)}})
+	if status != http.StatusOK || !strings.Contains(body, "<li><code>") {
+		t.Fatalf("confirm TOTP: %d, recovery codes shown: %v", status, strings.Contains(body, "<li><code>"))
+	}
+	if loc := b.location("/customers"); loc != "" {
+		t.Fatalf("after enrolment /customers still goes to %q", loc)
+	}
+	return f
 }
 
 // adminPassphrase is what signInAdmin sets the administrator's password to.
@@ -297,8 +346,17 @@ const adminPassphrase = "a new and long passphrase"
 func signIn(t *testing.T, srv *server, user, password string) (*browser, string) {
 	t.Helper()
 	b := newBrowser(t, srv.base)
-	if status, loc := b.postForm("/login", "/login", url.Values{"username": {user}, "password": {password}}); status != http.StatusSeeOther {
+	status, loc := b.postForm("/login", "/login", url.Values{"username": {user}, "password": {password}})
+	if status != http.StatusSeeOther {
 		t.Fatalf("sign in as %s: %d %q", user, status, loc)
+	}
+	if strings.HasPrefix(loc, "/login/mfa") {
+		if user != "admin" || srv.adminFactor == nil {
+			t.Fatalf("%s must give a second factor this test does not hold", user)
+		}
+		if status, loc = b.postForm(loc, "/login/mfa", url.Values{"code": {srv.adminFactor.NextCode(t)}}); status != http.StatusSeeOther {
+			t.Fatalf("second factor of %s: %d %q", user, status, loc)
+		}
 	}
 	return b, sessionCSRF(t, b)
 }

@@ -309,7 +309,9 @@ func TestOnlineKeyRotation(t *testing.T) {
 			}
 			srv.stop()
 			// A fresh server: nothing of the people before is in its memory.
+			admin := srv.adminFactor // enrolled on the first run
 			srv = launch(t, args...)
+			srv.adminFactor = admin
 			b, csrf = signIn(t, srv, "admin", adminPassphrase)
 
 			stop := make(chan struct{})

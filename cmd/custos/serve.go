@@ -199,15 +199,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer app.Close()
 	svc, db := app.svc, app.db
-	boot, err := svc.Bootstrap(ctx, c.OrgName)
-	if err != nil {
-		return fmt.Errorf("first start: %w", err)
-	}
-	if boot.Created {
-		// The one-time password goes to the operator's terminal only, never
-		// to the log.
-		fmt.Fprintf(stdout, "\nCustos created the administrator account.\n  user name:          %s\n  one-time password:  %s\nSign in and choose a new password; this one is shown only now.\n\n",
-			boot.Username, boot.Password)
+	if err := bootstrap(ctx, svc, c, stdout); err != nil {
+		return err
 	}
 	if withDemo {
 		if err := fillDemoIfEmpty(ctx, svc, stdout); err != nil {

@@ -1,7 +1,8 @@
 // Browser test of passkeys, run by cmd/custos TestBrowserPasskey against a
 // real server: Debian's Chromium, driven by playwright-core, with a CDP
 // WebAuthn virtual authenticator. It signs in with the one-time password,
-// sets a new one, registers a passkey on the second-factor page, signs
+// sets a new one, is taken to the second-factor set-up (the administrator
+// role requires one) and registers a passkey there, signs
 // out, and signs in again with the password and the passkey. Any page
 // error or CSP violation fails it. It prints one JSON line of results.
 import { launchChromium } from "./launch.mjs";
@@ -47,6 +48,10 @@ try {
   await page.fill("input[name=new_password]", password);
   await page.fill("input[name=confirm_password]", password);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/account/password")), page.click("form[action='/account/password'] button")]);
+  // The administrator role requires a second factor: its set-up comes next.
+  must(new URL(page.url()).pathname === "/account/mfa", `after the password change: ${page.url()}, want the second-factor set-up`);
+  await page.goto(`${base}/customers`);
+  must(new URL(page.url()).pathname === "/account/mfa", `before a second factor /customers opened: ${page.url()}`);
 
   step("register a passkey");
   await page.goto(`${base}/account/mfa`);

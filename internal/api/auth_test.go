@@ -264,6 +264,49 @@ func TestMFAAndStepUpOverHTTP(t *testing.T) {
 	})
 }
 
+// TestAdministratorEnrolsFirstOverHTTP: a new organisation's administrator
+// role requires a second factor (issue 12 §5): the administrator's session
+// reaches nothing in the API but enrolment, and their token (one made
+// before, as on a database upgraded to the requirement) nothing at all,
+// until a factor is confirmed.
+func TestAdministratorEnrolsFirstOverHTTP(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.NewAsShipped(t, db, service.Options{Argon2: testorg.CheapArgon})
+		srv := newServer(t, o)
+		tok := o.Token(t, o.Admin)
+		const chosen = "the admin's own password"
+		if err := o.Svc.ChangePassword(ctx, o.Admin, o.AdminPassword, chosen); err != nil {
+			t.Fatal(err)
+		}
+		login, err := o.Svc.Login(ctx, "admin", chosen, testorg.ClientForTest())
+		if err != nil || login.MFARequired {
+			t.Fatalf("admin login: %+v %v", login, err)
+		}
+		admin := mergeHeaders(session(login), map[string]string{"Accept-Language": "en"})
+		refused := []string{"/api/v1/me", "/api/v1/customers", "/api/v1/directory", "/api/v1/audit-events"}
+		for _, path := range refused {
+			scenario{name: "session " + path, method: "GET", path: path, header: admin, wantStatus: 403,
+				wantContains: []string{"Your role requires a second factor"}}.run(t, srv)
+			scenario{name: "token " + path, token: tok, method: "GET", path: path, wantStatus: 403}.run(t, srv)
+		}
+		scenario{name: "no token made meanwhile", method: "POST", path: "/api/v1/tokens", header: admin,
+			body: `{"name":"x","scopes":["customer:read"]}`, wantStatus: 403}.run(t, srv)
+		scenario{name: "status says why", method: "GET", path: "/api/v1/account/mfa", header: admin, wantStatus: 200,
+			wantContains: []string{`"required_by_role":true`, `"enrolled":false`}}.run(t, srv)
+		out := scenario{name: "begin", method: "POST", path: "/api/v1/account/mfa/totp", header: admin, wantStatus: 201,
+			wantContains: []string{`"otpauth_uri":"otpauth://totp/Custos:admin?`}}.run(t, srv)
+		var enrol struct{ Secret string }
+		json.Unmarshal([]byte(out), &enrol)
+		scenario{name: "confirm", method: "POST", path: "/api/v1/account/mfa/totp/confirm", header: admin,
+			body: `{"code":"` + testorg.Code(t, enrol.Secret, o.Now()) + `"}`, wantStatus: 200}.run(t, srv)
+		for _, path := range refused {
+			scenario{name: "session after enrolment " + path, method: "GET", path: path, header: admin, wantStatus: 200}.run(t, srv)
+			scenario{name: "token after enrolment " + path, token: tok, method: "GET", path: path, wantStatus: 200}.run(t, srv)
+		}
+	})
+}
+
 func mergeHeaders(hs ...map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, h := range hs {

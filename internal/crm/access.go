@@ -146,7 +146,9 @@ func isScope(s Scope) bool {
 	return false
 }
 
-// DefaultRoles are created on an empty database: administrator (all),
+// DefaultRoles are created on an empty database: administrator (all, and
+// a second factor required: whoever holds it can read and change every
+// record and every setting, so a password alone must not be enough),
 // manager (own department and below), sales (own records), auditor (the
 // audit trail, no customer records) and privacy officer (the privacy
 // register and its requests, no customer records).
@@ -159,7 +161,7 @@ func DefaultRoles() []Role {
 		return m
 	}
 	return []Role{
-		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Privacy: true, Grants: full(ScopeAll)},
+		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Privacy: true, Grants: full(ScopeAll), RequireMFA: true},
 		{Key: "manager", Name: "Manager", Grants: full(ScopeSubtree)},
 		{Key: "sales", Name: "Sales", Grants: full(ScopeOwn)},
 		{Key: "auditor", Name: "Auditor", Audit: true, Grants: map[Object]ObjectGrant{}},

@@ -396,3 +396,40 @@ func TestAdminResetsKeepMFA(t *testing.T) {
 		}
 	})
 }
+
+// TestAdministratorRequiresMFAByDefault: a new organisation's administrator
+// role requires a second factor (issue 12 §5) and no other default role
+// does, so its administrator must enrol before anything else. The
+// organisation may turn it off: a role change that needs a fresh second
+// factor and is audited as require_mfa going from true to false.
+func TestAdministratorRequiresMFAByDefault(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.NewAsShipped(t, db, service.Options{Argon2: testorg.CheapArgon})
+		for key, r := range o.Roles {
+			if r.RequireMFA != (key == "admin") {
+				t.Errorf("role %s requires MFA: %v", key, r.RequireMFA)
+			}
+		}
+		if !o.Admin.MustEnrolMFA() {
+			t.Fatal("a new organisation's administrator need not enrol a second factor")
+		}
+
+		relaxed := o.Roles["admin"]
+		relaxed.RequireMFA = false
+		_, err := o.Svc.SaveRole(ctx, o.Admin, relaxed)
+		wantKey(t, err, crm.StepUpRequired, "step_up_enrol")
+		if ev := actionEvents(t, db, "role.save"); len(ev) != 1 || ev[0].Outcome != "denied" {
+			t.Fatalf("refused change not audited: %+v", ev)
+		}
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.SaveRole(ctx, o.Admin, relaxed); err != nil {
+			t.Fatal(err)
+		}
+		ev, fields := lastEvent(t, db, "role.update")
+		change, _ := fields["require_mfa"].(map[string]any)
+		if ev.ActorID != o.Admin.UserID || ev.RecordID != relaxed.ID || change["from"] != true || change["to"] != false {
+			t.Fatalf("turning it off audited as %+v %v", ev, fields)
+		}
+	})
+}

@@ -279,3 +279,42 @@ func customerTerms(t *testing.T, raw *sql.DB) string {
 	}
 	return b.String()
 }
+
+// TestAdminRequiresMFAMigration: migration 0030 makes an existing
+// database's administrator role require a second factor, as a new
+// organisation's does, and leaves every other role as it was.
+func TestAdminRequiresMFAMigration(t *testing.T) {
+	eachOptions(t, func(t *testing.T, d store.Dialect, opt store.Options) {
+		mustOpen(t, opt).Close()
+		raw := rawDB(t, d, opt)
+		// Back to schema 29, holding roles made before the default changed.
+		if _, err := raw.Exec("DELETE FROM schema_migrations WHERE version = 30"); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{"admin", "manager", "admin-lite"} {
+			_, err := raw.Exec(`INSERT INTO roles (role_key, name, admin, audit, privacy, grants, require_mfa, created_at, updated_at)
+				VALUES ($1, $1, $2, FALSE, FALSE, '{}', FALSE, 1, 1)`, key, key != "manager")
+			if err != nil {
+				t.Fatalf("insert role %s: %v", key, err)
+			}
+		}
+		mustOpen(t, opt).Close()
+		rows, err := raw.Query("SELECT role_key, require_mfa FROM roles ORDER BY role_key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var key string
+			var req bool
+			if err := rows.Scan(&key, &req); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s=%v", key, req))
+		}
+		if want := "admin=true admin-lite=false manager=false"; strings.Join(got, " ") != want {
+			t.Errorf("require_mfa after the migration: %v, want %s", got, want)
+		}
+	})
+}

@@ -103,6 +103,10 @@ func (f *Factor) NextCode(t *testing.T) string {
 	return Code(t, f.Secret, time.Unix(step*30, 0))
 }
 
+// NewFactor is the Factor of a TOTP secret enrolled through a surface
+// rather than EnrolMFA, making codes on the real clock.
+func NewFactor(secret string) *Factor { return &Factor{Secret: secret, now: time.Now} }
+
 // New bootstraps db and creates the organisation.
 func New(t *testing.T, db *store.DB) *Org { return NewWithClock(t, db, nil) }
 
@@ -118,7 +122,36 @@ func NewWithClock(t *testing.T, db *store.DB, c *Clock) *Org {
 }
 
 // NewWith is New with the service built from opt (its clock, audit keys).
+//
+// The organisation differs from a real one in one respect: its
+// administrator role does not require a second factor. A real administrator
+// must enrol one before doing anything else, which would make every test
+// acting as the administrator through a surface enrol first; the tests of
+// that requirement use NewAsShipped. The change is made the way an
+// organisation would make it (SaveRole, audited), by a system actor, which
+// needs no step-up.
 func NewWith(t *testing.T, db *store.DB, opt service.Options) *Org {
+	t.Helper()
+	return build(t, db, opt, func(o *Org) {
+		admin := o.Admin.Role
+		admin.RequireMFA = false
+		if _, err := o.Svc.SaveRole(context.Background(), access.System("testorg"), admin); err != nil {
+			t.Fatalf("relax the administrator role: %v", err)
+		}
+		o.Admin = Actor(t, o.Svc, o.Admin.UserID)
+	})
+}
+
+// NewAsShipped is New without NewWith's one difference: the administrator
+// role requires a second factor, as Bootstrap makes it, and Admin has none.
+func NewAsShipped(t *testing.T, db *store.DB, opt service.Options) *Org {
+	t.Helper()
+	return build(t, db, opt, func(*Org) {})
+}
+
+// build bootstraps db, lets adjust change the organisation as bootstrapped,
+// then adds the departments and users.
+func build(t *testing.T, db *store.DB, opt service.Options, adjust func(*Org)) *Org {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now
@@ -138,6 +171,7 @@ func NewWith(t *testing.T, db *store.DB, opt service.Options) *Org {
 	}
 	o.AdminPassword = boot.Password
 	o.Admin = Actor(t, o.Svc, 1)
+	adjust(o)
 	dir, err := o.Svc.Directory(ctx, o.Admin)
 	if err != nil {
 		t.Fatal(err)

@@ -143,6 +143,50 @@ func TestMustEnrolGate(t *testing.T) {
 	})
 }
 
+// TestAdministratorEnrolsFirst: a new organisation's administrator role
+// requires a second factor (issue 12 §5), so the first administrator, once
+// the one-time password is changed, is taken to set one up; no other page
+// opens and no form is taken (the role page included) until it is confirmed.
+func TestAdministratorEnrolsFirst(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.NewAsShipped(t, db, service.Options{Argon2: testorg.CheapArgon})
+		s := newSite(t, o.Svc)
+		en := map[string]string{"Accept-Language": "en"}
+		b := s.signIn("admin", o.AdminPassword)
+		const chosen = "the admin's own password"
+		rec := s.do(b, "POST", "/account/password", url.Values{"csrf": {b.csrf}, "current_password": {o.AdminPassword},
+			"new_password": {chosen}, "confirm_password": {chosen}}, nil)
+		expect(t, rec, rec.Body.String(), 303, "/account")
+		rec = s.do(b, "GET", "/account", nil, nil)
+		expect(t, rec, rec.Body.String(), 303, "/account/mfa?next=%2Faccount")
+		for _, path := range []string{"/", "/customers", "/audit", "/admin/users", "/admin/roles"} {
+			rec = s.do(b, "GET", path, nil, nil)
+			expect(t, rec, rec.Body.String(), 303, withNext("/account/mfa", path))
+		}
+		role := o.Roles["admin"]
+		rec = s.do(b, "POST", "/admin/roles/"+id(role.ID), url.Values{"csrf": {b.csrf}, "name": {role.Name}}, nil)
+		expect(t, rec, rec.Body.String(), 303, "/account/mfa")
+		if r := testorg.Actor(t, o.Svc, o.Admin.UserID).Role; !r.RequireMFA {
+			t.Fatal("the role page turned the requirement off before enrolment")
+		}
+
+		rec = s.do(b, "GET", "/account/mfa", nil, en)
+		expect(t, rec, rec.Body.String(), 200, "", "Your role requires a second factor", `action="/account/mfa/totp"`)
+		rec = s.do(b, "POST", "/account/mfa/totp", url.Values{"csrf": {b.csrf}}, nil)
+		m := secretText.FindStringSubmatch(rec.Body.String())
+		if m == nil {
+			t.Fatalf("no secret on the page\n%s", excerpt(rec.Body.String()))
+		}
+		rec = s.do(b, "POST", "/account/mfa/totp/confirm", url.Values{"csrf": {b.csrf},
+			"code": {testorg.Code(t, strings.ReplaceAll(m[1], " ", ""), o.Now())}}, en)
+		expect(t, rec, rec.Body.String(), 200, "", "will not be shown again")
+		for _, path := range []string{"/customers", "/admin/users", "/admin/roles"} {
+			rec = s.do(b, "GET", path, nil, nil)
+			expect(t, rec, rec.Body.String(), 200, "")
+		}
+	})
+}
+
 // TestStepUpInTheBrowser: a refused risky form comes back as the step-up
 // page carrying what was typed; the standalone page steps up and returns;
 // the administrator's session page ends another user's sessions only then.
