@@ -48,24 +48,21 @@ func (tx *Tx) LockDedupKeys(ctx context.Context, keys []DedupKey) error {
 	return nil
 }
 
-// lockedTables are the tables whose rows a use case may lock before it
-// checks their state.
-var lockedTables = map[crm.Object]string{
-	crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
-	crm.ObjOpportunity: "opportunities", crm.ObjTask: "tasks", crm.ObjFollowUp: "follow_ups",
-}
-
 // LockRecord locks a business record (live or recycled) until the
 // transaction ends, so a claim, conversion, stage move, deletion, restore,
 // hand-over or share decided on its current state cannot interleave with
 // another one. A record that does not exist is no error: the check that
-// follows answers that.
+// follows answers that. (The tables are the recycle bin's, plus customers,
+// which have a bin of their own.)
 func (tx *Tx) LockRecord(ctx context.Context, o crm.Object, id int64) error {
-	t, ok := lockedTables[o]
+	if o == crm.ObjCustomer {
+		return tx.lockRow(ctx, "customers", id)
+	}
+	r, ok := recyclable[o]
 	if !ok {
 		return crm.ErrNotFound(string(o))
 	}
-	return tx.lockRow(ctx, t, id)
+	return tx.lockRow(ctx, r.table, id)
 }
 
 // LockUsers locks user rows in id order (so two hand-overs between the
