@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 
 	"custos/internal/access"
@@ -160,7 +162,7 @@ const sealedFieldsSetting = "upgrade.sealed_fields"
 // transaction and re-running it seals only what is still plain.
 func (s *Service) sealAddedFields(ctx context.Context) (int, error) {
 	var sig []string
-	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead} {
+	for _, o := range personObjects() {
 		sig = append(sig, string(o)+":"+strings.Join(store.SealedColumns(o), ","))
 	}
 	want := strings.Join(sig, ";")
@@ -169,7 +171,7 @@ func (s *Service) sealAddedFields(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	total := 0
-	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead} {
+	for _, o := range personObjects() {
 		for after := int64(0); ; {
 			var n int
 			err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
@@ -191,6 +193,12 @@ func (s *Service) sealAddedFields(ctx context.Context) (int, error) {
 		}
 		return tx.PutSetting(ctx, sealedFieldsSetting, want)
 	})
+}
+
+// personObjects lists the objects holding personal fields, in a fixed
+// order (the upgrade's setting names them in it).
+func personObjects() []crm.Object {
+	return slices.Sorted(maps.Keys(personalNames))
 }
 
 // sealAddedBatch seals the plaintext personal fields of up to limit
