@@ -23,7 +23,9 @@ import (
 
 // TestPersonalDataCanary is issue 4's proof that personal data is stored
 // only sealed: it seeds 1,000 people (contacts and leads) with unique
-// names, mobiles and e-mails through the JSON API of the real server, makes
+// names, mobiles and e-mails through the JSON API of the real server (with
+// notes about them, and for 60 of them follow-ups naming them, corrected
+// and recycled), makes
 // sure search still finds them by name, phone and e-mail, and then scans
 // every byte Custos wrote — the SQLite database, its WAL and shared memory,
 // the key store, the audit checkpoints (or a pg_dump of the PostgreSQL
@@ -37,6 +39,7 @@ func TestPersonalDataCanary(t *testing.T) {
 			b, csrf := signInAdmin(t, srv)
 			people := newCanaries(1000)
 			seedPeople(t, b, csrf, people)
+			seedFollowUps(t, b, csrf, people[:60])
 
 			// Search keeps working through the blind indexes.
 			for _, q := range []struct{ text, want string }{
@@ -74,6 +77,7 @@ func TestPersonalDataCanary(t *testing.T) {
 // canary is one seeded person; ref is how the API answer names them.
 type canary struct {
 	object, name, mobile, email, ref string
+	id                               int64
 }
 
 type canaries []canary
@@ -144,7 +148,7 @@ func seedPeople(t *testing.T, b *browser, csrf string, people canaries) {
 				// Location, and an empty reference would match any result.
 				var created struct{ ID int64 }
 				json.Unmarshal([]byte(resp), &created)
-				p.ref = fmt.Sprintf(`"id":%d,`, created.ID)
+				p.ref, p.id = fmt.Sprintf(`"id":%d,`, created.ID), created.ID
 				mu.Unlock()
 			}
 		}()
@@ -156,6 +160,56 @@ func seedPeople(t *testing.T, b *browser, csrf string, people canaries) {
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
+	}
+}
+
+// seedFollowUps writes what a salesperson would about each person: a
+// follow-up about the contact or lead naming them, and one on a customer
+// of their own naming them too (sealed under the customer's key). Every
+// other one is corrected (a second version) and every fourth one recycled,
+// so versions and the recycle bin hold their words as well.
+func seedFollowUps(t *testing.T, b *browser, csrf string, people canaries) {
+	t.Helper()
+	call := func(method, path string, body any) (int, string) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, b.base+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", csrf)
+		status, _, resp := b.do(req)
+		return status, resp
+	}
+	for i, p := range people {
+		said := "和" + p.name + "通话，手机 " + p.mobile + "，邮件 " + p.email
+		status, resp := call("POST", "/api/v1/customers", map[string]any{"name": fmt.Sprintf("金丝猴商贸%04d", i)})
+		var customer struct{ ID int64 }
+		if json.Unmarshal([]byte(resp), &customer); status != http.StatusCreated {
+			t.Fatalf("create customer: %d %s", status, resp)
+		}
+		about := map[string]any{"kind": "call", "content": said}
+		if p.object == "contacts" {
+			about["contact_id"] = p.id
+		} else {
+			about["lead_id"] = p.id
+		}
+		for j, in := range []map[string]any{about, {"kind": "visit", "content": "拜访时" + said, "customer_id": customer.ID}} {
+			status, resp := call("POST", "/api/v1/follow-ups", in)
+			var f struct{ ID, Version int64 }
+			if json.Unmarshal([]byte(resp), &f); status != http.StatusCreated {
+				t.Fatalf("create follow-up: %d %s", status, resp)
+			}
+			path := fmt.Sprintf("/api/v1/follow-ups/%d", f.ID)
+			if (i+j)%2 == 0 {
+				if status, resp := call("PATCH", path, map[string]any{"version": f.Version, "content": "更正：" + said}); status != http.StatusOK {
+					t.Fatalf("correct follow-up: %d %s", status, resp)
+				}
+			}
+			if (i+j)%4 == 1 {
+				if status, resp := call("DELETE", path, nil); status != http.StatusNoContent {
+					t.Fatalf("recycle follow-up: %d %s", status, resp)
+				}
+			}
+		}
 	}
 }
 

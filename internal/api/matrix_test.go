@@ -171,7 +171,8 @@ var collection = map[crm.Object]string{crm.ObjCustomer: "customers", crm.ObjCont
 	crm.ObjOpportunity: "opportunities", crm.ObjFollowUp: "follow-ups", crm.ObjTask: "tasks"}
 
 // revealField is a field of each object that takes field rules.
-var revealField = map[crm.Object]string{crm.ObjCustomer: "phone", crm.ObjContact: "mobile", crm.ObjLead: "mobile", crm.ObjOpportunity: "name"}
+var revealField = map[crm.Object]string{crm.ObjCustomer: "phone", crm.ObjContact: "mobile", crm.ObjLead: "mobile", crm.ObjOpportunity: "name",
+	crm.ObjFollowUp: "content"}
 
 // recordRoutes classifies the routes every business object has, unless
 // classified already: its list, detail, update, delete and restore,
@@ -197,8 +198,10 @@ func recordRoutes(o crm.Object, specs map[string][]spec, w *tm.World, update map
 		set("POST "+base+"/{id}/reveal", spec{Object: o, Want: tm.On(o, tm.RevealOutcome),
 			Req: recordPath(o, base+"/", "/reveal", func(*tm.Target) any { return map[string]string{"field": field} })})
 	}
-	if _, ok := revealField[o]; ok {
+	if _, ok := revealField[o]; ok && o != crm.ObjFollowUp { // a follow-up is itself history
 		set("GET "+base+"/{id}/history", spec{Object: o, Want: tm.On(o, tm.HistoryOutcome), Req: recordPath(o, base+"/", "/history", nil)})
+	}
+	if _, ok := revealField[o]; ok {
 		set("GET "+base+"/{id}/versions", spec{Object: o, Want: tm.On(o, tm.ReadOutcome), Req: recordPath(o, base+"/", "/versions", nil)})
 		// Restoring the first version is an edit (to the fields the record has).
 		set("POST "+base+"/{id}/versions/{version}/restore", spec{Object: o, Want: tm.On(o, tm.EditOutcome),

@@ -126,6 +126,9 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "PATCH", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.updateFollowUp())},
 		{Method: "DELETE", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.deleteRecord(crm.ObjFollowUp))},
 		{Method: "POST", Pattern: "/api/v1/follow-ups/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjFollowUp))},
+		{Method: "POST", Pattern: "/api/v1/follow-ups/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjFollowUp))},
+		{Method: "GET", Pattern: "/api/v1/follow-ups/{id}/versions", Handler: api.authed(api.versions(crm.ObjFollowUp))},
+		{Method: "POST", Pattern: "/api/v1/follow-ups/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjFollowUp))},
 
 		{Method: "GET", Pattern: "/api/v1/leads", Handler: api.authed(api.listLeads())},
 		{Method: "POST", Pattern: "/api/v1/leads", Handler: api.authed(api.createLead())},

@@ -55,6 +55,7 @@ var RuleFields = map[Object][]RuleField{
 		{"email", MaskEmail}, {"wechat", MaskText}, {"source", MaskText}, {"notes", MaskText}},
 	ObjOpportunity: {{"name", MaskText}, {"amount", MaskNone}, {"currency", MaskNone},
 		{"expected_close_date", MaskNone}},
+	ObjFollowUp: {{"kind", MaskNone}, {"content", MaskText}, {"occurred_at", MaskNone}, {"next_at", MaskNone}},
 }
 
 // CustomerSensitive lists the customer fields that stay masked while the

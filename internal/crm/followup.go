@@ -5,6 +5,11 @@ import "time"
 // FollowUpKinds are the ways a salesperson follows a customer up.
 var FollowUpKinds = []string{"call", "visit", "meeting", "message", "email", "note"}
 
+// FollowUpSensitive lists a follow-up's sealed fields: what was written is
+// sealed under the key of the person it is about (the contact's or lead's),
+// else under its customer's.
+var FollowUpSensitive = []string{"content"}
+
 // FollowUp records one contact with a customer and, optionally, when to
 // follow up next.
 type FollowUp struct {

@@ -36,14 +36,22 @@ func leadSealed(l *crm.Lead) []personField {
 	return []personField{{"name", &l.Name}, {"mobile", &l.Mobile}, {"email", &l.Email}, {"wechat", &l.WeChat}, {"notes", &l.Notes}}
 }
 
+func followUpSealed(f *crm.FollowUp) []personField {
+	return []personField{{"content", &f.Content}}
+}
+
 // sealedOf returns the record behind p, its sealed fields and its key, for
-// the objects that hold personal data; ok is false for the others.
+// the objects that hold personal data — and for follow-ups, whose content
+// is what a salesperson wrote about a person or a customer; ok is false
+// for the others.
 func sealedOf(p any) (rec *crm.Record, fields []personField, ok bool) {
 	switch r := p.(type) {
 	case *crm.Contact:
 		return &r.Record, contactSealed(r), true
 	case *crm.Lead:
 		return &r.Record, leadSealed(r), true
+	case *crm.FollowUp:
+		return &r.Record, followUpSealed(r), true
 	}
 	return nil, nil, false
 }
@@ -126,7 +134,9 @@ func (s *Service) sealRecord(ctx context.Context, tx *store.Tx, p any) error {
 			}
 		}
 	}
-	*custom, err = sealCustom(ring, keyID, *custom, sensitive)
+	if hasCustom {
+		*custom, err = sealCustom(ring, keyID, *custom, sensitive)
+	}
 	return err
 }
 
@@ -297,9 +307,13 @@ func (s *Service) openOne(ring vault.KeyRing, keyID string, p any) error {
 	return nil
 }
 
+// objectOf names the object of a record sealedOf knows.
 func objectOf(p any) crm.Object {
-	if _, ok := p.(*crm.Lead); ok {
+	switch p.(type) {
+	case *crm.Lead:
 		return crm.ObjLead
+	case *crm.FollowUp:
+		return crm.ObjFollowUp
 	}
 	return crm.ObjContact
 }
@@ -394,9 +408,10 @@ func (s *Service) checkNewDuplicate(ctx context.Context, tx *store.Tx, a *access
 	return looked.settle(ctx, tx, checkDuplicate(ctx, tx, blind, o, id))
 }
 
-// openDeletedNames opens the sealed names of recycled contacts or leads.
+// openDeletedNames opens the sealed names of recycled contacts or leads,
+// and the sealed content of recycled follow-ups (which they are listed by).
 func (s *Service) openDeletedNames(ctx context.Context, o crm.Object, items []store.DeletedRecord) error {
-	return s.openNames(ctx, o, len(items), func(i int) (int64, *string, string) {
+	return s.openFields(ctx, o, nameField(o), len(items), func(i int) (int64, *string, string) {
 		return items[i].ID, &items[i].Name, items[i].DataKey
 	})
 }
@@ -405,6 +420,11 @@ func (s *Service) openDeletedNames(ctx context.Context, o crm.Object, items []st
 // name gives one by one (its id, name and data key; no key: not sealed),
 // with one trip to the key store. An erased person's name becomes empty.
 func (s *Service) openNames(ctx context.Context, o crm.Object, n int, name func(i int) (int64, *string, string)) error {
+	return s.openFields(ctx, o, "name", n, name)
+}
+
+// openFields is openNames for any one sealed field.
+func (s *Service) openFields(ctx context.Context, o crm.Object, field string, n int, name func(i int) (int64, *string, string)) error {
 	var keys []string
 	for i := range n {
 		if _, _, key := name(i); key != "" {
@@ -423,9 +443,12 @@ func (s *Service) openNames(ctx context.Context, o crm.Object, n int, name func(
 		if key == "" {
 			continue
 		}
-		plain, err := openName(ring, key, *val)
+		plain, err := ring.Open(key, field, *val)
+		if errors.Is(err, vault.ErrErased) {
+			plain, err = "", nil
+		}
 		if err != nil {
-			return s.sealError(err, o, id, "name")
+			return s.sealError(err, o, id, field)
 		}
 		*val = plain
 	}
@@ -444,7 +467,8 @@ func openName(ring vault.KeyRing, key, sealed string) (string, error) {
 // personalNames lists the sealed fields of the objects holding personal
 // data, by JSON name: the same names in records, versions and the payloads
 // of approval requests.
-var personalNames = map[crm.Object][]string{crm.ObjContact: crm.ContactSensitive, crm.ObjLead: crm.LeadSensitive}
+var personalNames = map[crm.Object][]string{crm.ObjContact: crm.ContactSensitive, crm.ObjLead: crm.LeadSensitive,
+	crm.ObjFollowUp: crm.FollowUpSensitive}
 
 // sealJSON seals the personal fields and sensitive custom values of a JSON
 // object (a version's fields, an approval request's change) as in the
@@ -536,7 +560,8 @@ func jsonObject(raw []byte) (map[string]any, bool) {
 	return m, true
 }
 
-// dataKeyOf returns the data key of a contact or lead, "" for others.
+// dataKeyOf returns the data key of a contact, lead or follow-up, "" for
+// others.
 func dataKeyOf(p any) string {
 	if rec, _, ok := sealedOf(p); ok {
 		return rec.DataKey

@@ -71,11 +71,16 @@ func (s *Service) erasePersonTx(ctx context.Context, tx *store.Tx, a *access.Act
 			return nil, "", err
 		}
 	}
+	// What was written about them in follow-ups goes with them.
+	followUps, err := tx.EraseFollowUpsUnder(ctx, key)
+	if err != nil {
+		return nil, "", err
+	}
 	// Nobody may be contacted on a consent given by a person who is gone.
 	if _, err := tx.WithdrawConsents(ctx, key, "", "", s.clock(), a.UserID); err != nil {
 		return nil, "", err
 	}
-	return erased, key, s.audit(ctx, tx, a, "privacy.erase", o, id, map[string]any{"records": refsOf(erased)})
+	return erased, key, s.audit(ctx, tx, a, "privacy.erase", o, id, map[string]any{"records": refsOf(erased), "follow_ups": followUps})
 }
 
 // destroyKey destroys an erased person's data key. It runs after the data
@@ -116,6 +121,14 @@ func (s *Service) ReconcileErasures(ctx context.Context) (int, error) {
 				return err
 			}
 			var done []store.PersonRef
+			followUps := 0
+			for _, k := range keys {
+				n, err := tx.EraseFollowUpsUnder(ctx, k)
+				if err != nil {
+					return err
+				}
+				followUps += n
+			}
 			for _, p := range people {
 				changed, err := tx.ErasePersonRemains(ctx, p.Object, p.ID)
 				if err != nil {
@@ -129,12 +142,12 @@ func (s *Service) ReconcileErasures(ctx context.Context) (int, error) {
 					}
 				}
 			}
-			if len(done) == 0 {
+			if len(done) == 0 && followUps == 0 {
 				return nil
 			}
-			cleaned += len(done)
+			cleaned += len(done) + followUps
 			return s.audit(ctx, tx, access.System("erasure reconciliation"), "privacy.erase_reconciled", "", 0,
-				map[string]any{"records": refsOf(done)})
+				map[string]any{"records": refsOf(done), "follow_ups": followUps})
 		})
 		if err != nil {
 			return cleaned, err

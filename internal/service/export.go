@@ -108,6 +108,9 @@ func (s *Service) personData(ctx context.Context, a *access.Actor, o crm.Object,
 	if err := openRecords(ctx, s, e.Opportunities); err != nil {
 		return PersonExport{}, err
 	}
+	if err := openRecords(ctx, s, e.FollowUps); err != nil {
+		return PersonExport{}, err
+	}
 	if err := s.openRequests(ctx, e.Requests, e.GeneratedAt); err != nil {
 		return PersonExport{}, err
 	}

@@ -42,6 +42,8 @@ func shapedObject(rec any) crm.Object {
 		return crm.ObjLead
 	case *crm.Opportunity:
 		return crm.ObjOpportunity
+	case *crm.FollowUp:
+		return crm.ObjFollowUp
 	}
 	return ""
 }
@@ -104,13 +106,32 @@ func (s *Service) shape(a *access.Actor, rec any) {
 // shapeName shows a record's name as the actor's rule for the object's
 // "name" field allows, for lists that carry only names.
 func (s *Service) shapeName(a *access.Actor, o crm.Object, name string) string {
-	switch a.Field(o, "name") {
+	return s.shapeField(a, o, "name", name)
+}
+
+// shapeField shows one text field's value as the actor's rule for it
+// allows.
+func (s *Service) shapeField(a *access.Actor, o crm.Object, field, value string) string {
+	switch a.Field(o, field) {
 	case crm.FieldHidden:
 		return ""
 	case crm.FieldMasked:
-		return s.norm.Mask(maskKind(o, "name"), name)
+		return s.norm.Mask(maskKind(o, field), value)
 	}
-	return name
+	return value
+}
+
+// nameField names the field that stands for a record in lists of names
+// (the recycle bin): a follow-up is known by what it says, a task by its
+// title.
+func nameField(o crm.Object) string {
+	switch o {
+	case crm.ObjFollowUp:
+		return "content"
+	case crm.ObjTask:
+		return "title"
+	}
+	return "name"
 }
 
 // shapeAll shapes every record of a list.
@@ -336,6 +357,12 @@ func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor
 			err = s.openRecord(ctx, &op)
 		}
 		return &op, err
+	case crm.ObjFollowUp:
+		f, err := tx.GetFollowUp(ctx, id, childScope(a, crm.ObjFollowUp, false))
+		if err == nil {
+			err = s.openRecord(ctx, &f)
+		}
+		return &f, err
 	}
 	return nil, crm.ErrNotFound(string(o))
 }
@@ -436,7 +463,7 @@ func fieldsFor(a *access.Actor, o crm.Object, pool bool) fieldsShown {
 // shownFields is the audit record of what a read of items showed: the
 // fields of fieldsFor, with the pool's masking only when every item is a
 // pool customer (a list mixing both showed the fields in clear). Objects
-// without field rules (follow-ups, tasks) show all they hold: nil.
+// without field rules (tasks) show all they hold: nil.
 func shownFields[T any](a *access.Actor, o crm.Object, items []T) json.RawMessage {
 	if len(items) == 0 || crm.RuleFields[o] == nil {
 		return nil

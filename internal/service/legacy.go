@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"maps"
-	"slices"
 	"strings"
 
 	"custos/internal/access"
@@ -40,6 +38,15 @@ func (s *Service) SealLegacyData(ctx context.Context) (people, rows int, err err
 		return people, rows, err
 	}
 	rows += n
+	for {
+		n, err := s.sealLegacyFollowUps(ctx, 200)
+		if err != nil {
+			return people, rows, err
+		}
+		if rows += n; n == 0 {
+			break
+		}
+	}
 	for _, terms := range []bool{false, true} {
 		for {
 			n, err := s.blindLegacyBatch(ctx, terms, 500)
@@ -151,6 +158,41 @@ func (s *Service) sealLegacyTOTP(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// sealLegacyFollowUps seals the content of up to limit follow-ups written
+// before it was sealed, each under the key followUpKey would choose today,
+// in one transaction. What was written about a person erased meanwhile is
+// emptied, as the erasure would have done. It returns how many it sealed.
+func (s *Service) sealLegacyFollowUps(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		n = 0
+		batch, err := tx.UnsealedFollowUps(ctx, limit)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+		for _, f := range batch {
+			key, err := s.followUpKey(ctx, tx, f.PersonKey, f.CustomerID)
+			if err != nil {
+				return err
+			}
+			content := ""
+			if key == f.PersonKey || f.PersonKey == "" {
+				if content, err = s.vault.Seal(ctx, key, "content", f.Content); err != nil {
+					return err
+				}
+			} else {
+				key = f.PersonKey // erased: nothing of what was written stays
+			}
+			if err := tx.SetSealedFollowUp(ctx, f.ID, key, content); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 // sealedFieldsSetting records the personal fields the stored data was
 // last sealed for, so sealAddedFields walks the versions only once after
 // a field joins the list.
@@ -195,10 +237,11 @@ func (s *Service) sealAddedFields(ctx context.Context) (int, error) {
 	})
 }
 
-// personObjects lists the objects holding personal fields, in a fixed
-// order (the upgrade's setting names them in it).
+// personObjects lists the objects holding a person's fields in rows of
+// their own, in a fixed order (the upgrade's setting names them in it).
+// Follow-ups are sealed by sealLegacyFollowUps.
 func personObjects() []crm.Object {
-	return slices.Sorted(maps.Keys(personalNames))
+	return []crm.Object{crm.ObjContact, crm.ObjLead}
 }
 
 // sealAddedBatch seals the plaintext personal fields of up to limit

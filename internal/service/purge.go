@@ -78,6 +78,54 @@ func (s *Service) PurgeRecycleBin(ctx context.Context) (PurgeReport, error) {
 	}
 }
 
+// keepCustomerHistory moves the follow-ups about a contact or lead being
+// purged that belong to a customer from the person's key to the
+// customer's: they are the customer's history and outlive the person's
+// record, while the person's key goes with its last record. It returns
+// how many it moved.
+func (s *Service) keepCustomerHistory(ctx context.Context, tx *store.Tx, o crm.Object, id int64) (int, error) {
+	if o != crm.ObjContact && o != crm.ObjLead {
+		return 0, nil
+	}
+	linked, err := tx.FollowUpsLinked(ctx, o, id)
+	if err != nil {
+		return 0, err
+	}
+	moved := 0
+	for _, f := range linked {
+		if f.CustomerID == 0 || f.DataKey == "" {
+			continue
+		}
+		key, err := s.followUpKey(ctx, tx, "", f.CustomerID)
+		if err == nil {
+			err = s.reseal(ctx, tx, store.PersonRef{Object: crm.ObjFollowUp, ID: f.ID}, f.DataKey, key)
+		}
+		if err != nil {
+			return moved, err
+		}
+		moved++
+	}
+	return moved, nil
+}
+
+// lastUnderKey reports whether a purged record was the last under its data
+// key, which then goes with it. A person's key goes with their last
+// contact or lead: follow-ups about them still under it (those of no
+// customer) are emptied now. A customer's or a follow-up's key stays while
+// any row holds it.
+func (s *Service) lastUnderKey(ctx context.Context, tx *store.Tx, o crm.Object, key string) (bool, error) {
+	if o != crm.ObjContact && o != crm.ObjLead {
+		still, err := tx.KeyHolders(ctx, []string{key})
+		return len(still) == 0, err
+	}
+	still, err := tx.PeopleWithKeys(ctx, []string{key})
+	if err != nil || len(still) > 0 {
+		return false, err
+	}
+	_, err = tx.EraseFollowUpsUnder(ctx, key)
+	return true, err
+}
+
 // erasePurgedKeys destroys, in the key store and its snapshots, the data
 // keys the purge queued: those of purged people no record uses any more.
 // Every copy of their sealed data, in any data backup, becomes unreadable.
@@ -93,7 +141,7 @@ func (s *Service) erasePurgedKeys(ctx context.Context) error {
 			}
 			// A key some record is under again (a database restored beside
 			// the queue) stays.
-			used, err = tx.PeopleWithKeys(ctx, pending)
+			used, err = tx.KeyHolders(ctx, pending)
 			return err
 		})
 		if err != nil || len(pending) == 0 {
@@ -136,6 +184,10 @@ func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now
 				return err
 			}
 			for _, r := range expired {
+				kept, err := s.keepCustomerHistory(ctx, tx, o, r.ID)
+				if err != nil {
+					return err
+				}
 				res, err := tx.PurgeRecord(ctx, o, r.ID, cutoff, now)
 				if err != nil {
 					return err
@@ -148,13 +200,15 @@ func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now
 				if res.Approvals > 0 {
 					fields["approval_requests_erased"] = res.Approvals
 				}
+				if kept > 0 {
+					fields["follow_ups_kept"] = kept
+				}
 				if res.PersonKey != "" {
-					// The last record under the person's key takes it along.
-					still, err := tx.PeopleWithKeys(ctx, []string{res.PersonKey})
+					destroy, err := s.lastUnderKey(ctx, tx, o, res.PersonKey)
 					if err != nil {
 						return err
 					}
-					if len(still) == 0 {
+					if destroy {
 						keys = append(keys, res.PersonKey)
 						fields["data_key_destroyed"] = true
 					}

@@ -114,7 +114,7 @@ func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object,
 		return nil, err
 	}
 	for i := range out {
-		out[i].Name = s.shapeName(a, o, out[i].Name)
+		out[i].Name = s.shapeField(a, o, nameField(o), out[i].Name)
 		out[i].PurgeAt = s.purgeAt(out[i].DeletedAt)
 	}
 	return out, s.auditRead(ctx, a, string(o)+".recycle_bin", o, 0, ids(out, func(d store.DeletedRecord) int64 { return d.ID }))

@@ -102,12 +102,17 @@ func (s *Service) reencryptStart(ctx context.Context) (time.Time, error) {
 // one transaction.
 func (s *Service) moveKey(ctx context.Context, old, fresh string) error {
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		refs, err := tx.PeopleWithKeys(ctx, []string{old})
+		refs, err := tx.KeyHolders(ctx, []string{old})
 		if err != nil {
 			return err
 		}
 		for _, r := range refs {
-			if err := s.reseal(ctx, tx, r, old, fresh); err != nil {
+			if r.Object == crm.ObjCustomer { // holds no sealed value: its follow-ups do
+				err = tx.SetCustomerDataKey(ctx, r.ID, fresh)
+			} else {
+				err = s.reseal(ctx, tx, r, old, fresh)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -128,7 +133,7 @@ func (s *Service) DestroySupersededKeys(ctx context.Context, a *access.Actor) (i
 		var refs []store.PersonRef
 		err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 			var err error
-			refs, err = tx.PeopleWithKeys(ctx, []string{old})
+			refs, err = tx.KeyHolders(ctx, []string{old})
 			return err
 		})
 		if err != nil || len(refs) == 0 {

@@ -11,14 +11,14 @@ import (
 )
 
 // Version history (issue 5): every create and edit of a customer, contact,
-// lead or opportunity keeps the user-editable fields as that version left
+// lead, opportunity or follow-up keeps the user-editable fields as that version left
 // them. Whoever may see the record compares versions (shaped by their field
 // rules); whoever may edit it restores a field or a whole version, which is
 // an ordinary edit — validated, duplicate-checked, guarded by field rules and
 // approvals, audited — making a new version.
 
 // versionObjects are the objects with version history.
-var versionObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
+var versionObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjFollowUp}
 
 // keepVersion stores a version of a record inside the write's transaction.
 // For a contact or lead, dataKey seals its personal fields in the version
@@ -213,6 +213,11 @@ func (s *Service) updateFromJSON(ctx context.Context, a *access.Actor, o crm.Obj
 		var up crm.OpportunityUpdate
 		if err = json.Unmarshal(update, &up); err == nil {
 			_, err = s.UpdateOpportunity(ctx, a, id, up)
+		}
+	case crm.ObjFollowUp:
+		var up crm.FollowUpUpdate
+		if err = json.Unmarshal(update, &up); err == nil {
+			_, err = s.UpdateFollowUp(ctx, a, id, up)
 		}
 	default:
 		err = crm.ErrNotFound(string(o))

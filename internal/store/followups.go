@@ -10,10 +10,10 @@ import (
 // InsertFollowUp stores a follow-up and sets its id.
 func (tx *Tx) InsertFollowUp(ctx context.Context, f *crm.FollowUp) error {
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO follow_ups (owner_id, kind, content, occurred_at, next_at, customer_id, contact_id,
-		opportunity_id, lead_id, created_by, updated_by, created_at, updated_at, version)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$11,1) RETURNING id`,
+		opportunity_id, lead_id, created_by, updated_by, created_at, updated_at, version, data_key)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$11,1,$12) RETURNING id`,
 		f.OwnerID, f.Kind, f.Content, ms(f.OccurredAt), msPtr(f.NextAt), nullID(f.CustomerID), nullID(f.ContactID),
-		nullID(f.OpportunityID), nullID(f.LeadID), f.CreatedBy, ms(f.CreatedAt)).Scan(&f.ID)
+		nullID(f.OpportunityID), nullID(f.LeadID), f.CreatedBy, ms(f.CreatedAt), f.DataKey).Scan(&f.ID)
 	f.Version = 1
 	return mapErr("insert follow-up", err)
 }
@@ -42,7 +42,7 @@ func (tx *Tx) ListRecordFollowUps(ctx context.Context, parent crm.Object, id int
 
 const followUpSelect = `SELECT f.id, f.owner_id, COALESCE(u.display_name, ''), f.kind, f.content, f.occurred_at, f.next_at,
 		COALESCE(f.customer_id, 0), COALESCE(f.contact_id, 0), COALESCE(f.opportunity_id, 0), COALESCE(f.lead_id, 0), f.created_by,
-		f.updated_by, f.created_at, f.updated_at, f.version FROM follow_ups f LEFT JOIN users u ON u.id = f.owner_id`
+		f.updated_by, f.created_at, f.updated_at, f.version, f.data_key FROM follow_ups f LEFT JOIN users u ON u.id = f.owner_id`
 
 // GetFollowUp returns one live follow-up within the scope, or not found.
 func (tx *Tx) GetFollowUp(ctx context.Context, id int64, s ChildScope) (crm.FollowUp, error) {
@@ -65,9 +65,19 @@ func scanFollowUp(row scanner) (crm.FollowUp, error) {
 	var occurred, created, updated int64
 	var next sql.NullInt64
 	err := row.Scan(&f.ID, &f.OwnerID, &f.OwnerName, &f.Kind, &f.Content, &occurred, &next, &f.CustomerID, &f.ContactID,
-		&f.OpportunityID, &f.LeadID, &f.CreatedBy, &f.UpdatedBy, &created, &updated, &f.Version)
+		&f.OpportunityID, &f.LeadID, &f.CreatedBy, &f.UpdatedBy, &created, &updated, &f.Version, &f.DataKey)
 	f.OccurredAt, f.NextAt, f.CreatedAt, f.UpdatedAt = fromMS(occurred), fromNullMS(next), fromMS(created), fromMS(updated)
 	return f, err
+}
+
+// FollowUpsLinked returns every follow-up (deleted ones too) linked to a
+// record, in id order.
+func (tx *Tx) FollowUpsLinked(ctx context.Context, parent crm.Object, id int64) ([]crm.FollowUp, error) {
+	col, ok := followUpParents[parent]
+	if !ok {
+		return nil, crm.ErrNotFound(string(parent))
+	}
+	return queryAll(ctx, tx, followUpSelect+" WHERE "+col+" = $1 ORDER BY f.id", scanFollowUp, id)
 }
 
 // CountRecordFollowUps counts a record's live follow-ups.
@@ -100,4 +110,90 @@ func (tx *Tx) FollowUpCustomer(ctx context.Context, id int64) (int64, error) {
 	var c int64
 	err := tx.q.QueryRowContext(ctx, "SELECT COALESCE(customer_id, 0) FROM follow_ups WHERE id = $1", id).Scan(&c)
 	return c, mapErr("follow-up", err)
+}
+
+// CustomerDataKey returns the data key a customer's follow-ups are sealed
+// under ("" until its first follow-up needs one).
+func (tx *Tx) CustomerDataKey(ctx context.Context, id int64) (string, error) {
+	var key string
+	err := tx.q.QueryRowContext(ctx, "SELECT data_key FROM customers WHERE id = $1", id).Scan(&key)
+	return key, mapErr("customer", err)
+}
+
+// ClaimCustomerDataKey gives a customer the key if it has none yet and
+// returns the one it has: with two instances making a key for the same
+// customer at once, the first commit wins and the other's key stays unused.
+func (tx *Tx) ClaimCustomerDataKey(ctx context.Context, id int64, key string) (string, error) {
+	if _, err := tx.q.ExecContext(ctx, "UPDATE customers SET data_key = $1 WHERE id = $2 AND data_key = ''", key, id); err != nil {
+		return "", mapErr("customer data key", err)
+	}
+	return tx.CustomerDataKey(ctx, id)
+}
+
+// SetCustomerDataKey moves a customer to another data key (re-encryption).
+func (tx *Tx) SetCustomerDataKey(ctx context.Context, id int64, key string) error {
+	_, err := tx.q.ExecContext(ctx, "UPDATE customers SET data_key = $1 WHERE id = $2", key, id)
+	return mapErr("customer data key", err)
+}
+
+// UnsealedFollowUp is a follow-up written before its content was sealed,
+// with the keys it may go under: its contact's or lead's, else its
+// customer's (either may be empty).
+type UnsealedFollowUp struct {
+	ID          int64
+	Content     string
+	PersonKey   string
+	CustomerID  int64
+	CustomerKey string
+}
+
+// UnsealedFollowUps returns up to limit follow-ups (deleted ones too) with
+// content and no data key, in id order.
+func (tx *Tx) UnsealedFollowUps(ctx context.Context, limit int) ([]UnsealedFollowUp, error) {
+	rows, err := tx.q.QueryContext(ctx, `SELECT f.id, f.content, COALESCE(t.person_key, l.person_key, ''), COALESCE(f.customer_id, 0),
+		COALESCE(c.data_key, '') FROM follow_ups f LEFT JOIN contacts t ON t.id = f.contact_id LEFT JOIN leads l ON l.id = f.lead_id
+		LEFT JOIN customers c ON c.id = f.customer_id WHERE f.data_key = '' AND f.content <> '' ORDER BY f.id LIMIT $1`, limit)
+	if err != nil {
+		return nil, mapErr("list unsealed follow-ups", err)
+	}
+	defer rows.Close()
+	var out []UnsealedFollowUp
+	for rows.Next() {
+		var u UnsealedFollowUp
+		if err := rows.Scan(&u.ID, &u.Content, &u.PersonKey, &u.CustomerID, &u.CustomerKey); err != nil {
+			return nil, mapErr("scan unsealed follow-up", err)
+		}
+		out = append(out, u)
+	}
+	return out, mapErr("list unsealed follow-ups", rows.Err())
+}
+
+// SetSealedFollowUp stores a follow-up's sealed content and its data key,
+// without touching its version: sealing changes nothing a user sees.
+func (tx *Tx) SetSealedFollowUp(ctx context.Context, id int64, key, content string) error {
+	_, err := tx.q.ExecContext(ctx, "UPDATE follow_ups SET data_key = $1, content = $2 WHERE id = $3", key, content, id)
+	return mapErr("seal follow-up", err)
+}
+
+// EraseFollowUpsUnder empties the content of every follow-up sealed under
+// a person's key and drops their stored versions: erasing the person
+// leaves what was written about them nowhere in the live database. The
+// follow-ups stay, with their times and links, so customers' histories
+// keep their shape. It returns how many follow-ups it emptied.
+func (tx *Tx) EraseFollowUpsUnder(ctx context.Context, key string) (int, error) {
+	// The key goes too: nothing is sealed under it any more, so the rows no
+	// longer keep it from being destroyed.
+	ids, err := tx.returningIDs(ctx, "UPDATE follow_ups SET content = '', data_key = '' WHERE data_key = $1 RETURNING id", key)
+	if err != nil {
+		return 0, mapErr("erase follow-ups", err)
+	}
+	for _, chunk := range chunks(ids) {
+		var a args
+		_, err := tx.q.ExecContext(ctx, "DELETE FROM record_versions WHERE object = "+a.add(string(crm.ObjFollowUp))+" AND "+
+			inList("record_id", chunk, &a), a...)
+		if err != nil {
+			return 0, mapErr("erase follow-up versions", err)
+		}
+	}
+	return len(ids), nil
 }

@@ -51,9 +51,10 @@ func (tx *Tx) ExpiredRecords(ctx context.Context, o crm.Object, cutoff time.Time
 	if o == crm.ObjCustomer {
 		q += " AND NOT EXISTS (SELECT 1 FROM opportunities o WHERE o.customer_id = r.id)"
 	}
-	if _, ok := personTables[o]; ok {
-		// A legal hold keeps a person from destruction, the recycle bin's too.
-		q += " AND r.person_key NOT IN (SELECT person_key FROM legal_holds)"
+	if key := dataKeyColumn(o); key != "" {
+		// A legal hold keeps a person from destruction, the recycle bin's
+		// too, and what was written about them (follow-ups under their key).
+		q += " AND r." + key + " NOT IN (SELECT person_key FROM legal_holds)"
 	}
 	q += " ORDER BY r.deleted_at, r.id LIMIT $2"
 	if tx.d == Postgres {
@@ -92,6 +93,18 @@ var purgeLinks = map[crm.Object][]struct {
 	crm.ObjLead:        {{crm.ObjFollowUp, "follow_ups", "lead_id"}},
 }
 
+// dataKeyColumn names the column of o's table holding the data key its
+// sealed values are under ("" for objects with none of their own).
+func dataKeyColumn(o crm.Object) string {
+	switch {
+	case o == crm.ObjFollowUp || o == crm.ObjCustomer:
+		return "data_key"
+	case personTables[o].table != "":
+		return "person_key"
+	}
+	return ""
+}
+
 // purgeIndexes are the tables keyed by (object, record_id) whose rows
 // belong to one record: its search terms, duplicate-check keys, shares and
 // version snapshots.
@@ -105,7 +118,8 @@ type PurgedResult struct {
 	// Approvals counts the approval requests about the record whose
 	// requested change was erased (pending ones are closed as failed).
 	Approvals int
-	// PersonKey is the data key a purged contact or lead was sealed under.
+	// PersonKey is the data key the purged record held: a contact's or lead's, or
+	// the one a follow-up's content or a customer's follow-ups are under.
 	PersonKey string
 }
 
@@ -122,8 +136,8 @@ func (tx *Tx) PurgeRecord(ctx context.Context, o crm.Object, id int64, cutoff, n
 		return res, crm.ErrNotFound(string(o))
 	}
 	key := "''"
-	if _, ok := personTables[o]; ok {
-		key = "person_key"
+	if col := dataKeyColumn(o); col != "" {
+		key = col
 	}
 	err := tx.q.QueryRowContext(ctx, "SELECT "+key+" FROM "+table+" WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2",
 		id, ms(cutoff)).Scan(&res.PersonKey)

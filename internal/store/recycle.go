@@ -20,7 +20,7 @@ var recyclable = map[crm.Object]struct {
 	crm.ObjLead:        {"leads", "l", "l.name", "l.person_key", false},
 	crm.ObjOpportunity: {"opportunities", "o", "o.name", "''", true},
 	crm.ObjTask:        {"tasks", "k", "k.title", "''", true},
-	crm.ObjFollowUp:    {"follow_ups", "f", "f.content", "''", true},
+	crm.ObjFollowUp:    {"follow_ups", "f", "f.content", "f.data_key", true},
 }
 
 // Recyclable reports whether an object uses the generic recycle bin.

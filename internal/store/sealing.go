@@ -26,7 +26,12 @@ var personTables = map[crm.Object]struct {
 // SealedColumns returns the columns of o's table that hold sealed personal
 // data, in order (none for objects without personal data). The service
 // seals the same fields (a test holds the two lists together).
-func SealedColumns(o crm.Object) []string { return slices.Clone(personTables[o].cols) }
+func SealedColumns(o crm.Object) []string {
+	if o == crm.ObjFollowUp {
+		return []string{"content"} // under follow_ups.data_key; not a person's row
+	}
+	return slices.Clone(personTables[o].cols)
+}
 
 // UnsealedPerson is a contact or lead row written before encryption.
 type UnsealedPerson struct {
@@ -253,6 +258,40 @@ func (tx *Tx) PeopleWithKeys(ctx context.Context, keys []string) ([]PersonRef, e
 	return out, nil
 }
 
+// KeyHolders returns every row under any of keys: the contacts and leads
+// sealed under them (as PeopleWithKeys), the follow-ups whose content is,
+// and the customers whose follow-ups' key it is. A key with a holder must
+// not be destroyed by a purge, and a re-encryption moves every holder.
+func (tx *Tx) KeyHolders(ctx context.Context, keys []string) ([]PersonRef, error) {
+	out, err := tx.PeopleWithKeys(ctx, keys)
+	if err != nil || len(keys) == 0 {
+		return out, err
+	}
+	for _, h := range []struct {
+		o          crm.Object
+		table, col string
+	}{{crm.ObjFollowUp, "follow_ups", "data_key"}, {crm.ObjCustomer, "customers", "data_key"}} {
+		var a args
+		rows, err := tx.q.QueryContext(ctx, "SELECT id, "+h.col+" FROM "+h.table+" WHERE "+inList(h.col, keys, &a)+" ORDER BY id", a...)
+		if err != nil {
+			return nil, mapErr("key holders", err)
+		}
+		for rows.Next() {
+			r := PersonRef{Object: h.o}
+			if err := rows.Scan(&r.ID, &r.Key); err != nil {
+				rows.Close()
+				return nil, mapErr("scan key holder", err)
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapErr("key holders", err)
+		}
+	}
+	return out, nil
+}
+
 // ErasePersonRemains empties a contact's or lead's personal fields, its
 // title, notes and custom values, and drops its index rows and stored
 // versions: what erasure leaves of a person
@@ -290,7 +329,7 @@ func (tx *Tx) ErasePersonRemains(ctx context.Context, o crm.Object, id int64) (b
 	return changed > 0, nil
 }
 
-// AnyRecord loads a customer, contact, lead or opportunity by id alone —
+// AnyRecord loads a customer, contact, lead, opportunity or follow-up by id alone —
 // live or recycled, in no actor's scope — for key operations that must
 // reach every copy.
 func (tx *Tx) AnyRecord(ctx context.Context, o crm.Object, id int64) (any, error) {
@@ -307,6 +346,9 @@ func (tx *Tx) AnyRecord(ctx context.Context, o crm.Object, id int64) (any, error
 	case crm.ObjOpportunity:
 		op, err := scanOpportunity(tx.q.QueryRowContext(ctx, "SELECT "+opportunityCols+opportunityFrom+" WHERE o.id = $1", id))
 		return &op, mapErr("opportunity", err)
+	case crm.ObjFollowUp:
+		f, err := scanFollowUp(tx.q.QueryRowContext(ctx, followUpSelect+" WHERE f.id = $1", id))
+		return &f, mapErr("follow-up", err)
 	}
 	return nil, crm.ErrNotFound(string(o))
 }
@@ -349,8 +391,9 @@ func (tx *Tx) DropIndexVersion(ctx context.Context, prefix string) (int64, error
 	return n, nil
 }
 
-// RewriteSealedPerson stores a contact's or lead's sealed fields, custom
-// values and data key as they are in p, without touching its version.
+// RewriteSealedPerson stores the sealed fields, custom values and data key
+// of a contact, lead or follow-up as they are in p, without touching its
+// version.
 func (tx *Tx) RewriteSealedPerson(ctx context.Context, p any) error {
 	var o crm.Object
 	var id int64
@@ -360,12 +403,20 @@ func (tx *Tx) RewriteSealedPerson(ctx context.Context, p any) error {
 	switch r := p.(type) {
 	case *crm.Contact:
 		o, id, key, custom = crm.ObjContact, r.ID, r.DataKey, r.Custom
-		vals = map[string]string{"name": r.Name, "mobile": r.Mobile, "phone": r.Phone, "email": r.Email, "wechat": r.WeChat}
+		vals = map[string]string{"name": r.Name, "mobile": r.Mobile, "phone": r.Phone, "email": r.Email, "wechat": r.WeChat, "notes": r.Notes}
 	case *crm.Lead:
 		o, id, key, custom = crm.ObjLead, r.ID, r.DataKey, r.Custom
-		vals = map[string]string{"name": r.Name, "mobile": r.Mobile, "email": r.Email, "wechat": r.WeChat}
+		vals = map[string]string{"name": r.Name, "mobile": r.Mobile, "email": r.Email, "wechat": r.WeChat, "notes": r.Notes}
+	case *crm.FollowUp:
+		return tx.SetSealedFollowUp(ctx, r.ID, r.DataKey, r.Content)
 	default:
 		return fmt.Errorf("store: %T holds no personal data", p)
+	}
+	for _, c := range personTables[o].cols {
+		if _, ok := vals[c]; !ok {
+			// A sealed column this rewrite does not carry would be emptied.
+			return fmt.Errorf("store: rewriting %s would lose its %s", o, c)
+		}
 	}
 	if err := tx.SetSealedPerson(ctx, o, id, key, vals); err != nil {
 		return err
@@ -374,11 +425,13 @@ func (tx *Tx) RewriteSealedPerson(ctx context.Context, p any) error {
 	return mapErr("rewrite person", err)
 }
 
-// PersonKeysAfter returns up to limit distinct data keys of contacts and
-// leads greater than after, in order: the work list of a re-encryption.
+// PersonKeysAfter returns up to limit distinct data keys greater than after,
+// in order — of contacts and leads, and of customers and follow-ups (what
+// was written about a customer): the work list of a re-encryption.
 func (tx *Tx) PersonKeysAfter(ctx context.Context, after string, limit int) ([]string, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT person_key FROM contacts WHERE person_key > $1
-		UNION SELECT person_key FROM leads WHERE person_key > $1 ORDER BY 1 LIMIT $2`, after, limit)
+		UNION SELECT person_key FROM leads WHERE person_key > $1 UNION SELECT data_key FROM customers WHERE data_key > $1
+		UNION SELECT data_key FROM follow_ups WHERE data_key > $1 ORDER BY 1 LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, mapErr("list person keys", err)
 	}

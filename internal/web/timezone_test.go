@@ -113,7 +113,7 @@ func TestTimeZones(t *testing.T) {
 		c2 := mustCreateCustomer(t, o.svc, o.rep2, crm.CustomerFields{Name: "纽约默认有限公司"})
 		_, err = o.svc.CreateFollowUp(ctx, o.rep2, crm.FollowUpInput{CustomerID: c2.ID, Kind: "call", Content: "默认时区", NextAt: &next})
 		noErr(t, err)
-		org := newSite(t, service.New(db, service.Options{Vault: testorg.NewVault(t), Argon2: testorg.CheapArgon, TimeZone: mustZone(t, "America/New_York")}))
+		org := newSite(t, service.New(db, service.Options{Vault: o.t.Vault, Argon2: testorg.CheapArgon, TimeZone: mustZone(t, "America/New_York")}))
 		orgBrowsers := map[string]*browser{"rep2": org.signIn("rep2", testPassword), "mgr": org.signIn("mgr.east", testPassword)}
 		runScenarios(t, org, orgBrowsers, []scenario{
 			{name: "the default zone is named on the account page", actor: "rep2", method: "GET", path: "/account", wantStatus: 200,
