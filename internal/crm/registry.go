@@ -121,6 +121,10 @@ func (f FieldSpec) Searchable() bool { return f.Search != SearchNone }
 // Sortable reports whether a list can be ordered by f.
 func (f FieldSpec) Sortable() bool { return f.Sort != "" }
 
+// Indexed reports whether the object's records have index rows (search
+// terms, exact keys): whether a field of it is searched.
+func (s ObjectSpec) Indexed() bool { return slices.ContainsFunc(s.Fields, FieldSpec.Searchable) }
+
 // ObjectSpec describes one business object.
 type ObjectSpec struct {
 	// Name is the object, as permissions, audit events and index rows name it.
