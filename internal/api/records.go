@@ -8,11 +8,16 @@ import (
 	"custos/internal/crm"
 )
 
-// collections maps the API's plural path segments to objects.
-var collections = map[string]crm.Object{
-	"contacts": crm.ObjContact, "leads": crm.ObjLead, "opportunities": crm.ObjOpportunity,
-	"tasks": crm.ObjTask, "follow-ups": crm.ObjFollowUp,
-}
+// collections maps the API's plural path segments to objects. (Customers
+// are here too, though their recycle bin has a route of its own, which the
+// mux prefers to /recycle-bin/{collection}.)
+var collections = func() map[string]crm.Object {
+	out := map[string]crm.Object{}
+	for _, s := range crm.Specs() {
+		out[s.Path] = s.Name
+	}
+	return out
+}()
 
 // deleteRecord and restoreRecord serve DELETE /{collection}/{id} and POST
 // /{collection}/{id}/restore for an object of the generic recycle bin.

@@ -13,8 +13,8 @@ const (
 	ObjTask        Object = "task"
 )
 
-// Objects lists every business object, in menu order.
-var Objects = []Object{ObjCustomer, ObjContact, ObjLead, ObjOpportunity, ObjFollowUp, ObjTask}
+// Objects lists every business object, in menu order (the registry's).
+var Objects = ObjectsWhere(func(ObjectSpec) bool { return true })
 
 // Action is something a role may do with an object.
 type Action string

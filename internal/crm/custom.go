@@ -9,7 +9,7 @@ import (
 var CustomFieldTypes = []string{"text", "number", "amount", "date", "single", "multi", "phone", "email", "url"}
 
 // CustomObjects are the objects that carry custom fields.
-var CustomObjects = []Object{ObjCustomer, ObjContact, ObjLead, ObjOpportunity}
+var CustomObjects = ObjectsWhere(func(s ObjectSpec) bool { return s.Custom })
 
 // CustomField defines a typed field an administrator adds to an object.
 // Values live in the record's custom JSON under Key. Key and Type never

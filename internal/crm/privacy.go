@@ -159,8 +159,9 @@ type RetentionPolicy struct {
 	DestroyYears  int    `json:"destroy_years"`
 }
 
-// RetentionObjects are the objects retention policies apply to.
-var RetentionObjects = []Object{ObjContact, ObjLead}
+// RetentionObjects are the objects retention policies apply to: those
+// holding a person's data.
+var RetentionObjects = ObjectsWhere(func(s ObjectSpec) bool { return s.Personal })
 
 // Validate checks a policy.
 func (r *RetentionPolicy) Validate() error {

@@ -20,7 +20,7 @@ import (
 // and resumable: run again, it continues the building version.
 
 // indexObjects are the objects with index rows, in rebuild order.
-var indexObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
+var indexObjects = crm.ObjectsWhere(crm.ObjectSpec.Indexed)
 
 // RotateBlindIndex re-keys the blind index. settle is how long to wait
 // after starting a new version before re-indexing, so that other instances

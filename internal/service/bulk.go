@@ -16,7 +16,7 @@ type transferPayload struct {
 }
 
 // transferObjects are the records whose owner can be handed to a colleague.
-var transferObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
+var transferObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Transferable })
 
 // TransferRecord hands one record the actor may edit to another active
 // user. Under a transfer approval policy the change is filed for approval
@@ -103,7 +103,7 @@ const maxBulk = 1000
 // none, with one audit event listing them. Above the bulk-delete policy's
 // threshold the deletion is filed for approval instead.
 func (s *Service) BulkDelete(ctx context.Context, a *access.Actor, o crm.Object, ids []int64) (int, error) {
-	if o != crm.ObjCustomer && !store.Recyclable(o) {
+	if spec, ok := crm.Spec(o); !ok || !spec.Recyclable {
 		return 0, crm.ErrNotFound(string(o))
 	}
 	if err := s.require(ctx, a, o, crm.ActDelete); err != nil {

@@ -30,8 +30,9 @@ type JobChangePreview struct {
 	Owned  map[crm.Object]int `json:"owned"`
 }
 
-// previewObjects are the objects whose visibility the preview counts.
-var previewObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
+// previewObjects are the objects whose visibility the preview counts: those
+// with a counted list of their own.
+var previewObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Paged })
 
 // PreviewJobChange shows what a move would change (administrators).
 func (s *Service) PreviewJobChange(ctx context.Context, a *access.Actor, userID int64, jc JobChange) (JobChangePreview, error) {

@@ -30,9 +30,9 @@ type HandoverResult struct {
 	Moved map[crm.Object][]int64 `json:"moved"`
 }
 
-// handoverObjects are moved in this order; customers first, so the audit
-// trail reads as the hand-over was planned.
-var handoverObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjTask}
+// handoverObjects are moved in this order (the registry's); customers
+// first, so the audit trail reads as the hand-over was planned.
+var handoverObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.HandedOver })
 
 // HandoverCounts counts what a user owns that a hand-over would move, for
 // the offboarding form.

@@ -35,7 +35,7 @@ func sensitiveSearchActions() []string {
 	var out []string
 	for _, k := range sensitiveSearchKinds {
 		out = append(out, "search."+k)
-		for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity} {
+		for _, o := range crm.ObjectsWhere(crm.ObjectSpec.Indexed) { // the objects a list searches
 			out = append(out, string(o)+".search."+k, string(o)+".entry_check."+k)
 		}
 	}

@@ -26,7 +26,7 @@ func withShares(ctx context.Context, tx *store.Tx, a *access.Actor, now time.Tim
 
 // shareObjects are the objects that can be shared; a customer's contacts,
 // opportunities and follow-ups come with it.
-var shareObjects = []crm.Object{crm.ObjCustomer, crm.ObjLead}
+var shareObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Shareable })
 
 // ShareInput shares a record with one user or one department.
 type ShareInput struct {

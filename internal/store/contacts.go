@@ -132,10 +132,11 @@ func (tx *Tx) CountContacts(ctx context.Context, q ContactQuery) (int, error) {
 // PersonKey returns the data key of a contact or lead ("" for a row sealed
 // under none, or another object), deleted or not.
 func (tx *Tx) PersonKey(ctx context.Context, o crm.Object, id int64) (string, error) {
-	table := map[crm.Object]string{crm.ObjContact: "contacts", crm.ObjLead: "leads"}[o]
-	if table == "" {
+	spec, ok := crm.Spec(o)
+	if !ok || !spec.Personal {
 		return "", nil
 	}
+	table := spec.Table
 	var key string
 	err := tx.q.QueryRowContext(ctx, "SELECT person_key FROM "+table+" WHERE id = $1", id).Scan(&key)
 	if err == sql.ErrNoRows {

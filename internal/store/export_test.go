@@ -2,8 +2,20 @@ package store
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
+
+	"custos/internal/crm"
 )
+
+// SortNames returns the orders the store's list of o accepts (none for an
+// object without a paged list of its own).
+func SortNames(o crm.Object) []string {
+	sorts := map[crm.Object]map[string]sortSpec{crm.ObjCustomer: customerSorts, crm.ObjContact: contactSorts,
+		crm.ObjLead: leadSorts, crm.ObjOpportunity: opportunitySorts}[o]
+	return slices.Collect(maps.Keys(sorts))
+}
 
 // ExplainReads runs read in a read transaction and returns the plan of each
 // query it ran, as the database planned it in that transaction (SQLite's

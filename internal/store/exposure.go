@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"custos/internal/crm"
@@ -130,9 +131,11 @@ type NameScope struct {
 	PoolVisible bool
 }
 
-// nameTables are the tables whose records have a name.
-var nameTables = map[crm.Object]string{crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
-	crm.ObjOpportunity: "opportunities"}
+// nameTables are the tables whose records have a name (a field in a name
+// column).
+var nameTables = tablesWhere(func(s crm.ObjectSpec) bool {
+	return slices.ContainsFunc(s.Fields, func(f crm.FieldSpec) bool { return f.Column == "name" })
+})
 
 // RecordName is a record's name as stored: sealed under DataKey for a
 // contact or lead (the service opens it).
@@ -151,21 +154,20 @@ func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s Name
 	if !ok {
 		return out, nil
 	}
+	spec, _ := crm.Spec(o)
 	key := "''"
-	if o == crm.ObjContact || o == crm.ObjLead {
+	if spec.Personal {
 		key = "t.person_key"
 	}
 	for _, chunk := range chunks(ids) {
 		var a args
-		var cond string
-		switch o {
-		case crm.ObjCustomer, crm.ObjLead:
+		// A record with a parent is visible through it too (ChildScope).
+		cond := s.Child.cond("t", &a)
+		if spec.Parent == "" {
 			cond = s.Scope.recordCond("t.id", "t.owner_id", &a)
 			if o == crm.ObjCustomer && s.PoolVisible {
 				cond = "(" + cond + " OR t.owner_id IS NULL)"
 			}
-		default:
-			cond = s.Child.cond("t", &a)
 		}
 		rows, err := tx.q.QueryContext(ctx, "SELECT t.id, t.name, "+key+" FROM "+table+" t WHERE "+inList("t.id", chunk, &a)+" AND "+cond, a...)
 		if err != nil {

@@ -18,10 +18,18 @@ func (tx *Tx) InsertFollowUp(ctx context.Context, f *crm.FollowUp) error {
 	return mapErr("insert follow-up", err)
 }
 
-// followUpParents are the columns a follow-up hangs off.
-var followUpParents = map[crm.Object]string{
-	crm.ObjCustomer: "f.customer_id", crm.ObjContact: "f.contact_id", crm.ObjOpportunity: "f.opportunity_id", crm.ObjLead: "f.lead_id",
-}
+// followUpParents are the columns a follow-up hangs off, by the object
+// they point at: the follow-up's references.
+var followUpParents = func() map[crm.Object]string {
+	s, _ := crm.Spec(crm.ObjFollowUp)
+	out := map[crm.Object]string{}
+	for _, f := range s.Fields {
+		if f.Type == crm.TypeRef {
+			out[f.Ref] = s.Alias + "." + f.Column
+		}
+	}
+	return out
+}()
 
 // ListRecordFollowUps returns one page of a record's live follow-ups, newest
 // first. The caller has already checked that the actor may see the record:

@@ -17,10 +17,8 @@ import (
 // customer, so no row is left referencing a removed one.
 var PurgeOrder = []crm.Object{crm.ObjFollowUp, crm.ObjTask, crm.ObjOpportunity, crm.ObjContact, crm.ObjLead, crm.ObjCustomer}
 
-var purgeTables = map[crm.Object]string{
-	crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
-	crm.ObjOpportunity: "opportunities", crm.ObjFollowUp: "follow_ups", crm.ObjTask: "tasks",
-}
+// purgeTables are the tables of the objects with a recycle bin.
+var purgeTables = tablesWhere(func(s crm.ObjectSpec) bool { return s.Recyclable })
 
 // purgeLock is the PostgreSQL advisory lock a purge batch holds for its
 // transaction, so with several instances one purges at a time.

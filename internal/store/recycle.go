@@ -136,7 +136,15 @@ func (tx *Tx) RecordDedupKeys(ctx context.Context, o crm.Object, id int64) ([]De
 
 // customerChildren are the records that go to the recycle bin with their
 // customer and come back with it.
-var customerChildren = []childTable{{crm.ObjContact, "contacts"}, {crm.ObjOpportunity, "opportunities"}, {crm.ObjFollowUp, "follow_ups"}}
+var customerChildren = func() []childTable {
+	var out []childTable
+	for _, s := range crm.Specs() {
+		if s.FollowsParent && s.Parent == crm.ObjCustomer {
+			out = append(out, childTable{s.Name, s.Table})
+		}
+	}
+	return out
+}()
 
 type childTable struct {
 	object crm.Object

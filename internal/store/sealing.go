@@ -354,8 +354,7 @@ func (tx *Tx) AnyRecord(ctx context.Context, o crm.Object, id int64) (any, error
 }
 
 // indexedTables names the tables of the objects with index rows.
-var indexedTables = map[crm.Object]string{crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
-	crm.ObjOpportunity: "opportunities"}
+var indexedTables = tablesWhere(crm.ObjectSpec.Indexed)
 
 // RecordIDsAfter returns up to limit ids of o's records (deleted ones too)
 // greater than after, in order.

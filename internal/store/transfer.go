@@ -9,16 +9,25 @@ import (
 	"custos/internal/crm"
 )
 
-// transferRows says, per object, which of a person's records move when
-// their work is handed over: live customers and contacts, leads not yet
-// converted, open opportunities (closed ones stay with who closed them, so
-// reports keep crediting them) and open tasks.
-var transferRows = map[crm.Object]struct{ table, cond string }{
-	crm.ObjCustomer:    {"customers", "deleted_at IS NULL"},
-	crm.ObjContact:     {"contacts", "deleted_at IS NULL"},
-	crm.ObjLead:        {"leads", "deleted_at IS NULL AND status <> 'converted'"},
-	crm.ObjOpportunity: {"opportunities", "deleted_at IS NULL AND closed_at IS NULL"},
-	crm.ObjTask:        {"tasks", "deleted_at IS NULL AND done = FALSE"},
+// transferRows says, per object the registry hands over, which of a
+// person's records move when their work is handed over: live ones, and of
+// those with work that ends (transferOpen) only the open ones.
+var transferRows = func() map[crm.Object]struct{ table, cond string } {
+	out := map[crm.Object]struct{ table, cond string }{}
+	for o, table := range tablesWhere(func(s crm.ObjectSpec) bool { return s.HandedOver }) {
+		out[o] = struct{ table, cond string }{table, "deleted_at IS NULL" + transferOpen[o]}
+	}
+	return out
+}()
+
+// transferOpen narrows a hand-over to the records whose work is not done:
+// leads not yet converted, open opportunities (closed ones stay with who
+// closed them, so reports keep crediting them) and open tasks. It is SQL
+// of each object's own state, which its description does not carry.
+var transferOpen = map[crm.Object]string{
+	crm.ObjLead:        " AND status <> 'converted'",
+	crm.ObjOpportunity: " AND closed_at IS NULL",
+	crm.ObjTask:        " AND done = FALSE",
 }
 
 // TransferOwner moves every transferable record of an object owned by from

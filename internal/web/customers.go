@@ -59,7 +59,14 @@ func customerRows(p Page, cl CustomList, cs []crm.Customer) []CustomerRow {
 }
 
 // customerSorts are the list orderings the store supports.
-var customerSorts = []string{"updated", "created", "name", "next_follow_up"}
+var customerSorts = listSorts(crm.ObjCustomer)
+
+// listSorts are the orderings of an object's list (the registry's), the
+// default first.
+func listSorts(o crm.Object) []string {
+	s, _ := crm.Spec(o)
+	return s.Sorts
+}
 
 // CustomerListView is a customer list: my customers, the pool or the
 // recycle bin. Path is the list's own URL, for the filter form and paging.

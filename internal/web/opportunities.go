@@ -197,7 +197,8 @@ func opportunityRows(p Page, items []crm.Opportunity, stages map[int64]crm.Stage
 
 // ---- list ----
 
-var opportunitySorts = []string{"updated", "amount", "created"}
+// opportunitySorts are the list orderings the store supports.
+var opportunitySorts = listSorts(crm.ObjOpportunity)
 
 // OpportunityListView is the opportunity list with search, a stage filter
 // and the custom columns and filters.

@@ -68,8 +68,6 @@ type RevealedView struct {
 
 // collectionPath is the web path segment of an object's pages.
 func collectionPath(o crm.Object) string {
-	if o == crm.ObjOpportunity {
-		return "opportunities"
-	}
-	return string(o) + "s"
+	s, _ := crm.Spec(o)
+	return s.Path
 }

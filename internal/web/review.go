@@ -103,8 +103,9 @@ func (s *Server) showJob(w http.ResponseWriter, r *http.Request, a *access.Actor
 	s.render(w, r, status, "admin_job", v)
 }
 
-// previewObjects are the objects the job preview counts, in table order.
-var previewObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
+// previewObjects are the objects the job preview counts (those with a
+// counted list of their own, as the service counts them), in table order.
+var previewObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Paged })
 
 func (s *Server) changeJob(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	u, _, ok := s.offboardUser(w, r, a)
