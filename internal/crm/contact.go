@@ -24,7 +24,7 @@ type ContactFields struct {
 // ContactSensitive lists a contact's personal fields: sealed under the
 // person's key, recorded only by reference in the audit trail. Notes are
 // among them: what a salesperson writes about a person is personal data.
-var ContactSensitive = []string{"name", "mobile", "phone", "email", "wechat", "notes"}
+var ContactSensitive = SealedFields(ObjContact)
 
 // Validate checks the fields that need no outside knowledge.
 func (f *ContactFields) Validate() Problems {

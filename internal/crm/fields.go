@@ -43,24 +43,14 @@ type RuleField struct {
 	Mask string // how it is masked
 }
 
-// RuleFields lists, per object, the built-in fields that take field rules.
-// Custom fields take rules as "custom.<key>", masked by their type.
-var RuleFields = map[Object][]RuleField{
-	ObjCustomer: {{"name", MaskText}, {"industry", MaskText}, {"level", MaskText}, {"source", MaskText},
-		{"status", MaskText}, {"province", MaskText}, {"city", MaskText}, {"address", MaskText},
-		{"website", MaskText}, {"phone", MaskPhone}, {"email", MaskEmail}, {"credit_code", MaskID}, {"tags", MaskNone}},
-	ObjContact: {{"name", MaskName}, {"title", MaskText}, {"mobile", MaskPhone}, {"phone", MaskPhone},
-		{"email", MaskEmail}, {"wechat", MaskText}, {"notes", MaskText}},
-	ObjLead: {{"name", MaskName}, {"company", MaskText}, {"title", MaskText}, {"mobile", MaskPhone},
-		{"email", MaskEmail}, {"wechat", MaskText}, {"source", MaskText}, {"notes", MaskText}},
-	ObjOpportunity: {{"name", MaskText}, {"amount", MaskNone}, {"currency", MaskNone},
-		{"expected_close_date", MaskNone}},
-	ObjFollowUp: {{"kind", MaskNone}, {"content", MaskText}, {"occurred_at", MaskNone}, {"next_at", MaskNone}},
-}
+// RuleFields lists, per object, the built-in fields that take field rules,
+// from the registry (FieldSpec.RuleField). Custom fields take rules as
+// "custom.<key>", masked by their type.
+var RuleFields = ruleFieldsOf()
 
 // CustomerSensitive lists the customer fields that stay masked while the
 // customer is in the public pool: claiming it shows them.
-var CustomerSensitive = []string{"phone", "email"}
+var CustomerSensitive = FieldNames(ObjCustomer, func(f FieldSpec) bool { return f.PoolMasked })
 
 // CustomMask returns how a custom field of the type is masked.
 func CustomMask(typ string) string {

@@ -8,7 +8,7 @@ var FollowUpKinds = []string{"call", "visit", "meeting", "message", "email", "no
 // FollowUpSensitive lists a follow-up's sealed fields: what was written is
 // sealed under the key of the person it is about (the contact's or lead's),
 // else under its customer's.
-var FollowUpSensitive = []string{"content"}
+var FollowUpSensitive = SealedFields(ObjFollowUp)
 
 // FollowUp records one contact with a customer and, optionally, when to
 // follow up next.

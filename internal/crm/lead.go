@@ -30,7 +30,7 @@ type LeadFields struct {
 }
 
 // LeadSensitive lists a lead's personal fields (see ContactSensitive).
-var LeadSensitive = []string{"name", "mobile", "email", "wechat", "notes"}
+var LeadSensitive = SealedFields(ObjLead)
 
 // Validate checks the fields that need no outside knowledge.
 func (f *LeadFields) Validate() Problems {

@@ -222,6 +222,36 @@ func ObjectsWhere(keep func(ObjectSpec) bool) []Object {
 	return out
 }
 
+// FieldNames returns, in order, the JSON names of o's fields that keep
+// selects (none for an object the registry does not describe).
+func FieldNames(o Object, keep func(FieldSpec) bool) []string {
+	s, _ := Spec(o)
+	var out []string
+	for _, f := range s.Fields {
+		if keep(f) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// SealedFields returns the JSON names of o's sealed fields, in order.
+func SealedFields(o Object) []string { return FieldNames(o, func(f FieldSpec) bool { return f.Sealed }) }
+
+// ruleFieldsOf derives RuleFields: per object, the fields a field rule may
+// name, with their masks.
+func ruleFieldsOf() map[Object][]RuleField {
+	out := map[Object][]RuleField{}
+	for _, s := range registry {
+		for _, f := range s.Fields {
+			if f.RuleField {
+				out[s.Name] = append(out[s.Name], RuleField{Name: f.Name, Mask: f.Mask})
+			}
+		}
+	}
+	return out
+}
+
 func (s ObjectSpec) clone() ObjectSpec {
 	s.Sorts = slices.Clone(s.Sorts)
 	s.Excluded = maps.Clone(s.Excluded)
@@ -251,6 +281,8 @@ const (
 	whyPersonKey      = "the data key the personal fields are sealed under (Record.DataKey); never shown"
 	whyArchivedAt     = "retention's archive mark (Record.ArchivedAt), set and cleared by the retention job and unarchiving"
 	whyDeletedWithCus = "marks a record that went to the recycle bin with its customer, so restoring the customer brings back exactly those"
+	whyCustomerKey    = "the data key the customer's follow-ups are sealed under, made with the first that needs it; never shown"
+	whyFollowUpKey    = "the data key the content is sealed under (Record.DataKey): the person's it is about, else its customer's"
 )
 
 // excluded returns recordColumns plus the object's own excluded columns.
@@ -329,7 +361,7 @@ var registry = []ObjectSpec{
 			field("last_followed_up_at", TypeTime, "field.last_followed_up_at").system(),
 			field("next_follow_up_at", TypeTime, "field.next_follow_up_at").system().sortAs("next_follow_up"),
 		),
-		Excluded: excluded(map[string]string{"custom": whyCustom}),
+		Excluded: excluded(map[string]string{"custom": whyCustom, "data_key": whyCustomerKey}),
 	},
 	{
 		Name: ObjContact, Table: "contacts", Alias: "t", Path: "contacts", Label: "object.contact", Parent: ObjCustomer,
@@ -392,9 +424,8 @@ var registry = []ObjectSpec{
 		Excluded: excluded(map[string]string{"custom": whyCustom, "deleted_with_customer": whyDeletedWithCus}),
 	},
 	{
-		// Follow-ups keep versions, and their content is sealed under a
-		// data key of the follow-up and takes field rules (the lead's
-		// follow-up sealing, merged with this registry).
+		// Follow-ups keep versions; their content is sealed under the key
+		// of the person they are about, else their customer's.
 		Name: ObjFollowUp, Table: "follow_ups", Alias: "f", Path: "follow-ups", Label: "object.followup", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Versioned: true,
 		Fields: []FieldSpec{
@@ -409,7 +440,7 @@ var registry = []ObjectSpec{
 			ref("opportunity_id", ObjOpportunity, "field.opportunity_id").filter(),
 			ref("lead_id", ObjLead, "field.lead_id").filter(),
 		},
-		Excluded: excluded(map[string]string{"deleted_with_customer": whyDeletedWithCus}),
+		Excluded: excluded(map[string]string{"deleted_with_customer": whyDeletedWithCus, "data_key": whyFollowUpKey}),
 	},
 	{
 		// A task's owner is its assignee (TaskFields.AssigneeID).

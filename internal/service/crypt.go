@@ -467,8 +467,15 @@ func openName(ring vault.KeyRing, key, sealed string) (string, error) {
 // personalNames lists the sealed fields of the objects holding personal
 // data, by JSON name: the same names in records, versions and the payloads
 // of approval requests.
-var personalNames = map[crm.Object][]string{crm.ObjContact: crm.ContactSensitive, crm.ObjLead: crm.LeadSensitive,
-	crm.ObjFollowUp: crm.FollowUpSensitive}
+var personalNames = func() map[crm.Object][]string {
+	out := map[crm.Object][]string{}
+	for _, o := range crm.Objects {
+		if names := crm.SealedFields(o); len(names) > 0 {
+			out[o] = names
+		}
+	}
+	return out
+}()
 
 // sealJSON seals the personal fields and sensitive custom values of a JSON
 // object (a version's fields, an approval request's change) as in the

@@ -18,7 +18,7 @@ import (
 // approvals, audited — making a new version.
 
 // versionObjects are the objects with version history.
-var versionObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjFollowUp}
+var versionObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Versioned })
 
 // keepVersion stores a version of a record inside the write's transaction.
 // For a contact or lead, dataKey seals its personal fields in the version

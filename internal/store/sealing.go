@@ -13,15 +13,31 @@ import (
 // before encryption (schema 19) and blinds old index rows. The service
 // does the cryptography; these only find and replace rows.
 
-// personTables names the tables of records holding personal data and the
-// columns sealed in them, in a fixed order.
-var personTables = map[crm.Object]struct {
+// personTable is the table of an object holding personal data and the
+// columns sealed in it, in the registry's order.
+type personTable struct {
 	table string
 	cols  []string
-}{
-	crm.ObjContact: {"contacts", []string{"name", "mobile", "phone", "email", "wechat", "notes"}},
-	crm.ObjLead:    {"leads", []string{"name", "mobile", "email", "wechat", "notes"}},
 }
+
+// personTables describes, from the registry, the objects holding a
+// person's data (ObjectSpec.Personal).
+var personTables = func() map[crm.Object]personTable {
+	out := map[crm.Object]personTable{}
+	for _, s := range crm.Specs() {
+		if !s.Personal {
+			continue
+		}
+		pt := personTable{table: s.Table}
+		for _, f := range s.Fields {
+			if f.Sealed {
+				pt.cols = append(pt.cols, f.Column)
+			}
+		}
+		out[s.Name] = pt
+	}
+	return out
+}()
 
 // SealedColumns returns the columns of o's table that hold sealed personal
 // data, in order (none for objects without personal data). The service
