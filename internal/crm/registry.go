@@ -236,7 +236,9 @@ func FieldNames(o Object, keep func(FieldSpec) bool) []string {
 }
 
 // SealedFields returns the JSON names of o's sealed fields, in order.
-func SealedFields(o Object) []string { return FieldNames(o, func(f FieldSpec) bool { return f.Sealed }) }
+func SealedFields(o Object) []string {
+	return FieldNames(o, func(f FieldSpec) bool { return f.Sealed })
+}
 
 // ruleFieldsOf derives RuleFields: per object, the fields a field rule may
 // name, with their masks.
