@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"custos/internal/crm"
-	"custos/internal/store"
 )
 
 // Kind says what kind of actor acts.
@@ -85,12 +84,12 @@ func (a *Actor) IsAdmin() bool { return a != nil && a.Role.Admin }
 // Scope returns the record scope of the actor for an object, for the store
 // to render as SQL. An actor without read permission gets a scope that
 // reaches nothing.
-func (a *Actor) Scope(o crm.Object) store.Scope {
+func (a *Actor) Scope(o crm.Object) crm.RecordScope {
 	g := a.Role.Grant(o)
 	if !g.Read {
-		return store.Scope{Kind: "none"}
+		return crm.RecordScope{Kind: "none"}
 	}
-	return store.Scope{Kind: g.Scope, UserID: a.UserID, DeptID: a.DeptID, DeptPath: a.DeptPath}
+	return crm.RecordScope{Kind: g.Scope, UserID: a.UserID, DeptID: a.DeptID, DeptPath: a.DeptPath}
 }
 
 // Field returns the actor's access to a field of an object: the role's
@@ -120,12 +119,12 @@ func (a *Actor) CanPrivacy() bool { return a != nil && (a.Role.Privacy || a.Role
 // reading (edit false) every live share counts, for editing only shares
 // that allow it. Sharing never grants an action the role lacks, and never
 // deleting, restoring, releasing or transferring — those use Scope.
-func (a *Actor) SharedScope(o crm.Object, edit bool) store.Scope {
+func (a *Actor) SharedScope(o crm.Object, edit bool) crm.RecordScope {
 	s := a.Scope(o)
 	g := a.Role.Grant(o)
 	if !slices.Contains(a.Shared, o) || !g.Read || edit && !g.Edit {
 		return s
 	}
-	s.Share = &store.Share{Object: string(o), UserID: a.UserID, DeptID: a.DeptID, Now: a.SharedAt, Edit: edit}
+	s.Share = &crm.ShareScope{Object: string(o), UserID: a.UserID, DeptID: a.DeptID, Now: a.SharedAt, Edit: edit}
 	return s
 }

@@ -6,14 +6,13 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/service"
-	"custos/internal/store"
 )
 
 // listShares serves GET /{customers,leads}/{id}/shares.
 func (api *API) listShares(o crm.Object) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 		id, err := pathID(r)
-		var items []store.RecordShare
+		var items []crm.RecordShare
 		if err == nil {
 			items, err = api.svc.ListShares(r.Context(), a, o, id)
 		}
@@ -29,7 +28,7 @@ func (api *API) createShare(o crm.Object) handlerFunc {
 		if err == nil {
 			err = decode(r, &in)
 		}
-		var sh store.RecordShare
+		var sh crm.RecordShare
 		if err == nil {
 			sh, err = api.svc.ShareRecord(r.Context(), a, o, id, in)
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"custos/internal/crm"
 	"custos/internal/store"
 )
 
@@ -344,7 +345,7 @@ func (a *Archiver) record(ctx context.Context, seg store.AuditSegment, holder st
 		if actor == "" {
 			actor = "audit-archive"
 		}
-		e := &store.AuditEvent{At: now, ActorKind: "system", ActorName: actor, Action: "audit.archive", Outcome: "ok",
+		e := &crm.AuditEvent{At: now, ActorKind: "system", ActorName: actor, Action: "audit.archive", Outcome: "ok",
 			Fields: mustJSON(map[string]any{"segment": seg.Number, "file": seg.File, "first_seq": seg.FirstSeq, "last_seq": seg.LastSeq,
 				"events": seg.Events, "first_at": seg.FirstAt, "last_at": seg.LastAt, "sha256": seg.SHA256, "before": before.UTC()})}
 		a.Keys.Stamp(e)

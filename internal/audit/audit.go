@@ -24,7 +24,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"custos/internal/store"
+	"custos/internal/crm"
 )
 
 // Origin names the log in its checkpoints and keys.
@@ -126,7 +126,7 @@ func newKeyFile(path string) ([]byte, error) {
 }
 
 // Stamp gives an event its nonce and MAC before it is stored.
-func (k *Keys) Stamp(e *store.AuditEvent) {
+func (k *Keys) Stamp(e *crm.AuditEvent) {
 	n := make([]byte, 16)
 	rand.Read(n)
 	e.Nonce = hex.EncodeToString(n)
@@ -134,11 +134,11 @@ func (k *Keys) Stamp(e *store.AuditEvent) {
 }
 
 // validMAC reports whether the event carries the MAC of its content.
-func (k *Keys) validMAC(e *store.AuditEvent) bool {
+func (k *Keys) validMAC(e *crm.AuditEvent) bool {
 	return e.MAC != "" && hmac.Equal([]byte(e.MAC), []byte(k.sum(e)))
 }
 
-func (k *Keys) sum(e *store.AuditEvent) string {
+func (k *Keys) sum(e *crm.AuditEvent) string {
 	m := hmac.New(sha256.New, k.mac)
 	m.Write(canonical(e))
 	return hex.EncodeToString(m.Sum(nil))
@@ -147,7 +147,7 @@ func (k *Keys) sum(e *store.AuditEvent) string {
 // canonical is the byte form of an event that MACs and links cover: every
 // column a change could falsify, in a fixed order (not the id or the log
 // position, which the chain covers).
-func canonical(e *store.AuditEvent) []byte {
+func canonical(e *crm.AuditEvent) []byte {
 	ids := ""
 	if len(e.RecordIDs) > 0 {
 		b, _ := json.Marshal(e.RecordIDs)
@@ -166,7 +166,7 @@ func canonical(e *store.AuditEvent) []byte {
 }
 
 // link extends the chain by one event at a log position.
-func link(prev string, seq int64, e *store.AuditEvent) string {
+func link(prev string, seq int64, e *crm.AuditEvent) string {
 	h := sha256.New()
 	h.Write([]byte(Origin + " link v1\n"))
 	h.Write([]byte(prev))

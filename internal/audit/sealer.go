@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"custos/internal/crm"
 	"custos/internal/store"
 )
 
@@ -180,7 +181,7 @@ func (s *Sealer) sealBatch(ctx context.Context) (int, *store.Checkpoint, bool, e
 
 // genuine reports whether an event may enter the log: stamped by Custos,
 // or written before stamping existed (ids up to legacy).
-func (k *Keys) genuine(e *store.AuditEvent, legacy int64) bool {
+func (k *Keys) genuine(e *crm.AuditEvent, legacy int64) bool {
 	if e.MAC == "" {
 		return e.ID <= legacy
 	}

@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"custos/internal/store"
+	"custos/internal/crm"
 )
 
 // Archive segments (issue 5). Sealed events older than the retention are
@@ -168,15 +168,15 @@ func (t *rawText) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-func lineOf(e *store.AuditEvent) segmentLine {
+func lineOf(e *crm.AuditEvent) segmentLine {
 	return segmentLine{Seq: e.Seq, ID: e.ID, At: e.At.UnixMilli(), ActorKind: rawText(e.ActorKind), ActorID: e.ActorID,
 		ActorName: rawText(e.ActorName), TokenID: e.TokenID, Action: rawText(e.Action), Object: rawText(e.Object), RecordID: e.RecordID,
 		RecordIDs: e.RecordIDs, Fields: rawText(e.Fields), Outcome: rawText(e.Outcome), IP: rawText(e.IP),
 		UserAgent: rawText(e.UserAgent), RequestID: rawText(e.RequestID), Nonce: rawText(e.Nonce), MAC: rawText(e.MAC), Link: rawText(e.Link)}
 }
 
-func (l segmentLine) event() store.AuditEvent {
-	e := store.AuditEvent{Seq: l.Seq, ID: l.ID, At: time.UnixMilli(l.At).UTC(), ActorKind: string(l.ActorKind), ActorID: l.ActorID,
+func (l segmentLine) event() crm.AuditEvent {
+	e := crm.AuditEvent{Seq: l.Seq, ID: l.ID, At: time.UnixMilli(l.At).UTC(), ActorKind: string(l.ActorKind), ActorID: l.ActorID,
 		ActorName: string(l.ActorName), TokenID: l.TokenID, Action: string(l.Action), Object: string(l.Object), RecordID: l.RecordID,
 		RecordIDs: l.RecordIDs, Outcome: string(l.Outcome), IP: string(l.IP), UserAgent: string(l.UserAgent),
 		RequestID: string(l.RequestID), Nonce: string(l.Nonce), MAC: string(l.MAC), Link: string(l.Link)}
@@ -221,7 +221,7 @@ func newSegmentWriter(path string) (*segmentWriter, error) {
 	return w, nil
 }
 
-func (w *segmentWriter) add(e *store.AuditEvent) error { return w.enc.Encode(lineOf(e)) }
+func (w *segmentWriter) add(e *crm.AuditEvent) error { return w.enc.Encode(lineOf(e)) }
 
 // finish flushes, syncs and closes the file and returns its SHA-256.
 func (w *segmentWriter) finish() (string, error) {
@@ -247,7 +247,7 @@ func (w *segmentWriter) abort() {
 // readSegment hands each event of a segment file to fn, in file order, and
 // returns the SHA-256 of the file's bytes (read whole, even when decoding
 // failed, so a changed file is named as such).
-func readSegment(path string, fn func(e *store.AuditEvent)) (sum string, err error) {
+func readSegment(path string, fn func(e *crm.AuditEvent)) (sum string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -260,7 +260,7 @@ func readSegment(path string, fn func(e *store.AuditEvent)) (sum string, err err
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
-func decodeSegment(r io.Reader, fn func(e *store.AuditEvent)) error {
+func decodeSegment(r io.Reader, fn func(e *crm.AuditEvent)) error {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
 		return fmt.Errorf("not gzip: %w", err)

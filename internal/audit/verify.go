@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"custos/internal/crm"
 	"custos/internal/store"
 )
 
@@ -121,7 +122,7 @@ type replay struct {
 
 // event replays one event; where names its segment file ("" for the
 // database) in the problems found.
-func (p *replay) event(e *store.AuditEvent, where string) {
+func (p *replay) event(e *crm.AuditEvent, where string) {
 	in := ""
 	if where != "" {
 		in = "in " + where + ": "
@@ -173,7 +174,7 @@ func (p *replay) segment(dir string, si segmentInfo) (events int64) {
 	}
 	p.seq, p.head = si.First-1, si.Prev
 	before := p.events
-	sum, err := readSegment(filepath.Join(dir, SegmentDir, name), func(e *store.AuditEvent) { p.event(e, name) })
+	sum, err := readSegment(filepath.Join(dir, SegmentDir, name), func(e *crm.AuditEvent) { p.event(e, name) })
 	if sum != si.SHA256 {
 		problem("modified", si.First, "its content does not match the SHA-256 in its signed note: the file was changed")
 	}

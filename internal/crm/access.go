@@ -1,5 +1,7 @@
 package crm
 
+import "time"
+
 // Object names a kind of business record that permissions are granted on.
 type Object string
 
@@ -167,4 +169,26 @@ func DefaultRoles() []Role {
 		{Key: "auditor", Name: "Auditor", Audit: true, Grants: map[Object]ObjectGrant{}},
 		{Key: "privacy", Name: "Privacy officer", Privacy: true, Grants: map[Object]ObjectGrant{}},
 	}
+}
+
+// RecordScope is the record scope of one read, computed by the access layer
+// from the actor's role. The store renders it as SQL so every list, search,
+// count and lookup is narrowed inside the database, never in memory.
+type RecordScope struct {
+	Kind     Scope
+	UserID   int64       // the actor, for "own"
+	DeptID   int64       // the actor's department, for "department"
+	DeptPath string      // the actor's department path, for "subtree"
+	Share    *ShareScope // records shared with the actor, on top (nil: none)
+}
+
+// ShareScope widens a scope with the records shared with the actor —
+// directly or with their department — and not expired at Now. Edit keeps
+// only shares that allow editing.
+type ShareScope struct {
+	Object string
+	UserID int64
+	DeptID int64
+	Now    time.Time
+	Edit   bool
 }

@@ -116,3 +116,11 @@ type StageMove struct {
 	StageID    int64  `json:"stage_id"`
 	LostReason string `json:"lost_reason,omitempty"`
 }
+
+// StageChange is one recorded stage move.
+type StageChange struct {
+	FromStageID int64     `json:"from_stage_id,omitempty"`
+	ToStageID   int64     `json:"to_stage_id"`
+	ChangedAt   time.Time `json:"changed_at"`
+	ChangedBy   int64     `json:"changed_by"`
+}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Token scopes name what a personal API token may do: "<object>:read",
@@ -165,4 +166,21 @@ func IPAllowed(allowed []string, ip string) bool {
 		}
 	}
 	return false
+}
+
+// APIToken is a personal API token. Only the hash of its secret is stored.
+// Scopes narrow what it may do below its owner's role; AllowedIPs, when not
+// empty, lists the only addresses (CIDR prefixes) it is accepted from.
+type APIToken struct {
+	ID         int64     `json:"id"`
+	UserID     int64     `json:"user_id"`
+	Name       string    `json:"name"`
+	Prefix     string    `json:"prefix"`
+	Scopes     []string  `json:"scopes"`
+	AllowedIPs []string  `json:"allowed_ips"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	LastUsedIP string    `json:"last_used_ip"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	RevokedAt  time.Time `json:"revoked_at"`
 }

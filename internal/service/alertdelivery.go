@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"custos/internal/access"
+	"custos/internal/crm"
 	"custos/internal/notify"
 	"custos/internal/store"
 )
@@ -85,7 +86,7 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 	sent := 0
 	for {
 		now := s.clock()
-		var claimed []store.AlertDelivery
+		var claimed []crm.AlertDelivery
 		err := s.db.WriteTx(ctx, func(tx *store.Tx) (err error) {
 			claimed, err = tx.ClaimAlertDeliveries(ctx, now, now.Add(alertLease), alertBatch)
 			return err
@@ -109,8 +110,8 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 }
 
 // deliver sends one delivery.
-func (s *Service) deliver(ctx context.Context, d store.AlertDelivery, now time.Time) error {
-	var al store.SecurityAlert
+func (s *Service) deliver(ctx context.Context, d crm.AlertDelivery, now time.Time) error {
+	var al crm.SecurityAlert
 	if err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { al, err = tx.GetAlert(ctx, d.AlertID); return err }); err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func (s *Service) deliver(ctx context.Context, d store.AlertDelivery, now time.T
 
 // recordDelivery stores an attempt's outcome: done (audited), due again
 // after the backoff, or given up (audited) after the last attempt.
-func (s *Service) recordDelivery(ctx context.Context, d store.AlertDelivery, sendErr error) error {
+func (s *Service) recordDelivery(ctx context.Context, d crm.AlertDelivery, sendErr error) error {
 	now := s.clock()
 	job := access.System("alerts")
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
@@ -182,7 +183,7 @@ type alertSummary struct {
 	Suspended   bool      `json:"suspended"`
 }
 
-func summary(al store.SecurityAlert) alertSummary {
+func summary(al crm.SecurityAlert) alertSummary {
 	return alertSummary{ID: al.ID, Rule: al.Rule, UserID: al.UserID, UserName: al.UserName, WindowStart: al.WindowStart,
 		Detail: al.Detail, CreatedAt: al.CreatedAt, Suspended: al.Suspended}
 }
@@ -195,13 +196,13 @@ func (s *Service) alertsURL() string {
 	return strings.TrimRight(s.publicURL, "/") + "/alerts"
 }
 
-func (s *Service) alertJSON(delivery int64, al store.SecurityAlert) []byte {
+func (s *Service) alertJSON(delivery int64, al crm.SecurityAlert) []byte {
 	b, _ := json.Marshal(alertMessage{Type: "custos.security_alert", DeliveryID: delivery, Alert: summary(al), URL: s.alertsURL()})
 	return b
 }
 
 // alertMail is an alert's e-mail, in Chinese and English.
-func (s *Service) alertMail(al store.SecurityAlert) (subject, body string) {
+func (s *Service) alertMail(al crm.SecurityAlert) (subject, body string) {
 	subject = "[Custos] 安全告警 Security alert: " + al.Rule
 	suspended := "否 / no"
 	if al.Suspended {

@@ -174,7 +174,7 @@ func TestAlertDelivery(t *testing.T) {
 			clock.Advance(time.Hour)
 		}
 		alerts, _ = o.Svc.SecurityAlerts(ctx, o.Admin, "")
-		var hookDelivery store.AlertDelivery
+		var hookDelivery crm.AlertDelivery
 		for _, d := range alerts[0].Deliveries {
 			if d.Channel == "webhook" {
 				hookDelivery = d
@@ -220,7 +220,7 @@ func TestAlertDeliveryClaimsOnce(t *testing.T) {
 			now := time.Now()
 			err := dbs[0].WriteTx(ctx, func(tx *store.Tx) error {
 				for i := range alerts {
-					al := store.SecurityAlert{Rule: "failed_signin", UserName: "guess" + strconv.Itoa(i), WindowStart: now, CreatedAt: now}
+					al := crm.SecurityAlert{Rule: "failed_signin", UserName: "guess" + strconv.Itoa(i), WindowStart: now, CreatedAt: now}
 					if _, err := tx.InsertAlert(ctx, &al); err != nil {
 						return err
 					}

@@ -100,7 +100,7 @@ func (s *Service) SaveAlertRule(ctx context.Context, a *access.Actor, r AlertRul
 // hourWindow is what one evaluation looks at.
 type hourWindow struct {
 	start, end time.Time
-	events     []store.AuditEvent
+	events     []crm.AuditEvent
 }
 
 // maxWindowEvents bounds one evaluation's read of the trail.
@@ -109,7 +109,7 @@ const maxWindowEvents = 200_000
 // EvaluateAlerts runs every enabled rule over the last hour of the trail
 // and raises new alerts; it returns the alerts raised now. Serve calls it
 // every minute as a system job.
-func (s *Service) EvaluateAlerts(ctx context.Context) ([]store.SecurityAlert, error) {
+func (s *Service) EvaluateAlerts(ctx context.Context) ([]crm.SecurityAlert, error) {
 	now := s.clock()
 	w := hourWindow{start: now.Add(-time.Hour), end: now}
 	var rules []AlertRule
@@ -132,7 +132,7 @@ func (s *Service) EvaluateAlerts(ctx context.Context) ([]store.SecurityAlert, er
 	if err != nil {
 		return nil, err
 	}
-	var raised []store.SecurityAlert
+	var raised []crm.SecurityAlert
 	for _, r := range rules {
 		if !r.Enabled {
 			continue
@@ -155,12 +155,12 @@ func (s *Service) EvaluateAlerts(ctx context.Context) ([]store.SecurityAlert, er
 }
 
 // runRule finds the users a rule fires for in the window.
-func (s *Service) runRule(ctx context.Context, r AlertRule, w hourWindow) ([]store.SecurityAlert, error) {
+func (s *Service) runRule(ctx context.Context, r AlertRule, w hourWindow) ([]crm.SecurityAlert, error) {
 	switch r.Key {
 	case "mass_view":
 		return countPerUser(w, r.Threshold, "distinct customers viewed", customersSeen), nil
 	case "sensitive_search":
-		return countPerUser(w, r.Threshold, "searches by phone, e-mail or credit code", func(e store.AuditEvent) []int64 {
+		return countPerUser(w, r.Threshold, "searches by phone, e-mail or credit code", func(e crm.AuditEvent) []int64 {
 			if isSensitiveSearch(e.Action) {
 				return []int64{e.ID}
 			}
@@ -169,7 +169,7 @@ func (s *Service) runRule(ctx context.Context, r AlertRule, w hourWindow) ([]sto
 	case "failed_signin":
 		return failedSignins(w, r.Threshold), nil
 	case "after_hours":
-		return countPerUser(w, r.Threshold, "record events outside working hours", func(e store.AuditEvent) []int64 {
+		return countPerUser(w, r.Threshold, "record events outside working hours", func(e crm.AuditEvent) []int64 {
 			h := e.At.In(s.zone).Hour()
 			if e.RecordID != 0 && (h < 8 || h >= 20) {
 				return []int64{e.ID}
@@ -185,7 +185,7 @@ func (s *Service) runRule(ctx context.Context, r AlertRule, w hourWindow) ([]sto
 }
 
 // customersSeen lists the customers an event showed.
-func customersSeen(e store.AuditEvent) []int64 {
+func customersSeen(e crm.AuditEvent) []int64 {
 	if e.Object != string(crm.ObjCustomer) || e.Outcome != "ok" {
 		return nil
 	}
@@ -197,7 +197,7 @@ func customersSeen(e store.AuditEvent) []int64 {
 
 // countPerUser fires for each user whose events yield more than threshold
 // distinct ids.
-func countPerUser(w hourWindow, threshold int, what string, ids func(store.AuditEvent) []int64) []store.SecurityAlert {
+func countPerUser(w hourWindow, threshold int, what string, ids func(crm.AuditEvent) []int64) []crm.SecurityAlert {
 	seen := map[int64]map[int64]bool{}
 	names := map[int64]string{}
 	for _, e := range w.events {
@@ -212,20 +212,20 @@ func countPerUser(w hourWindow, threshold int, what string, ids func(store.Audit
 			names[e.ActorID] = e.ActorName
 		}
 	}
-	var out []store.SecurityAlert
+	var out []crm.SecurityAlert
 	for user, set := range seen {
 		if len(set) > threshold {
-			out = append(out, store.SecurityAlert{UserID: user, UserName: names[user],
+			out = append(out, crm.SecurityAlert{UserID: user, UserName: names[user],
 				Detail: fmt.Sprintf("%d %s in an hour (threshold %d)", len(set), what, threshold)})
 		}
 	}
-	slices.SortFunc(out, func(a, b store.SecurityAlert) int { return int(a.UserID - b.UserID) })
+	slices.SortFunc(out, func(a, b crm.SecurityAlert) int { return int(a.UserID - b.UserID) })
 	return out
 }
 
 // failedSignins fires for each account name with more failed sign-ins than
 // the threshold (unknown names included: guessing is guessing).
-func failedSignins(w hourWindow, threshold int) []store.SecurityAlert {
+func failedSignins(w hourWindow, threshold int) []crm.SecurityAlert {
 	counts := map[string]int{}
 	ids := map[string]int64{}
 	for _, e := range w.events {
@@ -234,14 +234,14 @@ func failedSignins(w hourWindow, threshold int) []store.SecurityAlert {
 			ids[e.ActorName] = e.ActorID
 		}
 	}
-	var out []store.SecurityAlert
+	var out []crm.SecurityAlert
 	for name, n := range counts {
 		if n > threshold {
-			out = append(out, store.SecurityAlert{UserID: ids[name], UserName: name,
+			out = append(out, crm.SecurityAlert{UserID: ids[name], UserName: name,
 				Detail: fmt.Sprintf("%d failed sign-ins in an hour (threshold %d)", n, threshold)})
 		}
 	}
-	slices.SortFunc(out, func(a, b store.SecurityAlert) int { return strings.Compare(a.UserName, b.UserName) })
+	slices.SortFunc(out, func(a, b crm.SecurityAlert) int { return strings.Compare(a.UserName, b.UserName) })
 	return out
 }
 
@@ -261,8 +261,8 @@ func network(ip string) string {
 
 // newNetworks fires for a sign-in from a network the user has not signed in
 // from in the previous 90 days (a user's first sign-ins ever do not count).
-func (s *Service) newNetworks(ctx context.Context, w hourWindow) ([]store.SecurityAlert, error) {
-	var out []store.SecurityAlert
+func (s *Service) newNetworks(ctx context.Context, w hourWindow) ([]crm.SecurityAlert, error) {
+	var out []crm.SecurityAlert
 	done := map[int64]bool{}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		for _, e := range w.events {
@@ -277,7 +277,7 @@ func (s *Service) newNetworks(ctx context.Context, w hourWindow) ([]store.Securi
 				continue
 			}
 			done[e.ActorID] = true
-			out = append(out, store.SecurityAlert{UserID: e.ActorID, UserName: e.ActorName,
+			out = append(out, crm.SecurityAlert{UserID: e.ActorID, UserName: e.ActorName,
 				Detail: "signed in from " + network(e.IP) + ", a network not used in the last 90 days"})
 		}
 		return nil
@@ -287,7 +287,7 @@ func (s *Service) newNetworks(ctx context.Context, w hourWindow) ([]store.Securi
 
 // apiBursts fires when a user's token reads in the hour exceed both the
 // threshold and five times their own hourly average of the previous week.
-func (s *Service) apiBursts(ctx context.Context, w hourWindow, threshold int) ([]store.SecurityAlert, error) {
+func (s *Service) apiBursts(ctx context.Context, w hourWindow, threshold int) ([]crm.SecurityAlert, error) {
 	counts := map[int64]int{}
 	names := map[int64]string{}
 	for _, e := range w.events {
@@ -296,7 +296,7 @@ func (s *Service) apiBursts(ctx context.Context, w hourWindow, threshold int) ([
 			names[e.ActorID] = e.ActorName
 		}
 	}
-	var out []store.SecurityAlert
+	var out []crm.SecurityAlert
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		for user, n := range counts {
 			if n <= threshold {
@@ -307,7 +307,7 @@ func (s *Service) apiBursts(ctx context.Context, w hourWindow, threshold int) ([
 				return err
 			}
 			if avg := float64(week) / (7 * 24); float64(n) > 5*avg {
-				out = append(out, store.SecurityAlert{UserID: user, UserName: names[user],
+				out = append(out, crm.SecurityAlert{UserID: user, UserName: names[user],
 					Detail: fmt.Sprintf("%d API reads in an hour; the previous week averaged %.0f an hour (threshold %d)", n, avg, threshold)})
 			}
 		}
@@ -318,7 +318,7 @@ func (s *Service) apiBursts(ctx context.Context, w hourWindow, threshold int) ([
 
 // raise stores an alert once per rule, user and hour, suspending the user
 // when the rule says so; raising and suspending are audited as the job.
-func (s *Service) raise(ctx context.Context, r AlertRule, al *store.SecurityAlert, now time.Time) (bool, error) {
+func (s *Service) raise(ctx context.Context, r AlertRule, al *crm.SecurityAlert, now time.Time) (bool, error) {
 	job := access.System("alerts")
 	al.Rule, al.CreatedAt, al.WindowStart = r.Key, now, now.Truncate(time.Hour)
 	al.Suspended = r.Suspend && al.UserID != 0
@@ -359,25 +359,25 @@ func (s *Service) suspend(ctx context.Context, tx *store.Tx, job *access.Actor, 
 }
 
 // SecurityAlerts lists alerts for administrators (status "" for all).
-func (s *Service) SecurityAlerts(ctx context.Context, a *access.Actor, status string) ([]store.SecurityAlert, error) {
+func (s *Service) SecurityAlerts(ctx context.Context, a *access.Actor, status string) ([]crm.SecurityAlert, error) {
 	if !a.IsAdmin() && !a.CanAudit() {
 		s.auditDenied(ctx, a, "alert.list", "", 0)
 		return nil, crm.ErrForbidden()
 	}
-	var out []store.SecurityAlert
+	var out []crm.SecurityAlert
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if out, err = tx.ListAlerts(ctx, status, 200); err != nil {
 			return err
 		}
-		deliveries, err := tx.AlertDeliveries(ctx, ids(out, func(al store.SecurityAlert) int64 { return al.ID }))
+		deliveries, err := tx.AlertDeliveries(ctx, ids(out, func(al crm.SecurityAlert) int64 { return al.ID }))
 		for i := range out {
 			out[i].Deliveries = deliveries[out[i].ID]
 		}
 		return err
 	})
 	if out == nil {
-		out = []store.SecurityAlert{}
+		out = []crm.SecurityAlert{}
 	}
 	return out, err
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // replay writes events as if users had acted at the given times.
-func replay(t *testing.T, db *store.DB, events []store.AuditEvent) {
+func replay(t *testing.T, db *store.DB, events []crm.AuditEvent) {
 	t.Helper()
 	err := db.WriteTx(context.Background(), func(tx *store.Tx) error {
 		for i := range events {
@@ -30,8 +30,8 @@ func replay(t *testing.T, db *store.DB, events []store.AuditEvent) {
 	}
 }
 
-func burst(n int, e store.AuditEvent, vary func(i int, e *store.AuditEvent)) []store.AuditEvent {
-	out := make([]store.AuditEvent, n)
+func burst(n int, e crm.AuditEvent, vary func(i int, e *crm.AuditEvent)) []crm.AuditEvent {
+	out := make([]crm.AuditEvent, n)
 	for i := range out {
 		out[i] = e
 		if vary != nil {
@@ -41,8 +41,8 @@ func burst(n int, e store.AuditEvent, vary func(i int, e *store.AuditEvent)) []s
 	return out
 }
 
-func as(a *access.Actor, kind string, at time.Time, action string) store.AuditEvent {
-	return store.AuditEvent{At: at, ActorKind: kind, ActorID: a.UserID, ActorName: a.Name, Action: action, Outcome: "ok", IP: "10.0.0.5"}
+func as(a *access.Actor, kind string, at time.Time, action string) crm.AuditEvent {
+	return crm.AuditEvent{At: at, ActorKind: kind, ActorID: a.UserID, ActorName: a.Name, Action: action, Outcome: "ok", IP: "10.0.0.5"}
 }
 
 func TestAnomalyAlerts(t *testing.T) {
@@ -52,15 +52,15 @@ func TestAnomalyAlerts(t *testing.T) {
 		day := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
 		clock.Set(day)
 		o := testorg.NewWith(t, db, service.Options{Argon2: testorg.CheapArgon, Now: clock.Now, TimeZone: time.UTC})
-		views := func(a *access.Actor, n int, at time.Time) []store.AuditEvent {
-			return burst(n, as(a, "user", at, "customer.view"), func(i int, e *store.AuditEvent) {
+		views := func(a *access.Actor, n int, at time.Time) []crm.AuditEvent {
+			return burst(n, as(a, "user", at, "customer.view"), func(i int, e *crm.AuditEvent) {
 				e.Object, e.RecordID = string(crm.ObjCustomer), int64(i+1)
 			})
 		}
 		// An ordinary working morning: nothing fires.
 		replay(t, db, append(append(append(views(o.Rep1, 60, day.Add(-20*time.Minute)),
 			burst(5, as(o.Rep1, "user", day.Add(-10*time.Minute), "search.phone"), nil)...),
-			burst(3, store.AuditEvent{At: day.Add(-5 * time.Minute), ActorKind: "user", ActorName: "rep2", Action: "login.failed", Outcome: "denied"}, nil)...),
+			burst(3, crm.AuditEvent{At: day.Add(-5 * time.Minute), ActorKind: "user", ActorName: "rep2", Action: "login.failed", Outcome: "denied"}, nil)...),
 			as(o.Rep1, "user", day.Add(-30*24*time.Hour), "login"), as(o.Rep1, "user", day.Add(-2*time.Minute), "login")))
 		if raised, err := o.Svc.EvaluateAlerts(ctx); err != nil || len(raised) != 0 {
 			t.Fatalf("normal use raised alerts: %v %+v", err, raised)
@@ -78,8 +78,8 @@ func TestAnomalyAlerts(t *testing.T) {
 		replay(t, db, slices.Concat(
 			views(o.Rep1, 201, at), // mass viewing, and after hours
 			burst(21, as(o.Rep2, "user", at, "search.phone"), nil),
-			burst(11, store.AuditEvent{At: at, ActorKind: "user", ActorName: "rep3", ActorID: o.Rep3.UserID, Action: "login.failed", Outcome: "denied"}, nil),
-			[]store.AuditEvent{func() store.AuditEvent { e := as(o.Rep1, "user", at, "login"); e.IP = "203.0.113.9"; return e }()},
+			burst(11, crm.AuditEvent{At: at, ActorKind: "user", ActorName: "rep3", ActorID: o.Rep3.UserID, Action: "login.failed", Outcome: "denied"}, nil),
+			[]crm.AuditEvent{func() crm.AuditEvent { e := as(o.Rep1, "user", at, "login"); e.IP = "203.0.113.9"; return e }()},
 			burst(501, token, nil),
 		))
 		raised, err := o.Svc.EvaluateAlerts(ctx)

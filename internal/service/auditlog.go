@@ -32,8 +32,8 @@ type AuditQuery struct {
 // AuditPage is one page of the trail, newest first; Next is the cursor of
 // the next page (0 on the last).
 type AuditPage struct {
-	Items []store.AuditEvent `json:"items"`
-	Next  int64              `json:"next_cursor,omitempty"`
+	Items []crm.AuditEvent `json:"items"`
+	Next  int64            `json:"next_cursor,omitempty"`
 	// ArchivedThrough, when events have been archived, is the time of the
 	// newest archived event: events up to it (log positions up to
 	// ArchivedSeq) were moved out of the database into signed segment files
@@ -89,7 +89,7 @@ func (s *Service) auditPage(ctx context.Context, f store.AuditFilter, limit int)
 		page.Next = page.Items[limit-1].ID
 	}
 	if page.Items == nil {
-		page.Items = []store.AuditEvent{}
+		page.Items = []crm.AuditEvent{}
 	}
 	return page, err
 }

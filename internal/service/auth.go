@@ -233,7 +233,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 		return nil, crm.Errorf(crm.Unauthenticated, "invalid API token")
 	}
 	now := s.clock()
-	var t store.APIToken
+	var t crm.APIToken
 	var p store.Principal
 	var shared []crm.Object
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {

@@ -49,7 +49,7 @@ func TestLoginLockoutAndThrottle(t *testing.T) {
 		wantCode(t, err, crm.RateLimited)
 
 		// Failures are audited as denied, without the password.
-		var events []store.AuditEvent
+		var events []crm.AuditEvent
 		db.ReadTx(ctx, func(tx *store.Tx) error {
 			events, err = tx.ListAuditEvents(ctx, store.AuditFilter{Action: "login.failed", Limit: 500})
 			return err

@@ -155,7 +155,7 @@ func (s *Service) PeopleWithConsent(ctx context.Context, a *access.Actor, purpos
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	var refs []store.PersonRef
+	var refs []crm.PersonRef
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		refs, err = tx.ConsentingPeople(ctx, in.Purpose, in.Channel, contactScope(a), a.SharedScope(crm.ObjLead, false))

@@ -410,7 +410,7 @@ func (s *Service) checkNewDuplicate(ctx context.Context, tx *store.Tx, a *access
 
 // openDeletedNames opens the sealed names of recycled contacts or leads,
 // and the sealed content of recycled follow-ups (which they are listed by).
-func (s *Service) openDeletedNames(ctx context.Context, o crm.Object, items []store.DeletedRecord) error {
+func (s *Service) openDeletedNames(ctx context.Context, o crm.Object, items []crm.DeletedRecord) error {
 	return s.openFields(ctx, o, nameField(o), len(items), func(i int) (int64, *string, string) {
 		return items[i].ID, &items[i].Name, items[i].DataKey
 	})

@@ -292,7 +292,7 @@ func TestCursorPaging(t *testing.T) {
 	})
 }
 
-func auditEvents(t *testing.T, db *store.DB, recordID int64) []store.AuditEvent {
+func auditEvents(t *testing.T, db *store.DB, recordID int64) []crm.AuditEvent {
 	t.Helper()
 	return eventsWhere(t, db, store.AuditFilter{RecordID: recordID, Limit: 500})
 }

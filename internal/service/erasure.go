@@ -24,7 +24,7 @@ import (
 // for privacy officers and administrators with a fresh second factor,
 // refused while the person is under a legal hold, audited, and returns the
 // records erased.
-func (s *Service) ErasePerson(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]store.PersonRef, error) {
+func (s *Service) ErasePerson(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]crm.PersonRef, error) {
 	if o != crm.ObjContact && o != crm.ObjLead {
 		return nil, crm.ErrNotFound(string(o))
 	}
@@ -34,7 +34,7 @@ func (s *Service) ErasePerson(ctx context.Context, a *access.Actor, o crm.Object
 	if err := s.requireStepUp(ctx, a, "privacy.erase"); err != nil {
 		return nil, err
 	}
-	var erased []store.PersonRef
+	var erased []crm.PersonRef
 	var key string
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -51,7 +51,7 @@ func (s *Service) ErasePerson(ctx context.Context, a *access.Actor, o crm.Object
 // erasePersonTx removes a person's remains from the database inside tx and
 // withdraws their consents; the caller destroys the key (destroyKey) once
 // tx has committed. A legal hold refuses it.
-func (s *Service) erasePersonTx(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64) ([]store.PersonRef, string, error) {
+func (s *Service) erasePersonTx(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64) ([]crm.PersonRef, string, error) {
 	key, err := tx.PersonKey(ctx, o, id)
 	if err != nil {
 		return nil, "", err
@@ -94,7 +94,7 @@ func (s *Service) destroyKey(ctx context.Context, key string) error {
 	return nil
 }
 
-func refsOf(ps []store.PersonRef) []string {
+func refsOf(ps []crm.PersonRef) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = fmt.Sprintf("%s:%d", p.Object, p.ID)
@@ -120,7 +120,7 @@ func (s *Service) ReconcileErasures(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			var done []store.PersonRef
+			var done []crm.PersonRef
 			followUps := 0
 			for _, k := range keys {
 				n, err := tx.EraseFollowUpsUnder(ctx, k)

@@ -187,12 +187,12 @@ func (s *Service) readPerson(ctx context.Context, tx *store.Tx, key string, e *P
 	} else if held {
 		e.LegalHold = &h
 	}
-	refs := make([]store.PersonRef, 0, len(contactIDs)+len(leadIDs))
+	refs := make([]crm.PersonRef, 0, len(contactIDs)+len(leadIDs))
 	for _, id := range contactIDs {
-		refs = append(refs, store.PersonRef{Object: crm.ObjContact, ID: id})
+		refs = append(refs, crm.PersonRef{Object: crm.ObjContact, ID: id})
 	}
 	for _, id := range leadIDs {
-		refs = append(refs, store.PersonRef{Object: crm.ObjLead, ID: id})
+		refs = append(refs, crm.PersonRef{Object: crm.ObjLead, ID: id})
 	}
 	if err := readAccessLog(ctx, tx, refs, e); err != nil {
 		return err
@@ -203,7 +203,7 @@ func (s *Service) readPerson(ctx context.Context, tx *store.Tx, key string, e *P
 
 // readAccessLog collects the audit events of each record, oldest first,
 // up to MaxAccessEntries.
-func readAccessLog(ctx context.Context, tx *store.Tx, refs []store.PersonRef, e *PersonExport) error {
+func readAccessLog(ctx context.Context, tx *store.Tx, refs []crm.PersonRef, e *PersonExport) error {
 	for _, r := range refs {
 		f := store.AuditFilter{Object: string(r.Object), RecordID: r.ID, Limit: 500}
 		for {

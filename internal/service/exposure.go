@@ -310,7 +310,7 @@ scan:
 }
 
 // exposureHits lists the records an event showed.
-func exposureHits(e store.AuditEvent) []exposureHit {
+func exposureHits(e crm.AuditEvent) []exposureHit {
 	switch {
 	case e.Object == "" && strings.HasPrefix(e.Action, "search."):
 		var split map[crm.Object]searchShown

@@ -85,11 +85,11 @@ func newExposureWorld(t *testing.T, db *store.DB) *exposureWorld {
 	if _, err := o.Svc.ListCustomers(ctx, w.token, crm.CustomerFilter{}); err != nil {
 		t.Fatal(err)
 	}
-	export := store.AuditEvent{At: w.tokenDay.Add(time.Minute), ActorKind: "user", ActorID: o.Rep2.UserID, ActorName: o.Rep2.Name,
+	export := crm.AuditEvent{At: w.tokenDay.Add(time.Minute), ActorKind: "user", ActorID: o.Rep2.UserID, ActorName: o.Rep2.Name,
 		Action: "customer.export", Object: "customer", RecordIDs: []int64{w.c2.ID}, Fields: []byte(`{"fields":["name","phone"]}`), Outcome: "ok"}
-	other := store.AuditEvent{At: w.tokenDay.Add(time.Minute), ActorKind: "user", ActorID: o.Rep2.UserID, ActorName: o.Rep2.Name,
+	other := crm.AuditEvent{At: w.tokenDay.Add(time.Minute), ActorKind: "user", ActorID: o.Rep2.UserID, ActorName: o.Rep2.Name,
 		Action: "customer.create", Object: "customer", RecordID: w.c2.ID, Outcome: "ok"}
-	replay(t, db, []store.AuditEvent{export, other})
+	replay(t, db, []crm.AuditEvent{export, other})
 	evs, _ := listEvents(db, "customer.export")
 	creates, _ := listEvents(db, "customer.create")
 	w.exportID, w.notExportID = evs[0].ID, creates[0].ID
@@ -200,8 +200,8 @@ func TestExposureReport(t *testing.T) {
 
 		// Each report is audited with its query, never a name; the rep's
 		// refusal as denied.
-		byOutcome := func(outcome string) []store.AuditEvent {
-			var got []store.AuditEvent
+		byOutcome := func(outcome string) []crm.AuditEvent {
+			var got []crm.AuditEvent
 			db.ReadTx(ctx, func(tx *store.Tx) (err error) {
 				got, err = tx.ListAuditEvents(ctx, store.AuditFilter{Action: "exposure.report", Outcome: outcome, Limit: 50})
 				return err
@@ -258,7 +258,7 @@ func TestExposureReportCap(t *testing.T) {
 		first.Object, first.RecordIDs = "task", ids(1, service.MaxExposureRecords-1)
 		second := as(o.Rep1, "user", at.Add(time.Second), "task.list")
 		second.Object, second.RecordIDs = "task", ids(service.MaxExposureRecords-10, 20)
-		replay(t, db, []store.AuditEvent{first, second})
+		replay(t, db, []crm.AuditEvent{first, second})
 		rep, err := o.Svc.ExposureReport(ctx, o.Admin, service.ExposureQuery{Since: at})
 		if err != nil {
 			t.Fatal(err)

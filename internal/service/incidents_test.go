@@ -95,7 +95,7 @@ func TestIncidents(t *testing.T) {
 		// Every change is audited; free text only by reference.
 		for action, n := range map[string]int{"incident.create": 1, "incident.update": 1, "incident.note": 1, "incident.link": 1} {
 			events, _ := listEvents(db, action)
-			var ok []store.AuditEvent
+			var ok []crm.AuditEvent
 			for _, e := range events {
 				if e.Outcome == "ok" {
 					ok = append(ok, e)

@@ -33,15 +33,15 @@ func signIn(t *testing.T, o *testorg.Org, username, password string) (service.Lo
 
 // actionEvents returns every audit event with an action (all when ""),
 // newest first.
-func actionEvents(t *testing.T, db *store.DB, action string) []store.AuditEvent {
+func actionEvents(t *testing.T, db *store.DB, action string) []crm.AuditEvent {
 	t.Helper()
 	return eventsWhere(t, db, store.AuditFilter{Action: action, Limit: 10000})
 }
 
 // eventsWhere returns the audit events a filter selects, newest first.
-func eventsWhere(t *testing.T, db *store.DB, f store.AuditFilter) []store.AuditEvent {
+func eventsWhere(t *testing.T, db *store.DB, f store.AuditFilter) []crm.AuditEvent {
 	t.Helper()
-	var out []store.AuditEvent
+	var out []crm.AuditEvent
 	err := db.ReadTx(context.Background(), func(tx *store.Tx) error {
 		var err error
 		out, err = tx.ListAuditEvents(context.Background(), f)

@@ -244,7 +244,7 @@ func (s *Service) UserActivity(ctx context.Context, a *access.Actor, userID int6
 	return rep, s.auditRead(ctx, a, "user.activity", "", userID, nil)
 }
 
-func addActivity(lines map[string]*ActivityLine, records map[string]map[int64]bool, e store.AuditEvent) {
+func addActivity(lines map[string]*ActivityLine, records map[string]map[int64]bool, e crm.AuditEvent) {
 	l := lines[e.Action]
 	if l == nil {
 		l = &ActivityLine{Action: e.Action, Kind: activityKind(e.Action)}

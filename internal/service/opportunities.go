@@ -130,10 +130,10 @@ func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *acce
 
 // GetOpportunity returns an opportunity the actor may see, with its stage
 // history, and records the view.
-func (s *Service) GetOpportunity(ctx context.Context, a *access.Actor, id int64) (crm.Opportunity, []store.StageChange, error) {
+func (s *Service) GetOpportunity(ctx context.Context, a *access.Actor, id int64) (crm.Opportunity, []crm.StageChange, error) {
 	type detail struct {
 		o    crm.Opportunity
-		hist []store.StageChange
+		hist []crm.StageChange
 	}
 	d, err := viewOne(ctx, s, a, crm.ObjOpportunity, id, func(tx *store.Tx) (detail, error) {
 		o, err := tx.GetOpportunity(ctx, id, opportunityScope(a))

@@ -42,7 +42,7 @@ func passkeyAnswer(t *testing.T, o *testorg.Org, a *access.Actor, au *testorg.Au
 }
 
 // lastEvent is the newest audit event of an action, with its fields.
-func lastEvent(t *testing.T, db *store.DB, action string) (store.AuditEvent, map[string]any) {
+func lastEvent(t *testing.T, db *store.DB, action string) (crm.AuditEvent, map[string]any) {
 	t.Helper()
 	ev := actionEvents(t, db, action)
 	if len(ev) == 0 {

@@ -39,7 +39,7 @@ func newPrivacyOrg(t *testing.T, db *store.DB, opt service.Options) *privacyOrg 
 
 // events returns the trail's events of an action that went through, newest
 // first.
-func events(t *testing.T, o *testorg.Org, action string) []store.AuditEvent {
+func events(t *testing.T, o *testorg.Org, action string) []crm.AuditEvent {
 	t.Helper()
 	page, err := o.Svc.AuditTrail(context.Background(), o.Admin, service.AuditQuery{Action: action, Outcome: "ok", Limit: 500})
 	if err != nil {

@@ -98,7 +98,7 @@ func (s *Service) keepCustomerHistory(ctx context.Context, tx *store.Tx, o crm.O
 		}
 		key, err := s.followUpKey(ctx, tx, "", f.CustomerID)
 		if err == nil {
-			err = s.reseal(ctx, tx, store.PersonRef{Object: crm.ObjFollowUp, ID: f.ID}, f.DataKey, key)
+			err = s.reseal(ctx, tx, crm.PersonRef{Object: crm.ObjFollowUp, ID: f.ID}, f.DataKey, key)
 		}
 		if err != nil {
 			return moved, err
@@ -133,7 +133,7 @@ func (s *Service) lastUnderKey(ctx context.Context, tx *store.Tx, o crm.Object, 
 func (s *Service) erasePurgedKeys(ctx context.Context) error {
 	for {
 		var pending []string
-		var used []store.PersonRef
+		var used []crm.PersonRef
 		err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 			var err error
 			if pending, err = tx.PendingKeyErasures(ctx, 500); err != nil || len(pending) == 0 {
@@ -149,7 +149,7 @@ func (s *Service) erasePurgedKeys(ctx context.Context) error {
 		}
 		var erase []string
 		for _, k := range pending {
-			if !slices.ContainsFunc(used, func(p store.PersonRef) bool { return p.Key == k }) {
+			if !slices.ContainsFunc(used, func(p crm.PersonRef) bool { return p.Key == k }) {
 				erase = append(erase, k)
 			}
 		}

@@ -117,7 +117,7 @@ func (s *Service) RecycleBin(ctx context.Context, a *access.Actor, o crm.Object,
 		out[i].Name = s.shapeField(a, o, nameField(o), out[i].Name)
 		out[i].PurgeAt = s.purgeAt(out[i].DeletedAt)
 	}
-	return out, s.auditRead(ctx, a, string(o)+".recycle_bin", o, 0, ids(out, func(d store.DeletedRecord) int64 { return d.ID }))
+	return out, s.auditRead(ctx, a, string(o)+".recycle_bin", o, 0, ids(out, func(d crm.DeletedRecord) int64 { return d.ID }))
 }
 
 // recomputeFollowUpCustomer keeps a customer's follow-up dates true when one
@@ -134,4 +134,4 @@ func recomputeFollowUpCustomer(ctx context.Context, tx *store.Tx, o crm.Object, 
 }
 
 // DeletedRecord is one entry of the recycle bin, as the surfaces show it.
-type DeletedRecord = store.DeletedRecord
+type DeletedRecord = crm.DeletedRecord

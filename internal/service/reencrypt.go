@@ -130,7 +130,7 @@ func (s *Service) DestroySupersededKeys(ctx context.Context, a *access.Actor) (i
 		return 0, err
 	}
 	n, err := s.vault.DestroySuperseded(ctx, func(old string) (bool, error) {
-		var refs []store.PersonRef
+		var refs []crm.PersonRef
 		err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 			var err error
 			refs, err = tx.KeyHolders(ctx, []string{old})
@@ -153,7 +153,7 @@ func (s *Service) DestroySupersededKeys(ctx context.Context, a *access.Actor) (i
 
 // reseal re-seals one record, its versions and its pending approval
 // changes from the old key to the fresh one.
-func (s *Service) reseal(ctx context.Context, tx *store.Tx, r store.PersonRef, old, fresh string) error {
+func (s *Service) reseal(ctx context.Context, tx *store.Tx, r crm.PersonRef, old, fresh string) error {
 	p, err := tx.AnyRecord(ctx, r.Object, r.ID)
 	if err != nil {
 		return err

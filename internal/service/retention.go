@@ -242,8 +242,8 @@ func (s *Service) destroyInactive(ctx context.Context, sys *access.Actor, o crm.
 	}
 }
 
-func (s *Service) retentionCandidates(ctx context.Context, q store.RetentionQuery) ([]store.PersonRef, error) {
-	var out []store.PersonRef
+func (s *Service) retentionCandidates(ctx context.Context, q store.RetentionQuery) ([]crm.PersonRef, error) {
+	var out []crm.PersonRef
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = tx.RetentionCandidates(ctx, q)

@@ -25,8 +25,8 @@ type ReviewEntry struct {
 	Role     string                   `json:"role"`
 	Admin    bool                     `json:"admin"`
 	Scopes   map[crm.Object]crm.Scope `json:"scopes"` // read scope per object the role may read
-	Tokens   []store.APIToken         `json:"tokens"` // live tokens
-	Shares   []store.RecordShare      `json:"shares"` // records shared with the user or their department
+	Tokens   []crm.APIToken           `json:"tokens"` // live tokens
+	Shares   []crm.RecordShare        `json:"shares"` // records shared with the user or their department
 	Sessions int                      `json:"sessions"`
 }
 
@@ -116,7 +116,7 @@ func reviewEntry(ctx context.Context, tx *store.Tx, u crm.User, now time.Time) (
 	if err != nil {
 		return e, err
 	}
-	e.Tokens = slices.DeleteFunc(tokens, func(t store.APIToken) bool {
+	e.Tokens = slices.DeleteFunc(tokens, func(t crm.APIToken) bool {
 		return !t.RevokedAt.IsZero() || !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
 	})
 	if e.Shares, err = tx.ListShares(ctx, store.ShareFilter{GranteeUser: u.ID, GranteeDept: u.DepartmentID, LiveAt: now}); err != nil {

@@ -69,8 +69,8 @@ func TestGlobalSearch(t *testing.T) {
 	})
 }
 
-func listEvents(db *store.DB, action string) ([]store.AuditEvent, error) {
-	var out []store.AuditEvent
+func listEvents(db *store.DB, action string) ([]crm.AuditEvent, error) {
+	var out []crm.AuditEvent
 	err := db.ReadTx(context.Background(), func(tx *store.Tx) error {
 		var err error
 		out, err = tx.ListAuditEvents(context.Background(), store.AuditFilter{Action: action, Limit: 500})

@@ -2,7 +2,8 @@
 // importer, jobs — calls these methods with an actor; each call checks the
 // function permission, narrows reads to the actor's scope inside SQL,
 // validates input, writes all-or-nothing and appends its audit event in the
-// same transaction (DESIGN.md §1–2). Nothing else imports the store.
+// same transaction (DESIGN.md §1–2). No surface imports the store: what
+// they show of stored things are crm types.
 package service
 
 import (
@@ -131,8 +132,8 @@ func (s *Service) Dialect() store.Dialect { return s.db.Dialect() }
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 // event builds an audit event for the actor.
-func (s *Service) event(a *access.Actor, action string, object crm.Object, id int64) *store.AuditEvent {
-	e := &store.AuditEvent{At: s.clock(), Action: action, Object: string(object), RecordID: id, Outcome: "ok"}
+func (s *Service) event(a *access.Actor, action string, object crm.Object, id int64) *crm.AuditEvent {
+	e := &crm.AuditEvent{At: s.clock(), Action: action, Object: string(object), RecordID: id, Outcome: "ok"}
 	if a != nil {
 		e.ActorKind, e.ActorID, e.ActorName, e.TokenID = string(a.Kind), a.UserID, a.Name, a.TokenID
 		e.IP, e.UserAgent, e.RequestID = a.IP, a.UserAgent, a.RequestID
@@ -155,7 +156,7 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, a *access.Actor, acti
 
 // insertEvent stamps an event for the tamper-evident log and appends it
 // inside tx. Every audit event the service writes goes through here.
-func (s *Service) insertEvent(ctx context.Context, tx *store.Tx, e *store.AuditEvent) error {
+func (s *Service) insertEvent(ctx context.Context, tx *store.Tx, e *crm.AuditEvent) error {
 	if s.keys != nil {
 		s.keys.Stamp(e)
 	}
@@ -171,7 +172,7 @@ func (s *Service) auditRead(ctx context.Context, a *access.Actor, action string,
 }
 
 // recordRead stores a read's event in its own transaction (see auditRead).
-func (s *Service) recordRead(ctx context.Context, e *store.AuditEvent) error {
+func (s *Service) recordRead(ctx context.Context, e *crm.AuditEvent) error {
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) })
 }
 

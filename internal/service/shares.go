@@ -38,12 +38,12 @@ type ShareInput struct {
 
 // ShareRecord shares a record the actor may edit through their own scope
 // (the owner, or a manager above the owner); a share cannot be passed on.
-func (s *Service) ShareRecord(ctx context.Context, a *access.Actor, o crm.Object, id int64, in ShareInput) (store.RecordShare, error) {
+func (s *Service) ShareRecord(ctx context.Context, a *access.Actor, o crm.Object, id int64, in ShareInput) (crm.RecordShare, error) {
 	if !slices.Contains(shareObjects, o) {
-		return store.RecordShare{}, crm.ErrNotFound(string(o))
+		return crm.RecordShare{}, crm.ErrNotFound(string(o))
 	}
 	if err := s.require(ctx, a, o, crm.ActEdit); err != nil {
-		return store.RecordShare{}, err
+		return crm.RecordShare{}, err
 	}
 	now := s.clock()
 	var p crm.Problems
@@ -55,9 +55,9 @@ func (s *Service) ShareRecord(ctx context.Context, a *access.Actor, o crm.Object
 		p.Add("expires_at", "after_now")
 	}
 	if err := p.Err(); err != nil {
-		return store.RecordShare{}, err
+		return crm.RecordShare{}, err
 	}
-	sh := store.RecordShare{Object: o, RecordID: id, UserID: in.UserID, DeptID: in.DeptID, Level: in.Level,
+	sh := crm.RecordShare{Object: o, RecordID: id, UserID: in.UserID, DeptID: in.DeptID, Level: in.Level,
 		ExpiresAt: in.ExpiresAt, CreatedBy: a.UserID, CreatedAt: now}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := ownedRecord(ctx, tx, a, o, id); err != nil {
@@ -100,14 +100,14 @@ func checkShareTarget(ctx context.Context, tx *store.Tx, in ShareInput) error {
 }
 
 // ListShares returns the shares of a record the actor may share.
-func (s *Service) ListShares(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]store.RecordShare, error) {
+func (s *Service) ListShares(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]crm.RecordShare, error) {
 	if !slices.Contains(shareObjects, o) {
 		return nil, crm.ErrNotFound(string(o))
 	}
 	if err := s.require(ctx, a, o, crm.ActEdit); err != nil {
 		return nil, err
 	}
-	var out []store.RecordShare
+	var out []crm.RecordShare
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if err := ownedRecord(ctx, tx, a, o, id); err != nil {
 			return err
@@ -117,21 +117,21 @@ func (s *Service) ListShares(ctx context.Context, a *access.Actor, o crm.Object,
 		return err
 	})
 	if out == nil {
-		out = []store.RecordShare{}
+		out = []crm.RecordShare{}
 	}
 	return out, err
 }
 
 // MyGrants lists the shares the actor granted, for review and bulk revoke.
-func (s *Service) MyGrants(ctx context.Context, a *access.Actor) ([]store.RecordShare, error) {
-	var out []store.RecordShare
+func (s *Service) MyGrants(ctx context.Context, a *access.Actor) ([]crm.RecordShare, error) {
+	var out []crm.RecordShare
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = tx.ListShares(ctx, store.ShareFilter{CreatedBy: a.UserID})
 		return err
 	})
 	if out == nil {
-		out = []store.RecordShare{}
+		out = []crm.RecordShare{}
 	}
 	return out, err
 }
@@ -185,7 +185,7 @@ func (s *Service) RevokeShares(ctx context.Context, a *access.Actor, ids []int64
 
 // granteeReviewed reports whether a share went to someone (or a department)
 // in the subtree the actor reviews, so the access review can revoke it.
-func granteeReviewed(ctx context.Context, tx *store.Tx, sh store.RecordShare, reviewed []crm.Department) bool {
+func granteeReviewed(ctx context.Context, tx *store.Tx, sh crm.RecordShare, reviewed []crm.Department) bool {
 	dept := sh.DeptID
 	if sh.UserID != 0 {
 		u, err := tx.GetUser(ctx, sh.UserID)

@@ -22,7 +22,7 @@ type TokenInput struct {
 
 // NewAPIToken is a token just created: Secret is shown once and never again.
 type NewAPIToken struct {
-	store.APIToken
+	crm.APIToken
 	Secret string `json:"secret"`
 }
 
@@ -51,7 +51,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, in TokenI
 		return NewAPIToken{}, err
 	}
 	secret := tokenPrefix + randomToken(32)
-	t := store.APIToken{UserID: a.UserID, Name: name, Prefix: secret[:len(tokenPrefix)+6], Scopes: scopes, AllowedIPs: ips, CreatedAt: now}
+	t := crm.APIToken{UserID: a.UserID, Name: name, Prefix: secret[:len(tokenPrefix)+6], Scopes: scopes, AllowedIPs: ips, CreatedAt: now}
 	if in.ExpiresAt != nil {
 		t.ExpiresAt = in.ExpiresAt.UTC().Truncate(time.Millisecond)
 	}
@@ -69,11 +69,11 @@ func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, in TokenI
 }
 
 // ListAPITokens lists the actor's own tokens (never their secrets).
-func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]store.APIToken, error) {
+func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]crm.APIToken, error) {
 	if err := s.accountManagement(ctx, a, "api_token.list"); err != nil {
 		return nil, err
 	}
-	var out []store.APIToken
+	var out []crm.APIToken
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = tx.ListAPITokens(ctx, a.UserID)

@@ -31,7 +31,7 @@ func (s *Service) keepVersion(ctx context.Context, tx *store.Tx, a *access.Actor
 	if b, err = s.sealJSON(ctx, tx, o, dataKey, b); err != nil {
 		return err
 	}
-	v := store.RecordVersion{Version: version, Fields: b, At: s.clock()}
+	v := crm.RecordVersion{Version: version, Fields: b, At: s.clock()}
 	if a != nil {
 		v.ActorID, v.ActorName = a.UserID, a.Name
 	}
@@ -40,14 +40,14 @@ func (s *Service) keepVersion(ctx context.Context, tx *store.Tx, a *access.Actor
 
 // Versions returns a record's versions, newest first, to whoever may see
 // the record; values their role hides are left out and masked ones masked.
-func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]store.RecordVersion, error) {
+func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, id int64) ([]crm.RecordVersion, error) {
 	if !slices.Contains(versionObjects, o) {
 		return nil, crm.ErrNotFound(string(o))
 	}
 	if err := s.require(ctx, a, o, crm.ActRead); err != nil {
 		return nil, err
 	}
-	var out []store.RecordVersion
+	var out []crm.RecordVersion
 	var pool bool
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		rec, err := s.readInScope(ctx, tx, a, o, id)
@@ -70,7 +70,7 @@ func (s *Service) Versions(ctx context.Context, a *access.Actor, o crm.Object, i
 		return nil, err
 	}
 	if out == nil {
-		out = []store.RecordVersion{}
+		out = []crm.RecordVersion{}
 	}
 	e := s.event(a, string(o)+".versions", o, id)
 	e.Fields = mustJSON(fieldsFor(a, o, pool))
@@ -115,7 +115,7 @@ func (s *Service) RestoreVersion(ctx context.Context, a *access.Actor, o crm.Obj
 	if err := s.require(ctx, a, o, crm.ActEdit); err != nil {
 		return err
 	}
-	var old store.RecordVersion
+	var old crm.RecordVersion
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		rec, err := s.readInScope(ctx, tx, a, o, id)
 		if err != nil {

@@ -8,22 +8,8 @@ import (
 	"custos/internal/crm"
 )
 
-// SecurityAlert is one raised anomaly alert.
-type SecurityAlert struct {
-	ID          int64      `json:"id"`
-	Rule        string     `json:"rule"`
-	UserID      int64      `json:"user_id,omitempty"`
-	UserName    string     `json:"user_name"`
-	WindowStart time.Time  `json:"window_start"`
-	Detail      string     `json:"detail"`
-	CreatedAt   time.Time  `json:"created_at"`
-	Status      string     `json:"status"` // open, reviewed
-	Suspended   bool       `json:"suspended"`
-	ReviewedBy  int64      `json:"reviewed_by,omitempty"`
-	ReviewedAt  *time.Time `json:"reviewed_at,omitempty"`
-	// Deliveries are its webhook and e-mail deliveries (when listed).
-	Deliveries []AlertDelivery `json:"deliveries,omitempty"`
-}
+// SecurityAlert is crm.SecurityAlert: the type lives with the domain so no surface needs the store.
+type SecurityAlert = crm.SecurityAlert
 
 // InsertAlert raises an alert unless the same rule already fired for the
 // same user in the same window; raised reports which.
@@ -104,17 +90,8 @@ func (tx *Tx) CountTokenReads(ctx context.Context, userID int64, since, until ti
 	return n, mapErr("count token reads", err)
 }
 
-// AlertDelivery is one alert to send on one channel (webhook, email).
-type AlertDelivery struct {
-	ID          int64      `json:"id"`
-	AlertID     int64      `json:"alert_id"`
-	Channel     string     `json:"channel"`
-	Attempts    int        `json:"attempts"`
-	NextAttempt *time.Time `json:"next_attempt,omitempty"`
-	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
-	FailedAt    *time.Time `json:"failed_at,omitempty"`
-	LastError   string     `json:"last_error,omitempty"`
-}
+// AlertDelivery is crm.AlertDelivery: the type lives with the domain so no surface needs the store.
+type AlertDelivery = crm.AlertDelivery
 
 // InsertAlertDelivery queues an alert for a channel, due now.
 func (tx *Tx) InsertAlertDelivery(ctx context.Context, alertID int64, channel string, now time.Time) error {

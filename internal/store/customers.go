@@ -197,9 +197,9 @@ func (q CustomerQuery) scopeOn(idCol, ownerCol, deleted string, a *args) string 
 	case q.OnlyPool:
 		w = ownerCol + " IS NULL"
 	case q.PoolVisible:
-		w = "(" + q.Scope.recordCond(idCol, ownerCol, a) + " OR " + ownerCol + " IS NULL)"
+		w = "(" + recordCond(q.Scope, idCol, ownerCol, a) + " OR " + ownerCol + " IS NULL)"
 	default:
-		w = q.Scope.recordCond(idCol, ownerCol, a)
+		w = recordCond(q.Scope, idCol, ownerCol, a)
 	}
 	return w + " AND " + deleted
 }

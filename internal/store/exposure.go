@@ -164,7 +164,7 @@ func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s Name
 		// A record with a parent is visible through it too (ChildScope).
 		cond := s.Child.cond("t", &a)
 		if spec.Parent == "" {
-			cond = s.Scope.recordCond("t.id", "t.owner_id", &a)
+			cond = recordCond(s.Scope, "t.id", "t.owner_id", &a)
 			if o == crm.ObjCustomer && s.PoolVisible {
 				cond = "(" + cond + " OR t.owner_id IS NULL)"
 			}

@@ -87,7 +87,7 @@ type LeadQuery struct {
 // scopeWhere renders the part of where that keeps a read within the
 // actor's scope and the live records.
 func (q LeadQuery) scopeWhere(a *args) string {
-	return q.Scope.recordCond("l.id", "l.owner_id", a) + " AND l.deleted_at IS NULL"
+	return recordCond(q.Scope, "l.id", "l.owner_id", a) + " AND l.deleted_at IS NULL"
 }
 
 func (q LeadQuery) where(tx *Tx, a *args) string {

@@ -103,13 +103,8 @@ func (tx *Tx) MoveOpportunity(ctx context.Context, o *crm.Opportunity, from int6
 	return tx.insertStageChange(ctx, o.ID, from, o.StageID, o.StageChangedAt, o.UpdatedBy)
 }
 
-// StageChange is one recorded stage move.
-type StageChange struct {
-	FromStageID int64     `json:"from_stage_id,omitempty"`
-	ToStageID   int64     `json:"to_stage_id"`
-	ChangedAt   time.Time `json:"changed_at"`
-	ChangedBy   int64     `json:"changed_by"`
-}
+// StageChange is crm.StageChange: the type lives with the domain so no surface needs the store.
+type StageChange = crm.StageChange
 
 // ListStageChanges returns an opportunity's stage history, oldest first.
 func (tx *Tx) ListStageChanges(ctx context.Context, oppID int64) ([]StageChange, error) {

@@ -253,7 +253,7 @@ func (tx *Tx) ConsentingPeople(ctx context.Context, purpose, channel string, con
 		if o == crm.ObjContact {
 			cond = contacts.cond("t", &a)
 		} else {
-			alias, cond = "l", leads.recordCond("l.id", "l.owner_id", &a)
+			alias, cond = "l", recordCond(leads, "l.id", "l.owner_id", &a)
 		}
 		q := "SELECT " + alias + ".id, " + alias + ".person_key FROM " + personTables[o].table + " " + alias +
 			" JOIN consents c ON c.person_key = " + alias + ".person_key AND c.withdrawn_at IS NULL AND c.purpose = " + a.add(purpose) +

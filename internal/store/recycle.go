@@ -29,7 +29,7 @@ func Recyclable(o crm.Object) bool { _, ok := recyclable[o]; return ok }
 func (s ChildScope) condFor(o crm.Object, a *args) string {
 	r := recyclable[o]
 	if !r.child {
-		return s.Own.ownerCond(r.alias+".owner_id", a)
+		return ownerCond(s.Own, r.alias+".owner_id", a)
 	}
 	return s.cond(r.alias, a)
 }
@@ -73,17 +73,8 @@ func (tx *Tx) SetDeleted(ctx context.Context, o crm.Object, id, by int64, at *ti
 	return expectOne(res, err, string(o))
 }
 
-// DeletedRecord is one entry of the recycle bin.
-type DeletedRecord struct {
-	Object    crm.Object `json:"object"`
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	OwnerName string     `json:"owner_name"`
-	DeletedAt time.Time  `json:"deleted_at"`
-	PurgeAt   time.Time  `json:"purge_at"` // filled by the service: when the purge removes it
-	// DataKey is the data key Name is sealed under, for a contact or lead.
-	DataKey string `json:"-"`
-}
+// DeletedRecord is crm.DeletedRecord: the type lives with the domain so no surface needs the store.
+type DeletedRecord = crm.DeletedRecord
 
 // ListDeleted returns the recycled records of an object within the scope,
 // most recently deleted first.

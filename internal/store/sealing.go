@@ -237,12 +237,8 @@ func (tx *Tx) ReplaceIndexRow(ctx context.Context, terms bool, r IndexRow, blind
 // erasedFreeText are the unsealed text columns erasure also empties.
 var erasedFreeText = map[crm.Object][]string{crm.ObjContact: {"title"}, crm.ObjLead: {"title"}}
 
-// PersonRef is a contact or lead and the data key it is sealed under.
-type PersonRef struct {
-	Object crm.Object
-	ID     int64
-	Key    string
-}
+// PersonRef is crm.PersonRef: the type lives with the domain so no surface needs the store.
+type PersonRef = crm.PersonRef
 
 // PeopleWithKeys returns the contacts and leads (deleted ones too) sealed
 // under any of keys.

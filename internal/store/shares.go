@@ -8,19 +8,12 @@ import (
 	"custos/internal/crm"
 )
 
-// Share widens a scope with the records shared with the actor — directly or
-// with their department — and not expired at Now. Edit keeps only shares
-// that allow editing.
-type Share struct {
-	Object string
-	UserID int64
-	DeptID int64
-	Now    time.Time
-	Edit   bool
-}
+// Share widens a scope with the records shared with the actor
+// (crm.ShareScope).
+type Share = crm.ShareScope
 
-// cond renders "the record id is shared with the actor".
-func (sh *Share) cond(idCol string, a *args) string {
+// shareCond renders "the record id is shared with the actor".
+func shareCond(sh *Share, idCol string, a *args) string {
 	level := ""
 	if sh.Edit {
 		level = " AND rs.level = 'edit'"
@@ -32,30 +25,16 @@ func (sh *Share) cond(idCol string, a *args) string {
 
 // recordCond renders "the record is within the scope": its owner is, or it
 // was shared with the actor.
-func (s Scope) recordCond(idCol, ownerCol string, a *args) string {
-	own := s.ownerCond(ownerCol, a)
+func recordCond(s Scope, idCol, ownerCol string, a *args) string {
+	own := ownerCond(s, ownerCol, a)
 	if s.Share == nil || s.Kind == crm.ScopeAll {
 		return own
 	}
-	return "(" + own + " OR " + s.Share.cond(idCol, a) + ")"
+	return "(" + own + " OR " + shareCond(s.Share, idCol, a) + ")"
 }
 
-// RecordShare grants one user or one department read or edit access to a
-// record, optionally until a time.
-type RecordShare struct {
-	ID            int64      `json:"id"`
-	Object        crm.Object `json:"object"`
-	RecordID      int64      `json:"record_id"`
-	UserID        int64      `json:"user_id,omitempty"`
-	UserName      string     `json:"user_name,omitempty"`
-	DeptID        int64      `json:"dept_id,omitempty"`
-	DeptName      string     `json:"dept_name,omitempty"`
-	Level         string     `json:"level"` // read or edit
-	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
-	CreatedBy     int64      `json:"created_by"`
-	CreatedByName string     `json:"created_by_name,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-}
+// RecordShare is crm.RecordShare: the type lives with the domain so no surface needs the store.
+type RecordShare = crm.RecordShare
 
 // InsertShare stores a share.
 func (tx *Tx) InsertShare(ctx context.Context, s *RecordShare) error {

@@ -48,18 +48,11 @@ func nullID(id int64) any {
 }
 
 // Scope is the record scope of one read, computed by the access layer from
-// the actor's role. The store renders it as SQL so every list, search, count
-// and lookup is narrowed inside the database, never in memory.
-type Scope struct {
-	Kind     crm.Scope
-	UserID   int64  // the actor, for "own"
-	DeptID   int64  // the actor's department, for "department"
-	DeptPath string // the actor's department path, for "subtree"
-	Share    *Share // records shared with the actor, on top (nil: none)
-}
+// the actor's role (crm.RecordScope); the store renders it as SQL.
+type Scope = crm.RecordScope
 
 // ownerCond renders the condition "owner column is within the scope".
-func (s Scope) ownerCond(col string, a *args) string {
+func ownerCond(s Scope, col string, a *args) string {
 	switch s.Kind {
 	case crm.ScopeAll:
 		return "TRUE"
@@ -109,11 +102,11 @@ type ChildScope struct {
 // thousands of customers per query costs more than checking each candidate
 // row's customer by primary key.
 func (s ChildScope) cond(alias string, a *args) string {
-	own := s.Own.ownerCond(alias+".owner_id", a)
+	own := ownerCond(s.Own, alias+".owner_id", a)
 	if s.Own.Kind == crm.ScopeOwn && s.Customer.Kind == crm.ScopeOwn {
 		return "(" + own + " OR " + alias + ".customer_id IN (SELECT vc.id FROM customers vc WHERE vc.deleted_at IS NULL AND " +
-			s.Customer.recordCond("vc.id", "vc.owner_id", a) + "))"
+			recordCond(s.Customer, "vc.id", "vc.owner_id", a) + "))"
 	}
 	return "(" + own + " OR EXISTS (SELECT 1 FROM customers vc WHERE vc.id = " + alias + ".customer_id AND vc.deleted_at IS NULL AND " +
-		s.Customer.recordCond("vc.id", "vc.owner_id", a) + "))"
+		recordCond(s.Customer, "vc.id", "vc.owner_id", a) + "))"
 }

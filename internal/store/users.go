@@ -186,7 +186,7 @@ func (tx *Tx) PutSetting(ctx context.Context, name, value string) error {
 // whether records owned by that user would be visible under it.
 func (tx *Tx) UserInScope(ctx context.Context, userID int64, s Scope) (bool, error) {
 	var a args
-	q := "SELECT COUNT(*) FROM users WHERE id = " + a.add(userID) + " AND NOT disabled AND " + s.ownerCond("id", &a)
+	q := "SELECT COUNT(*) FROM users WHERE id = " + a.add(userID) + " AND NOT disabled AND " + ownerCond(s, "id", &a)
 	var n int
 	err := tx.q.QueryRowContext(ctx, q, a...).Scan(&n)
 	return n > 0, mapErr("user in scope", err)

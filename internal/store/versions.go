@@ -3,19 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"custos/internal/crm"
 )
 
-// RecordVersion is a record's user-editable fields as one version left them.
-type RecordVersion struct {
-	Version   int64           `json:"version"`
-	Fields    json.RawMessage `json:"fields"`
-	ActorID   int64           `json:"actor_id"`
-	ActorName string          `json:"actor_name"`
-	At        time.Time       `json:"at"`
-}
+// RecordVersion is crm.RecordVersion: the type lives with the domain so no surface needs the store.
+type RecordVersion = crm.RecordVersion
 
 // InsertVersion keeps one version of a record.
 func (tx *Tx) InsertVersion(ctx context.Context, o crm.Object, id int64, v RecordVersion) error {

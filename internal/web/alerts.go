@@ -5,8 +5,8 @@ import (
 	"strconv"
 
 	"custos/internal/access"
+	"custos/internal/crm"
 	"custos/internal/service"
-	"custos/internal/store"
 )
 
 // The security page: anomaly alerts to review and, for administrators, the
@@ -15,7 +15,7 @@ import (
 // AlertsView is the security page.
 type AlertsView struct {
 	Page
-	Alerts []store.SecurityAlert
+	Alerts []crm.SecurityAlert
 	Rules  []service.AlertRule
 }
 

@@ -11,7 +11,6 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/service"
-	"custos/internal/store"
 )
 
 // The audit trail page (administrators and auditors) and the history of
@@ -35,11 +34,11 @@ type AuditView struct {
 
 // EventRow is one event as the table shows it.
 type EventRow struct {
-	store.AuditEvent
+	crm.AuditEvent
 	Changes string // the changed fields, compact JSON
 }
 
-func eventRows(events []store.AuditEvent) []EventRow {
+func eventRows(events []crm.AuditEvent) []EventRow {
 	out := make([]EventRow, len(events))
 	for i, e := range events {
 		out[i] = EventRow{AuditEvent: e}

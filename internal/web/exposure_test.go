@@ -112,7 +112,7 @@ func TestAlertDeliveryOnSecurityPage(t *testing.T) {
 		o := &org{t: to, svc: to.Svc, admin: to.Admin, rep1: to.Rep1, adminPassword: to.AdminPassword, hq: to.HQ}
 		err := db.WriteTx(ctx, func(tx *store.Tx) error {
 			for range 31 {
-				e := store.AuditEvent{At: time.Now().Add(-time.Minute), ActorKind: "user", ActorID: o.rep1.UserID, ActorName: o.rep1.Name,
+				e := crm.AuditEvent{At: time.Now().Add(-time.Minute), ActorKind: "user", ActorID: o.rep1.UserID, ActorName: o.rep1.Name,
 					Action: "search.phone", Outcome: "ok"}
 				if err := tx.InsertAuditEvent(ctx, &e); err != nil {
 					return err

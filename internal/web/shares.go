@@ -8,7 +8,6 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/service"
-	"custos/internal/store"
 )
 
 // Sharing on record pages, and the page of the shares a user granted with
@@ -19,7 +18,7 @@ type SharesView struct {
 	Page
 	Action string // where the share form posts
 	Back   string // the record page, where revoking returns
-	Shares []store.RecordShare
+	Shares []crm.RecordShare
 	Users  []Option
 	Depts  []Option
 }
@@ -74,11 +73,11 @@ func (s *Server) shareRecord(o crm.Object) func(http.ResponseWriter, *http.Reque
 // MySharesView lists the shares the user granted.
 type MySharesView struct {
 	Page
-	Shares []store.RecordShare
+	Shares []crm.RecordShare
 }
 
 // ShareURL links a share to its record.
-func (v MySharesView) ShareURL(sh store.RecordShare) string {
+func (v MySharesView) ShareURL(sh crm.RecordShare) string {
 	return "/" + collectionPath(sh.Object) + "/" + strconv.FormatInt(sh.RecordID, 10)
 }
 
