@@ -230,6 +230,7 @@ type exposureHit struct {
 	object crm.Object
 	id     int64
 	shown  *fieldsShown
+	kind   string // what the event did with this record, when not what its action says
 }
 
 // scanExposure reads the events in batches, oldest first, folding each
@@ -268,7 +269,7 @@ scan:
 					aggs[key] = g
 				}
 				g.row.LastAt, g.row.Count = e.At, g.row.Count+1
-				g.kinds[kind], g.actors[actor] = true, true
+				g.kinds[cmp.Or(h.kind, kind)], g.actors[actor] = true, true
 				if h.shown == nil {
 					g.fields["*"] = true
 					continue
@@ -341,7 +342,26 @@ func exposureHits(e crm.AuditEvent) []exposureHit {
 	if e.RecordID != 0 {
 		ids = append([]int64{e.RecordID}, ids...)
 	}
-	return idHits(o, ids, shown)
+	return append(idHits(o, ids, shown), sectionHits(e.Fields)...)
+}
+
+// sectionHits lists the records a view showed beside its own (a customer's
+// detail: its follow-ups, contacts, opportunities and tasks).
+func sectionHits(raw json.RawMessage) []exposureHit {
+	var d struct {
+		With map[crm.Object]searchShown `json:"with"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &d) != nil {
+		return nil
+	}
+	var out []exposureHit
+	for _, o := range slices.Sorted(maps.Keys(d.With)) {
+		for _, h := range idHits(o, d.With[o].IDs, readShown(d.With[o].Fields)) {
+			h.kind = "listed" // rows of the page's sections
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func idHits(o crm.Object, ids []int64, shown *fieldsShown) []exposureHit {

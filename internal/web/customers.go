@@ -267,11 +267,12 @@ func (s *Server) showCustomer(w http.ResponseWriter, r *http.Request, a *access.
 // without htmx (shown with its errors), or nil for a fresh one.
 func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.Actor, id int64, status int, tl *TimelineView) {
 	ctx := r.Context()
-	c, err := s.svc.GetCustomer(ctx, a, id)
+	d, err := s.svc.CustomerDetail(ctx, a, id)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
+	c := d.Customer
 	defs, err := s.activeCustomFields(ctx, a, crm.ObjCustomer)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -285,47 +286,26 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 	v.CanEdit = !v.InPool && a.Can(crm.ObjCustomer, crm.ActEdit)
 	v.CanDelete = !v.InPool && a.Can(crm.ObjCustomer, crm.ActDelete)
 	if !v.InPool {
-		if a.Can(crm.ObjFollowUp, crm.ActRead) {
+		if d.ShowFollowUps {
 			if tl == nil {
 				tl = &TimelineView{Form: newFollowUpForm(v.Location())}
 			}
-			if tl.Items, err = s.svc.ListFollowUps(ctx, a, id); err != nil {
-				s.fail(w, r, a, err)
-				return
-			}
 			// Recording needs the follow-up permission and the customer in
 			// the user's scope (it is: it is not in the pool).
-			tl.Page, tl.CustomerID, tl.CanCreate = v.Page, id, a.Can(crm.ObjFollowUp, crm.ActCreate)
+			tl.Page, tl.CustomerID, tl.Items, tl.CanCreate = v.Page, id, d.FollowUps, a.Can(crm.ObjFollowUp, crm.ActCreate)
 			v.Timeline = tl
 		}
-		if v.ShowContacts = a.Can(crm.ObjContact, crm.ActRead); v.ShowContacts {
-			page, err := s.svc.ListContacts(ctx, a, crm.ListFilter{CustomerID: id, Limit: 50})
-			if err != nil {
-				s.fail(w, r, a, err)
-				return
-			}
-			v.Contacts = page.Items
-		}
-		if v.ShowOpps = a.Can(crm.ObjOpportunity, crm.ActRead); v.ShowOpps {
-			page, err := s.svc.ListOpportunities(ctx, a, crm.ListFilter{CustomerID: id, Limit: 50})
-			if err != nil {
-				s.fail(w, r, a, err)
-				return
-			}
+		v.ShowContacts, v.Contacts = d.ShowContacts, d.Contacts
+		if v.ShowOpps = d.ShowOpportunities; v.ShowOpps {
 			stages, err := s.stageMap(ctx, a)
 			if err != nil {
 				s.fail(w, r, a, err)
 				return
 			}
-			v.Opportunities = opportunityRows(v.Page, page.Items, stages)
+			v.Opportunities = opportunityRows(v.Page, d.Opportunities, stages)
 		}
-		if v.ShowTasks = a.Can(crm.ObjTask, crm.ActRead); v.ShowTasks {
-			tasks, err := s.svc.ListTasks(ctx, a, service.TaskFilter{CustomerID: id, Limit: 50})
-			if err != nil {
-				s.fail(w, r, a, err)
-				return
-			}
-			v.Tasks = taskRows(v.Location(), tasks, map[int64]string{id: c.Name})
+		if v.ShowTasks = d.ShowTasks; v.ShowTasks {
+			v.Tasks = taskRows(v.Location(), d.Tasks, map[int64]string{id: c.Name})
 		}
 		if v.CanEdit {
 			dir, ok := s.directory(w, r, a)

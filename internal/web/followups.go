@@ -98,20 +98,16 @@ func (s *Server) createFollowUp(w http.ResponseWriter, r *http.Request, a *acces
 		s.customerPage(w, r, a, id, status, tl)
 		return
 	}
-	items, lerr := s.svc.ListFollowUps(r.Context(), a, id)
-	if lerr != nil {
-		s.fail(w, r, a, lerr)
+	// One read for the new timeline and the customer's follow-up dates.
+	d, derr := s.svc.CustomerTimeline(r.Context(), a, id)
+	if derr != nil {
+		s.fail(w, r, a, derr)
 		return
 	}
-	tl.Page, tl.CustomerID, tl.Items, tl.CanCreate = s.page(r, a, "customer.title", "customers"), id, items, true
+	tl.Page, tl.CustomerID, tl.Items, tl.CanCreate = s.page(r, a, "customer.title", "customers"), id, d.FollowUps, true
 	if tl.Saved {
 		// The customer's last and next follow-up changed too.
-		c, err := s.svc.GetCustomer(r.Context(), a, id)
-		if err != nil {
-			s.fail(w, r, a, err)
-			return
-		}
-		tl.Summary = &CustomerView{Page: tl.Page, C: c, OOB: true}
+		tl.Summary = &CustomerView{Page: tl.Page, C: d.Customer, OOB: true}
 	}
 	s.renderPartial(w, r, status, "customer", "timeline-response", *tl)
 }

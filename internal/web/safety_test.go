@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -302,6 +303,57 @@ func TestVersionsPage(t *testing.T) {
 		rep3 := s.signIn("rep3", testPassword)
 		if rec := s.do(rep3, "GET", path, nil, nil); rec.Code != http.StatusNotFound {
 			t.Fatalf("versions of someone else's customer: %d", rec.Code)
+		}
+	})
+}
+
+// TestCustomerPageReadsOnce: opening a customer's page with contacts,
+// opportunities, follow-ups and tasks records one view event, and
+// recording a follow-up from it records the follow-up and one view.
+func TestCustomerPageReadsOnce(t *testing.T) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		raw := testdb.Raw(t, d, opt)
+		ctx := context.Background()
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "天一阁书局"})
+		_, err := o.svc.CreateContact(ctx, o.rep1, crm.ContactFields{CustomerID: c.ID, Name: "范钦"})
+		noErr(t, err)
+		_, err = o.svc.CreateOpportunity(ctx, o.rep1, crm.OpportunityFields{CustomerID: c.ID, Name: "藏书整理"})
+		noErr(t, err)
+		_, err = o.svc.CreateFollowUp(ctx, o.rep1, crm.FollowUpInput{Kind: "call", Content: "约了看书", CustomerID: c.ID})
+		noErr(t, err)
+		rep1 := s.signIn("rep1", testPassword)
+		events := func() []string {
+			t.Helper()
+			rows, err := raw.Query("SELECT action FROM audit_events ORDER BY id")
+			noErr(t, err)
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var a string
+				rows.Scan(&a)
+				out = append(out, a)
+			}
+			return out
+		}
+		page := "/customers/" + strconv.FormatInt(c.ID, 10)
+		before := len(events())
+		body := s.do(rep1, "GET", page, nil, nil).Body.String()
+		if !strings.Contains(body, "范钦") || !strings.Contains(body, "藏书整理") || !strings.Contains(body, "约了看书") {
+			t.Fatalf("the page lacks a section:\n%s", excerpt(body))
+		}
+		if got := events()[before:]; !slices.Equal(got, []string{"customer.view"}) {
+			t.Fatalf("opening the page recorded %v", got)
+		}
+		before = len(events())
+		rec := s.do(rep1, "POST", page+"/follow-ups", url.Values{"kind": {"visit"}, "content": {"登门拜访"}, "csrf": {rep1.csrf}},
+			map[string]string{"HX-Request": "true"})
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "登门拜访") {
+			t.Fatalf("recording a follow-up: %d", rec.Code)
+		}
+		if got := events()[before:]; !slices.Equal(got, []string{"followup.create", "customer.view"}) {
+			t.Fatalf("recording a follow-up recorded %v", got)
 		}
 	})
 }
