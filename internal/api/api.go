@@ -28,6 +28,8 @@ type API struct {
 	svc    *service.Service
 	cfg    httpx.Config
 	logger *slog.Logger
+	// openapi is the OpenAPI document, built once by Register.
+	openapi openAPIDoc
 }
 
 // New returns the API surface.

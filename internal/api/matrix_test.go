@@ -257,8 +257,9 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		}
 	}
 	specs := map[string][]spec{
-		"GET /api/v1/me":        {{Want: tm.Anyone, Req: path("/api/v1/me")}},
-		"GET /api/v1/directory": {{Want: tm.Anyone, Req: path("/api/v1/directory")}},
+		"GET /api/v1/openapi.json": {{Want: tm.Anyone, Req: path("/api/v1/openapi.json")}}, // served without credentials too (openapi_test.go)
+		"GET /api/v1/me":           {{Want: tm.Anyone, Req: path("/api/v1/me")}},
+		"GET /api/v1/directory":    {{Want: tm.Anyone, Req: path("/api/v1/directory")}},
 		"GET /api/v1/search": {{Want: tm.Anyone, Req: path("/api/v1/search?limit=50&q=" + "%E6%A3%B1%E9%95%9C"), // 棱镜, in every record's name
 			Lists: []tm.Listing{{Key: "customers", O: crm.ObjCustomer, In: tm.InList}, {Key: "contacts", O: crm.ObjContact, In: tm.InList}, {Key: "leads", O: crm.ObjLead, In: tm.InList}}}},
 

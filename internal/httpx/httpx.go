@@ -214,7 +214,58 @@ type Route struct {
 	Method  string
 	Pattern string
 	Handler http.HandlerFunc
+	// Doc describes the route for the surface's published description
+	// (the API's OpenAPI document); the zero Doc leaves it all to what the
+	// generator derives from the pattern and the record registry.
+	Doc Doc
 }
+
+// Doc is what a route's published description needs beyond its method
+// and pattern. Bodies are named by a value of their Go type (the type the
+// handler decodes or encodes), so the description follows the code.
+type Doc struct {
+	// Summary is the operation's one-line summary ("" : derived).
+	Summary string
+	// Request is a value of the body's type (nil: no body, or derived
+	// from the record registry for a collection's create and update).
+	Request any
+	// Response is a value of the success answer's type (nil: derived for
+	// a collection's routes, else any JSON).
+	Response any
+	// Record marks a route that answers the record of its collection's
+	// object (the registry's schema), as a conversion or a stage move do.
+	Record bool
+	// Status is the success status (0: 201 for a collection's create, 204
+	// for a DELETE, else 200).
+	Status int
+	// Auth is who may call the route.
+	Auth Auth
+	// StepUp says whether the route needs a fresh second factor.
+	StepUp StepUp
+	// Approval marks a change an approval policy can hold back (202).
+	Approval bool
+}
+
+// Auth says how a route authenticates its caller.
+type Auth int
+
+// The ways a route authenticates.
+const (
+	AuthAny     Auth = iota // a bearer API token, or the session cookie (plus the CSRF header for a change)
+	AuthSession             // the session cookie only: API tokens are refused
+	AuthNone                // no authentication: the route serves no data
+)
+
+// StepUp says when a route needs a second factor verified in the last
+// minutes of the session (never possible with an API token).
+type StepUp int
+
+// The step-up needs.
+const (
+	StepUpNever     StepUp = iota
+	StepUpAlways           // every call
+	StepUpSometimes        // some calls, as the summary and docs/api.md say
+)
 
 // Register adds routes to mux.
 func Register(mux *http.ServeMux, routes []Route) {
