@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -201,30 +200,13 @@ func (s *Service) DeleteContact(ctx context.Context, a *access.Actor, id int64) 
 
 // ListContacts returns a page of the contacts the actor may see.
 func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListFilter) (ContactPage, error) {
-	if err := s.require(ctx, a, crm.ObjContact, crm.ActRead); err != nil {
-		return ContactPage{}, err
-	}
-	if err := checkListFields(a, crm.ObjContact, customFilterFields(f.Custom), f.Sort); err != nil {
-		return ContactPage{}, err
-	}
 	q := store.ContactQuery{Scope: contactScope(a), Filter: f}
-	var none bool
-	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjContact, f.Query); none {
-		return ContactPage{Items: []crm.Contact{}}, nil
-	}
-	return listPage(ctx, s, a, s.listAction("contact", strings.TrimSpace(f.Query)), crm.ObjContact,
-		func(tx *store.Tx) ([]crm.Contact, string, int, error) {
-			var err error
-			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjContact, f.Custom); err != nil {
-				return nil, "", 0, err
-			}
-			items, next, err := tx.ListContacts(ctx, q)
-			if err != nil {
-				return nil, "", 0, err
-			}
-			total, err := tx.CountContacts(ctx, q)
-			return items, next, total, err
-		}, func(t crm.Contact) int64 { return t.ID })
+	return listRecords(ctx, s, a, f, recordList[crm.Contact]{object: crm.ObjContact,
+		search: func(key *store.DedupKey, terms []string) { q.Key, q.Terms = key, terms },
+		custom: func(m []store.CustomMatch) { q.Custom = m },
+		list:   func(tx *store.Tx) ([]crm.Contact, string, error) { return tx.ListContacts(ctx, q) },
+		count:  func(tx *store.Tx) (int, error) { return tx.CountContacts(ctx, q) },
+		id:     func(t crm.Contact) int64 { return t.ID }})
 }
 
 // insertSealedContact stores a contact with its personal fields sealed

@@ -347,7 +347,7 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjCustomer, f.Query); none {
 		return CustomerPage{Items: []crm.Customer{}}, nil
 	}
-	action := s.listAction("customer", strings.TrimSpace(f.Query))
+	action := s.listAction(crm.ObjCustomer, strings.TrimSpace(f.Query))
 	if f.Pool {
 		action = "pool.list"
 	}

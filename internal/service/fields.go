@@ -396,12 +396,22 @@ func isRuleField(o crm.Object, field string) bool {
 	return slices.ContainsFunc(crm.RuleFields[o], func(f crm.RuleField) bool { return f.Name == field })
 }
 
-// searchFields are the fields each kind of search matches, per object.
-var searchFields = map[crm.Object]map[string][]string{
-	crm.ObjCustomer: {"name": {"name"}, "phone": {"phone"}, "email": {"email"}, "credit_code": {"credit_code"}},
-	crm.ObjContact:  {"name": {"name"}, "phone": {"mobile", "phone"}, "email": {"email"}},
-	crm.ObjLead:     {"name": {"name", "company"}, "phone": {"mobile"}, "email": {"email"}},
-}
+// searchFields are the fields each kind of search matches, per object,
+// from the registry (FieldSpec.Search).
+var searchFields = func() map[crm.Object]map[string][]string {
+	out := map[crm.Object]map[string][]string{}
+	for _, s := range crm.Specs() {
+		for _, f := range s.Fields {
+			if f.Searchable() {
+				if out[s.Name] == nil {
+					out[s.Name] = map[string][]string{}
+				}
+				out[s.Name][string(f.Search)] = append(out[s.Name][string(f.Search)], f.Name)
+			}
+		}
+	}
+	return out
+}()
 
 // searchHidden reports whether a search of the kind would match a field the
 // actor may not see, so that it must find nothing: a hidden value must not

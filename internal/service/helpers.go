@@ -47,15 +47,19 @@ func prefixFields(err error, prefix string) error {
 // A search by an exact sensitive value is recorded with its kind — never
 // the value — as "<object>.search.<kind>", so the rate limit and the
 // anomaly rule can weigh it.
-func (s *Service) listAction(object, query string) string {
+func (s *Service) listAction(o crm.Object, query string) string {
 	if query == "" {
-		return object + ".list"
+		return string(o) + ".list"
 	}
-	if key := s.exactKey(query); key != nil {
-		return object + ".search." + key.Kind
+	if key := s.exactKey(query); key != nil && searchesKind(o, key.Kind) {
+		return string(o) + ".search." + key.Kind
 	}
-	return object + ".search"
+	return string(o) + ".search"
 }
+
+// searchesKind reports whether a list of o finds records by an exact key
+// of the kind; an object without such a field searches the text by name.
+func searchesKind(o crm.Object, kind string) bool { return len(searchFields[o][kind]) > 0 }
 
 // ids collects the ids of listed records for the list's audit event.
 func ids[T any](items []T, id func(T) int64) []int64 {

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -293,28 +292,12 @@ func listStatusField(f crm.ListFilter) []string {
 }
 
 func (s *Service) ListLeads(ctx context.Context, a *access.Actor, f crm.ListFilter) (LeadPage, error) {
-	if err := s.require(ctx, a, crm.ObjLead, crm.ActRead); err != nil {
-		return LeadPage{}, err
-	}
-	if err := checkListFields(a, crm.ObjLead, customFilterFields(f.Custom, listStatusField(f)...), f.Sort); err != nil {
-		return LeadPage{}, err
-	}
-	q := store.LeadQuery{Scope: a.SharedScope(crm.ObjLead, false), Filter: f}
-	var none bool
-	if q.Key, q.Terms, none = s.searchFor(a, crm.ObjLead, f.Query); none {
-		return LeadPage{Items: []crm.Lead{}}, nil
-	}
-	return listPage(ctx, s, a, s.listAction("lead", strings.TrimSpace(f.Query)), crm.ObjLead,
-		func(tx *store.Tx) ([]crm.Lead, string, int, error) {
-			var err error
-			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjLead, f.Custom); err != nil {
-				return nil, "", 0, err
-			}
-			items, next, err := tx.ListLeads(ctx, q)
-			if err != nil {
-				return nil, "", 0, err
-			}
-			total, err := tx.CountLeads(ctx, q)
-			return items, next, total, err
-		}, func(l crm.Lead) int64 { return l.ID })
+	q := leadQuery(a)
+	q.Filter = f
+	return listRecords(ctx, s, a, f, recordList[crm.Lead]{object: crm.ObjLead, filters: listStatusField(f),
+		search: func(key *store.DedupKey, terms []string) { q.Key, q.Terms = key, terms },
+		custom: func(m []store.CustomMatch) { q.Custom = m },
+		list:   func(tx *store.Tx) ([]crm.Lead, string, error) { return tx.ListLeads(ctx, q) },
+		count:  func(tx *store.Tx) (int, error) { return tx.CountLeads(ctx, q) },
+		id:     func(l crm.Lead) int64 { return l.ID }})
 }

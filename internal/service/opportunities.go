@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"strings"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -271,42 +270,14 @@ func (s *Service) DeleteOpportunity(ctx context.Context, a *access.Actor, id int
 
 // ListOpportunities returns a page of the opportunities the actor may see.
 func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.ListFilter) (OpportunityPage, error) {
-	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActRead); err != nil {
-		return OpportunityPage{}, err
-	}
-	if err := checkListFields(a, crm.ObjOpportunity, opportunityFilterFields(f), f.Sort); err != nil {
-		return OpportunityPage{}, err
-	}
 	q := opportunityScope(a)
 	q.Filter = f
-	if text := strings.TrimSpace(f.Query); text != "" {
-		if q.Terms = s.lookupTerms(quality.SearchTerms(text)); len(q.Terms) == 0 {
-			return OpportunityPage{Items: []crm.Opportunity{}}, nil
-		}
-	}
-	return listPage(ctx, s, a, s.listAction("opportunity", strings.TrimSpace(f.Query)), crm.ObjOpportunity,
-		func(tx *store.Tx) ([]crm.Opportunity, string, int, error) {
-			var err error
-			if q.Custom, err = s.customMatches(ctx, tx, a, crm.ObjOpportunity, f.Custom); err != nil {
-				return nil, "", 0, err
-			}
-			items, next, err := tx.ListOpportunities(ctx, q)
-			if err != nil {
-				return nil, "", 0, err
-			}
-			total, err := tx.CountOpportunities(ctx, q)
-			return items, next, total, err
-		}, func(o crm.Opportunity) int64 { return o.ID })
-}
-
-// opportunityFilterFields names the fields an opportunity list filters on:
-// its text search matches the name.
-func opportunityFilterFields(f crm.ListFilter) []string {
-	var fields []string
-	if strings.TrimSpace(f.Query) != "" {
-		fields = append(fields, "name")
-	}
-	return customFilterFields(f.Custom, fields...)
+	return listRecords(ctx, s, a, f, recordList[crm.Opportunity]{object: crm.ObjOpportunity,
+		search: func(_ *store.DedupKey, terms []string) { q.Terms = terms }, // opportunities have no exact keys
+		custom: func(m []store.CustomMatch) { q.Custom = m },
+		list:   func(tx *store.Tx) ([]crm.Opportunity, string, error) { return tx.ListOpportunities(ctx, q) },
+		count:  func(tx *store.Tx) (int, error) { return tx.CountOpportunities(ctx, q) },
+		id:     func(o crm.Opportunity) int64 { return o.ID }})
 }
 
 func (s *Service) indexOpportunity(ctx context.Context, tx *store.Tx, o crm.Opportunity, keys []store.DedupKey) error {

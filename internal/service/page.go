@@ -49,6 +49,10 @@ func (s *Service) searchText(text string) (key *store.DedupKey, terms []string, 
 // match a field hidden from the actor finds nothing.
 func (s *Service) searchFor(a *access.Actor, o crm.Object, text string) (key *store.DedupKey, terms []string, none bool) {
 	key, terms, none = s.searchText(text)
+	if key != nil && !searchesKind(o, key.Kind) {
+		t := quality.SearchTerms(strings.TrimSpace(text))
+		key, terms, none = nil, s.lookupTerms(t), len(t) == 0
+	}
 	if (key != nil || terms != nil) && searchHidden(a, o, searchKind(key)) {
 		return nil, nil, true
 	}
@@ -87,6 +91,53 @@ func customFilterFields(custom map[string]string, fields ...string) []string {
 		}
 	}
 	return fields
+}
+
+// recordList is how the store answers one object's paged list: the
+// object's own query, reached through closures that set its search and
+// custom-field matches and run it. The rest — permission, field rules on
+// filters and orders, search, audit, opening, shaping — is listRecords',
+// the same for every object.
+type recordList[T any] struct {
+	object crm.Object
+	// filters are the built-in fields the filter narrows by (field rules
+	// refuse a filter on a field the reader may not see).
+	filters []string
+	search  func(key *store.DedupKey, terms []string)
+	custom  func([]store.CustomMatch)
+	list    func(tx *store.Tx) ([]T, string, error)
+	count   func(tx *store.Tx) (int, error)
+	id      func(T) int64
+}
+
+// listRecords returns a page of an object's records the actor may see,
+// filtered, searched and ordered as f asks.
+func listRecords[T any](ctx context.Context, s *Service, a *access.Actor, f crm.ListFilter, l recordList[T]) (Page[T], error) {
+	if err := s.require(ctx, a, l.object, crm.ActRead); err != nil {
+		return Page[T]{}, err
+	}
+	if err := checkListFields(a, l.object, customFilterFields(f.Custom, l.filters...), f.Sort); err != nil {
+		return Page[T]{}, err
+	}
+	key, terms, none := s.searchFor(a, l.object, f.Query)
+	if none {
+		return Page[T]{Items: []T{}}, nil
+	}
+	l.search(key, terms)
+	return listPage(ctx, s, a, s.listAction(l.object, strings.TrimSpace(f.Query)), l.object,
+		func(tx *store.Tx) ([]T, string, int, error) {
+			custom, err := s.customMatches(ctx, tx, a, l.object, f.Custom)
+			if err != nil {
+				return nil, "", 0, err
+			}
+			l.custom(custom)
+			items, next, err := l.list(tx)
+			if err != nil {
+				return nil, "", 0, err
+			}
+			total, err := l.count(tx)
+			return items, next, total, err
+		}, l.id)
 }
 
 // listPage reads one page and its total in one snapshot, then records the
