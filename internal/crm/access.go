@@ -9,6 +9,7 @@ const (
 	ObjContact     Object = "contact"
 	ObjLead        Object = "lead"
 	ObjOpportunity Object = "opportunity"
+	ObjContract    Object = "contract"
 	ObjFollowUp    Object = "followup"
 	ObjTask        Object = "task"
 )

@@ -42,6 +42,8 @@ func shapedObject(rec any) crm.Object {
 		return crm.ObjLead
 	case *crm.Opportunity:
 		return crm.ObjOpportunity
+	case *crm.Contract:
+		return crm.ObjContract
 	case *crm.FollowUp:
 		return crm.ObjFollowUp
 	}
@@ -357,6 +359,12 @@ func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor
 			err = s.openRecord(ctx, &op)
 		}
 		return &op, err
+	case crm.ObjContract:
+		k, err := tx.GetContract(ctx, id, contractScope(a, false))
+		if err == nil {
+			err = s.openRecord(ctx, &k)
+		}
+		return &k, err
 	case crm.ObjFollowUp:
 		f, err := tx.GetFollowUp(ctx, id, childScope(a, crm.ObjFollowUp, false))
 		if err == nil {
@@ -396,12 +404,22 @@ func isRuleField(o crm.Object, field string) bool {
 	return slices.ContainsFunc(crm.RuleFields[o], func(f crm.RuleField) bool { return f.Name == field })
 }
 
-// searchFields are the fields each kind of search matches, per object.
-var searchFields = map[crm.Object]map[string][]string{
-	crm.ObjCustomer: {"name": {"name"}, "phone": {"phone"}, "email": {"email"}, "credit_code": {"credit_code"}},
-	crm.ObjContact:  {"name": {"name"}, "phone": {"mobile", "phone"}, "email": {"email"}},
-	crm.ObjLead:     {"name": {"name", "company"}, "phone": {"mobile"}, "email": {"email"}},
-}
+// searchFields are the fields each kind of search matches, per object, as
+// the registry describes them.
+var searchFields = func() map[crm.Object]map[string][]string {
+	out := map[crm.Object]map[string][]string{}
+	for _, s := range crm.Specs() {
+		for _, f := range s.Fields {
+			if f.Searchable() {
+				if out[s.Name] == nil {
+					out[s.Name] = map[string][]string{}
+				}
+				out[s.Name][string(f.Search)] = append(out[s.Name][string(f.Search)], f.Name)
+			}
+		}
+	}
+	return out
+}()
 
 // searchHidden reports whether a search of the kind would match a field the
 // actor may not see, so that it must find nothing: a hidden value must not
