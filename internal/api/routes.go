@@ -19,7 +19,7 @@ func (api *API) Register(mux *http.ServeMux) {
 // Routes lists every API route. This list is the API's whole surface; the
 // authorisation matrix test (matrix_test.go) classifies each one.
 func (api *API) Routes() []httpx.Route {
-	return []httpx.Route{
+	return append([]httpx.Route{
 		{Method: "GET", Pattern: "/api/v1/me", Handler: api.authed(api.me)},
 		{Method: "GET", Pattern: "/api/v1/directory", Handler: api.authed(api.directory)},
 		{Method: "GET", Pattern: "/api/v1/search", Handler: api.authed(api.search())},
@@ -171,5 +171,5 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.listCustomFields())},
 		{Method: "POST", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.createCustomField())},
 		{Method: "PUT", Pattern: "/api/v1/custom-fields/{id}", Handler: api.authed(api.updateCustomField())},
-	}
+	}, api.contractRoutes()...)
 }

@@ -443,7 +443,9 @@ var registry = []ObjectSpec{
 			field("starts_on", TypeDate, "field.starts_on").rule(MaskNone),
 			field("ends_on", TypeDate, "field.ends_on").rule(MaskNone),
 			enum("status", ContractStatuses, "field.status").rule(MaskText).filter(),
-			field("notes", TypeLongText, "field.notes").rule(MaskText),
+			// What is written about a deal may name people: the audit
+			// trail records it by reference.
+			field("notes", TypeLongText, "field.notes").rule(MaskText).sensitive(),
 		},
 		Excluded: excluded(map[string]string{"custom": whyCustom, "deleted_with_customer": whyDeletedWithCus}),
 	},
