@@ -35,6 +35,10 @@ func TestMassAssignment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		contract, err := o.Svc.CreateContract(ctx, o.Rep1, crm.ContractFields{CustomerID: c.ID, Number: "YQ-1", Name: "开关合同"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		task, err := o.Svc.CreateTask(ctx, o.Rep1, crm.TaskFields{Title: "回访"})
 		if err != nil {
 			t.Fatal(err)
@@ -55,6 +59,8 @@ func TestMassAssignment(t *testing.T) {
 			{"PATCH", "/api/v1/leads/" + strconv.FormatInt(lead.ID, 10), `"version":1`},
 			{"POST", "/api/v1/opportunities", `"name":"新商机","customer_id":` + cid},
 			{"PATCH", "/api/v1/opportunities/" + strconv.FormatInt(opp.ID, 10), `"version":1`},
+			{"POST", "/api/v1/contracts", `"number":"YQ-2","name":"新合同","customer_id":` + cid},
+			{"PATCH", "/api/v1/contracts/" + strconv.FormatInt(contract.ID, 10), `"version":1`},
 			{"POST", "/api/v1/tasks", `"title":"新任务"`},
 			{"PATCH", "/api/v1/tasks/" + strconv.FormatInt(task.ID, 10), `"version":1`},
 			{"POST", "/api/v1/follow-ups", `"kind":"note","content":"记录","customer_id":` + cid},

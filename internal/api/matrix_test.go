@@ -166,13 +166,18 @@ func ids(o crm.Object) func(x *tm.Target) any {
 	return func(x *tm.Target) any { return map[string]any{"ids": []int64{x.F.ID(o)}} }
 }
 
-// collection is the API's path segment of an object.
-var collection = map[crm.Object]string{crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
-	crm.ObjOpportunity: "opportunities", crm.ObjFollowUp: "follow-ups", crm.ObjTask: "tasks"}
+// collection is the API's path segment of an object, as the registry says.
+var collection = func() map[crm.Object]string {
+	out := map[crm.Object]string{}
+	for _, s := range crm.Specs() {
+		out[s.Name] = s.Path
+	}
+	return out
+}()
 
 // revealField is a field of each object that takes field rules.
 var revealField = map[crm.Object]string{crm.ObjCustomer: "phone", crm.ObjContact: "mobile", crm.ObjLead: "mobile", crm.ObjOpportunity: "name",
-	crm.ObjFollowUp: "content"}
+	crm.ObjContract: "name", crm.ObjFollowUp: "content"}
 
 // recordRoutes classifies the routes every business object has, unless
 // classified already: its list, detail, update, delete and restore,
@@ -460,6 +465,9 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		"POST /api/v1/opportunities": {attach(crm.ObjOpportunity, "/api/v1/opportunities", func(*tm.Target) map[string]any {
 			return map[string]any{"name": w.Name("新商机"), "amount": 500}
 		})},
+		"POST /api/v1/contracts": {attach(crm.ObjContract, "/api/v1/contracts", func(*tm.Target) map[string]any {
+			return map[string]any{"number": w.Name("HT"), "name": w.Name("新合同"), "amount": 500}
+		})},
 		"POST /api/v1/opportunities/{id}/stage": {{Object: crm.ObjOpportunity, Want: tm.On(crm.ObjOpportunity, tm.EditOutcome),
 			Req: recordPath(crm.ObjOpportunity, "/api/v1/opportunities/", "/stage", withVersion(crm.ObjOpportunity, map[string]any{"stage_id": stages[1].ID}))}},
 
@@ -488,9 +496,10 @@ func apiSpecs(w *tm.World) map[string][]spec {
 	recordRoutes(crm.ObjContact, specs, w, map[string]any{"title": "经理"})
 	recordRoutes(crm.ObjLead, specs, w, map[string]any{"title": "总监"})
 	recordRoutes(crm.ObjOpportunity, specs, w, map[string]any{"amount": 900})
+	recordRoutes(crm.ObjContract, specs, w, map[string]any{"status": "signed"})
 	recordRoutes(crm.ObjFollowUp, specs, w, map[string]any{"content": "更正"})
 	recordRoutes(crm.ObjTask, specs, w, map[string]any{"notes": "备忘"})
-	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjTask, crm.ObjFollowUp} {
+	for _, o := range crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Recyclable && s.Name != crm.ObjCustomer }) {
 		specs["GET /api/v1/recycle-bin/{collection}"] = append(specs["GET /api/v1/recycle-bin/{collection}"], spec{Name: collection[o],
 			Want: tm.CanDo(o, crm.ActDelete), Req: path("/api/v1/recycle-bin/" + collection[o] + "?limit=200"), Lists: []tm.Listing{{Key: "items", O: o, In: tm.InBin}}})
 	}

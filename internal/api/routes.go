@@ -26,7 +26,7 @@ func (api *API) Register(mux *http.ServeMux) {
 // Routes lists every API route. This list is the API's whole surface; the
 // authorisation matrix test (matrix_test.go) classifies each one.
 func (api *API) Routes() []httpx.Route {
-	return []httpx.Route{
+	return append([]httpx.Route{
 		{Method: "GET", Pattern: OpenAPIPath, Handler: api.serveOpenAPI, Doc: httpx.Doc{Summary: "This document (OpenAPI 3.1)", Auth: httpx.AuthNone}},
 		{Method: "GET", Pattern: "/api/v1/me", Handler: api.authed(api.me)},
 		{Method: "GET", Pattern: "/api/v1/directory", Handler: api.authed(api.directory)},
@@ -179,5 +179,5 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.listCustomFields())},
 		{Method: "POST", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.createCustomField()), Doc: httpx.Doc{Request: crm.CustomField{}, Status: http.StatusCreated}},
 		{Method: "PUT", Pattern: "/api/v1/custom-fields/{id}", Handler: api.authed(api.updateCustomField()), Doc: httpx.Doc{Request: crm.CustomField{}}},
-	}
+	}, api.contractRoutes()...)
 }

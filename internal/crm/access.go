@@ -11,6 +11,7 @@ const (
 	ObjContact     Object = "contact"
 	ObjLead        Object = "lead"
 	ObjOpportunity Object = "opportunity"
+	ObjContract    Object = "contract"
 	ObjFollowUp    Object = "followup"
 	ObjTask        Object = "task"
 )

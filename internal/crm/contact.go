@@ -78,6 +78,8 @@ type ListFilter struct {
 	OwnerID    int64  `json:"owner_id,omitempty"`
 	Status     string `json:"status,omitempty"`
 	StageID    int64  `json:"stage_id,omitempty"`
+	// OpportunityID narrows contracts to one opportunity's.
+	OpportunityID int64 `json:"opportunity_id,omitempty"`
 	// Custom filters on custom fields: key → value (contained, for
 	// multiple choice); the service checks keys and values.
 	Custom map[string]string `json:"custom,omitempty"`

@@ -426,6 +426,30 @@ var registry = []ObjectSpec{
 		Excluded: excluded(map[string]string{"custom": whyCustom, "deleted_with_customer": whyDeletedWithCus}),
 	},
 	{
+		// A contract's number is unique among the organisation's live
+		// contracts (a duplicate-check key); its opportunity, if any, is
+		// one of its customer's.
+		Name: ObjContract, Table: "contracts", Alias: "ct", Path: "contracts", Label: "object.contract", Parent: ObjCustomer,
+		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
+		Sorts: []string{"updated", "amount", "created"},
+		Fields: []FieldSpec{
+			ref("customer_id", ObjCustomer, "field.customer_id").filter(),
+			ref("opportunity_id", ObjOpportunity, "field.opportunity_id").filter(),
+			field("number", TypeText, "field.number").rule(MaskText).search(SearchName),
+			field("name", TypeText, "field.contract_name").rule(MaskText).search(SearchName),
+			field("amount", TypeMoney, "field.amount").rule(MaskNone).sortAs("amount"),
+			field("currency", TypeCurrency, "field.currency").rule(MaskNone),
+			field("signed_on", TypeDate, "field.signed_on").rule(MaskNone),
+			field("starts_on", TypeDate, "field.starts_on").rule(MaskNone),
+			field("ends_on", TypeDate, "field.ends_on").rule(MaskNone),
+			enum("status", ContractStatuses, "field.status").rule(MaskText).filter(),
+			// What is written about a deal may name people: the audit
+			// trail records it by reference.
+			field("notes", TypeLongText, "field.notes").rule(MaskText).sensitive(),
+		},
+		Excluded: excluded(map[string]string{"custom": whyCustom, "deleted_with_customer": whyDeletedWithCus}),
+	},
+	{
 		// Follow-ups keep versions; their content is sealed under the key
 		// of the person they are about, else their customer's.
 		Name: ObjFollowUp, Table: "follow_ups", Alias: "f", Path: "follow-ups", Label: "object.followup", Parent: ObjCustomer,

@@ -143,7 +143,7 @@ func TestRegistryCopies(t *testing.T) {
 		again.Sorts[0] != "updated" || again.Fields[1].Sealed {
 		t.Fatalf("the registry changed through a copy: %+v", again)
 	}
-	if _, ok := Spec("contract"); ok {
+	if _, ok := Spec("invoice"); ok {
 		t.Fatal("an undescribed object has a description")
 	}
 }

@@ -143,6 +143,8 @@ func (s *Service) indexOf(ctx context.Context, tx *store.Tx, rec any) ([]store.D
 		keys, _ = s.normalizeLead(&r.LeadFields)
 	case *crm.Opportunity:
 		terms = quality.SearchTerms(r.Name)
+	case *crm.Contract:
+		keys, terms = contractIndex(r.ContractFields)
 	}
 	_, ckeys, _, err := s.checkCustom(ctx, tx, o, *custom)
 	return append(keys, ckeys...), terms, err

@@ -68,6 +68,8 @@ func customOf(p any) (*map[string]any, crm.Object, bool) {
 		return &r.Custom, crm.ObjCustomer, true
 	case *crm.Opportunity:
 		return &r.Custom, crm.ObjOpportunity, true
+	case *crm.Contract:
+		return &r.Custom, crm.ObjContract, true
 	}
 	return nil, "", false
 }

@@ -44,7 +44,8 @@ func (s *Service) normalizeCustomerTx(ctx context.Context, tx *store.Tx, f *crm.
 }
 
 // dedupFields maps a key kind to the form field it came from.
-var dedupFields = map[string]string{"company": "name", "phone": "phone", "email": "email", "credit_code": "credit_code"}
+var dedupFields = map[string]string{"company": "name", "phone": "phone", "email": "email", "credit_code": "credit_code",
+	contractNumberKey: "number"}
 
 // checkDuplicate refuses a record whose keys another live record already
 // holds anywhere in the organisation (撞单). The answer names only the

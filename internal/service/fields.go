@@ -42,6 +42,8 @@ func shapedObject(rec any) crm.Object {
 		return crm.ObjLead
 	case *crm.Opportunity:
 		return crm.ObjOpportunity
+	case *crm.Contract:
+		return crm.ObjContract
 	case *crm.FollowUp:
 		return crm.ObjFollowUp
 	}
@@ -357,6 +359,12 @@ func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor
 			err = s.openRecord(ctx, &op)
 		}
 		return &op, err
+	case crm.ObjContract:
+		k, err := tx.GetContract(ctx, id, contractScope(a, false))
+		if err == nil {
+			err = s.openRecord(ctx, &k)
+		}
+		return &k, err
 	case crm.ObjFollowUp:
 		f, err := tx.GetFollowUp(ctx, id, childScope(a, crm.ObjFollowUp, false))
 		if err == nil {

@@ -102,6 +102,8 @@ func visibleCount(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Obje
 		return tx.CountLeads(ctx, store.LeadQuery{Scope: a.Scope(o)})
 	case crm.ObjOpportunity:
 		return tx.CountOpportunities(ctx, store.OpportunityQuery{Scope: store.ChildScope{Own: a.Scope(o), Customer: a.Scope(crm.ObjCustomer)}})
+	case crm.ObjContract:
+		return tx.CountContracts(ctx, store.ContractQuery{Scope: store.ChildScope{Own: a.Scope(o), Customer: a.Scope(crm.ObjCustomer)}})
 	}
 	return 0, nil
 }

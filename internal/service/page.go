@@ -27,6 +27,7 @@ type (
 	ContactPage     = Page[crm.Contact]
 	LeadPage        = Page[crm.Lead]
 	OpportunityPage = Page[crm.Opportunity]
+	ContractPage    = Page[crm.Contract]
 )
 
 // searchText reads a list's search text: an exact key (phone, e-mail,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -54,10 +55,10 @@ func (s *Service) RestoreRecord(ctx context.Context, a *access.Actor, o crm.Obje
 		if err := tx.RecordInScope(ctx, o, id, recycleScope(a, o), true); err != nil {
 			return notInBin(o, err)
 		}
-		if o == crm.ObjOpportunity {
-			// An opportunity cannot live without its customer (and the purge
-			// removes a customer only once no opportunity points at it).
-			live, err := tx.OpportunityCustomerLive(ctx, id)
+		if slices.Contains(store.CustomerBound, o) {
+			// An opportunity or contract cannot live without its customer
+			// (and the purge removes a customer only once none points at it).
+			live, err := tx.CustomerLive(ctx, o, id)
 			if err != nil {
 				return err
 			}

@@ -215,6 +215,7 @@ var byReference = map[crm.Object][]string{
 	crm.ObjContact:     append([]string{"custom"}, crm.ContactSensitive...),
 	crm.ObjLead:        append([]string{"custom"}, crm.LeadSensitive...),
 	crm.ObjOpportunity: {"custom"},
+	crm.ObjContract:    {"custom", "notes"},
 }
 
 // auditDiff is diff for a record's audit event: the fields of byReference

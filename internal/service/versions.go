@@ -214,6 +214,11 @@ func (s *Service) updateFromJSON(ctx context.Context, a *access.Actor, o crm.Obj
 		if err = json.Unmarshal(update, &up); err == nil {
 			_, err = s.UpdateOpportunity(ctx, a, id, up)
 		}
+	case crm.ObjContract:
+		var up crm.ContractUpdate
+		if err = json.Unmarshal(update, &up); err == nil {
+			_, err = s.UpdateContract(ctx, a, id, up)
+		}
 	case crm.ObjFollowUp:
 		var up crm.FollowUpUpdate
 		if err = json.Unmarshal(update, &up); err == nil {

@@ -13,7 +13,7 @@ import (
 // object without a paged list of its own).
 func SortNames(o crm.Object) []string {
 	sorts := map[crm.Object]map[string]sortSpec{crm.ObjCustomer: customerSorts, crm.ObjContact: contactSorts,
-		crm.ObjLead: leadSorts, crm.ObjOpportunity: opportunitySorts}[o]
+		crm.ObjLead: leadSorts, crm.ObjOpportunity: opportunitySorts, crm.ObjContract: contractSorts}[o]
 	return slices.Collect(maps.Keys(sorts))
 }
 

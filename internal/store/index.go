@@ -56,11 +56,12 @@ func (tx *Tx) FindDuplicate(ctx context.Context, keys []DedupKey, object string,
 			LEFT JOIN contacts t ON k.object = 'contact' AND t.id = k.record_id
 			LEFT JOIN leads l ON k.object = 'lead' AND l.id = k.record_id
 			LEFT JOIN opportunities o ON k.object = 'opportunity' AND o.id = k.record_id
-			LEFT JOIN users u ON u.id = COALESCE(c.owner_id, t.owner_id, l.owner_id, o.owner_id)
+			LEFT JOIN contracts ct ON k.object = 'contract' AND ct.id = k.record_id
+			LEFT JOIN users u ON u.id = COALESCE(c.owner_id, t.owner_id, l.owner_id, o.owner_id, ct.owner_id)
 			WHERE k.kind = ` + a.add(k.Kind) + " AND k.key = " + a.add(k.Key) + `
 			AND NOT (k.object = ` + a.add(object) + " AND k.record_id = " + a.add(exceptID) + `)
-			AND COALESCE(c.deleted_at, t.deleted_at, l.deleted_at, o.deleted_at) IS NULL
-			AND (c.id IS NOT NULL OR t.id IS NOT NULL OR l.id IS NOT NULL OR o.id IS NOT NULL)
+			AND COALESCE(c.deleted_at, t.deleted_at, l.deleted_at, o.deleted_at, ct.deleted_at) IS NULL
+			AND (c.id IS NOT NULL OR t.id IS NOT NULL OR l.id IS NOT NULL OR o.id IS NOT NULL OR ct.id IS NOT NULL)
 			ORDER BY k.object, k.record_id LIMIT 1`
 		err := tx.q.QueryRowContext(ctx, q, a...).Scan(&h.Kind, &h.Object, &h.RecordID, &h.OwnerName)
 		switch {

@@ -192,11 +192,18 @@ func (tx *Tx) CountOpportunities(ctx context.Context, q OpportunityQuery) (int, 
 	return n, mapErr("count opportunities", err)
 }
 
-// OpportunityCustomerLive reports whether an opportunity's customer is out
-// of the recycle bin: an opportunity cannot come back without it.
-func (tx *Tx) OpportunityCustomerLive(ctx context.Context, id int64) (bool, error) {
+// CustomerBound are the objects whose records cannot exist without their
+// customer (customer_id is required): one cannot come back from the
+// recycle bin before its customer, and the purge keeps a customer while
+// one of them points at it.
+var CustomerBound = []crm.Object{crm.ObjOpportunity, crm.ObjContract}
+
+// CustomerLive reports whether the customer of a record of a CustomerBound
+// object is out of the recycle bin.
+func (tx *Tx) CustomerLive(ctx context.Context, o crm.Object, id int64) (bool, error) {
 	var live bool
-	err := tx.q.QueryRowContext(ctx, `SELECT c.deleted_at IS NULL FROM opportunities o JOIN customers c ON c.id = o.customer_id
-		WHERE o.id = $1`, id).Scan(&live)
-	return live, mapErr("opportunity", err)
+	r := recyclable[o]
+	err := tx.q.QueryRowContext(ctx, "SELECT c.deleted_at IS NULL FROM "+r.table+" "+r.alias+" JOIN customers c ON c.id = "+r.alias+
+		".customer_id WHERE "+r.alias+".id = $1", id).Scan(&live)
+	return live, mapErr(string(o), err)
 }

@@ -17,7 +17,8 @@ import (
 // reps rep and mate, department B with other and six more. Of n customers
 // the rep owns rep in twenty, mate one in twenty, the pool one in twenty,
 // the seven of B the rest; two in three have a next follow-up. Every
-// second owned customer has a contact, a lead, an opportunity and a task
+// second owned customer has a contact, a lead, an opportunity, a contract
+// and a task
 // (one in three without a due time) of its owner.
 type orderWorld struct {
 	rep, mate, other crm.User
@@ -98,6 +99,12 @@ func seedOrderWorld(t testing.TB, ctx context.Context, db *store.DB, n, rep int)
 			if err := tx.InsertOpportunity(ctx, &o); err != nil {
 				return err
 			}
+			ct := crm.Contract{ContractFields: crm.ContractFields{CustomerID: c.ID, Number: fmt.Sprintf("HT%05d", i), Name: "x",
+				Amount: int64((i * 7907) % 100000), Currency: "CNY", Status: "draft"}}
+			ct.OwnerID, ct.CreatedAt, ct.CreatedBy = owner, at, owner
+			if err := tx.InsertContract(ctx, &ct); err != nil {
+				return err
+			}
 			task := crm.Task{TaskFields: crm.TaskFields{Title: "x", CustomerID: c.ID}}
 			if i%3 != 0 {
 				due := at.Add(time.Duration((i*13)%300) * time.Hour)
@@ -132,7 +139,7 @@ type orderCase struct {
 
 // TestListOrdersReadAnIndex: every order a list offers (the customers'
 // four, the pool's, "mine" under a wider scope as on the Today page, the
-// Today page's tasks, the contacts', leads' and opportunities') is read
+// Today page's tasks, the contacts', leads', opportunities' and contracts') is read
 // from an index under the scope in that order, for own, department and
 // all scopes, on the first page and after a cursor, on both databases. A
 // department within store.CountCap rows is read through an index and may
@@ -242,6 +249,12 @@ func orderCases(w orderWorld, postgres bool) []orderCase {
 				f := f
 				f.Cursor = after
 				_, next, err := tx.ListOpportunities(context.Background(), store.OpportunityQuery{Scope: sc.s, Filter: f})
+				return next, err
+			}})
+			cases = append(cases, orderCase{"contracts by " + sort + ", " + sc.name, "contracts_live_" + sort, false, func(tx *store.Tx, after string) (string, error) {
+				f := f
+				f.Cursor = after
+				_, next, err := tx.ListContracts(context.Background(), store.ContractQuery{Scope: sc.s, Filter: f})
 				return next, err
 			}})
 		}

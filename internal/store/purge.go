@@ -15,7 +15,7 @@ import (
 // PurgeOrder lists the recycled objects children first: a batch purges a
 // customer's follow-ups, tasks, opportunities and contacts before the
 // customer, so no row is left referencing a removed one.
-var PurgeOrder = []crm.Object{crm.ObjFollowUp, crm.ObjTask, crm.ObjOpportunity, crm.ObjContact, crm.ObjLead, crm.ObjCustomer}
+var PurgeOrder = []crm.Object{crm.ObjFollowUp, crm.ObjTask, crm.ObjContract, crm.ObjOpportunity, crm.ObjContact, crm.ObjLead, crm.ObjCustomer}
 
 // purgeTables are the tables of the objects with a recycle bin.
 var purgeTables = tablesWhere(func(s crm.ObjectSpec) bool { return s.Recyclable })
@@ -36,10 +36,10 @@ type ExpiredRecord struct {
 
 // ExpiredRecords returns up to limit records of an object deleted at or
 // before cutoff, oldest first, locked against a concurrent restore on
-// PostgreSQL. A customer that an opportunity still references (one
-// restored or deleted on its own after it) waits: an opportunity cannot
-// exist without its customer. A contact or lead whose person is under a
-// legal hold waits too.
+// PostgreSQL. A customer that an opportunity or a contract still
+// references (one restored or deleted on its own after it) waits: they
+// cannot exist without their customer (CustomerBound). A contact or lead
+// whose person is under a legal hold waits too.
 func (tx *Tx) ExpiredRecords(ctx context.Context, o crm.Object, cutoff time.Time, limit int) ([]ExpiredRecord, error) {
 	table, ok := purgeTables[o]
 	if !ok {
@@ -47,7 +47,9 @@ func (tx *Tx) ExpiredRecords(ctx context.Context, o crm.Object, cutoff time.Time
 	}
 	q := "SELECT r.id, r.deleted_at FROM " + table + " r WHERE r.deleted_at IS NOT NULL AND r.deleted_at <= $1"
 	if o == crm.ObjCustomer {
-		q += " AND NOT EXISTS (SELECT 1 FROM opportunities o WHERE o.customer_id = r.id)"
+		for _, b := range CustomerBound {
+			q += " AND NOT EXISTS (SELECT 1 FROM " + recyclable[b].table + " b WHERE b.customer_id = r.id)"
+		}
 	}
 	if key := dataKeyColumn(o); key != "" {
 		// A legal hold keeps a person from destruction, the recycle bin's
@@ -86,9 +88,10 @@ var purgeLinks = map[crm.Object][]struct {
 		{crm.ObjContact, "contacts", "customer_id"}, {crm.ObjFollowUp, "follow_ups", "customer_id"},
 		{crm.ObjTask, "tasks", "customer_id"}, {crm.ObjLead, "leads", "customer_id"},
 	},
-	crm.ObjContact:     {{crm.ObjFollowUp, "follow_ups", "contact_id"}, {crm.ObjLead, "leads", "contact_id"}},
-	crm.ObjOpportunity: {{crm.ObjFollowUp, "follow_ups", "opportunity_id"}, {crm.ObjTask, "tasks", "opportunity_id"}, {crm.ObjLead, "leads", "opportunity_id"}},
-	crm.ObjLead:        {{crm.ObjFollowUp, "follow_ups", "lead_id"}},
+	crm.ObjContact: {{crm.ObjFollowUp, "follow_ups", "contact_id"}, {crm.ObjLead, "leads", "contact_id"}},
+	crm.ObjOpportunity: {{crm.ObjFollowUp, "follow_ups", "opportunity_id"}, {crm.ObjTask, "tasks", "opportunity_id"}, {crm.ObjLead, "leads", "opportunity_id"},
+		{crm.ObjContract, "contracts", "opportunity_id"}},
+	crm.ObjLead: {{crm.ObjFollowUp, "follow_ups", "lead_id"}},
 }
 
 // dataKeyColumn names the column of o's table holding the data key its

@@ -19,6 +19,7 @@ var recyclable = map[crm.Object]struct {
 	crm.ObjContact:     {"contacts", "t", "t.name", "t.person_key", true},
 	crm.ObjLead:        {"leads", "l", "l.name", "l.person_key", false},
 	crm.ObjOpportunity: {"opportunities", "o", "o.name", "''", true},
+	crm.ObjContract:    {"contracts", "ct", "ct.name", "''", true},
 	crm.ObjTask:        {"tasks", "k", "k.title", "''", true},
 	crm.ObjFollowUp:    {"follow_ups", "f", "f.content", "f.data_key", true},
 }

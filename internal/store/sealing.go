@@ -341,7 +341,7 @@ func (tx *Tx) ErasePersonRemains(ctx context.Context, o crm.Object, id int64) (b
 	return changed > 0, nil
 }
 
-// AnyRecord loads a customer, contact, lead, opportunity or follow-up by id alone —
+// AnyRecord loads a customer, contact, lead, opportunity, contract or follow-up by id alone —
 // live or recycled, in no actor's scope — for key operations that must
 // reach every copy.
 func (tx *Tx) AnyRecord(ctx context.Context, o crm.Object, id int64) (any, error) {
@@ -358,6 +358,9 @@ func (tx *Tx) AnyRecord(ctx context.Context, o crm.Object, id int64) (any, error
 	case crm.ObjOpportunity:
 		op, err := scanOpportunity(tx.q.QueryRowContext(ctx, "SELECT "+opportunityCols+opportunityFrom+" WHERE o.id = $1", id))
 		return &op, mapErr("opportunity", err)
+	case crm.ObjContract:
+		k, err := scanContract(tx.q.QueryRowContext(ctx, "SELECT "+contractCols+contractFrom+" WHERE ct.id = $1", id))
+		return &k, mapErr("contract", err)
 	case crm.ObjFollowUp:
 		f, err := scanFollowUp(tx.q.QueryRowContext(ctx, followUpSelect+" WHERE f.id = $1", id))
 		return &f, mapErr("follow-up", err)

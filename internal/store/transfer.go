@@ -22,11 +22,13 @@ var transferRows = func() map[crm.Object]struct{ table, cond string } {
 
 // transferOpen narrows a hand-over to the records whose work is not done:
 // leads not yet converted, open opportunities (closed ones stay with who
-// closed them, so reports keep crediting them) and open tasks. It is SQL
+// closed them, so reports keep crediting them), contracts still running
+// (ended ones likewise) and open tasks. It is SQL
 // of each object's own state, which its description does not carry.
 var transferOpen = map[crm.Object]string{
 	crm.ObjLead:        " AND status <> 'converted'",
 	crm.ObjOpportunity: " AND closed_at IS NULL",
+	crm.ObjContract:    " AND status NOT IN ('expired', 'terminated')",
 	crm.ObjTask:        " AND done = FALSE",
 }
 
@@ -73,7 +75,7 @@ func (tx *Tx) CountOwned(ctx context.Context, o crm.Object, owner int64) (int, e
 // ownedTables are the tables of the records that have an owner and a version.
 var ownedTables = map[crm.Object]string{
 	crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
-	crm.ObjOpportunity: "opportunities", crm.ObjTask: "tasks",
+	crm.ObjOpportunity: "opportunities", crm.ObjContract: "contracts", crm.ObjTask: "tasks",
 }
 
 // CurrentVersion returns the version of a live record.

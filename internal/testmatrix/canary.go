@@ -48,6 +48,7 @@ var CanaryFields = map[crm.Object][]string{
 	crm.ObjContact:     {"name", "mobile", "phone", "email", "wechat", "custom.canary"},
 	crm.ObjLead:        {"name", "mobile", "email", "wechat", "custom.canary"},
 	crm.ObjOpportunity: {"amount"},
+	crm.ObjContract:    {"amount", "notes"},
 }
 
 // FilterProbe is a list request that filters or sorts by a field the
@@ -170,6 +171,10 @@ func NewCanary(t *testing.T, db *store.DB) *Canary {
 	op, err := o.Svc.CreateOpportunity(ctx, rep1, crm.OpportunityFields{CustomerID: c.IDs["customer"], Name: "金丝雀商机", Amount: 1000})
 	must(err, "opportunity")
 	c.IDs["opportunity"] = op.ID
+	ct, err := o.Svc.CreateContract(ctx, rep1, crm.ContractFields{CustomerID: c.IDs["customer"], OpportunityID: op.ID, Number: "CANARY-1",
+		Name: "金丝雀合同", Amount: 2000, Notes: c.text("contract.notes", "CONTRACTSECRET")})
+	must(err, "contract")
+	c.IDs["contract"] = ct.ID
 	fu, err := o.Svc.CreateFollowUp(ctx, rep1, crm.FollowUpInput{CustomerID: c.IDs["customer"], ContactID: c.IDs["contact"], Kind: "call", Content: "电话沟通"})
 	must(err, "follow-up")
 	c.IDs["followup"] = fu.ID
@@ -344,16 +349,19 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 	}
 	byCollection := map[string][]string{
 		"customers": ids("customer", "pool_customer", "deleted_customer"), "contacts": ids("contact", "deleted_contact"),
-		"leads": ids("lead", "deleted_lead"), "opportunities": ids("opportunity"), "follow-ups": ids("followup"),
+		"leads": ids("lead", "deleted_lead"), "opportunities": ids("opportunity"), "contracts": ids("contract"), "follow-ups": ids("followup"),
 		"tasks": ids("task"), "approvals": ids("approval_customer", "approval_contact", "approval_lead"),
 		"users":  {fmt.Sprint(c.Org.Rep1.UserID), fmt.Sprint(c.Users[CanaryHidden].UserID)},
 		"reveal": nil, // POST only
 		"stages": {"1"}, "roles": {fmt.Sprint(c.Org.Roles[CanaryHidden].ID)}, "departments": {fmt.Sprint(c.Org.East1.ID)},
 		"custom-fields": {"1"}, "incidents": ids("incident"), "requests": ids("privacy_request"),
 	}
-	objects := []string{"customers", "contacts", "leads", "opportunities", "tasks", "follow-ups"}
-	singular := map[string]string{"customer": "customers", "contact": "contacts", "lead": "leads", "opportunity": "opportunities",
-		"task": "tasks", "followup": "follow-ups"}
+	var objects []string
+	singular := map[string]string{}
+	for _, s := range crm.Specs() {
+		objects = append(objects, s.Path)
+		singular[string(s.Name)] = s.Path
+	}
 	paths := []string{""}
 	segments := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
 	for i, seg := range segments {

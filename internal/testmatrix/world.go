@@ -101,7 +101,7 @@ type Record struct {
 }
 
 // Family is the records of one slot: a customer with a contact, an
-// opportunity, a follow-up and a task, and a lead (for the slots leads
+// opportunity, a contract, a follow-up and a task, and a lead (for the slots leads
 // have). A family is used until a request changed it (Dirty), then the next
 // Family call builds a fresh one.
 type Family struct {
@@ -313,7 +313,7 @@ func (w *World) build(s Slot, v Variant) *Family {
 	}
 	switch v {
 	case Deleted:
-		for _, o := range []crm.Object{crm.ObjContact, crm.ObjOpportunity, crm.ObjFollowUp, crm.ObjTask, crm.ObjLead} {
+		for _, o := range crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Recyclable && s.Name != crm.ObjCustomer }) {
 			if f.Has(o) {
 				w.must(w.Svc.DeleteRecord(ctx, w.sys, o, f.ID(o)), "delete "+string(o))
 			}
@@ -324,7 +324,7 @@ func (w *World) build(s Slot, v Variant) *Family {
 	return f
 }
 
-// children creates the customer's contact, opportunity, follow-up and task
+// children creates the customer's contact, opportunity, contract, follow-up and task
 // and, for the slots leads have, a lead, all owned by by.
 func (w *World) children(f *Family, by *access.Actor, customerID int64) {
 	ctx := w.ctx
@@ -336,6 +336,10 @@ func (w *World) children(f *Family, by *access.Actor, customerID int64) {
 	op, err := w.Svc.CreateOpportunity(ctx, by, crm.OpportunityFields{CustomerID: customerID, Name: name, Amount: 100})
 	w.must(err, "opportunity")
 	f.Records[crm.ObjOpportunity] = Record{op.ID, name}
+	name = w.Name("合同")
+	ct, err := w.Svc.CreateContract(ctx, by, crm.ContractFields{CustomerID: customerID, OpportunityID: op.ID, Number: name, Name: name, Amount: 100})
+	w.must(err, "contract")
+	f.Records[crm.ObjContract] = Record{ct.ID, name}
 	name = w.Name("跟进")
 	fu, err := w.Svc.CreateFollowUp(ctx, by, crm.FollowUpInput{CustomerID: customerID, Kind: "call", Content: name})
 	w.must(err, "follow-up")
