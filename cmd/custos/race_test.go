@@ -278,6 +278,16 @@ func TestRacesTwoInstances(t *testing.T) {
 				if n := rc.events(t, "lead.convert", idOf(lead)); n != 1 {
 					t.Errorf("conversion: %d convert events; want 1", n)
 				}
+
+				// One contract number, 20 contracts at once (the number is
+				// unique among live contracts: a duplicate-check key).
+				before = rc.events(t, "contract.create", 0)
+				oneWinner(t, "contract number", rc.race(20, "POST", "/api/v1/contracts", func(i int) any {
+					return map[string]any{"customer_id": customer, "number": "HT-" + tag, "name": fmt.Sprintf("竞态合同%d", i)}
+				}), 201, 409, "duplicate")
+				if n := rc.events(t, "contract.create", 0) - before; n != 1 {
+					t.Errorf("contract number: %d create events; want 1", n)
+				}
 			}
 			for _, s := range servers {
 				if strings.Contains(s.stderr.String(), "level=ERROR") {
