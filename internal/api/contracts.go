@@ -21,34 +21,6 @@ func (api *API) contractRoutes() []httpx.Route {
 	}, api.recordRoutes(crm.ObjContract)...)
 }
 
-// recordRoutes are the routes an object's description gives each of its
-// records: reveal and history always; delete, restore and bulk delete when
-// recyclable; versions and their restore when versioned; transfer when
-// transferable.
-func (api *API) recordRoutes(o crm.Object) []httpx.Route {
-	s, _ := crm.Spec(o)
-	base := "/api/v1/" + s.Path
-	out := []httpx.Route{
-		{Method: "POST", Pattern: base + "/{id}/reveal", Handler: api.authed(api.reveal(o))},
-		{Method: "GET", Pattern: base + "/{id}/history", Handler: api.authed(api.history(o))},
-	}
-	if s.Recyclable {
-		out = append(out,
-			httpx.Route{Method: "DELETE", Pattern: base + "/{id}", Handler: api.authed(api.deleteRecord(o))},
-			httpx.Route{Method: "POST", Pattern: base + "/{id}/restore", Handler: api.authed(api.restoreRecord(o))},
-			httpx.Route{Method: "POST", Pattern: base + "/bulk-delete", Handler: api.authed(api.bulkDelete(o))})
-	}
-	if s.Versioned {
-		out = append(out,
-			httpx.Route{Method: "GET", Pattern: base + "/{id}/versions", Handler: api.authed(api.versions(o))},
-			httpx.Route{Method: "POST", Pattern: base + "/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(o))})
-	}
-	if s.Transferable {
-		out = append(out, httpx.Route{Method: "POST", Pattern: base + "/{id}/transfer", Handler: api.authed(api.transfer(o))})
-	}
-	return out
-}
-
 func (api *API) listContracts() handlerFunc {
 	s := api.svc
 	return list(api, func(r *http.Request, a *access.Actor, f crm.ListFilter) (service.ContractPage, error) {

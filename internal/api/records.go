@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/httpx"
 )
 
 // collections maps the API's plural path segments to objects. (Customers
@@ -89,4 +91,46 @@ func (api *API) reveal(o crm.Object) handlerFunc {
 		}
 		api.respond(w, r, a, http.StatusOK, map[string]string{"field": in.Field, "value": value}, err)
 	}
+}
+
+// recordRoutes are the routes an object's registry description gives each
+// of its records, the same for every object that has them (issue 13: the
+// API used to repeat this block per collection):
+//   - delete and restore when recyclable (a customer's take its children
+//     and the pool along: its own use cases);
+//   - reveal when a field takes field rules (a masked value, revealed);
+//   - history and bulk delete when the object has a list of its own;
+//   - versions and their restore when versioned; transfer when transferable.
+func (api *API) recordRoutes(o crm.Object) []httpx.Route {
+	s, _ := crm.Spec(o)
+	base := "/api/v1/" + s.Path
+	var out []httpx.Route
+	add := func(method, pattern string, h handlerFunc, doc httpx.Doc) {
+		out = append(out, httpx.Route{Method: method, Pattern: base + pattern, Handler: api.authed(h), Doc: doc})
+	}
+	if s.Recyclable {
+		del, restore := api.deleteRecord(o), api.restoreRecord(o)
+		if o == crm.ObjCustomer {
+			del, restore = api.action(api.svc.DeleteCustomer), api.action(api.svc.RestoreCustomer)
+		}
+		add("DELETE", "/{id}", del, httpx.Doc{})
+		add("POST", "/{id}/restore", restore, httpx.Doc{})
+	}
+	if slices.ContainsFunc(s.Fields, func(f crm.FieldSpec) bool { return f.RuleField }) {
+		add("POST", "/{id}/reveal", api.reveal(o), httpx.Doc{Request: revealRequest{}, Response: map[string]string{}, Status: http.StatusOK})
+	}
+	if s.Paged {
+		add("GET", "/{id}/history", api.history(o), httpx.Doc{})
+	}
+	if s.Versioned {
+		add("GET", "/{id}/versions", api.versions(o), httpx.Doc{})
+		add("POST", "/{id}/versions/{version}/restore", api.restoreVersion(o), httpx.Doc{Status: http.StatusNoContent, Approval: true})
+	}
+	if s.Transferable {
+		add("POST", "/{id}/transfer", api.transfer(o), httpx.Doc{Approval: true})
+	}
+	if s.Recyclable && s.Paged {
+		add("POST", "/bulk-delete", api.bulkDelete(o), httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true})
+	}
+	return out
 }

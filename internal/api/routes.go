@@ -23,8 +23,10 @@ func (api *API) Register(mux *http.ServeMux) {
 	})
 }
 
-// Routes lists every API route. This list is the API's whole surface; the
-// authorisation matrix test (matrix_test.go) classifies each one.
+// Routes lists every API route: the ones written out here and the standard
+// routes of each record the registry describes (recordRoutes). This is the
+// API's whole surface; the authorisation matrix test (matrix_test.go)
+// classifies each one and the OpenAPI document describes each one.
 func (api *API) Routes() []httpx.Route {
 	return append([]httpx.Route{
 		{Method: "GET", Pattern: OpenAPIPath, Handler: api.serveOpenAPI, Doc: httpx.Doc{Summary: "This document (OpenAPI 3.1)", Auth: httpx.AuthNone}},
@@ -100,16 +102,8 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/api/v1/customers", Handler: api.authed(api.createCustomer), Doc: httpx.Doc{Request: service.CustomerInput{}}},
 		{Method: "GET", Pattern: "/api/v1/customers/{id}", Handler: api.authed(api.getCustomer)},
 		{Method: "PATCH", Pattern: "/api/v1/customers/{id}", Handler: api.authed(api.updateCustomer), Doc: httpx.Doc{Request: crm.CustomerUpdate{}, Approval: true}},
-		{Method: "DELETE", Pattern: "/api/v1/customers/{id}", Handler: api.authed(api.action(api.svc.DeleteCustomer))},
-		{Method: "POST", Pattern: "/api/v1/customers/{id}/restore", Handler: api.authed(api.action(api.svc.RestoreCustomer))},
 		{Method: "POST", Pattern: "/api/v1/customers/{id}/claim", Handler: api.authed(api.action(api.svc.ClaimCustomer))},
 		{Method: "POST", Pattern: "/api/v1/customers/{id}/release", Handler: api.authed(api.action(api.svc.ReleaseCustomer))},
-		{Method: "POST", Pattern: "/api/v1/customers/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjCustomer)), Doc: httpx.Doc{Request: revealRequest{}, Response: map[string]string{}, Status: http.StatusOK}},
-		{Method: "GET", Pattern: "/api/v1/customers/{id}/history", Handler: api.authed(api.history(crm.ObjCustomer))},
-		{Method: "GET", Pattern: "/api/v1/customers/{id}/versions", Handler: api.authed(api.versions(crm.ObjCustomer))},
-		{Method: "POST", Pattern: "/api/v1/customers/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjCustomer)), Doc: httpx.Doc{Status: http.StatusNoContent, Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/customers/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjCustomer)), Doc: httpx.Doc{Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/customers/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjCustomer)), Doc: httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true}},
 		{Method: "GET", Pattern: "/api/v1/pool", Handler: api.authed(api.listPool)},
 		{Method: "GET", Pattern: "/api/v1/recycle-bin/customers", Handler: api.authed(api.listRecycled)},
 		{Method: "GET", Pattern: "/api/v1/recycle-bin/{collection}", Handler: api.authed(api.recycleBin)},
@@ -118,39 +112,18 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/api/v1/contacts", Handler: api.authed(api.createContact), Doc: httpx.Doc{Request: crm.ContactFields{}}},
 		{Method: "GET", Pattern: "/api/v1/contacts/{id}", Handler: api.authed(api.getContact)},
 		{Method: "PATCH", Pattern: "/api/v1/contacts/{id}", Handler: api.authed(api.updateContact), Doc: httpx.Doc{Request: crm.ContactUpdate{}, Approval: true}},
-		{Method: "DELETE", Pattern: "/api/v1/contacts/{id}", Handler: api.authed(api.deleteRecord(crm.ObjContact))},
-		{Method: "POST", Pattern: "/api/v1/contacts/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjContact))},
-		{Method: "POST", Pattern: "/api/v1/contacts/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjContact)), Doc: httpx.Doc{Request: revealRequest{}, Response: map[string]string{}, Status: http.StatusOK}},
-		{Method: "GET", Pattern: "/api/v1/contacts/{id}/history", Handler: api.authed(api.history(crm.ObjContact))},
-		{Method: "GET", Pattern: "/api/v1/contacts/{id}/versions", Handler: api.authed(api.versions(crm.ObjContact))},
-		{Method: "POST", Pattern: "/api/v1/contacts/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjContact)), Doc: httpx.Doc{Status: http.StatusNoContent, Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/contacts/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjContact)), Doc: httpx.Doc{Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/contacts/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjContact)), Doc: httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true}},
 
 		{Method: "GET", Pattern: "/api/v1/customers/{id}/follow-ups", Handler: api.authed(api.listFollowUps)},
 		{Method: "GET", Pattern: "/api/v1/follow-ups", Handler: api.authed(api.listRecordFollowUps)},
 		{Method: "POST", Pattern: "/api/v1/follow-ups", Handler: api.authed(api.createFollowUp), Doc: httpx.Doc{Request: crm.FollowUpInput{}}},
 		{Method: "GET", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.getFollowUp())},
 		{Method: "PATCH", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.updateFollowUp()), Doc: httpx.Doc{Request: crm.FollowUpUpdate{}}},
-		{Method: "DELETE", Pattern: "/api/v1/follow-ups/{id}", Handler: api.authed(api.deleteRecord(crm.ObjFollowUp))},
-		{Method: "POST", Pattern: "/api/v1/follow-ups/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjFollowUp))},
-		{Method: "POST", Pattern: "/api/v1/follow-ups/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjFollowUp)), Doc: httpx.Doc{Request: revealRequest{}, Response: map[string]string{}, Status: http.StatusOK}},
-		{Method: "GET", Pattern: "/api/v1/follow-ups/{id}/versions", Handler: api.authed(api.versions(crm.ObjFollowUp))},
-		{Method: "POST", Pattern: "/api/v1/follow-ups/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjFollowUp)), Doc: httpx.Doc{Status: http.StatusNoContent, Approval: true}},
 
 		{Method: "GET", Pattern: "/api/v1/leads", Handler: api.authed(api.listLeads())},
 		{Method: "POST", Pattern: "/api/v1/leads", Handler: api.authed(api.createLead()), Doc: httpx.Doc{Request: crm.LeadFields{}}},
 		{Method: "GET", Pattern: "/api/v1/leads/{id}", Handler: api.authed(api.getLead())},
 		{Method: "PATCH", Pattern: "/api/v1/leads/{id}", Handler: api.authed(api.updateLead()), Doc: httpx.Doc{Request: crm.LeadUpdate{}, Approval: true}},
 		{Method: "POST", Pattern: "/api/v1/leads/{id}/convert", Handler: api.authed(api.convertLead()), Doc: httpx.Doc{Request: crm.LeadConversion{}, Record: true}},
-		{Method: "DELETE", Pattern: "/api/v1/leads/{id}", Handler: api.authed(api.deleteRecord(crm.ObjLead))},
-		{Method: "POST", Pattern: "/api/v1/leads/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjLead))},
-		{Method: "POST", Pattern: "/api/v1/leads/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjLead)), Doc: httpx.Doc{Request: revealRequest{}, Response: map[string]string{}, Status: http.StatusOK}},
-		{Method: "GET", Pattern: "/api/v1/leads/{id}/history", Handler: api.authed(api.history(crm.ObjLead))},
-		{Method: "GET", Pattern: "/api/v1/leads/{id}/versions", Handler: api.authed(api.versions(crm.ObjLead))},
-		{Method: "POST", Pattern: "/api/v1/leads/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjLead)), Doc: httpx.Doc{Status: http.StatusNoContent, Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/leads/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjLead)), Doc: httpx.Doc{Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/leads/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjLead)), Doc: httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true}},
 		{Method: "GET", Pattern: "/api/v1/stages", Handler: api.authed(api.listStages())},
 		{Method: "POST", Pattern: "/api/v1/stages", Handler: api.authed(api.createStage()), Doc: httpx.Doc{Request: crm.Stage{}, Status: http.StatusCreated}},
 		{Method: "PUT", Pattern: "/api/v1/stages/{id}", Handler: api.authed(api.updateStage()), Doc: httpx.Doc{Request: crm.Stage{}}},
@@ -159,25 +132,27 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.getOpportunity())},
 		{Method: "PATCH", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.updateOpportunity()), Doc: httpx.Doc{Request: crm.OpportunityUpdate{}, Approval: true}},
 		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/stage", Handler: api.authed(api.moveOpportunity()), Doc: httpx.Doc{Request: crm.StageMove{}, Record: true, Approval: true}},
-		{Method: "DELETE", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.deleteRecord(crm.ObjOpportunity))},
-		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjOpportunity))},
-		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/reveal", Handler: api.authed(api.reveal(crm.ObjOpportunity)), Doc: httpx.Doc{Request: revealRequest{}, Response: map[string]string{}, Status: http.StatusOK}},
-		{Method: "GET", Pattern: "/api/v1/opportunities/{id}/history", Handler: api.authed(api.history(crm.ObjOpportunity))},
-		{Method: "GET", Pattern: "/api/v1/opportunities/{id}/versions", Handler: api.authed(api.versions(crm.ObjOpportunity))},
-		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/versions/{version}/restore", Handler: api.authed(api.restoreVersion(crm.ObjOpportunity)), Doc: httpx.Doc{Status: http.StatusNoContent, Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/transfer", Handler: api.authed(api.transfer(crm.ObjOpportunity)), Doc: httpx.Doc{Approval: true}},
-		{Method: "POST", Pattern: "/api/v1/opportunities/bulk-delete", Handler: api.authed(api.bulkDelete(crm.ObjOpportunity)), Doc: httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true}},
 		{Method: "GET", Pattern: "/api/v1/tasks", Handler: api.authed(api.listTasks())},
 		{Method: "POST", Pattern: "/api/v1/tasks", Handler: api.authed(api.createTask()), Doc: httpx.Doc{Request: crm.TaskFields{}}},
 		{Method: "GET", Pattern: "/api/v1/tasks/{id}", Handler: api.authed(api.getTask())},
 		{Method: "PATCH", Pattern: "/api/v1/tasks/{id}", Handler: api.authed(api.updateTask()), Doc: httpx.Doc{Request: crm.TaskUpdate{}}},
-		{Method: "DELETE", Pattern: "/api/v1/tasks/{id}", Handler: api.authed(api.deleteRecord(crm.ObjTask))},
-		{Method: "POST", Pattern: "/api/v1/tasks/{id}/restore", Handler: api.authed(api.restoreRecord(crm.ObjTask))},
 		{Method: "POST", Pattern: "/api/v1/tasks/{id}/done", Handler: api.authed(api.completeTask())},
 		{Method: "POST", Pattern: "/api/v1/tasks/{id}/reopen", Handler: api.authed(api.reopenTask())},
 
 		{Method: "GET", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.listCustomFields())},
 		{Method: "POST", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.createCustomField()), Doc: httpx.Doc{Request: crm.CustomField{}, Status: http.StatusCreated}},
 		{Method: "PUT", Pattern: "/api/v1/custom-fields/{id}", Handler: api.authed(api.updateCustomField()), Doc: httpx.Doc{Request: crm.CustomField{}}},
-	}, api.contractRoutes()...)
+	}, api.standardRoutes()...)
+}
+
+// standardRoutes are the routes every record of the registry's objects has
+// (recordRoutes), and the contracts' own.
+func (api *API) standardRoutes() []httpx.Route {
+	var out []httpx.Route
+	for _, o := range crm.Objects {
+		if o != crm.ObjContract {
+			out = append(out, api.recordRoutes(o)...)
+		}
+	}
+	return append(out, api.contractRoutes()...)
 }
