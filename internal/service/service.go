@@ -210,13 +210,22 @@ func (s *Service) requireAdmin(ctx context.Context, a *access.Actor, action stri
 // the personal fields of contacts and leads) and every custom value, since
 // a custom field may hold anything personal. The trail is read by
 // administrators and auditors, and auditors may see no record at all.
-var byReference = map[crm.Object][]string{
-	crm.ObjCustomer:    {"phone", "email", "address", "credit_code", "custom"},
-	crm.ObjContact:     append([]string{"custom"}, crm.ContactSensitive...),
-	crm.ObjLead:        append([]string{"custom"}, crm.LeadSensitive...),
-	crm.ObjOpportunity: {"custom"},
-	crm.ObjContract:    {"custom", "notes"},
-}
+//
+// Derived from the registry: the fields marked Sensitive, and "custom" for
+// objects with custom fields.
+var byReference = func() map[crm.Object][]string {
+	out := map[crm.Object][]string{}
+	for _, s := range crm.Specs() {
+		names := crm.FieldNames(s.Name, func(f crm.FieldSpec) bool { return f.Sensitive })
+		if s.Custom {
+			names = append(names, "custom")
+		}
+		if len(names) > 0 {
+			out[s.Name] = names
+		}
+	}
+	return out
+}()
 
 // auditDiff is diff for a record's audit event: the fields of byReference
 // by reference only.
