@@ -83,9 +83,10 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 	if err := s.guardFields(a, crm.ObjCustomer, &crm.CustomerFields{}, &c.CustomerFields); err != nil {
 		return crm.Customer{}, err
 	}
-	now := s.clock()
-	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		// Stamped when the write runs, as every create is (insertContactTx).
+		now := s.clock()
+		c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
 		keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
 		if err != nil {
 			return err

@@ -42,8 +42,6 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		return crm.Lead{}, err
 	}
 	l := crm.Lead{LeadFields: f, Status: "new"}
-	now := s.clock()
-	l.OwnerID, l.CreatedBy, l.UpdatedBy, l.CreatedAt, l.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
 	if err := s.guardFields(a, crm.ObjLead, &crm.LeadFields{}, &l.LeadFields); err != nil {
 		return crm.Lead{}, err
 	}
@@ -52,6 +50,9 @@ func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFie
 		return crm.Lead{}, err
 	}
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		// Stamped when the write runs, as every create is (insertContactTx).
+		now := s.clock()
+		l.OwnerID, l.CreatedBy, l.UpdatedBy, l.CreatedAt, l.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
 		keys, err := s.normalizeLead(&l.LeadFields)
 		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, err); err != nil {
 			return err
