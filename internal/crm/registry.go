@@ -136,6 +136,10 @@ type ObjectSpec struct {
 	Path string
 	// Label is the i18n key of the object's name (plural, as menus say it).
 	Label string
+	// Title is the field that names a record where only a line is shown
+	// (the recycle bin, lists of names): a follow-up is known by what it
+	// says, a task by its title.
+	Title string
 	// Parent is the object whose record a record of this one belongs to
 	// (customer for contacts, opportunities, follow-ups and tasks): whoever
 	// may see the parent sees its children (DESIGN.md §4). "" for none.
@@ -178,6 +182,19 @@ type ObjectSpec struct {
 	// each with the reason: the record's own columns (id, owner, authorship,
 	// version, recycle-bin mark) and bookkeeping no user sets or sees.
 	Excluded map[string]string
+}
+
+// DataKeyColumn names the column of the object's table holding the data
+// key its sealed values are under: a person's (Personal objects), or one of
+// the record's own when the table has a data_key column; "" for none.
+func (s ObjectSpec) DataKeyColumn() string {
+	switch {
+	case s.Personal:
+		return "person_key"
+	case s.Excluded["data_key"] != "":
+		return "data_key"
+	}
+	return ""
 }
 
 // Field returns the object's built-in field of the JSON name.
@@ -343,7 +360,7 @@ func mergeable(fields ...FieldSpec) []FieldSpec {
 // file changes it: Specs and Spec hand out copies.
 var registry = []ObjectSpec{
 	{
-		Name: ObjCustomer, Table: "customers", Alias: "c", Path: "customers", Label: "object.customer",
+		Name: ObjCustomer, Table: "customers", Alias: "c", Title: "name", Path: "customers", Label: "object.customer",
 		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Paged: true,
 		Sorts: []string{"updated", "created", "name", "next_follow_up"},
 		Fields: mergeable(
@@ -366,7 +383,7 @@ var registry = []ObjectSpec{
 		Excluded: excluded(map[string]string{"custom": whyCustom, "data_key": whyCustomerKey}),
 	},
 	{
-		Name: ObjContact, Table: "contacts", Alias: "t", Path: "contacts", Label: "object.contact", Parent: ObjCustomer,
+		Name: ObjContact, Table: "contacts", Alias: "t", Title: "name", Path: "contacts", Label: "object.contact", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Personal: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
@@ -383,7 +400,7 @@ var registry = []ObjectSpec{
 			"deleted_with_customer": whyDeletedWithCus}),
 	},
 	{
-		Name: ObjLead, Table: "leads", Alias: "l", Path: "leads", Label: "object.lead",
+		Name: ObjLead, Table: "leads", Alias: "l", Title: "name", Path: "leads", Label: "object.lead",
 		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Personal: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
@@ -406,7 +423,7 @@ var registry = []ObjectSpec{
 		Excluded: excluded(map[string]string{"custom": whyCustom, "person_key": whyPersonKey, "archived_at": whyArchivedAt}),
 	},
 	{
-		Name: ObjOpportunity, Table: "opportunities", Alias: "o", Path: "opportunities", Label: "object.opportunity", Parent: ObjCustomer,
+		Name: ObjOpportunity, Table: "opportunities", Alias: "o", Title: "name", Path: "opportunities", Label: "object.opportunity", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
 		Sorts: []string{"updated", "amount", "created"},
 		Fields: []FieldSpec{
@@ -429,7 +446,7 @@ var registry = []ObjectSpec{
 		// A contract's number is unique among the organisation's live
 		// contracts (a duplicate-check key); its opportunity, if any, is
 		// one of its customer's.
-		Name: ObjContract, Table: "contracts", Alias: "ct", Path: "contracts", Label: "object.contract", Parent: ObjCustomer,
+		Name: ObjContract, Table: "contracts", Alias: "ct", Title: "name", Path: "contracts", Label: "object.contract", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
 		Sorts: []string{"updated", "amount", "created"},
 		Fields: []FieldSpec{
@@ -452,7 +469,7 @@ var registry = []ObjectSpec{
 	{
 		// Follow-ups keep versions; their content is sealed under the key
 		// of the person they are about, else their customer's.
-		Name: ObjFollowUp, Table: "follow_ups", Alias: "f", Path: "follow-ups", Label: "object.followup", Parent: ObjCustomer,
+		Name: ObjFollowUp, Table: "follow_ups", Alias: "f", Title: "content", Path: "follow-ups", Label: "object.followup", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Versioned: true,
 		Fields: []FieldSpec{
 			enum("kind", FollowUpKinds, "field.kind").rule(MaskNone),
@@ -470,7 +487,7 @@ var registry = []ObjectSpec{
 	},
 	{
 		// A task's owner is its assignee (TaskFields.AssigneeID).
-		Name: ObjTask, Table: "tasks", Alias: "k", Path: "tasks", Label: "object.task", Parent: ObjCustomer,
+		Name: ObjTask, Table: "tasks", Alias: "k", Title: "title", Path: "tasks", Label: "object.task", Parent: ObjCustomer,
 		Recyclable: true, HandedOver: true,
 		Fields: []FieldSpec{
 			field("title", TypeText, "field.task_title"),

@@ -147,3 +147,14 @@ func TestRegistryCopies(t *testing.T) {
 		t.Fatal("an undescribed object has a description")
 	}
 }
+
+// TestRegistryTitles: every object names a record by one of its text
+// fields (the recycle bin and lists of names show it).
+func TestRegistryTitles(t *testing.T) {
+	for _, s := range Specs() {
+		f, ok := s.Field(s.Title)
+		if !ok || f.Type != TypeText && f.Type != TypeLongText {
+			t.Errorf("%s: title %q is not a text field", s.Name, s.Title)
+		}
+	}
+}

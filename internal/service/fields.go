@@ -124,16 +124,10 @@ func (s *Service) shapeField(a *access.Actor, o crm.Object, field, value string)
 }
 
 // nameField names the field that stands for a record in lists of names
-// (the recycle bin): a follow-up is known by what it says, a task by its
-// title.
+// (the recycle bin): the registry's Title.
 func nameField(o crm.Object) string {
-	switch o {
-	case crm.ObjFollowUp:
-		return "content"
-	case crm.ObjTask:
-		return "title"
-	}
-	return "name"
+	s, _ := crm.Spec(o)
+	return s.Title
 }
 
 // shapeAll shapes every record of a list.

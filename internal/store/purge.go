@@ -97,13 +97,8 @@ var purgeLinks = map[crm.Object][]struct {
 // dataKeyColumn names the column of o's table holding the data key its
 // sealed values are under ("" for objects with none of their own).
 func dataKeyColumn(o crm.Object) string {
-	switch {
-	case o == crm.ObjFollowUp || o == crm.ObjCustomer:
-		return "data_key"
-	case personTables[o].table != "":
-		return "person_key"
-	}
-	return ""
+	s, _ := crm.Spec(o)
+	return s.DataKeyColumn()
 }
 
 // purgeIndexes are the tables keyed by (object, record_id) whose rows

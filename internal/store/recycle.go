@@ -11,17 +11,27 @@ import (
 // recyclable describes the tables whose records go to the recycle bin
 // through the generic path (customers have their own, with the pool).
 // child tables are visible through their customer too (DESIGN.md §4).
-var recyclable = map[crm.Object]struct {
+var recyclable = func() map[crm.Object]recycled {
+	out := map[crm.Object]recycled{}
+	for _, s := range crm.Specs() {
+		if !s.Recyclable || s.Name == crm.ObjCustomer {
+			continue
+		}
+		title, _ := s.Field(s.Title)
+		r := recycled{table: s.Table, alias: s.Alias, name: s.Alias + "." + title.Column, key: "''", child: s.Parent != ""}
+		if col := s.DataKeyColumn(); col != "" {
+			r.key = s.Alias + "." + col
+		}
+		out[s.Name] = r
+	}
+	return out
+}()
+
+// recycled is how the generic recycle bin reaches one object's table.
+type recycled struct {
 	table, alias, name string
 	key                string // the column naming the data key a sealed name is under
 	child              bool
-}{
-	crm.ObjContact:     {"contacts", "t", "t.name", "t.person_key", true},
-	crm.ObjLead:        {"leads", "l", "l.name", "l.person_key", false},
-	crm.ObjOpportunity: {"opportunities", "o", "o.name", "''", true},
-	crm.ObjContract:    {"contracts", "ct", "ct.name", "''", true},
-	crm.ObjTask:        {"tasks", "k", "k.title", "''", true},
-	crm.ObjFollowUp:    {"follow_ups", "f", "f.content", "f.data_key", true},
 }
 
 // Recyclable reports whether an object uses the generic recycle bin.
