@@ -59,19 +59,11 @@ func sealedOf(p any) (rec *crm.Record, fields []personField, ok bool) {
 // customOf returns the custom values of a record with custom fields, and
 // its object.
 func customOf(p any) (*map[string]any, crm.Object, bool) {
-	switch r := p.(type) {
-	case *crm.Contact:
-		return &r.Custom, crm.ObjContact, true
-	case *crm.Lead:
-		return &r.Custom, crm.ObjLead, true
-	case *crm.Customer:
-		return &r.Custom, crm.ObjCustomer, true
-	case *crm.Opportunity:
-		return &r.Custom, crm.ObjOpportunity, true
-	case *crm.Contract:
-		return &r.Custom, crm.ObjContract, true
+	r, ok := p.(crm.WithCustom)
+	if !ok {
+		return nil, "", false
 	}
-	return nil, "", false
+	return r.CustomValues(), r.Object(), true
 }
 
 // recordsKeyName names the system key sensitive custom values of customers
@@ -311,13 +303,10 @@ func (s *Service) openOne(ring vault.KeyRing, keyID string, p any) error {
 
 // objectOf names the object of a record sealedOf knows.
 func objectOf(p any) crm.Object {
-	switch p.(type) {
-	case *crm.Lead:
-		return crm.ObjLead
-	case *crm.FollowUp:
-		return crm.ObjFollowUp
+	if r, ok := p.(crm.ObjectOf); ok {
+		return r.Object()
 	}
-	return crm.ObjContact
+	return ""
 }
 
 // sealError reports a value that could not be opened: tampered with, or

@@ -33,21 +33,11 @@ var refFields = map[string]struct {
 // shapedObject names the object of a record pointer that field rules apply
 // to, or "" for anything else.
 func shapedObject(rec any) crm.Object {
-	switch rec.(type) {
-	case *crm.Customer:
-		return crm.ObjCustomer
-	case *crm.Contact:
-		return crm.ObjContact
-	case *crm.Lead:
-		return crm.ObjLead
-	case *crm.Opportunity:
-		return crm.ObjOpportunity
-	case *crm.Contract:
-		return crm.ObjContract
-	case *crm.FollowUp:
-		return crm.ObjFollowUp
+	r, ok := rec.(crm.ObjectOf)
+	if !ok || crm.RuleFields[r.Object()] == nil {
+		return ""
 	}
-	return ""
+	return r.Object()
 }
 
 // fieldAccess is the actor's access to one field of one record: the role's
