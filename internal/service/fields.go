@@ -318,45 +318,11 @@ func (s *Service) RevealField(ctx context.Context, a *access.Actor, o crm.Object
 // readInScope loads a live record within the actor's read scope (shares
 // included), unshaped: for reveals, versions and histories.
 func (s *Service) readInScope(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64) (any, error) {
-	switch o {
-	case crm.ObjCustomer:
-		c, err := tx.GetCustomer(ctx, id, customerQuery(a))
-		if err == nil {
-			err = s.openRecord(ctx, &c)
-		}
-		return &c, err
-	case crm.ObjContact:
-		c, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
-		if err == nil {
-			err = s.openRecord(ctx, &c)
-		}
-		return &c, err
-	case crm.ObjLead:
-		l, err := tx.GetLead(ctx, id, leadQuery(a))
-		if err == nil {
-			err = s.openRecord(ctx, &l)
-		}
-		return &l, err
-	case crm.ObjOpportunity:
-		op, err := tx.GetOpportunity(ctx, id, opportunityScope(a))
-		if err == nil {
-			err = s.openRecord(ctx, &op)
-		}
-		return &op, err
-	case crm.ObjContract:
-		k, err := tx.GetContract(ctx, id, contractScope(a, false))
-		if err == nil {
-			err = s.openRecord(ctx, &k)
-		}
-		return &k, err
-	case crm.ObjFollowUp:
-		f, err := tx.GetFollowUp(ctx, id, childScope(a, crm.ObjFollowUp, false))
-		if err == nil {
-			err = s.openRecord(ctx, &f)
-		}
-		return &f, err
+	h, ok := objectHooks[o]
+	if !ok || h.read == nil {
+		return nil, crm.ErrNotFound(string(o))
 	}
-	return nil, crm.ErrNotFound(string(o))
+	return h.read(ctx, s, tx, a, id)
 }
 
 // fieldValue reads one field of an unshaped record as text, with the

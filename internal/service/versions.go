@@ -193,39 +193,9 @@ func (s *Service) updateFromJSON(ctx context.Context, a *access.Actor, o crm.Obj
 		}
 		return err
 	}
-	switch o {
-	case crm.ObjCustomer:
-		var up crm.CustomerUpdate
-		if err = json.Unmarshal(update, &up); err == nil {
-			_, err = s.UpdateCustomer(ctx, a, id, up)
-		}
-	case crm.ObjContact:
-		var up crm.ContactUpdate
-		if err = json.Unmarshal(update, &up); err == nil {
-			_, err = s.UpdateContact(ctx, a, id, up)
-		}
-	case crm.ObjLead:
-		var up crm.LeadUpdate
-		if err = json.Unmarshal(update, &up); err == nil {
-			_, err = s.UpdateLead(ctx, a, id, up)
-		}
-	case crm.ObjOpportunity:
-		var up crm.OpportunityUpdate
-		if err = json.Unmarshal(update, &up); err == nil {
-			_, err = s.UpdateOpportunity(ctx, a, id, up)
-		}
-	case crm.ObjContract:
-		var up crm.ContractUpdate
-		if err = json.Unmarshal(update, &up); err == nil {
-			_, err = s.UpdateContract(ctx, a, id, up)
-		}
-	case crm.ObjFollowUp:
-		var up crm.FollowUpUpdate
-		if err = json.Unmarshal(update, &up); err == nil {
-			_, err = s.UpdateFollowUp(ctx, a, id, up)
-		}
-	default:
-		err = crm.ErrNotFound(string(o))
+	h, ok := objectHooks[o]
+	if !ok || h.edit == nil {
+		return crm.ErrNotFound(string(o))
 	}
-	return err
+	return h.edit(ctx, s, a, id, update)
 }
