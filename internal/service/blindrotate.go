@@ -6,7 +6,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/quality"
 	"custos/internal/store"
 	"custos/internal/vault"
 )
@@ -125,26 +124,11 @@ func (s *Service) reindex(ctx context.Context, tx *store.Tx, o crm.Object, ids [
 // write did. Values that no longer pass validation still index as they
 // are: a rebuild must not drop a record out of search.
 func (s *Service) indexOf(ctx context.Context, tx *store.Tx, rec any) ([]store.DedupKey, []string, error) {
+	custom, o, _ := customOf(rec)
 	var keys []store.DedupKey
 	var terms []string
-	custom, o, _ := customOf(rec)
-	switch r := rec.(type) {
-	case *crm.Customer:
-		keys, _ = s.normalizeCustomer(&r.CustomerFields)
-		terms = quality.SearchTerms(r.Name)
-	case *crm.Contact:
-		keys, _ = s.normalizeContact(&r.ContactFields)
-		terms = quality.SearchTerms(r.Name)
-	case *crm.Lead:
-		terms = quality.SearchTerms(r.Name + " " + r.Company)
-		if r.Status == "converted" { // its keys moved to what it became
-			return nil, terms, nil
-		}
-		keys, _ = s.normalizeLead(&r.LeadFields)
-	case *crm.Opportunity:
-		terms = quality.SearchTerms(r.Name)
-	case *crm.Contract:
-		keys, terms = contractIndex(r.ContractFields)
+	if h := objectHooks[o]; h.index != nil {
+		keys, terms = h.index(s, rec)
 	}
 	_, ckeys, _, err := s.checkCustom(ctx, tx, o, *custom)
 	return append(keys, ckeys...), terms, err

@@ -93,17 +93,8 @@ func visibleCount(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Obje
 	if !a.Can(o, crm.ActRead) {
 		return 0, nil
 	}
-	switch o {
-	case crm.ObjCustomer:
-		return tx.CountCustomers(ctx, store.CustomerQuery{Scope: a.Scope(o)})
-	case crm.ObjContact:
-		return tx.CountContacts(ctx, store.ContactQuery{Scope: store.ChildScope{Own: a.Scope(o), Customer: a.Scope(crm.ObjCustomer)}})
-	case crm.ObjLead:
-		return tx.CountLeads(ctx, store.LeadQuery{Scope: a.Scope(o)})
-	case crm.ObjOpportunity:
-		return tx.CountOpportunities(ctx, store.OpportunityQuery{Scope: store.ChildScope{Own: a.Scope(o), Customer: a.Scope(crm.ObjCustomer)}})
-	case crm.ObjContract:
-		return tx.CountContracts(ctx, store.ContractQuery{Scope: store.ChildScope{Own: a.Scope(o), Customer: a.Scope(crm.ObjCustomer)}})
+	if h := objectHooks[o]; h.count != nil {
+		return h.count(ctx, tx, a)
 	}
 	return 0, nil
 }
