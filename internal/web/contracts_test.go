@@ -54,9 +54,11 @@ func TestContractPages(t *testing.T) {
 		noErr(t, err)
 		o.t.Roles[saved.Key] = saved
 		o.t.User(t, "viewer", o.east.ID, saved.Key)
+		o.t.User(t, "reader.of.trails", o.hq.ID, "auditor")
 
 		browsers := map[string]*browser{"rep1": s.signIn("rep1", testPassword), "rep2": s.signIn("rep2", testPassword),
-			"rep3": s.signIn("rep3", testPassword), "viewer": s.signIn("viewer", testPassword)}
+			"rep3": s.signIn("rep3", testPassword), "viewer": s.signIn("viewer", testPassword),
+			"auditor": s.signIn("reader.of.trails", testPassword)}
 		en := map[string]string{"Accept-Language": "en"}
 		k1URL, k2URL := "/contracts/"+id(k1.ID), "/contracts/"+id(k2.ID)
 		amountOf := func(want int64) func(t *testing.T) {
@@ -72,6 +74,8 @@ func TestContractPages(t *testing.T) {
 			// The list and its filters, within the user's scope.
 			{name: "navigation names contracts", actor: "rep1", method: "GET", path: "/", wantStatus: 200,
 				wantContains: []string{`<a href="/contracts">合同</a>`}},
+			{name: "not for a role that does not read contracts", actor: "auditor", method: "GET", path: "/", wantStatus: 200,
+				wantNotContains: []string{`href="/contracts"`}},
 			{name: "list", actor: "rep1", method: "GET", path: "/contracts", wantStatus: 200,
 				wantContains:    []string{"HT-001", "星辰年度服务合同", "北京星辰科技有限公司", "¥12,000.00", "已签订", "草稿", "共 2 条"},
 				wantNotContains: []string{"二号合同"}},
