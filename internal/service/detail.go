@@ -11,8 +11,8 @@ import (
 
 // CustomerDetail is what the customer page shows of one customer: the
 // customer and, when the actor's role reads them and the customer is not
-// in the public pool, its latest follow-ups, contacts, opportunities and
-// open tasks. One use case reads it all in one snapshot and records one
+// in the public pool, its latest follow-ups, contacts, opportunities,
+// contracts and open tasks. One use case reads it all in one snapshot and records one
 // view event naming everything shown (issue 13: the page used to make a
 // service call, a transaction and an audit event per section).
 type CustomerDetail struct {
@@ -20,9 +20,10 @@ type CustomerDetail struct {
 	FollowUps     []crm.FollowUp    // newest first, up to detailFollowUps
 	Contacts      []crm.Contact     // up to detailRows
 	Opportunities []crm.Opportunity // up to detailRows
+	Contracts     []crm.Contract    // up to detailRows
 	Tasks         []crm.Task        // open ones, up to detailRows
 	// The sections the actor's role reads (none for a pool customer).
-	ShowFollowUps, ShowContacts, ShowOpportunities, ShowTasks bool
+	ShowFollowUps, ShowContacts, ShowOpportunities, ShowContracts, ShowTasks bool
 }
 
 // How much of each section the detail shows.
@@ -78,6 +79,7 @@ func (s *Service) customerDetail(ctx context.Context, a *access.Actor, id int64,
 	shapeAll(s, a, d.FollowUps)
 	shapeAll(s, a, d.Contacts)
 	shapeAll(s, a, d.Opportunities)
+	shapeAll(s, a, d.Contracts)
 	return d, nil
 }
 
@@ -107,6 +109,13 @@ func (s *Service) readSections(ctx context.Context, tx *store.Tx, a *access.Acto
 			return err
 		}
 	}
+	if d.ShowContracts = a.Can(crm.ObjContract, crm.ActRead); d.ShowContracts {
+		q := contractScope(a, false)
+		q.Filter = filter
+		if d.Contracts, _, err = tx.ListContracts(ctx, q); err != nil {
+			return err
+		}
+	}
 	if d.ShowTasks = a.Can(crm.ObjTask, crm.ActRead); d.ShowTasks {
 		q := store.TaskQuery{Scope: taskScope(a), OpenOnly: true, CustomerID: id}
 		if d.Tasks, err = tx.ListTasks(ctx, q, detailRows); err != nil {
@@ -129,6 +138,9 @@ func (s *Service) openDetail(ctx context.Context, d *CustomerDetail) error {
 	for i := range d.Opportunities {
 		ps = append(ps, &d.Opportunities[i])
 	}
+	for i := range d.Contracts {
+		ps = append(ps, &d.Contracts[i])
+	}
 	return openAll(ctx, s, ps)
 }
 
@@ -147,6 +159,7 @@ func (d *CustomerDetail) shown(a *access.Actor) json.RawMessage {
 	add(crm.ObjContact, ids(d.Contacts, func(t crm.Contact) int64 { return t.ID }), shownFields(a, crm.ObjContact, d.Contacts), d.ShowContacts)
 	add(crm.ObjOpportunity, ids(d.Opportunities, func(o crm.Opportunity) int64 { return o.ID }),
 		shownFields(a, crm.ObjOpportunity, d.Opportunities), d.ShowOpportunities)
+	add(crm.ObjContract, ids(d.Contracts, func(k crm.Contract) int64 { return k.ID }), shownFields(a, crm.ObjContract, d.Contracts), d.ShowContracts)
 	add(crm.ObjTask, ids(d.Tasks, func(k crm.Task) int64 { return k.ID }), nil, d.ShowTasks)
 	if len(with) > 0 {
 		out.With = with

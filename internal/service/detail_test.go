@@ -40,6 +40,16 @@ func TestCustomerDetail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		contract, err := o.Svc.CreateContract(ctx, o.Rep1, crm.ContractFields{CustomerID: c.ID, OpportunityID: opp.ID, Number: "LY-2026-01",
+			Name: "年度框架合同", Amount: 880000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another customer's contract is not in this customer's section.
+		other := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "拙政园建材"})
+		if _, err := o.Svc.CreateContract(ctx, o.Rep1, crm.ContractFields{CustomerID: other.ID, Number: "ZZ-1", Name: "别家合同"}); err != nil {
+			t.Fatal(err)
+		}
 		before := countRows(t, raw, "SELECT COUNT(*) FROM audit_events")
 
 		got, err := o.Svc.CustomerDetail(ctx, o.MgrEast, c.ID)
@@ -48,7 +58,8 @@ func TestCustomerDetail(t *testing.T) {
 		}
 		if got.Customer.Name != c.Name || len(got.Contacts) != 1 || got.Contacts[0].Name != "贾宝玉" || len(got.Opportunities) != 1 ||
 			len(got.FollowUps) != 1 || got.FollowUps[0].Content != fu.Content || len(got.Tasks) != 1 || got.Tasks[0].ID != task.ID ||
-			!got.ShowContacts || !got.ShowOpportunities || !got.ShowFollowUps || !got.ShowTasks {
+			len(got.Contracts) != 1 || got.Contracts[0].Number != contract.Number ||
+			!got.ShowContacts || !got.ShowOpportunities || !got.ShowContracts || !got.ShowFollowUps || !got.ShowTasks {
 			t.Fatalf("detail: %+v", got)
 		}
 		if n := countRows(t, raw, "SELECT COUNT(*) FROM audit_events") - before; n != 1 {
@@ -61,7 +72,8 @@ func TestCustomerDetail(t *testing.T) {
 		}
 		if err := json.Unmarshal([]byte(fields), &shown); err != nil || !slices.Contains(shown.Seen, "phone") ||
 			!slices.Equal(shown.With[crm.ObjContact].IDs, []int64{ct.ID}) || !slices.Equal(shown.With[crm.ObjOpportunity].IDs, []int64{opp.ID}) ||
-			!slices.Equal(shown.With[crm.ObjFollowUp].IDs, []int64{fu.ID}) || !slices.Equal(shown.With[crm.ObjTask].IDs, []int64{task.ID}) {
+			!slices.Equal(shown.With[crm.ObjFollowUp].IDs, []int64{fu.ID}) || !slices.Equal(shown.With[crm.ObjTask].IDs, []int64{task.ID}) ||
+			!slices.Equal(shown.With[crm.ObjContract].IDs, []int64{contract.ID}) {
 			t.Fatalf("the view event: %v %s", err, fields)
 		}
 
@@ -89,7 +101,8 @@ func TestCustomerDetail(t *testing.T) {
 			t.Fatal(err)
 		}
 		pool, err := o.Svc.CustomerDetail(ctx, o.Rep2, c.ID)
-		if err != nil || pool.ShowContacts || pool.Contacts != nil || pool.FollowUps != nil || pool.Customer.Phone == c.Phone {
+		if err != nil || pool.ShowContacts || pool.Contacts != nil || pool.ShowContracts || pool.Contracts != nil || pool.FollowUps != nil ||
+			pool.Customer.Phone == c.Phone {
 			t.Fatalf("a pool customer's detail: %v %+v", err, pool)
 		}
 	})

@@ -59,6 +59,14 @@ func TestFieldRuleCanary(t *testing.T) {
 					t.Errorf("%s: %s answers %d: %s", rule, p, code, body)
 				}
 			}
+			// A contract's amount is a number: masked, it is withheld, not shown as zero.
+			code, page = get("/contracts/" + id("contract"))
+			if code != http.StatusOK || strings.Contains(page, "20.00") || rule == tm.CanaryMasked && !strings.Contains(page, `class="masked"`) {
+				t.Errorf("%s: the contract page (%d) does not withhold the amount: %s", rule, code, page)
+			}
+			if _, body := get("/contracts"); !strings.Contains(body, "金丝雀合同") || strings.Contains(body, "20.00") {
+				t.Errorf("%s: the contract list does not show the contract without its amount: %s", rule, body)
+			}
 			if _, body := get("/recycle-bin/contacts"); !strings.Contains(body, "/recycle-bin/contacts/"+id("deleted_contact")+"/restore") {
 				t.Errorf("%s: the deleted contact is not in the recycle bin", rule)
 			}
@@ -69,6 +77,7 @@ func TestFieldRuleCanary(t *testing.T) {
 				{Path: "/customers?sort=name", Field: "sort"},
 				{Path: "/pool?sort=name", Field: "sort"},
 				{Path: "/opportunities?sort=amount", Field: "sort"},
+				{Path: "/contracts?sort=amount", Field: "sort"},
 			}, func(p tm.FilterProbe) string {
 				if p.Field == "sort" {
 					return "cannot sort by"

@@ -227,7 +227,7 @@ func (s *Server) recycleBin(w http.ResponseWriter, r *http.Request, a *access.Ac
 
 // CustomerView is the customer detail page: the record, its custom
 // fields, the follow-up timeline with its quick form, and the customer's
-// contacts, opportunities and open tasks. A pool customer shows only the
+// contacts, opportunities, contracts and open tasks. A pool customer shows only the
 // record: its history belongs to whoever claims it.
 type CustomerView struct {
 	Page
@@ -239,9 +239,11 @@ type CustomerView struct {
 	Timeline      *TimelineView // nil when not shown
 	Contacts      []crm.Contact
 	Opportunities []OpportunityRow
+	Contracts     []ContractRow
 	Tasks         []TaskRow
 	ShowContacts  bool
 	ShowOpps      bool
+	ShowContracts bool
 	ShowTasks     bool
 	OOB           bool     // rendered out of band, beside an htmx answer
 	Takers        []Option // colleagues the customer can be handed to
@@ -303,6 +305,9 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 				return
 			}
 			v.Opportunities = opportunityRows(v.Page, d.Opportunities, stages)
+		}
+		if v.ShowContracts = d.ShowContracts; v.ShowContracts {
+			v.Contracts = contractRows(v.Page, d.Contracts)
 		}
 		if v.ShowTasks = d.ShowTasks; v.ShowTasks {
 			v.Tasks = taskRows(v.Location(), d.Tasks, map[int64]string{id: c.Name})

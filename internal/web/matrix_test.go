@@ -57,6 +57,7 @@ type webReq struct {
 	signsOut bool
 	visitor  bool
 	cookies  []*http.Cookie
+	unique   []string // values the request makes unique (a contract number), the same in every answer
 }
 
 type webMatrix struct {
@@ -134,6 +135,9 @@ func pageAnswer(rec *httptest.ResponseRecorder, r webReq, csrf string) tm.Answer
 	normal := tm.Unify(tm.Unify(strings.ReplaceAll(body, csrf, "{csrf}"), r.path), html.EscapeString(r.path))
 	if ref := r.form.Get("customer_id"); ref != "" { // the customer the form named, as typed
 		normal = strings.NewReplacer("/customers/"+ref+`"`, `/customers/{ref}"`, `value="`+ref+`"`, `value="{ref}"`).Replace(normal)
+	}
+	for _, u := range r.unique {
+		normal = strings.ReplaceAll(normal, u, "{unique}")
 	}
 	normal = fmt.Sprintf("%d %s %s", rec.Code, loc, requestID.ReplaceAllString(normal, "{id}"))
 	return tm.Answer{Outcome: out, Detail: fmt.Sprintf("%d %s %s", rec.Code, loc, body), Normal: normal,
@@ -228,10 +232,11 @@ func webAttach(o crm.Object) func(tm.ActorKey, tm.Slot) tm.Outcome {
 
 // recycleKeys are the recycle bin's tabs other than customers.
 var recycleKeys = map[crm.Object]string{crm.ObjContact: "contacts", crm.ObjLead: "leads", crm.ObjOpportunity: "opportunities",
-	crm.ObjTask: "tasks", crm.ObjFollowUp: "follow-ups"}
+	crm.ObjContract: "contracts", crm.ObjTask: "tasks", crm.ObjFollowUp: "follow-ups"}
 
 // revealFields are fields of each object that take field rules.
-var revealFields = map[crm.Object]string{crm.ObjCustomer: "phone", crm.ObjContact: "mobile", crm.ObjLead: "mobile", crm.ObjOpportunity: "name"}
+var revealFields = map[crm.Object]string{crm.ObjCustomer: "phone", crm.ObjContact: "mobile", crm.ObjLead: "mobile", crm.ObjOpportunity: "name",
+	crm.ObjContract: "name"}
 
 // missingIncident is an incident no test creates.
 var missingIncident = "/incidents/" + strconv.FormatInt(tm.MissingID, 10)
@@ -457,6 +462,27 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"POST /opportunities/{id}/delete": {{Object: crm.ObjOpportunity, Want: tm.On(crm.ObjOpportunity, tm.DeleteOutcome),
 			Req: page(crm.ObjOpportunity, "/opportunities/", "/delete", func(*tm.Target) url.Values { return url.Values{} }), Mutates: true}},
 
+		"GET /contracts":     {{Want: tm.CanDo(crm.ObjContract, crm.ActRead), Req: get("/contracts"), Lists: []tm.Listing{{O: crm.ObjContract, In: tm.InList}}}},
+		"GET /contracts/new": {{Want: tm.Anyone, Req: get("/contracts/new")}},
+		"POST /contracts": {{Object: crm.ObjCustomer, Want: webAttach(crm.ObjContract), Req: func(x *tm.Target) webReq {
+			n := w.Name("HT")
+			return webReq{path: "/contracts", form: onCustomer("number", n, "name", n, "amount", "500")(x), unique: []string{n}}
+		}}},
+		"GET /contracts/{id}":      {{Object: crm.ObjContract, Want: tm.On(crm.ObjContract, tm.ReadOutcome), Req: page(crm.ObjContract, "/contracts/", "", nil)}},
+		"GET /contracts/{id}/edit": {{Object: crm.ObjContract, Want: tm.On(crm.ObjContract, tm.ReadOutcome), Req: page(crm.ObjContract, "/contracts/", "/edit", nil)}},
+		"POST /contracts/{id}": {{Object: crm.ObjContract, Want: tm.On(crm.ObjContract, tm.EditOutcome),
+			Req: page(crm.ObjContract, "/contracts/", "", func(x *tm.Target) url.Values {
+				// The form sends every field: the number is the record's (its name).
+				v := current(crm.ObjContract, "name", "amount", "900", "currency", "CNY", "status", "signed")(x)
+				v.Set("number", v.Get("name"))
+				if x.F.Has(crm.ObjOpportunity) {
+					v.Set("opportunity_id", id(x.F.ID(crm.ObjOpportunity)))
+				}
+				return v
+			})}},
+		"POST /contracts/{id}/delete": {{Object: crm.ObjContract, Want: tm.On(crm.ObjContract, tm.DeleteOutcome),
+			Req: page(crm.ObjContract, "/contracts/", "/delete", func(*tm.Target) url.Values { return url.Values{} }), Mutates: true}},
+
 		"GET /tasks":     {{Want: tm.CanDo(crm.ObjTask, crm.ActRead), Req: get("/tasks"), Lists: []tm.Listing{{O: crm.ObjTask, In: tm.MyTasks}}}},
 		"GET /tasks/new": {{Want: tm.Anyone, Req: get("/tasks/new")}},
 		"POST /tasks": {{Object: crm.ObjCustomer, Want: webAttach(crm.ObjTask), Req: func(x *tm.Target) webReq {
@@ -585,7 +611,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			"key", field.Key, "label", "备注", "type", "text", "active", "on"))}},
 	}
 	privacySpecs(w, specs)
-	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjTask, crm.ObjFollowUp} {
+	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjContract, crm.ObjTask, crm.ObjFollowUp} {
 		key := recycleKeys[o]
 		specs["GET /recycle-bin/{object}"] = append(specs["GET /recycle-bin/{object}"], webSpec{Name: key,
 			Want: tm.CanDo(o, crm.ActDelete), Req: get("/recycle-bin/" + key), Lists: []tm.Listing{{O: o, In: tm.InBin}}})
@@ -593,7 +619,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			Object: o, Variant: tm.Deleted, Want: tm.On(o, tm.DeleteOutcome), Mutates: true,
 			Req: page(o, "/recycle-bin/"+key+"/", "/restore", func(*tm.Target) url.Values { return url.Values{} })})
 	}
-	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity} {
+	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjContract} {
 		specs["GET /history/{object}/{id}"] = append(specs["GET /history/{object}/{id}"], webSpec{Name: string(o), Object: o,
 			Want: tm.On(o, tm.HistoryOutcome), Req: page(o, "/history/"+string(o)+"/", "", nil)})
 		specs["GET /versions/{object}/{id}"] = append(specs["GET /versions/{object}/{id}"], webSpec{Name: string(o), Object: o,

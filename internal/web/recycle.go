@@ -8,16 +8,18 @@ import (
 	"custos/internal/service"
 )
 
-// recycleTabs are the recycle bin's sections, customers first; each names
-// the object, its path segment and its navigation label.
-var recycleTabs = []RecycleTab{
-	{Object: crm.ObjCustomer, Key: "customers", Label: "nav.customers"},
-	{Object: crm.ObjContact, Key: "contacts", Label: "nav.contacts"},
-	{Object: crm.ObjLead, Key: "leads", Label: "nav.leads"},
-	{Object: crm.ObjOpportunity, Key: "opportunities", Label: "nav.opportunities"},
-	{Object: crm.ObjTask, Key: "tasks", Label: "nav.tasks"},
-	{Object: crm.ObjFollowUp, Key: "follow-ups", Label: "recycle.followups"},
-}
+// recycleTabs are the recycle bin's sections, one per recyclable object of
+// the registry in menu order (customers first); each names the object, its
+// path segment and its label.
+var recycleTabs = func() []RecycleTab {
+	var out []RecycleTab
+	for _, s := range crm.Specs() {
+		if s.Recyclable {
+			out = append(out, RecycleTab{Object: s.Name, Key: s.Path, Label: s.Label})
+		}
+	}
+	return out
+}()
 
 // RecycleTab is one section of the recycle bin.
 type RecycleTab struct {

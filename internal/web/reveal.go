@@ -33,8 +33,14 @@ func (p Page) Mask(object string, id int64, masked []string, field, value string
 		Action: "/reveal/" + object + "/" + strconv.FormatInt(id, 10)}
 }
 
-// revealableObjects are the objects whose detail pages show masked values.
-var revealableObjects = []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity}
+// revealableObjects are the objects with pages of their own (a list and a
+// detail page showing masked values, a history): the registry's Paged
+// objects.
+var revealableObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Paged })
+
+// versionedPages are the objects whose detail pages link to their
+// versions: those of them the registry says keep versions.
+var versionedPages = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Paged && s.Versioned })
 
 // reveal answers POST /reveal/{object}/{id} with field=<name>: the value
 // alone for htmx, or a small page for a browser without script.

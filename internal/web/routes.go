@@ -123,6 +123,14 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/opportunities/{id}/stage", Handler: s.authed(s.moveOpportunity)},
 		{Method: "POST", Pattern: "/opportunities/{id}/delete", Handler: s.authed(s.deleteOpportunity)},
 
+		{Method: "GET", Pattern: "/contracts", Handler: s.authed(s.listContracts)},
+		{Method: "GET", Pattern: "/contracts/new", Handler: s.authed(s.newContract)},
+		{Method: "POST", Pattern: "/contracts", Handler: s.authed(s.createContract)},
+		{Method: "GET", Pattern: "/contracts/{id}", Handler: s.authed(s.showContract)},
+		{Method: "GET", Pattern: "/contracts/{id}/edit", Handler: s.authed(s.editContract)},
+		{Method: "POST", Pattern: "/contracts/{id}", Handler: s.authed(s.updateContract)},
+		{Method: "POST", Pattern: "/contracts/{id}/delete", Handler: s.authed(s.deleteContract)},
+
 		{Method: "GET", Pattern: "/tasks", Handler: s.authed(s.listTasks)},
 		{Method: "GET", Pattern: "/tasks/new", Handler: s.authed(s.newTask)},
 		{Method: "POST", Pattern: "/tasks", Handler: s.authed(s.createTask)},

@@ -323,6 +323,8 @@ func TestCustomerPageReadsOnce(t *testing.T) {
 		noErr(t, err)
 		_, err = o.svc.CreateFollowUp(ctx, o.rep1, crm.FollowUpInput{Kind: "call", Content: "约了看书", CustomerID: c.ID})
 		noErr(t, err)
+		_, err = o.svc.CreateContract(ctx, o.rep1, crm.ContractFields{CustomerID: c.ID, Number: "TYG-1", Name: "藏书整理合同"})
+		noErr(t, err)
 		rep1 := s.signIn("rep1", testPassword)
 		events := func() []string {
 			t.Helper()
@@ -340,7 +342,7 @@ func TestCustomerPageReadsOnce(t *testing.T) {
 		page := "/customers/" + strconv.FormatInt(c.ID, 10)
 		before := len(events())
 		body := s.do(rep1, "GET", page, nil, nil).Body.String()
-		if !strings.Contains(body, "范钦") || !strings.Contains(body, "藏书整理") || !strings.Contains(body, "约了看书") {
+		if !strings.Contains(body, "范钦") || !strings.Contains(body, "藏书整理") || !strings.Contains(body, "约了看书") || !strings.Contains(body, "藏书整理合同") {
 			t.Fatalf("the page lacks a section:\n%s", excerpt(body))
 		}
 		if got := events()[before:]; !slices.Equal(got, []string{"customer.view"}) {

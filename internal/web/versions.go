@@ -42,7 +42,7 @@ type FieldChange struct {
 func (s *Server) versionsPage(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	o := crm.Object(r.PathValue("object"))
 	id, ok := pathID(r)
-	if !ok || !slices.Contains(revealableObjects, o) {
+	if !ok || !slices.Contains(versionedPages, o) {
 		s.notFound(w, r, a)
 		return
 	}
@@ -108,7 +108,7 @@ func (s *Server) restoreVersion(w http.ResponseWriter, r *http.Request, a *acces
 	o := crm.Object(r.PathValue("object"))
 	id, ok := pathID(r)
 	version, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
-	if !ok || err != nil || !slices.Contains(revealableObjects, o) {
+	if !ok || err != nil || !slices.Contains(versionedPages, o) {
 		s.notFound(w, r, a)
 		return
 	}

@@ -63,7 +63,7 @@ func New(svc *service.Service, cfg httpx.Config, logger *slog.Logger) (*Server, 
 var pageNames = []string{
 	"login", "password", "home", "customers", "customer_form", "customer", "pool", "recycle_bin",
 	"contacts", "contact", "contact_form", "leads", "lead", "lead_form", "lead_convert",
-	"opportunities", "opportunity", "opportunity_form", "board", "tasks", "task_form", "search",
+	"opportunities", "opportunity", "opportunity_form", "board", "contracts", "contract", "contract_form", "tasks", "task_form", "search",
 	"account", "token_created", "admin_users", "admin_user", "admin_departments", "admin_department",
 	"admin_roles", "admin_role", "admin_stages", "admin_stage", "admin_custom_fields", "admin_custom_field", "error",
 	"recycle_records", "revealed", "admin_offboard", "approvals", "approval", "admin_approvals", "login_mfa", "step_up",
