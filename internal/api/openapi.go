@@ -167,20 +167,15 @@ func (g *generator) components() {
 	}
 }
 
-// recordSchema is a record as the API returns it: the columns every record
-// has (crm.Record), the object's fields, and its custom field values.
+// recordSchema is a record as the API returns it: every key of its Go type
+// (the columns every record has, crm.Record, read-only; the object's fields
+// as the registry describes them; the names it shows of linked records),
+// and nothing else.
 func recordSchema(s crm.ObjectSpec) schema {
-	out := reflectSchema(reflect.TypeFor[crm.Record]())
+	out := goSchema(crm.NewRecord(s.Name), s, true, false)
 	props := out["properties"].(schema)
-	for name, p := range props {
-		p.(schema)["readOnly"] = true
-		props[name] = p
-	}
-	for _, f := range s.Fields {
-		props[f.Name] = fieldSchema(f, false)
-	}
-	if s.Custom {
-		props["custom"] = customSchema()
+	for name := range reflectSchema(reflect.TypeFor[crm.Record]())["properties"].(schema) {
+		props[name].(schema)["readOnly"] = true
 	}
 	out["title"] = SchemaName(s.Name)
 	out["description"] = fmt.Sprintf("A %s record as the API returns it, shaped by the reader's field rules: a masked value "+
@@ -503,6 +498,9 @@ func goSchema(v any, s crm.ObjectSpec, isObj, input bool) schema {
 		if _, ok := props["custom"]; ok && s.Custom {
 			props["custom"] = customSchema()
 		}
+	}
+	if ok && isObj && !input {
+		out["additionalProperties"] = false // an answer holds what its type says, no more
 	}
 	if ok && input {
 		out["additionalProperties"] = false

@@ -129,7 +129,7 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "PUT", Pattern: "/api/v1/stages/{id}", Handler: api.authed(api.updateStage()), Doc: httpx.Doc{Request: crm.Stage{}}},
 		{Method: "GET", Pattern: "/api/v1/opportunities", Handler: api.authed(api.listOpportunities())},
 		{Method: "POST", Pattern: "/api/v1/opportunities", Handler: api.authed(api.createOpportunity()), Doc: httpx.Doc{Request: crm.OpportunityFields{}}},
-		{Method: "GET", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.getOpportunity())},
+		{Method: "GET", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.getOpportunity()), Doc: httpx.Doc{Response: opportunityDetail{}}},
 		{Method: "PATCH", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.updateOpportunity()), Doc: httpx.Doc{Request: crm.OpportunityUpdate{}, Approval: true}},
 		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/stage", Handler: api.authed(api.moveOpportunity()), Doc: httpx.Doc{Request: crm.StageMove{}, Record: true, Approval: true}},
 		{Method: "GET", Pattern: "/api/v1/tasks", Handler: api.authed(api.listTasks())},
