@@ -8,6 +8,7 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/service"
 )
 
 // collections maps the API's plural path segments to objects. (Customers
@@ -120,10 +121,10 @@ func (api *API) recordRoutes(o crm.Object) []httpx.Route {
 		add("POST", "/{id}/reveal", api.reveal(o), httpx.Doc{Request: revealRequest{}, Response: map[string]string{}, Status: http.StatusOK})
 	}
 	if s.Paged {
-		add("GET", "/{id}/history", api.history(o), httpx.Doc{})
+		add("GET", "/{id}/history", api.history(o), httpx.Doc{Response: service.AuditPage{}})
 	}
 	if s.Versioned {
-		add("GET", "/{id}/versions", api.versions(o), httpx.Doc{})
+		add("GET", "/{id}/versions", api.versions(o), httpx.Doc{Response: itemsOf[crm.RecordVersion]{}})
 		add("POST", "/{id}/versions/{version}/restore", api.restoreVersion(o), httpx.Doc{Status: http.StatusNoContent, Approval: true})
 	}
 	if s.Transferable {
@@ -133,4 +134,10 @@ func (api *API) recordRoutes(o crm.Object) []httpx.Route {
 		add("POST", "/bulk-delete", api.bulkDelete(o), httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true})
 	}
 	return out
+}
+
+// itemsOf is the answer of a list that is not paged: {"items": [...]}.
+// Routes name it in their OpenAPI notes.
+type itemsOf[T any] struct {
+	Items []T `json:"items"`
 }
