@@ -88,7 +88,9 @@ func TestOpenAPI(t *testing.T) {
 				continue
 			}
 			for _, f := range s.Fields {
-				if rec.Value.Properties[f.Name] == nil {
+				// A field no export shows (a link no use case sets yet) is
+				// not in the answers either.
+				if f.Exportable && rec.Value.Properties[f.Name] == nil {
 					t.Errorf("field %s.%s is missing from schema %s", s.Name, f.Name, name)
 				}
 			}

@@ -337,6 +337,7 @@ func (f FieldSpec) sealed() FieldSpec             { f.Sealed, f.Sensitive = true
 func (f FieldSpec) sensitive() FieldSpec          { f.Sensitive = true; return f }
 func (f FieldSpec) poolMasked() FieldSpec         { f.PoolMasked = true; return f }
 func (f FieldSpec) search(k SearchKind) FieldSpec { f.Search = k; return f }
+func (f FieldSpec) notExported() FieldSpec        { f.Exportable = false; return f }
 func (f FieldSpec) filter() FieldSpec             { f.Filterable = true; return f }
 func (f FieldSpec) sortAs(name string) FieldSpec  { f.Sort = name; return f }
 
@@ -496,9 +497,10 @@ var registry = []ObjectSpec{
 			ref("customer_id", ObjCustomer, "field.customer_id").filter(),
 			field("done", TypeBool, "field.done").filter(),
 			field("done_at", TypeTime, "field.done_at").system(),
+			// A link to an opportunity no use case sets yet: not part of
+			// Task, never exported, but the purge of an opportunity clears it.
+			ref("opportunity_id", ObjOpportunity, "field.opportunity_id").system().notExported(),
 		},
-		Excluded: excluded(map[string]string{
-			"opportunity_id": "a link to an opportunity no use case sets yet (the purge clears it); not part of Task",
-		}),
+		Excluded: excluded(nil),
 	},
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"custos/internal/crm"
@@ -79,19 +80,26 @@ func (tx *Tx) ExpiredRecords(ctx context.Context, o crm.Object, cutoff time.Time
 }
 
 // purgeLinks are, per object, the nullable columns of other tables that
-// point at its records: they are cleared when the record is purged.
-var purgeLinks = map[crm.Object][]struct {
+// point at its records: they are cleared when the record is purged. They
+// are the registry's references, but for a CustomerBound record's customer
+// (the purge keeps that customer waiting instead).
+var purgeLinks = func() map[crm.Object][]purgeLink {
+	out := map[crm.Object][]purgeLink{}
+	for _, s := range crm.Specs() {
+		for _, f := range s.Fields {
+			if f.Type != crm.TypeRef || f.Ref == crm.ObjCustomer && slices.Contains(CustomerBound, s.Name) {
+				continue
+			}
+			out[f.Ref] = append(out[f.Ref], purgeLink{s.Name, s.Table, f.Column})
+		}
+	}
+	return out
+}()
+
+// purgeLink is one column that points at a purged object's records.
+type purgeLink struct {
 	object        crm.Object
 	table, column string
-}{
-	crm.ObjCustomer: {
-		{crm.ObjContact, "contacts", "customer_id"}, {crm.ObjFollowUp, "follow_ups", "customer_id"},
-		{crm.ObjTask, "tasks", "customer_id"}, {crm.ObjLead, "leads", "customer_id"},
-	},
-	crm.ObjContact: {{crm.ObjFollowUp, "follow_ups", "contact_id"}, {crm.ObjLead, "leads", "contact_id"}},
-	crm.ObjOpportunity: {{crm.ObjFollowUp, "follow_ups", "opportunity_id"}, {crm.ObjTask, "tasks", "opportunity_id"}, {crm.ObjLead, "leads", "opportunity_id"},
-		{crm.ObjContract, "contracts", "opportunity_id"}},
-	crm.ObjLead: {{crm.ObjFollowUp, "follow_ups", "lead_id"}},
 }
 
 // dataKeyColumn names the column of o's table holding the data key its

@@ -72,11 +72,9 @@ func (tx *Tx) CountOwned(ctx context.Context, o crm.Object, owner int64) (int, e
 	return n, mapErr("count owned", err)
 }
 
-// ownedTables are the tables of the records that have an owner and a version.
-var ownedTables = map[crm.Object]string{
-	crm.ObjCustomer: "customers", crm.ObjContact: "contacts", crm.ObjLead: "leads",
-	crm.ObjOpportunity: "opportunities", crm.ObjContract: "contracts", crm.ObjTask: "tasks",
-}
+// ownedTables are the tables of the records that move with their owner
+// (hand-over), whose version an approval of a move or change checks.
+var ownedTables = tablesWhere(func(s crm.ObjectSpec) bool { return s.HandedOver })
 
 // CurrentVersion returns the version of a live record.
 func (tx *Tx) CurrentVersion(ctx context.Context, o crm.Object, id int64) (int64, error) {
