@@ -26,7 +26,9 @@ var allowed = map[string][]string{
 	"notify":     {"crm"},
 	"store":      {"crm"},
 	"audit":      {"crm", "store"},
-	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n"},
+	"kernel":     {"crm", "access", "audit", "vault", "store"},  // what every service package shares
+	"identity":   {"crm", "access", "kernel", "store", "vault"}, // sign-in, factors, sessions, tokens
+	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity"},
 	"api":        {"crm", "access", "httpx", "i18n", "service"},
 	"web":        {"crm", "access", "httpx", "i18n", "service", "quality"},
 	"demo":       {"crm", "access", "service"},

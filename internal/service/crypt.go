@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/identity"
 	"custos/internal/store"
 	"custos/internal/vault"
 )
@@ -313,13 +313,7 @@ func objectOf(p any) crm.Object {
 // its key missing from the key store. The log says which record; the user
 // gets a plain message and the request id.
 func (s *Service) sealError(err error, o crm.Object, id int64, field string) error {
-	s.logger.Error("stored personal data cannot be opened", "object", o, "id", id, "field", field, "err", err)
-	if errors.Is(err, vault.ErrIntegrity) {
-		return &crm.Error{Code: crm.Internal, Key: "integrity", Message: fmt.Sprintf("%s %d: the stored %s failed its integrity check", o, id, field),
-			Fields: []crm.FieldError{{Field: field, Rule: "integrity"}}}
-	}
-	return &crm.Error{Code: crm.Internal, Key: "key_missing", Message: fmt.Sprintf("%s %d: the data key of its %s is missing from the key store", o, id, field),
-		Fields: []crm.FieldError{{Field: field, Rule: "key_missing"}}}
+	return s.k.SealError(err, o, id, field)
 }
 
 // Blind index terms. Domains keep exact keys and name terms apart.
@@ -590,42 +584,8 @@ func (s *Service) mapRequest(ctx context.Context, tx *store.Tx, r *crm.ApprovalR
 	return err
 }
 
-// totpKeyName names the system key TOTP secrets are sealed under: anyone
-// reading the database could otherwise make a user's second factor.
-const totpKeyName = "totp"
-
-func totpField(userID int64) string { return "totp:" + strconv.FormatInt(userID, 10) }
-
-// getTOTP reads a user's TOTP credential with its secret opened. A secret
-// stored before encryption is used as it is (the start-up upgrade seals it).
-func (s *Service) getTOTP(ctx context.Context, tx *store.Tx, userID int64) (store.TOTPCredential, error) {
-	c, err := tx.GetTOTP(ctx, userID)
-	if err != nil || !vault.IsSealed(c.Secret) {
-		return c, err
-	}
-	key, err := s.vault.SystemKey(ctx, totpKeyName)
-	if err == nil {
-		c.Secret, err = s.vault.Open(ctx, key, totpField(userID), c.Secret)
-	}
-	if err != nil {
-		return c, s.sealError(err, "user", userID, "totp_secret")
-	}
-	return c, nil
-}
-
-// putPendingTOTP stores a new TOTP secret sealed.
-func (s *Service) putPendingTOTP(ctx context.Context, tx *store.Tx, userID int64, secret string) error {
-	sealed, err := s.sealTOTP(ctx, userID, secret)
-	if err != nil {
-		return err
-	}
-	return tx.PutPendingTOTP(ctx, userID, sealed, s.clock())
-}
-
+// sealTOTP seals a TOTP secret as identity stores it (for the start-up
+// upgrade of secrets stored before encryption).
 func (s *Service) sealTOTP(ctx context.Context, userID int64, secret string) (string, error) {
-	key, err := s.vault.SystemKey(ctx, totpKeyName)
-	if err != nil {
-		return "", err
-	}
-	return s.vault.Seal(ctx, key, totpField(userID), secret)
+	return identity.SealTOTP(ctx, s.vault, userID, secret)
 }

@@ -8,16 +8,15 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/go-webauthn/webauthn/webauthn"
-
 	"custos/internal/access"
 	"custos/internal/audit"
 	"custos/internal/crm"
+	"custos/internal/identity"
+	"custos/internal/kernel"
 	"custos/internal/quality"
 	"custos/internal/store"
 	"custos/internal/vault"
@@ -31,7 +30,7 @@ type Options struct {
 	// Now is the clock (time.Now when nil); tests may fix it.
 	Now func() time.Time
 	// Argon2 sets the password hashing cost; zero means the production default.
-	Argon2 Argon2Params
+	Argon2 identity.Argon2Params
 	// Logger receives operational messages, never secrets or customer data.
 	Logger *slog.Logger
 	// TimeZone is the organisation's default time zone for users who chose
@@ -62,8 +61,15 @@ type Options struct {
 	AlertDelivery AlertDelivery
 }
 
-// Service is the one service layer.
+// Service is the one service layer. It holds the records (and, for now,
+// compliance) use cases and embeds identity, whose methods — sign-in, MFA,
+// passkeys, sessions, API tokens, account preferences — are promoted, so
+// every surface calls them on a Service as before.
 type Service struct {
+	*identity.Service
+	// k is the kernel shared with identity: store, vault, clock, audit
+	// helpers and permission checks.
+	k     *kernel.Kernel
 	db    *store.DB
 	keys  *audit.Keys
 	vault *vault.Vault
@@ -73,17 +79,13 @@ type Service struct {
 	now         func() time.Time
 	argon       Argon2Params
 	logger      *slog.Logger
-	zone        *time.Location     // the organisation default
-	rp          *webauthn.WebAuthn // the WebAuthn relying party; nil: passkeys unavailable
-	zones       sync.Map           // IANA name → *time.Location, loaded once
+	zone        *time.Location // the organisation default
+	zones       sync.Map       // IANA name → *time.Location, loaded once
 	// delivery sends alerts beyond the security page; publicURL links them.
 	delivery  AlertDelivery
 	publicURL string
 	// deadlineDays is a privacy request's default time to answer.
 	deadlineDays int
-	// dummyHash is checked against for unknown user names, so a sign-in
-	// takes as long whether or not the name exists.
-	dummyHash string
 	// recycleRetention is how long a deleted record stays restorable.
 	recycleRetention time.Duration
 }
@@ -93,11 +95,9 @@ func New(db *store.DB, opt Options) *Service {
 	if opt.Vault == nil {
 		panic("service: New without a vault: personal data would be stored in plaintext")
 	}
-	s := &Service{db: db, keys: opt.AuditKeys, vault: opt.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: opt.Now, argon: opt.Argon2, logger: opt.Logger,
+	k := kernel.New(db, kernel.Options{Now: opt.Now, Logger: opt.Logger, AuditKeys: opt.AuditKeys, Vault: opt.Vault})
+	s := &Service{k: k, db: db, keys: k.Keys, vault: k.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: k.Now, argon: opt.Argon2, logger: k.Logger,
 		delivery: opt.AlertDelivery, publicURL: opt.PublicURL}
-	if s.now == nil {
-		s.now = time.Now
-	}
 	if s.searchLimit = opt.SensitiveSearchesPerHour; s.searchLimit <= 0 {
 		s.searchLimit = DefaultSensitiveSearchesPerHour
 	}
@@ -110,98 +110,59 @@ func New(db *store.DB, opt Options) *Service {
 	if s.argon == (Argon2Params{}) {
 		s.argon = DefaultArgon2
 	}
-	if s.logger == nil {
-		s.logger = slog.Default()
-	}
 	if s.zone = opt.TimeZone; s.zone == nil {
 		s.zone = time.Local
 	}
-	if opt.PublicURL != "" {
-		var err error
-		if s.rp, err = newRelyingParty(opt.PublicURL); err != nil {
-			s.logger.Error("passkeys unavailable", "err", err)
-		}
-	}
-	s.dummyHash, _ = hashPassword(randomToken(16), s.argon)
+	s.Service = identity.New(k, identity.Options{Argon2: s.argon, PublicURL: opt.PublicURL})
 	return s
 }
 
 // Dialect reports the database dialect, for status pages.
 func (s *Service) Dialect() store.Dialect { return s.db.Dialect() }
 
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+// The kernel's helpers under the names this package has always used; the
+// records and compliance use cases call these, identity calls the kernel.
 
-// event builds an audit event for the actor.
+func (s *Service) clock() time.Time { return s.k.Clock() }
+
 func (s *Service) event(a *access.Actor, action string, object crm.Object, id int64) *crm.AuditEvent {
-	e := &crm.AuditEvent{At: s.clock(), Action: action, Object: string(object), RecordID: id, Outcome: "ok"}
-	if a != nil {
-		e.ActorKind, e.ActorID, e.ActorName, e.TokenID = string(a.Kind), a.UserID, a.Name, a.TokenID
-		e.IP, e.UserAgent, e.RequestID = a.IP, a.UserAgent, a.RequestID
-	}
-	return e
+	return s.k.Event(a, action, object, id)
 }
 
-// audit appends an event inside tx, with optional field changes.
 func (s *Service) audit(ctx context.Context, tx *store.Tx, a *access.Actor, action string, object crm.Object, id int64, fields any) error {
-	e := s.event(a, action, object, id)
-	if fields != nil {
-		b, err := json.Marshal(fields)
-		if err != nil {
-			return err
-		}
-		e.Fields = b
-	}
-	return s.insertEvent(ctx, tx, e)
+	return s.k.Audit(ctx, tx, a, action, object, id, fields)
 }
 
-// insertEvent stamps an event for the tamper-evident log and appends it
-// inside tx. Every audit event the service writes goes through here.
 func (s *Service) insertEvent(ctx context.Context, tx *store.Tx, e *crm.AuditEvent) error {
-	if s.keys != nil {
-		s.keys.Stamp(e)
-	}
-	return tx.InsertAuditEvent(ctx, e)
+	return s.k.InsertEvent(ctx, tx, e)
 }
 
-// auditRead records a read before its data is returned; when the event
-// cannot be stored the read is refused (fail closed, DESIGN.md §2).
 func (s *Service) auditRead(ctx context.Context, a *access.Actor, action string, object crm.Object, id int64, ids []int64) error {
-	e := s.event(a, action, object, id)
-	e.RecordIDs = ids
-	return s.recordRead(ctx, e)
+	return s.k.AuditRead(ctx, a, action, object, id, ids)
 }
 
-// recordRead stores a read's event in its own transaction (see auditRead).
 func (s *Service) recordRead(ctx context.Context, e *crm.AuditEvent) error {
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) })
+	return s.k.RecordRead(ctx, e)
 }
 
-// auditDenied records a refused attempt in its own transaction; the caller
-// returns the original error whatever happens here.
 func (s *Service) auditDenied(ctx context.Context, a *access.Actor, action string, object crm.Object, id int64) {
-	e := s.event(a, action, object, id)
-	e.Outcome = "denied"
-	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertEvent(ctx, tx, e) }); err != nil {
-		s.logger.Error("audit denied attempt", "action", action, "err", err)
-	}
+	s.k.AuditDenied(ctx, a, action, object, id)
 }
 
-// require checks a function permission and records a denial.
 func (s *Service) require(ctx context.Context, a *access.Actor, o crm.Object, act crm.Action) error {
-	if a.Can(o, act) {
-		return nil
-	}
-	s.auditDenied(ctx, a, string(o)+"."+string(act), o, 0)
-	return crm.ErrForbidden()
+	return s.k.Require(ctx, a, o, act)
 }
 
-// requireAdmin checks the administration permission.
 func (s *Service) requireAdmin(ctx context.Context, a *access.Actor, action string) error {
-	if a.IsAdmin() {
-		return nil
-	}
-	s.auditDenied(ctx, a, action, "", 0)
-	return crm.ErrForbidden()
+	return s.k.RequireAdmin(ctx, a, action)
+}
+
+func (s *Service) requireStepUp(ctx context.Context, a *access.Actor, action string) error {
+	return s.k.RequireStepUp(ctx, a, action)
+}
+
+func (s *Service) loadActor(ctx context.Context, tx *store.Tx, userID int64) (*access.Actor, error) {
+	return s.k.LoadActor(ctx, tx, userID)
 }
 
 // byReference names, per object, the fields the audit trail records by
@@ -233,47 +194,15 @@ func auditDiff(o crm.Object, before, after any) map[string]change {
 	return diff(before, after, byReference[o]...)
 }
 
-// change is one field's before and after in an audit event. Sensitive
-// values are recorded by reference only: Changed without the values.
-type change struct {
-	From    any  `json:"from,omitempty"`
-	To      any  `json:"to,omitempty"`
-	Changed bool `json:"changed,omitempty"`
-}
+// change is one field's before and after in an audit event (kernel.Change).
+type change = kernel.Change
 
-// diff compares two values field by field through their JSON form and
-// returns the changed fields; names in sensitive get no values.
+// diff is kernel.Diff: the changed fields, names in sensitive by reference.
 func diff(before, after any, sensitive ...string) map[string]change {
-	var b, a map[string]any
-	bj, _ := json.Marshal(before)
-	aj, _ := json.Marshal(after)
-	json.Unmarshal(bj, &b)
-	json.Unmarshal(aj, &a)
-	out := map[string]change{}
-	for k, av := range a {
-		bv := b[k]
-		if string(mustJSON(av)) == string(mustJSON(bv)) {
-			continue
-		}
-		if contains(sensitive, k) {
-			out[k] = change{Changed: true}
-		} else {
-			out[k] = change{From: bv, To: av}
-		}
-	}
-	return out
+	return kernel.Diff(before, after, sensitive...)
 }
 
-func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func mustJSON(v any) []byte { return kernel.MustJSON(v) }
 
 // Health reports whether the database answers, for /healthz.
 //

@@ -16,14 +16,6 @@ import (
 // for a shared scope; deleting, restoring, releasing and transferring stay
 // with the owner's scope.
 
-// withShares records on the actor which objects have records shared with
-// them, so their scopes add the share condition only when it can matter.
-func withShares(ctx context.Context, tx *store.Tx, a *access.Actor, now time.Time) error {
-	objs, err := tx.SharedObjects(ctx, a.UserID, a.DeptID, now)
-	a.Shared, a.SharedAt = objs, now
-	return err
-}
-
 // shareObjects are the objects that can be shared; a customer's contacts,
 // opportunities and follow-ups come with it.
 var shareObjects = crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Shareable })

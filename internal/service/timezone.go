@@ -1,11 +1,11 @@
 package service
 
 import (
-	"errors"
 	"time"
 	_ "time/tzdata" // the IANA zones travel inside the binary: Custos runs air-gapped and in minimal containers
 
 	"custos/internal/access"
+	"custos/internal/identity"
 )
 
 // LoadTimeZone reads the organisation's default time zone from its IANA
@@ -14,20 +14,7 @@ func LoadTimeZone(name string) (*time.Location, error) {
 	if name == "" {
 		return time.Local, nil
 	}
-	return loadZone(name)
-}
-
-// loadZone loads a zone a user or the configuration names. "Local" and ""
-// are refused: they name the server's zone, not a place.
-func loadZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || len(name) > 64 {
-		return nil, errors.New("time zone: not an IANA zone name")
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, errors.New("time zone: unknown zone " + name)
-	}
-	return loc, nil
+	return identity.LoadZone(name)
 }
 
 // Location is the time zone the actor's pages show and read times in: the
@@ -39,7 +26,7 @@ func (s *Service) Location(a *access.Actor) *time.Location {
 	if loc, ok := s.zones.Load(a.TimeZone); ok {
 		return loc.(*time.Location)
 	}
-	loc, err := loadZone(a.TimeZone)
+	loc, err := identity.LoadZone(a.TimeZone)
 	if err != nil {
 		return s.zone // a stored name this build no longer knows
 	}

@@ -1,18 +1,21 @@
-package service
+package identity
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
 // Me returns the actor's own user record.
 func (s *Service) Me(ctx context.Context, a *access.Actor) (crm.User, error) {
 	var u crm.User
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		u, err = tx.GetUser(ctx, a.UserID)
 		return err
@@ -39,7 +42,7 @@ func (s *Service) SetLanguage(ctx context.Context, a *access.Actor, lang string)
 func (s *Service) SetTimeZone(ctx context.Context, a *access.Actor, name string) error {
 	name = strings.TrimSpace(name)
 	if name != "" {
-		if _, err := loadZone(name); err != nil {
+		if _, err := LoadZone(name); err != nil {
 			return &crm.Error{Code: crm.Invalid, Message: "unknown time zone", Fields: []crm.FieldError{{Field: "time_zone", Rule: "time_zone"}}}
 		}
 	}
@@ -48,17 +51,30 @@ func (s *Service) SetTimeZone(ctx context.Context, a *access.Actor, name string)
 
 // setPreference changes one of the actor's own settings, with its audit event.
 func (s *Service) setPreference(ctx context.Context, a *access.Actor, action string, set func(*crm.User)) error {
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		u, err := tx.GetUser(ctx, a.UserID)
 		if err != nil {
 			return err
 		}
 		before := u
 		set(&u)
-		u.UpdatedAt = s.clock()
+		u.UpdatedAt = s.k.Clock()
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, action, "", u.ID, diff(before, u))
+		return s.k.Audit(ctx, tx, a, action, "", u.ID, kernel.Diff(before, u))
 	})
+}
+
+// LoadZone loads a zone a user or the configuration names. "Local" and ""
+// are refused: they name the server's zone, not a place.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || len(name) > 64 {
+		return nil, errors.New("time zone: not an IANA zone name")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, errors.New("time zone: unknown zone " + name)
+	}
+	return loc, nil
 }

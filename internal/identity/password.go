@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"crypto/rand"
@@ -21,8 +21,8 @@ type Argon2Params struct {
 // two passes, one lane).
 var DefaultArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 
-// hashPassword returns a PHC-format argon2id hash with a random salt.
-func hashPassword(pw string, p Argon2Params) (string, error) {
+// HashPassword returns a PHC-format argon2id hash with a random salt.
+func HashPassword(pw string, p Argon2Params) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
@@ -58,8 +58,8 @@ func checkPassword(pw, hash string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// randomToken returns n random bytes, URL-safe base64 encoded.
-func randomToken(n int) string {
+// RandomToken returns n random bytes, URL-safe base64 encoded.
+func RandomToken(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic("crypto/rand failed: " + err.Error()) // the platform is broken; nothing is safe to do

@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -176,7 +177,7 @@ func (s *Service) ListPasskeys(ctx context.Context, a *access.Actor) ([]Passkey,
 		return nil, err
 	}
 	var out []Passkey
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		list, err := tx.ListPasskeys(ctx, a.UserID)
 		for _, p := range list {
 			out = append(out, s.passkeyView(p))
@@ -196,9 +197,9 @@ func (s *Service) BeginPasskeyRegistration(ctx context.Context, a *access.Actor)
 	if err := s.ceremonySession(a); err != nil {
 		return nil, err
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	var out json.RawMessage
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		u, existing, err := s.loadPasskeyUser(ctx, tx, a.UserID, now, true)
 		if err != nil {
 			return err
@@ -276,7 +277,7 @@ func putCeremony(ctx context.Context, tx *store.Tx, sessionID int64, purpose str
 // errPasskeyRefused with the reason "challenge".
 func (s *Service) takeCeremony(ctx context.Context, sessionID int64, purpose string, now time.Time) (webauthn.SessionData, error) {
 	var data string
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
 		data, err = tx.TakeWebAuthnChallenge(ctx, sessionID, purpose, now)
 		return err
@@ -318,11 +319,11 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, a *access.Actor
 		return reg, err
 	}
 	if a.MFAEnrolled {
-		if err := s.requireStepUp(ctx, a, "passkey.register"); err != nil {
+		if err := s.k.RequireStepUp(ctx, a, "passkey.register"); err != nil {
 			return reg, err
 		}
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	sd, err := s.takeCeremony(ctx, a.SessionID, ceremonyRegister, now)
 	var cred *webauthn.Credential
 	if err == nil {
@@ -330,13 +331,13 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, a *access.Actor
 	}
 	var refusal *passkeyRefusal
 	if errors.As(err, &refusal) {
-		s.auditFields(ctx, a, "passkey.register", 0, map[string]any{"reason": refusal.reason, "detail": refusal.detail}, "denied")
+		s.k.AuditFields(ctx, a, "passkey.register", 0, map[string]any{"reason": refusal.reason, "detail": refusal.detail}, "denied")
 		return reg, err
 	} else if err != nil {
 		return reg, err
 	}
 	codes, hashes := newRecoveryCodes()
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err = s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		first, err := hasNoFactor(ctx, tx, a.UserID)
 		if err != nil {
 			return err
@@ -371,7 +372,7 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, a *access.Actor
 			}
 			reg.RecoveryCodes = codes
 		}
-		return s.audit(ctx, tx, a, "passkey.register", "", a.UserID, map[string]any{"passkey": pk.ID, "name": pk.Name,
+		return s.k.Audit(ctx, tx, a, "passkey.register", "", a.UserID, map[string]any{"passkey": pk.ID, "name": pk.Name,
 			"aaguid": reg.Passkey.AAGUID, "transports": pk.Transports, "first_factor": first})
 	})
 	if err != nil {
@@ -391,7 +392,7 @@ func (s *Service) verifyRegistration(ctx context.Context, a *access.Actor, sd we
 		return nil, refusalOf("unreadable", err)
 	}
 	var u passkeyUser
-	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err = s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		u, _, err = s.loadPasskeyUser(ctx, tx, a.UserID, now, false)
 		return err
@@ -441,7 +442,7 @@ func (s *Service) RenamePasskey(ctx context.Context, a *access.Actor, id int64, 
 		p.Add("name", rule, strconv.Itoa(maxPasskeyName))
 		return p.Err()
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		old, err := tx.GetPasskey(ctx, a.UserID, id)
 		if err != nil {
 			return err
@@ -449,7 +450,7 @@ func (s *Service) RenamePasskey(ctx context.Context, a *access.Actor, id int64, 
 		if err := tx.RenamePasskey(ctx, a.UserID, id, name); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "passkey.rename", "", a.UserID, map[string]any{"passkey": id, "name": change{From: old.Name, To: name}})
+		return s.k.Audit(ctx, tx, a, "passkey.rename", "", a.UserID, map[string]any{"passkey": id, "name": kernel.Change{From: old.Name, To: name}})
 	})
 }
 
@@ -460,11 +461,11 @@ func (s *Service) RemovePasskey(ctx context.Context, a *access.Actor, id int64) 
 	if err := accountSession(a); err != nil {
 		return err
 	}
-	if err := s.requireStepUp(ctx, a, "passkey.remove"); err != nil {
+	if err := s.k.RequireStepUp(ctx, a, "passkey.remove"); err != nil {
 		return err
 	}
 	enrolled := true
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		p, err := tx.GetPasskey(ctx, a.UserID, id)
 		if err != nil {
 			return err
@@ -475,7 +476,7 @@ func (s *Service) RemovePasskey(ctx context.Context, a *access.Actor, id int64) 
 		if enrolled, err = factorRemoved(ctx, tx, a); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "passkey.remove", "", a.UserID, map[string]any{"passkey": id, "name": p.Name, "last_factor": !enrolled})
+		return s.k.Audit(ctx, tx, a, "passkey.remove", "", a.UserID, map[string]any{"passkey": id, "name": p.Name, "last_factor": !enrolled})
 	})
 	if err == nil {
 		a.MFAEnrolled = enrolled
@@ -514,9 +515,9 @@ func (s *Service) BeginPasskeyCheck(ctx context.Context, a *access.Actor) (json.
 	if a.MFAPending {
 		purpose = ceremonyLogin
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	var out json.RawMessage
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		u, list, err := s.loadPasskeyUser(ctx, tx, a.UserID, now, false)
 		if crm.IsCode(err, crm.NotFound) {
 			return errNoPasskey
@@ -588,7 +589,7 @@ func (s *Service) passkeyFactor(purpose string, response []byte) factor {
 		}
 		var u passkeyUser
 		var used store.Passkey
-		err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		err = s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 			var list []store.Passkey
 			var err error
 			if u, list, err = s.loadPasskeyUser(ctx, tx, a.UserID, now, false); err != nil {

@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -24,8 +25,9 @@ const (
 	totpSkew   = 1  // steps accepted either side of now, for clock drift
 	// RecoveryCodeCount is how many recovery codes a user gets at a time.
 	RecoveryCodeCount = 10
-	// StepUpWindow is how long a verified second factor counts as fresh.
-	StepUpWindow = 5 * time.Minute
+	// StepUpWindow is how long a verified second factor counts as fresh
+	// (the kernel checks it; RequireStepUp).
+	StepUpWindow = kernel.StepUpWindow
 	totpIssuer   = "Custos"
 )
 
@@ -77,11 +79,11 @@ func (s *Service) MFA(ctx context.Context, a *access.Actor) (MFAStatus, error) {
 		return MFAStatus{}, crm.Errorf(crm.Unauthenticated, "not signed in")
 	}
 	if a.Kind != access.KindUser {
-		s.auditDenied(ctx, a, "mfa.status", "", 0)
+		s.k.AuditDenied(ctx, a, "mfa.status", "", 0)
 		return MFAStatus{}, errNeedsSession
 	}
 	st := MFAStatus{RequiredByRole: a.Role.RequireMFA, PasskeysAvailable: s.rp != nil}
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		keys, err := tx.ListPasskeys(ctx, a.UserID)
 		if err != nil {
 			return err
@@ -113,7 +115,7 @@ func (s *Service) BeginTOTP(ctx context.Context, a *access.Actor) (TOTPEnrolment
 		return TOTPEnrolment{}, err
 	}
 	var en TOTPEnrolment
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if c, err := s.getTOTP(ctx, tx, a.UserID); err == nil && !c.ConfirmedAt.IsZero() {
 			return &crm.Error{Code: crm.Conflict, Key: "mfa_enrolled", Message: "a second factor is already set up; disable it first"}
 		} else if err != nil && !crm.IsCode(err, crm.NotFound) {
@@ -132,7 +134,7 @@ func (s *Service) BeginTOTP(ctx context.Context, a *access.Actor) (TOTPEnrolment
 		if err := s.putPendingTOTP(ctx, tx, a.UserID, key.Secret()); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "mfa.totp_begin", "", a.UserID, nil)
+		return s.k.Audit(ctx, tx, a, "mfa.totp_begin", "", a.UserID, nil)
 	})
 	return en, err
 }
@@ -144,7 +146,7 @@ func (s *Service) PendingTOTP(ctx context.Context, a *access.Actor) (TOTPEnrolme
 		return TOTPEnrolment{}, err
 	}
 	var en TOTPEnrolment
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		c, err := s.getTOTP(ctx, tx, a.UserID)
 		if err != nil {
 			return err
@@ -188,13 +190,13 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *access.Actor, code string)
 	}
 	// Beside a passkey, a stolen session must not add the thief's app.
 	if a.MFAEnrolled {
-		if err := s.requireStepUp(ctx, a, "mfa.enrol"); err != nil {
+		if err := s.k.RequireStepUp(ctx, a, "mfa.enrol"); err != nil {
 			return nil, err
 		}
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	codes, hashes := newRecoveryCodes()
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		c, err := s.getTOTP(ctx, tx, a.UserID)
 		if crm.IsCode(err, crm.NotFound) || err == nil && !c.ConfirmedAt.IsZero() {
 			return &crm.Error{Code: crm.Conflict, Key: "mfa_not_pending", Message: "start setting up the authenticator app first"}
@@ -222,7 +224,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a *access.Actor, code string)
 				return err
 			}
 		}
-		return s.audit(ctx, tx, a, "mfa.enrol", "", a.UserID, map[string]string{"method": "totp"})
+		return s.k.Audit(ctx, tx, a, "mfa.enrol", "", a.UserID, map[string]string{"method": "totp"})
 	})
 	if err != nil {
 		return nil, err
@@ -293,10 +295,10 @@ func (s *Service) stepUp(ctx context.Context, a *access.Actor, f factor) error {
 		return err
 	}
 	if a.Kind != access.KindUser {
-		return errStepUpToken
+		return kernel.ErrStepUpToken
 	}
 	if !a.MFAEnrolled {
-		return errStepUpEnrol
+		return kernel.ErrStepUpEnrol
 	}
 	now, err := s.withSecondFactor(ctx, a, f, "step_up", func(tx *store.Tx, now time.Time) error {
 		if a.SessionID == 0 {
@@ -323,7 +325,7 @@ func (s *Service) completeLogin(ctx context.Context, a *access.Actor, f factor) 
 	if a == nil || !a.MFAPending {
 		return LoginResult{}, &crm.Error{Code: crm.Conflict, Key: "not_pending", Message: "this session is not waiting for a second factor"}
 	}
-	res := LoginResult{Token: randomToken(32), CSRFToken: randomToken(32)}
+	res := LoginResult{Token: RandomToken(32), CSRFToken: RandomToken(32)}
 	now, err := s.withSecondFactor(ctx, a, f, "login", func(tx *store.Tx, now time.Time) error {
 		res.ExpiresAt = now.Add(SessionIdle)
 		if err := tx.CompleteSecondFactor(ctx, a.SessionID, hashToken(res.Token), res.CSRFToken, now, res.ExpiresAt); err != nil {
@@ -368,10 +370,10 @@ func (s *Service) codeFactor(code string) factor {
 // and audited as action+".failed"; a passkey whose counter went backwards
 // is blocked in the same transaction.
 func (s *Service) withSecondFactor(ctx context.Context, a *access.Actor, offered factor, action string, then func(tx *store.Tx, now time.Time) error) (time.Time, error) {
-	now := s.clock()
+	now := s.k.Clock()
 	var failures int
 	var locked time.Time
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if failures, err = tx.CountFailedLogins(ctx, a.IP, now.Add(-lockFor)); err != nil {
 			return err
@@ -383,16 +385,16 @@ func (s *Service) withSecondFactor(ctx context.Context, a *access.Actor, offered
 		return now, err
 	}
 	if failures >= ipFailuresPerQuart {
-		s.auditDenied(ctx, a, action+".throttled", "", a.UserID)
+		s.k.AuditDenied(ctx, a, action+".throttled", "", a.UserID)
 		return now, errTooManyLogins
 	}
 	if now.Before(locked) {
-		s.auditDenied(ctx, a, action+".locked", "", a.UserID)
+		s.k.AuditDenied(ctx, a, action+".locked", "", a.UserID)
 		return now, errAccountLocked
 	}
 	use, err := offered(ctx, a, now)
 	if err == nil {
-		err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		err = s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 			fields, err := use(ctx, tx, now)
 			if err != nil {
 				return err
@@ -400,7 +402,7 @@ func (s *Service) withSecondFactor(ctx context.Context, a *access.Actor, offered
 			if err := then(tx, now); err != nil {
 				return err
 			}
-			return s.audit(ctx, tx, a, action, "", a.UserID, fields)
+			return s.k.Audit(ctx, tx, a, action, "", a.UserID, fields)
 		})
 	}
 	var refused *passkeyRefusal
@@ -520,57 +522,23 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-var (
-	errStepUpToken = &crm.Error{Code: crm.StepUpRequired, Key: "step_up_token",
-		Message: "this needs a second factor confirmed in a browser session; API tokens cannot do it"}
-	errStepUpEnrol = &crm.Error{Code: crm.StepUpRequired, Key: "step_up_enrol",
-		Message: "this needs a second factor; set one up on your account page first"}
-	errStepUp = &crm.Error{Code: crm.StepUpRequired, Key: "step_up_required",
-		Message: "confirm with your second factor to continue"}
-)
-
-// requireStepUp allows a risky operation only when a second factor was
-// verified in this session within StepUpWindow. API tokens cannot step
-// up; system actors (the CLI, jobs) run with the operator's access to the
-// machine and are not asked. A refusal is audited as action denied.
-func (s *Service) requireStepUp(ctx context.Context, a *access.Actor, action string) error {
-	if a != nil && a.Kind == access.KindSystem {
-		return nil
-	}
-	var err error
-	switch {
-	case a == nil || a.MFAPending:
-		return crm.Errorf(crm.Unauthenticated, "not signed in")
-	case a.Kind != access.KindUser:
-		err = errStepUpToken
-	case !a.MFAEnrolled:
-		err = errStepUpEnrol
-	case a.SecondFactorAt.IsZero() || s.clock().Sub(a.SecondFactorAt) > StepUpWindow:
-		err = errStepUp
-	default:
-		return nil
-	}
-	s.auditDenied(ctx, a, action, "", 0)
-	return err
-}
-
 // ResetUserMFA removes another user's second factor and recovery codes and
 // ends their sessions (administrators with a fresh second factor). An
 // administrator's password reset never does this; it is its own audited
 // action. If the user's role requires MFA they must enrol again at their
 // next sign-in.
 func (s *Service) ResetUserMFA(ctx context.Context, a *access.Actor, userID int64) error {
-	if err := s.requireAdmin(ctx, a, "user.reset_mfa"); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, "user.reset_mfa"); err != nil {
 		return err
 	}
 	if userID == a.UserID {
 		return &crm.Error{Code: crm.Invalid, Key: "invalid", Message: "use your account page for your own second factor",
 			Fields: []crm.FieldError{{Field: "id", Rule: "self"}}}
 	}
-	if err := s.requireStepUp(ctx, a, "user.reset_mfa"); err != nil {
+	if err := s.k.RequireStepUp(ctx, a, "user.reset_mfa"); err != nil {
 		return err
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.GetUser(ctx, userID); err != nil {
 			return err
 		}
@@ -580,18 +548,18 @@ func (s *Service) ResetUserMFA(ctx context.Context, a *access.Actor, userID int6
 		if _, err := tx.DeleteUserSessions(ctx, userID, 0); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "user.reset_mfa", "", userID, nil)
+		return s.k.Audit(ctx, tx, a, "user.reset_mfa", "", userID, nil)
 	})
 }
 
 // UserMFA reports whether a user has a confirmed second factor, for the
 // administration pages (administrators only).
 func (s *Service) UserMFA(ctx context.Context, a *access.Actor, userID int64) (bool, error) {
-	if err := s.requireAdmin(ctx, a, "user.mfa_status"); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, "user.mfa_status"); err != nil {
 		return false, err
 	}
 	var enrolled bool
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		p, err := tx.UserPrincipal(ctx, userID)
 		enrolled = p.MFAEnrolled
 		return err

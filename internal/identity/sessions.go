@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (s *Service) accountManagement(ctx context.Context, a *access.Actor, action
 		return err
 	}
 	if a.Kind != access.KindUser {
-		s.auditDenied(ctx, a, action, "", 0)
+		s.k.AuditDenied(ctx, a, action, "", 0)
 		return errNeedsSession
 	}
 	return nil
@@ -53,19 +53,19 @@ func (s *Service) ListSessions(ctx context.Context, a *access.Actor, userID int6
 	}
 	other := userID != a.UserID
 	if other {
-		if err := s.requireAdmin(ctx, a, "session.list"); err != nil {
+		if err := s.k.RequireAdmin(ctx, a, "session.list"); err != nil {
 			return nil, err
 		}
 	}
 	var list []store.Session
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		if other {
 			if _, err := tx.GetUser(ctx, userID); err != nil {
 				return err
 			}
 		}
 		var err error
-		list, err = tx.ListUserSessions(ctx, userID, s.clock())
+		list, err = tx.ListUserSessions(ctx, userID, s.k.Clock())
 		return err
 	})
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *Service) ListSessions(ctx context.Context, a *access.Actor, userID int6
 		out[i] = SessionInfo{Session: ss, Current: a.SessionID != 0 && ss.ID == a.SessionID}
 	}
 	if other {
-		if err := s.auditRead(ctx, a, "session.list", "", userID, ids(list, func(x store.Session) int64 { return x.ID })); err != nil {
+		if err := s.k.AuditRead(ctx, a, "session.list", "", userID, sessionIDs(list)); err != nil {
 			return nil, err
 		}
 	}
@@ -91,9 +91,9 @@ func (s *Service) EndSession(ctx context.Context, a *access.Actor, id int64) err
 		return err
 	}
 	var sess store.Session
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		sess, err = tx.GetSession(ctx, id, s.clock())
+		sess, err = tx.GetSession(ctx, id, s.k.Clock())
 		return err
 	})
 	if err != nil {
@@ -101,18 +101,18 @@ func (s *Service) EndSession(ctx context.Context, a *access.Actor, id int64) err
 	}
 	if sess.UserID != a.UserID {
 		if !a.IsAdmin() {
-			s.auditDenied(ctx, a, "session.end", "", id)
+			s.k.AuditDenied(ctx, a, "session.end", "", id)
 			return crm.ErrNotFound("session")
 		}
-		if err := s.requireStepUp(ctx, a, "session.end"); err != nil {
+		if err := s.k.RequireStepUp(ctx, a, "session.end"); err != nil {
 			return err
 		}
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.DeleteSession(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "session.end", "", id, map[string]int64{"user_id": sess.UserID})
+		return s.k.Audit(ctx, tx, a, "session.end", "", id, map[string]int64{"user_id": sess.UserID})
 	})
 }
 
@@ -128,15 +128,15 @@ func (s *Service) EndUserSessions(ctx context.Context, a *access.Actor, userID i
 	if userID == a.UserID {
 		keep = a.SessionID
 	} else {
-		if err := s.requireAdmin(ctx, a, "session.end_all"); err != nil {
+		if err := s.k.RequireAdmin(ctx, a, "session.end_all"); err != nil {
 			return 0, err
 		}
-		if err := s.requireStepUp(ctx, a, "session.end_all"); err != nil {
+		if err := s.k.RequireStepUp(ctx, a, "session.end_all"); err != nil {
 			return 0, err
 		}
 	}
 	var n int64
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.GetUser(ctx, userID); err != nil {
 			return err
 		}
@@ -144,7 +144,16 @@ func (s *Service) EndUserSessions(ctx context.Context, a *access.Actor, userID i
 		if n, err = tx.DeleteUserSessions(ctx, userID, keep); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "session.end_all", "", userID, map[string]int64{"ended": n})
+		return s.k.Audit(ctx, tx, a, "session.end_all", "", userID, map[string]int64{"ended": n})
 	})
 	return n, err
+}
+
+// sessionIDs are the ids of listed sessions, for the list's audit event.
+func sessionIDs(list []store.Session) []int64 {
+	out := make([]int64, len(list))
+	for i, x := range list {
+		out[i] = x.ID
+	}
+	return out
 }

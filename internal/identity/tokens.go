@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type NewAPIToken struct {
 // in a browser session may do so: a token cannot mint tokens.
 func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, in TokenInput) (NewAPIToken, error) {
 	if a.Kind != access.KindUser || a.MFAPending {
-		s.auditDenied(ctx, a, "api_token.create", "", 0)
+		s.k.AuditDenied(ctx, a, "api_token.create", "", 0)
 		return NewAPIToken{}, crm.ErrForbidden()
 	}
 	var p crm.Problems
@@ -43,19 +43,19 @@ func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, in TokenI
 		}
 	}
 	ips := crm.ParseAllowedIPs(&p, "allowed_ips", in.AllowedIPs)
-	now := s.clock()
+	now := s.k.Clock()
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		p.Add("expires_at", "past")
 	}
 	if err := p.Err(); err != nil {
 		return NewAPIToken{}, err
 	}
-	secret := tokenPrefix + randomToken(32)
+	secret := tokenPrefix + RandomToken(32)
 	t := crm.APIToken{UserID: a.UserID, Name: name, Prefix: secret[:len(tokenPrefix)+6], Scopes: scopes, AllowedIPs: ips, CreatedAt: now}
 	if in.ExpiresAt != nil {
 		t.ExpiresAt = in.ExpiresAt.UTC().Truncate(time.Millisecond)
 	}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertAPIToken(ctx, &t, hashToken(secret)); err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, a *access.Actor, in TokenI
 		if !t.ExpiresAt.IsZero() {
 			fields["expires_at"] = t.ExpiresAt
 		}
-		return s.audit(ctx, tx, a, "api_token.create", "", t.ID, fields)
+		return s.k.Audit(ctx, tx, a, "api_token.create", "", t.ID, fields)
 	})
 	return NewAPIToken{APIToken: t, Secret: secret}, err
 }
@@ -74,7 +74,7 @@ func (s *Service) ListAPITokens(ctx context.Context, a *access.Actor) ([]crm.API
 		return nil, err
 	}
 	var out []crm.APIToken
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = tx.ListAPITokens(ctx, a.UserID)
 		return err
@@ -87,10 +87,10 @@ func (s *Service) RevokeAPIToken(ctx context.Context, a *access.Actor, id int64)
 	if err := s.accountManagement(ctx, a, "api_token.revoke"); err != nil {
 		return err
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.RevokeAPIToken(ctx, a.UserID, id, s.clock()); err != nil {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RevokeAPIToken(ctx, a.UserID, id, s.k.Clock()); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "api_token.revoke", "", id, nil)
+		return s.k.Audit(ctx, tx, a, "api_token.revoke", "", id, nil)
 	})
 }

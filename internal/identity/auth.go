@@ -1,4 +1,4 @@
-package service
+package identity
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -61,11 +62,11 @@ var errBadLogin = &crm.Error{Code: crm.Unauthenticated, Key: "bad_login", Messag
 // same lockout as wrong passwords.
 func (s *Service) Login(ctx context.Context, username, password string, c Client) (LoginResult, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
-	now := s.clock()
+	now := s.k.Clock()
 	var res LoginResult
 	var ua store.UserAuth
 	var failures int
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if failures, err = tx.CountFailedLogins(ctx, c.IP, now.Add(-lockFor)); err != nil {
 			return err
@@ -88,7 +89,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 	found := err == nil
 	actor := clientActor(ua.ID, username, c)
 	if failures >= ipFailuresPerQuart {
-		s.auditDenied(ctx, actor, "login.throttled", "", 0)
+		s.k.AuditDenied(ctx, actor, "login.throttled", "", 0)
 		return res, errTooManyLogins
 	}
 	if now.Before(ua.LockedUntil) {
@@ -105,12 +106,12 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		s.recordLogin(ctx, actor, username, "login.failed", ua.ID, nil, nil)
 		return res, errBadLogin
 	}
-	res = LoginResult{Token: randomToken(32), CSRFToken: randomToken(32), User: ua.User, ExpiresAt: now.Add(SessionIdle),
+	res = LoginResult{Token: RandomToken(32), CSRFToken: RandomToken(32), User: ua.User, ExpiresAt: now.Add(SessionIdle),
 		MFARequired: ua.MFAEnrolled}
 	if res.MFARequired {
 		res.ExpiresAt = now.Add(pendingLoginFor)
 	}
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err = s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		sess := &store.Session{TokenHash: hashToken(res.Token), CSRFToken: res.CSRFToken, UserID: ua.ID, CreatedAt: now,
 			ExpiresAt: res.ExpiresAt, IP: c.IP, UserAgent: truncate(c.UserAgent, 300), MFAPending: res.MFARequired}
 		if err := tx.InsertSession(ctx, sess); err != nil {
@@ -118,7 +119,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		}
 		actor.Name = ua.DisplayName
 		if res.MFARequired {
-			return s.audit(ctx, tx, actor, "login.password", "", 0, nil)
+			return s.k.Audit(ctx, tx, actor, "login.password", "", 0, nil)
 		}
 		if err := tx.ResetLoginFailures(ctx, ua.ID); err != nil {
 			return err
@@ -126,7 +127,7 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		if err := tx.InsertLoginAttempt(ctx, username, c.IP, true, now); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, actor, "login", "", 0, nil)
+		return s.k.Audit(ctx, tx, actor, "login", "", 0, nil)
 	})
 	if err != nil {
 		return LoginResult{}, err
@@ -148,8 +149,8 @@ func clientActor(userID int64, name string, c Client) *access.Actor {
 // wrong password or a refused second factor) and audits it with fields,
 // all in one transaction with also (when not nil).
 func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username string, action string, userID int64, fields map[string]any, also func(tx *store.Tx) error) {
-	now := s.clock()
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	now := s.k.Clock()
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertLoginAttempt(ctx, username, a.IP, false, now); err != nil {
 			return err
 		}
@@ -169,15 +170,15 @@ func (s *Service) recordLogin(ctx context.Context, a *access.Actor, username str
 				}
 			}
 		}
-		e := s.event(a, action, "", 0)
+		e := s.k.Event(a, action, "", 0)
 		e.Outcome = "denied"
 		if fields != nil {
-			e.Fields = mustJSON(fields)
+			e.Fields = kernel.MustJSON(fields)
 		}
-		return s.insertEvent(ctx, tx, e)
+		return s.k.InsertEvent(ctx, tx, e)
 	})
 	if err != nil {
-		s.logger.Error("record sign-in attempt", "err", err)
+		s.k.Logger.Error("record sign-in attempt", "err", err)
 	}
 }
 
@@ -188,19 +189,19 @@ func (s *Service) Authenticate(ctx context.Context, token string, c Client) (*ac
 	if token == "" {
 		return nil, crm.Errorf(crm.Unauthenticated, "not signed in")
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	var sess store.Session
 	var actor *access.Actor
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var p store.Principal
 		var err error
 		if sess, p, err = tx.SessionPrincipal(ctx, hashToken(token), now); err != nil {
 			return err
 		}
-		if actor, err = principalActor(p); err != nil {
+		if actor, err = kernel.PrincipalActor(p); err != nil {
 			return err
 		}
-		return withShares(ctx, tx, actor, now)
+		return kernel.WithShares(ctx, tx, actor, now)
 	})
 	if err != nil {
 		return nil, unauthenticated(err)
@@ -217,8 +218,8 @@ func (s *Service) Authenticate(ctx context.Context, token string, c Client) (*ac
 	}
 	// Sliding expiry, written at most once a minute per session (DESIGN.md §2).
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
-		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle), c.IP) }); err != nil {
-			s.logger.Warn("touch session", "err", err)
+		if err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, sess.ID, now, now.Add(SessionIdle), c.IP) }); err != nil {
+			s.k.Logger.Warn("touch session", "err", err)
 		}
 	}
 	return actor, nil
@@ -232,11 +233,11 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, crm.Errorf(crm.Unauthenticated, "invalid API token")
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	var t crm.APIToken
 	var p store.Principal
 	var shared []crm.Object
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if t, p, err = tx.TokenPrincipal(ctx, hashToken(token)); err != nil {
 			return err
@@ -265,10 +266,10 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 	if refused != nil {
 		a := clientActor(p.User.ID, p.User.DisplayName, c)
 		a.Kind, a.TokenID = access.KindToken, t.ID
-		s.auditFields(ctx, a, "api_token.refused", t.ID, map[string]string{"reason": refused.Key}, "denied")
+		s.k.AuditFields(ctx, a, "api_token.refused", t.ID, map[string]string{"reason": refused.Key}, "denied")
 		return nil, refused
 	}
-	actor, err := principalActor(p)
+	actor, err := kernel.PrincipalActor(p)
 	if err != nil {
 		return nil, unauthenticated(err)
 	}
@@ -277,25 +278,11 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string, c Client)
 	actor.Role = actor.Role.LimitedTo(t.Scopes)
 	actor.IP, actor.UserAgent, actor.RequestID = c.IP, c.UserAgent, c.RequestID
 	if now.Sub(t.LastUsedAt) >= sessionTouchEvery {
-		if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchAPIToken(ctx, t.ID, now, c.IP) }); err != nil {
-			s.logger.Warn("touch api token", "err", err)
+		if err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error { return tx.TouchAPIToken(ctx, t.ID, now, c.IP) }); err != nil {
+			s.k.Logger.Warn("touch api token", "err", err)
 		}
 	}
 	return actor, nil
-}
-
-// auditFields records an event with fields and an outcome in its own
-// transaction; a failure is logged (the caller's answer does not change).
-func (s *Service) auditFields(ctx context.Context, a *access.Actor, action string, id int64, fields any, outcome string) {
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		e := s.event(a, action, "", id)
-		e.Outcome = outcome
-		e.Fields = mustJSON(fields)
-		return s.insertEvent(ctx, tx, e)
-	})
-	if err != nil {
-		s.logger.Error("audit", "action", action, "err", err)
-	}
 }
 
 func unauthenticated(err error) error {
@@ -305,40 +292,16 @@ func unauthenticated(err error) error {
 	return err
 }
 
-// loadActor reads a live user with role, department and second factor.
-func (s *Service) loadActor(ctx context.Context, tx *store.Tx, userID int64) (*access.Actor, error) {
-	p, err := tx.UserPrincipal(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	a, err := principalActor(p)
-	if err != nil {
-		return nil, err
-	}
-	return a, withShares(ctx, tx, a, s.clock())
-}
-
-// principalActor makes the actor of a live user; a disabled user is
-// refused, so disabling takes effect on the very next request.
-func principalActor(p store.Principal) (*access.Actor, error) {
-	u := p.User
-	if u.Disabled {
-		return nil, crm.Errorf(crm.Unauthenticated, "user disabled")
-	}
-	return &access.Actor{UserID: u.ID, Name: u.DisplayName, DeptID: p.Department.ID, DeptPath: p.Department.Path, Role: p.Role,
-		Lang: u.Lang, TimeZone: u.TimeZone, MustChangePassword: u.MustChangePW, MFAEnrolled: p.MFAEnrolled}, nil
-}
-
 // Logout ends the actor's session.
 func (s *Service) Logout(ctx context.Context, a *access.Actor) error {
 	if a.SessionID == 0 {
 		return nil
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.DeleteSession(ctx, a.SessionID); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "logout", "", 0, nil)
+		return s.k.Audit(ctx, tx, a, "logout", "", 0, nil)
 	})
 }
 
@@ -352,7 +315,7 @@ func (s *Service) ChangePassword(ctx context.Context, a *access.Actor, current, 
 		return err
 	}
 	var hash string
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		hash, err = tx.PasswordHash(ctx, a.UserID)
 		return err
@@ -361,21 +324,21 @@ func (s *Service) ChangePassword(ctx context.Context, a *access.Actor, current, 
 		return err
 	}
 	if !checkPassword(current, hash) {
-		s.auditDenied(ctx, a, "password.change", "", 0)
+		s.k.AuditDenied(ctx, a, "password.change", "", 0)
 		return &crm.Error{Code: crm.Invalid, Message: "the current password is wrong", Fields: []crm.FieldError{{Field: "current_password", Rule: "wrong"}}}
 	}
-	newHash, err := hashPassword(next, s.argon)
+	newHash, err := HashPassword(next, s.argon)
 	if err != nil {
 		return err
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.SetPassword(ctx, a.UserID, newHash, false, s.clock()); err != nil {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetPassword(ctx, a.UserID, newHash, false, s.k.Clock()); err != nil {
 			return err
 		}
 		if _, err := tx.DeleteUserSessions(ctx, a.UserID, a.SessionID); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "password.change", "", 0, nil)
+		return s.k.Audit(ctx, tx, a, "password.change", "", 0, nil)
 	})
 }
 
@@ -390,9 +353,9 @@ func truncate(s string, n int) string {
 // act on someone's behalf. It fails for a disabled user.
 func (s *Service) UserActor(ctx context.Context, userID int64) (*access.Actor, error) {
 	var a *access.Actor
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		a, err = s.loadActor(ctx, tx, userID)
+		a, err = s.k.LoadActor(ctx, tx, userID)
 		return err
 	})
 	if err != nil {
