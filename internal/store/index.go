@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"custos/internal/crm"
 )
 
 // DedupKey is one normalised identity of a record: kind is "phone", "email",
@@ -42,6 +44,26 @@ type DuplicateHit struct {
 	OwnerName string // empty for a pool customer
 }
 
+// duplicateJoins and duplicateLive are the SQL that finds the record a
+// dedup_keys row belongs to, among the objects with index rows (the
+// registry's Indexed objects, in its order), its owner, and whether it is
+// live: written once, so the statement stays the same text.
+var duplicateJoins, duplicateLive = func() (string, string) {
+	var joins, owners, deleted, present []string
+	for _, s := range crm.Specs() {
+		if !s.Indexed() {
+			continue
+		}
+		x := s.Alias
+		joins = append(joins, " LEFT JOIN "+s.Table+" "+x+" ON k.object = '"+string(s.Name)+"' AND "+x+".id = k.record_id")
+		owners = append(owners, x+".owner_id")
+		deleted = append(deleted, x+".deleted_at")
+		present = append(present, x+".id IS NOT NULL")
+	}
+	return strings.Join(joins, "") + " LEFT JOIN users u ON u.id = COALESCE(" + strings.Join(owners, ", ") + ")",
+		" AND COALESCE(" + strings.Join(deleted, ", ") + ") IS NULL AND (" + strings.Join(present, " OR ") + ")"
+}()
+
 // FindDuplicate looks across the whole organisation for a live record, other
 // than (object, exceptID), that holds one of keys.
 func (tx *Tx) FindDuplicate(ctx context.Context, keys []DedupKey, object string, exceptID int64) (*DuplicateHit, error) {
@@ -51,18 +73,10 @@ func (tx *Tx) FindDuplicate(ctx context.Context, keys []DedupKey, object string,
 		}
 		var h DuplicateHit
 		var a args
-		q := `SELECT k.kind, k.object, k.record_id, COALESCE(u.display_name, '') FROM dedup_keys k
-			LEFT JOIN customers c ON k.object = 'customer' AND c.id = k.record_id
-			LEFT JOIN contacts t ON k.object = 'contact' AND t.id = k.record_id
-			LEFT JOIN leads l ON k.object = 'lead' AND l.id = k.record_id
-			LEFT JOIN opportunities o ON k.object = 'opportunity' AND o.id = k.record_id
-			LEFT JOIN contracts ct ON k.object = 'contract' AND ct.id = k.record_id
-			LEFT JOIN users u ON u.id = COALESCE(c.owner_id, t.owner_id, l.owner_id, o.owner_id, ct.owner_id)
-			WHERE k.kind = ` + a.add(k.Kind) + " AND k.key = " + a.add(k.Key) + `
-			AND NOT (k.object = ` + a.add(object) + " AND k.record_id = " + a.add(exceptID) + `)
-			AND COALESCE(c.deleted_at, t.deleted_at, l.deleted_at, o.deleted_at, ct.deleted_at) IS NULL
-			AND (c.id IS NOT NULL OR t.id IS NOT NULL OR l.id IS NOT NULL OR o.id IS NOT NULL OR ct.id IS NOT NULL)
-			ORDER BY k.object, k.record_id LIMIT 1`
+		q := "SELECT k.kind, k.object, k.record_id, COALESCE(u.display_name, '') FROM dedup_keys k" + duplicateJoins +
+			" WHERE k.kind = " + a.add(k.Kind) + " AND k.key = " + a.add(k.Key) +
+			" AND NOT (k.object = " + a.add(object) + " AND k.record_id = " + a.add(exceptID) + ")" +
+			duplicateLive + " ORDER BY k.object, k.record_id LIMIT 1"
 		err := tx.q.QueryRowContext(ctx, q, a...).Scan(&h.Kind, &h.Object, &h.RecordID, &h.OwnerName)
 		switch {
 		case err == nil:
