@@ -181,7 +181,7 @@ func (s *Service) sealLegacyFollowUps(ctx context.Context, limit int) (int, erro
 					return err
 				}
 			} else {
-				key = f.PersonKey // erased: nothing of what was written stays
+				key = "" // the person was erased: nothing written about them stays (as EraseFollowUpsUnder leaves it)
 			}
 			if err := tx.SetSealedFollowUp(ctx, f.ID, key, content); err != nil {
 				return err
