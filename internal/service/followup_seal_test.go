@@ -251,12 +251,33 @@ func TestFollowUpKeysMove(t *testing.T) {
 		}
 		read("after re-encryption")
 
-		// As an older release stored them: plaintext, no key.
-		if _, err := raw.Exec("UPDATE follow_ups SET content = '旧版本写的明文', data_key = '' WHERE id = $1", onCustomer.ID); err != nil {
+		// As an older release stored them: plaintext, no key — one of them
+		// about a person erased since, whose words the upgrade must not keep.
+		gone, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "妙玉"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, rows, err := o.Svc.SealLegacyData(ctx); err != nil || rows != 1 {
+		aboutGone, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "妙玉说不再联系", ContactID: gone.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.ErasePerson(ctx, o.Admin, crm.ObjContact, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []struct {
+			id      int64
+			content string
+		}{{onCustomer.ID, "旧版本写的明文"}, {aboutGone.ID, "妙玉说不再联系"}} {
+			if _, err := raw.Exec("UPDATE follow_ups SET content = $1, data_key = '' WHERE id = $2", q.content, q.id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, rows, err := o.Svc.SealLegacyData(ctx); err != nil || rows != 2 {
 			t.Fatalf("upgrade: %d sealed, %v", rows, err)
+		}
+		if got := rawString(t, raw, "SELECT content || '|' || data_key FROM follow_ups WHERE id = $1", aboutGone.ID); got != "|" {
+			t.Fatalf("a plaintext follow-up about an erased person after the upgrade: %q", got)
 		}
 		if got := rawString(t, raw, "SELECT content FROM follow_ups WHERE id = $1", onCustomer.ID); !vault.IsSealed(got) {
 			t.Fatalf("after the upgrade: %q", got)
