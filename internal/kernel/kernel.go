@@ -1,9 +1,10 @@
 // Package kernel is what every service package stands on: the store handle,
 // the vault, the clock and the logger, the audit-event helpers that write
 // each use case's event in its transaction, and the permission checks that
-// record a denial. The records service (internal/service) and identity
-// (internal/identity) share one Kernel, so both write the same events with
-// the same stamps and refuse with the same errors (DESIGN.md §1–2).
+// record a denial. The records service (internal/service), identity
+// (internal/identity) and compliance (internal/compliance) share one
+// Kernel, so all write the same events with the same stamps and refuse
+// with the same errors (DESIGN.md §1–2).
 //
 // The kernel is not a surface: service types hold it in an unexported field,
 // so nothing here is promoted to the web, API or CLI.

@@ -26,9 +26,10 @@ var allowed = map[string][]string{
 	"notify":     {"crm"},
 	"store":      {"crm"},
 	"audit":      {"crm", "store"},
-	"kernel":     {"crm", "access", "audit", "vault", "store"},  // what every service package shares
-	"identity":   {"crm", "access", "kernel", "store", "vault"}, // sign-in, factors, sessions, tokens
-	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity"},
+	"kernel":     {"crm", "access", "audit", "vault", "store"},   // what every service package shares
+	"identity":   {"crm", "access", "kernel", "store", "vault"},  // sign-in, factors, sessions, tokens
+	"compliance": {"crm", "access", "kernel", "store", "notify"}, // alerts, exposure reports, incidents: readers of the trail
+	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity", "compliance"},
 	"api":        {"crm", "access", "httpx", "i18n", "service"},
 	"web":        {"crm", "access", "httpx", "i18n", "service", "quality"},
 	"demo":       {"crm", "access", "service"},

@@ -10,6 +10,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -392,15 +393,9 @@ func searchKind(key *store.DedupKey) string {
 	return "name"
 }
 
-// fieldsShown is what a read showed of one object's fields: Seen in clear,
-// Masked only in their masked form. It goes into the read's audit event, so
-// an exposure report can say which fields a person's record showed to whom
-// under the rules of that moment. "custom" in Seen stands for the custom
-// fields but those Masked or hidden by a rule of their own.
-type fieldsShown struct {
-	Seen   []string `json:"seen"`
-	Masked []string `json:"masked,omitempty"`
-}
+// fieldsShown is what a read showed of one object's fields, in its audit
+// event (kernel.FieldsShown: compliance reads it back).
+type fieldsShown = kernel.FieldsShown
 
 // fieldsFor is what the actor's field rules show of an object's records (in
 // the public pool, for pool: its sensitive fields masked).

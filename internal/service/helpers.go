@@ -5,20 +5,13 @@ import (
 	"time"
 
 	"custos/internal/crm"
+	"custos/internal/kernel"
 )
 
 type timeT = time.Time
 
-// checkVersion refuses a missing or stale version.
-func checkVersion(got, current int64) error {
-	if got <= 0 {
-		return &crm.Error{Code: crm.Invalid, Message: "version is required", Fields: []crm.FieldError{{Field: "version", Rule: "required"}}}
-	}
-	if got != current {
-		return crm.ErrStale()
-	}
-	return nil
-}
+// checkVersion refuses a missing or stale version (kernel.CheckVersion).
+func checkVersion(got, current int64) error { return kernel.CheckVersion(got, current) }
 
 // joinProblems merges the field errors of err (an Invalid *crm.Error or
 // nil) with more problems.

@@ -7,6 +7,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -99,8 +100,6 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, text string, limi
 	return res, nil
 }
 
-// searchShown is what a global search showed of one object, in its event.
-type searchShown struct {
-	IDs    []int64         `json:"ids"`
-	Fields json.RawMessage `json:"fields,omitempty"`
-}
+// searchShown is what a global search showed of one object, in its event
+// (kernel.SearchShown: compliance reads it back).
+type searchShown = kernel.SearchShown

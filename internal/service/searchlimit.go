@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -26,8 +26,9 @@ const DefaultSensitiveSearchesPerHour = 100
 // bench, which searches by phone thousands of times as one user).
 const UnlimitedSensitiveSearches = 1 << 30
 
-// sensitiveSearchKinds are the exact search kinds by a sensitive value.
-var sensitiveSearchKinds = []string{"phone", "email", "credit_code"}
+// sensitiveSearchKinds are the exact search kinds by a sensitive value
+// (kernel.SensitiveSearchKinds, which the anomaly rule weighs too).
+var sensitiveSearchKinds = kernel.SensitiveSearchKinds
 
 // sensitiveSearchActions lists every audit action of a sensitive search:
 // the global search's and each list's.
@@ -43,15 +44,8 @@ func sensitiveSearchActions() []string {
 }
 
 // isSensitiveSearch reports whether an audit action is a search by a
-// sensitive value.
-func isSensitiveSearch(action string) bool {
-	for _, k := range sensitiveSearchKinds {
-		if action == "search."+k || strings.HasSuffix(action, ".search."+k) || strings.HasSuffix(action, ".entry_check."+k) {
-			return true
-		}
-	}
-	return false
-}
+// sensitive value (kernel.IsSensitiveSearch).
+func isSensitiveSearch(action string) bool { return kernel.IsSensitiveSearch(action) }
 
 // checkSearchRate refuses a sensitive search once the actor made the
 // hour's allowance of them (refused attempts count too, so hammering does

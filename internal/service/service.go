@@ -14,6 +14,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/audit"
+	"custos/internal/compliance"
 	"custos/internal/crm"
 	"custos/internal/identity"
 	"custos/internal/kernel"
@@ -61,12 +62,15 @@ type Options struct {
 	AlertDelivery AlertDelivery
 }
 
-// Service is the one service layer. It holds the records (and, for now,
-// compliance) use cases and embeds identity, whose methods — sign-in, MFA,
-// passkeys, sessions, API tokens, account preferences — are promoted, so
+// Service is the one service layer. It holds the records use cases (and
+// privacy rights, which act on person records) and embeds identity, whose
+// methods — sign-in, MFA, passkeys, sessions, API tokens, account
+// preferences — are promoted, and compliance, whose methods — anomaly
+// alerts and their delivery, exposure reports, incidents — are too, so
 // every surface calls them on a Service as before.
 type Service struct {
 	*identity.Service
+	*complianceService
 	// k is the kernel shared with identity: store, vault, clock, audit
 	// helpers and permission checks.
 	k     *kernel.Kernel
@@ -81,9 +85,6 @@ type Service struct {
 	logger      *slog.Logger
 	zone        *time.Location // the organisation default
 	zones       sync.Map       // IANA name → *time.Location, loaded once
-	// delivery sends alerts beyond the security page; publicURL links them.
-	delivery  AlertDelivery
-	publicURL string
 	// deadlineDays is a privacy request's default time to answer.
 	deadlineDays int
 	// recycleRetention is how long a deleted record stays restorable.
@@ -96,8 +97,7 @@ func New(db *store.DB, opt Options) *Service {
 		panic("service: New without a vault: personal data would be stored in plaintext")
 	}
 	k := kernel.New(db, kernel.Options{Now: opt.Now, Logger: opt.Logger, AuditKeys: opt.AuditKeys, Vault: opt.Vault})
-	s := &Service{k: k, db: db, keys: k.Keys, vault: k.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: k.Now, argon: opt.Argon2, logger: k.Logger,
-		delivery: opt.AlertDelivery, publicURL: opt.PublicURL}
+	s := &Service{k: k, db: db, keys: k.Keys, vault: k.Vault, norm: quality.NewNormalizer(opt.PhoneRegion), now: k.Now, argon: opt.Argon2, logger: k.Logger}
 	if s.searchLimit = opt.SensitiveSearchesPerHour; s.searchLimit <= 0 {
 		s.searchLimit = DefaultSensitiveSearchesPerHour
 	}
@@ -114,6 +114,8 @@ func New(db *store.DB, opt Options) *Service {
 		s.zone = time.Local
 	}
 	s.Service = identity.New(k, identity.Options{Argon2: s.argon, PublicURL: opt.PublicURL})
+	s.complianceService = compliance.New(k, compliance.Options{Zone: s.zone, Delivery: opt.AlertDelivery, PublicURL: opt.PublicURL,
+		RecordNames: s.recordNames})
 	return s
 }
 

@@ -1,4 +1,4 @@
-package service
+package compliance
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -31,7 +32,7 @@ var incidentsFreeText = []string{"title", "description"}
 // requireAuditReader lets the trail's readers through, recording a refusal.
 func (s *Service) requireAuditReader(ctx context.Context, a *access.Actor, action string) error {
 	if !a.CanAudit() {
-		s.auditDenied(ctx, a, action, "", 0)
+		s.k.AuditDenied(ctx, a, action, "", 0)
 		return crm.ErrForbidden()
 	}
 	return nil
@@ -48,7 +49,7 @@ func (s *Service) Incidents(ctx context.Context, a *access.Actor, status string)
 		return nil, err
 	}
 	var out []crm.Incident
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { out, err = tx.ListIncidents(ctx, status, 500); return err })
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { out, err = tx.ListIncidents(ctx, status, 500); return err })
 	if out == nil {
 		out = []crm.Incident{}
 	}
@@ -61,7 +62,7 @@ func (s *Service) Incident(ctx context.Context, a *access.Actor, id int64) (Inci
 		return IncidentDetail{}, err
 	}
 	var d IncidentDetail
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if d.Incident, err = tx.GetIncident(ctx, id); err != nil {
 			return err
@@ -74,19 +75,19 @@ func (s *Service) Incident(ctx context.Context, a *access.Actor, id int64) (Inci
 
 // CreateIncident records a new incident (administrators).
 func (s *Service) CreateIncident(ctx context.Context, a *access.Actor, f crm.IncidentFields) (crm.Incident, error) {
-	if err := s.requireAdmin(ctx, a, "incident.create"); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, "incident.create"); err != nil {
 		return crm.Incident{}, err
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	if err := f.Validate(now).Err(); err != nil {
 		return crm.Incident{}, err
 	}
 	in := crm.Incident{IncidentFields: f, CreatedBy: a.UserID, CreatedByName: a.Name, CreatedAt: now, UpdatedAt: now}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertIncident(ctx, &in); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "incident.create", "", in.ID, diff(crm.IncidentFields{}, f, incidentsFreeText...))
+		return s.k.Audit(ctx, tx, a, "incident.create", "", in.ID, kernel.Diff(crm.IncidentFields{}, f, incidentsFreeText...))
 	})
 	return in, err
 }
@@ -95,7 +96,7 @@ func (s *Service) CreateIncident(ctx context.Context, a *access.Actor, f crm.Inc
 // (administrators); a change of status is also written on the timeline.
 func (s *Service) UpdateIncident(ctx context.Context, a *access.Actor, id int64, up crm.IncidentUpdate) (crm.Incident, error) {
 	return s.changeIncident(ctx, a, "incident.update", id, func(tx *store.Tx, in *crm.Incident, now time.Time) (any, error) {
-		if err := checkVersion(up.Version, in.Version); err != nil {
+		if err := kernel.CheckVersion(up.Version, in.Version); err != nil {
 			return nil, err
 		}
 		before := in.IncidentFields
@@ -110,7 +111,7 @@ func (s *Service) UpdateIncident(ctx context.Context, a *access.Actor, id int64,
 				return nil, err
 			}
 		}
-		return diff(before, in.IncidentFields, incidentsFreeText...), nil
+		return kernel.Diff(before, in.IncidentFields, incidentsFreeText...), nil
 	})
 }
 
@@ -119,12 +120,12 @@ func (s *Service) UpdateIncident(ctx context.Context, a *access.Actor, id int64,
 // was read at and audits the change (administrators).
 func (s *Service) changeIncident(ctx context.Context, a *access.Actor, action string, id int64,
 	change func(tx *store.Tx, in *crm.Incident, now time.Time) (any, error)) (crm.Incident, error) {
-	if err := s.requireAdmin(ctx, a, action); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, action); err != nil {
 		return crm.Incident{}, err
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	var in crm.Incident
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if in, err = tx.GetIncident(ctx, id); err != nil {
 			return err
@@ -138,7 +139,7 @@ func (s *Service) changeIncident(ctx context.Context, a *access.Actor, action st
 		if err := tx.UpdateIncident(ctx, &in, read); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, action, "", id, fields)
+		return s.k.Audit(ctx, tx, a, action, "", id, fields)
 	})
 	return in, err
 }
@@ -146,22 +147,22 @@ func (s *Service) changeIncident(ctx context.Context, a *access.Actor, action st
 // AddIncidentEntry writes a line on an incident's timeline (administrators);
 // its time defaults to now.
 func (s *Service) AddIncidentEntry(ctx context.Context, a *access.Actor, id int64, e crm.IncidentEntry) (crm.IncidentEntry, error) {
-	if err := s.requireAdmin(ctx, a, "incident.note"); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, "incident.note"); err != nil {
 		return crm.IncidentEntry{}, err
 	}
-	now := s.clock()
+	now := s.k.Clock()
 	if err := e.Validate(now).Err(); err != nil {
 		return crm.IncidentEntry{}, err
 	}
 	e.IncidentID, e.AuthorID, e.AuthorName, e.CreatedAt = id, a.UserID, a.Name, now
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.GetIncident(ctx, id); err != nil {
 			return err
 		}
 		if err := tx.InsertIncidentEntry(ctx, &e); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "incident.note", "", id, map[string]any{"entry": e.ID, "at": e.At, "note": change{Changed: true}})
+		return s.k.Audit(ctx, tx, a, "incident.note", "", id, map[string]any{"entry": e.ID, "at": e.At, "note": kernel.Change{Changed: true}})
 	})
 	return e, err
 }
@@ -177,8 +178,8 @@ func (s *Service) LinkIncidentExposure(ctx context.Context, a *access.Actor, id 
 			return nil, err
 		}
 		before := in.ExposureQuery
-		in.ExposureQuery = mustJSON(q)
-		return map[string]change{"exposure_query": {From: before, To: in.ExposureQuery}}, nil
+		in.ExposureQuery = kernel.MustJSON(q)
+		return map[string]kernel.Change{"exposure_query": {From: before, To: in.ExposureQuery}}, nil
 	})
 }
 
@@ -198,7 +199,7 @@ func (s *Service) IncidentExposure(ctx context.Context, a *access.Actor, id int6
 		return ExposureReport{}, err
 	}
 	var in crm.Incident
-	if err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { in, err = tx.GetIncident(ctx, id); return err }); err != nil {
+	if err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { in, err = tx.GetIncident(ctx, id); return err }); err != nil {
 		return ExposureReport{}, err
 	}
 	q, ok := LinkedExposure(in)

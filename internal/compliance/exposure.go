@@ -1,4 +1,4 @@
-package service
+package compliance
 
 import (
 	"cmp"
@@ -15,6 +15,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -154,22 +155,22 @@ func (s *Service) ExposureReport(ctx context.Context, a *access.Actor, q Exposur
 // auditExposure records that a report was made (for an incident, when
 // incident is not 0): the query and its size, never a name or a value.
 func (s *Service) auditExposure(ctx context.Context, a *access.Actor, incident int64, rep ExposureReport) error {
-	e := s.event(a, "exposure.report", "", 0)
+	e := s.k.Event(a, "exposure.report", "", 0)
 	fields := map[string]any{"query": rep.Query, "rows": len(rep.Rows), "people": rep.People, "events": rep.Events,
 		"capped": rep.Capped, "named": rep.Named}
 	if incident != 0 {
 		fields["incident"] = incident
 	}
-	e.Fields = mustJSON(fields)
-	return s.recordRead(ctx, e)
+	e.Fields = kernel.MustJSON(fields)
+	return s.k.RecordRead(ctx, e)
 }
 
 // exposure validates the query and builds the report (no permission check,
 // no event: the callers do both).
 func (s *Service) exposure(ctx context.Context, a *access.Actor, q ExposureQuery) (ExposureReport, error) {
-	now := s.clock()
+	now := s.k.Clock()
 	rep := ExposureReport{GeneratedAt: now, Rows: []ExposureRow{}}
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if q, err = s.checkExposureQuery(ctx, tx, q, now); err != nil {
 			return err
@@ -229,7 +230,7 @@ type exposureAgg struct {
 type exposureHit struct {
 	object crm.Object
 	id     int64
-	shown  *fieldsShown
+	shown  *kernel.FieldsShown
 	kind   string // what the event did with this record, when not what its action says
 }
 
@@ -314,7 +315,7 @@ scan:
 func exposureHits(e crm.AuditEvent) []exposureHit {
 	switch {
 	case e.Object == "" && strings.HasPrefix(e.Action, "search."):
-		var split map[crm.Object]searchShown
+		var split map[crm.Object]kernel.SearchShown
 		if json.Unmarshal(e.Fields, &split) != nil || len(split) == 0 {
 			// Recorded before searches named their objects.
 			return idHits("", e.RecordIDs, nil)
@@ -335,7 +336,7 @@ func exposureHits(e crm.AuditEvent) []exposureHit {
 	if strings.HasSuffix(e.Action, ".reveal") {
 		var r struct{ Field string }
 		if json.Unmarshal(e.Fields, &r) == nil && r.Field != "" {
-			shown = &fieldsShown{Seen: []string{r.Field}}
+			shown = &kernel.FieldsShown{Seen: []string{r.Field}}
 		}
 	}
 	ids := e.RecordIDs
@@ -349,7 +350,7 @@ func exposureHits(e crm.AuditEvent) []exposureHit {
 // detail: its follow-ups, contacts, opportunities and tasks).
 func sectionHits(raw json.RawMessage) []exposureHit {
 	var d struct {
-		With map[crm.Object]searchShown `json:"with"`
+		With map[crm.Object]kernel.SearchShown `json:"with"`
 	}
 	if len(raw) == 0 || json.Unmarshal(raw, &d) != nil {
 		return nil
@@ -364,7 +365,7 @@ func sectionHits(raw json.RawMessage) []exposureHit {
 	return out
 }
 
-func idHits(o crm.Object, ids []int64, shown *fieldsShown) []exposureHit {
+func idHits(o crm.Object, ids []int64, shown *kernel.FieldsShown) []exposureHit {
 	out := make([]exposureHit, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, exposureHit{object: o, id: id, shown: shown})
@@ -374,9 +375,9 @@ func idHits(o crm.Object, ids []int64, shown *fieldsShown) []exposureHit {
 
 // readShown reads the fields a read recorded (nil when it recorded none).
 // An export may list them as "fields".
-func readShown(raw json.RawMessage) *fieldsShown {
+func readShown(raw json.RawMessage) *kernel.FieldsShown {
 	var f struct {
-		fieldsShown
+		kernel.FieldsShown
 		Fields []string `json:"fields"`
 	}
 	if len(raw) == 0 || json.Unmarshal(raw, &f) != nil {
@@ -388,7 +389,7 @@ func readShown(raw json.RawMessage) *fieldsShown {
 	if f.Seen == nil {
 		return nil
 	}
-	return &f.fieldsShown
+	return &f.FieldsShown
 }
 
 // addPeople lists the people concerned by each row — a contact or lead is
@@ -462,19 +463,9 @@ func (s *Service) addPeople(ctx context.Context, tx *store.Tx, a *access.Actor, 
 			continue
 		}
 		slices.Sort(list)
-		found, err := tx.RecordNames(ctx, o, slices.Compact(list), store.NameScope{Scope: a.SharedScope(o, false),
-			Child: childScope(a, o, false), PoolVisible: a.Can(crm.ObjCustomer, crm.ActRead)})
-		if err != nil {
+		var err error
+		if names[o], err = s.names(ctx, tx, a, o, slices.Compact(list)); err != nil {
 			return err
-		}
-		if err := s.openNames(ctx, o, len(found), func(i int) (int64, *string, string) {
-			return found[i].ID, &found[i].Name, found[i].DataKey
-		}); err != nil {
-			return err
-		}
-		names[o] = map[int64]string{}
-		for _, n := range found {
-			names[o][n.ID] = s.shapeName(a, o, n.Name)
 		}
 	}
 	for i := range rep.Rows {

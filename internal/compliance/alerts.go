@@ -1,4 +1,4 @@
-package service
+package compliance
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/store"
 )
 
@@ -38,11 +39,11 @@ var defaultAlertRules = []AlertRule{
 
 // AlertRules returns the rules as configured (administrators).
 func (s *Service) AlertRules(ctx context.Context, a *access.Actor) ([]AlertRule, error) {
-	if err := s.requireAdmin(ctx, a, "alert_rules.view"); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, "alert_rules.view"); err != nil {
 		return nil, err
 	}
 	var rules []AlertRule
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { rules, err = loadAlertRules(ctx, tx); return err })
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { rules, err = loadAlertRules(ctx, tx); return err })
 	return rules, err
 }
 
@@ -66,10 +67,10 @@ func loadAlertRules(ctx context.Context, tx *store.Tx) ([]AlertRule, error) {
 
 // SaveAlertRule changes one rule (administrators, with a fresh second factor).
 func (s *Service) SaveAlertRule(ctx context.Context, a *access.Actor, r AlertRule) error {
-	if err := s.requireAdmin(ctx, a, "alert_rules.save"); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, "alert_rules.save"); err != nil {
 		return err
 	}
-	if err := s.requireStepUp(ctx, a, "alert_rules.save"); err != nil {
+	if err := s.k.RequireStepUp(ctx, a, "alert_rules.save"); err != nil {
 		return err
 	}
 	var p crm.Problems
@@ -82,7 +83,7 @@ func (s *Service) SaveAlertRule(ctx context.Context, a *access.Actor, r AlertRul
 	if err := p.Err(); err != nil {
 		return err
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		rules, err := loadAlertRules(ctx, tx)
 		if err != nil {
 			return err
@@ -90,10 +91,10 @@ func (s *Service) SaveAlertRule(ctx context.Context, a *access.Actor, r AlertRul
 		i := slices.IndexFunc(rules, func(x AlertRule) bool { return x.Key == r.Key })
 		before := rules[i]
 		rules[i] = r
-		if err := tx.PutSetting(ctx, "alert_rules", string(mustJSON(rules))); err != nil {
+		if err := tx.PutSetting(ctx, "alert_rules", string(kernel.MustJSON(rules))); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "alert_rules.save", "", 0, diff(before, r))
+		return s.k.Audit(ctx, tx, a, "alert_rules.save", "", 0, kernel.Diff(before, r))
 	})
 }
 
@@ -110,10 +111,10 @@ const maxWindowEvents = 200_000
 // and raises new alerts; it returns the alerts raised now. Serve calls it
 // every minute as a system job.
 func (s *Service) EvaluateAlerts(ctx context.Context) ([]crm.SecurityAlert, error) {
-	now := s.clock()
+	now := s.k.Clock()
 	w := hourWindow{start: now.Add(-time.Hour), end: now}
 	var rules []AlertRule
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if rules, err = loadAlertRules(ctx, tx); err != nil {
 			return err
@@ -161,7 +162,7 @@ func (s *Service) runRule(ctx context.Context, r AlertRule, w hourWindow) ([]crm
 		return countPerUser(w, r.Threshold, "distinct customers viewed", customersSeen), nil
 	case "sensitive_search":
 		return countPerUser(w, r.Threshold, "searches by phone, e-mail or credit code", func(e crm.AuditEvent) []int64 {
-			if isSensitiveSearch(e.Action) {
+			if kernel.IsSensitiveSearch(e.Action) {
 				return []int64{e.ID}
 			}
 			return nil
@@ -264,7 +265,7 @@ func network(ip string) string {
 func (s *Service) newNetworks(ctx context.Context, w hourWindow) ([]crm.SecurityAlert, error) {
 	var out []crm.SecurityAlert
 	done := map[int64]bool{}
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		for _, e := range w.events {
 			if e.Action != "login" || e.ActorID == 0 || done[e.ActorID] || e.IP == "" {
 				continue
@@ -297,7 +298,7 @@ func (s *Service) apiBursts(ctx context.Context, w hourWindow, threshold int) ([
 		}
 	}
 	var out []crm.SecurityAlert
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		for user, n := range counts {
 			if n <= threshold {
 				continue
@@ -323,7 +324,7 @@ func (s *Service) raise(ctx context.Context, r AlertRule, al *crm.SecurityAlert,
 	al.Rule, al.CreatedAt, al.WindowStart = r.Key, now, now.Truncate(time.Hour)
 	al.Suspended = r.Suspend && al.UserID != 0
 	var raised bool
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if raised, err = tx.InsertAlert(ctx, al); err != nil || !raised {
 			return err
@@ -336,7 +337,7 @@ func (s *Service) raise(ctx context.Context, r AlertRule, al *crm.SecurityAlert,
 				return err
 			}
 		}
-		return s.audit(ctx, tx, job, "alert.raise", "", al.ID, map[string]any{"rule": r.Key, "user_id": al.UserID, "suspended": al.Suspended})
+		return s.k.Audit(ctx, tx, job, "alert.raise", "", al.ID, map[string]any{"rule": r.Key, "user_id": al.UserID, "suspended": al.Suspended})
 	})
 	return raised, err
 }
@@ -355,22 +356,26 @@ func (s *Service) suspend(ctx context.Context, tx *store.Tx, job *access.Actor, 
 	if _, err := tx.DeleteUserSessions(ctx, u.ID, 0); err != nil {
 		return err
 	}
-	return s.audit(ctx, tx, job, "user.suspend", "", u.ID, diff(before, u))
+	return s.k.Audit(ctx, tx, job, "user.suspend", "", u.ID, kernel.Diff(before, u))
 }
 
 // SecurityAlerts lists alerts for administrators (status "" for all).
 func (s *Service) SecurityAlerts(ctx context.Context, a *access.Actor, status string) ([]crm.SecurityAlert, error) {
 	if !a.IsAdmin() && !a.CanAudit() {
-		s.auditDenied(ctx, a, "alert.list", "", 0)
+		s.k.AuditDenied(ctx, a, "alert.list", "", 0)
 		return nil, crm.ErrForbidden()
 	}
 	var out []crm.SecurityAlert
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if out, err = tx.ListAlerts(ctx, status, 200); err != nil {
 			return err
 		}
-		deliveries, err := tx.AlertDeliveries(ctx, ids(out, func(al crm.SecurityAlert) int64 { return al.ID }))
+		ids := make([]int64, len(out))
+		for i, al := range out {
+			ids[i] = al.ID
+		}
+		deliveries, err := tx.AlertDeliveries(ctx, ids)
 		for i := range out {
 			out[i].Deliveries = deliveries[out[i].ID]
 		}
@@ -385,13 +390,13 @@ func (s *Service) SecurityAlerts(ctx context.Context, a *access.Actor, status st
 // ReviewAlert closes an alert (administrators); re-enabling a suspended
 // user is a separate, deliberate user change.
 func (s *Service) ReviewAlert(ctx context.Context, a *access.Actor, id int64) error {
-	if err := s.requireAdmin(ctx, a, "alert.review"); err != nil {
+	if err := s.k.RequireAdmin(ctx, a, "alert.review"); err != nil {
 		return err
 	}
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.ReviewAlert(ctx, id, a.UserID, s.clock()); err != nil {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.ReviewAlert(ctx, id, a.UserID, s.k.Clock()); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "alert.review", "", id, nil)
+		return s.k.Audit(ctx, tx, a, "alert.review", "", id, nil)
 	})
 }

@@ -1,4 +1,4 @@
-package service
+package compliance
 
 import (
 	"context"
@@ -85,9 +85,9 @@ func (s *Service) queueDeliveries(ctx context.Context, tx *store.Tx, alertID int
 func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 	sent := 0
 	for {
-		now := s.clock()
+		now := s.k.Clock()
 		var claimed []crm.AlertDelivery
-		err := s.db.WriteTx(ctx, func(tx *store.Tx) (err error) {
+		err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) (err error) {
 			claimed, err = tx.ClaimAlertDeliveries(ctx, now, now.Add(alertLease), alertBatch)
 			return err
 		})
@@ -112,7 +112,7 @@ func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
 // deliver sends one delivery.
 func (s *Service) deliver(ctx context.Context, d crm.AlertDelivery, now time.Time) error {
 	var al crm.SecurityAlert
-	if err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { al, err = tx.GetAlert(ctx, d.AlertID); return err }); err != nil {
+	if err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { al, err = tx.GetAlert(ctx, d.AlertID); return err }); err != nil {
 		return err
 	}
 	id := strconv.FormatInt(d.ID, 10)
@@ -122,7 +122,7 @@ func (s *Service) deliver(ctx context.Context, d crm.AlertDelivery, now time.Tim
 	case d.Channel == channelEmail && s.delivery.Mail != nil:
 		to := s.delivery.MailTo
 		if len(to) == 0 {
-			err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { to, err = tx.AdminEmails(ctx); return err })
+			err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { to, err = tx.AdminEmails(ctx); return err })
 			if err != nil {
 				return err
 			}
@@ -136,20 +136,20 @@ func (s *Service) deliver(ctx context.Context, d crm.AlertDelivery, now time.Tim
 // recordDelivery stores an attempt's outcome: done (audited), due again
 // after the backoff, or given up (audited) after the last attempt.
 func (s *Service) recordDelivery(ctx context.Context, d crm.AlertDelivery, sendErr error) error {
-	now := s.clock()
+	now := s.k.Clock()
 	job := access.System("alerts")
-	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
 		if sendErr == nil {
 			if err := tx.AlertDelivered(ctx, d.ID, now); err != nil {
 				return err
 			}
-			return s.audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts, "delivered": true})
+			return s.k.Audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts, "delivered": true})
 		}
 		reason := sendErr.Error()
 		if len(reason) > 500 {
 			reason = reason[:500]
 		}
-		s.logger.Warn("alert delivery failed", "delivery", d.ID, "channel", d.Channel, "attempt", d.Attempts, "err", reason)
+		s.k.Logger.Warn("alert delivery failed", "delivery", d.ID, "channel", d.Channel, "attempt", d.Attempts, "err", reason)
 		if d.Attempts < maxAlertAttempts {
 			next := now.Add(alertBackoff(d.Attempts))
 			return tx.AlertDeliveryFailed(ctx, d.ID, now, &next, reason)
@@ -157,7 +157,7 @@ func (s *Service) recordDelivery(ctx context.Context, d crm.AlertDelivery, sendE
 		if err := tx.AlertDeliveryFailed(ctx, d.ID, now, nil, reason); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts,
+		return s.k.Audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts,
 			"delivered": false, "error": reason})
 	})
 }
