@@ -53,56 +53,28 @@ func linkCustomer(ctx context.Context, tx *store.Tx, a *access.Actor, customerID
 	return refError(err, "customer_id")
 }
 
-func (s *Service) indexContact(ctx context.Context, tx *store.Tx, t crm.Contact, keys []store.DedupKey) error {
-	return s.writeIndex(ctx, tx, crm.ObjContact, t.ID, keys, quality.SearchTerms(t.Name))
+// contactWrite is the contact's part of the generic create and update.
+var contactWrite = recordWrite[crm.Contact, crm.ContactFields]{
+	object: crm.ObjContact,
+	parts: func(t *crm.Contact) (*crm.Record, *crm.ContactFields, *map[string]any) {
+		return &t.Record, &t.ContactFields, &t.Custom
+	},
+	personal:  true,
+	normalize: (*Service).normalizeContact,
+	checked:   checkedKeys,
+	dupField:  contactDupField,
+	links:     func(f *crm.ContactFields) recordLinks { return recordLinks{customer: f.CustomerID} },
+	terms:     func(t *crm.Contact) []string { return quality.SearchTerms(t.Name) },
+	get: func(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.Contact, error) {
+		return tx.GetContact(ctx, id, store.ContactQuery{Scope: childScope(a, crm.ObjContact, true)})
+	},
+	insert: func(ctx context.Context, tx *store.Tx, t *crm.Contact) error { return tx.InsertContact(ctx, t) },
+	update: func(ctx context.Context, tx *store.Tx, t *crm.Contact) error { return tx.UpdateContact(ctx, t) },
 }
 
 // CreateContact stores a new contact owned by the actor.
 func (s *Service) CreateContact(ctx context.Context, a *access.Actor, f crm.ContactFields) (crm.Contact, error) {
-	if err := s.require(ctx, a, crm.ObjContact, crm.ActCreate); err != nil {
-		return crm.Contact{}, err
-	}
-	t := crm.Contact{ContactFields: f}
-	if err := s.guardFields(a, crm.ObjContact, &crm.ContactFields{}, &t.ContactFields); err != nil {
-		return crm.Contact{}, err
-	}
-	var err error
-	if t.DataKey, err = s.newPersonKey(ctx); err != nil {
-		return crm.Contact{}, err
-	}
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		_, err := s.insertContactTx(ctx, tx, a, &t, s.clock())
-		return err
-	})
-	s.auditEntryLookups(ctx, err)
-	s.shape(a, &t)
-	return t, err
-}
-
-// insertContactTx validates, checks and stores a contact owned by the actor
-// inside tx, with its indexes and audit event.
-func (s *Service) insertContactTx(ctx context.Context, tx *store.Tx, a *access.Actor, t *crm.Contact, now timeT) (int64, error) {
-	keys, err := s.normalizeContact(&t.ContactFields)
-	if keys, err = s.withCustom(ctx, tx, crm.ObjContact, &t.Custom, keys, err); err != nil {
-		return 0, err
-	}
-	t.OwnerID, t.CreatedBy, t.UpdatedBy, t.CreatedAt, t.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
-		return 0, err
-	}
-	if err := s.checkNewDuplicate(ctx, tx, a, checkedKeys(keys), crm.ObjContact, 0); err != nil {
-		return 0, contactDupField(err)
-	}
-	if err := s.insertSealedContact(ctx, tx, t); err != nil {
-		return 0, err
-	}
-	if err := s.indexContact(ctx, tx, *t, keys); err != nil {
-		return 0, err
-	}
-	if err := s.keepVersion(ctx, tx, a, crm.ObjContact, t.ID, t.Version, t.DataKey, t.ContactFields); err != nil {
-		return 0, err
-	}
-	return t.ID, s.audit(ctx, tx, a, "contact.create", crm.ObjContact, t.ID, auditDiff(crm.ObjContact, crm.ContactFields{}, t.ContactFields))
+	return createRecord(ctx, s, a, contactWrite, crm.Contact{ContactFields: f})
 }
 
 // contactDupField names the contact's own field for a duplicate phone.
@@ -122,75 +94,13 @@ func (s *Service) GetContact(ctx context.Context, a *access.Actor, id int64) (cr
 
 // UpdateContact applies a partial update if the version is current.
 func (s *Service) UpdateContact(ctx context.Context, a *access.Actor, id int64, up crm.ContactUpdate) (crm.Contact, error) {
-	if err := s.require(ctx, a, crm.ObjContact, crm.ActEdit); err != nil {
-		return crm.Contact{}, err
-	}
-	var t crm.Contact
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		var err error
-		t, err = s.updateContactTx(ctx, tx, a, id, up, true)
-		return err
-	})
-	s.auditEntryLookups(ctx, err)
-	s.shape(a, &t)
-	return t, s.filed(ctx, a, err)
+	return updateRecord(ctx, s, a, contactWrite, contactEdit(id, up, true))
 }
 
-// updateContactTx is UpdateContact inside tx. holds false skips the
-// approval of key-field changes: for a correction a privacy officer makes
-// on the person's request, which is itself the authorisation.
-func (s *Service) updateContactTx(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, up crm.ContactUpdate, holds bool) (crm.Contact, error) {
-	var t crm.Contact
-	err := func() error {
-		before, err := tx.GetContact(ctx, id, store.ContactQuery{Scope: childScope(a, crm.ObjContact, true)})
-		if err == nil {
-			err = s.openRecord(ctx, &before)
-		}
-		if err != nil {
-			return err
-		}
-		if err := checkVersion(up.Version, before.Version); err != nil {
-			return err
-		}
-		if before.ArchivedAt != nil {
-			return errArchived(crm.ObjContact)
-		}
-		t = before
-		t.ContactFields = up.Apply(before.ContactFields)
-		if err := s.guardFields(a, crm.ObjContact, &before.ContactFields, &t.ContactFields); err != nil {
-			return err
-		}
-		keys, err := s.normalizeContact(&t.ContactFields)
-		if keys, err = s.withCustom(ctx, tx, crm.ObjContact, &t.Custom, keys, err); err != nil {
-			return err
-		}
-		if t.CustomerID != before.CustomerID {
-			if err := linkCustomer(ctx, tx, a, t.CustomerID); err != nil {
-				return err
-			}
-		}
-		if err := s.checkNewDuplicate(ctx, tx, a, checkedKeys(keys), crm.ObjContact, id); err != nil {
-			return contactDupField(err)
-		}
-		if holds {
-			changes := diff(before.ContactFields, t.ContactFields)
-			if err := holdKeyFields(ctx, tx, crm.ObjContact, id, before.Version, up, changes); err != nil {
-				return err
-			}
-		}
-		t.UpdatedBy, t.UpdatedAt = a.UserID, s.clock()
-		if err := s.updateSealedContact(ctx, tx, &t); err != nil {
-			return err
-		}
-		if err := s.indexContact(ctx, tx, t, keys); err != nil {
-			return err
-		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjContact, id, t.Version, t.DataKey, t.ContactFields); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "contact.update", crm.ObjContact, id, auditDiff(crm.ObjContact, before.ContactFields, t.ContactFields))
-	}()
-	return t, err
+// contactEdit is a contact update for updateRecord; holds as in recordEdit.
+func contactEdit(id int64, up crm.ContactUpdate, holds bool) recordEdit[crm.Contact] {
+	return recordEdit[crm.Contact]{id: id, version: up.Version, payload: up, holds: holds,
+		apply: func(t *crm.Contact) crm.Problems { t.ContactFields = up.Apply(t.ContactFields); return nil }}
 }
 
 // DeleteContact moves a contact to the recycle bin.
@@ -207,32 +117,4 @@ func (s *Service) ListContacts(ctx context.Context, a *access.Actor, f crm.ListF
 		list:   func(tx *store.Tx) ([]crm.Contact, string, error) { return tx.ListContacts(ctx, q) },
 		count:  func(tx *store.Tx) (int, error) { return tx.CountContacts(ctx, q) },
 		id:     func(t crm.Contact) int64 { return t.ID }})
-}
-
-// insertSealedContact stores a contact with its personal fields sealed
-// (under a new data key unless it brings one, as a converted lead does);
-// t keeps its plaintext and gets its id and version.
-func (s *Service) insertSealedContact(ctx context.Context, tx *store.Tx, t *crm.Contact) error {
-	if err := s.ensureDataKey(ctx, &t.Record); err != nil {
-		return err
-	}
-	stored, err := sealedCopy(ctx, s, tx, *t)
-	if err == nil {
-		err = tx.InsertContact(ctx, &stored)
-	}
-	t.ID, t.Version = stored.ID, stored.Version
-	return err
-}
-
-// updateSealedContact is UpdateContact with the personal fields sealed.
-func (s *Service) updateSealedContact(ctx context.Context, tx *store.Tx, t *crm.Contact) error {
-	if err := s.ensureDataKey(ctx, &t.Record); err != nil {
-		return err
-	}
-	stored, err := sealedCopy(ctx, s, tx, *t)
-	if err == nil {
-		err = tx.UpdateContact(ctx, &stored)
-	}
-	t.Version = stored.Version
-	return err
 }

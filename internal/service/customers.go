@@ -84,7 +84,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 		return crm.Customer{}, err
 	}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		// Stamped when the write runs, as every create is (insertContactTx).
+		// Stamped when the write runs, as every create is (createTx).
 		now := s.clock()
 		c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
 		keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)

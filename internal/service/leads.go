@@ -32,52 +32,37 @@ func leadDupField(err error) error {
 	return err
 }
 
-func (s *Service) indexLead(ctx context.Context, tx *store.Tx, l crm.Lead, keys []store.DedupKey) error {
-	return s.writeIndex(ctx, tx, crm.ObjLead, l.ID, keys, quality.SearchTerms(l.Name+" "+l.Company))
+// leadWrite is the lead's part of the generic create and update.
+var leadWrite = recordWrite[crm.Lead, crm.LeadFields]{
+	object: crm.ObjLead,
+	parts: func(l *crm.Lead) (*crm.Record, *crm.LeadFields, *map[string]any) {
+		return &l.Record, &l.LeadFields, &l.Custom
+	},
+	personal:  true,
+	normalize: (*Service).normalizeLead,
+	dupField:  leadDupField,
+	terms:     func(l *crm.Lead) []string { return quality.SearchTerms(l.Name + " " + l.Company) },
+	editable: func(l *crm.Lead) error {
+		if l.Status == "converted" {
+			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}
+		}
+		return nil
+	},
+	changes: func(before, after *crm.Lead, m map[string]change) {
+		if after.Status != before.Status {
+			m["status"] = change{From: before.Status, To: after.Status}
+		}
+	},
+	get: func(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.Lead, error) {
+		return tx.GetLead(ctx, id, leadEditQuery(a))
+	},
+	insert: func(ctx context.Context, tx *store.Tx, l *crm.Lead) error { return tx.InsertLead(ctx, l) },
+	update: func(ctx context.Context, tx *store.Tx, l *crm.Lead) error { return tx.UpdateLead(ctx, l) },
 }
 
 // CreateLead stores a new lead owned by the actor.
 func (s *Service) CreateLead(ctx context.Context, a *access.Actor, f crm.LeadFields) (crm.Lead, error) {
-	if err := s.require(ctx, a, crm.ObjLead, crm.ActCreate); err != nil {
-		return crm.Lead{}, err
-	}
-	l := crm.Lead{LeadFields: f, Status: "new"}
-	if err := s.guardFields(a, crm.ObjLead, &crm.LeadFields{}, &l.LeadFields); err != nil {
-		return crm.Lead{}, err
-	}
-	var err error
-	if l.DataKey, err = s.newPersonKey(ctx); err != nil {
-		return crm.Lead{}, err
-	}
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		// Stamped when the write runs, as every create is (insertContactTx).
-		now := s.clock()
-		l.OwnerID, l.CreatedBy, l.UpdatedBy, l.CreatedAt, l.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-		keys, err := s.normalizeLead(&l.LeadFields)
-		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, err); err != nil {
-			return err
-		}
-		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjLead, 0); err != nil {
-			return leadDupField(err)
-		}
-		stored, err := sealedCopy(ctx, s, tx, l)
-		if err == nil {
-			err = tx.InsertLead(ctx, &stored)
-		}
-		if l.ID, l.Version = stored.ID, stored.Version; err != nil {
-			return err
-		}
-		if err := s.indexLead(ctx, tx, l, keys); err != nil {
-			return err
-		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, l.ID, l.Version, l.DataKey, l.LeadFields); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "lead.create", crm.ObjLead, l.ID, auditDiff(crm.ObjLead, crm.LeadFields{}, l.LeadFields))
-	})
-	s.auditEntryLookups(ctx, err)
-	s.shape(a, &l)
-	return l, err
+	return createRecord(ctx, s, a, leadWrite, crm.Lead{LeadFields: f, Status: "new"})
 }
 
 func leadQuery(a *access.Actor) store.LeadQuery {
@@ -99,85 +84,21 @@ func (s *Service) GetLead(ctx context.Context, a *access.Actor, id int64) (crm.L
 
 // UpdateLead applies a partial update. A converted lead is read-only.
 func (s *Service) UpdateLead(ctx context.Context, a *access.Actor, id int64, up crm.LeadUpdate) (crm.Lead, error) {
-	if err := s.require(ctx, a, crm.ObjLead, crm.ActEdit); err != nil {
-		return crm.Lead{}, err
-	}
-	var l crm.Lead
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		var err error
-		l, err = s.updateLeadTx(ctx, tx, a, id, up, true)
-		return err
-	})
-	s.auditEntryLookups(ctx, err)
-	s.shape(a, &l)
-	return l, s.filed(ctx, a, err)
+	return updateRecord(ctx, s, a, leadWrite, leadEdit(id, up, true))
 }
 
-// updateLeadTx is UpdateLead inside tx; holds as in updateContactTx.
-func (s *Service) updateLeadTx(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, up crm.LeadUpdate, holds bool) (crm.Lead, error) {
-	var l crm.Lead
-	err := func() error {
-		before, err := tx.GetLead(ctx, id, leadEditQuery(a))
-		if err == nil {
-			err = s.openRecord(ctx, &before)
-		}
-		if err != nil {
-			return err
-		}
-		if err := checkVersion(up.Version, before.Version); err != nil {
-			return err
-		}
-		if before.Status == "converted" {
-			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}
-		}
-		if before.ArchivedAt != nil {
-			return errArchived(crm.ObjLead)
-		}
-		l = before
-		l.LeadFields = up.Apply(before.LeadFields)
-		if err := s.guardFields(a, crm.ObjLead, &before.LeadFields, &l.LeadFields); err != nil {
-			return err
-		}
-		var p crm.Problems
-		if up.Status != nil {
-			l.Status = p.Enum("status", *up.Status, true, []string{"new", "contacted", "qualified", "disqualified"})
-		}
-		keys, err := s.normalizeLead(&l.LeadFields)
-		if keys, err = s.withCustom(ctx, tx, crm.ObjLead, &l.Custom, keys, joinProblems(err, p)); err != nil {
-			return err
-		}
-		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjLead, id); err != nil {
-			return leadDupField(err)
-		}
-		if holds {
-			if err := holdKeyFields(ctx, tx, crm.ObjLead, id, before.Version, up, diff(before.LeadFields, l.LeadFields)); err != nil {
-				return err
+// leadEdit is a lead update for updateRecord; holds as in recordEdit. The
+// status is no field of LeadFields: its problems join theirs.
+func leadEdit(id int64, up crm.LeadUpdate, holds bool) recordEdit[crm.Lead] {
+	return recordEdit[crm.Lead]{id: id, version: up.Version, payload: up, holds: holds,
+		apply: func(l *crm.Lead) crm.Problems {
+			l.LeadFields = up.Apply(l.LeadFields)
+			var p crm.Problems
+			if up.Status != nil {
+				l.Status = p.Enum("status", *up.Status, true, []string{"new", "contacted", "qualified", "disqualified"})
 			}
-		}
-		l.UpdatedBy, l.UpdatedAt = a.UserID, s.clock()
-		if err := s.ensureDataKey(ctx, &l.Record); err != nil {
-			return err
-		}
-		stored, err := sealedCopy(ctx, s, tx, l)
-		if err == nil {
-			err = tx.UpdateLead(ctx, &stored)
-		}
-		if l.Version = stored.Version; err != nil {
-			return err
-		}
-		if err := s.indexLead(ctx, tx, l, keys); err != nil {
-			return err
-		}
-		changes := auditDiff(crm.ObjLead, before.LeadFields, l.LeadFields)
-		if l.Status != before.Status {
-			changes["status"] = change{From: before.Status, To: l.Status}
-		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjLead, id, l.Version, l.DataKey, l.LeadFields); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "lead.update", crm.ObjLead, id, changes)
-	}()
-	return l, err
+			return p
+		}}
 }
 
 // ConvertLead turns a lead into a customer (or joins an existing one the
@@ -225,14 +146,15 @@ func (s *Service) ConvertLead(ctx context.Context, a *access.Actor, id int64, co
 		contact := crm.Contact{ContactFields: crm.ContactFields{CustomerID: l.CustomerID, Name: l.Name, Title: l.Title,
 			Mobile: l.Mobile, Email: l.Email, WeChat: l.WeChat, Notes: l.Notes}}
 		contact.DataKey = l.DataKey // the lead's person, under the same key
-		if l.ContactID, err = s.insertContactTx(ctx, tx, a, &contact, now); err != nil {
+		if err := createTx(ctx, s, tx, a, contactWrite, &contact, now, nil); err != nil {
 			return err
 		}
+		l.ContactID = contact.ID
 		if conv.Opportunity != nil {
 			f := *conv.Opportunity
 			f.CustomerID = l.CustomerID
-			opp, err := s.insertOpportunityTx(ctx, tx, a, f, now)
-			if err != nil {
+			opp := crm.Opportunity{OpportunityFields: f}
+			if err := createTx(ctx, s, tx, a, opportunityWrite, &opp, now, nil); err != nil {
 				return prefixFields(err, "opportunity.")
 			}
 			l.OpportunityID = opp.ID

@@ -71,60 +71,38 @@ func firstStage(ctx context.Context, tx *store.Tx) (crm.Stage, error) {
 	return crm.Stage{}, crm.Errorf(crm.Conflict, "the pipeline has no open stage; an administrator must add one")
 }
 
-// CreateOpportunity stores a new opportunity on a customer the actor may edit;
-// it starts in the first open stage.
-func (s *Service) CreateOpportunity(ctx context.Context, a *access.Actor, f crm.OpportunityFields) (crm.Opportunity, error) {
-	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActCreate); err != nil {
-		return crm.Opportunity{}, err
-	}
-	if err := s.guardFields(a, crm.ObjOpportunity, &crm.OpportunityFields{}, &f); err != nil {
-		return crm.Opportunity{}, err
-	}
-	var o crm.Opportunity
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := holdLargeAmount(ctx, tx, 0, 0, f, f.Amount, -1); err != nil {
-			return err
-		}
-		var err error
-		o, err = s.insertOpportunityTx(ctx, tx, a, f, s.clock())
+// opportunityWrite is the opportunity's part of the generic create and
+// update: a large amount is held for approval, and a new opportunity
+// starts at the first open stage.
+var opportunityWrite = recordWrite[crm.Opportunity, crm.OpportunityFields]{
+	object: crm.ObjOpportunity,
+	parts: func(o *crm.Opportunity) (*crm.Record, *crm.OpportunityFields, *map[string]any) {
+		return &o.Record, &o.OpportunityFields, &o.Custom
+	},
+	normalize: func(_ *Service, f *crm.OpportunityFields) ([]store.DedupKey, error) { return nil, f.Validate().Err() },
+	links:     func(f *crm.OpportunityFields) recordLinks { return recordLinks{customer: f.CustomerID} },
+	terms:     func(o *crm.Opportunity) []string { return quality.SearchTerms(o.Name) },
+	holdNew: func(ctx context.Context, tx *store.Tx, payload any, f *crm.OpportunityFields) error {
+		return holdLargeAmount(ctx, tx, 0, 0, payload, f.Amount, -1)
+	},
+	holdEdit: func(ctx context.Context, tx *store.Tx, id, version int64, up any, before, after *crm.Opportunity) error {
+		return holdLargeAmount(ctx, tx, id, version, up, after.Amount, before.Amount)
+	},
+	prepare: func(ctx context.Context, tx *store.Tx, o *crm.Opportunity) error {
+		st, err := firstStage(ctx, tx)
+		o.StageID, o.Probability = st.ID, st.Probability
 		return err
-	})
-	s.auditEntryLookups(ctx, err)
-	s.shape(a, &o)
-	return o, s.filed(ctx, a, err)
+	},
+	get: func(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.Opportunity, error) {
+		return tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
+	},
+	insert: func(ctx context.Context, tx *store.Tx, o *crm.Opportunity) error { return tx.InsertOpportunity(ctx, o) },
+	update: func(ctx context.Context, tx *store.Tx, o *crm.Opportunity) error { return tx.UpdateOpportunity(ctx, o) },
 }
 
-func (s *Service) insertOpportunityTx(ctx context.Context, tx *store.Tx, a *access.Actor, f crm.OpportunityFields, now timeT) (crm.Opportunity, error) {
-	keys, err := s.withCustom(ctx, tx, crm.ObjOpportunity, &f.Custom, nil, f.Validate().Err())
-	if err != nil {
-		return crm.Opportunity{}, err
-	}
-	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjOpportunity, 0); err != nil {
-		return crm.Opportunity{}, err
-	}
-	if err := linkCustomer(ctx, tx, a, f.CustomerID); err != nil {
-		return crm.Opportunity{}, err
-	}
-	st, err := firstStage(ctx, tx)
-	if err != nil {
-		return crm.Opportunity{}, err
-	}
-	o := crm.Opportunity{OpportunityFields: f, StageID: st.ID, Probability: st.Probability}
-	o.OwnerID, o.CreatedBy, o.UpdatedBy, o.CreatedAt, o.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	stored, err := sealedCopy(ctx, s, tx, o)
-	if err == nil {
-		err = tx.InsertOpportunity(ctx, &stored)
-	}
-	if o.ID, o.Version = stored.ID, stored.Version; err != nil {
-		return o, err
-	}
-	if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
-		return o, err
-	}
-	if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, o.ID, o.Version, "", o.OpportunityFields); err != nil {
-		return o, err
-	}
-	return o, s.audit(ctx, tx, a, "opportunity.create", crm.ObjOpportunity, o.ID, auditDiff(crm.ObjOpportunity, crm.OpportunityFields{}, o.OpportunityFields))
+// CreateOpportunity stores a new opportunity at the first open stage.
+func (s *Service) CreateOpportunity(ctx context.Context, a *access.Actor, f crm.OpportunityFields) (crm.Opportunity, error) {
+	return createRecord(ctx, s, a, opportunityWrite, crm.Opportunity{OpportunityFields: f})
 }
 
 // GetOpportunity returns an opportunity the actor may see, with its stage
@@ -148,59 +126,8 @@ func (s *Service) GetOpportunity(ctx context.Context, a *access.Actor, id int64)
 
 // UpdateOpportunity applies a partial update if the version is current.
 func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int64, up crm.OpportunityUpdate) (crm.Opportunity, error) {
-	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActEdit); err != nil {
-		return crm.Opportunity{}, err
-	}
-	var o crm.Opportunity
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
-		if err == nil {
-			err = s.openRecord(ctx, &before)
-		}
-		if err != nil {
-			return err
-		}
-		if err := checkVersion(up.Version, before.Version); err != nil {
-			return err
-		}
-		o = before
-		o.OpportunityFields = up.Apply(before.OpportunityFields)
-		if err := s.guardFields(a, crm.ObjOpportunity, &before.OpportunityFields, &o.OpportunityFields); err != nil {
-			return err
-		}
-		keys, err := s.withCustom(ctx, tx, crm.ObjOpportunity, &o.Custom, nil, o.OpportunityFields.Validate().Err())
-		if err != nil {
-			return err
-		}
-		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjOpportunity, id); err != nil {
-			return err
-		}
-		changes := diff(before.OpportunityFields, o.OpportunityFields)
-		if err := holdLargeAmount(ctx, tx, id, before.Version, up, o.Amount, before.Amount); err != nil {
-			return err
-		}
-		if err := holdKeyFields(ctx, tx, crm.ObjOpportunity, id, before.Version, up, changes); err != nil {
-			return err
-		}
-		o.UpdatedBy, o.UpdatedAt = a.UserID, s.clock()
-		stored, err := sealedCopy(ctx, s, tx, o)
-		if err == nil {
-			err = tx.UpdateOpportunity(ctx, &stored)
-		}
-		if o.Version = stored.Version; err != nil {
-			return err
-		}
-		if err := s.indexOpportunity(ctx, tx, o, keys); err != nil {
-			return err
-		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjOpportunity, id, o.Version, "", o.OpportunityFields); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "opportunity.update", crm.ObjOpportunity, id, auditDiff(crm.ObjOpportunity, before.OpportunityFields, o.OpportunityFields))
-	})
-	s.auditEntryLookups(ctx, err)
-	s.shape(a, &o)
-	return o, s.filed(ctx, a, err)
+	return updateRecord(ctx, s, a, opportunityWrite, recordEdit[crm.Opportunity]{id: id, version: up.Version, payload: up, holds: true,
+		apply: func(o *crm.Opportunity) crm.Problems { o.OpportunityFields = up.Apply(o.OpportunityFields); return nil }})
 }
 
 // MoveOpportunity changes an opportunity's stage, storing the change with
@@ -278,8 +205,4 @@ func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.
 		list:   func(tx *store.Tx) ([]crm.Opportunity, string, error) { return tx.ListOpportunities(ctx, q) },
 		count:  func(tx *store.Tx) (int, error) { return tx.CountOpportunities(ctx, q) },
 		id:     func(o crm.Opportunity) int64 { return o.ID }})
-}
-
-func (s *Service) indexOpportunity(ctx context.Context, tx *store.Tx, o crm.Opportunity, keys []store.DedupKey) error {
-	return s.writeIndex(ctx, tx, crm.ObjOpportunity, o.ID, keys, quality.SearchTerms(o.Name))
 }

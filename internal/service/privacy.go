@@ -442,10 +442,10 @@ func (s *Service) correct(ctx context.Context, tx *store.Tx, a *access.Actor, r 
 	}
 	officer := officerActor(a)
 	if o == crm.ObjContact {
-		t, err := s.updateContactTx(ctx, tx, officer, id, in.Contact.ContactUpdate, false)
+		t, err := updateTx(ctx, s, tx, officer, contactWrite, contactEdit(id, in.Contact.ContactUpdate, false))
 		return o, id, t.Version, prefixFields(err, "contact.")
 	}
-	l, err := s.updateLeadTx(ctx, tx, officer, id, in.Lead.LeadUpdate, false)
+	l, err := updateTx(ctx, s, tx, officer, leadWrite, leadEdit(id, in.Lead.LeadUpdate, false))
 	return o, id, l.Version, prefixFields(err, "lead.")
 }
 
