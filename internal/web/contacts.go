@@ -82,6 +82,24 @@ type ContactView struct {
 // URL is the contact's own address.
 func (v ContactView) URL() string { return "/contacts/" + strconv.FormatInt(v.C.ID, 10) }
 
+// personPage loads what the page of a person's record (a contact or a lead)
+// shows beside the record: the page frame, the custom field definitions and
+// the consent card. ok is false when it answered with an error already.
+func (s *Server) personPage(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, id int64) (Page, customDefs, ConsentCard, bool) {
+	spec, _ := crm.Spec(o)
+	p := s.page(r, a, string(o)+".title", spec.Path)
+	defs, err := s.activeCustomFields(r.Context(), a, o)
+	var consents ConsentCard
+	if err == nil {
+		consents, err = s.consentCard(r, a, p, o, id)
+	}
+	if err != nil {
+		s.fail(w, r, a, err)
+		return p, nil, consents, false
+	}
+	return p, defs, consents, true
+}
+
 func (s *Server) showContact(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	id, ok := pathID(r)
 	if !ok {
@@ -93,15 +111,8 @@ func (s *Server) showContact(w http.ResponseWriter, r *http.Request, a *access.A
 		s.fail(w, r, a, err)
 		return
 	}
-	defs, err := s.activeCustomFields(r.Context(), a, crm.ObjContact)
-	if err != nil {
-		s.fail(w, r, a, err)
-		return
-	}
-	p := s.page(r, a, "contact.title", "contacts")
-	consents, err := s.consentCard(r, a, p, crm.ObjContact, id)
-	if err != nil {
-		s.fail(w, r, a, err)
+	p, defs, consents, ok := s.personPage(w, r, a, crm.ObjContact, id)
+	if !ok {
 		return
 	}
 	v := ContactView{Page: p, C: c, Consents: consents,

@@ -113,15 +113,8 @@ func (s *Server) showLead(w http.ResponseWriter, r *http.Request, a *access.Acto
 		s.fail(w, r, a, err)
 		return
 	}
-	defs, err := s.activeCustomFields(r.Context(), a, crm.ObjLead)
-	if err != nil {
-		s.fail(w, r, a, err)
-		return
-	}
-	p := s.page(r, a, "lead.title", "leads")
-	consents, err := s.consentCard(r, a, p, crm.ObjLead, id)
-	if err != nil {
-		s.fail(w, r, a, err)
+	p, defs, consents, ok := s.personPage(w, r, a, crm.ObjLead, id)
+	if !ok {
 		return
 	}
 	v := LeadView{Page: p, L: l, Consents: consents}

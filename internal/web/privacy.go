@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -205,11 +206,18 @@ func (s *Server) showRequest(w http.ResponseWriter, r *http.Request, a *access.A
 	s.render(w, r, status, "privacy_request", v)
 }
 
-// correctionFields are the fields a correction form sends, per object.
-var correctionFields = map[crm.Object][]string{
-	crm.ObjContact: {"name", "title", "mobile", "phone", "email", "wechat", "notes"},
-	crm.ObjLead:    {"name", "company", "title", "mobile", "email", "wechat", "notes"},
-}
+// correctionFields are the fields a correction form sends, per person
+// object: from the registry, the text a user writes about the person (not
+// the choices, links or what the system keeps).
+var correctionFields = func() map[crm.Object][]string {
+	out := map[crm.Object][]string{}
+	for _, o := range crm.ObjectsWhere(func(s crm.ObjectSpec) bool { return s.Personal }) {
+		out[o] = crm.FieldNames(o, func(f crm.FieldSpec) bool {
+			return !f.System && slices.Contains([]crm.FieldType{crm.TypeText, crm.TypeLongText, crm.TypePhone, crm.TypeEmail}, f.Type)
+		})
+	}
+	return out
+}()
 
 func (s *Server) completePrivacyRequest(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	id, ok := pathID(r)
