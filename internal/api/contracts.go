@@ -5,21 +5,8 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/httpx"
 	"custos/internal/service"
 )
-
-// contractRoutes are the contracts' routes: list, create, get and update
-// of their own, and the routes every record of the registry's description
-// has (recordRoutes).
-func (api *API) contractRoutes() []httpx.Route {
-	return append([]httpx.Route{
-		{Method: "GET", Pattern: "/api/v1/contracts", Handler: api.authed(api.listContracts())},
-		{Method: "POST", Pattern: "/api/v1/contracts", Handler: api.authed(api.createContract())},
-		{Method: "GET", Pattern: "/api/v1/contracts/{id}", Handler: api.authed(api.getContract())},
-		{Method: "PATCH", Pattern: "/api/v1/contracts/{id}", Handler: api.authed(api.updateContract())},
-	}, api.recordRoutes(crm.ObjContract)...)
-}
 
 func (api *API) listContracts() handlerFunc {
 	s := api.svc

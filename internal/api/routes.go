@@ -127,6 +127,11 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/stages", Handler: api.authed(api.listStages()), Doc: httpx.Doc{Response: itemsOf[crm.Stage]{}}},
 		{Method: "POST", Pattern: "/api/v1/stages", Handler: api.authed(api.createStage()), Doc: httpx.Doc{Request: crm.Stage{}, Status: http.StatusCreated}},
 		{Method: "PUT", Pattern: "/api/v1/stages/{id}", Handler: api.authed(api.updateStage()), Doc: httpx.Doc{Request: crm.Stage{}}},
+		{Method: "GET", Pattern: "/api/v1/contracts", Handler: api.authed(api.listContracts())},
+		{Method: "POST", Pattern: "/api/v1/contracts", Handler: api.authed(api.createContract()), Doc: httpx.Doc{Request: crm.ContractFields{}}},
+		{Method: "GET", Pattern: "/api/v1/contracts/{id}", Handler: api.authed(api.getContract())},
+		{Method: "PATCH", Pattern: "/api/v1/contracts/{id}", Handler: api.authed(api.updateContract()), Doc: httpx.Doc{Request: crm.ContractUpdate{}}},
+
 		{Method: "GET", Pattern: "/api/v1/opportunities", Handler: api.authed(api.listOpportunities())},
 		{Method: "POST", Pattern: "/api/v1/opportunities", Handler: api.authed(api.createOpportunity()), Doc: httpx.Doc{Request: crm.OpportunityFields{}}},
 		{Method: "GET", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.getOpportunity()), Doc: httpx.Doc{Response: opportunityDetail{}}},
@@ -146,13 +151,11 @@ func (api *API) Routes() []httpx.Route {
 }
 
 // standardRoutes are the routes every record of the registry's objects has
-// (recordRoutes), and the contracts' own.
+// (recordRoutes).
 func (api *API) standardRoutes() []httpx.Route {
 	var out []httpx.Route
 	for _, o := range crm.Objects {
-		if o != crm.ObjContract {
-			out = append(out, api.recordRoutes(o)...)
-		}
+		out = append(out, api.recordRoutes(o)...)
 	}
-	return append(out, api.contractRoutes()...)
+	return out
 }

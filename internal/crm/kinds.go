@@ -51,24 +51,13 @@ func (o *Opportunity) CustomValues() *map[string]any { return &o.Custom }
 // CustomValues returns the record's custom values.
 func (k *Contract) CustomValues() *map[string]any { return &k.Custom }
 
-// NewRecord returns an empty record of o (nil for an object with no record
-// type): what generic code such as the API description reflects on.
+// NewRecord returns an empty record of o (nil for an object the registry
+// does not describe): what generic code such as the API description
+// reflects on.
 func NewRecord(o Object) ObjectOf {
-	switch o {
-	case ObjCustomer:
-		return &Customer{}
-	case ObjContact:
-		return &Contact{}
-	case ObjLead:
-		return &Lead{}
-	case ObjOpportunity:
-		return &Opportunity{}
-	case ObjContract:
-		return &Contract{}
-	case ObjFollowUp:
-		return &FollowUp{}
-	case ObjTask:
-		return &Task{}
+	s, ok := Spec(o)
+	if !ok || s.newRecord == nil {
+		return nil
 	}
-	return nil
+	return s.newRecord()
 }

@@ -176,6 +176,9 @@ type ObjectSpec struct {
 	// Sorts are the orders (sort=…) a Paged list accepts, the default first.
 	Sorts []string
 
+	// newRecord makes an empty record of the object (NewRecord).
+	newRecord func() ObjectOf
+
 	// Fields are the built-in fields, in the order forms and exports show them.
 	Fields []FieldSpec
 	// Excluded names the table's columns that are not described fields,
@@ -361,7 +364,8 @@ func mergeable(fields ...FieldSpec) []FieldSpec {
 // file changes it: Specs and Spec hand out copies.
 var registry = []ObjectSpec{
 	{
-		Name: ObjCustomer, Table: "customers", Alias: "c", Title: "name", Path: "customers", Label: "object.customer",
+		newRecord: func() ObjectOf { return &Customer{} },
+		Name:      ObjCustomer, Table: "customers", Alias: "c", Title: "name", Path: "customers", Label: "object.customer",
 		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Paged: true,
 		Sorts: []string{"updated", "created", "name", "next_follow_up"},
 		Fields: mergeable(
@@ -384,7 +388,8 @@ var registry = []ObjectSpec{
 		Excluded: excluded(map[string]string{"custom": whyCustom, "data_key": whyCustomerKey}),
 	},
 	{
-		Name: ObjContact, Table: "contacts", Alias: "t", Title: "name", Path: "contacts", Label: "object.contact", Parent: ObjCustomer,
+		newRecord: func() ObjectOf { return &Contact{} },
+		Name:      ObjContact, Table: "contacts", Alias: "t", Title: "name", Path: "contacts", Label: "object.contact", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Personal: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
@@ -401,7 +406,8 @@ var registry = []ObjectSpec{
 			"deleted_with_customer": whyDeletedWithCus}),
 	},
 	{
-		Name: ObjLead, Table: "leads", Alias: "l", Title: "name", Path: "leads", Label: "object.lead",
+		newRecord: func() ObjectOf { return &Lead{} },
+		Name:      ObjLead, Table: "leads", Alias: "l", Title: "name", Path: "leads", Label: "object.lead",
 		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Personal: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
@@ -424,7 +430,8 @@ var registry = []ObjectSpec{
 		Excluded: excluded(map[string]string{"custom": whyCustom, "person_key": whyPersonKey, "archived_at": whyArchivedAt}),
 	},
 	{
-		Name: ObjOpportunity, Table: "opportunities", Alias: "o", Title: "name", Path: "opportunities", Label: "object.opportunity", Parent: ObjCustomer,
+		newRecord: func() ObjectOf { return &Opportunity{} },
+		Name:      ObjOpportunity, Table: "opportunities", Alias: "o", Title: "name", Path: "opportunities", Label: "object.opportunity", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
 		Sorts: []string{"updated", "amount", "created"},
 		Fields: []FieldSpec{
@@ -447,7 +454,8 @@ var registry = []ObjectSpec{
 		// A contract's number is unique among the organisation's live
 		// contracts (a duplicate-check key); its opportunity, if any, is
 		// one of its customer's.
-		Name: ObjContract, Table: "contracts", Alias: "ct", Title: "name", Path: "contracts", Label: "object.contract", Parent: ObjCustomer,
+		newRecord: func() ObjectOf { return &Contract{} },
+		Name:      ObjContract, Table: "contracts", Alias: "ct", Title: "name", Path: "contracts", Label: "object.contract", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
 		Sorts: []string{"updated", "amount", "created"},
 		Fields: []FieldSpec{
@@ -470,7 +478,8 @@ var registry = []ObjectSpec{
 	{
 		// Follow-ups keep versions; their content is sealed under the key
 		// of the person they are about, else their customer's.
-		Name: ObjFollowUp, Table: "follow_ups", Alias: "f", Title: "content", Path: "follow-ups", Label: "object.followup", Parent: ObjCustomer,
+		newRecord: func() ObjectOf { return &FollowUp{} },
+		Name:      ObjFollowUp, Table: "follow_ups", Alias: "f", Title: "content", Path: "follow-ups", Label: "object.followup", Parent: ObjCustomer,
 		Recyclable: true, FollowsParent: true, Versioned: true,
 		Fields: []FieldSpec{
 			enum("kind", FollowUpKinds, "field.kind").rule(MaskNone),
@@ -488,7 +497,8 @@ var registry = []ObjectSpec{
 	},
 	{
 		// A task's owner is its assignee (TaskFields.AssigneeID).
-		Name: ObjTask, Table: "tasks", Alias: "k", Title: "title", Path: "tasks", Label: "object.task", Parent: ObjCustomer,
+		newRecord: func() ObjectOf { return &Task{} },
+		Name:      ObjTask, Table: "tasks", Alias: "k", Title: "title", Path: "tasks", Label: "object.task", Parent: ObjCustomer,
 		Recyclable: true, HandedOver: true,
 		Fields: []FieldSpec{
 			field("title", TypeText, "field.task_title"),

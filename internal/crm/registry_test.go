@@ -158,3 +158,13 @@ func TestRegistryTitles(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryRecords: every description makes an empty record of its own
+// object (what the API description reflects on).
+func TestRegistryRecords(t *testing.T) {
+	for _, s := range Specs() {
+		if r := NewRecord(s.Name); r == nil || r.Object() != s.Name {
+			t.Errorf("%s: NewRecord gives %T", s.Name, r)
+		}
+	}
+}

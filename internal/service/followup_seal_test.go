@@ -134,6 +134,18 @@ func TestFollowUpsSealed(t *testing.T) {
 		if got, err := o.Svc.GetFollowUp(ctx, o.Rep1, onCustomer.ID); err != nil || got.Content != onCustomer.Content {
 			t.Fatalf("the customer's own follow-up after the erasure: %v %q", err, got.Content)
 		}
+		// What was emptied can be written again: under the customer's key.
+		emptied, err := o.Svc.GetFollowUp(ctx, o.Rep1, aboutContact.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rewritten, err := o.Svc.UpdateFollowUp(ctx, o.Rep1, aboutContact.ID, crm.FollowUpUpdate{Version: emptied.Version, Content: ptr("联系人已删除，记录重写")})
+		if err != nil || keyOf(aboutContact.ID) != customerKey {
+			t.Fatalf("rewriting an emptied follow-up: %v, key %q", err, keyOf(aboutContact.ID))
+		}
+		if got, err := o.Svc.GetFollowUp(ctx, o.Rep1, aboutContact.ID); err != nil || got.Content != rewritten.Content {
+			t.Fatalf("the rewritten follow-up: %v %q", err, got.Content)
+		}
 		// A follow-up about the erased person is still possible: it goes
 		// under the customer's key, readable.
 		late := write(crm.FollowUpInput{ContactID: ct.ID, Content: "已离职，改找新联系人"})

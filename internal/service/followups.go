@@ -247,6 +247,11 @@ func (s *Service) UpdateFollowUp(ctx context.Context, a *access.Actor, id int64,
 			return err
 		}
 		f.UpdatedBy, f.UpdatedAt = a.UserID, s.clock()
+		if f.DataKey == "" { // what was written about an erased person went with them: a new text takes the customer's key
+			if f.DataKey, err = s.followUpKey(ctx, tx, "", f.CustomerID); err != nil {
+				return err
+			}
+		}
 		stored, err := sealedCopy(ctx, s, tx, f)
 		if err != nil {
 			return err

@@ -61,10 +61,15 @@ func (tx *Tx) GetFollowUp(ctx context.Context, id int64, s ChildScope) (crm.Foll
 	return f, mapErr("follow-up", err)
 }
 
-// UpdateFollowUp stores a follow-up's kind and content if the version is current.
+// UpdateFollowUp stores a follow-up's kind and content if the version is
+// current and the row is still under the key the content was sealed with:
+// on PostgreSQL a purge or re-encryption may move it to another key (without
+// a new version) between the edit's read and its write, and the edit is then
+// stale rather than written under a key the row no longer names. A row
+// under no key (its person erased) takes the edit's key.
 func (tx *Tx) UpdateFollowUp(ctx context.Context, f *crm.FollowUp) error {
-	res, err := tx.q.ExecContext(ctx, `UPDATE follow_ups SET kind=$1, content=$2, updated_by=$3, updated_at=$4, version = version + 1
-		WHERE id = $5 AND version = $6 AND deleted_at IS NULL`, f.Kind, f.Content, f.UpdatedBy, ms(f.UpdatedAt), f.ID, f.Version)
+	res, err := tx.q.ExecContext(ctx, `UPDATE follow_ups SET kind=$1, content=$2, updated_by=$3, updated_at=$4, version = version + 1,
+		data_key = $7 WHERE id = $5 AND version = $6 AND deleted_at IS NULL AND (data_key = $7 OR data_key = '')`, f.Kind, f.Content, f.UpdatedBy, ms(f.UpdatedAt), f.ID, f.Version, f.DataKey)
 	return staleOrNil(res, err, "follow-up", &f.Version)
 }
 
