@@ -400,9 +400,37 @@ func TestReadXLSXBroken(t *testing.T) {
 			}
 		})
 	}
+	t.Run("header only", func(t *testing.T) {
+		f := excelize.NewFile()
+		defer f.Close()
+		if err := f.SetSheetRow("Sheet1", "A1", &[]any{"姓名", "手机"}); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := f.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _, _, err := readAll(t, buf.Bytes(), "book.xlsx", Options{})
+		if rule, _ := fileRule(err); rule != "empty_file" {
+			t.Fatalf("error %v, want empty_file", err)
+		}
+	})
 	t.Run("zip bomb", func(t *testing.T) {
-		b := zipOf(t, map[string]string{"xl/styles.xml": strings.Repeat(" ", xlsxOtherPart+1)})
-		_, _, _, _, err := readAll(t, b, "book.xlsx", Options{})
+		// A part that declares it unpacks to 1 TB (what a zip bomb looks like
+		// in the directory); nothing is unpacked to find out.
+		var buf bytes.Buffer
+		z := zip.NewWriter(&buf)
+		w, err := z.CreateRaw(&zip.FileHeader{Name: "xl/styles.xml", Method: zip.Deflate, CompressedSize64: 4, UncompressedSize64: 1 << 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte{1, 2, 3, 4}); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _, _, err = readAll(t, buf.Bytes(), "book.xlsx", Options{})
 		if rule, _ := fileRule(err); rule != "too_large" {
 			t.Fatalf("error %v, want too_large", err)
 		}
