@@ -24,12 +24,13 @@ var allowed = map[string][]string{
 	"access":     {"crm"},
 	"vault":      {"crm"},
 	"notify":     {"crm"},
+	"transfer":   {"crm"}, // CSV/XLSX tables of strings in and out
 	"store":      {"crm"},
 	"audit":      {"crm", "store"},
 	"kernel":     {"crm", "access", "audit", "vault", "store"},   // what every service package shares
 	"identity":   {"crm", "access", "kernel", "store", "vault"},  // sign-in, factors, sessions, tokens
 	"compliance": {"crm", "access", "kernel", "store", "notify"}, // alerts, exposure reports, incidents: readers of the trail
-	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity", "compliance"},
+	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity", "compliance", "transfer"},
 	"api":        {"crm", "access", "httpx", "i18n", "service"},
 	"web":        {"crm", "access", "httpx", "i18n", "service", "quality"},
 	"demo":       {"crm", "access", "service"},
