@@ -54,6 +54,11 @@ Usage:
   custos audit archive [-before YYYY-MM-DD] [flags]
                              move sealed audit events before the date (default: -audit-retention-years)
                              into signed segment files in -audit-dir (serve does it every hour)
+  custos import -object OBJECT -file FILE [-mapping M.json] [-as USER] [-owner-rule R] [-dry-run] [flags]
+                             import a CSV (UTF-8, GBK) or XLSX file through the same checks as the forms;
+                             ends with "import N: created C, updated U, ..." and a per-row report beside the file
+  custos import status N | undo N [-confirm]
+                             show an import, or move the records it created to the recycle bin
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
@@ -77,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
 		return auditCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return importCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		return keysCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":

@@ -17,10 +17,11 @@ const (
 	ApproveLargeAmount ApprovalKind = "large_amount" // an opportunity's amount exceeds the threshold
 	ApproveBulkDelete  ApprovalKind = "bulk_delete"  // more than threshold records deleted at once
 	ApproveBulkExport  ApprovalKind = "bulk_export"  // more than threshold records exported at once
+	ApproveBulkImport  ApprovalKind = "bulk_import"  // a file of more than threshold rows imported
 )
 
 // ApprovalKinds lists the kinds in the order the policy page shows them.
-var ApprovalKinds = []ApprovalKind{ApproveTransfer, ApproveKeyField, ApproveWon, ApproveLargeAmount, ApproveBulkDelete, ApproveBulkExport}
+var ApprovalKinds = []ApprovalKind{ApproveTransfer, ApproveKeyField, ApproveWon, ApproveLargeAmount, ApproveBulkDelete, ApproveBulkExport, ApproveBulkImport}
 
 // ApprovalStep is one level of approvers: the requester's department
 // manager (walking up the tree past the requester), or anyone with a role.
@@ -43,7 +44,7 @@ type ApprovalPolicy struct {
 func (p *ApprovalPolicy) Validate() error {
 	var pr Problems
 	if !slices.Contains(ApprovalKinds, p.Kind) {
-		pr.Add("kind", "enum", "transfer, key_field, won, large_amount, bulk_delete, bulk_export")
+		pr.Add("kind", "enum", "transfer, key_field, won, large_amount, bulk_delete, bulk_export, bulk_import")
 	}
 	if p.Threshold < 0 {
 		pr.Add("threshold", "range", "0-")

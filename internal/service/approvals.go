@@ -437,6 +437,13 @@ func (s *Service) apply(ctx context.Context, a *access.Actor, r crm.ApprovalRequ
 		return err
 	case crm.ApproveKeyField, crm.ApproveLargeAmount:
 		return s.updateFromJSON(ctx, a, r.Object, r.RecordID, r.Payload)
+	case crm.ApproveBulkImport:
+		var c importCommit
+		if err := json.Unmarshal(r.Payload, &c); err != nil {
+			return err
+		}
+		_, err := s.CommitImport(ctx, a, c.ImportID)
+		return err
 	}
 	return fmt.Errorf("service: no way to carry out %s", r.Kind)
 }

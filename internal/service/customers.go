@@ -60,6 +60,13 @@ func checkDuplicate(ctx context.Context, tx *store.Tx, keys []store.DedupKey, ob
 	if err != nil || hit == nil {
 		return err
 	}
+	return duplicateRefusal(hit)
+}
+
+// duplicateRefusal is the entry check's answer for a record found anywhere
+// in the organisation: it names only the owner (or the pool), and the
+// form field of the key it shares.
+func duplicateRefusal(hit *store.DuplicateHit) error {
 	owner := hit.OwnerName
 	msg := "already exists, owned by " + owner
 	if owner == "" {
@@ -83,41 +90,45 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 	if err := s.guardFields(a, crm.ObjCustomer, &crm.CustomerFields{}, &c.CustomerFields); err != nil {
 		return crm.Customer{}, err
 	}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		// Stamped when the write runs, as every create is (createTx).
-		now := s.clock()
-		c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-		keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
-		if err != nil {
-			return err
-		}
-		if in.OwnerID != 0 && in.OwnerID != a.UserID {
-			if err := s.checkAssignable(ctx, tx, a, crm.ObjCustomer, in.OwnerID); err != nil {
-				return err
-			}
-			c.OwnerID = in.OwnerID
-		}
-		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, 0); err != nil {
-			return err
-		}
-		stored, err := sealedCopy(ctx, s, tx, c)
-		if err == nil {
-			err = tx.InsertCustomer(ctx, &stored)
-		}
-		if c.ID, c.Version = stored.ID, stored.Version; err != nil {
-			return err
-		}
-		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
-			return err
-		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, c.ID, c.Version, "", c.CustomerFields); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, auditDiff(crm.ObjCustomer, crm.CustomerFields{}, c.CustomerFields))
-	})
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.createCustomerTx(ctx, tx, a, &c, in.OwnerID) })
 	s.auditEntryLookups(ctx, err)
 	s.shape(a, &c)
 	return c, err
+}
+
+// createCustomerTx is CreateCustomer inside tx, for a customer owned by
+// ownerID (0: the actor).
+func (s *Service) createCustomerTx(ctx context.Context, tx *store.Tx, a *access.Actor, c *crm.Customer, ownerID int64) error {
+	// Stamped when the write runs, as every create is (createTx).
+	now := s.clock()
+	c.OwnerID, c.CreatedBy, c.UpdatedBy, c.CreatedAt, c.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
+	if err != nil {
+		return err
+	}
+	if ownerID != 0 && ownerID != a.UserID {
+		if err := s.checkAssignable(ctx, tx, a, crm.ObjCustomer, ownerID); err != nil {
+			return err
+		}
+		c.OwnerID = ownerID
+	}
+	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, 0); err != nil {
+		return err
+	}
+	stored, err := sealedCopy(ctx, s, tx, *c)
+	if err == nil {
+		err = tx.InsertCustomer(ctx, &stored)
+	}
+	if c.ID, c.Version = stored.ID, stored.Version; err != nil {
+		return err
+	}
+	if err := s.indexCustomer(ctx, tx, *c, keys); err != nil {
+		return err
+	}
+	if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, c.ID, c.Version, "", c.CustomerFields); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, a, "customer.create", crm.ObjCustomer, c.ID, auditDiff(crm.ObjCustomer, crm.CustomerFields{}, c.CustomerFields))
 }
 
 func (s *Service) indexCustomer(ctx context.Context, tx *store.Tx, c crm.Customer, keys []store.DedupKey) error {
@@ -183,51 +194,58 @@ func (s *Service) UpdateCustomer(ctx context.Context, a *access.Actor, id int64,
 	}
 	var c crm.Customer
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		before, err := changeableCustomer(ctx, tx, a, id)
-		if err == nil {
-			err = s.openRecord(ctx, &before)
-		}
-		if err != nil {
-			return err
-		}
-		if up.Version != before.Version {
-			return crm.ErrStale()
-		}
-		c = before
-		c.CustomerFields = up.Apply(before.CustomerFields)
-		if err := s.guardFields(a, crm.ObjCustomer, &before.CustomerFields, &c.CustomerFields); err != nil {
-			return err
-		}
-		keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
-		if err != nil {
-			return err
-		}
-		if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, id); err != nil {
-			return err
-		}
-		changes := diff(before.CustomerFields, c.CustomerFields)
-		if err := holdKeyFields(ctx, tx, crm.ObjCustomer, id, before.Version, up, changes); err != nil {
-			return err
-		}
-		c.UpdatedBy, c.UpdatedAt = a.UserID, s.clock()
-		stored, err := sealedCopy(ctx, s, tx, c)
-		if err == nil {
-			err = tx.UpdateCustomer(ctx, &stored)
-		}
-		if c.Version = stored.Version; err != nil {
-			return err
-		}
-		if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
-			return err
-		}
-		if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, id, c.Version, "", c.CustomerFields); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, auditDiff(crm.ObjCustomer, before.CustomerFields, c.CustomerFields))
+		var err error
+		c, err = s.updateCustomerTx(ctx, tx, a, id, up)
+		return err
 	})
 	s.auditEntryLookups(ctx, err)
 	s.shape(a, &c)
 	return c, s.filed(ctx, a, err)
+}
+
+// updateCustomerTx is UpdateCustomer inside tx.
+func (s *Service) updateCustomerTx(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, up crm.CustomerUpdate) (crm.Customer, error) {
+	before, err := changeableCustomer(ctx, tx, a, id)
+	if err == nil {
+		err = s.openRecord(ctx, &before)
+	}
+	if err != nil {
+		return before, err
+	}
+	if up.Version != before.Version {
+		return before, crm.ErrStale()
+	}
+	c := before
+	c.CustomerFields = up.Apply(before.CustomerFields)
+	if err := s.guardFields(a, crm.ObjCustomer, &before.CustomerFields, &c.CustomerFields); err != nil {
+		return c, err
+	}
+	keys, err := s.normalizeCustomerTx(ctx, tx, &c.CustomerFields)
+	if err != nil {
+		return c, err
+	}
+	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, id); err != nil {
+		return c, err
+	}
+	changes := diff(before.CustomerFields, c.CustomerFields)
+	if err := holdKeyFields(ctx, tx, crm.ObjCustomer, id, before.Version, up, changes); err != nil {
+		return c, err
+	}
+	c.UpdatedBy, c.UpdatedAt = a.UserID, s.clock()
+	stored, err := sealedCopy(ctx, s, tx, c)
+	if err == nil {
+		err = tx.UpdateCustomer(ctx, &stored)
+	}
+	if c.Version = stored.Version; err != nil {
+		return c, err
+	}
+	if err := s.indexCustomer(ctx, tx, c, keys); err != nil {
+		return c, err
+	}
+	if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, id, c.Version, "", c.CustomerFields); err != nil {
+		return c, err
+	}
+	return c, s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, auditDiff(crm.ObjCustomer, before.CustomerFields, c.CustomerFields))
 }
 
 // DeleteCustomer moves a customer to the recycle bin with its contacts,

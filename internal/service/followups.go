@@ -22,6 +22,17 @@ func (s *Service) CreateFollowUp(ctx context.Context, a *access.Actor, in crm.Fo
 	if err := s.require(ctx, a, crm.ObjFollowUp, crm.ActCreate); err != nil {
 		return crm.FollowUp{}, err
 	}
+	f, err := s.newFollowUp(a, in)
+	if err != nil {
+		return crm.FollowUp{}, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertFollowUpTx(ctx, tx, a, &f) })
+	s.shape(a, &f)
+	return f, err
+}
+
+// newFollowUp validates a new follow-up and stamps it as the actor's.
+func (s *Service) newFollowUp(a *access.Actor, in crm.FollowUpInput) (crm.FollowUp, error) {
 	now := s.clock()
 	if err := in.Validate(now); err != nil {
 		return crm.FollowUp{}, err
@@ -33,38 +44,39 @@ func (s *Service) CreateFollowUp(ctx context.Context, a *access.Actor, in crm.Fo
 		f.NextAt = &next
 	}
 	f.OwnerID, f.CreatedBy, f.UpdatedBy, f.CreatedAt, f.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	if err := s.guardFollowUp(a, followUpFields{}, &f); err != nil {
-		return crm.FollowUp{}, err
-	}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		personKey, err := s.resolveFollowUpLinks(ctx, tx, a, &f)
-		if err != nil {
-			return err
-		}
-		if f.DataKey, err = s.followUpKey(ctx, tx, personKey, f.CustomerID); err != nil {
-			return err
-		}
-		stored, err := sealedCopy(ctx, s, tx, f)
-		if err != nil {
-			return err
-		}
-		if err := tx.InsertFollowUp(ctx, &stored); err != nil {
-			return err
-		}
-		f.ID, f.Version = stored.ID, stored.Version
-		if err := s.keepVersion(ctx, tx, a, crm.ObjFollowUp, f.ID, f.Version, f.DataKey, followUpFieldsOf(&f)); err != nil {
-			return err
-		}
-		if f.CustomerID != 0 {
-			if err := tx.RecomputeCustomerFollowUp(ctx, f.CustomerID); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, a, "followup.create", crm.ObjFollowUp, f.ID, map[string]any{"customer_id": f.CustomerID,
-			"contact_id": f.ContactID, "opportunity_id": f.OpportunityID, "lead_id": f.LeadID, "kind": f.Kind, "next_at": f.NextAt})
-	})
-	s.shape(a, &f)
+	err := s.guardFollowUp(a, followUpFields{}, &f)
 	return f, err
+}
+
+// insertFollowUpTx stores a new follow-up inside tx: its links checked,
+// its content sealed, its first version, its customer's follow-up dates
+// and its audit event.
+func (s *Service) insertFollowUpTx(ctx context.Context, tx *store.Tx, a *access.Actor, f *crm.FollowUp) error {
+	personKey, err := s.resolveFollowUpLinks(ctx, tx, a, f)
+	if err != nil {
+		return err
+	}
+	if f.DataKey, err = s.followUpKey(ctx, tx, personKey, f.CustomerID); err != nil {
+		return err
+	}
+	stored, err := sealedCopy(ctx, s, tx, *f)
+	if err != nil {
+		return err
+	}
+	if err := tx.InsertFollowUp(ctx, &stored); err != nil {
+		return err
+	}
+	f.ID, f.Version = stored.ID, stored.Version
+	if err := s.keepVersion(ctx, tx, a, crm.ObjFollowUp, f.ID, f.Version, f.DataKey, followUpFieldsOf(f)); err != nil {
+		return err
+	}
+	if f.CustomerID != 0 {
+		if err := tx.RecomputeCustomerFollowUp(ctx, f.CustomerID); err != nil {
+			return err
+		}
+	}
+	return s.audit(ctx, tx, a, "followup.create", crm.ObjFollowUp, f.ID, map[string]any{"customer_id": f.CustomerID,
+		"contact_id": f.ContactID, "opportunity_id": f.OpportunityID, "lead_id": f.LeadID, "kind": f.Kind, "next_at": f.NextAt})
 }
 
 // followUpFields are the fields of a follow-up a user edits, as its

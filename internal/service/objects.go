@@ -22,6 +22,9 @@ type recordHooks struct {
 	edit  func(ctx context.Context, s *Service, a *access.Actor, id int64, update []byte) error
 	count func(ctx context.Context, tx *store.Tx, a *access.Actor) (int, error)
 	index func(s *Service, rec any) (keys []store.DedupKey, terms []string)
+	// imports is how a file's rows become records (nil: the object is not
+	// imported).
+	imports *importHooks
 }
 
 var objectHooks = map[crm.Object]recordHooks{
@@ -29,7 +32,8 @@ var objectHooks = map[crm.Object]recordHooks{
 		read: readWith(func(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.Customer, error) {
 			return tx.GetCustomer(ctx, id, customerQuery(a))
 		}),
-		edit: editWith((*Service).UpdateCustomer),
+		edit:    editWith((*Service).UpdateCustomer),
+		imports: &customerImport,
 		count: func(ctx context.Context, tx *store.Tx, a *access.Actor) (int, error) {
 			return tx.CountCustomers(ctx, store.CustomerQuery{Scope: a.Scope(crm.ObjCustomer)})
 		},
@@ -43,6 +47,8 @@ var objectHooks = map[crm.Object]recordHooks{
 			return tx.GetContact(ctx, id, store.ContactQuery{Scope: contactScope(a)})
 		}),
 		edit: editWith((*Service).UpdateContact),
+		imports: importWith[crm.Contact, crm.ContactFields, crm.ContactUpdate](contactWrite,
+			func(f crm.ContactFields) crm.Contact { return crm.Contact{ContactFields: f} }),
 		count: func(ctx context.Context, tx *store.Tx, a *access.Actor) (int, error) {
 			return tx.CountContacts(ctx, store.ContactQuery{Scope: ownChildScope(a, crm.ObjContact)})
 		},
@@ -56,6 +62,8 @@ var objectHooks = map[crm.Object]recordHooks{
 			return tx.GetLead(ctx, id, leadQuery(a))
 		}),
 		edit: editWith((*Service).UpdateLead),
+		imports: importWith[crm.Lead, crm.LeadFields, crm.LeadUpdate](leadWrite,
+			func(f crm.LeadFields) crm.Lead { return crm.Lead{LeadFields: f, Status: "new"} }),
 		count: func(ctx context.Context, tx *store.Tx, a *access.Actor) (int, error) {
 			return tx.CountLeads(ctx, store.LeadQuery{Scope: a.Scope(crm.ObjLead)})
 		},
@@ -73,6 +81,8 @@ var objectHooks = map[crm.Object]recordHooks{
 			return tx.GetOpportunity(ctx, id, opportunityScope(a))
 		}),
 		edit: editWith((*Service).UpdateOpportunity),
+		imports: importWith[crm.Opportunity, crm.OpportunityFields, crm.OpportunityUpdate](opportunityWrite,
+			func(f crm.OpportunityFields) crm.Opportunity { return crm.Opportunity{OpportunityFields: f} }),
 		count: func(ctx context.Context, tx *store.Tx, a *access.Actor) (int, error) {
 			return tx.CountOpportunities(ctx, store.OpportunityQuery{Scope: ownChildScope(a, crm.ObjOpportunity)})
 		},
@@ -96,8 +106,10 @@ var objectHooks = map[crm.Object]recordHooks{
 		read: readWith(func(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.FollowUp, error) {
 			return tx.GetFollowUp(ctx, id, childScope(a, crm.ObjFollowUp, false))
 		}),
-		edit: editWith((*Service).UpdateFollowUp),
+		edit:    editWith((*Service).UpdateFollowUp),
+		imports: followUpImport,
 	},
+	crm.ObjTask: {imports: taskImport},
 }
 
 // ownChildScope is the scope of an actor's own role over records hanging

@@ -19,6 +19,16 @@ func (s *Service) CreateTask(ctx context.Context, a *access.Actor, f crm.TaskFie
 	if err := s.require(ctx, a, crm.ObjTask, crm.ActCreate); err != nil {
 		return crm.Task{}, err
 	}
+	k, err := s.newTask(a, f)
+	if err != nil {
+		return k, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertTaskTx(ctx, tx, a, &k) })
+	return k, err
+}
+
+// newTask validates a new task and stamps it as the actor's.
+func (s *Service) newTask(a *access.Actor, f crm.TaskFields) (crm.Task, error) {
 	if err := f.Validate().Err(); err != nil {
 		return crm.Task{}, err
 	}
@@ -29,23 +39,26 @@ func (s *Service) CreateTask(ctx context.Context, a *access.Actor, f crm.TaskFie
 		k.DueAt = &due
 	}
 	k.OwnerID, k.CreatedBy, k.UpdatedBy, k.CreatedAt, k.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if f.AssigneeID != 0 && f.AssigneeID != a.UserID {
-			if err := s.checkAssignable(ctx, tx, a, crm.ObjTask, f.AssigneeID); err != nil {
-				return renameField(err, "owner_id", "assignee_id")
-			}
-			k.OwnerID = f.AssigneeID
+	return k, nil
+}
+
+// insertTaskTx stores a new task inside tx, for its assignee if they are
+// within the actor's task scope.
+func (s *Service) insertTaskTx(ctx context.Context, tx *store.Tx, a *access.Actor, k *crm.Task) error {
+	if k.AssigneeID != 0 && k.AssigneeID != a.UserID {
+		if err := s.checkAssignable(ctx, tx, a, crm.ObjTask, k.AssigneeID); err != nil {
+			return renameField(err, "owner_id", "assignee_id")
 		}
-		if err := linkCustomer(ctx, tx, a, f.CustomerID); err != nil {
-			return err
-		}
-		if err := tx.InsertTask(ctx, &k); err != nil {
-			return err
-		}
-		k.AssigneeID = k.OwnerID
-		return s.audit(ctx, tx, a, "task.create", crm.ObjTask, k.ID, diff(crm.TaskFields{}, k.TaskFields))
-	})
-	return k, err
+		k.OwnerID = k.AssigneeID
+	}
+	if err := linkCustomer(ctx, tx, a, k.CustomerID); err != nil {
+		return err
+	}
+	if err := tx.InsertTask(ctx, k); err != nil {
+		return err
+	}
+	k.AssigneeID = k.OwnerID
+	return s.audit(ctx, tx, a, "task.create", crm.ObjTask, k.ID, diff(crm.TaskFields{}, k.TaskFields))
 }
 
 // SetTaskDone marks a task the actor may edit as done, or open again.

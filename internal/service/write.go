@@ -143,8 +143,13 @@ func createTx[T, F any](ctx context.Context, s *Service, tx *store.Tx, a *access
 			return err
 		}
 	}
-	// Stamped when the write runs, as every create is.
-	rec.OwnerID, rec.CreatedBy, rec.UpdatedBy, rec.CreatedAt, rec.UpdatedAt = a.UserID, a.UserID, a.UserID, now, now
+	// Stamped when the write runs, as every create is. A record that comes
+	// with an owner (an import's owner rule, checked by its caller) keeps it.
+	owner := a.UserID
+	if rec.OwnerID != 0 {
+		owner = rec.OwnerID
+	}
+	rec.OwnerID, rec.CreatedBy, rec.UpdatedBy, rec.CreatedAt, rec.UpdatedAt = owner, a.UserID, a.UserID, now, now
 	if err := w.write(ctx, s, tx, t, w.insert); err != nil {
 		return err
 	}

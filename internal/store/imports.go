@@ -303,3 +303,20 @@ func (tx *Tx) ImportMappings(ctx context.Context, object crm.Object) (map[string
 	}
 	return out, mapErr("import mappings", rows.Err())
 }
+
+// ClearImportRows removes an import's planned rows before it is previewed
+// again with other choices.
+func (tx *Tx) ClearImportRows(ctx context.Context, id int64) error {
+	_, err := tx.q.ExecContext(ctx, "DELETE FROM import_rows WHERE import_id = $1", id)
+	return mapErr("clear import rows", err)
+}
+
+// SetImportOptions records the choices a preview was made with.
+func (tx *Tx) SetImportOptions(ctx context.Context, id int64, opts crm.ImportOptions) error {
+	b, err := json.Marshal(opts)
+	if err != nil {
+		return err
+	}
+	_, err = tx.q.ExecContext(ctx, "UPDATE imports SET options = $1 WHERE id = $2 AND status = $3", string(b), id, string(crm.ImportPreviewed))
+	return mapErr("set import options", err)
+}

@@ -1,0 +1,491 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/i18n"
+	"custos/internal/store"
+	"custos/internal/transfer"
+	"custos/internal/vault"
+)
+
+// importBatch is how many rows commit together. A batch holds the SQLite
+// writer while it runs, so it stays small enough (about a tenth of a
+// second) that the team's own saves barely wait behind it.
+const importBatch = 200
+
+// importRun is one pass over an import's rows: the preview's dry run, or
+// the commit.
+type importRun struct {
+	s      *Service
+	a      *access.Actor
+	im     crm.Import
+	plan   *importPlan
+	hooks  *importHooks
+	dry    bool
+	counts crm.ImportCounts
+	ring   vault.KeyRing
+	// users finds the owner column's users by user name or e-mail.
+	users map[string]crm.User
+	// turn is the next round-robin owner; owners are the users taking turns.
+	turn   int
+	owners []int64
+	// assignable caches the owners the importer may give records to.
+	assignable map[int64]bool
+	// seen holds the duplicate keys of earlier rows of the file (the dry
+	// run): the row label that held each.
+	seen map[string]string
+}
+
+// start loads what every row needs: the key of the import's own data, the
+// users, the round-robin owners.
+func (r *importRun) start(ctx context.Context) error {
+	var err error
+	if r.ring, err = r.s.vault.DataKeys(ctx, []string{r.im.DataKey}); err != nil {
+		return err
+	}
+	r.seen, r.assignable, r.users = map[string]string{}, map[int64]bool{}, map[string]crm.User{}
+	opts := r.im.Options
+	return r.s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		users, err := tx.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if u.Disabled {
+				continue
+			}
+			r.users[strings.ToLower(u.Username)] = u
+			if u.Email != "" {
+				r.users[strings.ToLower(u.Email)] = u
+			}
+			if opts.OwnerRule == crm.OwnerRoundRobin && len(opts.Owners) == 0 && u.DepartmentID == opts.DeptID {
+				r.owners = append(r.owners, u.ID)
+			}
+		}
+		if opts.OwnerRule == crm.OwnerRoundRobin && len(opts.Owners) > 0 {
+			r.owners = opts.Owners
+		}
+		if opts.OwnerRule == crm.OwnerRoundRobin && len(r.owners) == 0 {
+			return &crm.Error{Code: crm.Invalid, Message: "no users to take turns",
+				Fields: []crm.FieldError{{Field: "owners", Rule: "required"}}}
+		}
+		return nil
+	})
+}
+
+// all runs the dry run over every row and stores the plan; it returns the
+// rows to show (problems first) and the number of data rows.
+func (r *importRun) all(ctx context.Context, rd *transfer.Reader) ([]crm.ImportRow, int, error) {
+	var shown, fine []crm.ImportRow
+	total := 0
+	for {
+		batch, err := readBatch(rd, 500)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		rows := make([]crm.ImportRow, len(batch))
+		raws := make([]string, len(batch))
+		err = r.s.db.ReadTx(ctx, func(tx *store.Tx) error {
+			for i, in := range batch {
+				var err error
+				if rows[i], raws[i], err = r.one(ctx, tx, in); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := r.s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.PutImportRows(ctx, r.im.ID, rows, raws) }); err != nil {
+			return nil, 0, err
+		}
+		for _, row := range rows {
+			r.counts.Add(row.Planned)
+			if row.Reason != "" && len(shown) < previewRowsShown {
+				shown = append(shown, row)
+			} else if len(fine) < previewRowsShown {
+				fine = append(fine, row)
+			}
+		}
+		total += len(batch)
+	}
+	return append(shown, fine[:min(len(fine), previewRowsShown-len(shown))]...), total, nil
+}
+
+// fileRow is one row as read: its cells, or why it could not be read.
+type fileRow struct {
+	line  int
+	cells []string
+	bad   *transfer.RowError
+}
+
+// readBatch reads up to n rows; a row the reader refuses is a row too.
+func readBatch(rd *transfer.Reader, n int) ([]fileRow, error) {
+	var out []fileRow
+	for len(out) < n {
+		row, err := rd.Next()
+		var bad *transfer.RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return out, nil
+		case errors.As(err, &bad):
+			out = append(out, fileRow{line: bad.Line, cells: bad.Raw, bad: bad})
+		case err != nil:
+			return nil, err
+		default:
+			out = append(out, fileRow{line: row.Line, cells: slicesClone(row.Cells)})
+		}
+	}
+	return out, nil
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+// one plans (dry run) or carries out one row inside tx. A problem of the
+// row's own (its data, a duplicate, a missing link) is the row's outcome;
+// an error is returned only when the transaction itself failed.
+func (r *importRun) one(ctx context.Context, tx *store.Tx, in fileRow) (crm.ImportRow, string, error) {
+	row := crm.ImportRow{Line: in.line}
+	var err error
+	if in.bad != nil {
+		err = &crm.Error{Code: crm.Invalid, Message: in.bad.Error(),
+			Fields: []crm.FieldError{{Field: "row", Rule: in.bad.Rule, Param: in.bad.Param}}}
+	} else if r.dry {
+		err = r.plan1(ctx, tx, in.cells, &row)
+	} else {
+		err = tx.Savepoint(ctx, func() error { return r.commit1(ctx, tx, in.cells, &row) })
+	}
+	action := &row.Action
+	if r.dry {
+		action = &row.Planned
+	}
+	var ce *crm.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &ce) && ce.Code == crm.Duplicate:
+		*action, row.Reason = crm.RowDuplicate, rowReason(r.a.Lang, err)
+	case errors.As(err, &ce) && ce.Code != crm.Internal && ce.Code != crm.Unavailable:
+		*action, row.Reason = crm.RowFail, rowReason(r.a.Lang, err)
+	default:
+		return row, "", err
+	}
+	raw := ""
+	if row.Reason != "" {
+		if raw, err = sealCells(r.ring, r.im.DataKey, in.cells); err != nil {
+			return row, "", err
+		}
+	}
+	return row, raw, nil
+}
+
+// prepared is a row ready for its object's hooks.
+type prepared struct {
+	conv   importRow
+	fields []byte
+	owner  int64
+	// existing is the record a known external id became (0: a new one).
+	existing int64
+	// pending is set in the dry run when the row's customer is one the
+	// commit will create.
+	pending bool
+}
+
+// prepare converts a row, resolves its links and owner and finds the
+// record its external id already became.
+func (r *importRun) prepare(ctx context.Context, tx *store.Tx, cells []string, row *crm.ImportRow) (prepared, error) {
+	var p prepared
+	var err error
+	conv, probs := r.plan.convert(cells)
+	row.ExternalID, p.conv = conv.externalID, conv
+	if err := probs.Err(); err != nil {
+		return p, err
+	}
+	if p.pending, err = r.resolveLinks(ctx, tx, &conv); err != nil {
+		return p, err
+	}
+	if p.owner, err = r.ownerOf(ctx, tx, conv); err != nil {
+		return p, err
+	}
+	if conv.externalID != "" {
+		known, err := tx.ExternalRecords(ctx, r.im.Object, r.im.Source, []string{conv.externalID})
+		if err != nil {
+			return p, err
+		}
+		p.existing = known[conv.externalID]
+	}
+	p.fields, err = conv.rowJSON()
+	return p, err
+}
+
+// plan1 is the dry run of one row: the object's entry check, the
+// duplicate check in the organisation and within the file.
+func (r *importRun) plan1(ctx context.Context, tx *store.Tx, cells []string, row *crm.ImportRow) error {
+	p, err := r.prepare(ctx, tx, cells, row)
+	if err != nil {
+		return err
+	}
+	if p.existing != 0 {
+		row.Planned, row.RecordID = crm.RowUpdate, p.existing
+		if r.hooks.update == nil {
+			row.Planned, row.Reason = crm.RowSkip, alreadyImported(r.a.Lang)
+		}
+		return nil
+	}
+	// A customer the commit will create cannot be linked to yet.
+	keys, err := r.hooks.check(ctx, r.s, tx, r.a, p.fields, !p.pending)
+	if err != nil {
+		return err
+	}
+	blind := r.s.lookupKeys(keys)
+	hit, err := tx.FindDuplicate(ctx, blind, string(r.im.Object), 0)
+	if err != nil {
+		return err
+	}
+	if hit != nil {
+		row.DuplicateOf = r.labelOf(ctx, tx, hit)
+		return duplicateRefusal(hit)
+	}
+	label := row.ExternalID
+	if label == "" {
+		label = "row " + strconv.Itoa(row.Line)
+	}
+	for _, k := range blind {
+		if k.Key == "" {
+			continue
+		}
+		if first, ok := r.seen[k.Kind+"|"+k.Key]; ok {
+			row.DuplicateOf = first
+			return &crm.Error{Code: crm.Duplicate, Key: "duplicate_in_file", Message: "the same as " + first + " earlier in the file",
+				Fields: []crm.FieldError{{Field: dedupFields[k.Kind], Rule: "duplicate_in_file", Param: first}}}
+		}
+	}
+	for _, k := range blind {
+		if k.Key != "" {
+			r.seen[k.Kind+"|"+k.Key] = label
+		}
+	}
+	row.Planned = crm.RowCreate
+	return nil
+}
+
+// commit1 carries out one row: an update of the record its external id
+// became, or a create through the object's create use case.
+func (r *importRun) commit1(ctx context.Context, tx *store.Tx, cells []string, row *crm.ImportRow) error {
+	p, err := r.prepare(ctx, tx, cells, row)
+	if err != nil {
+		return err
+	}
+	if p.existing != 0 {
+		row.Action, row.RecordID = crm.RowUpdate, p.existing
+		if r.hooks.update == nil {
+			row.Action, row.Reason = crm.RowSkip, alreadyImported(r.a.Lang)
+			return nil
+		}
+		return r.hooks.update(ctx, r.s, tx, r.a, p.existing, p.fields)
+	}
+	id, err := r.hooks.create(ctx, r.s, tx, r.a, p.fields, p.owner)
+	var ce *crm.Error
+	if errors.As(err, &ce) && ce.Code == crm.Duplicate {
+		keys, kerr := r.hooks.check(ctx, r.s, tx, r.a, p.fields, false)
+		if kerr == nil {
+			if hit, herr := tx.FindDuplicate(ctx, r.s.lookupKeys(keys), string(r.im.Object), 0); herr == nil && hit != nil {
+				row.DuplicateOf = r.labelOf(ctx, tx, hit)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if r.im.Options.OwnerRule == crm.OwnerPool {
+		if err := r.toPool(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	if p.conv.externalID != "" {
+		if err := tx.PutExternalID(ctx, r.im.Object, r.im.Source, p.conv.externalID, id, r.im.ID); err != nil {
+			return err
+		}
+	}
+	row.Action, row.RecordID = crm.RowCreate, id
+	return nil
+}
+
+// toPool puts a customer just created into the public pool.
+func (r *importRun) toPool(ctx context.Context, tx *store.Tx, id int64) error {
+	if err := tx.SetCustomerOwner(ctx, id, 0, r.a.UserID, r.s.clock()); err != nil {
+		return err
+	}
+	return r.s.audit(ctx, tx, r.a, "customer.release", crm.ObjCustomer, id, map[string]change{"owner_id": {From: r.a.UserID, To: nil}})
+}
+
+// labelOf names the record a row duplicates: its external id, else its
+// id — but only when the importer may see the record; one outside their
+// scope is named by its owner alone (the reason says "exists, owned by X").
+func (r *importRun) labelOf(ctx context.Context, tx *store.Tx, hit *store.DuplicateHit) string {
+	o := crm.Object(hit.Object)
+	read := objectHooks[o].read
+	if read == nil {
+		return ""
+	}
+	if _, err := read(ctx, r.s, tx, r.a, hit.RecordID); err != nil {
+		return ""
+	}
+	ext, err := tx.ExternalIDsOf(ctx, o, []int64{hit.RecordID})
+	if err == nil && ext[hit.RecordID] != "" {
+		return ext[hit.RecordID]
+	}
+	return strconv.FormatInt(hit.RecordID, 10)
+}
+
+// ownerOf applies the import's owner rule to a row: 0 means the importer.
+func (r *importRun) ownerOf(ctx context.Context, tx *store.Tx, conv importRow) (int64, error) {
+	var id int64
+	switch r.im.Options.OwnerRule {
+	case crm.OwnerColumn:
+		if conv.owner == "" {
+			return 0, nil
+		}
+		u, ok := r.users[strings.ToLower(conv.owner)]
+		if !ok {
+			return 0, &crm.Error{Code: crm.Invalid, Message: "no such user",
+				Fields: []crm.FieldError{{Field: "owner", Rule: "unknown_user", Param: conv.owner}}}
+		}
+		id = u.ID
+	case crm.OwnerRoundRobin:
+		id = r.owners[r.turn%len(r.owners)]
+		r.turn++
+	default:
+		return 0, nil
+	}
+	if id == r.a.UserID {
+		return 0, nil
+	}
+	ok, known := r.assignable[id]
+	if !known {
+		err := r.s.checkAssignable(ctx, tx, r.a, r.im.Object, id)
+		var ce *crm.Error
+		if err != nil && !errors.As(err, &ce) {
+			return 0, err
+		}
+		ok, r.assignable[id] = err == nil, err == nil
+	}
+	if !ok {
+		return 0, &crm.Error{Code: crm.Forbidden, Message: "you cannot give records to this user",
+			Fields: []crm.FieldError{{Field: "owner", Rule: "owner_scope"}}}
+	}
+	return id, nil
+}
+
+// resolveLinks turns the row's link columns into the ids of the records
+// it belongs to: a customer by external id, credit code or name (created
+// when the import asks for it), other records by external id. pending
+// reports a customer the dry run found missing and the commit will create.
+func (r *importRun) resolveLinks(ctx context.Context, tx *store.Tx, conv *importRow) (pending bool, err error) {
+	for target, v := range conv.links {
+		ref, byExternal := strings.CutSuffix(target, "_external_id")
+		var id int64
+		switch {
+		case byExternal:
+			var known map[string]int64
+			if known, err = tx.ExternalRecords(ctx, crm.Object(ref), r.im.Source, []string{v}); err == nil {
+				id = known[v]
+			}
+		default:
+			id, err = r.customerNamed(ctx, tx, v)
+		}
+		if err != nil {
+			return false, err
+		}
+		if id == 0 {
+			return false, &crm.Error{Code: crm.Invalid, Message: "no such record",
+				Fields: []crm.FieldError{{Field: target, Rule: "not_found", Param: v}}}
+		}
+		if id < 0 {
+			pending, id = true, 0
+		}
+		conv.fields[ref+"_id"] = id
+	}
+	return pending, nil
+}
+
+// customerNamed finds a live customer by credit code or name through the
+// duplicate-check keys (the same normalisation as entry), or creates it
+// when the import asks for that.
+func (r *importRun) customerNamed(ctx context.Context, tx *store.Tx, name string) (int64, error) {
+	f := crm.CustomerFields{Name: name, CreditCode: name}
+	keys, _ := r.s.normalizeCustomer(&f)
+	hit, err := tx.FindDuplicate(ctx, r.s.lookupKeys(keys), "", 0)
+	if err != nil {
+		return 0, err
+	}
+	if hit != nil && crm.Object(hit.Object) == crm.ObjCustomer {
+		return hit.RecordID, nil
+	}
+	if !r.im.Options.CreateCustomers || r.dry {
+		// In the dry run a customer to be created counts as found.
+		if r.im.Options.CreateCustomers {
+			return -1, nil
+		}
+		return 0, nil
+	}
+	c := crm.Customer{CustomerFields: crm.CustomerFields{Name: name, Status: crm.CustomerStatuses[0]}}
+	if err := r.s.createCustomerTx(ctx, tx, r.a, &c, 0); err != nil {
+		return 0, err
+	}
+	return c.ID, nil
+}
+
+// sealCells keeps a row's original cells for the error report, sealed
+// under the import's key.
+func sealCells(ring vault.KeyRing, key string, cells []string) (string, error) {
+	b, err := json.Marshal(cells)
+	if err != nil {
+		return "", err
+	}
+	return ring.Seal(key, "import.row", string(b))
+}
+
+func openCells(ring vault.KeyRing, key, sealed string) ([]string, error) {
+	plain, err := ring.Open(key, "import.row", sealed)
+	if err != nil {
+		return nil, err
+	}
+	var cells []string
+	return cells, json.Unmarshal([]byte(plain), &cells)
+}
+
+// rowReason says in the user's language what is wrong with a row: each
+// field and why, as the form would say it.
+func rowReason(lang string, err error) string {
+	lang = i18n.Pick(lang, "")
+	var ce *crm.Error
+	if !errors.As(err, &ce) || len(ce.Fields) == 0 {
+		return i18n.Message(lang, err)
+	}
+	parts := make([]string, len(ce.Fields))
+	for i, f := range ce.Fields {
+		parts[i] = i18n.FieldMessage(lang, f)
+	}
+	sep := "; "
+	if lang == i18n.ZH {
+		sep = "；"
+	}
+	return strings.Join(parts, sep)
+}
+
+// alreadyImported is the reason a row of history imported before is skipped.
+func alreadyImported(lang string) string {
+	return i18n.T(i18n.Pick(lang, ""), "import.already_imported")
+}
