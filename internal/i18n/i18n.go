@@ -61,6 +61,9 @@ func FieldName(lang, field string) string {
 	if key, ok := strings.CutPrefix(field, "custom."); ok {
 		return key
 	}
+	if header, ok := strings.CutPrefix(field, "mapping."); ok {
+		return T(lang, "field.mapping") + " " + header
+	}
 	if rest, ok := strings.CutPrefix(field, "opportunity."); ok {
 		return T(lang, "field.opportunity") + " · " + FieldName(lang, rest)
 	}

@@ -111,6 +111,10 @@ func (p *importPlan) convert(cells []string) (importRow, crm.Problems) {
 			custom[c.custom.Key] = p.customValue(*c.custom, raw)
 		case c.spec != nil:
 			v, rule := p.fieldValue(*c.spec, raw)
+			if rule == "enum" {
+				probs.Add(c.spec.Name, rule, strings.Join(c.spec.Options, ", "))
+				continue
+			}
 			if rule != "" {
 				probs.Add(c.spec.Name, rule)
 				continue
