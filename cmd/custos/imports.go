@@ -24,19 +24,20 @@ import (
 const importUsage = `Usage:
   custos import -object OBJECT -file FILE [-mapping M.json] [-as USER] [-owner-rule R] [-dry-run] [flags]
   custos import status N [-as USER]
+  custos import resume N [-as USER]
   custos import undo N [-confirm] [-as USER]
 `
 
 // importCommand imports a CSV or XLSX file through the same service the web
 // wizard and the API use: preview, then the commit job, in this process.
 func importCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "status" || args[0] == "undo") {
+	if len(args) > 0 && (args[0] == "status" || args[0] == "undo" || args[0] == "resume") {
 		return importFollowUp(ctx, args[0], args[1:], getenv, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, importUsage); fs.PrintDefaults() }
-	object := fs.String("object", "", "what the rows are: "+objectNames(service.ImportObjects()))
+	object := fs.String("object", "", "what the rows are: "+objectNames(service.ImportObjects())+" (or their plurals)")
 	file := fs.String("file", "", "the CSV (UTF-8 or GBK/GB18030) or XLSX file")
 	mapping := fs.String("mapping", "", "JSON file: {\"header\": \"field\"} or full import options; default: the suggested mapping")
 	as := fs.String("as", "", "user name of the importer, whose rights apply (default: the first administrator)")
@@ -91,7 +92,7 @@ func importCommand(ctx context.Context, args []string, getenv func(string) strin
 			return err
 		}
 	}
-	req := service.ImportRequest{Object: crm.Object(*object), Source: *source, FileName: filepath.Base(*file), File: f,
+	req := service.ImportRequest{Object: objectNamed(*object), Source: *source, FileName: filepath.Base(*file), File: f,
 		Size: st.Size(), Options: opts}
 	preview, err := app.svc.PreviewImport(ctx, a, req)
 	if err != nil {
@@ -103,19 +104,42 @@ func importCommand(ctx context.Context, args []string, getenv func(string) strin
 		if im, err = app.svc.CommitImport(ctx, a, im.ID); err != nil {
 			return describe(err)
 		}
-		err = app.svc.RunImport(ctx, im.ID, "cli:"+strconv.Itoa(os.Getpid()), func(im crm.Import) {
-			p := service.Progress(im, time.Now())
-			fmt.Fprintf(stderr, "import %d: %d/%d rows (%d%%), %.0f rows/s, %ds left\n", im.ID, im.DoneRows, im.Total, p.Percent, p.RowsPerSec, p.SecondsTo)
-		})
-		if err != nil {
-			return err
-		}
-		if im, err = app.svc.GetImport(ctx, a, im.ID); err != nil {
+		if im, err = runToEnd(ctx, app.svc, a, im.ID, stderr); err != nil {
 			return err
 		}
 	}
-	report := reportPath(*file, im.ID)
-	if err := writeImportReport(ctx, app.svc, a, im.ID, report, *dryRun); err != nil {
+	return finishReport(ctx, app.svc, a, im, reportPath(*file, im.ID), *dryRun, stdout, stderr)
+}
+
+// runToEnd runs the commit job of an import in this process, waiting while
+// a runner that stopped still holds its lease, and returns it as it ended.
+func runToEnd(ctx context.Context, svc *service.Service, a *access.Actor, id int64, stderr io.Writer) (crm.Import, error) {
+	holder := "cli:" + strconv.Itoa(os.Getpid())
+	for waited := false; ; waited = true {
+		err := svc.RunImport(ctx, id, holder, func(im crm.Import) {
+			p := service.Progress(im, time.Now())
+			fmt.Fprintf(stderr, "import %d: %d/%d rows (%d%%), %.0f rows/s, %ds left\n", im.ID, im.DoneRows, im.Total, p.Percent, p.RowsPerSec, p.SecondsTo)
+		})
+		if !errors.Is(err, service.ErrImportHeld) {
+			if err != nil {
+				return crm.Import{}, err
+			}
+			return svc.GetImport(ctx, a, id)
+		}
+		if !waited {
+			fmt.Fprintf(stderr, "import %d: another runner holds it; waiting for its lease to run out\n", id)
+		}
+		select {
+		case <-ctx.Done():
+			return crm.Import{}, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// finishReport writes the per-row report and prints the closing line.
+func finishReport(ctx context.Context, svc *service.Service, a *access.Actor, im crm.Import, report string, planned bool, stdout, stderr io.Writer) error {
+	if err := writeImportReport(ctx, svc, a, im.ID, report, planned); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "report: %s\n", report)
@@ -130,6 +154,7 @@ func importFollowUp(ctx context.Context, verb string, args []string, getenv func
 	fs.SetOutput(stderr)
 	as := fs.String("as", "", "user name acting (default: the first administrator)")
 	confirm := fs.Bool("confirm", false, "undo: also delete records edited since the import")
+	report := fs.String("report", "", "resume: where the per-row report goes (default: FILE.import-N.csv in the current directory)")
 	var id int64
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, _ = strconv.ParseInt(args[0], 10, 64)
@@ -160,6 +185,20 @@ func importFollowUp(ctx context.Context, verb string, args []string, getenv func
 	im, err := app.svc.GetImport(ctx, a, id)
 	if err != nil {
 		return describe(err)
+	}
+	if verb == "resume" {
+		if im.Status == crm.ImportFailed || im.Status == crm.ImportPreviewed {
+			if _, err := app.svc.CommitImport(ctx, a, id); err != nil {
+				return describe(err)
+			}
+		}
+		if im, err = runToEnd(ctx, app.svc, a, id, stderr); err != nil {
+			return err
+		}
+		if *report == "" {
+			*report = reportPath(im.FileName, id)
+		}
+		return finishReport(ctx, app.svc, a, im, *report, false, stdout, stderr)
 	}
 	p := service.Progress(im, time.Now())
 	fmt.Fprintf(stdout, "import %d: %s, %s from %s (%s), %d/%d rows (%d%%), created %d, updated %d, skipped %d, failed %d, duplicates %d\n",
@@ -319,4 +358,15 @@ func startImports(ctx context.Context, svc *service.Service, logger *slog.Logger
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// objectNamed reads an object as people type it on the command line: its
+// name or its plural path (contact, contacts, follow-ups).
+func objectNamed(v string) crm.Object {
+	for _, s := range crm.Specs() {
+		if v == string(s.Name) || v == s.Path || v == string(s.Name)+"s" {
+			return s.Name
+		}
+	}
+	return crm.Object(v)
 }

@@ -57,8 +57,9 @@ Usage:
   custos import -object OBJECT -file FILE [-mapping M.json] [-as USER] [-owner-rule R] [-dry-run] [flags]
                              import a CSV (UTF-8, GBK) or XLSX file through the same checks as the forms;
                              ends with "import N: created C, updated U, ..." and a per-row report beside the file
-  custos import status N | undo N [-confirm]
-                             show an import, or move the records it created to the recycle bin
+  custos import status N | resume N | undo N [-confirm]
+                             show an import, finish one that stopped, or move the records it created to the
+                             recycle bin
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.

@@ -26,9 +26,25 @@ import (
 // instances behind a load balancer would run.
 const serveArgsEnv = "CUSTOS_TEST_SERVE_ARGS"
 
+// runArgsEnv, when set, makes this test binary run any Custos command with
+// the JSON-encoded arguments it holds (a process a test can kill -9).
+const runArgsEnv = "CUSTOS_TEST_RUN_ARGS"
+
 func TestMain(m *testing.M) {
 	if v := os.Getenv(serveArgsEnv); v != "" {
 		os.Exit(serveChild(v))
+	}
+	if v := os.Getenv(runArgsEnv); v != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(v), &args); err != nil {
+			fmt.Fprintln(os.Stderr, "bad", runArgsEnv, err)
+			os.Exit(2)
+		}
+		if err := run(context.Background(), args, func(string) string { return "" }, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }

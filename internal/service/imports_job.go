@@ -16,9 +16,13 @@ import (
 )
 
 // importLease is how long a runner holds an import without renewing; each
-// batch renews it, so a runner that died (kill -9) gives the import up to
-// another within this time.
-const importLease = time.Minute
+// batch (well under a second) renews it, so a runner that died (kill -9)
+// gives the import up to another within this time.
+const importLease = 15 * time.Second
+
+// ErrImportHeld reports an import another runner holds (its lease has not
+// run out): nothing was done.
+var ErrImportHeld = errors.New("service: another runner holds the import")
 
 // CommitImport queues a previewed (or failed, to resume it) import for the
 // job that commits it; an import above the bulk-import policy's threshold
@@ -87,13 +91,16 @@ func (s *Service) RunQueuedImports(ctx context.Context, holder string, progress 
 	}
 	var errs []error
 	for _, id := range ids {
-		errs = append(errs, s.RunImport(ctx, id, holder, progress))
+		if err := s.RunImport(ctx, id, holder, progress); !errors.Is(err, ErrImportHeld) {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // RunImport commits one import in batches, resuming after the last batch
-// that committed. It returns at once when another runner holds the import.
+// that committed. It returns ErrImportHeld at once when another runner
+// holds the import, and nil when the import is not waiting to run.
 // A batch writes its rows, their outcomes and the resume point in one
 // transaction: after kill -9 the import goes on where it stopped and no
 // row is written twice.
@@ -104,8 +111,11 @@ func (s *Service) RunImport(ctx context.Context, id int64, holder string, progre
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		now := s.clock()
 		ok, err := tx.ClaimLease(ctx, lease, holder, now.Add(importLease), now)
-		if err != nil || !ok {
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return ErrImportHeld
 		}
 		moved, err := tx.MoveImport(ctx, id, crm.ImportRunning, now, crm.ImportQueued, crm.ImportRunning)
 		if err != nil || !moved {
