@@ -31,6 +31,14 @@ func purgeJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
 		if n := rep.Total(); n > 0 {
 			logger.Info("recycle bin purged", "records", n, "by_object", rep.Purged)
 		}
+		if err != nil {
+			return err
+		}
+		// What old imports kept of their files goes the same way.
+		n, err := svc.ForgetOldImports(ctx)
+		if n > 0 {
+			logger.Info("old imports forgotten", "imports", n)
+		}
 		return err
 	}}
 }

@@ -323,7 +323,7 @@ func (s *Service) ImportRows(ctx context.Context, a *access.Actor, id int64, aft
 		rows, raws, err = tx.ImportRows(ctx, id, after, limit, problems)
 		return err
 	})
-	if err != nil || !problems {
+	if err != nil || !problems || im.DataKey == "" {
 		return rows, err
 	}
 	ring, err := s.vault.DataKeys(ctx, []string{im.DataKey})

@@ -286,6 +286,21 @@ func TestImportResumes(t *testing.T) {
 		if err != nil || page.Total != n {
 			t.Fatalf("customers: %d %v", page.Total, err)
 		}
+		// After ImportKeepDays the import's key and what it sealed go.
+		if k, err := o.Svc.ForgetOldImports(ctx); err != nil || k != 0 {
+			t.Fatalf("forgot a fresh import: %d %v", k, err)
+		}
+		clock.Advance((service.ImportKeepDays + 1) * 24 * time.Hour)
+		if k, err := o.Svc.ForgetOldImports(ctx); err != nil || k != 1 {
+			t.Fatalf("forget: %d %v", k, err)
+		}
+		ring, err := o.Vault.DataKeys(ctx, []string{im.DataKey})
+		if err != nil || !ring.Erased(im.DataKey) {
+			t.Fatalf("the import's key survived: %v", err)
+		}
+		if rows, err := o.Svc.ImportRows(ctx, o.Rep1, im.ID, 0, 10, true); err != nil || len(rows) != 0 {
+			t.Fatalf("rows after forgetting: %v %v", rows, err)
+		}
 	})
 }
 

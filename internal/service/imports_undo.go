@@ -118,3 +118,39 @@ func (s *Service) importCreated(ctx context.Context, a *access.Actor, id int64) 
 		after = rows[len(rows)-1].Line
 	}
 }
+
+// ImportKeepDays is how long the original cells of an import's problem
+// rows stay readable (for its error report) after it ended.
+const ImportKeepDays = 30
+
+// ForgetOldImports destroys the key of every import that ended more than
+// ImportKeepDays ago, with the cells sealed under it, so a person erased
+// later leaves nothing readable in an old import; the rows' outcomes and
+// reasons stay. serve runs it with the hourly maintenance.
+func (s *Service) ForgetOldImports(ctx context.Context) (int, error) {
+	var old []crm.Import
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		old, err = tx.ImportsToForget(ctx, s.clock().AddDate(0, 0, -ImportKeepDays), 100)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	job := access.System("import-forget")
+	for _, im := range old {
+		if err := s.vault.EraseKeys(ctx, []string{im.DataKey}); err != nil {
+			return 0, err
+		}
+		err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+			if err := tx.ForgetImportData(ctx, im.ID); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, job, "import.forget", im.Object, 0, map[string]any{"import_id": im.ID})
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
+}

@@ -320,3 +320,36 @@ func (tx *Tx) SetImportOptions(ctx context.Context, id int64, opts crm.ImportOpt
 	_, err = tx.q.ExecContext(ctx, "UPDATE imports SET options = $1 WHERE id = $2 AND status = $3", string(b), id, string(crm.ImportPreviewed))
 	return mapErr("set import options", err)
 }
+
+// ImportsToForget returns imports that ended before a time and still hold
+// their data key: their kept cells are to be forgotten.
+func (tx *Tx) ImportsToForget(ctx context.Context, before time.Time, limit int) ([]crm.Import, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+importColumns+" FROM imports WHERE finished_at < $1 AND data_key <> '' AND status IN ($2, $3) ORDER BY id LIMIT $4",
+		ms(before), string(crm.ImportDone), string(crm.ImportUndone), limit)
+	if err != nil {
+		return nil, mapErr("imports to forget", err)
+	}
+	defer rows.Close()
+	var out []crm.Import
+	for rows.Next() {
+		im, err := scanImport(rows.Scan)
+		if err != nil {
+			return nil, mapErr("imports to forget", err)
+		}
+		out = append(out, im)
+	}
+	return out, mapErr("imports to forget", rows.Err())
+}
+
+// ForgetImportData empties what an import kept of its file: the stored
+// pieces, the rows' original cells and the key they were sealed under.
+func (tx *Tx) ForgetImportData(ctx context.Context, id int64) error {
+	if err := tx.DropImportFile(ctx, id); err != nil {
+		return err
+	}
+	if _, err := tx.q.ExecContext(ctx, "UPDATE import_rows SET raw = '' WHERE import_id = $1 AND raw <> ''", id); err != nil {
+		return mapErr("forget import rows", err)
+	}
+	_, err := tx.q.ExecContext(ctx, "UPDATE imports SET data_key = '' WHERE id = $1", id)
+	return mapErr("forget import key", err)
+}
