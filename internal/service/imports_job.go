@@ -38,6 +38,9 @@ func (s *Service) CommitImport(ctx context.Context, a *access.Actor, id int64) (
 	if err := s.require(ctx, a, im.Object, crm.ActCreate); err != nil {
 		return im, err
 	}
+	if im.Status != crm.ImportPreviewed && im.Status != crm.ImportFailed && !(carryingOut(ctx) && im.Status == crm.ImportAwaitingApproval) {
+		return im, &crm.Error{Code: crm.Conflict, Key: "import_state", Message: "the import is " + string(im.Status) + " and cannot be committed"}
+	}
 	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		if !carryingOut(ctx) {
 			p, on, err := activePolicy(ctx, tx, crm.ApproveBulkImport)
@@ -45,14 +48,15 @@ func (s *Service) CommitImport(ctx context.Context, a *access.Actor, id int64) (
 				return err
 			}
 			if on && int64(im.Total) > p.Threshold {
-				if _, err := tx.MoveImport(ctx, id, crm.ImportAwaitingApproval, s.clock(), crm.ImportPreviewed); err != nil {
-					return err
-				}
 				return needApproval(p, im.Object, 0, 0, importCommit{ImportID: id},
 					fmt.Sprintf("import %d: %s, %d rows", id, im.FileName, im.Total))
 			}
 		}
-		moved, err := tx.MoveImport(ctx, id, crm.ImportQueued, s.clock(), crm.ImportPreviewed, crm.ImportAwaitingApproval, crm.ImportFailed)
+		from := []crm.ImportStatus{crm.ImportPreviewed, crm.ImportFailed}
+		if carryingOut(ctx) {
+			from = append(from, crm.ImportAwaitingApproval)
+		}
+		moved, err := tx.MoveImport(ctx, id, crm.ImportQueued, s.clock(), from...)
 		if err != nil {
 			return err
 		}
@@ -62,7 +66,19 @@ func (s *Service) CommitImport(ctx context.Context, a *access.Actor, id int64) (
 		im.Status = crm.ImportQueued
 		return s.audit(ctx, tx, importActor(a, id), "import.commit", im.Object, 0, importSummary(im))
 	})
-	return im, s.filed(ctx, a, err)
+	err = s.filed(ctx, a, err)
+	if crm.IsCode(err, crm.Pending) {
+		// Filed: the import waits (a second commit is refused meanwhile).
+		merr := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.MoveImport(ctx, id, crm.ImportAwaitingApproval, s.clock(), crm.ImportPreviewed, crm.ImportFailed)
+			return err
+		})
+		im.Status = crm.ImportAwaitingApproval
+		if merr != nil {
+			return im, merr
+		}
+	}
+	return im, err
 }
 
 // importCommit is the payload of a bulk-import approval.

@@ -368,3 +368,31 @@ func TestImportTemplateMapsBack(t *testing.T) {
 		}
 	})
 }
+
+// TestImportNeedsApproval: above the bulk-import policy's threshold a
+// commit waits for a second person, then runs.
+func TestImportNeedsApproval(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := approvalOrg(t, db)
+		setPolicy(t, o, crm.ApprovalPolicy{Kind: crm.ApproveBulkImport, Threshold: 1, Steps: []crm.ApprovalStep{{Type: "manager"}}})
+		p := importFile(t, o, o.Rep1, crm.ObjCustomer, "two.csv", []byte("名称\n甲审批公司\n乙审批公司\n"), crm.ImportOptions{})
+		_, err := o.Svc.CommitImport(ctx, o.Rep1, p.Import.ID)
+		req := pendingID(t, err)
+		if im, _ := o.Svc.GetImport(ctx, o.Rep1, p.Import.ID); im.Status != crm.ImportAwaitingApproval {
+			t.Fatalf("status while waiting: %s", im.Status)
+		}
+		if _, err := o.Svc.CommitImport(ctx, o.Rep1, p.Import.ID); !crm.IsCode(err, crm.Conflict) {
+			t.Fatalf("second commit while waiting: %v", err)
+		}
+		if _, err := decide(t, o, o.MgrEast, req, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Svc.RunQueuedImports(ctx, "test", nil); err != nil {
+			t.Fatal(err)
+		}
+		if im, _ := o.Svc.GetImport(ctx, o.Rep1, p.Import.ID); im.Status != crm.ImportDone || im.Created != 2 {
+			t.Fatalf("after approval: %+v", im)
+		}
+	})
+}
