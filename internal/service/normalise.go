@@ -110,7 +110,8 @@ func (m *reindexMark) save(ctx context.Context, tx *store.Tx, o crm.Object, afte
 // entered before are found as duplicates and by search like new ones. Stored
 // values keep their form. It runs at start-up before serving, in batches;
 // it is idempotent and resumes after a crash; it does nothing once the
-// database is marked with the current rules. One audit event records it.
+// database is marked with the current rules. One audit event records what
+// it re-indexed (none for an empty database).
 func (s *Service) Renormalise(ctx context.Context) (int, error) {
 	const versionSetting, markPrefix = "normaliser_version", "normaliser_reindexed."
 	var current string
@@ -133,7 +134,7 @@ func (s *Service) Renormalise(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		if err := tx.PutSetting(ctx, versionSetting, normaliserVersion); err != nil {
+		if err := tx.PutSetting(ctx, versionSetting, normaliserVersion); err != nil || n == 0 {
 			return err
 		}
 		return s.audit(ctx, tx, a, "records.renormalise", "", 0, map[string]any{"records": n, "rules": normaliserVersion})
