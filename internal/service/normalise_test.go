@@ -181,3 +181,26 @@ func TestRenormalise(t *testing.T) {
 		}
 	})
 }
+
+// TestImportCompanyPlaces: the importer shares the entry's company keys: a
+// bracketed place is a duplicate, another place is another company (also
+// when a contact names its customer), and a core alone refuses nothing.
+func TestImportCompanyPlaces(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		o.Customer(t, o.Rep1, crm.CustomerFields{Name: "成都华信物流有限公司"})
+		o.Customer(t, o.Rep1, crm.CustomerFields{Name: "中铭科技（北京）有限公司"})
+		csv := "客户名称\n深圳华信物流有限公司\n北京中铭科技有限公司\n华信物流（深圳）有限公司\n"
+		p := importFile(t, o, o.Rep2, crm.ObjCustomer, "customers.csv", []byte(csv), crm.ImportOptions{})
+		rows := rowsOf(t, o, o.Rep2, p.Import.ID)
+		if rows[2].Planned != crm.RowCreate || rows[3].Planned != crm.RowDuplicate || rows[4].Planned != crm.RowDuplicate ||
+			rows[4].DuplicateOf != "row 2" {
+			t.Errorf("planned %+v / %+v / %+v; want create, duplicate of rep1's, duplicate of row 2", rows[2], rows[3], rows[4])
+		}
+		// 深圳华信物流 does not exist: the contact is not hung on 成都华信物流.
+		p = importFile(t, o, o.Rep1, crm.ObjContact, "contacts.csv", []byte("姓名,公司名称\n张伟,深圳华信物流有限公司\n"), crm.ImportOptions{})
+		if rows := rowsOf(t, o, o.Rep1, p.Import.ID); rows[2].Planned != crm.RowFail {
+			t.Errorf("contact of another place's company: %+v; want unknown customer", rows[2])
+		}
+	})
+}
