@@ -78,6 +78,16 @@ func openService(ctx context.Context, c *Config, logger *slog.Logger) (*opened, 
 	if cleaned > 0 {
 		logger.Warn("removed the remains of erased people from the database (restored from a backup?)", "records", cleaned)
 	}
+	// Records indexed under older normalisation rules are found as
+	// duplicates and by search like new ones only once re-indexed.
+	reindexed, err := svc.Renormalise(ctx)
+	if err != nil {
+		app.Close()
+		return nil, fmt.Errorf("re-index records under the current normalisation rules: %w", err)
+	}
+	if reindexed > 0 {
+		logger.Info("re-indexed records under the current normalisation rules", "records", reindexed)
+	}
 	return app, nil
 }
 

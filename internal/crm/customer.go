@@ -46,6 +46,9 @@ type Customer struct {
 	CustomerFields
 	LastFollowedUpAt *time.Time `json:"last_followed_up_at,omitempty"`
 	NextFollowUpAt   *time.Time `json:"next_follow_up_at,omitempty"`
+	// Warnings are what the create or update answering with the customer
+	// let through for review (possible duplicates); empty on reads.
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // CustomerFields are the user-editable fields of a customer.

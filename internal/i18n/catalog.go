@@ -439,6 +439,12 @@ var en = map[string]string{
 	"field.scope":              "Record scope",
 	"rule.mismatch":            "does not match the new password",
 	"rule.duplicate_pool":      "already exists in the public pool",
+
+	// A save let through for review (crm.Warning).
+	"warning.possible_duplicate":      "Saved. Possibly the same company as a record owned by %s (the name with or without its place): please review.",
+	"warning.possible_duplicate_pool": "Saved. Possibly the same company as a record in the public pool (the name with or without its place): please review.",
+	"warning.view_record":             "Open that record",
+
 	// Follow-ups.
 	"field.kind":          "Kind",
 	"field.content":       "Content",
@@ -1474,6 +1480,12 @@ var zh = map[string]string{
 	"field.scope":              "数据范围",
 	"rule.mismatch":            "与新密码不一致",
 	"rule.duplicate_pool":      "已存在于公海中",
+
+	// A save let through for review (crm.Warning).
+	"warning.possible_duplicate":      "已保存。可能与 %s 负责的一条记录是同一家公司（名称中是否带地区不同），请核对。",
+	"warning.possible_duplicate_pool": "已保存。可能与公海中的一条记录是同一家公司（名称中是否带地区不同），请核对。",
+	"warning.view_record":             "查看该记录",
+
 	// Follow-ups.
 	"field.kind":          "跟进方式",
 	"field.content":       "跟进内容",

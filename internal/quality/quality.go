@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
@@ -113,14 +114,64 @@ var englishSuffixes = [][]string{
 // "X集团有限公司" folds to "X集团" (equal to "X集团") but not to "X".
 var chineseSuffixes = []string{"股份有限公司", "有限责任公司", "有限公司", "公司"}
 
-// CompanyKey folds a company name into a comparison key: width and case
-// folded, whitespace and punctuation removed (text inside brackets is kept,
-// since "腾讯（深圳）" and "腾讯(深圳)" must match), and one trailing legal-form
-// suffix stripped. Traditional characters are not converted. It returns ""
-// for a name with nothing left after folding; a name that is only a suffix
-// keeps it rather than becoming "".
+// CompanyKey folds a company name into its exact duplicate-check key:
+// Company(raw).Key().
 func CompanyKey(raw string) string {
-	words := strings.FieldsFunc(fold(raw), func(r rune) bool { return !isWordRune(r) })
+	return Company(raw).Key()
+}
+
+// CompanyName is a company name split for the duplicate check: the place it
+// carries and the rest of it (Core).
+type CompanyName struct {
+	// Place is the short name of the most specific place the name carries
+	// ("北京", "深圳", "延边"), a district read as its city; "" for none.
+	Place string
+	// Core is the name without its place: width and case folded,
+	// whitespace and punctuation removed (text inside brackets is kept,
+	// since "平安保险（集团）" and "平安保险(集团)" must match) and one trailing
+	// legal-form suffix stripped. Traditional characters are not converted.
+	Core string
+}
+
+// Key is the exact duplicate-check key: the place followed by the core, so
+// 中铭科技（北京）有限公司, 中铭（北京）科技有限公司 and 北京中铭科技有限公司 are one
+// key ("北京中铭科技") and 成都华信物流 and 深圳华信物流 are two. It is "" for a
+// name with nothing left after folding; a name that is only a suffix keeps
+// it rather than becoming "".
+func (c CompanyName) Key() string { return c.Place + c.Core }
+
+// Company splits a company name into its place and core. The place is read
+// from brackets anywhere in the name (full- or half-width; several places
+// in one bracket, "（北京市海淀区）", are one place) and from the start of the
+// name ("广东省深圳市…", "北京…"), with or without 省/市/区; places must agree
+// (a province and a city in it, a city and one of its districts): a leading
+// name that disagrees with the bracket ("金华科技（北京）") stays part of the
+// core, being more likely the brand. A leading place is only taken off when
+// at least two characters remain, so "北京银行" is 北京 + 银行 but "北京有限公司"
+// keeps its name. Names with no Han place (English names) only fold.
+func Company(raw string) CompanyName {
+	s, at, found := bracketPlaces(fold(raw))
+	core := companyCore(strings.FieldsFunc(s, func(r rune) bool { return !isWordRune(r) }))
+	for {
+		p, n, ok := leadingPlace(core)
+		if !ok || utf8.RuneCountInString(core[n:]) < 2 {
+			break
+		}
+		if found {
+			if p, ok = compatible(at, p); !ok {
+				break
+			}
+		}
+		at, found, core = p, true, core[n:]
+	}
+	if !found {
+		return CompanyName{Core: core}
+	}
+	return CompanyName{Place: placeShort[at], Core: core}
+}
+
+// companyCore joins a folded name's words and strips one legal-form suffix.
+func companyCore(words []string) string {
 	key := strings.Join(words, "")
 	// Only the longest matching suffix is considered, so "有限公司" alone stays
 	// whole instead of falling through to "公司" and becoming "有限".
@@ -135,6 +186,77 @@ func CompanyKey(raw string) string {
 		}
 	}
 	return key
+}
+
+// brackets are the bracket pairs after folding (NFKC makes （） and ［］
+// half-width).
+var brackets = map[rune]rune{'(': ')', '[': ']', '【': '】', '〔': '〕', '〈': '〉', '《': '》'}
+
+// bracketPlaces removes the bracketed groups that name a place and returns
+// the place. A group that names something else, or a place disagreeing
+// with one found before, stays.
+func bracketPlaces(s string) (string, place, bool) {
+	var at place
+	found := false
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if closing, ok := brackets[r]; ok {
+			if end := strings.IndexRune(s[i+size:], closing); end >= 0 {
+				inner := s[i+size : i+size+end]
+				if p, ok := placeRun(strings.Join(strings.FieldsFunc(inner, func(r rune) bool { return !isWordRune(r) }), "")); ok {
+					if !found {
+						at, found = p, true
+						i += size + end + utf8.RuneLen(closing)
+						continue
+					}
+					if merged, ok := compatible(at, p); ok {
+						at = merged
+						i += size + end + utf8.RuneLen(closing)
+						continue
+					}
+				}
+			}
+		}
+		b.WriteString(s[i : i+size])
+		i += size
+	}
+	return b.String(), at, found
+}
+
+// placeRun reads s as nothing but agreeing places ("北京", "北京市海淀区").
+func placeRun(s string) (place, bool) {
+	var at place
+	found := false
+	for s != "" {
+		p, n, ok := leadingPlace(s)
+		if !ok {
+			return place{}, false
+		}
+		if found {
+			if p, ok = compatible(at, p); !ok {
+				return place{}, false
+			}
+		}
+		at, found, s = p, true, s[n:]
+	}
+	return at, found
+}
+
+// leadingPlace finds the longest place name s starts with and its length
+// in bytes. "市场" is a word, not a city's suffix: "北京市场调研" is 北京 +
+// 市场调研.
+func leadingPlace(s string) (place, int, bool) {
+	runes := []rune(s)
+	for n := min(maxPlaceRunes, len(runes)); n >= 2; n-- {
+		name := string(runes[:n])
+		p, ok := places[name]
+		if !ok || strings.HasSuffix(name, "市") && n < len(runes) && runes[n] == '场' {
+			continue
+		}
+		return p, len(name), true
+	}
+	return place{}, 0, false
 }
 
 // isWordRune reports whether r belongs in a word. Marks are included so that
@@ -177,6 +299,44 @@ func IsHan(r rune) bool {
 	return unicode.Is(unicode.Han, r)
 }
 
+// PersonName brings a person's name into the form it is stored in: trimmed,
+// and the spaces typed inside a Chinese name removed ("罗 建华" and "罗　建华"
+// become "罗建华"). Only spaces between two Han characters go: "John Smith"
+// and "Smith 建华" keep theirs.
+func PersonName(raw string) string {
+	return joinHan(strings.TrimSpace(raw))
+}
+
+// isHorizontalSpace reports a space within a line: a Unicode space
+// separator (U+0020, U+00A0, the ideographic U+3000, …) or a tab. Line
+// breaks still separate, so texts joined by "\n" stay apart.
+func isHorizontalSpace(r rune) bool {
+	return r == '\t' || unicode.Is(unicode.Zs, r)
+}
+
+// joinHan removes the runs of horizontal space between two Han characters.
+func joinHan(s string) string {
+	if !strings.ContainsFunc(s, isHorizontalSpace) {
+		return s
+	}
+	runes := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(runes); i++ {
+		if isHorizontalSpace(runes[i]) && i > 0 && IsHan(runes[i-1]) {
+			j := i
+			for j < len(runes) && isHorizontalSpace(runes[j]) {
+				j++
+			}
+			if j < len(runes) && IsHan(runes[j]) {
+				i = j - 1
+				continue
+			}
+		}
+		b.WriteRune(runes[i])
+	}
+	return b.String()
+}
+
 // SearchTerms turns text into search terms; indexing and querying must both
 // use it so that they agree. Han text has no spaces, so each run of Han
 // characters becomes overlapping bigrams ("北京科技" -> 北京 京科 科技), which
@@ -193,7 +353,9 @@ func SearchTerms(text string) []string {
 			terms = append(terms, t)
 		}
 	}
-	runes := []rune(fold(text))
+	// Spaces between Han characters do not separate: "罗 建华" is indexed
+	// as 罗建华, so a search for 罗建华 finds it.
+	runes := []rune(joinHan(fold(text)))
 	for i := 0; i < len(runes); {
 		j := i + 1
 		switch {

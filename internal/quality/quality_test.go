@@ -88,11 +88,12 @@ func TestCompanyKey(t *testing.T) {
 		raw  string
 		want string
 	}{
-		{"深圳市腾讯计算机系统有限公司", "深圳市腾讯计算机系统"},
-		{"深圳市腾讯计算机系统 有限公司", "深圳市腾讯计算机系统"},
-		{"深圳市腾讯计算机系统有限责任公司", "深圳市腾讯计算机系统"},
+		// The place is kept by its short name (深圳市 → 深圳).
+		{"深圳市腾讯计算机系统有限公司", "深圳腾讯计算机系统"},
+		{"深圳市腾讯计算机系统 有限公司", "深圳腾讯计算机系统"},
+		{"深圳市腾讯计算机系统有限责任公司", "深圳腾讯计算机系统"},
 		// Traditional characters are not converted: only the trailing 公司 is recognised.
-		{"深圳市腾讯计算机系统有限責任公司", "深圳市腾讯计算机系统有限責任"},
+		{"深圳市腾讯计算机系统有限責任公司", "深圳腾讯计算机系统有限責任"},
 		{"华为技术有限公司", "华为技术"},
 		{"华为终端有限公司", "华为终端"},
 		{"中国平安保险（集团）股份有限公司", "中国平安保险集团"},
@@ -173,7 +174,9 @@ func TestSearchTerms(t *testing.T) {
 		{"北京科技有限公司", []string{"北京", "京科", "科技", "技有", "有限", "限公", "公司"}},
 		{"Acme 科技 Ltd", []string{"acme", "科技", "ltd"}},
 		{"ＡＣＭＥ科技Ltd.", []string{"acme", "科技", "ltd"}},
-		{"张 伟", []string{"张", "伟"}},
+		// Spaces inside Chinese text do not separate (a name typed "张 伟").
+		{"张 伟", []string{"张伟"}},
+		{"张\n伟", []string{"张", "伟"}},
 		{"科技, 科技 acme ACME", []string{"科技", "acme"}},
 		{"tel: 138-0013-8000", []string{"tel", "138", "0013", "8000"}},
 		{"", nil},

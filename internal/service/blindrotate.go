@@ -41,30 +41,9 @@ func (s *Service) RotateBlindIndex(ctx context.Context, a *access.Actor, batch i
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	done := 0
-	for _, o := range indexObjects {
-		for after := int64(0); ; {
-			var ids []int64
-			err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-				var err error
-				ids, err = tx.RecordIDsAfter(ctx, o, after, batch)
-				return err
-			})
-			if err != nil {
-				return done, err
-			}
-			if len(ids) == 0 {
-				break
-			}
-			after = ids[len(ids)-1]
-			if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.reindex(ctx, tx, o, ids) }); err != nil {
-				return done, err
-			}
-			done += len(ids)
-			if progress != nil {
-				progress(done)
-			}
-		}
+	done, err := s.reindexAll(ctx, batch, nil, progress)
+	if err != nil {
+		return done, err
 	}
 	retired, err := s.vault.FinishBlindRotation(ctx, version)
 	if err != nil {
@@ -98,6 +77,52 @@ func (s *Service) ReloadMasterKey() error {
 
 // ReloadBlindKeys picks up blind-index key changes made elsewhere.
 func (s *Service) ReloadBlindKeys(ctx context.Context) error { return s.vault.ReloadBlindKeys(ctx) }
+
+// reindexAll re-indexes every record of every indexed object in batches of
+// batch records, one transaction each. from, when given, says where each
+// object's run resumes (after which id) and records in the batch's
+// transaction how far it got, so a run cut short continues where it stopped.
+func (s *Service) reindexAll(ctx context.Context, batch int, from *reindexMark, progress func(done int)) (int, error) {
+	done := 0
+	for _, o := range indexObjects {
+		after := int64(0)
+		if from != nil {
+			var err error
+			if after, err = from.load(ctx, s, o); err != nil {
+				return done, err
+			}
+		}
+		for {
+			var ids []int64
+			err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+				var err error
+				ids, err = tx.RecordIDsAfter(ctx, o, after, batch)
+				return err
+			})
+			if err != nil {
+				return done, err
+			}
+			if len(ids) == 0 {
+				break
+			}
+			after = ids[len(ids)-1]
+			err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+				if err := s.reindex(ctx, tx, o, ids); err != nil || from == nil {
+					return err
+				}
+				return from.save(ctx, tx, o, after)
+			})
+			if err != nil {
+				return done, err
+			}
+			done += len(ids)
+			if progress != nil {
+				progress(done)
+			}
+		}
+	}
+	return done, nil
+}
 
 // reindex rewrites the index rows of records from their current values.
 func (s *Service) reindex(ctx context.Context, tx *store.Tx, o crm.Object, ids []int64) error {

@@ -22,9 +22,11 @@ func childScope(a *access.Actor, o crm.Object, edit bool) store.ChildScope {
 }
 
 // normalizeContact validates a contact and returns its index keys: mobile
-// and e-mail are checked for duplicates; a landline is only searchable.
+// and e-mail are checked for duplicates; a landline is only searchable. The
+// spaces typed inside a Chinese name go (罗 建华 → 罗建华).
 func (s *Service) normalizeContact(f *crm.ContactFields) ([]store.DedupKey, error) {
 	p := f.Validate()
+	f.Name = quality.PersonName(f.Name)
 	var keys []store.DedupKey
 	s.normPhone(&p, "mobile", &f.Mobile, "phone", &keys)
 	s.normPhone(&p, "phone", &f.Phone, "landline", &keys)
@@ -32,11 +34,12 @@ func (s *Service) normalizeContact(f *crm.ContactFields) ([]store.DedupKey, erro
 	return keys, p.Err()
 }
 
-// checkedKeys drops the keys that are indexed but not duplicate-checked.
+// checkedKeys drops the keys that are indexed but not duplicate-checked: a
+// contact's landline (shared by a switchboard) and a company name's core.
 func checkedKeys(keys []store.DedupKey) []store.DedupKey {
 	var out []store.DedupKey
 	for _, k := range keys {
-		if k.Kind != "landline" {
+		if k.Kind != "landline" && k.Kind != companyCoreKey {
 			out = append(out, k)
 		}
 	}

@@ -19,10 +19,20 @@ type CustomerInput struct {
 }
 
 // normalizeCustomer validates the customer's fields and brings phone, e-mail
-// and credit code into canonical form. It returns the duplicate-check keys.
+// and credit code into canonical form, and industry, province and city onto
+// the standard lists when they match one (else they stay as typed). It
+// returns the duplicate-check keys.
 func (s *Service) normalizeCustomer(f *crm.CustomerFields) ([]store.DedupKey, error) {
 	p := f.Validate()
-	keys := []store.DedupKey{{Kind: "company", Key: quality.CompanyKey(f.Name)}}
+	standardise(&f.Industry, quality.Industry)
+	standardise(&f.Province, quality.Province)
+	if province, city, ok := quality.City(f.City); ok {
+		f.City = city
+		if f.Province == "" {
+			f.Province = province
+		}
+	}
+	keys := companyKeys(f.Name)
 	s.normPhone(&p, "phone", &f.Phone, "phone", &keys)
 	normEmail(&p, "email", &f.Email, &keys)
 	if f.CreditCode != "" {
@@ -36,6 +46,32 @@ func (s *Service) normalizeCustomer(f *crm.CustomerFields) ([]store.DedupKey, er
 	return keys, p.Err()
 }
 
+// standardise replaces *v by its standard form when lookup knows one.
+func standardise(v *string, lookup func(string) (string, bool)) {
+	if std, ok := lookup(*v); ok {
+		*v = std
+	}
+}
+
+// Company name keys. "company" is the exact key (place and core), checked
+// for duplicates; "company_core" is the core of a name that carries a
+// place, indexed but not checked: a name without its place is only a
+// possible duplicate of it (possibleDuplicates).
+const (
+	companyKey     = "company"
+	companyCoreKey = "company_core"
+)
+
+// companyKeys are the duplicate-check keys of a company name.
+func companyKeys(name string) []store.DedupKey {
+	c := quality.Company(name)
+	keys := []store.DedupKey{{Kind: companyKey, Key: c.Key()}}
+	if c.Place != "" {
+		keys = append(keys, store.DedupKey{Kind: companyCoreKey, Key: c.Core})
+	}
+	return keys
+}
+
 // normalizeCustomerTx is normalizeCustomer plus the custom fields, which
 // need the definitions stored in the database.
 func (s *Service) normalizeCustomerTx(ctx context.Context, tx *store.Tx, f *crm.CustomerFields) ([]store.DedupKey, error) {
@@ -44,13 +80,14 @@ func (s *Service) normalizeCustomerTx(ctx context.Context, tx *store.Tx, f *crm.
 }
 
 // dedupFields maps a key kind to the form field it came from.
-var dedupFields = map[string]string{"company": "name", "phone": "phone", "email": "email", "credit_code": "credit_code",
+var dedupFields = map[string]string{companyKey: "name", "phone": "phone", "email": "email", "credit_code": "credit_code",
 	contractNumberKey: "number"}
 
 // checkDuplicate refuses a record whose keys another live record already
 // holds anywhere in the organisation (撞单). The answer names only the
 // owner, never the other record's data.
 func checkDuplicate(ctx context.Context, tx *store.Tx, keys []store.DedupKey, object crm.Object, id int64) error {
+	keys = checkedKeys(keys)
 	// Locked first, so two instances writing the same key at once cannot
 	// both find it free (PostgreSQL; SQLite's single writer needs no lock).
 	if err := tx.LockDedupKeys(ctx, keys); err != nil {
@@ -113,6 +150,9 @@ func (s *Service) createCustomerTx(ctx context.Context, tx *store.Tx, a *access.
 		c.OwnerID = ownerID
 	}
 	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, 0); err != nil {
+		return err
+	}
+	if c.Warnings, err = s.possibleDuplicates(ctx, tx, a, keys, crm.ObjCustomer, 0); err != nil {
 		return err
 	}
 	stored, err := sealedCopy(ctx, s, tx, *c)
@@ -226,6 +266,11 @@ func (s *Service) updateCustomerTx(ctx context.Context, tx *store.Tx, a *access.
 	}
 	if err := s.checkNewDuplicate(ctx, tx, a, keys, crm.ObjCustomer, id); err != nil {
 		return c, err
+	}
+	if quality.CompanyKey(before.Name) != quality.CompanyKey(c.Name) { // a renamed customer is reviewed again
+		if c.Warnings, err = s.possibleDuplicates(ctx, tx, a, keys, crm.ObjCustomer, id); err != nil {
+			return c, err
+		}
 	}
 	changes := diff(before.CustomerFields, c.CustomerFields)
 	if err := holdKeyFields(ctx, tx, crm.ObjCustomer, id, before.Version, up, changes); err != nil {

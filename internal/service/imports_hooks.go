@@ -116,7 +116,8 @@ var customerImport = importHooks{
 		if err := s.guardFields(a, crm.ObjCustomer, &crm.CustomerFields{}, &f); err != nil {
 			return nil, err
 		}
-		return s.normalizeCustomerTx(ctx, tx, &f)
+		keys, err := s.normalizeCustomerTx(ctx, tx, &f)
+		return checkedKeys(keys), err // a company name's core only warns
 	},
 	create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, error) {
 		c := crm.Customer{}

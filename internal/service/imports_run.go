@@ -426,7 +426,7 @@ func (r *importRun) resolveLinks(ctx context.Context, tx *store.Tx, conv *import
 func (r *importRun) customerNamed(ctx context.Context, tx *store.Tx, name string) (int64, error) {
 	f := crm.CustomerFields{Name: name, CreditCode: name}
 	keys, _ := r.s.normalizeCustomer(&f)
-	hit, err := tx.FindDuplicate(ctx, r.s.lookupKeys(keys), "", 0)
+	hit, err := tx.FindDuplicate(ctx, r.s.lookupKeys(checkedKeys(keys)), "", 0)
 	if err != nil {
 		return 0, err
 	}

@@ -10,10 +10,12 @@ import (
 	"custos/internal/store"
 )
 
-// normalizeLead validates a lead and returns its duplicate-check keys.
+// normalizeLead validates a lead and returns its duplicate-check keys. The
+// spaces typed inside a Chinese name go (罗 建华 → 罗建华).
 func (s *Service) normalizeLead(f *crm.LeadFields) ([]store.DedupKey, error) {
 	p := f.Validate()
-	keys := []store.DedupKey{{Kind: "company", Key: quality.CompanyKey(f.Company)}}
+	f.Name = quality.PersonName(f.Name)
+	keys := []store.DedupKey{{Kind: companyKey, Key: quality.CompanyKey(f.Company)}}
 	s.normPhone(&p, "mobile", &f.Mobile, "phone", &keys)
 	normEmail(&p, "email", &f.Email, &keys)
 	return keys, p.Err()
@@ -32,6 +34,11 @@ func leadDupField(err error) error {
 	return err
 }
 
+// leadTerms are a lead's search terms: its name's and its company's. The
+// line break keeps them apart: a space between two Han characters would
+// not (quality.SearchTerms), and 罗建华 of 中铭 is no match for 华中.
+func leadTerms(l *crm.Lead) []string { return quality.SearchTerms(l.Name + "\n" + l.Company) }
+
 // leadWrite is the lead's part of the generic create and update.
 var leadWrite = recordWrite[crm.Lead, crm.LeadFields]{
 	object: crm.ObjLead,
@@ -41,7 +48,7 @@ var leadWrite = recordWrite[crm.Lead, crm.LeadFields]{
 	personal:  true,
 	normalize: (*Service).normalizeLead,
 	dupField:  leadDupField,
-	terms:     func(l *crm.Lead) []string { return quality.SearchTerms(l.Name + " " + l.Company) },
+	terms:     leadTerms,
 	editable: func(l *crm.Lead) error {
 		if l.Status == "converted" {
 			return &crm.Error{Code: crm.Conflict, Key: "lead_converted", Message: "the lead has already been converted"}

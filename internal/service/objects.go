@@ -68,7 +68,7 @@ var objectHooks = map[crm.Object]recordHooks{
 			return tx.CountLeads(ctx, store.LeadQuery{Scope: a.Scope(crm.ObjLead)})
 		},
 		index: indexWith(func(s *Service, r *crm.Lead) ([]store.DedupKey, []string) {
-			terms := quality.SearchTerms(r.Name + " " + r.Company)
+			terms := leadTerms(r)
 			if r.Status == "converted" { // its keys moved to what it became
 				return nil, terms
 			}

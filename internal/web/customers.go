@@ -12,6 +12,8 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/i18n"
+	"custos/internal/quality"
 	"custos/internal/service"
 )
 
@@ -248,6 +250,45 @@ type CustomerView struct {
 	OOB           bool     // rendered out of band, beside an htmx answer
 	Takers        []Option // colleagues the customer can be handed to
 	Sharing       *SharesView
+	Warnings      []WarningView // after a save that let a possible duplicate through
+}
+
+// WarningView is a warning of a save, with a link to the other record when
+// the user may see it.
+type WarningView struct {
+	Text string
+	URL  string
+}
+
+// warningViews puts the service's warnings in the user's language.
+func warningViews(p Page, ws []crm.Warning) []WarningView {
+	out := make([]WarningView, 0, len(ws))
+	for _, w := range ws {
+		v := WarningView{Text: p.Tf("warning."+w.Code, w.Owner)}
+		if w.Owner == "" {
+			v.Text = p.T("warning." + w.Code + "_pool")
+		}
+		if w.RecordID != 0 {
+			v.URL = "/" + collectionPath(w.Object) + "/" + strconv.FormatInt(w.RecordID, 10)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// reviewQuery marks the customer page shown after a save that gave
+// warnings: the page asks the service for them again (they are not carried
+// in the URL, which anyone could write).
+const reviewQuery = "?review=duplicates"
+
+// savedCustomer is where a saved customer form leads: the customer's page,
+// with the warnings to review if the save gave any.
+func savedCustomer(w http.ResponseWriter, r *http.Request, c crm.Customer) {
+	to := "/customers/" + strconv.FormatInt(c.ID, 10)
+	if len(c.Warnings) > 0 {
+		to += reviewQuery
+	}
+	redirect(w, r, to)
 }
 
 // URL is the customer's own address.
@@ -282,6 +323,14 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request, a *access.
 	}
 	v := CustomerView{Page: s.page(r, a, "customer.title", "customers"), C: c, InPool: c.OwnerID == 0}
 	v.Title = c.Name
+	if r.URL.Query().Get("review") == "duplicates" {
+		ws, err := s.svc.CustomerWarnings(ctx, a, id)
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		v.Warnings = warningViews(v.Page, ws)
+	}
 	v.Custom = v.customValues(defs, c.Custom)
 	// A visible customer with an owner is within the user's scope, so the
 	// role's grants decide; the service checks again on every write.
@@ -401,15 +450,15 @@ func (v CustomerFormView) Fields() []FieldView {
 	specs := map[string]FieldView{
 		"name":        {Value: f.Name, Required: true, Max: 200, Wide: true},
 		"credit_code": {Value: f.CreditCode, Max: 18, Hint: v.T("hint.credit_code")},
-		"industry":    {Value: f.Industry, Max: 100},
+		"industry":    {Value: f.Industry, Max: 100, List: "industries"},
 		"level":       {Options: v.enumOptions("level", crm.CustomerLevels, f.Level, "form.none")},
 		"source":      {Options: v.enumOptions("source", crm.CustomerSources, f.Source, "form.none")},
 		"status":      {Options: v.enumOptions("status", crm.CustomerStatuses, f.Status, "")},
 		"phone":       {Value: f.Phone, Type: "tel", Max: 40, Autocomplete: "off"},
 		"email":       {Value: f.Email, Type: "email", Max: 200, Autocomplete: "off"},
 		"website":     {Value: f.Website, Max: 500, Autocomplete: "off"},
-		"province":    {Value: f.Province, Max: 50},
-		"city":        {Value: f.City, Max: 50},
+		"province":    {Value: f.Province, Max: 50, List: "provinces"},
+		"city":        {Value: f.City, Max: 50, List: "cities"},
 		"address":     {Value: f.Address, Type: "textarea", Max: 500, Wide: true},
 		"tags":        {Value: f.Tags, Max: 700, Wide: true, Hint: v.T("hint.tags")},
 	}
@@ -421,6 +470,27 @@ func (v CustomerFormView) Fields() []FieldView {
 	}
 	return append(out, v.customFields(v.defs, v.Custom, v.Errors)...)
 }
+
+// Industries, Provinces and Cities are the standard lists the form
+// suggests (GB/T 4754 sections, GB/T 2260 divisions); the service maps a
+// free-text value onto them when it matches one.
+func (v CustomerFormView) Industries() []Option {
+	var out []Option
+	for _, s := range quality.Industries() {
+		label := s.Code + " " + s.Name
+		if v.Lang != i18n.ZH {
+			label = s.Code + " " + s.En
+		}
+		out = append(out, Option{Value: s.Name, Label: label})
+	}
+	return out
+}
+
+// Provinces are the provincial-level divisions.
+func (v CustomerFormView) Provinces() []string { return quality.Provinces() }
+
+// Cities are the prefecture-level divisions and the municipalities.
+func (v CustomerFormView) Cities() []string { return quality.Cities() }
 
 // customerForm builds the form view with the customer's custom fields, or
 // writes the error.
@@ -463,7 +533,7 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request, a *acces
 		})
 		return
 	}
-	redirect(w, r, "/customers/"+strconv.FormatInt(c.ID, 10))
+	savedCustomer(w, r, c)
 }
 
 func (s *Server) editCustomer(w http.ResponseWriter, r *http.Request, a *access.Actor) {
@@ -507,9 +577,9 @@ func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request, a *acces
 	v.Version, _ = strconv.ParseInt(r.PostFormValue("version"), 10, 64)
 	up := v.Form.update(v.Version)
 	up.Custom = v.Custom.values(v.defs)
-	_, err := s.svc.UpdateCustomer(r.Context(), a, id, up)
+	c, err := s.svc.UpdateCustomer(r.Context(), a, id, up)
 	if err == nil {
-		redirect(w, r, "/customers/"+strconv.FormatInt(id, 10))
+		savedCustomer(w, r, c)
 		return
 	}
 	v.Stale = isStale(err)
