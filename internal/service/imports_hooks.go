@@ -21,8 +21,9 @@ type importHooks struct {
 	// record would hold; it writes nothing.
 	// links false skips the check of the records it links to.
 	check func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, links bool) ([]store.DedupKey, error)
-	// create stores a record owned by owner (0: the actor) and returns its id.
-	create func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, error)
+	// create stores a record owned by owner (0: the actor) and returns its
+	// id and the warnings its entry gave (a possible duplicate).
+	create func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, []crm.Warning, error)
 	// update sets the fields (JSON, only those in the row) of a record
 	// (nil: a row imported before is skipped).
 	update func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, id int64, fields []byte) error
@@ -70,20 +71,20 @@ func importWith[T, F any, U interface{ Apply(F) F }](w recordWrite[T, F], wrap f
 			}
 			return keys, nil
 		},
-		create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, error) {
+		create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, []crm.Warning, error) {
 			var f F
 			if err := decodeFields(fields, &f); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			t := wrap(f)
 			rec, fp, _ := w.parts(&t)
 			var none F
 			if err := s.guardFields(a, w.object, &none, fp); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			rec.OwnerID = owner
 			err := createTx(ctx, s, tx, a, w, &t, s.clock(), nil)
-			return rec.ID, err
+			return rec.ID, nil, err
 		},
 		update: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, id int64, fields []byte) error {
 			var up U
@@ -116,19 +117,20 @@ var customerImport = importHooks{
 		if err := s.guardFields(a, crm.ObjCustomer, &crm.CustomerFields{}, &f); err != nil {
 			return nil, err
 		}
-		keys, err := s.normalizeCustomerTx(ctx, tx, &f)
-		return checkedKeys(keys), err // a company name's core only warns
+		// All keys: the importer checks duplicates on checkedKeys and warns
+		// on a company name's core.
+		return s.normalizeCustomerTx(ctx, tx, &f)
 	},
-	create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, error) {
+	create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, []crm.Warning, error) {
 		c := crm.Customer{}
 		if err := decodeCustomer(fields, &c.CustomerFields); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if err := s.guardFields(a, crm.ObjCustomer, &crm.CustomerFields{}, &c.CustomerFields); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		err := s.createCustomerTx(ctx, tx, a, &c, owner)
-		return c.ID, err
+		return c.ID, c.Warnings, err
 	},
 	update: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, id int64, fields []byte) error {
 		var up crm.CustomerUpdate
@@ -172,20 +174,20 @@ var followUpImport = &importHooks{
 		}
 		return nil, err
 	},
-	create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, error) {
+	create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, []crm.Warning, error) {
 		var in crm.FollowUpInput
 		if err := decodeFields(fields, &in); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		f, err := s.newFollowUp(a, in)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if owner != 0 {
 			f.OwnerID = owner
 		}
 		err = s.insertFollowUpTx(ctx, tx, a, &f)
-		return f.ID, err
+		return f.ID, nil, err
 	},
 }
 
@@ -203,10 +205,10 @@ var taskImport = &importHooks{
 		}
 		return nil, err
 	},
-	create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, error) {
+	create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, []crm.Warning, error) {
 		var f crm.TaskFields
 		if err := decodeFields(fields, &f); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if owner != 0 {
 			f.AssigneeID = owner
@@ -215,6 +217,6 @@ var taskImport = &importHooks{
 		if err == nil {
 			err = s.insertTaskTx(ctx, tx, a, &k)
 		}
-		return k.ID, err
+		return k.ID, nil, err
 	},
 }

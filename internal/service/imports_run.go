@@ -248,7 +248,7 @@ func (r *importRun) plan1(ctx context.Context, tx *store.Tx, cells []string, row
 	if err != nil {
 		return err
 	}
-	blind := r.s.lookupKeys(keys)
+	blind := r.s.lookupKeys(checkedKeys(keys))
 	hit, err := tx.FindDuplicate(ctx, blind, string(r.im.Object), 0)
 	if err != nil {
 		return err
@@ -257,6 +257,11 @@ func (r *importRun) plan1(ctx context.Context, tx *store.Tx, cells []string, row
 		row.DuplicateOf = r.labelOf(ctx, tx, hit)
 		return duplicateRefusal(hit)
 	}
+	ws, err := r.s.possibleDuplicates(ctx, tx, r.a, keys, r.im.Object, 0)
+	if err != nil {
+		return err
+	}
+	r.warn(ctx, tx, row, ws)
 	label := row.ExternalID
 	if label == "" {
 		label = "row " + strconv.Itoa(row.Line)
@@ -295,12 +300,12 @@ func (r *importRun) commit1(ctx context.Context, tx *store.Tx, cells []string, r
 		}
 		return r.hooks.update(ctx, r.s, tx, r.a, p.existing, p.fields)
 	}
-	id, err := r.hooks.create(ctx, r.s, tx, r.a, p.fields, p.owner)
+	id, ws, err := r.hooks.create(ctx, r.s, tx, r.a, p.fields, p.owner)
 	var ce *crm.Error
 	if errors.As(err, &ce) && ce.Code == crm.Duplicate {
 		keys, kerr := r.hooks.check(ctx, r.s, tx, r.a, p.fields, false)
 		if kerr == nil {
-			if hit, herr := tx.FindDuplicate(ctx, r.s.lookupKeys(keys), string(r.im.Object), 0); herr == nil && hit != nil {
+			if hit, herr := tx.FindDuplicate(ctx, r.s.lookupKeys(checkedKeys(keys)), string(r.im.Object), 0); herr == nil && hit != nil {
 				row.DuplicateOf = r.labelOf(ctx, tx, hit)
 			}
 		}
@@ -319,7 +324,24 @@ func (r *importRun) commit1(ctx context.Context, tx *store.Tx, cells []string, r
 		}
 	}
 	row.Action, row.RecordID = crm.RowCreate, id
+	r.warn(ctx, tx, row, ws)
 	return nil
+}
+
+// warn notes on a row the warnings its entry gave: it is imported (or
+// planned), and its reason asks for a review, naming the other record as a
+// duplicate is named.
+func (r *importRun) warn(ctx context.Context, tx *store.Tx, row *crm.ImportRow, ws []crm.Warning) {
+	for _, w := range ws {
+		lang := i18n.Pick(r.a.Lang, "")
+		row.Reason = i18n.Tf(lang, "import.possible_duplicate", w.Owner)
+		if w.Owner == "" {
+			row.Reason = i18n.T(lang, "import.possible_duplicate_pool")
+		}
+		if w.RecordID != 0 {
+			row.DuplicateOf = r.labelOf(ctx, tx, &store.DuplicateHit{Object: string(w.Object), RecordID: w.RecordID})
+		}
+	}
 }
 
 // toPool puts a customer just created into the public pool.

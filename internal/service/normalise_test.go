@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"custos/internal/crm"
@@ -196,6 +197,16 @@ func TestImportCompanyPlaces(t *testing.T) {
 		if rows[2].Planned != crm.RowCreate || rows[3].Planned != crm.RowDuplicate || rows[4].Planned != crm.RowDuplicate ||
 			rows[4].DuplicateOf != "row 2" {
 			t.Errorf("planned %+v / %+v / %+v; want create, duplicate of rep1's, duplicate of row 2", rows[2], rows[3], rows[4])
+		}
+		// A name without its place only warns: planned, with a reason to
+		// review naming the owner (and the record, which rep1 may see).
+		p = importFile(t, o, o.Rep1, crm.ObjCustomer, "core.csv", []byte("客户名称\n华信物流有限公司\n"), crm.ImportOptions{})
+		if rows := rowsOf(t, o, o.Rep1, p.Import.ID); rows[2].Planned != crm.RowCreate || !strings.Contains(rows[2].Reason, "rep1") || rows[2].DuplicateOf == "" {
+			t.Errorf("possible duplicate in the preview: %+v", rows[2])
+		}
+		im := commitImport(t, o, o.Rep1, p.Import.ID)
+		if rows := rowsOf(t, o, o.Rep1, im.ID); im.Created != 1 || rows[2].Action != crm.RowCreate || !strings.Contains(rows[2].Reason, "rep1") {
+			t.Errorf("possible duplicate in the commit: %+v %+v", im, rows[2])
 		}
 		// 深圳华信物流 does not exist: the contact is not hung on 成都华信物流.
 		p = importFile(t, o, o.Rep1, crm.ObjContact, "contacts.csv", []byte("姓名,公司名称\n张伟,深圳华信物流有限公司\n"), crm.ImportOptions{})
