@@ -323,8 +323,14 @@ func (s *Service) ImportRows(ctx context.Context, a *access.Actor, id int64, aft
 		rows, raws, err = tx.ImportRows(ctx, id, after, limit, problems)
 		return err
 	})
-	if err != nil || !problems || im.DataKey == "" {
+	// The original cells are shown to the person who uploaded them only:
+	// an administrator reviewing someone's import sees outcomes and
+	// reasons, not values their field rules might mask.
+	if err != nil || !problems || im.DataKey == "" || im.CreatedBy != a.UserID {
 		return rows, err
+	}
+	if err := s.auditRead(ctx, a, "import.errors", im.Object, 0, nil); err != nil {
+		return nil, err
 	}
 	ring, err := s.vault.DataKeys(ctx, []string{im.DataKey})
 	if err != nil {
