@@ -428,7 +428,9 @@ func compareCodes(a, b string) (float64, string) {
 func codeFold(s string) string { return keepRunes(fold(s), isWordRune) }
 
 // digitsOf keeps the ASCII digits of s.
-func digitsOf(s string) string { return keepRunes(s, func(r rune) bool { return r >= '0' && r <= '9' }) }
+func digitsOf(s string) string {
+	return keepRunes(s, func(r rune) bool { return r >= '0' && r <= '9' })
+}
 
 func keepRunes(s string, keep func(rune) bool) string {
 	return strings.Map(func(r rune) rune {
