@@ -93,6 +93,11 @@ func (s *Service) ScanDuplicates(ctx context.Context, a *access.Actor, o crm.Obj
 		if err := tx.FinishDupScan(done, scan); err != nil {
 			return err
 		}
+		if runErr == nil {
+			if err := tx.DropEarlierDupPairs(done, o, scan.ID); err != nil {
+				return err
+			}
+		}
 		detail := map[string]any{"scan": scan.ID, "threshold": scan.Threshold, "records": scan.Records, "keys": scan.Keys,
 			"blocks_skipped": scan.BlocksSkipped, "candidates": scan.Candidates, "pairs": scan.Pairs, "status": scan.Status}
 		return s.audit(done, tx, a, "duplicates.scan", o, 0, detail)
@@ -259,126 +264,204 @@ func (f *finder) renew(ctx context.Context, tx *store.Tx) error {
 	return err
 }
 
-// block files every live record under its blind blocking keys.
+// block files every live record under its blind blocking keys. Reading,
+// opening and keying a page runs beside the write of the one before, so
+// the writer and the decryption each keep a core busy.
 func (f *finder) block(ctx context.Context) error {
-	domain := "dup:" + string(f.o)
-	for after := int64(0); ; {
-		var recs []any
-		if err := f.s.db.ReadTx(ctx, func(tx *store.Tx) error {
-			var err error
-			recs, err = tx.LiveRecordsAfter(ctx, f.o, after, dupPage)
-			return err
-		}); err != nil {
-			return err
+	type page struct {
+		blocks  []store.DupBlock
+		records int
+		err     error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan page, 1)
+	send := func(p page) bool {
+		select {
+		case pages <- p:
+			return true
+		case <-ctx.Done(): // the writer stopped
+			return false
 		}
-		if len(recs) == 0 {
-			return nil
-		}
-		mrs, err := f.open(ctx, recs)
-		if err != nil {
-			return err
-		}
-		var blocks []store.DupBlock
-		for _, mr := range mrs {
-			for _, k := range quality.BlockingKeys(mr) {
-				blocks = append(blocks, store.DupBlock{Key: f.s.vault.SearchTerm(domain, k), RecordID: mr.ID})
+	}
+	go func() {
+		defer close(pages)
+		domain := "dup:" + string(f.o)
+		for after := int64(0); ; {
+			var recs []any
+			err := f.s.db.ReadTx(ctx, func(tx *store.Tx) error {
+				var err error
+				recs, err = tx.LiveRecordsAfter(ctx, f.o, after, dupPage)
+				return err
+			})
+			if err != nil {
+				send(page{err: err})
+				return
+			}
+			if len(recs) == 0 { // every record read
+				return
+			}
+			mrs, err := f.open(ctx, recs)
+			if err != nil {
+				send(page{err: err})
+				return
+			}
+			p := page{records: len(mrs)}
+			for _, mr := range mrs {
+				for _, k := range quality.BlockingKeys(mr) {
+					p.blocks = append(p.blocks, store.DupBlock{Key: f.s.vault.SearchTerm(domain, k), RecordID: mr.ID})
+				}
+			}
+			after = mrs[len(mrs)-1].ID
+			if !send(p) {
+				return
 			}
 		}
-		after = mrs[len(mrs)-1].ID
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
 		if err := f.s.db.WriteTx(ctx, func(tx *store.Tx) error {
 			if err := f.renew(ctx, tx); err != nil {
 				return err
 			}
-			return tx.PutDupBlocks(ctx, f.scan.ID, blocks)
+			return tx.PutDupBlocks(ctx, f.scan.ID, p.blocks)
 		}); err != nil {
 			return err
 		}
-		f.scan.Records += int64(len(mrs))
-		f.scan.Keys += int64(len(blocks))
+		f.scan.Records += int64(p.records)
+		f.scan.Keys += int64(len(p.blocks))
 	}
+	return ctx.Err()
 }
 
 // compare scores the candidate pairs, walking the blocked records in id
 // order a page at a time; a record is fetched once while it is cached and
-// dropped when no later pair can need it.
+// dropped when no later pair can need it. Fetching and opening the next
+// page's records runs beside the scoring of this one.
 func (f *finder) compare(ctx context.Context) error {
-	cache := map[int64]quality.MatchRecord{}
-	for after := int64(0); ; {
-		var ids []int64
-		var cands [][2]int64
-		if err := f.s.db.ReadTx(ctx, func(tx *store.Tx) error {
-			var err error
-			if ids, err = tx.DupBlockRecordsAfter(ctx, f.scan.ID, after, dupPage); err != nil || len(ids) == 0 {
-				return err
-			}
-			cands, err = tx.DupCandidates(ctx, f.scan.ID, ids[0], ids[len(ids)-1])
-			return err
-		}); err != nil {
-			return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan candidatePage, 1)
+	send := func(p candidatePage) bool {
+		select {
+		case pages <- p:
+			return true
+		case <-ctx.Done():
+			return false
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		after = ids[len(ids)-1]
-		// Pairs are (a, b) with a < b and a at or above this page: records
-		// below it are never needed again.
-		for id := range cache {
-			if id < ids[0] {
-				delete(cache, id)
-			}
-		}
-		if len(cache) > dupCacheLimit {
-			clear(cache)
-		}
-		var missing []int64
-		for _, c := range cands {
-			for _, id := range c {
-				if _, ok := cache[id]; !ok {
-					cache[id] = quality.MatchRecord{ID: -1}
-					missing = append(missing, id)
-				}
-			}
-		}
-		slices.Sort(missing)
-		if len(missing) > 0 {
-			var recs []any
-			if err := f.s.db.ReadTx(ctx, func(tx *store.Tx) error {
-				var err error
-				recs, err = tx.LiveRecordsByID(ctx, f.o, missing)
-				return err
-			}); err != nil {
-				return err
-			}
-			mrs, err := f.open(ctx, recs)
+	}
+	go func() {
+		defer close(pages)
+		cache := map[int64]quality.MatchRecord{}
+		for after := int64(0); ; {
+			p, last, err := f.candidates(ctx, cache, after)
 			if err != nil {
-				return err
+				send(candidatePage{err: err})
+				return
 			}
-			for _, mr := range mrs {
-				cache[mr.ID] = mr
+			if last == 0 { // no records left
+				return
 			}
-		}
-		var pairs []crm.DupPair
-		for _, c := range cands {
-			ra, rb := cache[c[0]], cache[c[1]]
-			if ra.ID < 0 || rb.ID < 0 { // deleted since it was blocked
-				continue
-			}
-			m := f.rules.Compare(ra, rb)
-			if m.Passed {
-				pairs = append(pairs, crm.DupPair{ScanID: f.scan.ID, Object: f.o, IDA: c[0], IDB: c[1], Score: m.Score, Reasons: m.Explain()})
+			after = last
+			if !send(p) {
+				return
 			}
 		}
-		f.scan.Candidates += int64(len(cands))
-		f.scan.Pairs += int64(len(pairs))
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
+		}
+		var kept []crm.DupPair
+		for _, c := range p.pairs {
+			if m := f.rules.Compare(c[0], c[1]); m.Passed {
+				kept = append(kept, crm.DupPair{ScanID: f.scan.ID, Object: f.o, IDA: c[0].ID, IDB: c[1].ID, Score: m.Score,
+					Reasons: m.Explain()})
+			}
+		}
+		f.scan.Candidates += int64(p.cands)
+		f.scan.Pairs += int64(len(kept))
 		if err := f.s.db.WriteTx(ctx, func(tx *store.Tx) error {
 			if err := f.renew(ctx, tx); err != nil {
 				return err
 			}
-			return tx.PutDupPairs(ctx, pairs)
+			return tx.PutDupPairs(ctx, kept)
 		}); err != nil {
 			return err
 		}
 	}
+	return ctx.Err()
+}
+
+// candidatePage is one page of candidate pairs, opened, for scoring.
+type candidatePage struct {
+	pairs [][2]quality.MatchRecord
+	cands int // candidate pairs, those whose record was deleted since included
+	err   error
+}
+
+// candidates reads the candidate pairs of the next page of blocked records
+// after the id after, with both records opened (from the cache or fetched
+// into it); last is the page's last id, 0 when no records are left.
+func (f *finder) candidates(ctx context.Context, cache map[int64]quality.MatchRecord, after int64) (page candidatePage, last int64, err error) {
+	var ids []int64
+	var cands [][2]int64
+	if err := f.s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if ids, err = tx.DupBlockRecordsAfter(ctx, f.scan.ID, after, dupPage); err != nil || len(ids) == 0 {
+			return err
+		}
+		cands, err = tx.DupCandidates(ctx, f.scan.ID, ids[0], ids[len(ids)-1])
+		return err
+	}); err != nil || len(ids) == 0 {
+		return page, 0, err
+	}
+	// Pairs are (a, b) with a < b and a at or above this page: records
+	// below it are never needed again.
+	for id := range cache {
+		if id < ids[0] {
+			delete(cache, id)
+		}
+	}
+	if len(cache) > dupCacheLimit {
+		clear(cache)
+	}
+	var missing []int64
+	for _, c := range cands {
+		for _, id := range c {
+			if _, ok := cache[id]; !ok {
+				cache[id] = quality.MatchRecord{ID: -1} // deleted since it was blocked, unless fetched below
+				missing = append(missing, id)
+			}
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		var recs []any
+		if err := f.s.db.ReadTx(ctx, func(tx *store.Tx) error {
+			var err error
+			recs, err = tx.LiveRecordsByID(ctx, f.o, missing)
+			return err
+		}); err != nil {
+			return page, 0, err
+		}
+		mrs, err := f.open(ctx, recs)
+		if err != nil {
+			return page, 0, err
+		}
+		for _, mr := range mrs {
+			cache[mr.ID] = mr
+		}
+	}
+	page.cands = len(cands)
+	for _, c := range cands {
+		if ra, rb := cache[c[0]], cache[c[1]]; ra.ID >= 0 && rb.ID >= 0 {
+			page.pairs = append(page.pairs, [2]quality.MatchRecord{ra, rb})
+		}
+	}
+	return page, ids[len(ids)-1], nil
 }
 
 // DuplicateFilter narrows a list of pairs: at or above MinScore, after the
@@ -426,7 +509,9 @@ func (s *Service) DuplicatePairs(ctx context.Context, a *access.Actor, o crm.Obj
 	var ids []int64
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if page.Scan, err = tx.LatestDupScan(ctx, o); err != nil {
+		if page.Scan, err = tx.LatestDupScan(ctx, o); crm.IsCode(err, crm.NotFound) {
+			return nil // never scanned: no pairs
+		} else if err != nil {
 			return err
 		}
 		scope := store.NameScope{Scope: a.SharedScope(o, false), Child: childScope(a, o, false),

@@ -69,6 +69,13 @@ func TestDuplicatePairsScoped(t *testing.T) {
 			!strings.Contains(fmt.Sprint(err.(*crm.Error).Fields), "threshold") {
 			t.Fatalf("threshold 2: %v, want invalid threshold", err)
 		}
+		if page, err := o.Svc.DuplicatePairs(ctx, o.Admin, crm.ObjContact, service.DuplicateFilter{}); err != nil || len(page.Pairs) != 0 {
+			t.Fatalf("pairs before any scan: %v %v", page.Pairs, err)
+		}
+		if _, err := o.Svc.ScanDuplicates(ctx, o.Admin, crm.ObjContact, quality.DefaultMatchRules()); err != nil {
+			t.Fatal(err)
+		}
+		// A second scan replaces the first one's pairs.
 		scan, err := o.Svc.ScanDuplicates(ctx, o.Admin, crm.ObjContact, quality.DefaultMatchRules())
 		if err != nil {
 			t.Fatal(err)
@@ -111,9 +118,13 @@ func TestDuplicatePairsScoped(t *testing.T) {
 		if err := raw.QueryRow("SELECT COUNT(*) FROM dup_blocks").Scan(&blocks); err != nil || blocks != 0 {
 			t.Errorf("scratch blocks left: %d %v", blocks, err)
 		}
+		var pairs int
+		if err := raw.QueryRow("SELECT COUNT(*) FROM dup_pairs").Scan(&pairs); err != nil || pairs != 3 {
+			t.Errorf("stored pairs %d %v, want the last scan's 3", pairs, err)
+		}
 		var events int
-		if err := raw.QueryRow("SELECT COUNT(*) FROM audit_events WHERE action = 'duplicates.scan' AND outcome = 'ok'").Scan(&events); err != nil || events != 1 {
-			t.Errorf("scan events %d %v, want 1", events, err)
+		if err := raw.QueryRow("SELECT COUNT(*) FROM audit_events WHERE action = 'duplicates.scan' AND outcome = 'ok'").Scan(&events); err != nil || events != 2 {
+			t.Errorf("scan events %d %v, want 2", events, err)
 		}
 
 		// A scan of the object running elsewhere holds the lease.

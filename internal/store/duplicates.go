@@ -193,6 +193,13 @@ func (tx *Tx) DupCandidates(ctx context.Context, scanID, from, to int64) ([][2]i
 	return out, mapErr("duplicate candidates", rows.Err())
 }
 
+// DropEarlierDupPairs removes the pairs of an object's scans before scanID:
+// a finished scan replaces them.
+func (tx *Tx) DropEarlierDupPairs(ctx context.Context, o crm.Object, scanID int64) error {
+	_, err := tx.q.ExecContext(ctx, "DELETE FROM dup_pairs WHERE object = $1 AND scan_id < $2", string(o), scanID)
+	return mapErr("drop earlier duplicate pairs", err)
+}
+
 // DropDupBlocks removes a scan's scratch blocks.
 func (tx *Tx) DropDupBlocks(ctx context.Context, scanID int64) error {
 	_, err := tx.q.ExecContext(ctx, "DELETE FROM dup_blocks WHERE scan_id = $1", scanID)
