@@ -276,14 +276,7 @@ func (f *finder) block(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan page, 1)
-	send := func(p page) bool {
-		select {
-		case pages <- p:
-			return true
-		case <-ctx.Done(): // the writer stopped
-			return false
-		}
-	}
+	send := func(p page) bool { return sendUnlessDone(ctx, pages, p) }
 	go func() {
 		defer close(pages)
 		domain := "dup:" + string(f.o)
@@ -344,14 +337,7 @@ func (f *finder) compare(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan candidatePage, 1)
-	send := func(p candidatePage) bool {
-		select {
-		case pages <- p:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	send := func(p candidatePage) bool { return sendUnlessDone(ctx, pages, p) }
 	go func() {
 		defer close(pages)
 		cache := map[int64]quality.MatchRecord{}
@@ -393,6 +379,17 @@ func (f *finder) compare(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// sendUnlessDone hands v to the next stage, or reports false when the
+// stage stopped (ctx is cancelled when it returns).
+func sendUnlessDone[T any](ctx context.Context, ch chan<- T, v T) bool {
+	select {
+	case ch <- v:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // candidatePage is one page of candidate pairs, opened, for scoring.
