@@ -173,7 +173,7 @@ func (r MatchRules) Compare(a, b MatchRecord) Match {
 		fr := r.rule(fa)
 		sim, how := compareValues(fa.Kind, fa.Value, b.Fields[i].Value)
 		weight := fr.Weight
-		if fa.Kind == MatchText && how != "" && isDigits(fa.Value) && isDigits(b.Fields[i].Value) && len(fa.Value) >= 6 {
+		if fa.Kind == MatchText && how != "" && isIdentifier(fa.Value) && isIdentifier(b.Fields[i].Value) {
 			// A long number in a text field is an identifier: it says more
 			// than a word of an address.
 			weight = max(weight, r.Kinds[MatchCode].Weight)
@@ -441,6 +441,11 @@ func keepRunes(s string, keep func(rune) bool) string {
 	}, s)
 }
 
+// isIdentifier reports whether a text value is a number long enough to be
+// an identifier (an ID or account number): seven digits or more, longer
+// than postcodes (four to six digits) and house numbers.
+func isIdentifier(s string) bool { return isDigits(s) && len(strings.TrimSpace(s)) >= 7 }
+
 func isDigits(s string) bool {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -584,12 +589,18 @@ func soundex(w string) string {
 
 // BlockingKeys returns the keys under which a record is filed for the
 // candidate search: two records become a candidate pair when they share
-// one. Keys are plaintext; the caller blinds them before storing. Phones,
-// e-mails, dates and identifiers are filed by value; names by the sorted
-// phonetic codes of their words (so a swapped or misspelt name still
-// meets), by each Chinese character pair, and by each word's code combined
-// with each short value (postcode, house number, …); text by its sorted
-// words.
+// one. Keys are plaintext; the caller blinds them before storing.
+//
+// A key must stay selective as the data grows, or its blocks grow with it
+// and the pairs with their square: so only values that nearly identify a
+// person are keys by themselves — phones, e-mails, company names, long
+// numbers (ID numbers) — and names: Latin names by the sorted phonetic
+// codes of their words (a swapped or misspelt name still meets), Chinese
+// names whole. Everything else (dates, short numbers such as postcodes,
+// text such as a suburb) is a key only together with a name code — each
+// Latin word's Soundex, and a Chinese name's surname and character pairs, so
+// a typo in one part of a name still meets the other part — or a date
+// together with another such value.
 func BlockingKeys(rec MatchRecord) []string {
 	var keys []string
 	seen := map[string]bool{}
@@ -599,8 +610,9 @@ func BlockingKeys(rec MatchRecord) []string {
 			keys = append(keys, k)
 		}
 	}
-	var codes []string // phonetic codes of name words
-	var shorts []string
+	var codes []string  // name codes
+	var values []string // field:value pairs that are keys only with a name code
+	var dates []string  // the dates among them, also keys with each other value
 	for _, f := range rec.Fields {
 		v := strings.TrimSpace(f.Value)
 		if v == "" {
@@ -608,26 +620,25 @@ func BlockingKeys(rec MatchRecord) []string {
 		}
 		switch f.Kind {
 		case MatchPersonName:
-			words := nameTokens(v)
-			var cs []string
-			for _, w := range words {
+			var latin []string
+			for _, w := range nameTokens(v) {
 				if allHan(w) {
 					add("hn:" + w)
 					rs := []rune(w)
+					codes = append(codes, "h"+string(rs[0]))
 					for i := 0; i+1 < len(rs); i++ {
-						add("hb:" + string(rs[i:i+2]))
+						codes = append(codes, "h"+string(rs[i:i+2]))
 					}
 					continue
 				}
 				if len([]rune(w)) > 1 {
-					cs = append(cs, soundex(w))
+					latin = append(latin, soundex(w))
 				}
 			}
-			if len(cs) > 0 {
-				sorted := slices.Clone(cs)
-				slices.Sort(sorted)
-				add("np:" + strings.Join(sorted, " "))
-				codes = append(codes, cs...)
+			if len(latin) > 0 {
+				codes = append(codes, latin...)
+				slices.Sort(latin)
+				add("np:" + strings.Join(latin, " "))
 			}
 		case MatchCompany:
 			add("co:" + CompanyKey(v))
@@ -635,29 +646,36 @@ func BlockingKeys(rec MatchRecord) []string {
 			add(string(f.Kind) + ":" + fold(v))
 		case MatchDate:
 			if d := digitsOf(v); d != "" {
-				add("d:" + f.Name + ":" + d)
+				values = append(values, f.Name+":"+d)
+				dates = append(dates, f.Name+":"+d)
 			}
 		case MatchCode:
 			add("id:" + f.Name + ":" + codeFold(v))
 		default:
-			if isDigits(v) {
-				// A long number is an identifier, filed by itself; a
-				// short one (house number, postcode) meets only with a name.
-				if len(v) >= 6 {
-					add("id:" + f.Name + ":" + v)
-				} else {
-					shorts = append(shorts, f.Name+":"+v)
-				}
-				continue
+			switch {
+			case isIdentifier(v):
+				add("id:" + f.Name + ":" + v)
+			case isDigits(v):
+				values = append(values, f.Name+":"+v)
+			default:
+				words := nameTokens(v)
+				slices.Sort(words)
+				values = append(values, f.Name+":"+strings.Join(words, " "))
 			}
-			words := nameTokens(v)
-			slices.Sort(words)
-			add("tx:" + f.Name + ":" + strings.Join(words, " "))
 		}
 	}
 	for _, c := range codes {
-		for _, s := range shorts {
-			add("ns:" + c + ":" + s)
+		for _, v := range values {
+			add("nx:" + c + ":" + v)
+		}
+	}
+	// A date with another value meets the copies whose name changed
+	// beyond its codes (a missing given name and a misspelt surname).
+	for _, d := range dates {
+		for _, v := range values {
+			if v != d {
+				add("dx:" + d + ":" + v)
+			}
 		}
 	}
 	return keys

@@ -124,9 +124,14 @@ func TestBlockingKeys(t *testing.T) {
 	if shared == 0 {
 		t.Errorf("swapped, misspelt name shares no key: %v / %v", a, b)
 	}
-	zh := BlockingKeys(MatchRecord{Fields: []MatchField{{Name: "name", Kind: MatchPersonName, Value: "罗 建华"}}})
-	if !slices.Contains(zh, "hn:罗建华") || !slices.Contains(zh, "hb:建华") {
+	zh := BlockingKeys(MatchRecord{Fields: []MatchField{{Name: "name", Kind: MatchPersonName, Value: "罗 建华"},
+		{Name: "dob", Kind: MatchDate, Value: "1980-03-12"}}})
+	if !slices.Contains(zh, "hn:罗建华") || !slices.Contains(zh, "nx:h罗:dob:19800312") || !slices.Contains(zh, "nx:h建华:dob:19800312") {
 		t.Errorf("Chinese name keys %v", zh)
+	}
+	// A date is no key by itself: it would pair everyone born that day.
+	if slices.ContainsFunc(zh, func(k string) bool { return strings.HasPrefix(k, "d") }) {
+		t.Errorf("a date alone is a key: %v", zh)
 	}
 }
 
