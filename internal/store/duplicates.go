@@ -95,9 +95,9 @@ func (tx *Tx) LatestDupScan(ctx context.Context, o crm.Object) (crm.DupScan, err
 	return s, mapErr("duplicate scan", err)
 }
 
-// DupBlock files one record under one blind key.
+// DupBlock files one record under one blind key (64 bits of its HMAC).
 type DupBlock struct {
-	Key      string
+	Key      int64
 	RecordID int64
 }
 

@@ -19,7 +19,9 @@ CREATE INDEX dup_scans_object ON dup_scans(object, id);
 
 CREATE TABLE dup_blocks (
     scan_id   INTEGER NOT NULL,
-    key       TEXT    NOT NULL,
+    -- The first 64 bits of the key's HMAC: integers keep the index small
+    -- and its compares cheap; a collision only adds a candidate pair.
+    key       INTEGER NOT NULL,
     record_id INTEGER NOT NULL,
     PRIMARY KEY (scan_id, key, record_id)
 ) WITHOUT ROWID;
