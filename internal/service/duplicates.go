@@ -162,7 +162,7 @@ func (f *finder) run(ctx context.Context) error {
 	}
 	err := f.s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
-		f.scan.BlocksSkipped, err = tx.PruneDupBlocks(ctx, f.scan.ID, f.rules.BlockLimit)
+		f.scan.BlocksSkipped, err = tx.IndexDupBlocks(ctx, f.scan.ID, f.rules.BlockLimit)
 		return err
 	})
 	if err != nil {

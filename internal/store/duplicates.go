@@ -103,9 +103,9 @@ type DupBlock struct {
 
 // PutDupBlocks files records under their blind blocking keys.
 func (tx *Tx) PutDupBlocks(ctx context.Context, scanID int64, blocks []DupBlock) error {
-	return tx.insertRows(ctx, "put duplicate blocks", "INSERT INTO dup_blocks (scan_id, key, record_id) VALUES ",
+	return tx.insertRows(ctx, "put duplicate blocks", "INSERT INTO dup_blocks (scan_id, record_id, key) VALUES ",
 		" ON CONFLICT DO NOTHING", len(blocks), func(i int, a *args) []string {
-			return []string{a.add(scanID), a.add(blocks[i].Key), a.add(blocks[i].RecordID)}
+			return []string{a.add(scanID), a.add(blocks[i].RecordID), a.add(blocks[i].Key)}
 		})
 }
 
@@ -149,20 +149,23 @@ func (tx *Tx) queryIDs(ctx context.Context, what, q string, a ...any) ([]int64, 
 	return out, mapErr(what, rows.Err())
 }
 
-// PruneDupBlocks removes the blocks no pair can come from: keys only one
-// record has, and keys more than limit records share (a common surname's
-// code pairs everyone with everyone; other keys still meet the true
-// duplicates). It returns how many oversized blocks it skipped.
-func (tx *Tx) PruneDupBlocks(ctx context.Context, scanID int64, limit int) (int64, error) {
+// IndexDupBlocks writes a scan's blocks in key order (dup_keys), in one
+// sorted statement, leaving out the blocks no pair comes from — keys only
+// one record has — and those more than limit records share (a common
+// surname's code pairs everyone with everyone; other keys still meet the
+// true duplicates). It returns how many oversized blocks it skipped.
+func (tx *Tx) IndexDupBlocks(ctx context.Context, scanID int64, limit int) (int64, error) {
 	var skipped int64
 	err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT key FROM dup_blocks WHERE scan_id = $1 GROUP BY key
 		HAVING COUNT(*) > $2) big`, scanID, limit).Scan(&skipped)
 	if err != nil {
 		return 0, mapErr("count oversized blocks", err)
 	}
-	_, err = tx.q.ExecContext(ctx, `DELETE FROM dup_blocks WHERE scan_id = $1 AND key IN (SELECT key FROM dup_blocks
-		WHERE scan_id = $1 GROUP BY key HAVING COUNT(*) = 1 OR COUNT(*) > $2)`, scanID, limit)
-	return skipped, mapErr("prune duplicate blocks", err)
+	_, err = tx.q.ExecContext(ctx, `INSERT INTO dup_keys (scan_id, key, record_id)
+		SELECT b.scan_id, b.key, b.record_id FROM dup_blocks b
+		JOIN (SELECT key FROM dup_blocks WHERE scan_id = $1 GROUP BY key HAVING COUNT(*) >= 2 AND COUNT(*) <= $2) k
+		ON k.key = b.key WHERE b.scan_id = $1 ORDER BY b.key, b.record_id`, scanID, limit)
+	return skipped, mapErr("index duplicate blocks", err)
 }
 
 // DupBlockRecordsAfter returns up to limit ids of records still in a
@@ -176,7 +179,7 @@ func (tx *Tx) DupBlockRecordsAfter(ctx context.Context, scanID, after int64, lim
 // [from, to]: two records sharing a key, each pair once, ordered.
 func (tx *Tx) DupCandidates(ctx context.Context, scanID, from, to int64) ([][2]int64, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT DISTINCT a.record_id, b.record_id FROM dup_blocks a
-		JOIN dup_blocks b ON b.scan_id = a.scan_id AND b.key = a.key AND b.record_id > a.record_id
+		JOIN dup_keys b ON b.scan_id = a.scan_id AND b.key = a.key AND b.record_id > a.record_id
 		WHERE a.scan_id = $1 AND a.record_id >= $2 AND a.record_id <= $3 ORDER BY 1, 2`, scanID, from, to)
 	if err != nil {
 		return nil, mapErr("duplicate candidates", err)
@@ -202,6 +205,9 @@ func (tx *Tx) DropEarlierDupPairs(ctx context.Context, o crm.Object, scanID int6
 
 // DropDupBlocks removes a scan's scratch blocks.
 func (tx *Tx) DropDupBlocks(ctx context.Context, scanID int64) error {
+	if _, err := tx.q.ExecContext(ctx, "DELETE FROM dup_keys WHERE scan_id = $1", scanID); err != nil {
+		return mapErr("drop duplicate keys", err)
+	}
 	_, err := tx.q.ExecContext(ctx, "DELETE FROM dup_blocks WHERE scan_id = $1", scanID)
 	return mapErr("drop duplicate blocks", err)
 }

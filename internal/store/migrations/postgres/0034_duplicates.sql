@@ -18,15 +18,27 @@ CREATE TABLE dup_scans (
 );
 CREATE INDEX dup_scans_object ON dup_scans(object, id);
 
+-- dup_blocks files each record under its keys as the scan reads the records
+-- in id order, so the rows append at the end of the primary key: filing in
+-- key order would touch the whole tree with every page of records. The
+-- key is the first 64 bits of the key's HMAC: integers keep the tables
+-- small and compares cheap; a collision only adds a candidate pair.
 CREATE UNLOGGED TABLE dup_blocks (
     scan_id   BIGINT  NOT NULL,
-    -- The first 64 bits of the key's HMAC: integers keep the index small
-    -- and its compares cheap; a collision only adds a candidate pair.
+    record_id BIGINT  NOT NULL,
+    key       BIGINT  NOT NULL,
+    PRIMARY KEY (scan_id, record_id, key)
+);
+
+-- dup_keys is the same rows in key order, written once in one sorted
+-- statement when filing is done, without the keys one record alone holds
+-- or too many share: the candidate pairs are read from it.
+CREATE UNLOGGED TABLE dup_keys (
+    scan_id   BIGINT  NOT NULL,
     key       BIGINT  NOT NULL,
     record_id BIGINT  NOT NULL,
     PRIMARY KEY (scan_id, key, record_id)
 );
-CREATE INDEX dup_blocks_record ON dup_blocks(scan_id, record_id);
 
 CREATE TABLE dup_pairs (
     scan_id BIGINT  NOT NULL REFERENCES dup_scans(id),
