@@ -60,6 +60,9 @@ Usage:
   custos import status N | resume N | undo N [-confirm]
                              show an import, finish one that stopped, or move the records it created to the
                              recycle bin
+  custos duplicates -object contacts -format csv [-min-score S] [flags]
+                             scan an object for duplicates and write the pairs as CSV
+                             (id_a,id_b,external_id_a,external_id_b,score,reasons)
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
@@ -87,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		return keysCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "duplicates":
+		return duplicatesCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "custos", version)
 		return nil

@@ -161,14 +161,7 @@ func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s Name
 	}
 	for _, chunk := range chunks(ids) {
 		var a args
-		// A record with a parent is visible through it too (ChildScope).
-		cond := s.Child.cond("t", &a)
-		if spec.Parent == "" {
-			cond = recordCond(s.Scope, "t.id", "t.owner_id", &a)
-			if o == crm.ObjCustomer && s.PoolVisible {
-				cond = "(" + cond + " OR t.owner_id IS NULL)"
-			}
-		}
+		cond := s.condOn(o, "t", &a)
 		rows, err := tx.q.QueryContext(ctx, "SELECT t.id, t.name, "+key+" FROM "+table+" t WHERE "+inList("t.id", chunk, &a)+" AND "+cond, a...)
 		if err != nil {
 			return nil, mapErr("record names", err)

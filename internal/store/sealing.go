@@ -345,27 +345,37 @@ func (tx *Tx) ErasePersonRemains(ctx context.Context, o crm.Object, id int64) (b
 // live or recycled, in no actor's scope — for key operations that must
 // reach every copy.
 func (tx *Tx) AnyRecord(ctx context.Context, o crm.Object, id int64) (any, error) {
-	switch o {
-	case crm.ObjContact:
-		t, err := scanContact(tx.q.QueryRowContext(ctx, "SELECT "+contactCols+contactFrom+" WHERE t.id = $1", id))
-		return &t, mapErr("contact", err)
-	case crm.ObjLead:
-		l, err := scanLead(tx.q.QueryRowContext(ctx, "SELECT "+leadCols+leadFrom+" WHERE l.id = $1", id))
-		return &l, mapErr("lead", err)
-	case crm.ObjCustomer:
-		c, err := scanCustomer(tx.q.QueryRowContext(ctx, "SELECT "+customerCols+customerFrom+" WHERE c.id = $1", id))
-		return &c, mapErr("customer", err)
-	case crm.ObjOpportunity:
-		op, err := scanOpportunity(tx.q.QueryRowContext(ctx, "SELECT "+opportunityCols+opportunityFrom+" WHERE o.id = $1", id))
-		return &op, mapErr("opportunity", err)
-	case crm.ObjContract:
-		k, err := scanContract(tx.q.QueryRowContext(ctx, "SELECT "+contractCols+contractFrom+" WHERE ct.id = $1", id))
-		return &k, mapErr("contract", err)
-	case crm.ObjFollowUp:
-		f, err := scanFollowUp(tx.q.QueryRowContext(ctx, followUpSelect+" WHERE f.id = $1", id))
-		return &f, mapErr("follow-up", err)
+	r, ok := recordReaders[o]
+	if !ok {
+		return nil, crm.ErrNotFound(string(o))
 	}
-	return nil, crm.ErrNotFound(string(o))
+	rec, err := r.scan(tx.q.QueryRowContext(ctx, r.sel+" WHERE "+r.alias+".id = $1", id))
+	return rec, mapErr(string(o), err)
+}
+
+// recordReader reads whole records of one object: the select up to its
+// WHERE, the table's alias in it, and the row scanner.
+type recordReader struct {
+	sel, alias string
+	scan       func(scanner) (any, error)
+}
+
+// readerOf wraps a typed scanner so a reader hands out pointers to records.
+func readerOf[T any](sel, alias string, scan func(scanner) (T, error)) recordReader {
+	return recordReader{sel: sel, alias: alias, scan: func(row scanner) (any, error) {
+		v, err := scan(row)
+		return &v, err
+	}}
+}
+
+// recordReaders are the readers of every object with records of its own.
+var recordReaders = map[crm.Object]recordReader{
+	crm.ObjContact:     readerOf("SELECT "+contactCols+contactFrom, "t", scanContact),
+	crm.ObjLead:        readerOf("SELECT "+leadCols+leadFrom, "l", scanLead),
+	crm.ObjCustomer:    readerOf("SELECT "+customerCols+customerFrom, "c", scanCustomer),
+	crm.ObjOpportunity: readerOf("SELECT "+opportunityCols+opportunityFrom, "o", scanOpportunity),
+	crm.ObjContract:    readerOf("SELECT "+contractCols+contractFrom, "ct", scanContract),
+	crm.ObjFollowUp:    readerOf(followUpSelect, "f", scanFollowUp),
 }
 
 // indexedTables names the tables of the objects with index rows.
