@@ -75,7 +75,7 @@ func newImportPlan(o crm.Object, header []string, opts crm.ImportOptions, custom
 			}
 			col.spec = &f
 		}
-		if other, dup := seen[target]; dup {
+		if other, dup := seen[target]; dup && !joinable(col) {
 			probs.Add("mapping."+h, "mapped_twice", other)
 			continue
 		}
@@ -101,6 +101,14 @@ func (p *importPlan) convert(cells []string) (importRow, crm.Problems) {
 		}
 		if raw == "" {
 			continue
+		}
+		if joinable(c) {
+			// Several columns of one text field (姓 and 名, given name and
+			// surname) are joined in file order; a person's name loses the
+			// space between Han characters in normalisation.
+			if prev, ok := textOf(r.fields, custom, c); ok {
+				raw = prev + " " + raw
+			}
 		}
 		switch {
 		case c.target == "external_id":
@@ -317,3 +325,27 @@ func padDate(s string) string {
 
 // rowJSON is the row's fields as the JSON body a surface would send.
 func (r importRow) rowJSON() ([]byte, error) { return json.Marshal(r.fields) }
+
+// joinable reports whether several columns may go to the column's target:
+// free text is joined, anything else would be one value overwriting another.
+func joinable(c importColumn) bool {
+	switch {
+	case c.spec != nil:
+		return c.spec.Type == crm.TypeText || c.spec.Type == crm.TypeLongText
+	case c.custom != nil:
+		return c.custom.Type == "text"
+	}
+	return false
+}
+
+// textOf returns the text a joinable column's target already holds.
+func textOf(fields, custom map[string]any, c importColumn) (string, bool) {
+	var v any
+	if c.custom != nil {
+		v = custom[c.custom.Key]
+	} else {
+		v = fields[c.spec.Name]
+	}
+	s, ok := v.(string)
+	return s, ok && s != ""
+}

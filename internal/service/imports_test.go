@@ -396,3 +396,29 @@ func TestImportNeedsApproval(t *testing.T) {
 		}
 	})
 }
+
+// TestImportJoinsNameColumns: a name split over two columns (姓, 名 or given
+// name and surname) is joined; a Chinese one without the space.
+func TestImportJoinsNameColumns(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		csv := "姓,名,手机\n张,伟,13911112222\ngiven,surname,\n"
+		opts := crm.ImportOptions{Mapping: map[string]string{"姓": "name", "名": "name", "手机": "mobile"}}
+		p := importFile(t, o, o.Rep1, crm.ObjLead, "names.csv", []byte(csv), opts)
+		im := commitImport(t, o, o.Rep1, p.Import.ID)
+		rows := rowsOf(t, o, o.Rep1, im.ID)
+		for line, want := range map[int]string{2: "张伟", 3: "given surname"} {
+			l, err := o.Svc.GetLead(ctx, o.Rep1, rows[line].RecordID)
+			if err != nil || l.Name != want {
+				t.Errorf("row %d: %q %v, want %q", line, l.Name, err, want)
+			}
+		}
+		// A choice cannot take two columns.
+		_, err := o.Svc.PreviewImport(ctx, o.Rep1, service.ImportRequest{Object: crm.ObjCustomer, FileName: "x.csv",
+			File: strings.NewReader("a,b\nA,B\n"), Size: 8, Options: crm.ImportOptions{Mapping: map[string]string{"a": "level", "b": "level"}}})
+		if !crm.IsCode(err, crm.Invalid) {
+			t.Fatalf("two columns to a choice: %v", err)
+		}
+	})
+}
