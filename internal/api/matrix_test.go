@@ -411,6 +411,16 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			return tm.Reached
 		}, Req: code("/api/v1/account/step-up"), Account: true}},
 
+		// Values nobody holds: there is no owner to ask.
+		"POST /api/v1/access-requests": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {
+			if tm.Can(a, crm.ObjCustomer, crm.ActCreate) {
+				return tm.Hidden
+			}
+			return tm.Forbidden
+		}, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/access-requests", body: map[string]any{"object": "customer", "access": "share",
+				"fields": map[string]string{"name": "无人持有的名称", "status": "prospect"}}}
+		}}},
 		"POST /api/v1/customers": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate),
 			Req: func(*tm.Target) apiReq {
 				return apiReq{path: "/api/v1/customers", body: map[string]string{"name": w.Name("新客户")}}

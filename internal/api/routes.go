@@ -53,6 +53,7 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "PUT", Pattern: "/api/v1/alert-rules/{key}", Handler: api.authed(api.saveAlertRule), Doc: httpx.Doc{Status: http.StatusNoContent, StepUp: httpx.StepUpAlways}},
 		{Method: "GET", Pattern: "/api/v1/shares", Handler: api.authed(api.myGrants), Doc: httpx.Doc{Response: itemsOf[crm.RecordShare]{}}},
 		{Method: "POST", Pattern: "/api/v1/shares/revoke", Handler: api.authed(api.revokeShares), Doc: httpx.Doc{Status: http.StatusNoContent}},
+		{Method: "POST", Pattern: "/api/v1/access-requests", Handler: api.authed(api.requestAccess), Doc: httpx.Doc{Request: service.AccessRequest{}, Status: http.StatusAccepted, Approval: true}},
 		{Method: "GET", Pattern: "/api/v1/customers/{id}/shares", Handler: api.authed(api.listShares(crm.ObjCustomer)), Doc: httpx.Doc{Response: itemsOf[crm.RecordShare]{}}},
 		{Method: "POST", Pattern: "/api/v1/customers/{id}/shares", Handler: api.authed(api.createShare(crm.ObjCustomer)), Doc: httpx.Doc{Request: service.ShareInput{}, Status: http.StatusCreated}},
 		{Method: "GET", Pattern: "/api/v1/leads/{id}/shares", Handler: api.authed(api.listShares(crm.ObjLead)), Doc: httpx.Doc{Response: itemsOf[crm.RecordShare]{}}},

@@ -51,3 +51,15 @@ func (api *API) revokeShares(w http.ResponseWriter, r *http.Request, a *access.A
 	}
 	api.respond(w, r, a, http.StatusNoContent, nil, err)
 }
+
+// requestAccess files a refused entrant's request to the owner of the
+// record their values duplicate (a share or a hand-over): 202 with the
+// pending-approval problem naming the request.
+func (api *API) requestAccess(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	var in service.AccessRequest
+	err := decode(r, &in)
+	if err == nil {
+		err = api.svc.RequestAccess(r.Context(), a, in)
+	}
+	api.respond(w, r, a, http.StatusAccepted, nil, err)
+}

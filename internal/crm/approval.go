@@ -18,6 +18,10 @@ const (
 	ApproveBulkDelete  ApprovalKind = "bulk_delete"  // more than threshold records deleted at once
 	ApproveBulkExport  ApprovalKind = "bulk_export"  // more than threshold records exported at once
 	ApproveBulkImport  ApprovalKind = "bulk_import"  // a file of more than threshold rows imported
+	// ApproveAccess is a salesperson refused as a duplicate asking the
+	// record's owner to share it or hand it over; always on, decided by the
+	// owner (a step of type "owner"), so it is not among ApprovalKinds.
+	ApproveAccess ApprovalKind = "access"
 )
 
 // ApprovalKinds lists the kinds in the order the policy page shows them.
@@ -26,7 +30,7 @@ var ApprovalKinds = []ApprovalKind{ApproveTransfer, ApproveKeyField, ApproveWon,
 // ApprovalStep is one level of approvers: the requester's department
 // manager (walking up the tree past the requester), or anyone with a role.
 type ApprovalStep struct {
-	Type    string `json:"type"` // "manager" or "role"
+	Type    string `json:"type"` // "manager", "role", or "owner" (the record's owner; access requests)
 	RoleKey string `json:"role_key,omitempty"`
 }
 

@@ -272,6 +272,13 @@ func (s *Service) approvers(ctx context.Context, tx *store.Tx, r crm.ApprovalReq
 	if st.Type == "role" {
 		return tx.UsersWithRole(ctx, st.RoleKey)
 	}
+	if st.Type == "owner" {
+		owner, err := tx.RecordOwner(ctx, r.Object, r.RecordID)
+		if err != nil || owner == 0 {
+			return nil, err
+		}
+		return []int64{owner}, nil
+	}
 	u, err := tx.GetUser(ctx, r.RequesterID)
 	if err != nil {
 		return nil, err
@@ -392,7 +399,13 @@ func (s *Service) carryOut(ctx context.Context, approver *access.Actor, r crm.Ap
 	requester, err := s.UserActor(ctx, r.RequesterID)
 	if err == nil {
 		requester.IP, requester.UserAgent, requester.RequestID = approver.IP, approver.UserAgent, approver.RequestID
-		err = s.apply(context.WithValue(ctx, approvedKey{}, r.ID), requester, r)
+		// An access request is the owner giving what is theirs: the share or
+		// hand-over is made by the approver, to the requester.
+		actor := requester
+		if r.Kind == crm.ApproveAccess {
+			actor = approver
+		}
+		err = s.apply(context.WithValue(ctx, approvedKey{}, r.ID), actor, r)
 	}
 	r.Status = crm.ApprovalApplied
 	if err != nil {
@@ -437,6 +450,16 @@ func (s *Service) apply(ctx context.Context, a *access.Actor, r crm.ApprovalRequ
 		return err
 	case crm.ApproveKeyField, crm.ApproveLargeAmount:
 		return s.updateFromJSON(ctx, a, r.Object, r.RecordID, r.Payload)
+	case crm.ApproveAccess:
+		var p accessPayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return err
+		}
+		if p.Access == AccessHandover {
+			return s.TransferRecord(ctx, a, r.Object, r.RecordID, r.RequesterID, r.RecordVersion)
+		}
+		_, err := s.ShareRecord(ctx, a, r.Object, r.RecordID, ShareInput{UserID: r.RequesterID, Level: "edit"})
+		return err
 	case crm.ApproveBulkImport:
 		var c importCommit
 		if err := json.Unmarshal(r.Payload, &c); err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -424,7 +425,10 @@ type CustomerFormView struct {
 	Custom  customInput
 	Errors  FormErrors
 	Stale   bool
-	defs    customDefs
+	// AccessFields holds the values a new customer was refused with as a
+	// duplicate (JSON), for the request to its owner for access.
+	AccessFields string
+	defs         customDefs
 }
 
 // Action is where the form posts.
@@ -528,6 +532,10 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request, a *acces
 	fields.Custom = v.Custom.values(v.defs)
 	c, err := s.svc.CreateCustomer(r.Context(), a, service.CustomerInput{CustomerFields: fields})
 	if err != nil {
+		if crm.IsCode(err, crm.Duplicate) {
+			b, _ := json.Marshal(fields)
+			v.AccessFields = string(b)
+		}
 		s.refuse(w, r, a, err, func(status int) {
 			s.render(w, r, status, "customer_form", v.refused(err))
 		})
@@ -661,4 +669,16 @@ func (s *Server) restoreCustomer(w http.ResponseWriter, r *http.Request, a *acce
 		return
 	}
 	redirect(w, r, "/recycle-bin")
+}
+
+// requestAccess files the refused entrant's request to the owner of the
+// record their values duplicate: a share or a hand-over (an approval the
+// owner decides; the answer shows the filed request).
+func (s *Server) requestAccess(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	in := service.AccessRequest{Object: crm.Object(r.PostFormValue("object")), Fields: json.RawMessage(r.PostFormValue("fields")),
+		Access: r.PostFormValue("access")}
+	if !json.Valid(in.Fields) {
+		in.Fields = json.RawMessage("{}")
+	}
+	s.fail(w, r, a, s.svc.RequestAccess(r.Context(), a, in))
 }

@@ -332,6 +332,13 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			return webReq{path: "/customers", form: values("name", w.Name("新客户"), "status", "prospect")}
 		}}},
 		"GET /customers/{id}": {{Object: crm.ObjCustomer, Want: tm.On(crm.ObjCustomer, tm.ReadOutcome), Req: page(crm.ObjCustomer, "/customers/", "", nil)}},
+		// Values nobody holds: there is no owner to ask.
+		"POST /access-requests": {{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {
+			if tm.Can(a, crm.ObjCustomer, crm.ActCreate) {
+				return tm.Hidden
+			}
+			return tm.Forbidden
+		}, Req: post("/access-requests", values("object", "customer", "access", "share", "fields", `{"name":"无人持有的名称","status":"prospect"}`))}},
 		"GET /customers/{id}/edit": {{Object: crm.ObjCustomer, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
 			if out := tm.ReadOutcome(a, crm.ObjCustomer, s); out != tm.Allow || s != tm.SlotPool {
 				return out

@@ -243,7 +243,11 @@ func TestPages(t *testing.T) {
 				wantStatus: 422, wantContains: []string{"Some fields are not valid.", "Name: is required", `value="Steel"`}},
 			{name: "duplicate names the owner", actor: "rep2", method: "POST", path: "/customers",
 				body:       url.Values{"name": {"北京星辰科技有限公司"}},
-				wantStatus: 409, wantContains: []string{"已存在，负责人：User rep1", `value="北京星辰科技有限公司"`}},
+				wantStatus: 409, wantContains: []string{"已存在，负责人：User rep1", `value="北京星辰科技有限公司"`,
+					`action="/access-requests"`, "请负责人共享给我", "请负责人转交给我"}},
+			{name: "the refused entrant asks the owner to share", actor: "rep2", method: "POST", path: "/access-requests",
+				body:       url.Values{"object": {"customer"}, "access": {"share"}, "fields": {`{"name":"北京星辰科技有限公司","status":"prospect"}`}},
+				wantStatus: 303, wantLocation: "/approvals/"},
 
 			// Scope isolation.
 			{name: "owner sees the detail", actor: "rep1", method: "GET", path: "/customers/" + id(c1.ID), wantStatus: 200,
