@@ -1036,6 +1036,10 @@ var en = map[string]string{
 	"error.columns":        "The file has more than %s columns.",
 	"error.xlsx":           "The file is not a readable XLSX workbook (damaged, encrypted or an old .xls).",
 	"error.sheet":          "The workbook has no sheet named %s.",
+	// The import API and wizard (issue 14 §1).
+	"error.media_type_multipart": "Send the file as a multipart/form-data upload; nothing was saved.",
+	"import.line":                "Line",
+	"import.reason":              "Reason",
 }
 
 var zh = map[string]string{
@@ -2071,4 +2075,8 @@ var zh = map[string]string{
 	"error.columns":        "文件超过 %s 列。",
 	"error.xlsx":           "文件不是可读取的 XLSX 工作簿（已损坏、已加密或为旧版 .xls）。",
 	"error.sheet":          "工作簿中没有名为 %s 的工作表。",
+	// 导入接口与向导（issue 14 §1）。
+	"error.media_type_multipart": "请以 multipart/form-data 上传文件；未保存任何内容。",
+	"import.line":                "行号",
+	"import.reason":              "原因",
 }
