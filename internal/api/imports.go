@@ -140,7 +140,7 @@ func (api *API) importErrors(w http.ResponseWriter, r *http.Request, a *access.A
 			api.problem(w, r, a, err)
 			return
 		}
-		writeDownload(w, f.Name, f.ContentType, buf.Bytes())
+		httpx.WriteDownload(w, f.Name, f.ContentType, buf.Bytes())
 		return
 	}
 	after, err := queryInt(r, "after")
@@ -176,7 +176,7 @@ func (api *API) importTemplate(w http.ResponseWriter, r *http.Request, a *access
 		api.problem(w, r, a, err)
 		return
 	}
-	writeDownload(w, f.Name, f.ContentType, buf.Bytes())
+	httpx.WriteDownload(w, f.Name, f.ContentType, buf.Bytes())
 }
 
 // lang is the language of the caller: their setting, else Accept-Language.

@@ -593,7 +593,7 @@ func importSpecs(w *tm.World, specs map[string][]spec) {
 	specs["GET /api/v1/imports"] = []spec{{Want: tm.Anyone, Req: path("/api/v1/imports")}}
 	specs["GET /api/v1/imports/template"] = []spec{{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate), Req: path("/api/v1/imports/template?object=customer&format=xlsx")}}
 	specs["POST /api/v1/imports"] = []spec{{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate), Req: func(*tm.Target) apiReq {
-		body, ct := importUpload(`{"object":"customer"}`, "客户.csv", "名称\n"+w.Name("上传客户")+"\n")
+		body, ct := importUpload(`{"object":"customer"}`, "客户.csv", "名称\n"+w.ImportedName()+"\n")
 		return apiReq{path: "/api/v1/imports", upload: body, contentType: ct}
 	}}}
 	specs["GET /api/v1/imports/{id}"] = []spec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("", false, nil)}}

@@ -166,3 +166,13 @@ func uploadTooLarge(limit int64) error {
 	err.Fields[0].Field = "file"
 	return err
 }
+
+// WriteDownload sends a file to save, never to keep in a cache.
+func WriteDownload(w http.ResponseWriter, name, contentType string, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}

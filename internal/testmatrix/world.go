@@ -544,6 +544,10 @@ var PseudoSlots = map[crm.Object][]Slot{
 	ObjImport:   {SlotMember, SlotMissing}, // rep1's
 }
 
+// ImportedName is the name of a customer the matrix imports, which the
+// searches it checks do not find.
+func (w *World) ImportedName() string { return fmt.Sprintf("导入客户%04dq", w.Serial()) }
+
 // FreshImport is an import by rep1 of a one-customer file for the slot
 // (previewed, or committed and run when done), or the missing import.
 func (w *World) FreshImport(s Slot, done bool) int64 {
@@ -552,7 +556,7 @@ func (w *World) FreshImport(s Slot, done bool) int64 {
 		return MissingID
 	}
 	rep1 := w.Users[Rep1]
-	file := "名称\n" + w.Name("导入客户") + "\n"
+	file := "名称\n" + w.ImportedName() + "\n"
 	p, err := w.Svc.PreviewImport(w.ctx, rep1, service.ImportRequest{Object: crm.ObjCustomer, FileName: "matrix.csv",
 		File: strings.NewReader(file), Size: int64(len(file))})
 	w.must(err, "fresh import")
