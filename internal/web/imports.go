@@ -246,7 +246,11 @@ func (s *Server) importView(r *http.Request, a *access.Actor, id int64) (ImportV
 	p.Title = p.Tf("import.title_one", im.ID, im.FileName)
 	v.Page = p
 	for _, row := range d.Rows {
-		v.Rows = append(v.Rows, ImportRowView{Line: row.Line, Action: p.Enum("import_action", row.Planned), Reason: row.Reason,
+		action := row.Action // what the commit did, else what the preview planned
+		if action == "" {
+			action = row.Planned
+		}
+		v.Rows = append(v.Rows, ImportRowView{Line: row.Line, Action: p.Enum("import_action", action), Reason: row.Reason,
 			Duplicate: row.DuplicateOf, Cells: strings.Join(row.Raw, " | ")})
 	}
 	if !v.Previewed() {
