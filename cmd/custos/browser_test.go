@@ -45,24 +45,9 @@ func TestBrowserPasskey(t *testing.T) {
 // opportunity, claim from the pool — with no console error and no CSP
 // violation. Built with the "browser" tag, like TestBrowserPasskey.
 func TestBrowserSalesDay(t *testing.T) {
-	dir, keys := t.TempDir(), t.TempDir()
-	args := append([]string{"-data-dir", dir}, keyFlags(keys)...)
 	const password = "a sales day passphrase"
-	var demoOut, demoErr syncBuffer
-	demoArgs := append([]string{"demo", "-customers", "40", "-followups-per-customer", "2", "-password", password}, args...)
-	if err := run(context.Background(), demoArgs, func(string) string { return "" }, &demoOut, &demoErr); err != nil {
-		t.Fatalf("demo: %v\n%s", err, demoErr.String())
-	}
-	// The users table lists user name, name, role, department: the rep
-	// whose day it is and a colleague who leaves customers in the pool.
-	var reps []string
-	for _, m := range regexp.MustCompile(`(?m)^\s+(\S+)\s+\S+\s+sales\s`).FindAllStringSubmatch(demoOut.String(), -1) {
-		reps = append(reps, m[1])
-	}
-	if len(reps) < 2 {
-		t.Fatalf("fewer than two sales reps in the demo data:\n%s", demoOut.String())
-	}
-	srv := launch(t, args...)
+	// The rep whose day it is and a colleague who leaves customers in the pool.
+	srv, reps := demoServer(t, "40", "2", password)
 
 	// The customer the rep looks for: a name whose first two characters
 	// no demo customer has, and a phone.
@@ -84,6 +69,29 @@ func TestBrowserSalesDay(t *testing.T) {
 	out := runBrowserScript(t, "salesday.mjs", "CUSTOS_BASE_URL="+srv.base, "CUSTOS_USER="+reps[0], "CUSTOS_PASSWORD="+password,
 		"CUSTOS_FIND_NAME="+findName, "CUSTOS_FIND_BIGRAM="+findBigram, "CUSTOS_FIND_PHONE="+findPhone)
 	t.Logf("browser test: %s", out)
+}
+
+// demoServer fills a new database with demo data (customers, follow-ups
+// per customer, every user's password) and starts the server on it; it
+// returns the server and the user names of the sales reps (at least two).
+func demoServer(t *testing.T, customers, followUps, password string) (*server, []string) {
+	t.Helper()
+	dir, keys := t.TempDir(), t.TempDir()
+	args := append([]string{"-data-dir", dir}, keyFlags(keys)...)
+	var demoOut, demoErr syncBuffer
+	demoArgs := append([]string{"demo", "-customers", customers, "-followups-per-customer", followUps, "-password", password}, args...)
+	if err := run(context.Background(), demoArgs, func(string) string { return "" }, &demoOut, &demoErr); err != nil {
+		t.Fatalf("demo: %v\n%s", err, demoErr.String())
+	}
+	// The users table lists user name, name, role, department.
+	var reps []string
+	for _, m := range regexp.MustCompile(`(?m)^\s+(\S+)\s+\S+\s+sales\s`).FindAllStringSubmatch(demoOut.String(), -1) {
+		reps = append(reps, m[1])
+	}
+	if len(reps) < 2 {
+		t.Fatalf("fewer than two sales reps in the demo data:\n%s", demoOut.String())
+	}
+	return launch(t, args...), reps
 }
 
 // apiCreateCustomer creates a customer through the JSON API as the

@@ -13,3 +13,20 @@ export function launchChromium() {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 }
+
+// watchProblems reports a page's errors, console errors and CSP violations
+// (a violation is logged on the console too, but only this event says which
+// directive and where, whatever the browser version logs) into problems.
+// accept may excuse a console error that a test provokes on purpose.
+export async function watchProblems(context, page, problems, accept = () => false) {
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() !== "error" || accept(m)) return;
+    problems.push(`console (${m.location().url || page.url()}): ${m.text()}`);
+  });
+}

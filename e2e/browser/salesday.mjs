@@ -12,7 +12,7 @@
 // CUSTOS_FIND_NAME, CUSTOS_FIND_BIGRAM and CUSTOS_FIND_PHONE (a customer the
 // rep owns), CUSTOS_E2E_CHROMIUM, and CUSTOS_E2E_SCREENSHOTS=<dir> to keep a
 // picture of each viewport at the end.
-import { launchChromium } from "./launch.mjs";
+import { launchChromium, watchProblems } from "./launch.mjs";
 
 const env = (name) => {
   const v = process.env[name];
@@ -53,13 +53,6 @@ async function day(vp) {
     locale: "zh-CN", timezoneId: "Asia/Shanghai",
     viewport: { width: vp.width, height: vp.height }, isMobile: !!vp.mobile, hasTouch: !!vp.mobile,
   });
-  // A CSP violation is reported on the console too, but only this event
-  // says which directive and where, whatever the browser version logs.
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
-    });
-  });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
   const problems = [];
@@ -67,15 +60,13 @@ async function day(vp) {
   // error. The one refusal the day provokes (the duplicate, 409) is
   // expected once, at its own address; anything else is a problem.
   let expected = null;
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() !== "error") return;
+  await watchProblems(context, page, problems, (m) => {
     const where = m.location().url || page.url();
     if (expected && where === expected.url && m.text().includes(`status of ${expected.status}`)) {
       expected = null;
-      return;
+      return true;
     }
-    problems.push(`console (${where}): ${m.text()}`);
+    return false;
   });
   const at = (what) => step(`${vp.name}: ${what}`);
   // htmx answers are awaited by the response to the request a click or a

@@ -126,11 +126,7 @@ type ProblemField struct {
 // problem writes err as application/problem+json. Internal errors are logged
 // with the request id and shown only as "internal error".
 func (api *API) problem(w http.ResponseWriter, r *http.Request, a *access.Actor, err error) {
-	userLang := ""
-	if a != nil {
-		userLang = a.Lang
-	}
-	lang := i18n.Pick(userLang, r.Header.Get("Accept-Language"))
+	lang := lang(r, a)
 	status := httpx.Status(err)
 	code := crm.ErrorCode(err)
 	rid := httpx.RequestID(r.Context())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -45,6 +46,9 @@ type spec = tm.Spec[apiReq]
 type apiReq struct {
 	path string
 	body any // nil: no body
+	// upload is a multipart body (with its content type) instead of JSON.
+	upload      []byte
+	contentType string
 }
 
 func id(x *tm.Target, o crm.Object) string { return strconv.FormatInt(x.F.ID(o), 10) }
@@ -65,8 +69,14 @@ func (m *apiMatrix) do(a tm.ActorKey, method string, r apiReq) tm.Answer {
 		}
 		rd = bytes.NewReader(b)
 	}
+	if r.upload != nil {
+		rd = bytes.NewReader(r.upload)
+	}
 	req := httptest.NewRequest(method, r.path, rd)
-	if r.body != nil {
+	switch {
+	case r.upload != nil:
+		req.Header.Set("Content-Type", r.contentType)
+	case r.body != nil:
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if a == tm.Token {
@@ -502,6 +512,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		}}},
 	}
 	privacySpecs(w, specs)
+	importSpecs(w, specs)
 	recordRoutes(crm.ObjCustomer, specs, w, map[string]any{"industry": "制造"})
 	recordRoutes(crm.ObjContact, specs, w, map[string]any{"title": "经理"})
 	recordRoutes(crm.ObjLead, specs, w, map[string]any{"title": "总监"})
@@ -577,4 +588,40 @@ func privacySpecs(w *tm.World, specs map[string][]spec) {
 		specs["POST "+base+"{id}/consents/withdraw"] = []spec{{Object: o, Want: tm.ConsentOutcome(o, true),
 			Req: recordPath(o, base, "/consents/withdraw", consent)}}
 	}
+}
+
+// importSpecs classifies the import routes: uploading and the template
+// need the right to create the object's records; an import is its
+// creator's (an administrator sees it and may undo it, but commits or
+// previews only their own).
+func importSpecs(w *tm.World, specs map[string][]spec) {
+	imp := func(suffix string, done bool, body any) func(*tm.Target) apiReq {
+		return func(x *tm.Target) apiReq {
+			return apiReq{path: "/api/v1/imports/" + strconv.FormatInt(w.FreshImport(x.S, done), 10) + suffix, body: body}
+		}
+	}
+	specs["GET /api/v1/imports"] = []spec{{Want: tm.Anyone, Req: path("/api/v1/imports")}}
+	specs["GET /api/v1/imports/template"] = []spec{{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate), Req: path("/api/v1/imports/template?object=customer&format=xlsx")}}
+	specs["POST /api/v1/imports"] = []spec{{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate), Req: func(*tm.Target) apiReq {
+		body, ct := importUpload(`{"object":"customer"}`, "客户.csv", "名称\n"+w.ImportedName()+"\n")
+		return apiReq{path: "/api/v1/imports", upload: body, contentType: ct}
+	}}}
+	specs["GET /api/v1/imports/{id}"] = []spec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("", false, nil)}}
+	specs["GET /api/v1/imports/{id}/errors"] = []spec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("/errors?format=csv", false, nil)}}
+	specs["POST /api/v1/imports/{id}/preview"] = []spec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Forbidden),
+		Req: imp("/preview", false, map[string]any{"owner_rule": "importer"})}}
+	specs["POST /api/v1/imports/{id}/commit"] = []spec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Forbidden), Req: imp("/commit", false, nil)}}
+	specs["POST /api/v1/imports/{id}/undo"] = []spec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow),
+		Req: imp("/undo", true, map[string]any{"confirm": false})}}
+}
+
+// importUpload is a multipart upload body: the options part and the file.
+func importUpload(options, name, file string) ([]byte, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("options", options)
+	fw, _ := mw.CreateFormFile("file", name)
+	io.WriteString(fw, file)
+	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
 }

@@ -375,7 +375,16 @@ func (g *generator) operation(rt httpx.Route) schema {
 
 	key := rt.Method + " " + rt.Pattern
 	ex, hasEx := g.examples[key]
-	if req != nil {
+	switch {
+	case req != nil && d.Multipart:
+		// An upload: the file and the choices (JSON) as parts of a form.
+		form := schema{"type": "object", "required": []string{"file", "options"}, "properties": schema{
+			"file":    schema{"type": "string", "contentMediaType": "application/octet-stream", "description": "the CSV or XLSX file"},
+			"options": req,
+		}}
+		op["requestBody"] = schema{"required": true, "content": schema{"multipart/form-data": schema{"schema": form,
+			"encoding": schema{"options": schema{"contentType": "application/json"}}}}}
+	case req != nil:
 		media := schema{"schema": req}
 		if hasEx && len(ex.Request) > 0 {
 			media["example"] = ex.Request
@@ -390,6 +399,12 @@ func (g *generator) operation(rt httpx.Route) schema {
 			media["example"] = b
 		}
 		success["content"] = schema{"application/json": media}
+	}
+	if d.File {
+		success["content"] = schema{
+			"text/csv": schema{"schema": schema{"type": "string"}},
+			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": schema{"schema": schema{"type": "string", "contentMediaType": "application/octet-stream"}},
+		}
 	}
 	responses[fmt.Sprint(status)] = success
 	if d.Approval {

@@ -21,6 +21,7 @@ import (
 	"custos/internal/api"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -104,6 +105,20 @@ func TestOpenAPI(t *testing.T) {
 		// Real calls, validated both ways.
 		v := &validator{t: t, doc: doc, srv: srv.URL, token: token(t, o, o.Rep1), examples: map[string]api.RecordedExample{}}
 		v.realCalls()
+		// An import (uploaded through the service: the validator sends
+		// JSON): its status, problem rows, a new preview, the commit.
+		file := "客户名称,电话\n开放接口导入样例,12\n"
+		p, err := o.Svc.PreviewImport(ctx, o.Rep1, service.ImportRequest{Object: crm.ObjCustomer, FileName: "openapi.csv",
+			File: strings.NewReader(file), Size: int64(len(file))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imp := "/api/v1/imports/" + strconv.FormatInt(p.Import.ID, 10)
+		v.call("GET", "/api/v1/imports", "/api/v1/imports", "", 200)
+		v.call("GET", "/api/v1/imports/{id}", imp, "", 200)
+		v.call("GET", "/api/v1/imports/{id}/errors", imp+"/errors", "", 200)
+		v.call("POST", "/api/v1/imports/{id}/preview", imp+"/preview", `{"mapping":{"客户名称":"name","电话":"phone"}}`, 200)
+		v.call("POST", "/api/v1/imports/{id}/commit", imp+"/commit", "", 202)
 		if *update {
 			if !written {
 				b, err := json.MarshalIndent(v.examples, "", "  ")

@@ -8,6 +8,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/httpx"
 	"custos/internal/service"
 )
 
@@ -102,17 +103,7 @@ func (api *API) exportPerson(w http.ResponseWriter, r *http.Request, a *access.A
 		api.problem(w, r, a, err)
 		return
 	}
-	writeDownload(w, name+".zip", "application/zip", buf.Bytes())
-}
-
-// writeDownload sends a file to save, never to keep in a cache.
-func writeDownload(w http.ResponseWriter, name, contentType string, b []byte) {
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	httpx.WriteDownload(w, name+".zip", "application/zip", buf.Bytes())
 }
 
 type holdRequest struct {

@@ -50,6 +50,12 @@ func DecodeJSON(r *http.Request, v any, limit int64) error {
 	if int64(len(body)) > limit {
 		return tooLarge(limit)
 	}
+	return DecodeJSONBytes(body, v)
+}
+
+// DecodeJSONBytes decodes a JSON document already read (a part of a
+// multipart body) into v with the checks of DecodeJSON.
+func DecodeJSONBytes(body []byte, v any) error {
 	if err := checkJSON(body, reflect.TypeOf(v)); err != nil {
 		return err
 	}

@@ -244,6 +244,11 @@ type Doc struct {
 	StepUp StepUp
 	// Approval marks a change an approval policy can hold back (202).
 	Approval bool
+	// Multipart marks a body sent as multipart/form-data: the file in
+	// part "file" and Request as JSON in part "options".
+	Multipart bool
+	// File marks an answer that is a file to download, not JSON.
+	File bool
 }
 
 // Auth says how a route authenticates its caller.

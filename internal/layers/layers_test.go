@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"compliance": {"crm", "access", "kernel", "store", "notify"}, // alerts, exposure reports, incidents: readers of the trail
 	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity", "compliance", "transfer"},
 	"api":        {"crm", "access", "httpx", "i18n", "service"},
-	"web":        {"crm", "access", "httpx", "i18n", "service", "quality"},
+	"web":        {"crm", "access", "httpx", "i18n", "service", "quality", "transfer"}, // transfer: a file's shape and column letters (import wizard)
 	"demo":       {"crm", "access", "service"},
 	"testdb":     {"crm", "store"},
 	"testorg":    {"crm", "access", "service", "store", "testdb", "vault", "quality"},

@@ -16,7 +16,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/i18n"
 	"custos/internal/store"
 	"custos/internal/transfer"
 )
@@ -409,17 +408,13 @@ func (s *Service) ListImports(ctx context.Context, a *access.Actor, limit int) (
 // ImportTemplate returns the header row of an object's template file in
 // the language: every target a column can have, its own name first.
 func (s *Service) ImportTemplate(ctx context.Context, a *access.Actor, o crm.Object, lang string) ([]string, error) {
-	if err := s.mayImport(ctx, a, o); err != nil {
-		return nil, err
-	}
-	customs, err := s.CustomFields(ctx, a, o)
+	targets, err := s.ImportTargets(ctx, a, o, lang)
 	if err != nil {
 		return nil, err
 	}
-	lang = i18n.Pick(lang, "")
-	var header []string
-	for _, t := range importTargets(o, customs) {
-		header = append(header, targetLabel(o, t, customs, lang))
+	header := make([]string, len(targets))
+	for i, t := range targets {
+		header[i] = t.Label
 	}
 	return header, nil
 }

@@ -237,6 +237,14 @@ func NewCanary(t *testing.T, db *store.DB) *Canary {
 	must(err, "link exposure")
 	c.IDs["incident"] = in.ID
 
+	// An import of rep1's whose file holds a canary value: the import and
+	// its problem rows are rep1's, so the canary users find neither.
+	file := "名称,电话\n金丝雀导入客户," + c.phone("import.file (phone)") + "\n"
+	im, err := o.Svc.PreviewImport(ctx, rep1, service.ImportRequest{Object: crm.ObjCustomer, FileName: "canary.csv",
+		File: strings.NewReader(file), Size: int64(len(file))})
+	must(err, "import")
+	c.IDs["import"] = im.Import.ID
+
 	for _, v := range c.values {
 		c.Queries = append(c.Queries, v.value)
 	}
@@ -354,7 +362,7 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		"users":  {fmt.Sprint(c.Org.Rep1.UserID), fmt.Sprint(c.Users[CanaryHidden].UserID)},
 		"reveal": nil, // POST only
 		"stages": {"1"}, "roles": {fmt.Sprint(c.Org.Roles[CanaryHidden].ID)}, "departments": {fmt.Sprint(c.Org.East1.ID)},
-		"custom-fields": {"1"}, "incidents": ids("incident"), "requests": ids("privacy_request"),
+		"custom-fields": {"1"}, "incidents": ids("incident"), "requests": ids("privacy_request"), "imports": ids("import"),
 	}
 	var objects []string
 	singular := map[string]string{}

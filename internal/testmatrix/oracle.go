@@ -750,3 +750,21 @@ func ConsentOutcome(o crm.Object, edit bool) func(a ActorKey, s Slot) Outcome {
 		return ReadOutcome(a, o, s)
 	}
 }
+
+// ImportOutcome is a call about an import of rep1's (ObjImport): rep1
+// reaches it, an administrator gets admin (imports are visible to
+// administrators, committed only by whoever made them), everyone else
+// finds nothing, as about a missing import.
+func ImportOutcome(admin Outcome) func(a ActorKey, s Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		switch {
+		case s == SlotMissing:
+			return Hidden
+		case person(a) == Rep1:
+			return Allow
+		case IsAdmin(a):
+			return admin
+		}
+		return Hidden
+	}
+}

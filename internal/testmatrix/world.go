@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -527,6 +528,7 @@ const (
 	ObjReview   crm.Object = "reviewed token" // someone's token, as an access review revokes it
 	ObjPasskey  crm.Object = "passkey"
 	ObjPrivacy  crm.Object = "privacy request"
+	ObjImport   crm.Object = "import"
 )
 
 // PseudoSlots are the slots of the objects above.
@@ -539,6 +541,31 @@ var PseudoSlots = map[crm.Object][]Slot{
 	ObjReview:   {SlotOwn, SlotMember, SlotOther, SlotMissing},
 	ObjPasskey:  {SlotOther, SlotMissing}, // the bystander's
 	ObjPrivacy:  {SlotFiled, SlotMissing},
+	ObjImport:   {SlotMember, SlotMissing}, // rep1's
+}
+
+// ImportedName is the name of a customer the matrix imports, which the
+// searches it checks do not find.
+func (w *World) ImportedName() string { return fmt.Sprintf("导入客户%04dq", w.Serial()) }
+
+// FreshImport is an import by rep1 of a one-customer file for the slot
+// (previewed, or committed and run when done), or the missing import.
+func (w *World) FreshImport(s Slot, done bool) int64 {
+	w.t.Helper()
+	if s == SlotMissing {
+		return MissingID
+	}
+	rep1 := w.Users[Rep1]
+	file := "名称\n" + w.ImportedName() + "\n"
+	p, err := w.Svc.PreviewImport(w.ctx, rep1, service.ImportRequest{Object: crm.ObjCustomer, FileName: "matrix.csv",
+		File: strings.NewReader(file), Size: int64(len(file))})
+	w.must(err, "fresh import")
+	if done {
+		_, err = w.Svc.CommitImport(w.ctx, rep1, p.Import.ID)
+		w.must(err, "commit import")
+		w.must(w.Svc.RunImport(w.ctx, p.Import.ID, "matrix", nil), "run import")
+	}
+	return p.Import.ID
 }
 
 // Enrolled reports whether the actor's user has a second factor (the world

@@ -22,10 +22,10 @@ import (
 // Info is what Open (or Sniff) found; the user may override Encoding and
 // Sheet and open the file again.
 type Info struct {
-	Format   string   // "csv" or "xlsx"
-	Encoding string   // "utf-8", "utf-8-bom", "gb18030" (csv only; GBK is read as GB18030, its superset)
-	Sheets   []string // xlsx sheet names in order
-	Sheet    string   // the sheet read
+	Format   string   `json:"format"`             // "csv" or "xlsx"
+	Encoding string   `json:"encoding,omitempty"` // "utf-8", "utf-8-bom", "gb18030" (csv only; GBK is read as GB18030, its superset)
+	Sheets   []string `json:"sheets,omitempty"`   // xlsx sheet names in order
+	Sheet    string   `json:"sheet,omitempty"`    // the sheet read
 }
 
 // Options steer Open. The zero value detects everything.

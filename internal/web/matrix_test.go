@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,6 +60,7 @@ type webReq struct {
 	visitor  bool
 	cookies  []*http.Cookie
 	unique   []string // values the request makes unique (a contract number), the same in every answer
+	file     string   // a POST of form as multipart/form-data with this file (as "file")
 }
 
 type webMatrix struct {
@@ -67,6 +70,7 @@ type webMatrix struct {
 
 func (m *webMatrix) do(a tm.ActorKey, method string, r webReq) tm.Answer {
 	var body io.Reader
+	contentType := "application/x-www-form-urlencoded"
 	if method == http.MethodPost {
 		form := url.Values{}
 		for k, v := range r.form {
@@ -76,10 +80,15 @@ func (m *webMatrix) do(a tm.ActorKey, method string, r webReq) tm.Answer {
 			form.Set(httpx.CSRFField, m.w.Sessions[a].CSRF)
 		}
 		body = strings.NewReader(form.Encode())
+		if r.file != "" {
+			var b []byte
+			b, contentType = multipartForm(form, "file", "matrix.csv", r.file)
+			body = bytes.NewReader(b)
+		}
 	}
 	req := httptest.NewRequest(method, r.path, body)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept-Language", "en")
 	if !r.visitor {
@@ -618,6 +627,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			"key", field.Key, "label", "备注", "type", "text", "active", "on"))}},
 	}
 	privacySpecs(w, specs)
+	importSpecs(w, specs)
 	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjContract, crm.ObjTask, crm.ObjFollowUp} {
 		key := recycleKeys[o]
 		specs["GET /recycle-bin/{object}"] = append(specs["GET /recycle-bin/{object}"], webSpec{Name: key,
@@ -723,4 +733,50 @@ func privacySpecs(w *tm.World, specs map[string][]webSpec) {
 		specs["POST "+base+"{id}/consents"] = []webSpec{{Object: o, Want: tm.ConsentOutcome(o, true), Req: page(o, base, "/consents", consent)}}
 		specs["POST "+base+"{id}/consents/withdraw"] = []webSpec{{Object: o, Want: tm.ConsentOutcome(o, true), Req: page(o, base, "/consents/withdraw", consent)}}
 	}
+}
+
+// importSpecs classifies the import wizard: uploading and the templates
+// need the right to create the object's records; an import is its
+// creator's (an administrator sees it and may undo it, but previews or
+// commits only their own).
+func importSpecs(w *tm.World, specs map[string][]webSpec) {
+	imp := func(suffix string, done bool, form url.Values) func(*tm.Target) webReq {
+		return func(x *tm.Target) webReq {
+			return webReq{path: "/imports/" + strconv.FormatInt(w.FreshImport(x.S, done), 10) + suffix, form: form}
+		}
+	}
+	specs["GET /imports"] = []webSpec{{Want: tm.Anyone, Req: get("/imports")}}
+	specs["POST /imports"] = []webSpec{{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate), Req: func(*tm.Target) webReq {
+		return webReq{path: "/imports", form: values("object", "customer"), file: "名称\n" + w.ImportedName() + "\n"}
+	}}}
+	specs["GET /imports/template"] = []webSpec{{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate), Req: get("/imports/template?object=customer&lang=en")}}
+	specs["GET /imports/{id}"] = []webSpec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("", false, nil)}}
+	specs["GET /imports/{id}/progress"] = []webSpec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("/progress", false, nil)}}
+	specs["GET /imports/{id}/errors"] = []webSpec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("/errors?format=csv", false, nil)}}
+	specs["GET /imports/{id}/undo"] = []webSpec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("/undo", true, nil)}}
+	specs["POST /imports/{id}/preview"] = []webSpec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Forbidden),
+		Req: imp("/preview", false, values("map", "name", "owner_rule", "importer"))}}
+	specs["POST /imports/{id}/commit"] = []webSpec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Forbidden), Req: imp("/commit", false, url.Values{})}}
+	specs["POST /imports/{id}/undo"] = []webSpec{{Object: tm.ObjImport, Want: tm.ImportOutcome(tm.Allow), Req: imp("/undo", true, values("confirm", "0"))}}
+}
+
+// multipartForm is a form as multipart/form-data with a file: the CSRF
+// field first, as the pages put it.
+func multipartForm(form url.Values, field, name, file string) ([]byte, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if v := form.Get(httpx.CSRFField); v != "" {
+		mw.WriteField(httpx.CSRFField, v)
+	}
+	for k, vs := range form {
+		for _, v := range vs {
+			if k != httpx.CSRFField {
+				mw.WriteField(k, v)
+			}
+		}
+	}
+	fw, _ := mw.CreateFormFile(field, name)
+	io.WriteString(fw, file)
+	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
 }

@@ -37,7 +37,20 @@ func (s *Server) authed(h handler) http.HandlerFunc { return s.guard(gateUser, h
 // it again on every write; this check keeps the pages themselves closed.
 func (s *Server) admin(h handler) http.HandlerFunc { return s.guard(gateAdmin, h) }
 
-func (s *Server) guard(g gate, h handler) http.HandlerFunc {
+func (s *Server) guard(g gate, h handler) http.HandlerFunc { return s.guardBody(g, readForm, h) }
+
+// readForm reads the form of a state-changing request and returns the CSRF
+// token it carries.
+func readForm(w http.ResponseWriter, r *http.Request) (string, error) {
+	if err := httpx.ParseForm(w, r, maxForm); err != nil {
+		return "", err
+	}
+	return csrfToken(r), nil
+}
+
+// guardBody is guard with the way a state-changing request's body is read
+// and its CSRF token found (a form, or an upload: uploading).
+func (s *Server) guardBody(g gate, body func(w http.ResponseWriter, r *http.Request) (csrf string, err error), h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.svc.Authenticate(r.Context(), s.cfg.SessionToken(r), s.cfg.Client(r))
 		if err != nil {
@@ -49,11 +62,12 @@ func (s *Server) guard(g gate, h handler) http.HandlerFunc {
 			return
 		}
 		if !httpx.IsSafeMethod(r.Method) {
-			if err := httpx.ParseForm(w, r, maxForm); err != nil {
+			token, err := body(w, r)
+			if err != nil {
 				s.fail(w, r, a, err)
 				return
 			}
-			if !validCSRF(r, a.CSRFToken) {
+			if !httpx.ValidCSRF(token, a.CSRFToken) {
 				s.forbidden(w, r, a, "error.csrf")
 				return
 			}
@@ -100,14 +114,13 @@ func withNext(path, next string) string {
 	return path + "?next=" + url.QueryEscape(next)
 }
 
-// validCSRF accepts the token from the hidden form field or, for htmx
+// csrfToken is the token from the hidden form field or, for htmx
 // requests, from the X-CSRF-Token header set by hx-headers on <body>.
-func validCSRF(r *http.Request, want string) bool {
-	got := r.PostFormValue(httpx.CSRFField)
-	if got == "" {
-		got = r.Header.Get(httpx.CSRFHeader)
+func csrfToken(r *http.Request) string {
+	if got := r.PostFormValue(httpx.CSRFField); got != "" {
+		return got
 	}
-	return httpx.ValidCSRF(got, want)
+	return r.Header.Get(httpx.CSRFHeader)
 }
 
 // toLogin sends a signed-out visitor to the sign-in page, remembering where

@@ -140,6 +140,17 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/tasks/{id}/done", Handler: s.authed(s.setTaskDone(true))},
 		{Method: "POST", Pattern: "/tasks/{id}/reopen", Handler: s.authed(s.setTaskDone(false))},
 
+		{Method: "GET", Pattern: "/imports", Handler: s.authed(s.imports)},
+		{Method: "POST", Pattern: "/imports", Handler: s.uploading(s.uploadImport)},
+		{Method: "GET", Pattern: "/imports/template", Handler: s.authed(s.importTemplate)},
+		{Method: "GET", Pattern: "/imports/{id}", Handler: s.authed(s.showImport)},
+		{Method: "POST", Pattern: "/imports/{id}/preview", Handler: s.authed(s.previewImport)},
+		{Method: "POST", Pattern: "/imports/{id}/commit", Handler: s.authed(s.commitImport)},
+		{Method: "GET", Pattern: "/imports/{id}/progress", Handler: s.authed(s.importProgress)},
+		{Method: "GET", Pattern: "/imports/{id}/errors", Handler: s.authed(s.importErrors)},
+		{Method: "GET", Pattern: "/imports/{id}/undo", Handler: s.authed(s.undoForm)},
+		{Method: "POST", Pattern: "/imports/{id}/undo", Handler: s.authed(s.undoImport)},
+
 		{Method: "GET", Pattern: "/search", Handler: s.authed(s.search)},
 
 		{Method: "GET", Pattern: "/account", Handler: s.authed(s.account)},
