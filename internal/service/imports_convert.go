@@ -63,14 +63,14 @@ func newImportPlan(o crm.Object, header []string, opts crm.ImportOptions, custom
 			key := strings.TrimPrefix(target, "custom.")
 			at := slices.IndexFunc(customs, func(c crm.CustomField) bool { return c.Key == key && c.Active })
 			if at < 0 {
-				probs.Add("mapping."+h, "enum")
+				probs.Add("mapping."+h, "unknown_target", target)
 				continue
 			}
 			col.custom = &customs[at]
 		default:
 			f, ok := spec.Field(target)
 			if !ok || !f.Importable {
-				probs.Add("mapping."+h, "enum")
+				probs.Add("mapping."+h, "unknown_target", target)
 				continue
 			}
 			col.spec = &f
