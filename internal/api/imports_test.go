@@ -119,7 +119,7 @@ func TestImportAPI(t *testing.T) {
 				body: `{"mapping":{"客户名称":"name","电话":"phone","邮箱":"email"}}`, wantStatus: 200,
 				wantContains: []string{`"mapping":{"客户名称":"name","电话":"phone","邮箱":"email"}`, `"failed":1`}},
 			{name: "preview with a target that is no field", token: rep1, method: "POST", path: "/api/v1/imports/" + id + "/preview",
-				body: `{"mapping":{"客户名称":"nonsense"}}`, wantStatus: 422, wantContains: []string{`"field":"mapping.客户名称"`, `"rule":"enum"`}},
+				body: `{"mapping":{"客户名称":"nonsense"}}`, wantStatus: 422, wantContains: []string{`"field":"mapping.客户名称"`, `"rule":"unknown_target"`}},
 		} {
 			sc.run(t, srv)
 		}

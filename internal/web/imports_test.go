@@ -96,7 +96,7 @@ func TestImportWizard(t *testing.T) {
 			{name: "someone else's import", actor: "rep2", method: "GET", path: page, wantStatus: 404, wantNotContains: []string{"客户.csv"}},
 			{name: "a form that is not multipart", actor: "rep1", method: "POST", path: "/imports", body: url.Values{"object": {"customer"}}, wantStatus: 415},
 			{name: "a target that is no field", actor: "rep1", method: "POST", path: page + "/preview", header: zh,
-				body: url.Values{"map": {"nonsense", "phone", "email", "level"}, "encoding": {"gb18030"}}, wantStatus: 422, wantContains: []string{"列 客户名称：必须是以下之一"}},
+				body: url.Values{"map": {"nonsense", "phone", "email", "level"}, "encoding": {"gb18030"}}, wantStatus: 422, wantContains: []string{"列 客户名称：映射到的 nonsense 不是此对象可导入的字段"}},
 			{name: "map the levels and save the mapping", actor: "rep1", method: "POST", path: page + "/preview",
 				body: url.Values{"map": {"name", "phone", "", "level"}, "encoding": {"gb18030"}, "owner_rule": {"importer"},
 					"values.level": {"重要 = A\n一般 → B"}, "mapping_name": {"旧系统客户"}}, wantStatus: 303, wantLocation: page},
