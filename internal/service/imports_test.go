@@ -328,8 +328,9 @@ func TestImportLinksByExternalID(t *testing.T) {
 			rows := rowsOf(t, o, o.Rep1, im.ID)
 			t.Fatalf("follow-ups: %+v %+v", im, rows)
 		}
-		if im := run(crm.ObjFollowUp, history); im.Skipped != 1 || im.Created != 0 {
-			t.Fatalf("history imported twice: %+v", im)
+		second := run(crm.ObjFollowUp, history)
+		if second.Skipped != 1 || second.Created != 0 {
+			t.Fatalf("history imported twice: %+v", second)
 		}
 		page, err := o.Svc.ListCustomers(ctx, o.Rep1, crm.CustomerFilter{Query: "杭州乙公司"})
 		if err != nil || page.Total != 1 {
@@ -342,6 +343,18 @@ func TestImportLinksByExternalID(t *testing.T) {
 		fus, err := o.Svc.ListFollowUps(ctx, o.Rep1, c.ID)
 		if err != nil || len(fus) != 1 || fus[0].Content != "聊了报价" || fus[0].Kind != "call" {
 			t.Fatalf("follow-ups: %+v %v", fus, err)
+		}
+		// Undoing the history's import takes the follow-up to the recycle bin.
+		var first int64
+		if all, _ := o.Svc.ListImports(ctx, o.Rep1, 10); len(all) >= 2 {
+			first = all[1].ID // newest first: the second round, then the first
+		}
+		u, err := o.Svc.UndoImport(ctx, o.Rep1, first, false)
+		if err != nil || u.Deleted != 1 {
+			t.Fatalf("undo of the history: %+v %v", u, err)
+		}
+		if fus, _ := o.Svc.ListFollowUps(ctx, o.Rep1, c.ID); len(fus) != 0 {
+			t.Fatalf("follow-ups after undo: %+v", fus)
 		}
 	})
 }

@@ -51,7 +51,7 @@ func (s *Service) UndoImport(ctx context.Context, a *access.Actor, id int64, con
 			n, gone, changed = 0, 0, nil
 			now := s.clock()
 			for _, rid := range batch {
-				v, err := tx.CurrentVersion(ctx, im.Object, rid)
+				v, err := tx.LiveVersion(ctx, im.Object, rid)
 				var ce *crm.Error
 				if errors.As(err, &ce) && ce.Code == crm.NotFound {
 					gone++

@@ -95,7 +95,7 @@ func (s *Service) ImportChangedSince(ctx context.Context, a *access.Actor, id in
 	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		changed = changed[:0]
 		for _, rid := range created {
-			v, err := tx.CurrentVersion(ctx, im.Object, rid)
+			v, err := tx.LiveVersion(ctx, im.Object, rid)
 			if crm.IsCode(err, crm.NotFound) {
 				continue
 			}

@@ -353,3 +353,19 @@ func (tx *Tx) ForgetImportData(ctx context.Context, id int64) error {
 	_, err := tx.q.ExecContext(ctx, "UPDATE imports SET data_key = '' WHERE id = $1", id)
 	return mapErr("forget import key", err)
 }
+
+// recyclableTables are the tables of the objects an import's undo moves
+// to the recycle bin.
+var recyclableTables = tablesWhere(func(s crm.ObjectSpec) bool { return s.Recyclable })
+
+// LiveVersion returns the version of a live record of any recyclable
+// object (not found once it is deleted).
+func (tx *Tx) LiveVersion(ctx context.Context, o crm.Object, id int64) (int64, error) {
+	t, ok := recyclableTables[o]
+	if !ok {
+		return 0, crm.ErrNotFound(string(o))
+	}
+	var v int64
+	err := tx.q.QueryRowContext(ctx, "SELECT version FROM "+t+" WHERE id = $1 AND deleted_at IS NULL", id).Scan(&v)
+	return v, mapErr(string(o), err)
+}
