@@ -162,8 +162,12 @@ func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s Name
 	for _, chunk := range chunks(ids) {
 		var a args
 		// A record with a parent is visible through it too (ChildScope).
-		cond := s.Child.cond("t", &a)
-		if spec.Parent == "" {
+		// Only one condition is rendered: an unused one would leave
+		// parameters PostgreSQL cannot type.
+		var cond string
+		if spec.Parent != "" {
+			cond = s.Child.cond("t", &a)
+		} else {
 			cond = recordCond(s.Scope, "t.id", "t.owner_id", &a)
 			if o == crm.ObjCustomer && s.PoolVisible {
 				cond = "(" + cond + " OR t.owner_id IS NULL)"
