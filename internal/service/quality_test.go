@@ -238,3 +238,31 @@ func TestFixupTasks(t *testing.T) {
 		}
 	})
 }
+
+// TestFixupTasksRace: two runs at once (two instances on one PostgreSQL)
+// create each fix-up once; the key settles it, not a prior read.
+func TestFixupTasksRace(t *testing.T) {
+	testdb.EachRaw(t, func(t *testing.T, d store.Dialect, opt store.Options, db *store.DB) {
+		w := newQualityWorld(t, d, opt, db)
+		other := service.New(db, service.Options{Argon2: testorg.CheapArgon, Vault: w.o.Vault, Now: w.clock.Now})
+		runs := make(chan service.FixupRun, 2)
+		errs := make(chan error, 2)
+		for _, svc := range []*service.Service{w.o.Svc, other} {
+			go func() {
+				run, err := svc.PushFixupTasks(context.Background(), access.System("quality fix-ups"))
+				runs <- run
+				errs <- err
+			}()
+		}
+		created := 0
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			created += (<-runs).Created
+		}
+		if created != 2 || len(openFixups(t, w.o, w.o.Rep2)) != 1 || len(openFixups(t, w.o, w.o.Rep3)) != 1 {
+			t.Fatalf("created %d fix-ups, want 2, one each", created)
+		}
+	})
+}
