@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"custos/internal/access"
 	"custos/internal/service"
 )
 
@@ -38,6 +39,20 @@ func purgeJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
 		n, err := svc.ForgetOldImports(ctx)
 		if n > 0 {
 			logger.Info("old imports forgotten", "imports", n)
+		}
+		return err
+	}}
+}
+
+// fixupJob pushes data-quality fix-up tasks to the owners of stale,
+// incomplete or invalid records and closes those of records fixed since
+// (see service.PushFixupTasks; safe on several instances: at most one
+// fix-up per record and problem is open, a key settles it).
+func fixupJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
+	return maintenanceJob{name: "push data-quality fix-up tasks", run: func(ctx context.Context) error {
+		run, err := svc.PushFixupTasks(ctx, access.System("quality fix-ups"))
+		if run.Created > 0 || run.Closed > 0 {
+			logger.Info("fix-up tasks", "created", run.Created, "closed", run.Closed)
 		}
 		return err
 	}}

@@ -313,6 +313,15 @@ func apiSpecs(w *tm.World) map[string][]spec {
 
 		"GET /api/v1/audit-events": {{Want: tm.AuditOutcome, Req: path("/api/v1/audit-events")}},
 		"GET /api/v1/exposure":     {{Want: tm.AuditOutcome, Req: path("/api/v1/exposure?since=2020-01-01T00:00:00Z")}},
+		// Data quality: figures and drill-downs within each reader's own
+		// scope; settings and the fix-up push for administrators.
+		"GET /api/v1/quality":          {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: path("/api/v1/quality")}},
+		"GET /api/v1/quality/records":  {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: path("/api/v1/quality/records?object=customer&issue=all")}},
+		"GET /api/v1/quality/settings": {{Want: tm.Admins, Req: path("/api/v1/quality/settings")}},
+		"PUT /api/v1/quality/settings": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/quality/settings", body: map[string]any{"stale_days": 30, "weights": map[string]any{}}}
+		}}},
+		"POST /api/v1/quality/fixups": {{Want: tm.Admins, Req: path("/api/v1/quality/fixups"), Mutates: true}},
 		// Incidents: read by the trail's readers, kept by administrators; the
 		// one asked for does not exist.
 		"GET /api/v1/incidents": {{Want: tm.AuditOutcome, Req: path("/api/v1/incidents")}},

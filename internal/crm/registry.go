@@ -113,6 +113,13 @@ type FieldSpec struct {
 	// set by a use case of their own such as a conversion), never set by a
 	// create or an update; an edit of them causes no version conflict.
 	System bool
+
+	// Weight is the field's default weight in a record's completeness score
+	// (0: not counted); an administrator may set others (data quality).
+	Weight int
+	// Channel fields are ways to reach the record (phones, e-mail, IM id):
+	// a record with every one of them empty lacks its key fields.
+	Channel bool
 }
 
 // Searchable reports whether a list's search box finds records by f.
@@ -175,6 +182,9 @@ type ObjectSpec struct {
 	Paged bool
 	// Sorts are the orders (sort=…) a Paged list accepts, the default first.
 	Sorts []string
+	// FollowedUp records are expected to be followed up: without a
+	// follow-up for the configured number of days they are stale.
+	FollowedUp bool
 
 	// newRecord makes an empty record of the object (NewRecord).
 	newRecord func() ObjectOf
@@ -343,6 +353,8 @@ func (f FieldSpec) search(k SearchKind) FieldSpec { f.Search = k; return f }
 func (f FieldSpec) notExported() FieldSpec        { f.Exportable = false; return f }
 func (f FieldSpec) filter() FieldSpec             { f.Filterable = true; return f }
 func (f FieldSpec) sortAs(name string) FieldSpec  { f.Sort = name; return f }
+func (f FieldSpec) weigh(w int) FieldSpec         { f.Weight = w; return f }
+func (f FieldSpec) channel() FieldSpec            { f.Channel = true; return f }
 
 // system marks a field the system keeps: no import sets it, no merge
 // chooses it.
@@ -366,21 +378,21 @@ var registry = []ObjectSpec{
 	{
 		newRecord: func() ObjectOf { return &Customer{} },
 		Name:      ObjCustomer, Table: "customers", Alias: "c", Title: "name", Path: "customers", Label: "object.customer",
-		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Paged: true,
+		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Paged: true, FollowedUp: true,
 		Sorts: []string{"updated", "created", "name", "next_follow_up"},
 		Fields: mergeable(
-			field("name", TypeText, "field.name").rule(MaskText).search(SearchName).sortAs("name"),
-			field("industry", TypeText, "field.industry").rule(MaskText),
-			enum("level", CustomerLevels, "field.level").rule(MaskText).filter(),
-			enum("source", CustomerSources, "field.source").rule(MaskText),
+			field("name", TypeText, "field.name").weigh(1).rule(MaskText).search(SearchName).sortAs("name"),
+			field("industry", TypeText, "field.industry").weigh(1).rule(MaskText),
+			enum("level", CustomerLevels, "field.level").weigh(1).rule(MaskText).filter(),
+			enum("source", CustomerSources, "field.source").weigh(1).rule(MaskText),
 			enum("status", CustomerStatuses, "field.status").rule(MaskText).filter(),
-			field("province", TypeText, "field.province").rule(MaskText),
-			field("city", TypeText, "field.city").rule(MaskText),
-			field("address", TypeText, "field.address").rule(MaskText).sensitive(),
+			field("province", TypeText, "field.province").weigh(1).rule(MaskText),
+			field("city", TypeText, "field.city").weigh(1).rule(MaskText),
+			field("address", TypeText, "field.address").weigh(1).rule(MaskText).sensitive(),
 			field("website", TypeURL, "field.website").rule(MaskText),
-			field("phone", TypePhone, "field.phone").rule(MaskPhone).sensitive().poolMasked().search(SearchPhone),
-			field("email", TypeEmail, "field.email").rule(MaskEmail).sensitive().poolMasked().search(SearchEmail),
-			field("credit_code", TypeCreditCode, "field.credit_code").rule(MaskID).sensitive().search(SearchCreditCode),
+			field("phone", TypePhone, "field.phone").weigh(1).channel().rule(MaskPhone).sensitive().poolMasked().search(SearchPhone),
+			field("email", TypeEmail, "field.email").weigh(1).channel().rule(MaskEmail).sensitive().poolMasked().search(SearchEmail),
+			field("credit_code", TypeCreditCode, "field.credit_code").weigh(1).rule(MaskID).sensitive().search(SearchCreditCode),
 			field("tags", TypeTags, "field.tags").rule(MaskNone),
 			field("last_followed_up_at", TypeTime, "field.last_followed_up_at").system(),
 			field("next_follow_up_at", TypeTime, "field.next_follow_up_at").system().sortAs("next_follow_up"),
@@ -393,12 +405,12 @@ var registry = []ObjectSpec{
 		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Personal: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
-			ref("customer_id", ObjCustomer, "field.customer_id").filter(),
-			field("name", TypeText, "field.person_name").sealed().rule(MaskName).search(SearchName),
-			field("title", TypeText, "field.title").rule(MaskText),
-			field("mobile", TypePhone, "field.mobile").sealed().rule(MaskPhone).search(SearchPhone),
-			field("phone", TypePhone, "field.phone").sealed().rule(MaskPhone).search(SearchPhone),
-			field("email", TypeEmail, "field.email").sealed().rule(MaskEmail).search(SearchEmail),
+			ref("customer_id", ObjCustomer, "field.customer_id").weigh(1).filter(),
+			field("name", TypeText, "field.person_name").weigh(1).sealed().rule(MaskName).search(SearchName),
+			field("title", TypeText, "field.title").weigh(1).rule(MaskText),
+			field("mobile", TypePhone, "field.mobile").weigh(1).channel().sealed().rule(MaskPhone).search(SearchPhone),
+			field("phone", TypePhone, "field.phone").channel().sealed().rule(MaskPhone).search(SearchPhone),
+			field("email", TypeEmail, "field.email").weigh(1).channel().sealed().rule(MaskEmail).search(SearchEmail),
 			field("wechat", TypeText, "field.wechat").sealed().rule(MaskText),
 			field("notes", TypeLongText, "field.notes").sealed().rule(MaskText),
 		),
@@ -408,16 +420,16 @@ var registry = []ObjectSpec{
 	{
 		newRecord: func() ObjectOf { return &Lead{} },
 		Name:      ObjLead, Table: "leads", Alias: "l", Title: "name", Path: "leads", Label: "object.lead",
-		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Personal: true,
+		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Personal: true, FollowedUp: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
-			field("name", TypeText, "field.person_name").sealed().rule(MaskName).search(SearchName),
-			field("company", TypeText, "field.company").rule(MaskText).search(SearchName),
+			field("name", TypeText, "field.person_name").weigh(1).sealed().rule(MaskName).search(SearchName),
+			field("company", TypeText, "field.company").weigh(1).rule(MaskText).search(SearchName),
 			field("title", TypeText, "field.title").rule(MaskText),
-			field("mobile", TypePhone, "field.mobile").sealed().rule(MaskPhone).search(SearchPhone),
-			field("email", TypeEmail, "field.email").sealed().rule(MaskEmail).search(SearchEmail),
-			field("wechat", TypeText, "field.wechat").sealed().rule(MaskText),
-			enum("source", CustomerSources, "field.source").rule(MaskText),
+			field("mobile", TypePhone, "field.mobile").weigh(1).channel().sealed().rule(MaskPhone).search(SearchPhone),
+			field("email", TypeEmail, "field.email").weigh(1).channel().sealed().rule(MaskEmail).search(SearchEmail),
+			field("wechat", TypeText, "field.wechat").channel().sealed().rule(MaskText),
+			enum("source", CustomerSources, "field.source").weigh(1).rule(MaskText),
 			// "converted" is set only by the conversion.
 			enum("status", LeadStatuses, "field.status").filter(),
 			field("notes", TypeLongText, "field.notes").sealed().rule(MaskText),
@@ -437,12 +449,12 @@ var registry = []ObjectSpec{
 		Fields: []FieldSpec{
 			ref("customer_id", ObjCustomer, "field.customer_id").filter(),
 			field("name", TypeText, "field.name").rule(MaskText).search(SearchName),
-			field("amount", TypeMoney, "field.amount").rule(MaskNone).sortAs("amount"),
+			field("amount", TypeMoney, "field.amount").weigh(1).rule(MaskNone).sortAs("amount"),
 			field("currency", TypeCurrency, "field.currency").rule(MaskNone),
-			field("expected_close_date", TypeDate, "field.expected_close_date").rule(MaskNone),
+			field("expected_close_date", TypeDate, "field.expected_close_date").weigh(1).rule(MaskNone),
 			// The stage moves through its own use case (MoveOpportunity),
 			// which also sets the lost reason.
-			field("stage_id", TypeStage, "field.stage_id").filter(),
+			field("stage_id", TypeStage, "field.stage_id").weigh(1).filter(),
 			field("lost_reason", TypeText, "field.lost_reason"),
 			field("probability", TypePercent, "field.probability").system(),
 			field("stage_changed_at", TypeTime, "field.stage_changed_at").system(),

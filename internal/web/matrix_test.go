@@ -414,6 +414,13 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"GET /alerts":            {{Want: tm.AuditOutcome, Req: get("/alerts")}},
 		"GET /exposure":          {{Want: tm.AuditOutcome, Req: get("/exposure?since=2020-01-01T00:00")}},
 		"GET /exposure/download": {{Want: tm.AuditOutcome, Req: get("/exposure/download?since=2020-01-01T00:00")}},
+		// Data quality: figures and drill-downs within each reader's own
+		// scope; settings and the fix-up push for administrators.
+		"GET /quality":         {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: get("/quality")}},
+		"GET /quality/records": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: get("/quality/records?object=customer&issue=all")}},
+		"POST /quality/settings": {{Want: tm.Admins, Req: post("/quality/settings", values("stale_days", "30", "w.customer.name", "1",
+			"w.contact.name", "1", "w.lead.name", "1", "w.opportunity.amount", "1"))}},
+		"POST /quality/fixups": {{Want: tm.Admins, Req: post("/quality/fixups", nil), Mutates: true}},
 		// Incidents: read by the trail's readers, kept by administrators; the
 		// one asked for does not exist.
 		"GET /incidents": {{Want: tm.AuditOutcome, Req: get("/incidents")}},
