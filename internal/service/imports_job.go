@@ -205,12 +205,14 @@ func (s *Service) runImport(ctx context.Context, im crm.Import, holder string, p
 	return s.finishImport(ctx, a, im)
 }
 
-// commitBatch writes one batch: each row in a savepoint of its own, the
-// rows' outcomes, the resume point and the renewed lease together.
+// commitBatch writes one batch — its rows, their outcomes, the resume
+// point and the renewed lease together: first without savepoints, and
+// again with one per row if a row failed (importRun.careful).
 func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Import, batch []fileRow, holder string) error {
 	var counts crm.ImportCounts
 	turn := run.turn
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+	run.careful = false
+	write := func(tx *store.Tx) error {
 		run.turn, counts = turn, crm.ImportCounts{}
 		rows := make([]crm.ImportRow, len(batch))
 		raws := make([]string, len(batch))
@@ -229,7 +231,12 @@ func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Impor
 			return errors.Join(err, errors.New("service: the import's lease was lost"))
 		}
 		return tx.AdvanceImport(ctx, im.ID, im.DoneRows, im.DoneRows+len(batch), counts)
-	})
+	}
+	err := s.db.WriteTx(ctx, write)
+	if errors.Is(err, errRowFailed) {
+		run.careful = true
+		err = s.db.WriteTx(ctx, write)
+	}
 	if err != nil {
 		return err
 	}

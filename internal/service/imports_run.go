@@ -42,7 +42,17 @@ type importRun struct {
 	// seen holds the duplicate keys of earlier rows of the file (the dry
 	// run): the row label that held each.
 	seen map[string]string
+	// careful runs each row of a commit in a savepoint of its own, so a
+	// row that fails leaves nothing behind while the batch goes on. A
+	// savepoint costs SQLite a copy of every page the row touches (its
+	// sub-journal: most of the CPU of an import), so a batch first runs
+	// without them and only a batch with a failing row runs carefully.
+	careful bool
 }
+
+// errRowFailed gives up a batch run without savepoints when one of its
+// rows fails; the batch is run again carefully.
+var errRowFailed = errors.New("service: a row of the batch failed")
 
 // start loads what every row needs: the key of the import's own data, the
 // users, the round-robin owners.
@@ -165,7 +175,13 @@ func (r *importRun) one(ctx context.Context, tx *store.Tx, in fileRow) (crm.Impo
 	} else if r.dry {
 		err = r.plan1(ctx, tx, in.cells, &row)
 	} else {
-		err = tx.Savepoint(ctx, func() error { return r.commit1(ctx, tx, in.cells, &row) })
+		if r.careful {
+			err = tx.Savepoint(ctx, func() error { return r.commit1(ctx, tx, in.cells, &row) })
+		} else if err = r.commit1(ctx, tx, in.cells, &row); err != nil {
+			// The row may have written part of itself: the batch is
+			// given up and run again row by row in savepoints.
+			return row, "", errRowFailed
+		}
 	}
 	action := &row.Action
 	if r.dry {
