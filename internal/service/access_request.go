@@ -43,34 +43,52 @@ func (s *Service) RequestAccess(ctx context.Context, a *access.Actor, in AccessR
 		return err
 	}
 	hooks := objectHooks[in.Object].imports
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+	// Finding the record from values is a lookup by them, like the entry
+	// check it follows: audited and within the hourly limit, so the request
+	// cannot be used to test values one after another.
+	var hit *store.DuplicateHit
+	var version int64
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		keys, err := hooks.check(ctx, s, tx, a, in.Fields, false)
 		if err != nil {
 			return err
 		}
-		hit, err := tx.FindDuplicate(ctx, s.lookupKeys(checkedKeys(keys)), "", 0)
+		blind := s.lookupKeys(checkedKeys(keys))
+		looked, err := s.checkEntryLookups(ctx, tx, a, blind, in.Object, 0)
 		if err != nil {
 			return err
 		}
-		switch {
-		case hit == nil:
-			return &crm.Error{Code: crm.NotFound, Key: "not_found", Message: "no record holds these values any more: save it again"}
-		case hit.OwnerName == "":
-			return &crm.Error{Code: crm.Conflict, Key: "in_pool", Message: "the record is in the public pool: claim it"}
-		}
-		o := crm.Object(hit.Object)
-		ospec, _ := crm.Spec(o)
-		if in.Access == AccessShare && !ospec.Shareable || in.Access == AccessHandover && !ospec.Transferable {
-			return &crm.Error{Code: crm.Invalid, Message: "this record cannot be shared or handed over that way",
-				Fields: []crm.FieldError{{Field: "access", Rule: "enum", Param: AccessHandover}}}
-		}
-		version, err := tx.CurrentVersion(ctx, o, hit.RecordID)
-		if err != nil {
+		if hit, err = tx.FindDuplicate(ctx, blind, "", 0); err != nil {
 			return err
 		}
-		policy := crm.ApprovalPolicy{Kind: crm.ApproveAccess, Steps: []crm.ApprovalStep{{Type: "owner"}}}
-		return needApproval(policy, o, hit.RecordID, version, accessPayload{Access: in.Access},
-			"access to a "+string(o)+" owned by "+hit.OwnerName+": "+in.Access)
+		if hit != nil && hit.OwnerName != "" {
+			if version, err = tx.CurrentVersion(ctx, crm.Object(hit.Object), hit.RecordID); err != nil {
+				return err
+			}
+		}
+		if looked == nil {
+			return nil
+		}
+		return looked.write(ctx, tx, false)
 	})
+	s.auditEntryLookups(ctx, err)
+	if err != nil {
+		return err
+	}
+	switch {
+	case hit == nil:
+		return &crm.Error{Code: crm.NotFound, Key: "not_found", Message: "no record holds these values any more: save it again"}
+	case hit.OwnerName == "":
+		return &crm.Error{Code: crm.Conflict, Key: "in_pool", Message: "the record is in the public pool: claim it"}
+	}
+	o := crm.Object(hit.Object)
+	ospec, _ := crm.Spec(o)
+	if in.Access == AccessShare && !ospec.Shareable || in.Access == AccessHandover && !ospec.Transferable {
+		return &crm.Error{Code: crm.Invalid, Message: "this record cannot be shared or handed over that way",
+			Fields: []crm.FieldError{{Field: "access", Rule: "enum", Param: AccessHandover}}}
+	}
+	policy := crm.ApprovalPolicy{Kind: crm.ApproveAccess, Steps: []crm.ApprovalStep{{Type: "owner"}}}
+	err = needApproval(policy, o, hit.RecordID, version, accessPayload{Access: in.Access},
+		"access to a "+string(o)+" owned by "+hit.OwnerName+": "+in.Access)
 	return s.filed(ctx, a, err)
 }

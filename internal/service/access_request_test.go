@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"custos/internal/crm"
 	"custos/internal/service"
@@ -60,5 +61,37 @@ func TestRequestAccessAfterRefusal(t *testing.T) {
 		other, _ := json.Marshal(crm.CustomerFields{Name: "不存在的公司", Status: "prospect"})
 		err = o.Svc.RequestAccess(ctx, o.Rep2, service.AccessRequest{Object: crm.ObjCustomer, Fields: other, Access: service.AccessShare})
 		wantCode(t, err, crm.NotFound)
+	})
+}
+
+// TestRequestAccessIsALookup: asking by values is a lookup by them, so it
+// counts toward the hourly limit and is audited; it cannot be used to
+// test phone numbers one after another.
+func TestRequestAccessIsALookup(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now()
+		o := testorg.NewWith(t, db, service.Options{Argon2: testorg.CheapArgon, SensitiveSearchesPerHour: 2, Now: func() time.Time { return now }})
+		o.Customer(t, o.Rep1, crm.CustomerFields{Name: "常州限额测试公司", Phone: "13900005555"})
+		probe := func(phone string) error {
+			fields, _ := json.Marshal(crm.CustomerFields{Name: "探测" + phone, Status: "prospect", Phone: phone})
+			return o.Svc.RequestAccess(ctx, o.Rep3, service.AccessRequest{Object: crm.ObjCustomer, Fields: fields, Access: service.AccessShare})
+		}
+		wantCode(t, probe("13900005554"), crm.NotFound)
+		wantCode(t, probe("13900005556"), crm.NotFound)
+		wantCode(t, probe("13900005555"), crm.RateLimited)
+		page, err := o.Svc.AuditTrail(ctx, o.Admin, service.AuditQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range page.Items {
+			if e.Action == "customer.entry_check.phone" && e.ActorID == o.Rep3.UserID {
+				n++
+			}
+		}
+		if n < 2 {
+			t.Fatalf("lookups audited: %d", n)
+		}
 	})
 }
