@@ -301,6 +301,24 @@ func TestImportResumes(t *testing.T) {
 		if rows, err := o.Svc.ImportRows(ctx, o.Rep1, im.ID, 0, 10, true); err != nil || len(rows) != 0 {
 			t.Fatalf("rows after forgetting: %v %v", rows, err)
 		}
+		// A failed import nobody resumes is forgotten as well.
+		p2 := importFile(t, o, o.Rep1, crm.ObjCustomer, "left.csv", []byte("名称\n搁置公司\n"), crm.ImportOptions{})
+		if _, err := o.Svc.CommitImport(ctx, o.Rep1, p2.Import.ID); err != nil {
+			t.Fatal(err)
+		}
+		err = db.WriteTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.MoveImport(ctx, p2.Import.ID, crm.ImportRunning, o.Now(), crm.ImportQueued); err != nil {
+				return err
+			}
+			return tx.FailImport(ctx, p2.Import.ID, "stopped", o.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance((service.ImportKeepDays + 1) * 24 * time.Hour)
+		if k, err := o.Svc.ForgetOldImports(ctx); err != nil || k != 1 {
+			t.Fatalf("forget the failed import: %d %v", k, err)
+		}
 	})
 }
 

@@ -123,8 +123,9 @@ func (s *Service) importCreated(ctx context.Context, a *access.Actor, id int64) 
 // rows stay readable (for its error report) after it ended.
 const ImportKeepDays = 30
 
-// ForgetOldImports destroys the key of every import that ended more than
-// ImportKeepDays ago, with the cells sealed under it, so a person erased
+// ForgetOldImports destroys the key of every import that ended (done,
+// undone, or failed and not resumed) more than ImportKeepDays ago, with the
+// file and cells sealed under it, so a person erased
 // later leaves nothing readable in an old import; the rows' outcomes and
 // reasons stay. serve runs it with the hourly maintenance.
 func (s *Service) ForgetOldImports(ctx context.Context) (int, error) {

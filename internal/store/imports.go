@@ -324,8 +324,10 @@ func (tx *Tx) SetImportOptions(ctx context.Context, id int64, opts crm.ImportOpt
 // ImportsToForget returns imports that ended before a time and still hold
 // their data key: their kept cells are to be forgotten.
 func (tx *Tx) ImportsToForget(ctx context.Context, before time.Time, limit int) ([]crm.Import, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+importColumns+" FROM imports WHERE finished_at < $1 AND data_key <> '' AND status IN ($2, $3) ORDER BY id LIMIT $4",
-		ms(before), string(crm.ImportDone), string(crm.ImportUndone), limit)
+	// A failed import nobody resumed is forgotten too: its file goes, and
+	// with it the chance to resume.
+	rows, err := tx.q.QueryContext(ctx, "SELECT "+importColumns+" FROM imports WHERE finished_at < $1 AND data_key <> '' AND status IN ($2, $3, $4) ORDER BY id LIMIT $5",
+		ms(before), string(crm.ImportDone), string(crm.ImportUndone), string(crm.ImportFailed), limit)
 	if err != nil {
 		return nil, mapErr("imports to forget", err)
 	}
