@@ -37,7 +37,7 @@ func importCommand(ctx context.Context, args []string, getenv func(string) strin
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, importUsage); fs.PrintDefaults() }
-	object := fs.String("object", "", "what the rows are: "+objectNames(service.ImportObjects())+" (or their plurals)")
+	object := fs.String("object", "", "what the rows are: "+crm.JoinObjects(service.ImportObjects())+" (or their plurals)")
 	file := fs.String("file", "", "the CSV (UTF-8 or GBK/GB18030) or XLSX file")
 	mapping := fs.String("mapping", "", "JSON file: {\"header\": \"field\"} or full import options; default: the suggested mapping")
 	as := fs.String("as", "", "user name of the importer, whose rights apply (default: the first administrator)")
@@ -312,14 +312,6 @@ func describe(err error) error {
 		parts = append(parts, strings.TrimSpace(f.Field+": "+f.Rule+" "+f.Param))
 	}
 	return fmt.Errorf("%s (%s)", ce.Message, strings.Join(parts, "; "))
-}
-
-func objectNames(os []crm.Object) string {
-	names := make([]string, len(os))
-	for i, o := range os {
-		names[i] = string(o)
-	}
-	return strings.Join(names, ", ")
 }
 
 func idList(ids []int64) string {

@@ -3,6 +3,7 @@ package crm
 import (
 	"maps"
 	"slices"
+	"strings"
 )
 
 // The record registry (issue 13): one description per business object —
@@ -525,4 +526,13 @@ var registry = []ObjectSpec{
 		},
 		Excluded: excluded(nil),
 	},
+}
+
+// JoinObjects names objects in a message: "customer, contact, lead".
+func JoinObjects(os []Object) string {
+	names := make([]string, len(os))
+	for i, o := range os {
+		names[i] = string(o)
+	}
+	return strings.Join(names, ", ")
 }

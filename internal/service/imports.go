@@ -123,7 +123,7 @@ func (s *Service) RepreviewImport(ctx context.Context, a *access.Actor, id int64
 func (s *Service) mayImport(ctx context.Context, a *access.Actor, o crm.Object) error {
 	if objectHooks[o].imports == nil {
 		return &crm.Error{Code: crm.Invalid, Message: "this object cannot be imported",
-			Fields: []crm.FieldError{{Field: "object", Rule: "enum", Param: objectList(ImportObjects())}}}
+			Fields: []crm.FieldError{{Field: "object", Rule: "enum", Param: crm.JoinObjects(ImportObjects())}}}
 	}
 	return s.require(ctx, a, o, crm.ActCreate)
 }
@@ -255,14 +255,6 @@ func importActor(a *access.Actor, id int64) *access.Actor {
 func importSummary(im crm.Import) map[string]any {
 	return map[string]any{"import_id": im.ID, "file_name": im.FileName, "file_sha256": im.FileHash, "source": im.Source,
 		"rows": im.Total, "counts": im.ImportCounts, "status": im.Status}
-}
-
-func objectList(os []crm.Object) string {
-	names := make([]string, len(os))
-	for i, o := range os {
-		names[i] = string(o)
-	}
-	return strings.Join(names, ", ")
 }
 
 // GetImport returns an import its creator or an administrator may see.
