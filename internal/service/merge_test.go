@@ -1,0 +1,220 @@
+package service_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"custos/internal/crm"
+	"custos/internal/store"
+	"custos/internal/testdb"
+	"custos/internal/testorg"
+)
+
+// followUpKey reads the data key a follow-up's content is sealed under.
+func followUpKey(t *testing.T, db *store.DB, id int64) (key string, contactID int64) {
+	t.Helper()
+	err := db.ReadTx(context.Background(), func(tx *store.Tx) error {
+		p, err := tx.AnyRecord(context.Background(), crm.ObjFollowUp, id)
+		if err == nil {
+			f := p.(*crm.FollowUp)
+			key, contactID = f.DataKey, f.ContactID
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, contactID
+}
+
+// TestMergeContacts: a merge moves the merged contact's follow-ups and
+// consents to the survivor, re-seals them under the survivor's key, takes
+// the chosen and the blank-filling fields through the normal edit, puts the
+// merged contact in the recycle bin, and an undo puts it all back — except
+// a field edited since, which keeps its newer value. Scope, stale versions
+// and a second undo are refused; erasing the survivor destroys the merged
+// person's key too.
+func TestMergeContacts(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "青岛海岸设备"})
+		a, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "孙丽", Mobile: "13500002221"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c.ID, Name: "孙 丽", Mobile: "13500002222",
+			Email: "sun.li@haian.cn", WeChat: "sunli88"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fu, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "谈了报价", ContactID: b.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.GrantConsent(ctx, o.Rep1, crm.ObjContact, b.ID, crm.ConsentInput{Purpose: "marketing", Channel: "sms"}); err != nil {
+			t.Fatal(err)
+		}
+		req := crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID, SurvivorVersion: a.Version, MergedVersion: b.Version,
+			Fields: map[string]string{"mobile": crm.KeepMerged}}
+
+		// Refusals first: nothing may change.
+		_, err = o.Svc.MergeRecords(ctx, o.Rep2, crm.ObjContact, req) // not theirs: as if it did not exist
+		wantCode(t, err, crm.Invalid)
+		stale := req
+		stale.MergedVersion++
+		_, err = o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjContact, stale)
+		wantCode(t, err, crm.Conflict)
+		bad := req
+		bad.Fields = map[string]string{"owner_id": crm.KeepMerged, "mobile": "both"}
+		_, err = o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjContact, bad)
+		wantCode(t, err, crm.Invalid)
+		self := req
+		self.MergedID = a.ID
+		_, err = o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjContact, self)
+		wantCode(t, err, crm.Invalid)
+
+		m, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjContact, req)
+		if err != nil {
+			t.Fatalf("merge: %v", err)
+		}
+		if !slices.Equal(m.Fields, []string{"email", "mobile", "wechat"}) || m.Moved < 2 {
+			t.Errorf("merge: fields %v, moved %d", m.Fields, m.Moved)
+		}
+		got, err := o.Svc.GetContact(ctx, o.Rep1, a.ID)
+		if err != nil || got.Mobile != "+8613500002222" || got.Email != "sun.li@haian.cn" || got.Name != "孙丽" || got.Version != a.Version+1 {
+			t.Fatalf("survivor after merge: %v %+v v%d", err, got.ContactFields, got.Version)
+		}
+		if _, err := o.Svc.GetContact(ctx, o.Rep1, b.ID); !crm.IsCode(err, crm.NotFound) {
+			t.Errorf("merged contact still live: %v", err)
+		}
+		if bin, _ := o.Svc.RecycleBin(ctx, o.Rep1, crm.ObjContact, 10); len(bin) != 1 || bin[0].ID != b.ID {
+			t.Errorf("recycle bin after merge: %+v", bin)
+		}
+		key, on := followUpKey(t, db, fu.ID)
+		if on != a.ID || key != got.DataKey {
+			t.Errorf("follow-up after merge: on contact %d under %q, want %d under the survivor's key", on, key, a.ID)
+		}
+		if f, err := o.Svc.GetFollowUp(ctx, o.Rep1, fu.ID); err != nil || f.Content != "谈了报价" {
+			t.Errorf("follow-up content after merge: %v %q", err, f.Content)
+		}
+		if cs, err := o.Svc.Consents(ctx, o.Rep1, crm.ObjContact, a.ID); err != nil || len(cs) != 1 || !cs[0].Live() {
+			t.Errorf("survivor's consents after merge: %v %+v", err, cs)
+		}
+		if ms, err := o.Svc.Merges(ctx, o.Rep1, crm.ObjContact, 10); err != nil || len(ms) != 1 || ms[0].SurvivorTitle != "孙丽" {
+			t.Errorf("merges: %v %+v", err, ms)
+		}
+		if ms, _ := o.Svc.Merges(ctx, o.Rep2, crm.ObjContact, 10); len(ms) != 0 {
+			t.Errorf("rep2 sees rep1's merges: %+v", ms)
+		}
+
+		// Someone corrects the e-mail after the merge: the undo keeps it.
+		email := "sunli@haian.cn"
+		if _, err := o.Svc.UpdateContact(ctx, o.Rep1, a.ID, crm.ContactUpdate{Version: got.Version, Email: &email}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.Svc.UndoMerge(ctx, o.Rep2, m.ID)
+		wantCode(t, err, crm.NotFound)
+		u, err := o.Svc.UndoMerge(ctx, o.Rep1, m.ID)
+		if err != nil || !slices.Equal(u.Kept, []string{"email"}) {
+			t.Fatalf("undo: %v kept %v", err, u.Kept)
+		}
+		back, err := o.Svc.GetContact(ctx, o.Rep1, b.ID)
+		if err != nil || back.Mobile != "+8613500002222" || back.WeChat != "sunli88" {
+			t.Fatalf("merged contact after undo: %v %+v", err, back.ContactFields)
+		}
+		got, _ = o.Svc.GetContact(ctx, o.Rep1, a.ID)
+		if got.Mobile != "+8613500002221" || got.WeChat != "" || got.Email != email {
+			t.Errorf("survivor after undo: %+v", got.ContactFields)
+		}
+		if key, on := followUpKey(t, db, fu.ID); on != b.ID || key != back.DataKey || key == got.DataKey {
+			t.Errorf("follow-up after undo: on %d under %q", on, key)
+		}
+		if f, err := o.Svc.GetFollowUp(ctx, o.Rep1, fu.ID); err != nil || f.Content != "谈了报价" {
+			t.Errorf("follow-up content after undo: %v %q", err, f.Content)
+		}
+		if cs, err := o.Svc.Consents(ctx, o.Rep1, crm.ObjContact, b.ID); err != nil || len(cs) != 1 || !cs[0].Live() {
+			t.Errorf("merged contact's consents after undo: %v %+v", err, cs)
+		}
+		_, err = o.Svc.UndoMerge(ctx, o.Rep1, m.ID)
+		wantCode(t, err, crm.Conflict)
+
+		// Merged again, then the survivor is erased: the merged person's
+		// key goes too, so no backup from before the merge can bring them back.
+		back, _ = o.Svc.GetContact(ctx, o.Rep1, b.ID)
+		if _, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjContact, crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID,
+			SurvivorVersion: got.Version, MergedVersion: back.Version}); err != nil {
+			t.Fatalf("second merge: %v", err)
+		}
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.ErasePerson(ctx, o.Admin, crm.ObjContact, a.ID); err != nil {
+			t.Fatalf("erase the survivor: %v", err)
+		}
+		erased, err := o.Vault.Erased(ctx, []string{got.DataKey, back.DataKey})
+		if err != nil || !erased[got.DataKey] || !erased[back.DataKey] {
+			t.Errorf("keys erased with the survivor: %v %v", erased, err)
+		}
+	})
+}
+
+// TestMergeCustomers: merging customers moves their contacts,
+// opportunities and follow-ups (with the follow-ups' key) to the survivor
+// and closes the candidate pair; the undo moves them back.
+func TestMergeCustomers(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		a := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "华信物流"})
+		b := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "成都华信物流有限公司", Industry: "制造业"})
+		ct, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: b.ID, Name: "钱进"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opp, err := o.Svc.CreateOpportunity(ctx, o.Rep1, crm.OpportunityFields{CustomerID: b.ID, Name: "服务器采购"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fu, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "visit", Content: "上门拜访", CustomerID: b.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldKey, _ := followUpKey(t, db, fu.ID)
+		m, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjCustomer, crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID,
+			SurvivorVersion: a.Version, MergedVersion: b.Version})
+		if err != nil {
+			t.Fatalf("merge: %v", err)
+		}
+		if !slices.Equal(m.Fields, []string{"industry"}) {
+			t.Errorf("fields taken: %v", m.Fields)
+		}
+		if got, _ := o.Svc.GetContact(ctx, o.Rep1, ct.ID); got.CustomerID != a.ID {
+			t.Errorf("contact's customer after merge: %d", got.CustomerID)
+		}
+		if got, _, _ := o.Svc.GetOpportunity(ctx, o.Rep1, opp.ID); got.CustomerID != a.ID {
+			t.Errorf("opportunity's customer after merge: %d", got.CustomerID)
+		}
+		f, err := o.Svc.GetFollowUp(ctx, o.Rep1, fu.ID)
+		if err != nil || f.CustomerID != a.ID || f.Content != "上门拜访" {
+			t.Errorf("follow-up after merge: %v %+v", err, f)
+		}
+		if key, _ := followUpKey(t, db, fu.ID); key == oldKey {
+			t.Errorf("the follow-up stayed under the merged customer's key")
+		}
+		if _, err := o.Svc.UndoMerge(ctx, o.Rep1, m.ID); err != nil {
+			t.Fatalf("undo: %v", err)
+		}
+		if got, err := o.Svc.GetCustomer(ctx, o.Rep1, b.ID); err != nil || got.Industry != "制造业" {
+			t.Errorf("merged customer after undo: %v %+v", err, got.CustomerFields)
+		}
+		if got, _ := o.Svc.GetCustomer(ctx, o.Rep1, a.ID); got.Industry != "" {
+			t.Errorf("survivor's industry after undo: %q", got.Industry)
+		}
+		if got, _ := o.Svc.GetContact(ctx, o.Rep1, ct.ID); got.CustomerID != b.ID {
+			t.Errorf("contact's customer after undo: %d", got.CustomerID)
+		}
+		if key, _ := followUpKey(t, db, fu.ID); key != oldKey {
+			t.Errorf("follow-up key after undo: %q want %q", key, oldKey)
+		}
+	})
+}
