@@ -111,7 +111,7 @@ func (s *Service) mergeTx(ctx context.Context, tx *store.Tx, a *access.Actor, o 
 	if err := mergeChoices(o, req.Fields, defs); err != nil {
 		return m, err
 	}
-	pair, err := s.lockPair(ctx, tx, a, o, req)
+	pair, err := s.lockPair(ctx, tx, a, o, req, true)
 	if err != nil {
 		return m, err
 	}
@@ -161,8 +161,9 @@ func (s *Service) mergeTx(ctx context.Context, tx *store.Tx, a *access.Actor, o 
 
 // lockPair locks both records (in id order, so two merges of the same pair
 // cannot wait on each other) within the actor's edit scope, checks the
-// versions the user compared and opens them.
-func (s *Service) lockPair(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, req crm.MergeRequest) (mergedPair, error) {
+// versions the user compared (versions false: a comparison, which has
+// none) and opens them.
+func (s *Service) lockPair(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, req crm.MergeRequest, versions bool) (mergedPair, error) {
 	var pair mergedPair
 	ids := []int64{min(req.SurvivorID, req.MergedID), max(req.SurvivorID, req.MergedID)}
 	for _, id := range ids {
@@ -185,7 +186,7 @@ func (s *Service) lockPair(ctx context.Context, tx *store.Tx, a *access.Actor, o
 		if err != nil {
 			return pair, err
 		}
-		if err := checkVersion(r.version, recordOf(p).Version); err != nil {
+		if err := checkVersion(r.version, recordOf(p).Version); versions && err != nil {
 			return pair, renameField(err, "version", r.field)
 		}
 		*r.rec = p
@@ -233,22 +234,9 @@ func emptyValue(v json.RawMessage) bool {
 // record's value; one left out does when the survivor's is empty and the
 // actor may edit it. It returns the fields that change.
 func mergeUpdate(a *access.Actor, o crm.Object, pair mergedPair, choices map[string]string) (map[string]any, []string) {
-	spec, _ := crm.Spec(o)
-	var names []string
-	for _, f := range spec.Fields {
-		if f.Mergeable {
-			names = append(names, f.Name)
-		}
-	}
-	for name := range pair.mergedFields {
-		if strings.HasPrefix(name, "custom.") {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
 	update, custom := map[string]any{}, map[string]any{}
 	var taken []string
-	for _, name := range names {
+	for _, name := range mergeableNames(o, pair) {
 		mine, theirs := pair.survivorFields[name], pair.mergedFields[name]
 		keep := choices[name]
 		if keep == "" && emptyValue(mine) && !emptyValue(theirs) && editableField(a, o, name) {
@@ -268,6 +256,28 @@ func mergeUpdate(a *access.Actor, o crm.Object, pair mergedPair, choices map[str
 		update["custom"] = custom
 	}
 	return update, taken
+}
+
+// mergeableNames lists the fields a merge compares: the object's mergeable
+// fields in the registry's order, then the custom values either record
+// holds, by key.
+func mergeableNames(o crm.Object, pair mergedPair) []string {
+	spec, _ := crm.Spec(o)
+	var names, custom []string
+	for _, f := range spec.Fields {
+		if f.Mergeable {
+			names = append(names, f.Name)
+		}
+	}
+	for _, values := range []map[string]json.RawMessage{pair.survivorFields, pair.mergedFields} {
+		for name := range values {
+			if strings.HasPrefix(name, "custom.") && !slices.Contains(custom, name) {
+				custom = append(custom, name)
+			}
+		}
+	}
+	slices.Sort(custom)
+	return append(names, custom...)
 }
 
 // editableField reports whether the actor's field rules let them change a
@@ -381,4 +391,74 @@ func recordOf(p any) *crm.Record {
 		return &r.Record
 	}
 	return &crm.Record{}
+}
+
+// MergeField is one row of the comparison before a merge: the field (a
+// custom value as "custom.<key>"), both values as the actor may see them,
+// whether they differ, whether the actor may choose (their field rules let
+// them edit it) and what a merge keeps when nobody chooses.
+type MergeField struct {
+	Name     string          `json:"name"`
+	Survivor json.RawMessage `json:"survivor"`
+	Merged   json.RawMessage `json:"merged"`
+	Differs  bool            `json:"differs"`
+	Editable bool            `json:"editable"`
+	Default  string          `json:"default"`
+}
+
+// MergePreview is the comparison of two records before a merge: both as
+// the actor may see them, field by field, and the related rows that would
+// move (per table).
+type MergePreview struct {
+	Object   crm.Object     `json:"object"`
+	Survivor any            `json:"survivor"`
+	Merged   any            `json:"merged"`
+	Fields   []MergeField   `json:"fields"`
+	Moves    map[string]int `json:"moves"`
+}
+
+// PreviewMerge compares two records for a merge, within the actor's edit
+// scope for both (what a merge needs), and records the view.
+func (s *Service) PreviewMerge(ctx context.Context, a *access.Actor, o crm.Object, survivorID, mergedID int64) (MergePreview, error) {
+	out := MergePreview{Object: o}
+	if !slices.Contains(DuplicateObjects, o) {
+		return out, objectProblem()
+	}
+	if err := s.require(ctx, a, o, crm.ActEdit); err != nil {
+		return out, err
+	}
+	var pair mergedPair
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		pair, err = s.lockPair(ctx, tx, a, o, crm.MergeRequest{SurvivorID: survivorID, MergedID: mergedID}, false)
+		if err != nil {
+			return err
+		}
+		out.Moves, err = tx.CountMergedLinks(ctx, o, mergedID)
+		return err
+	})
+	if err != nil {
+		return MergePreview{}, err
+	}
+	_, defaults := mergeUpdate(a, o, pair, nil)
+	s.shape(a, pair.survivor)
+	s.shape(a, pair.merged)
+	shownA, err := fieldValues(pair.survivor)
+	if err != nil {
+		return out, err
+	}
+	shownB, err := fieldValues(pair.merged)
+	if err != nil {
+		return out, err
+	}
+	for _, name := range mergeableNames(o, pair) {
+		f := MergeField{Name: name, Survivor: shownA[name], Merged: shownB[name], Editable: editableField(a, o, name),
+			Differs: !bytes.Equal(pair.survivorFields[name], pair.mergedFields[name]), Default: crm.KeepSurvivor}
+		if slices.Contains(defaults, name) {
+			f.Default = crm.KeepMerged
+		}
+		out.Fields = append(out.Fields, f)
+	}
+	out.Survivor, out.Merged = pair.survivor, pair.merged
+	return out, s.auditRead(ctx, a, string(o)+".merge_preview", o, survivorID, []int64{survivorID, mergedID})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"custos/internal/crm"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -79,7 +80,7 @@ func TestMergeContacts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("merge: %v", err)
 		}
-		if !slices.Equal(m.Fields, []string{"email", "mobile", "wechat"}) || m.Moved < 2 {
+		if !slices.Equal(m.Fields, []string{"mobile", "email", "wechat"}) || m.Moved < 2 {
 			t.Errorf("merge: fields %v, moved %d", m.Fields, m.Moved)
 		}
 		got, err := o.Svc.GetContact(ctx, o.Rep1, a.ID)
@@ -215,6 +216,60 @@ func TestMergeCustomers(t *testing.T) {
 		}
 		if key, _ := followUpKey(t, db, fu.ID); key != oldKey {
 			t.Errorf("follow-up key after undo: %q want %q", key, oldKey)
+		}
+	})
+}
+
+// TestMergeLeadsAndPreview: the comparison shows both leads field by field
+// with the default choice and the rows that would move; merging leads moves
+// their follow-ups; a dismissed pair leaves the review list.
+func TestMergeLeadsAndPreview(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		a, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: "周杰", Company: "杭州云帆", Mobile: "13600001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateLead(ctx, o.Rep1, crm.LeadFields{Name: "周杰", Email: "zhoujie@yunfan.cn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fu, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "约了演示", LeadID: b.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := o.Svc.PreviewMerge(ctx, o.Rep1, crm.ObjLead, a.ID, b.ID)
+		if err != nil {
+			t.Fatalf("preview: %v", err)
+		}
+		byName := map[string]service.MergeField{}
+		for _, f := range p.Fields {
+			byName[f.Name] = f
+		}
+		if f := byName["email"]; !f.Differs || f.Default != crm.KeepMerged || string(f.Merged) != `"zhoujie@yunfan.cn"` {
+			t.Errorf("email in the comparison: %+v", f)
+		}
+		if f := byName["name"]; f.Differs || f.Default != crm.KeepSurvivor {
+			t.Errorf("name in the comparison: %+v", f)
+		}
+		if p.Moves["follow_ups"] != 1 {
+			t.Errorf("moves in the comparison: %v", p.Moves)
+		}
+		if _, err := o.Svc.PreviewMerge(ctx, o.Rep2, crm.ObjLead, a.ID, b.ID); err == nil {
+			t.Error("rep2 compared rep1's leads")
+		}
+		if _, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjLead, crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID,
+			SurvivorVersion: a.Version, MergedVersion: b.Version}); err != nil {
+			t.Fatalf("merge: %v", err)
+		}
+		f, err := o.Svc.GetFollowUp(ctx, o.Rep1, fu.ID)
+		if err != nil || f.LeadID != a.ID || f.Content != "约了演示" {
+			t.Errorf("follow-up after the lead merge: %v %+v", err, f)
+		}
+		got, _ := o.Svc.GetLead(ctx, o.Rep1, a.ID)
+		if got.Email != "zhoujie@yunfan.cn" || got.Mobile == "" {
+			t.Errorf("survivor lead: %+v", got.LeadFields)
 		}
 	})
 }

@@ -340,3 +340,30 @@ func (tx *Tx) DismissDupPair(ctx context.Context, o crm.Object, idA, idB int64) 
 	n, err := res.RowsAffected()
 	return n > 0, mapErr("dismiss duplicate pair", err)
 }
+
+// CountMergedLinks counts, per table, the rows a merge of the record
+// would re-point (recycled ones too), for the comparison before a merge.
+func (tx *Tx) CountMergedLinks(ctx context.Context, o crm.Object, id int64) (map[string]int, error) {
+	out := map[string]int{}
+	count := func(table, q string, a ...any) error {
+		var n int
+		if err := tx.q.QueryRowContext(ctx, q, a...).Scan(&n); err != nil {
+			return mapErr("count "+table, err)
+		}
+		if n > 0 {
+			out[table] += n
+		}
+		return nil
+	}
+	for _, l := range mergeLinks[o] {
+		if err := count(l[0], "SELECT COUNT(*) FROM "+l[0]+" WHERE "+l[1]+" = $1", id); err != nil {
+			return nil, err
+		}
+	}
+	for _, table := range []string{"record_shares", "consents", "privacy_requests", "external_ids"} {
+		if err := count(table, "SELECT COUNT(*) FROM "+table+" WHERE object = $1 AND record_id = $2", string(o), id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
