@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"custos/internal/crm"
 	"custos/internal/service"
@@ -270,6 +271,111 @@ func TestMergeLeadsAndPreview(t *testing.T) {
 		got, _ := o.Svc.GetLead(ctx, o.Rep1, a.ID)
 		if got.Email != "zhoujie@yunfan.cn" || got.Mobile == "" {
 			t.Errorf("survivor lead: %+v", got.LeadFields)
+		}
+	})
+}
+
+// TestMergePurge: when the survivor is purged from the recycle bin, the
+// key of the person merged into it is destroyed with theirs; the merged
+// record purged first does not take the survivor's key with it.
+func TestMergePurge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := testorg.NewClock()
+		o := testorg.NewWithClock(t, db, clock)
+		a, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "韩梅", Mobile: "13900001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "韩梅", Email: "hanmei@example.cn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjContact, crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID,
+			SurvivorVersion: a.Version, MergedVersion: b.Version}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(service.DefaultRecycleRetention + 24*time.Hour)
+		if rep, err := o.Svc.PurgeRecycleBin(ctx); err != nil || rep.Purged[crm.ObjContact] != 1 {
+			t.Fatalf("purge of the merged contact: %+v %v", rep, err)
+		}
+		if erased, _ := o.Vault.Erased(ctx, []string{a.DataKey}); erased[a.DataKey] {
+			t.Fatal("purging the merged contact destroyed the survivor's key")
+		}
+		if got, err := o.Svc.GetContact(ctx, o.Rep1, a.ID); err != nil || got.Email != "hanmei@example.cn" {
+			t.Fatalf("survivor after the merged contact's purge: %v %+v", err, got.ContactFields)
+		}
+		if err := o.Svc.DeleteContact(ctx, o.Rep1, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(service.DefaultRecycleRetention + 24*time.Hour)
+		if rep, err := o.Svc.PurgeRecycleBin(ctx); err != nil || rep.Purged[crm.ObjContact] != 1 {
+			t.Fatalf("purge of the survivor: %+v %v", rep, err)
+		}
+		erased, err := o.Vault.Erased(ctx, []string{a.DataKey, b.DataKey})
+		if err != nil || !erased[a.DataKey] || !erased[b.DataKey] {
+			t.Errorf("keys after the survivor's purge: %v %v", erased, err)
+		}
+	})
+}
+
+// TestMergeRace: two people merge the same pair at once, in opposite
+// directions: one merge wins, the other is refused, and exactly one record
+// stays live with every follow-up on it.
+func TestMergeRace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		a, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "林涛", Mobile: "13700005555"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "林涛", Email: "lintao@example.cn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fus []int64
+		for _, id := range []int64{a.ID, b.ID} {
+			fu, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "回访", ContactID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fus = append(fus, fu.ID)
+		}
+		errs := make(chan error, 2)
+		for _, r := range []crm.MergeRequest{
+			{SurvivorID: a.ID, MergedID: b.ID, SurvivorVersion: a.Version, MergedVersion: b.Version},
+			{SurvivorID: b.ID, MergedID: a.ID, SurvivorVersion: b.Version, MergedVersion: a.Version},
+		} {
+			go func() {
+				_, err := o.Svc.MergeRecords(ctx, o.MgrEast, crm.ObjContact, r)
+				errs <- err
+			}()
+		}
+		var ok int
+		for range 2 {
+			if err := <-errs; err == nil {
+				ok++
+			} else if !crm.IsCode(err, crm.Invalid) && !crm.IsCode(err, crm.Conflict) {
+				t.Errorf("the losing merge: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d merges succeeded, want 1", ok)
+		}
+		var live []int64
+		for _, id := range []int64{a.ID, b.ID} {
+			if _, err := o.Svc.GetContact(ctx, o.Rep1, id); err == nil {
+				live = append(live, id)
+			}
+		}
+		if len(live) != 1 {
+			t.Fatalf("live contacts after the race: %v", live)
+		}
+		for _, id := range fus {
+			if f, err := o.Svc.GetFollowUp(ctx, o.Rep1, id); err != nil || f.ContactID != live[0] || f.Content != "回访" {
+				t.Errorf("follow-up %d after the race: %v %+v", id, err, f)
+			}
 		}
 	})
 }
