@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"custos/internal/crm"
+	"custos/internal/quality"
 	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
@@ -376,6 +377,60 @@ func TestMergeRace(t *testing.T) {
 			if f, err := o.Svc.GetFollowUp(ctx, o.Rep1, id); err != nil || f.ContactID != live[0] || f.Content != "回访" {
 				t.Errorf("follow-up %d after the race: %v %+v", id, err, f)
 			}
+		}
+	})
+}
+
+// TestDataSteward: a data steward is a role an administrator makes —
+// customers, contacts and leads with scope "all", nothing else — who
+// reviews every pair and merges records of different owners, without
+// being an administrator.
+func TestDataSteward(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		o.StepUp(t, o.Admin)
+		all := crm.ObjectGrant{Read: true, Edit: true, Delete: true, Scope: crm.ScopeAll}
+		role, err := o.Svc.SaveRole(ctx, o.Admin, crm.Role{Key: "steward", Name: "Data steward",
+			Grants: map[crm.Object]crm.ObjectGrant{crm.ObjCustomer: all, crm.ObjContact: all, crm.ObjLead: all}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Roles["steward"] = role
+		steward := o.User(t, "steward", o.HQ.ID, "steward")
+		for _, f := range []crm.CustomField{
+			{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Active: true},
+			{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Sensitive: true, Active: true},
+		} {
+			if _, err := o.Svc.SaveCustomField(ctx, o.Admin, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		same := map[string]any{"dob": "1980-03-12", "id_no": "7364009"}
+		a, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "Ann Lee", Email: "ann.lee@example.com", Custom: same})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateContact(ctx, o.Rep3, crm.ContactFields{Name: "Ann Lee", Mobile: "13800007777", Custom: same})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.ScanDuplicates(ctx, o.Admin, crm.ObjContact, quality.DefaultMatchRules()); err != nil {
+			t.Fatal(err)
+		}
+		page, err := o.Svc.DuplicatePairs(ctx, steward, crm.ObjContact, service.DuplicateFilter{})
+		if err != nil || len(page.Pairs) != 1 {
+			t.Fatalf("steward's pairs: %v %+v", err, page.Pairs)
+		}
+		if page, _ := o.Svc.DuplicatePairs(ctx, o.Rep1, crm.ObjContact, service.DuplicateFilter{}); len(page.Pairs) != 0 {
+			t.Errorf("rep1 sees a pair with rep3's contact: %+v", page.Pairs)
+		}
+		if _, err := o.Svc.MergeRecords(ctx, steward, crm.ObjContact, crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID,
+			SurvivorVersion: a.Version, MergedVersion: b.Version}); err != nil {
+			t.Fatalf("steward's merge: %v", err)
+		}
+		if got, err := o.Svc.GetContact(ctx, o.Rep1, a.ID); err != nil || got.Mobile != "+8613800007777" {
+			t.Errorf("rep1's contact after the steward's merge: %v %+v", err, got.ContactFields)
 		}
 	})
 }
