@@ -434,3 +434,36 @@ func TestDataSteward(t *testing.T) {
 		}
 	})
 }
+
+// TestMergeKeyFieldPolicy: a merge that would change a field the key-field
+// approval policy holds is refused with a plain message, files nothing and
+// changes nothing; keeping the survivor's value merges at once.
+func TestMergeKeyFieldPolicy(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		a := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "常州龙城化工", Phone: "13800001111"})
+		b := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "龙城化工（常州）销售部", Phone: "13800002222"})
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.SaveApprovalPolicy(ctx, o.Admin, crm.ApprovalPolicy{Kind: crm.ApproveKeyField, Enabled: true,
+			Steps: []crm.ApprovalStep{{Type: "manager"}}, Fields: map[crm.Object][]string{crm.ObjCustomer: {"phone"}}}); err != nil {
+			t.Fatal(err)
+		}
+		req := crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID, SurvivorVersion: a.Version, MergedVersion: b.Version,
+			Fields: map[string]string{"phone": crm.KeepMerged}}
+		_, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjCustomer, req)
+		if ce := (*crm.Error)(nil); !errorsAs(err, &ce) || ce.Key != "merge_needs_approval" {
+			t.Fatalf("merge changing a held field: %v", err)
+		}
+		if reqs, err := o.Svc.ListApprovals(ctx, o.Rep1); err != nil || len(reqs.Requested) != 0 {
+			t.Errorf("requests filed by a refused merge: %v %+v", err, reqs.Requested)
+		}
+		if _, err := o.Svc.GetCustomer(ctx, o.Rep1, b.ID); err != nil {
+			t.Errorf("the merged customer after a refused merge: %v", err)
+		}
+		req.Fields = nil
+		if _, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjCustomer, req); err != nil {
+			t.Fatalf("merge keeping the survivor's phone: %v", err)
+		}
+	})
+}
