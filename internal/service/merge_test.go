@@ -467,3 +467,39 @@ func TestMergeKeyFieldPolicy(t *testing.T) {
 		}
 	})
 }
+
+// TestDuplicateScanJob: the background finder scans an object an
+// administrator asked for, and one whose period has passed; with two
+// instances on one database a request is scanned once.
+func TestDuplicateScanJob(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := testorg.NewClock()
+		o := testorg.NewWithClock(t, db, clock)
+		if _, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "Ann Lee"}); err != nil {
+			t.Fatal(err)
+		}
+		if scans, err := o.Svc.RunDueDuplicateScans(ctx, 0); err != nil || len(scans) != 0 {
+			t.Fatalf("scans nobody asked for: %v %+v", err, scans)
+		}
+		wantCode(t, o.Svc.RequestDuplicateScan(ctx, o.Rep1, crm.ObjContact), crm.Forbidden)
+		o.StepUp(t, o.Admin)
+		if err := o.Svc.RequestDuplicateScan(ctx, o.Admin, crm.ObjContact); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+		other := service.New(db, service.Options{Vault: o.Vault, Argon2: testorg.CheapArgon, Now: clock.Now})
+		first, err := o.Svc.RunDueDuplicateScans(ctx, 0)
+		if err != nil || len(first) != 1 || first[0].Object != crm.ObjContact || first[0].Records != 1 {
+			t.Fatalf("scan on request: %v %+v", err, first)
+		}
+		if again, err := other.RunDueDuplicateScans(ctx, 0); err != nil || len(again) != 0 {
+			t.Fatalf("the second instance scanned again: %v %+v", err, again)
+		}
+		clock.Advance(8 * 24 * time.Hour)
+		due, err := other.RunDueDuplicateScans(ctx, 7*24*time.Hour)
+		if err != nil || len(due) != len(service.DuplicateObjects) {
+			t.Fatalf("scans after the period: %v %+v", err, due)
+		}
+	})
+}
