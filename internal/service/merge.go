@@ -468,7 +468,13 @@ func (s *Service) PreviewMerge(ctx context.Context, a *access.Actor, o crm.Objec
 	}
 	for _, name := range mergeableNames(o, pair) {
 		f := MergeField{Name: name, Survivor: shownA[name], Merged: shownB[name], Editable: editableField(a, o, name),
-			Differs: !bytes.Equal(pair.survivorFields[name], pair.mergedFields[name]), Default: crm.KeepSurvivor}
+			Default: crm.KeepSurvivor}
+		// Whether values the actor may not see differ is not theirs to know.
+		if f.Editable {
+			f.Differs = !bytes.Equal(pair.survivorFields[name], pair.mergedFields[name])
+		} else {
+			f.Differs = !bytes.Equal(f.Survivor, f.Merged)
+		}
 		if slices.Contains(defaults, name) {
 			f.Default = crm.KeepMerged
 		}
