@@ -41,3 +41,48 @@ type DupPair struct {
 	TitleA  string  `json:"title_a,omitempty"`
 	TitleB  string  `json:"title_b,omitempty"`
 }
+
+// The statuses of a candidate pair: open until someone merges the two
+// records or dismisses the pair as not a duplicate.
+const (
+	DupPairOpen      = "open"
+	DupPairDismissed = "dismissed"
+	DupPairMerged    = "merged"
+)
+
+// Which record's value a merge keeps for a field.
+const (
+	KeepSurvivor = "survivor"
+	KeepMerged   = "merged"
+)
+
+// MergeRequest asks to merge one record (merged) into another (survivor).
+// Fields says, per field (a custom value as "custom.<key>"), whose value
+// the survivor keeps; a field left out keeps the survivor's value unless it
+// is empty and the merged record's is not. The versions are those the user
+// compared: a record changed since is refused as stale.
+type MergeRequest struct {
+	SurvivorID      int64             `json:"survivor_id"`
+	MergedID        int64             `json:"merged_id"`
+	SurvivorVersion int64             `json:"survivor_version"`
+	MergedVersion   int64             `json:"merged_version"`
+	Fields          map[string]string `json:"fields,omitempty"`
+}
+
+// Merge is one merge as recorded: which record survived, which went to the
+// recycle bin, the fields the survivor took from it, and how many related
+// records moved. Undone merges keep their row, with who undid them.
+type Merge struct {
+	ID            int64      `json:"id"`
+	Object        Object     `json:"object"`
+	SurvivorID    int64      `json:"survivor_id"`
+	MergedID      int64      `json:"merged_id"`
+	SurvivorTitle string     `json:"survivor_title,omitempty"`
+	MergedTitle   string     `json:"merged_title,omitempty"`
+	Fields        []string   `json:"fields"`
+	Moved         int        `json:"moved"`
+	CreatedBy     int64      `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UndoneBy      int64      `json:"undone_by,omitempty"`
+	UndoneAt      *time.Time `json:"undone_at,omitempty"`
+}

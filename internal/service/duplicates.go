@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -487,8 +488,51 @@ type DuplicateFilter struct {
 
 // DuplicatePage is a page of the latest scan's pairs.
 type DuplicatePage struct {
-	Scan  crm.DupScan
-	Pairs []DuplicatePair
+	Scan  crm.DupScan     `json:"scan"`
+	Pairs []DuplicatePair `json:"pairs"`
+	// Clusters groups the page's records that its pairs join (three
+	// records of one person are one cluster of three), largest first.
+	Clusters [][]int64 `json:"clusters"`
+}
+
+// clusters joins the records of pairs into connected groups, each sorted,
+// largest (then lowest id) first.
+func clusters(pairs []DuplicatePair) [][]int64 {
+	parent := map[int64]int64{}
+	var root func(id int64) int64
+	root = func(id int64) int64 {
+		p, ok := parent[id]
+		if !ok || p == id {
+			parent[id] = id
+			return id
+		}
+		r := root(p)
+		parent[id] = r
+		return r
+	}
+	for _, p := range pairs {
+		ra, rb := root(p.IDA), root(p.IDB)
+		if ra != rb {
+			parent[max(ra, rb)] = min(ra, rb)
+		}
+	}
+	groups := map[int64][]int64{}
+	for id := range parent {
+		r := root(id)
+		groups[r] = append(groups[r], id)
+	}
+	out := make([][]int64, 0, len(groups))
+	for _, g := range groups {
+		slices.Sort(g)
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b []int64) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return cmp.Compare(a[0], b[0])
+	})
+	return out
 }
 
 // DuplicatePair is a pair as a reader sees it: both records' titles shaped
@@ -559,5 +603,6 @@ func (s *Service) DuplicatePairs(ctx context.Context, a *access.Actor, o crm.Obj
 	if err := s.auditRead(ctx, a, "duplicates.list", o, 0, ids); err != nil {
 		return DuplicatePage{}, err
 	}
+	page.Clusters = clusters(page.Pairs)
 	return page, nil
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +112,13 @@ func TestDuplicatePairsScoped(t *testing.T) {
 		if got := pairsOf(o.MgrEast); len(got) != 1 {
 			t.Errorf("East's manager sees %d pairs, want rep1's one", len(got))
 		}
-		_ = b1
+		page, _ := o.Svc.DuplicatePairs(ctx, o.Admin, crm.ObjContact, service.DuplicateFilter{})
+		if len(page.Clusters) != 1 || !slices.Equal(page.Clusters[0], []int64{a1, a2, b1}) {
+			t.Errorf("clusters %v, want one of the three Smiths", page.Clusters)
+		}
+		if page, _ := o.Svc.DuplicatePairs(ctx, o.Rep1, crm.ObjContact, service.DuplicateFilter{}); len(page.Clusters) != 1 || len(page.Clusters[0]) != 2 {
+			t.Errorf("rep1's clusters %v, want their pair", page.Clusters)
+		}
 
 		raw := testdb.Raw(t, d, opt)
 		var blocks int
@@ -137,6 +144,27 @@ func TestDuplicatePairsScoped(t *testing.T) {
 		}
 		if _, err := o.Svc.ScanDuplicates(ctx, o.Admin, crm.ObjContact, quality.DefaultMatchRules()); !crm.IsCode(err, crm.Conflict) {
 			t.Fatalf("second scan: %v, want conflict", err)
+		}
+		if err := db.WriteTx(ctx, func(tx *store.Tx) error { return tx.ReleaseLease(ctx, "duplicates:contact", "elsewhere") }); err != nil {
+			t.Fatal(err)
+		}
+
+		// Not a duplicate: dismissed, the pair leaves the list, and stays
+		// dismissed when the next scan finds it again. Only someone who
+		// may edit both records dismisses it.
+		wantCode(t, o.Svc.DismissDuplicatePair(ctx, o.Rep3, crm.ObjContact, a1, a2), crm.NotFound)
+		if err := o.Svc.DismissDuplicatePair(ctx, o.Rep1, crm.ObjContact, a2, a1); err != nil {
+			t.Fatalf("dismiss: %v", err)
+		}
+		wantCode(t, o.Svc.DismissDuplicatePair(ctx, o.Rep1, crm.ObjContact, a1, a2), crm.NotFound)
+		if got := pairsOf(o.Rep1); len(got) != 0 {
+			t.Errorf("rep1 sees a dismissed pair: %+v", got)
+		}
+		if _, err := o.Svc.ScanDuplicates(ctx, o.Admin, crm.ObjContact, quality.DefaultMatchRules()); err != nil {
+			t.Fatal(err)
+		}
+		if got := pairsOf(o.Admin); len(got) != 2 {
+			t.Errorf("after a rescan the admin sees %d pairs, want the 2 not dismissed", len(got))
 		}
 	})
 }

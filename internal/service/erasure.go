@@ -83,12 +83,25 @@ func (s *Service) erasePersonTx(ctx context.Context, tx *store.Tx, a *access.Act
 	return erased, key, s.audit(ctx, tx, a, "privacy.erase", o, id, map[string]any{"records": refsOf(erased), "follow_ups": followUps})
 }
 
-// destroyKey destroys an erased person's data key. It runs after the data
-// commits: should it fail, the person is already gone from the live
-// database and running the erasure again destroys the key (it is
-// idempotent).
+// destroyKey destroys an erased person's data key, and the keys of the
+// people merged into them (their data was re-sealed under this key, but
+// copies of it in backups made before the merge are under their own). It
+// runs after the data commits: should it fail, the person is already gone
+// from the live database and running the erasure again destroys the keys
+// (it is idempotent).
 func (s *Service) destroyKey(ctx context.Context, key string) error {
-	if err := s.vault.Erase(ctx, key); err != nil {
+	keys := []string{key}
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		merged, err := tx.MergedKeysInto(ctx, keys)
+		keys = append(keys, merged...)
+		return err
+	})
+	for _, k := range keys {
+		if err == nil {
+			err = s.vault.Erase(ctx, k)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("service: destroy the data key (run the erasure again): %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"custos/internal/crm"
 )
@@ -197,8 +198,14 @@ func (tx *Tx) DupCandidates(ctx context.Context, scanID, from, to int64) ([][2]i
 }
 
 // DropEarlierDupPairs removes the pairs of an object's scans before scanID:
-// a finished scan replaces them.
+// a finished scan replaces them. A pair someone dismissed as not a
+// duplicate stays dismissed when the new scan finds it again.
 func (tx *Tx) DropEarlierDupPairs(ctx context.Context, o crm.Object, scanID int64) error {
+	if _, err := tx.q.ExecContext(ctx, `UPDATE dup_pairs SET status = $1 WHERE object = $2 AND scan_id = $3
+		AND EXISTS (SELECT 1 FROM dup_pairs e WHERE e.object = $2 AND e.scan_id < $3 AND e.status = $1
+			AND e.id_a = dup_pairs.id_a AND e.id_b = dup_pairs.id_b)`, crm.DupPairDismissed, string(o), scanID); err != nil {
+		return mapErr("keep dismissed duplicate pairs", err)
+	}
 	_, err := tx.q.ExecContext(ctx, "DELETE FROM dup_pairs WHERE object = $1 AND scan_id < $2", string(o), scanID)
 	return mapErr("drop earlier duplicate pairs", err)
 }
@@ -217,7 +224,7 @@ func (tx *Tx) PutDupPairs(ctx context.Context, pairs []crm.DupPair) error {
 	return tx.insertRows(ctx, "put duplicate pairs", "INSERT INTO dup_pairs (scan_id, object, id_a, id_b, score, reasons, status) VALUES ",
 		"", len(pairs), func(i int, a *args) []string {
 			p := pairs[i]
-			return []string{a.add(p.ScanID), a.add(string(p.Object)), a.add(p.IDA), a.add(p.IDB), a.add(p.Score), a.add(p.Reasons), a.add("open")}
+			return []string{a.add(p.ScanID), a.add(string(p.Object)), a.add(p.IDA), a.add(p.IDB), a.add(p.Score), a.add(p.Reasons), a.add(crm.DupPairOpen)}
 		})
 }
 
@@ -231,6 +238,8 @@ type DupPairQuery struct {
 	MinScore float64
 	After    *crm.DupPair
 	Limit    int
+	// Status narrows to pairs in one status ("": open ones).
+	Status string
 }
 
 // DupPairs returns one page of a scan's pairs in the reader's scope.
@@ -240,7 +249,11 @@ func (tx *Tx) DupPairs(ctx context.Context, q DupPairQuery) ([]crm.DupPair, erro
 		return nil, crm.ErrNotFound(string(q.Object))
 	}
 	var a args
-	w := "p.scan_id = " + a.add(q.ScanID) + " AND p.score >= " + a.add(q.MinScore) +
+	status := q.Status
+	if status == "" {
+		status = crm.DupPairOpen
+	}
+	w := "p.scan_id = " + a.add(q.ScanID) + " AND p.status = " + a.add(status) + " AND p.score >= " + a.add(q.MinScore) +
 		" AND EXISTS (SELECT 1 FROM " + table + " t WHERE t.id = p.id_a AND t.deleted_at IS NULL AND " + q.Scope.condOn(q.Object, "t", &a) + ")" +
 		" AND EXISTS (SELECT 1 FROM " + table + " t WHERE t.id = p.id_b AND t.deleted_at IS NULL AND " + q.Scope.condOn(q.Object, "t", &a) + ")"
 	if c := q.After; c != nil {
@@ -280,4 +293,15 @@ func (s NameScope) condOn(o crm.Object, alias string, a *args) string {
 		cond = "(" + cond + " OR " + alias + ".owner_id IS NULL)"
 	}
 	return cond
+}
+
+// LastDupScanStart returns when the latest scan of an object (running,
+// done or failed) started; ok is false if it was never scanned.
+func (tx *Tx) LastDupScanStart(ctx context.Context, o crm.Object) (at time.Time, ok bool, err error) {
+	var started sql.NullInt64
+	err = tx.q.QueryRowContext(ctx, "SELECT MAX(started_at) FROM dup_scans WHERE object = $1", string(o)).Scan(&started)
+	if err != nil || !started.Valid {
+		return time.Time{}, false, mapErr("last duplicate scan", err)
+	}
+	return fromMS(started.Int64), true, nil
 }
