@@ -244,7 +244,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer startAlerts(ctx, svc, logger)()
 	defer startKeyReload(ctx, svc, logger)()
 	defer startImports(ctx, svc, logger)()
-	jobs := []maintenanceJob{purgeJob(svc, logger), retentionJob(svc, logger), fixupJob(svc, logger)}
+	jobs := []maintenanceJob{purgeJob(svc, logger), retentionJob(svc, logger), fixupJob(svc, logger), campaignJob(svc, logger)}
 	if c.AuditRetentionYears > 0 {
 		jobs = append(jobs, archiveJob(c, db, app.auditKeys, logger))
 	}
