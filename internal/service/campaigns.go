@@ -50,25 +50,35 @@ func campaignScope(ctx context.Context, tx *store.Tx, c crm.Campaign) (store.Sco
 	return store.Scope{Kind: crm.ScopeSubtree, DeptID: d.ID, DeptPath: d.Path}, nil
 }
 
-// starterKind checks that the actor may start a campaign over the chosen
-// objects and returns the scope kind it takes records in: administrators
-// all, managers — a scope of their department or their subtree on every
-// object — theirs. Sales (their own records) may not start one. It runs
-// before the write opens: a refusal is audited in a transaction of its own.
-func (s *Service) starterKind(ctx context.Context, a *access.Actor, objects []crm.Object) (crm.Scope, error) {
+// CampaignStarterKind says whether the actor may start a campaign over
+// the objects and in which scope kind it takes records: administrators
+// all, managers — a scope of their department or their subtree, with the
+// right to edit, on every object — theirs. Sales (their own records) may
+// not start one. Surfaces ask it to offer the form.
+func CampaignStarterKind(a *access.Actor, objects []crm.Object) (crm.Scope, bool) {
 	if a.IsAdmin() {
-		return crm.ScopeAll, nil
+		return crm.ScopeAll, true
 	}
 	kind := crm.ScopeAll
 	for _, o := range objects {
 		g := a.Scope(o)
 		if !a.Can(o, crm.ActEdit) || g.Kind != crm.ScopeSubtree && g.Kind != crm.ScopeDepartment && g.Kind != crm.ScopeAll {
-			s.auditDenied(ctx, a, "campaign.start", o, 0)
-			return "", crm.ErrForbidden()
+			return "", false
 		}
 		if slices.Index(crm.Scopes, g.Kind) < slices.Index(crm.Scopes, kind) {
 			kind = g.Kind
 		}
+	}
+	return kind, len(objects) > 0
+}
+
+// starterKind is CampaignStarterKind refusing, audited. It runs before the
+// write opens: the refusal is audited in a transaction of its own.
+func (s *Service) starterKind(ctx context.Context, a *access.Actor, objects []crm.Object) (crm.Scope, error) {
+	kind, ok := CampaignStarterKind(a, objects)
+	if !ok {
+		s.auditDenied(ctx, a, "campaign.start", "", 0)
+		return "", crm.ErrForbidden()
 	}
 	return kind, nil
 }
