@@ -29,7 +29,7 @@ func TestCampaignAPI(t *testing.T) {
 				body: `{"name":"","objects":["task"],"selection":"all","due_at":"2020-01-01T00:00:00Z"}`, wantStatus: 422,
 				wantContains: []string{`"field":"name"`, `"field":"objects"`, `"field":"due_at"`}},
 			{name: "not another department", token: mgr, method: "POST", path: "/api/v1/quality/campaigns",
-				body: `{"name":"Q1","objects":["customer"],"selection":"all","due_at":"` + due + `","department_id":` + strconv.FormatInt(o.West.ID, 10) + `}`,
+				body:       `{"name":"Q1","objects":["customer"],"selection":"all","due_at":"` + due + `","department_id":` + strconv.FormatInt(o.West.ID, 10) + `}`,
 				wantStatus: 422, wantContains: []string{`"field":"department_id"`}},
 			{name: "the manager starts one", token: mgr, method: "POST", path: "/api/v1/quality/campaigns", body: body, wantStatus: 201,
 				wantContains: []string{`"id":1,`, `"status":"open"`, `"scope_kind":"subtree"`}},
