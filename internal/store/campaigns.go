@@ -22,14 +22,14 @@ const campaignCols = `id, name, objects, selection, below_score, scope_kind, dep
 func scanCampaign(row interface{ Scan(...any) error }) (crm.Campaign, error) {
 	var c crm.Campaign
 	var objects, selection, kind string
-	var dept, prev, closed sql.NullInt64
+	var dept, prev, closed, by sql.NullInt64
 	var started, due int64
-	err := row.Scan(&c.ID, &c.Name, &objects, &selection, &c.BelowScore, &kind, &dept, &c.StartedBy, &started, &due,
+	err := row.Scan(&c.ID, &c.Name, &objects, &selection, &c.BelowScore, &kind, &dept, &by, &started, &due,
 		&c.RecurMonths, &prev, &c.Status, &closed)
 	for _, o := range strings.Split(objects, ",") {
 		c.Objects = append(c.Objects, crm.Object(o))
 	}
-	c.Selection, c.ScopeKind, c.DepartmentID, c.PreviousID = crm.CampaignSelection(selection), crm.Scope(kind), dept.Int64, prev.Int64
+	c.Selection, c.ScopeKind, c.DepartmentID, c.PreviousID, c.StartedBy = crm.CampaignSelection(selection), crm.Scope(kind), dept.Int64, prev.Int64, by.Int64
 	c.StartedAt, c.DueAt, c.ClosedAt = fromMS(started), fromMS(due), fromNullMS(closed)
 	return c, err
 }
@@ -42,7 +42,10 @@ func (tx *Tx) InsertCampaign(ctx context.Context, c *crm.Campaign) (bool, error)
 	for i, o := range c.Objects {
 		names[i] = string(o)
 	}
-	var dept, prev any
+	var dept, prev, by any
+	if c.StartedBy != 0 { // a system job has no user
+		by = c.StartedBy
+	}
 	if c.DepartmentID != 0 {
 		dept = c.DepartmentID
 	}
@@ -53,7 +56,7 @@ func (tx *Tx) InsertCampaign(ctx context.Context, c *crm.Campaign) (bool, error)
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO review_campaigns (name, objects, selection, below_score, scope_kind, department_id,
 		started_by, started_at, due_at, recur_months, previous_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT DO NOTHING RETURNING id`, c.Name, strings.Join(names, ","), string(c.Selection), c.BelowScore, string(c.ScopeKind), dept,
-		c.StartedBy, ms(c.StartedAt), ms(c.DueAt), c.RecurMonths, prev, c.Status).Scan(&c.ID)
+		by, ms(c.StartedAt), ms(c.DueAt), c.RecurMonths, prev, c.Status).Scan(&c.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

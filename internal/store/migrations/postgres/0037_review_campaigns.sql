@@ -13,7 +13,7 @@ CREATE TABLE review_campaigns (
     below_score   INTEGER NOT NULL DEFAULT 0,
     scope_kind    TEXT    NOT NULL,
     department_id BIGINT  REFERENCES departments(id),
-    started_by    BIGINT  NOT NULL REFERENCES users(id),
+    started_by    BIGINT  REFERENCES users(id),
     started_at    BIGINT  NOT NULL,
     due_at        BIGINT  NOT NULL,
     recur_months  INTEGER NOT NULL DEFAULT 0,

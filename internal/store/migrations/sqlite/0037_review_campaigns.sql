@@ -13,7 +13,7 @@ CREATE TABLE review_campaigns (
     below_score   INTEGER NOT NULL DEFAULT 0,
     scope_kind    TEXT    NOT NULL,
     department_id INTEGER REFERENCES departments(id),
-    started_by    INTEGER NOT NULL REFERENCES users(id),
+    started_by    INTEGER REFERENCES users(id),
     started_at    INTEGER NOT NULL,
     due_at        INTEGER NOT NULL,
     recur_months  INTEGER NOT NULL DEFAULT 0,
