@@ -328,7 +328,7 @@ func (s *Service) ConfirmReview(ctx context.Context, a *access.Actor, campaignID
 		if len(items) != len(ids) {
 			return crm.ErrNotFound(string(o))
 		}
-		if c.Status != crm.CampaignOpen {
+		if c.Status != crm.CampaignOpen || !s.clock().Before(c.DueAt) { // closed at its due date, job or not
 			return errCampaignClosed
 		}
 		marks, err := tx.MarkReviewed(ctx, c.ID, o, ids, a.UserID, s.clock(), crm.ReviewConfirmed)
@@ -438,6 +438,9 @@ func (s *Service) Campaign(ctx context.Context, a *access.Actor, id int64) (Camp
 func (s *Service) campaignReportTx(ctx context.Context, tx *store.Tx, a *access.Actor, c crm.Campaign, users, depts map[int64]string) (CampaignReport, error) {
 	rep := CampaignReport{Campaign: c, StarterName: users[c.StartedBy], Owners: []CampaignGroup{}, Departments: []CampaignGroup{}}
 	late := c.Status == crm.CampaignClosed || !s.clock().Before(c.DueAt)
+	if late {
+		rep.Status = crm.CampaignClosed // at its due date, before the job has closed its tasks
+	}
 	byOwner, byDept, deptOf := map[int64]int{}, map[int64]int{}, map[int64]int64{}
 	for _, o := range c.Objects {
 		if !a.Can(o, crm.ActRead) {
@@ -573,6 +576,9 @@ func (s *Service) CampaignRecords(ctx context.Context, a *access.Actor, q Campai
 		var err error
 		if out.Campaign, err = tx.GetCampaign(ctx, q.CampaignID); err != nil {
 			return err
+		}
+		if !s.clock().Before(out.Campaign.DueAt) {
+			out.Campaign.Status = crm.CampaignClosed // at its due date, before the job has run
 		}
 		if !slices.Contains(out.Campaign.Objects, q.Object) {
 			return nil

@@ -270,9 +270,11 @@ func TestCampaignReview(t *testing.T) {
 		// rep3 is overdue and can review no more.
 		w.clock.Advance(15 * 24 * time.Hour)
 		rep, _ = o.Svc.Campaign(ctx, o.Admin, c.ID)
-		if rep.Status != crm.CampaignOpen || rep.OverdueOwners != 1 || !ownerGroup(rep, o.Rep3.UserID).Overdue {
+		if rep.Status != crm.CampaignClosed || rep.ClosedAt != nil || rep.OverdueOwners != 1 || !ownerGroup(rep, o.Rep3.UserID).Overdue {
 			t.Errorf("past due, before the job = %+v", rep)
 		}
+		_, err = o.Svc.ConfirmReview(ctx, o.Rep3, c.ID, crm.ObjCustomer, []int64{w.badCode.ID})
+		wantCode(t, err, crm.Conflict)
 		run, err = o.Svc.RunCampaigns(ctx, "one")
 		if err != nil || run.Closed != 1 || run.Tasks.Closed != 1 {
 			t.Fatalf("closing run = %+v %v", run, err)

@@ -273,7 +273,8 @@ type ReviewMark struct {
 }
 
 // MarkReviewed marks the unreviewed records among ids reviewed, in the
-// campaign given or (campaignID 0) in every open campaign holding them,
+// campaign given or (campaignID 0) in every open campaign holding them
+// whose due date is after at,
 // and returns those it marked: a record marked already is left as it was,
 // so a repeated confirmation changes nothing.
 func (tx *Tx) MarkReviewed(ctx context.Context, campaignID int64, o crm.Object, ids []int64, by int64, at time.Time, outcome string) ([]ReviewMark, error) {
@@ -282,7 +283,7 @@ func (tx *Tx) MarkReviewed(ctx context.Context, campaignID int64, o crm.Object, 
 		var a args
 		q := "UPDATE review_items SET reviewed_at = " + a.add(ms(at)) + ", reviewed_by = " + a.add(by) + ", outcome = " + a.add(outcome) +
 			" WHERE object = " + a.add(string(o)) + " AND " + inList("record_id", chunk, &a) + " AND reviewed_at IS NULL AND campaign_id IN " +
-			"(SELECT id FROM review_campaigns WHERE status = " + a.add(crm.CampaignOpen)
+			"(SELECT id FROM review_campaigns WHERE status = " + a.add(crm.CampaignOpen) + " AND due_at > " + a.add(ms(at))
 		if campaignID != 0 {
 			q += " AND id = " + a.add(campaignID)
 		}
