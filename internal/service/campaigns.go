@@ -588,14 +588,8 @@ func (s *Service) CampaignRecords(ctx context.Context, a *access.Actor, q Campai
 		if err != nil {
 			return err
 		}
-		if len(items) > q.Limit {
-			items = items[:q.Limit]
-			out.Next = items[len(items)-1].RecordID
-		}
-		ids := make([]int64, len(items))
-		for i, it := range items {
-			ids[i] = it.RecordID
-		}
+		var ids []int64
+		items, out.Next, ids = pageOf(items, q.Limit, func(it store.CampaignItem) int64 { return it.RecordID })
 		names, err := s.recordNames(ctx, tx, a, q.Object, ids)
 		if err != nil {
 			return err

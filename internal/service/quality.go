@@ -302,14 +302,8 @@ func (s *Service) QualityRecords(ctx context.Context, a *access.Actor, q Quality
 		if err != nil {
 			return err
 		}
-		if len(recs) > q.Limit {
-			recs = recs[:q.Limit]
-			out.Next = recs[len(recs)-1].ID
-		}
-		ids := make([]int64, len(recs))
-		for i, r := range recs {
-			ids[i] = r.ID
-		}
+		var ids []int64
+		recs, out.Next, ids = pageOf(recs, q.Limit, func(r store.QualityRecord) int64 { return r.ID })
 		names, err := s.recordNames(ctx, tx, a, q.Object, ids)
 		if err != nil {
 			return err
@@ -328,6 +322,21 @@ func (s *Service) QualityRecords(ctx context.Context, a *access.Actor, q Quality
 		return QualityRecords{}, err
 	}
 	return out, nil
+}
+
+// pageOf trims rows read with one extra to limit and returns them, the
+// after of the next page (0 at the end) and the ids of the rows kept.
+func pageOf[T any](rows []T, limit int, id func(T) int64) ([]T, int64, []int64) {
+	var next int64
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = id(rows[len(rows)-1])
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = id(r)
+	}
+	return rows, next, ids
 }
 
 // auditRows audits a drill-down's read with the ids of the rows shown;

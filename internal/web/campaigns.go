@@ -198,15 +198,7 @@ func (s *Server) campaignRecords(w http.ResponseWriter, r *http.Request, a *acce
 	v := r.URL.Query()
 	q := service.CampaignQuery{CampaignID: id, Object: crm.Object(v.Get("object")), Unreviewed: v.Get("unreviewed") == "true"}
 	var p crm.Problems
-	for field, dst := range map[string]*int64{"owner_id": &q.OwnerID, "department_id": &q.DeptID, "after": &q.After} {
-		if raw := v.Get(field); raw != "" {
-			n, err := strconv.ParseInt(raw, 10, 64)
-			if err != nil || n < 0 {
-				p.Add(field, "number")
-			}
-			*dst = n
-		}
-	}
+	readDrillIDs(v, &p, &q.OwnerID, &q.DeptID, &q.After)
 	err := p.Err()
 	var recs service.CampaignRecords
 	if err == nil {
