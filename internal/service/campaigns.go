@@ -248,7 +248,7 @@ func (s *Service) syncCampaignTasks(ctx context.Context, tx *store.Tx, c crm.Cam
 		due := c.DueAt
 		title := fmt.Sprintf(i18n.T(lang, "campaign.task"), left[owner], c.Name, due.In(s.zone).Format("2006-01-02"))
 		k, err := s.newTask(sys, crm.TaskFields{Title: title, DueAt: &due, AssigneeID: owner,
-			Notes: "/quality/campaigns/" + strconv.FormatInt(c.ID, 10) + "/records?owner_id=" + strconv.FormatInt(owner, 10)})
+			Notes: "/quality/campaigns/" + strconv.FormatInt(c.ID, 10)}) // its page links to the owner's list per object
 		if err != nil {
 			return run, err
 		}

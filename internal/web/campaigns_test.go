@@ -42,7 +42,7 @@ func TestCampaignPages(t *testing.T) {
 			{name: "start", actor: "mgr", method: "POST", path: "/quality/campaigns", body: start, wantStatus: http.StatusSeeOther, wantLocation: "/quality/campaigns/1"},
 			{name: "the progress", actor: "mgr", method: "GET", path: "/quality/campaigns/1", wantStatus: http.StatusOK,
 				wantContains: []string{"一季度复核", "User rep1", "0 / 1", "每 3 个月重复"}, wantNotContains: []string{"User rep3"}},
-			{name: "rep1's task", actor: "rep1", method: "GET", path: "/tasks", wantStatus: http.StatusOK, wantContains: []string{"复核“一季度复核”中的 1 条记录"}},
+			{name: "rep1's task", actor: "rep1", method: "GET", path: "/tasks", wantStatus: http.StatusOK, wantContains: []string{"复核“一季度复核”中的 1 条记录", `href="/quality/campaigns/1"`}},
 			{name: "rep1's review list", actor: "rep1", method: "GET", path: "/quality/campaigns/1/records?object=customer&unreviewed=true&owner_id=" + rep1,
 				wantStatus: http.StatusOK, wantContains: []string{"富阳纸业", `action="/quality/campaigns/1/confirm"`, `name="csrf"`, "/customers/" + id + "/edit", "确认无误"},
 				wantNotContains: []string{"温州鞋业"}},
