@@ -58,6 +58,22 @@ func fixupJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
 	}}
 }
 
+// campaignJob closes review campaigns at their due date, starts the next
+// one of each recurring campaign and keeps the owners' tasks in line with
+// their records (see service.RunCampaigns; one instance at a time holds
+// its lease, and each step is a conditional write or a key besides).
+func campaignJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
+	holder := retentionHolder()
+	return maintenanceJob{name: "run the review campaigns", run: func(ctx context.Context) error {
+		run, err := svc.RunCampaigns(ctx, holder)
+		if run.Closed > 0 || run.Started > 0 || run.Tasks != (service.CampaignTaskRun{}) {
+			logger.Info("review campaigns", "closed", run.Closed, "started", run.Started, "tasks_created", run.Tasks.Created,
+				"tasks_closed", run.Tasks.Closed, "tasks_reopened", run.Tasks.Reopened)
+		}
+		return err
+	}}
+}
+
 // retentionEvery is how often the retention policies are applied (across
 // all instances: the job's lease and last run are in the database, so the
 // hourly maintenance asks and one instance a day runs it).
@@ -76,7 +92,8 @@ func retentionJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
 	}}
 }
 
-// retentionHolder names this instance in the retention job's lease.
+// retentionHolder names this instance in a job's lease (retention, review
+// campaigns).
 func retentionHolder() string {
 	host, _ := os.Hostname()
 	b := make([]byte, 4)

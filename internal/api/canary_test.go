@@ -46,6 +46,15 @@ func TestFieldRuleCanary(t *testing.T) {
 					t.Errorf("%s: %s answers %d: %s", rule, p, code, body)
 				}
 			}
+			// A campaign's records of each object, named by the reader's rules.
+			for _, o := range []string{"customer", "contact", "lead"} {
+				path := "/api/v1/quality/campaigns/" + id("campaign") + "/records?object=" + o
+				code, body := get(path)
+				c.Check(rule, "campaign records", path, body)
+				if code != http.StatusOK || !strings.Contains(body, id(o)) {
+					t.Errorf("%s: %s answers %d without the %s: %s", rule, path, code, o, body)
+				}
+			}
 			if _, body := get("/api/v1/recycle-bin/contacts"); !strings.Contains(body, `"id":`+id("deleted_contact")) {
 				t.Errorf("%s: the deleted contact is not in the recycle bin: %s", rule, body)
 			}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"custos/internal/api"
 	"custos/internal/crm"
@@ -265,6 +266,13 @@ func apiSpecs(w *tm.World) map[string][]spec {
 	if err != nil {
 		panic(err)
 	}
+	var campaignID int64
+	campaign := func() int64 { // one campaign for the reads, started when first asked
+		if campaignID == 0 {
+			campaignID = w.FreshCampaign()
+		}
+		return campaignID
+	}
 	rep2, bystander := w.UserID(tm.Rep2), w.Bystander.UserID
 	user := func(p, suffix string, body any) func(*tm.Target) apiReq {
 		return func(x *tm.Target) apiReq {
@@ -322,6 +330,25 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			return apiReq{path: "/api/v1/quality/settings", body: map[string]any{"stale_days": 30, "weights": map[string]any{}}}
 		}}},
 		"POST /api/v1/quality/fixups": {{Want: tm.Admins, Req: path("/api/v1/quality/fixups"), Mutates: true}},
+		// Review campaigns: read like the quality page; started by
+		// administrators and managers; a record confirmed by whoever owns it
+		// within their own scope (a fresh campaign each time, over every
+		// owned record).
+		"GET /api/v1/quality/campaigns": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: path("/api/v1/quality/campaigns")}},
+		"POST /api/v1/quality/campaigns": {{Want: tm.StartCampaignOutcome, Mutates: true, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/quality/campaigns", body: map[string]any{"name": "matrix", "objects": []string{"customer"},
+				"selection": "stale", "due_at": w.Clock.Now().Add(30 * 24 * time.Hour)}}
+		}}},
+		"GET /api/v1/quality/campaigns/{id}": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/quality/campaigns/" + strconv.FormatInt(campaign(), 10)}
+		}}},
+		"GET /api/v1/quality/campaigns/{id}/records": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/quality/campaigns/" + strconv.FormatInt(campaign(), 10) + "/records?object=customer"}
+		}}},
+		"POST /api/v1/quality/campaigns/{id}/confirm": {{Object: crm.ObjCustomer, Want: tm.CampaignConfirmOutcome, Mutates: true, Req: func(x *tm.Target) apiReq {
+			return apiReq{path: "/api/v1/quality/campaigns/" + strconv.FormatInt(w.FreshCampaign(), 10) + "/confirm",
+				body: map[string]any{"object": "customer", "ids": []int64{x.F.ID(crm.ObjCustomer)}}}
+		}}},
 		// Incidents: read by the trail's readers, kept by administrators; the
 		// one asked for does not exist.
 		"GET /api/v1/incidents": {{Want: tm.AuditOutcome, Req: path("/api/v1/incidents")}},

@@ -16,13 +16,17 @@ const (
 	// IssueInvalid: a value that breaks its field's rule and can be checked
 	// without opening a sealed value (a credit code's check digit).
 	IssueInvalid QualityIssue = "invalid"
+	// IssueDuplicate: a record in an open pair of its object's latest
+	// duplicate scan whose other record the reader may see too. It is no
+	// fix-up (merging is a decision, not a chore).
+	IssueDuplicate QualityIssue = "duplicate"
 )
 
 // IssueAll is no problem but a drill-down's filter: every record.
 const IssueAll QualityIssue = "all"
 
 // QualityIssues lists the problems in the order pages show them.
-var QualityIssues = []QualityIssue{IssueStale, IssueIncomplete, IssueInvalid}
+var QualityIssues = []QualityIssue{IssueStale, IssueIncomplete, IssueInvalid, IssueDuplicate}
 
 // DefaultStaleDays is how long a record may go without a follow-up before
 // it is stale, until an administrator says otherwise.

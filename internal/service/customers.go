@@ -290,7 +290,10 @@ func (s *Service) updateCustomerTx(ctx context.Context, tx *store.Tx, a *access.
 	if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, id, c.Version, "", c.CustomerFields); err != nil {
 		return c, err
 	}
-	return c, s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, auditDiff(crm.ObjCustomer, before.CustomerFields, c.CustomerFields))
+	if err := s.audit(ctx, tx, a, "customer.update", crm.ObjCustomer, id, auditDiff(crm.ObjCustomer, before.CustomerFields, c.CustomerFields)); err != nil {
+		return c, err
+	}
+	return c, s.reviewedByEdit(ctx, tx, a, crm.ObjCustomer, id, c.OwnerID)
 }
 
 // DeleteCustomer moves a customer to the recycle bin with its contacts,

@@ -109,7 +109,10 @@ type QualityFigures struct {
 	Stale        int     `json:"stale"`
 	Incomplete   int     `json:"incomplete"`
 	Invalid      int     `json:"invalid"`
-	scoreSum     float64
+	// Duplicates counts the records in a pair of the latest duplicate scan
+	// whose other record the reader may see too.
+	Duplicates int `json:"duplicates"`
+	scoreSum   float64
 }
 
 func (f *QualityFigures) add(o store.QualityOwner) {
@@ -118,6 +121,7 @@ func (f *QualityFigures) add(o store.QualityOwner) {
 	f.Stale += o.Stale
 	f.Incomplete += o.Incomplete
 	f.Invalid += o.Invalid
+	f.Duplicates += o.Duplicate
 	f.Completeness = 0
 	if f.Records > 0 {
 		f.Completeness = float64(int(f.scoreSum/float64(f.Records)*10+0.5)) / 10
@@ -169,7 +173,11 @@ func (s *Service) QualityReport(ctx context.Context, a *access.Actor) (QualityRe
 			if !a.Can(o, crm.ActRead) {
 				continue
 			}
-			owners, err := tx.QualityByOwner(ctx, s.qualitySpec(q, o), a.Scope(o))
+			spec := s.qualitySpec(q, o)
+			if spec.Dups, err = dupScopeTx(ctx, tx, a, o); err != nil {
+				return err
+			}
+			owners, err := tx.QualityByOwner(ctx, spec, a.Scope(o))
 			if err != nil {
 				return err
 			}
@@ -242,6 +250,7 @@ type QualityRow struct {
 	Stale      bool    `json:"stale"`
 	Incomplete bool    `json:"incomplete"`
 	Invalid    bool    `json:"invalid"`
+	Duplicate  bool    `json:"duplicate"`
 }
 
 // QualityRecords is a page of a drill-down; Next is the after of the next
@@ -284,19 +293,17 @@ func (s *Service) QualityRecords(ctx context.Context, a *access.Actor, q Quality
 		if err != nil {
 			return err
 		}
-		recs, err := tx.QualityRecords(ctx, s.qualitySpec(set, q.Object), store.QualityFilter{Scope: a.Scope(q.Object), Issue: q.Issue,
+		spec := s.qualitySpec(set, q.Object)
+		if spec.Dups, err = dupScopeTx(ctx, tx, a, q.Object); err != nil {
+			return err
+		}
+		recs, err := tx.QualityRecords(ctx, spec, store.QualityFilter{Scope: a.Scope(q.Object), Issue: q.Issue,
 			OwnerID: q.OwnerID, DeptID: q.DeptID, After: q.After, Limit: q.Limit + 1})
 		if err != nil {
 			return err
 		}
-		if len(recs) > q.Limit {
-			recs = recs[:q.Limit]
-			out.Next = recs[len(recs)-1].ID
-		}
-		ids := make([]int64, len(recs))
-		for i, r := range recs {
-			ids[i] = r.ID
-		}
+		var ids []int64
+		recs, out.Next, ids = pageOf(recs, q.Limit, func(r store.QualityRecord) int64 { return r.ID })
 		names, err := s.recordNames(ctx, tx, a, q.Object, ids)
 		if err != nil {
 			return err
@@ -304,21 +311,42 @@ func (s *Service) QualityRecords(ctx context.Context, a *access.Actor, q Quality
 		out.Items = make([]QualityRow, len(recs))
 		for i, r := range recs {
 			out.Items[i] = QualityRow{ID: r.ID, Name: names[r.ID], OwnerID: r.OwnerID, Score: float64(int(r.Score*10+0.5)) / 10,
-				Stale: r.Stale, Incomplete: r.Incomplete, Invalid: r.Invalid}
+				Stale: r.Stale, Incomplete: r.Incomplete, Invalid: r.Invalid, Duplicate: r.Duplicate}
 		}
 		return nil
 	})
+	if err == nil {
+		err = auditRows(ctx, s, a, "quality.list", q.Object, out.Items, func(r QualityRow) int64 { return r.ID })
+	}
 	if err != nil {
 		return QualityRecords{}, err
 	}
-	ids := make([]int64, len(out.Items))
-	for i, r := range out.Items {
-		ids[i] = r.ID
-	}
-	if err := s.auditRead(ctx, a, "quality.list", q.Object, 0, ids); err != nil {
-		return QualityRecords{}, err
-	}
 	return out, nil
+}
+
+// pageOf trims rows read with one extra to limit and returns them, the
+// after of the next page (0 at the end) and the ids of the rows kept.
+func pageOf[T any](rows []T, limit int, id func(T) int64) ([]T, int64, []int64) {
+	var next int64
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = id(rows[len(rows)-1])
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = id(r)
+	}
+	return rows, next, ids
+}
+
+// auditRows audits a drill-down's read with the ids of the rows shown;
+// the caller serves the rows only if it succeeds.
+func auditRows[T any](ctx context.Context, s *Service, a *access.Actor, action string, o crm.Object, rows []T, id func(T) int64) error {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = id(r)
+	}
+	return s.auditRead(ctx, a, action, o, 0, ids)
 }
 
 // FixupRun says what a run of the fix-up job did.

@@ -168,13 +168,20 @@ func TestQualityScoresAndScope(t *testing.T) {
 // openFixups lists a user's open tasks that are fix-ups.
 func openFixups(t *testing.T, o *testorg.Org, a *access.Actor) []crm.Task {
 	t.Helper()
+	return openTasksAbout(t, o, a, "/customers/")
+}
+
+// openTasksAbout lists a user's open tasks whose notes link to a page
+// under prefix.
+func openTasksAbout(t *testing.T, o *testorg.Org, a *access.Actor, prefix string) []crm.Task {
+	t.Helper()
 	tasks, err := o.Svc.ListTasks(context.Background(), a, service.TaskFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []crm.Task
 	for _, k := range tasks {
-		if strings.HasPrefix(k.Notes, "/customers/") {
+		if strings.HasPrefix(k.Notes, prefix) {
 			out = append(out, k)
 		}
 	}

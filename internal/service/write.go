@@ -239,7 +239,10 @@ func updateTx[T, F any](ctx context.Context, s *Service, tx *store.Tx, a *access
 	if w.changes != nil {
 		w.changes(&before, &t, changes)
 	}
-	return t, s.audit(ctx, tx, a, string(w.object)+".update", w.object, e.id, changes)
+	if err := s.audit(ctx, tx, a, string(w.object)+".update", w.object, e.id, changes); err != nil {
+		return t, err
+	}
+	return t, s.reviewedByEdit(ctx, tx, a, w.object, e.id, rec.OwnerID)
 }
 
 // validate normalises the fields and custom values and returns the

@@ -24,6 +24,20 @@ type QualitySpec struct {
 	Object      crm.Object
 	Weights     []crm.QualityWeight
 	StaleBefore time.Time
+	// Dups, when set, marks the records in an open pair of the object's
+	// latest duplicate scan whose other record the reader may see.
+	Dups *DupScope
+	// BelowScore, when positive, keeps only records scoring under it.
+	BelowScore int
+}
+
+// DupScope is a duplicate scan's pairs as one reader may count them: a
+// record counts as a possible duplicate only when the other record of its
+// pair is within Partner (the reader's read scope), so a count never tells
+// of a record the reader may not see.
+type DupScope struct {
+	ScanID  int64
+	Partner NameScope
 }
 
 // QualityRecord is one record's quality: its score (0–100) and problems.
@@ -35,6 +49,7 @@ type QualityRecord struct {
 	Stale      bool
 	Incomplete bool
 	Invalid    bool
+	Duplicate  bool
 }
 
 // QualityOwner sums the quality of one owner's records.
@@ -46,6 +61,7 @@ type QualityOwner struct {
 	Stale      int
 	Incomplete int
 	Invalid    int
+	Duplicate  int
 }
 
 // QualityFilter narrows QualityRecords: records with a problem (Issue ""
@@ -165,7 +181,19 @@ func (tx *Tx) qualitySelect(q QualitySpec, s Scope, a *args) (string, error) {
 	} else if spec.Parent == crm.ObjCustomer {
 		customer = x + ".customer_id"
 	}
+	dup := "FALSE"
+	if d := q.Dups; d != nil {
+		// Either side of a pair, each served by an index (0034, 0037).
+		pair := func(self, other string) string {
+			return "EXISTS (SELECT 1 FROM dup_pairs p JOIN " + spec.Table + " t2 ON t2.id = p." + other + " WHERE p.scan_id = " + a.add(d.ScanID) +
+				" AND p." + self + " = " + x + ".id AND p.status = 'open' AND t2.deleted_at IS NULL AND " + d.Partner.condOn(q.Object, "t2", a) + ")"
+		}
+		dup = "(" + pair("id_a", "id_b") + " OR " + pair("id_b", "id_a") + ")"
+	}
 	where := x + ".deleted_at IS NULL AND " + x + ".owner_id IS NOT NULL AND " + ownerCond(s, x+".owner_id", a)
+	if q.BelowScore > 0 && total > 0 {
+		where += " AND " + score + " < " + a.add(q.BelowScore)
+	}
 	if _, ok := spec.Excluded["archived_at"]; ok {
 		where += " AND " + x + ".archived_at IS NULL"
 	}
@@ -174,7 +202,7 @@ func (tx *Tx) qualitySelect(q QualitySpec, s Scope, a *args) (string, error) {
 	}
 	return "SELECT " + x + ".id AS id, " + x + ".owner_id AS owner_id, " + customer + " AS customer_id, " + score + " AS score, " +
 		"CASE WHEN " + stale + " THEN 1 ELSE 0 END AS stale, CASE WHEN " + incomplete + " THEN 1 ELSE 0 END AS incomplete, " +
-		"CASE WHEN " + bad + " THEN 1 ELSE 0 END AS invalid FROM " + spec.Table + " " + x + " WHERE " + where, nil
+		"CASE WHEN " + bad + " THEN 1 ELSE 0 END AS invalid, CASE WHEN " + dup + " THEN 1 ELSE 0 END AS duplicate FROM " + spec.Table + " " + x + " WHERE " + where, nil
 }
 
 // followUpColumn is the column of follow_ups pointing at a record of o.
@@ -196,7 +224,7 @@ func (tx *Tx) QualityByOwner(ctx context.Context, q QualitySpec, s Scope) ([]Qua
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.q.QueryContext(ctx, `SELECT r.owner_id, COALESCE(u.department_id, 0), COUNT(*), SUM(r.score), SUM(r.stale), SUM(r.incomplete), SUM(r.invalid)
+	rows, err := tx.q.QueryContext(ctx, `SELECT r.owner_id, COALESCE(u.department_id, 0), COUNT(*), SUM(r.score), SUM(r.stale), SUM(r.incomplete), SUM(r.invalid), SUM(r.duplicate)
 		FROM (`+inner+`) r JOIN users u ON u.id = r.owner_id GROUP BY r.owner_id, u.department_id ORDER BY r.owner_id`, a...)
 	if err != nil {
 		return nil, mapErr("quality by owner", err)
@@ -205,7 +233,7 @@ func (tx *Tx) QualityByOwner(ctx context.Context, q QualitySpec, s Scope) ([]Qua
 	var out []QualityOwner
 	for rows.Next() {
 		var o QualityOwner
-		if err := rows.Scan(&o.OwnerID, &o.DeptID, &o.Records, &o.ScoreSum, &o.Stale, &o.Incomplete, &o.Invalid); err != nil {
+		if err := rows.Scan(&o.OwnerID, &o.DeptID, &o.Records, &o.ScoreSum, &o.Stale, &o.Incomplete, &o.Invalid, &o.Duplicate); err != nil {
 			return nil, mapErr("quality by owner", err)
 		}
 		out = append(out, o)
@@ -223,7 +251,7 @@ func (tx *Tx) QualityRecords(ctx context.Context, q QualitySpec, f QualityFilter
 	}
 	where := []string{"r.id > " + a.add(f.After)}
 	switch f.Issue {
-	case crm.IssueStale, crm.IssueIncomplete, crm.IssueInvalid:
+	case crm.IssueStale, crm.IssueIncomplete, crm.IssueInvalid, crm.IssueDuplicate:
 		where = append(where, "r."+string(f.Issue)+" = 1")
 	case "":
 		where = append(where, "(r.stale = 1 OR r.incomplete = 1 OR r.invalid = 1)")
@@ -247,7 +275,7 @@ func (tx *Tx) QualityRecords(ctx context.Context, q QualitySpec, f QualityFilter
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := tx.q.QueryContext(ctx, "SELECT r.id, r.owner_id, r.customer_id, r.score, r.stale, r.incomplete, r.invalid FROM ("+inner+") r WHERE "+
+	rows, err := tx.q.QueryContext(ctx, "SELECT r.id, r.owner_id, r.customer_id, r.score, r.stale, r.incomplete, r.invalid, r.duplicate FROM ("+inner+") r WHERE "+
 		strings.Join(where, " AND ")+" ORDER BY r.id LIMIT "+a.add(limit), a...)
 	if err != nil {
 		return nil, mapErr("quality records", err)
@@ -257,11 +285,11 @@ func (tx *Tx) QualityRecords(ctx context.Context, q QualitySpec, f QualityFilter
 	for rows.Next() {
 		var r QualityRecord
 		var customer sql.NullInt64
-		var stale, incomplete, invalid int
-		if err := rows.Scan(&r.ID, &r.OwnerID, &customer, &r.Score, &stale, &incomplete, &invalid); err != nil {
+		var stale, incomplete, invalid, duplicate int
+		if err := rows.Scan(&r.ID, &r.OwnerID, &customer, &r.Score, &stale, &incomplete, &invalid, &duplicate); err != nil {
 			return nil, mapErr("quality records", err)
 		}
-		r.CustomerID, r.Stale, r.Incomplete, r.Invalid = customer.Int64, stale == 1, incomplete == 1, invalid == 1
+		r.CustomerID, r.Stale, r.Incomplete, r.Invalid, r.Duplicate = customer.Int64, stale == 1, incomplete == 1, invalid == 1, duplicate == 1
 		out = append(out, r)
 	}
 	return out, mapErr("quality records", rows.Err())

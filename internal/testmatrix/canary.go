@@ -245,6 +245,13 @@ func NewCanary(t *testing.T, db *store.DB) *Canary {
 	must(err, "import")
 	c.IDs["import"] = im.Import.ID
 
+	// A review campaign over rep1's records: its pages name them as each
+	// reader's field rules allow.
+	cp, err := o.Svc.StartCampaign(ctx, o.Admin, crm.CampaignStart{Name: "金丝雀复核", Objects: crm.CampaignObjects(),
+		Selection: crm.SelectAll, DueAt: time.Now().Add(24 * time.Hour)})
+	must(err, "campaign")
+	c.IDs["campaign"] = cp.ID
+
 	for _, v := range c.values {
 		c.Queries = append(c.Queries, v.value)
 	}
@@ -363,6 +370,7 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		"reveal": nil, // POST only
 		"stages": {"1"}, "roles": {fmt.Sprint(c.Org.Roles[CanaryHidden].ID)}, "departments": {fmt.Sprint(c.Org.East1.ID)},
 		"custom-fields": {"1"}, "incidents": ids("incident"), "requests": ids("privacy_request"), "imports": ids("import"),
+		"campaigns": ids("campaign"),
 	}
 	var objects []string
 	singular := map[string]string{}

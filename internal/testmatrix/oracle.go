@@ -768,3 +768,25 @@ func ImportOutcome(admin Outcome) func(a ActorKey, s Slot) Outcome {
 		return Hidden
 	}
 }
+
+// StartCampaignOutcome is starting a review campaign of customers:
+// administrators, and those who may edit customers in a scope wider than
+// their own records (managers); sales and readers may not.
+func StartCampaignOutcome(a ActorKey, _ Slot) Outcome {
+	if IsAdmin(a) {
+		return Allow
+	}
+	g := roleOf(a).grants[crm.ObjCustomer]
+	if Can(a, crm.ObjCustomer, crm.ActEdit) && g.scope != crm.ScopeOwn {
+		return Allow
+	}
+	return Forbidden
+}
+
+// CampaignConfirmOutcome is confirming the slot's customer in a review
+// campaign over every owned customer: the customer must be owned within
+// the actor's own scope (shares never count); a pool customer has no owner
+// and is in no campaign.
+func CampaignConfirmOutcome(a ActorKey, s Slot) Outcome {
+	return check(Can(a, crm.ObjCustomer, crm.ActEdit), s != SlotMissing && s != SlotPool && inScope(a, crm.ObjCustomer, customerOwner(s)))
+}

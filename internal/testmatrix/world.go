@@ -667,3 +667,13 @@ func (w *World) Hold(o crm.Object, f *Family, s Slot) {
 		w.must(w.Svc.SetLegalHold(w.ctx, w.sys, o, f.ID(o), "matrix"), "legal hold")
 	}
 }
+
+// FreshCampaign starts a review campaign, as the administrator, over every
+// owned customer, contact and lead of the world, due in a month.
+func (w *World) FreshCampaign() int64 {
+	w.t.Helper()
+	c, err := w.Svc.StartCampaign(w.ctx, w.Org.Admin, crm.CampaignStart{Name: "matrix", Objects: crm.CampaignObjects(),
+		Selection: crm.SelectAll, DueAt: w.Clock.Now().Add(30 * 24 * time.Hour)})
+	w.must(err, "fresh campaign")
+	return c.ID
+}

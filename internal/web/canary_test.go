@@ -67,6 +67,15 @@ func TestFieldRuleCanary(t *testing.T) {
 			if _, body := get("/contracts"); !strings.Contains(body, "金丝雀合同") || strings.Contains(body, "20.00") {
 				t.Errorf("%s: the contract list does not show the contract without its amount: %s", rule, body)
 			}
+			// A campaign's records of each object, named by the reader's rules.
+			for _, o := range []string{"customer", "contact", "lead"} {
+				path := "/quality/campaigns/" + id("campaign") + "/records?object=" + o
+				code, body := get(path)
+				c.Check(rule, "campaign records", path, body)
+				if code != http.StatusOK || !strings.Contains(body, id(o)) {
+					t.Errorf("%s: %s answers %d without the %s: %s", rule, path, code, o, body)
+				}
+			}
 			if _, body := get("/recycle-bin/contacts"); !strings.Contains(body, "/recycle-bin/contacts/"+id("deleted_contact")+"/restore") {
 				t.Errorf("%s: the deleted contact is not in the recycle bin", rule)
 			}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"custos/internal/crm"
 	"custos/internal/httpx"
@@ -275,6 +276,13 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		roles[r.Key] = r.ID
 	}
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	var campaignID int64
+	campaign := func() int64 { // one campaign for the reads, started when first asked
+		if campaignID == 0 {
+			campaignID = w.FreshCampaign()
+		}
+		return campaignID
+	}
 	rep2, bystander, hq, west := id(w.UserID(tm.Rep2)), id(w.Bystander.UserID), id(w.Org.HQ.ID), w.Org.West
 	user := func(prefix, suffix string, form url.Values) func(*tm.Target) webReq {
 		return func(x *tm.Target) webReq {
@@ -421,6 +429,24 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"POST /quality/settings": {{Want: tm.Admins, Req: post("/quality/settings", values("stale_days", "30", "w.customer.name", "1",
 			"w.contact.name", "1", "w.lead.name", "1", "w.opportunity.amount", "1"))}},
 		"POST /quality/fixups": {{Want: tm.Admins, Req: post("/quality/fixups", nil), Mutates: true}},
+		// Review campaigns: read like the quality page; started by
+		// administrators and managers; a record confirmed by whoever owns it
+		// within their own scope (a fresh campaign each time, over every
+		// owned record).
+		"GET /quality/campaigns": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: get("/quality/campaigns")}},
+		"POST /quality/campaigns": {{Want: tm.StartCampaignOutcome, Mutates: true, Req: func(*tm.Target) webReq {
+			due := w.Clock.Now().Add(30 * 24 * time.Hour).Format("2006-01-02T15:04")
+			return webReq{path: "/quality/campaigns", form: values("name", "matrix", "objects", "customer", "selection", "stale", "due_at", due)}
+		}}},
+		"GET /quality/campaigns/{id}": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: func(*tm.Target) webReq {
+			return webReq{path: "/quality/campaigns/" + id(campaign())}
+		}}},
+		"GET /quality/campaigns/{id}/records": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: func(*tm.Target) webReq {
+			return webReq{path: "/quality/campaigns/" + id(campaign()) + "/records?object=customer"}
+		}}},
+		"POST /quality/campaigns/{id}/confirm": {{Object: crm.ObjCustomer, Want: tm.CampaignConfirmOutcome, Mutates: true, Req: func(x *tm.Target) webReq {
+			return webReq{path: "/quality/campaigns/" + id(w.FreshCampaign()) + "/confirm", form: values("object", "customer", "ids", id(x.F.ID(crm.ObjCustomer)))}
+		}}},
 		// Incidents: read by the trail's readers, kept by administrators; the
 		// one asked for does not exist.
 		"GET /incidents": {{Want: tm.AuditOutcome, Req: get("/incidents")}},

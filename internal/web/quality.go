@@ -223,7 +223,14 @@ type QualityRecordsView struct {
 func readQualityQuery(v url.Values) (service.QualityQuery, crm.Problems) {
 	q := service.QualityQuery{Object: crm.Object(v.Get("object")), Issue: crm.QualityIssue(v.Get("issue"))}
 	var p crm.Problems
-	for field, dst := range map[string]*int64{"owner_id": &q.OwnerID, "department_id": &q.DeptID, "after": &q.After} {
+	readDrillIDs(v, &p, &q.OwnerID, &q.DeptID, &q.After)
+	return q, p
+}
+
+// readDrillIDs reads a drill-down's owner_id, department_id and after from
+// the URL, naming a malformed one.
+func readDrillIDs(v url.Values, p *crm.Problems, owner, dept, after *int64) {
+	for field, dst := range map[string]*int64{"owner_id": owner, "department_id": dept, "after": after} {
 		if raw := v.Get(field); raw != "" {
 			n, err := strconv.ParseInt(raw, 10, 64)
 			if err != nil || n < 0 {
@@ -232,7 +239,6 @@ func readQualityQuery(v url.Values) (service.QualityQuery, crm.Problems) {
 			*dst = n
 		}
 	}
-	return q, p
 }
 
 // qualityRecords serves GET /quality/records.

@@ -28,6 +28,15 @@ type TaskRow struct {
 	OwnerName    string
 }
 
+// NotesLink is the task's notes as a link when they are one page of this
+// site (a fix-up's record, a review campaign): a path, never another host.
+func (k TaskRow) NotesLink() string {
+	if strings.HasPrefix(k.Notes, "/") && !strings.HasPrefix(k.Notes, "//") && !strings.ContainsAny(k.Notes, " \\\n") {
+		return k.Notes
+	}
+	return ""
+}
+
 // CustomerURL is the task's customer, if any.
 func (k TaskRow) CustomerURL() string {
 	if k.CustomerID == 0 {
