@@ -232,10 +232,16 @@ func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Impor
 		}
 		return tx.AdvanceImport(ctx, im.ID, im.DoneRows, im.DoneRows+len(batch), counts)
 	}
-	err := s.db.WriteTx(ctx, write)
+	if spec, _ := crm.Spec(im.Object); spec.Personal {
+		// Each new person's key is made ahead, outside the transaction.
+		if err := s.vault.ReservePersonKeys(ctx, len(batch)); err != nil {
+			return err
+		}
+	}
+	err := s.db.WriteTxAlone(ctx, write)
 	if errors.Is(err, errRowFailed) {
 		run.careful = true
-		err = s.db.WriteTx(ctx, write)
+		err = s.db.WriteTxAlone(ctx, write)
 	}
 	if err != nil {
 		return err
