@@ -218,7 +218,7 @@ func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Impor
 		raws := make([]string, len(batch))
 		for i, in := range batch {
 			var err error
-			if rows[i], raws[i], err = run.one(ctx, tx, in); err != nil {
+			if rows[i], raws[i], err = run.one(ctx, tx, in, nil); err != nil {
 				return err
 			}
 			counts.Add(rows[i].Action)
