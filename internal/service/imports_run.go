@@ -366,7 +366,8 @@ func (r *importRun) plan1(ctx context.Context, tx *store.Tx, cells []string, row
 	if label == "" {
 		label = "row " + strconv.Itoa(row.Line)
 	}
-	*found = inFile{keys: blind, label: label}
+	// A label cut from the row's cells would keep the whole row alive.
+	*found = inFile{keys: blind, label: strings.Clone(label)}
 	row.Planned = crm.RowCreate
 	return nil
 }
