@@ -293,6 +293,7 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
 	if err := fn(); err != nil {
+		tx.customFields = nil // what fn read may have been its own writes
 		if _, rbErr := tx.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT row_sp"); rbErr != nil {
 			// Not wrapped: the transaction is broken, whatever fn's error was.
 			return fmt.Errorf("store: rollback to savepoint: %v (after: %v)", rbErr, err)

@@ -208,6 +208,9 @@ func (g *groupCommitter) runOne(tx *sql.Tx, wrapped *Tx, r *writeReq) (broken bo
 			broken, err = true, fmt.Errorf("store: release savepoint: %w", relErr)
 		}
 	}()
+	// Each request starts with nothing kept from the one before, which may
+	// have been rolled back to its savepoint.
+	wrapped.customFields = nil
 	return false, r.fn(wrapped)
 }
 
