@@ -56,6 +56,9 @@ type importRun struct {
 	// sub-journal: most of the CPU of an import), so a batch first runs
 	// without them and only a batch with a failing row runs carefully.
 	careful bool
+	// risky are the lines of the batch that run in a savepoint even when
+	// the batch is not run carefully (findRisky).
+	risky map[int]bool
 }
 
 // errRowFailed gives up a batch run without savepoints when one of its
@@ -258,7 +261,7 @@ func (r *importRun) one(ctx context.Context, tx *store.Tx, in fileRow, found *in
 	} else if r.dry {
 		err = r.plan1(ctx, tx, in.cells, &row, found)
 	} else {
-		if r.careful {
+		if r.careful || r.risky[in.line] {
 			err = tx.Savepoint(ctx, func() error { return r.commit1(ctx, tx, in.cells, &row) })
 		} else if err = r.commit1(ctx, tx, in.cells, &row); err != nil {
 			// The row may have written part of itself: the batch is
