@@ -378,6 +378,15 @@ func (s *Service) writeIndex(ctx context.Context, tx *store.Tx, o crm.Object, id
 	return tx.ReplaceSearchTerms(ctx, string(o), id, s.indexTerms(terms))
 }
 
+// indexNew is writeIndex for a record just inserted, which has no index
+// rows to replace: two statements fewer per record created.
+func (s *Service) indexNew(ctx context.Context, tx *store.Tx, o crm.Object, id int64, keys []store.DedupKey, terms []string) error {
+	if err := tx.InsertDedupKeys(ctx, string(o), id, s.indexKeys(keys)); err != nil {
+		return err
+	}
+	return tx.InsertSearchTerms(ctx, string(o), id, s.indexTerms(terms))
+}
+
 // checkNewDuplicate is checkDuplicate for plain keys of a record being
 // written.
 //

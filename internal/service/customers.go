@@ -162,7 +162,7 @@ func (s *Service) createCustomerTx(ctx context.Context, tx *store.Tx, a *access.
 	if c.ID, c.Version = stored.ID, stored.Version; err != nil {
 		return err
 	}
-	if err := s.indexCustomer(ctx, tx, *c, keys); err != nil {
+	if err := s.indexNew(ctx, tx, crm.ObjCustomer, c.ID, keys, quality.SearchTerms(c.Name)); err != nil {
 		return err
 	}
 	if err := s.keepVersion(ctx, tx, a, crm.ObjCustomer, c.ID, c.Version, "", c.CustomerFields); err != nil {

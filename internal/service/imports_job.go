@@ -214,11 +214,14 @@ func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Impor
 	run.careful = false
 	write := func(tx *store.Tx) error {
 		run.turn, counts = turn, crm.ImportCounts{}
+		if err := run.findRisky(ctx, tx, batch); err != nil {
+			return err
+		}
 		rows := make([]crm.ImportRow, len(batch))
 		raws := make([]string, len(batch))
 		for i, in := range batch {
 			var err error
-			if rows[i], raws[i], err = run.one(ctx, tx, in); err != nil {
+			if rows[i], raws[i], err = run.one(ctx, tx, in, nil); err != nil {
 				return err
 			}
 			counts.Add(rows[i].Action)
@@ -232,10 +235,16 @@ func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Impor
 		}
 		return tx.AdvanceImport(ctx, im.ID, im.DoneRows, im.DoneRows+len(batch), counts)
 	}
-	err := s.db.WriteTx(ctx, write)
+	if spec, _ := crm.Spec(im.Object); spec.Personal {
+		// Each new person's key is made ahead, outside the transaction.
+		if err := s.vault.ReservePersonKeys(ctx, len(batch)); err != nil {
+			return err
+		}
+	}
+	err := s.db.WriteTxAlone(ctx, write)
 	if errors.Is(err, errRowFailed) {
 		run.careful = true
-		err = s.db.WriteTx(ctx, write)
+		err = s.db.WriteTxAlone(ctx, write)
 	}
 	if err != nil {
 		return err
@@ -247,6 +256,25 @@ func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Impor
 	im.Failed += counts.Failed
 	im.Duplicates += counts.Duplicates
 	return nil
+}
+
+// findRisky notes the rows of the batch the preview planned not to create
+// or update (or gave a warning): they run in a savepoint of their own from
+// the first try, so a batch whose failing rows were foreseen runs once. A
+// row that fails unforeseen still makes the batch run again carefully.
+func (r *importRun) findRisky(ctx context.Context, tx *store.Tx, batch []fileRow) error {
+	r.risky = map[int]bool{}
+	if len(batch) == 0 || r.careful {
+		return nil
+	}
+	last := batch[len(batch)-1].line
+	rows, _, err := tx.ImportRows(ctx, r.im.ID, batch[0].line-1, len(batch), true)
+	for _, row := range rows {
+		if row.Line <= last {
+			r.risky[row.Line] = true
+		}
+	}
+	return err
 }
 
 // finishImport marks the import done, drops its stored file (the rows

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -37,17 +40,25 @@ type importRun struct {
 	// turn is the next round-robin owner; owners are the users taking turns.
 	turn   int
 	owners []int64
-	// assignable caches the owners the importer may give records to.
+	// assignable caches the owners the importer may give records to (mu:
+	// the dry run plans rows in parallel).
 	assignable map[int64]bool
+	mu         sync.Mutex
 	// seen holds the duplicate keys of earlier rows of the file (the dry
-	// run): the row label that held each.
-	seen map[string]string
+	// run), by a 128-bit hash of kind and key: the index in labels of the
+	// row that held each. A million-row file holds two million keys; as
+	// strings they took a few hundred megabytes.
+	seen   map[[16]byte]int32
+	labels []string
 	// careful runs each row of a commit in a savepoint of its own, so a
 	// row that fails leaves nothing behind while the batch goes on. A
 	// savepoint costs SQLite a copy of every page the row touches (its
 	// sub-journal: most of the CPU of an import), so a batch first runs
 	// without them and only a batch with a failing row runs carefully.
 	careful bool
+	// risky are the lines of the batch that run in a savepoint even when
+	// the batch is not run carefully (findRisky).
+	risky map[int]bool
 }
 
 // errRowFailed gives up a batch run without savepoints when one of its
@@ -61,7 +72,7 @@ func (r *importRun) start(ctx context.Context) error {
 	if r.ring, err = r.s.vault.DataKeys(ctx, []string{r.im.DataKey}); err != nil {
 		return err
 	}
-	r.seen, r.assignable, r.users = map[string]string{}, map[int64]bool{}, map[string]crm.User{}
+	r.seen, r.assignable, r.users = map[[16]byte]int32{}, map[int64]bool{}, map[string]crm.User{}
 	opts := r.im.Options
 	return r.s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		users, err := tx.ListUsers(ctx)
@@ -104,17 +115,7 @@ func (r *importRun) all(ctx context.Context, rd *transfer.Reader) ([]crm.ImportR
 		if len(batch) == 0 {
 			break
 		}
-		rows := make([]crm.ImportRow, len(batch))
-		raws := make([]string, len(batch))
-		err = r.s.db.ReadTx(ctx, func(tx *store.Tx) error {
-			for i, in := range batch {
-				var err error
-				if rows[i], raws[i], err = r.one(ctx, tx, in); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		rows, raws, err := r.planBatch(ctx, batch)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -132,6 +133,89 @@ func (r *importRun) all(ctx context.Context, rd *transfer.Reader) ([]crm.ImportR
 		total += len(batch)
 	}
 	return append(shown, fine[:min(len(fine), previewRowsShown-len(shown))]...), total, nil
+}
+
+// planBatch plans a batch of the dry run: the rows are checked against
+// the database in parallel, a share of the batch per core, each share in a
+// read transaction of its own (they see the same committed data: the dry
+// run writes no records); then, in file order, each row that would be
+// created is checked against the earlier rows of the file. Round-robin
+// owners are handed out in file order, so such an import plans on one core.
+func (r *importRun) planBatch(ctx context.Context, batch []fileRow) ([]crm.ImportRow, []string, error) {
+	rows := make([]crm.ImportRow, len(batch))
+	raws := make([]string, len(batch))
+	found := make([]inFile, len(batch))
+	workers := runtime.GOMAXPROCS(0)
+	if r.im.Options.OwnerRule == crm.OwnerRoundRobin {
+		workers = 1
+	}
+	share := (len(batch) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w, start := 0, 0; start < len(batch); w, start = w+1, start+share {
+		end := min(start+share, len(batch))
+		wg.Go(func() {
+			errs[w] = r.s.db.ReadTx(ctx, func(tx *store.Tx) error {
+				for i := start; i < end; i++ {
+					var err error
+					if rows[i], raws[i], err = r.one(ctx, tx, batch[i], &found[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	for i := range batch {
+		if err := r.checkInFile(&rows[i], &raws[i], found[i], batch[i].cells); err != nil {
+			return nil, nil, err
+		}
+	}
+	return rows, raws, nil
+}
+
+// inFile is what the check within the file needs of a row planned to be
+// created: its blinded duplicate keys and the label that names it.
+type inFile struct {
+	keys  []store.DedupKey
+	label string
+}
+
+// checkInFile refuses a row planned to be created whose duplicate key an
+// earlier row of the file holds, and remembers the keys of one that passes.
+func (r *importRun) checkInFile(row *crm.ImportRow, raw *string, f inFile, cells []string) error {
+	if row.Planned != crm.RowCreate {
+		return nil
+	}
+	for _, k := range f.keys {
+		if k.Key == "" {
+			continue
+		}
+		if i, ok := r.seen[seenKey(k)]; ok {
+			first := r.labels[i]
+			err := &crm.Error{Code: crm.Duplicate, Key: "duplicate_in_file", Message: "the same as " + first + " earlier in the file",
+				Fields: []crm.FieldError{{Field: dedupFields[k.Kind], Rule: "duplicate_in_file", Param: first}}}
+			row.Planned, row.Reason, row.DuplicateOf = crm.RowDuplicate, rowReason(r.a.Lang, err), first
+			if *raw == "" {
+				var serr error
+				if *raw, serr = sealCells(r.ring, r.im.DataKey, cells); serr != nil {
+					return serr
+				}
+			}
+			return nil
+		}
+	}
+	r.labels = append(r.labels, f.label)
+	for _, k := range f.keys {
+		if k.Key != "" {
+			r.seen[seenKey(k)] = int32(len(r.labels) - 1)
+		}
+	}
+	return nil
 }
 
 // fileRow is one row as read: its cells, or why it could not be read.
@@ -165,17 +249,19 @@ func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 // one plans (dry run) or carries out one row inside tx. A problem of the
 // row's own (its data, a duplicate, a missing link) is the row's outcome;
-// an error is returned only when the transaction itself failed.
-func (r *importRun) one(ctx context.Context, tx *store.Tx, in fileRow) (crm.ImportRow, string, error) {
+// an error is returned only when the transaction itself failed. The dry
+// run leaves the check within the file to checkInFile, with what it needs
+// in found.
+func (r *importRun) one(ctx context.Context, tx *store.Tx, in fileRow, found *inFile) (crm.ImportRow, string, error) {
 	row := crm.ImportRow{Line: in.line}
 	var err error
 	if in.bad != nil {
 		err = &crm.Error{Code: crm.Invalid, Message: in.bad.Error(),
 			Fields: []crm.FieldError{{Field: "row", Rule: in.bad.Rule, Param: in.bad.Param}}}
 	} else if r.dry {
-		err = r.plan1(ctx, tx, in.cells, &row)
+		err = r.plan1(ctx, tx, in.cells, &row, found)
 	} else {
-		if r.careful {
+		if r.careful || r.risky[in.line] {
 			err = tx.Savepoint(ctx, func() error { return r.commit1(ctx, tx, in.cells, &row) })
 		} else if err = r.commit1(ctx, tx, in.cells, &row); err != nil {
 			// The row may have written part of itself: the batch is
@@ -245,9 +331,10 @@ func (r *importRun) prepare(ctx context.Context, tx *store.Tx, cells []string, r
 	return p, err
 }
 
-// plan1 is the dry run of one row: the object's entry check, the
-// duplicate check in the organisation and within the file.
-func (r *importRun) plan1(ctx context.Context, tx *store.Tx, cells []string, row *crm.ImportRow) error {
+// plan1 is the dry run of one row: the object's entry check and the
+// duplicate check in the organisation; found gets what the check within
+// the file needs (checkInFile).
+func (r *importRun) plan1(ctx context.Context, tx *store.Tx, cells []string, row *crm.ImportRow, found *inFile) error {
 	p, err := r.prepare(ctx, tx, cells, row)
 	if err != nil {
 		return err
@@ -282,23 +369,21 @@ func (r *importRun) plan1(ctx context.Context, tx *store.Tx, cells []string, row
 	if label == "" {
 		label = "row " + strconv.Itoa(row.Line)
 	}
-	for _, k := range blind {
-		if k.Key == "" {
-			continue
-		}
-		if first, ok := r.seen[k.Kind+"|"+k.Key]; ok {
-			row.DuplicateOf = first
-			return &crm.Error{Code: crm.Duplicate, Key: "duplicate_in_file", Message: "the same as " + first + " earlier in the file",
-				Fields: []crm.FieldError{{Field: dedupFields[k.Kind], Rule: "duplicate_in_file", Param: first}}}
-		}
-	}
-	for _, k := range blind {
-		if k.Key != "" {
-			r.seen[k.Kind+"|"+k.Key] = label
-		}
-	}
+	// A label cut from the row's cells would keep the whole row alive.
+	*found = inFile{keys: blind, label: strings.Clone(label)}
 	row.Planned = crm.RowCreate
 	return nil
+}
+
+// seenKey is the hash a duplicate key is remembered by within the file.
+func seenKey(k store.DedupKey) [16]byte {
+	h := fnv.New128a()
+	h.Write([]byte(k.Kind))
+	h.Write([]byte{0})
+	h.Write([]byte(k.Key))
+	var out [16]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // commit1 carries out one row: an update of the record its external id
@@ -410,14 +495,19 @@ func (r *importRun) ownerOf(ctx context.Context, tx *store.Tx, conv importRow) (
 	if id == r.a.UserID {
 		return 0, nil
 	}
+	r.mu.Lock()
 	ok, known := r.assignable[id]
+	r.mu.Unlock()
 	if !known {
 		err := r.s.checkAssignable(ctx, tx, r.a, r.im.Object, id)
 		var ce *crm.Error
 		if err != nil && !errors.As(err, &ce) {
 			return 0, err
 		}
-		ok, r.assignable[id] = err == nil, err == nil
+		ok = err == nil
+		r.mu.Lock()
+		r.assignable[id] = ok
+		r.mu.Unlock()
 	}
 	if !ok {
 		return 0, &crm.Error{Code: crm.Forbidden, Message: "you cannot give records to this user",

@@ -153,7 +153,7 @@ func createTx[T, F any](ctx context.Context, s *Service, tx *store.Tx, a *access
 	if err := w.write(ctx, s, tx, t, w.insert); err != nil {
 		return err
 	}
-	if err := w.index(ctx, s, tx, t, keys); err != nil {
+	if err := w.index(ctx, s, tx, t, keys, true); err != nil {
 		return err
 	}
 	if err := w.keep(ctx, s, tx, a, t); err != nil {
@@ -229,7 +229,7 @@ func updateTx[T, F any](ctx context.Context, s *Service, tx *store.Tx, a *access
 	if err := w.write(ctx, s, tx, &t, w.update); err != nil {
 		return t, err
 	}
-	if err := w.index(ctx, s, tx, &t, keys); err != nil {
+	if err := w.index(ctx, s, tx, &t, keys, false); err != nil {
 		return t, err
 	}
 	if err := w.keep(ctx, s, tx, a, &t); err != nil {
@@ -288,9 +288,13 @@ func (w recordWrite[T, F]) write(ctx context.Context, s *Service, tx *store.Tx, 
 	return err
 }
 
-// index replaces the record's duplicate keys and search terms.
-func (w recordWrite[T, F]) index(ctx context.Context, s *Service, tx *store.Tx, t *T, keys []store.DedupKey) error {
+// index replaces the record's duplicate keys and search terms (fresh: a
+// record just inserted, which has none).
+func (w recordWrite[T, F]) index(ctx context.Context, s *Service, tx *store.Tx, t *T, keys []store.DedupKey, fresh bool) error {
 	rec, _, _ := w.parts(t)
+	if fresh {
+		return s.indexNew(ctx, tx, w.object, rec.ID, keys, w.terms(t))
+	}
 	return s.writeIndex(ctx, tx, w.object, rec.ID, keys, w.terms(t))
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"custos/internal/crm"
 )
@@ -39,6 +40,30 @@ const customFieldCols = "id, object, field_key, label, label_en, field_type, req
 
 // ListCustomFields returns the definitions of an object ("" for all), in order.
 func (tx *Tx) ListCustomFields(ctx context.Context, object crm.Object) ([]crm.CustomField, error) {
+	if kept, ok := tx.customFields[object]; ok {
+		return cloneCustomFields(kept), nil
+	}
+	out, err := tx.listCustomFields(ctx, object)
+	if err == nil {
+		if tx.customFields == nil {
+			tx.customFields = map[crm.Object][]crm.CustomField{}
+		}
+		tx.customFields[object] = cloneCustomFields(out)
+	}
+	return out, err
+}
+
+// cloneCustomFields copies definitions, options too, so no caller can
+// change the ones a transaction keeps.
+func cloneCustomFields(in []crm.CustomField) []crm.CustomField {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].Options = slices.Clone(out[i].Options)
+	}
+	return out
+}
+
+func (tx *Tx) listCustomFields(ctx context.Context, object crm.Object) ([]crm.CustomField, error) {
 	var a args
 	w := "TRUE"
 	if object != "" {
@@ -68,6 +93,7 @@ func (tx *Tx) ListCustomFields(ctx context.Context, object crm.Object) ([]crm.Cu
 // SaveCustomField inserts (ID 0) or updates a definition. Object, key,
 // type and sensitivity are fixed at creation.
 func (tx *Tx) SaveCustomField(ctx context.Context, f *crm.CustomField, now int64) error {
+	tx.customFields = nil
 	opts, _ := json.Marshal(f.Options)
 	if f.Options == nil {
 		opts = []byte("[]")

@@ -107,7 +107,11 @@ func openSQLite(ctx context.Context, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	writeDSN := base + "&_txlock=immediate"
+	// The writer keeps up to 64 MiB of pages (SQLite's default is 2 MiB):
+	// blind-index keys are random by design, so a batch of new records
+	// touches pages all over the index B-trees, and with a small cache each
+	// statement read them back from the operating system.
+	writeDSN := base + "&_txlock=immediate&" + url.Values{"_pragma": {"cache_size(-65536)"}}.Encode()
 	if opt.ReadOnly {
 		writeDSN += "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()
 	}
@@ -174,8 +178,26 @@ func (db *DB) Close() error {
 func (db *DB) WriteTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer func() { err = db.classify(err, true) }()
 	if db.writer != nil {
-		return db.writer.do(ctx, fn)
+		return db.writer.do(ctx, fn, false)
 	}
+	return db.writeOwnTx(ctx, fn)
+}
+
+// WriteTxAlone is WriteTx for a large write that is all or nothing by
+// itself (an import batch): on SQLite it runs as a transaction of its own
+// instead of in a savepoint among the requests of a group commit, which
+// would make SQLite copy every page it touches (docs/benchmarks.md,
+// "Import: end to end"). Other writes wait behind it as behind a batch.
+func (db *DB) WriteTxAlone(ctx context.Context, fn func(*Tx) error) (err error) {
+	defer func() { err = db.classify(err, true) }()
+	if db.writer != nil {
+		return db.writer.do(ctx, fn, true)
+	}
+	return db.writeOwnTx(ctx, fn)
+}
+
+// writeOwnTx runs fn in a transaction of its own on the write pool.
+func (db *DB) writeOwnTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -228,6 +250,10 @@ type Tx struct {
 	// search is the last search's matches (searchPass), for the count or
 	// the list of the same search that follows in a read transaction.
 	search *searchResult
+	// customFields keeps the definitions ListCustomFields read, by object,
+	// until this transaction changes one (SaveCustomField): every record a
+	// transaction writes asks for them, an import batch hundreds of times.
+	customFields map[crm.Object][]crm.CustomField
 }
 
 // mapErr turns driver errors into domain errors where the meaning is clear.
@@ -267,6 +293,7 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
 	if err := fn(); err != nil {
+		tx.customFields = nil // what fn read may have been its own writes
 		if _, rbErr := tx.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT row_sp"); rbErr != nil {
 			// Not wrapped: the transaction is broken, whatever fn's error was.
 			return fmt.Errorf("store: rollback to savepoint: %v (after: %v)", rbErr, err)

@@ -174,8 +174,12 @@ func (tx *Tx) DropImportFile(ctx context.Context, id int64) error {
 // PutImportRows stores rows of an import: the preview's plan, then the
 // commit's outcome (which replaces the plan's action, record and reason).
 func (tx *Tx) PutImportRows(ctx context.Context, id int64, rows []crm.ImportRow, raw []string) error {
-	for start := 0; start < len(rows); start += 100 {
-		end := min(start+100, len(rows))
+	// 25 rows a statement: modernc.org/sqlite looks each parameter up by
+	// name through a list as long as the statement's parameters, so the
+	// binding of a statement costs the square of their number.
+	const chunk = 25
+	for start := 0; start < len(rows); start += chunk {
+		end := min(start+chunk, len(rows))
 		var a args
 		var b strings.Builder
 		b.WriteString(`INSERT INTO import_rows (import_id, line, planned, action, external_id, record_id, duplicate_of, reason, raw) VALUES `)

@@ -22,13 +22,26 @@ func (tx *Tx) ReplaceDedupKeys(ctx context.Context, object string, id int64, key
 	if _, err := tx.q.ExecContext(ctx, "DELETE FROM dedup_keys WHERE object = $1 AND record_id = $2", object, id); err != nil {
 		return mapErr("clear dedup keys", err)
 	}
-	for _, k := range keys {
-		if k.Key == "" {
+	return tx.InsertDedupKeys(ctx, object, id, keys)
+}
+
+// InsertDedupKeys adds the duplicate-check keys of a record that has none
+// yet (a new one), in one statement.
+func (tx *Tx) InsertDedupKeys(ctx context.Context, object string, id int64, keys []DedupKey) error {
+	for chunk := range slices.Chunk(keys, termChunk/2) {
+		var a args
+		o, r := a.add(object), a.add(id)
+		rows := make([]string, 0, len(chunk))
+		for _, k := range chunk {
+			if k.Key != "" {
+				rows = append(rows, "("+a.add(k.Kind)+", "+a.add(k.Key)+", "+o+", "+r+")")
+			}
+		}
+		if len(rows) == 0 {
 			continue
 		}
-		_, err := tx.q.ExecContext(ctx, "INSERT INTO dedup_keys (kind, key, object, record_id) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
-			k.Kind, k.Key, object, id)
-		if err != nil {
+		if _, err := tx.q.ExecContext(ctx, "INSERT INTO dedup_keys (kind, key, object, record_id) VALUES "+strings.Join(rows, ", ")+
+			" ON CONFLICT DO NOTHING", a...); err != nil {
 			return mapErr("insert dedup key", err)
 		}
 	}
@@ -108,6 +121,12 @@ func (tx *Tx) ReplaceSearchTerms(ctx context.Context, object string, id int64, t
 	if _, err := tx.q.ExecContext(ctx, "DELETE FROM search_terms WHERE object = $1 AND record_id = $2", object, id); err != nil {
 		return mapErr("clear search terms", err)
 	}
+	return tx.InsertSearchTerms(ctx, object, id, terms)
+}
+
+// InsertSearchTerms adds the search terms of a record that has none yet (a
+// new one).
+func (tx *Tx) InsertSearchTerms(ctx context.Context, object string, id int64, terms []string) error {
 	for chunk := range slices.Chunk(terms, termChunk) {
 		var a args
 		o, r := a.add(object), a.add(id)

@@ -26,6 +26,9 @@ type writeReq struct {
 	ctx  context.Context
 	fn   func(*Tx) error
 	done chan error
+	// alone runs the request as a transaction of its own, without the
+	// savepoint (WriteTxAlone).
+	alone bool
 }
 
 // maxBatch bounds one group commit so a burst cannot starve the first
@@ -39,11 +42,11 @@ func newGroupCommitter(db *sql.DB, queueSize int) *groupCommitter {
 	return g
 }
 
-func (g *groupCommitter) do(ctx context.Context, fn func(*Tx) error) error {
+func (g *groupCommitter) do(ctx context.Context, fn func(*Tx) error, alone bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), alone: alone}
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
@@ -73,13 +76,30 @@ func (g *groupCommitter) stop() {
 
 func (g *groupCommitter) loop() {
 	defer g.wg.Done()
-	for first := range g.queue {
+	var next *writeReq // a request taken while draining that runs alone
+	for {
+		first := next
+		next = nil
+		if first == nil {
+			var ok bool
+			if first, ok = <-g.queue; !ok {
+				return
+			}
+		}
+		if first.alone {
+			g.commitAlone(first)
+			continue
+		}
 		batch := []*writeReq{first}
 	drain:
 		for len(batch) < maxBatch {
 			select {
 			case r, ok := <-g.queue:
 				if !ok {
+					break drain
+				}
+				if r.alone {
+					next = r
 					break drain
 				}
 				batch = append(batch, r)
@@ -89,6 +109,38 @@ func (g *groupCommitter) loop() {
 		}
 		g.commit(batch)
 	}
+}
+
+// commitAlone runs one request as a transaction of its own. Without the
+// group commit's savepoint SQLite keeps no copy of the pages it touches:
+// a large write (an import batch) spent a third of its CPU journalling
+// them, and closing each statement walked that journal from its start.
+func (g *groupCommitter) commitAlone(r *writeReq) {
+	if err := r.ctx.Err(); err != nil {
+		r.done <- err
+		return
+	}
+	tx, err := g.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		r.done <- fmt.Errorf("store: begin: %w", err)
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			r.done <- fmt.Errorf("store: write panicked: %v", p)
+		}
+	}()
+	if err := r.fn(&Tx{q: detached{tx}, d: SQLite}); err != nil {
+		tx.Rollback()
+		r.done <- err
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		r.done <- fmt.Errorf("store: commit: %w", err)
+		return
+	}
+	r.done <- nil
 }
 
 func (g *groupCommitter) commit(batch []*writeReq) {
@@ -156,6 +208,9 @@ func (g *groupCommitter) runOne(tx *sql.Tx, wrapped *Tx, r *writeReq) (broken bo
 			broken, err = true, fmt.Errorf("store: release savepoint: %w", relErr)
 		}
 	}()
+	// Each request starts with nothing kept from the one before, which may
+	// have been rolled back to its savepoint.
+	wrapped.customFields = nil
 	return false, r.fn(wrapped)
 }
 

@@ -140,3 +140,90 @@ func TestWriteTxCancelledContext(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteTxAlone: a write run alone commits all or nothing, like WriteTx,
+// while ordinary writes go on around it.
+func TestWriteTxAlone(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		insert := func(tx *store.Tx, name, requestID string) error {
+			c := crm.Customer{CustomerFields: crm.CustomerFields{Name: name, Status: "prospect"}}
+			c.CreatedAt = time.Now()
+			if err := tx.InsertCustomer(t.Context(), &c); err != nil {
+				return err
+			}
+			return tx.InsertAuditEvent(t.Context(), auditEvent("customer.create", requestID))
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 40)
+		for i := range errs {
+			wg.Go(func() {
+				name := fmt.Sprintf("公司%d", i)
+				switch i % 4 {
+				case 0: // alone, committed
+					errs[i] = db.WriteTxAlone(t.Context(), func(tx *store.Tx) error {
+						if err := insert(tx, name+"甲", fmt.Sprint("alone-", i)); err != nil {
+							return err
+						}
+						return insert(tx, name+"乙", fmt.Sprint("alone-", i))
+					})
+				case 1: // alone, failing after writing
+					err := db.WriteTxAlone(t.Context(), func(tx *store.Tx) error {
+						if err := insert(tx, name, fmt.Sprint("failed-", i)); err != nil {
+							return err
+						}
+						return errBoom
+					})
+					if !errors.Is(err, errBoom) {
+						errs[i] = fmt.Errorf("failed write: %v", err)
+					}
+				default:
+					errs[i] = db.WriteTx(t.Context(), func(tx *store.Tx) error { return insert(tx, name, fmt.Sprint("grouped-", i)) })
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		if n := countCustomers(t, db); n != 10*2+20 {
+			t.Errorf("%d customers, want %d", n, 10*2+20)
+		}
+		for id, n := range auditRequestIDs(t, db, "customer.create") {
+			if id[:6] == "failed" || (id[:5] == "alone" && n != 2) {
+				t.Errorf("request %s left %d events", id, n)
+			}
+		}
+	})
+}
+
+// TestCustomFieldsKeptPerTransaction: the definitions a transaction keeps
+// never outlive a savepoint rolled back after changing them.
+func TestCustomFieldsKeptPerTransaction(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		err := db.WriteTx(t.Context(), func(tx *store.Tx) error {
+			if defs, err := tx.ListCustomFields(t.Context(), crm.ObjContact); err != nil || len(defs) != 0 {
+				return fmt.Errorf("before: %v %v", defs, err)
+			}
+			err := tx.Savepoint(t.Context(), func() error {
+				f := crm.CustomField{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Active: true}
+				if err := tx.SaveCustomField(t.Context(), &f, time.Now().UnixMilli()); err != nil {
+					return err
+				}
+				if defs, err := tx.ListCustomFields(t.Context(), crm.ObjContact); err != nil || len(defs) != 1 {
+					return fmt.Errorf("inside: %v %v", defs, err)
+				}
+				return errBoom
+			})
+			if !errors.Is(err, errBoom) {
+				return err
+			}
+			if defs, err := tx.ListCustomFields(t.Context(), crm.ObjContact); err != nil || len(defs) != 0 {
+				return fmt.Errorf("after the rollback: %v %v", defs, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

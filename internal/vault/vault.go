@@ -153,35 +153,56 @@ func (v *Vault) KeyStoreIsFile() bool { return !v.ks.postgres }
 func (v *Vault) NewPersonKey(ctx context.Context) (string, error) {
 	v.poolMu.Lock()
 	defer v.poolMu.Unlock()
-	if len(v.pool) == 0 {
-		m, err := v.wrapMaster()
-		if err != nil {
-			return "", err
-		}
-		batch := make([]wrappedKey, personKeyBatch)
-		plain := make([][]byte, personKeyBatch)
-		for i := range batch {
-			b := make([]byte, 16)
-			rand.Read(b)
-			id := "pk_" + hex.EncodeToString(b)
-			plain[i] = randomKey()
-			version, wrapped, err := m.wrap(plain[i], dataKeyPurpose(id))
-			if err != nil {
-				return "", err
-			}
-			batch[i] = wrappedKey{id: id, version: version, wrapped: wrapped}
-		}
-		if err := v.ks.putDataKeys(ctx, batch, v.now().UnixMilli()); err != nil {
-			return "", err
-		}
-		for i, k := range batch {
-			v.pool = append(v.pool, pooledKey{id: k.id, key: plain[i]})
-		}
+	if err := v.fillPool(ctx, 1); err != nil {
+		return "", err
 	}
 	k := v.pool[len(v.pool)-1]
 	v.pool = v.pool[:len(v.pool)-1]
 	v.remember(k.id, k.key)
 	return k.id, nil
+}
+
+// ReservePersonKeys makes sure the next n NewPersonKey calls take keys made
+// ahead, making what is missing in one key-store commit: an import batch
+// calls it before its write transaction, so no row waits inside it on the
+// key store's fsync.
+func (v *Vault) ReservePersonKeys(ctx context.Context, n int) error {
+	v.poolMu.Lock()
+	defer v.poolMu.Unlock()
+	return v.fillPool(ctx, n)
+}
+
+// fillPool makes keys ahead until the pool holds at least n, in batches of
+// at least personKeyBatch. poolMu is held.
+func (v *Vault) fillPool(ctx context.Context, n int) error {
+	if len(v.pool) >= n {
+		return nil
+	}
+	m, err := v.wrapMaster()
+	if err != nil {
+		return err
+	}
+	count := max(personKeyBatch, n-len(v.pool))
+	batch := make([]wrappedKey, count)
+	plain := make([][]byte, count)
+	for i := range batch {
+		b := make([]byte, 16)
+		rand.Read(b)
+		id := "pk_" + hex.EncodeToString(b)
+		plain[i] = randomKey()
+		version, wrapped, err := m.wrap(plain[i], dataKeyPurpose(id))
+		if err != nil {
+			return err
+		}
+		batch[i] = wrappedKey{id: id, version: version, wrapped: wrapped}
+	}
+	if err := v.ks.putDataKeys(ctx, batch, v.now().UnixMilli()); err != nil {
+		return err
+	}
+	for i, k := range batch {
+		v.pool = append(v.pool, pooledKey{id: k.id, key: plain[i]})
+	}
+	return nil
 }
 
 // DropKeyPool forgets the keys made ahead, so every key handed out from now
