@@ -460,6 +460,12 @@ func (s *Service) apply(ctx context.Context, a *access.Actor, r crm.ApprovalRequ
 		}
 		_, err := s.ShareRecord(ctx, a, r.Object, r.RecordID, ShareInput{UserID: r.RequesterID, Level: "edit"})
 		return err
+	case crm.ApproveBulkExport:
+		var p exportPayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return err
+		}
+		return s.carryOutExport(ctx, a, r.ID, p)
 	case crm.ApproveBulkImport:
 		var c importCommit
 		if err := json.Unmarshal(r.Payload, &c); err != nil {
