@@ -32,7 +32,11 @@ type Export struct {
 	UserID       int64        `json:"user_id"`
 	UserName     string       `json:"user_name"`
 	Object       Object       `json:"object"`
-	Filter       string       `json:"filter"` // the list's filters as the query string asked (JSON)
+	// Filter is the list's filters (JSON) without the search text and
+	// custom values, which may be personal data ("***" in their place);
+	// Query is the whole filter, sealed, for an approved export's run.
+	Filter       string       `json:"filter"`
+	Query        string       `json:"-"`
 	Format       string       `json:"format"`
 	Rows         int          `json:"rows"`
 	Status       ExportStatus `json:"status"`

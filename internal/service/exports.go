@@ -216,7 +216,7 @@ func (s *Service) Export(ctx context.Context, a *access.Actor, r ExportRequest, 
 	if err != nil {
 		return ExportFile{}, err
 	}
-	filter := string(mustJSON(r.Filter))
+	filter := redactedFilter(r.Filter)
 	var policy crm.ApprovalPolicy
 	var on bool
 	if err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
@@ -281,7 +281,11 @@ func (s *Service) requestExport(ctx context.Context, a *access.Actor, r ExportRe
 	if err != nil {
 		return ExportFile{}, err
 	}
-	e := crm.Export{UserID: a.UserID, UserName: a.Name, Object: r.Object, Filter: filter, Format: r.Format, Rows: rows,
+	query, err := s.sealExportValue(ctx, "export.query", string(mustJSON(r.Filter)))
+	if err != nil {
+		return ExportFile{}, err
+	}
+	e := crm.Export{UserID: a.UserID, UserName: a.Name, Object: r.Object, Filter: filter, Query: query, Format: r.Format, Rows: rows,
 		Seed: sealedSeed, Status: crm.ExportPending, CreatedAt: s.clock()}
 	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return tx.InsertExport(ctx, &e) }); err != nil {
 		return ExportFile{}, err
@@ -332,8 +336,12 @@ func (s *Service) carryOutExport(ctx context.Context, a *access.Actor, approvalI
 	if e.UserID != a.UserID || e.ApprovalID != approvalID || e.Status != crm.ExportPending {
 		return &crm.Error{Code: crm.Conflict, Key: "export_state", Message: "the export is no longer waiting for approval"}
 	}
+	query, err := s.openExportValue(ctx, "export.query", e.Query)
+	if err != nil {
+		return err
+	}
 	var f ExportFilter
-	if err := json.Unmarshal([]byte(e.Filter), &f); err != nil {
+	if err := json.Unmarshal([]byte(query), &f); err != nil {
 		return fmt.Errorf("service: export %d filter: %w", e.ID, err)
 	}
 	r := ExportRequest{Object: e.Object, Filter: f, Format: e.Format, Lang: p.Lang}
@@ -495,26 +503,53 @@ func (s *Service) ListExports(ctx context.Context, a *access.Actor, before int64
 	return out, s.auditRead(ctx, a, "export.list", "", 0, nil)
 }
 
+// redactedFilter is a filter as the log and the audit trail keep it: the
+// search text and custom values (a phone, an e-mail, a name) replaced by
+// "***", never stored in clear.
+func redactedFilter(f ExportFilter) string {
+	if f.Query != "" {
+		f.Query = "***"
+	}
+	if len(f.Custom) > 0 {
+		custom := make(map[string]string, len(f.Custom))
+		for k := range f.Custom {
+			custom[k] = "***"
+		}
+		f.Custom = custom
+	}
+	return string(mustJSON(f))
+}
+
+// sealExportValue seals a value of an export (its fingerprint seed, its
+// whole filter) under the exports' system key.
+func (s *Service) sealExportValue(ctx context.Context, field, plain string) (string, error) {
+	keyID, err := s.vault.SystemKey(ctx, exportMarkKey)
+	if err != nil {
+		return "", err
+	}
+	return s.vault.Seal(ctx, keyID, field, plain)
+}
+
+func (s *Service) openExportValue(ctx context.Context, field, sealed string) (string, error) {
+	keyID, err := s.vault.SystemKey(ctx, exportMarkKey)
+	if err != nil {
+		return "", err
+	}
+	return s.vault.Open(ctx, keyID, field, sealed)
+}
+
 // newExportSeed makes an export's fingerprint key and its sealed form.
 func (s *Service) newExportSeed(ctx context.Context) ([]byte, string, error) {
 	seed := make([]byte, 32)
 	if _, err := rand.Read(seed); err != nil {
 		return nil, "", err
 	}
-	keyID, err := s.vault.SystemKey(ctx, exportMarkKey)
-	if err != nil {
-		return nil, "", err
-	}
-	sealed, err := s.vault.Seal(ctx, keyID, "export.seed", base64.StdEncoding.EncodeToString(seed))
+	sealed, err := s.sealExportValue(ctx, "export.seed", base64.StdEncoding.EncodeToString(seed))
 	return seed, sealed, err
 }
 
 func (s *Service) openExportSeed(ctx context.Context, sealed string) ([]byte, error) {
-	keyID, err := s.vault.SystemKey(ctx, exportMarkKey)
-	if err != nil {
-		return nil, err
-	}
-	plain, err := s.vault.Open(ctx, keyID, "export.seed", sealed)
+	plain, err := s.openExportValue(ctx, "export.seed", sealed)
 	if err != nil {
 		return nil, err
 	}

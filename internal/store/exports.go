@@ -8,16 +8,16 @@ import (
 	"custos/internal/crm"
 )
 
-const exportColumns = `e.id, e.user_id, COALESCE(u.display_name, ''), e.object, e.filter, e.format, e.rows, e.seed, e.status,
+const exportColumns = `e.id, e.user_id, COALESCE(u.display_name, ''), e.object, e.filter, e.query, e.format, e.rows, e.seed, e.status,
 	e.approval_id, e.data_key, e.file, e.file_name, e.content_type, e.created_at, e.ready_at, e.expires_at, e.downloaded_at`
 
 const exportFrom = " FROM exports e LEFT JOIN users u ON u.id = e.user_id"
 
 // InsertExport stores a new export and sets its id.
 func (tx *Tx) InsertExport(ctx context.Context, e *crm.Export) error {
-	err := tx.q.QueryRowContext(ctx, `INSERT INTO exports (user_id, object, filter, format, rows, seed, status, approval_id,
-		file_name, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`,
-		e.UserID, string(e.Object), e.Filter, e.Format, e.Rows, e.Seed, string(e.Status), nullID(e.ApprovalID),
+	err := tx.q.QueryRowContext(ctx, `INSERT INTO exports (user_id, object, filter, query, format, rows, seed, status, approval_id,
+		file_name, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id`,
+		e.UserID, string(e.Object), e.Filter, e.Query, e.Format, e.Rows, e.Seed, string(e.Status), nullID(e.ApprovalID),
 		e.FileName, ms(e.CreatedAt)).Scan(&e.ID)
 	return mapErr("insert export", err)
 }
@@ -155,7 +155,7 @@ func scanExport(scan func(...any) error) (crm.Export, error) {
 	var object, status string
 	var created int64
 	var approval, ready, expires, downloaded sql.NullInt64
-	err := scan(&e.ID, &e.UserID, &e.UserName, &object, &e.Filter, &e.Format, &e.Rows, &e.Seed, &status, &approval,
+	err := scan(&e.ID, &e.UserID, &e.UserName, &object, &e.Filter, &e.Query, &e.Format, &e.Rows, &e.Seed, &status, &approval,
 		&e.DataKey, &e.File, &e.FileName, &e.ContentType, &created, &ready, &expires, &downloaded)
 	if err != nil {
 		return e, err

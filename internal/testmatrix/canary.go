@@ -367,7 +367,7 @@ func (c *Canary) Paths(pattern string, extra map[string][]string) ([]string, err
 		"users":  {fmt.Sprint(c.Org.Rep1.UserID), fmt.Sprint(c.Users[CanaryHidden].UserID)},
 		"reveal": nil, // POST only
 		"stages": {"1"}, "roles": {fmt.Sprint(c.Org.Roles[CanaryHidden].ID)}, "departments": {fmt.Sprint(c.Org.East1.ID)},
-		"custom-fields": {"1"}, "incidents": ids("incident"), "requests": ids("privacy_request"), "imports": ids("import"),
+		"custom-fields": {"1"}, "exports": {fmt.Sprint(MissingID)}, "incidents": ids("incident"), "requests": ids("privacy_request"), "imports": ids("import"),
 	}
 	var objects []string
 	singular := map[string]string{}

@@ -8,7 +8,11 @@ CREATE TABLE exports (
     id            INTEGER PRIMARY KEY,
     user_id       INTEGER NOT NULL REFERENCES users(id),
     object        TEXT    NOT NULL,
+    -- filter is the list's filters with the search text and custom values
+    -- left out (they may be a phone, an e-mail, a name): what the log
+    -- shows; query is the whole filter, sealed, for an approved export.
     filter        TEXT    NOT NULL DEFAULT '{}',
+    query         TEXT    NOT NULL DEFAULT '',
     format        TEXT    NOT NULL,
     rows          INTEGER NOT NULL DEFAULT 0,
     seed          TEXT    NOT NULL,
