@@ -67,6 +67,10 @@ type TraceResult struct {
 	At         time.Time `json:"at,omitzero"`
 	Rows       int       `json:"rows,omitempty"`
 	Confidence float64   `json:"confidence"`
+	// Chance is the probability that a file not made by the export would
+	// agree as well (over every export compared): 1 − Confidence, kept
+	// exact where Confidence rounds to 1.
+	Chance float64 `json:"chance_of_false_match"`
 	// Marks is how many distinct fingerprint positions the file holds and
 	// Agree how many of them agree with the export named.
 	Marks int `json:"marks"`

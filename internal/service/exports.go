@@ -732,7 +732,7 @@ func (s *Service) Trace(ctx context.Context, a *access.Actor, file io.ReaderAt, 
 		}
 		if best >= 0 {
 			chance := transfer.ChanceAgreement(bestN, bestAgree) * float64(len(list))
-			out.Agree, out.Confidence = bestAgree, max(0, 1-chance)
+			out.Agree, out.Confidence, out.Chance = bestAgree, max(0, 1-chance), min(1, chance)
 			if chance <= traceRequired {
 				e := list[best]
 				out.Match, out.ExportID, out.UserID, out.UserName, out.Object, out.At, out.Rows =
@@ -741,7 +741,7 @@ func (s *Service) Trace(ctx context.Context, a *access.Actor, file io.ReaderAt, 
 		}
 	}
 	if !out.Match {
-		out.Agree, out.Confidence = 0, 0
+		out.Agree, out.Confidence, out.Chance = 0, 0, 1
 	}
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		return s.audit(ctx, tx, a, "export.trace", "", 0, map[string]any{"file": name, "match": out.Match,
