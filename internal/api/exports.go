@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
-	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -12,48 +11,12 @@ import (
 	"custos/internal/service"
 )
 
-// exportFilter reads an export's filters: the query parameters of the
-// list it exports (customers: q, level, status, pool, custom.*, sort;
-// contacts, leads, opportunities: q, status, owner_id, customer_id,
-// stage_id, custom.*, sort; follow-ups: customer_id | contact_id |
-// opportunity_id | lead_id; tasks: customer_id, all, due_before).
-func exportFilter(r *http.Request, o crm.Object) (service.ExportFilter, error) {
-	lf, err := listFilter(r)
-	if err != nil {
-		return service.ExportFilter{}, err
-	}
-	lf.Cursor, lf.Limit = "", 0
-	q := r.URL.Query()
-	f := service.ExportFilter{ListFilter: lf, Level: q.Get("level"), Pool: q.Get("pool") == "true", AllTasks: q.Get("all") == "true"}
-	if d := q.Get("due_before"); d != "" {
-		t, err := time.Parse(time.RFC3339, d)
-		if err != nil {
-			return f, &crm.Error{Code: crm.Invalid, Message: "due_before must be RFC 3339", Fields: []crm.FieldError{{Field: "due_before", Rule: "format"}}}
-		}
-		f.DueBefore = &t
-	}
-	if o == crm.ObjFollowUp {
-		for _, p := range []struct {
-			param string
-			o     crm.Object
-		}{{"customer_id", crm.ObjCustomer}, {"contact_id", crm.ObjContact}, {"opportunity_id", crm.ObjOpportunity}, {"lead_id", crm.ObjLead}} {
-			if n, err := queryInt(r, p.param); err != nil {
-				return f, err
-			} else if n != 0 {
-				f.Parent, f.ParentID = p.o, int64(n)
-				break
-			}
-		}
-	}
-	return f, nil
-}
-
 // exportList serves GET /{collection}/export?format=csv|xlsx&…: the file
 // (200), or 202 with the approval request when the export is above the
 // role's threshold.
 func (api *API) exportList(o crm.Object) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-		f, err := exportFilter(r, o)
+		f, err := service.ParseExportFilter(o, r.URL.Query())
 		if err != nil {
 			api.problem(w, r, a, err)
 			return

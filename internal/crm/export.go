@@ -28,10 +28,10 @@ const (
 // fingerprint seed is sealed in the database and never leaves the
 // service.
 type Export struct {
-	ID           int64        `json:"id"`
-	UserID       int64        `json:"user_id"`
-	UserName     string       `json:"user_name"`
-	Object       Object       `json:"object"`
+	ID       int64  `json:"id"`
+	UserID   int64  `json:"user_id"`
+	UserName string `json:"user_name"`
+	Object   Object `json:"object"`
 	// Filter is the list's filters (JSON) without the search text and
 	// custom values, which may be personal data ("***" in their place);
 	// Query is the whole filter, sealed, for an approved export's run.

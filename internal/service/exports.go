@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,56 @@ type ExportFilter struct {
 	ParentID  int64      `json:"parent_id,omitempty"`
 	AllTasks  bool       `json:"all,omitempty"`
 	DueBefore *time.Time `json:"due_before,omitempty"`
+}
+
+// ParseExportFilter reads an export's filters from the query string of
+// the list it exports — the same parameters the list takes (customers: q,
+// level, status, pool, custom.*, sort; contacts, leads, opportunities: q,
+// status, owner_id, customer_id, stage_id, opportunity_id, custom.*,
+// sort; follow-ups: customer_id | contact_id | opportunity_id | lead_id;
+// tasks: customer_id, all, due_before). Web and API share it.
+func ParseExportFilter(o crm.Object, q url.Values) (ExportFilter, error) {
+	f := ExportFilter{ListFilter: crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort")},
+		Level: q.Get("level"), Pool: q.Get("pool") == "true", AllTasks: q.Get("all") == "true"}
+	for k, v := range q {
+		if key, ok := strings.CutPrefix(k, "custom."); ok && len(v) > 0 && v[0] != "" {
+			if f.Custom == nil {
+				f.Custom = map[string]string{}
+			}
+			f.Custom[key] = v[0]
+		}
+	}
+	var p crm.Problems
+	id := func(name string) int64 {
+		v := q.Get(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			p.Add(name, "integer")
+		}
+		return n
+	}
+	f.CustomerID, f.OwnerID, f.StageID, f.OpportunityID = id("customer_id"), id("owner_id"), id("stage_id"), id("opportunity_id")
+	if o == crm.ObjFollowUp {
+		for _, parent := range []struct {
+			param string
+			o     crm.Object
+		}{{"customer_id", crm.ObjCustomer}, {"contact_id", crm.ObjContact}, {"opportunity_id", crm.ObjOpportunity}, {"lead_id", crm.ObjLead}} {
+			if n := id(parent.param); n != 0 && f.ParentID == 0 {
+				f.Parent, f.ParentID = parent.o, n
+			}
+		}
+	}
+	if d := q.Get("due_before"); d != "" {
+		t, err := time.Parse(time.RFC3339, d)
+		if err != nil {
+			p.Add("due_before", "format")
+		}
+		f.DueBefore = &t
+	}
+	return f, p.Err()
 }
 
 // ExportRequest asks for one list as a file.
