@@ -314,7 +314,10 @@ func (s *Service) exportEvent(a *access.Actor, e crm.Export, recs []int64) *crm.
 	ev.RecordIDs = recs
 	fields := map[string]any{"export_id": e.ID, "format": e.Format, "rows": e.Rows, "filter": json.RawMessage(e.Filter)}
 	if crm.RuleFields[e.Object] != nil {
-		fields["shown"] = fieldsFor(a, e.Object, false)
+		// As a list's event records them, so the exposure report reads
+		// which fields the file held in clear and which masked.
+		shown := fieldsFor(a, e.Object, false)
+		fields["seen"], fields["masked"] = shown.Seen, shown.Masked
 	}
 	if e.ApprovalID != 0 {
 		fields["approval_id"] = e.ApprovalID
@@ -432,6 +435,22 @@ func (s *Service) carryOutExport(ctx context.Context, a *access.Actor, approvalI
 			return err
 		}
 		return s.insertEvent(ctx, tx, s.exportEvent(a, e, recs))
+	})
+}
+
+// endRequestedExport marks the export an approval request was about as
+// rejected, when the request was rejected or could not be carried out.
+func (s *Service) endRequestedExport(ctx context.Context, approvalID int64) error {
+	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		e, err := tx.ExportOfApproval(ctx, approvalID)
+		if crm.IsCode(err, crm.NotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.EndExport(ctx, e.ID, crm.ExportRejected, s.clock(), crm.ExportPending)
+		return err
 	})
 }
 

@@ -109,6 +109,28 @@ func TestExportScopeAndFieldRules(t *testing.T) {
 			t.Fatalf("export event: %v %v", ev.RecordIDs, f)
 		}
 
+		// The exposure report answers for this export: both records,
+		// exported, the phone masked, the address not at all.
+		rep, err := o.Svc.ExposureReport(ctx, o.Admin, service.ExposureQuery{EventID: ev.ID})
+		if err != nil || len(rep.Rows) != 2 {
+			t.Fatalf("exposure of the export: %v %+v", err, rep)
+		}
+		for _, r := range rep.Rows {
+			if !slices.Contains(r.Kinds, "exported") || !slices.Contains(r.Masked, "phone") || slices.Contains(r.Fields, "address") ||
+				!slices.Contains(r.Fields, "name") {
+				t.Fatalf("exposure row: %+v", r)
+			}
+		}
+		// The log keeps the filters without the search text.
+		if _, _, err := export(t, o, rep1, crm.ObjCustomer, service.ExportFilter{ListFilter: crm.ListFilter{Query: "13800138001"}}, "csv"); err != nil {
+			t.Fatal(err)
+		}
+		if log, _ := o.Svc.ListExports(ctx, rep1, 0, 1); len(log) != 1 || strings.Contains(log[0].Filter, "13800138001") || !strings.Contains(log[0].Filter, "***") {
+			t.Fatalf("export log filter: %+v", log)
+		}
+		if ev, _ := lastEvent(t, db, "customer.export"); strings.Contains(string(ev.Fields), "13800138001") {
+			t.Fatalf("the search text is in the audit trail: %s", ev.Fields)
+		}
 		// The list's own filters.
 		_, b, err = export(t, o, rep1, crm.ObjCustomer, service.ExportFilter{Level: "B"}, "csv")
 		if err != nil || len(csvRows(t, b)) != 3 || !strings.Contains(norm.NFKC.String(string(b)), "Beta Foods") {
@@ -145,10 +167,10 @@ func TestExportScopeAndFieldRules(t *testing.T) {
 			t.Fatalf("unknown format: %v", err)
 		}
 		// The export log: everyone's for administrators, one's own otherwise.
-		if log, err := o.Svc.ListExports(ctx, o.Admin, 0, 0); err != nil || len(log) != 3 {
+		if log, err := o.Svc.ListExports(ctx, o.Admin, 0, 0); err != nil || len(log) != 4 {
 			t.Fatalf("admin's export log: %d %v", len(log), err)
 		}
-		if log, err := o.Svc.ListExports(ctx, rep1, 0, 0); err != nil || len(log) != 2 {
+		if log, err := o.Svc.ListExports(ctx, rep1, 0, 0); err != nil || len(log) != 3 {
 			t.Fatalf("rep's export log: %d %v", len(log), err)
 		}
 	})
@@ -218,6 +240,17 @@ func TestExportApprovalStepUpDownloadOnce(t *testing.T) {
 		}
 		if _, err := o.Svc.DownloadExport(ctx, rep1, id, &out); !crm.IsCode(err, crm.Conflict) {
 			t.Fatalf("second download: %v", err)
+		}
+
+		// A rejected request leaves no file to fetch.
+		o.StepUp(t, rep1)
+		_, _, err = export(t, o, rep1, crm.ObjCustomer, service.ExportFilter{}, "csv")
+		rejected := pendingID(t, err)
+		if _, err := decide(t, o, o.MgrWest, rejected, false); err != nil {
+			t.Fatal(err)
+		}
+		if log, _ := o.Svc.ListExports(ctx, rep1, 0, 1); log[0].Status != crm.ExportRejected {
+			t.Fatalf("rejected export: %+v", log[0])
 		}
 
 		// An approved file nobody fetches in time expires.
@@ -418,6 +451,30 @@ func TestExportTrace(t *testing.T) {
 		evs := actionEvents(t, db, "export.trace")
 		if len(evs) != 13 || evs[0].Outcome != "denied" || evs[1].ActorID != o.Admin.UserID || !strings.Contains(string(evs[1].Fields), "forged.csv") {
 			t.Fatalf("trace events: %d %+v", len(evs), evs[:2])
+		}
+	})
+}
+
+// TestExportRateLimit: at most DefaultExportsPerHour exports an hour per
+// user; the one past it is refused, audited, and the next hour allows again.
+func TestExportRateLimit(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		clock := testorg.NewClock()
+		o := testorg.NewWithClock(t, db, clock)
+		o.Customer(t, o.MgrEast, crm.CustomerFields{Name: "Rate Limit Co"})
+		for i := range service.DefaultExportsPerHour {
+			if _, _, err := export(t, o, o.MgrEast, crm.ObjCustomer, service.ExportFilter{}, "csv"); err != nil {
+				t.Fatalf("export %d: %v", i, err)
+			}
+		}
+		_, _, err := export(t, o, o.MgrEast, crm.ObjCustomer, service.ExportFilter{}, "csv")
+		wantCode(t, err, crm.RateLimited)
+		if ev, _ := lastEvent(t, db, "customer.export"); ev.Outcome != "denied" {
+			t.Fatalf("refused export not audited: %+v", ev)
+		}
+		clock.Advance(time.Hour + time.Minute)
+		if _, _, err := export(t, o, o.MgrEast, crm.ObjCustomer, service.ExportFilter{}, "csv"); err != nil {
+			t.Fatalf("export an hour later: %v", err)
 		}
 	})
 }
