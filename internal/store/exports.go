@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"custos/internal/crm"
@@ -10,6 +11,9 @@ import (
 
 const exportColumns = `e.id, e.user_id, COALESCE(u.display_name, ''), e.object, e.filter, e.query, e.format, e.rows, e.seed, e.status,
 	e.approval_id, e.data_key, e.file, e.file_name, e.content_type, e.created_at, e.ready_at, e.expires_at, e.downloaded_at`
+
+// exportListColumns leave the sealed file out: a list never needs it.
+var exportListColumns = strings.Replace(exportColumns, "e.file,", "'' AS file,", 1)
 
 const exportFrom = " FROM exports e LEFT JOIN users u ON u.id = e.user_id"
 
@@ -62,20 +66,25 @@ func (tx *Tx) ListExports(ctx context.Context, userID, before int64, limit int) 
 	if before != 0 {
 		w += " AND e.id < " + a.add(before)
 	}
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+exportColumns+exportFrom+" WHERE "+w+" ORDER BY e.id DESC LIMIT "+a.add(limit), a...)
+	return tx.queryExports(ctx, "list exports", "SELECT "+exportListColumns+exportFrom+" WHERE "+w+" ORDER BY e.id DESC LIMIT "+a.add(limit), a...)
+}
+
+// queryExports runs a query of exports and scans them.
+func (tx *Tx) queryExports(ctx context.Context, op, query string, a ...any) ([]crm.Export, error) {
+	rows, err := tx.q.QueryContext(ctx, query, a...)
 	if err != nil {
-		return nil, mapErr("list exports", err)
+		return nil, mapErr(op, err)
 	}
 	defer rows.Close()
 	out := []crm.Export{}
 	for rows.Next() {
 		e, err := scanExport(rows.Scan)
 		if err != nil {
-			return nil, mapErr("list exports", err)
+			return nil, mapErr(op, err)
 		}
 		out = append(out, e)
 	}
-	return out, mapErr("list exports", rows.Err())
+	return out, mapErr(op, rows.Err())
 }
 
 // CountExportsSince counts the exports (asked for or written) a user made
@@ -112,42 +121,15 @@ func (tx *Tx) EndExport(ctx context.Context, id int64, to crm.ExportStatus, now 
 
 // ExpiredExports returns the ready exports whose download time ran out.
 func (tx *Tx) ExpiredExports(ctx context.Context, now time.Time, limit int) ([]crm.Export, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+exportColumns+exportFrom+" WHERE e.status = $1 AND e.expires_at < $2 ORDER BY e.id LIMIT $3",
+	return tx.queryExports(ctx, "expired exports", "SELECT "+exportListColumns+exportFrom+" WHERE e.status = $1 AND e.expires_at < $2 ORDER BY e.id LIMIT $3",
 		string(crm.ExportReady), ms(now), limit)
-	if err != nil {
-		return nil, mapErr("expired exports", err)
-	}
-	defer rows.Close()
-	var out []crm.Export
-	for rows.Next() {
-		e, err := scanExport(rows.Scan)
-		if err != nil {
-			return nil, mapErr("expired exports", err)
-		}
-		out = append(out, e)
-	}
-	return out, mapErr("expired exports", rows.Err())
 }
 
 // ExportSeeds returns the id and sealed seed of every export that wrote a
 // file (or may still write one), newest first: the candidates of a trace.
 func (tx *Tx) ExportSeeds(ctx context.Context, limit int) ([]crm.Export, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT "+exportColumns+exportFrom+" WHERE e.status IN ($1, $2, $3, $4) ORDER BY e.id DESC LIMIT $5",
+	return tx.queryExports(ctx, "export seeds", "SELECT "+exportListColumns+exportFrom+" WHERE e.status IN ($1, $2, $3, $4) ORDER BY e.id DESC LIMIT $5",
 		string(crm.ExportDone), string(crm.ExportReady), string(crm.ExportDownloaded), string(crm.ExportExpired), limit)
-	if err != nil {
-		return nil, mapErr("export seeds", err)
-	}
-	defer rows.Close()
-	var out []crm.Export
-	for rows.Next() {
-		e, err := scanExport(rows.Scan)
-		if err != nil {
-			return nil, mapErr("export seeds", err)
-		}
-		e.File = "" // not needed to trace
-		out = append(out, e)
-	}
-	return out, mapErr("export seeds", rows.Err())
 }
 
 func scanExport(scan func(...any) error) (crm.Export, error) {
