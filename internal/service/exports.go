@@ -39,8 +39,9 @@ const (
 	// DefaultExportsPerHour is how many exports (written or asked for) one
 	// user may make an hour.
 	DefaultExportsPerHour = 20
-	// ExportDownloadTime is how long an approved export's file waits.
-	ExportDownloadTime = 24 * time.Hour
+	// DefaultExportDownloadTime is how long an approved export's file
+	// waits for its one download.
+	DefaultExportDownloadTime = 24 * time.Hour
 	// exportPage is how many records one read of an export's list takes.
 	exportPage = 200
 	// exportMarkKey names the system key the fingerprint seeds are sealed
@@ -244,12 +245,12 @@ func (s *Service) checkExportRate(ctx context.Context, a *access.Actor, o crm.Ob
 		n, err = tx.CountExportsSince(ctx, a.UserID, s.clock().Add(-time.Hour))
 		return err
 	})
-	if err != nil || n < DefaultExportsPerHour {
+	if err != nil || n < s.exportLimit {
 		return err
 	}
 	s.auditDenied(ctx, a, string(o)+".export", o, 0)
 	return &crm.Error{Code: crm.RateLimited, Key: "export_limit",
-		Message: fmt.Sprintf("at most %d exports an hour; try again later", DefaultExportsPerHour)}
+		Message: fmt.Sprintf("at most %d exports an hour; try again later", s.exportLimit)}
 }
 
 // Export writes the list the request names to w, or — above the role's
@@ -426,7 +427,7 @@ func (s *Service) carryOutExport(ctx context.Context, a *access.Actor, approvalI
 		return err
 	}
 	now := s.clock()
-	expires := now.Add(ExportDownloadTime)
+	expires := now.Add(s.exportTTL)
 	e.ReadyAt, e.ExpiresAt = &now, &expires
 	// The file is made now, as the requester: the event with its records
 	// is the export's, stored with the file.

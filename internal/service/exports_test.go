@@ -261,7 +261,7 @@ func TestExportApprovalStepUpDownloadOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		log, _ := o.Svc.ListExports(ctx, rep1, 0, 1)
-		clock.Advance(service.ExportDownloadTime + time.Minute)
+		clock.Advance(service.DefaultExportDownloadTime + time.Minute)
 		if n, err := o.Svc.ExpireExports(ctx); err != nil || n != 1 {
 			t.Fatalf("expire: %d %v", n, err)
 		}
