@@ -53,9 +53,9 @@ type Config struct {
 	ExportsPerHour      int
 	ExportDownloadHours int
 	MasterKeyFile       string
-	MasterKey         string
-	KeyStore          string
-	KeySnapshotDir    string
+	MasterKey           string
+	KeyStore            string
+	KeySnapshotDir      string
 	// RecycleDays is how long deleted records stay restorable before the
 	// purge job removes them for good.
 	RecycleDays int
