@@ -297,6 +297,9 @@ func (s *Service) Export(ctx context.Context, a *access.Actor, r ExportRequest, 
 		if err := tx.InsertExport(ctx, &e); err != nil {
 			return err
 		}
+		if err := s.auditExportSearch(ctx, tx, a, e, r.Filter.Query); err != nil {
+			return err
+		}
 		return s.insertEvent(ctx, tx, s.exportEvent(a, e, recs))
 	})
 	if err != nil {
@@ -306,6 +309,20 @@ func (s *Service) Export(ctx context.Context, a *access.Actor, r ExportRequest, 
 	f.Name, f.ContentType, err = s.writeExport(ctx, a, r, e, seed, items, w)
 	e.FileName = f.Name
 	return f, err
+}
+
+// auditExportSearch records an export filtered by a phone, e-mail or
+// credit code as the search it also is ("<object>.search.<kind>", the
+// kind only): it counts toward the hourly sensitive-search limit like the
+// list's search would, and the anomaly rules see it.
+func (s *Service) auditExportSearch(ctx context.Context, tx *store.Tx, a *access.Actor, e crm.Export, query string) error {
+	action := s.listAction(e.Object, strings.TrimSpace(query))
+	if !isSensitiveSearch(action) {
+		return nil
+	}
+	ev := s.event(a, action, e.Object, 0)
+	ev.Fields = mustJSON(map[string]any{"export_id": e.ID})
+	return s.insertEvent(ctx, tx, ev)
 }
 
 // exportEvent is the audit event of an export: every record's id, the
@@ -433,6 +450,9 @@ func (s *Service) carryOutExport(ctx context.Context, a *access.Actor, approvalI
 	// is the export's, stored with the file.
 	return s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		if err := tx.ReadyExport(ctx, &e); err != nil {
+			return err
+		}
+		if err := s.auditExportSearch(ctx, tx, a, e, f.Query); err != nil {
 			return err
 		}
 		return s.insertEvent(ctx, tx, s.exportEvent(a, e, recs))

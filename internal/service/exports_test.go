@@ -131,6 +131,11 @@ func TestExportScopeAndFieldRules(t *testing.T) {
 		if ev, _ := lastEvent(t, db, "customer.export"); strings.Contains(string(ev.Fields), "13800138001") {
 			t.Fatalf("the search text is in the audit trail: %s", ev.Fields)
 		}
+		// …and the export by a phone counts as the search by phone it is.
+		if ev, f := lastEvent(t, db, "customer.search.phone"); ev.ActorID != rep1.UserID || f["export_id"] == nil ||
+			strings.Contains(string(ev.Fields), "13800138001") {
+			t.Fatalf("search event of the export: %+v %v", ev, f)
+		}
 		// The list's own filters.
 		_, b, err = export(t, o, rep1, crm.ObjCustomer, service.ExportFilter{Level: "B"}, "csv")
 		if err != nil || len(csvRows(t, b)) != 3 || !strings.Contains(norm.NFKC.String(string(b)), "Beta Foods") {
