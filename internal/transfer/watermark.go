@@ -3,6 +3,8 @@ package transfer
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"hash"
+	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -59,21 +61,27 @@ func init() {
 	add(0xF900, 0xFAFF) // CJK compatibility ideographs
 }
 
-// Fingerprint is one export's fingerprint key.
-type Fingerprint struct{ key []byte }
+// Fingerprint is one export's fingerprint key. It keeps one HMAC state,
+// reset for each cell (a new one per cell costs more than the cell): not
+// for use by several goroutines at once.
+type Fingerprint struct {
+	mac hash.Hash
+	sum []byte
+}
 
 // NewFingerprint returns the fingerprint of a key (32 random bytes per
 // export, kept sealed by the service).
-func NewFingerprint(key []byte) Fingerprint { return Fingerprint{key: key} }
+func NewFingerprint(key []byte) *Fingerprint { return &Fingerprint{mac: hmac.New(sha256.New, key)} }
 
 // bits returns the export's bits for a cell's normalised text.
-func (f Fingerprint) bits(canon string, n int) []bool {
+func (f *Fingerprint) bits(canon string, n int) []bool {
 	out := make([]bool, 0, n)
 	for block := 0; len(out) < n; block++ {
-		m := hmac.New(sha256.New, f.key)
-		m.Write([]byte(canon))
-		m.Write([]byte{0, byte(block >> 8), byte(block)})
-		for _, b := range m.Sum(nil) {
+		f.mac.Reset()
+		io.WriteString(f.mac, canon)
+		f.mac.Write([]byte{0, byte(block >> 8), byte(block)})
+		f.sum = f.mac.Sum(f.sum[:0])
+		for _, b := range f.sum {
 			for i := 0; i < 8 && len(out) < n; i++ {
 				out = append(out, b>>i&1 == 1)
 			}
@@ -126,7 +134,7 @@ func slots(runes []rune) []int {
 
 // Mark returns a cell written in the forms the fingerprint chooses. Its
 // NFKC form is the NFKC form of the cell: the meaning does not change.
-func (f Fingerprint) Mark(cell string) string {
+func (f *Fingerprint) Mark(cell string) string {
 	runes, _ := canonical(cell)
 	pos := slots(runes)
 	if len(pos) == 0 {
@@ -256,7 +264,7 @@ func (m *Marks) Twins() bool {
 
 // Score compares the marks with the fingerprint: how many positions there
 // are and how many agree.
-func (f Fingerprint) Score(m *Marks) (n, agree int) {
+func (f *Fingerprint) Score(m *Marks) (n, agree int) {
 	for _, k := range m.sample() {
 		seen := m.cells[k]
 		want := f.bits(k, len(seen))

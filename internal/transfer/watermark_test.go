@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,5 +41,28 @@ func TestMarksTellExportsApart(t *testing.T) {
 	}
 	if ChanceAgreement(n, agreeA) > 1e-9 {
 		t.Fatalf("chance of %d/%d = %g", agreeA, n, ChanceAgreement(n, agreeA))
+	}
+}
+
+// BenchmarkTraceScore is what a trace costs per export compared: a file's
+// distinct cells (at most 400) checked against one fingerprint.
+func BenchmarkTraceScore(b *testing.B) {
+	fp := NewFingerprint([]byte("the export"))
+	m := NewMarks()
+	for i := range 1000 {
+		m.Observe([]string{fp.Mark("Harbor View " + strconv.Itoa(i) + " Trading Co"), fp.Mark("No. " + strconv.Itoa(i) + " North Lake Road 北京市大兴区")})
+	}
+	other := NewFingerprint([]byte("another export"))
+	b.ResetTimer()
+	for b.Loop() {
+		other.Score(m)
+	}
+}
+
+// BenchmarkMark is the cost of marking one cell as an export writes it.
+func BenchmarkMark(b *testing.B) {
+	fp := NewFingerprint([]byte("the export"))
+	for b.Loop() {
+		fp.Mark("北京大山科技有限公司 Harbor View Trading Co")
 	}
 }
