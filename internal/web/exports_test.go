@@ -64,3 +64,24 @@ func TestExportPages(t *testing.T) {
 		}
 	})
 }
+
+// TestRoleFormReadsExport: the role form's export checkbox and row
+// threshold per object; a threshold that is no number is refused by the
+// role's validation, naming the field.
+func TestRoleFormReadsExport(t *testing.T) {
+	form := url.Values{"read.customer": {"on"}, "export.customer": {"on"}, "export_rows.customer": {" 500 "},
+		"read.lead": {"on"}, "export_rows.lead": {"many"}, "key": {"k"}, "name": {"n"}}
+	r, _ := http.NewRequest("POST", "/admin/roles", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	role := readRole(r)
+	if g := role.Grants[crm.ObjCustomer]; !g.Export || g.ExportRows != 500 {
+		t.Errorf("customer grant %+v", g)
+	}
+	if g := role.Grants[crm.ObjContact]; g.Export || g.ExportRows != 0 {
+		t.Errorf("contact grant %+v", g)
+	}
+	err := role.Validate()
+	if fe := fieldErrors(err); len(fe) != 1 || fe[0].Field != "grants.lead.export_rows" {
+		t.Errorf("a threshold that is no number: %v", err)
+	}
+}
