@@ -47,10 +47,15 @@ type Config struct {
 	// SensitiveSearches limits each user's searches by a phone, e-mail or
 	// credit code per hour (the blind index must not become an oracle).
 	SensitiveSearches int
-	MasterKeyFile     string
-	MasterKey         string
-	KeyStore          string
-	KeySnapshotDir    string
+	// ExportsPerHour limits each user's exports of lists per hour;
+	// ExportDownloadHours is how long an approved export's file waits for
+	// its one download.
+	ExportsPerHour      int
+	ExportDownloadHours int
+	MasterKeyFile       string
+	MasterKey           string
+	KeyStore            string
+	KeySnapshotDir      string
 	// RecycleDays is how long deleted records stay restorable before the
 	// purge job removes them for good.
 	RecycleDays int
@@ -114,6 +119,14 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return c, err
 	}
+	exportLimit, err := envInt(getenv, "CUSTOS_EXPORT_LIMIT", service.DefaultExportsPerHour)
+	if err != nil {
+		return c, err
+	}
+	exportHours, err := envInt(getenv, "CUSTOS_EXPORT_DOWNLOAD_HOURS", int(service.DefaultExportDownloadTime/time.Hour))
+	if err != nil {
+		return c, err
+	}
 	// CUSTOS_MASTER_KEY_FILE names the key file (the -master-key-file flag),
 	// so the key itself comes only from CUSTOS_MASTER_KEY.
 	c.MasterKey = getenv("CUSTOS_MASTER_KEY")
@@ -141,6 +154,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.AuditDir, "audit-dir", env("CUSTOS_AUDIT_DIR", ""), "directory for signed audit checkpoints, ideally on another disk (CUSTOS_AUDIT_DIR; default <data-dir>-audit beside the data directory)")
 	fs.StringVar(&c.PublicURL, "public-url", env("CUSTOS_PUBLIC_URL", ""), "address people open Custos at, e.g. https://crm.example.com; passkeys are bound to it (default: http[s]://localhost:<port of -addr>) (CUSTOS_PUBLIC_URL)")
 	fs.IntVar(&c.SensitiveSearches, "sensitive-search-limit", searchLimit, "searches by a phone, e-mail or credit code each user may make per hour (CUSTOS_SENSITIVE_SEARCH_LIMIT)")
+	fs.IntVar(&c.ExportsPerHour, "export-limit", exportLimit, "exports of lists (CSV/XLSX) each user may make per hour (CUSTOS_EXPORT_LIMIT)")
+	fs.IntVar(&c.ExportDownloadHours, "export-download-hours", exportHours, "hours an approved export's file waits for its one download (CUSTOS_EXPORT_DOWNLOAD_HOURS)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "master key file, created on first start; keep it out of the data directory and back it up apart (CUSTOS_MASTER_KEY_FILE, or the key itself in CUSTOS_MASTER_KEY; default <data-dir>-keys/master.key beside the data directory)")
 	fs.StringVar(&c.KeyStore, "keystore", keyStore, "key store of the per-person data keys: a file, or a postgres:// URL of a database apart from the data (CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE; default <data-dir>-keys/keystore.db beside the data directory)")
 	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default <data-dir>-keys/snapshots)")
@@ -366,6 +381,12 @@ func (c Config) Validate() error {
 	}
 	if c.SensitiveSearches < 1 {
 		errs = append(errs, errors.New("sensitive-search-limit must be at least 1"))
+	}
+	if c.ExportsPerHour < 1 {
+		errs = append(errs, errors.New("export-limit must be at least 1"))
+	}
+	if c.ExportDownloadHours < 1 || c.ExportDownloadHours > 24*30 {
+		errs = append(errs, errors.New("export-download-hours must be 1 to 720"))
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is empty"))

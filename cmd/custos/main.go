@@ -73,6 +73,8 @@ Usage:
   custos duplicates -object contacts -format csv [-min-score S] [flags]
                              scan an object for duplicates and write the pairs as CSV
                              (id_a,id_b,external_id_a,external_id_b,score,reasons)
+  custos trace FILE [flags]  name the export a file (CSV or XLSX, whole or an excerpt, saved again or not)
+                             came from: export id, user, time and confidence, or "no match"
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
@@ -102,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keysCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "duplicates":
 		return duplicatesCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "trace":
+		return traceCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "custos", version)
 		return nil

@@ -40,6 +40,13 @@ func purgeJob(svc *service.Service, logger *slog.Logger) maintenanceJob {
 		if n > 0 {
 			logger.Info("old imports forgotten", "imports", n)
 		}
+		if err != nil {
+			return err
+		}
+		// And approved exports nobody downloaded in time: file and key.
+		if n, err = svc.ExpireExports(ctx); n > 0 {
+			logger.Info("approved exports expired", "exports", n)
+		}
 		return err
 	}}
 }

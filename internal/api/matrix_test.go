@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -132,6 +133,9 @@ func answer(status int, body []byte) tm.Answer {
 		delete(v, "request_id")
 		b, _ := json.Marshal(v)
 		normal = fmt.Sprintf("%d %s", status, b)
+	}
+	if csvIDs, ok := exportedIDs(body); ok {
+		return tm.Answer{Outcome: out, Detail: string(body), Normal: normal, Shows: func(_ tm.Listing, r tm.Record) bool { return csvIDs[r.ID] }}
 	}
 	return tm.Answer{Outcome: out, Detail: string(body), Normal: normal, Shows: func(l tm.Listing, r tm.Record) bool {
 		var v map[string]json.RawMessage
@@ -549,6 +553,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 	}
 	privacySpecs(w, specs)
 	importSpecs(w, specs)
+	exportSpecs(specs)
 	recordRoutes(crm.ObjCustomer, specs, w, map[string]any{"industry": "制造"})
 	recordRoutes(crm.ObjContact, specs, w, map[string]any{"title": "经理"})
 	recordRoutes(crm.ObjLead, specs, w, map[string]any{"title": "总监"})
@@ -660,4 +665,52 @@ func importUpload(options, name, file string) ([]byte, string) {
 	io.WriteString(fw, file)
 	mw.Close()
 	return buf.Bytes(), mw.FormDataContentType()
+}
+
+// exportSpecs classifies the export routes: a list's export is for whoever
+// reads the object and may export it, and holds exactly the records the
+// list holds (the file's first column is the id); the log is everyone's
+// own; a missing export is not found; tracing is for administrators.
+func exportSpecs(specs map[string][]spec) {
+	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity} {
+		p := "/api/v1/" + collection[o] + "/export"
+		specs["GET "+p] = []spec{{Want: tm.ExportOutcome(o, tm.Allow), Req: path(p + "?format=csv"),
+			Lists: []tm.Listing{{Key: "items", O: o, In: tm.InList}}}}
+	}
+	specs["GET /api/v1/follow-ups/export"] = []spec{{Want: tm.ExportOutcome(crm.ObjFollowUp, tm.Hidden),
+		Req: path("/api/v1/follow-ups/export?customer_id=" + strconv.FormatInt(tm.MissingID, 10))}}
+	specs["GET /api/v1/tasks/export"] = []spec{{Want: tm.ExportOutcome(crm.ObjTask, tm.Allow), Req: path("/api/v1/tasks/export?format=xlsx")}}
+	specs["GET /api/v1/exports"] = []spec{{Want: tm.Anyone, Req: path("/api/v1/exports")}}
+	specs["GET /api/v1/exports/{id}/download"] = []spec{{Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.Hidden },
+		Req: path("/api/v1/exports/" + strconv.FormatInt(tm.MissingID, 10) + "/download")}}
+	specs["POST /api/v1/exports/trace"] = []spec{{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		fw, _ := mw.CreateFormFile("file", "leaked.csv")
+		io.WriteString(fw, "name,phone\nAcme Trading Co,13800000000\n")
+		mw.Close()
+		return apiReq{path: "/api/v1/exports/trace", upload: buf.Bytes(), contentType: mw.FormDataContentType()}
+	}}}
+}
+
+// exportedIDs reads an exported CSV (it starts with a byte-order mark):
+// the ids of its first column.
+func exportedIDs(body []byte) (map[int64]bool, bool) {
+	rest, ok := bytes.CutPrefix(body, []byte("\xEF\xBB\xBF"))
+	if !ok {
+		return nil, false
+	}
+	r := csv.NewReader(bytes.NewReader(rest))
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, false
+	}
+	out := map[int64]bool{}
+	for _, row := range rows {
+		if id, err := strconv.ParseInt(row[0], 10, 64); err == nil {
+			out[id] = true
+		}
+	}
+	return out, true
 }

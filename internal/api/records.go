@@ -130,6 +130,10 @@ func (api *API) recordRoutes(o crm.Object) []httpx.Route {
 	if s.Transferable {
 		add("POST", "/{id}/transfer", api.transfer(o), httpx.Doc{Approval: true})
 	}
+	if service.ExportObjects(o) {
+		add("GET", "/export", api.exportList(o), httpx.Doc{Summary: "Export the list (its own filters) as CSV or XLSX, watermarked",
+			File: true, Approval: true, StepUp: httpx.StepUpSometimes})
+	}
 	if s.Recyclable && s.Paged {
 		add("POST", "/bulk-delete", api.bulkDelete(o), httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true})
 	}

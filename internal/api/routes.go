@@ -168,6 +168,11 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/api/v1/imports/{id}/undo", Handler: api.authed(withID(api, api.undoImport)), Doc: httpx.Doc{Summary: "Undo the import: its records to the recycle bin",
 			Request: undoRequest{}, Response: service.ImportUndo{}}},
 
+		{Method: "GET", Pattern: "/api/v1/exports", Handler: api.authed(api.listExports), Doc: httpx.Doc{Summary: "The export log (everyone's for administrators and auditors)", Response: itemsOf[crm.Export]{}}},
+		{Method: "GET", Pattern: "/api/v1/exports/{id}/download", Handler: api.authed(api.downloadExport), Doc: httpx.Doc{Summary: "Download an approved export's file (its requester, once)", File: true}},
+		{Method: "POST", Pattern: "/api/v1/exports/trace", Handler: api.authed(api.traceFile), Doc: httpx.Doc{Summary: "Trace a file back to the export that made it (administrators)",
+			Request: traceUpload{}, Multipart: true, Response: crm.TraceResult{}, Status: http.StatusOK}},
+
 		{Method: "GET", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.listCustomFields()), Doc: httpx.Doc{Response: itemsOf[crm.CustomField]{}}},
 		{Method: "POST", Pattern: "/api/v1/custom-fields", Handler: api.authed(api.createCustomField()), Doc: httpx.Doc{Request: crm.CustomField{}, Status: http.StatusCreated}},
 		{Method: "PUT", Pattern: "/api/v1/custom-fields/{id}", Handler: api.authed(api.updateCustomField()), Doc: httpx.Doc{Request: crm.CustomField{}}},

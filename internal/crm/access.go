@@ -1,6 +1,9 @@
 package crm
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Object names a kind of business record that permissions are granted on.
 type Object string
@@ -57,6 +60,12 @@ type ObjectGrant struct {
 	// at a time.
 	Fields map[string]FieldAccess `json:"fields,omitempty"`
 	Reveal bool                   `json:"reveal,omitempty"`
+	// Export allows writing the object's list (what Read reaches, shaped
+	// by the field rules) to a CSV or XLSX file. ExportRows is how many
+	// rows such a file may hold before it needs the bulk-export approval
+	// (0: the policy's threshold).
+	Export     bool `json:"export,omitempty"`
+	ExportRows int  `json:"export_rows,omitempty"`
 }
 
 // Field returns the access to one field ("custom.<key>" for custom fields).
@@ -126,6 +135,9 @@ func (r *Role) Validate() error {
 		if !isScope(g.Scope) {
 			p.Add("grants."+string(o)+".scope", "enum")
 		}
+		if g.ExportRows < 0 || g.ExportRows > MaxExportRows {
+			p.Add("grants."+string(o)+".export_rows", "range", "0-"+strconv.Itoa(MaxExportRows))
+		}
 		validateFieldRules(&p, o, g.Fields)
 	}
 	return p.Err()
@@ -156,17 +168,20 @@ func isScope(s Scope) bool {
 // audit trail, no customer records) and privacy officer (the privacy
 // register and its requests, no customer records).
 func DefaultRoles() []Role {
-	full := func(s Scope) map[Object]ObjectGrant {
+	full := func(s Scope, export bool) map[Object]ObjectGrant {
 		m := map[Object]ObjectGrant{}
 		for _, o := range Objects {
-			m[o] = ObjectGrant{Read: true, Create: true, Edit: true, Delete: true, Scope: s}
+			m[o] = ObjectGrant{Read: true, Create: true, Edit: true, Delete: true, Scope: s, Export: export}
 		}
 		return m
 	}
 	return []Role{
-		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Privacy: true, Grants: full(ScopeAll), RequireMFA: true},
-		{Key: "manager", Name: "Manager", Grants: full(ScopeSubtree)},
-		{Key: "sales", Name: "Sales", Grants: full(ScopeOwn)},
+		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Privacy: true, Grants: full(ScopeAll, true), RequireMFA: true},
+		{Key: "manager", Name: "Manager", Grants: full(ScopeSubtree, true)},
+		// Sales may not export until an administrator allows it on the
+		// role's page: a rep's list leaving as a file is the leak exports
+		// are watched for.
+		{Key: "sales", Name: "Sales", Grants: full(ScopeOwn, false)},
 		{Key: "auditor", Name: "Auditor", Audit: true, Grants: map[Object]ObjectGrant{}},
 		{Key: "privacy", Name: "Privacy officer", Privacy: true, Grants: map[Object]ObjectGrant{}},
 	}

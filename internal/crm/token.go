@@ -99,7 +99,7 @@ func (r Role) LimitedTo(scopes []string) Role {
 	for o, g := range out.Grants {
 		write := slices.Contains(scopes, string(o)+":"+ScopeWrite)
 		read := write || slices.Contains(scopes, string(o)+":"+ScopeRead)
-		g.Read, g.Reveal = g.Read && read, g.Reveal && read
+		g.Read, g.Reveal, g.Export = g.Read && read, g.Reveal && read, g.Export && read
 		g.Create, g.Edit, g.Delete = g.Create && write, g.Edit && write, g.Delete && write
 		out.Grants[o] = g
 	}

@@ -375,6 +375,9 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 		return r, crm.ErrStale()
 	}
 	if err != nil || !carryOut {
+		if err == nil && r.Status == crm.ApprovalRejected && r.Kind == crm.ApproveBulkExport {
+			err = s.endRequestedExport(ctx, r.ID)
+		}
 		return r, err
 	}
 	return s.carryOut(ctx, a, r)
@@ -416,6 +419,9 @@ func (s *Service) carryOut(ctx context.Context, approver *access.Actor, r crm.Ap
 	})
 	if err != nil {
 		s.auditApprovalOutcome(ctx, approver, r)
+		if r.Kind == crm.ApproveBulkExport {
+			uerr = errors.Join(uerr, s.endRequestedExport(ctx, r.ID))
+		}
 	}
 	return r, errors.Join(err, uerr)
 }
@@ -460,6 +466,12 @@ func (s *Service) apply(ctx context.Context, a *access.Actor, r crm.ApprovalRequ
 		}
 		_, err := s.ShareRecord(ctx, a, r.Object, r.RecordID, ShareInput{UserID: r.RequesterID, Level: "edit"})
 		return err
+	case crm.ApproveBulkExport:
+		var p exportPayload
+		if err := json.Unmarshal(r.Payload, &p); err != nil {
+			return err
+		}
+		return s.carryOutExport(ctx, a, r.ID, p)
 	case crm.ApproveBulkImport:
 		var c importCommit
 		if err := json.Unmarshal(r.Payload, &c); err != nil {

@@ -60,6 +60,11 @@ type Options struct {
 	// AlertDelivery sends anomaly alerts by webhook and e-mail besides the
 	// security page (zero: the page alone).
 	AlertDelivery AlertDelivery
+	// ExportsPerHour limits each user's exports of lists
+	// (DefaultExportsPerHour when zero); ExportDownloadTime is how long an
+	// approved export's file waits (DefaultExportDownloadTime when zero).
+	ExportsPerHour     int
+	ExportDownloadTime time.Duration
 }
 
 // Service is the one service layer. It holds the records use cases (and
@@ -89,6 +94,10 @@ type Service struct {
 	deadlineDays int
 	// recycleRetention is how long a deleted record stays restorable.
 	recycleRetention time.Duration
+	// exportLimit and exportTTL: exports per user and hour, and how long
+	// an approved export's file waits.
+	exportLimit int
+	exportTTL   time.Duration
 }
 
 // New returns a Service over an open database.
@@ -103,6 +112,12 @@ func New(db *store.DB, opt Options) *Service {
 	}
 	if s.recycleRetention = opt.RecycleRetention; s.recycleRetention <= 0 {
 		s.recycleRetention = DefaultRecycleRetention
+	}
+	if s.exportLimit = opt.ExportsPerHour; s.exportLimit <= 0 {
+		s.exportLimit = DefaultExportsPerHour
+	}
+	if s.exportTTL = opt.ExportDownloadTime; s.exportTTL <= 0 {
+		s.exportTTL = DefaultExportDownloadTime
 	}
 	if s.deadlineDays = opt.PrivacyDeadlineDays; s.deadlineDays <= 0 {
 		s.deadlineDays = DefaultPrivacyDeadlineDays

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -315,6 +316,51 @@ func TestAdminRequiresMFAMigration(t *testing.T) {
 		}
 		if want := "admin=true admin-lite=false manager=false"; strings.Join(got, " ") != want {
 			t.Errorf("require_mfa after the migration: %v, want %s", got, want)
+		}
+	})
+}
+
+// TestExportPermissionMigration: schema 41 gives the export permission on
+// every object to roles keyed admin and manager, and to no other role.
+func TestExportPermissionMigration(t *testing.T) {
+	eachOptions(t, func(t *testing.T, d store.Dialect, opt store.Options) {
+		mustOpen(t, opt).Close()
+		raw := rawDB(t, d, opt)
+		// Back to schema 40, holding roles made before exports existed.
+		for _, q := range []string{"DROP TABLE exports", "DELETE FROM schema_migrations WHERE version = 41"} {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		grants := `{"customer":{"read":true,"scope":"all","fields":{"phone":"masked"}},"task":{"read":true,"scope":"own"}}`
+		for _, key := range []string{"admin", "manager", "sales"} {
+			_, err := raw.Exec(`INSERT INTO roles (role_key, name, admin, audit, privacy, grants, require_mfa, created_at, updated_at)
+				VALUES ($1, $1, FALSE, FALSE, FALSE, $2, FALSE, 1, 1)`, key, grants)
+			if err != nil {
+				t.Fatalf("insert role %s: %v", key, err)
+			}
+		}
+		mustOpen(t, opt).Close()
+		rows, err := raw.Query("SELECT role_key, grants FROM roles ORDER BY role_key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var key, raw string
+			if err := rows.Scan(&key, &raw); err != nil {
+				t.Fatal(err)
+			}
+			var g map[crm.Object]crm.ObjectGrant
+			if err := json.Unmarshal([]byte(raw), &g); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s=%v/%v/%s/%s", key, g[crm.ObjCustomer].Export, g[crm.ObjTask].Export,
+				g[crm.ObjCustomer].Scope, g[crm.ObjCustomer].Fields["phone"]))
+		}
+		if want := "admin=true/true/all/masked manager=true/true/all/masked sales=false/false/all/masked"; strings.Join(got, " ") != want {
+			t.Errorf("grants after the migration: %v, want %s", got, want)
 		}
 	})
 }

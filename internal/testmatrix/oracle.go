@@ -34,7 +34,10 @@ func (o Outcome) Denial() bool { return o != Allow && o != Invalid }
 // grant is what a role allows on one object.
 type grant struct {
 	read, create, edit, delete bool
-	scope                      crm.Scope
+	// export: writing the list to a file (administrators and managers by
+	// default, sales when the role allows it).
+	export bool
+	scope  crm.Scope
 }
 
 // role is a role as docs/security.md describes the defaults.
@@ -43,10 +46,10 @@ type role struct {
 	admin, audit, privacy bool
 }
 
-func fullGrants(s crm.Scope) map[crm.Object]grant {
+func fullGrants(s crm.Scope, export bool) map[crm.Object]grant {
 	m := map[crm.Object]grant{}
 	for _, o := range crm.Objects {
-		m[o] = grant{read: true, create: true, edit: true, delete: true, scope: s}
+		m[o] = grant{read: true, create: true, edit: true, delete: true, export: export, scope: s}
 	}
 	return m
 }
@@ -55,9 +58,9 @@ func fullGrants(s crm.Scope) map[crm.Object]grant {
 // sales (own), auditor (the audit trail only), privacy officer (the privacy
 // register only).
 var roles = map[string]role{
-	"admin":   {grants: fullGrants(crm.ScopeAll), admin: true, audit: true, privacy: true},
-	"manager": {grants: fullGrants(crm.ScopeSubtree)},
-	"sales":   {grants: fullGrants(crm.ScopeOwn)},
+	"admin":   {grants: fullGrants(crm.ScopeAll, true), admin: true, audit: true, privacy: true},
+	"manager": {grants: fullGrants(crm.ScopeSubtree, true)},
+	"sales":   {grants: fullGrants(crm.ScopeOwn, false)},
 	"auditor": {grants: map[crm.Object]grant{}, audit: true},
 	"privacy": {grants: map[crm.Object]grant{}, privacy: true},
 }
@@ -79,7 +82,7 @@ func roleOf(a ActorKey) role {
 	for o, g := range r.grants {
 		read, write := hasScope(string(o)+":read"), hasScope(string(o)+":write")
 		out.grants[o] = grant{read: g.read && (read || write), create: g.create && write, edit: g.edit && write,
-			delete: g.delete && write, scope: g.scope}
+			delete: g.delete && write, export: g.export && (read || write), scope: g.scope}
 	}
 	return out
 }
@@ -609,6 +612,18 @@ func CanDo(o crm.Object, act crm.Action) func(ActorKey, Slot) Outcome {
 	return func(a ActorKey, _ Slot) Outcome {
 		if Can(a, o, act) {
 			return Allow
+		}
+		return Forbidden
+	}
+}
+
+// ExportOutcome is exporting a list of o: the actors whose role reads o and
+// may export it; found is the outcome for them (a follow-up export naming a
+// record that does not exist: hidden).
+func ExportOutcome(o crm.Object, found Outcome) func(ActorKey, Slot) Outcome {
+	return func(a ActorKey, _ Slot) Outcome {
+		if g := roleOf(a).grants[o]; g.read && g.export {
+			return found
 		}
 		return Forbidden
 	}

@@ -307,3 +307,39 @@ func ColumnName(n int) string {
 	}
 	return string(b)
 }
+
+// EachRow reads every row of a CSV or XLSX file (the first sheet) as it
+// stands — no header, no shape — for a caller that looks at cells, not
+// records (tracing a file back to its export). Rows that cannot be read
+// are skipped; a file that cannot be read at all is an error.
+func EachRow(r io.ReaderAt, size int64, name string, fn func(cells []string)) error {
+	opt := Options{MaxCellBytes: defaultMaxCellBytes, MaxColumns: defaultMaxColumns}
+	head := make([]byte, 8)
+	n, err := r.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("transfer: read %s: %w", name, err)
+	}
+	var src source
+	if bytes.HasPrefix(head[:n], zipMagic) {
+		src, _, err = openXLSX(r, size, opt)
+	} else {
+		src, _, err = openCSV(r, size, opt)
+	}
+	if err != nil {
+		return err
+	}
+	defer src.close()
+	for {
+		_, cells, err := src.next()
+		var re *RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.As(err, &re):
+			continue
+		case err != nil:
+			return err
+		}
+		fn(trimCR(cells))
+	}
+}

@@ -112,3 +112,24 @@ func (x *xlsxWriter) Close() error {
 	}
 	return nil
 }
+
+// DocProps are a workbook's document properties (File → Info in Excel).
+type DocProps struct {
+	Title, Subject, Creator, Description, Keywords string
+	Created                                        string // RFC 3339
+}
+
+// SetDocProps sets the document properties of a writer that writes XLSX;
+// CSV has none, and is left alone.
+func SetDocProps(w Writer, p DocProps) error {
+	x, ok := w.(*xlsxWriter)
+	if !ok {
+		return nil
+	}
+	err := x.file.SetDocProps(&excelize.DocProperties{Title: p.Title, Subject: p.Subject, Creator: p.Creator,
+		LastModifiedBy: p.Creator, Description: p.Description, Keywords: p.Keywords, Created: p.Created, Modified: p.Created})
+	if err != nil {
+		return fmt.Errorf("transfer: document properties: %w", err)
+	}
+	return nil
+}

@@ -461,7 +461,12 @@ type GrantRow struct {
 	ScopeOptions               []Option
 	Error                      string // a refused scope, shown in its row
 	Reveal                     bool
-	Rules                      []RuleRow // field rules, on the edit form only
+	// Exportable: the object's list can be exported; Export and
+	// ExportRows are the role's permission and row threshold.
+	Exportable bool
+	Export     bool
+	ExportRows int
+	Rules      []RuleRow // field rules, on the edit form only
 }
 
 // RuleRow is the rule of one field in the role form.
@@ -500,7 +505,7 @@ func (p Page) grantRows(grants map[crm.Object]crm.ObjectGrant) []GrantRow {
 		}
 		out = append(out, GrantRow{Object: string(o), Label: p.T("object." + string(o)), Read: g.Read, Create: g.Create,
 			Edit: g.Edit, Delete: g.Delete, Scope: string(g.Scope), ScopeOptions: p.enumOptions("scope", scopes, string(g.Scope), ""),
-			Reveal: g.Reveal})
+			Reveal: g.Reveal, Exportable: service.ExportObjects(o), Export: g.Export, ExportRows: g.ExportRows})
 	}
 	return out
 }
@@ -661,7 +666,12 @@ func readRole(r *http.Request) crm.Role {
 	for _, o := range crm.Objects {
 		on := func(act string) bool { return r.PostFormValue(act+"."+string(o)) == "on" }
 		g := crm.ObjectGrant{Read: on("read"), Create: on("create"), Edit: on("edit"), Delete: on("delete"),
-			Scope: crm.Scope(r.PostFormValue("scope." + string(o))), Reveal: on("reveal")}
+			Scope: crm.Scope(r.PostFormValue("scope." + string(o))), Reveal: on("reveal"), Export: on("export")}
+		if n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("export_rows." + string(o)))); err == nil {
+			g.ExportRows = n
+		} else if strings.TrimSpace(r.PostFormValue("export_rows."+string(o))) != "" {
+			g.ExportRows = -1 // refused by the role's validation, naming the field
+		}
 		prefix := "fr." + string(o) + "."
 		for key, vals := range r.PostForm {
 			name, ok := strings.CutPrefix(key, prefix)

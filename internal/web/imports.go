@@ -164,6 +164,13 @@ type uploadHandler func(w http.ResponseWriter, r *http.Request, a *access.Actor,
 // header (htmx) or else must be the form's first part (the hidden field,
 // first in the form), so the file is not read before the token is checked.
 func (s *Server) uploading(h uploadHandler) http.HandlerFunc {
+	return s.uploadingTo(h, func(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, e FormErrors) {
+		s.showImports(w, r, a, status, "", "", e)
+	})
+}
+
+// uploadingTo is uploading with the page that shows a refused upload.
+func (s *Server) uploadingTo(h uploadHandler, refused func(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, e FormErrors)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var mr *multipart.Reader
 		body := func(w http.ResponseWriter, r *http.Request) (string, error) {
@@ -187,9 +194,7 @@ func (s *Server) uploading(h uploadHandler) http.HandlerFunc {
 		s.guardBody(gateUser, body, func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 			fields, file, err := httpx.ReadParts(mr, "file", service.MaxImportBytes)
 			if err != nil {
-				s.refuse(w, r, a, err, func(status int) {
-					s.showImports(w, r, a, status, "", "", formErrors(lang(r, a), err))
-				})
+				s.refuse(w, r, a, err, func(status int) { refused(w, r, a, status, formErrors(lang(r, a), err)) })
 				return
 			}
 			defer file.Close()

@@ -778,6 +778,23 @@ func importSpecs(w *tm.World, specs map[string][]webSpec) {
 			return webReq{path: "/imports/" + strconv.FormatInt(w.FreshImport(x.S, done), 10) + suffix, form: form}
 		}
 	}
+	// Exports: a list's export for whoever reads the object and may export
+	// it (the API matrix checks the file holds what the list holds); the
+	// log for everyone (their own); a missing export is not found; tracing
+	// a file is for administrators.
+	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjTask} {
+		sp, _ := crm.Spec(o)
+		specs["GET /export/{collection}"] = append(specs["GET /export/{collection}"], webSpec{Name: sp.Path,
+			Want: tm.ExportOutcome(o, tm.Allow), Req: get("/export/" + sp.Path + "?format=csv")})
+	}
+	specs["GET /export/{collection}"] = append(specs["GET /export/{collection}"], webSpec{Name: "follow-ups",
+		Want: tm.ExportOutcome(crm.ObjFollowUp, tm.Hidden), Req: get("/export/follow-ups?customer_id=" + strconv.FormatInt(tm.MissingID, 10))})
+	specs["GET /exports"] = []webSpec{{Want: tm.Anyone, Req: get("/exports")}}
+	specs["GET /exports/{id}/download"] = []webSpec{{Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.Hidden },
+		Req: get("/exports/" + strconv.FormatInt(tm.MissingID, 10) + "/download")}}
+	specs["POST /exports/trace"] = []webSpec{{Want: tm.Admins, Req: func(*tm.Target) webReq {
+		return webReq{path: "/exports/trace", form: url.Values{}, file: "name,phone\nAcme Trading Co,13800000000\n"}
+	}}}
 	specs["GET /imports"] = []webSpec{{Want: tm.Anyone, Req: get("/imports")}}
 	specs["POST /imports"] = []webSpec{{Want: tm.CanDo(crm.ObjCustomer, crm.ActCreate), Req: func(*tm.Target) webReq {
 		return webReq{path: "/imports", form: values("object", "customer"), file: "名称\n" + w.ImportedName() + "\n"}

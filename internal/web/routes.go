@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/httpx"
 )
@@ -149,6 +150,12 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/tasks/{id}/done", Handler: s.authed(s.setTaskDone(true))},
 		{Method: "POST", Pattern: "/tasks/{id}/reopen", Handler: s.authed(s.setTaskDone(false))},
 
+		{Method: "GET", Pattern: "/export/{collection}", Handler: s.authed(s.exportList)},
+		{Method: "GET", Pattern: "/exports", Handler: s.authed(s.exports)},
+		{Method: "GET", Pattern: "/exports/{id}/download", Handler: s.authed(s.downloadExport)},
+		{Method: "POST", Pattern: "/exports/trace", Handler: s.uploadingTo(s.traceUpload, func(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, e FormErrors) {
+			s.showExports(w, r, a, status, e, nil)
+		})},
 		{Method: "GET", Pattern: "/imports", Handler: s.authed(s.imports)},
 		{Method: "POST", Pattern: "/imports", Handler: s.uploading(s.uploadImport)},
 		{Method: "GET", Pattern: "/imports/template", Handler: s.authed(s.importTemplate)},

@@ -27,6 +27,10 @@ type Page struct {
 	CSRF       string
 	recycleTab string         // the recycle bin section shown, for its tabs
 	loc        *time.Location // the user's time zone, for showing and reading times
+	// exportPath and exportQuery are, on an exportable list, the list's
+	// export route and its filters, for the export buttons (ExportURL).
+	exportPath  string
+	exportQuery url.Values
 }
 
 // page builds the common view model. The language is the user's setting,
@@ -38,6 +42,7 @@ func (s *Server) page(r *http.Request, a *access.Actor, titleKey, nav string) Pa
 		p.CSRF = a.CSRFToken
 	}
 	p.Title = p.T(titleKey)
+	p.exportPath, p.exportQuery = exportOf(r)
 	return p
 }
 
