@@ -101,7 +101,8 @@ func (api *API) reveal(o crm.Object) handlerFunc {
 //     and the pool along: its own use cases);
 //   - reveal when a field takes field rules (a masked value, revealed);
 //   - history and bulk delete when the object has a list of its own;
-//   - versions and their restore when versioned; transfer when transferable.
+//   - versions and their restore when versioned; transfer when transferable;
+//   - merge when the duplicate finder scans the object.
 func (api *API) recordRoutes(o crm.Object) []httpx.Route {
 	s, _ := crm.Spec(o)
 	base := "/api/v1/" + s.Path
@@ -129,6 +130,10 @@ func (api *API) recordRoutes(o crm.Object) []httpx.Route {
 	}
 	if s.Transferable {
 		add("POST", "/{id}/transfer", api.transfer(o), httpx.Doc{Approval: true})
+	}
+	if slices.Contains(service.DuplicateObjects, o) {
+		add("POST", "/merge", api.mergeRecords(o), httpx.Doc{Summary: "Merge one record into another (fields chosen per field)",
+			Request: crm.MergeRequest{}, Response: crm.Merge{}, Status: http.StatusOK})
 	}
 	if s.Recyclable && s.Paged {
 		add("POST", "/bulk-delete", api.bulkDelete(o), httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true})
