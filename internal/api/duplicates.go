@@ -52,6 +52,13 @@ func (api *API) duplicates(w http.ResponseWriter, r *http.Request, a *access.Act
 			out.Next = out.Pairs[n-1].Cursor()
 		}
 	}
+	// An empty page is empty lists, not nulls.
+	if out.Pairs == nil {
+		out.Pairs = []service.DuplicatePair{}
+	}
+	if out.Clusters == nil {
+		out.Clusters = [][]int64{}
+	}
 	api.respond(w, r, a, http.StatusOK, out, err)
 }
 

@@ -640,87 +640,33 @@ func importUpload(options, name, file string) ([]byte, string) {
 // duplicateSpecs classifies the duplicate review per object it scans:
 // pairs and merges are listed to readers (within their scope: an empty
 // list is still an answer); a scan is for administrators; comparing,
-// merging, dismissing and undoing need the rights a merge needs over both
-// records — editing and deleting them, within one's own scope (shares do
-// not count: the merged record goes to the recycle bin).
+// merging, dismissing and undoing need the rights a merge needs
+// (tm.MergeOutcome).
 func duplicateSpecs(w *tm.World, specs map[string][]spec) {
-	ctx := context.Background()
-	// partner is a record of o standing in the same relation to the actor
-	// as the slot's: the same record of a fresh family of the slot (used
-	// up by the request, so the next cell builds another).
-	partner := func(x *tm.Target, o crm.Object) int64 {
-		w.Dirty(x.F)
-		f := w.Family(x.S, x.F.Variant)
-		w.Dirty(f)
-		return f.ID(o)
-	}
-	// owned is the oracle's answer about the slot's record for an actor
-	// allowed to merge: allowed within their own scope, else a reference
-	// to a record that does not exist; the missing slot answers missing.
-	owned := func(o crm.Object, missing tm.Outcome) func(a tm.ActorKey, s tm.Slot) tm.Outcome {
-		return func(a tm.ActorKey, s tm.Slot) tm.Outcome {
-			switch out := tm.DeleteOutcome(a, o, s); {
-			case out == tm.Hidden && s == tm.SlotMissing:
-				return missing
-			case out == tm.Hidden:
-				return tm.BadRef
-			default:
-				return out
-			}
-		}
-	}
 	for _, o := range service.DuplicateObjects {
-		name, c := collection[o], collection[o]
+		c := collection[o]
 		add := func(key string, sp spec) {
-			sp.Name = name
+			sp.Name = c
 			specs[key] = append(specs[key], sp)
 		}
 		add("GET /api/v1/duplicates/{object}", spec{Want: tm.CanDo(o, crm.ActRead), Req: path("/api/v1/duplicates/" + c + "?min_score=0.5&limit=50")})
 		add("GET /api/v1/merges/{object}", spec{Want: tm.CanDo(o, crm.ActRead), Req: path("/api/v1/merges/" + c)})
 		add("POST /api/v1/duplicates/{object}/scan", spec{Want: tm.Admins, Req: path("/api/v1/duplicates/" + c + "/scan")})
 		// A record compared with itself: seen as a merge would see it.
-		add("GET /api/v1/duplicates/{object}/compare", spec{Object: o, Want: owned(o, tm.BadRef), Req: func(x *tm.Target) apiReq {
+		add("GET /api/v1/duplicates/{object}/compare", spec{Object: o, Want: tm.MergeOutcome(o, tm.BadRef), Req: func(x *tm.Target) apiReq {
 			return apiReq{path: "/api/v1/duplicates/" + c + "/compare?survivor=" + id(x, o) + "&merged=" + id(x, o)}
 		}})
-		// No scan found this pair: for whoever may edit the record, it is
-		// missing like any other.
-		add("POST /api/v1/duplicates/{object}/dismiss", spec{Object: o, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
-			if !tm.Can(a, o, crm.ActEdit) {
-				return tm.Forbidden
-			}
-			return tm.Hidden
-		}, Req: func(x *tm.Target) apiReq {
+		add("POST /api/v1/duplicates/{object}/dismiss", spec{Object: o, Want: tm.DismissOutcome(o), Req: func(x *tm.Target) apiReq {
 			return apiReq{path: "/api/v1/duplicates/" + c + "/dismiss", body: map[string]int64{"id_a": x.F.ID(o), "id_b": tm.MissingID}}
 		}})
 		// The missing record would be merged into itself: refused as such.
-		specs["POST /api/v1/"+c+"/merge"] = []spec{{Object: o, Want: owned(o, tm.Invalid), Req: func(x *tm.Target) apiReq {
-			survivor, merged := x.F.ID(o), tm.MissingID
-			if x.S != tm.SlotMissing && tm.Can(x.A, o, crm.ActEdit) {
-				merged = partner(x, o)
-			}
+		specs["POST /api/v1/"+c+"/merge"] = []spec{{Object: o, Want: tm.MergeOutcome(o, tm.Invalid), Req: func(x *tm.Target) apiReq {
+			survivor, merged := w.MergePair(x, o)
 			return apiReq{path: "/api/v1/" + c + "/merge", body: map[string]any{"survivor_id": survivor, "merged_id": merged,
 				"survivor_version": version(x, o), "merged_version": w.Version(o, merged)}}
 		}, Mutates: true}}
-		// The slot's record survived a merge with its partner (made by an
-		// administrator: merges name a user); an actor who may not merge is
-		// asked about a merge that does not exist, which answers first.
-		add("POST /api/v1/merges/{id}/undo", spec{Object: o, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {
-			if !tm.Can(a, o, crm.ActEdit) {
-				return tm.Hidden
-			}
-			return tm.DeleteOutcome(a, o, s)
-		}, Req: func(x *tm.Target) apiReq {
-			mergeID := tm.MissingID
-			if x.S != tm.SlotMissing && tm.Can(x.A, o, crm.ActEdit) {
-				survivor, merged := x.F.ID(o), partner(x, o)
-				m, err := w.Svc.MergeRecords(ctx, w.Users[tm.Admin], o, crm.MergeRequest{SurvivorID: survivor, MergedID: merged,
-					SurvivorVersion: w.Version(o, survivor), MergedVersion: w.Version(o, merged)})
-				if err != nil {
-					panic(fmt.Sprintf("matrix fixture: merge %s %d into %d: %v", o, merged, survivor, err))
-				}
-				mergeID = m.ID
-			}
-			return apiReq{path: "/api/v1/merges/" + strconv.FormatInt(mergeID, 10) + "/undo"}
+		add("POST /api/v1/merges/{id}/undo", spec{Object: o, Want: tm.UndoMergeOutcome(o), Req: func(x *tm.Target) apiReq {
+			return apiReq{path: "/api/v1/merges/" + strconv.FormatInt(w.FreshMerge(x, o), 10) + "/undo"}
 		}, Mutates: true})
 	}
 }

@@ -61,7 +61,7 @@ func TestDuplicateReview(t *testing.T) {
 			{name: "the administrator sees every pair and the group of three", actor: "admin", method: "GET", path: "/duplicates/contacts", wantStatus: http.StatusOK,
 				wantContains: []string{"最近扫描", "读取 3 条记录", "保留 3 对疑似重复", "重复组", "Smith John", "立即扫描"}},
 			{name: "rep1 sees their pair", actor: "rep1", method: "GET", path: "/duplicates/contacts", wantStatus: http.StatusOK,
-				wantContains: []string{"John Smith", "Jon Smith", strings.ReplaceAll(compare, "&", "&amp;"), `name="id_a" value="` + id(a1.ID) + `"`},
+				wantContains:    []string{"John Smith", "Jon Smith", strings.ReplaceAll(compare, "&", "&amp;"), `name="id_a" value="` + id(a1.ID) + `"`},
 				wantNotContains: []string{"Smith John", "重复组", `action="/duplicates/contacts/scan"`}},
 			{name: "rep2 sees none of rep1's", actor: "rep2", method: "GET", path: "/duplicates/contacts", wantStatus: http.StatusOK,
 				wantContains: []string{"没有疑似重复"}, wantNotContains: []string{"Smith"}},
