@@ -103,7 +103,7 @@ func TestDuplicatesAPI(t *testing.T) {
 				wantContains: []string{`"rule":"not_found"`}},
 			{name: "stale", token: rep1, method: "POST", path: "/api/v1/contacts/merge", body: merge(a1.Version + 1), wantStatus: 409},
 			{name: "a field that is not mergeable", token: rep1, method: "POST", path: "/api/v1/contacts/merge",
-				body: `{"survivor_id":` + i(a1.ID) + `,"merged_id":` + i(a2.ID) + `,"survivor_version":1,"merged_version":1,"fields":{"owner_id":"merged"}}`,
+				body:       `{"survivor_id":` + i(a1.ID) + `,"merged_id":` + i(a2.ID) + `,"survivor_version":1,"merged_version":1,"fields":{"owner_id":"merged"}}`,
 				wantStatus: 422, wantContains: []string{`"field":"fields.owner_id"`}},
 			{name: "merge", token: rep1, method: "POST", path: "/api/v1/contacts/merge", body: merge(a1.Version), wantStatus: 200,
 				wantContains: []string{`"survivor_id":` + i(a1.ID), `"fields":["name"]`}},

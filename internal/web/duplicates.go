@@ -52,16 +52,22 @@ func (p Page) CanReviewDuplicates() bool {
 	return slices.ContainsFunc(service.DuplicateObjects, func(o crm.Object) bool { return p.Actor.Can(o, crm.ActRead) })
 }
 
-// dupObject reads the {object} segment: the path of an object the finder
-// scans; anything else is no page.
-func dupObject(r *http.Request) (crm.Object, string, bool) {
-	key := r.PathValue("object")
-	for _, o := range service.DuplicateObjects {
-		if s, _ := crm.Spec(o); s.Path == key {
-			return o, key, true
+// dupHandler is a handler of one object's duplicate pages.
+type dupHandler func(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string)
+
+// onDupObject reads the {object} segment — the path of an object the
+// finder scans (anything else is no page) — and hands it to h.
+func (s *Server) onDupObject(h dupHandler) handler {
+	return func(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+		key := r.PathValue("object")
+		for _, o := range service.DuplicateObjects {
+			if spec, _ := crm.Spec(o); spec.Path == key {
+				h(w, r, a, o, key)
+				return
+			}
 		}
+		s.notFound(w, r, a)
 	}
-	return "", "", false
 }
 
 // recordLink is the page of a record.
@@ -108,12 +114,7 @@ func (s *Server) duplicatesHome(w http.ResponseWriter, r *http.Request, a *acces
 }
 
 // duplicates serves GET /duplicates/{object}?min_score=&after=.
-func (s *Server) duplicates(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	o, key, ok := dupObject(r)
-	if !ok {
-		s.notFound(w, r, a)
-		return
-	}
+func (s *Server) duplicates(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	q := r.URL.Query()
 	f := service.DuplicateFilter{Limit: dupPageSize}
 	after, err := crm.ParseDupCursor(q.Get("after"))
@@ -171,12 +172,7 @@ func scanLine(p Page, sc crm.DupScan) string {
 
 // scanDuplicates serves POST /duplicates/{object}/scan (administrators):
 // a scan with the default rules, then the list with its counts.
-func (s *Server) scanDuplicates(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	o, key, ok := dupObject(r)
-	if !ok {
-		s.notFound(w, r, a)
-		return
-	}
+func (s *Server) scanDuplicates(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	if _, err := s.svc.ScanDuplicates(r.Context(), a, o, quality.DefaultMatchRules()); err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -185,12 +181,7 @@ func (s *Server) scanDuplicates(w http.ResponseWriter, r *http.Request, a *acces
 }
 
 // dismissDuplicate serves POST /duplicates/{object}/dismiss (id_a, id_b).
-func (s *Server) dismissDuplicate(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	o, key, ok := dupObject(r)
-	if !ok {
-		s.notFound(w, r, a)
-		return
-	}
+func (s *Server) dismissDuplicate(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	var p crm.Problems
 	idA, idB := formID(r, &p, "id_a"), formID(r, &p, "id_b")
 	err := p.Err()
@@ -254,12 +245,7 @@ type MoveRow struct {
 func keepInput(field string) string { return "keep." + field }
 
 // compareDuplicates serves GET /duplicates/{object}/compare?survivor=&merged=.
-func (s *Server) compareDuplicates(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	o, key, ok := dupObject(r)
-	if !ok {
-		s.notFound(w, r, a)
-		return
-	}
+func (s *Server) compareDuplicates(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	var p crm.Problems
 	survivor, merged := formID(r, &p, "survivor"), formID(r, &p, "merged")
 	if err := p.Err(); err != nil {
@@ -366,12 +352,7 @@ func shownValue(p Page, field string, raw json.RawMessage) string {
 // mergeRecords serves POST /duplicates/{object}/merge: the comparison's
 // form. A refusal shows the comparison again, as it is now, with the
 // user's choices kept and the reason in their language.
-func (s *Server) mergeRecords(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	o, key, ok := dupObject(r)
-	if !ok {
-		s.notFound(w, r, a)
-		return
-	}
+func (s *Server) mergeRecords(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	var p crm.Problems
 	req := crm.MergeRequest{SurvivorID: formID(r, &p, "survivor_id"), MergedID: formID(r, &p, "merged_id"),
 		SurvivorVersion: formID(r, &p, "survivor_version"), MergedVersion: formID(r, &p, "merged_version"), Fields: map[string]string{}}
@@ -418,12 +399,7 @@ type MergeRow struct {
 }
 
 // merges serves GET /duplicates/{object}/merges.
-func (s *Server) merges(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	o, key, ok := dupObject(r)
-	if !ok {
-		s.notFound(w, r, a)
-		return
-	}
+func (s *Server) merges(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	q := r.URL.Query()
 	v, err := s.mergesPage(r, a, o, key)
 	if err != nil {
@@ -477,10 +453,9 @@ func (s *Server) mergesPage(r *http.Request, a *access.Actor, o crm.Object, key 
 
 // undoMerge serves POST /duplicates/{object}/merges/{id}/undo. A refusal
 // shows the history with the reason.
-func (s *Server) undoMerge(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	o, key, ok := dupObject(r)
-	id, okID := pathID(r)
-	if !ok || !okID {
+func (s *Server) undoMerge(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
+	id, ok := pathID(r)
+	if !ok {
 		s.notFound(w, r, a)
 		return
 	}
