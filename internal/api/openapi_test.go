@@ -119,6 +119,33 @@ func TestOpenAPI(t *testing.T) {
 		v.call("GET", "/api/v1/imports/{id}/errors", imp+"/errors", "", 200)
 		v.call("POST", "/api/v1/imports/{id}/preview", imp+"/preview", `{"mapping":{"客户名称":"name","电话":"phone"}}`, 200)
 		v.call("POST", "/api/v1/imports/{id}/commit", imp+"/commit", "", 202)
+		// The duplicate review: an administrator scans rep1's two look-alike
+		// contacts; rep1 lists, compares and merges them, reads the history,
+		// undoes the merge and dismisses the pair.
+		for _, f := range []crm.CustomField{{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Active: true},
+			{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Active: true}} {
+			if _, err := o.Svc.SaveCustomField(ctx, o.Admin, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var dup [2]crm.Contact
+		for i, name := range []string{"John Smith", "Jon Smith"} {
+			if dup[i], err = o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: name, Custom: map[string]any{"dob": "1980-03-12", "id_no": "7364009"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep1Token := v.token
+		v.token = token(t, o, o.Admin)
+		v.call("POST", "/api/v1/duplicates/{object}/scan", "/api/v1/duplicates/contacts/scan", "", 200)
+		v.token = rep1Token
+		idA, idB := strconv.FormatInt(dup[0].ID, 10), strconv.FormatInt(dup[1].ID, 10)
+		v.call("GET", "/api/v1/duplicates/{object}", "/api/v1/duplicates/contacts?limit=10", "", 200)
+		v.call("GET", "/api/v1/duplicates/{object}/compare", "/api/v1/duplicates/contacts/compare?survivor="+idA+"&merged="+idB, "", 200)
+		m := v.call("POST", "/api/v1/contacts/merge", "/api/v1/contacts/merge",
+			`{"survivor_id":`+idA+`,"merged_id":`+idB+`,"survivor_version":1,"merged_version":1,"fields":{"name":"merged"}}`, 200)
+		v.call("GET", "/api/v1/merges/{object}", "/api/v1/merges/contacts", "", 200)
+		v.call("POST", "/api/v1/merges/{id}/undo", "/api/v1/merges/"+fmt.Sprint(m["id"])+"/undo", "", 200)
+		v.call("POST", "/api/v1/duplicates/{object}/dismiss", "/api/v1/duplicates/contacts/dismiss", `{"id_a":`+idA+`,"id_b":`+idB+`}`, 204)
 		if *update {
 			if !written {
 				b, err := json.MarshalIndent(v.examples, "", "  ")

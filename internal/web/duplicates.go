@@ -289,6 +289,9 @@ func (s *Server) comparePage(r *http.Request, a *access.Actor, o crm.Object, key
 		if l, ok := labels[f.Name]; ok {
 			row.Label = l
 		}
+		if fs, ok := spec.Field(f.Name); ok && fs.Ref != "" { // a link: the record's number
+			row.Survivor, row.Merged = refValue(row.Survivor), refValue(row.Merged)
+		}
 		if c, ok := choices[f.Name]; ok && row.Choosable {
 			row.KeepMerged = c == crm.KeepMerged
 		}
@@ -313,6 +316,14 @@ func (s *Server) comparePage(r *http.Request, a *access.Actor, o crm.Object, key
 	}
 	slices.SortFunc(v.Moves, func(a, b MoveRow) int { return strings.Compare(a.Label, b.Label) })
 	return v, nil
+}
+
+// refValue shows a link to a record as its number ("" and 0: none).
+func refValue(id string) string {
+	if id == "" || id == "0" {
+		return ""
+	}
+	return "#" + id
 }
 
 // versionOf reads a record's version from its JSON form.
