@@ -132,3 +132,46 @@ func TestDuplicateReview(t *testing.T) {
 		}
 	})
 }
+
+// TestCompareFieldRules: the comparison shows a field as the reader's role
+// does — masked values masked, read-only ones as they are — and offers no
+// choice for either: the kept record's value stays.
+func TestCompareFieldRules(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		r := o.roles["sales"]
+		r.ID, r.Key, r.Name = 0, "sales_masked", "sales_masked"
+		grants := map[crm.Object]crm.ObjectGrant{}
+		for obj, g := range r.Grants {
+			if obj == crm.ObjContact {
+				g.Fields = map[string]crm.FieldAccess{"mobile": crm.FieldMasked, "title": crm.FieldReadOnly}
+			}
+			grants[obj] = g
+		}
+		r.Grants = grants
+		sys := access.System("test")
+		saved, err := o.svc.SaveRole(ctx, sys, r)
+		noErr(t, err)
+		o.t.Roles[saved.Key] = saved
+		rep := o.t.User(t, "masked.rep", o.east1.ID, saved.Key)
+		c := mustCreateCustomer(t, o.svc, o.rep1, crm.CustomerFields{Name: "宁波港机"})
+		mk := func(name, mobile, title string) crm.Contact {
+			ct, err := o.svc.CreateContact(ctx, o.rep1, crm.ContactFields{CustomerID: c.ID, Name: name, Mobile: mobile, Title: title})
+			noErr(t, err)
+			noErr(t, o.svc.TransferRecord(ctx, sys, crm.ObjContact, ct.ID, rep.UserID, 0))
+			return ct
+		}
+		a := mk("陈晓东", "13500003331", "")
+		b := mk("陈晓冬", "13500003332", "厂长")
+		noErr(t, o.svc.TransferRecord(ctx, sys, crm.ObjCustomer, c.ID, rep.UserID, 0))
+		browsers := map[string]*browser{"rep": s.signIn("masked.rep", testPassword)}
+		runScenarios(t, s, browsers, []scenario{
+			{name: "masked and read-only fields: shown, not chosen", actor: "rep", method: "GET",
+				path: "/duplicates/contacts/compare?survivor=" + id(a.ID) + "&merged=" + id(b.ID), wantStatus: http.StatusOK,
+				wantContains:    []string{"陈晓东", "陈晓冬", `name="keep.name"`, "厂长", "您的角色不能修改此字段", "135****3331"},
+				wantNotContains: []string{"13500003331", "13500003332", `name="keep.mobile"`, `name="keep.title"`}},
+		})
+	})
+}
