@@ -393,13 +393,13 @@ func (s *Server) mergeRecords(w http.ResponseWriter, r *http.Request, a *access.
 // MergesView is an object's merge history.
 type MergesView struct {
 	Page
-	Tabs  []DupTab
-	Key   string
-	Rows  []MergeRow
-	Done  *MergeRow // the merge just made
-	Undo  bool      // a merge was just undone
-	Kept  string    // fields the undo kept as they are now
-	Error string    // an undo refused
+	Tabs   []DupTab
+	Key    string
+	Rows   []MergeRow
+	Done   *MergeRow  // the merge just made
+	Undo   bool       // a merge was just undone
+	Kept   string     // fields the undo kept as they are now
+	Errors FormErrors // an undo refused
 }
 
 // MergeRow is one merge of the history.
@@ -463,7 +463,8 @@ func (s *Server) mergesPage(r *http.Request, a *access.Actor, o crm.Object, key 
 }
 
 // undoMerge serves POST /duplicates/{object}/merges/{id}/undo. A refusal
-// shows the history with the reason.
+// on the merge's merits (undone already, a record taken meanwhile) shows
+// the history with the reason; anything else is the error page.
 func (s *Server) undoMerge(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	id, ok := pathID(r)
 	if !ok {
@@ -472,9 +473,9 @@ func (s *Server) undoMerge(w http.ResponseWriter, r *http.Request, a *access.Act
 	}
 	u, err := s.svc.UndoMerge(r.Context(), a, id)
 	if err != nil {
-		if crm.IsCode(err, crm.Conflict) {
+		if crm.IsCode(err, crm.Conflict) || crm.IsCode(err, crm.Duplicate) {
 			if v, verr := s.mergesPage(r, a, o, key); verr == nil {
-				v.Error = i18n.Message(v.Lang, err)
+				v.Errors = formErrors(v.Lang, err)
 				s.render(w, r, httpx.Status(err), "merges", v)
 				return
 			}
