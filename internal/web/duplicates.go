@@ -113,7 +113,8 @@ func (s *Server) duplicatesHome(w http.ResponseWriter, r *http.Request, a *acces
 	redirect(w, r, "/duplicates/"+tabs[0].Key)
 }
 
-// duplicates serves GET /duplicates/{object}?min_score=&after=.
+// duplicates serves GET /duplicates/{object}?after=<cursor>: a page of
+// pairs, the groups among them, and what the latest scan did.
 func (s *Server) duplicates(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
 	q := r.URL.Query()
 	f := service.DuplicateFilter{Limit: dupPageSize}
