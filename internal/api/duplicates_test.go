@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"testing"
 
-	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/store"
 	"custos/internal/testdb"
@@ -24,23 +23,8 @@ func TestDuplicatesAPI(t *testing.T) {
 		ctx := context.Background()
 		o := testorg.New(t, db)
 		srv := newServer(t, o)
-		for _, f := range []crm.CustomField{
-			{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Sensitive: true, Active: true},
-			{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Sensitive: true, Active: true},
-		} {
-			if _, err := o.Svc.SaveCustomField(ctx, o.Admin, f); err != nil {
-				t.Fatal(err)
-			}
-		}
-		mk := func(a *access.Actor, name, idNo string) crm.Contact {
-			c, err := o.Svc.CreateContact(ctx, a, crm.ContactFields{Name: name, Custom: map[string]any{"dob": "1980-03-12", "id_no": idNo}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return c
-		}
-		a1, a2 := mk(o.Rep1, "John Smith", "7364009"), mk(o.Rep1, "Jon Smith", "7364009")
-		mk(o.Rep3, "Smith John", "7364090")
+		a1, a2 := o.LookAlike(t, o.Rep1, "John Smith", "7364009"), o.LookAlike(t, o.Rep1, "Jon Smith", "7364009")
+		o.LookAlike(t, o.Rep3, "Smith John", "7364090")
 		admin, rep1, rep2 := token(t, o, o.Admin), token(t, o, o.Rep1), token(t, o, o.Rep2)
 		i := func(n int64) string { return strconv.FormatInt(n, 10) }
 		pair := `"id_a":` + i(a1.ID) + `,"id_b":` + i(a2.ID)

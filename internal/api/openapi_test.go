@@ -122,18 +122,7 @@ func TestOpenAPI(t *testing.T) {
 		// The duplicate review: an administrator scans rep1's two look-alike
 		// contacts; rep1 lists, compares and merges them, reads the history,
 		// undoes the merge and dismisses the pair.
-		for _, f := range []crm.CustomField{{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Active: true},
-			{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Active: true}} {
-			if _, err := o.Svc.SaveCustomField(ctx, o.Admin, f); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var dup [2]crm.Contact
-		for i, name := range []string{"John Smith", "Jon Smith"} {
-			if dup[i], err = o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: name, Custom: map[string]any{"dob": "1980-03-12", "id_no": "7364009"}}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dup := [2]crm.Contact{o.LookAlike(t, o.Rep1, "John Smith", "7364009"), o.LookAlike(t, o.Rep1, "Jon Smith", "7364009")}
 		rep1Token := v.token
 		v.token = token(t, o, o.Admin)
 		v.call("POST", "/api/v1/duplicates/{object}/scan", "/api/v1/duplicates/contacts/scan", "", 200)
