@@ -54,6 +54,10 @@ type Config struct {
 	// RecycleDays is how long deleted records stay restorable before the
 	// purge job removes them for good.
 	RecycleDays int
+	// DuplicateScanDays is how often serve scans customers, contacts and
+	// leads for duplicates in the background; 0 scans only when an
+	// administrator asks.
+	DuplicateScanDays int
 	// AuditRetentionYears is how long audit events stay in the database:
 	// serve archives older sealed events into signed segment files in
 	// AuditDir. 0 keeps every event in the database (no automatic archive).
@@ -98,6 +102,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return c, err
 	}
+	scanDays, err := envInt(getenv, "CUSTOS_DUPLICATE_SCAN_DAYS", 7)
+	if err != nil {
+		return c, err
+	}
 	searchLimit, err := envInt(getenv, "CUSTOS_SENSITIVE_SEARCH_LIMIT", service.DefaultSensitiveSearchesPerHour)
 	if err != nil {
 		return c, err
@@ -137,6 +145,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.KeyStore, "keystore", keyStore, "key store of the per-person data keys: a file, or a postgres:// URL of a database apart from the data (CUSTOS_KEYSTORE or CUSTOS_KEYSTORE_FILE; default <data-dir>-keys/keystore.db beside the data directory)")
 	fs.StringVar(&c.KeySnapshotDir, "key-snapshot-dir", env("CUSTOS_KEY_SNAPSHOT_DIR", ""), "directory of key-store snapshots, which erasure rewrites (CUSTOS_KEY_SNAPSHOT_DIR; default <data-dir>-keys/snapshots)")
 	fs.IntVar(&c.RecycleDays, "recycle-days", recycleDays, "days a deleted record stays restorable in the recycle bin before it is removed for good (CUSTOS_RECYCLE_DAYS)")
+	fs.IntVar(&c.DuplicateScanDays, "duplicate-scan-days", scanDays, "days between background duplicate scans of customers, contacts and leads; 0 scans only when an administrator asks (CUSTOS_DUPLICATE_SCAN_DAYS)")
 	fs.IntVar(&c.AuditRetentionYears, "audit-retention-years", auditYears, "years audit events stay in the database before serve archives them into signed segment files in -audit-dir; 0 never archives automatically (CUSTOS_AUDIT_RETENTION_YEARS)")
 	fs.StringVar(&c.AlertWebhookURL, "alert-webhook-url", env("CUSTOS_ALERT_WEBHOOK_URL", ""), "URL that receives security alerts as signed JSON; needs CUSTOS_ALERT_WEBHOOK_SECRET (CUSTOS_ALERT_WEBHOOK_URL)")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", env("CUSTOS_SMTP_ADDR", ""), "host:port of the SMTP server that mails security alerts; empty: no e-mail (CUSTOS_SMTP_ADDR)")
@@ -366,6 +375,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := service.RelyingParty(c.PublicURL); err != nil {
 		errs = append(errs, err)
+	}
+	if c.DuplicateScanDays < 0 || c.DuplicateScanDays > 365 {
+		errs = append(errs, fmt.Errorf("duplicate-scan-days must be between 0 and 365, not %d", c.DuplicateScanDays))
 	}
 	if c.RecycleDays < 1 || c.RecycleDays > 3650 {
 		errs = append(errs, fmt.Errorf("recycle-days must be between 1 and 3650, not %d", c.RecycleDays))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -90,4 +91,35 @@ func writeDuplicates(ctx context.Context, svc *service.Service, object crm.Objec
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// dupScanEvery is how often serve asks which objects are due for a
+// duplicate scan (asked for by an administrator, or their period passed).
+const dupScanEvery = 30 * time.Second
+
+// startDuplicateScans runs the background duplicate finder until stopped:
+// scans run one after another, off the request path.
+func startDuplicateScans(ctx context.Context, svc *service.Service, every time.Duration, logger *slog.Logger) (stop func()) {
+	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(dupScanEvery)
+		defer t.Stop()
+		for {
+			scans, err := svc.RunDueDuplicateScans(jobCtx, every)
+			for _, s := range scans {
+				logger.Info("duplicate scan", "object", s.Object, "records", s.Records, "pairs", s.Pairs, "status", s.Status)
+			}
+			if err != nil && jobCtx.Err() == nil {
+				logger.Error("duplicate scan", "err", err)
+			}
+			select {
+			case <-jobCtx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

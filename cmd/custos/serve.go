@@ -244,6 +244,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer startAlerts(ctx, svc, logger)()
 	defer startKeyReload(ctx, svc, logger)()
 	defer startImports(ctx, svc, logger)()
+	defer startDuplicateScans(ctx, svc, time.Duration(c.DuplicateScanDays)*24*time.Hour, logger)()
 	jobs := []maintenanceJob{purgeJob(svc, logger), retentionJob(svc, logger), fixupJob(svc, logger)}
 	if c.AuditRetentionYears > 0 {
 		jobs = append(jobs, archiveJob(c, db, app.auditKeys, logger))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 
@@ -135,7 +136,7 @@ func (s *Service) mergeTx(ctx context.Context, tx *store.Tx, a *access.Actor, o 
 	}
 	if len(taken) > 0 {
 		update["version"] = pair.survivorRec.Version
-		if err := objectHooks[o].imports.update(ctx, s, tx, a, req.SurvivorID, mustJSON(update)); err != nil {
+		if err := s.editSurvivor(ctx, tx, a, o, req.SurvivorID, update, "merge"); err != nil {
 			return m, err
 		}
 	}
@@ -198,6 +199,20 @@ func (s *Service) lockPair(ctx context.Context, tx *store.Tx, a *access.Actor, o
 	}
 	pair.mergedFields, err = fieldValues(pair.merged)
 	return pair, err
+}
+
+// editSurvivor changes the survivor's fields through its normal edit. A
+// change a key-field approval policy holds is refused, not filed: an
+// approval of the field alone would not be an approval of the merge (nor
+// of its undo), and a merge must not be a way around the policy.
+func (s *Service) editSurvivor(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, id int64, update map[string]any, what string) error {
+	err := objectHooks[o].imports.update(ctx, s, tx, a, id, mustJSON(update))
+	var need *approvalNeeded
+	if errors.As(err, &need) {
+		return &crm.Error{Code: crm.Conflict, Key: what + "_needs_approval", Message: "the " + what +
+			" would change fields that need approval: keep the survivor's values for them and change them afterwards through the normal edit"}
+	}
+	return err
 }
 
 // fieldValues returns a record's fields as JSON values by name, its custom
@@ -453,7 +468,13 @@ func (s *Service) PreviewMerge(ctx context.Context, a *access.Actor, o crm.Objec
 	}
 	for _, name := range mergeableNames(o, pair) {
 		f := MergeField{Name: name, Survivor: shownA[name], Merged: shownB[name], Editable: editableField(a, o, name),
-			Differs: !bytes.Equal(pair.survivorFields[name], pair.mergedFields[name]), Default: crm.KeepSurvivor}
+			Default: crm.KeepSurvivor}
+		// Whether values the actor may not see differ is not theirs to know.
+		if f.Editable {
+			f.Differs = !bytes.Equal(pair.survivorFields[name], pair.mergedFields[name])
+		} else {
+			f.Differs = !bytes.Equal(f.Survivor, f.Merged)
+		}
 		if slices.Contains(defaults, name) {
 			f.Default = crm.KeepMerged
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"custos/internal/crm"
+	"custos/internal/quality"
 	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
@@ -270,6 +272,234 @@ func TestMergeLeadsAndPreview(t *testing.T) {
 		got, _ := o.Svc.GetLead(ctx, o.Rep1, a.ID)
 		if got.Email != "zhoujie@yunfan.cn" || got.Mobile == "" {
 			t.Errorf("survivor lead: %+v", got.LeadFields)
+		}
+	})
+}
+
+// TestMergePurge: when the survivor is purged from the recycle bin, the
+// key of the person merged into it is destroyed with theirs; the merged
+// record purged first does not take the survivor's key with it.
+func TestMergePurge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := testorg.NewClock()
+		o := testorg.NewWithClock(t, db, clock)
+		a, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "韩梅", Mobile: "13900001111"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "韩梅", Email: "hanmei@example.cn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjContact, crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID,
+			SurvivorVersion: a.Version, MergedVersion: b.Version}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(service.DefaultRecycleRetention + 24*time.Hour)
+		if rep, err := o.Svc.PurgeRecycleBin(ctx); err != nil || rep.Purged[crm.ObjContact] != 1 {
+			t.Fatalf("purge of the merged contact: %+v %v", rep, err)
+		}
+		if erased, _ := o.Vault.Erased(ctx, []string{a.DataKey}); erased[a.DataKey] {
+			t.Fatal("purging the merged contact destroyed the survivor's key")
+		}
+		if got, err := o.Svc.GetContact(ctx, o.Rep1, a.ID); err != nil || got.Email != "hanmei@example.cn" {
+			t.Fatalf("survivor after the merged contact's purge: %v %+v", err, got.ContactFields)
+		}
+		if err := o.Svc.DeleteContact(ctx, o.Rep1, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(service.DefaultRecycleRetention + 24*time.Hour)
+		if rep, err := o.Svc.PurgeRecycleBin(ctx); err != nil || rep.Purged[crm.ObjContact] != 1 {
+			t.Fatalf("purge of the survivor: %+v %v", rep, err)
+		}
+		erased, err := o.Vault.Erased(ctx, []string{a.DataKey, b.DataKey})
+		if err != nil || !erased[a.DataKey] || !erased[b.DataKey] {
+			t.Errorf("keys after the survivor's purge: %v %v", erased, err)
+		}
+	})
+}
+
+// TestMergeRace: two people merge the same pair at once, in opposite
+// directions: one merge wins, the other is refused, and exactly one record
+// stays live with every follow-up on it.
+func TestMergeRace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		a, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "林涛", Mobile: "13700005555"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "林涛", Email: "lintao@example.cn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fus []int64
+		for _, id := range []int64{a.ID, b.ID} {
+			fu, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "回访", ContactID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fus = append(fus, fu.ID)
+		}
+		errs := make(chan error, 2)
+		for _, r := range []crm.MergeRequest{
+			{SurvivorID: a.ID, MergedID: b.ID, SurvivorVersion: a.Version, MergedVersion: b.Version},
+			{SurvivorID: b.ID, MergedID: a.ID, SurvivorVersion: b.Version, MergedVersion: a.Version},
+		} {
+			go func() {
+				_, err := o.Svc.MergeRecords(ctx, o.MgrEast, crm.ObjContact, r)
+				errs <- err
+			}()
+		}
+		var ok int
+		for range 2 {
+			if err := <-errs; err == nil {
+				ok++
+			} else if !crm.IsCode(err, crm.Invalid) && !crm.IsCode(err, crm.Conflict) {
+				t.Errorf("the losing merge: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d merges succeeded, want 1", ok)
+		}
+		var live []int64
+		for _, id := range []int64{a.ID, b.ID} {
+			if _, err := o.Svc.GetContact(ctx, o.Rep1, id); err == nil {
+				live = append(live, id)
+			}
+		}
+		if len(live) != 1 {
+			t.Fatalf("live contacts after the race: %v", live)
+		}
+		for _, id := range fus {
+			if f, err := o.Svc.GetFollowUp(ctx, o.Rep1, id); err != nil || f.ContactID != live[0] || f.Content != "回访" {
+				t.Errorf("follow-up %d after the race: %v %+v", id, err, f)
+			}
+		}
+	})
+}
+
+// TestDataSteward: a data steward is a role an administrator makes —
+// customers, contacts and leads with scope "all", nothing else — who
+// reviews every pair and merges records of different owners, without
+// being an administrator.
+func TestDataSteward(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		o.StepUp(t, o.Admin)
+		all := crm.ObjectGrant{Read: true, Edit: true, Delete: true, Scope: crm.ScopeAll}
+		role, err := o.Svc.SaveRole(ctx, o.Admin, crm.Role{Key: "steward", Name: "Data steward",
+			Grants: map[crm.Object]crm.ObjectGrant{crm.ObjCustomer: all, crm.ObjContact: all, crm.ObjLead: all}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Roles["steward"] = role
+		steward := o.User(t, "steward", o.HQ.ID, "steward")
+		for _, f := range []crm.CustomField{
+			{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Active: true},
+			{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Sensitive: true, Active: true},
+		} {
+			if _, err := o.Svc.SaveCustomField(ctx, o.Admin, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		same := map[string]any{"dob": "1980-03-12", "id_no": "7364009"}
+		a, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "Ann Lee", Email: "ann.lee@example.com", Custom: same})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.Svc.CreateContact(ctx, o.Rep3, crm.ContactFields{Name: "Ann Lee", Mobile: "13800007777", Custom: same})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Svc.ScanDuplicates(ctx, o.Admin, crm.ObjContact, quality.DefaultMatchRules()); err != nil {
+			t.Fatal(err)
+		}
+		page, err := o.Svc.DuplicatePairs(ctx, steward, crm.ObjContact, service.DuplicateFilter{})
+		if err != nil || len(page.Pairs) != 1 {
+			t.Fatalf("steward's pairs: %v %+v", err, page.Pairs)
+		}
+		if page, _ := o.Svc.DuplicatePairs(ctx, o.Rep1, crm.ObjContact, service.DuplicateFilter{}); len(page.Pairs) != 0 {
+			t.Errorf("rep1 sees a pair with rep3's contact: %+v", page.Pairs)
+		}
+		if _, err := o.Svc.MergeRecords(ctx, steward, crm.ObjContact, crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID,
+			SurvivorVersion: a.Version, MergedVersion: b.Version}); err != nil {
+			t.Fatalf("steward's merge: %v", err)
+		}
+		if got, err := o.Svc.GetContact(ctx, o.Rep1, a.ID); err != nil || got.Mobile != "+8613800007777" {
+			t.Errorf("rep1's contact after the steward's merge: %v %+v", err, got.ContactFields)
+		}
+	})
+}
+
+// TestMergeKeyFieldPolicy: a merge that would change a field the key-field
+// approval policy holds is refused with a plain message, files nothing and
+// changes nothing; keeping the survivor's value merges at once.
+func TestMergeKeyFieldPolicy(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		a := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "常州龙城化工", Phone: "13800001111"})
+		b := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "龙城化工（常州）销售部", Phone: "13800002222"})
+		o.StepUp(t, o.Admin)
+		if _, err := o.Svc.SaveApprovalPolicy(ctx, o.Admin, crm.ApprovalPolicy{Kind: crm.ApproveKeyField, Enabled: true,
+			Steps: []crm.ApprovalStep{{Type: "manager"}}, Fields: map[crm.Object][]string{crm.ObjCustomer: {"phone"}}}); err != nil {
+			t.Fatal(err)
+		}
+		req := crm.MergeRequest{SurvivorID: a.ID, MergedID: b.ID, SurvivorVersion: a.Version, MergedVersion: b.Version,
+			Fields: map[string]string{"phone": crm.KeepMerged}}
+		_, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjCustomer, req)
+		if ce := (*crm.Error)(nil); !errorsAs(err, &ce) || ce.Key != "merge_needs_approval" {
+			t.Fatalf("merge changing a held field: %v", err)
+		}
+		if reqs, err := o.Svc.ListApprovals(ctx, o.Rep1); err != nil || len(reqs.Requested) != 0 {
+			t.Errorf("requests filed by a refused merge: %v %+v", err, reqs.Requested)
+		}
+		if _, err := o.Svc.GetCustomer(ctx, o.Rep1, b.ID); err != nil {
+			t.Errorf("the merged customer after a refused merge: %v", err)
+		}
+		req.Fields = nil
+		if _, err := o.Svc.MergeRecords(ctx, o.Rep1, crm.ObjCustomer, req); err != nil {
+			t.Fatalf("merge keeping the survivor's phone: %v", err)
+		}
+	})
+}
+
+// TestDuplicateScanJob: the background finder scans an object an
+// administrator asked for, and one whose period has passed; with two
+// instances on one database a request is scanned once.
+func TestDuplicateScanJob(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := testorg.NewClock()
+		o := testorg.NewWithClock(t, db, clock)
+		if _, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{Name: "Ann Lee"}); err != nil {
+			t.Fatal(err)
+		}
+		if scans, err := o.Svc.RunDueDuplicateScans(ctx, 0); err != nil || len(scans) != 0 {
+			t.Fatalf("scans nobody asked for: %v %+v", err, scans)
+		}
+		wantCode(t, o.Svc.RequestDuplicateScan(ctx, o.Rep1, crm.ObjContact), crm.Forbidden)
+		o.StepUp(t, o.Admin)
+		if err := o.Svc.RequestDuplicateScan(ctx, o.Admin, crm.ObjContact); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+		other := service.New(db, service.Options{Vault: o.Vault, Argon2: testorg.CheapArgon, Now: clock.Now})
+		first, err := o.Svc.RunDueDuplicateScans(ctx, 0)
+		if err != nil || len(first) != 1 || first[0].Object != crm.ObjContact || first[0].Records != 1 {
+			t.Fatalf("scan on request: %v %+v", err, first)
+		}
+		if again, err := other.RunDueDuplicateScans(ctx, 0); err != nil || len(again) != 0 {
+			t.Fatalf("the second instance scanned again: %v %+v", err, again)
+		}
+		clock.Advance(8 * 24 * time.Hour)
+		due, err := other.RunDueDuplicateScans(ctx, 7*24*time.Hour)
+		if err != nil || len(due) != len(service.DuplicateObjects) {
+			t.Fatalf("scans after the period: %v %+v", err, due)
 		}
 	})
 }

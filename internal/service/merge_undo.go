@@ -161,7 +161,7 @@ func (s *Service) revertSurvivor(ctx context.Context, tx *store.Tx, a *access.Ac
 		return kept, nil
 	}
 	update["version"] = recordOf(current).Version
-	return kept, objectHooks[o].imports.update(ctx, s, tx, a, m.SurvivorID, mustJSON(update))
+	return kept, s.editSurvivor(ctx, tx, a, o, m.SurvivorID, update, "undo")
 }
 
 // versionValues opens one stored version of a record and returns its

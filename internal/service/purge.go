@@ -220,7 +220,13 @@ func (s *Service) purgeBatch(ctx context.Context, job *access.Actor, cutoff, now
 				left--
 			}
 		}
-		return tx.QueueKeyErasures(ctx, keys)
+		// The keys of people merged into a purged person go with theirs:
+		// backups from before the merge hold data under them.
+		merged, err := tx.MergedKeysInto(ctx, keys)
+		if err != nil {
+			return err
+		}
+		return tx.QueueKeyErasures(ctx, append(keys, merged...))
 	})
 	return counts, locked, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"custos/internal/crm"
 )
@@ -292,4 +293,15 @@ func (s NameScope) condOn(o crm.Object, alias string, a *args) string {
 		cond = "(" + cond + " OR " + alias + ".owner_id IS NULL)"
 	}
 	return cond
+}
+
+// LastDupScanStart returns when the latest scan of an object (running,
+// done or failed) started; ok is false if it was never scanned.
+func (tx *Tx) LastDupScanStart(ctx context.Context, o crm.Object) (at time.Time, ok bool, err error) {
+	var started sql.NullInt64
+	err = tx.q.QueryRowContext(ctx, "SELECT MAX(started_at) FROM dup_scans WHERE object = $1", string(o)).Scan(&started)
+	if err != nil || !started.Valid {
+		return time.Time{}, false, mapErr("last duplicate scan", err)
+	}
+	return fromMS(started.Int64), true, nil
 }
