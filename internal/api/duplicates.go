@@ -6,7 +6,6 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
-	"custos/internal/quality"
 	"custos/internal/service"
 )
 
@@ -94,14 +93,15 @@ func duplicateFilter(r *http.Request) (service.DuplicateFilter, error) {
 }
 
 // scanDuplicates serves POST /duplicates/{object}/scan (administrators):
-// a scan with the default rules, now; the answer is the finished scan.
+// asks for a scan, which the background job starts within a minute (a
+// scan takes minutes on a large organisation: no request waits for one);
+// the list then shows the latest scan's counts.
 func (api *API) scanDuplicates(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	var scan crm.DupScan
 	o, err := duplicateObject(r)
 	if err == nil {
-		scan, err = api.svc.ScanDuplicates(r.Context(), a, o, quality.DefaultMatchRules())
+		err = api.svc.RequestDuplicateScan(r.Context(), a, o)
 	}
-	api.respond(w, r, a, http.StatusOK, scan, err)
+	api.respond(w, r, a, http.StatusAccepted, map[string]string{"object": string(o), "status": "requested"}, err)
 }
 
 // dismissDuplicate serves POST /duplicates/{object}/dismiss.

@@ -13,7 +13,8 @@ import (
 	"custos/internal/testorg"
 )
 
-// TestDuplicatesAPI: an administrator scans; each reader lists only the
+// TestDuplicatesAPI: an administrator asks for a scan (which serve's
+// background job runs); each reader lists only the
 // pairs whose both records they may see, page by page; a rep compares and
 // merges their own records (a stale version is refused), finds the merge
 // in the history, undoes it once, and dismisses the pair; another rep can
@@ -32,7 +33,17 @@ func TestDuplicatesAPI(t *testing.T) {
 			{name: "never scanned", token: rep1, method: "GET", path: "/api/v1/duplicates/contacts", wantStatus: 200,
 				wantContains: []string{`"pairs":[]`, `"clusters":[]`}},
 			{name: "reps do not scan", token: rep1, method: "POST", path: "/api/v1/duplicates/contacts/scan", wantStatus: 403},
-			{name: "scan", token: admin, method: "POST", path: "/api/v1/duplicates/contacts/scan", wantStatus: 200,
+			{name: "ask for a scan", token: admin, method: "POST", path: "/api/v1/duplicates/contacts/scan", wantStatus: 202,
+				wantContains: []string{`"status":"requested"`}},
+		} {
+			sc.run(t, srv)
+		}
+		// serve's background job runs the scan asked for.
+		if scans, err := o.Svc.RunDueDuplicateScans(ctx, 0); err != nil || len(scans) != 1 {
+			t.Fatalf("due scans: %v %+v", err, scans)
+		}
+		for _, sc := range []scenario{
+			{name: "the scan's counts", token: rep1, method: "GET", path: "/api/v1/duplicates/contacts", wantStatus: 200,
 				wantContains: []string{`"status":"done"`, `"records":3`, `"pairs":3`}},
 			{name: "the administrator's pairs", token: admin, method: "GET", path: "/api/v1/duplicates/contacts", wantStatus: 200,
 				wantContains: []string{"Smith John", `"clusters":[[`}},

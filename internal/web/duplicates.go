@@ -14,7 +14,6 @@ import (
 	"custos/internal/crm"
 	"custos/internal/httpx"
 	"custos/internal/i18n"
-	"custos/internal/quality"
 	"custos/internal/service"
 )
 
@@ -86,6 +85,8 @@ type DuplicatesView struct {
 	Clusters  [][]DupMember
 	NextURL   string
 	Dismissed bool
+	// ScanRequested: an administrator just asked for a scan.
+	ScanRequested bool
 }
 
 // DupPairView is one pair as a row: both records linked, and the links to
@@ -128,7 +129,8 @@ func (s *Server) duplicates(w http.ResponseWriter, r *http.Request, a *access.Ac
 		s.fail(w, r, a, err)
 		return
 	}
-	v := DuplicatesView{Page: s.page(r, a, "dup.title", "duplicates"), Key: key, Dismissed: q.Has("dismissed")}
+	v := DuplicatesView{Page: s.page(r, a, "dup.title", "duplicates"), Key: key, Dismissed: q.Has("dismissed"),
+		ScanRequested: q.Get("scan") == "requested"}
 	v.Tabs = dupTabs(v.Page, o)
 	if page.Scan.ID != 0 {
 		v.Scan = &page.Scan
@@ -172,13 +174,14 @@ func scanLine(p Page, sc crm.DupScan) string {
 }
 
 // scanDuplicates serves POST /duplicates/{object}/scan (administrators):
-// a scan with the default rules, then the list with its counts.
+// asks for a scan, which the background job starts within a minute; the
+// list says so, and shows the latest scan's counts once it has run.
 func (s *Server) scanDuplicates(w http.ResponseWriter, r *http.Request, a *access.Actor, o crm.Object, key string) {
-	if _, err := s.svc.ScanDuplicates(r.Context(), a, o, quality.DefaultMatchRules()); err != nil {
+	if err := s.svc.RequestDuplicateScan(r.Context(), a, o); err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	redirect(w, r, "/duplicates/"+key)
+	redirect(w, r, "/duplicates/"+key+"?scan=requested")
 }
 
 // dismissDuplicate serves POST /duplicates/{object}/dismiss (id_a, id_b).

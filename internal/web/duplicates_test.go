@@ -15,7 +15,8 @@ import (
 )
 
 // TestDuplicateReview drives the duplicate review through the real
-// handlers: an administrator scans, each reader sees only the pairs whose
+// handlers: an administrator asks for a scan (which serve's background
+// job runs), each reader sees only the pairs whose
 // both records they may see (a rep never another rep's), compares two
 // records, is refused a stale merge with the choices kept, merges, finds
 // the merge in the history and undoes it (a field changed since is kept
@@ -47,7 +48,15 @@ func TestDuplicateReview(t *testing.T) {
 			{name: "an object the finder does not scan", actor: "rep1", method: "GET", path: "/duplicates/tasks", wantStatus: http.StatusNotFound},
 			{name: "reps do not scan", actor: "rep1", method: "POST", path: "/duplicates/contacts/scan", wantStatus: http.StatusForbidden},
 			{name: "scanning needs the form's token", actor: "admin", method: "POST", path: "/duplicates/contacts/scan", noCSRF: true, wantStatus: http.StatusForbidden},
-			{name: "scan", actor: "admin", method: "POST", path: "/duplicates/contacts/scan", wantStatus: http.StatusSeeOther, wantLocation: "/duplicates/contacts"},
+			{name: "ask for a scan", actor: "admin", method: "POST", path: "/duplicates/contacts/scan", wantStatus: http.StatusSeeOther,
+				wantLocation: "/duplicates/contacts?scan=requested"},
+			{name: "asked", actor: "admin", method: "GET", path: "/duplicates/contacts?scan=requested", wantStatus: http.StatusOK,
+				wantContains: []string{"已申请扫描", "尚未做过查重扫描"},
+				check: func(t *testing.T) { // serve's background job runs it
+					if scans, err := o.svc.RunDueDuplicateScans(ctx, 0); err != nil || len(scans) != 1 {
+						t.Fatalf("due scans: %v %+v", err, scans)
+					}
+				}},
 			{name: "the administrator sees every pair and the group of three", actor: "admin", method: "GET", path: "/duplicates/contacts", wantStatus: http.StatusOK,
 				wantContains: []string{"最近扫描", "读取 3 条记录", "保留 3 对疑似重复", "重复组", "Smith John", "立即扫描"}},
 			{name: "rep1 sees their pair", actor: "rep1", method: "GET", path: "/duplicates/contacts", wantStatus: http.StatusOK,
@@ -101,7 +110,7 @@ func TestDuplicateReview(t *testing.T) {
 				wantLocation: history + "?kept=title&undone=" + id(m.ID)},
 			{name: "what the undo kept", actor: "rep1", method: "GET", path: history + "?kept=title&undone=" + id(m.ID), wantStatus: http.StatusOK,
 				wantContains: []string{"合并已撤销", "以下字段在合并后又被修改，保留当前值：职位", "已于"}},
-			{name: "not twice", actor: "rep1", method: "POST", path: undo, wantStatus: http.StatusConflict, wantContains: []string{"该合并已经撤销过了"}},
+			{name: "not twice", actor: "rep1", method: "POST", path: undo, wantStatus: http.StatusConflict, wantContains: []string{"该合并已被撤销"}},
 			{name: "the pair is back", actor: "rep1", method: "GET", path: "/duplicates/contacts", wantStatus: http.StatusOK, wantContains: []string{"John Smith"}},
 			{name: "rep2 cannot dismiss it", actor: "rep2", method: "POST", path: "/duplicates/contacts/dismiss",
 				body: url.Values{"id_a": {id(a1.ID)}, "id_b": {id(a2.ID)}}, wantStatus: http.StatusNotFound},
