@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"identity":   {"crm", "access", "kernel", "store", "vault"},  // sign-in, factors, sessions, tokens
 	"compliance": {"crm", "access", "kernel", "store", "notify"}, // alerts, exposure reports, incidents: readers of the trail
 	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity", "compliance", "transfer"},
-	"api":        {"crm", "access", "httpx", "i18n", "service", "quality"},             // quality: the duplicate finder's default rules for a scan
+	"api":        {"crm", "access", "httpx", "i18n", "service"},
 	"web":        {"crm", "access", "httpx", "i18n", "service", "quality", "transfer"}, // transfer: a file's shape and column letters (import wizard)
 	"demo":       {"crm", "access", "service"},
 	"testdb":     {"crm", "store"},
