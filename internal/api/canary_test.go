@@ -61,6 +61,7 @@ func TestFieldRuleCanary(t *testing.T) {
 			if _, body := get("/api/v1/customers/" + id("customer")); rule == tm.CanaryMasked && !strings.Contains(body, c.MaskedForms()[0]) {
 				t.Errorf("%s: the customer's phone is not shown masked: %s", rule, body)
 			}
+			c.CheckComparisons(rule, get, "/api/v1/duplicates/")
 			// Filters and sorts by a ruled field are refused, naming it.
 			c.CheckFilters(rule, get, []tm.FilterProbe{
 				{Path: "/api/v1/customers?level=A", Field: "level"},

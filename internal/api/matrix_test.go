@@ -18,6 +18,7 @@ import (
 	"custos/internal/api"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	tm "custos/internal/testmatrix"
@@ -554,6 +555,7 @@ func apiSpecs(w *tm.World) map[string][]spec {
 	privacySpecs(w, specs)
 	importSpecs(w, specs)
 	exportSpecs(specs)
+	duplicateSpecs(w, specs)
 	recordRoutes(crm.ObjCustomer, specs, w, map[string]any{"industry": "制造"})
 	recordRoutes(crm.ObjContact, specs, w, map[string]any{"title": "经理"})
 	recordRoutes(crm.ObjLead, specs, w, map[string]any{"title": "总监"})
@@ -713,4 +715,38 @@ func exportedIDs(body []byte) (map[int64]bool, bool) {
 		}
 	}
 	return out, true
+}
+
+// duplicateSpecs classifies the duplicate review per object it scans:
+// pairs and merges are listed to readers (within their scope: an empty
+// list is still an answer); a scan is for administrators; comparing,
+// merging, dismissing and undoing need the rights a merge needs
+// (tm.MergeOutcome).
+func duplicateSpecs(w *tm.World, specs map[string][]spec) {
+	for _, o := range service.DuplicateObjects {
+		c := collection[o]
+		add := func(key string, sp spec) {
+			sp.Name = c
+			specs[key] = append(specs[key], sp)
+		}
+		add("GET /api/v1/duplicates/{object}", spec{Want: tm.CanDo(o, crm.ActRead), Req: path("/api/v1/duplicates/" + c + "?min_score=0.5&limit=50")})
+		add("GET /api/v1/merges/{object}", spec{Want: tm.CanDo(o, crm.ActRead), Req: path("/api/v1/merges/" + c)})
+		add("POST /api/v1/duplicates/{object}/scan", spec{Want: tm.Admins, Req: path("/api/v1/duplicates/" + c + "/scan")})
+		// A record compared with itself: seen as a merge would see it.
+		add("GET /api/v1/duplicates/{object}/compare", spec{Object: o, Want: tm.MergeOutcome(o, tm.BadRef), Req: func(x *tm.Target) apiReq {
+			return apiReq{path: "/api/v1/duplicates/" + c + "/compare?survivor=" + id(x, o) + "&merged=" + id(x, o)}
+		}})
+		add("POST /api/v1/duplicates/{object}/dismiss", spec{Object: o, Want: tm.DismissOutcome(o), Req: func(x *tm.Target) apiReq {
+			return apiReq{path: "/api/v1/duplicates/" + c + "/dismiss", body: map[string]int64{"id_a": x.F.ID(o), "id_b": tm.MissingID}}
+		}})
+		// The missing record would be merged into itself: refused as such.
+		specs["POST /api/v1/"+c+"/merge"] = []spec{{Object: o, Want: tm.MergeOutcome(o, tm.Invalid), Req: func(x *tm.Target) apiReq {
+			survivor, merged := w.MergePair(x, o)
+			return apiReq{path: "/api/v1/" + c + "/merge", body: map[string]any{"survivor_id": survivor, "merged_id": merged,
+				"survivor_version": version(x, o), "merged_version": w.Version(o, merged)}}
+		}, Mutates: true}}
+		add("POST /api/v1/merges/{id}/undo", spec{Object: o, Want: tm.UndoMergeOutcome(o), Req: func(x *tm.Target) apiReq {
+			return apiReq{path: "/api/v1/merges/" + strconv.FormatInt(w.FreshMerge(x, o), 10) + "/undo"}
+		}, Mutates: true})
+	}
 }

@@ -119,6 +119,25 @@ func TestOpenAPI(t *testing.T) {
 		v.call("GET", "/api/v1/imports/{id}/errors", imp+"/errors", "", 200)
 		v.call("POST", "/api/v1/imports/{id}/preview", imp+"/preview", `{"mapping":{"客户名称":"name","电话":"phone"}}`, 200)
 		v.call("POST", "/api/v1/imports/{id}/commit", imp+"/commit", "", 202)
+		// The duplicate review: an administrator asks for a scan of rep1's two look-alike
+		// contacts; rep1 lists, compares and merges them, reads the history,
+		// undoes the merge and dismisses the pair.
+		dup := [2]crm.Contact{o.LookAlike(t, o.Rep1, "John Smith", "7364009"), o.LookAlike(t, o.Rep1, "Jon Smith", "7364009")}
+		rep1Token := v.token
+		v.token = token(t, o, o.Admin)
+		v.call("POST", "/api/v1/duplicates/{object}/scan", "/api/v1/duplicates/contacts/scan", "", 202)
+		v.token = rep1Token
+		if _, err := o.Svc.RunDueDuplicateScans(ctx, 0); err != nil { // as serve's background job
+			t.Fatal(err)
+		}
+		idA, idB := strconv.FormatInt(dup[0].ID, 10), strconv.FormatInt(dup[1].ID, 10)
+		v.call("GET", "/api/v1/duplicates/{object}", "/api/v1/duplicates/contacts?limit=10", "", 200)
+		v.call("GET", "/api/v1/duplicates/{object}/compare", "/api/v1/duplicates/contacts/compare?survivor="+idA+"&merged="+idB, "", 200)
+		m := v.call("POST", "/api/v1/contacts/merge", "/api/v1/contacts/merge",
+			`{"survivor_id":`+idA+`,"merged_id":`+idB+`,"survivor_version":1,"merged_version":1,"fields":{"name":"merged"}}`, 200)
+		v.call("GET", "/api/v1/merges/{object}", "/api/v1/merges/contacts", "", 200)
+		v.call("POST", "/api/v1/merges/{id}/undo", "/api/v1/merges/"+fmt.Sprint(m["id"])+"/undo", "", 200)
+		v.call("POST", "/api/v1/duplicates/{object}/dismiss", "/api/v1/duplicates/contacts/dismiss", `{"id_a":`+idA+`,"id_b":`+idB+`}`, 204)
 		if *update {
 			if !written {
 				b, err := json.MarshalIndent(v.examples, "", "  ")

@@ -101,7 +101,8 @@ func (api *API) reveal(o crm.Object) handlerFunc {
 //     and the pool along: its own use cases);
 //   - reveal when a field takes field rules (a masked value, revealed);
 //   - history and bulk delete when the object has a list of its own;
-//   - versions and their restore when versioned; transfer when transferable.
+//   - versions and their restore when versioned; transfer when transferable;
+//   - merge when the duplicate finder scans the object.
 func (api *API) recordRoutes(o crm.Object) []httpx.Route {
 	s, _ := crm.Spec(o)
 	base := "/api/v1/" + s.Path
@@ -133,6 +134,10 @@ func (api *API) recordRoutes(o crm.Object) []httpx.Route {
 	if service.ExportObjects(o) {
 		add("GET", "/export", api.exportList(o), httpx.Doc{Summary: "Export the list (its own filters) as CSV or XLSX, watermarked",
 			File: true, Approval: true, StepUp: httpx.StepUpSometimes})
+	}
+	if slices.Contains(service.DuplicateObjects, o) {
+		add("POST", "/merge", api.mergeRecords(o), httpx.Doc{Summary: "Merge one record into another (fields chosen per field)",
+			Request: crm.MergeRequest{}, Response: crm.Merge{}, Status: http.StatusOK})
 	}
 	if s.Recyclable && s.Paged {
 		add("POST", "/bulk-delete", api.bulkDelete(o), httpx.Doc{Response: map[string]int{}, StepUp: httpx.StepUpAlways, Approval: true})

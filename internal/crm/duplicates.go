@@ -1,6 +1,10 @@
 package crm
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // DupScan is one run of the duplicate finder over an object's live records
 // (issue 14 §3): what it read, how many blocking keys it filed, how many
@@ -85,4 +89,31 @@ type Merge struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UndoneBy      int64      `json:"undone_by,omitempty"`
 	UndoneAt      *time.Time `json:"undone_at,omitempty"`
+}
+
+// Cursor names the pair as the place a page of pairs ends
+// ("<score>_<id_a>_<id_b>"), for the next page to start after it. The
+// score is written in full precision, so the cursor finds it again exactly.
+func (p DupPair) Cursor() string {
+	return strconv.FormatFloat(p.Score, 'g', -1, 64) + "_" + strconv.FormatInt(p.IDA, 10) + "_" + strconv.FormatInt(p.IDB, 10)
+}
+
+// ParseDupCursor reads a cursor made by Cursor ("" is none); a malformed
+// one is refused naming the parameter "after".
+func ParseDupCursor(s string) (*DupPair, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, "_")
+	if len(parts) == 3 {
+		score, err1 := strconv.ParseFloat(parts[0], 64)
+		a, err2 := strconv.ParseInt(parts[1], 10, 64)
+		b, err3 := strconv.ParseInt(parts[2], 10, 64)
+		if err1 == nil && err2 == nil && err3 == nil && score >= 0 && score <= 1 && a > 0 && b > 0 {
+			return &DupPair{Score: score, IDA: a, IDB: b}, nil
+		}
+	}
+	var p Problems
+	p.Add("after", "format")
+	return nil, p.Err()
 }

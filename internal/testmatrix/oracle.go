@@ -805,3 +805,46 @@ func StartCampaignOutcome(a ActorKey, _ Slot) Outcome {
 func CampaignConfirmOutcome(a ActorKey, s Slot) Outcome {
 	return check(Can(a, crm.ObjCustomer, crm.ActEdit), s != SlotMissing && s != SlotPool && inScope(a, crm.ObjCustomer, customerOwner(s)))
 }
+
+// MergeOutcome is comparing or merging the slot's record of o with
+// another in the same relation to the actor: a merge needs the rights to
+// edit and delete records of o, over both records within the actor's own
+// scope (shares do not count: the merged record goes to the recycle bin);
+// a record outside it is a reference to nothing. missing is the answer
+// about the missing record.
+func MergeOutcome(o crm.Object, missing Outcome) func(a ActorKey, s Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		switch out := DeleteOutcome(a, o, s); {
+		case out == Hidden && s == SlotMissing:
+			return missing
+		case out == Hidden:
+			return BadRef
+		default:
+			return out
+		}
+	}
+}
+
+// DismissOutcome is marking a pair of the slot's record and a missing one
+// as not a duplicate: for whoever may edit records of o, the pair is
+// missing like any other.
+func DismissOutcome(o crm.Object) func(a ActorKey, s Slot) Outcome {
+	return func(a ActorKey, _ Slot) Outcome {
+		if !Can(a, o, crm.ActEdit) {
+			return Forbidden
+		}
+		return Hidden
+	}
+}
+
+// UndoMergeOutcome is undoing a merge whose survivor is the slot's record
+// (FreshMerge): the rights of a merge over it. An actor who may not merge
+// is asked about a merge that does not exist, which answers first.
+func UndoMergeOutcome(o crm.Object) func(a ActorKey, s Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		if !Can(a, o, crm.ActEdit) {
+			return Hidden
+		}
+		return DeleteOutcome(a, o, s)
+	}
+}

@@ -677,3 +677,40 @@ func (w *World) FreshCampaign() int64 {
 	w.must(err, "fresh campaign")
 	return c.ID
 }
+
+// Partner returns a record of o in the same relation to every actor as
+// the target's: the same record of a fresh family of the slot. Both
+// families are used up (the next request gets fresh ones).
+func (w *World) Partner(x *Target, o crm.Object) int64 {
+	w.t.Helper()
+	w.Dirty(x.F)
+	f := w.Family(x.S, x.F.Variant)
+	w.Dirty(f)
+	return f.ID(o)
+}
+
+// FreshMerge merges a partner into the target's record of o, as the
+// administrator (a merge names a user), and returns the merge's id; for
+// the missing slot, and for an actor who may not merge, MissingID.
+func (w *World) FreshMerge(x *Target, o crm.Object) int64 {
+	w.t.Helper()
+	if x.S == SlotMissing || !Can(x.A, o, crm.ActEdit) {
+		return MissingID
+	}
+	survivor, merged := x.F.ID(o), w.Partner(x, o)
+	m, err := w.Svc.MergeRecords(w.ctx, w.Users[Admin], o, crm.MergeRequest{SurvivorID: survivor, MergedID: merged,
+		SurvivorVersion: w.Version(o, survivor), MergedVersion: w.Version(o, merged)})
+	w.must(err, fmt.Sprintf("merge %s %d into %d", o, merged, survivor))
+	return m.ID
+}
+
+// MergePair returns the target's record of o and a partner to merge into
+// it; for the missing slot, and for an actor who may not merge, the
+// partner is the missing record.
+func (w *World) MergePair(x *Target, o crm.Object) (survivor, merged int64) {
+	w.t.Helper()
+	if x.S == SlotMissing || !Can(x.A, o, crm.ActEdit) {
+		return x.F.ID(o), MissingID
+	}
+	return x.F.ID(o), w.Partner(x, o)
+}

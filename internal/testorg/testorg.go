@@ -7,6 +7,7 @@ import (
 	"context"
 	"custos/internal/vault"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -232,6 +233,34 @@ func (o *Org) Customer(t *testing.T, a *access.Actor, f crm.CustomerFields) crm.
 	c, err := o.Svc.CreateCustomer(context.Background(), a, service.CustomerInput{CustomerFields: f})
 	if err != nil {
 		t.Fatalf("create customer %q: %v", f.Name, err)
+	}
+	return c
+}
+
+// LookAlike creates a contact owned by a that the duplicate finder pairs
+// with others made here: the same birthday, and an id number that differs
+// in at most a transposition. The first call defines the two custom
+// fields (dob, id_no) it uses.
+func (o *Org) LookAlike(t *testing.T, a *access.Actor, name, idNo string) crm.Contact {
+	t.Helper()
+	ctx := context.Background()
+	defs, err := o.Svc.CustomFields(ctx, a, crm.ObjContact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(defs, func(d crm.CustomField) bool { return d.Key == "id_no" }) {
+		for _, f := range []crm.CustomField{
+			{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Sensitive: true, Active: true},
+			{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Sensitive: true, Active: true},
+		} {
+			if _, err := o.Svc.SaveCustomField(ctx, access.System("testorg"), f); err != nil {
+				t.Fatalf("custom field %s: %v", f.Key, err)
+			}
+		}
+	}
+	c, err := o.Svc.CreateContact(ctx, a, crm.ContactFields{Name: name, Custom: map[string]any{"dob": "1980-03-12", "id_no": idNo}})
+	if err != nil {
+		t.Fatalf("create contact %q: %v", name, err)
 	}
 	return c
 }

@@ -79,6 +79,7 @@ func TestFieldRuleCanary(t *testing.T) {
 			if _, body := get("/recycle-bin/contacts"); !strings.Contains(body, "/recycle-bin/contacts/"+id("deleted_contact")+"/restore") {
 				t.Errorf("%s: the deleted contact is not in the recycle bin", rule)
 			}
+			c.CheckComparisons(rule, get, "/duplicates/")
 			// Filters and sorts by a ruled field are refused, naming it.
 			c.CheckFilters(rule, get, []tm.FilterProbe{
 				{Path: "/customers?level=A", Field: "level"},

@@ -20,6 +20,7 @@ import (
 	"custos/internal/crm"
 	"custos/internal/httpx"
 	"custos/internal/i18n"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	tm "custos/internal/testmatrix"
@@ -661,6 +662,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 	}
 	privacySpecs(w, specs)
 	importSpecs(w, specs)
+	duplicateSpecs(w, specs)
 	for _, o := range []crm.Object{crm.ObjContact, crm.ObjLead, crm.ObjOpportunity, crm.ObjContract, crm.ObjTask, crm.ObjFollowUp} {
 		key := recycleKeys[o]
 		specs["GET /recycle-bin/{object}"] = append(specs["GET /recycle-bin/{object}"], webSpec{Name: key,
@@ -829,4 +831,48 @@ func multipartForm(form url.Values, field, name, file string) ([]byte, string) {
 	io.WriteString(fw, file)
 	mw.Close()
 	return buf.Bytes(), mw.FormDataContentType()
+}
+
+// duplicateSpecs classifies the duplicate review: its first page for
+// whoever reads an object the finder scans; per object, the pairs and the
+// merge history to readers, the scan to administrators, and comparing,
+// merging, dismissing and undoing with the rights a merge needs
+// (tm.MergeOutcome).
+func duplicateSpecs(w *tm.World, specs map[string][]webSpec) {
+	specs["GET /duplicates"] = []webSpec{{Want: func(a tm.ActorKey, _ tm.Slot) tm.Outcome {
+		for _, o := range service.DuplicateObjects {
+			if tm.Can(a, o, crm.ActRead) {
+				return tm.Allow
+			}
+		}
+		return tm.Forbidden
+	}, Req: get("/duplicates")}}
+	for _, o := range service.DuplicateObjects {
+		key := collectionPath(o)
+		base := "/duplicates/" + key
+		add := func(route string, sp webSpec) {
+			sp.Name = key
+			specs[route] = append(specs[route], sp)
+		}
+		add("GET /duplicates/{object}", webSpec{Want: tm.CanDo(o, crm.ActRead), Req: get(base)})
+		add("GET /duplicates/{object}/merges", webSpec{Want: tm.CanDo(o, crm.ActRead), Req: get(base + "/merges")})
+		add("POST /duplicates/{object}/scan", webSpec{Want: tm.Admins, Req: post(base+"/scan", nil)})
+		// A record compared with itself: seen as a merge would see it.
+		add("GET /duplicates/{object}/compare", webSpec{Object: o, Want: tm.MergeOutcome(o, tm.BadRef), Req: func(x *tm.Target) webReq {
+			ref := id(x.F.ID(o))
+			return webReq{path: base + "/compare?survivor=" + ref + "&merged=" + ref}
+		}})
+		add("POST /duplicates/{object}/dismiss", webSpec{Object: o, Want: tm.DismissOutcome(o), Req: func(x *tm.Target) webReq {
+			return webReq{path: base + "/dismiss", form: values("id_a", id(x.F.ID(o)), "id_b", id(tm.MissingID))}
+		}})
+		// The missing record would be merged into itself: refused as such.
+		add("POST /duplicates/{object}/merge", webSpec{Object: o, Want: tm.MergeOutcome(o, tm.Invalid), Req: func(x *tm.Target) webReq {
+			survivor, merged := w.MergePair(x, o)
+			return webReq{path: base + "/merge", form: values("survivor_id", id(survivor), "merged_id", id(merged),
+				"survivor_version", id(w.Version(o, survivor)), "merged_version", id(w.Version(o, merged)))}
+		}, Mutates: true})
+		add("POST /duplicates/{object}/merges/{id}/undo", webSpec{Object: o, Want: tm.UndoMergeOutcome(o), Req: func(x *tm.Target) webReq {
+			return webReq{path: base + "/merges/" + id(w.FreshMerge(x, o)) + "/undo"}
+		}, Mutates: true})
+	}
 }
