@@ -69,6 +69,12 @@ type Config struct {
 	SMTPUsername       string
 	SMTPPassword       string
 	AlertEmailTo       []string
+	// BackupRecipient is the age recipient (age1…, comma-separated, or a
+	// file of them) backups are encrypted to; BackupIdentityFile the file
+	// of the identity that decrypts them, for restores and drills — kept
+	// apart from the data and the backups.
+	BackupRecipient    string
+	BackupIdentityFile string
 	// PrivacyDeadlineDays is how long a privacy request has from its
 	// receipt (GDPR: one month).
 	PrivacyDeadlineDays int
@@ -143,6 +149,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("CUSTOS_SMTP_FROM", ""), "sender of alert e-mail, e.g. \"Custos <custos@example.com>\" (CUSTOS_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", env("CUSTOS_SMTP_USERNAME", ""), "SMTP user name; the password comes from CUSTOS_SMTP_PASSWORD or CUSTOS_SMTP_PASSWORD_FILE (CUSTOS_SMTP_USERNAME)")
 	fs.StringVar(&mailTo, "alert-email-to", env("CUSTOS_ALERT_EMAIL_TO", ""), "comma-separated recipients of alert e-mail; empty: every administrator with an e-mail address (CUSTOS_ALERT_EMAIL_TO)")
+	fs.StringVar(&c.BackupRecipient, "backup-recipient", env("CUSTOS_BACKUP_RECIPIENT", ""), "age recipient(s) backups are encrypted to: age1… (comma-separated) or a file of them; custos backup keygen makes one (CUSTOS_BACKUP_RECIPIENT)")
+	fs.StringVar(&c.BackupIdentityFile, "backup-identity-file", env("CUSTOS_BACKUP_IDENTITY_FILE", ""), "file of the age identity that decrypts backups, for restore and drills; keep it apart from the data and the backups (CUSTOS_BACKUP_IDENTITY_FILE)")
 	deadline, err := envInt(getenv, "CUSTOS_PRIVACY_DEADLINE_DAYS", service.DefaultPrivacyDeadlineDays)
 	if err != nil {
 		return c, err
