@@ -2,12 +2,14 @@ package service_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -341,6 +343,68 @@ func TestBackupDuringWrites(t *testing.T) {
 		for _, id := range before {
 			if _, err := svc.GetContact(ctx, rep1, id); err != nil {
 				t.Fatalf("contact %d, acknowledged before the backup began, is not in it: %v", id, err)
+			}
+		}
+	})
+}
+
+// TestRestoreOlderBackupAuditDir is the rule for an older backup's audit
+// directory: a restore gets the trail as the backup's snapshot saw it —
+// the checkpoints up to the snapshot's newest and the archive segments it
+// records, nothing the sealer or the archiver wrote later — so the
+// restored database verifies in its own audit directory. Verified against
+// the newer directory of the database it replaces, it departs from it
+// after the backup's head (truncated, or rewritten from there on by what
+// the restored database sealed since), and must: that directory proves
+// events after the backup.
+// A checkpoint committed but not yet appended to the file when the backup
+// read it is added, as the sealer's next seal would.
+func TestRestoreOlderBackupAuditDir(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newBackupWorld(t, db.Dialect(), db)
+		archive := func() {
+			t.Helper()
+			a := &audit.Archiver{DB: w.DB, Keys: w.keys, Dir: w.auditDir, Logger: slog.New(slog.DiscardHandler), Actor: "test"}
+			if rep, err := a.Archive(ctx, time.Now().Add(time.Second)); err != nil || len(rep.Segments) == 0 {
+				t.Fatalf("archive: %v %+v", err, rep)
+			}
+		}
+		w.people(t)
+		w.seal(t)
+		archive()
+		w.Customer(t, w.Rep1, crm.CustomerFields{Name: "归档之后有限公司"})
+		w.seal(t)
+		// The file lacks the newest checkpoint, as when the backup reads it
+		// between the sealer's commit and its append.
+		file := filepath.Join(w.auditDir, audit.CheckpointFile)
+		b, _ := os.ReadFile(file)
+		lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+		os.WriteFile(file, []byte(strings.Join(lines[:len(lines)-1], "")), 0o600)
+		path, m := w.backup(t)
+		os.WriteFile(file, b, 0o600)
+
+		// Later: more events, checkpoints and a second segment.
+		w.Customer(t, w.Rep1, crm.CustomerFields{Name: "备份之后有限公司"})
+		w.seal(t)
+		archive()
+
+		restored, r := w.restore(t, path)
+		if !r.Audit.OK() || r.Audit.Segments != len(m.Audit.Segments) || r.Audit.Segments != 1 {
+			t.Fatalf("restored trail: %+v (backup's segments %v)", r.Audit, m.Audit.Segments)
+		}
+		rep, err := audit.Verify(ctx, restored, w.keys, w.auditDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// It departs from that directory after the backup's head, never
+		// before: what the backup holds is the trail as it was.
+		if len(rep.Problems) == 0 {
+			t.Fatal("the restored database verified against the newer audit directory")
+		}
+		for _, p := range rep.Problems {
+			if p.Seq <= m.Audit.Sealed {
+				t.Errorf("a finding at log position %d, before the backup's head %d: %s", p.Seq, m.Audit.Sealed, p)
 			}
 		}
 	})
