@@ -37,10 +37,14 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	local := flag.NewFlagSet("backup", flag.ContinueOnError)
 	local.SetOutput(stderr)
-	to := local.String("to", getenv("CUSTOS_BACKUP_DIR"), "directory the backup is written into (CUSTOS_BACKUP_DIR)")
+	to := local.String("to", "", "directory the backup is written into (default: the first -backup-dir; the others get a copy)")
 	c, err := commandConfig(local, "backup", args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	var copies []string
+	if *to == "" && len(c.BackupDirs) > 0 {
+		*to, copies = c.BackupDirs[0], c.BackupDirs[1:]
 	}
 	if *to == "" {
 		return errors.New("usage: custos backup -to DIR [flags] | custos backup verify BACKUP [flags] | custos backup keygen -out FILE")
@@ -55,7 +59,7 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer app.Close()
 	path, m, err := app.svc.CreateBackup(ctx, access.System("custos backup"), service.BackupOptions{Dir: *to, AuditDir: c.AuditDir,
-		Recipients: recipients, Version: version})
+		Recipients: recipients, Version: version}, copies...)
 	if err != nil {
 		return err
 	}
@@ -183,25 +187,7 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer app.Close()
-	tmp, err := os.MkdirTemp("", "custos-drill-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	scratch := store.Options{Dir: filepath.Join(tmp, "data")}
-	if c.DatabaseURL != "" {
-		scratch = store.Options{URL: *scratchURL}
-		if *scratchURL == "" {
-			u, drop, err := store.ScratchSchema(ctx, c.DatabaseURL)
-			if err != nil {
-				return err
-			}
-			defer drop()
-			scratch.URL = u
-		}
-	}
-	r, err := app.svc.DrillBackup(ctx, access.System("custos backup verify"), service.DrillOptions{From: from, Identities: ids,
-		Scratch: scratch, ScratchAuditDir: filepath.Join(tmp, "audit"), Sample: *sample})
+	r, err := app.svc.ScratchDrill(ctx, access.System("custos backup verify"), from, ids, c.DatabaseURL, *scratchURL, *sample)
 	if m := r.Manifest; m != nil {
 		fmt.Fprintf(stdout, "backup %s: taken %s (%s ago) by Custos %s on %s, schema %d\n", from, m.CreatedAt.Format(time.RFC3339),
 			r.Age.Round(time.Second), m.CustosVersion, m.Dialect, m.Schema)
@@ -268,4 +254,64 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 	fmt.Fprintf(stdout, "restored %s (taken %s) into %s, audit directory %s\n", *from, r.Manifest.CreatedAt.Format(time.RFC3339), where, c.AuditDir)
 	printRestore(stdout, r)
 	return nil
+}
+
+// backupCheckEvery is how often serve looks whether a scheduled backup or
+// drill is due (a read; the work itself runs when due, on one instance).
+const backupCheckEvery = time.Minute
+
+// backupSchedule is serve's backup plan from the settings; nil without
+// -backup-dir.
+func (c Config) backupSchedule(logger *slog.Logger) (*service.BackupSchedule, error) {
+	if len(c.BackupDirs) == 0 {
+		return nil, nil
+	}
+	recipients, err := c.backupRecipients()
+	if err != nil {
+		return nil, err
+	}
+	keep, err := c.backupKeep()
+	if err != nil {
+		return nil, err
+	}
+	plan := &service.BackupSchedule{BackupOptions: service.BackupOptions{Dir: c.BackupDirs[0], AuditDir: c.AuditDir, Recipients: recipients, Version: version},
+		Copies: c.BackupDirs[1:], Every: c.BackupEvery, Keep: keep, DrillEvery: c.DrillEvery, DatabaseURL: c.DatabaseURL, Holder: retentionHolder()}
+	if c.DrillEvery > 0 {
+		if c.BackupIdentityFile == "" {
+			logger.Warn("scheduled restore drills need the backup identity (-backup-identity-file); none will run: run custos backup verify where the identity is kept")
+		} else if plan.Identities, err = c.backupIdentities(); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// startBackups runs the backup schedule in the background while the
+// server runs.
+func startBackups(ctx context.Context, svc *service.Service, plan *service.BackupSchedule, logger *slog.Logger) (stop func()) {
+	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(backupCheckEvery)
+		defer t.Stop()
+		for {
+			run, err := svc.RunBackupSchedule(jobCtx, *plan)
+			switch {
+			case err != nil && jobCtx.Err() == nil:
+				logger.Error("scheduled backup", "err", err)
+			case run.Backup != "":
+				logger.Info("backup made", "backup", run.Backup, "copies", len(plan.Copies), "removed_by_retention", len(run.Removed))
+			}
+			if run.Drilled != "" && err == nil {
+				logger.Info("restore drill passed", "backup", run.Drilled)
+			}
+			select {
+			case <-jobCtx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -203,6 +203,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	plan, err := c.backupSchedule(logger)
+	if err != nil {
+		return err
+	}
 	app, err := openService(ctx, &c, logger)
 	if err != nil {
 		return err
@@ -249,6 +253,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		jobs = append(jobs, archiveJob(c, db, app.auditKeys, logger))
 	}
 	defer startMaintenance(ctx, logger, jobs...)()
+	if plan != nil {
+		defer startBackups(ctx, svc, plan, logger)()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {

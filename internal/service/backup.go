@@ -31,19 +31,62 @@ type BackupOptions struct {
 }
 
 // CreateBackup writes a backup of the whole database (online, one
-// consistent snapshot) and returns its path and manifest.
-func (s *Service) CreateBackup(ctx context.Context, a *access.Actor, o BackupOptions) (string, *backup.Manifest, error) {
+// consistent snapshot) into o.Dir, copies it into each of copies, and
+// returns its path and manifest. The run goes into the backup history with
+// its audit event.
+func (s *Service) CreateBackup(ctx context.Context, a *access.Actor, o BackupOptions, copies ...string) (string, *backup.Manifest, error) {
 	if err := s.requireAdmin(ctx, a, "backup"); err != nil {
 		return "", nil, err
 	}
+	run := crm.BackupRun{Kind: crm.BackupKindBackup, StartedAt: s.clock()}
 	path, m, err := backup.Create(ctx, backup.CreateOptions{DB: s.db, Keys: s.keys, AuditDir: o.AuditDir, Dir: o.Dir,
 		Recipients: o.Recipients, Version: o.Version, Now: s.clock})
 	detail := map[string]any{"dir": o.Dir}
 	if err == nil {
-		detail = map[string]any{"backup": path, "tables": len(m.Tables), "rows": m.Rows(), "audit_sealed": m.Audit.Sealed,
-			"schema": m.Schema, "bytes": m.Data.Size}
+		run.Path, run.Rows, run.Bytes = path, m.Rows(), m.Data.Size
+		for _, dir := range copies {
+			var copied string
+			if copied, err = backup.CopyTo(path, dir); err != nil {
+				break
+			}
+			run.Copies = append(run.Copies, copied)
+		}
+		detail = map[string]any{"backup": path, "copies": run.Copies, "tables": len(m.Tables), "rows": m.Rows(),
+			"audit_sealed": m.Audit.Sealed, "schema": m.Schema, "bytes": m.Data.Size}
 	}
-	return path, m, s.keyEvent(ctx, a, "backup.create", detail, err)
+	return path, m, s.recordRun(ctx, a, "backup.create", run, detail, err)
+}
+
+// recordRun records a backup or drill in the history with its audit event,
+// in one transaction; the operation's own error wins over the record's.
+func (s *Service) recordRun(ctx context.Context, a *access.Actor, action string, run crm.BackupRun, detail map[string]any, opErr error) error {
+	run.FinishedAt, run.Outcome = s.clock(), "ok"
+	e := s.event(a, action, "", 0)
+	if opErr != nil {
+		run.Outcome, run.Detail = "error", opErr.Error()
+		e.Outcome, detail["error"] = "error", opErr.Error()
+	}
+	e.Fields = mustJSON(detail)
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertBackupRun(ctx, &run); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, e)
+	})
+	if opErr != nil {
+		return fmt.Errorf("%s: %w", action, opErr)
+	}
+	return err
+}
+
+// BackupHistory lists the newest backups and drills (administrators).
+func (s *Service) BackupHistory(ctx context.Context, a *access.Actor, limit int) ([]crm.BackupRun, error) {
+	if err := s.requireAdmin(ctx, a, "backup"); err != nil {
+		return nil, err
+	}
+	var runs []crm.BackupRun
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) (err error) { runs, err = tx.ListBackupRuns(ctx, limit); return err })
+	return runs, err
 }
 
 // RestoreOptions say what to restore where, with which keys.
@@ -154,6 +197,7 @@ func (s *Service) DrillBackup(ctx context.Context, a *access.Actor, o DrillOptio
 	if err := s.requireAdmin(ctx, a, "backup"); err != nil {
 		return r, err
 	}
+	run := crm.BackupRun{Kind: crm.BackupKindDrill, StartedAt: s.clock()}
 	err := func() error {
 		db, rr, err := RestoreBackup(ctx, RestoreOptions{From: o.From, Target: o.Scratch, AuditDir: o.ScratchAuditDir,
 			Identities: o.Identities, AuditKeys: s.keys, Vault: s.vault, Logger: s.k.Logger, Actor: "backup drill"})
@@ -170,7 +214,11 @@ func (s *Service) DrillBackup(ctx context.Context, a *access.Actor, o DrillOptio
 		return err
 	}()
 	detail := map[string]any{"backup": o.From, "age_seconds": int64(r.Age.Seconds()), "rows": r.Rows, "sampled": r.Sampled}
-	return r, s.keyEvent(ctx, a, "backup.drill", detail, err)
+	run.Path, run.Rows = o.From, r.Rows
+	if r.Manifest != nil {
+		run.BackupAt, run.Bytes = r.Manifest.CreatedAt, r.Manifest.Data.Size
+	}
+	return r, s.recordRun(ctx, a, "backup.drill", run, detail, err)
 }
 
 // openSample opens the sealed values of up to n contacts and n leads with

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -406,6 +407,90 @@ func TestRestoreOlderBackupAuditDir(t *testing.T) {
 			if p.Seq <= m.Audit.Sealed {
 				t.Errorf("a finding at log position %d, before the backup's head %d: %s", p.Seq, m.Audit.Sealed, p)
 			}
+		}
+	})
+}
+
+// TestBackupSchedule: serve's schedule backs up when due and not before,
+// into every destination, keeps the retention, drills, records each run in
+// the history, and raises an alert when a backup fails and when none
+// succeeded for twice the period.
+func TestBackupSchedule(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := testorg.NewClock()
+		tmp := t.TempDir()
+		keys, _, err := audit.LoadOrCreateKeys(filepath.Join(tmp, "audit.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := testorg.NewWith(t, db, service.Options{AuditKeys: keys, Argon2: testorg.CheapArgon, Now: clock.Now})
+		if err := service.BindKeys(ctx, db, o.Vault, keys); err != nil {
+			t.Fatal(err)
+		}
+		id, _ := age.GenerateX25519Identity()
+		plan := service.BackupSchedule{
+			BackupOptions: service.BackupOptions{Dir: filepath.Join(tmp, "a"), AuditDir: filepath.Join(tmp, "audit"), Recipients: []age.Recipient{id.Recipient()}},
+			Copies:        []string{filepath.Join(tmp, "b")}, Every: 24 * time.Hour, Keep: bk.Keep{Daily: 3}, Holder: "test",
+			DrillEvery: 7 * 24 * time.Hour, Identities: []age.Identity{id},
+		}
+		if db.Dialect() == store.Postgres {
+			plan.DatabaseURL = os.Getenv(testdb.EnvPostgres)
+		}
+		run, err := o.Svc.RunBackupSchedule(ctx, plan)
+		if err != nil || run.Backup == "" || run.Drilled != run.Backup {
+			t.Fatalf("first run: %v %+v", err, run)
+		}
+		if run, err := o.Svc.RunBackupSchedule(ctx, plan); err != nil || run.Backup != "" || run.Drilled != "" {
+			t.Fatalf("a run before the next is due: %v %+v", err, run)
+		}
+		for range 4 {
+			clock.Advance(24 * time.Hour)
+			if run, err := o.Svc.RunBackupSchedule(ctx, plan); err != nil || run.Backup == "" {
+				t.Fatalf("a daily run: %v %+v", err, run)
+			}
+		}
+		for _, dir := range []string{plan.Dir, plan.Copies[0]} {
+			if got, _ := bk.List(dir); len(got) != 3 {
+				t.Errorf("%s holds %d backups, want the 3 the retention keeps", dir, len(got))
+			}
+		}
+
+		// A destination that cannot be written: the backup fails, an alert
+		// is raised; days later, a second one says none succeeded.
+		broken := plan
+		broken.Dir = filepath.Join(tmp, "file")
+		os.WriteFile(broken.Dir, []byte("not a directory"), 0o600)
+		clock.Advance(24 * time.Hour)
+		if run, err := o.Svc.RunBackupSchedule(ctx, broken); err == nil || !slices.Contains(run.Alerts, "backup_failed") {
+			t.Fatalf("a failing backup: %v %+v", err, run)
+		}
+		clock.Advance(48 * time.Hour)
+		run, _ = o.Svc.RunBackupSchedule(ctx, broken)
+		if !slices.Contains(run.Alerts, "backup_late") {
+			t.Fatalf("no alert for a late backup: %+v", run)
+		}
+		alerts, err := o.Svc.SecurityAlerts(ctx, o.Admin, "open")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string]bool{}
+		for _, al := range alerts {
+			rules[al.Rule] = true
+		}
+		if !rules["backup_failed"] || !rules["backup_late"] {
+			t.Fatalf("alerts on the security page: %+v", alerts)
+		}
+		history, err := o.Svc.BackupHistory(ctx, o.Admin, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]int{}
+		for _, r := range history {
+			kinds[r.Kind+" "+r.Outcome]++
+		}
+		if kinds["backup ok"] != 5 || kinds["drill ok"] < 1 || kinds["backup error"] < 1 || len(history[len(history)-1].Copies) != 1 {
+			t.Fatalf("history: %v", kinds)
 		}
 	})
 }
