@@ -16,6 +16,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/audit"
+	"custos/internal/backup"
 	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/vault"
@@ -314,4 +315,43 @@ func startBackups(ctx context.Context, svc *service.Service, plan *service.Backu
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// preMigration is the backup taken before migrating.
+type preMigration struct {
+	path       string
+	manifest   *backup.Manifest
+	migrations []int
+}
+
+// backupBeforeMigrate backs up a database that holds data and has
+// migrations pending, into the first -backup-dir, before they are applied
+// — unless -backup-before-migrate=false. Without a backup directory and
+// recipient it can only warn.
+func backupBeforeMigrate(ctx context.Context, c *Config, db *store.DB, logger *slog.Logger) (*preMigration, error) {
+	pending, err := db.PendingMigrations(ctx)
+	if err != nil || len(pending) == 0 || !c.BackupBeforeMigrate {
+		return nil, err
+	}
+	if len(c.BackupDirs) == 0 || c.BackupRecipient == "" {
+		logger.Warn("applying schema migrations to a database that holds data without a backup first: set -backup-dir and -backup-recipient so Custos takes one (or -backup-before-migrate=false after making your own)",
+			"migrations", pending)
+		return nil, nil
+	}
+	recipients, err := c.backupRecipients()
+	if err != nil {
+		return nil, err
+	}
+	c.useOldDefaults(logger)
+	keys, err := audit.LoadKeys(c.AuditKeyFile)
+	if err != nil {
+		return nil, c.explainKeyError(err)
+	}
+	path, m, err := service.BackupBeforeMigrate(ctx, db, keys, service.BackupOptions{Dir: c.BackupDirs[0], AuditDir: c.AuditDir,
+		Recipients: recipients, Version: version})
+	if err != nil {
+		return nil, fmt.Errorf("the backup before applying migrations %v failed (nothing was migrated): %w; fix it, or start with -backup-before-migrate=false after making your own backup", pending, err)
+	}
+	logger.Warn("backed up the database before applying schema migrations", "backup", path, "migrations", pending)
+	return &preMigration{path: path, manifest: m, migrations: pending}, nil
 }

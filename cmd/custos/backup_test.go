@@ -141,3 +141,80 @@ func keyFlagsWithout(dir, flag string) []string {
 	}
 	return out
 }
+
+// TestBackupBeforeMigrate: migrate on a database that holds data and has a
+// migration pending backs up first and says where; the backup holds the
+// old schema, and restores (then migrates) into a new database.
+func TestBackupBeforeMigrate(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			args, opt, keys := serveArgs(t, d)
+			var out, errb bytes.Buffer
+			if err := run(ctx, append([]string{"demo", "-customers", "2", "-password", "demo-password-7"}, args...), noEnv, &out, &errb); err != nil {
+				t.Fatalf("demo: %v\n%s", err, errb.String())
+			}
+			// Migration 38 is pending again, as before an upgrade.
+			raw := testdb.Raw(t, d, opt)
+			if _, err := raw.Exec("DROP TABLE backup_runs"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec("DELETE FROM schema_migrations WHERE version = 38"); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			idFile := filepath.Join(dir, "backup.key")
+			var kout bytes.Buffer
+			if err := run(ctx, []string{"backup", "keygen", "-out", idFile}, noEnv, &kout, &kout); err != nil {
+				t.Fatal(err)
+			}
+			recipient := regexp.MustCompile(`age1[0-9a-z]+`).FindString(kout.String())
+			backups := filepath.Join(dir, "backups")
+			out.Reset()
+			errb.Reset()
+			if err := run(ctx, append([]string{"migrate", "-backup-dir", backups, "-backup-recipient", recipient}, args...), noEnv, &out, &errb); err != nil {
+				t.Fatalf("migrate: %v\n%s", err, errb.String())
+			}
+			listed, _ := backup.List(backups)
+			if len(listed) != 1 || !strings.Contains(errb.String(), "backed up the database before applying schema migrations") || !strings.Contains(errb.String(), listed[0]) {
+				t.Fatalf("backups %v; migrate said:\n%s", listed, errb.String())
+			}
+			b, err := backup.Open(listed[0], mustAuditKeys(t, filepath.Join(keys, "audit.key")))
+			if err != nil || b.Manifest.Schema >= 38 {
+				t.Fatalf("the backup before migrating: %v %+v", err, b)
+			}
+			var n int
+			if err := raw.QueryRow("SELECT COUNT(*) FROM backup_runs").Scan(&n); err != nil || n != 1 {
+				t.Fatalf("backup history after migrating: %d %v", n, err)
+			}
+			// Nothing pending: no second backup.
+			if err := run(ctx, append([]string{"migrate", "-backup-dir", backups, "-backup-recipient", recipient}, args...), noEnv, &out, &errb); err != nil {
+				t.Fatal(err)
+			}
+			if listed, _ := backup.List(backups); len(listed) != 1 {
+				t.Fatalf("a backup without pending migrations: %v", listed)
+			}
+			// The old schema's backup restores into this Custos's schema.
+			target := testdb.Options(t, d)
+			restoreArgs := append([]string{"restore", "-from", listed[0], "-data-dir", target.Dir, "-audit-dir", filepath.Join(t.TempDir(), "audit"),
+				"-backup-identity-file", idFile}, keyFlagsWithout(keys, "-audit-dir")...)
+			if target.URL != "" {
+				restoreArgs = append(restoreArgs, "-database", target.URL)
+			}
+			out.Reset()
+			if err := run(ctx, restoreArgs, noEnv, &out, &errb); err != nil {
+				t.Fatalf("restore of the old schema's backup: %v\n%s", err, errb.String())
+			}
+		})
+	}
+}
+
+func mustAuditKeys(t *testing.T, path string) *audit.Keys {
+	t.Helper()
+	k, err := audit.LoadKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

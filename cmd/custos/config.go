@@ -85,6 +85,9 @@ type Config struct {
 	BackupEvery time.Duration
 	DrillEvery  time.Duration
 	BackupKeep  string
+	// BackupBeforeMigrate takes a backup into the first BackupDirs before
+	// migrations are applied to a database that holds data.
+	BackupBeforeMigrate bool
 	// PrivacyDeadlineDays is how long a privacy request has from its
 	// receipt (GDPR: one month).
 	PrivacyDeadlineDays int
@@ -173,6 +176,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.DurationVar(&c.BackupEvery, "backup-every", backupEvery, "how often serve backs up into -backup-dir (CUSTOS_BACKUP_EVERY)")
 	fs.DurationVar(&c.DrillEvery, "drill-every", drillEvery, "how often serve restores the newest backup into scratch and checks it (needs -backup-identity-file); 0: never (CUSTOS_DRILL_EVERY)")
 	fs.StringVar(&c.BackupKeep, "backup-keep", env("CUSTOS_BACKUP_KEEP", "7,4,12"), "backups kept in each -backup-dir: daily,weekly,monthly (CUSTOS_BACKUP_KEEP)")
+	fs.BoolVar(&c.BackupBeforeMigrate, "backup-before-migrate", env("CUSTOS_BACKUP_BEFORE_MIGRATE", "true") != "false", "back up into the first -backup-dir before applying schema migrations to a database that holds data (CUSTOS_BACKUP_BEFORE_MIGRATE)")
 	fs.StringVar(&c.BackupIdentityFile, "backup-identity-file", env("CUSTOS_BACKUP_IDENTITY_FILE", ""), "file of the age identity that decrypts backups, for restore and drills; keep it apart from the data and the backups (CUSTOS_BACKUP_IDENTITY_FILE)")
 	deadline, err := envInt(getenv, "CUSTOS_PRIVACY_DEADLINE_DAYS", service.DefaultPrivacyDeadlineDays)
 	if err != nil {

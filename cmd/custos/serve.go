@@ -47,8 +47,16 @@ func openService(ctx context.Context, c *Config, logger *slog.Logger) (*opened, 
 	if err != nil {
 		return nil, fmt.Errorf("timezone %q: not an IANA time zone name such as Asia/Shanghai", c.TimeZone)
 	}
-	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
+	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir, SkipMigrate: true})
 	if err != nil {
+		return nil, err
+	}
+	pre, err := backupBeforeMigrate(ctx, c, db, logger)
+	if err == nil {
+		err = db.Migrate(ctx)
+	}
+	if err != nil {
+		db.Close()
 		return nil, err
 	}
 	app, err := openKeys(ctx, c, db, logger)
@@ -60,6 +68,12 @@ func openService(ctx context.Context, c *Config, logger *slog.Logger) (*opened, 
 		PublicURL: c.PublicURL, Vault: app.vault, RecycleRetention: c.RecycleRetention(), SensitiveSearchesPerHour: c.SensitiveSearches,
 		AlertDelivery: c.alertDelivery(), PrivacyDeadlineDays: c.PrivacyDeadlineDays})
 	app.svc = svc
+	if pre != nil {
+		if err := svc.RecordPreMigrationBackup(ctx, pre.path, pre.manifest, pre.migrations); err != nil {
+			app.Close()
+			return nil, err
+		}
+	}
 	people, rows, err := svc.SealLegacyData(ctx)
 	if err != nil {
 		app.Close()

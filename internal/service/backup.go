@@ -251,3 +251,24 @@ func (s *Service) openSample(ctx context.Context, n int) (opened, erased int, er
 
 // RemoveScratch removes a drill's scratch directory.
 func RemoveScratch(dir string) error { return os.RemoveAll(dir) }
+
+// BackupBeforeMigrate backs up a database that holds data before this
+// Custos applies its pending migrations (serve and migrate do, unless told
+// not to): the data as the previous version left it, restorable by that
+// version. It runs before the service exists (the schema is the old one),
+// so RecordPreMigrationBackup records it once migrated.
+func BackupBeforeMigrate(ctx context.Context, db *store.DB, keys *audit.Keys, o BackupOptions) (string, *backup.Manifest, error) {
+	if err := CheckAuditKey(ctx, db, keys); err != nil {
+		return "", nil, err
+	}
+	return backup.Create(ctx, backup.CreateOptions{DB: db, Keys: keys, AuditDir: o.AuditDir, Dir: o.Dir,
+		Recipients: o.Recipients, Version: o.Version})
+}
+
+// RecordPreMigrationBackup records a backup BackupBeforeMigrate made, in
+// the history and the trail.
+func (s *Service) RecordPreMigrationBackup(ctx context.Context, path string, m *backup.Manifest, migrations []int) error {
+	run := crm.BackupRun{Kind: crm.BackupKindBackup, StartedAt: m.CreatedAt, Path: path, Rows: m.Rows(), Bytes: m.Data.Size}
+	return s.recordRun(ctx, access.System("backup before migrating"), "backup.create", run,
+		map[string]any{"backup": path, "rows": m.Rows(), "schema": m.Schema, "before_migrations": migrations}, nil)
+}

@@ -392,6 +392,45 @@ func migrationsOf(opt Options) ([]int, error) {
 	return out, nil
 }
 
+// PendingMigrations returns the migrations this binary would apply to a
+// database that holds data (none for a new, empty one).
+func (db *DB) PendingMigrations(ctx context.Context) ([]int, error) {
+	var applied []int
+	err := db.ReadTx(ctx, func(tx *Tx) error {
+		var n int
+		q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+		if db.dialect == Postgres {
+			q = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+		}
+		if err := tx.q.QueryRowContext(ctx, q).Scan(&n); err != nil || n == 0 {
+			return err
+		}
+		var err error
+		if applied, err = tx.AppliedMigrations(ctx); err != nil || len(applied) == 0 {
+			return err
+		}
+		data, err := tx.HoldsData(ctx)
+		if !data {
+			applied = nil
+		}
+		return err
+	})
+	if err != nil || len(applied) == 0 {
+		return nil, err
+	}
+	ms, err := migrations(db.dialect)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, m := range ms {
+		if !slices.Contains(applied, m.version) {
+			out = append(out, m.version)
+		}
+	}
+	return out, nil
+}
+
 // Migrate applies every migration not applied yet (after a restore).
 func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
 
