@@ -168,7 +168,7 @@ func (b *Backup) load(ctx context.Context, db *store.DB, o RestoreOptions) error
 			return fmt.Errorf("%s: %w (changed, cut, or not encrypted to this identity)", DataFile, err)
 		}
 		want, ok := files[h.Name]
-		if !ok || seen[h.Name] {
+		if !ok || seen[h.Name] || strings.Contains(h.Name, "..") || path.IsAbs(h.Name) {
 			return fmt.Errorf("%s holds %s, which the manifest does not list", DataFile, h.Name)
 		}
 		seen[h.Name] = true
@@ -310,7 +310,7 @@ func List(dir string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		if e.IsDir() && strings.HasPrefix(e.Name(), Prefix) && exists(filepath.Join(dir, e.Name(), ManifestFile)) {
-			out = append(out, path.Join(dir, e.Name()))
+			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}
 	slices.Sort(out)
