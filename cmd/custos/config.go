@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"custos/internal/backup"
 	"custos/internal/notify"
 	"custos/internal/service"
 	"custos/internal/vault"
@@ -78,6 +79,24 @@ type Config struct {
 	SMTPUsername       string
 	SMTPPassword       string
 	AlertEmailTo       []string
+	// BackupRecipient is the age recipient (age1…, comma-separated, or a
+	// file of them) backups are encrypted to; BackupIdentityFile the file
+	// of the identity that decrypts them, for restores and drills — kept
+	// apart from the data and the backups.
+	BackupRecipient    string
+	BackupIdentityFile string
+	// BackupDirs are where serve's scheduled backups go (the first gets
+	// the backup, the others a copy each); empty: serve makes none.
+	// BackupEvery is the period, DrillEvery how often the newest backup
+	// is restored into scratch and checked (0: never), BackupKeep the
+	// retention (daily,weekly,monthly).
+	BackupDirs  []string
+	BackupEvery time.Duration
+	DrillEvery  time.Duration
+	BackupKeep  string
+	// BackupBeforeMigrate takes a backup into the first BackupDirs before
+	// migrations are applied to a database that holds data.
+	BackupBeforeMigrate bool
 	// PrivacyDeadlineDays is how long a privacy request has from its
 	// receipt (GDPR: one month).
 	PrivacyDeadlineDays int
@@ -167,6 +186,22 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("CUSTOS_SMTP_FROM", ""), "sender of alert e-mail, e.g. \"Custos <custos@example.com>\" (CUSTOS_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", env("CUSTOS_SMTP_USERNAME", ""), "SMTP user name; the password comes from CUSTOS_SMTP_PASSWORD or CUSTOS_SMTP_PASSWORD_FILE (CUSTOS_SMTP_USERNAME)")
 	fs.StringVar(&mailTo, "alert-email-to", env("CUSTOS_ALERT_EMAIL_TO", ""), "comma-separated recipients of alert e-mail; empty: every administrator with an e-mail address (CUSTOS_ALERT_EMAIL_TO)")
+	fs.StringVar(&c.BackupRecipient, "backup-recipient", env("CUSTOS_BACKUP_RECIPIENT", ""), "age recipient(s) backups are encrypted to: age1… (comma-separated) or a file of them; custos backup keygen makes one (CUSTOS_BACKUP_RECIPIENT)")
+	var backupDirs string
+	fs.StringVar(&backupDirs, "backup-dir", env("CUSTOS_BACKUP_DIR", ""), "directories serve backs up into on a schedule, comma-separated (the first gets the backup, each other a copy; e.g. another disk and a mounted share); empty: no scheduled backups (CUSTOS_BACKUP_DIR)")
+	backupEvery, err := envDuration(getenv, "CUSTOS_BACKUP_EVERY", 24*time.Hour)
+	if err != nil {
+		return c, err
+	}
+	drillEvery, err := envDuration(getenv, "CUSTOS_DRILL_EVERY", 7*24*time.Hour)
+	if err != nil {
+		return c, err
+	}
+	fs.DurationVar(&c.BackupEvery, "backup-every", backupEvery, "how often serve backs up into -backup-dir (CUSTOS_BACKUP_EVERY)")
+	fs.DurationVar(&c.DrillEvery, "drill-every", drillEvery, "how often serve restores the newest backup into scratch and checks it (needs -backup-identity-file); 0: never (CUSTOS_DRILL_EVERY)")
+	fs.StringVar(&c.BackupKeep, "backup-keep", env("CUSTOS_BACKUP_KEEP", "7,4,12"), "backups kept in each -backup-dir: daily,weekly,monthly (CUSTOS_BACKUP_KEEP)")
+	fs.BoolVar(&c.BackupBeforeMigrate, "backup-before-migrate", env("CUSTOS_BACKUP_BEFORE_MIGRATE", "true") != "false", "back up into the first -backup-dir before applying schema migrations to a database that holds data (CUSTOS_BACKUP_BEFORE_MIGRATE)")
+	fs.StringVar(&c.BackupIdentityFile, "backup-identity-file", env("CUSTOS_BACKUP_IDENTITY_FILE", ""), "file of the age identity that decrypts backups, for restore and drills; keep it apart from the data and the backups (CUSTOS_BACKUP_IDENTITY_FILE)")
 	deadline, err := envInt(getenv, "CUSTOS_PRIVACY_DEADLINE_DAYS", service.DefaultPrivacyDeadlineDays)
 	if err != nil {
 		return c, err
@@ -174,6 +209,11 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&c.PrivacyDeadlineDays, "privacy-deadline-days", deadline, "days a privacy request has from its receipt, 1-365 (CUSTOS_PRIVACY_DEADLINE_DAYS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, d := range strings.Split(backupDirs, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.BackupDirs = append(c.BackupDirs, d)
+		}
 	}
 	for _, to := range strings.Split(mailTo, ",") {
 		if to = strings.TrimSpace(to); to != "" {
@@ -407,6 +447,15 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("audit-retention-years must be between 0 (never archive) and 100, not %d", c.AuditRetentionYears))
 	}
 	errs = append(errs, c.validateAlertDelivery()...)
+	if _, err := c.backupKeep(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.BackupDirs) > 0 && c.BackupEvery < time.Minute {
+		errs = append(errs, fmt.Errorf("backup-every must be at least a minute, not %s", c.BackupEvery))
+	}
+	if c.DrillEvery < 0 {
+		errs = append(errs, errors.New("drill-every must not be negative"))
+	}
 	if c.PrivacyDeadlineDays < 1 || c.PrivacyDeadlineDays > 365 {
 		errs = append(errs, fmt.Errorf("privacy-deadline-days must be between 1 and 365, not %d", c.PrivacyDeadlineDays))
 	}
@@ -477,6 +526,36 @@ func defaultPublicURL(addr string, tls bool) string {
 		host = "localhost"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// backupKeep parses -backup-keep ("daily,weekly,monthly").
+func (c Config) backupKeep() (backup.Keep, error) {
+	var k backup.Keep
+	parts := strings.Split(c.BackupKeep, ",")
+	if len(parts) != 3 {
+		return k, fmt.Errorf("backup-keep must be daily,weekly,monthly counts such as 7,4,12, not %q", c.BackupKeep)
+	}
+	for i, p := range []*int{&k.Daily, &k.Weekly, &k.Monthly} {
+		n, err := strconv.Atoi(strings.TrimSpace(parts[i]))
+		if err != nil || n < 0 {
+			return k, fmt.Errorf("backup-keep must be daily,weekly,monthly counts such as 7,4,12, not %q", c.BackupKeep)
+		}
+		*p = n
+	}
+	return k, nil
+}
+
+// envDuration reads a duration variable, def when it is unset.
+func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration such as 24h", key, v)
+	}
+	return d, nil
 }
 
 // envInt reads an integer variable, def when it is unset.

@@ -14,6 +14,7 @@ import (
 	"custos/internal/access"
 	"custos/internal/service"
 	"custos/internal/store"
+	"custos/internal/vault"
 )
 
 // keysCommand runs "custos keys status|rotate|rewrap|retire|snapshot|reencrypt": key
@@ -21,15 +22,16 @@ import (
 // (the server keeps serving: readers unwrap with either master key version
 // while a re-wrap runs).
 func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	verbs := []string{"init", "status", "rotate", "rewrap", "retire", "snapshot", "reencrypt", "destroy-superseded", "rotate-blind"}
+	verbs := []string{"init", "load", "status", "rotate", "rewrap", "retire", "snapshot", "reencrypt", "destroy-superseded", "rotate-blind"}
 	if len(args) == 0 || !slices.Contains(verbs, args[0]) {
-		return errors.New("usage: custos keys init|status|rotate|rewrap [-batch N]|retire -version N|snapshot|reencrypt [-batch N]|destroy-superseded|rotate-blind [-batch N] [-settle D] [flags]")
+		return errors.New("usage: custos keys init|load -from SNAPSHOT|status|rotate|rewrap [-batch N]|retire -version N|snapshot|reencrypt [-batch N]|destroy-superseded|rotate-blind [-batch N] [-settle D] [flags]")
 	}
 	verb, rest := args[0], args[1:]
 	local := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
 	local.SetOutput(stderr)
 	batch := local.Int("batch", 500, "keys per batch (rewrap)")
 	version := local.Uint("version", 0, "master key version to retire (retire)")
+	from := local.String("from", "", "the key-store snapshot to load (load)")
 	settle := local.Duration("settle", service.BlindKeyReload+5*time.Second, "wait before re-indexing, so running servers index new writes under the new blind-index key too (rotate-blind)")
 	// The command's own flags come first; the rest are the usual settings.
 	rest, err := splitFlags(local, rest)
@@ -43,6 +45,9 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if verb == "init" {
 		return keysInit(ctx, c, logger, stdout)
+	}
+	if verb == "load" {
+		return keysLoad(ctx, c, logger, stdout, *from)
 	}
 	app, err := openService(ctx, &c, logger)
 	if err != nil {
@@ -150,6 +155,42 @@ func keysInit(ctx context.Context, c Config, logger *slog.Logger, stdout io.Writ
 	}
 	fmt.Fprintf(stdout, "keys made for this database: master key %s, key store %s, audit key %s (checkpoints in %s).\nBack them up now, apart from the database and its backups.\n",
 		c.MasterKeyFile, app.vault.KeyStoreLocation(), c.AuditKeyFile, c.AuditDir)
+	return nil
+}
+
+// keysLoad makes a new key store from a snapshot (custos keys snapshot):
+// the key store to put back when the one in use is lost. The database
+// says which key store and database the snapshot must be of; the load
+// refuses an existing key store, a cut snapshot and keys the master key
+// does not unwrap, and start-up then checks the new key store as always.
+func keysLoad(ctx context.Context, c Config, logger *slog.Logger, stdout io.Writer, from string) error {
+	if from == "" {
+		return errors.New("usage: custos keys load -from SNAPSHOT [-keystore WHERE] [flags]")
+	}
+	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
+	if err != nil {
+		return err
+	}
+	rec, err := service.InspectKeys(ctx, db)
+	db.Close()
+	if err != nil {
+		return err
+	}
+	r, err := vault.LoadSnapshot(ctx, vault.LoadOptions{File: from, KeyStore: c.KeyStore, MasterKeyFile: c.MasterKeyFile,
+		MasterKeyEnv: c.MasterKey, Identities: rec.Identities})
+	if err != nil {
+		return c.explainKeyError(err)
+	}
+	app, err := openService(ctx, &c, logger)
+	if err != nil {
+		return fmt.Errorf("the key store was loaded, but the database does not take it: %w", err)
+	}
+	defer app.Close()
+	if err := app.svc.RecordKeysLoad(ctx, access.System("custos keys load"), from, r); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "key store %s loaded from %s (%s): %d data keys, %d tombstones, %d blind-index keys; every key unwraps under the master key\n",
+		c.KeyStore, from, r.Format, r.DataKeys, r.Tombstones, r.BlindKeys)
 	return nil
 }
 

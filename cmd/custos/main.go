@@ -75,6 +75,19 @@ Usage:
                              (id_a,id_b,external_id_a,external_id_b,score,reasons)
   custos trace FILE [flags]  name the export a file (CSV or XLSX, whole or an excerpt, saved again or not)
                              came from: export id, user, time and confidence, or "no match"
+  custos backup -to DIR [flags]
+                             back up the database (online, one consistent snapshot) with the audit directory,
+                             encrypted to -backup-recipient, signed with the audit key; never holds keys
+  custos backup verify BACKUP [flags]
+                             restore drill: restore into scratch, check signature, checksums, counts, the
+                             audit trail and a sample of personal data with the current keys; report the age
+  custos backup keygen -out FILE
+                             make the age identity backups are encrypted to (prints its recipient)
+  custos restore -from BACKUP -data-dir NEW | -database URL [flags]
+                             restore a backup into an empty database with the current keys; erasures made
+                             after the backup are applied again; ends with counts and audit verify
+  custos keys load -from SNAPSHOT [flags]
+                             load a key-store snapshot into a new (missing or empty) key store
   custos version             print the version
 
 Run "custos serve -h" for the flags; every flag also has a CUSTOS_* variable.
@@ -102,6 +115,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		return keysCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "duplicates":
 		return duplicatesCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "trace":

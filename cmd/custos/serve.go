@@ -47,8 +47,16 @@ func openService(ctx context.Context, c *Config, logger *slog.Logger) (*opened, 
 	if err != nil {
 		return nil, fmt.Errorf("timezone %q: not an IANA time zone name such as Asia/Shanghai", c.TimeZone)
 	}
-	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir})
+	db, err := store.Open(ctx, store.Options{URL: c.DatabaseURL, Dir: c.DataDir, SkipMigrate: true})
 	if err != nil {
+		return nil, err
+	}
+	pre, err := backupBeforeMigrate(ctx, c, db, logger)
+	if err == nil {
+		err = db.Migrate(ctx)
+	}
+	if err != nil {
+		db.Close()
 		return nil, err
 	}
 	app, err := openKeys(ctx, c, db, logger)
@@ -61,6 +69,12 @@ func openService(ctx context.Context, c *Config, logger *slog.Logger) (*opened, 
 		AlertDelivery: c.alertDelivery(), PrivacyDeadlineDays: c.PrivacyDeadlineDays,
 		ExportsPerHour: c.ExportsPerHour, ExportDownloadTime: time.Duration(c.ExportDownloadHours) * time.Hour})
 	app.svc = svc
+	if pre != nil {
+		if err := svc.RecordPreMigrationBackup(ctx, pre.path, pre.manifest, pre.migrations); err != nil {
+			app.Close()
+			return nil, err
+		}
+	}
 	people, rows, err := svc.SealLegacyData(ctx)
 	if err != nil {
 		app.Close()
@@ -204,6 +218,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	plan, err := c.backupSchedule(logger)
+	if err != nil {
+		return err
+	}
 	app, err := openService(ctx, &c, logger)
 	if err != nil {
 		return err
@@ -251,6 +269,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		jobs = append(jobs, archiveJob(c, db, app.auditKeys, logger))
 	}
 	defer startMaintenance(ctx, logger, jobs...)()
+	if plan != nil {
+		defer startBackups(ctx, svc, plan, logger)()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {

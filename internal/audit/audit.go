@@ -177,3 +177,23 @@ func link(prev string, seq int64, e *crm.AuditEvent) string {
 	h.Write(canonical(e))
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// SignNote signs text (lines ending in a newline) with the checkpoint key,
+// for documents that must prove they were made by this installation and
+// not changed since: a backup's manifest.
+func (k *Keys) SignNote(text string) ([]byte, error) {
+	b, err := note.Sign(&note.Note{Text: text}, k.signer)
+	if err != nil {
+		return nil, fmt.Errorf("audit: sign: %w", err)
+	}
+	return b, nil
+}
+
+// OpenNote verifies a note SignNote made and returns its text.
+func (k *Keys) OpenNote(signed []byte) (string, error) {
+	n, err := note.Open(signed, note.VerifierList(k.verifier))
+	if err != nil {
+		return "", fmt.Errorf("audit: the signature does not verify with audit key %s: %w", k.VerifierKey, err)
+	}
+	return n.Text, nil
+}

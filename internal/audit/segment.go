@@ -281,6 +281,10 @@ func decodeSegment(r io.Reader, fn func(e *crm.AuditEvent)) error {
 	return gz.Close()
 }
 
+// WriteFileSynced writes a small file completely and syncs it (a backup's
+// files use it too).
+func WriteFileSynced(path string, b []byte) error { return writeFileSynced(path, b) }
+
 // writeFileSynced writes a small file completely and syncs it.
 func writeFileSynced(path string, b []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -297,6 +301,9 @@ func writeFileSynced(path string, b []byte) error {
 	}
 	return f.Close()
 }
+
+// SyncDir makes renames in a directory durable.
+func SyncDir(dir string) error { return syncDir(dir) }
 
 // syncDir makes renames in a directory durable.
 func syncDir(dir string) error {
@@ -354,3 +361,6 @@ func (k *Keys) listSegments(dir string) ([]segmentFile, error) {
 	sortSegments(out)
 	return out, nil
 }
+
+// SegmentNoteName names the signed note of a segment's data file.
+func SegmentNoteName(file string) string { return noteName(file) }

@@ -400,3 +400,20 @@ func (s *Service) ReviewAlert(ctx context.Context, a *access.Actor, id int64) er
 		return s.k.Audit(ctx, tx, a, "alert.review", "", id, nil)
 	})
 }
+
+// Operational alerts: raised by Custos's own jobs rather than by a rule
+// over the trail (a failed or late backup, a failed restore drill). They
+// name no user, go out through the same channels and are raised at most
+// once per rule and hour.
+const (
+	AlertBackupFailed = "backup_failed"
+	AlertBackupLate   = "backup_late"
+	AlertDrillFailed  = "drill_failed"
+)
+
+// RaiseOperationalAlert raises an operational alert with its detail
+// (never a secret or personal data); false when it was raised this hour.
+func (s *Service) RaiseOperationalAlert(ctx context.Context, rule, detail string) (bool, error) {
+	al := crm.SecurityAlert{Detail: detail}
+	return s.raise(ctx, AlertRule{Key: rule}, &al, s.k.Clock())
+}

@@ -27,10 +27,11 @@ var allowed = map[string][]string{
 	"transfer":   {"crm"}, // CSV/XLSX tables of strings in and out
 	"store":      {"crm"},
 	"audit":      {"crm", "store"},
+	"backup":     {"crm", "audit", "store"},                      // backup files: snapshot rows, manifest, encryption
 	"kernel":     {"crm", "access", "audit", "vault", "store"},   // what every service package shares
 	"identity":   {"crm", "access", "kernel", "store", "vault"},  // sign-in, factors, sessions, tokens
 	"compliance": {"crm", "access", "kernel", "store", "notify"}, // alerts, exposure reports, incidents: readers of the trail
-	"service":    {"crm", "access", "quality", "audit", "vault", "notify", "store", "i18n", "kernel", "identity", "compliance", "transfer"},
+	"service":    {"crm", "access", "quality", "audit", "backup", "vault", "notify", "store", "i18n", "kernel", "identity", "compliance", "transfer"},
 	"api":        {"crm", "access", "httpx", "i18n", "service"},
 	"web":        {"crm", "access", "httpx", "i18n", "service", "quality", "transfer"}, // transfer: a file's shape and column letters (import wizard)
 	"demo":       {"crm", "access", "service"},

@@ -90,6 +90,16 @@ func (s *Service) SnapshotKeys(ctx context.Context, a *access.Actor) (string, er
 	return path, s.keyEvent(ctx, a, "keys.snapshot", map[string]any{"file": path}, err)
 }
 
+// RecordKeysLoad audits custos keys load: a key store made from a
+// snapshot, by identity and counts (never a key).
+func (s *Service) RecordKeysLoad(ctx context.Context, a *access.Actor, file string, r vault.LoadReport) error {
+	if err := s.requireKeyAdmin(ctx, a); err != nil {
+		return err
+	}
+	return s.keyEvent(ctx, a, "keys.load", map[string]any{"file": file, "format": r.Format, "key_store": r.KeyStoreID,
+		"data_keys": r.DataKeys, "tombstones": r.Tombstones, "blind_keys": r.BlindKeys}, nil)
+}
+
 // keyEvent records a key operation and its outcome; the operation's own
 // error wins over the event's.
 func (s *Service) keyEvent(ctx context.Context, a *access.Actor, action string, detail map[string]any, opErr error) error {

@@ -52,6 +52,9 @@ type Options struct {
 	// what a read-only or full database does, for a maintenance window and
 	// for the tests of how Custos answers then. Migrations must be applied.
 	ReadOnly bool
+	// SkipMigrate opens the database as it is; Migrate applies the
+	// pending migrations later (after a backup of the data as it was).
+	SkipMigrate bool
 }
 
 // Open connects, applies pending migrations and refuses a schema newer than
@@ -68,6 +71,9 @@ func Open(ctx context.Context, opt Options) (*DB, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if opt.SkipMigrate {
+		return db, nil
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

@@ -61,6 +61,11 @@ func LatestSchema(d Dialect) int {
 const migrationLock = 0x637573746f73 // "custos"
 
 func (db *DB) migrate(ctx context.Context) error {
+	return db.migrateOnly(ctx, func(int) bool { return true })
+}
+
+// migrateOnly applies the pending migrations that want accepts.
+func (db *DB) migrateOnly(ctx context.Context, want func(version int) bool) error {
 	ms, err := migrations(db.dialect)
 	if err != nil {
 		return err
@@ -91,7 +96,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	// below the newest applied, as happens when work developed in parallel
 	// lands in another order than it was numbered.
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.version] || !want(m.version) {
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)

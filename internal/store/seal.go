@@ -125,7 +125,12 @@ func (tx *Tx) InsertCheckpoint(ctx context.Context, c Checkpoint) error {
 
 // ListCheckpoints returns the stored checkpoints by size.
 func (tx *Tx) ListCheckpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := tx.q.QueryContext(ctx, "SELECT size, head, note, created_at FROM audit_checkpoints ORDER BY size")
+	return tx.CheckpointsAfter(ctx, -1)
+}
+
+// CheckpointsAfter returns the stored checkpoints larger than size, by size.
+func (tx *Tx) CheckpointsAfter(ctx context.Context, size int64) ([]Checkpoint, error) {
+	rows, err := tx.q.QueryContext(ctx, "SELECT size, head, note, created_at FROM audit_checkpoints WHERE size > $1 ORDER BY size", size)
 	if err != nil {
 		return nil, mapErr("list checkpoints", err)
 	}

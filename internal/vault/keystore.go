@@ -66,6 +66,12 @@ var keyStoreSchema = []string{
 // path for SQLite. With create it makes a new one when there is none;
 // without, a missing one is a *MissingError (and nothing is created).
 func openKeyStore(ctx context.Context, where string, create bool) (*keyStore, bool, error) {
+	return openKeyStoreAs(ctx, where, create, "")
+}
+
+// openKeyStoreAs is openKeyStore; a new key store takes the id presetID
+// when it is not empty (a key store loaded from a snapshot keeps its id).
+func openKeyStoreAs(ctx context.Context, where string, create bool, presetID string) (*keyStore, bool, error) {
 	ks := &keyStore{}
 	var err error
 	created := false
@@ -124,7 +130,7 @@ func openKeyStore(ctx context.Context, where string, create bool) (*keyStore, bo
 	if created && !ks.postgres {
 		os.Chmod(where, 0o600)
 	}
-	if ks.id, err = ks.identity(ctx); err != nil {
+	if ks.id, err = ks.identity(ctx, presetID); err != nil {
 		ks.db.Close()
 		return nil, false, err
 	}
@@ -134,11 +140,14 @@ func openKeyStore(ctx context.Context, where string, create bool) (*keyStore, bo
 // identity returns the key store's id, giving it one when it has none (a
 // new key store, or one made before key stores had ids); concurrent first
 // opens agree on one.
-func (ks *keyStore) identity(ctx context.Context) (string, error) {
-	b := make([]byte, 16)
-	rand.Read(b)
+func (ks *keyStore) identity(ctx context.Context, preset string) (string, error) {
+	if preset == "" {
+		b := make([]byte, 16)
+		rand.Read(b)
+		preset = "ks_" + hex.EncodeToString(b)
+	}
 	if _, err := ks.db.ExecContext(ctx, "INSERT INTO vault_identity (name, value) VALUES ('keystore', $1) ON CONFLICT (name) DO NOTHING",
-		"ks_"+hex.EncodeToString(b)); err != nil {
+		preset); err != nil {
 		return "", fmt.Errorf("vault: key store %s: identity: %w", ks.where, err)
 	}
 	return ks.identityValue(ctx, "keystore")
@@ -449,4 +458,62 @@ func placeholders(ids []string) (string, []any) {
 		args[i] = id
 	}
 	return b.String(), args
+}
+
+// storedKey is a data key row as a snapshot holds it.
+type storedKey struct {
+	wrappedKey
+	at int64
+}
+
+// dataKeysAfter returns up to limit data keys after afterID, in id order,
+// with their creation times.
+func (ks *keyStore) dataKeysAfter(ctx context.Context, afterID string, limit int) ([]storedKey, error) {
+	rows, err := ks.db.QueryContext(ctx, `SELECT id, master_version, wrapped, created_at FROM vault_data_keys
+		WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("vault: list data keys: %w", err)
+	}
+	defer rows.Close()
+	var out []storedKey
+	for rows.Next() {
+		var k storedKey
+		var enc string
+		if err := rows.Scan(&k.id, &k.version, &enc, &k.at); err != nil {
+			return nil, err
+		}
+		if k.wrapped, err = base64.StdEncoding.DecodeString(enc); err != nil {
+			return nil, fmt.Errorf("vault: data key %s is corrupt", k.id)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// mark is a tombstone or a superseded mark: a key id and when.
+type mark struct {
+	id string
+	at int64
+}
+
+// marks returns every tombstone (kind "tombstone") or superseded mark.
+func (ks *keyStore) marks(ctx context.Context, kind string) ([]mark, error) {
+	q := "SELECT id, erased_at FROM vault_tombstones ORDER BY id"
+	if kind == "superseded" {
+		q = "SELECT id, marked FROM vault_superseded ORDER BY id"
+	}
+	rows, err := ks.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("vault: list %s: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []mark
+	for rows.Next() {
+		var m mark
+		if err := rows.Scan(&m.id, &m.at); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

@@ -14,19 +14,33 @@ import (
 )
 
 // Key-store snapshots are the key store's backups: JSON lines of wrapped
-// keys (useless without the master key) and tombstones, kept in one
-// directory apart from data backups. They are small, and erasure rewrites
-// every one of them, so a destroyed key survives in no copy Custos made.
+// keys (useless without the master key), tombstones, the key store's
+// identity and the database it belongs to, kept in one directory apart
+// from data backups. They are small, and erasure rewrites every one of
+// them, so a destroyed key survives in no copy Custos made. LoadSnapshot
+// (custos keys load) makes a new key store from one.
+//
+// The first line is a header naming the format; the last, an end line
+// counting the lines before it, so a cut file is refused. Snapshots made
+// before the format had a name (v1: no header, identity or end line) load
+// too, with the identities the data database records.
+
+// SnapshotFormat names the snapshot format in its header line.
+const SnapshotFormat = "custos-keystore-snapshot v2"
 
 // snapshotLine is one line of a snapshot.
 type snapshotLine struct {
-	Kind          string `json:"kind"` // data_key, tombstone, blind_key
+	Kind          string `json:"kind"` // header, identity, data_key, tombstone, superseded, blind_key, end
 	ID            string `json:"id,omitempty"`
 	Version       uint32 `json:"version,omitempty"` // blind-index key version
 	MasterVersion uint32 `json:"master_version,omitempty"`
 	Wrapped       string `json:"wrapped,omitempty"`
 	State         string `json:"state,omitempty"`
 	At            int64  `json:"at,omitempty"`
+	Name          string `json:"name,omitempty"`  // identity: keystore or database
+	Value         string `json:"value,omitempty"` // identity's value
+	Format        string `json:"format,omitempty"`
+	Lines         int    `json:"lines,omitempty"` // end: the lines before it
 }
 
 // Snapshot writes a snapshot of the key store into the snapshot directory
@@ -36,10 +50,25 @@ func (v *Vault) Snapshot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("vault: no snapshot directory configured")
 	}
 	var b bytes.Buffer
+	lines := 0
 	enc := json.NewEncoder(&b)
+	put := func(l snapshotLine) {
+		enc.Encode(l)
+		lines++
+	}
+	put(snapshotLine{Kind: "header", Format: SnapshotFormat, At: v.now().UnixMilli()})
+	for _, name := range []string{"keystore", "database"} {
+		val, err := v.ks.identityValue(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		if val != "" {
+			put(snapshotLine{Kind: "identity", Name: name, Value: val})
+		}
+	}
 	after := ""
 	for {
-		keys, err := v.ks.keysNotWrappedBy(ctx, 0, after, 1000) // version 0 never exists: every key
+		keys, err := v.ks.dataKeysAfter(ctx, after, 1000)
 		if err != nil {
 			return "", err
 		}
@@ -47,21 +76,17 @@ func (v *Vault) Snapshot(ctx context.Context) (string, error) {
 			break
 		}
 		for _, k := range keys {
-			enc.Encode(snapshotLine{Kind: "data_key", ID: k.id, MasterVersion: k.version, Wrapped: base64.StdEncoding.EncodeToString(k.wrapped)})
+			put(snapshotLine{Kind: "data_key", ID: k.id, MasterVersion: k.version, Wrapped: base64.StdEncoding.EncodeToString(k.wrapped), At: k.at})
 			after = k.id
 		}
 	}
-	for after = ""; ; {
-		ids, err := v.ks.tombstones(ctx, after, 1000)
+	for _, kind := range []string{"tombstone", "superseded"} {
+		rows, err := v.ks.marks(ctx, kind)
 		if err != nil {
 			return "", err
 		}
-		if len(ids) == 0 {
-			break
-		}
-		for _, id := range ids {
-			enc.Encode(snapshotLine{Kind: "tombstone", ID: id})
-			after = id
+		for _, r := range rows {
+			put(snapshotLine{Kind: kind, ID: r.id, At: r.at})
 		}
 	}
 	blind, err := v.ks.blindKeys(ctx)
@@ -69,9 +94,10 @@ func (v *Vault) Snapshot(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, s := range blind {
-		enc.Encode(snapshotLine{Kind: "blind_key", Version: s.version, MasterVersion: s.wrapped.version,
+		put(snapshotLine{Kind: "blind_key", Version: s.version, MasterVersion: s.wrapped.version,
 			Wrapped: base64.StdEncoding.EncodeToString(s.wrapped.wrapped), State: s.state})
 	}
+	enc.Encode(snapshotLine{Kind: "end", Lines: lines})
 	path := filepath.Join(v.snapDir, "keystore-"+v.now().UTC().Format("20060102T150405.000Z")+".jsonl")
 	if err := os.MkdirAll(v.snapDir, 0o700); err != nil {
 		return "", fmt.Errorf("vault: snapshot directory: %w", err)
@@ -106,27 +132,35 @@ func (v *Vault) eraseFromSnapshots(keyIDs []string) error {
 }
 
 // rewriteSnapshot drops the lines of the keys in gone and appends their
-// tombstone lines.
+// tombstone lines (before the end line, whose count it renews).
 func rewriteSnapshot(path string, gone map[string]bool, tombs []byte) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	var out bytes.Buffer
+	lines, ended := 0, false
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		var l snapshotLine
-		if json.Unmarshal(sc.Bytes(), &l) == nil && gone[l.ID] {
+		if json.Unmarshal(sc.Bytes(), &l) == nil && (gone[l.ID] || l.Kind == "end") {
+			ended = ended || l.Kind == "end"
 			continue
 		}
 		out.Write(sc.Bytes())
 		out.WriteByte('\n')
+		lines++
 	}
 	if err := sc.Err(); err != nil {
 		return err
 	}
 	out.Write(tombs)
+	if ended {
+		lines += bytes.Count(tombs, []byte{'\n'})
+		end, _ := json.Marshal(snapshotLine{Kind: "end", Lines: lines})
+		out.Write(append(end, '\n'))
+	}
 	return writeSecretFile(path, out.Bytes(), false)
 }
 

@@ -601,6 +601,7 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		}}},
 		"POST /admin/users/{id}/password": {{Object: tm.ObjUser, Want: tm.StepUps, Req: user("/admin/users/", "/password", values("password", testorg.Password))}},
 		"GET /admin/approvals":            {{Want: tm.Admins, Req: get("/admin/approvals")}},
+		"GET /admin/backups":              {{Want: tm.Admins, Req: get("/admin/backups")}},
 		"POST /admin/approvals/{kind}":    {{Want: tm.StepUps, Req: post("/admin/approvals/transfer", values("steps.transfer", "manager"))}},
 		"GET /admin/users/{id}/offboard":  {{Object: tm.ObjUser, Want: adminUser, Req: user("/admin/users/", "/offboard", nil)}},
 		"POST /admin/users/{id}/offboard": {{Object: tm.ObjUser, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome {

@@ -205,6 +205,7 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/admin/users/{id}", Handler: s.admin(s.updateUser)},
 		{Method: "POST", Pattern: "/admin/users/{id}/password", Handler: s.admin(s.setUserPassword)},
 		{Method: "GET", Pattern: "/admin/approvals", Handler: s.admin(s.adminApprovals)},
+		{Method: "GET", Pattern: "/admin/backups", Handler: s.admin(s.adminBackups)},
 		{Method: "POST", Pattern: "/admin/approvals/{kind}", Handler: s.admin(s.saveApprovalPolicy)},
 		{Method: "GET", Pattern: "/admin/users/{id}/offboard", Handler: s.admin(s.offboardPage)},
 		{Method: "GET", Pattern: "/admin/users/{id}/job", Handler: s.admin(s.jobPage)},

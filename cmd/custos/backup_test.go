@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"custos/internal/audit"
+	"custos/internal/backup"
+	"custos/internal/testdb"
+)
+
+// TestBackupCommands drives backup, drill and restore as an operator
+// would, and kills a backup (SIGKILL) in the middle: the earlier backup
+// stays intact and verifies, nothing half-written looks like a backup, and
+// the next backup works.
+func TestBackupCommands(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			args, _, keys := serveArgs(t, d)
+			cli := func(cmd ...string) string {
+				t.Helper()
+				var out, errb bytes.Buffer
+				if err := run(ctx, append(cmd, args...), noEnv, &out, &errb); err != nil {
+					t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", cmd, err, out.String(), errb.String())
+				}
+				return out.String()
+			}
+			cli("demo", "-customers", "3", "-password", "demo-password-7")
+			cli("audit", "seal")
+			dir := t.TempDir()
+			idFile := filepath.Join(dir, "id", "backup.key")
+			var kout bytes.Buffer
+			if err := run(ctx, []string{"backup", "keygen", "-out", idFile}, noEnv, &kout, &kout); err != nil {
+				t.Fatal(err)
+			}
+			recipient := regexp.MustCompile(`age1[0-9a-z]+`).FindString(kout.String())
+			args = append(args, "-backup-recipient", recipient, "-backup-identity-file", idFile)
+			backups := filepath.Join(dir, "backups")
+
+			first := cli("backup", "-to", backups)
+			firstPath := regexp.MustCompile(`backup (\S+):`).FindStringSubmatch(first)[1]
+
+			// The second backup blocks reading the checkpoint file (a FIFO
+			// standing in for a slow disk) with its snapshot open, every
+			// table read and data.age being written, and is killed there.
+			cpFile := filepath.Join(keys, "checkpoints", audit.CheckpointFile)
+			saved, err := os.ReadFile(cpFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(cpFile)
+			if err := syscall.Mkfifo(cpFile, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			enc, _ := json.Marshal(append([]string{"backup", "-to", backups}, args...))
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), runArgsEnv+"="+string(enc))
+			var childErr bytes.Buffer
+			cmd.Stderr = &childErr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			partial := ""
+			for deadline := time.Now().Add(time.Minute); partial == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				found, _ := filepath.Glob(filepath.Join(backups, ".partial-*", backup.DataFile))
+				if len(found) == 1 {
+					partial = filepath.Dir(found[0])
+				}
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			os.Remove(cpFile)
+			if err := os.WriteFile(cpFile, saved, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if partial == "" {
+				t.Fatalf("the second backup never got going:\n%s", childErr.String())
+			}
+
+			listed, err := backup.List(backups)
+			if err != nil || len(listed) != 1 || listed[0] != firstPath {
+				t.Fatalf("backups after the kill: %v %v (want only %s)", listed, err, firstPath)
+			}
+			if _, err := os.Stat(filepath.Join(partial, backup.ManifestFile)); err == nil {
+				t.Fatalf("the killed backup %s has a manifest", partial)
+			}
+			if out := cli("backup", "verify", firstPath); !strings.Contains(out, "OK: the backup restores") {
+				t.Fatalf("verify of the earlier backup: %s", out)
+			}
+			var vout, verr bytes.Buffer
+			if err := run(ctx, append([]string{"backup", "verify", partial}, args...), noEnv, &vout, &verr); err == nil {
+				t.Fatalf("the killed backup verified:\n%s", vout.String())
+			}
+
+			// The next backup works, and restores into a new directory with
+			// the current keys.
+			next := cli("backup", "-to", backups)
+			nextPath := regexp.MustCompile(`backup (\S+):`).FindStringSubmatch(next)[1]
+			target := testdb.Options(t, d)
+			restoreArgs := append([]string{"restore", "-from", nextPath, "-data-dir", target.Dir, "-audit-dir", filepath.Join(t.TempDir(), "audit")},
+				keyFlagsWithout(keys, "-audit-dir")...)
+			if target.URL != "" {
+				restoreArgs = append(restoreArgs, "-database", target.URL)
+			}
+			restoreArgs = append(restoreArgs, "-backup-identity-file", idFile)
+			var rout, rerr bytes.Buffer
+			if err := run(ctx, restoreArgs, noEnv, &rout, &rerr); err != nil {
+				t.Fatalf("restore: %v\n%s\n%s", err, rout.String(), rerr.String())
+			}
+			if !strings.Contains(rout.String(), "counts and checksums match") || !strings.Contains(rout.String(), "OK") {
+				t.Fatalf("restore said:\n%s", rout.String())
+			}
+			// A second restore into the same place is refused.
+			rout.Reset()
+			if err := run(ctx, restoreArgs, noEnv, &rout, &rerr); err == nil || !strings.Contains(err.Error(), "not empty") {
+				t.Fatalf("a restore into a database that holds one: %v", err)
+			}
+		})
+	}
+}
+
+// keyFlagsWithout is keyFlags(dir) without one flag and its value.
+func keyFlagsWithout(dir, flag string) []string {
+	all := keyFlags(dir)
+	var out []string
+	for i := 0; i < len(all); i += 2 {
+		if all[i] != flag {
+			out = append(out, all[i], all[i+1])
+		}
+	}
+	return out
+}
+
+// TestBackupBeforeMigrate: migrate on a database that holds data and has a
+// migration pending backs up first and says where; the backup holds the
+// old schema, and restores (then migrates) into a new database.
+func TestBackupBeforeMigrate(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			args, opt, keys := serveArgs(t, d)
+			var out, errb bytes.Buffer
+			if err := run(ctx, append([]string{"demo", "-customers", "2", "-password", "demo-password-7"}, args...), noEnv, &out, &errb); err != nil {
+				t.Fatalf("demo: %v\n%s", err, errb.String())
+			}
+			// Migration 38 is pending again, as before an upgrade.
+			raw := testdb.Raw(t, d, opt)
+			if _, err := raw.Exec("DROP TABLE backup_runs"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec("DELETE FROM schema_migrations WHERE version = 38"); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			idFile := filepath.Join(dir, "backup.key")
+			var kout bytes.Buffer
+			if err := run(ctx, []string{"backup", "keygen", "-out", idFile}, noEnv, &kout, &kout); err != nil {
+				t.Fatal(err)
+			}
+			recipient := regexp.MustCompile(`age1[0-9a-z]+`).FindString(kout.String())
+			backups := filepath.Join(dir, "backups")
+			out.Reset()
+			errb.Reset()
+			if err := run(ctx, append([]string{"migrate", "-backup-dir", backups, "-backup-recipient", recipient}, args...), noEnv, &out, &errb); err != nil {
+				t.Fatalf("migrate: %v\n%s", err, errb.String())
+			}
+			listed, _ := backup.List(backups)
+			if len(listed) != 1 || !strings.Contains(errb.String(), "backed up the database before applying schema migrations") || !strings.Contains(errb.String(), listed[0]) {
+				t.Fatalf("backups %v; migrate said:\n%s", listed, errb.String())
+			}
+			b, err := backup.Open(listed[0], mustAuditKeys(t, filepath.Join(keys, "audit.key")))
+			if err != nil || b.Manifest.Schema >= 38 {
+				t.Fatalf("the backup before migrating: %v %+v", err, b)
+			}
+			var n int
+			if err := raw.QueryRow("SELECT COUNT(*) FROM backup_runs").Scan(&n); err != nil || n != 1 {
+				t.Fatalf("backup history after migrating: %d %v", n, err)
+			}
+			// Nothing pending: no second backup.
+			if err := run(ctx, append([]string{"migrate", "-backup-dir", backups, "-backup-recipient", recipient}, args...), noEnv, &out, &errb); err != nil {
+				t.Fatal(err)
+			}
+			if listed, _ := backup.List(backups); len(listed) != 1 {
+				t.Fatalf("a backup without pending migrations: %v", listed)
+			}
+			// The old schema's backup restores into this Custos's schema.
+			target := testdb.Options(t, d)
+			restoreArgs := append([]string{"restore", "-from", listed[0], "-data-dir", target.Dir, "-audit-dir", filepath.Join(t.TempDir(), "audit"),
+				"-backup-identity-file", idFile}, keyFlagsWithout(keys, "-audit-dir")...)
+			if target.URL != "" {
+				restoreArgs = append(restoreArgs, "-database", target.URL)
+			}
+			out.Reset()
+			if err := run(ctx, restoreArgs, noEnv, &out, &errb); err != nil {
+				t.Fatalf("restore of the old schema's backup: %v\n%s", err, errb.String())
+			}
+		})
+	}
+}
+
+func mustAuditKeys(t *testing.T, path string) *audit.Keys {
+	t.Helper()
+	k, err := audit.LoadKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
