@@ -12,6 +12,7 @@ import (
 
 	"custos/internal/crm"
 	"custos/internal/i18n"
+	"custos/internal/transfer"
 )
 
 // importColumn is where one column of the file goes.
@@ -97,7 +98,9 @@ func (p *importPlan) convert(cells []string) (importRow, crm.Problems) {
 	for _, c := range p.cols {
 		raw := ""
 		if c.index < len(cells) {
-			raw = strings.TrimSpace(cells[c.index])
+			// A file exported by Custos comes back as the text it stands
+			// for, without its fingerprint's forms.
+			raw = strings.TrimSpace(transfer.Unmark(cells[c.index]))
 		}
 		if raw == "" {
 			continue

@@ -295,3 +295,18 @@ func ChanceAgreement(n, k int) float64 {
 	}
 	return math.Min(1, total)
 }
+
+// Unmark returns a cell with every fingerprint form written back as its
+// plain character (a twin as its base, a no-break space as a space): what
+// an export wrote, imported again, is stored as the text it stands for.
+func Unmark(cell string) string {
+	if !strings.ContainsFunc(cell, func(r rune) bool { _, ok := baseOf[r]; return ok }) {
+		return cell
+	}
+	return strings.Map(func(r rune) rune {
+		if b, ok := baseOf[r]; ok {
+			return b
+		}
+		return r
+	}, cell)
+}

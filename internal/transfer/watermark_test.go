@@ -66,3 +66,18 @@ func BenchmarkMark(b *testing.B) {
 		fp.Mark("北京大山科技有限公司 Harbor View Trading Co")
 	}
 }
+
+// TestUnmark: every form the fingerprint writes reads back as its plain
+// character, and a cell without one is returned as it is.
+func TestUnmark(t *testing.T) {
+	f := NewFingerprint([]byte("0123456789abcdef0123456789abcdef"))
+	for _, cell := range []string{"北京大成科技有限公司", "Zhang Wei Trading Co", "上海 大 华", "13800001111", ""} {
+		marked := f.Mark(cell)
+		if got := Unmark(marked); got != cell {
+			t.Errorf("Unmark(Mark(%q)) = %q", cell, got)
+		}
+	}
+	if got := Unmark("⼤\u00a0北"); got != "大 北" {
+		t.Errorf("Unmark of twins: %q", got)
+	}
+}
