@@ -86,6 +86,9 @@ Usage:
   custos restore -from BACKUP -data-dir NEW | -database URL [flags]
                              restore a backup into an empty database with the current keys; erasures made
                              after the backup are applied again; ends with counts and audit verify
+  custos migrate-data -from DATA_DIR|URL -to URL|DATA_DIR [-to-audit-dir DIR] [flags]
+                             move the data between SQLite and PostgreSQL through the same verified snapshot
+                             a backup is: counts, checksums and audit verify on the target; same keys
   custos keys load -from SNAPSHOT [flags]
                              load a key-store snapshot into a new (missing or empty) key store
   custos version             print the version
@@ -119,6 +122,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return restoreCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate-data":
+		return migrateDataCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "duplicates":
 		return duplicatesCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "trace":
