@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"custos/internal/crm"
 	"custos/internal/i18n"
@@ -22,6 +23,56 @@ type importColumn struct {
 	target string
 	spec   *crm.FieldSpec   // a field of the object
 	custom *crm.CustomField // or a custom field
+}
+
+// field names the column's target in a row's problems.
+func (c importColumn) field() string {
+	switch {
+	case c.spec != nil:
+		return c.spec.Name
+	case c.custom != nil:
+		return c.custom.Key
+	}
+	return c.target
+}
+
+// oneLine reports a column of one line of text (a name, a title, an
+// address, a link by name), where a "?" beside a Han character is not
+// punctuation a person typed.
+func (c importColumn) oneLine() bool {
+	switch {
+	case c.spec != nil:
+		return c.spec.Type == crm.TypeText
+	case c.custom != nil:
+		return c.custom.Type == "text"
+	}
+	return true
+}
+
+// garbled reports text a legacy encoding has mangled: a replacement
+// character anywhere, or, in one line of text, a question mark next to a
+// Han character where a character was that the file's encoding could not
+// hold (Excel saving a sheet as a GBK "CSV" turns every character outside
+// GBK into "?"). Such a row is refused rather than stored with its "?";
+// free text (notes) may hold a "?" someone typed, so only the replacement
+// character counts there.
+func garbled(s string, oneLine bool) bool {
+	if strings.ContainsRune(s, utf8.RuneError) {
+		return true
+	}
+	if !oneLine {
+		return false
+	}
+	runes := []rune(s)
+	for i, r := range runes {
+		if r != '?' {
+			continue
+		}
+		if (i > 0 && unicode.Is(unicode.Han, runes[i-1])) || (i+1 < len(runes) && unicode.Is(unicode.Han, runes[i+1])) {
+			return true
+		}
+	}
+	return false
 }
 
 // importPlan turns the cells of a row into the object's fields as JSON,
@@ -112,6 +163,10 @@ func (p *importPlan) convert(cells []string) (importRow, crm.Problems) {
 			if prev, ok := textOf(r.fields, custom, c); ok {
 				raw = prev + " " + raw
 			}
+		}
+		if garbled(raw, c.oneLine()) {
+			probs.Add(c.field(), "garbled")
+			continue
 		}
 		switch {
 		case c.target == "external_id":
