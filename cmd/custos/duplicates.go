@@ -98,7 +98,8 @@ func writeDuplicates(ctx context.Context, svc *service.Service, object crm.Objec
 const dupScanEvery = 30 * time.Second
 
 // startDuplicateScans runs the background duplicate finder until stopped:
-// scans run one after another, off the request path.
+// every dupScanEvery it runs the scans that are due, one after another,
+// off the request path.
 func startDuplicateScans(ctx context.Context, svc *service.Service, every time.Duration, logger *slog.Logger) (stop func()) {
 	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -107,17 +108,19 @@ func startDuplicateScans(ctx context.Context, svc *service.Service, every time.D
 		t := time.NewTicker(dupScanEvery)
 		defer t.Stop()
 		for {
+			// The first look waits a period: a start does its own work
+			// first (sealing, migrations), and a scan is never urgent.
+			select {
+			case <-jobCtx.Done():
+				return
+			case <-t.C:
+			}
 			scans, err := svc.RunDueDuplicateScans(jobCtx, every)
 			for _, s := range scans {
 				logger.Info("duplicate scan", "object", s.Object, "records", s.Records, "pairs", s.Pairs, "status", s.Status)
 			}
 			if err != nil && jobCtx.Err() == nil {
 				logger.Error("duplicate scan", "err", err)
-			}
-			select {
-			case <-jobCtx.Done():
-				return
-			case <-t.C:
 			}
 		}
 	}()
