@@ -93,7 +93,7 @@ func (s *Service) sealLegacyBatch(ctx context.Context, o crm.Object, limit int) 
 			if err := tx.SetSealedPerson(ctx, o, p.ID, key, sealed); err != nil {
 				return err
 			}
-			versions, err := tx.ListVersions(ctx, o, p.ID)
+			versions, err := tx.AllVersions(ctx, o, p.ID)
 			if err != nil {
 				return err
 			}
@@ -281,7 +281,7 @@ func (s *Service) sealAddedBatch(ctx context.Context, tx *store.Tx, o crm.Object
 			return n, 0, err
 		}
 		n += len(sealed)
-		versions, err := tx.ListVersions(ctx, o, p.ID)
+		versions, err := tx.AllVersions(ctx, o, p.ID)
 		if err != nil {
 			return n, 0, err
 		}

@@ -167,7 +167,7 @@ func (s *Service) revertSurvivor(ctx context.Context, tx *store.Tx, a *access.Ac
 // versionValues opens one stored version of a record and returns its
 // fields by name (custom values as "custom.<key>").
 func (s *Service) versionValues(ctx context.Context, tx *store.Tx, o crm.Object, id, version int64, key string) (map[string]json.RawMessage, error) {
-	versions, err := tx.ListVersions(ctx, o, id)
+	versions, err := tx.AllVersions(ctx, o, id)
 	if err != nil {
 		return nil, err
 	}

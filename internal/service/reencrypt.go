@@ -169,7 +169,7 @@ func (s *Service) reseal(ctx context.Context, tx *store.Tx, r crm.PersonRef, old
 	if err := tx.RewriteSealedPerson(ctx, p); err != nil {
 		return err
 	}
-	versions, err := tx.ListVersions(ctx, r.Object, r.ID)
+	versions, err := tx.AllVersions(ctx, r.Object, r.ID)
 	if err != nil {
 		return err
 	}

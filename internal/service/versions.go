@@ -121,7 +121,7 @@ func (s *Service) RestoreVersion(ctx context.Context, a *access.Actor, o crm.Obj
 		if err != nil {
 			return err
 		}
-		versions, err := tx.ListVersions(ctx, o, id)
+		versions, err := tx.AllVersions(ctx, o, id)
 		for _, v := range versions {
 			if v.Version == version {
 				old = v

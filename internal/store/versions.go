@@ -17,10 +17,22 @@ func (tx *Tx) InsertVersion(ctx context.Context, o crm.Object, id int64, v Recor
 	return mapErr("insert version", err)
 }
 
-// ListVersions returns a record's versions, newest first (at most 200).
+// ListVersions returns a record's versions, newest first (at most 200):
+// what a reader pages through.
 func (tx *Tx) ListVersions(ctx context.Context, o crm.Object, id int64) ([]RecordVersion, error) {
+	return tx.versions(ctx, o, id, " LIMIT 200")
+}
+
+// AllVersions returns every version of a record, newest first: for what
+// must reach each one (re-sealing under another key, finding an old
+// version to restore).
+func (tx *Tx) AllVersions(ctx context.Context, o crm.Object, id int64) ([]RecordVersion, error) {
+	return tx.versions(ctx, o, id, "")
+}
+
+func (tx *Tx) versions(ctx context.Context, o crm.Object, id int64, limit string) ([]RecordVersion, error) {
 	rows, err := tx.q.QueryContext(ctx, `SELECT version, fields, actor_id, actor_name, at FROM record_versions
-		WHERE object = $1 AND record_id = $2 ORDER BY version DESC LIMIT 200`, string(o), id)
+		WHERE object = $1 AND record_id = $2 ORDER BY version DESC`+limit, string(o), id)
 	if err != nil {
 		return nil, mapErr("list versions", err)
 	}
