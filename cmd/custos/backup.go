@@ -213,6 +213,21 @@ func printRestore(w io.Writer, r service.RestoreReport) {
 		a.Events, a.Archived, a.Segments, a.Checkpoints)
 }
 
+// restoreKeys opens the current keys a restore binds the restored
+// database to: the audit key and the existing key store.
+func (c Config) restoreKeys(ctx context.Context) (*audit.Keys, *vault.Vault, error) {
+	keys, err := audit.LoadKeys(c.AuditKeyFile)
+	if err != nil {
+		return nil, nil, c.explainKeyError(err)
+	}
+	v, _, err := vault.Open(ctx, vault.Options{MasterKeyFile: c.MasterKeyFile, MasterKeyEnv: c.MasterKey, KeyStore: c.KeyStore,
+		SnapshotDir: c.KeySnapshotDir, MustExist: true})
+	if err != nil {
+		return nil, nil, c.explainKeyError(err)
+	}
+	return keys, v, nil
+}
+
 // restoreCommand runs "custos restore -from BACKUP -data-dir NEW" (or
 // -database URL of an empty database) with the current keys.
 func restoreCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -231,14 +246,9 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	logger := warnLogger(stderr)
-	keys, err := audit.LoadKeys(c.AuditKeyFile)
+	keys, v, err := c.restoreKeys(ctx)
 	if err != nil {
-		return c.explainKeyError(err)
-	}
-	v, _, err := vault.Open(ctx, vault.Options{MasterKeyFile: c.MasterKeyFile, MasterKeyEnv: c.MasterKey, KeyStore: c.KeyStore,
-		SnapshotDir: c.KeySnapshotDir, MustExist: true})
-	if err != nil {
-		return c.explainKeyError(err)
+		return err
 	}
 	defer v.Close()
 	target := store.Options{URL: c.DatabaseURL, Dir: c.DataDir}

@@ -14,10 +14,8 @@ import (
 	"filippo.io/age"
 
 	"custos/internal/access"
-	"custos/internal/audit"
 	"custos/internal/service"
 	"custos/internal/store"
-	"custos/internal/vault"
 )
 
 // migrateDataCommand runs "custos migrate-data -from DATA_DIR|URL -to
@@ -81,14 +79,9 @@ func migrateDataCommand(ctx context.Context, args []string, getenv func(string) 
 	if err != nil {
 		return fmt.Errorf("migrate-data: snapshot of the source: %w", err)
 	}
-	keys, err := audit.LoadKeys(c.AuditKeyFile)
+	keys, v, err := c.restoreKeys(ctx)
 	if err != nil {
-		return c.explainKeyError(err)
-	}
-	v, _, err := vault.Open(ctx, vault.Options{MasterKeyFile: c.MasterKeyFile, MasterKeyEnv: c.MasterKey, KeyStore: c.KeyStore,
-		SnapshotDir: c.KeySnapshotDir, MustExist: true})
-	if err != nil {
-		return c.explainKeyError(err)
+		return err
 	}
 	defer v.Close()
 	db, r, err := service.RestoreBackup(ctx, service.RestoreOptions{From: path, Target: target, AuditDir: *toAudit,

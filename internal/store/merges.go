@@ -43,14 +43,19 @@ type MergeRow struct {
 }
 
 // mergeLinks are, per merged object, the columns of other tables that
-// point at a record of it. Rows in the recycle bin move too, so a later
-// restore lands on the survivor.
-var mergeLinks = map[crm.Object][][2]string{
-	crm.ObjCustomer: {{"contacts", "customer_id"}, {"follow_ups", "customer_id"}, {"leads", "customer_id"},
-		{"opportunities", "customer_id"}, {"tasks", "customer_id"}, {"contracts", "customer_id"}},
-	crm.ObjContact: {{"follow_ups", "contact_id"}, {"leads", "contact_id"}},
-	crm.ObjLead:    {{"follow_ups", "lead_id"}},
-}
+// point at a record of it: the registry's reference fields. Rows in the
+// recycle bin move too, so a later restore lands on the survivor.
+var mergeLinks = func() map[crm.Object][][2]string {
+	out := map[crm.Object][][2]string{}
+	for _, s := range crm.Specs() {
+		for _, f := range s.Fields {
+			if f.Type == crm.TypeRef {
+				out[f.Ref] = append(out[f.Ref], [2]string{s.Table, f.Column})
+			}
+		}
+	}
+	return out
+}()
 
 // MoveMergedLinks re-points every row that links to the merged record
 // (from) to the survivor (to): the linking columns, its shares (those the
