@@ -39,6 +39,8 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	local := flag.NewFlagSet("backup", flag.ContinueOnError)
 	local.SetOutput(stderr)
 	to := local.String("to", "", "directory the backup is written into (default: the first -backup-dir; the others get a copy)")
+	replica := local.String("from-litestream", "", "back up the newest state of this Litestream replica (as litestream restore takes it: file:///…, s3://…) instead of the database")
+	bin := local.String("litestream-bin", "litestream", "the litestream command -from-litestream runs")
 	c, err := commandConfig(local, "backup", args, getenv, stderr)
 	if err != nil {
 		return err
@@ -53,6 +55,9 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	recipients, err := c.backupRecipients()
 	if err != nil {
 		return err
+	}
+	if *replica != "" {
+		return backupReplica(ctx, c, *bin, *replica, *to, recipients, stdout)
 	}
 	app, err := openService(ctx, &c, warnLogger(stderr))
 	if err != nil {
@@ -168,6 +173,8 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 	local.SetOutput(stderr)
 	scratchURL := local.String("scratch-database", "", "empty PostgreSQL database to restore into (default: a scratch schema in -database, dropped afterwards; SQLite: a temporary directory)")
 	sample := local.Int("sample", 50, "contacts and leads whose personal data is opened with the current key store")
+	replica := local.String("litestream", "", "drill this Litestream replica (file:///…, s3://…) instead of a backup: restored with litestream, backed up and restored into scratch")
+	bin := local.String("litestream-bin", "litestream", "the litestream command -litestream runs")
 	var from string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		from, args = args[0], args[1:]
@@ -176,11 +183,30 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	if from == "" {
-		return errors.New("usage: custos backup verify BACKUP [-scratch-database URL] [flags]")
+	if (from == "") == (*replica == "") {
+		return errors.New("usage: custos backup verify BACKUP | -litestream REPLICA_URL [-scratch-database URL] [flags]")
 	}
-	ids, err := c.backupIdentities()
-	if err != nil {
+	var ids []age.Identity
+	if *replica != "" {
+		// The replica becomes a backup in scratch, encrypted to a key made
+		// for this drill and never written down.
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			return err
+		}
+		tmp, err := os.MkdirTemp("", "custos-replica-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		path, m, err := replicaBackup(ctx, c, *bin, *replica, tmp, filepath.Join(tmp, "backup"), []age.Recipient{id.Recipient()})
+		if err != nil {
+			fmt.Fprintln(stdout, "FAILED:", err)
+			return fmt.Errorf("restore drill of the replica failed: %w", err)
+		}
+		fmt.Fprintf(stdout, "replica %s: restored by litestream, %d rows, audit trail sealed to %d\n", *replica, m.Rows(), m.Audit.Sealed)
+		from, ids = path, []age.Identity{id}
+	} else if ids, err = c.backupIdentities(); err != nil {
 		return err
 	}
 	app, err := openService(ctx, &c, warnLogger(stderr))
@@ -200,6 +226,25 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 	printRestore(stdout, r.RestoreReport)
 	fmt.Fprintf(stdout, "personal data: %d records opened with the current key store (%d of erased people, empty as they must be)\n", r.Sampled, r.Erased)
 	fmt.Fprintln(stdout, "OK: the backup restores")
+	return nil
+}
+
+// backupReplica writes a portable backup of a Litestream replica's newest
+// state into dir: after the machine is lost, custos restore takes it like
+// any backup. It is not in the history: the database that keeps it may be
+// the one lost.
+func backupReplica(ctx context.Context, c Config, bin, replica, dir string, recipients []age.Recipient, stdout io.Writer) error {
+	tmp, err := os.MkdirTemp("", "custos-replica-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	path, m, err := replicaBackup(ctx, c, bin, replica, tmp, dir, recipients)
+	if err != nil {
+		return fmt.Errorf("backup of the replica: %w", err)
+	}
+	fmt.Fprintf(stdout, "backup %s: the replica %s, %d tables, %d rows, audit trail sealed to %d, %d bytes\n", path, replica,
+		len(m.Tables), m.Rows(), m.Audit.Sealed, m.Data.Size)
 	return nil
 }
 

@@ -40,12 +40,7 @@ func TestBackupCommands(t *testing.T) {
 			cli("demo", "-customers", "3", "-password", "demo-password-7")
 			cli("audit", "seal")
 			dir := t.TempDir()
-			idFile := filepath.Join(dir, "id", "backup.key")
-			var kout bytes.Buffer
-			if err := run(ctx, []string{"backup", "keygen", "-out", idFile}, noEnv, &kout, &kout); err != nil {
-				t.Fatal(err)
-			}
-			recipient := regexp.MustCompile(`age1[0-9a-z]+`).FindString(kout.String())
+			idFile, recipient := backupIdentity(t, filepath.Join(dir, "id"))
 			args = append(args, "-backup-recipient", recipient, "-backup-identity-file", idFile)
 			backups := filepath.Join(dir, "backups")
 
@@ -131,6 +126,18 @@ func TestBackupCommands(t *testing.T) {
 	}
 }
 
+// backupIdentity makes a backup identity in dir with custos backup keygen
+// and returns its file and the recipient the command printed.
+func backupIdentity(t *testing.T, dir string) (idFile, recipient string) {
+	t.Helper()
+	idFile = filepath.Join(dir, "backup.key")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"backup", "keygen", "-out", idFile}, noEnv, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	return idFile, regexp.MustCompile(`age1[0-9a-z]+`).FindString(out.String())
+}
+
 // keyFlagsWithout is keyFlags(dir) without one flag and its value.
 func keyFlagsWithout(dir, flag string) []string {
 	all := keyFlags(dir)
@@ -165,12 +172,7 @@ func TestBackupBeforeMigrate(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			idFile := filepath.Join(dir, "backup.key")
-			var kout bytes.Buffer
-			if err := run(ctx, []string{"backup", "keygen", "-out", idFile}, noEnv, &kout, &kout); err != nil {
-				t.Fatal(err)
-			}
-			recipient := regexp.MustCompile(`age1[0-9a-z]+`).FindString(kout.String())
+			idFile, recipient := backupIdentity(t, dir)
 			backups := filepath.Join(dir, "backups")
 			out.Reset()
 			errb.Reset()

@@ -800,7 +800,7 @@ func (s *Service) Trace(ctx context.Context, a *access.Actor, file io.ReaderAt, 
 		return out, err
 	}
 	out.Marks, out.Claimed = marks.Positions(), marks.Claimed
-	if marks.Twins() {
+	if marks.Marked() {
 		var list []crm.Export
 		if err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 			var err error

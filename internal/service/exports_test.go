@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/unicode/norm"
 
 	"custos/internal/access"
@@ -284,11 +285,13 @@ func traceCustomers(t *testing.T, o *testorg.Org, a *access.Actor, n int) {
 	cn := []string{"大山", "金石", "文华", "水木", "天工", "日月", "方正", "高远", "白云", "立人"}
 	for i := range n {
 		name := fmt.Sprintf("%s %s Trading %d Co", words[i%len(words)], words[(i*7+3)%len(words)], i)
-		if i%3 == 1 {
-			name = fmt.Sprintf("北京%s%s科技有限公司", cn[i%len(cn)], cn[(i/len(cn))%len(cn)])
+		address := fmt.Sprintf("No. %d North Lake Road, Daxing, Beijing", i+1)
+		if i%3 != 0 { // two in three Chinese, as a Chinese team's list would be
+			name = fmt.Sprintf("%s%s科技(北京)有限公司", cn[i%len(cn)], cn[(i/len(cn))%len(cn)])
+			address = fmt.Sprintf("北京市大兴区%s路%d号%d层", cn[i%len(cn)], i+1, i%9+1)
 		}
 		o.Customer(t, a, crm.CustomerFields{Name: name, Industry: "Wholesale and retail", City: "Beijing",
-			Address: fmt.Sprintf("No. %d North Lake Road, 北京市大兴区%s路", i+1, cn[i%len(cn)]), Phone: fmt.Sprintf("1380013%04d", 8000+i)})
+			Address: address, Phone: fmt.Sprintf("1380013%04d", 8000+i)})
 	}
 }
 
@@ -314,6 +317,27 @@ func excelCSV(rows [][]string) []byte {
 			b.WriteString(`"` + strings.ReplaceAll(c, `"`, `""`) + `"`)
 		}
 		b.WriteString("\r\n")
+	}
+	return b.Bytes()
+}
+
+// excelGBK saves rows as Excel does "CSV (Comma delimited)" on a Chinese
+// Windows: code page 936 (GBK), no byte-order mark, a no-break space as a
+// space (Windows' best fit), any other character GBK lacks as '?'. The
+// test fails if that turned anything into '?': the marks must be GBK.
+func excelGBK(t *testing.T, rows [][]string) []byte {
+	t.Helper()
+	enc := simplifiedchinese.GBK.NewEncoder()
+	var b bytes.Buffer
+	for _, r := range strings.TrimPrefix(string(excelCSV(rows)), "\uFEFF") {
+		if r == '\u00a0' {
+			r = ' '
+		}
+		c, err := enc.String(string(r))
+		if err != nil {
+			t.Fatalf("%q is not in GBK: a GBK copy would show '?'", r)
+		}
+		b.WriteString(c)
 	}
 	return b.Bytes()
 }
@@ -386,7 +410,7 @@ func TestExportTrace(t *testing.T) {
 		rows := csvRows(t, csvFile)
 		// NFKC: the marks change no value.
 		plain := norm.NFKC.String(string(csvFile))
-		if !strings.Contains(plain, "Amber ") || !strings.Contains(plain, "北京市大兴区") {
+		if !strings.Contains(plain, "Amber ") || !strings.Contains(plain, "北京市大兴区") || !strings.Contains(plain, "科技(北京)有限公司") {
 			t.Fatalf("values changed: %.500s", plain)
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
@@ -422,6 +446,8 @@ func TestExportTrace(t *testing.T) {
 			{"xlsx-excerpt-resaved.xlsx", excelXLSX(t, excerpt(xrows)), second.Export},
 			{"whole-resaved.csv", excelCSV(rows), first.Export},
 			{"two-columns.csv", excelCSV(dropColumns(excerpt(rows), 1, 7)), first.Export},
+			{"excerpt-resaved-gbk.csv", excelGBK(t, excerpt(rows)), first.Export},
+			{"xlsx-excerpt-resaved-gbk.csv", excelGBK(t, excerpt(xrows)), second.Export},
 		} {
 			res := trace(t, o, c.file, c.name)
 			if !res.Match || res.ExportID != c.want.ID || res.UserID != o.MgrEast.UserID || res.Confidence < 0.999999 {
@@ -454,7 +480,7 @@ func TestExportTrace(t *testing.T) {
 			t.Fatalf("trace by a manager: %v", err)
 		}
 		evs := actionEvents(t, db, "export.trace")
-		if len(evs) != 13 || evs[0].Outcome != "denied" || evs[1].ActorID != o.Admin.UserID || !strings.Contains(string(evs[1].Fields), "forged.csv") {
+		if len(evs) != 15 || evs[0].Outcome != "denied" || evs[1].ActorID != o.Admin.UserID || !strings.Contains(string(evs[1].Fields), "forged.csv") {
 			t.Fatalf("trace events: %d %+v", len(evs), evs[:2])
 		}
 	})

@@ -133,9 +133,12 @@ func (tx *Tx) SnapshotTables(ctx context.Context) ([]SnapshotTable, error) {
 	return out, nil
 }
 
-// tableNames lists the database's own tables.
+// tableNames lists the database's own tables: not SQLite's, nor the
+// bookkeeping tables Litestream adds to a database it replicates
+// (_litestream_seq, _litestream_lock; docs/operations.md).
 func (tx *Tx) tableNames(ctx context.Context) ([]string, error) {
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		AND name NOT LIKE '\_litestream\_%' ESCAPE '\' ORDER BY name`
 	if tx.d == Postgres {
 		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
 	}

@@ -19,46 +19,69 @@ import (
 // The invisible fingerprint of an export (docs/security.md, "Export
 // watermarks"). A cell's text offers positions that can be written two
 // ways with the same meaning — forms that Unicode compatibility
-// normalisation (NFKC) folds into one: an inner space written as U+0020 or
-// as a no-break space U+00A0, and a Chinese character written as itself
-// or as its Kangxi-radical or compatibility-ideograph twin (大 / ⼤, 北 /
-// 北), drawn alike by the fonts. Which form each position takes is a bit
-// of HMAC-SHA256 under the export's own key, of the cell's normalised text
-// and the position's number. So the mark is in every cell, depends on no
-// row order, column or header, and survives what spreadsheets do to a file
-// they open and save again (line ends, byte-order marks, quoting, trailing
-// spaces, number formats, dropped rows and columns). A file is traced by
-// comparing the forms it holds with what each export's key expects: the
-// export that wrote it agrees everywhere, any other on about half.
+// normalisation (NFKC) folds into one — and which form each position takes
+// is a bit of HMAC-SHA256 under the export's own key, of the cell's
+// normalised text and the position's number. So the mark is in every
+// cell, depends on no row order, column or header, and survives what
+// spreadsheets do to a file they open and save again (line ends,
+// byte-order marks, quoting, trailing spaces, number formats, dropped rows
+// and columns). A file is traced by comparing the forms it holds with what
+// each export's key expects: the export that wrote it agrees everywhere,
+// any other on about half.
+//
+// The positions, and why these: every form is a character of GBK as
+// Windows (code page 936) has it, so a copy Excel or WPS saves as "CSV"
+// on a Chinese Windows keeps every mark and corrupts no value.
+//   - Beside a Chinese character: a run of up to four digits, written
+//     half-width (88号) or full-width (８８号); one of the punctuation marks
+//     ( ) , : ; ! written half- or full-width (a parenthesis pair takes one
+//     form together); an inner space written as U+0020 or the ideographic
+//     space U+3000.
+//   - In a cell without Chinese text: an inner space between two
+//     non-spaces, next to a letter, written as U+0020 or the no-break
+//     space U+00A0 (invisible; kept by
+//     UTF-8, XLSX and the Western code pages; a GBK copy has a plain space,
+//     which loses the bit, not the text).
 //
 // What the forms are not: trailing or doubled spaces (spreadsheets trim
 // them), zero-width characters (some tools strip them), letter case (an
-// e-mail's local part is case-sensitive), row order (a sort undoes it).
+// e-mail's local part is case-sensitive), row order (a sort undoes it),
+// digits outside Chinese text (a number, a date or a phone a spreadsheet
+// may rewrite), and the Kangxi-radical and compatibility-ideograph twins
+// of Chinese characters an earlier version used: they are not in GBK, so a
+// GBK copy turned them into '?'.
 
-// markSpace is the twin of an inner space.
-const markSpace = '\u00a0'
+const (
+	latinSpace = '\u00a0' // the twin of an inner space in Latin text
+	hanSpace   = '\u3000' // the twin of an inner space beside a Chinese character
+	maxDigits  = 4        // longer digit runs are numbers (an order, a phone), left alone
+)
 
+// hanPunct are the marks that are written either width beside Chinese text.
+const hanPunct = "(),:;!"
+
+// wideOf maps a digit or punctuation mark to its full-width form; baseOf
+// maps every form the fingerprint writes back to its plain character, and
+// legacyTwins (Kangxi radicals, compatibility ideographs) to theirs.
 var (
-	// twinOf maps a character to its twin; baseOf maps both back.
-	twinOf = map[rune]rune{}
-	baseOf = map[rune]rune{markSpace: ' '}
+	wideOf      = map[rune]rune{}
+	baseOf      = map[rune]rune{latinSpace: ' ', hanSpace: ' '}
+	legacyTwins = map[rune]rune{}
 )
 
 func init() {
-	add := func(from, to rune) {
-		for r := from; r <= to; r++ {
+	for _, r := range "0123456789" + hanPunct {
+		wide := r - 0x21 + 0xFF01 // the full-width block mirrors ASCII 0x21–0x7E
+		wideOf[r], baseOf[wide] = wide, r
+	}
+	for _, block := range [][2]rune{{0x2F00, 0x2FD5}, {0xF900, 0xFAFF}} {
+		for r := block[0]; r <= block[1]; r++ {
 			folded := []rune(norm.NFKC.String(string(r)))
-			if len(folded) != 1 || folded[0] == r || !unicode.Is(unicode.Han, folded[0]) || folded[0] < 0x4E00 || folded[0] > 0x9FFF {
-				continue
+			if len(folded) == 1 && folded[0] != r && unicode.Is(unicode.Han, folded[0]) {
+				legacyTwins[r] = folded[0]
 			}
-			if _, taken := twinOf[folded[0]]; !taken {
-				twinOf[folded[0]] = r
-			}
-			baseOf[r] = folded[0]
 		}
 	}
-	add(0x2F00, 0x2FD5) // Kangxi radicals: folded only by NFKC
-	add(0xF900, 0xFAFF) // CJK compatibility ideographs
 }
 
 // Fingerprint is one export's fingerprint key. It keeps one HMAC state,
@@ -92,7 +115,7 @@ func (f *Fingerprint) bits(canon string, n int) []bool {
 
 // canonical returns a cell as a mark-free text, trimmed as spreadsheets
 // trim it and with a formula-neutralising apostrophe removed; twins says,
-// for each character of it, whether the cell wrote its twin.
+// for each character of it, whether the cell wrote its other form.
 func canonical(cell string) ([]rune, []bool) {
 	if len(cell) > 1 && cell[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(cell[1])) {
 		cell = cell[1:]
@@ -110,23 +133,75 @@ func canonical(cell string) ([]rune, []bool) {
 	return runes, twins
 }
 
-// slots returns the positions of a normalised text that carry a bit: an
-// inner space between two non-spaces next to a letter (not one in a date
-// or a number, which a spreadsheet may rewrite), and a character that has
-// a twin.
-func slots(runes []rune) []int {
-	var out []int
-	for i, r := range runes {
+// slotKind tells the carriers apart: a file may have lost one kind as a
+// whole (a GBK copy turns every no-break space into a space), and trace
+// then reads the others only.
+type slotKind uint8
+
+const (
+	latinSpaceSlot slotKind = iota
+	hanSpaceSlot
+	digitSlot
+	punctSlot
+	slotKinds
+)
+
+// slot is one bit's position in a normalised text: the runes from..to-1
+// (a digit run, or one character) and, for an opening parenthesis, the
+// closing one that takes the same form (-1 if none).
+type slot struct {
+	kind              slotKind
+	from, to, partner int
+}
+
+func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+// hanBeside reports whether runes[from:to] has a Chinese character on
+// either side.
+func hanBeside(runes []rune, from, to int) bool {
+	return from > 0 && isHan(runes[from-1]) || to < len(runes) && isHan(runes[to])
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// slots returns the positions of a normalised text that carry a bit (see
+// the top of this file).
+func slots(runes []rune) []slot {
+	var out []slot
+	var open []int // slots of '(' awaiting their ')'
+	// A cell with Chinese text may be saved as GBK, which has no no-break
+	// space: its spaces away from a Chinese character carry nothing.
+	chinese := slices.ContainsFunc(runes, isHan)
+	for i := 0; i < len(runes); i++ {
+		r := runes[i]
 		switch {
 		case r == ' ':
 			if i > 0 && i < len(runes)-1 && !unicode.IsSpace(runes[i-1]) && !unicode.IsSpace(runes[i+1]) &&
 				(unicode.IsLetter(runes[i-1]) || unicode.IsLetter(runes[i+1])) {
-				out = append(out, i)
+				switch {
+				case hanBeside(runes, i, i+1):
+					out = append(out, slot{hanSpaceSlot, i, i + 1, -1})
+				case !chinese:
+					out = append(out, slot{latinSpaceSlot, i, i + 1, -1})
+				}
 			}
-		default:
-			if _, ok := twinOf[r]; ok {
-				out = append(out, i)
+		case isDigit(r):
+			j := i
+			for j < len(runes) && isDigit(runes[j]) {
+				j++
 			}
+			if j-i <= maxDigits && hanBeside(runes, i, j) {
+				out = append(out, slot{digitSlot, i, j, -1})
+			}
+			i = j - 1
+		case r == ')' && len(open) > 0:
+			out[open[len(open)-1]].partner = i
+			open = open[:len(open)-1]
+		case strings.ContainsRune(hanPunct, r) && hanBeside(runes, i, i+1):
+			if r == '(' {
+				open = append(open, len(out))
+			}
+			out = append(out, slot{punctSlot, i, i + 1, -1})
 		}
 	}
 	return out
@@ -143,33 +218,51 @@ func (f *Fingerprint) Mark(cell string) string {
 	// The text around the cell (a neutralising apostrophe, outer spaces)
 	// is rebuilt from the normalised form; the writer neutralises again.
 	bits := f.bits(string(runes), len(pos))
-	for i, p := range pos {
+	for i, s := range pos {
 		if !bits[i] {
 			continue
 		}
-		if runes[p] == ' ' {
-			runes[p] = markSpace
-		} else {
-			runes[p] = twinOf[runes[p]]
+		switch s.kind {
+		case latinSpaceSlot:
+			runes[s.from] = latinSpace
+		case hanSpaceSlot:
+			runes[s.from] = hanSpace
+		default:
+			for k := s.from; k < s.to; k++ {
+				runes[k] = wideOf[runes[k]]
+			}
+			if s.partner >= 0 {
+				runes[s.partner] = wideOf[runes[s.partner]]
+			}
 		}
 	}
 	return string(runes)
+}
+
+// mark is one position as a file wrote it.
+type mark struct {
+	kind slotKind
+	twin bool
 }
 
 // Marks are the fingerprint positions read from a file: per normalised
 // cell text, the form each of its positions takes. A text seen twice with
 // different forms (two exports pasted together) is dropped.
 type Marks struct {
-	cells    map[string][]bool
+	cells    map[string][]mark
 	conflict map[string]bool
 	keys     []string // sample, once taken
+	// twinSeen says which kinds of position the file wrote in their
+	// other form at least once: a kind never seen so was stripped as a
+	// whole (or carries nothing) and is not compared.
+	twinSeen [slotKinds]bool
 	// Claimed is the export id a visible watermark line names, if any.
 	Claimed int64
 }
 
 // NewMarks returns an empty set of marks.
 func NewMarks() *Marks {
-	return &Marks{cells: map[string][]bool{}, conflict: map[string]bool{}}
+	return &Marks{cells: map[string][]mark{}, conflict: map[string]bool{}}
 }
 
 // footerPattern finds the visible watermark line.
@@ -193,27 +286,16 @@ func (m *Marks) Observe(cells []string) {
 			continue
 		}
 		key := string(runes)
-		seen := make([]bool, len(pos))
-		for i, p := range pos {
-			seen[i] = twins[p]
+		seen := make([]mark, len(pos))
+		for i, s := range pos {
+			seen[i] = mark{s.kind, twins[s.from]}
+			m.twinSeen[s.kind] = m.twinSeen[s.kind] || twins[s.from]
 		}
-		if old, ok := m.cells[key]; ok && !equalBits(old, seen) {
+		if old, ok := m.cells[key]; ok && !slices.Equal(old, seen) {
 			m.conflict[key] = true
 		}
 		m.cells[key] = seen
 	}
-}
-
-func equalBits(a, b []bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // traceCells bounds how many distinct cells a comparison reads: a few
@@ -244,22 +326,20 @@ func (m *Marks) sample() []string {
 func (m *Marks) Positions() int {
 	n := 0
 	for _, k := range m.sample() {
-		n += len(m.cells[k])
+		for _, p := range m.cells[k] {
+			if m.twinSeen[p.kind] {
+				n++
+			}
+		}
 	}
 	return n
 }
 
-// Twins reports whether the file holds any twin form at all: a file
-// without one carries no fingerprint (never made by Custos, or stripped).
-func (m *Marks) Twins() bool {
-	for k, v := range m.cells {
-		for _, b := range v {
-			if b && !m.conflict[k] {
-				return true
-			}
-		}
-	}
-	return false
+// Marked reports whether the file holds any position in its other form at
+// all: a file without one carries no fingerprint (never made by Custos, or
+// stripped).
+func (m *Marks) Marked() bool {
+	return slices.Contains(m.twinSeen[:], true)
 }
 
 // Score compares the marks with the fingerprint: how many positions there
@@ -268,9 +348,12 @@ func (f *Fingerprint) Score(m *Marks) (n, agree int) {
 	for _, k := range m.sample() {
 		seen := m.cells[k]
 		want := f.bits(k, len(seen))
-		for i := range seen {
+		for i, p := range seen {
+			if !m.twinSeen[p.kind] {
+				continue
+			}
 			n++
-			if seen[i] == want[i] {
+			if p.twin == want[i] {
 				agree++
 			}
 		}
@@ -296,15 +379,30 @@ func ChanceAgreement(n, k int) float64 {
 	return math.Min(1, total)
 }
 
-// Unmark returns a cell with every fingerprint form written back as its
-// plain character (a twin as its base, a no-break space as a space): what
-// an export wrote, imported again, is stored as the text it stands for.
+// Unmark returns a cell with the forms that stored data should not keep
+// written back as their plain characters: no-break and ideographic spaces
+// as spaces, full-width digits as digits, and the Kangxi-radical and
+// compatibility-ideograph twins an earlier version wrote as the Chinese
+// characters they stand for. What an export wrote, imported again, is
+// stored as the text it stands for. Full-width punctuation stays: beside
+// Chinese text it is the usual form, and either form means the same (search
+// and duplicate keys fold it).
 func Unmark(cell string) string {
-	if !strings.ContainsFunc(cell, func(r rune) bool { _, ok := baseOf[r]; return ok }) {
+	fold := func(r rune) (rune, bool) {
+		switch {
+		case r == latinSpace || r == hanSpace:
+			return ' ', true
+		case r >= '０' && r <= '９':
+			return r - '０' + '0', true
+		}
+		b, ok := legacyTwins[r]
+		return b, ok
+	}
+	if !strings.ContainsFunc(cell, func(r rune) bool { _, ok := fold(r); return ok }) {
 		return cell
 	}
 	return strings.Map(func(r rune) rune {
-		if b, ok := baseOf[r]; ok {
+		if b, ok := fold(r); ok {
 			return b
 		}
 		return r

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -79,5 +80,44 @@ func TestUnmark(t *testing.T) {
 	}
 	if got := Unmark("⼤\u00a0北"); got != "大 北" {
 		t.Errorf("Unmark of twins: %q", got)
+	}
+}
+
+// TestMarksSurviveGBK: beside Chinese text every form the fingerprint
+// writes is a character of GBK, so a copy Excel or WPS saves as "CSV" on a
+// Chinese Windows keeps each mark and turns no value into '?'; a
+// parenthesis pair takes one form together.
+func TestMarksSurviveGBK(t *testing.T) {
+	enc := simplifiedchinese.GBK.NewEncoder()
+	cells := []string{"阿里巴巴(中国)有限公司", "北京市朝阳区建国路88号5层", "年度采购,关注价格;下周三回访!", "华为 Mate 60 采购",
+		"2026年3月签约", "上海 大 华", "（北京）大成科技有限公司"}
+	wide := 0
+	for k := range 16 {
+		f := NewFingerprint([]byte{byte(k)})
+		for _, cell := range cells {
+			marked := f.Mark(cell)
+			if norm.NFKC.String(marked) != norm.NFKC.String(cell) {
+				t.Errorf("Mark(%q) = %q: NFKC differs", cell, marked)
+			}
+			if _, err := enc.String(marked); err != nil {
+				t.Errorf("Mark(%q) = %q: not GBK: %v", cell, marked, err)
+			}
+			open, shut := strings.ContainsRune(marked, '（'), strings.ContainsRune(marked, '）')
+			if strings.ContainsAny(cell, "(（") && open != shut {
+				t.Errorf("Mark(%q) = %q: a parenthesis pair in two forms", cell, marked)
+			}
+			if strings.ContainsRune(marked, '８') {
+				wide++
+			}
+		}
+	}
+	if wide == 0 || wide == 16 {
+		t.Errorf("the digit run took one form under every key (%d of 16 wide)", wide)
+	}
+	// Digits that are a number of their own, not part of Chinese text, are left alone.
+	for _, cell := range []string{"电话13800138000", "No. 12 North Road", "12345号"} {
+		if got := NewFingerprint([]byte("k")).Mark(cell); got != cell && norm.NFKC.String(got) == cell && strings.ContainsAny(got, "０１２３４５６７８９") {
+			t.Errorf("Mark(%q) = %q: a long or Latin number was marked", cell, got)
+		}
 	}
 }
