@@ -38,34 +38,45 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	local := flag.NewFlagSet("backup", flag.ContinueOnError)
 	local.SetOutput(stderr)
-	to := local.String("to", "", "directory the backup is written into (default: the first -backup-dir; the others get a copy)")
-	replica := local.String("from-litestream", "", "back up the newest state of this Litestream replica (as litestream restore takes it: file:///…, s3://…) instead of the database")
+	to := local.String("to", "", "directory or s3://bucket/prefix the backup is written into (default: the first -backup-dir; the other directories and -backup-s3 get a copy)")
+	replica := local.String("from-litestream", "", "back up the newest state of this Litestream replica (as litestream restore takes it: file:///…, s3://…) instead of the database, into the directory -to")
 	bin := local.String("litestream-bin", "litestream", "the litestream command -from-litestream runs")
 	c, err := commandConfig(local, "backup", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	var copies []string
-	if *to == "" && len(c.BackupDirs) > 0 {
-		*to, copies = c.BackupDirs[0], c.BackupDirs[1:]
+	dir, dests, err := c.backupDestinations()
+	if *to != "" {
+		dir, dests = *to, nil
+		if backup.IsS3(*to) {
+			dir = ""
+			d, derr := c.backupDestination(*to)
+			dests, err = []backup.Destination{d}, derr
+		}
 	}
-	if *to == "" {
-		return errors.New("usage: custos backup -to DIR [flags] | custos backup verify BACKUP [flags] | custos backup keygen -out FILE")
+	if err != nil {
+		return err
+	}
+	if dir == "" && len(dests) == 0 {
+		return errors.New("usage: custos backup -to DIR|s3://bucket/prefix [flags] | custos backup verify BACKUP [flags] | custos backup keygen -out FILE")
 	}
 	recipients, err := c.backupRecipients()
 	if err != nil {
 		return err
 	}
 	if *replica != "" {
-		return backupReplica(ctx, c, *bin, *replica, *to, recipients, stdout)
+		if dir == "" {
+			return errors.New("backup -from-litestream writes into a directory: give -to DIR")
+		}
+		return backupReplica(ctx, c, *bin, *replica, dir, recipients, stdout)
 	}
 	app, err := openService(ctx, &c, warnLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	path, m, err := app.svc.CreateBackup(ctx, access.System("custos backup"), service.BackupOptions{Dir: *to, AuditDir: c.AuditDir,
-		Recipients: recipients, Version: version}, copies...)
+	path, m, err := app.svc.CreateBackup(ctx, access.System("custos backup"), service.BackupOptions{Dir: dir, AuditDir: c.AuditDir,
+		Recipients: recipients, Version: version}, dests...)
 	if err != nil {
 		return err
 	}
@@ -73,6 +84,27 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 		m.Audit.Sealed, m.Data.Size, time.Duration(m.Duration))
 	fmt.Fprintln(stdout, "it holds no key: keep the key store (custos keys snapshot), the master key and the audit key backed up apart")
 	return nil
+}
+
+// backupDestinations are where serve's scheduled backups (and custos
+// backup without -to) go: made in the first -backup-dir, copied into the
+// others and uploaded to -backup-s3; without a directory, made in a
+// temporary one and uploaded.
+func (c Config) backupDestinations() (dir string, dests []backup.Destination, err error) {
+	if len(c.BackupDirs) > 0 {
+		dir = c.BackupDirs[0]
+		for _, d := range c.BackupDirs[1:] {
+			dests = append(dests, backup.Dir(d))
+		}
+	}
+	if c.BackupS3 != "" {
+		d, err := c.backupDestination(c.BackupS3)
+		if err != nil {
+			return "", nil, err
+		}
+		dests = append(dests, d)
+	}
+	return dir, dests, nil
 }
 
 // commandConfig parses a command's own flags (local) and then the usual
@@ -171,10 +203,13 @@ func backupKeygen(args []string, stdout, stderr io.Writer) error {
 func backupVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	local := flag.NewFlagSet("backup verify", flag.ContinueOnError)
 	local.SetOutput(stderr)
+	// BACKUP may be s3://bucket/prefix/custos-… (or s3://bucket/prefix:
+	// the newest there), downloaded into the scratch first.
 	scratchURL := local.String("scratch-database", "", "empty PostgreSQL database to restore into (default: a scratch schema in -database, dropped afterwards; SQLite: a temporary directory)")
 	sample := local.Int("sample", 50, "contacts and leads whose personal data is opened with the current key store")
 	replica := local.String("litestream", "", "drill this Litestream replica (file:///…, s3://…) instead of a backup: restored with litestream, backed up and restored into scratch")
 	bin := local.String("litestream-bin", "litestream", "the litestream command -litestream runs")
+	cpuProfile := local.String("cpuprofile", "", "write a CPU profile of the drill to this file (docs/benchmarks.md)")
 	var from string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		from, args = args[0], args[1:]
@@ -183,8 +218,15 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	if (from == "") == (*replica == "") {
-		return errors.New("usage: custos backup verify BACKUP | -litestream REPLICA_URL [-scratch-database URL] [flags]")
+		return errors.New("usage: custos backup verify BACKUP|s3://bucket/prefix[/custos-…] | -litestream REPLICA_URL [-scratch-database URL] [flags]")
 	}
 	var ids []age.Identity
 	if *replica != "" {
@@ -214,7 +256,12 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer app.Close()
-	r, err := app.svc.ScratchDrill(ctx, access.System("custos backup verify"), from, ids, c.DatabaseURL, *scratchURL, *sample)
+	d, name, err := backup.Locate(ctx, from, c.s3Config())
+	if err != nil {
+		return err
+	}
+	from = d.Where(name)
+	r, err := app.svc.ScratchDrill(ctx, access.System("custos backup verify"), d, name, ids, c.DatabaseURL, *scratchURL, *sample)
 	if m := r.Manifest; m != nil {
 		fmt.Fprintf(stdout, "backup %s: taken %s (%s ago) by Custos %s on %s, schema %d\n", from, m.CreatedAt.Format(time.RFC3339),
 			r.Age.Round(time.Second), m.CustosVersion, m.Dialect, m.Schema)
@@ -278,10 +325,18 @@ func (c Config) restoreKeys(ctx context.Context) (*audit.Keys, *vault.Vault, err
 func restoreCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	local := flag.NewFlagSet("restore", flag.ContinueOnError)
 	local.SetOutput(stderr)
-	from := local.String("from", "", "the backup directory to restore")
+	from := local.String("from", "", "the backup directory to restore, or s3://bucket/prefix/custos-… (s3://bucket/prefix: the newest there), downloaded first")
+	cpuProfile := local.String("cpuprofile", "", "write a CPU profile of the restore to this file (docs/benchmarks.md)")
 	c, err := commandConfig(local, "restore", args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	if *from == "" {
 		return errors.New("usage: custos restore -from BACKUP -data-dir NEW | -database URL [-master-key-file F -keystore K -audit-key-file A] [flags]")
@@ -296,8 +351,22 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer v.Close()
+	d, name, err := backup.Locate(ctx, *from, c.s3Config())
+	if err != nil {
+		return err
+	}
+	scratch, err := os.MkdirTemp("", "custos-restore-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	downloaded, err := d.Get(ctx, name, scratch)
+	if err != nil {
+		return err
+	}
+	*from = d.Where(name)
 	target := store.Options{URL: c.DatabaseURL, Dir: c.DataDir}
-	db, r, err := service.RestoreBackup(ctx, service.RestoreOptions{From: *from, Target: target, AuditDir: c.AuditDir,
+	db, r, err := service.RestoreBackup(ctx, service.RestoreOptions{From: downloaded, Source: *from, Target: target, AuditDir: c.AuditDir,
 		Identities: ids, AuditKeys: keys, Vault: v, Logger: logger, Actor: "custos restore"})
 	if err != nil {
 		return err
@@ -317,10 +386,11 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 const backupCheckEvery = time.Minute
 
 // backupSchedule is serve's backup plan from the settings; nil without
-// -backup-dir.
+// -backup-dir and -backup-s3.
 func (c Config) backupSchedule(logger *slog.Logger) (*service.BackupSchedule, error) {
-	if len(c.BackupDirs) == 0 {
-		return nil, nil
+	dir, dests, err := c.backupDestinations()
+	if err != nil || (dir == "" && len(dests) == 0) {
+		return nil, err
 	}
 	recipients, err := c.backupRecipients()
 	if err != nil {
@@ -330,8 +400,8 @@ func (c Config) backupSchedule(logger *slog.Logger) (*service.BackupSchedule, er
 	if err != nil {
 		return nil, err
 	}
-	plan := &service.BackupSchedule{BackupOptions: service.BackupOptions{Dir: c.BackupDirs[0], AuditDir: c.AuditDir, Recipients: recipients, Version: version},
-		Copies: c.BackupDirs[1:], Every: c.BackupEvery, Keep: keep, DrillEvery: c.DrillEvery, DatabaseURL: c.DatabaseURL, Holder: retentionHolder()}
+	plan := &service.BackupSchedule{BackupOptions: service.BackupOptions{Dir: dir, AuditDir: c.AuditDir, Recipients: recipients, Version: version},
+		Copies: dests, Every: c.BackupEvery, Keep: keep, DrillEvery: c.DrillEvery, DatabaseURL: c.DatabaseURL, Holder: retentionHolder()}
 	if c.DrillEvery > 0 {
 		if c.BackupIdentityFile == "" {
 			logger.Warn("scheduled restore drills need the backup identity (-backup-identity-file); none will run: run custos backup verify where the identity is kept")

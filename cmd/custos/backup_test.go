@@ -17,6 +17,7 @@ import (
 	"custos/internal/audit"
 	"custos/internal/backup"
 	"custos/internal/testdb"
+	"custos/internal/tests3"
 )
 
 // TestBackupCommands drives backup, drill and restore as an operator
@@ -221,4 +222,100 @@ func mustAuditKeys(t *testing.T, path string) *audit.Keys {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestBackupCommandsS3: backup -to s3://…, backup with -backup-s3 alone,
+// verify and restore from the bucket, as an operator would; wrong keys give
+// a clear error that does not repeat the secret; bad S3 settings are
+// refused naming the setting.
+func TestBackupCommandsS3(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			args, _, keys := serveArgs(t, d)
+			s3 := tests3.Start(t)
+			env := s3.Env()
+			getenv := func(k string) string { return env[k] }
+			runCLI := func(cmd ...string) (string, string, error) {
+				var out, errb bytes.Buffer
+				err := run(ctx, append(cmd, args...), getenv, &out, &errb)
+				return out.String(), errb.String(), err
+			}
+			cli := func(cmd ...string) string {
+				t.Helper()
+				out, errs, err := runCLI(cmd...)
+				if err != nil {
+					t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", cmd, err, out, errs)
+				}
+				return out
+			}
+			cli("demo", "-customers", "3", "-password", "demo-password-7")
+			cli("audit", "seal")
+			idFile := filepath.Join(t.TempDir(), "backup.key")
+			var kout bytes.Buffer
+			if err := run(ctx, []string{"backup", "keygen", "-out", idFile}, noEnv, &kout, &kout); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "-backup-recipient", regexp.MustCompile(`age1[0-9a-z]+`).FindString(kout.String()), "-backup-identity-file", idFile)
+
+			out := cli("backup", "-to", s3.Location("cli"))
+			first := regexp.MustCompile(`backup (s3://\S+):`).FindStringSubmatch(out)
+			if first == nil || !strings.HasPrefix(first[1], s3.Location("cli")+"/custos-") {
+				t.Fatalf("backup -to s3 said:\n%s", out)
+			}
+			// -backup-s3 alone: made in a temporary directory, uploaded.
+			out = cli("backup", "-backup-s3", s3.Location("scheduled"))
+			if !strings.Contains(out, "backup "+s3.Location("scheduled")+"/custos-") {
+				t.Fatalf("backup with -backup-s3 said:\n%s", out)
+			}
+			if out := cli("backup", "verify", s3.Location("cli")); !strings.Contains(out, "OK: the backup restores") || !strings.Contains(out, first[1]) {
+				t.Fatalf("verify from the bucket:\n%s", out)
+			}
+			target := testdb.Options(t, d)
+			restoreArgs := append([]string{"restore", "-from", first[1], "-data-dir", target.Dir, "-audit-dir", filepath.Join(t.TempDir(), "audit"),
+				"-backup-identity-file", idFile}, keyFlagsWithout(keys, "-audit-dir")...)
+			if target.URL != "" {
+				restoreArgs = append(restoreArgs, "-database", target.URL)
+			}
+			var rout, rerr bytes.Buffer
+			if err := run(ctx, restoreArgs, getenv, &rout, &rerr); err != nil || !strings.Contains(rout.String(), "restored "+first[1]) {
+				t.Fatalf("restore from the bucket: %v\n%s\n%s", err, rout.String(), rerr.String())
+			}
+
+			// Wrong keys: refused by the service, said plainly, the secret
+			// nowhere.
+			env["CUSTOS_BACKUP_S3_ACCESS_KEY"], env["CUSTOS_BACKUP_S3_SECRET_KEY"] = "AKIAWRONG", "wrong-secret-1a2b3c4d5e"
+			out, errs, err := runCLI("backup", "-to", s3.Location("cli"))
+			if err == nil || !strings.Contains(err.Error(), "Access Key Id") || !strings.Contains(err.Error(), s3.Location("cli")) {
+				t.Fatalf("a backup with wrong keys: %v", err)
+			}
+			for _, text := range []string{err.Error(), out, errs} {
+				if strings.Contains(text, "wrong-secret-1a2b3c4d5e") || strings.Contains(text, s3.SecretKey) {
+					t.Fatalf("the secret in the output: %s", text)
+				}
+			}
+
+			// Bad settings name the setting and never repeat a secret.
+			env["CUSTOS_BACKUP_S3_SECRET_KEY"] = s3.SecretKey
+			for _, c := range []struct {
+				flags []string
+				want  string
+			}{
+				{[]string{"-backup-s3", "s3://Not_A_Bucket/x"}, "backup-s3"},
+				{[]string{"-backup-s3", "s3://AKIA:hunter2secret@bucket/x"}, "must not hold credentials"},
+				{[]string{"-backup-s3", "https://bucket/x"}, "s3://bucket/prefix"},
+				{[]string{"-backup-s3", s3.Location("x"), "-backup-s3-endpoint", "https://" + s3.Endpoint}, "backup-s3-endpoint"},
+			} {
+				_, _, err := runCLI(append([]string{"backup"}, c.flags...)...)
+				if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "hunter2secret") {
+					t.Errorf("%v: %v (want %q)", c.flags, err, c.want)
+				}
+			}
+			delete(env, "CUSTOS_BACKUP_S3_SECRET_KEY")
+			if _, _, err := runCLI("backup", "-backup-s3", s3.Location("x")); err == nil || !strings.Contains(err.Error(), "CUSTOS_BACKUP_S3_SECRET_KEY") {
+				t.Errorf("no secret key: %v", err)
+			}
+		})
+	}
 }

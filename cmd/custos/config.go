@@ -90,10 +90,20 @@ type Config struct {
 	// BackupEvery is the period, DrillEvery how often the newest backup
 	// is restored into scratch and checked (0: never), BackupKeep the
 	// retention (daily,weekly,monthly).
-	BackupDirs  []string
-	BackupEvery time.Duration
-	DrillEvery  time.Duration
-	BackupKeep  string
+	BackupDirs []string
+	// BackupS3 is an S3-compatible bucket (s3://bucket/prefix) serve's
+	// scheduled backups are also uploaded to; BackupS3Endpoint its host,
+	// BackupS3Insecure plain HTTP (tests, a service on the same machine).
+	// The keys come only from the environment or files.
+	BackupS3          string
+	BackupS3Endpoint  string
+	BackupS3Region    string
+	BackupS3Insecure  bool
+	BackupS3AccessKey string
+	BackupS3SecretKey string
+	BackupEvery       time.Duration
+	DrillEvery        time.Duration
+	BackupKeep        string
 	// BackupBeforeMigrate takes a backup into the first BackupDirs before
 	// migrations are applied to a database that holds data.
 	BackupBeforeMigrate bool
@@ -159,6 +169,12 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if c.SMTPPassword, err = secretEnv(getenv, "CUSTOS_SMTP_PASSWORD"); err != nil {
 		return c, err
 	}
+	if c.BackupS3AccessKey, err = secretEnv(getenv, "CUSTOS_BACKUP_S3_ACCESS_KEY"); err != nil {
+		return c, err
+	}
+	if c.BackupS3SecretKey, err = secretEnv(getenv, "CUSTOS_BACKUP_S3_SECRET_KEY"); err != nil {
+		return c, err
+	}
 	var mailTo string
 	fs.StringVar(&c.Addr, "addr", env("CUSTOS_ADDR", "127.0.0.1:8080"), "listen address (CUSTOS_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("CUSTOS_DATA_DIR", "./custos-data"), "data directory for embedded SQLite (CUSTOS_DATA_DIR)")
@@ -189,6 +205,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.BackupRecipient, "backup-recipient", env("CUSTOS_BACKUP_RECIPIENT", ""), "age recipient(s) backups are encrypted to: age1… (comma-separated) or a file of them; custos backup keygen makes one (CUSTOS_BACKUP_RECIPIENT)")
 	var backupDirs string
 	fs.StringVar(&backupDirs, "backup-dir", env("CUSTOS_BACKUP_DIR", ""), "directories serve backs up into on a schedule, comma-separated (the first gets the backup, each other a copy; e.g. another disk and a mounted share); empty: no scheduled backups (CUSTOS_BACKUP_DIR)")
+	fs.StringVar(&c.BackupS3, "backup-s3", env("CUSTOS_BACKUP_S3", ""), "S3-compatible bucket serve's scheduled backups also go to, s3://bucket/prefix; keys from CUSTOS_BACKUP_S3_ACCESS_KEY and CUSTOS_BACKUP_S3_SECRET_KEY (or _FILE) (CUSTOS_BACKUP_S3)")
+	fs.StringVar(&c.BackupS3Endpoint, "backup-s3-endpoint", env("CUSTOS_BACKUP_S3_ENDPOINT", "s3.amazonaws.com"), "host[:port] of the S3-compatible service, e.g. oss-cn-hangzhou.aliyuncs.com or minio.internal:9000 (CUSTOS_BACKUP_S3_ENDPOINT)")
+	fs.StringVar(&c.BackupS3Region, "backup-s3-region", env("CUSTOS_BACKUP_S3_REGION", ""), "region of the bucket; empty: asked of the service (CUSTOS_BACKUP_S3_REGION)")
+	fs.BoolVar(&c.BackupS3Insecure, "backup-s3-insecure", env("CUSTOS_BACKUP_S3_INSECURE", "") == "true", "speak plain HTTP to the S3 endpoint, without TLS: only for tests and a service on the same machine (CUSTOS_BACKUP_S3_INSECURE)")
 	backupEvery, err := envDuration(getenv, "CUSTOS_BACKUP_EVERY", 24*time.Hour)
 	if err != nil {
 		return c, err
@@ -450,7 +470,8 @@ func (c Config) Validate() error {
 	if _, err := c.backupKeep(); err != nil {
 		errs = append(errs, err)
 	}
-	if len(c.BackupDirs) > 0 && c.BackupEvery < time.Minute {
+	errs = append(errs, c.validateBackupS3()...)
+	if (len(c.BackupDirs) > 0 || c.BackupS3 != "") && c.BackupEvery < time.Minute {
 		errs = append(errs, fmt.Errorf("backup-every must be at least a minute, not %s", c.BackupEvery))
 	}
 	if c.DrillEvery < 0 {
@@ -460,6 +481,44 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("privacy-deadline-days must be between 1 and 365, not %d", c.PrivacyDeadlineDays))
 	}
 	return errors.Join(errs...)
+}
+
+// validateBackupS3 checks the S3 settings when a bucket is named. The
+// errors never repeat a key.
+func (c Config) validateBackupS3() []error {
+	if c.BackupS3 == "" {
+		return nil
+	}
+	var errs []error
+	if _, _, err := backup.ParseS3URL(c.BackupS3); err != nil {
+		errs = append(errs, fmt.Errorf("backup-s3: %w", err))
+	}
+	if c.BackupS3Endpoint == "" || strings.Contains(c.BackupS3Endpoint, "/") {
+		errs = append(errs, fmt.Errorf("backup-s3-endpoint must be host[:port] without a scheme or path (TLS is on unless -backup-s3-insecure), not %q", c.BackupS3Endpoint))
+	}
+	if c.BackupS3AccessKey == "" || c.BackupS3SecretKey == "" {
+		errs = append(errs, errors.New("backup-s3 needs CUSTOS_BACKUP_S3_ACCESS_KEY and CUSTOS_BACKUP_S3_SECRET_KEY (or their _FILE variants)"))
+	}
+	return errs
+}
+
+// s3Config is how S3 locations (-backup-s3, -to s3://…, -from s3://…) are
+// reached.
+func (c Config) s3Config() backup.S3Config {
+	return backup.S3Config{Endpoint: c.BackupS3Endpoint, Region: c.BackupS3Region, AccessKey: c.BackupS3AccessKey,
+		SecretKey: c.BackupS3SecretKey, Insecure: c.BackupS3Insecure}
+}
+
+// backupDestination is a backup location as a destination: a directory
+// or s3://bucket/prefix.
+func (c Config) backupDestination(location string) (backup.Destination, error) {
+	if backup.IsS3(location) {
+		if strings.Contains(c.BackupS3Endpoint, "/") {
+			return nil, fmt.Errorf("backup-s3-endpoint must be host[:port] without a scheme or path, not %q", c.BackupS3Endpoint)
+		}
+		return backup.NewS3(location, c.s3Config())
+	}
+	return backup.Dir(location), nil
 }
 
 // validateAlertDelivery checks the webhook and e-mail settings. The errors

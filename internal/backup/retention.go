@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -52,38 +53,39 @@ func kept(times []time.Time, keep Keep) []bool {
 	return out
 }
 
-// Prune removes the backups in dir that keep does not hold, and what
+// Prune removes the backups in d that keep does not hold, and what
 // backups killed half-way left (hidden, and untouched for a day); it
-// returns what it removed.
-func Prune(dir string, keep Keep, now time.Time) ([]string, error) {
-	all, err := List(dir)
+// returns where what it removed was.
+func Prune(ctx context.Context, d Destination, keep Keep, now time.Time) ([]string, error) {
+	all, err := d.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var dirs []string
+	var names []string
 	var times []time.Time
 	for i := len(all) - 1; i >= 0; i-- { // newest first
 		if t, ok := TakenAt(all[i]); ok {
-			dirs, times = append(dirs, all[i]), append(times, t)
+			names, times = append(names, all[i]), append(times, t)
 		}
+	}
+	for i, k := range kept(times, keep) {
+		if k {
+			names[i] = ""
+		}
+	}
+	partial, err := d.Leftovers(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, err
 	}
 	var removed []string
-	for i, k := range kept(times, keep) {
-		if !k {
-			if err := os.RemoveAll(dirs[i]); err != nil {
-				return removed, err
-			}
-			removed = append(removed, dirs[i])
+	for _, name := range append(names, partial...) {
+		if name == "" {
+			continue
 		}
-	}
-	partial, _ := filepath.Glob(filepath.Join(dir, tmpPrefix+"*"))
-	for _, p := range partial {
-		if st, err := os.Stat(p); err == nil && now.Sub(st.ModTime()) > 24*time.Hour {
-			if err := os.RemoveAll(p); err != nil {
-				return removed, err
-			}
-			removed = append(removed, p)
+		if err := d.Remove(ctx, name); err != nil {
+			return removed, err
 		}
+		removed = append(removed, d.Where(name))
 	}
 	return removed, nil
 }

@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"web":        {"crm", "access", "httpx", "i18n", "service", "quality", "transfer"}, // transfer: a file's shape and column letters (import wizard)
 	"demo":       {"crm", "access", "service"},
 	"testdb":     {"crm", "store"},
+	"tests3":     {"backup"},
 	"testorg":    {"crm", "access", "service", "store", "testdb", "vault", "quality"},
 	"testmatrix": {"crm", "access", "httpx", "quality", "service", "store", "testdb", "testorg", "vault"},
 }

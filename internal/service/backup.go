@@ -24,35 +24,62 @@ import (
 
 // BackupOptions say where a backup goes and who can read it.
 type BackupOptions struct {
-	Dir        string // the backup directory is made inside
+	// Dir is the local directory the backup is made inside; empty: a
+	// temporary one, removed once the backup is in its destinations.
+	Dir        string
 	AuditDir   string // the audit directory whose files go along
 	Recipients []age.Recipient
 	Version    string
 }
 
 // CreateBackup writes a backup of the whole database (online, one
-// consistent snapshot) into o.Dir, copies it into each of copies, and
-// returns its path and manifest. The run goes into the backup history with
-// its audit event.
-func (s *Service) CreateBackup(ctx context.Context, a *access.Actor, o BackupOptions, copies ...string) (string, *backup.Manifest, error) {
+// consistent snapshot) into o.Dir, puts it into each of dests (a copy in
+// another directory, an upload to a bucket), and returns where it is (in
+// o.Dir, else in the first destination) and its manifest. The run goes
+// into the backup history with its audit event; a destination that fails
+// is named in the run's error.
+func (s *Service) CreateBackup(ctx context.Context, a *access.Actor, o BackupOptions, dests ...backup.Destination) (string, *backup.Manifest, error) {
 	if err := s.requireAdmin(ctx, a, "backup"); err != nil {
 		return "", nil, err
 	}
 	run := crm.BackupRun{Kind: crm.BackupKindBackup, StartedAt: s.clock()}
-	path, m, err := backup.Create(ctx, backup.CreateOptions{DB: s.db, Keys: s.keys, AuditDir: o.AuditDir, Dir: o.Dir,
+	dir := o.Dir
+	if dir == "" {
+		if len(dests) == 0 {
+			return "", nil, errors.New("backup: no destination")
+		}
+		tmp, err := os.MkdirTemp("", "custos-backup-")
+		if err != nil {
+			return "", nil, fmt.Errorf("backup: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	path, m, err := backup.Create(ctx, backup.CreateOptions{DB: s.db, Keys: s.keys, AuditDir: o.AuditDir, Dir: dir,
 		Recipients: o.Recipients, Version: o.Version, Now: s.clock})
 	detail := map[string]any{"dir": o.Dir}
 	if err == nil {
 		run.Path, run.Rows, run.Bytes = path, m.Rows(), m.Data.Size
-		for _, dir := range copies {
-			var copied string
-			if copied, err = backup.CopyTo(path, dir); err != nil {
+		for _, d := range dests {
+			var put string
+			if put, err = d.Put(ctx, path); err != nil {
 				break
 			}
-			run.Copies = append(run.Copies, copied)
+			run.Copies = append(run.Copies, put)
+		}
+		if o.Dir == "" {
+			// The local backup goes with the temporary directory: where it
+			// is kept is its first destination.
+			path, run.Path = "", ""
+			if len(run.Copies) > 0 {
+				path, run.Path, run.Copies = run.Copies[0], run.Copies[0], run.Copies[1:]
+			}
 		}
 		detail = map[string]any{"backup": path, "copies": run.Copies, "tables": len(m.Tables), "rows": m.Rows(),
 			"audit_sealed": m.Audit.Sealed, "schema": m.Schema, "bytes": m.Data.Size}
+	}
+	if err != nil && run.Path == "" && len(dests) > 0 {
+		run.Path = dests[0].String() // the history shows where it was going
 	}
 	return path, m, s.recordRun(ctx, a, "backup.create", run, detail, err)
 }
@@ -91,7 +118,10 @@ func (s *Service) BackupHistory(ctx context.Context, a *access.Actor, limit int)
 
 // RestoreOptions say what to restore where, with which keys.
 type RestoreOptions struct {
-	From       string        // a backup directory
+	From string // a backup directory
+	// Source names where the backup came from, when From is a download
+	// of it (an S3 location); empty: From.
+	Source     string
 	Target     store.Options // an empty database
 	AuditDir   string        // the restored database's audit directory (empty or missing)
 	Identities []age.Identity
@@ -150,7 +180,11 @@ func RestoreBackup(ctx context.Context, o RestoreOptions) (*store.DB, RestoreRep
 	}
 	actor := access.System(o.Actor)
 	e := svc.event(actor, "backup.restore", "", 0)
-	e.Fields = mustJSON(map[string]any{"backup": o.From, "created_at": b.Manifest.CreatedAt, "rows": r.Rows,
+	source := o.Source
+	if source == "" {
+		source = o.From
+	}
+	e.Fields = mustJSON(map[string]any{"backup": source, "created_at": b.Manifest.CreatedAt, "rows": r.Rows,
 		"audit_sealed": b.Manifest.Audit.Sealed, "erased_again": r.Erased})
 	if err := db.WriteTx(ctx, func(tx *store.Tx) error { return svc.insertEvent(ctx, tx, e) }); err != nil {
 		return fail(err)
@@ -170,7 +204,8 @@ func RestoreBackup(ctx context.Context, o RestoreOptions) (*store.DB, RestoreRep
 
 // DrillOptions say which backup to drill and where to restore it.
 type DrillOptions struct {
-	From       string
+	From       string // a backup directory
+	Source     string // where it came from, if From is a download (empty: From)
 	Identities []age.Identity
 	// Scratch is the empty database to restore into; ScratchAuditDir its
 	// audit directory. Both are removed by the caller afterwards.
@@ -200,7 +235,7 @@ func (s *Service) DrillBackup(ctx context.Context, a *access.Actor, o DrillOptio
 	run := crm.BackupRun{Kind: crm.BackupKindDrill, StartedAt: s.clock()}
 	err := func() error {
 		db, rr, err := RestoreBackup(ctx, RestoreOptions{From: o.From, Target: o.Scratch, AuditDir: o.ScratchAuditDir,
-			Identities: o.Identities, AuditKeys: s.keys, Vault: s.vault, Logger: s.k.Logger, Actor: "backup drill"})
+			Source: o.Source, Identities: o.Identities, AuditKeys: s.keys, Vault: s.vault, Logger: s.k.Logger, Actor: "backup drill"})
 		r.RestoreReport = rr
 		if rr.Manifest != nil {
 			r.Age = s.clock().Sub(rr.Manifest.CreatedAt)
@@ -213,8 +248,12 @@ func (s *Service) DrillBackup(ctx context.Context, a *access.Actor, o DrillOptio
 		r.Sampled, r.Erased, err = scratch.openSample(ctx, max(o.Sample, 1))
 		return err
 	}()
-	detail := map[string]any{"backup": o.From, "age_seconds": int64(r.Age.Seconds()), "rows": r.Rows, "sampled": r.Sampled}
-	run.Path, run.Rows = o.From, r.Rows
+	source := o.Source
+	if source == "" {
+		source = o.From
+	}
+	detail := map[string]any{"backup": source, "age_seconds": int64(r.Age.Seconds()), "rows": r.Rows, "sampled": r.Sampled}
+	run.Path, run.Rows = source, r.Rows
 	if r.Manifest != nil {
 		run.BackupAt, run.Bytes = r.Manifest.CreatedAt, r.Manifest.Data.Size
 	}

@@ -431,7 +431,7 @@ func TestBackupSchedule(t *testing.T) {
 		id, _ := age.GenerateX25519Identity()
 		plan := service.BackupSchedule{
 			BackupOptions: service.BackupOptions{Dir: filepath.Join(tmp, "a"), AuditDir: filepath.Join(tmp, "audit"), Recipients: []age.Recipient{id.Recipient()}},
-			Copies:        []string{filepath.Join(tmp, "b")}, Every: 24 * time.Hour, Keep: bk.Keep{Daily: 3}, Holder: "test",
+			Copies:        []bk.Destination{bk.Dir(filepath.Join(tmp, "b"))}, Every: 24 * time.Hour, Keep: bk.Keep{Daily: 3}, Holder: "test",
 			DrillEvery: 7 * 24 * time.Hour, Identities: []age.Identity{id},
 		}
 		if db.Dialect() == store.Postgres {
@@ -450,7 +450,7 @@ func TestBackupSchedule(t *testing.T) {
 				t.Fatalf("a daily run: %v %+v", err, run)
 			}
 		}
-		for _, dir := range []string{plan.Dir, plan.Copies[0]} {
+		for _, dir := range []string{plan.Dir, plan.Copies[0].String()} {
 			if got, _ := bk.List(dir); len(got) != 3 {
 				t.Errorf("%s holds %d backups, want the 3 the retention keeps", dir, len(got))
 			}

@@ -38,10 +38,12 @@ const backupRetry = 15 * time.Minute
 
 // BackupSchedule is serve's backup plan.
 type BackupSchedule struct {
-	BackupOptions          // Dir is the first destination
-	Copies        []string // further destinations, each getting a copy
-	Every         time.Duration
-	Keep          backup.Keep
+	// BackupOptions.Dir is the first destination (empty: the backup is
+	// made in a temporary directory and Copies[0] is the first).
+	BackupOptions
+	Copies []backup.Destination // further destinations: directories, buckets
+	Every  time.Duration
+	Keep   backup.Keep
 	// DrillEvery is how often the newest backup is restored into scratch
 	// and checked (0: never); the drill needs Identities.
 	DrillEvery time.Duration
@@ -90,11 +92,11 @@ func (s *Service) RunBackupSchedule(ctx context.Context, o BackupSchedule) (Sche
 				return err
 			}
 			run.Backup, last, found = path, crm.BackupRun{StartedAt: now}, true
-			for _, dir := range append([]string{o.Dir}, o.Copies...) {
-				removed, err := backup.Prune(dir, o.Keep, now)
+			for _, d := range o.destinations() {
+				removed, err := backup.Prune(ctx, d, o.Keep, now)
 				run.Removed = append(run.Removed, removed...)
 				if err != nil {
-					return fmt.Errorf("backup retention in %s: %w", dir, err)
+					return fmt.Errorf("backup retention in %s: %w", d, err)
 				}
 			}
 			return nil
@@ -116,18 +118,32 @@ func (s *Service) RunBackupSchedule(ctx context.Context, o BackupSchedule) (Sche
 		if drilled, found, err := s.lastRun(ctx, crm.BackupKindDrill, ""); err != nil || found && now.Sub(drilled.StartedAt) < o.DrillEvery {
 			return err
 		}
-		all, err := backup.List(o.Dir)
+		dests := o.destinations()
+		if len(dests) == 0 {
+			return nil
+		}
+		first := dests[0]
+		all, err := first.List(ctx)
 		if err != nil || len(all) == 0 {
 			return err
 		}
-		run.Drilled = all[len(all)-1]
-		if _, err := s.ScratchDrill(ctx, sys, run.Drilled, o.Identities, o.DatabaseURL, "", 50); err != nil {
+		run.Drilled = first.Where(all[len(all)-1])
+		if _, err := s.ScratchDrill(ctx, sys, first, all[len(all)-1], o.Identities, o.DatabaseURL, "", 50); err != nil {
 			s.alert(ctx, compliance.AlertDrillFailed, "the restore drill of "+run.Drilled+" failed: "+err.Error(), &run)
 			return err
 		}
 		return nil
 	})
 	return run, err
+}
+
+// destinations are where the schedule's backups are kept, the first
+// first.
+func (o BackupSchedule) destinations() []backup.Destination {
+	if o.Dir == "" {
+		return o.Copies
+	}
+	return append([]backup.Destination{backup.Dir(o.Dir)}, o.Copies...)
 }
 
 // lateAlert raises an alert when no backup succeeded for twice the period
@@ -140,15 +156,26 @@ func (s *Service) lateAlert(ctx context.Context, o BackupSchedule, now time.Time
 		last.StartedAt.UTC().Format(time.RFC3339), o.Every), run)
 }
 
-// ScratchDrill drills one backup into scratch it makes and removes: a
-// temporary directory on SQLite; on PostgreSQL scratchURL (an empty
-// database), else a scratch schema in the database at databaseURL.
-func (s *Service) ScratchDrill(ctx context.Context, a *access.Actor, path string, ids []age.Identity, databaseURL, scratchURL string, sample int) (DrillReport, error) {
+// ScratchDrill drills the backup called name in d (downloaded first if it
+// is not local) into scratch it makes and removes: a temporary directory
+// on SQLite; on PostgreSQL scratchURL (an empty database), else a scratch
+// schema in the database at databaseURL.
+func (s *Service) ScratchDrill(ctx context.Context, a *access.Actor, d backup.Destination, name string, ids []age.Identity, databaseURL, scratchURL string, sample int) (DrillReport, error) {
+	if err := s.requireAdmin(ctx, a, "backup"); err != nil {
+		return DrillReport{}, err
+	}
 	tmp, err := os.MkdirTemp("", "custos-drill-")
 	if err != nil {
 		return DrillReport{}, err
 	}
 	defer os.RemoveAll(tmp)
+	path, err := d.Get(ctx, name, filepath.Join(tmp, "download"))
+	if err != nil {
+		// Recorded like any failed drill, so the history and the alert
+		// name the backup that could not be fetched.
+		return DrillReport{}, s.recordRun(ctx, a, "backup.drill", crm.BackupRun{Kind: crm.BackupKindDrill, StartedAt: s.clock(), Path: d.Where(name)},
+			map[string]any{"backup": d.Where(name)}, err)
+	}
 	scratch := store.Options{Dir: filepath.Join(tmp, "data")}
 	if databaseURL != "" {
 		scratch = store.Options{URL: scratchURL}
@@ -161,7 +188,7 @@ func (s *Service) ScratchDrill(ctx context.Context, a *access.Actor, path string
 			scratch.URL = u
 		}
 	}
-	return s.DrillBackup(ctx, a, DrillOptions{From: path, Identities: ids, Scratch: scratch,
+	return s.DrillBackup(ctx, a, DrillOptions{From: path, Source: d.Where(name), Identities: ids, Scratch: scratch,
 		ScratchAuditDir: filepath.Join(tmp, "audit"), Sample: sample})
 }
 

@@ -452,7 +452,10 @@ func loadParams(d Dialect) int {
 }
 
 // LoadRows inserts rows into t of a database opened with OpenEmpty, in one
-// transaction. Values are converted to the column types (0/1 to a
+// transaction of its own (WriteTxAlone: in a savepoint of the group commit,
+// SQLite truncated a sub-journal as long as the whole part after every
+// INSERT, which was most of a restore's CPU; docs/benchmarks.md, "Backups").
+// Values are converted to the column types (0/1 to a
 // PostgreSQL boolean); columns referencing t itself are left empty and
 // returned as updates for FinishTable, since a row may point at a later
 // one.
@@ -473,7 +476,7 @@ func (db *DB) LoadRows(ctx context.Context, t SnapshotTable, rows [][]any, later
 		keyIdx[i] = slices.Index(t.Columns, k)
 	}
 	per := max(1, loadParams(db.dialect)/len(cols))
-	return db.WriteTx(ctx, func(tx *Tx) error {
+	return db.WriteTxAlone(ctx, func(tx *Tx) error {
 		for start := 0; start < len(rows); start += per {
 			chunk := rows[start:min(start+per, len(rows))]
 			var b strings.Builder
@@ -539,7 +542,7 @@ func (s *SelfRefs) add(col string, key []any, v any) {
 // loads them: migrations seed some (the default roles and stages), and a
 // snapshot brings its own.
 func (db *DB) ClearTables(ctx context.Context, tables []SnapshotTable) error {
-	return db.WriteTx(ctx, func(tx *Tx) error {
+	return db.WriteTxAlone(ctx, func(tx *Tx) error {
 		for i := len(tables) - 1; i >= 0; i-- {
 			if _, err := tx.q.ExecContext(ctx, "DELETE FROM "+quoteIdent(tables[i].Name)); err != nil {
 				return fmt.Errorf("store: clear %s: %w", tables[i].Name, err)
@@ -554,7 +557,7 @@ func (db *DB) FinishTable(ctx context.Context, t SnapshotTable, later *SelfRefs)
 	if len(later.updates) == 0 {
 		return nil
 	}
-	return db.WriteTx(ctx, func(tx *Tx) error {
+	return db.WriteTxAlone(ctx, func(tx *Tx) error {
 		for _, u := range later.updates {
 			var a args
 			set := quoteIdent(u.col) + " = " + a.add(u.value)
