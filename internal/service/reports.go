@@ -275,7 +275,7 @@ func (s *Service) report(ctx context.Context, a *access.Actor, name string, f cr
 		return r, err
 	}
 	e := s.event(a, action, "", 0)
-	e.Fields = mustJSON(f)
+	e.Fields = mustJSON(r.Filter) // the filters as applied, defaults filled in; no figures
 	return r, s.recordRead(ctx, e)
 }
 
