@@ -717,11 +717,19 @@ func (s *Service) TrendsReport(ctx context.Context, a *access.Actor, f crm.Repor
 		if out.Buckets, err = trendCounts(ctx, tx, q, trendBounds(q.Start, q.End, r.Filter.Interval)); err != nil {
 			return err
 		}
-		total, err := trendCounts(ctx, tx, q, []time.Time{q.Start, q.End})
-		if err != nil {
-			return err
+		// The buckets cut the period exactly: its total is their sum, not
+		// another pass over the same rows.
+		out.Total = TrendCounts{Start: q.Start.UTC(), End: q.End.UTC()}
+		if q.Applies(crm.ObjLead) {
+			out.Total.Leads = new(int64)
 		}
-		out.Total = total[0]
+		for _, b := range out.Buckets {
+			out.Total.Customers += b.Customers
+			out.Total.FollowUps += b.FollowUps
+			if b.Leads != nil {
+				*out.Total.Leads += *b.Leads
+			}
+		}
 		days := int(q.End.Sub(q.Start).Hours()/24 + 0.5)
 		prev, err := trendCounts(ctx, tx, q, []time.Time{q.Start.AddDate(0, 0, -days), q.Start})
 		if err != nil {

@@ -35,5 +35,5 @@ CREATE INDEX sign_ins_at ON sign_ins(at, user_id);
 -- follow-ups logged in a period, record versions (records created and
 -- updated) in a period, opportunities closed in a period.
 CREATE INDEX follow_ups_live_created ON follow_ups(created_at, owner_id) WHERE deleted_at IS NULL;
-CREATE INDEX record_versions_at ON record_versions(at, actor_id, version);
+CREATE INDEX record_versions_actor ON record_versions(actor_id, at, version);
 CREATE INDEX opportunities_live_closed ON opportunities(closed_at, owner_id) WHERE deleted_at IS NULL AND closed_at IS NOT NULL;
