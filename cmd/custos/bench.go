@@ -284,6 +284,13 @@ func (b *bench) run(ctx context.Context) error {
 		// bigram index.
 		b.read(ctx, "search customers common word 科技 "+u.label, u, byToken, search("/api/v1/customers", []string{"科技"}))
 	}
+	// Reports (issue 16): each over the last year, under each user's scope.
+	year := "?from=" + time.Now().AddDate(-1, 0, 1).Format(time.DateOnly)
+	for _, u := range []*benchUser{rep, mgr} {
+		for _, name := range crm.Reports {
+			b.read(ctx, "report "+name+" "+u.label, u, byToken, constant("/api/v1/reports/"+name+year))
+		}
+	}
 	if b.writes > 0 {
 		for _, c := range b.writeConc {
 			b.createFollowUps(ctx, rep, c)

@@ -124,6 +124,9 @@ func TestBenchCommand(t *testing.T) {
 		"| search contacts mobile rep | 2 | 10 | 0 | 1 |",
 		"| search contacts e-mail manager | 2 | 10 | 0 | 1 |",
 		"| create follow-up (audit on) c=4 | 4 | 10 | 0 |",
+		"| report funnel rep | 2 | 10 | 0 |",
+		"| report trends manager | 2 | 10 | 0 |",
+		"| report activity manager | 2 | 10 | 0 |",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s\nstderr:\n%s", want, report, errb.String())

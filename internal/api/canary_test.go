@@ -74,6 +74,7 @@ func TestFieldRuleCanary(t *testing.T) {
 				{Path: "/api/v1/leads?custom.canary=x", Field: "custom.canary"},
 				{Path: "/api/v1/opportunities?sort=amount", Field: "sort"},
 				{Path: "/api/v1/contracts?sort=amount", Field: "sort"},
+				{Path: "/api/v1/reports/funnel?level=A", Field: "level"},
 			}, func(p tm.FilterProbe) string { return `"field":"` + p.Field + `"` })
 			t.Logf("%s: %d GET requests", rule, requests)
 		}

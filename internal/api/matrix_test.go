@@ -324,8 +324,19 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			return tm.Forbidden
 		}, Req: user("/api/v1/users/", "/activity", nil)}},
 
-		"GET /api/v1/audit-events": {{Want: tm.AuditOutcome, Req: path("/api/v1/audit-events")}},
-		"GET /api/v1/exposure":     {{Want: tm.AuditOutcome, Req: path("/api/v1/exposure?since=2020-01-01T00:00:00Z")}},
+		// Reports: aggregates within each reader's scopes, for the roles
+		// with the reports permission.
+		"GET /api/v1/reports/funnel":      {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/funnel?from=2020-01-01&to=2022-12-31")}},
+		"GET /api/v1/reports/pipeline":    {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/pipeline")}},
+		"GET /api/v1/reports/forecast":    {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/forecast")}},
+		"GET /api/v1/reports/win-rate":    {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/win-rate?currency=CNY")}},
+		"GET /api/v1/reports/cycle":       {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/cycle")}},
+		"GET /api/v1/reports/leaderboard": {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/leaderboard")}},
+		"GET /api/v1/reports/trends":      {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/trends?interval=week")}},
+		"GET /api/v1/reports/activity":    {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/activity?idle_days=7")}},
+		"GET /api/v1/reports/pool":        {{Want: tm.ReportOutcome, Req: path("/api/v1/reports/pool")}},
+		"GET /api/v1/audit-events":        {{Want: tm.AuditOutcome, Req: path("/api/v1/audit-events")}},
+		"GET /api/v1/exposure":            {{Want: tm.AuditOutcome, Req: path("/api/v1/exposure?since=2020-01-01T00:00:00Z")}},
 		// Data quality: figures and drill-downs within each reader's own
 		// scope; settings and the fix-up push for administrators.
 		"GET /api/v1/quality":          {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: path("/api/v1/quality")}},

@@ -360,8 +360,11 @@ func (g *generator) operation(rt httpx.Route) schema {
 		resp = schema{"description": "see docs/api.md"}
 	}
 
-	// Path parameters.
+	// Path parameters, and the query parameters of Doc.Query.
 	params, _ := op["parameters"].([]any)
+	if d.Query != nil {
+		params = append(params, queryParams(d.Query)...)
+	}
 	for _, m := range pathParam.FindAllStringSubmatch(rt.Pattern, -1) {
 		p := schema{"name": m[1], "in": "path", "required": true, "schema": schema{"type": "string"}}
 		if m[1] == "id" || m[1] == "version" || m[1] == "token" {
@@ -457,6 +460,27 @@ func operationID(rt httpx.Route) string {
 	p := strings.TrimPrefix(rt.Pattern, "/api/v1/")
 	p = strings.NewReplacer("{", "", "}", "", "/", "_", "-", "_", ".", "_").Replace(p)
 	return strings.ToLower(rt.Method) + "_" + p
+}
+
+// queryParams are the query parameters of a struct's JSON-tagged fields:
+// integers for int fields, strings for the others.
+func queryParams(v any) []any {
+	var out []any
+	t := reflect.TypeOf(v)
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		sch := schema{"type": "string"}
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.Int64:
+			sch = schema{"type": "integer"}
+		}
+		out = append(out, schema{"name": name, "in": "query", "schema": sch})
+	}
+	return out
 }
 
 // listParams are a collection list's query parameters.

@@ -105,6 +105,10 @@ func TestOpenAPI(t *testing.T) {
 		// Real calls, validated both ways.
 		v := &validator{t: t, doc: doc, srv: srv.URL, token: token(t, o, o.Rep1), examples: map[string]api.RecordedExample{}}
 		v.realCalls()
+		// Every report, as rep1, over a fixed period.
+		for _, name := range crm.Reports {
+			v.call("GET", "/api/v1/reports/"+name, "/api/v1/reports/"+name+"?from=2026-01-01&to=2026-03-31&interval=month", "", 200)
+		}
 		// An import (uploaded through the service: the validator sends
 		// JSON): its status, problem rows, a new preview, the commit.
 		file := "客户名称,电话\n开放接口导入样例,12\n"

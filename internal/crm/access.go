@@ -96,7 +96,9 @@ func (g ObjectGrant) Allows(a Action) bool {
 // the audit trail, which an auditor role has without any customer record;
 // Privacy grants the register of privacy requests and carrying them out
 // (access exports, corrections, erasure, legal holds, retention), which a
-// privacy officer has without any customer record.
+// privacy officer has without any customer record. Reports grants the
+// reports (aggregates of the records the role reaches, under its scopes
+// and field rules).
 // RequireMFA makes every user of the role enrol a second factor before
 // doing anything else.
 type Role struct {
@@ -106,6 +108,7 @@ type Role struct {
 	Admin      bool                   `json:"admin"`
 	Audit      bool                   `json:"audit"`
 	Privacy    bool                   `json:"privacy"`
+	Reports    bool                   `json:"reports"`
 	Grants     map[Object]ObjectGrant `json:"grants"`
 	RequireMFA bool                   `json:"require_mfa"`
 }
@@ -176,12 +179,12 @@ func DefaultRoles() []Role {
 		return m
 	}
 	return []Role{
-		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Privacy: true, Grants: full(ScopeAll, true), RequireMFA: true},
-		{Key: "manager", Name: "Manager", Grants: full(ScopeSubtree, true)},
+		{Key: "admin", Name: "Administrator", Admin: true, Audit: true, Privacy: true, Reports: true, Grants: full(ScopeAll, true), RequireMFA: true},
+		{Key: "manager", Name: "Manager", Reports: true, Grants: full(ScopeSubtree, true)},
 		// Sales may not export until an administrator allows it on the
 		// role's page: a rep's list leaving as a file is the leak exports
 		// are watched for.
-		{Key: "sales", Name: "Sales", Grants: full(ScopeOwn, false)},
+		{Key: "sales", Name: "Sales", Reports: true, Grants: full(ScopeOwn, false)},
 		{Key: "auditor", Name: "Auditor", Audit: true, Grants: map[Object]ObjectGrant{}},
 		{Key: "privacy", Name: "Privacy officer", Privacy: true, Grants: map[Object]ObjectGrant{}},
 	}

@@ -249,6 +249,9 @@ type Doc struct {
 	Multipart bool
 	// File marks an answer that is a file to download, not JSON.
 	File bool
+	// Query is a value of a struct whose JSON-tagged fields are the
+	// route's query parameters (nil: none beyond a collection's list).
+	Query any
 }
 
 // Auth says how a route authenticates its caller.

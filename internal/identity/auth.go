@@ -127,6 +127,9 @@ func (s *Service) Login(ctx context.Context, username, password string, c Client
 		if err := tx.InsertLoginAttempt(ctx, username, c.IP, true, now); err != nil {
 			return err
 		}
+		if err := tx.InsertSignIn(ctx, ua.ID, now); err != nil {
+			return err
+		}
 		return s.k.Audit(ctx, tx, actor, "login", "", 0, nil)
 	})
 	if err != nil {

@@ -334,6 +334,9 @@ func (s *Service) completeLogin(ctx context.Context, a *access.Actor, f factor) 
 		if err := tx.ResetLoginFailures(ctx, a.UserID); err != nil {
 			return err
 		}
+		if err := tx.InsertSignIn(ctx, a.UserID, now); err != nil {
+			return err
+		}
 		var err error
 		res.User, err = tx.GetUser(ctx, a.UserID)
 		return err

@@ -495,6 +495,9 @@ func (s *Service) ClaimCustomer(ctx context.Context, a *access.Actor, id int64) 
 			}
 			return err
 		}
+		if err := tx.InsertPoolMoves(ctx, store.PoolLeave, a.UserID, a.UserID, s.clock(), id); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "customer.claim", crm.ObjCustomer, id, map[string]change{"owner_id": {From: nil, To: a.UserID}})
 	})
 }
@@ -510,6 +513,9 @@ func (s *Service) ReleaseCustomer(ctx context.Context, a *access.Actor, id int64
 			return err
 		}
 		if err := tx.SetCustomerOwner(ctx, id, 0, a.UserID, s.clock()); err != nil {
+			return err
+		}
+		if err := tx.InsertPoolMoves(ctx, store.PoolEnter, c.OwnerID, a.UserID, s.clock(), id); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "customer.release", crm.ObjCustomer, id, map[string]change{"owner_id": {From: c.OwnerID, To: nil}})

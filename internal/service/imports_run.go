@@ -450,6 +450,9 @@ func (r *importRun) toPool(ctx context.Context, tx *store.Tx, id int64) error {
 	if err := tx.SetCustomerOwner(ctx, id, 0, r.a.UserID, r.s.clock()); err != nil {
 		return err
 	}
+	if err := tx.InsertPoolMoves(ctx, store.PoolEnter, r.a.UserID, r.a.UserID, r.s.clock(), id); err != nil {
+		return err
+	}
 	return r.s.audit(ctx, tx, r.a, "customer.release", crm.ObjCustomer, id, map[string]change{"owner_id": {From: r.a.UserID, To: nil}})
 }
 

@@ -119,6 +119,11 @@ func (s *Service) handOver(ctx context.Context, tx *store.Tx, a *access.Actor, u
 			continue
 		}
 		moved[o] = ids
+		if o == crm.ObjCustomer && to == 0 {
+			if err := tx.InsertPoolMoves(ctx, store.PoolEnter, userID, a.UserID, now, ids...); err != nil {
+				return nil, err
+			}
+		}
 		e := s.event(a, string(o)+".transfer", o, 0)
 		e.RecordIDs, e.Fields = ids, mustJSON(map[string]change{"owner_id": {From: userID, To: to}})
 		if err := s.insertEvent(ctx, tx, e); err != nil {

@@ -290,3 +290,24 @@ func (tx *Tx) CountCustomers(ctx context.Context, q CustomerQuery) (int, error) 
 	var a args
 	return countPage(ctx, tx, q.page(tx, &a), a, "count customers")
 }
+
+// Pool move kinds: a customer entering the public pool, or leaving it by a claim.
+const (
+	PoolEnter = "enter"
+	PoolLeave = "leave"
+)
+
+// InsertPoolMoves records customers entering or leaving the public pool, in
+// the transaction that moves them: the pool report counts these rows, since
+// the audit trail that also names the moves is archived out of the
+// database. ownerID is the owner on the owned side of the move (the owner
+// left for an entry, the claimer for a claim).
+func (tx *Tx) InsertPoolMoves(ctx context.Context, kind string, ownerID, actorID int64, at time.Time, ids ...int64) error {
+	for _, id := range ids {
+		if _, err := tx.q.ExecContext(ctx, "INSERT INTO pool_moves (customer_id, kind, owner_id, actor_id, at) VALUES ($1, $2, $3, $4, $5)",
+			id, kind, ownerID, actorID, ms(at)); err != nil {
+			return mapErr("insert pool move", err)
+		}
+	}
+	return nil
+}

@@ -106,8 +106,8 @@ func (tx *Tx) InsertRole(ctx context.Context, r *crm.Role, now time.Time) error 
 		return fmt.Errorf("store: encode grants: %w", err)
 	}
 	err = tx.q.QueryRowContext(ctx,
-		"INSERT INTO roles (role_key, name, admin, audit, privacy, grants, require_mfa, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-		r.Key, r.Name, r.Admin, r.Audit, r.Privacy, string(grants), r.RequireMFA, ms(now)).Scan(&r.ID)
+		"INSERT INTO roles (role_key, name, admin, audit, privacy, reports, grants, require_mfa, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+		r.Key, r.Name, r.Admin, r.Audit, r.Privacy, r.Reports, string(grants), r.RequireMFA, ms(now)).Scan(&r.ID)
 	return mapErr("insert role", err)
 }
 
@@ -117,17 +117,17 @@ func (tx *Tx) UpdateRole(ctx context.Context, r *crm.Role, now time.Time) error 
 	if err != nil {
 		return fmt.Errorf("store: encode grants: %w", err)
 	}
-	res, err := tx.q.ExecContext(ctx, "UPDATE roles SET name = $1, admin = $2, audit = $3, privacy = $4, grants = $5, require_mfa = $6, updated_at = $7 WHERE id = $8",
-		r.Name, r.Admin, r.Audit, r.Privacy, string(grants), r.RequireMFA, ms(now), r.ID)
+	res, err := tx.q.ExecContext(ctx, "UPDATE roles SET name = $1, admin = $2, audit = $3, privacy = $4, reports = $5, grants = $6, require_mfa = $7, updated_at = $8 WHERE id = $9",
+		r.Name, r.Admin, r.Audit, r.Privacy, r.Reports, string(grants), r.RequireMFA, ms(now), r.ID)
 	return expectOne(res, err, "role")
 }
 
-const roleCols = "id, role_key, name, admin, audit, privacy, grants, require_mfa"
+const roleCols = "id, role_key, name, admin, audit, privacy, reports, grants, require_mfa"
 
 func scanRole(row scanner) (crm.Role, error) {
 	var r crm.Role
 	var grants string
-	if err := row.Scan(&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &r.Privacy, &grants, &r.RequireMFA); err != nil {
+	if err := row.Scan(&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &r.Privacy, &r.Reports, &grants, &r.RequireMFA); err != nil {
 		return r, err
 	}
 	return r, decodeGrants(&r, grants)

@@ -120,7 +120,7 @@ const principalJoin = ` JOIN users u ON u.id = x.user_id` + principalRoleDept
 const principalRoleDept = ` JOIN roles r ON r.id = u.role_id JOIN departments d ON d.id = u.department_id`
 
 var principalCols = `u.id, u.username, u.display_name, u.email, u.department_id, u.role_id, u.lang, u.time_zone, u.disabled, u.must_change_pw,
-	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.audit, r.privacy, r.grants, r.require_mfa, d.id, d.path, ` + mfaEnrolled("u")
+	u.created_at, u.updated_at, r.id, r.role_key, r.name, r.admin, r.audit, r.privacy, r.reports, r.grants, r.require_mfa, d.id, d.path, ` + mfaEnrolled("u")
 
 // mfaEnrolled is the SQL test of whether the user in alias has a second
 // factor: a confirmed TOTP secret or any passkey (a blocked one too, so
@@ -134,7 +134,7 @@ func scanPrincipal(row scanner, extra ...any) (Principal, error) {
 	var p Principal
 	var grants string
 	r := &p.Role
-	u, err := scanUser(row, append([]any{&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &r.Privacy, &grants, &r.RequireMFA, &p.Department.ID, &p.Department.Path,
+	u, err := scanUser(row, append([]any{&r.ID, &r.Key, &r.Name, &r.Admin, &r.Audit, &r.Privacy, &r.Reports, &grants, &r.RequireMFA, &p.Department.ID, &p.Department.Path,
 		&p.MFAEnrolled}, extra...)...)
 	if err != nil {
 		return p, err

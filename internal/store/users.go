@@ -159,6 +159,14 @@ func (tx *Tx) InsertLoginAttempt(ctx context.Context, username, ip string, ok bo
 	return mapErr("record login attempt", err)
 }
 
+// InsertSignIn records a completed sign-in (every factor verified) for the
+// activity report, in the transaction that opens the session: the audit
+// trail's login events are archived out of the database in segments.
+func (tx *Tx) InsertSignIn(ctx context.Context, userID int64, at time.Time) error {
+	_, err := tx.q.ExecContext(ctx, "INSERT INTO sign_ins (user_id, at) VALUES ($1, $2)", userID, ms(at))
+	return mapErr("record sign-in", err)
+}
+
 // CountFailedLogins counts failed attempts from an IP address since a time.
 func (tx *Tx) CountFailedLogins(ctx context.Context, ip string, since time.Time) (int, error) {
 	var n int

@@ -42,8 +42,8 @@ type grant struct {
 
 // role is a role as docs/security.md describes the defaults.
 type role struct {
-	grants                map[crm.Object]grant
-	admin, audit, privacy bool
+	grants                         map[crm.Object]grant
+	admin, audit, privacy, reports bool
 }
 
 func fullGrants(s crm.Scope, export bool) map[crm.Object]grant {
@@ -58,9 +58,9 @@ func fullGrants(s crm.Scope, export bool) map[crm.Object]grant {
 // sales (own), auditor (the audit trail only), privacy officer (the privacy
 // register only).
 var roles = map[string]role{
-	"admin":   {grants: fullGrants(crm.ScopeAll, true), admin: true, audit: true, privacy: true},
-	"manager": {grants: fullGrants(crm.ScopeSubtree, true)},
-	"sales":   {grants: fullGrants(crm.ScopeOwn, false)},
+	"admin":   {grants: fullGrants(crm.ScopeAll, true), admin: true, audit: true, privacy: true, reports: true},
+	"manager": {grants: fullGrants(crm.ScopeSubtree, true), reports: true},
+	"sales":   {grants: fullGrants(crm.ScopeOwn, false), reports: true},
 	"auditor": {grants: map[crm.Object]grant{}, audit: true},
 	"privacy": {grants: map[crm.Object]grant{}, privacy: true},
 }
@@ -71,14 +71,15 @@ var actorRole = map[ActorKey]string{Admin: "admin", MgrEast: "manager", MgrWest:
 // roleOf is the actor's role; the token's is its owner's narrowed to its
 // scopes: an object without a scope loses everything, "read" keeps only
 // reading, "write" keeps all; admin, audit and privacy need scopes of
-// their own.
+// their own. Reports need none: what a report counts is narrowed by the
+// object scopes already.
 func roleOf(a ActorKey) role {
 	r := roles[actorRole[a]]
 	if a != Token {
 		return r
 	}
 	out := role{grants: map[crm.Object]grant{}, admin: r.admin && hasScope("admin"), audit: r.audit && hasScope("audit"),
-		privacy: r.privacy && hasScope("privacy")}
+		privacy: r.privacy && hasScope("privacy"), reports: r.reports}
 	for o, g := range r.grants {
 		read, write := hasScope(string(o)+":read"), hasScope(string(o)+":write")
 		out.grants[o] = grant{read: g.read && (read || write), create: g.create && write, edit: g.edit && write,
@@ -195,6 +196,16 @@ func HistoryOutcome(a ActorKey, o crm.Object, s Slot) Outcome {
 		return Allow
 	}
 	return ReadOutcome(a, o, s)
+}
+
+// ReportOutcome is reading a report: the roles with the reports
+// permission (figures within their scopes), not the auditor or the
+// privacy officer.
+func ReportOutcome(a ActorKey, _ Slot) Outcome {
+	if roleOf(a).reports {
+		return Allow
+	}
+	return Forbidden
 }
 
 // AuditOutcome is reading the audit trail.

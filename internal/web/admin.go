@@ -485,6 +485,7 @@ type RoleRow struct {
 	Admin      bool
 	Audit      bool
 	Privacy    bool
+	Reports    bool
 	Grants     []GrantRow
 	RequireMFA bool
 }
@@ -556,7 +557,7 @@ func (s *Server) showRole(w http.ResponseWriter, r *http.Request, a *access.Acto
 		return
 	}
 	v := AdminRoleView{Page: s.adminPage(r, a, titleKey, "roles")}
-	v.Role = RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Audit: role.Audit, Privacy: role.Privacy,
+	v.Role = RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Audit: role.Audit, Privacy: role.Privacy, Reports: role.Reports,
 		Grants: v.withRules(v.grantRows(role.Grants), role.Grants, defs), RequireMFA: role.RequireMFA}
 	if role.ID != 0 && err == nil {
 		v.Title = role.Name
@@ -661,7 +662,7 @@ func (s *Server) pathRole(w http.ResponseWriter, r *http.Request, a *access.Acto
 // per field ("fr.<object>.<field>"; editable is not stored).
 func readRole(r *http.Request) crm.Role {
 	role := crm.Role{Key: r.PostFormValue("key"), Name: r.PostFormValue("name"), Admin: r.PostFormValue("admin") == "on",
-		Audit: r.PostFormValue("audit") == "on", Privacy: r.PostFormValue("privacy") == "on", Grants: map[crm.Object]crm.ObjectGrant{},
+		Audit: r.PostFormValue("audit") == "on", Privacy: r.PostFormValue("privacy") == "on", Reports: r.PostFormValue("reports") == "on", Grants: map[crm.Object]crm.ObjectGrant{},
 		RequireMFA: r.PostFormValue("require_mfa") == "on"}
 	for _, o := range crm.Objects {
 		on := func(act string) bool { return r.PostFormValue(act+"."+string(o)) == "on" }

@@ -1,0 +1,499 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"custos/internal/crm"
+)
+
+// Report queries (issue 16). Every one is an aggregate computed by the
+// database under the same scope conditions as the record lists: rows are
+// counted and summed where they lie, never loaded to be counted. Each
+// returns rows grouped by what the report shows; the service shapes them.
+
+// ReportQuery is the scope and the filters every report query shares.
+type ReportQuery struct {
+	// Scopes holds, per object, the actor's scope: Own and Customer for
+	// the objects hanging off a customer (as ChildScope renders them), Own
+	// alone for the others.
+	Scopes map[crm.Object]ChildScope
+	// People is the scope of the users a report names (sign-ins, activity,
+	// pool claims): the actor's customer scope applied to the user.
+	People Scope
+	// Start and End bound the period, End excluded.
+	Start, End time.Time
+	// DeptPath keeps records whose owner is in that department or below.
+	DeptPath string
+	OwnerID  int64
+	// Customer narrows to records whose customer has these field values
+	// (level, source, industry); an object with the field itself (a lead's
+	// source) is narrowed by its own.
+	Customer map[string]string
+	Currency string
+}
+
+// Applies reports whether the customer filters can narrow records of o: a
+// lead has no customer and no level, so a level filter leaves no leads to
+// count (the report says the figure is not available rather than 0).
+func (q ReportQuery) Applies(o crm.Object) bool {
+	spec, _ := crm.Spec(o)
+	if o == crm.ObjCustomer || spec.Parent == crm.ObjCustomer {
+		return true
+	}
+	for name := range q.Customer {
+		if _, ok := spec.Field(name); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ownerFilter renders the department and owner filters on an owner column.
+func (q ReportQuery) ownerFilter(col string, a *args) string {
+	w := ""
+	if q.DeptPath != "" {
+		w += " AND " + ownerCond(Scope{Kind: crm.ScopeSubtree, DeptPath: q.DeptPath}, col, a)
+	}
+	if q.OwnerID != 0 {
+		w += " AND " + col + " = " + a.add(q.OwnerID)
+	}
+	return w
+}
+
+// customerFilter renders the customer field filters for a record of o
+// aliased alias (or, with customerCol, for the customer a row names).
+func (q ReportQuery) customerFilter(o crm.Object, alias, customerCol string, a *args) string {
+	if len(q.Customer) == 0 {
+		return ""
+	}
+	spec, _ := crm.Spec(o)
+	w := ""
+	var via []string
+	for _, name := range slices.Sorted(maps.Keys(q.Customer)) {
+		v := q.Customer[name]
+		if f, ok := spec.Field(name); ok && customerCol == "" {
+			w += " AND " + alias + "." + f.Column + " = " + a.add(v)
+			continue
+		}
+		cs, _ := crm.Spec(crm.ObjCustomer)
+		f, _ := cs.Field(name)
+		via = append(via, "rc."+f.Column+" = "+a.add(v))
+	}
+	if len(via) > 0 {
+		col := customerCol
+		if col == "" {
+			col = alias + ".customer_id"
+		}
+		w += " AND EXISTS (SELECT 1 FROM customers rc WHERE rc.id = " + col + " AND " + strings.Join(via, " AND ") + ")"
+	}
+	return w
+}
+
+// where renders the condition keeping the live records of o within the
+// actor's scope and the filters (not the period, not the currency).
+func (q ReportQuery) where(o crm.Object, a *args) string {
+	spec, _ := crm.Spec(o)
+	al := spec.Alias
+	s := q.Scopes[o]
+	var w string
+	if spec.Parent == crm.ObjCustomer {
+		w = s.cond(al, a)
+	} else {
+		w = recordCond(s.Own, al+".id", al+".owner_id", a)
+	}
+	w += " AND " + al + ".deleted_at IS NULL" + q.ownerFilter(al+".owner_id", a) + q.customerFilter(o, al, "", a)
+	return w
+}
+
+// oppWhere is where for opportunities, with the currency filter.
+func (q ReportQuery) oppWhere(a *args) string {
+	w := q.where(crm.ObjOpportunity, a)
+	if q.Currency != "" {
+		w += " AND o.currency = " + a.add(q.Currency)
+	}
+	return w
+}
+
+// period renders "col within [Start, End)".
+func (q ReportQuery) period(col string, a *args) string {
+	return col + " >= " + a.add(ms(q.Start)) + " AND " + col + " < " + a.add(ms(q.End))
+}
+
+// buckets renders a VALUES table of numbered time ranges (columns
+// column1: the bucket's index, column2 and column3: its bounds in Unix
+// milliseconds, the end excluded), so rows are bucketed by calendar
+// weeks or months of the actor's time zone on both databases alike. The
+// casts give PostgreSQL the parameters' type.
+func buckets(bounds []time.Time, a *args) string {
+	rows := make([]string, 0, len(bounds))
+	for i := 0; i+1 < len(bounds); i++ {
+		rows = append(rows, "(CAST("+a.add(i)+" AS BIGINT), CAST("+a.add(ms(bounds[i]))+" AS BIGINT), CAST("+a.add(ms(bounds[i+1]))+" AS BIGINT))")
+	}
+	return "(VALUES " + strings.Join(rows, ", ") + ") b"
+}
+
+// query runs a report query and hands each row to scan.
+func (tx *Tx) query(ctx context.Context, op, query string, a args, scan func(scanner) error) error {
+	rows, err := tx.q.QueryContext(ctx, query, a...)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return mapErr(op, err)
+		}
+	}
+	return mapErr(op, rows.Err())
+}
+
+// StageSum is a count and amounts of opportunities in one stage (or of one
+// kind), in one currency. Weighted is the sum of amount × the stage's
+// probability, each deal's share rounded down to a minor unit.
+type StageSum struct {
+	StageID  int64
+	Kind     string
+	Key      string // the month ("2026-01") or reason the row is about, where one is
+	Currency string
+	Count    int64
+	Amount   int64
+	Weighted int64
+}
+
+// FunnelReach counts, for the opportunities created in the period, how
+// many got no further than each stage position (the furthest open or won
+// stage in their history): reaching a stage means reaching it or one
+// after it. lost counts those of the cohort now in a lost stage.
+func (tx *Tx) FunnelReach(ctx context.Context, q ReportQuery) (furthest map[int]int64, lost int64, err error) {
+	var a args
+	w := q.oppWhere(&a) + " AND " + q.period("o.created_at", &a)
+	furthest = map[int]int64{}
+	err = tx.query(ctx, "funnel", `SELECT m.p, COUNT(*) FROM (SELECT o.id, MAX(CASE WHEN st.kind <> 'lost' THEN st.position END) AS p
+		FROM opportunities o JOIN opportunity_stage_changes sc ON sc.opportunity_id = o.id JOIN stages st ON st.id = sc.to_stage_id
+		WHERE `+w+` GROUP BY o.id) m WHERE m.p IS NOT NULL GROUP BY m.p`, a, func(r scanner) error {
+		var p int
+		var n int64
+		err := r.Scan(&p, &n)
+		furthest[p] = n
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	var b args
+	w = q.oppWhere(&b) + " AND " + q.period("o.created_at", &b)
+	err = tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE "+w+
+		" AND st.kind = 'lost'", b...).Scan(&lost)
+	return furthest, lost, mapErr("funnel lost", err)
+}
+
+// PipelineByStage sums the open opportunities by stage and currency.
+func (tx *Tx) PipelineByStage(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	var a args
+	return tx.stageSums(ctx, "pipeline", `SELECT o.stage_id, st.kind, '', o.currency, COUNT(*), SUM(o.amount), SUM(o.amount * st.probability / 100)
+		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+q.oppWhere(&a)+` AND st.kind = 'open'
+		GROUP BY o.stage_id, st.kind, o.currency`, a)
+}
+
+// ForecastOpen sums the open opportunities expected to close in the period
+// (calendar dates from..to, both included) by month and currency.
+func (tx *Tx) ForecastOpen(ctx context.Context, q ReportQuery, from, to string) ([]StageSum, error) {
+	var a args
+	w := q.oppWhere(&a) + " AND st.kind = 'open' AND o.expected_close_date >= " + a.add(from) + " AND o.expected_close_date <= " + a.add(to)
+	return tx.stageSums(ctx, "forecast", `SELECT 0, 'open', substr(o.expected_close_date, 1, 7), o.currency, COUNT(*), SUM(o.amount),
+		SUM(o.amount * st.probability / 100) FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+`
+		GROUP BY substr(o.expected_close_date, 1, 7), o.currency`, a)
+}
+
+// WonByBucket sums the opportunities won in each bucket (bounds: the
+// buckets' starts and the last one's end), by currency; Key is the
+// bucket's index.
+func (tx *Tx) WonByBucket(ctx context.Context, q ReportQuery, bounds []time.Time) ([]StageSum, error) {
+	var a args
+	b := buckets(bounds, &a)
+	return tx.stageSums(ctx, "won", `SELECT 0, 'won', CAST(b.column1 AS TEXT), o.currency, COUNT(*), SUM(o.amount), SUM(o.amount)
+		FROM opportunities o JOIN stages st ON st.id = o.stage_id JOIN `+b+` ON o.closed_at >= b.column2 AND o.closed_at < b.column3
+		WHERE `+q.oppWhere(&a)+` AND st.kind = 'won' GROUP BY b.column1, o.currency`, a)
+}
+
+// ClosedByKind sums the opportunities closed (won or lost) in the period
+// by kind and currency.
+func (tx *Tx) ClosedByKind(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	var a args
+	w := q.oppWhere(&a) + " AND st.kind IN ('won', 'lost') AND " + q.period("o.closed_at", &a)
+	return tx.stageSums(ctx, "win rate", `SELECT 0, st.kind, '', o.currency, COUNT(*), SUM(o.amount), 0
+		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY st.kind, o.currency`, a)
+}
+
+// LostReasons counts the opportunities lost in the period by reason, the
+// most frequent first (at most 50 reasons).
+func (tx *Tx) LostReasons(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	var a args
+	w := q.oppWhere(&a) + " AND st.kind = 'lost' AND " + q.period("o.closed_at", &a)
+	return tx.stageSums(ctx, "lost reasons", `SELECT 0, 'lost', o.lost_reason, '', COUNT(*), 0, 0
+		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.lost_reason ORDER BY COUNT(*) DESC, o.lost_reason LIMIT 50`, a)
+}
+
+func (tx *Tx) stageSums(ctx context.Context, op, query string, a args) ([]StageSum, error) {
+	out := []StageSum{}
+	err := tx.query(ctx, op, query, a, func(r scanner) error {
+		var s StageSum
+		var amount, weighted sql.NullInt64
+		err := r.Scan(&s.StageID, &s.Kind, &s.Key, &s.Currency, &s.Count, &amount, &weighted)
+		s.Amount, s.Weighted = amount.Int64, weighted.Int64
+		out = append(out, s)
+		return err
+	})
+	return out, err
+}
+
+// CycleStats describes how long the opportunities won in the period took
+// from creation to won, in milliseconds.
+type CycleStats struct {
+	Count  int64
+	Mean   float64
+	Median float64
+}
+
+// SalesCycle measures creation → won of the opportunities won in the
+// period: the count, the mean and the median (the middle value, or the
+// mean of the two middle ones, read by the database in order).
+func (tx *Tx) SalesCycle(ctx context.Context, q ReportQuery) (CycleStats, error) {
+	var c CycleStats
+	var a args
+	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
+	from := " FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE " + w
+	var mean sql.NullFloat64
+	if err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*), CAST(AVG(o.closed_at - o.created_at) AS DOUBLE PRECISION)"+from, a...).Scan(&c.Count, &mean); err != nil {
+		return c, mapErr("sales cycle", err)
+	}
+	c.Mean = mean.Float64
+	if c.Count == 0 {
+		return c, nil
+	}
+	b := append(args{}, a...)
+	query := "SELECT o.closed_at - o.created_at" + from + " ORDER BY 1 LIMIT " + b.add(2-c.Count%2) + " OFFSET " + b.add((c.Count-1)/2)
+	var sum, n int64
+	err := tx.query(ctx, "sales cycle median", query, b, func(r scanner) error {
+		var d int64
+		err := r.Scan(&d)
+		sum, n = sum+d, n+1
+		return err
+	})
+	if n > 0 {
+		c.Median = float64(sum) / float64(n)
+	}
+	return c, err
+}
+
+// StageTime is the mean time (milliseconds) the opportunities won in the
+// period spent in one stage, over Count stays.
+type StageTime struct {
+	StageID int64
+	Count   int64
+	Mean    float64
+}
+
+// TimeInStages measures, from the stage history of the opportunities won
+// in the period, how long each stay in a stage lasted: from the change
+// into it to the next change.
+func (tx *Tx) TimeInStages(ctx context.Context, q ReportQuery) ([]StageTime, error) {
+	var a args
+	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
+	out := []StageTime{}
+	err := tx.query(ctx, "time in stages", `SELECT h.to_stage_id, COUNT(*), CAST(AVG(h.next_at - h.changed_at) AS DOUBLE PRECISION) FROM (
+		SELECT sc.to_stage_id, sc.changed_at, LEAD(sc.changed_at) OVER (PARTITION BY sc.opportunity_id ORDER BY sc.changed_at, sc.id) AS next_at
+		FROM opportunity_stage_changes sc WHERE sc.opportunity_id IN (SELECT o.id FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+`)) h
+		WHERE h.next_at IS NOT NULL GROUP BY h.to_stage_id`, a, func(r scanner) error {
+		var s StageTime
+		err := r.Scan(&s.StageID, &s.Count, &s.Mean)
+		out = append(out, s)
+		return err
+	})
+	return out, err
+}
+
+// WonByOwner sums the opportunities won in the period by owner and currency
+// (StageID holds the owner).
+func (tx *Tx) WonByOwner(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	var a args
+	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
+	return tx.stageSums(ctx, "won by owner", `SELECT o.owner_id, 'won', '', o.currency, COUNT(*), SUM(o.amount), 0
+		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.owner_id, o.currency`, a)
+}
+
+// CreatedByOwner counts the records of o created in the period, by owner.
+func (tx *Tx) CreatedByOwner(ctx context.Context, q ReportQuery, o crm.Object) (map[int64]int64, error) {
+	spec, _ := crm.Spec(o)
+	var a args
+	w := q.where(o, &a) + " AND " + q.period(spec.Alias+".created_at", &a)
+	out := map[int64]int64{}
+	err := tx.query(ctx, "created by owner", "SELECT "+spec.Alias+".owner_id, COUNT(*) FROM "+spec.Table+" "+spec.Alias+" WHERE "+w+
+		" AND "+spec.Alias+".owner_id IS NOT NULL GROUP BY "+spec.Alias+".owner_id", a, func(r scanner) error {
+		var owner, n int64
+		err := r.Scan(&owner, &n)
+		out[owner] = n
+		return err
+	})
+	return out, err
+}
+
+// CreatedByBucket counts the records of o created in each bucket (bounds:
+// the buckets' starts and the last one's end), by the bucket's index.
+func (tx *Tx) CreatedByBucket(ctx context.Context, q ReportQuery, o crm.Object, bounds []time.Time) (map[int]int64, error) {
+	spec, _ := crm.Spec(o)
+	var a args
+	b := buckets(bounds, &a)
+	al := spec.Alias
+	out := map[int]int64{}
+	err := tx.query(ctx, "created by bucket", "SELECT b.column1, COUNT(*) FROM "+spec.Table+" "+al+" JOIN "+b+" ON "+al+".created_at >= b.column2 AND "+
+		al+".created_at < b.column3 WHERE "+q.where(o, &a)+" GROUP BY b.column1", a, func(r scanner) error {
+		var i int
+		var n int64
+		err := r.Scan(&i, &n)
+		out[i] = n
+		return err
+	})
+	return out, err
+}
+
+// ReportUser is a user a report names.
+type ReportUser struct {
+	ID         int64
+	Name       string
+	DeptID     int64
+	DeptName   string
+	Disabled   bool
+	Registered time.Time
+}
+
+// ReportUsers returns the users within the People scope and the owner
+// filters, and any others named by ids (owners of records the actor sees
+// through their customers), ordered by id.
+func (tx *Tx) ReportUsers(ctx context.Context, q ReportQuery, ids []int64) ([]ReportUser, error) {
+	var a args
+	w := ownerCond(q.People, "u.id", &a) + q.ownerFilter("u.id", &a)
+	if len(ids) > 0 {
+		w = "(" + w + ") OR " + inList("u.id", ids, &a)
+	}
+	out := []ReportUser{}
+	err := tx.query(ctx, "report users", "SELECT u.id, u.display_name, u.department_id, d.name, u.disabled, u.created_at FROM users u JOIN departments d ON d.id = u.department_id WHERE "+
+		w+" ORDER BY u.id", a, func(r scanner) error {
+		var u ReportUser
+		var created int64
+		err := r.Scan(&u.ID, &u.Name, &u.DeptID, &u.DeptName, &u.Disabled, &created)
+		u.Registered = fromMS(created)
+		out = append(out, u)
+		return err
+	})
+	return out, err
+}
+
+// UserActivity is one user's activity in the period.
+type UserActivity struct {
+	SignIns, ActiveDays, Created, Updated int64
+}
+
+// ActivityByUser counts, for the users within the People scope and the
+// owner filters, their sign-ins, the days they signed in or changed a
+// record (days of the zone at offset), and the record versions they made
+// (version 1: created, later: updated).
+func (tx *Tx) ActivityByUser(ctx context.Context, q ReportQuery, offset time.Duration) (map[int64]*UserActivity, error) {
+	out := map[int64]*UserActivity{}
+	get := func(id int64) *UserActivity {
+		if out[id] == nil {
+			out[id] = &UserActivity{}
+		}
+		return out[id]
+	}
+	var a args
+	err := tx.query(ctx, "sign-ins", "SELECT s.user_id, COUNT(*) FROM sign_ins s WHERE "+q.period("s.at", &a)+" AND "+ownerCond(q.People, "s.user_id", &a)+
+		q.ownerFilter("s.user_id", &a)+" GROUP BY s.user_id", a, func(r scanner) error {
+		var id, n int64
+		err := r.Scan(&id, &n)
+		get(id).SignIns = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var b args
+	err = tx.query(ctx, "record versions", "SELECT v.actor_id, SUM(CASE WHEN v.version = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN v.version > 1 THEN 1 ELSE 0 END) FROM record_versions v WHERE "+
+		q.period("v.at", &b)+" AND "+ownerCond(q.People, "v.actor_id", &b)+q.ownerFilter("v.actor_id", &b)+" GROUP BY v.actor_id", b, func(r scanner) error {
+		var id, c, u int64
+		err := r.Scan(&id, &c, &u)
+		get(id).Created, get(id).Updated = c, u
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var c args
+	off := c.add(offset.Milliseconds())
+	sIn := "SELECT s.user_id AS uid, (s.at + " + off + ") / 86400000 AS d FROM sign_ins s WHERE " + q.period("s.at", &c) + " AND " +
+		ownerCond(q.People, "s.user_id", &c) + q.ownerFilter("s.user_id", &c)
+	vIn := "SELECT v.actor_id, (v.at + " + off + ") / 86400000 FROM record_versions v WHERE " + q.period("v.at", &c) + " AND " +
+		ownerCond(q.People, "v.actor_id", &c) + q.ownerFilter("v.actor_id", &c)
+	err = tx.query(ctx, "active days", "SELECT x.uid, COUNT(DISTINCT x.d) FROM ("+sIn+" UNION ALL "+vIn+") x GROUP BY x.uid", c, func(r scanner) error {
+		var id, n int64
+		err := r.Scan(&id, &n)
+		get(id).ActiveDays = n
+		return err
+	})
+	return out, err
+}
+
+// FollowUpDue counts, by owner, the customers whose next follow-up is
+// before now (overdue) and those without a follow-up since idleSince
+// (never followed up counts from their creation).
+func (tx *Tx) FollowUpDue(ctx context.Context, q ReportQuery, now, idleSince time.Time) (overdue, idle map[int64]int64, err error) {
+	var a args
+	overdue, idle = map[int64]int64{}, map[int64]int64{}
+	nowP, idleP := a.add(ms(now)), a.add(ms(idleSince))
+	err = tx.query(ctx, "follow-ups due", "SELECT c.owner_id, SUM(CASE WHEN c.next_follow_up_at < "+nowP+" THEN 1 ELSE 0 END), SUM(CASE WHEN COALESCE(c.last_followed_up_at, c.created_at) < "+
+		idleP+" THEN 1 ELSE 0 END) FROM customers c WHERE "+q.where(crm.ObjCustomer, &a)+" AND c.owner_id IS NOT NULL GROUP BY c.owner_id", a, func(r scanner) error {
+		var id, o, i int64
+		err := r.Scan(&id, &o, &i)
+		overdue[id], idle[id] = o, i
+		return err
+	})
+	return overdue, idle, err
+}
+
+// PoolMoves counts the customers that entered and left the public pool in
+// the period, moves scoped by the owner on their owned side, and the
+// claims by claimer.
+func (tx *Tx) PoolMoves(ctx context.Context, q ReportQuery) (entered, left int64, claims map[int64]int64, err error) {
+	var a args
+	w := q.period("pm.at", &a) + " AND " + ownerCond(q.People, "pm.owner_id", &a) + q.ownerFilter("pm.owner_id", &a) +
+		q.customerFilter(crm.ObjCustomer, "", "pm.customer_id", &a)
+	claims = map[int64]int64{}
+	err = tx.query(ctx, "pool moves", "SELECT pm.kind, pm.owner_id, COUNT(*) FROM pool_moves pm WHERE "+w+" GROUP BY pm.kind, pm.owner_id", a, func(r scanner) error {
+		var kind string
+		var owner, n int64
+		err := r.Scan(&kind, &owner, &n)
+		if kind == PoolEnter {
+			entered += n
+		} else {
+			left += n
+			claims[owner] = n
+		}
+		return err
+	})
+	return entered, left, claims, err
+}
+
+// PoolSize counts the live customers in the public pool now, with the
+// customer filters.
+func (tx *Tx) PoolSize(ctx context.Context, q ReportQuery) (int64, error) {
+	var a args
+	var n int64
+	err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM customers c WHERE c.owner_id IS NULL AND c.deleted_at IS NULL"+
+		q.customerFilter(crm.ObjCustomer, "c", "", &a), a...).Scan(&n)
+	return n, mapErr("pool size", err)
+}
