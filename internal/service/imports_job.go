@@ -217,14 +217,35 @@ func (s *Service) commitBatch(ctx context.Context, run *importRun, im *crm.Impor
 		if err := run.findRisky(ctx, tx, batch); err != nil {
 			return err
 		}
+		if err := run.preloadCustomers(ctx, tx, batch); err != nil {
+			return err
+		}
+		defer func() { run.customers = nil }()
 		rows := make([]crm.ImportRow, len(batch))
 		raws := make([]string, len(batch))
-		for i, in := range batch {
-			var err error
-			if rows[i], raws[i], err = run.one(ctx, tx, in, nil); err != nil {
+		each := func() error {
+			for i, in := range batch {
+				var err error
+				if rows[i], raws[i], err = run.one(ctx, tx, in, nil); err != nil {
+					return err
+				}
+				counts.Add(rows[i].Action)
+			}
+			return nil
+		}
+		if run.careful {
+			// Row by row: a row's own failure stays the row's.
+			if err := each(); err != nil {
 				return err
 			}
-			counts.Add(rows[i].Action)
+		} else if err := tx.Bulk(ctx, each); err != nil {
+			// A held row the database refused (an external id two rows
+			// of the batch gave) is found out row by row.
+			var ce *crm.Error
+			if errors.As(err, &ce) && ce.Code == crm.Conflict {
+				return errRowFailed
+			}
+			return err
 		}
 		if err := tx.PutImportRows(ctx, im.ID, rows, raws); err != nil {
 			return err

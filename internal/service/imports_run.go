@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"io"
+	"maps"
 	"runtime"
 	"strconv"
 	"strings"
@@ -59,6 +60,12 @@ type importRun struct {
 	// risky are the lines of the batch that run in a savepoint even when
 	// the batch is not run carefully (findRisky).
 	risky map[int]bool
+	// customers answers the lookup of the customers a commit batch's rows
+	// name, by blinded key, from one query before its rows run
+	// (preloadCustomers); nil answers from the database. made holds the
+	// keys of the customers the running row created: they join customers
+	// when the row is written, and go with it when it is rolled back.
+	customers, made map[store.DedupKey]*store.DuplicateHit
 }
 
 // errRowFailed gives up a batch run without savepoints when one of its
@@ -268,6 +275,10 @@ func (r *importRun) one(ctx context.Context, tx *store.Tx, in fileRow, found *in
 			// given up and run again row by row in savepoints.
 			return row, "", errRowFailed
 		}
+		if err == nil && r.customers != nil {
+			maps.Copy(r.customers, r.made)
+		}
+		clear(r.made)
 	}
 	action := &row.Action
 	if r.dry {
@@ -555,9 +566,8 @@ func (r *importRun) resolveLinks(ctx context.Context, tx *store.Tx, conv *import
 // duplicate-check keys (the same normalisation as entry), or creates it
 // when the import asks for that.
 func (r *importRun) customerNamed(ctx context.Context, tx *store.Tx, name string) (int64, error) {
-	f := crm.CustomerFields{Name: name, CreditCode: name}
-	keys, _ := r.s.normalizeCustomer(&f)
-	hit, err := tx.FindDuplicate(ctx, r.s.lookupKeys(checkedKeys(keys)), "", 0)
+	blind := r.customerKeys(name)
+	hit, err := r.findCustomer(ctx, tx, blind)
 	if err != nil {
 		return 0, err
 	}
@@ -575,7 +585,64 @@ func (r *importRun) customerNamed(ctx context.Context, tx *store.Tx, name string
 	if err := r.s.createCustomerTx(ctx, tx, r.a, &c, 0); err != nil {
 		return 0, err
 	}
+	if r.customers != nil {
+		for _, k := range blind {
+			r.made[k] = &store.DuplicateHit{Kind: k.Kind, Object: string(crm.ObjCustomer), RecordID: c.ID}
+		}
+	}
 	return c.ID, nil
+}
+
+// customerKeys are the blinded keys a customer named in a row is looked up
+// by: its name as a company name and as a credit code, normalised as entry
+// normalises them.
+func (r *importRun) customerKeys(name string) []store.DedupKey {
+	f := crm.CustomerFields{Name: name, CreditCode: name}
+	keys, _ := r.s.normalizeCustomer(&f)
+	return r.s.lookupKeys(checkedKeys(keys))
+}
+
+// findCustomer is FindDuplicate over blind, answered from the batch's
+// preloaded customers when it asked for every key.
+func (r *importRun) findCustomer(ctx context.Context, tx *store.Tx, blind []store.DedupKey) (*store.DuplicateHit, error) {
+	if r.customers == nil {
+		return tx.FindDuplicate(ctx, blind, "", 0)
+	}
+	for _, k := range blind {
+		if _, asked := r.customers[k]; !asked {
+			return tx.FindDuplicate(ctx, blind, "", 0)
+		}
+	}
+	for _, k := range blind {
+		if h := r.customers[k]; h != nil {
+			return h, nil
+		}
+	}
+	return nil, nil
+}
+
+// preloadCustomers looks up, with one query per kind of key, the customers
+// the rows of a commit batch name, for customerNamed.
+func (r *importRun) preloadCustomers(ctx context.Context, tx *store.Tx, batch []fileRow) error {
+	var blind []store.DedupKey
+	for _, in := range batch {
+		if in.bad != nil {
+			continue
+		}
+		conv, _ := r.plan.convert(in.cells)
+		for target, v := range conv.links {
+			if _, byExternal := strings.CutSuffix(target, "_external_id"); !byExternal {
+				blind = append(blind, r.customerKeys(v)...)
+			}
+		}
+	}
+	r.customers, r.made = nil, map[store.DedupKey]*store.DuplicateHit{}
+	if len(blind) == 0 {
+		return nil
+	}
+	var err error
+	r.customers, err = tx.FindDuplicates(ctx, blind)
+	return err
 }
 
 // sealCells keeps a row's original cells for the error report, sealed

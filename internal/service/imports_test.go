@@ -453,3 +453,71 @@ func TestImportJoinsNameColumns(t *testing.T) {
 		}
 	})
 }
+
+// TestImportBatchLooksUpOnce: a commit batch looks up the customers its
+// rows name in one query and holds back its terms, versions, events and
+// external ids until its end; what a row wrote is still what the next row
+// of the same batch finds — a customer it created (by any spelling of the
+// name), the record an external id became — and what a failed row wrote
+// is not.
+func TestImportBatchLooksUpOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		c3 := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "成都华信物流有限公司"})
+		if _, err := o.Svc.CreateContact(ctx, o.Rep1, crm.ContactFields{CustomerID: c3.ID, Name: "王芳", Mobile: "13900002222"}); err != nil {
+			t.Fatal(err)
+		}
+		csv := "编号,姓名,手机,客户\n" +
+			"E1,张伟,13900001111,华信科技（北京）有限公司\n" + // line 2: creates the customer
+			"E2,李娜,13900001112,华信科技(北京)有限公司\n" + // line 3: the same customer, other brackets
+			"E3,赵磊,13900002222,深圳新海有限公司\n" + // line 4: creates a customer, then is a duplicate: both go
+			"E4,钱七,13900001114,深圳新海有限公司\n" + // line 5: creates that customer again
+			"E1,张伟,13900001111,华信科技（北京）有限公司\n" + // line 6: E1 again: the record line 2 made
+			"E5,孙八,13900001115,成都华信物流有限公司\n" // line 7: an existing customer
+		p := importFile(t, o, o.Rep1, crm.ObjContact, "c.csv", []byte(csv), crm.ImportOptions{CreateCustomers: true})
+		im := commitImport(t, o, o.Rep1, p.Import.ID)
+		rows := rowsOf(t, o, o.Rep1, im.ID)
+		if im.Created != 4 || im.Duplicates != 1 || im.Updated != 1 || im.Failed != 0 {
+			t.Fatalf("committed: %+v, rows %+v", im, rows)
+		}
+		customerOf := func(line int) int64 {
+			t.Helper()
+			ct, err := o.Svc.GetContact(ctx, o.Rep1, rows[line].RecordID)
+			if err != nil {
+				t.Fatalf("line %d: %+v %v", line, rows[line], err)
+			}
+			return ct.CustomerID
+		}
+		if customerOf(2) == 0 || customerOf(2) != customerOf(3) {
+			t.Errorf("lines 2 and 3 name one customer: %d, %d", customerOf(2), customerOf(3))
+		}
+		if rows[4].Action != crm.RowDuplicate || rows[4].RecordID != 0 {
+			t.Errorf("line 4: %+v", rows[4])
+		}
+		made, err := o.Svc.GetCustomer(ctx, o.Rep1, customerOf(5))
+		if err != nil || made.Name != "深圳新海有限公司" {
+			t.Errorf("line 5's customer (line 4's was rolled back): %+v %v", made, err)
+		}
+		if rows[6].Action != crm.RowUpdate || rows[6].RecordID != rows[2].RecordID {
+			t.Errorf("line 6 (E1 again): %+v, line 2 %+v", rows[6], rows[2])
+		}
+		if customerOf(7) != c3.ID {
+			t.Errorf("line 7: customer %d, want %d", customerOf(7), c3.ID)
+		}
+		page, err := o.Svc.ListCustomers(ctx, o.Rep1, crm.CustomerFilter{Limit: 50})
+		if err != nil || page.Total != 3 {
+			t.Fatalf("customers: %d (want 3) %v", page.Total, err)
+		}
+		for _, id := range []int64{rows[2].RecordID, rows[3].RecordID, rows[5].RecordID, rows[7].RecordID} {
+			if vs, err := o.Svc.Versions(ctx, o.Rep1, crm.ObjContact, id); err != nil || len(vs) == 0 {
+				t.Errorf("contact %d: versions %d %v", id, len(vs), err)
+			}
+		}
+		// The search terms held back were written: a name finds its contact.
+		found, err := o.Svc.ListContacts(ctx, o.Rep1, crm.ListFilter{Query: "孙八"})
+		if err != nil || found.Total != 1 {
+			t.Errorf("search 孙八: %d %v", found.Total, err)
+		}
+	})
+}

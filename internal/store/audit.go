@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"custos/internal/crm"
@@ -14,33 +15,93 @@ type AuditEvent = crm.AuditEvent
 
 // InsertAuditEvent appends an event and puts it on the sealer's queue
 // (audit_pending), in the caller's transaction.
+//
+// Inside Tx.Bulk the event is held and written when the bulk ends; its ID
+// is set only then.
 func (tx *Tx) InsertAuditEvent(ctx context.Context, e *AuditEvent) error {
-	var ids string
-	if len(e.RecordIDs) > 0 {
-		b, err := json.Marshal(e.RecordIDs)
-		if err != nil {
-			return fmt.Errorf("store: encode audit ids: %w", err)
+	if tx.bulk != nil {
+		tx.bulk.events = append(tx.bulk.events, e)
+		return nil
+	}
+	return tx.insertAuditEvents(ctx, []*AuditEvent{e})
+}
+
+// auditColumns are the columns an event is inserted with.
+const auditColumns = `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, object, record_id,
+		record_ids, fields, outcome, ip, user_agent, request_id, nonce, mac, token_id) VALUES `
+
+// insertAuditEvents appends events in order, with as many to a statement
+// as bulkChunk parameters allow, and queues them for the sealer.
+func (tx *Tx) insertAuditEvents(ctx context.Context, events []*AuditEvent) error {
+	for _, e := range events {
+		if e.Outcome == "" {
+			e.Outcome = "ok"
 		}
-		ids = string(b)
 	}
-	if e.Outcome == "" {
-		e.Outcome = "ok"
+	for len(events) > 0 {
+		var encodeErr error
+		insert, a, n := multiRow(tx, events, auditColumns, " RETURNING id", func(a *bulkArgs, e *AuditEvent) string {
+			var ids string
+			if len(e.RecordIDs) > 0 {
+				j, err := json.Marshal(e.RecordIDs)
+				if err != nil {
+					encodeErr = fmt.Errorf("store: encode audit ids: %w", err)
+				}
+				ids = string(j)
+			}
+			return "(" + strings.Join([]string{a.add(ms(e.At)), a.add(e.ActorKind), a.add(e.ActorID), a.add(e.ActorName),
+				a.add(e.Action), a.add(e.Object), a.add(e.RecordID), a.add(ids), a.add(string(e.Fields)), a.add(e.Outcome),
+				a.add(e.IP), a.add(e.UserAgent), a.add(e.RequestID), a.add(e.Nonce), a.add(e.MAC), a.add(e.TokenID)}, ",") + ")"
+		})
+		if encodeErr != nil {
+			return encodeErr
+		}
+		if tx.d == Postgres {
+			// The events and their places on the sealer's queue in one
+			// round trip.
+			insert = "WITH e AS (" + insert + "), q AS (INSERT INTO audit_pending (event_id) SELECT id FROM e) SELECT id FROM e"
+		}
+		ids, err := tx.returnedIDs(ctx, insert, a)
+		if err != nil {
+			return mapErr("insert audit event", err)
+		}
+		if len(ids) != n {
+			return fmt.Errorf("store: insert audit events: %d ids for %d events", len(ids), n)
+		}
+		if n == 1 {
+			events[0].ID = ids[0]
+		}
+		if tx.d == SQLite {
+			q := tx.bulkArgs()
+			rows := make([]string, len(ids))
+			for i, id := range ids {
+				rows[i] = "(" + q.add(id) + ")"
+			}
+			if _, err := tx.q.ExecContext(ctx, "INSERT INTO audit_pending (event_id) VALUES "+strings.Join(rows, ", "), q.args...); err != nil {
+				return mapErr("queue audit event", err)
+			}
+		}
+		events = events[n:]
 	}
-	insert := `INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, object, record_id,
-		record_ids, fields, outcome, ip, user_agent, request_id, nonce, mac, token_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
-		RETURNING id`
-	if tx.d == Postgres {
-		// The event and its place on the sealer's queue in one round trip.
-		insert = "WITH e AS (" + insert + "), q AS (INSERT INTO audit_pending (event_id) SELECT id FROM e) SELECT id FROM e"
+	return nil
+}
+
+// returnedIDs runs an insert … RETURNING id and collects the ids.
+func (tx *Tx) returnedIDs(ctx context.Context, q string, a args) ([]int64, error) {
+	rows, err := tx.q.QueryContext(ctx, q, a...)
+	if err != nil {
+		return nil, err
 	}
-	err := tx.q.QueryRowContext(ctx, insert,
-		ms(e.At), e.ActorKind, e.ActorID, e.ActorName, e.Action, e.Object, e.RecordID, ids, string(e.Fields), e.Outcome,
-		e.IP, e.UserAgent, e.RequestID, e.Nonce, e.MAC, e.TokenID).Scan(&e.ID)
-	if err != nil || tx.d == Postgres {
-		return mapErr("insert audit event", err)
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
 	}
-	_, err = tx.q.ExecContext(ctx, "INSERT INTO audit_pending (event_id) VALUES ($1)", e.ID)
-	return mapErr("queue audit event", err)
+	return out, rows.Err()
 }
 
 // AuditFilter narrows an audit listing.

@@ -260,6 +260,8 @@ type Tx struct {
 	// until this transaction changes one (SaveCustomField): every record a
 	// transaction writes asks for them, an import batch hundreds of times.
 	customFields map[crm.Object][]crm.CustomField
+	// bulk holds the rows Bulk writes when it ends (nil: none held).
+	bulk *bulkRows
 }
 
 // mapErr turns driver errors into domain errors where the meaning is clear.
@@ -298,8 +300,10 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 	if _, err := tx.q.ExecContext(ctx, "SAVEPOINT row_sp"); err != nil {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
+	held := tx.bulk.mark()
 	if err := fn(); err != nil {
 		tx.customFields = nil // what fn read may have been its own writes
+		tx.bulk.undo(held)
 		if _, rbErr := tx.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT row_sp"); rbErr != nil {
 			// Not wrapped: the transaction is broken, whatever fn's error was.
 			return fmt.Errorf("store: rollback to savepoint: %v (after: %v)", rbErr, err)

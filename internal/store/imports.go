@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -174,13 +175,12 @@ func (tx *Tx) DropImportFile(ctx context.Context, id int64) error {
 // PutImportRows stores rows of an import: the preview's plan, then the
 // commit's outcome (which replaces the plan's action, record and reason).
 func (tx *Tx) PutImportRows(ctx context.Context, id int64, rows []crm.ImportRow, raw []string) error {
-	// 25 rows a statement: modernc.org/sqlite looks each parameter up by
-	// name through a list as long as the statement's parameters, so the
-	// binding of a statement costs the square of their number.
-	const chunk = 25
+	// As many rows to a statement as bulkChunk parameters allow, bound
+	// without names (bulkArgs).
+	const chunk = bulkChunk / 9
 	for start := 0; start < len(rows); start += chunk {
 		end := min(start+chunk, len(rows))
-		var a args
+		a := tx.bulkArgs()
 		var b strings.Builder
 		b.WriteString(`INSERT INTO import_rows (import_id, line, planned, action, external_id, record_id, duplicate_of, reason, raw) VALUES `)
 		for i := start; i < end; i++ {
@@ -193,7 +193,7 @@ func (tx *Tx) PutImportRows(ctx context.Context, id int64, rows []crm.ImportRow,
 		}
 		b.WriteString(` ON CONFLICT (import_id, line) DO UPDATE SET action = excluded.action, record_id = excluded.record_id,
 			duplicate_of = excluded.duplicate_of, reason = excluded.reason, raw = excluded.raw`)
-		if _, err := tx.q.ExecContext(ctx, b.String(), a...); err != nil {
+		if _, err := tx.q.ExecContext(ctx, b.String(), a.args...); err != nil {
 			return mapErr("put import rows", err)
 		}
 	}
@@ -239,6 +239,9 @@ func (tx *Tx) ExternalRecords(ctx context.Context, object crm.Object, source str
 			return nil, err
 		}
 	}
+	tx.heldExternal(func(r externalRow) bool {
+		return r.object == object && r.source == source && slices.Contains(externalIDs, r.externalID)
+	}, func(ext string, id int64) { out[ext] = id })
 	return out, nil
 }
 
@@ -254,6 +257,10 @@ func (tx *Tx) ExternalIDsOf(ctx context.Context, object crm.Object, ids []int64)
 			return nil, err
 		}
 	}
+	// Held rows are the newest import's: they name a record last.
+	tx.heldExternal(func(r externalRow) bool {
+		return r.object == object && slices.Contains(ids, r.recordID)
+	}, func(ext string, id int64) { out[id] = ext })
 	return out, nil
 }
 
@@ -276,6 +283,10 @@ func (tx *Tx) scanExternal(ctx context.Context, q string, a args, fn func(ext st
 
 // PutExternalID records the record an external id of a source became.
 func (tx *Tx) PutExternalID(ctx context.Context, object crm.Object, source, externalID string, recordID, importID int64) error {
+	if tx.bulk != nil {
+		tx.bulk.external = append(tx.bulk.external, externalRow{object, source, externalID, recordID, importID})
+		return nil
+	}
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO external_ids (object, source, external_id, record_id, import_id)
 		VALUES ($1,$2,$3,$4,$5)`, string(object), source, externalID, recordID, importID)
 	return mapErr("put external id", err)

@@ -12,6 +12,10 @@ type RecordVersion = crm.RecordVersion
 
 // InsertVersion keeps one version of a record.
 func (tx *Tx) InsertVersion(ctx context.Context, o crm.Object, id int64, v RecordVersion) error {
+	if tx.bulk != nil {
+		tx.bulk.versions = append(tx.bulk.versions, versionRow{o, id, v})
+		return nil
+	}
 	_, err := tx.q.ExecContext(ctx, `INSERT INTO record_versions (object, record_id, version, fields, actor_id, actor_name, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, string(o), id, v.Version, string(v.Fields), v.ActorID, v.ActorName, ms(v.At))
 	return mapErr("insert version", err)
