@@ -594,13 +594,18 @@ func soundex(w string) string {
 // A key must stay selective as the data grows, or its blocks grow with it
 // and the pairs with their square: so only values that nearly identify a
 // person are keys by themselves — phones, e-mails, company names, long
-// numbers (ID numbers) — and names: Latin names by the sorted phonetic
-// codes of their words (a swapped or misspelt name still meets), Chinese
-// names whole. Everything else (dates, short numbers such as postcodes,
-// text such as a suburb) is a key only together with a name code — each
-// Latin word's Soundex, and a Chinese name's surname and character pairs, so
-// a typo in one part of a name still meets the other part — or a date
-// together with another such value.
+// numbers (ID numbers). A name is not one (a million people hold a few
+// thousand Chinese two-character names): the whole name — a Chinese name,
+// or the sorted phonetic codes of a Latin name's words, so a swapped or
+// misspelt name still meets — is a key together with each other value
+// (dates, short numbers such as postcodes, text such as a suburb), and a
+// date also by its sorted digits, so two transposed digits still meet. A
+// name's parts — each Latin word's Soundex, a Chinese name's surname and
+// character pairs, so a typo in one part still meets the other — are keys
+// with a date; with another value they are weak keys (WeakKeyPrefix),
+// paired only while their block stays within WeakBlockLimit. A date by its
+// sorted digits together with another value meets the copies whose name
+// changed beyond its codes.
 func BlockingKeys(rec MatchRecord) []string {
 	var keys []string
 	seen := map[string]bool{}
@@ -610,9 +615,11 @@ func BlockingKeys(rec MatchRecord) []string {
 			keys = append(keys, k)
 		}
 	}
-	var codes []string  // name codes
+	var whole []string  // whole-name codes: keys with each value
+	var codes []string  // name-part codes: keys with a date, weak keys with another value
 	var values []string // field:value pairs that are keys only with a name code
-	var dates []string  // the dates among them, also keys with each other value
+	var dates []string  // the dates among them
+	var loose []string  // the dates by their sorted digits: keys with a whole name or another value
 	for _, f := range rec.Fields {
 		v := strings.TrimSpace(f.Value)
 		if v == "" {
@@ -623,7 +630,7 @@ func BlockingKeys(rec MatchRecord) []string {
 			var latin []string
 			for _, w := range nameTokens(v) {
 				if allHan(w) {
-					add("hn:" + w)
+					whole = append(whole, "hn"+w)
 					rs := []rune(w)
 					codes = append(codes, "h"+string(rs[0]))
 					for i := 0; i+1 < len(rs); i++ {
@@ -638,7 +645,7 @@ func BlockingKeys(rec MatchRecord) []string {
 			if len(latin) > 0 {
 				codes = append(codes, latin...)
 				slices.Sort(latin)
-				add("np:" + strings.Join(latin, " "))
+				whole = append(whole, "np"+strings.Join(latin, " "))
 			}
 		case MatchCompany:
 			add("co:" + CompanyKey(v))
@@ -648,6 +655,12 @@ func BlockingKeys(rec MatchRecord) []string {
 			if d := digitsOf(v); d != "" {
 				values = append(values, f.Name+":"+d)
 				dates = append(dates, f.Name+":"+d)
+				// Sorted digits: a date with two digits transposed
+				// (a common slip) files with a whole name under the
+				// same key.
+				ds := []byte(d)
+				slices.Sort(ds)
+				loose = append(loose, f.Name+"~"+string(ds))
 			}
 		case MatchCode:
 			add("id:" + f.Name + ":" + codeFold(v))
@@ -664,19 +677,45 @@ func BlockingKeys(rec MatchRecord) []string {
 			}
 		}
 	}
-	for _, c := range codes {
+	for _, c := range whole {
 		for _, v := range values {
+			if !slices.Contains(dates, v) { // a date by its sorted digits below
+				add("nx:" + c + ":" + v)
+			}
+		}
+		for _, v := range loose {
 			add("nx:" + c + ":" + v)
 		}
 	}
+	for _, c := range codes {
+		for _, v := range dates {
+			add("nx:" + c + ":" + v)
+		}
+		for _, v := range values {
+			if !slices.Contains(dates, v) {
+				add(WeakKeyPrefix + c + ":" + v)
+			}
+		}
+	}
 	// A date with another value meets the copies whose name changed
-	// beyond its codes (a missing given name and a misspelt surname).
-	for _, d := range dates {
+	// beyond its codes (a missing given name and a misspelt surname); by
+	// its sorted digits, also when the date has two digits transposed.
+	for i, d := range dates {
 		for _, v := range values {
 			if v != d {
-				add("dx:" + d + ":" + v)
+				add("dx:" + loose[i] + ":" + v)
 			}
 		}
 	}
 	return keys
 }
+
+// WeakKeyPrefix starts the keys that pair records only while their blocks
+// are small: at most WeakBlockLimit records (see BlockingKeys). A name part
+// with a postcode holds a few records among thousands and hundreds among
+// millions; a weak block that large is skipped, so its pairs stay linear
+// in the records while small data still gains the pairs it finds.
+const (
+	WeakKeyPrefix  = "wx:"
+	WeakBlockLimit = 5
+)

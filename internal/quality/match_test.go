@@ -126,8 +126,23 @@ func TestBlockingKeys(t *testing.T) {
 	}
 	zh := BlockingKeys(MatchRecord{Fields: []MatchField{{Name: "name", Kind: MatchPersonName, Value: "罗 建华"},
 		{Name: "dob", Kind: MatchDate, Value: "1980-03-12"}}})
-	if !slices.Contains(zh, "hn:罗建华") || !slices.Contains(zh, "nx:h罗:dob:19800312") || !slices.Contains(zh, "nx:h建华:dob:19800312") {
+	if !slices.Contains(zh, "nx:h罗:dob:19800312") || !slices.Contains(zh, "nx:h建华:dob:19800312") {
 		t.Errorf("Chinese name keys %v", zh)
+	}
+	// The whole name meets a copy with two digits of the date transposed.
+	swapped := BlockingKeys(MatchRecord{Fields: []MatchField{{Name: "name", Kind: MatchPersonName, Value: "罗建华"},
+		{Name: "dob", Kind: MatchDate, Value: "1980-03-21"}}})
+	if !slices.Contains(zh, "nx:hn罗建华:dob~00112389") || !slices.Contains(swapped, "nx:hn罗建华:dob~00112389") {
+		t.Errorf("transposed date shares no key: %v / %v", zh, swapped)
+	}
+	// A name is no key by itself: a million people share a few thousand
+	// Chinese names; a name part with a postcode is a weak key.
+	only := BlockingKeys(MatchRecord{Fields: []MatchField{{Name: "name", Kind: MatchPersonName, Value: "王伟"}}})
+	if len(only) != 0 {
+		t.Errorf("a name alone is a key: %v", only)
+	}
+	if !slices.ContainsFunc(a, func(k string) bool { return strings.HasPrefix(k, WeakKeyPrefix) }) {
+		t.Errorf("a name part with a postcode is not a weak key: %v", a)
 	}
 	// A date is no key by itself: it would pair everyone born that day.
 	if slices.ContainsFunc(zh, func(k string) bool { return strings.HasPrefix(k, "d") }) {

@@ -163,7 +163,7 @@ func (f *finder) run(ctx context.Context) error {
 	}
 	err := f.s.db.WriteTx(ctx, func(tx *store.Tx) error {
 		var err error
-		f.scan.BlocksSkipped, err = tx.IndexDupBlocks(ctx, f.scan.ID, f.rules.BlockLimit)
+		f.scan.BlocksSkipped, err = tx.IndexDupBlocks(ctx, f.scan.ID, f.rules.BlockLimit, quality.WeakBlockLimit)
 		return err
 	})
 	if err != nil {
@@ -306,7 +306,11 @@ func (f *finder) block(ctx context.Context) error {
 			p := page{records: len(mrs)}
 			for _, mr := range mrs {
 				for _, k := range quality.BlockingKeys(mr) {
-					p.blocks = append(p.blocks, store.DupBlock{Key: blockKey(f.s.vault.SearchTerm(domain, k)), RecordID: mr.ID})
+					key := blockKey(f.s.vault.SearchTerm(domain, k))
+					if strings.HasPrefix(k, quality.WeakKeyPrefix) {
+						key |= 1
+					}
+					p.blocks = append(p.blocks, store.DupBlock{Key: key, RecordID: mr.ID})
 				}
 			}
 			after = mrs[len(mrs)-1].ID
@@ -387,7 +391,8 @@ func (f *finder) compare(ctx context.Context) error {
 
 // blockKey keeps 64 bits of a blind term's HMAC ("b1:<base64>"): enough
 // to tell blocks apart (a collision only adds a candidate pair), and an
-// integer column indexes faster than the text.
+// integer column indexes faster than the text. The lowest bit is left 0:
+// the finder sets it on a weak key (store.DupBlock).
 func blockKey(term string) int64 {
 	_, tag, _ := strings.Cut(term, ":")
 	b, err := base64.RawURLEncoding.DecodeString(tag)
@@ -395,7 +400,7 @@ func blockKey(term string) int64 {
 		h := sha256.Sum256([]byte(term))
 		b = h[:]
 	}
-	return int64(binary.BigEndian.Uint64(b[:8]))
+	return int64(binary.BigEndian.Uint64(b[:8]) &^ 1)
 }
 
 // sendUnlessDone hands v to the next stage, or reports false when the

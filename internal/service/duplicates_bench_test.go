@@ -8,6 +8,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
+	"custos/internal/vault"
 )
 
 // BenchmarkDuplicateScan measures a duplicate scan of generated contacts
@@ -41,34 +43,58 @@ func BenchmarkDuplicateScan(b *testing.B) {
 		dialect = store.Postgres
 	}
 	ctx := context.Background()
-	db := testdb.Open(b, dialect)
+	// CUSTOS_BENCH_DUP_DIR keeps a SQLite benchmark's database, vault and
+	// generated truth in that directory: the first run loads them, later
+	// runs find them and only scan (a million contacts take many minutes to
+	// load; each scan rewrites only its own blocks and pairs).
+	keep := os.Getenv("CUSTOS_BENCH_DUP_DIR")
+	if dialect != store.SQLite {
+		keep = ""
+	}
+	var db *store.DB
+	var vlt *vault.Vault
+	if keep == "" {
+		db, vlt = testdb.Open(b, dialect), testorg.NewVault(b)
+	} else {
+		db, vlt = openKept(b, keep)
+	}
 	// Loading is one actor entering contacts in bulk: the hourly limit on
 	// entry checks by phone (an oracle for people) would stop it.
-	svc := service.New(db, service.Options{Vault: testorg.NewVault(b), Argon2: testorg.CheapArgon,
+	svc := service.New(db, service.Options{Vault: vlt, Argon2: testorg.CheapArgon,
 		SensitiveSearchesPerHour: service.UnlimitedSensitiveSearches})
-	if _, err := svc.Bootstrap(ctx, "HQ"); err != nil {
-		b.Fatal(err)
+	truthFile := filepath.Join(keep, "truth.csv")
+	entity, loaded := readTruth(b, keep, truthFile)
+	if !loaded {
+		if _, err := svc.Bootstrap(ctx, "HQ"); err != nil {
+			b.Fatal(err)
+		}
 	}
 	admin, err := svc.UserActor(ctx, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, f := range []crm.CustomField{
-		{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Sensitive: true, Active: true},
-		{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Sensitive: true, Active: true},
-		{Object: crm.ObjContact, Key: "postcode", Label: "邮编", Type: "text", Active: true},
-	} {
-		if _, err := svc.SaveCustomField(ctx, admin, f); err != nil {
-			b.Fatal(err)
-		}
-	}
 	start := time.Now()
-	people := genPeople(n)
-	var entity map[int64]int
-	if os.Getenv("CUSTOS_BENCH_DUP_LOAD") == "import" {
-		entity = importPeople(b, svc, admin, people)
-	} else {
-		entity = enterPeople(b, svc, admin, people)
+	if !loaded {
+		for _, f := range []crm.CustomField{
+			{Object: crm.ObjContact, Key: "dob", Label: "生日", Type: "date", Sensitive: true, Active: true},
+			{Object: crm.ObjContact, Key: "id_no", Label: "证件号", Type: "text", Sensitive: true, Active: true},
+			{Object: crm.ObjContact, Key: "postcode", Label: "邮编", Type: "text", Active: true},
+		} {
+			if _, err := svc.SaveCustomField(ctx, admin, f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		people := genPeople(n)
+		if os.Getenv("CUSTOS_BENCH_DUP_LOAD") == "import" {
+			entity = importPeople(b, svc, admin, people)
+		} else {
+			entity = enterPeople(b, svc, admin, people)
+		}
+		if keep != "" { // loaded: the next run scans
+			writeTruth(b, truthFile, entity)
+			b.Logf("%d contacts loaded into %s in %v", len(entity), keep, time.Since(start).Round(time.Second))
+			return
+		}
 	}
 	generated := time.Since(start)
 	truth := 0
@@ -330,4 +356,64 @@ func nearCopy(r *mrand.Rand, f crm.ContactFields) crm.ContactFields {
 		c.Custom["id_no"] = string(b)
 	}
 	return c
+}
+
+// openKept opens (creating on first use) the SQLite database and vault kept
+// in dir for CUSTOS_BENCH_DUP_DIR.
+func openKept(b *testing.B, dir string) (*store.DB, *vault.Vault) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{Dir: filepath.Join(dir, "data")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	vd := filepath.Join(dir, "vault")
+	v, _, err := vault.Open(ctx, vault.Options{MasterKeyFile: filepath.Join(vd, "master.key"),
+		KeyStore: filepath.Join(vd, "keystore.db"), SnapshotDir: filepath.Join(vd, "snapshots")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { v.Close() })
+	return db, v
+}
+
+// readTruth reads the kept contacts' entities ("id,entity" lines), if a
+// previous run wrote them.
+func readTruth(b *testing.B, keep, file string) (map[int64]int, bool) {
+	if keep == "" {
+		return nil, false
+	}
+	f, err := os.Open(file)
+	if os.IsNotExist(err) {
+		return nil, false
+	} else if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	entity := map[int64]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		id, e, _ := strings.Cut(sc.Text(), ",")
+		i, err1 := strconv.ParseInt(id, 10, 64)
+		n, err2 := strconv.Atoi(e)
+		if err1 != nil || err2 != nil {
+			b.Fatalf("%s: bad line %q", file, sc.Text())
+		}
+		entity[i] = n
+	}
+	if err := sc.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return entity, true
+}
+
+// writeTruth writes the loaded contacts' entities for later runs.
+func writeTruth(b *testing.B, file string, entity map[int64]int) {
+	var sb strings.Builder
+	for id, e := range entity {
+		fmt.Fprintf(&sb, "%d,%d\n", id, e)
+	}
+	if err := os.WriteFile(file, []byte(sb.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
 }

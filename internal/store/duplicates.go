@@ -97,6 +97,8 @@ func (tx *Tx) LatestDupScan(ctx context.Context, o crm.Object) (crm.DupScan, err
 }
 
 // DupBlock files one record under one blind key (64 bits of its HMAC).
+// A key whose lowest bit is set is weak: its block pairs its records only
+// while it is small (IndexDupBlocks).
 type DupBlock struct {
 	Key      int64
 	RecordID int64
@@ -154,18 +156,22 @@ func (tx *Tx) queryIDs(ctx context.Context, what, q string, a ...any) ([]int64, 
 // sorted statement, leaving out the blocks no pair comes from — keys only
 // one record has — and those more than limit records share (a common
 // surname's code pairs everyone with everyone; other keys still meet the
-// true duplicates). It returns how many oversized blocks it skipped.
-func (tx *Tx) IndexDupBlocks(ctx context.Context, scanID int64, limit int) (int64, error) {
+// true duplicates), or more than weakLimit for a weak key (lowest bit set):
+// a block that grows with the data would make the pairs grow with its
+// square. It returns how many oversized blocks it skipped.
+func (tx *Tx) IndexDupBlocks(ctx context.Context, scanID int64, limit, weakLimit int) (int64, error) {
+	// The casts tell PostgreSQL the limits' type (it infers text in a CASE).
+	const over = `COUNT(*) > CASE WHEN (key & 1) = 1 THEN CAST($3 AS BIGINT) ELSE CAST($2 AS BIGINT) END`
 	var skipped int64
 	err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT key FROM dup_blocks WHERE scan_id = $1 GROUP BY key
-		HAVING COUNT(*) > $2) big`, scanID, limit).Scan(&skipped)
+		HAVING `+over+`) big`, scanID, limit, weakLimit).Scan(&skipped)
 	if err != nil {
 		return 0, mapErr("count oversized blocks", err)
 	}
 	_, err = tx.q.ExecContext(ctx, `INSERT INTO dup_keys (scan_id, key, record_id)
 		SELECT b.scan_id, b.key, b.record_id FROM dup_blocks b
-		JOIN (SELECT key FROM dup_blocks WHERE scan_id = $1 GROUP BY key HAVING COUNT(*) >= 2 AND COUNT(*) <= $2) k
-		ON k.key = b.key WHERE b.scan_id = $1 ORDER BY b.key, b.record_id`, scanID, limit)
+		JOIN (SELECT key FROM dup_blocks WHERE scan_id = $1 GROUP BY key HAVING COUNT(*) >= 2 AND NOT `+over+`) k
+		ON k.key = b.key WHERE b.scan_id = $1 ORDER BY b.key, b.record_id`, scanID, limit, weakLimit)
 	return skipped, mapErr("index duplicate blocks", err)
 }
 
