@@ -48,6 +48,7 @@ func TestBrowserSalesDay(t *testing.T) {
 	const password = "a sales day passphrase"
 	// The rep whose day it is and a colleague who leaves customers in the pool.
 	srv, reps := demoServer(t, "40", "2", password)
+	manager := lastManager
 
 	// The customer the rep looks for: a name whose first two characters
 	// no demo customer has, and a phone.
@@ -67,9 +68,13 @@ func TestBrowserSalesDay(t *testing.T) {
 	}
 
 	out := runBrowserScript(t, "salesday.mjs", "CUSTOS_BASE_URL="+srv.base, "CUSTOS_USER="+reps[0], "CUSTOS_PASSWORD="+password,
-		"CUSTOS_FIND_NAME="+findName, "CUSTOS_FIND_BIGRAM="+findBigram, "CUSTOS_FIND_PHONE="+findPhone)
+		"CUSTOS_FIND_NAME="+findName, "CUSTOS_FIND_BIGRAM="+findBigram, "CUSTOS_FIND_PHONE="+findPhone, "CUSTOS_MANAGER="+manager)
 	t.Logf("browser test: %s", out)
 }
+
+// lastManager is a regional manager of the demo data demoServer made last,
+// whose Today shows a team.
+var lastManager string
 
 // demoServer fills a new database with demo data (customers, follow-ups
 // per customer, every user's password) and starts the server on it; it
@@ -90,6 +95,9 @@ func demoServer(t *testing.T, customers, followUps, password string) (*server, [
 	}
 	if len(reps) < 2 {
 		t.Fatalf("fewer than two sales reps in the demo data:\n%s", demoOut.String())
+	}
+	if m := regexp.MustCompile(`(?m)^\s+(\S+)\s+\S+\s+manager\s`).FindStringSubmatch(demoOut.String()); m != nil {
+		lastManager = m[1]
 	}
 	return launch(t, args...), reps
 }

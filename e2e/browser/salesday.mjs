@@ -42,6 +42,7 @@ const results = [];
 try {
   for (const vp of viewports) {
     results.push(await day(vp));
+    if (process.env.CUSTOS_MANAGER) results.push(await managerView(vp));
   }
   console.log(JSON.stringify({ ok: true, viewports: results }));
 } finally {
@@ -173,6 +174,54 @@ async function day(vp) {
     return { viewport: `${vp.width}x${vp.height}`, created: vp.customer, moved: oppName, to: target, claimed: poolName };
   } catch (e) {
     // Say what the browser said before the failure: it is often the cause.
+    if (problems.length > 0) e.message += `\nbrowser problems:\n${problems.join("\n")}`;
+    throw e;
+  } finally {
+    await context.close();
+  }
+}
+
+// managerView is a manager's look at the team at one viewport: Today with
+// the team section, then the board filtered to a department, which shows
+// its totals and at 1440 px fits without scrolling sideways.
+async function managerView(vp) {
+  const context = await browser.newContext({
+    locale: "zh-CN", timezoneId: "Asia/Shanghai",
+    viewport: { width: vp.width, height: vp.height }, isMobile: !!vp.mobile, hasTouch: !!vp.mobile,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  const problems = [];
+  await watchProblems(context, page, problems, () => false);
+  const at = (what) => step(`${vp.name}, manager: ${what}`);
+  try {
+    at("sign in");
+    await page.goto(`${base}/login`);
+    await page.fill("input[name=username]", process.env.CUSTOS_MANAGER);
+    await page.fill("input[name=password]", password);
+    await Promise.all([page.waitForURL((u) => u.pathname !== "/login"), page.click("form[action='/login'] button")]);
+    at("the team on Today");
+    await page.locator("#team table.team-table tbody tr").first().waitFor();
+    const reps = await page.locator("#team table.team-table tbody tr").count();
+    const overflowHome = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    must(overflowHome <= 0, `Today is ${overflowHome}px wider than the ${vp.name} screen`);
+    const dept = await page.locator("#team select[name=department] option").nth(1).getAttribute("value");
+    at(`the board of department ${dept}`);
+    await page.goto(`${base}/opportunities/board?department=${dept}`);
+    await page.locator("#board section.column").first().waitFor();
+    must(await page.locator("#board .column-sums").count() > 0, "the filtered board shows no totals");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    must(overflow <= 0, `the board page is ${overflow}px wider than the ${vp.name} screen`);
+    if (vp.width >= 1440) {
+      const sideways = await page.evaluate(() => { const b = document.querySelector(".board"); return b.scrollWidth - b.clientWidth; });
+      must(sideways <= 0, `the board scrolls sideways by ${sideways}px at ${vp.width}px`);
+    }
+    if (process.env.CUSTOS_E2E_SCREENSHOTS) {
+      await page.screenshot({ path: `${process.env.CUSTOS_E2E_SCREENSHOTS}/manager-board-${vp.width}x${vp.height}.png`, fullPage: true });
+    }
+    must(problems.length === 0, problems.join("\n"));
+    return { viewport: `${vp.width}x${vp.height}`, manager: true, reps, department: dept };
+  } catch (e) {
     if (problems.length > 0) e.message += `\nbrowser problems:\n${problems.join("\n")}`;
     throw e;
   } finally {

@@ -16,8 +16,11 @@ func listFilter(r *http.Request) (crm.ListFilter, error) {
 	if f.Limit, err = queryInt(r, "limit"); err != nil {
 		return f, err
 	}
+	if f.StalledDays, err = queryInt(r, "stalled_days"); err != nil {
+		return f, err
+	}
 	for name, dst := range map[string]*int64{"customer_id": &f.CustomerID, "owner_id": &f.OwnerID, "stage_id": &f.StageID,
-		"opportunity_id": &f.OpportunityID} {
+		"opportunity_id": &f.OpportunityID, "department_id": &f.DeptID} {
 		n, err := queryInt(r, name)
 		if err != nil {
 			return f, err

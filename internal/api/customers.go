@@ -20,8 +20,15 @@ func customerFilter(r *http.Request) (crm.CustomerFilter, error) {
 	if err != nil {
 		return crm.CustomerFilter{}, err
 	}
-	return crm.CustomerFilter{Query: q.Get("q"), Level: q.Get("level"), Status: q.Get("status"), Custom: customFilter(q),
-		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit}, nil
+	f := crm.CustomerFilter{Query: q.Get("q"), Level: q.Get("level"), Status: q.Get("status"), Due: q.Get("due"), Custom: customFilter(q),
+		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: limit}
+	owner, err := queryInt(r, "owner_id")
+	if err != nil {
+		return f, err
+	}
+	dept, err := queryInt(r, "department_id")
+	f.OwnerID, f.DeptID = int64(owner), int64(dept)
+	return f, err
 }
 
 // customFilter reads the custom field filters of a list, "custom.<key>=value";

@@ -206,6 +206,13 @@ func recordRoutes(o crm.Object, specs map[string][]spec, w *tm.World, update map
 		}
 	}
 	set("GET "+base, spec{Want: tm.CanDo(o, crm.ActRead), Req: path(base + "?limit=200"), Lists: []tm.Listing{{Key: "items", O: o, In: tm.InList}}})
+	if s, _ := crm.Spec(o); s.TeamFiltered && len(specs["GET "+base]) == 1 {
+		// The rep and department filters narrow the scope, never widen it:
+		// the whole organisation's department shows no more than the list.
+		specs["GET "+base] = append(specs["GET "+base], spec{Want: tm.CanDo(o, crm.ActRead),
+			Req:   path(base + "?limit=200&department_id=" + strconv.FormatInt(w.Org.HQ.ID, 10)),
+			Lists: []tm.Listing{{Key: "items", O: o, In: tm.InTeamList}}})
+	}
 	set("GET "+base+"/{id}", spec{Object: o, Want: tm.On(o, tm.ReadOutcome), Req: recordPath(o, base+"/", "", nil)})
 	set("PATCH "+base+"/{id}", spec{Object: o, Want: tm.On(o, tm.EditOutcome), Req: recordPath(o, base+"/", "", withVersion(o, update))})
 	set("DELETE "+base+"/{id}", spec{Object: o, Want: tm.On(o, tm.DeleteOutcome), Req: recordPath(o, base+"/", "", nil), Mutates: true})
@@ -526,6 +533,9 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			Req: recordPath(crm.ObjLead, "/api/v1/leads/", "/convert", withVersion(crm.ObjLead, nil)), Mutates: true}},
 
 		"GET /api/v1/stages": {{Want: tm.Anyone, Req: path("/api/v1/stages")}},
+		"GET /api/v1/team":   {{Want: tm.TeamOutcome, Req: path("/api/v1/team")}},
+		"GET /api/v1/opportunities/totals": {{Want: tm.CanDo(crm.ObjOpportunity, crm.ActRead),
+			Req: path("/api/v1/opportunities/totals?department_id=" + strconv.FormatInt(w.Org.HQ.ID, 10))}},
 		"POST /api/v1/stages": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
 			return apiReq{path: "/api/v1/stages", body: map[string]any{"name": w.Name("阶段"), "kind": "open", "probability": 30, "position": 50, "active": false}}
 		}}},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -508,6 +509,14 @@ func listParams(s crm.ObjectSpec) []any {
 			sch = schema{"type": "integer", "format": "int64", "minimum": 0}
 		}
 		param(f.Name, "only records with this "+f.Name, sch)
+	}
+	if s.TeamFiltered {
+		id := schema{"type": "integer", "format": "int64", "minimum": 0}
+		param("owner_id", "only records owned by this user (narrows your scope, never widens it)", id)
+		param("department_id", "only records owned by people in this department or below it (narrows your scope, never widens it)", id)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.ListFilters)) {
+		param(name, s.ListFilters[name], schema{"type": "string"})
 	}
 	return out
 }

@@ -183,7 +183,15 @@ func (api *API) listTasks() handlerFunc {
 			err = noCustomFields(f.Custom)
 		}
 		if err == nil {
-			tf := service.TaskFilter{CustomerID: f.CustomerID, All: r.URL.Query().Get("all") == "true", Limit: f.Limit}
+			tf := service.TaskFilter{CustomerID: f.CustomerID, OwnerID: f.OwnerID, DeptID: f.DeptID, All: r.URL.Query().Get("all") == "true",
+				Limit: f.Limit}
+			switch due := r.URL.Query().Get("due"); due {
+			case "":
+			case crm.DueOverdue:
+				tf.Overdue = true
+			default:
+				err = &crm.Error{Code: crm.Invalid, Message: "due must be overdue", Fields: []crm.FieldError{{Field: "due", Rule: "enum", Param: crm.DueOverdue}}}
+			}
 			if d := r.URL.Query().Get("due_before"); d != "" {
 				t, perr := time.Parse(time.RFC3339, d)
 				if perr != nil {

@@ -160,6 +160,8 @@ func (api *API) Routes() []httpx.Route {
 
 		{Method: "GET", Pattern: "/api/v1/opportunities", Handler: api.authed(api.listOpportunities())},
 		{Method: "POST", Pattern: "/api/v1/opportunities", Handler: api.authed(api.createOpportunity()), Doc: httpx.Doc{Request: crm.OpportunityFields{}}},
+		{Method: "GET", Pattern: "/api/v1/opportunities/totals", Handler: api.authed(api.opportunityTotals), Doc: httpx.Doc{Summary: "Count, total and weighted total per stage and currency (the list's filters apply; no sums when amounts are hidden from you)", Response: service.BoardTotals{}}},
+		{Method: "GET", Pattern: "/api/v1/team", Handler: api.authed(api.team), Doc: httpx.Doc{Summary: "Per rep in your scope: overdue and due-today follow-ups, overdue tasks, stalled opportunities (owner_id=, department_id=)", Response: service.TeamSummary{}}},
 		{Method: "GET", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.getOpportunity()), Doc: httpx.Doc{Response: opportunityDetail{}}},
 		{Method: "PATCH", Pattern: "/api/v1/opportunities/{id}", Handler: api.authed(api.updateOpportunity()), Doc: httpx.Doc{Request: crm.OpportunityUpdate{}, Approval: true}},
 		{Method: "POST", Pattern: "/api/v1/opportunities/{id}/stage", Handler: api.authed(api.moveOpportunity()), Doc: httpx.Doc{Request: crm.StageMove{}, Record: true, Approval: true}},

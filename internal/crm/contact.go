@@ -76,10 +76,16 @@ type ListFilter struct {
 	Query      string `json:"q,omitempty"`
 	CustomerID int64  `json:"customer_id,omitempty"`
 	OwnerID    int64  `json:"owner_id,omitempty"`
-	Status     string `json:"status,omitempty"`
-	StageID    int64  `json:"stage_id,omitempty"`
+	// DeptID narrows to the records owned by people in this department or
+	// below it; like every filter it only narrows the actor's scope.
+	DeptID  int64  `json:"department_id,omitempty"`
+	Status  string `json:"status,omitempty"`
+	StageID int64  `json:"stage_id,omitempty"`
 	// OpportunityID narrows contracts to one opportunity's.
 	OpportunityID int64 `json:"opportunity_id,omitempty"`
+	// StalledDays narrows opportunities to the open ones without a stage
+	// change or a follow-up about them for that many days.
+	StalledDays int `json:"stalled_days,omitempty"`
 	// Custom filters on custom fields: key → value (contained, for
 	// multiple choice); the service checks keys and values.
 	Custom map[string]string `json:"custom,omitempty"`

@@ -141,6 +141,12 @@ func (u CustomerUpdate) Apply(f CustomerFields) CustomerFields {
 	return f
 }
 
+// The values of CustomerFilter.Due.
+const (
+	DueOverdue = "overdue"
+	DueToday   = "today"
+)
+
 // CustomerFilter narrows a customer list. The actor's scope is added by the
 // service; a filter can only narrow further.
 type CustomerFilter struct {
@@ -148,9 +154,15 @@ type CustomerFilter struct {
 	Level   string
 	Status  string
 	OwnerID int64
-	Pool    bool              // only customers without owner
-	Custom  map[string]string // custom field key → value (contained, for multiple choice)
-	Sort    string
-	Cursor  string
-	Limit   int
+	// DeptID narrows to the customers owned by people in this department
+	// or below it; like OwnerID it only narrows the actor's scope.
+	DeptID int64
+	// Due narrows to customers whose next follow-up is overdue (DueOverdue:
+	// before today) or due today (DueToday), in the actor's time zone.
+	Due    string
+	Pool   bool              // only customers without owner
+	Custom map[string]string // custom field key → value (contained, for multiple choice)
+	Sort   string
+	Cursor string
+	Limit  int
 }

@@ -186,6 +186,12 @@ type ObjectSpec struct {
 	// FollowedUp records are expected to be followed up: without a
 	// follow-up for the configured number of days they are stale.
 	FollowedUp bool
+	// TeamFiltered lists narrow by owner (owner_id=) and by the owner's
+	// department and the departments below it (department_id=).
+	TeamFiltered bool
+	// ListFilters are the list's filters that are no field (name →
+	// what it does), for the API document.
+	ListFilters map[string]string
 
 	// newRecord makes an empty record of the object (NewRecord).
 	newRecord func() ObjectOf
@@ -288,6 +294,7 @@ func ruleFieldsOf() map[Object][]RuleField {
 func (s ObjectSpec) clone() ObjectSpec {
 	s.Sorts = slices.Clone(s.Sorts)
 	s.Excluded = maps.Clone(s.Excluded)
+	s.ListFilters = maps.Clone(s.ListFilters)
 	s.Fields = slices.Clone(s.Fields)
 	for i := range s.Fields {
 		s.Fields[i].Options = slices.Clone(s.Fields[i].Options)
@@ -379,8 +386,9 @@ var registry = []ObjectSpec{
 	{
 		newRecord: func() ObjectOf { return &Customer{} },
 		Name:      ObjCustomer, Table: "customers", Alias: "c", Title: "name", Path: "customers", Label: "object.customer",
-		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Paged: true, FollowedUp: true,
-		Sorts: []string{"updated", "created", "name", "next_follow_up"},
+		TeamFiltered: true, Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Paged: true, FollowedUp: true,
+		Sorts:       []string{"updated", "created", "name", "next_follow_up"},
+		ListFilters: map[string]string{"due": "overdue: the next follow-up was before today; today: it is today (in your time zone)"},
 		Fields: mergeable(
 			field("name", TypeText, "field.name").weigh(1).rule(MaskText).search(SearchName).sortAs("name"),
 			field("industry", TypeText, "field.industry").weigh(1).rule(MaskText),
@@ -403,7 +411,7 @@ var registry = []ObjectSpec{
 	{
 		newRecord: func() ObjectOf { return &Contact{} },
 		Name:      ObjContact, Table: "contacts", Alias: "t", Title: "name", Path: "contacts", Label: "object.contact", Parent: ObjCustomer,
-		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Personal: true,
+		TeamFiltered: true, Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Personal: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
 			ref("customer_id", ObjCustomer, "field.customer_id").weigh(1).filter(),
@@ -421,7 +429,7 @@ var registry = []ObjectSpec{
 	{
 		newRecord: func() ObjectOf { return &Lead{} },
 		Name:      ObjLead, Table: "leads", Alias: "l", Title: "name", Path: "leads", Label: "object.lead",
-		Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Personal: true, FollowedUp: true,
+		TeamFiltered: true, Recyclable: true, Transferable: true, HandedOver: true, Shareable: true, Versioned: true, Custom: true, Personal: true, FollowedUp: true,
 		Paged: true, Sorts: []string{"updated", "created"},
 		Fields: mergeable(
 			field("name", TypeText, "field.person_name").weigh(1).sealed().rule(MaskName).search(SearchName),
@@ -445,8 +453,9 @@ var registry = []ObjectSpec{
 	{
 		newRecord: func() ObjectOf { return &Opportunity{} },
 		Name:      ObjOpportunity, Table: "opportunities", Alias: "o", Title: "name", Path: "opportunities", Label: "object.opportunity", Parent: ObjCustomer,
-		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
-		Sorts: []string{"updated", "amount", "created"},
+		TeamFiltered: true, Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
+		Sorts:       []string{"updated", "amount", "created"},
+		ListFilters: map[string]string{"stalled_days": "only open opportunities without a stage change or a follow-up about them for this many days"},
 		Fields: []FieldSpec{
 			ref("customer_id", ObjCustomer, "field.customer_id").filter(),
 			field("name", TypeText, "field.name").rule(MaskText).search(SearchName),
@@ -469,7 +478,7 @@ var registry = []ObjectSpec{
 		// one of its customer's.
 		newRecord: func() ObjectOf { return &Contract{} },
 		Name:      ObjContract, Table: "contracts", Alias: "ct", Title: "name", Path: "contracts", Label: "object.contract", Parent: ObjCustomer,
-		Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
+		TeamFiltered: true, Recyclable: true, FollowsParent: true, Transferable: true, HandedOver: true, Versioned: true, Custom: true, Paged: true,
 		Sorts: []string{"updated", "amount", "created"},
 		Fields: []FieldSpec{
 			ref("customer_id", ObjCustomer, "field.customer_id").filter(),
@@ -512,7 +521,8 @@ var registry = []ObjectSpec{
 		// A task's owner is its assignee (TaskFields.AssigneeID).
 		newRecord: func() ObjectOf { return &Task{} },
 		Name:      ObjTask, Table: "tasks", Alias: "k", Title: "title", Path: "tasks", Label: "object.task", Parent: ObjCustomer,
-		Recyclable: true, HandedOver: true,
+		TeamFiltered: true, Recyclable: true, HandedOver: true,
+		ListFilters: map[string]string{"due": "overdue: only open tasks past their due time"},
 		Fields: []FieldSpec{
 			field("title", TypeText, "field.task_title"),
 			field("notes", TypeLongText, "field.notes"),

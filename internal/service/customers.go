@@ -407,7 +407,13 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	if err := checkListFields(a, crm.ObjCustomer, customFilterFields(f.Custom, filters...), f.Sort); err != nil {
 		return CustomerPage{}, err
 	}
+	if err := checkTeamFilter(f.OwnerID, f.DeptID); err != nil {
+		return CustomerPage{}, err
+	}
 	q := store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
+	if err := s.customerDue(a, &q); err != nil {
+		return CustomerPage{}, err
+	}
 	if deleted {
 		q.Scope = a.Scope(crm.ObjCustomer) // the recycle bin is the owner's
 	}

@@ -199,6 +199,9 @@ func (s *Service) DeleteOpportunity(ctx context.Context, a *access.Actor, id int
 func (s *Service) ListOpportunities(ctx context.Context, a *access.Actor, f crm.ListFilter) (OpportunityPage, error) {
 	q := opportunityScope(a)
 	q.Filter = f
+	if err := s.opportunityStalled(&q); err != nil {
+		return OpportunityPage{}, err
+	}
 	return listRecords(ctx, s, a, f, recordList[crm.Opportunity]{object: crm.ObjOpportunity,
 		search: func(_ *store.DedupKey, terms []string) { q.Terms = terms }, // opportunities have no exact keys
 		custom: func(m []store.CustomMatch) { q.Custom = m },

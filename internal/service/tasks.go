@@ -85,8 +85,13 @@ func (s *Service) SetTaskDone(ctx context.Context, a *access.Actor, id int64, do
 type TaskFilter struct {
 	CustomerID int64      // the tasks of one customer instead of mine
 	DueBefore  *time.Time // only tasks due before this time
-	All        bool       // include done tasks
-	Limit      int
+	// OwnerID and DeptID ask for the tasks of one assignee, or of the
+	// assignees in a department and below, instead of mine; like every
+	// filter they only narrow the actor's scope.
+	OwnerID, DeptID int64
+	Overdue         bool // only tasks past their due time
+	All             bool // include done tasks
+	Limit           int
 }
 
 // ListTasks returns tasks the actor may see: by default their own open ones.
@@ -94,9 +99,16 @@ func (s *Service) ListTasks(ctx context.Context, a *access.Actor, f TaskFilter) 
 	if err := s.require(ctx, a, crm.ObjTask, crm.ActRead); err != nil {
 		return nil, err
 	}
-	q := store.TaskQuery{Scope: taskScope(a), OpenOnly: !f.All, DueBefore: f.DueBefore, CustomerID: f.CustomerID}
-	if f.CustomerID == 0 {
+	if err := checkTeamFilter(f.OwnerID, f.DeptID); err != nil {
+		return nil, err
+	}
+	q := store.TaskQuery{Scope: taskScope(a), OpenOnly: !f.All, DueBefore: f.DueBefore, CustomerID: f.CustomerID,
+		OwnerID: f.OwnerID, DeptID: f.DeptID}
+	if f.CustomerID == 0 && f.OwnerID == 0 && f.DeptID == 0 {
 		q.OwnerID = a.UserID
+	}
+	if now := s.clock(); f.Overdue && (q.DueBefore == nil || q.DueBefore.After(now)) {
+		q.DueBefore = &now
 	}
 	var out []crm.Task
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {

@@ -88,9 +88,7 @@ func (q ContactQuery) where(tx *Tx, a *args) string {
 	if q.Filter.CustomerID != 0 {
 		w += " AND t.customer_id = " + a.add(q.Filter.CustomerID)
 	}
-	if q.Filter.OwnerID != 0 {
-		w += " AND t.owner_id = " + a.add(q.Filter.OwnerID)
-	}
+	w += teamCond("t.owner_id", q.Filter.OwnerID, q.Filter.DeptID, a)
 	return w + tx.customWhere("t.custom", q.Custom, a)
 }
 

@@ -78,9 +78,7 @@ func (q ContractQuery) where(tx *Tx, a *args) string {
 	if q.Filter.Status != "" {
 		w += " AND ct.status = " + a.add(q.Filter.Status)
 	}
-	if q.Filter.OwnerID != 0 {
-		w += " AND ct.owner_id = " + a.add(q.Filter.OwnerID)
-	}
+	w += teamCond("ct.owner_id", q.Filter.OwnerID, q.Filter.DeptID, a)
 	return w + tx.customWhere("ct.custom", q.Custom, a)
 }
 

@@ -128,6 +128,9 @@ type CustomerQuery struct {
 	Key         *DedupKey // exact phone / e-mail / credit code match
 	Filter      crm.CustomerFilter
 	Custom      []CustomMatch // custom field filters, all must match
+	// DueFrom and DueBefore bound the next follow-up time (Filter.Due,
+	// turned into times in the actor's zone by the service).
+	DueFrom, DueBefore *time.Time
 	// OrderedScan reads a large scope in sort order and filters owners on
 	// the way, instead of gathering every owner's rows and sorting them:
 	// the service sets it when the scope holds more than CountCap rows.
@@ -146,7 +149,7 @@ type CustomerQuery struct {
 func (q CustomerQuery) searchProbe(tx *Tx) bool {
 	f := q.Filter
 	return tx.d == SQLite && len(q.Terms) > 0 && !q.OrderedScan && q.Key == nil && len(q.IDs) == 0 &&
-		len(q.Custom) == 0 && f.Level == "" && f.Status == "" && f.OwnerID == 0 && (f.Sort == "" || f.Sort == "updated")
+		len(q.Custom) == 0 && f.Level == "" && f.Status == "" && f.OwnerID == 0 && f.DeptID == 0 && q.DueBefore == nil && q.DueFrom == nil && (f.Sort == "" || f.Sort == "updated")
 }
 
 func (q CustomerQuery) where(tx *Tx, a *args) string {
@@ -167,8 +170,17 @@ func (q CustomerQuery) where(tx *Tx, a *args) string {
 	if f.Status != "" {
 		w += " AND c.status = " + a.add(f.Status)
 	}
-	if f.OwnerID != 0 {
-		w += " AND c.owner_id = " + a.add(f.OwnerID)
+	owner := "c.owner_id"
+	if q.OrderedScan {
+		owner = "+c.owner_id" // as in scopeWhere: the order's index, not the owner's
+	}
+	w += teamCond(owner, f.OwnerID, f.DeptID, a)
+	if q.DueBefore != nil {
+		// A range on the expression of customers_live_owner_next (0027).
+		w += " AND COALESCE(c.next_follow_up_at, " + noTimeSQL + ") < " + a.add(ms(*q.DueBefore))
+	}
+	if q.DueFrom != nil {
+		w += " AND c.next_follow_up_at >= " + a.add(ms(*q.DueFrom))
 	}
 	return w + tx.customWhere("c.custom", q.Custom, a)
 }

@@ -101,9 +101,7 @@ func (q LeadQuery) where(tx *Tx, a *args) string {
 	if q.Filter.Status != "" {
 		w += " AND l.status = " + a.add(q.Filter.Status)
 	}
-	if q.Filter.OwnerID != 0 {
-		w += " AND l.owner_id = " + a.add(q.Filter.OwnerID)
-	}
+	w += teamCond("l.owner_id", q.Filter.OwnerID, q.Filter.DeptID, a)
 	return w + tx.customWhere("l.custom", q.Custom, a)
 }
 

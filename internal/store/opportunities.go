@@ -133,6 +133,19 @@ type OpportunityQuery struct {
 	Terms  []string
 	Filter crm.ListFilter
 	Custom []CustomMatch // custom field filters, all must match
+	// StalledBefore narrows to open opportunities without a stage change
+	// or a follow-up about them since this time (Filter.StalledDays).
+	StalledBefore *time.Time
+}
+
+// stalledCond renders "the opportunity is open and nothing happened to it
+// since cut": no stage change (stage_changed_at) and no live follow-up
+// about it (follow_ups_opportunity, migration 0016).
+func stalledCond(alias string, cut int64, a *args) string {
+	c := a.add(cut)
+	return alias + ".closed_at IS NULL AND " + alias + ".stage_changed_at < " + c +
+		" AND EXISTS (SELECT 1 FROM stages st WHERE st.id = " + alias + ".stage_id AND st.kind = 'open')" +
+		" AND NOT EXISTS (SELECT 1 FROM follow_ups sf WHERE sf.opportunity_id = " + alias + ".id AND sf.deleted_at IS NULL AND sf.occurred_at >= " + c + ")"
 }
 
 func (q OpportunityQuery) where(tx *Tx, a *args) string {
@@ -146,8 +159,9 @@ func (q OpportunityQuery) where(tx *Tx, a *args) string {
 	if q.Filter.StageID != 0 {
 		w += " AND o.stage_id = " + a.add(q.Filter.StageID)
 	}
-	if q.Filter.OwnerID != 0 {
-		w += " AND o.owner_id = " + a.add(q.Filter.OwnerID)
+	w += teamCond("o.owner_id", q.Filter.OwnerID, q.Filter.DeptID, a)
+	if q.StalledBefore != nil {
+		w += " AND " + stalledCond("o", ms(*q.StalledBefore), a)
 	}
 	return w + tx.customWhere("o.custom", q.Custom, a)
 }

@@ -216,6 +216,11 @@ func orderCases(w orderWorld, postgres bool) []orderCase {
 			{"pool, ordered scan", pool, false, store.CustomerQuery{Scope: dept, OnlyPool: true, OrderedScan: true}},
 			{"mine under all", owner, false, store.CustomerQuery{Scope: all, Filter: crm.CustomerFilter{OwnerID: w.rep.ID}}},
 			{"mine under department", owner, false, store.CustomerQuery{Scope: dept, Filter: crm.CustomerFilter{OwnerID: w.rep.ID}}},
+			// The department filter (owner= and department= of the lists)
+			// takes the shape of the department scope.
+			{"department filter under all", "customers_live_[a-z_]+", true, store.CustomerQuery{Scope: all, Filter: crm.CustomerFilter{DeptID: w.deptA.ID}}},
+			{"department filter under all, ordered scan", global, false, store.CustomerQuery{Scope: all, OrderedScan: true, Filter: crm.CustomerFilter{DeptID: w.deptA.ID}}},
+			{"a rep under all", owner, false, store.CustomerQuery{Scope: all, Filter: crm.CustomerFilter{OwnerID: w.mate.ID, DeptID: w.deptA.ID}}},
 		} {
 			q := sc.q
 			q.Filter.Sort, q.Filter.Limit = sort, 5
@@ -245,6 +250,14 @@ func orderCases(w orderWorld, postgres bool) []orderCase {
 		}
 		for _, sort := range []string{"updated", "created", "amount"} {
 			f := crm.ListFilter{Sort: sort, Limit: 5}
+			team := f
+			team.DeptID = w.deptA.ID
+			cases = append(cases, orderCase{"opportunities of a department by " + sort + ", " + sc.name, "opportunities_live_[a-z_]+", true, func(tx *store.Tx, after string) (string, error) {
+				f := team
+				f.Cursor = after
+				_, next, err := tx.ListOpportunities(context.Background(), store.OpportunityQuery{Scope: sc.s, Filter: f})
+				return next, err
+			}})
 			cases = append(cases, orderCase{"opportunities by " + sort + ", " + sc.name, "opportunities_live_" + sort, false, func(tx *store.Tx, after string) (string, error) {
 				f := f
 				f.Cursor = after
@@ -258,14 +271,18 @@ func orderCases(w orderWorld, postgres bool) []orderCase {
 				return next, err
 			}})
 		}
+		// A department filter reads each owner's range of the owners'
+		// index and sorts what they hold, as the department scope does.
 		for _, tc := range []struct {
-			name string
-			q    store.TaskQuery
+			name  string
+			sorts bool
+			q     store.TaskQuery
 		}{
-			{"my open tasks", store.TaskQuery{Scope: sc.s, OpenOnly: true, OwnerID: w.rep.ID}},
-			{"my overdue tasks", store.TaskQuery{Scope: sc.s, OpenOnly: true, OwnerID: w.rep.ID, DueBefore: ptr(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC))}},
+			{"my open tasks", false, store.TaskQuery{Scope: sc.s, OpenOnly: true, OwnerID: w.rep.ID}},
+			{"my overdue tasks", false, store.TaskQuery{Scope: sc.s, OpenOnly: true, OwnerID: w.rep.ID, DueBefore: ptr(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC))}},
+			{"a department's open tasks", true, store.TaskQuery{Scope: sc.s, OpenOnly: true, DeptID: w.deptA.ID}},
 		} {
-			cases = append(cases, orderCase{tc.name + ", " + sc.name, "tasks_live_owner_due", false, func(tx *store.Tx, after string) (string, error) {
+			cases = append(cases, orderCase{tc.name + ", " + sc.name, "tasks_live_owner_due", tc.sorts, func(tx *store.Tx, after string) (string, error) {
 				// Task lists have no cursor: a first page of 5 of more.
 				tasks, err := tx.ListTasks(context.Background(), tc.q, 5)
 				if err == nil && len(tasks) == 5 {

@@ -93,6 +93,23 @@ func ownerCond(s Scope, col string, a *args) string {
 	return "FALSE" // an unknown scope reaches nothing
 }
 
+// teamCond renders the owner and department filters of a list (" AND …",
+// or "" without them). They are ANDed to the scope, so they only narrow it:
+// a department outside the scope reaches nothing. The department reaches
+// its subtree by the same path prefix as ScopeSubtree, with the prefix read
+// from the department row so the statement text does not depend on it.
+func teamCond(col string, ownerID, deptID int64, a *args) string {
+	var w string
+	if ownerID != 0 {
+		w += " AND " + col + " = " + a.add(ownerID)
+	}
+	if deptID != 0 {
+		w += " AND " + col + " IN (SELECT u.id FROM users u JOIN departments d ON d.id = u.department_id" +
+			" JOIN departments f ON f.id = " + a.add(deptID) + " WHERE substr(d.path, 1, length(f.path)) = f.path)"
+	}
+	return w
+}
+
 // orderText makes text ordering byte-wise on both databases, so a cursor
 // taken on one page finds the same next page everywhere.
 func (tx *Tx) orderText(col string) string {

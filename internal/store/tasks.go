@@ -50,6 +50,7 @@ type TaskQuery struct {
 	DueBefore  *time.Time
 	CustomerID int64
 	OwnerID    int64
+	DeptID     int64 // owners in this department or below it
 }
 
 func (q TaskQuery) where(a *args) string {
@@ -67,10 +68,7 @@ func (q TaskQuery) where(a *args) string {
 	if q.CustomerID != 0 {
 		w += " AND k.customer_id = " + a.add(q.CustomerID)
 	}
-	if q.OwnerID != 0 {
-		w += " AND k.owner_id = " + a.add(q.OwnerID)
-	}
-	return w
+	return w + teamCond("k.owner_id", q.OwnerID, q.DeptID, a)
 }
 
 // GetTask returns one task within the scope, or not found.

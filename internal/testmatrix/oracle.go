@@ -618,6 +618,15 @@ func Admins(a ActorKey, _ Slot) Outcome { return AdminOutcome(a, false) }
 // StepUps is an administration function that needs a fresh second factor.
 func StepUps(a ActorKey, _ Slot) Outcome { return AdminOutcome(a, true) }
 
+// TeamOutcome is the answer to the team view: for an actor who may read
+// customers beyond their own; a rep's scope has no team.
+func TeamOutcome(a ActorKey, _ Slot) Outcome {
+	if g := roleOf(a).grants[crm.ObjCustomer]; g.read && g.scope != crm.ScopeOwn {
+		return Allow
+	}
+	return Forbidden
+}
+
 // CanDo allows the actors whose role allows an action on an object.
 func CanDo(o crm.Object, act crm.Action) func(ActorKey, Slot) Outcome {
 	return func(a ActorKey, _ Slot) Outcome {
@@ -690,6 +699,13 @@ func OwnOnly(_ ActorKey, s Slot) Outcome {
 // InList is a Listing's rule for lists of live records.
 func InList(a ActorKey, o crm.Object, s Slot, v Variant) bool {
 	return IsLive(o, v) && InLists(a, o, s)
+}
+
+// InTeamList is a Listing's rule for a list filtered by owner or
+// department: what the list shows, less the pool customers, which have
+// no owner to match.
+func InTeamList(a ActorKey, o crm.Object, s Slot, v Variant) bool {
+	return InList(a, o, s, v) && !(o == crm.ObjCustomer && s == SlotPool)
 }
 
 // InBin is a Listing's rule for recycle bins.

@@ -47,7 +47,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a *access.
 		return
 	}
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Custom: cl.Chosen, Cursor: q.Get("cursor"), Limit: 20}
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Custom: cl.Chosen, OwnerID: cl.Team.Owner, DeptID: cl.Team.Dept, Cursor: q.Get("cursor"), Limit: 20}
 	page, err := s.svc.ListContacts(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)

@@ -125,7 +125,7 @@ func (s *Server) listContracts(w http.ResponseWriter, r *http.Request, a *access
 		return
 	}
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Custom: cl.Chosen, Sort: q.Get("sort"),
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Custom: cl.Chosen, OwnerID: cl.Team.Owner, DeptID: cl.Team.Dept, Sort: q.Get("sort"),
 		Cursor: q.Get("cursor"), Limit: 20}
 	if !slices.Contains(contractSorts, f.Sort) {
 		f.Sort = contractSorts[0]

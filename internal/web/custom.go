@@ -311,13 +311,15 @@ func (p Page) customFilterSelects(defs customDefs, chosen map[string]string) []F
 	return out
 }
 
-// CustomList is the custom-field part of an object's list page, the same
-// for every object with custom fields: the columns an administrator chose
-// to show in lists, and filters on the choice fields read from the query
-// string ("custom.<key>").
+// CustomList is the part of an object's list page that is the same for
+// every object with custom fields: the columns an administrator chose to
+// show in lists, filters on the choice fields read from the query string
+// ("custom.<key>"), and the rep and department filter (Team) of objects
+// the registry marks TeamFiltered.
 type CustomList struct {
 	Columns []string          // labels of the custom list columns
 	Chosen  map[string]string // chosen choice filters, key → option
+	Team    TeamPick
 	lang    string
 	defs    customDefs // the object's active fields, for the filters
 	cols    customDefs // those shown as columns
@@ -342,6 +344,11 @@ func (s *Server) customList(r *http.Request, a *access.Actor, object crm.Object)
 		}
 	}
 	l := CustomList{Chosen: filters.choiceFilters(r.URL.Query()), lang: lang(r, a), defs: filters, cols: defs.inList()}
+	if spec, ok := crm.Spec(object); ok && spec.TeamFiltered {
+		if l.Team, err = s.teamPick(r, a); err != nil {
+			return CustomList{}, err
+		}
+	}
 	for _, d := range l.cols {
 		l.Columns = append(l.Columns, d.LabelFor(l.lang))
 	}
@@ -358,11 +365,14 @@ func (l CustomList) Cells(stored map[string]any) []string {
 }
 
 // selects are the filter form's selects of the choice fields.
-func (l CustomList) selects(p Page) []FilterSelect { return p.customFilterSelects(l.defs, l.Chosen) }
+func (l CustomList) selects(p Page) []FilterSelect {
+	return append(l.Team.selects(p), p.customFilterSelects(l.defs, l.Chosen)...)
+}
 
 // params keeps the chosen filters in a list's paging links.
 func (l CustomList) params(v url.Values) {
 	for k, val := range l.Chosen {
 		v.Set("custom."+k, val)
 	}
+	l.Team.params(v)
 }

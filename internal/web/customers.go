@@ -81,6 +81,7 @@ type CustomerListView struct {
 	Query       string
 	Level       string
 	Status      string
+	Due         string // crm.DueOverdue, crm.DueToday or ""
 	Sort        string
 	Rows        []CustomerRow
 	Total       int
@@ -118,6 +119,10 @@ func (v CustomerListView) FilterSelects() []FilterSelect {
 	out := []FilterSelect{
 		{Name: "level", Label: v.T("field.level"), Options: v.LevelOptions()},
 		{Name: "status", Label: v.T("field.status"), Options: v.StatusOptions()},
+		{Name: "due", Label: v.T("field.next_follow_up_at"), Options: []Option{
+			{Value: "", Label: v.T("team.any_due"), Selected: v.Due == ""},
+			{Value: crm.DueOverdue, Label: v.T("team.overdue"), Selected: v.Due == crm.DueOverdue},
+			{Value: crm.DueToday, Label: v.T("team.due_today"), Selected: v.Due == crm.DueToday}}},
 	}
 	out = append(out, v.CustomList.selects(v.Page)...)
 	return append(out, FilterSelect{Name: "sort", Label: v.T("field.sort"), Options: v.SortOptions()})
@@ -136,7 +141,10 @@ type DoneView struct {
 func listFilter(r *http.Request) crm.CustomerFilter {
 	q := r.URL.Query()
 	f := crm.CustomerFilter{Query: strings.TrimSpace(q.Get("q")), Level: q.Get("level"), Status: q.Get("status"),
-		Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 20}
+		Due: q.Get("due"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 20}
+	if f.Due != crm.DueOverdue && f.Due != crm.DueToday {
+		f.Due = ""
+	}
 	if !slices.Contains(crm.CustomerLevels, f.Level) {
 		f.Level = ""
 	}
@@ -153,10 +161,10 @@ func listFilter(r *http.Request) crm.CustomerFilter {
 // and filters (none on the pool and the bin).
 func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, cl CustomList) CustomerListView {
 	p := s.page(r, a, titleKey, nav)
-	v := CustomerListView{Page: p, CustomList: cl, Path: path, Query: f.Query, Level: f.Level, Status: f.Status,
+	v := CustomerListView{Page: p, CustomList: cl, Path: path, Query: f.Query, Level: f.Level, Status: f.Status, Due: f.Due,
 		Sort: f.Sort, Rows: customerRows(p, cl, page.Items), Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
-	for k, val := range map[string]string{"q": f.Query, "level": f.Level, "status": f.Status} {
+	for k, val := range map[string]string{"q": f.Query, "level": f.Level, "status": f.Status, "due": f.Due} {
 		if val != "" {
 			params.Set(k, val)
 		}
@@ -195,7 +203,7 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access
 		return
 	}
 	f := listFilter(r)
-	f.Custom = cl.Chosen
+	f.Custom, f.OwnerID, f.DeptID = cl.Chosen, cl.Team.Owner, cl.Team.Dept
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)

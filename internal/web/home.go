@@ -25,6 +25,8 @@ type HomeView struct {
 	// requests decided in the last week: the in-app notification.
 	ToDecide []crm.ApprovalRequest
 	Decided  []crm.ApprovalRequest
+	// Team is the team section, for a user whose scope covers others.
+	Team *TeamView
 }
 
 // homeTaskLimit bounds the task list on Today; the task page shows all.
@@ -42,6 +44,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	now := time.Now().In(v.Location())
 	v.Greeting = v.Tf(greetingKey(now), a.Name)
 	v.CanCustomer = a.Can(crm.ObjCustomer, crm.ActRead)
+	var err error
+	if v.Team, err = s.teamView(r, a, v.Page); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	if v.CanCustomer {
 		// One query answers both "how many are mine" (Total) and "which are
 		// due": sorted by next follow-up, due ones come first and customers

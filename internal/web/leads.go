@@ -56,7 +56,7 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 		return
 	}
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Custom: cl.Chosen, Cursor: q.Get("cursor"), Limit: 20}
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Custom: cl.Chosen, OwnerID: cl.Team.Owner, DeptID: cl.Team.Dept, Cursor: q.Get("cursor"), Limit: 20}
 	if !slices.Contains(crm.LeadStatuses, f.Status) {
 		f.Status = ""
 	}

@@ -121,11 +121,14 @@ type MoveButton struct {
 	Label   string
 	Dir     string // prev, next or lost
 	From    string // board or detail: where the answer goes
+	// Keep is the board's filter query ("?owner=…"), so the board the
+	// move answers with is the one the user was looking at.
+	Keep string
 }
 
 // Action is where the form posts.
 func (b MoveButton) Action() string {
-	return "/opportunities/" + strconv.FormatInt(b.OppID, 10) + "/stage"
+	return "/opportunities/" + strconv.FormatInt(b.OppID, 10) + "/stage" + b.Keep
 }
 
 // Board reports whether the form swaps the board through htmx.
@@ -209,6 +212,7 @@ type OpportunityListView struct {
 	Path        string
 	Query       string
 	StageID     int64
+	Stalled     int // days; 0: any
 	Sort        string
 	Rows        []OpportunityRow
 	Total       int
@@ -229,7 +233,13 @@ func (v OpportunityListView) FilterSelects() []FilterSelect {
 	for i := range sort.Options {
 		sort.Options[i].Label = v.T("list.sort_by") + " " + sort.Options[i].Label
 	}
-	return append(append([]FilterSelect{stage}, v.CustomList.selects(v.Page)...), sort)
+	out := append([]FilterSelect{stage}, v.CustomList.selects(v.Page)...)
+	if v.Stalled > 0 {
+		out = append(out, FilterSelect{Name: "stalled", Label: v.T("team.stalled"), Options: []Option{
+			{Value: "", Label: v.T("team.any_activity")},
+			{Value: strconv.Itoa(v.Stalled), Label: v.Tf("team.stalled_days", v.Stalled), Selected: true}}})
+	}
+	return append(out, sort)
 }
 
 func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *access.Actor) {
@@ -244,7 +254,8 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	q := r.URL.Query()
-	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Custom: cl.Chosen, Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 20}
+	f := crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Custom: cl.Chosen, Sort: q.Get("sort"), Cursor: q.Get("cursor"), Limit: 20,
+		OwnerID: cl.Team.Owner, DeptID: cl.Team.Dept, StalledDays: int(queryID(q, "stalled"))}
 	if !slices.Contains(opportunitySorts, f.Sort) {
 		f.Sort = "updated"
 	}
@@ -259,7 +270,7 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	v := OpportunityListView{Page: s.page(r, a, "opportunities.title", "opportunities"), CustomList: cl, Path: "/opportunities", Query: f.Query,
-		StageID: f.StageID, Sort: f.Sort, Total: page.Total, TotalCapped: page.TotalCapped, stages: pl.all}
+		StageID: f.StageID, Stalled: f.StalledDays, Sort: f.Sort, Total: page.Total, TotalCapped: page.TotalCapped, stages: pl.all}
 	v.Tab = "list"
 	v.Rows = opportunityRows(v.Page, page.Items, pl.byID)
 	params := url.Values{}
@@ -271,6 +282,9 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 	}
 	if f.Sort != "updated" {
 		params.Set("sort", f.Sort)
+	}
+	if f.StalledDays > 0 {
+		params.Set("stalled", strconv.Itoa(f.StalledDays))
 	}
 	cl.params(params)
 	v.Pager = makePager(v.Path, params, f.Cursor, readPrev(q), page.Next)
@@ -288,15 +302,29 @@ type BoardView struct {
 	Columns []BoardColumn
 	Alert   FormErrors // a refused move, shown above the board
 	CanEdit bool
+	Pick    TeamPick
+	// AmountsHidden: the role may not see amounts, so no sums are shown.
+	AmountsHidden bool
 }
+
+// TeamForm is the board's rep and department filter.
+func (v BoardView) TeamForm() TeamForm { return v.Pick.form(v.Page, "/opportunities/board", nil) }
 
 // BoardColumn is one stage with its opportunities.
 type BoardColumn struct {
 	Label   string
 	Kind    string
 	Total   int
+	Sums    []BoardSum // per currency, never mixed
 	Cards   []OpportunityRow
 	MoreURL string
+}
+
+// BoardSum is a column's total and weighted total (amount × the stage's
+// probability) in one currency.
+type BoardSum struct {
+	Count            int
+	Amount, Weighted string
 }
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request, a *access.Actor) {
@@ -312,21 +340,45 @@ func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Act
 	}
 	v := BoardView{Page: s.page(r, a, "board.title", "opportunities"), Alert: alert, CanEdit: a.Can(crm.ObjOpportunity, crm.ActEdit)}
 	v.Tab = "board"
+	if v.Pick, err = s.teamPick(r, a); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	base := crm.ListFilter{OwnerID: v.Pick.Owner, DeptID: v.Pick.Dept}
+	totals, err := s.svc.OpportunityTotals(r.Context(), a, base)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v.AmountsHidden = totals.AmountsHidden
 	for _, st := range pl.active() {
-		page, err := s.svc.ListOpportunities(r.Context(), a, crm.ListFilter{StageID: st.ID, Sort: "updated", Limit: boardLimit})
+		f := base
+		f.StageID, f.Sort, f.Limit = st.ID, "updated", boardLimit
+		page, err := s.svc.ListOpportunities(r.Context(), a, f)
 		if err != nil {
 			s.fail(w, r, a, err)
 			return
 		}
 		col := BoardColumn{Label: st.Label(v.Lang), Kind: st.Kind, Total: page.Total, Cards: opportunityRows(v.Page, page.Items, pl.byID)}
+		for _, t := range totals.Stages {
+			if t.StageID == st.ID && !v.AmountsHidden {
+				col.Sums = append(col.Sums, BoardSum{Count: t.Count, Amount: v.Money(*t.Amount, t.Currency), Weighted: v.Money(*t.Weighted, t.Currency)})
+			}
+		}
 		if v.CanEdit {
 			moves := pl.moves(v.Lang, st.ID)
+			keep := withQuery("", teamQuery(v.Pick))
 			for i, c := range col.Cards {
 				col.Cards[i].Buttons = moves.buttons(v.Page, c.ID, c.Version, "board")
+				for j := range col.Cards[i].Buttons {
+					col.Cards[i].Buttons[j].Keep = keep
+				}
 			}
 		}
 		if page.Total > len(page.Items) {
-			col.MoreURL = "/opportunities?stage=" + idString(st.ID)
+			more := teamQuery(v.Pick)
+			more.Set("stage", idString(st.ID))
+			col.MoreURL = withQuery("/opportunities", more)
 		}
 		v.Columns = append(v.Columns, col)
 	}
@@ -356,7 +408,7 @@ func (s *Server) moveOpportunity(w http.ResponseWriter, r *http.Request, a *acce
 	fromBoard := r.PostFormValue("from") == "board"
 	if err == nil && !isHTMX(r) {
 		if fromBoard {
-			redirect(w, r, "/opportunities/board")
+			redirect(w, r, withQuery("/opportunities/board", teamQuery(TeamPick{Owner: queryID(r.URL.Query(), "owner"), Dept: queryID(r.URL.Query(), "department")})))
 		} else {
 			redirect(w, r, "/opportunities/"+strconv.FormatInt(id, 10))
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,16 +90,35 @@ const taskListLimit = 200
 // TasksView is my task list, open only or all.
 type TasksView struct {
 	Page
-	All   bool
-	Tasks []TaskRow
+	All     bool
+	Overdue bool // only tasks past due (due=overdue)
+	Pick    TeamPick
+	Tasks   []TaskRow
 }
+
+// TeamForm is the rep and department filter.
+func (v TasksView) TeamForm() TeamForm {
+	keep := url.Values{}
+	if v.All {
+		keep.Set("show", "all")
+	}
+	if v.Overdue {
+		keep.Set("due", crm.DueOverdue)
+	}
+	return v.Pick.form(v.Page, "/tasks", keep)
+}
+
+// Team reports whether the list shows other people's tasks (their names
+// are then shown beside each).
+func (v TasksView) Team() bool { return v.Pick.Owner != 0 || v.Pick.Dept != 0 }
 
 // TaskList is the list of tasks shared by Today and the task page; From
 // says where a plain "done" form returns to.
 type TaskList struct {
 	Page
-	Tasks []TaskRow
-	From  string
+	Tasks     []TaskRow
+	From      string
+	ShowOwner bool // the tasks are several people's
 }
 
 // TaskList is the page's list.
@@ -107,17 +127,24 @@ func (v TasksView) TaskList() TaskList {
 	if v.All {
 		from = "all"
 	}
-	return TaskList{Page: v.Page, Tasks: v.Tasks, From: from}
+	return TaskList{Page: v.Page, Tasks: v.Tasks, From: from, ShowOwner: v.Team()}
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	all := r.URL.Query().Get("show") == "all"
-	tasks, err := s.svc.ListTasks(r.Context(), a, service.TaskFilter{All: all, Limit: taskListLimit})
+	q := r.URL.Query()
+	all, overdue := q.Get("show") == "all", q.Get("due") == crm.DueOverdue
+	pick, err := s.teamPick(r, a)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	v := TasksView{Page: s.page(r, a, "tasks.title", "tasks"), All: all}
+	tasks, err := s.svc.ListTasks(r.Context(), a, service.TaskFilter{All: all, Overdue: overdue, OwnerID: pick.Owner, DeptID: pick.Dept,
+		Limit: taskListLimit})
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := TasksView{Page: s.page(r, a, "tasks.title", "tasks"), All: all, Overdue: overdue, Pick: pick}
 	if v.Tasks, err = s.namedTaskRows(r.Context(), a, tasks); err != nil {
 		s.fail(w, r, a, err)
 		return
