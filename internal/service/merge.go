@@ -70,7 +70,16 @@ func (s *Service) MergeRecords(ctx context.Context, a *access.Actor, o crm.Objec
 			return crm.Merge{}, err
 		}
 	}
-	if err := checkMergePair(req.SurvivorID, req.MergedID); err != nil {
+	var p crm.Problems
+	if req.SurvivorID <= 0 {
+		p.Add("survivor_id", "required")
+	}
+	if req.MergedID <= 0 {
+		p.Add("merged_id", "required")
+	} else if req.MergedID == req.SurvivorID {
+		p.Add("merged_id", "same_record")
+	}
+	if err := p.Err(); err != nil {
 		return crm.Merge{}, err
 	}
 	var m store.MergeRow
@@ -155,21 +164,6 @@ func (s *Service) mergeTx(ctx context.Context, tx *store.Tx, a *access.Actor, o 
 // cannot wait on each other) within the actor's edit scope, checks the
 // versions the user compared (versions false: a comparison, which has
 // none) and opens them.
-// checkMergePair refuses a merge, or its preview, without both records or
-// of a record with itself.
-func checkMergePair(survivorID, mergedID int64) error {
-	var p crm.Problems
-	if survivorID <= 0 {
-		p.Add("survivor_id", "required")
-	}
-	if mergedID <= 0 {
-		p.Add("merged_id", "required")
-	} else if mergedID == survivorID {
-		p.Add("merged_id", "same_record")
-	}
-	return p.Err()
-}
-
 func (s *Service) lockPair(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, req crm.MergeRequest, versions bool) (mergedPair, error) {
 	var pair mergedPair
 	ids := []int64{min(req.SurvivorID, req.MergedID), max(req.SurvivorID, req.MergedID)}
@@ -446,9 +440,6 @@ func (s *Service) PreviewMerge(ctx context.Context, a *access.Actor, o crm.Objec
 		return out, objectProblem()
 	}
 	if err := s.require(ctx, a, o, crm.ActEdit); err != nil {
-		return out, err
-	}
-	if err := checkMergePair(survivorID, mergedID); err != nil {
 		return out, err
 	}
 	var pair mergedPair
