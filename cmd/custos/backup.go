@@ -230,24 +230,14 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 	}
 	var ids []age.Identity
 	if *replica != "" {
-		// The replica becomes a backup in scratch, encrypted to a key made
-		// for this drill and never written down.
-		id, err := age.GenerateX25519Identity()
-		if err != nil {
-			return err
-		}
-		tmp, err := os.MkdirTemp("", "custos-replica-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		path, m, err := replicaBackup(ctx, c, *bin, *replica, tmp, filepath.Join(tmp, "backup"), []age.Recipient{id.Recipient()})
+		s, err := scratchReplica(ctx, c, *bin, *replica)
+		defer s.remove()
 		if err != nil {
 			fmt.Fprintln(stdout, "FAILED:", err)
 			return fmt.Errorf("restore drill of the replica failed: %w", err)
 		}
-		fmt.Fprintf(stdout, "replica %s: restored by litestream, %d rows, audit trail sealed to %d\n", *replica, m.Rows(), m.Audit.Sealed)
-		from, ids = path, []age.Identity{id}
+		fmt.Fprintf(stdout, "replica %s: restored by litestream, %d rows, audit trail sealed to %d\n", *replica, s.manifest.Rows(), s.manifest.Audit.Sealed)
+		from, ids = s.path, []age.Identity{s.id}
 	} else if ids, err = c.backupIdentities(); err != nil {
 		return err
 	}

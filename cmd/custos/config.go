@@ -104,6 +104,11 @@ type Config struct {
 	BackupEvery       time.Duration
 	DrillEvery        time.Duration
 	BackupKeep        string
+	// DrillLitestream is a Litestream replica of the SQLite database serve
+	// also drills every DrillEvery, with the litestream command
+	// LitestreamBin (docs/operations.md).
+	DrillLitestream string
+	LitestreamBin   string
 	// BackupBeforeMigrate takes a backup into the first BackupDirs before
 	// migrations are applied to a database that holds data.
 	BackupBeforeMigrate bool
@@ -219,6 +224,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	fs.DurationVar(&c.BackupEvery, "backup-every", backupEvery, "how often serve backs up into -backup-dir (CUSTOS_BACKUP_EVERY)")
 	fs.DurationVar(&c.DrillEvery, "drill-every", drillEvery, "how often serve restores the newest backup into scratch and checks it (needs -backup-identity-file); 0: never (CUSTOS_DRILL_EVERY)")
+	fs.StringVar(&c.DrillLitestream, "drill-litestream", env("CUSTOS_DRILL_LITESTREAM", ""), "a Litestream replica of the database (file:///…, s3://…) serve also drills every -drill-every: restored with litestream, backed up and restored into scratch; the command is litestream on the PATH or CUSTOS_LITESTREAM_BIN (CUSTOS_DRILL_LITESTREAM)")
+	c.LitestreamBin = env("CUSTOS_LITESTREAM_BIN", "litestream")
 	fs.StringVar(&c.BackupKeep, "backup-keep", env("CUSTOS_BACKUP_KEEP", "7,4,12"), "backups kept in each -backup-dir: daily,weekly,monthly (CUSTOS_BACKUP_KEEP)")
 	fs.BoolVar(&c.BackupBeforeMigrate, "backup-before-migrate", env("CUSTOS_BACKUP_BEFORE_MIGRATE", "true") != "false", "back up into the first -backup-dir before applying schema migrations to a database that holds data (CUSTOS_BACKUP_BEFORE_MIGRATE)")
 	fs.StringVar(&c.BackupIdentityFile, "backup-identity-file", env("CUSTOS_BACKUP_IDENTITY_FILE", ""), "file of the age identity that decrypts backups, for restore and drills; keep it apart from the data and the backups (CUSTOS_BACKUP_IDENTITY_FILE)")
@@ -476,6 +483,12 @@ func (c Config) Validate() error {
 	}
 	if c.DrillEvery < 0 {
 		errs = append(errs, errors.New("drill-every must not be negative"))
+	}
+	if c.DrillLitestream != "" && c.DatabaseURL != "" {
+		errs = append(errs, errors.New("drill-litestream: a Litestream replica is of a SQLite database; this installation uses PostgreSQL"))
+	}
+	if c.DrillLitestream != "" && c.DrillEvery == 0 {
+		errs = append(errs, errors.New("drill-litestream needs -drill-every above 0"))
 	}
 	if c.PrivacyDeadlineDays < 1 || c.PrivacyDeadlineDays > 365 {
 		errs = append(errs, fmt.Errorf("privacy-deadline-days must be between 1 and 365, not %d", c.PrivacyDeadlineDays))

@@ -87,3 +87,25 @@ func TestAlertDeliveryConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestDrillLitestreamConfig: a scheduled drill of a Litestream replica is
+// for SQLite only and needs a drill period; the command comes from
+// CUSTOS_LITESTREAM_BIN, else litestream on the PATH.
+func TestDrillLitestreamConfig(t *testing.T) {
+	env := func(vals map[string]string) func(string) string { return func(k string) string { return vals[k] } }
+	c, err := parseConfig("serve", []string{"-drill-litestream", "file:///replica"}, env(map[string]string{"CUSTOS_LITESTREAM_BIN": "/opt/litestream"}), io.Discard)
+	if err != nil || c.DrillLitestream != "file:///replica" || c.LitestreamBin != "/opt/litestream" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c, err = parseConfig("serve", nil, env(map[string]string{"CUSTOS_DRILL_LITESTREAM": "file:///r"}), io.Discard); err != nil || c.LitestreamBin != "litestream" || c.DrillLitestream != "file:///r" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for _, args := range [][]string{
+		{"-drill-litestream", "file:///replica", "-database", "postgres://postgres@127.0.0.1:5432/x"},
+		{"-drill-litestream", "file:///replica", "-drill-every", "0"},
+	} {
+		if _, err := parseConfig("serve", args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "drill-litestream") {
+			t.Errorf("%v: %v, want an error naming drill-litestream", args, err)
+		}
+	}
+}

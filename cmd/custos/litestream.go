@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,10 @@ import (
 
 	"filippo.io/age"
 
+	"custos/internal/access"
 	"custos/internal/backup"
+	"custos/internal/compliance"
+	"custos/internal/service"
 	"custos/internal/store"
 )
 
@@ -54,4 +58,70 @@ func replicaBackup(ctx context.Context, c Config, bin, replica, tmp, dir string,
 	defer db.Close()
 	return backup.Create(ctx, backup.CreateOptions{DB: db, Keys: keys, AuditDir: c.AuditDir, Dir: dir,
 		Recipients: recipients, Version: version})
+}
+
+// replicaScratch is a replica turned into a backup in scratch, encrypted
+// to a key made for one drill and never written down.
+type replicaScratch struct {
+	path     string
+	id       *age.X25519Identity
+	manifest *backup.Manifest
+	tmp      string
+}
+
+func (r replicaScratch) remove() {
+	if r.tmp != "" {
+		os.RemoveAll(r.tmp)
+	}
+}
+
+// scratchReplica restores a replica and backs it up into scratch for a
+// drill; remove the scratch whatever the error.
+func scratchReplica(ctx context.Context, c Config, bin, replica string) (replicaScratch, error) {
+	var r replicaScratch
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return r, err
+	}
+	if r.tmp, err = os.MkdirTemp("", "custos-replica-"); err != nil {
+		return r, err
+	}
+	r.id = id
+	r.path, r.manifest, err = replicaBackup(ctx, c, bin, replica, r.tmp, filepath.Join(r.tmp, "backup"), []age.Recipient{id.Recipient()})
+	return r, err
+}
+
+// drillReplica is serve's scheduled drill of the Litestream replica: it is
+// restored, backed up into scratch and drilled like a backup (the drill is
+// in the backup history); any failure raises the drill_failed alert.
+func drillReplica(ctx context.Context, c Config, svc *service.Service) error {
+	err := func() error {
+		s, err := scratchReplica(ctx, c, c.LitestreamBin, c.DrillLitestream)
+		defer s.remove()
+		if err != nil {
+			return err
+		}
+		_, err = svc.ScratchDrill(ctx, access.System("custos serve"), backup.Dir(filepath.Dir(s.path)), filepath.Base(s.path),
+			[]age.Identity{s.id}, "", "", 50)
+		return err
+	}()
+	if err != nil {
+		detail := "the restore drill of the Litestream replica " + c.DrillLitestream + " failed: " + err.Error()
+		if _, aerr := svc.RaiseOperationalAlert(ctx, compliance.AlertDrillFailed, detail); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+	}
+	return err
+}
+
+// startReplicaDrills drills the replica every -drill-every while serve
+// runs (the first after one period: a start has enough to do).
+func startReplicaDrills(ctx context.Context, c Config, svc *service.Service, logger *slog.Logger) (stop func()) {
+	return runEvery(ctx, c.DrillEvery, func(ctx context.Context) {
+		if err := drillReplica(ctx, c, svc); err != nil {
+			logger.Error("restore drill of the Litestream replica", "replica", c.DrillLitestream, "err", err)
+			return
+		}
+		logger.Info("restore drill of the Litestream replica passed", "replica", c.DrillLitestream)
+	})
 }

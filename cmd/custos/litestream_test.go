@@ -5,16 +5,22 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"custos/internal/access"
+	"custos/internal/compliance"
+	"custos/internal/crm"
 	"custos/internal/store"
 )
 
@@ -133,6 +139,36 @@ func TestLitestreamReplica(t *testing.T) {
 	if err := run(ctx, append([]string{"backup", "verify", "-litestream", missing, "-litestream-bin", bin}, args...), noEnv, &out, &errb); err == nil {
 		t.Fatalf("a drill of a missing replica passed:\n%s", out.String())
 	}
+
+	// serve's scheduled drill of the replica: recorded in the history; a
+	// replica that cannot be restored raises the drill_failed alert.
+	c, err := parseConfig("serve", args, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DrillLitestream, c.LitestreamBin = replica, bin
+	app, err := openService(ctx, &c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drillReplica(ctx, c, app.svc); err != nil {
+		t.Fatalf("scheduled drill of the replica: %v", err)
+	}
+	sys := access.System("test")
+	if runs, err := app.svc.BackupHistory(ctx, sys, 5); err != nil || len(runs) == 0 || runs[0].Kind != crm.BackupKindDrill || runs[0].Outcome != "ok" {
+		t.Fatalf("history after the scheduled drill: %v %+v", err, runs)
+	}
+	c.DrillLitestream = missing
+	if err := drillReplica(ctx, c, app.svc); err == nil {
+		t.Fatal("the scheduled drill of a missing replica passed")
+	}
+	alerts, err := app.svc.SecurityAlerts(ctx, sys, "open")
+	if err != nil || !slices.ContainsFunc(alerts, func(a crm.SecurityAlert) bool {
+		return a.Rule == compliance.AlertDrillFailed && strings.Contains(a.Detail, missing)
+	}) {
+		t.Fatalf("no drill_failed alert naming the replica: %v %+v", err, alerts)
+	}
+	app.Close()
 
 	// Recovery: a backup of the replica, restored like any backup.
 	dir := t.TempDir()

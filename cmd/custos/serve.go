@@ -272,6 +272,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if plan != nil {
 		defer startBackups(ctx, svc, plan, logger)()
 	}
+	if c.DrillLitestream != "" {
+		defer startReplicaDrills(ctx, c, svc, logger)()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {
@@ -377,23 +380,31 @@ func cutFlag(args []string, name string) (bool, []string) {
 // another instance reaches this one (master key versions are also loaded
 // at once when a key needs one: see vault.ReloadMaster).
 func startKeyReload(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
+	return runEvery(ctx, service.BlindKeyReload, func(ctx context.Context) {
+		if err := svc.ReloadMasterKey(); err != nil && ctx.Err() == nil {
+			logger.Error("reload the master key file", "err", err)
+		}
+		if err := svc.ReloadBlindKeys(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("reload blind-index keys", "err", err)
+		}
+	})
+}
+
+// runEvery calls fn every period (the first time after one period) until
+// ctx ends or stop is called; stop waits for a call in progress.
+func runEvery(ctx context.Context, period time.Duration, fn func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(service.BlindKeyReload)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := svc.ReloadMasterKey(); err != nil && ctx.Err() == nil {
-					logger.Error("reload the master key file", "err", err)
-				}
-				if err := svc.ReloadBlindKeys(ctx); err != nil && ctx.Err() == nil {
-					logger.Error("reload blind-index keys", "err", err)
-				}
+				fn(ctx)
 			}
 		}
 	}()
