@@ -218,13 +218,11 @@ func backupVerify(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		stopProfile, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stopProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if (from == "") == (*replica == "") {
 		return errors.New("usage: custos backup verify BACKUP|s3://bucket/prefix[/custos-…] | -litestream REPLICA_URL [-scratch-database URL] [flags]")
 	}
@@ -321,13 +319,11 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		stopProfile, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stopProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if *from == "" {
 		return errors.New("usage: custos restore -from BACKUP -data-dir NEW | -database URL [-master-key-file F -keystore K -audit-key-file A] [flags]")
 	}

@@ -147,13 +147,16 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 // startCPUProfile profiles the process until the returned function is
 // called: where a scenario's time goes, on the real data set.
 func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil // no -cpuprofile: nothing to stop
+	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("bench: -cpuprofile: %w", err)
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("bench: -cpuprofile: %w", err)
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
