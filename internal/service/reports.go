@@ -19,6 +19,12 @@ import (
 // the actor's field rules hide or mask, and appends one audit event naming
 // the report and its filters before answering — no record data, and no
 // answer if the event cannot be stored.
+//
+// Every figure a list can make up carries a drill-down (the fields named
+// Drill or …Drill): the API list path and query of exactly the records it
+// counts, under the same actor's scope. The web list at the same path
+// without "/api/v1" takes the same query. Empty when no list can express
+// the figure's filters.
 
 // MoneySum is a count of deals and, when the actor may see amounts, their
 // sum (and weighted sum) in one currency. Amounts are never summed across
@@ -52,14 +58,17 @@ type FunnelStep struct {
 	Kind       string   `json:"kind"`
 	Reached    int64    `json:"reached"`
 	Conversion *float64 `json:"conversion"`
+	Drill      string   `json:"drill,omitempty"`
 }
 
 // FunnelReport is the funnel of the opportunities created in the period.
 type FunnelReport struct {
 	crm.Report
-	Cohort int64        `json:"cohort"`
-	Lost   int64        `json:"lost"`
-	Steps  []FunnelStep `json:"steps"`
+	Cohort      int64        `json:"cohort"`
+	CohortDrill string       `json:"cohort_drill,omitempty"`
+	Lost        int64        `json:"lost"`
+	LostDrill   string       `json:"lost_drill,omitempty"`
+	Steps       []FunnelStep `json:"steps"`
 }
 
 // PipelineStage is one open stage of the pipeline.
@@ -79,9 +88,11 @@ type PipelineReport struct {
 // ForecastMonth is one month of the forecast: the open deals expected to
 // close in it (amount and weighted amount) against the deals won in it.
 type ForecastMonth struct {
-	Month string     `json:"month"`
-	Open  []MoneySum `json:"open"`
-	Won   []MoneySum `json:"won"`
+	Month     string     `json:"month"`
+	Open      []MoneySum `json:"open"`
+	Won       []MoneySum `json:"won"`
+	OpenDrill string     `json:"open_drill,omitempty"`
+	WonDrill  string     `json:"won_drill,omitempty"`
 }
 
 // ForecastReport is the weighted forecast by expected close month.
@@ -102,6 +113,7 @@ type WinRateCurrency struct {
 type ReasonCount struct {
 	Reason string `json:"reason"`
 	Count  int64  `json:"count"`
+	Drill  string `json:"drill,omitempty"`
 }
 
 // WinRateReport is won against lost among the deals closed in the period.
@@ -109,6 +121,8 @@ type WinRateReport struct {
 	crm.Report
 	Won         int64             `json:"won"`
 	Lost        int64             `json:"lost"`
+	WonDrill    string            `json:"won_drill,omitempty"`
+	LostDrill   string            `json:"lost_drill,omitempty"`
 	Rate        *float64          `json:"rate"`
 	Currencies  []WinRateCurrency `json:"currencies"`
 	LostReasons []ReasonCount     `json:"lost_reasons"`
@@ -125,6 +139,7 @@ type StageDays struct {
 type CycleReport struct {
 	crm.Report
 	Won        int64       `json:"won"`
+	Drill      string      `json:"drill,omitempty"`
 	MeanDays   *float64    `json:"mean_days"`
 	MedianDays *float64    `json:"median_days"`
 	Stages     []StageDays `json:"stages"`
@@ -133,9 +148,12 @@ type CycleReport struct {
 // LeaderRow is one rep's (or one department's) results.
 type LeaderRow struct {
 	UserRef
-	Won          []MoneySum `json:"won"`
-	NewCustomers int64      `json:"new_customers"`
-	FollowUps    int64      `json:"follow_ups"`
+	Won            []MoneySum `json:"won"`
+	NewCustomers   int64      `json:"new_customers"`
+	FollowUps      int64      `json:"follow_ups"`
+	WonDrill       string     `json:"won_drill,omitempty"`
+	CustomersDrill string     `json:"customers_drill,omitempty"`
+	FollowUpsDrill string     `json:"follow_ups_drill,omitempty"`
 }
 
 // LeaderboardReport ranks reps and departments (龙虎榜).
@@ -148,11 +166,14 @@ type LeaderboardReport struct {
 // TrendCounts are the records created in a span of time. Leads is null
 // when a customer filter cannot apply to leads (level, industry).
 type TrendCounts struct {
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end"`
-	Customers int64     `json:"customers"`
-	Leads     *int64    `json:"leads"`
-	FollowUps int64     `json:"follow_ups"`
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end"`
+	Customers      int64     `json:"customers"`
+	Leads          *int64    `json:"leads"`
+	FollowUps      int64     `json:"follow_ups"`
+	CustomersDrill string    `json:"customers_drill,omitempty"`
+	LeadsDrill     string    `json:"leads_drill,omitempty"`
+	FollowUpsDrill string    `json:"follow_ups_drill,omitempty"`
 }
 
 // TrendsReport counts new customers, leads and follow-ups per week or
@@ -175,6 +196,11 @@ type ActivityRow struct {
 	Updated    int64 `json:"updated"`
 	Overdue    int64 `json:"overdue"`
 	Idle       int64 `json:"idle"`
+	// The drill-downs of the counts that a list can show.
+	FollowUpsDrill string `json:"follow_ups_drill,omitempty"`
+	CreatedDrill   string `json:"created_drill,omitempty"`
+	OverdueDrill   string `json:"overdue_drill,omitempty"`
+	IdleDrill      string `json:"idle_drill,omitempty"`
 }
 
 // AdoptionReport is the activity report: activity and adoption per rep and department.
@@ -188,16 +214,21 @@ type AdoptionReport struct {
 // UserCount is a count per user.
 type UserCount struct {
 	UserRef
-	Count int64 `json:"count"`
+	Count int64  `json:"count"`
+	Drill string `json:"drill,omitempty"`
 }
 
 // PoolReport is the public pool's movements in the period.
 type PoolReport struct {
 	crm.Report
-	Entered int64       `json:"entered"`
-	Left    int64       `json:"left"`
-	InPool  int64       `json:"in_pool"`
-	Claims  []UserCount `json:"claims"`
+	Entered int64 `json:"entered"`
+	Left    int64 `json:"left"`
+	InPool  int64 `json:"in_pool"`
+	// The drill-downs: the pool now, and the customers that entered and left it.
+	InPoolDrill  string      `json:"in_pool_drill,omitempty"`
+	EnteredDrill string      `json:"entered_drill,omitempty"`
+	LeftDrill    string      `json:"left_drill,omitempty"`
+	Claims       []UserCount `json:"claims"`
 }
 
 // customerFilterFields are the customer fields a report filters by.
