@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,18 +92,41 @@ func scratchReplica(ctx context.Context, c Config, bin, replica string) (replica
 	return r, err
 }
 
+// replicaSource is a Litestream replica seen as the source of one drill:
+// fetching it restores the replica and backs it up into the drill's scratch,
+// encrypted to a key made for this drill alone. The history names the
+// replica (its URL without credentials), and a replica that cannot be
+// restored is a failed drill in it like a backup that cannot be fetched.
+type replicaSource struct {
+	backup.Destination // the rest of the interface; a drill only fetches
+	c                  Config
+	replica            string
+	id                 *age.X25519Identity
+}
+
+func (r replicaSource) Where(string) string {
+	if u, err := url.Parse(r.replica); err == nil {
+		return "Litestream replica " + u.Redacted()
+	}
+	return "Litestream replica"
+}
+
+func (r replicaSource) Get(ctx context.Context, _, scratch string) (string, error) {
+	path, _, err := replicaBackup(ctx, r.c, r.c.LitestreamBin, r.replica, scratch, filepath.Join(scratch, "backup"), []age.Recipient{r.id.Recipient()})
+	return path, err
+}
+
 // drillReplica is serve's scheduled drill of the Litestream replica: it is
 // restored, backed up into scratch and drilled like a backup (the drill is
 // in the backup history); any failure raises the drill_failed alert.
 func drillReplica(ctx context.Context, c Config, svc *service.Service) error {
 	err := func() error {
-		s, err := scratchReplica(ctx, c, c.LitestreamBin, c.DrillLitestream)
-		defer s.remove()
+		id, err := age.GenerateX25519Identity()
 		if err != nil {
 			return err
 		}
-		_, err = svc.ScratchDrill(ctx, access.System("custos serve"), backup.Dir(filepath.Dir(s.path)), filepath.Base(s.path),
-			[]age.Identity{s.id}, "", "", 50)
+		src := replicaSource{Destination: backup.Dir(os.TempDir()), c: c, replica: c.DrillLitestream, id: id}
+		_, err = svc.ScratchDrill(ctx, access.System("custos serve"), src, "replica", []age.Identity{id}, "", "", 50)
 		return err
 	}()
 	if err != nil {

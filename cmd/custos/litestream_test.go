@@ -155,12 +155,17 @@ func TestLitestreamReplica(t *testing.T) {
 		t.Fatalf("scheduled drill of the replica: %v", err)
 	}
 	sys := access.System("test")
-	if runs, err := app.svc.BackupHistory(ctx, sys, 5); err != nil || len(runs) == 0 || runs[0].Kind != crm.BackupKindDrill || runs[0].Outcome != "ok" {
+	if runs, err := app.svc.BackupHistory(ctx, sys, 5); err != nil || len(runs) == 0 || runs[0].Kind != crm.BackupKindDrill || runs[0].Outcome != "ok" ||
+		runs[0].Path != "Litestream replica "+replica {
 		t.Fatalf("history after the scheduled drill: %v %+v", err, runs)
 	}
 	c.DrillLitestream = missing
 	if err := drillReplica(ctx, c, app.svc); err == nil {
 		t.Fatal("the scheduled drill of a missing replica passed")
+	}
+	if runs, err := app.svc.BackupHistory(ctx, sys, 5); err != nil || len(runs) == 0 || runs[0].Outcome == "ok" ||
+		runs[0].Path != "Litestream replica "+missing {
+		t.Fatalf("history after the failed drill of a missing replica: %v %+v", err, runs)
 	}
 	alerts, err := app.svc.SecurityAlerts(ctx, sys, "open")
 	if err != nil || !slices.ContainsFunc(alerts, func(a crm.SecurityAlert) bool {
