@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"custos/internal/api"
+	"custos/internal/crm"
 	"custos/internal/httpx"
 	"custos/internal/store"
 	"custos/internal/testdb"
@@ -27,7 +28,7 @@ func TestFieldRuleCanary(t *testing.T) {
 		a.Register(mux)
 		h := httpx.Middleware(mux)
 		for _, rule := range tm.CanaryUsers {
-			requests, get := c.Sweep(rule, h, a.Routes(), nil)
+			requests, get := c.Sweep(rule, h, a.Routes(), map[string][]string{"{name}": crm.Reports})
 			// The test sees the records: the customer, its approval request
 			// and the deleted contact are there, shaped; the auditor sees the
 			// trail of their creation.

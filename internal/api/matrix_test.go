@@ -703,6 +703,13 @@ func exportSpecs(specs map[string][]spec) {
 	specs["GET /api/v1/follow-ups/export"] = []spec{{Want: tm.ExportOutcome(crm.ObjFollowUp, tm.Hidden),
 		Req: path("/api/v1/follow-ups/export?customer_id=" + strconv.FormatInt(tm.MissingID, 10))}}
 	specs["GET /api/v1/tasks/export"] = []spec{{Want: tm.ExportOutcome(crm.ObjTask, tm.Allow), Req: path("/api/v1/tasks/export?format=xlsx")}}
+	// A report's file: the reports permission and the export right on
+	// the object the report is about.
+	specs["GET /api/v1/reports/{name}/export"] = []spec{
+		{Name: "pipeline", Want: tm.ReportExportOutcome(crm.ObjOpportunity), Req: path("/api/v1/reports/pipeline/export?format=xlsx")},
+		{Name: "activity", Want: tm.ReportExportOutcome(crm.ObjFollowUp), Req: path("/api/v1/reports/activity/export")},
+		{Name: "pool", Want: tm.ReportExportOutcome(crm.ObjCustomer), Req: path("/api/v1/reports/pool/export")},
+	}
 	specs["GET /api/v1/exports"] = []spec{{Want: tm.Anyone, Req: path("/api/v1/exports")}}
 	specs["GET /api/v1/exports/{id}/download"] = []spec{{Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.Hidden },
 		Req: path("/api/v1/exports/" + strconv.FormatInt(tm.MissingID, 10) + "/download")}}

@@ -1,12 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/service"
 )
 
 // reportFilter reads a report's filters from the query string.
@@ -43,4 +46,23 @@ func report[T any](api *API, run func(context.Context, *access.Actor, crm.Report
 		}
 		api.problem(w, r, a, err)
 	}
+}
+
+// exportReport serves GET /reports/{name}/export?format=csv|xlsx&…: the
+// report as a file, under the export control of the lists.
+func (api *API) exportReport(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	f, err := reportFilter(r)
+	if err != nil {
+		api.problem(w, r, a, err)
+		return
+	}
+	var buf bytes.Buffer
+	file, err := api.svc.ExportReport(r.Context(), a, service.ReportExport{Name: r.PathValue("name"), Filter: f,
+		Format: r.URL.Query().Get("format"), Lang: lang(r, a)}, &buf)
+	if err != nil {
+		api.problem(w, r, a, err)
+		return
+	}
+	w.Header().Set("X-Custos-Export", strconv.FormatInt(file.Export.ID, 10))
+	httpx.WriteDownload(w, file.Name, file.ContentType, buf.Bytes())
 }

@@ -49,6 +49,8 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/reports/trends", Handler: api.authed(report(api, api.svc.TrendsReport)), Doc: reportDoc(service.TrendsReport{})},
 		{Method: "GET", Pattern: "/api/v1/reports/activity", Handler: api.authed(report(api, api.svc.AdoptionReport)), Doc: reportDoc(service.AdoptionReport{})},
 		{Method: "GET", Pattern: "/api/v1/reports/pool", Handler: api.authed(report(api, api.svc.PoolReport)), Doc: reportDoc(service.PoolReport{})},
+		{Method: "GET", Pattern: "/api/v1/reports/{name}/export", Handler: api.authed(api.exportReport), Doc: httpx.Doc{
+			Summary: "A report as a CSV or XLSX file (format=csv|xlsx, the report's filters), watermarked and in the export log", Query: crm.ReportFilter{}, File: true}},
 		{Method: "GET", Pattern: "/api/v1/quality", Handler: api.authed(api.quality), Doc: httpx.Doc{Response: service.QualityReport{}}},
 		{Method: "GET", Pattern: "/api/v1/quality/records", Handler: api.authed(api.qualityRecords), Doc: httpx.Doc{Response: service.QualityRecords{}}},
 		{Method: "GET", Pattern: "/api/v1/quality/settings", Handler: api.authed(api.qualitySettings), Doc: httpx.Doc{Response: crm.QualitySettings{}}},

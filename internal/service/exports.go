@@ -663,9 +663,7 @@ func (s *Service) writeExport(ctx context.Context, a *access.Actor, r ExportRequ
 	}
 	name := fmt.Sprintf("custos-%s-export-%d%s", r.Object, e.ID, f.Name)
 	stamp := exportStamp(e)
-	if err := transfer.SetDocProps(wr, transfer.DocProps{Title: fmt.Sprintf("Custos export #%d", e.ID), Subject: string(e.Object),
-		Creator: e.UserName, Description: stamp, Keywords: fmt.Sprintf("custos-export-%d", e.ID),
-		Created: e.CreatedAt.Format(time.RFC3339)}); err != nil {
+	if err := setExportProps(wr, e); err != nil {
 		return "", "", err
 	}
 	fp := transfer.NewFingerprint(seed)
@@ -693,6 +691,14 @@ func (s *Service) writeExport(ctx context.Context, a *access.Actor, r ExportRequ
 		return "", "", err
 	}
 	return name, f.ContentType, wr.Close()
+}
+
+// setExportProps puts the visible watermark in an XLSX file's document
+// properties (File → Info): the export id, who, when.
+func setExportProps(wr transfer.Writer, e crm.Export) error {
+	return transfer.SetDocProps(wr, transfer.DocProps{Title: fmt.Sprintf("Custos export #%d", e.ID), Subject: string(e.Object),
+		Creator: e.UserName, Description: exportStamp(e), Keywords: fmt.Sprintf("custos-export-%d", e.ID),
+		Created: e.CreatedAt.Format(time.RFC3339)})
 }
 
 // exportStamp is the visible watermark: export id, who, when.

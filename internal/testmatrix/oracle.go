@@ -649,6 +649,17 @@ func ExportOutcome(o crm.Object, found Outcome) func(ActorKey, Slot) Outcome {
 	}
 }
 
+// ReportExportOutcome is exporting a report about records of o: the
+// reports permission and the right to read and export o.
+func ReportExportOutcome(o crm.Object) func(ActorKey, Slot) Outcome {
+	return func(a ActorKey, s Slot) Outcome {
+		if ReportOutcome(a, s) != Allow {
+			return Forbidden
+		}
+		return ExportOutcome(o, Allow)(a, s)
+	}
+}
+
 // On binds an outcome about records of o to o.
 func On(o crm.Object, f func(ActorKey, crm.Object, Slot) Outcome) func(ActorKey, Slot) Outcome {
 	return func(a ActorKey, s Slot) Outcome { return f(a, o, s) }
