@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode"
 
 	"custos/internal/access"
@@ -480,6 +481,12 @@ func hasLetters(text string) bool {
 	return strings.IndexFunc(extensionMarks.Replace(text), unicode.IsLetter) >= 0
 }
 
+// ClaimFollowUpWithin is how soon a claimed customer is due for a
+// follow-up: the date its previous owner planned is past (that is why it
+// sat in the pool), and without a new one the claimed customer would be
+// overdue the moment it was claimed. A date still ahead is kept.
+const ClaimFollowUpWithin = 3 * 24 * time.Hour
+
 // ClaimCustomer takes a customer from the public pool for the actor.
 func (s *Service) ClaimCustomer(ctx context.Context, a *access.Actor, id int64) error {
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActEdit); err != nil {
@@ -495,7 +502,8 @@ func (s *Service) ClaimCustomer(ctx context.Context, a *access.Actor, id int64) 
 		}
 		// Conditional as well: only a customer still without an owner is
 		// taken, whatever the check above saw.
-		if err := tx.ClaimPoolCustomer(ctx, id, a.UserID, s.clock()); err != nil {
+		now := s.clock()
+		if err := tx.ClaimPoolCustomer(ctx, id, a.UserID, now, now.Add(ClaimFollowUpWithin)); err != nil {
 			if crm.IsCode(err, crm.NotFound) {
 				return notInPool
 			}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -249,6 +250,53 @@ func TestPoolClaimRelease(t *testing.T) {
 			t.Fatalf("after claim: %+v %v", got, err)
 		}
 		wantCode(t, func() error { _, err := o.Svc.GetCustomer(ctx, o.Rep1, c.ID); return err }(), crm.NotFound)
+		// Claimed, it is due within three days, not overdue at once.
+		if got.NextFollowUpAt == nil || got.NextFollowUpAt.Before(time.Now().Add(service.ClaimFollowUpWithin-time.Minute)) {
+			t.Errorf("claimed customer's next follow-up: %v", got.NextFollowUpAt)
+		}
+		overdue, err := o.Svc.ListCustomers(ctx, o.Rep3, crm.CustomerFilter{Due: crm.DueOverdue})
+		if err != nil || overdue.Total != 0 {
+			t.Errorf("the claimed customer is overdue at once: %+v %v", overdue, err)
+		}
+	})
+}
+
+// TestClaimKeepsAPlannedFollowUp: a next follow-up still ahead when the
+// customer is claimed stays; one already past is replaced.
+func TestClaimKeepsAPlannedFollowUp(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := testorg.NewClock()
+		o := testorg.NewWithClock(t, db, clock)
+		start := clock.Now()
+		ahead := start.Add(10 * 24 * time.Hour).Truncate(time.Second)
+		past := start.Add(24 * time.Hour).Truncate(time.Second)
+		planned := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "计划中"})
+		lapsed := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "已过期"})
+		for _, x := range []struct {
+			id   int64
+			next time.Time
+		}{{planned.ID, ahead}, {lapsed.ID, past}} {
+			if _, err := o.Svc.CreateFollowUp(ctx, o.Rep1, crm.FollowUpInput{Kind: "call", Content: "约下次", CustomerID: x.id, NextAt: &x.next}); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Svc.ReleaseCustomer(ctx, o.Rep1, x.id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock.Set(start.Add(5 * 24 * time.Hour))
+		for _, id := range []int64{planned.ID, lapsed.ID} {
+			if err := o.Svc.ClaimCustomer(ctx, o.Rep2, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := o.Svc.GetCustomer(ctx, o.Rep2, planned.ID); err != nil || got.NextFollowUpAt == nil || !got.NextFollowUpAt.Equal(ahead) {
+			t.Errorf("a planned follow-up was replaced: %v %v", got.NextFollowUpAt, err)
+		}
+		want := clock.Now().Add(service.ClaimFollowUpWithin)
+		if got, err := o.Svc.GetCustomer(ctx, o.Rep2, lapsed.ID); err != nil || got.NextFollowUpAt == nil || !got.NextFollowUpAt.Equal(want.Truncate(time.Millisecond)) {
+			t.Errorf("a lapsed follow-up: %v, want %v (%v)", got.NextFollowUpAt, want, err)
+		}
 	})
 }
 

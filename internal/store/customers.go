@@ -91,12 +91,14 @@ func (tx *Tx) SetCustomerOwner(ctx context.Context, id, ownerID, by int64, at ti
 	return expectOne(res, err, "customer")
 }
 
-// ClaimPoolCustomer gives a pool customer its first owner. It changes
-// nothing (and answers not found) unless the customer is live and still
-// without an owner, so of two claims at once exactly one wins.
-func (tx *Tx) ClaimPoolCustomer(ctx context.Context, id, ownerID int64, at time.Time) error {
-	res, err := tx.q.ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_by = $1, updated_at = $2
-		WHERE id = $3 AND owner_id IS NULL AND deleted_at IS NULL`, ownerID, ms(at), id)
+// ClaimPoolCustomer gives a pool customer its first owner, and a next
+// follow-up time of followUp unless one after the claim is already set. It
+// changes nothing (and answers not found) unless the customer is live and
+// still without an owner, so of two claims at once exactly one wins.
+func (tx *Tx) ClaimPoolCustomer(ctx context.Context, id, ownerID int64, at, followUp time.Time) error {
+	res, err := tx.q.ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_by = $1, updated_at = $2,
+		next_follow_up_at = CASE WHEN next_follow_up_at IS NULL OR next_follow_up_at < $2 THEN $3 ELSE next_follow_up_at END
+		WHERE id = $4 AND owner_id IS NULL AND deleted_at IS NULL`, ownerID, ms(at), ms(followUp), id)
 	return expectOne(res, err, "customer")
 }
 
