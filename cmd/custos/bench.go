@@ -222,7 +222,7 @@ func (b *bench) run(ctx context.Context) error {
 		fmt.Fprintf(b.out, "%s %s sees %s customers; deep cursor at page %d (walked in %s)\n", u.label, u.username,
 			u.customers, u.deepReached, time.Since(start).Round(time.Millisecond))
 	}
-	html := b.htmlAvailable(ctx, rep)
+	html := b.htmlAvailable(ctx, rep, "/customers")
 	if !html {
 		fmt.Fprintln(b.out, "GET /customers is not served by this build: HTML list scenarios skipped")
 	}
@@ -300,6 +300,13 @@ func (b *bench) run(ctx context.Context) error {
 		for _, name := range crm.Reports {
 			b.read(ctx, "report "+name+" 30 days "+u.label, u, byToken, constant("/api/v1/reports/"+name))
 			b.read(ctx, "report "+name+" year "+u.label, u, byToken, constant("/api/v1/reports/"+name+year))
+		}
+	}
+	// The dashboard page: every report the reader's scope shows, at once.
+	if b.htmlAvailable(ctx, rep, "/dashboard") {
+		for _, u := range []*benchUser{rep, mgr, all} {
+			b.read(ctx, "dashboard html 30 days "+u.label, u, byCookie, constant("/dashboard"))
+			b.read(ctx, "dashboard html year "+u.label, u, byCookie, constant("/dashboard"+year))
 		}
 	}
 	if b.writes > 0 {
@@ -514,9 +521,9 @@ func (b *bench) collect(ctx context.Context, u *benchUser) error {
 	return nil
 }
 
-// htmlAvailable reports whether the build serves the web customer list.
-func (b *bench) htmlAvailable(ctx context.Context, u *benchUser) bool {
-	req, err := b.request(ctx, http.MethodGet, "/customers", nil, u, byCookie)
+// htmlAvailable reports whether the build serves the web page at path.
+func (b *bench) htmlAvailable(ctx context.Context, u *benchUser, path string) bool {
+	req, err := b.request(ctx, http.MethodGet, path, nil, u, byCookie)
 	if err != nil {
 		return false
 	}
