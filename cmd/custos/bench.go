@@ -54,11 +54,14 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	fs.IntVar(&o.warmup, "warmup", -1, "untimed requests before each scenario (default 2×c)")
 	filter := fs.String("run", "", "run only the scenarios whose name matches this regular expression")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and load generator) to this file")
+	remote := fs.String("url", "", "measure the Custos serving at this URL from this process, as the user of an API token (CUSTOS_BENCH_TOKEN or -token-file), instead of serving the data directory in-process")
+	tokenFile := fs.String("token-file", "", "with -url: file holding the API token (default: CUSTOS_BENCH_TOKEN)")
+	serverPID := fs.Int("server-pid", 0, "with -url: the server's process id on this machine, to report its CPU time per request")
 	c, err := parseWithConfig(fs, "bench", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	if o.password == "" {
+	if o.password == "" && *remote == "" {
 		return errors.New("bench: the demo users' password is needed (-password or CUSTOS_DEMO_PASSWORD)")
 	}
 	if o.conc < 1 || o.n < 1 || o.deepPage < 1 {
@@ -84,6 +87,9 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		}
 	}
 
+	if *remote != "" {
+		return benchRemote(ctx, o, *remote, *tokenFile, *serverPID, getenv, stdout, stderr)
+	}
 	// The benchmark searches by phone and e-mail thousands of times as one
 	// user: it measures speed, not the per-user hourly limit.
 	c.SensitiveSearches = service.UnlimitedSensitiveSearches
@@ -130,8 +136,8 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		srv.Shutdown(sctx)
 	}()
 
-	b := &bench{benchOptions: o, svc: svc, base: "http://" + ln.Addr().String(), out: stdout, log: stderr,
-		hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}}
+	b := &bench{benchOptions: o, svc: svc, base: "http://" + ln.Addr().String(), out: stdout, log: stderr, hc: benchClient(),
+		cpu: func() (time.Duration, error) { return processCPU("self") }}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
@@ -141,7 +147,66 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	fmt.Fprintf(stdout, "custos bench: %s database, GOMAXPROCS %d, %d CPUs, %s, -c %d, -n %d\n", db.Dialect(),
 		runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), o.conc, o.n)
+	fmt.Fprintln(stdout, "CPU ms/req: this process's CPU time per request, the server's and the load generator's together")
 	return b.run(ctx)
+}
+
+func benchClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
+}
+
+// benchRemote measures a Custos served by another process (issue 18 §3:
+// the figures of the real server alone, the client outside it). The token
+// is read from a file or the environment, never from the command line.
+func benchRemote(ctx context.Context, o benchOptions, base, tokenFile string, pid int, getenv func(string) string, stdout, stderr io.Writer) error {
+	token := getenv("CUSTOS_BENCH_TOKEN")
+	if tokenFile != "" {
+		raw, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return fmt.Errorf("bench: -token-file: %w", err)
+		}
+		token = strings.TrimSpace(string(raw))
+	}
+	if token == "" {
+		return errors.New("bench: -url needs an API token (CUSTOS_BENCH_TOKEN or -token-file)")
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("bench: -url %q is not an http(s) URL", base)
+	}
+	b := &bench{benchOptions: o, base: strings.TrimSuffix(u.String(), "/"), out: stdout, log: stderr, hc: benchClient()}
+	fmt.Fprintf(stdout, "custos bench: the server at %s, measured from process %d, -c %d, -n %d\n", b.base, os.Getpid(), o.conc, o.n)
+	if pid > 0 {
+		if _, err := processCPU(strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("bench: -server-pid: %w", err)
+		}
+		b.cpu = func() (time.Duration, error) { return processCPU(strconv.Itoa(pid)) }
+		fmt.Fprintf(stdout, "CPU ms/req: the server's (process %d) CPU time per request alone\n", pid)
+	}
+	return b.runRemote(ctx, token)
+}
+
+// processCPU is the user and system CPU time a process has used so far,
+// from /proc/PID/stat (Linux; clock ticks of 1/100 s, the USER_HZ Linux
+// reports to user space).
+func processCPU(pid string) (time.Duration, error) {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// the fields are counted from the last ')'.
+	i := bytes.LastIndexByte(raw, ')')
+	fields := strings.Fields(string(raw[i+1:]))
+	if i < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%s/stat: unexpected format", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%s/stat: %w", pid, err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // startCPUProfile profiles the process until the returned function is
@@ -177,6 +242,9 @@ type bench struct {
 	out     io.Writer
 	log     io.Writer
 	results []benchResult
+	// cpu reads the CPU time used so far by the process measured, for the
+	// CPU per request of each scenario; nil when unknown.
+	cpu func() (time.Duration, error)
 }
 
 // benchUser is a demo user signed in twice: a browser session (cookie and
@@ -214,7 +282,29 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	defer b.signOut(ctx, mgr)
-	for _, u := range []*benchUser{rep, mgr} {
+	// Reports (issue 16) are measured for one who sees every record as an
+	// administrator does as well.
+	all, err := b.signInDirector(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.signOut(ctx, all)
+	return b.scenarios(ctx, []*benchUser{rep, mgr}, []*benchUser{rep, mgr, all}, rep)
+}
+
+// runRemote measures a running Custos at b.base as the user of one API
+// token: the scenarios that need no browser session.
+func (b *bench) runRemote(ctx context.Context, token string) error {
+	u := &benchUser{label: "token", username: "(API token)", token: token}
+	return b.scenarios(ctx, []*benchUser{u}, []*benchUser{u}, u)
+}
+
+// scenarios collects what each reader sees, then measures the lists,
+// searches, reports and pages for readers (reports and the dashboard for
+// reporters) and the writes as writer. Scenarios that need a browser
+// session are left out for a user without one.
+func (b *bench) scenarios(ctx context.Context, readers, reporters []*benchUser, writer *benchUser) error {
+	for _, u := range readers {
 		start := time.Now()
 		if err := b.collect(ctx, u); err != nil {
 			return err
@@ -222,9 +312,10 @@ func (b *bench) run(ctx context.Context) error {
 		fmt.Fprintf(b.out, "%s %s sees %s customers; deep cursor at page %d (walked in %s)\n", u.label, u.username,
 			u.customers, u.deepReached, time.Since(start).Round(time.Millisecond))
 	}
-	html := b.htmlAvailable(ctx, rep, "/customers")
+	first := readers[0]
+	html := first.session != "" && b.htmlAvailable(ctx, first, "/customers")
 	if !html {
-		fmt.Fprintln(b.out, "GET /customers is not served by this build: HTML list scenarios skipped")
+		fmt.Fprintln(b.out, "GET /customers is not measured (no browser session, or not served by this build): HTML scenarios skipped")
 	}
 	fmt.Fprintln(b.out)
 
@@ -248,19 +339,21 @@ func (b *bench) run(ctx context.Context) error {
 			b.read(ctx, fmt.Sprintf("list %s %s p%d", kind, u.label, u.deepReached), u, auth, constant(pageURL(path, u.deepCursor)))
 		}
 	}
-	for _, u := range []*benchUser{rep, mgr} {
+	for _, u := range readers {
 		list("api", "/api/v1/customers", u, byToken)
 	}
-	b.read(ctx, "list api rep p1 (session cookie)", rep, byCookie, constant(pageURL("/api/v1/customers", "")))
+	if first.session != "" {
+		b.read(ctx, "list api "+first.label+" p1 (session cookie)", first, byCookie, constant(pageURL("/api/v1/customers", "")))
+	}
 	// The orders a salesperson works in, not only the default one (issue 12
 	// §7: sorted by next follow-up, a rep's page cost ten times the default).
 	for _, sort := range []string{"next_follow_up", "name", "created"} {
-		for _, u := range []*benchUser{rep, mgr} {
+		for _, u := range readers {
 			b.read(ctx, "list api "+u.label+" p1 sort="+sort, u, byToken, constant("/api/v1/customers?limit=20&sort="+sort))
 		}
 	}
 	if html {
-		for _, u := range []*benchUser{rep, mgr} {
+		for _, u := range readers {
 			list("html", "/customers", u, byCookie)
 		}
 	}
@@ -270,7 +363,7 @@ func (b *bench) run(ctx context.Context) error {
 		}
 		return func(i int) string { return path + "?" + url.Values{"q": {values[i%len(values)]}}.Encode() }
 	}
-	for _, u := range []*benchUser{rep, mgr} {
+	for _, u := range readers {
 		b.read(ctx, "search customers 2-char brand "+u.label, u, byToken, search("/api/v1/customers", u.brands))
 		b.read(ctx, "search contacts 2-char name "+u.label, u, byToken, search("/api/v1/contacts", u.names))
 		b.read(ctx, "search customers phone "+u.label, u, byToken, search("/api/v1/customers", u.phones))
@@ -287,31 +380,24 @@ func (b *bench) run(ctx context.Context) error {
 		// bigram index.
 		b.read(ctx, "search customers common word 科技 "+u.label, u, byToken, search("/api/v1/customers", []string{"科技"}))
 	}
-	// Reports (issue 16) under each user's scope, including one who sees
-	// every record as an administrator does: over the default period (the
-	// last 30 days) and over the last year.
-	all, err := b.signInDirector(ctx)
-	if err != nil {
-		return err
-	}
-	defer b.signOut(ctx, all)
+	// Reports over the default period (the last 30 days) and the last year.
 	year := "?from=" + time.Now().AddDate(-1, 0, 1).Format(time.DateOnly)
-	for _, u := range []*benchUser{rep, mgr, all} {
+	for _, u := range reporters {
 		for _, name := range crm.Reports {
 			b.read(ctx, "report "+name+" 30 days "+u.label, u, byToken, constant("/api/v1/reports/"+name))
 			b.read(ctx, "report "+name+" year "+u.label, u, byToken, constant("/api/v1/reports/"+name+year))
 		}
 	}
 	// The dashboard page: every report the reader's scope shows, at once.
-	if b.htmlAvailable(ctx, rep, "/dashboard") {
-		for _, u := range []*benchUser{rep, mgr, all} {
+	if first.session != "" && b.htmlAvailable(ctx, first, "/dashboard") {
+		for _, u := range reporters {
 			b.read(ctx, "dashboard html 30 days "+u.label, u, byCookie, constant("/dashboard"))
 			b.read(ctx, "dashboard html year "+u.label, u, byCookie, constant("/dashboard"+year))
 		}
 	}
 	if b.writes > 0 {
 		for _, c := range b.writeConc {
-			b.createFollowUps(ctx, rep, c)
+			b.createFollowUps(ctx, writer, c)
 		}
 	}
 	b.report()
@@ -544,6 +630,7 @@ type benchResult struct {
 	elapsed             time.Duration
 	p50, p95, p99, max  time.Duration
 	firstErr, truncated string
+	cpu                 time.Duration // of the process measured, over the timed requests; -1 unknown
 }
 
 func (b *bench) read(ctx context.Context, name string, u *benchUser, auth authKind, path func(int) string) {
@@ -621,6 +708,7 @@ func (b *bench) measure(ctx context.Context, name string, conc, n, want int, bui
 	for i := range b.warmup {
 		do(i, false)
 	}
+	cpu0, cpuErr := b.readCPU()
 	deadline := time.Now().Add(b.maxTime)
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -655,6 +743,10 @@ func (b *bench) measure(ctx context.Context, name string, conc, n, want int, bui
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.cpu = -1
+	if cpu1, err := b.readCPU(); err == nil && cpuErr == nil {
+		res.cpu = cpu1 - cpu0
+	}
 	res.n = len(lat)
 	if res.n < n {
 		res.truncated = fmt.Sprintf("stopped after %s", b.maxTime)
@@ -671,6 +763,14 @@ func (b *bench) measure(ctx context.Context, name string, conc, n, want int, bui
 }
 
 // percentile of sorted latencies (nearest rank).
+// readCPU reads the measured process's CPU time (an error when unknown).
+func (b *bench) readCPU() (time.Duration, error) {
+	if b.cpu == nil {
+		return 0, errors.New("no process to measure")
+	}
+	return b.cpu()
+}
+
 func percentile(sorted []time.Duration, q float64) time.Duration {
 	k := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[max(k, 0)]
@@ -680,15 +780,19 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // report prints a Markdown table, ready for docs/benchmarks.md.
 func (b *bench) report() {
-	fmt.Fprintln(b.out, "| scenario | c | requests | errors | hits | p50 ms | p95 ms | p99 ms | max ms | req/s |")
-	fmt.Fprintln(b.out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(b.out, "| scenario | c | requests | errors | hits | p50 ms | p95 ms | p99 ms | max ms | req/s | CPU ms/req |")
+	fmt.Fprintln(b.out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range b.results {
 		note := ""
 		if r.truncated != "" {
 			note = " (" + r.truncated + ")"
 		}
-		fmt.Fprintf(b.out, "| %s%s | %d | %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.0f |\n", r.name, note, r.conc, r.n, r.errors,
-			r.hits, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), float64(r.n)/r.elapsed.Seconds())
+		cpu := ""
+		if r.cpu >= 0 && r.n > 0 {
+			cpu = fmt.Sprintf("%.2f", ms(r.cpu)/float64(r.n))
+		}
+		fmt.Fprintf(b.out, "| %s%s | %d | %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.0f | %s |\n", r.name, note, r.conc, r.n, r.errors,
+			r.hits, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), float64(r.n)/r.elapsed.Seconds(), cpu)
 	}
 	for _, r := range b.results {
 		if r.firstErr != "" {

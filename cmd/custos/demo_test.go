@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -141,5 +146,47 @@ func TestBenchCommand(t *testing.T) {
 
 	if err := run(ctx, []string{"bench", "-data-dir", dir}, noEnv, &out, &errb); err == nil || !strings.Contains(err.Error(), "password") {
 		t.Errorf("bench without a password: err = %v", err)
+	}
+
+	// From outside (issue 18 §3): a running serve, measured over HTTP as
+	// the rep's API token, with the server's CPU time per request.
+	c, err := parseConfig("bench", []string{"-data-dir", dir}, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := openService(ctx, &c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := (&bench{benchOptions: benchOptions{password: "bench-password-1"}, svc: app.svc}).signIn(ctx, "rep", demo.BenchRep)
+	app.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := launch(t, "-data-dir", dir)
+	tokenEnv := func(k string) string {
+		if k == "CUSTOS_BENCH_TOKEN" {
+			return rep.token
+		}
+		return ""
+	}
+	out.Reset()
+	errb.Reset()
+	remote := []string{"bench", "-url", srv.base, "-server-pid", strconv.Itoa(os.Getpid()), "-n", "10", "-c", "2", "-followups", "10",
+		"-run", "list api|report funnel|create"}
+	if err := run(ctx, remote, tokenEnv, &out, &errb); err != nil {
+		t.Fatalf("bench -url: %v\n%s", err, errb.String())
+	}
+	report = out.String()
+	row := regexp.MustCompile(`\| list api token p1 \| 2 \| 10 \| 0 \| 12 \|( [0-9.]+ \|){5} [0-9.]+ \|`)
+	for _, ok := range []bool{strings.Contains(report, "token (API token) sees 12 customers"), row.MatchString(report),
+		strings.Contains(report, "| report funnel 30 days token | 2 | 10 | 0 |"), strings.Contains(report, "| create follow-up (audit on) c=2 | 2 | 10 | 0 |"),
+		!strings.Contains(report, "errors; first")} {
+		if !ok {
+			t.Fatalf("bench -url report:\n%s\nstderr:\n%s", report, errb.String())
+		}
+	}
+	if err := run(ctx, []string{"bench", "-url", srv.base}, noEnv, &out, &errb); err == nil || !strings.Contains(err.Error(), "CUSTOS_BENCH_TOKEN") {
+		t.Errorf("bench -url without a token: err = %v", err)
 	}
 }
