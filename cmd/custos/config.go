@@ -74,11 +74,15 @@ type Config struct {
 	// environment or a file, never a flag (flags show in process lists).
 	AlertWebhookURL    string
 	AlertWebhookSecret string
-	SMTPAddr           string
-	SMTPFrom           string
-	SMTPUsername       string
-	SMTPPassword       string
-	AlertEmailTo       []string
+	// AlertBots are the WeCom, DingTalk and Feishu group bots that get
+	// security alerts (URLs and secrets from the environment only: the URL
+	// holds the bot's token).
+	AlertBots    []*notify.Bot
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUsername string
+	SMTPPassword string
+	AlertEmailTo []string
 	// BackupRecipient is the age recipient (age1…, comma-separated, or a
 	// file of them) backups are encrypted to; BackupIdentityFile the file
 	// of the identity that decrypts them, for restores and drills — kept
@@ -172,6 +176,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return c, err
 	}
 	if c.SMTPPassword, err = secretEnv(getenv, "CUSTOS_SMTP_PASSWORD"); err != nil {
+		return c, err
+	}
+	if c.AlertBots, err = alertBots(getenv); err != nil {
 		return c, err
 	}
 	if c.BackupS3AccessKey, err = secretEnv(getenv, "CUSTOS_BACKUP_S3_ACCESS_KEY"); err != nil {
@@ -534,10 +541,40 @@ func (c Config) backupDestination(location string) (backup.Destination, error) {
 	return backup.Dir(location), nil
 }
 
+// alertBots reads the group bots from CUSTOS_ALERT_<PLATFORM>_URL and, for
+// the platforms that sign, CUSTOS_ALERT_<PLATFORM>_SECRET (each or its
+// _FILE).
+func alertBots(getenv func(string) string) ([]*notify.Bot, error) {
+	var bots []*notify.Bot
+	for _, kind := range []notify.BotKind{notify.BotWeCom, notify.BotDingTalk, notify.BotFeishu} {
+		prefix := "CUSTOS_ALERT_" + strings.ToUpper(string(kind))
+		u, err := secretEnv(getenv, prefix+"_URL")
+		if err != nil || u == "" {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		b := &notify.Bot{Kind: kind, URL: u}
+		if kind != notify.BotWeCom {
+			if b.Secret, err = secretEnv(getenv, prefix+"_SECRET"); err != nil {
+				return nil, err
+			}
+		}
+		bots = append(bots, b)
+	}
+	return bots, nil
+}
+
 // validateAlertDelivery checks the webhook and e-mail settings. The errors
 // never repeat a secret.
 func (c Config) validateAlertDelivery() []error {
 	var errs []error
+	for _, b := range c.AlertBots {
+		if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("CUSTOS_ALERT_%s_URL must be an http(s):// URL (the group bot's webhook address)", strings.ToUpper(string(b.Kind))))
+		}
+	}
 	if c.AlertWebhookURL != "" {
 		if u, err := url.Parse(c.AlertWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, errors.New("alert-webhook-url must be an http(s):// URL"))
@@ -575,6 +612,7 @@ func (c Config) alertDelivery() service.AlertDelivery {
 	if c.AlertWebhookURL != "" {
 		d.Webhook = &notify.Webhook{URL: c.AlertWebhookURL, Secret: []byte(c.AlertWebhookSecret)}
 	}
+	d.Bots = c.AlertBots
 	if c.SMTPAddr != "" {
 		d.Mail = &notify.Mailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
 		d.MailTo = c.AlertEmailTo

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"custos/internal/notify"
 )
 
 // TestRetentionConfig: the recycle bin's and the audit trail's retention
@@ -62,8 +64,29 @@ func TestAlertDeliveryConfig(t *testing.T) {
 		d.Mail.Username != "custos" || strings.Join(d.MailTo, ",") != "sec@example.com,ciso@example.com" {
 		t.Fatalf("delivery: %+v %+v %v", d.Webhook, d.Mail, d.MailTo)
 	}
-	if none, err := parseConfig("serve", nil, env(nil), io.Discard); err != nil || none.alertDelivery().Webhook != nil || none.alertDelivery().Mail != nil {
+	if none, err := parseConfig("serve", nil, env(nil), io.Discard); err != nil || none.alertDelivery().Webhook != nil || none.alertDelivery().Mail != nil ||
+		len(none.alertDelivery().Bots) != 0 {
 		t.Fatalf("nothing configured: %v", err)
+	}
+	// Group bots, from the environment only (their URLs hold tokens).
+	botFile := filepath.Join(t.TempDir(), "feishu-secret")
+	if err := os.WriteFile(botFile, []byte("feishu-sign-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = parseConfig("serve", nil, env(map[string]string{
+		"CUSTOS_ALERT_WECOM_URL":    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1",
+		"CUSTOS_ALERT_DINGTALK_URL": "https://oapi.dingtalk.com/robot/send?access_token=t1", "CUSTOS_ALERT_DINGTALK_SECRET": "SECding",
+		"CUSTOS_ALERT_FEISHU_URL": "https://open.feishu.cn/open-apis/bot/v2/hook/h1", "CUSTOS_ALERT_FEISHU_SECRET_FILE": botFile}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bots := c.alertDelivery().Bots
+	if len(bots) != 3 || bots[0].Kind != notify.BotWeCom || bots[1].Secret != "SECding" || bots[2].Kind != notify.BotFeishu || bots[2].Secret != "feishu-sign-secret" {
+		t.Fatalf("bots: %+v", bots)
+	}
+	if _, err := parseConfig("serve", nil, env(map[string]string{"CUSTOS_ALERT_DINGTALK_URL": "oapi.dingtalk.com/robot/send?access_token=secret-t"}), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "CUSTOS_ALERT_DINGTALK_URL must be an http(s)://") || strings.Contains(err.Error(), "secret-t") {
+		t.Errorf("a bot URL without a scheme: %v", err)
 	}
 	for _, tc := range []struct {
 		args []string

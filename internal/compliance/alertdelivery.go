@@ -29,6 +29,9 @@ type AlertDelivery struct {
 	// MailTo are the e-mail recipients; empty: every active
 	// administrator with an e-mail address.
 	MailTo []string
+	// Bots are group bots of WeCom, DingTalk and Feishu, at most one of
+	// each: a channel named by the platform.
+	Bots []*notify.Bot
 }
 
 // The delivery channels.
@@ -46,7 +49,20 @@ func (d AlertDelivery) channels() []string {
 	if d.Mail != nil {
 		out = append(out, channelEmail)
 	}
+	for _, b := range d.Bots {
+		out = append(out, string(b.Kind))
+	}
 	return out
+}
+
+// bot is the group bot of a channel, or nil.
+func (d AlertDelivery) bot(channel string) *notify.Bot {
+	for _, b := range d.Bots {
+		if string(b.Kind) == channel {
+			return b
+		}
+	}
+	return nil
 }
 
 // The delivery job's pace: a claim lasts alertLease (longer than one
@@ -129,6 +145,9 @@ func (s *Service) deliver(ctx context.Context, d crm.AlertDelivery, now time.Tim
 		}
 		subject, body := s.alertMail(al)
 		return s.delivery.Mail.Send(ctx, "alert-"+id, to, subject, body, now)
+	case s.delivery.bot(d.Channel) != nil:
+		_, body := s.alertMail(al)
+		return s.delivery.bot(d.Channel).Send(ctx, body, now)
 	}
 	return fmt.Errorf("the %s channel is not configured", d.Channel)
 }

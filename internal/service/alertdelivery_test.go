@@ -257,3 +257,70 @@ func TestAlertDeliveryClaimsOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertDeliveryBots: the group bots of WeCom, DingTalk and Feishu are
+// channels of their own, each sent the alert's text in its platform's
+// format and recorded as delivered.
+func TestAlertDeliveryBots(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clock := testorg.NewClock()
+		clock.Set(time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC))
+		var mu sync.Mutex
+		got := map[string]string{} // path → the message's text
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				MsgType string            `json:"msgtype"`
+				Text    map[string]string `json:"text"`
+				Content map[string]string `json:"content"`
+				Sign    string            `json:"sign"`
+			}
+			json.NewDecoder(r.Body).Decode(&body)
+			mu.Lock()
+			defer mu.Unlock()
+			switch r.URL.Path {
+			case "/wecom", "/dingtalk":
+				signed := r.URL.Path == "/wecom" || r.URL.Query().Get("sign") == notify.DingTalkSign("ding secret", clock.Now().UnixMilli())
+				if !signed || body.MsgType != "text" {
+					io.WriteString(w, `{"errcode":310000,"errmsg":"sign not match"}`)
+					return
+				}
+				got[r.URL.Path] = body.Text["content"]
+				io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+			case "/feishu":
+				if body.Sign != notify.FeishuSign("feishu secret", clock.Now().Unix()) {
+					io.WriteString(w, `{"code":19021,"msg":"sign match fail"}`)
+					return
+				}
+				got[r.URL.Path] = body.Content["text"]
+				io.WriteString(w, `{"code":0,"msg":"success"}`)
+			}
+		}))
+		defer srv.Close()
+		o := testorg.NewWith(t, db, service.Options{Argon2: testorg.CheapArgon, Now: clock.Now, TimeZone: time.UTC,
+			AlertDelivery: service.AlertDelivery{Bots: []*notify.Bot{
+				{Kind: notify.BotWeCom, URL: srv.URL + "/wecom?key=k"},
+				{Kind: notify.BotDingTalk, URL: srv.URL + "/dingtalk?access_token=t", Secret: "ding secret"},
+				{Kind: notify.BotFeishu, URL: srv.URL + "/feishu", Secret: "feishu secret"}}}})
+		raiseSearchAlert(t, o, db, o.Rep2, clock.Now().Add(-10*time.Minute))
+		if sent, err := o.Svc.DeliverAlerts(ctx); err != nil || sent != 3 {
+			t.Fatalf("delivered %d of 3: %v", sent, err)
+		}
+		mu.Lock()
+		for _, path := range []string{"/wecom", "/dingtalk", "/feishu"} {
+			if !strings.Contains(got[path], "sensitive_search") || !strings.Contains(got[path], o.Rep2.Name) {
+				t.Errorf("%s got %q", path, got[path])
+			}
+		}
+		mu.Unlock()
+		alerts, err := o.Svc.SecurityAlerts(ctx, o.Admin, "")
+		if err != nil || len(alerts) != 1 || len(alerts[0].Deliveries) != 3 {
+			t.Fatalf("deliveries: %v %+v", err, alerts)
+		}
+		for _, d := range alerts[0].Deliveries {
+			if d.DeliveredAt == nil || !strings.Contains("wecom dingtalk feishu", d.Channel) {
+				t.Errorf("delivery %+v", d)
+			}
+		}
+	})
+}
