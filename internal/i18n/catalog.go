@@ -1018,6 +1018,9 @@ var en = map[string]string{
 	"alerts.delivery_pending":         "attempts: %d, will retry",
 	"enum.alert_channel.webhook":      "webhook",
 	"enum.alert_channel.email":        "e-mail",
+	"enum.alert_channel.wecom":        "WeCom",
+	"enum.alert_channel.dingtalk":     "DingTalk",
+	"enum.alert_channel.feishu":       "Feishu",
 	// Privacy rights (issue 4).
 	"nav.privacy":                          "Privacy",
 	"error.legal_hold":                     "This person is under a legal hold (%s): their data may not be erased or destroyed until the hold is lifted.",
@@ -2422,6 +2425,9 @@ var zh = map[string]string{
 	"alerts.delivery_pending":         "已尝试 %d 次，稍后重试",
 	"enum.alert_channel.webhook":      "Webhook",
 	"enum.alert_channel.email":        "邮件",
+	"enum.alert_channel.wecom":        "企业微信",
+	"enum.alert_channel.dingtalk":     "钉钉",
+	"enum.alert_channel.feishu":       "飞书",
 	// 隐私权利（issue 4）。
 	"nav.privacy":                          "隐私",
 	"error.legal_hold":                     "该个人处于法律保留状态（%s）：在解除保留之前，其数据不得删除或销毁。",
