@@ -1021,6 +1021,11 @@ var en = map[string]string{
 	"enum.alert_channel.wecom":        "WeCom",
 	"enum.alert_channel.dingtalk":     "DingTalk",
 	"enum.alert_channel.feishu":       "Feishu",
+	"role.admin":                      "Administrator",
+	"role.manager":                    "Manager",
+	"role.sales":                      "Sales",
+	"role.auditor":                    "Auditor",
+	"role.privacy":                    "Privacy officer",
 	// Privacy rights (issue 4).
 	"nav.privacy":                          "Privacy",
 	"error.legal_hold":                     "This person is under a legal hold (%s): their data may not be erased or destroyed until the hold is lifted.",
@@ -2428,6 +2433,11 @@ var zh = map[string]string{
 	"enum.alert_channel.wecom":        "企业微信",
 	"enum.alert_channel.dingtalk":     "钉钉",
 	"enum.alert_channel.feishu":       "飞书",
+	"role.admin":                      "管理员",
+	"role.manager":                    "经理",
+	"role.sales":                      "销售",
+	"role.auditor":                    "审计员",
+	"role.privacy":                    "隐私专员",
 	// 隐私权利（issue 4）。
 	"nav.privacy":                          "隐私",
 	"error.legal_hold":                     "该个人处于法律保留状态（%s）：在解除保留之前，其数据不得删除或销毁。",

@@ -57,9 +57,27 @@ func idOptions[T any](items []T, id func(T) int64, label func(T) string, selecte
 	return out
 }
 
-func roleID(r crm.Role) int64     { return r.ID }
-func userID(u crm.User) int64     { return u.ID }
-func roleName(r crm.Role) string  { return r.Name }
+func roleID(r crm.Role) int64 { return r.ID }
+func userID(u crm.User) int64 { return u.ID }
+
+// defaultRoleNames are the names Bootstrap gives the default roles, by key.
+var defaultRoleNames = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range crm.DefaultRoles() {
+		m[r.Key] = r.Name
+	}
+	return m
+}()
+
+// roleLabel is a role's name for the reader: a default role that still
+// has the English name Bootstrap gave it is named in the reader's language
+// ("role.<key>"); a name an administrator chose is shown as written.
+func (p Page) roleLabel(r crm.Role) string {
+	if name, ok := defaultRoleNames[r.Key]; ok && name == r.Name {
+		return p.T("role." + r.Key)
+	}
+	return r.Name
+}
 func userLabel(u crm.User) string { return u.DisplayName + " (" + u.Username + ")" }
 
 // ---- users ----
@@ -105,7 +123,7 @@ func (v AdminUsersView) Fields() []FieldView {
 		{Name: "display_name", Value: f.DisplayName, Required: true, Max: 60},
 		{Name: "email", Type: "email", Value: f.Email, Max: 200, Autocomplete: "off"},
 		{Name: "department_id", Options: deptOptions(v.dir.Departments, f.DepartmentID, v.T("form.choose"))},
-		{Name: "role_id", Options: idOptions(v.dir.Roles, roleID, roleName, f.RoleID, v.T("form.choose"))},
+		{Name: "role_id", Options: idOptions(v.dir.Roles, roleID, v.roleLabel, f.RoleID, v.T("form.choose"))},
 		{Name: "password", Type: "password", Required: true, Max: 200, Autocomplete: "new-password", Hint: v.T("hint.initial_password")},
 	}
 	return labelFields(v.Page, out, v.Errors)
@@ -146,7 +164,7 @@ func (s *Server) showAdminUsers(w http.ResponseWriter, r *http.Request, a *acces
 	}
 	roles := map[int64]string{}
 	for _, r := range dir.Roles {
-		roles[r.ID] = r.Name
+		roles[r.ID] = v.roleLabel(r)
 	}
 	for _, u := range dir.Users {
 		v.Users = append(v.Users, UserRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
@@ -192,7 +210,7 @@ func (v AdminUserView) Fields() []FieldView {
 		{Name: "display_name", Value: f.DisplayName, Required: true, Max: 60},
 		{Name: "email", Type: "email", Value: f.Email, Max: 200, Autocomplete: "off"},
 		{Name: "department_id", Options: deptOptions(v.dir.Departments, f.DepartmentID, "")},
-		{Name: "role_id", Options: idOptions(v.dir.Roles, roleID, roleName, f.RoleID, "")},
+		{Name: "role_id", Options: idOptions(v.dir.Roles, roleID, v.roleLabel, f.RoleID, "")},
 	}
 	return labelFields(v.Page, out, v.Errors)
 }
@@ -560,7 +578,7 @@ func (s *Server) showRole(w http.ResponseWriter, r *http.Request, a *access.Acto
 	v.Role = RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Audit: role.Audit, Privacy: role.Privacy, Reports: role.Reports,
 		Grants: v.withRules(v.grantRows(role.Grants), role.Grants, defs), RequireMFA: role.RequireMFA}
 	if role.ID != 0 && err == nil {
-		v.Title = role.Name
+		v.Title = v.roleLabel(role)
 	}
 	if err != nil {
 		shown := slices.Clone(roleFieldNames)
@@ -594,7 +612,7 @@ func (s *Server) adminRoles(w http.ResponseWriter, r *http.Request, a *access.Ac
 	}
 	v := AdminRolesView{Page: s.adminPage(r, a, "admin.roles", "roles")}
 	for _, role := range dir.Roles {
-		v.Roles = append(v.Roles, RoleRow{ID: role.ID, Key: role.Key, Name: role.Name, Admin: role.Admin, Privacy: role.Privacy, Grants: v.grantRows(role.Grants),
+		v.Roles = append(v.Roles, RoleRow{ID: role.ID, Key: role.Key, Name: v.roleLabel(role), Admin: role.Admin, Privacy: role.Privacy, Grants: v.grantRows(role.Grants),
 			RequireMFA: role.RequireMFA})
 	}
 	s.render(w, r, http.StatusOK, "admin_roles", v)

@@ -76,7 +76,7 @@ func (s *Server) showJob(w http.ResponseWriter, r *http.Request, a *access.Actor
 	}
 	v := JobView{Page: s.adminPage(r, a, "job.title", "users"), User: u, DeptID: jc.DepartmentID, RoleID: jc.RoleID, Objects: previewObjects}
 	v.Depts = idOptions(dir.Departments, func(d crm.Department) int64 { return d.ID }, func(d crm.Department) string { return d.Name }, jc.DepartmentID, "—")
-	v.Roles = idOptions(dir.Roles, roleID, roleName, jc.RoleID, "—")
+	v.Roles = idOptions(dir.Roles, roleID, v.roleLabel, jc.RoleID, "—")
 	if jc.Handover != nil {
 		v.CustomersTo, v.OthersTo = jc.Handover.CustomersTo, jc.Handover.OthersTo
 	}
