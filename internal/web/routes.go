@@ -14,7 +14,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	httpx.Register(mux, s.Routes())
 	// Anything else is the web UI's own "not found" page, in the user's
 	// language; it needs no session and reveals nothing.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, nil) })
+	mux.HandleFunc("/", s.unknownPage)
 }
 
 // Routes lists every web route. This list is the web surface's whole

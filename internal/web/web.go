@@ -211,6 +211,21 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, a *access.Act
 	s.showError(w, r, ErrorView{Page: p, Message: p.T(key), Status: http.StatusForbidden})
 }
 
+// unknownPage answers 404 for a path no route serves, with the navigation
+// of the signed-in user who asked (a mistyped address should not strand
+// them), and without it for a session that has steps left (a second
+// factor, a new password) or none at all.
+func (s *Server) unknownPage(w http.ResponseWriter, r *http.Request) {
+	var actor *access.Actor
+	if token := s.cfg.SessionToken(r); token != "" {
+		a, err := s.svc.Authenticate(r.Context(), token, s.cfg.Client(r))
+		if err == nil && !a.MFAPending && !a.MustChangePassword && !a.MustEnrolMFA() {
+			actor = a
+		}
+	}
+	s.notFound(w, r, actor)
+}
+
 // notFound answers 404 for unknown paths and malformed ids alike.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	s.fail(w, r, a, crm.ErrNotFound("page"))

@@ -190,7 +190,10 @@ func TestPages(t *testing.T) {
 				wantLocation: "/login?next=%2Fcustomers%3Fq%3Dx"},
 			{name: "signed out post goes to sign-in", method: "POST", path: "/customers", body: url.Values{"name": {"x"}}, wantStatus: 303, wantLocation: "/login"},
 			{name: "signed out htmx gets HX-Redirect", method: "GET", path: "/customers", header: htmx, wantStatus: 401},
-			{name: "unknown page", method: "GET", path: "/nope", wantStatus: 404, header: map[string]string{"Accept-Language": "en"}, wantContains: []string{"Not found"}},
+			{name: "unknown page", method: "GET", path: "/nope", wantStatus: 404, header: map[string]string{"Accept-Language": "en"}, wantContains: []string{"Not found"},
+				wantNotContains: []string{`<nav class="nav"`}},
+			{name: "unknown page keeps a signed-in user's navigation", actor: "rep1", method: "GET", path: "/nope", wantStatus: 404,
+				header: map[string]string{"Accept-Language": "en"}, wantContains: []string{"Not found", `<nav class="nav"`, `href="/customers"`}},
 
 			// Password change gate for the administrator.
 			{name: "admin must change password first", actor: "admin", method: "GET", path: "/customers", wantStatus: 303,
