@@ -135,6 +135,8 @@ func TestBenchCommand(t *testing.T) {
 		// The administrator's view, through the read-only user the bench makes.
 		"| report leaderboard year all records | 2 | 10 | 0 |",
 		"| report pool 30 days all records | 2 | 10 | 0 |",
+		"| dashboard html year manager | 2 | 10 | 0 |",
+		"| dashboard html 30 days all records | 2 | 10 | 0 |",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s\nstderr:\n%s", want, report, errb.String())
