@@ -1,0 +1,142 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"custos/internal/access"
+	"custos/internal/crm"
+	"custos/internal/store"
+)
+
+// drillOwnFields names, per drill-down parameter that filters by one of
+// the list's own fields rather than by a time, the field it reads: the
+// field rules refuse it to a role that may not see that field.
+var drillOwnFields = map[string]string{"currency": "currency", "lost_reason": "lost_reason",
+	"expected_close_from": "expected_close_date", "expected_close_to": "expected_close_date"}
+
+// checkDrill refuses the drill-down filters o's list does not take, and
+// those on a field the actor may not see in the clear: a customer's level,
+// source or industry (its own on a customer, a lead's own source) or the
+// record's own field — filtering by it would answer what it holds, as the
+// reports refuse it.
+func checkDrill(a *access.Actor, o crm.Object, d crm.DrillFilter) error {
+	if err := d.Check(o); err != nil {
+		return err
+	}
+	var p crm.Problems
+	spec, _ := crm.Spec(o)
+	for _, name := range slices.Sorted(maps.Keys(d.CustomerFields())) {
+		owner := crm.ObjCustomer
+		if _, ok := spec.Field(name); ok {
+			owner = o
+		}
+		if !a.Field(owner, name).Visible() {
+			p.Add(name, "not_visible")
+		}
+	}
+	q := d.Query()
+	for _, name := range slices.Sorted(maps.Keys(drillOwnFields)) {
+		if q.Get(name) != "" && !a.Field(o, drillOwnFields[name]).Visible() {
+			p.Add(name, "not_visible")
+		}
+	}
+	return p.Err()
+}
+
+// ListFollowUpsBy returns a page of the follow-ups the actor may see
+// (their own, and those of customers within their scope), newest created
+// first, narrowed by owner, department and the drill-down filters: the
+// list a report's follow-up figures drill down to.
+func (s *Service) ListFollowUpsBy(ctx context.Context, a *access.Actor, f crm.ListFilter) (Page[crm.FollowUp], error) {
+	var p crm.Problems
+	if f.Query != "" {
+		p.Add("q", "not_filterable")
+	}
+	if f.Status != "" {
+		p.Add("status", "not_filterable")
+	}
+	if f.StageID != 0 {
+		p.Add("stage_id", "not_filterable")
+	}
+	if f.StalledDays != 0 {
+		p.Add("stalled_days", "not_filterable")
+	}
+	if len(f.Custom) > 0 {
+		p.Add("custom", "not_filterable")
+	}
+	if f.Sort != "" && f.Sort != "created" {
+		p.Add("sort", "enum", "created")
+	}
+	if err := p.Err(); err != nil {
+		return Page[crm.FollowUp]{}, err
+	}
+	q := store.FollowUpQuery{Scope: childScope(a, crm.ObjFollowUp, false), Filter: f}
+	return listRecords(ctx, s, a, f, recordList[crm.FollowUp]{object: crm.ObjFollowUp,
+		search: func(*store.DedupKey, []string) {}, // q is refused above
+		custom: func([]store.CustomMatch) {},       // and so are custom filters
+		list:   func(tx *store.Tx) ([]crm.FollowUp, string, error) { return tx.ListFollowUps(ctx, q) },
+		count:  func(tx *store.Tx) (int, error) { return tx.CountFollowUps(ctx, q) },
+		id:     func(x crm.FollowUp) int64 { return x.ID }})
+}
+
+// drillPaths are the API lists the reports drill down to, by object.
+var drillPaths = map[crm.Object]string{crm.ObjCustomer: "/api/v1/customers", crm.ObjLead: "/api/v1/leads",
+	crm.ObjOpportunity: "/api/v1/opportunities", crm.ObjFollowUp: "/api/v1/follow-ups"}
+
+// drillURL is the API list of o's records a report figure counts: the
+// report's filters (department, owner, customer fields, on opportunities
+// the currency) with the figure's own (d, and an owner: a rep's row).
+// "" when the list cannot express them: a customer filter on a lead list
+// that has no such field (the figure is null then too).
+func drillURL(r *crm.Report, q store.ReportQuery, o crm.Object, ownerID int64, d crm.DrillFilter) string {
+	if !q.Applies(o) {
+		return ""
+	}
+	f := r.Filter
+	d.Level, d.Source, d.Industry = f.Level, f.Source, f.Industry
+	if o == crm.ObjOpportunity {
+		d.Currency = f.Currency
+	}
+	v := d.Query()
+	if f.DepartmentID != 0 {
+		v.Set("department_id", strconv.FormatInt(f.DepartmentID, 10))
+	}
+	if owner := cmp.Or(ownerID, f.OwnerID); owner != 0 {
+		v.Set("owner_id", strconv.FormatInt(owner, 10))
+	}
+	return drillPaths[o] + "?" + v.Encode()
+}
+
+// createdIn is the drill-down of the records created in [start, end).
+func createdIn(start, end time.Time) crm.DrillFilter {
+	start, end = start.UTC(), end.UTC()
+	return crm.DrillFilter{CreatedFrom: &start, CreatedTo: &end}
+}
+
+// closedIn is the drill-down of the opportunities closed in [start, end)
+// and now in a stage of the kind.
+func closedIn(start, end time.Time, kind string) crm.DrillFilter {
+	start, end = start.UTC(), end.UTC()
+	return crm.DrillFilter{ClosedFrom: &start, ClosedTo: &end, StageKind: kind}
+}
+
+// withStage narrows an opportunity drill-down to one stage.
+func withStage(drill string, stageID int64) string {
+	if drill == "" {
+		return ""
+	}
+	return drill + "&stage_id=" + strconv.FormatInt(stageID, 10)
+}
+
+// trendSpan is an empty span of the trend report with its drill-downs:
+// the customers, leads and follow-ups created in [start, end).
+func trendSpan(r *crm.Report, q store.ReportQuery, start, end time.Time) TrendCounts {
+	d := createdIn(start, end)
+	return TrendCounts{Start: start.UTC(), End: end.UTC(), CustomersDrill: drillURL(r, q, crm.ObjCustomer, 0, d),
+		LeadsDrill: drillURL(r, q, crm.ObjLead, 0, d), FollowUpsDrill: drillURL(r, q, crm.ObjFollowUp, 0, d)}
+}
