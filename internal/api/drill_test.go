@@ -43,7 +43,9 @@ func newDrillWorld(t *testing.T, db *store.DB) *drillWorld {
 	opp := func(a *access.Actor, c crm.Customer, name string, amount int64, cur, closeDate string) crm.Opportunity {
 		return o.Opportunity(t, a, crm.OpportunityFields{CustomerID: c.ID, Name: name, Amount: amount, Currency: cur, ExpectedCloseDate: closeDate})
 	}
-	move := func(a *access.Actor, x crm.Opportunity, stage, reason string) crm.Opportunity { return o.Move(t, a, x, stage, reason) }
+	move := func(a *access.Actor, x crm.Opportunity, stage, reason string) crm.Opportunity {
+		return o.Move(t, a, x, stage, reason)
+	}
 	follow := func(a *access.Actor, in crm.FollowUpInput) {
 		t.Helper()
 		if _, err := o.Svc.CreateFollowUp(ctx, a, in); err != nil {
@@ -59,17 +61,17 @@ func newDrillWorld(t *testing.T, db *store.DB) *drillWorld {
 		return l
 	}
 	// February: before the period.
-	cOld := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "旧客户", Level: "C", Source: "website", Industry: "制造"})
+	cOld := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "旧客户", Level: "C", Source: "website", Industry: "制造业"})
 	opp(o.Rep1, cOld, "f1", 1_000, "CNY", "2026-03-15")
 	l0 := lead(o.Rep2, "旧线索", "referral")
 	follow(o.Rep2, crm.FollowUpInput{Kind: "call", Content: "二月", LeadID: l0.ID})
 
 	clock.Set(day(time.March, 2))
-	cA1 := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "华东精密", Level: "A", Source: "referral", Industry: "制造"})
+	cA1 := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "华东精密", Level: "A", Source: "referral", Industry: "制造业"})
 	cA2 := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "华东仓储", Level: "A", Source: "website", Industry: "零售"})
-	cB1 := o.Customer(t, o.Rep2, crm.CustomerFields{Name: "东海贸易", Level: "B", Source: "referral", Industry: "制造"})
+	cB1 := o.Customer(t, o.Rep2, crm.CustomerFields{Name: "东海贸易", Level: "B", Source: "referral", Industry: "制造业"})
 	cB2 := o.Customer(t, o.Rep3, crm.CustomerFields{Name: "西部物流", Level: "B", Source: "exhibition", Industry: "物流"})
-	cM := o.Customer(t, o.MgrEast, crm.CustomerFields{Name: "东部总部", Level: "C", Source: "partner", Industry: "制造"})
+	cM := o.Customer(t, o.MgrEast, crm.CustomerFields{Name: "东部总部", Level: "C", Source: "partner", Industry: "制造业"})
 	o1 := opp(o.Rep1, cA1, "o1", 10_000, "CNY", "2026-03-20")
 	o2 := opp(o.Rep1, cA1, "o2", 20_000, "USD", "2026-04-10")
 	o3 := opp(o.Rep1, cA1, "o3", 30_000, "CNY", "2026-03-02")
@@ -235,7 +237,7 @@ func TestReportDrillDowns(t *testing.T) {
 		o := w.o
 		period := "from=2026-03-01&to=2026-04-30&idle_days=7&interval=week&baseline=2026-02-28"
 		filters := []string{"", "department_id=" + strconv.FormatInt(w.east, 10), "department_id=" + strconv.FormatInt(w.west, 10),
-			"owner_id=" + strconv.FormatInt(o.Rep1.UserID, 10), "level=A", "source=referral", "industry=" + url.QueryEscape("制造"),
+			"owner_id=" + strconv.FormatInt(o.Rep1.UserID, 10), "level=A", "source=referral", "industry=" + url.QueryEscape("制造业"),
 			"currency=CNY", "from=2026-03-03&to=2026-03-31&idle_days=7"}
 		type run struct {
 			a       *access.Actor
@@ -290,6 +292,42 @@ func TestReportDrillDowns(t *testing.T) {
 		t.Logf("drill-downs checked per report: %v (%d of them non-zero)", checked, nonzero)
 		if nonzero < 200 {
 			t.Errorf("only %d non-zero figures checked: the fixture proves little", nonzero)
+		}
+	})
+}
+
+// TestDrillDownFilterErrors: a malformed drill-down filter, or one the
+// list does not take, is a 422 naming the field and why, in the reader's
+// language — never a 500, never silently dropped.
+func TestDrillDownFilterErrors(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		tok := token(t, o, o.Rep1)
+		zh, en := map[string]string{"Accept-Language": "zh-CN"}, map[string]string{"Accept-Language": "en"}
+		for _, sc := range []scenario{
+			{name: "instant", path: "/api/v1/customers?created_from=2026-03-01", header: en,
+				wantContains: []string{`"field":"created_from"`, `"rule":"instant"`, "RFC 3339"}},
+			{name: "instant in Chinese", path: "/api/v1/follow-ups?created_to=tomorrow", header: zh,
+				wantContains: []string{`"field":"created_to"`, "创建时间止", "带时区"}},
+			{name: "stage kind", path: "/api/v1/opportunities?stage_kind=maybe", header: en,
+				wantContains: []string{`"field":"stage_kind"`, `"rule":"enum"`, "open, won, lost"}},
+			{name: "currency", path: "/api/v1/opportunities?currency=rmb", header: zh, wantContains: []string{`"field":"currency"`, "ISO 4217"}},
+			{name: "expected close", path: "/api/v1/opportunities?expected_close_to=2026-02-30", header: en,
+				wantContains: []string{`"field":"expected_close_to"`, `"rule":"date"`}},
+			{name: "reached position", path: "/api/v1/opportunities?reached_position=-1", header: en,
+				wantContains: []string{`"field":"reached_position"`, "whole number"}},
+			{name: "level", path: "/api/v1/follow-ups?level=Z", header: en, wantContains: []string{`"field":"level"`, `"rule":"enum"`}},
+			{name: "not taken by leads", path: "/api/v1/leads?industry=x&stage_kind=won", header: en,
+				wantContains: []string{`"field":"industry"`, `"field":"stage_kind"`, "cannot be filtered on in this list"}},
+			{name: "not taken by customers", path: "/api/v1/customers?closed_from=2026-03-01T00:00:00Z", header: zh,
+				wantContains: []string{`"field":"closed_from"`, "此列表不能按此条件筛选"}},
+			{name: "not taken by contacts", path: "/api/v1/contacts?source=website", header: en, wantContains: []string{`"rule":"not_filterable"`}},
+			{name: "no search in the follow-up list", path: "/api/v1/follow-ups?q=abc", header: en, wantContains: []string{`"field":"q"`}},
+			{name: "follow-ups sort", path: "/api/v1/follow-ups?sort=name", header: en, wantContains: []string{`"field":"sort"`}},
+		} {
+			sc.token, sc.method, sc.wantStatus = tok, "GET", http.StatusUnprocessableEntity
+			sc.run(t, srv)
 		}
 	})
 }

@@ -170,11 +170,28 @@ func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path 
 		}
 	}
 	cl.params(params)
+	drillParams(params, f.Drill)
 	if f.Sort != "updated" {
 		params.Set("sort", f.Sort)
 	}
 	v.Pager = makePager(path, params, f.Cursor, readPrev(r.URL.Query()), page.Next)
 	return v
+}
+
+// drillFilter reads a report drill-down's filters from a list's query,
+// as the API list reads them (a drill-down links to the web list with
+// the API list's query); a malformed one is a field error, not ignored.
+func drillFilter(r *http.Request) (crm.DrillFilter, error) {
+	return crm.ParseDrillFilter(r.URL.Query())
+}
+
+// drillParams keeps a drill-down's filters in a list's paging links.
+func drillParams(v url.Values, d crm.DrillFilter) {
+	for k, vals := range d.Query() {
+		if v.Get(k) == "" {
+			v[k] = vals
+		}
+	}
 }
 
 func withQuery(path string, v url.Values) string {
@@ -204,6 +221,10 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access
 	}
 	f := listFilter(r)
 	f.Custom, f.OwnerID, f.DeptID = cl.Chosen, cl.Team.Owner, cl.Team.Dept
+	if f.Drill, err = drillFilter(r); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -216,6 +237,11 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access
 func (s *Server) pool(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	f := listFilter(r)
 	f.Level, f.Status, f.Pool = "", "", true
+	var err error
+	if f.Drill, err = drillFilter(r); err != nil { // the pool figure's level, source, industry
+		s.fail(w, r, a, err)
+		return
+	}
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
