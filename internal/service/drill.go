@@ -109,6 +109,15 @@ func drillURL(r *crm.Report, q store.ReportQuery, o crm.Object, ownerID int64, d
 	if owner := cmp.Or(ownerID, f.OwnerID); owner != 0 {
 		v.Set("owner_id", strconv.FormatInt(owner, 10))
 	}
+	// The order whose index holds the range: a period's records are read
+	// from the creation-time indexes (…_live_created, …_live_owner_created),
+	// overdue customers from the next follow-up's, not the whole scope.
+	switch {
+	case d.CreatedFrom != nil && o != crm.ObjFollowUp: // follow-ups have that order only
+		v.Set("sort", "created")
+	case d.NextFollowUpBefore != nil:
+		v.Set("sort", "next_follow_up")
+	}
 	return drillPaths[o] + "?" + v.Encode()
 }
 

@@ -38,6 +38,10 @@ func TestListsTakeDrillDownFilters(t *testing.T) {
 			_, err := to.Svc.CreateLead(ctx, to.Rep1, crm.LeadFields{Name: name, Company: name + "公司", Source: source})
 			noErr(t, err)
 		}
+		for _, c := range []crm.Customer{newA, newB} {
+			_, err := to.Svc.CreateFollowUp(ctx, to.Rep1, crm.FollowUpInput{Kind: "visit", Content: "拜访" + c.Name, CustomerID: c.ID})
+			noErr(t, err)
+		}
 		noErr(t, to.Svc.ReleaseCustomer(ctx, to.Rep1, newB.ID))
 		clock.Set(base)
 
@@ -63,6 +67,10 @@ func TestListsTakeDrillDownFilters(t *testing.T) {
 				wantContains: []string{"甲新客户B", "共 1 条"}},
 			{name: "the pool: another level", actor: "rep1", method: "GET", path: "/pool?level=A", wantStatus: 200,
 				wantContains: []string{"共 0 条"}, wantNotContains: []string{"甲新客户B"}},
+			{name: "follow-ups: the customer's level, owner_id", actor: "mgr", method: "GET", path: "/follow-ups?" + period + "&level=A&owner_id=" + rep1, wantStatus: 200,
+				wantContains: []string{"拜访甲新客户A", "共 1 条", `href="/customers/` + fmt.Sprint(newA.ID) + `"`}, wantNotContains: []string{"拜访甲新客户B"}},
+			{name: "follow-ups of a department outside the scope", actor: "rep1", method: "GET", path: "/follow-ups?department_id=" + fmt.Sprint(to.West.ID), wantStatus: 200,
+				wantContains: []string{"共 0 条"}, wantNotContains: []string{"拜访"}},
 			{name: "a malformed instant is a field error", actor: "rep1", method: "GET", path: "/customers?created_from=yesterday", wantStatus: 422,
 				wantContains: []string{"创建时间起", "RFC 3339"}},
 			{name: "in English", actor: "rep1", method: "GET", path: "/opportunities?stage_kind=maybe", header: map[string]string{"Accept-Language": "en"},
