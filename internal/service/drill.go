@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"custos/internal/access"
@@ -90,10 +91,11 @@ var drillPaths = map[crm.Object]string{crm.ObjCustomer: "/api/v1/customers", crm
 
 // drillURL is the API list of o's records a report figure counts: the
 // report's filters (department, owner, customer fields, on opportunities
-// the currency) with the figure's own (d, and an owner: a rep's row).
-// "" when the list cannot express them: a customer filter on a lead list
-// that has no such field (the figure is null then too).
-func drillURL(r *crm.Report, q store.ReportQuery, o crm.Object, ownerID int64, d crm.DrillFilter) string {
+// the currency) with the figure's own (d, and an owner or a department: a
+// row's, within the report's). "" when the list cannot express them: a
+// customer filter on a lead list that has no such field (the figure is
+// null then too).
+func drillURL(r *crm.Report, q store.ReportQuery, o crm.Object, ownerID, deptID int64, d crm.DrillFilter) string {
 	if !q.Applies(o) {
 		return ""
 	}
@@ -103,8 +105,8 @@ func drillURL(r *crm.Report, q store.ReportQuery, o crm.Object, ownerID int64, d
 		d.Currency = f.Currency
 	}
 	v := d.Query()
-	if f.DepartmentID != 0 {
-		v.Set("department_id", strconv.FormatInt(f.DepartmentID, 10))
+	if dept := cmp.Or(deptID, f.DepartmentID); dept != 0 {
+		v.Set("department_id", strconv.FormatInt(dept, 10))
 	}
 	if owner := cmp.Or(ownerID, f.OwnerID); owner != 0 {
 		v.Set("owner_id", strconv.FormatInt(owner, 10))
@@ -146,6 +148,70 @@ func withStage(drill string, stageID int64) string {
 // the customers, leads and follow-ups created in [start, end).
 func trendSpan(r *crm.Report, q store.ReportQuery, start, end time.Time) TrendCounts {
 	d := createdIn(start, end)
-	return TrendCounts{Start: start.UTC(), End: end.UTC(), CustomersDrill: drillURL(r, q, crm.ObjCustomer, 0, d),
-		LeadsDrill: drillURL(r, q, crm.ObjLead, 0, d), FollowUpsDrill: drillURL(r, q, crm.ObjFollowUp, 0, d)}
+	return TrendCounts{Start: start.UTC(), End: end.UTC(), CustomersDrill: drillURL(r, q, crm.ObjCustomer, 0, 0, d),
+		LeadsDrill: drillURL(r, q, crm.ObjLead, 0, 0, d), FollowUpsDrill: drillURL(r, q, crm.ObjFollowUp, 0, 0, d)}
+}
+
+// deptDrills gives a report's department rows their drill-downs. A row
+// counts the records of its department's own people, and department_id
+// reaches the departments below too: a row has its list only when the
+// people below (and those the row leaves out: disabled users in the
+// activity report) hold none of the figure's records — when the figure's
+// counts of every owner in the department and below add up to the row.
+type deptDrills struct {
+	paths  map[int64]string // department id → path
+	deptOf map[int64]int64  // user id → department id
+}
+
+// newDeptDrills reads the departments and the departments of the owners
+// (users) a report names, with any other owner in ids.
+func newDeptDrills(ctx context.Context, tx *store.Tx, q store.ReportQuery, users []store.ReportUser, ids []int64) (deptDrills, error) {
+	dd := deptDrills{paths: map[int64]string{}, deptOf: map[int64]int64{}}
+	for _, u := range users {
+		dd.deptOf[u.ID] = u.DeptID
+	}
+	var missing []int64
+	for _, id := range ids {
+		if _, ok := dd.deptOf[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		more, err := tx.ReportUsers(ctx, q, missing)
+		if err != nil {
+			return dd, err
+		}
+		for _, u := range more {
+			dd.deptOf[u.ID] = u.DeptID
+		}
+	}
+	depts, err := tx.ListDepartments(ctx)
+	for _, d := range depts {
+		dd.paths[d.ID] = d.Path
+	}
+	return dd, err
+}
+
+// url is the drill-down of a department row's figure n, which counts
+// (per owner) counts: "" unless the department's list holds exactly it.
+func (dd deptDrills) url(r *crm.Report, q store.ReportQuery, o crm.Object, dept, n int64, counts map[int64]int64, d crm.DrillFilter) string {
+	prefix, ok := dd.paths[dept]
+	if !ok {
+		return ""
+	}
+	var sum int64
+	for owner, c := range counts {
+		p, known := dd.paths[dd.deptOf[owner]]
+		switch {
+		case c == 0:
+		case !known:
+			return "" // an owner whose department is unknown: no answer
+		case strings.HasPrefix(p, prefix):
+			sum += c
+		}
+	}
+	if sum != n {
+		return ""
+	}
+	return drillURL(r, q, o, 0, dept, d)
 }
