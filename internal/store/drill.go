@@ -29,7 +29,10 @@ func drillWhere(o crm.Object, alias string, f crm.DrillFilter, a *args) string {
 	between("created_at", f.CreatedFrom, f.CreatedTo)
 	between("closed_at", f.ClosedFrom, f.ClosedTo)
 	if f.StageKind != "" {
-		w += " AND " + alias + ".stage_id IN (SELECT st.id FROM stages st WHERE st.kind = " + a.add(f.StageKind) + ")"
+		// Correlated, not "stage_id IN (…)": the planner then reads the
+		// range a drill-down names (closed_at, created_at) rather than every
+		// deal of the kind ever through opportunities_stage.
+		w += " AND EXISTS (SELECT 1 FROM stages st WHERE st.id = " + alias + ".stage_id AND st.kind = " + a.add(f.StageKind) + ")"
 	}
 	if f.Currency != "" {
 		w += " AND " + alias + ".currency = " + a.add(f.Currency)
