@@ -94,8 +94,9 @@ var drillPaths = map[crm.Object]string{crm.ObjCustomer: "/api/v1/customers", crm
 // the currency) with the figure's own (d, and an owner or a department: a
 // row's, within the report's). "" when the list cannot express them: a
 // customer filter on a lead list that has no such field (the figure is
-// null then too).
-func drillURL(r *crm.Report, q store.ReportQuery, o crm.Object, ownerID, deptID int64, d crm.DrillFilter) string {
+// null then too), or a filter the list would refuse the reader (a field
+// their role may not see, such as a hidden expected close date).
+func drillURL(a *access.Actor, r *crm.Report, q store.ReportQuery, o crm.Object, ownerID, deptID int64, d crm.DrillFilter) string {
 	if !q.Applies(o) {
 		return ""
 	}
@@ -103,6 +104,9 @@ func drillURL(r *crm.Report, q store.ReportQuery, o crm.Object, ownerID, deptID 
 	d.Level, d.Source, d.Industry = f.Level, f.Source, f.Industry
 	if o == crm.ObjOpportunity {
 		d.Currency = f.Currency
+	}
+	if checkDrill(a, o, d) != nil {
+		return ""
 	}
 	v := d.Query()
 	if dept := cmp.Or(deptID, f.DepartmentID); dept != 0 {
@@ -146,10 +150,10 @@ func withStage(drill string, stageID int64) string {
 
 // trendSpan is an empty span of the trend report with its drill-downs:
 // the customers, leads and follow-ups created in [start, end).
-func trendSpan(r *crm.Report, q store.ReportQuery, start, end time.Time) TrendCounts {
+func trendSpan(a *access.Actor, r *crm.Report, q store.ReportQuery, start, end time.Time) TrendCounts {
 	d := createdIn(start, end)
-	return TrendCounts{Start: start.UTC(), End: end.UTC(), CustomersDrill: drillURL(r, q, crm.ObjCustomer, 0, 0, d),
-		LeadsDrill: drillURL(r, q, crm.ObjLead, 0, 0, d), FollowUpsDrill: drillURL(r, q, crm.ObjFollowUp, 0, 0, d)}
+	return TrendCounts{Start: start.UTC(), End: end.UTC(), CustomersDrill: drillURL(a, r, q, crm.ObjCustomer, 0, 0, d),
+		LeadsDrill: drillURL(a, r, q, crm.ObjLead, 0, 0, d), FollowUpsDrill: drillURL(a, r, q, crm.ObjFollowUp, 0, 0, d)}
 }
 
 // deptDrills gives a report's department rows their drill-downs. A row
@@ -194,7 +198,7 @@ func newDeptDrills(ctx context.Context, tx *store.Tx, q store.ReportQuery, users
 
 // url is the drill-down of a department row's figure n, which counts
 // (per owner) counts: "" unless the department's list holds exactly it.
-func (dd deptDrills) url(r *crm.Report, q store.ReportQuery, o crm.Object, dept, n int64, counts map[int64]int64, d crm.DrillFilter) string {
+func (dd deptDrills) url(a *access.Actor, r *crm.Report, q store.ReportQuery, o crm.Object, dept, n int64, counts map[int64]int64, d crm.DrillFilter) string {
 	prefix, ok := dd.paths[dept]
 	if !ok {
 		return ""
@@ -213,5 +217,5 @@ func (dd deptDrills) url(r *crm.Report, q store.ReportQuery, o crm.Object, dept,
 	if sum != n {
 		return ""
 	}
-	return drillURL(r, q, o, 0, dept, d)
+	return drillURL(a, r, q, o, 0, dept, d)
 }

@@ -61,3 +61,30 @@ func TestDrillFiltersHonourFieldRules(t *testing.T) {
 		}
 	})
 }
+
+// TestDrillLeftOutWhenTheListWouldRefuseIt: a report never links a reader
+// to a list that would refuse them — with the expected close date hidden,
+// the forecast's open deals have no drill-down (the won ones keep theirs),
+// and a lead source hidden leaves the trend's leads without one.
+func TestDrillLeftOutWhenTheListWouldRefuseIt(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newReportWorld(t, db)
+		o := w.o
+		a := withFieldRule(t, o, o.Rep1, crm.ObjOpportunity, "expected_close_date", crm.FieldHidden)
+		fc, err := o.Svc.ForecastReport(ctx, a, w.march)
+		if err != nil || len(fc.Months) != 1 || fc.Months[0].OpenDrill != "" || fc.Months[0].WonDrill == "" {
+			t.Fatalf("forecast, close date hidden: %+v %v", fc.Months, err)
+		}
+		if fc, _ = o.Svc.ForecastReport(ctx, o.Rep1, w.march); fc.Months[0].OpenDrill == "" {
+			t.Errorf("forecast: no open drill-down: %+v", fc.Months)
+		}
+		a = withFieldRule(t, o, o.Rep1, crm.ObjLead, "source", crm.FieldHidden)
+		f := w.march
+		f.Source = "website"
+		tr, err := o.Svc.TrendsReport(ctx, a, f)
+		if err != nil || tr.Total.LeadsDrill != "" || tr.Total.CustomersDrill == "" {
+			t.Fatalf("trends, lead source hidden: %+v %v", tr.Total, err)
+		}
+	})
+}

@@ -361,7 +361,7 @@ func (s *Service) FunnelReport(ctx context.Context, a *access.Actor, f crm.Repor
 		created := createdIn(q.Start, q.End)
 		lostDrill := created
 		lostDrill.StageKind = crm.StageLost
-		out.LostDrill = drillURL(r, q, crm.ObjOpportunity, 0, 0, lostDrill)
+		out.LostDrill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, lostDrill)
 		prev := int64(-1)
 		for _, st := range stages {
 			if st.Kind == crm.StageLost {
@@ -369,7 +369,7 @@ func (s *Service) FunnelReport(ctx context.Context, a *access.Actor, f crm.Repor
 			}
 			reached := created
 			reached.ReachedPosition = &st.Position
-			step := FunnelStep{StageRef: stageRef(st), Kind: st.Kind, Drill: drillURL(r, q, crm.ObjOpportunity, 0, 0, reached)}
+			step := FunnelStep{StageRef: stageRef(st), Kind: st.Kind, Drill: drillURL(a, r, q, crm.ObjOpportunity, 0, 0, reached)}
 			for p, n := range furthest {
 				if p >= st.Position {
 					step.Reached += n
@@ -415,7 +415,7 @@ func (s *Service) PipelineReport(ctx context.Context, a *access.Actor, f crm.Rep
 				}
 			}
 			out.Stages = append(out.Stages, PipelineStage{StageRef: stageRef(st), Probability: st.Probability, Sums: sums(r, mine, true),
-				Drill: withStage(drillURL(r, q, crm.ObjOpportunity, 0, 0, crm.DrillFilter{StageKind: crm.StageOpen}), st.ID)})
+				Drill: withStage(drillURL(a, r, q, crm.ObjOpportunity, 0, 0, crm.DrillFilter{StageKind: crm.StageOpen}), st.ID)})
 		}
 		return nil
 	})
@@ -469,7 +469,7 @@ func (s *Service) ForecastReport(ctx context.Context, a *access.Actor, f crm.Rep
 				ExpectedCloseTo: bounds[i+1].AddDate(0, 0, -1).Format(time.DateOnly)}
 			won := closedIn(bounds[i], bounds[i+1], crm.StageWon)
 			out.Months = append(out.Months, ForecastMonth{Month: month, Open: sums(r, o, true), Won: sums(r, w, false),
-				OpenDrill: drillURL(r, q, crm.ObjOpportunity, 0, 0, open), WonDrill: drillURL(r, q, crm.ObjOpportunity, 0, 0, won)})
+				OpenDrill: drillURL(a, r, q, crm.ObjOpportunity, 0, 0, open), WonDrill: drillURL(a, r, q, crm.ObjOpportunity, 0, 0, won)})
 		}
 		return nil
 	})
@@ -500,8 +500,8 @@ func (s *Service) WinRateReport(ctx context.Context, a *access.Actor, f crm.Repo
 			}
 		}
 		out.Rate = ratio(out.Won, out.Won+out.Lost)
-		out.WonDrill = drillURL(r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageWon))
-		out.LostDrill = drillURL(r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageLost))
+		out.WonDrill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageWon))
+		out.LostDrill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageLost))
 		out.Currencies = []WinRateCurrency{}
 		for _, c := range by {
 			if c.Won.Amount != nil || c.Lost.Amount != nil {
@@ -527,7 +527,7 @@ func (s *Service) WinRateReport(ctx context.Context, a *access.Actor, f crm.Repo
 			if x.Key != "" { // "no reason given" is no filter a list takes
 				d := closedIn(q.Start, q.End, crm.StageLost)
 				d.LostReason = x.Key
-				rc.Drill = drillURL(r, q, crm.ObjOpportunity, 0, 0, d)
+				rc.Drill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, d)
 			}
 			out.LostReasons = append(out.LostReasons, rc)
 		}
@@ -551,7 +551,7 @@ func (s *Service) CycleReport(ctx context.Context, a *access.Actor, f crm.Report
 			return err
 		}
 		out.Won = c.Count
-		out.Drill = drillURL(r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageWon))
+		out.Drill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageWon))
 		if c.Count > 0 {
 			mean, median := days(c.Mean), days(c.Median)
 			out.MeanDays, out.MedianDays = &mean, &median
@@ -658,9 +658,9 @@ func (s *Service) LeaderboardReport(ctx context.Context, a *access.Actor, f crm.
 		for id, row := range rows {
 			u := users[id]
 			row.UserRef = userRef(u)
-			row.WonDrill = drillURL(r, q, crm.ObjOpportunity, id, 0, closedIn(q.Start, q.End, crm.StageWon))
-			row.CustomersDrill = drillURL(r, q, crm.ObjCustomer, id, 0, createdIn(q.Start, q.End))
-			row.FollowUpsDrill = drillURL(r, q, crm.ObjFollowUp, id, 0, createdIn(q.Start, q.End))
+			row.WonDrill = drillURL(a, r, q, crm.ObjOpportunity, id, 0, closedIn(q.Start, q.End, crm.StageWon))
+			row.CustomersDrill = drillURL(a, r, q, crm.ObjCustomer, id, 0, createdIn(q.Start, q.End))
+			row.FollowUpsDrill = drillURL(a, r, q, crm.ObjFollowUp, id, 0, createdIn(q.Start, q.End))
 			out.Reps = append(out.Reps, *row)
 			d := depts[u.DeptID]
 			if d == nil {
@@ -672,9 +672,9 @@ func (s *Service) LeaderboardReport(ctx context.Context, a *access.Actor, f crm.
 			d.FollowUps += row.FollowUps
 		}
 		for id, d := range depts {
-			d.WonDrill = dd.url(r, q, crm.ObjOpportunity, id, wonCount(*d), wonBy, closedIn(q.Start, q.End, crm.StageWon))
-			d.CustomersDrill = dd.url(r, q, crm.ObjCustomer, id, d.NewCustomers, customers, createdIn(q.Start, q.End))
-			d.FollowUpsDrill = dd.url(r, q, crm.ObjFollowUp, id, d.FollowUps, follow, createdIn(q.Start, q.End))
+			d.WonDrill = dd.url(a, r, q, crm.ObjOpportunity, id, wonCount(*d), wonBy, closedIn(q.Start, q.End, crm.StageWon))
+			d.CustomersDrill = dd.url(a, r, q, crm.ObjCustomer, id, d.NewCustomers, customers, createdIn(q.Start, q.End))
+			d.FollowUpsDrill = dd.url(a, r, q, crm.ObjFollowUp, id, d.FollowUps, follow, createdIn(q.Start, q.End))
 			out.Departments = append(out.Departments, *d)
 		}
 		rank := func(a, b LeaderRow) int {
@@ -735,10 +735,10 @@ func advance(t time.Time, interval string) time.Time {
 
 // trendCounts counts the new customers, leads and follow-ups in each span
 // of bounds.
-func trendCounts(ctx context.Context, tx *store.Tx, r *crm.Report, q store.ReportQuery, bounds []time.Time) ([]TrendCounts, error) {
+func trendCounts(ctx context.Context, tx *store.Tx, a *access.Actor, r *crm.Report, q store.ReportQuery, bounds []time.Time) ([]TrendCounts, error) {
 	out := make([]TrendCounts, len(bounds)-1)
 	for i := range out {
-		out[i] = trendSpan(r, q, bounds[i], bounds[i+1])
+		out[i] = trendSpan(a, r, q, bounds[i], bounds[i+1])
 	}
 	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjLead, crm.ObjFollowUp} {
 		if !q.Applies(o) {
@@ -770,12 +770,12 @@ func (s *Service) TrendsReport(ctx context.Context, a *access.Actor, f crm.Repor
 	var err error
 	out.Report, err = s.report(ctx, a, "trends", f, func(tx *store.Tx, q store.ReportQuery, r *crm.Report) error {
 		var err error
-		if out.Buckets, err = trendCounts(ctx, tx, r, q, trendBounds(q.Start, q.End, r.Filter.Interval)); err != nil {
+		if out.Buckets, err = trendCounts(ctx, tx, a, r, q, trendBounds(q.Start, q.End, r.Filter.Interval)); err != nil {
 			return err
 		}
 		// The buckets cut the period exactly: its total is their sum, not
 		// another pass over the same rows.
-		out.Total = trendSpan(r, q, q.Start, q.End)
+		out.Total = trendSpan(a, r, q, q.Start, q.End)
 		if q.Applies(crm.ObjLead) {
 			out.Total.Leads = new(int64)
 		}
@@ -787,7 +787,7 @@ func (s *Service) TrendsReport(ctx context.Context, a *access.Actor, f crm.Repor
 			}
 		}
 		days := int(q.End.Sub(q.Start).Hours()/24 + 0.5)
-		prev, err := trendCounts(ctx, tx, r, q, []time.Time{q.Start.AddDate(0, 0, -days), q.Start})
+		prev, err := trendCounts(ctx, tx, a, r, q, []time.Time{q.Start.AddDate(0, 0, -days), q.Start})
 		if err != nil {
 			return err
 		}
@@ -795,7 +795,7 @@ func (s *Service) TrendsReport(ctx context.Context, a *access.Actor, f crm.Repor
 		if r.Filter.Baseline != "" {
 			b, _ := time.ParseInLocation(time.DateOnly, r.Filter.Baseline, q.Start.Location())
 			b = b.AddDate(0, 0, 1)
-			base, err := trendCounts(ctx, tx, r, q, []time.Time{b.AddDate(0, 0, -days), b})
+			base, err := trendCounts(ctx, tx, a, r, q, []time.Time{b.AddDate(0, 0, -days), b})
 			if err != nil {
 				return err
 			}
@@ -839,9 +839,9 @@ func (s *Service) AdoptionReport(ctx context.Context, a *access.Actor, f crm.Rep
 				continue
 			}
 			row := ActivityRow{UserRef: userRef(u), FollowUps: follow[u.ID], Overdue: overdue[u.ID], Idle: idle[u.ID],
-				FollowUpsDrill: drillURL(r, q, crm.ObjFollowUp, u.ID, 0, createdIn(q.Start, q.End)),
-				OverdueDrill:   drillURL(r, q, crm.ObjCustomer, u.ID, 0, crm.DrillFilter{NextFollowUpBefore: &now}),
-				IdleDrill:      drillURL(r, q, crm.ObjCustomer, u.ID, 0, crm.DrillFilter{LastFollowUpBefore: &idleSince})}
+				FollowUpsDrill: drillURL(a, r, q, crm.ObjFollowUp, u.ID, 0, createdIn(q.Start, q.End)),
+				OverdueDrill:   drillURL(a, r, q, crm.ObjCustomer, u.ID, 0, crm.DrillFilter{NextFollowUpBefore: &now}),
+				IdleDrill:      drillURL(a, r, q, crm.ObjCustomer, u.ID, 0, crm.DrillFilter{LastFollowUpBefore: &idleSince})}
 			if x := act[u.ID]; x != nil {
 				row.SignIns, row.ActiveDays, row.Created, row.Updated = x.SignIns, x.ActiveDays, x.Created, x.Updated
 			}
@@ -867,9 +867,9 @@ func (s *Service) AdoptionReport(ctx context.Context, a *access.Actor, f crm.Rep
 			return err
 		}
 		for id, d := range depts {
-			d.FollowUpsDrill = dd.url(r, q, crm.ObjFollowUp, id, d.FollowUps, follow, createdIn(q.Start, q.End))
-			d.OverdueDrill = dd.url(r, q, crm.ObjCustomer, id, d.Overdue, overdue, crm.DrillFilter{NextFollowUpBefore: &now})
-			d.IdleDrill = dd.url(r, q, crm.ObjCustomer, id, d.Idle, idle, crm.DrillFilter{LastFollowUpBefore: &idleSince})
+			d.FollowUpsDrill = dd.url(a, r, q, crm.ObjFollowUp, id, d.FollowUps, follow, createdIn(q.Start, q.End))
+			d.OverdueDrill = dd.url(a, r, q, crm.ObjCustomer, id, d.Overdue, overdue, crm.DrillFilter{NextFollowUpBefore: &now})
+			d.IdleDrill = dd.url(a, r, q, crm.ObjCustomer, id, d.Idle, idle, crm.DrillFilter{LastFollowUpBefore: &idleSince})
 			out.Departments = append(out.Departments, *d)
 		}
 		slices.SortFunc(out.Departments, func(a, b ActivityRow) int { return cmp.Compare(a.DeptID, b.DeptID) })
