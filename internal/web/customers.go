@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -161,6 +162,7 @@ func listFilter(r *http.Request) crm.CustomerFilter {
 // and filters (none on the pool and the bin).
 func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, cl CustomList) CustomerListView {
 	p := s.page(r, a, titleKey, nav)
+	cl.Drill = drillView(p, f.Drill)
 	v := CustomerListView{Page: p, CustomList: cl, Path: path, Query: f.Query, Level: f.Level, Status: f.Status, Due: f.Due,
 		Sort: f.Sort, Rows: customerRows(p, cl, page.Items), Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
@@ -183,6 +185,20 @@ func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path 
 // the API list's query); a malformed one is a field error, not ignored.
 func drillFilter(r *http.Request) (crm.DrillFilter, error) {
 	return crm.ParseDrillFilter(r.URL.Query())
+}
+
+// DrillParam is one drill-down filter a list shows: its query name and
+// value, and its label in the reader's language.
+type DrillParam struct{ Name, Label, Value string }
+
+// drillView lists a drill-down's filters for the page, in name order.
+func drillView(p Page, d crm.DrillFilter) []DrillParam {
+	q := d.Query()
+	var out []DrillParam
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		out = append(out, DrillParam{Name: name, Label: p.T("field." + name), Value: q.Get(name)})
+	}
+	return out
 }
 
 // drillParams keeps a drill-down's filters in a list's paging links.
@@ -225,6 +241,8 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access
 		s.fail(w, r, a, err)
 		return
 	}
+	f.Drill.Level = "" // the list's own level filter (its select) holds it
+
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)

@@ -52,7 +52,11 @@ func TestListsTakeDrillDownFilters(t *testing.T) {
 		rep1 := fmt.Sprint(to.Rep1.UserID)
 		cases := []scenario{
 			{name: "customers: period, level, owner_id", actor: "mgr", method: "GET", path: "/customers?" + period + "&level=A&owner_id=" + rep1, wantStatus: 200,
-				wantContains: []string{"甲新客户A", "共 1 条"}, wantNotContains: []string{"甲旧客户", "甲新客户B", "乙新客户"}},
+				wantContains: []string{"甲新客户A", "共 1 条",
+					// named above the results, kept by the filter form (a search within them)
+					"按报表数字筛选", "创建时间起: ", `<input type="hidden" name="created_from" value="` + base.AddDate(0, 0, -3).Format(time.RFC3339) + `">`,
+					`<a href="/customers">显示完整列表</a>`},
+				wantNotContains: []string{"甲旧客户", "甲新客户B", "乙新客户"}},
 			{name: "customers: department_id and source", actor: "mgr", method: "GET", path: "/customers?source=website&department_id=" + fmt.Sprint(to.East1.ID), wantStatus: 200,
 				wantContains: []string{"甲新客户A", "乙新客户", "共 2 条"}, wantNotContains: []string{"甲旧客户"}},
 			{name: "leads: period and their own source", actor: "rep1", method: "GET", path: "/leads?" + period + "&source=website", wantStatus: 200,
@@ -68,7 +72,8 @@ func TestListsTakeDrillDownFilters(t *testing.T) {
 			{name: "the pool: another level", actor: "rep1", method: "GET", path: "/pool?level=A", wantStatus: 200,
 				wantContains: []string{"共 0 条"}, wantNotContains: []string{"甲新客户B"}},
 			{name: "follow-ups: the customer's level, owner_id", actor: "mgr", method: "GET", path: "/follow-ups?" + period + "&level=A&owner_id=" + rep1, wantStatus: 200,
-				wantContains: []string{"拜访甲新客户A", "共 1 条", `href="/customers/` + fmt.Sprint(newA.ID) + `"`}, wantNotContains: []string{"拜访甲新客户B"}},
+				wantContains:    []string{"拜访甲新客户A", "共 1 条", `href="/customers/` + fmt.Sprint(newA.ID) + `"`, "客户级别: A", `<a href="/follow-ups">显示完整列表</a>`},
+				wantNotContains: []string{"拜访甲新客户B"}},
 			{name: "follow-ups of a department outside the scope", actor: "rep1", method: "GET", path: "/follow-ups?department_id=" + fmt.Sprint(to.West.ID), wantStatus: 200,
 				wantContains: []string{"共 0 条"}, wantNotContains: []string{"拜访"}},
 			{name: "a malformed instant is a field error", actor: "rep1", method: "GET", path: "/customers?created_from=yesterday", wantStatus: 422,

@@ -123,7 +123,9 @@ type FollowUpListView struct {
 	Pager
 	Rows        []FollowUpRow
 	Total       int
-	TotalCapped bool // Total is a lower bound
+	TotalCapped bool         // Total is a lower bound
+	Drill       []DrillParam // the drill-down's filters, named above the list
+	Path        string
 }
 
 // FollowUpRow is one follow-up with the record it is about.
@@ -164,7 +166,8 @@ func (s *Server) listFollowUps(w http.ResponseWriter, r *http.Request, a *access
 		return
 	}
 	v := FollowUpListView{Page: s.page(r, a, "timeline.title", "customers"), Rows: make([]FollowUpRow, len(page.Items)),
-		Total: page.Total, TotalCapped: page.TotalCapped}
+		Total: page.Total, TotalCapped: page.TotalCapped, Path: "/follow-ups"}
+	v.Drill = drillView(v.Page, f.Drill)
 	for i, x := range page.Items {
 		v.Rows[i] = FollowUpRow{FollowUp: x, RecordURL: followUpRecordURL(x)}
 	}

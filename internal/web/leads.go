@@ -64,6 +64,7 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 		s.fail(w, r, a, err)
 		return
 	}
+	cl.Drill = drillView(s.page(r, a, "leads.title", "leads"), f.Drill)
 	page, err := s.svc.ListLeads(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)

@@ -270,6 +270,7 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 		s.fail(w, r, a, err)
 		return
 	}
+	cl.Drill = drillView(s.page(r, a, "opportunities.title", "opportunities"), f.Drill)
 	page, err := s.svc.ListOpportunities(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
