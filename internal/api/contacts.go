@@ -27,7 +27,8 @@ func listFilter(r *http.Request) (crm.ListFilter, error) {
 		}
 		*dst = int64(n)
 	}
-	return f, nil
+	f.Drill, err = crm.ParseDrillFilter(q)
+	return f, err
 }
 
 func (api *API) listContacts(w http.ResponseWriter, r *http.Request, a *access.Actor) {

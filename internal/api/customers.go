@@ -28,6 +28,10 @@ func customerFilter(r *http.Request) (crm.CustomerFilter, error) {
 	}
 	dept, err := queryInt(r, "department_id")
 	f.OwnerID, f.DeptID = int64(owner), int64(dept)
+	if err != nil {
+		return f, err
+	}
+	f.Drill, err = crm.ParseDrillFilter(q)
 	return f, err
 }
 

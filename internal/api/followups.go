@@ -33,7 +33,8 @@ func (api *API) listFollowUps(w http.ResponseWriter, r *http.Request, a *access.
 	api.problem(w, r, a, err)
 }
 
-// listRecordFollowUps serves GET /follow-ups?customer_id=|contact_id=|opportunity_id=|lead_id= with cursor paging.
+// listRecordFollowUps serves GET /follow-ups?customer_id=|contact_id=|opportunity_id=|lead_id= with cursor paging;
+// without a record, the follow-ups in scope filtered by owner_id, department_id and the drill-down filters.
 func (api *API) listRecordFollowUps(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	q := r.URL.Query()
 	limit, err := queryInt(r, "limit")
@@ -55,6 +56,12 @@ func (api *API) listRecordFollowUps(w http.ResponseWriter, r *http.Request, a *a
 		api.respond(w, r, a, http.StatusOK, page, err)
 		return
 	}
-	api.problem(w, r, a, &crm.Error{Code: crm.Invalid, Message: "name the record: customer_id, contact_id, opportunity_id or lead_id",
-		Fields: []crm.FieldError{{Field: "customer_id", Rule: "required"}}})
+	// No record named: the follow-ups in the actor's scope, filtered (the
+	// list a report's follow-up figures drill down to).
+	f, err := listFilter(r)
+	var page any
+	if err == nil {
+		page, err = api.svc.ListFollowUpsBy(r.Context(), a, f)
+	}
+	api.respond(w, r, a, http.StatusOK, page, err)
 }

@@ -520,7 +520,13 @@ func apiSpecs(w *tm.World) map[string][]spec {
 		"GET /api/v1/customers/{id}/follow-ups": {{Object: crm.ObjCustomer, Want: tm.On(crm.ObjCustomer, tm.TimelineOutcome),
 			Req: recordPath(crm.ObjCustomer, "/api/v1/customers/", "/follow-ups", nil)}},
 		"GET /api/v1/follow-ups": {{Object: crm.ObjContact, Want: tm.On(crm.ObjContact, tm.TimelineOutcome),
-			Req: recordPath(crm.ObjContact, "/api/v1/follow-ups?contact_id=", "", nil)}},
+			Req: recordPath(crm.ObjContact, "/api/v1/follow-ups?contact_id=", "", nil)},
+			// Without a record: every follow-up in scope (a report's drill-down),
+			// and the department filter narrows it, never widens it.
+			{Want: tm.CanDo(crm.ObjFollowUp, crm.ActRead), Req: path("/api/v1/follow-ups?limit=200"),
+				Lists: []tm.Listing{{Key: "items", O: crm.ObjFollowUp, In: tm.InList}}},
+			{Want: tm.CanDo(crm.ObjFollowUp, crm.ActRead), Req: path("/api/v1/follow-ups?limit=200&department_id=" + strconv.FormatInt(w.Org.HQ.ID, 10)),
+				Lists: []tm.Listing{{Key: "items", O: crm.ObjFollowUp, In: tm.InTeamList}}}},
 		"POST /api/v1/follow-ups": {attach(crm.ObjFollowUp, "/api/v1/follow-ups", func(*tm.Target) map[string]any {
 			return map[string]any{"kind": "visit", "content": "拜访"}
 		})},

@@ -510,13 +510,22 @@ func listParams(s crm.ObjectSpec) []any {
 		}
 		param(f.Name, "only records with this "+f.Name, sch)
 	}
-	if s.TeamFiltered {
+	drill := crm.DrillParams(s.Name)
+	// The follow-up list without a record is filtered by team too.
+	if s.TeamFiltered || len(drill) > 0 {
 		id := schema{"type": "integer", "format": "int64", "minimum": 0}
 		param("owner_id", "only records owned by this user (narrows your scope, never widens it)", id)
 		param("department_id", "only records owned by people in this department or below it (narrows your scope, never widens it)", id)
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.ListFilters)) {
 		param(name, s.ListFilters[name], schema{"type": "string"})
+	}
+	// A report's drill-down filters (crm.DrillFilter), but those the
+	// object's own fields already named.
+	for _, name := range slices.Sorted(maps.Keys(drill)) {
+		if !slices.ContainsFunc(out, func(p any) bool { return p.(schema)["name"] == name }) {
+			param(name, "report drill-down: "+drill[name], schema{"type": "string"})
+		}
 	}
 	return out
 }

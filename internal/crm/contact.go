@@ -89,7 +89,9 @@ type ListFilter struct {
 	// Custom filters on custom fields: key → value (contained, for
 	// multiple choice); the service checks keys and values.
 	Custom map[string]string `json:"custom,omitempty"`
-	Sort   string            `json:"sort,omitempty"`
-	Cursor string            `json:"cursor,omitempty"`
-	Limit  int               `json:"limit,omitempty"`
+	// Drill holds the report drill-down filters (the list checks which it takes).
+	Drill  DrillFilter `json:"drill,omitempty"`
+	Sort   string      `json:"sort,omitempty"`
+	Cursor string      `json:"cursor,omitempty"`
+	Limit  int         `json:"limit,omitempty"`
 }

@@ -162,6 +162,8 @@ type CustomerFilter struct {
 	Due    string
 	Pool   bool              // only customers without owner
 	Custom map[string]string // custom field key → value (contained, for multiple choice)
+	// Drill holds the report drill-down filters; its Level is Level's.
+	Drill  DrillFilter
 	Sort   string
 	Cursor string
 	Limit  int

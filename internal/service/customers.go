@@ -398,6 +398,13 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	if err := s.require(ctx, a, crm.ObjCustomer, crm.ActRead); err != nil {
 		return CustomerPage{}, err
 	}
+	// A drill-down's level is the list's own level filter.
+	if f.Drill.Level != "" {
+		f.Level, f.Drill.Level = f.Drill.Level, ""
+	}
+	if err := checkDrill(a, crm.ObjCustomer, f.Drill); err != nil {
+		return CustomerPage{}, err
+	}
 	var filters []string
 	if f.Level != "" {
 		filters = append(filters, "level")
@@ -414,6 +421,9 @@ func (s *Service) listCustomers(ctx context.Context, a *access.Actor, f crm.Cust
 	q := store.CustomerQuery{Scope: a.SharedScope(crm.ObjCustomer, false), OnlyPool: f.Pool, Deleted: deleted, Filter: f}
 	if err := s.customerDue(a, &q); err != nil {
 		return CustomerPage{}, err
+	}
+	if t := f.Drill.NextFollowUpBefore; t != nil && (q.DueBefore == nil || t.Before(*q.DueBefore)) {
+		q.DueBefore = t // the range of due=overdue, on the same index
 	}
 	if deleted {
 		q.Scope = a.Scope(crm.ObjCustomer) // the recycle bin is the owner's

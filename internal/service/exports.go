@@ -79,7 +79,8 @@ type ExportFilter struct {
 // the list it exports — the same parameters the list takes (customers: q,
 // level, status, pool, custom.*, sort; contacts, leads, opportunities: q,
 // status, owner_id, customer_id, stage_id, opportunity_id, custom.*,
-// sort; follow-ups: customer_id | contact_id | opportunity_id | lead_id;
+// sort; department_id and a report drill-down's filters on those that
+// take them; follow-ups: customer_id | contact_id | opportunity_id | lead_id;
 // tasks: customer_id, all, due_before). Web and API share it.
 func ParseExportFilter(o crm.Object, q url.Values) (ExportFilter, error) {
 	f := ExportFilter{ListFilter: crm.ListFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Sort: q.Get("sort")},
@@ -105,6 +106,13 @@ func ParseExportFilter(o crm.Object, q url.Values) (ExportFilter, error) {
 		return n
 	}
 	f.CustomerID, f.OwnerID, f.StageID, f.OpportunityID = id("customer_id"), id("owner_id"), id("stage_id"), id("opportunity_id")
+	f.DeptID = id("department_id")
+	// A report's drill-down list exports what it shows: its filters too.
+	drill, err := crm.ParseDrillFilter(q)
+	if err != nil {
+		return f, err
+	}
+	f.Drill = drill
 	if o == crm.ObjFollowUp {
 		for _, parent := range []struct {
 			param string
@@ -149,8 +157,8 @@ type exporter func(ctx context.Context, s *Service, a *access.Actor, f ExportFil
 var exporters = map[crm.Object]exporter{
 	crm.ObjCustomer: func(ctx context.Context, s *Service, a *access.Actor, f ExportFilter) ([]any, []int64, error) {
 		return allPages(func(cursor string) (Page[crm.Customer], error) {
-			return s.ListCustomers(ctx, a, crm.CustomerFilter{Query: f.Query, Level: f.Level, Status: f.Status, OwnerID: f.OwnerID,
-				Pool: f.Pool, Custom: f.Custom, Sort: f.Sort, Cursor: cursor, Limit: exportPage})
+			return s.ListCustomers(ctx, a, crm.CustomerFilter{Query: f.Query, Level: f.Level, Status: f.Status, OwnerID: f.OwnerID, DeptID: f.DeptID,
+				Pool: f.Pool, Custom: f.Custom, Drill: f.Drill, Sort: f.Sort, Cursor: cursor, Limit: exportPage})
 		}, func(c crm.Customer) int64 { return c.ID })
 	},
 	crm.ObjContact: pagedExporter((*Service).ListContacts, func(c crm.Contact) int64 { return c.ID }),
@@ -158,9 +166,8 @@ var exporters = map[crm.Object]exporter{
 	crm.ObjOpportunity: pagedExporter((*Service).ListOpportunities,
 		func(o crm.Opportunity) int64 { return o.ID }),
 	crm.ObjFollowUp: func(ctx context.Context, s *Service, a *access.Actor, f ExportFilter) ([]any, []int64, error) {
-		if f.Parent == "" || f.ParentID == 0 {
-			return nil, nil, &crm.Error{Code: crm.Invalid, Message: "name the record: customer_id, contact_id, opportunity_id or lead_id",
-				Fields: []crm.FieldError{{Field: "customer_id", Rule: "required"}}}
+		if f.Parent == "" || f.ParentID == 0 { // the follow-ups in scope, filtered (a drill-down)
+			return pagedExporter((*Service).ListFollowUpsBy, func(x crm.FollowUp) int64 { return x.ID })(ctx, s, a, f)
 		}
 		return allPages(func(cursor string) (Page[crm.FollowUp], error) {
 			return s.ListRecordFollowUps(ctx, a, f.Parent, f.ParentID, cursor, exportPage)

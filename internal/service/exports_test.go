@@ -160,8 +160,16 @@ func TestExportScopeAndFieldRules(t *testing.T) {
 		}
 		_ = west
 		// Contacts of a customer, follow-ups of a record, tasks: their lists.
-		if _, _, err := export(t, o, o.MgrEast, crm.ObjFollowUp, service.ExportFilter{}, "csv"); !crm.IsCode(err, crm.Invalid) {
-			t.Fatalf("follow-ups without a record: %v", err)
+		// Follow-ups without a record are those in scope (a report's
+		// drill-down): West's are not the East manager's.
+		if _, err := o.Svc.CreateFollowUp(context.Background(), o.Rep3, crm.FollowUpInput{Kind: "call", Content: "WestCall", CustomerID: west.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, b, err := export(t, o, o.MgrEast, crm.ObjFollowUp, service.ExportFilter{}, "csv"); err != nil || strings.Contains(string(b), "WestCall") {
+			t.Fatalf("follow-ups without a record: %v %s", err, b)
+		}
+		if _, b, err := export(t, o, o.Admin, crm.ObjFollowUp, service.ExportFilter{}, "csv"); err != nil || !strings.Contains(string(b), "WestCall") {
+			t.Fatalf("follow-ups without a record, the administrator: %v %s", err, b)
 		}
 		if _, _, err := export(t, o, o.MgrEast, crm.ObjFollowUp, service.ExportFilter{Parent: crm.ObjCustomer, ParentID: west.ID}, "csv"); !crm.IsCode(err, crm.NotFound) {
 			t.Fatalf("follow-ups of a customer out of scope: %v", err)
@@ -173,7 +181,8 @@ func TestExportScopeAndFieldRules(t *testing.T) {
 			t.Fatalf("unknown format: %v", err)
 		}
 		// The export log: everyone's for administrators, one's own otherwise.
-		if log, err := o.Svc.ListExports(ctx, o.Admin, 0, 0); err != nil || len(log) != 4 {
+		// (Four lists, and the two follow-up lists without a record.)
+		if log, err := o.Svc.ListExports(ctx, o.Admin, 0, 0); err != nil || len(log) != 6 {
 			t.Fatalf("admin's export log: %d %v", len(log), err)
 		}
 		if log, err := o.Svc.ListExports(ctx, rep1, 0, 0); err != nil || len(log) != 3 {

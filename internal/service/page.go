@@ -123,6 +123,9 @@ func listRecords[T any](ctx context.Context, s *Service, a *access.Actor, f crm.
 	if err := checkTeamFilter(f.OwnerID, f.DeptID); err != nil {
 		return Page[T]{}, err
 	}
+	if err := checkDrill(a, l.object, f.Drill); err != nil {
+		return Page[T]{}, err
+	}
 	key, terms, none := s.searchFor(a, l.object, f.Query)
 	if none {
 		return Page[T]{Items: []T{}}, nil

@@ -3,9 +3,9 @@ package service
 import (
 	"cmp"
 	"context"
-	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"custos/internal/access"
@@ -327,20 +327,6 @@ func sums(r *crm.Report, rows []store.StageSum, weighted bool) []MoneySum {
 	return out
 }
 
-// drill is the API list of opportunities that a figure counts, when the
-// list's filters express the report's: "" when the report is narrowed by
-// something the list cannot narrow by (a department, a customer field, a
-// currency, a period).
-func drill(f crm.ReportFilter, params url.Values) string {
-	if f.DepartmentID != 0 || f.Level != "" || f.Source != "" || f.Industry != "" || f.Currency != "" {
-		return ""
-	}
-	if f.OwnerID != 0 {
-		params.Set("owner_id", strconv.FormatInt(f.OwnerID, 10))
-	}
-	return "/api/v1/opportunities?" + params.Encode()
-}
-
 func ratio(n, d int64) *float64 {
 	if d == 0 {
 		return nil
@@ -372,12 +358,18 @@ func (s *Service) FunnelReport(ctx context.Context, a *access.Actor, f crm.Repor
 		for _, n := range furthest {
 			out.Cohort += n
 		}
+		created := createdIn(q.Start, q.End)
+		lostDrill := created
+		lostDrill.StageKind = crm.StageLost
+		out.LostDrill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, lostDrill)
 		prev := int64(-1)
 		for _, st := range stages {
 			if st.Kind == crm.StageLost {
 				continue
 			}
-			step := FunnelStep{StageRef: stageRef(st), Kind: st.Kind}
+			reached := created
+			reached.ReachedPosition = &st.Position
+			step := FunnelStep{StageRef: stageRef(st), Kind: st.Kind, Drill: drillURL(a, r, q, crm.ObjOpportunity, 0, 0, reached)}
 			for p, n := range furthest {
 				if p >= st.Position {
 					step.Reached += n
@@ -385,6 +377,10 @@ func (s *Service) FunnelReport(ctx context.Context, a *access.Actor, f crm.Repor
 			}
 			if prev >= 0 {
 				step.Conversion = ratio(step.Reached, prev)
+			} else {
+				// The cohort is what reached the first step: the deals
+				// with an open or won stage in their history.
+				out.CohortDrill = step.Drill
 			}
 			prev = step.Reached
 			out.Steps = append(out.Steps, step)
@@ -419,7 +415,7 @@ func (s *Service) PipelineReport(ctx context.Context, a *access.Actor, f crm.Rep
 				}
 			}
 			out.Stages = append(out.Stages, PipelineStage{StageRef: stageRef(st), Probability: st.Probability, Sums: sums(r, mine, true),
-				Drill: drill(f, url.Values{"stage_id": {strconv.FormatInt(st.ID, 10)}})})
+				Drill: withStage(drillURL(a, r, q, crm.ObjOpportunity, 0, 0, crm.DrillFilter{StageKind: crm.StageOpen}), st.ID)})
 		}
 		return nil
 	})
@@ -467,7 +463,13 @@ func (s *Service) ForecastReport(ctx context.Context, a *access.Actor, f crm.Rep
 					w = append(w, x)
 				}
 			}
-			out.Months = append(out.Months, ForecastMonth{Month: month, Open: sums(r, o, true), Won: sums(r, w, false)})
+			// The open deals of the month within the period's dates, and
+			// those won within the month's instants of the period.
+			open := crm.DrillFilter{StageKind: crm.StageOpen, ExpectedCloseFrom: bounds[i].Format(time.DateOnly),
+				ExpectedCloseTo: bounds[i+1].AddDate(0, 0, -1).Format(time.DateOnly)}
+			won := closedIn(bounds[i], bounds[i+1], crm.StageWon)
+			out.Months = append(out.Months, ForecastMonth{Month: month, Open: sums(r, o, true), Won: sums(r, w, false),
+				OpenDrill: drillURL(a, r, q, crm.ObjOpportunity, 0, 0, open), WonDrill: drillURL(a, r, q, crm.ObjOpportunity, 0, 0, won)})
 		}
 		return nil
 	})
@@ -498,6 +500,8 @@ func (s *Service) WinRateReport(ctx context.Context, a *access.Actor, f crm.Repo
 			}
 		}
 		out.Rate = ratio(out.Won, out.Won+out.Lost)
+		out.WonDrill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageWon))
+		out.LostDrill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageLost))
 		out.Currencies = []WinRateCurrency{}
 		for _, c := range by {
 			if c.Won.Amount != nil || c.Lost.Amount != nil {
@@ -519,7 +523,13 @@ func (s *Service) WinRateReport(ctx context.Context, a *access.Actor, f crm.Repo
 		}
 		reasons, err := tx.LostReasons(ctx, q)
 		for _, x := range reasons {
-			out.LostReasons = append(out.LostReasons, ReasonCount{Reason: x.Key, Count: x.Count})
+			rc := ReasonCount{Reason: x.Key, Count: x.Count}
+			if x.Key != "" { // "no reason given" is no filter a list takes
+				d := closedIn(q.Start, q.End, crm.StageLost)
+				d.LostReason = x.Key
+				rc.Drill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, d)
+			}
+			out.LostReasons = append(out.LostReasons, rc)
 		}
 		return err
 	})
@@ -541,6 +551,7 @@ func (s *Service) CycleReport(ctx context.Context, a *access.Actor, f crm.Report
 			return err
 		}
 		out.Won = c.Count
+		out.Drill = drillURL(a, r, q, crm.ObjOpportunity, 0, 0, closedIn(q.Start, q.End, crm.StageWon))
 		if c.Count > 0 {
 			mean, median := days(c.Mean), days(c.Median)
 			out.MeanDays, out.MedianDays = &mean, &median
@@ -630,15 +641,26 @@ func (s *Service) LeaderboardReport(ctx context.Context, a *access.Actor, f crm.
 		for id, n := range follow {
 			get(id).FollowUps = n
 		}
-		users, _, err := reportUsers(ctx, tx, q, slices.Collect(mapKeys(rows)))
+		users, list, err := reportUsers(ctx, tx, q, slices.Collect(mapKeys(rows)))
 		if err != nil {
 			return err
+		}
+		dd, err := newDeptDrills(ctx, tx, q, list, nil)
+		if err != nil {
+			return err
+		}
+		wonBy := map[int64]int64{}
+		for _, x := range won {
+			wonBy[x.StageID] += x.Count
 		}
 		depts := map[int64]*LeaderRow{}
 		out.Reps, out.Departments = []LeaderRow{}, []LeaderRow{}
 		for id, row := range rows {
 			u := users[id]
 			row.UserRef = userRef(u)
+			row.WonDrill = drillURL(a, r, q, crm.ObjOpportunity, id, 0, closedIn(q.Start, q.End, crm.StageWon))
+			row.CustomersDrill = drillURL(a, r, q, crm.ObjCustomer, id, 0, createdIn(q.Start, q.End))
+			row.FollowUpsDrill = drillURL(a, r, q, crm.ObjFollowUp, id, 0, createdIn(q.Start, q.End))
 			out.Reps = append(out.Reps, *row)
 			d := depts[u.DeptID]
 			if d == nil {
@@ -649,7 +671,10 @@ func (s *Service) LeaderboardReport(ctx context.Context, a *access.Actor, f crm.
 			d.NewCustomers += row.NewCustomers
 			d.FollowUps += row.FollowUps
 		}
-		for _, d := range depts {
+		for id, d := range depts {
+			d.WonDrill = dd.url(a, r, q, crm.ObjOpportunity, id, wonCount(*d), wonBy, closedIn(q.Start, q.End, crm.StageWon))
+			d.CustomersDrill = dd.url(a, r, q, crm.ObjCustomer, id, d.NewCustomers, customers, createdIn(q.Start, q.End))
+			d.FollowUpsDrill = dd.url(a, r, q, crm.ObjFollowUp, id, d.FollowUps, follow, createdIn(q.Start, q.End))
 			out.Departments = append(out.Departments, *d)
 		}
 		rank := func(a, b LeaderRow) int {
@@ -710,10 +735,10 @@ func advance(t time.Time, interval string) time.Time {
 
 // trendCounts counts the new customers, leads and follow-ups in each span
 // of bounds.
-func trendCounts(ctx context.Context, tx *store.Tx, q store.ReportQuery, bounds []time.Time) ([]TrendCounts, error) {
+func trendCounts(ctx context.Context, tx *store.Tx, a *access.Actor, r *crm.Report, q store.ReportQuery, bounds []time.Time) ([]TrendCounts, error) {
 	out := make([]TrendCounts, len(bounds)-1)
 	for i := range out {
-		out[i] = TrendCounts{Start: bounds[i].UTC(), End: bounds[i+1].UTC()}
+		out[i] = trendSpan(a, r, q, bounds[i], bounds[i+1])
 	}
 	for _, o := range []crm.Object{crm.ObjCustomer, crm.ObjLead, crm.ObjFollowUp} {
 		if !q.Applies(o) {
@@ -745,12 +770,12 @@ func (s *Service) TrendsReport(ctx context.Context, a *access.Actor, f crm.Repor
 	var err error
 	out.Report, err = s.report(ctx, a, "trends", f, func(tx *store.Tx, q store.ReportQuery, r *crm.Report) error {
 		var err error
-		if out.Buckets, err = trendCounts(ctx, tx, q, trendBounds(q.Start, q.End, r.Filter.Interval)); err != nil {
+		if out.Buckets, err = trendCounts(ctx, tx, a, r, q, trendBounds(q.Start, q.End, r.Filter.Interval)); err != nil {
 			return err
 		}
 		// The buckets cut the period exactly: its total is their sum, not
 		// another pass over the same rows.
-		out.Total = TrendCounts{Start: q.Start.UTC(), End: q.End.UTC()}
+		out.Total = trendSpan(a, r, q, q.Start, q.End)
 		if q.Applies(crm.ObjLead) {
 			out.Total.Leads = new(int64)
 		}
@@ -762,7 +787,7 @@ func (s *Service) TrendsReport(ctx context.Context, a *access.Actor, f crm.Repor
 			}
 		}
 		days := int(q.End.Sub(q.Start).Hours()/24 + 0.5)
-		prev, err := trendCounts(ctx, tx, q, []time.Time{q.Start.AddDate(0, 0, -days), q.Start})
+		prev, err := trendCounts(ctx, tx, a, r, q, []time.Time{q.Start.AddDate(0, 0, -days), q.Start})
 		if err != nil {
 			return err
 		}
@@ -770,7 +795,7 @@ func (s *Service) TrendsReport(ctx context.Context, a *access.Actor, f crm.Repor
 		if r.Filter.Baseline != "" {
 			b, _ := time.ParseInLocation(time.DateOnly, r.Filter.Baseline, q.Start.Location())
 			b = b.AddDate(0, 0, 1)
-			base, err := trendCounts(ctx, tx, q, []time.Time{b.AddDate(0, 0, -days), b})
+			base, err := trendCounts(ctx, tx, a, r, q, []time.Time{b.AddDate(0, 0, -days), b})
 			if err != nil {
 				return err
 			}
@@ -802,7 +827,8 @@ func (s *Service) AdoptionReport(ctx context.Context, a *access.Actor, f crm.Rep
 			return err
 		}
 		now := s.clock()
-		overdue, idle, err := tx.FollowUpDue(ctx, q, now, now.AddDate(0, 0, -r.Filter.IdleDays))
+		idleSince := now.AddDate(0, 0, -r.Filter.IdleDays)
+		overdue, idle, err := tx.FollowUpDue(ctx, q, now, idleSince)
 		if err != nil {
 			return err
 		}
@@ -812,7 +838,10 @@ func (s *Service) AdoptionReport(ctx context.Context, a *access.Actor, f crm.Rep
 			if u.Disabled {
 				continue
 			}
-			row := ActivityRow{UserRef: userRef(u), FollowUps: follow[u.ID], Overdue: overdue[u.ID], Idle: idle[u.ID]}
+			row := ActivityRow{UserRef: userRef(u), FollowUps: follow[u.ID], Overdue: overdue[u.ID], Idle: idle[u.ID],
+				FollowUpsDrill: drillURL(a, r, q, crm.ObjFollowUp, u.ID, 0, createdIn(q.Start, q.End)),
+				OverdueDrill:   drillURL(a, r, q, crm.ObjCustomer, u.ID, 0, crm.DrillFilter{NextFollowUpBefore: &now}),
+				IdleDrill:      drillURL(a, r, q, crm.ObjCustomer, u.ID, 0, crm.DrillFilter{LastFollowUpBefore: &idleSince})}
 			if x := act[u.ID]; x != nil {
 				row.SignIns, row.ActiveDays, row.Created, row.Updated = x.SignIns, x.ActiveDays, x.Created, x.Updated
 			}
@@ -832,7 +861,15 @@ func (s *Service) AdoptionReport(ctx context.Context, a *access.Actor, f crm.Rep
 			d.Overdue += row.Overdue
 			d.Idle += row.Idle
 		}
-		for _, d := range depts {
+		owners := slices.Concat(slices.Collect(mapKeys(follow)), slices.Collect(mapKeys(overdue)))
+		dd, err := newDeptDrills(ctx, tx, q, users, owners)
+		if err != nil {
+			return err
+		}
+		for id, d := range depts {
+			d.FollowUpsDrill = dd.url(a, r, q, crm.ObjFollowUp, id, d.FollowUps, follow, createdIn(q.Start, q.End))
+			d.OverdueDrill = dd.url(a, r, q, crm.ObjCustomer, id, d.Overdue, overdue, crm.DrillFilter{NextFollowUpBefore: &now})
+			d.IdleDrill = dd.url(a, r, q, crm.ObjCustomer, id, d.Idle, idle, crm.DrillFilter{LastFollowUpBefore: &idleSince})
 			out.Departments = append(out.Departments, *d)
 		}
 		slices.SortFunc(out.Departments, func(a, b ActivityRow) int { return cmp.Compare(a.DeptID, b.DeptID) })
@@ -856,7 +893,15 @@ func (s *Service) PoolReport(ctx context.Context, a *access.Actor, f crm.ReportF
 			if out.InPool, err = tx.PoolSize(ctx, q); err != nil {
 				return err
 			}
+			// The pool has no owners: the team filters do not narrow it.
+			d := crm.DrillFilter{Level: r.Filter.Level, Source: r.Filter.Source, Industry: r.Filter.Industry}
+			out.InPoolDrill = strings.TrimSuffix("/api/v1/pool?"+d.Query().Encode(), "?")
 		}
+		// Entered and Left (and the claims) count moves, not customers: a
+		// customer may enter and leave more than once in a period, since be
+		// deleted, and a move is scoped by the owner it left or went to, not
+		// by the customer's owner now. No customer list can hold exactly
+		// those, so they have no drill-down.
 		users, _, err := reportUsers(ctx, tx, q, slices.Collect(mapKeys(claims)))
 		if err != nil {
 			return err

@@ -193,7 +193,7 @@ func TestReportPipelineAmountsAndCurrencies(t *testing.T) {
 		if cny.Count != 2 || amount(cny) != 110_000_000 || *cny.Weighted != 11_000_000 || usd.Count != 1 || amount(usd) != 100_000 || *usd.Weighted != 10_000 {
 			t.Errorf("初步接洽 sums: %+v", first.Sums)
 		}
-		if first.Drill != "/api/v1/opportunities?stage_id="+itoa(first.StageID) {
+		if first.Drill != "/api/v1/opportunities?stage_kind=open&stage_id="+itoa(first.StageID) {
 			t.Errorf("drill %q", first.Drill)
 		}
 		neg := money(t, p.Stages[3].Sums, "CNY") // 商务谈判: o5 at 70%
@@ -266,7 +266,7 @@ func TestReportWinRateForecastCycle(t *testing.T) {
 		if cny.Currency != "CNY" || amount(cny.Lost) != 3_000_000 || *cny.AmountRate != 0 || usd.Currency != "USD" || amount(usd.Won) != 5_000_000 || *usd.AmountRate != 1 {
 			t.Errorf("per currency: %+v", wr.Currencies)
 		}
-		if len(wr.LostReasons) != 1 || wr.LostReasons[0] != (service.ReasonCount{Reason: "价格", Count: 1}) {
+		if len(wr.LostReasons) != 1 || wr.LostReasons[0].Reason != "价格" || wr.LostReasons[0].Count != 1 {
 			t.Errorf("lost reasons: %+v", wr.LostReasons)
 		}
 

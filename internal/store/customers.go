@@ -151,7 +151,7 @@ type CustomerQuery struct {
 func (q CustomerQuery) searchProbe(tx *Tx) bool {
 	f := q.Filter
 	return tx.d == SQLite && len(q.Terms) > 0 && !q.OrderedScan && q.Key == nil && len(q.IDs) == 0 &&
-		len(q.Custom) == 0 && f.Level == "" && f.Status == "" && f.OwnerID == 0 && f.DeptID == 0 && q.DueBefore == nil && q.DueFrom == nil && (f.Sort == "" || f.Sort == "updated")
+		len(q.Custom) == 0 && f.Level == "" && f.Status == "" && f.OwnerID == 0 && f.DeptID == 0 && f.Drill.IsZero() && q.DueBefore == nil && q.DueFrom == nil && (f.Sort == "" || f.Sort == "updated")
 }
 
 func (q CustomerQuery) where(tx *Tx, a *args) string {
@@ -184,6 +184,7 @@ func (q CustomerQuery) where(tx *Tx, a *args) string {
 	if q.DueFrom != nil {
 		w += " AND c.next_follow_up_at >= " + a.add(ms(*q.DueFrom))
 	}
+	w += drillWhere(crm.ObjCustomer, "c", f.Drill, a)
 	return w + tx.customWhere("c.custom", q.Custom, a)
 }
 

@@ -210,3 +210,39 @@ func (tx *Tx) EraseFollowUpsUnder(ctx context.Context, key string) (int, error) 
 	}
 	return len(ids), nil
 }
+
+// FollowUpQuery is a scoped list of follow-ups across records: the
+// follow-ups the actor may see (their own, or those of customers within
+// scope), narrowed by owner, department and the drill-down filters.
+type FollowUpQuery struct {
+	Scope  ChildScope
+	Filter crm.ListFilter
+}
+
+func (q FollowUpQuery) where(a *args) string {
+	w := q.Scope.cond("f", a) + " AND f.deleted_at IS NULL"
+	w += teamCond("f.owner_id", q.Filter.OwnerID, q.Filter.DeptID, a)
+	return w + drillWhere(crm.ObjFollowUp, "f", q.Filter.Drill, a)
+}
+
+// page is the pageQuery of q, newest created first (follow_ups_live_created).
+func (q FollowUpQuery) page(a *args) pageQuery[crm.FollowUp] {
+	return pageQuery[crm.FollowUp]{
+		selectFrom: followUpSelect, table: "follow_ups f", where: q.where(a), idCol: "f.id",
+		sorts: map[string]sortSpec{"created": {expr: "f.created_at", desc: true}}, sortName: "created", after: q.Filter.Cursor,
+		limit: q.Filter.Limit, scan: scanFollowUp,
+		key: func(f crm.FollowUp) (int64, int64, string) { return f.ID, ms(f.CreatedAt), "" },
+	}
+}
+
+// ListFollowUps returns one page of the follow-ups q reaches.
+func (tx *Tx) ListFollowUps(ctx context.Context, q FollowUpQuery) ([]crm.FollowUp, string, error) {
+	var a args
+	return runPage(ctx, tx, q.page(&a), &a)
+}
+
+// CountFollowUps counts, up to CountCap+1, the follow-ups q reaches.
+func (tx *Tx) CountFollowUps(ctx context.Context, q FollowUpQuery) (int, error) {
+	var a args
+	return countPage(ctx, tx, q.page(&a), a, "count follow-ups")
+}

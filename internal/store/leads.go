@@ -102,6 +102,7 @@ func (q LeadQuery) where(tx *Tx, a *args) string {
 		w += " AND l.status = " + a.add(q.Filter.Status)
 	}
 	w += teamCond("l.owner_id", q.Filter.OwnerID, q.Filter.DeptID, a)
+	w += drillWhere(crm.ObjLead, "l", q.Filter.Drill, a)
 	return w + tx.customWhere("l.custom", q.Custom, a)
 }
 

@@ -163,6 +163,7 @@ func (q OpportunityQuery) where(tx *Tx, a *args) string {
 	if q.StalledBefore != nil {
 		w += " AND " + stalledCond("o", ms(*q.StalledBefore), a)
 	}
+	w += drillWhere(crm.ObjOpportunity, "o", q.Filter.Drill, a)
 	return w + tx.customWhere("o.custom", q.Custom, a)
 }
 

@@ -237,6 +237,33 @@ func (o *Org) Customer(t *testing.T, a *access.Actor, f crm.CustomerFields) crm.
 	return c
 }
 
+// Opportunity creates an opportunity owned by a.
+func (o *Org) Opportunity(t *testing.T, a *access.Actor, f crm.OpportunityFields) crm.Opportunity {
+	t.Helper()
+	x, err := o.Svc.CreateOpportunity(context.Background(), a, f)
+	if err != nil {
+		t.Fatalf("create opportunity %q: %v", f.Name, err)
+	}
+	return x
+}
+
+// Move moves an opportunity to the stage of that name (with the lost
+// reason, for a lost stage) and returns it as it is now.
+func (o *Org) Move(t *testing.T, a *access.Actor, x crm.Opportunity, stage, reason string) crm.Opportunity {
+	t.Helper()
+	ctx := context.Background()
+	stages, err := o.Svc.Stages(ctx, a)
+	i := slices.IndexFunc(stages, func(s crm.Stage) bool { return s.Name == stage })
+	if err != nil || i < 0 {
+		t.Fatalf("no stage %s: %v", stage, err)
+	}
+	y, err := o.Svc.MoveOpportunity(ctx, a, x.ID, crm.StageMove{Version: x.Version, StageID: stages[i].ID, LostReason: reason})
+	if err != nil {
+		t.Fatalf("move %s to %s: %v", x.Name, stage, err)
+	}
+	return y
+}
+
 // LookAlike creates a contact owned by a that the duplicate finder pairs
 // with others made here: the same birthday, and an id number that differs
 // in at most a transposition. The first call defines the two custom

@@ -320,9 +320,13 @@ type CustomList struct {
 	Columns []string          // labels of the custom list columns
 	Chosen  map[string]string // chosen choice filters, key → option
 	Team    TeamPick
-	lang    string
-	defs    customDefs // the object's active fields, for the filters
-	cols    customDefs // those shown as columns
+	// Drill are a report drill-down's filters the list was opened with:
+	// hidden inputs of the filter form (a search keeps them) and named
+	// above the results with a link to the list without them.
+	Drill []DrillParam
+	lang  string
+	defs  customDefs // the object's active fields, for the filters
+	cols  customDefs // those shown as columns
 }
 
 // customList loads an object's custom list columns and reads its filters.

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -161,6 +162,7 @@ func listFilter(r *http.Request) crm.CustomerFilter {
 // and filters (none on the pool and the bin).
 func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path string, f crm.CustomerFilter, page service.CustomerPage, cl CustomList) CustomerListView {
 	p := s.page(r, a, titleKey, nav)
+	cl.Drill = drillView(p, f.Drill)
 	v := CustomerListView{Page: p, CustomList: cl, Path: path, Query: f.Query, Level: f.Level, Status: f.Status, Due: f.Due,
 		Sort: f.Sort, Rows: customerRows(p, cl, page.Items), Total: page.Total, TotalCapped: page.TotalCapped}
 	params := url.Values{}
@@ -170,11 +172,42 @@ func (s *Server) listView(r *http.Request, a *access.Actor, titleKey, nav, path 
 		}
 	}
 	cl.params(params)
+	drillParams(params, f.Drill)
 	if f.Sort != "updated" {
 		params.Set("sort", f.Sort)
 	}
 	v.Pager = makePager(path, params, f.Cursor, readPrev(r.URL.Query()), page.Next)
 	return v
+}
+
+// drillFilter reads a report drill-down's filters from a list's query,
+// as the API list reads them (a drill-down links to the web list with
+// the API list's query); a malformed one is a field error, not ignored.
+func drillFilter(r *http.Request) (crm.DrillFilter, error) {
+	return crm.ParseDrillFilter(r.URL.Query())
+}
+
+// DrillParam is one drill-down filter a list shows: its query name and
+// value, and its label in the reader's language.
+type DrillParam struct{ Name, Label, Value string }
+
+// drillView lists a drill-down's filters for the page, in name order.
+func drillView(p Page, d crm.DrillFilter) []DrillParam {
+	q := d.Query()
+	var out []DrillParam
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		out = append(out, DrillParam{Name: name, Label: p.T("field." + name), Value: q.Get(name)})
+	}
+	return out
+}
+
+// drillParams keeps a drill-down's filters in a list's paging links.
+func drillParams(v url.Values, d crm.DrillFilter) {
+	for k, vals := range d.Query() {
+		if v.Get(k) == "" {
+			v[k] = vals
+		}
+	}
 }
 
 func withQuery(path string, v url.Values) string {
@@ -204,6 +237,12 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access
 	}
 	f := listFilter(r)
 	f.Custom, f.OwnerID, f.DeptID = cl.Chosen, cl.Team.Owner, cl.Team.Dept
+	if f.Drill, err = drillFilter(r); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	f.Drill.Level = "" // the list's own level filter (its select) holds it
+
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -216,6 +255,11 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, a *access
 func (s *Server) pool(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	f := listFilter(r)
 	f.Level, f.Status, f.Pool = "", "", true
+	var err error
+	if f.Drill, err = drillFilter(r); err != nil { // the pool figure's level, source, industry
+		s.fail(w, r, a, err)
+		return
+	}
 	page, err := s.svc.ListCustomers(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -110,4 +112,68 @@ func (s *Server) createFollowUp(w http.ResponseWriter, r *http.Request, a *acces
 		tl.Summary = &CustomerView{Page: tl.Page, C: d.Customer, OOB: true}
 	}
 	s.renderPartial(w, r, status, "customer", "timeline-response", *tl)
+}
+
+// FollowUpListView is the list of the follow-ups the user may see across
+// records, narrowed by rep, department and a report's drill-down filters:
+// the web side of GET /api/v1/follow-ups without a record, which the
+// reports' follow-up figures drill down to.
+type FollowUpListView struct {
+	Page
+	Pager
+	Rows        []FollowUpRow
+	Total       int
+	TotalCapped bool         // Total is a lower bound
+	Drill       []DrillParam // the drill-down's filters, named above the list
+	Path        string
+}
+
+// FollowUpRow is one follow-up with the record it is about.
+type FollowUpRow struct {
+	crm.FollowUp
+	RecordURL string
+}
+
+// followUpRecordURL links a follow-up to its record: its opportunity,
+// contact, customer or lead.
+func followUpRecordURL(f crm.FollowUp) string {
+	for _, r := range []struct {
+		id   int64
+		path string
+	}{{f.OpportunityID, "/opportunities/"}, {f.ContactID, "/contacts/"}, {f.CustomerID, "/customers/"}, {f.LeadID, "/leads/"}} {
+		if r.id != 0 {
+			return r.path + strconv.FormatInt(r.id, 10)
+		}
+	}
+	return ""
+}
+
+// listFollowUps lists the follow-ups in scope with the API list's query:
+// owner_id, department_id (or the web's owner, department) and the
+// drill-down filters, kept in the paging links.
+func (s *Server) listFollowUps(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	q := r.URL.Query()
+	f := crm.ListFilter{OwnerID: cmp.Or(queryID(q, "owner"), queryID(q, "owner_id")), DeptID: cmp.Or(queryID(q, "department"), queryID(q, "department_id")),
+		Cursor: q.Get("cursor"), Limit: 20}
+	var err error
+	if f.Drill, err = drillFilter(r); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	page, err := s.svc.ListFollowUpsBy(r.Context(), a, f)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v := FollowUpListView{Page: s.page(r, a, "timeline.title", "customers"), Rows: make([]FollowUpRow, len(page.Items)),
+		Total: page.Total, TotalCapped: page.TotalCapped, Path: "/follow-ups"}
+	v.Drill = drillView(v.Page, f.Drill)
+	for i, x := range page.Items {
+		v.Rows[i] = FollowUpRow{FollowUp: x, RecordURL: followUpRecordURL(x)}
+	}
+	params := url.Values{}
+	TeamPick{Owner: f.OwnerID, Dept: f.DeptID}.params(params)
+	drillParams(params, f.Drill)
+	v.Pager = makePager("/follow-ups", params, f.Cursor, readPrev(q), page.Next)
+	s.showList(w, r, "followups", v)
 }

@@ -60,6 +60,11 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 	if !slices.Contains(crm.LeadStatuses, f.Status) {
 		f.Status = ""
 	}
+	if f.Drill, err = drillFilter(r); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	cl.Drill = drillView(s.page(r, a, "leads.title", "leads"), f.Drill)
 	page, err := s.svc.ListLeads(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -79,6 +84,7 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request, a *access.Act
 		params.Set("status", f.Status)
 	}
 	cl.params(params)
+	drillParams(params, f.Drill)
 	v.Pager = makePager(v.Path, params, f.Cursor, readPrev(q), page.Next)
 	s.showList(w, r, "leads", v)
 }

@@ -483,8 +483,9 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"POST /contacts/{id}/delete": {{Object: crm.ObjContact, Want: tm.On(crm.ObjContact, tm.DeleteOutcome),
 			Req: page(crm.ObjContact, "/contacts/", "/delete", func(*tm.Target) url.Values { return url.Values{} }), Mutates: true}},
 
-		"GET /leads":     {{Want: tm.CanDo(crm.ObjLead, crm.ActRead), Req: get("/leads"), Lists: []tm.Listing{{O: crm.ObjLead, In: tm.InList}}}},
-		"GET /leads/new": {{Want: tm.Anyone, Req: get("/leads/new")}},
+		"GET /leads":      {{Want: tm.CanDo(crm.ObjLead, crm.ActRead), Req: get("/leads"), Lists: []tm.Listing{{O: crm.ObjLead, In: tm.InList}}}},
+		"GET /follow-ups": {{Want: tm.CanDo(crm.ObjFollowUp, crm.ActRead), Req: get("/follow-ups")}},
+		"GET /leads/new":  {{Want: tm.Anyone, Req: get("/leads/new")}},
 		"POST /leads": {{Want: tm.CanDo(crm.ObjLead, crm.ActCreate), Req: func(*tm.Target) webReq {
 			n := w.Name("新线索")
 			return webReq{path: "/leads", form: values("name", n, "company", n+"公司")}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
@@ -259,11 +260,17 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 	if !slices.Contains(opportunitySorts, f.Sort) {
 		f.Sort = "updated"
 	}
-	if id, err := strconv.ParseInt(q.Get("stage"), 10, 64); err == nil {
+	// stage_id is the API's name, which a report's drill-down links with.
+	if id, err := strconv.ParseInt(cmp.Or(q.Get("stage"), q.Get("stage_id")), 10, 64); err == nil {
 		if _, ok := pl.byID[id]; ok {
 			f.StageID = id
 		}
 	}
+	if f.Drill, err = drillFilter(r); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	cl.Drill = drillView(s.page(r, a, "opportunities.title", "opportunities"), f.Drill)
 	page, err := s.svc.ListOpportunities(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -287,6 +294,7 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request, a *ac
 		params.Set("stalled", strconv.Itoa(f.StalledDays))
 	}
 	cl.params(params)
+	drillParams(params, f.Drill)
 	v.Pager = makePager(v.Path, params, f.Cursor, readPrev(q), page.Next)
 	s.showList(w, r, "opportunities", v)
 }

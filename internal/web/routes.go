@@ -51,6 +51,7 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/customers/{id}/restore", Handler: s.authed(s.restoreCustomer)},
 		{Method: "POST", Pattern: "/access-requests", Handler: s.authed(s.requestAccess)},
 		{Method: "POST", Pattern: "/customers/{id}/follow-ups", Handler: s.authed(s.createFollowUp)},
+		{Method: "GET", Pattern: "/follow-ups", Handler: s.authed(s.listFollowUps)},
 		{Method: "GET", Pattern: "/customers/options", Handler: s.authed(s.customerPickerOptions)},
 		{Method: "GET", Pattern: "/pool", Handler: s.authed(s.pool)},
 		{Method: "GET", Pattern: "/recycle-bin", Handler: s.authed(s.recycleBin)},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,7 +26,9 @@ type TeamPick struct {
 // their own records has no choices and no select.
 func (s *Server) teamPick(r *http.Request, a *access.Actor) (TeamPick, error) {
 	q := r.URL.Query()
-	t := TeamPick{Owner: queryID(q, "owner"), Dept: queryID(q, "department")}
+	// The API's names (owner_id, department_id) too: a report's drill-down
+	// links here with the API list's query.
+	t := TeamPick{Owner: cmp.Or(queryID(q, "owner"), queryID(q, "owner_id")), Dept: cmp.Or(queryID(q, "department"), queryID(q, "department_id"))}
 	choices, err := s.svc.TeamChoices(r.Context(), a)
 	if err != nil {
 		return t, err
