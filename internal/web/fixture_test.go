@@ -38,7 +38,13 @@ type org struct {
 
 func newOrg(t *testing.T, db *store.DB) *org {
 	t.Helper()
-	o := testorg.New(t, db)
+	return newOrgWithClock(t, db, nil)
+}
+
+// newOrgWithClock is newOrg whose service reads the time from clock.
+func newOrgWithClock(t *testing.T, db *store.DB, clock *testorg.Clock) *org {
+	t.Helper()
+	o := testorg.NewWithClock(t, db, clock)
 	return &org{t: o, svc: o.Svc, admin: o.Admin, mgrEast: o.MgrEast, rep1: o.Rep1, rep2: o.Rep2, rep3: o.Rep3,
 		adminPassword: o.AdminPassword, hq: o.HQ, east: o.East, east1: o.East1, west: o.West, roles: o.Roles}
 }

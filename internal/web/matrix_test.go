@@ -342,6 +342,10 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			return tm.Reached
 		}, Req: post("/step-up", values("step_up_code", "000000")), Account: true}},
 		"GET /{$}": {{Want: tm.Anyone, Req: get("/")}},
+		// The dashboard: every report within the reader's scopes, for the
+		// roles with the reports permission.
+		"GET /dashboard": {{Want: tm.ReportOutcome, Req: get("/dashboard")}},
+		"GET /reports":   {{Want: tm.ReportOutcome, Req: get("/reports")}},
 
 		"GET /customers": {{Want: tm.CanDo(crm.ObjCustomer, crm.ActRead), Req: get("/customers"),
 			Lists: []tm.Listing{{O: crm.ObjCustomer, In: tm.InList}}}},

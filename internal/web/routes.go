@@ -36,6 +36,8 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/step-up", Handler: s.authed(s.stepUpDone)},
 
 		{Method: "GET", Pattern: "/{$}", Handler: s.authed(s.home)},
+		{Method: "GET", Pattern: "/dashboard", Handler: s.authed(s.dashboard)},
+		{Method: "GET", Pattern: "/reports", Handler: s.authed(s.dashboard)},
 
 		{Method: "GET", Pattern: "/customers", Handler: s.authed(s.listCustomers)},
 		{Method: "GET", Pattern: "/customers/new", Handler: s.authed(s.newCustomer)},

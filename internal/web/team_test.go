@@ -21,9 +21,7 @@ func TestManagerTeam(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clock := testorg.NewClock()
-		to := testorg.NewWithClock(t, db, clock)
-		o := &org{t: to, svc: to.Svc, admin: to.Admin, mgrEast: to.MgrEast, rep1: to.Rep1, rep2: to.Rep2, rep3: to.Rep3,
-			adminPassword: to.AdminPassword, hq: to.HQ, east: to.East, east1: to.East1, west: to.West, roles: to.Roles}
+		o := newOrgWithClock(t, db, clock)
 		loc := o.svc.DefaultLocation()
 		y, m, d := time.Now().In(loc).Date()
 		base := time.Date(y, m, d, 10, 0, 0, 0, loc)

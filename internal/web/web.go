@@ -70,7 +70,7 @@ var pageNames = []string{
 	"mfa", "mfa_enrol", "recovery_codes", "admin_security", "admin_backups", "shares", "access_review", "admin_job", "audit", "versions", "alerts",
 	"exposure", "incidents", "incident", "quality", "quality_records", "campaigns", "campaign", "campaign_records", "duplicates", "compare", "merges",
 	"privacy", "privacy_request", "privacy_person", "privacy_retention",
-	"imports", "import", "exports",
+	"imports", "import", "exports", "dashboard",
 }
 
 func parseTemplates(a *assets) (map[string]*template.Template, error) {
