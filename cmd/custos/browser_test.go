@@ -42,8 +42,10 @@ func TestBrowserPasskey(t *testing.T) {
 // zh-CN at 1440×900 and at 390×844 against the real server filled with
 // demo data — sign in, find a customer by a two-character name and by
 // phone, create one and be refused its duplicate, log a follow-up, move an
-// opportunity, claim from the pool — with no console error and no CSP
-// violation. Built with the "browser" tag, like TestBrowserPasskey.
+// opportunity, claim from the pool — and a manager's Today, board and
+// dashboard (every chart drawn on a canvas, every table with rows, no page
+// wider than the phone), with no console error and no CSP violation.
+// Built with the "browser" tag, like TestBrowserPasskey.
 func TestBrowserSalesDay(t *testing.T) {
 	const password = "a sales day passphrase"
 	// The rep whose day it is and a colleague who leaves customers in the pool.

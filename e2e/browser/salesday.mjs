@@ -181,9 +181,46 @@ async function day(vp) {
   }
 }
 
+// dashboardView opens the dashboard from the navigation as the manager:
+// every report's chart has drawn its canvas (ECharts from the vendored
+// file, fed by the page's JSON under the strict CSP), every report's table
+// has rows, the team's reports are there, and on a phone the page is no
+// wider than the screen (tables scroll inside their cards).
+async function dashboardView(page, vp, at) {
+  at("the dashboard");
+  await Promise.all([page.waitForURL((u) => u.pathname === "/dashboard"), page.click("nav a[href='/dashboard']")]);
+  for (const id of ["funnel", "pipeline", "forecast", "trends", "activity", "win-rate", "cycle", "leaderboard", "pool"]) {
+    must(await page.locator(`section#${id}`).count() === 1, `the manager's dashboard has no ${id} report`);
+  }
+  const charts = await page.locator(".chart[data-chart]").count();
+  must(charts >= 10, `only ${charts} charts on the dashboard`);
+  await page.waitForFunction(() => [...document.querySelectorAll(".chart[data-chart]")].every((c) => {
+    const canvas = c.querySelector("canvas");
+    return canvas && canvas.width > 0 && canvas.height > 0;
+  }));
+  // Tooltips are drawn on the canvas: hovering a bar shows one with no
+  // style attribute for the CSP to block (a violation fails the test).
+  await page.locator("#pipeline .chart canvas").first().hover();
+  await page.locator("#trends .chart canvas").first().hover({ position: { x: 60, y: 120 } });
+  const bare = await page.evaluate(() => [...document.querySelectorAll(".dash-report table")]
+    .filter((t) => t.querySelectorAll("tbody tr").length === 0).map((t) => t.closest("section").id));
+  must(bare.length === 0, `tables without rows in: ${bare.join(", ")}`);
+  for (const id of ["funnel", "pipeline", "activity", "leaderboard"]) {
+    const rows = await page.locator(`section#${id} tbody tr:not(:has(td.empty))`).count();
+    must(rows > 0, `the ${id} table shows no figures`);
+  }
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  must(overflow <= 0, `the dashboard is ${overflow}px wider than the ${vp.name} screen`);
+  if (process.env.CUSTOS_E2E_SCREENSHOTS) {
+    await page.screenshot({ path: `${process.env.CUSTOS_E2E_SCREENSHOTS}/manager-dashboard-${vp.width}x${vp.height}.png`, fullPage: true });
+  }
+  return { charts };
+}
+
 // managerView is a manager's look at the team at one viewport: Today with
 // the team section, then the board filtered to a department, which shows
-// its totals and at 1440 px fits without scrolling sideways.
+// its totals and at 1440 px fits without scrolling sideways, then the
+// dashboard.
 async function managerView(vp) {
   const context = await browser.newContext({
     locale: "zh-CN", timezoneId: "Asia/Shanghai",
@@ -219,8 +256,9 @@ async function managerView(vp) {
     if (process.env.CUSTOS_E2E_SCREENSHOTS) {
       await page.screenshot({ path: `${process.env.CUSTOS_E2E_SCREENSHOTS}/manager-board-${vp.width}x${vp.height}.png`, fullPage: true });
     }
+    const dashboard = await dashboardView(page, vp, at);
     must(problems.length === 0, problems.join("\n"));
-    return { viewport: `${vp.width}x${vp.height}`, manager: true, reps, department: dept };
+    return { viewport: `${vp.width}x${vp.height}`, manager: true, reps, department: dept, dashboard };
   } catch (e) {
     if (problems.length > 0) e.message += `\nbrowser problems:\n${problems.join("\n")}`;
     throw e;

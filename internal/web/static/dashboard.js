@@ -32,8 +32,10 @@
     });
   }
 
-  function option(d) {
+  function option(d, width) {
     var cats = d.categories || [];
+    // On a phone a few stages or months keep every label, slanted.
+    var slant = width < 560 ? { interval: cats.length <= 8 ? 0 : "auto", rotate: 35 } : { hideOverlap: true };
     switch (d.kind) {
       case "funnel":
         return merge(base, {
@@ -62,7 +64,7 @@
       default: // bar, line
         return merge(base, {
           tooltip: merge(base.tooltip, { trigger: "axis" }),
-          xAxis: { type: "category", data: cats, axisLabel: { hideOverlap: true } },
+          xAxis: { type: "category", data: cats, axisLabel: slant },
           yAxis: { type: "value" },
           series: axisSeries(d, d.kind === "line" ? "line" : "bar")
         });
@@ -74,7 +76,7 @@
     var src = document.getElementById(el.getAttribute("data-chart"));
     if (!src) return;
     var chart = echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption(option(JSON.parse(src.textContent)));
+    chart.setOption(option(JSON.parse(src.textContent), el.clientWidth));
     charts.push(chart);
   });
 
