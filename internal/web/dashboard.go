@@ -51,7 +51,13 @@ type DashboardView struct {
 // dashboard serves GET /dashboard (and /reports).
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	if !a.Role.Reports {
-		s.fail(w, r, a, crm.ErrForbidden())
+		// One report call refuses it, so the refusal is audited like the
+		// API's; not one per report.
+		_, err := s.svc.PipelineReport(r.Context(), a, crm.ReportFilter{})
+		if err == nil {
+			err = crm.ErrForbidden()
+		}
+		s.fail(w, r, a, err)
 		return
 	}
 	v := DashboardView{Page: s.page(r, a, "dash.title", "dashboard")}
