@@ -1484,6 +1484,7 @@ var en = map[string]string{
 	"dash.customers":           "Customers",
 	"dash.claims":              "Claims",
 	"dash.adoption":            "Adoption by department",
+	"dash.records":             "The records",
 }
 
 var zh = map[string]string{
@@ -2967,4 +2968,5 @@ var zh = map[string]string{
 	"dash.customers":           "客户数",
 	"dash.claims":              "领取数",
 	"dash.adoption":            "各部门使用情况",
+	"dash.records":             "明细列表",
 }

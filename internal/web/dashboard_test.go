@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -154,4 +156,93 @@ func TestDashboard(t *testing.T) {
 			t.Error("a drill-down links to the API instead of the web list")
 		}
 	})
+}
+
+// TestDashboardDrills renders the page with every drill-down field of every
+// report filled (found by name, Drill or …Drill, so a field added to a
+// report later is covered too) and finds each as a link to the web list;
+// a figure without one is plain text, and a drill-down that is not an API
+// list path links nowhere.
+func TestDashboardDrills(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		s := newSite(t, o.svc)
+		v := DashboardView{Page: Page{Lang: "en", Nav: "dashboard"}, Team: true, Everyone: true, AmountsShown: true,
+			Funnel: &service.FunnelReport{}, Pipeline: &service.PipelineReport{}, Forecast: &service.ForecastReport{},
+			Trends: &service.TrendsReport{}, Activity: &service.AdoptionReport{}, WinRate: &service.WinRateReport{},
+			Cycle: &service.CycleReport{}, Leaderboard: &service.LeaderboardReport{}, Pool: &service.PoolReport{}}
+		var fields []string
+		page := reflect.ValueOf(&v).Elem()
+		for i := range page.NumField() {
+			if f := page.Type().Field(i); f.Type.Kind() == reflect.Pointer && f.Type.Elem().PkgPath() == "custos/internal/service" {
+				fill(page.Field(i), f.Name, &fields)
+			}
+		}
+		if len(fields) < 40 {
+			t.Fatalf("only %d drill-down fields found: %v", len(fields), fields)
+		}
+		var buf strings.Builder
+		if err := s.srv.pages["dashboard"].ExecuteTemplate(&buf, "content", v); err != nil {
+			t.Fatal(err)
+		}
+		body := buf.String()
+		for i, f := range fields {
+			if !strings.Contains(body, fmt.Sprintf(`href="/opportunities?drill=%d"`, i)) {
+				t.Errorf("%s is not a link to its web list", f)
+			}
+		}
+		if strings.Contains(body, `href="/api/`) {
+			t.Error("a drill-down links to the API")
+		}
+		p := Page{Lang: "en"}
+		for _, tc := range []struct {
+			drill string
+			want  Fig
+		}{
+			{"/api/v1/customers?owner_id=5&pool=entered", Fig{Text: "3", URL: "/customers?owner_id=5&pool=entered"}},
+			{"", Fig{Text: "3"}},
+			{"https://example.com/api/v1/customers", Fig{Text: "3"}},
+			{"/customers", Fig{Text: "3"}},
+		} {
+			if got := p.Fig(int64(3), tc.drill); got != tc.want {
+				t.Errorf("Fig(3, %q) = %+v, want %+v", tc.drill, got, tc.want)
+			}
+		}
+	})
+}
+
+// fill sets every drill-down string below v to a numbered API list path,
+// giving empty slices one element and nil pointers a value, and records
+// each field's path in fields by its number.
+func fill(v reflect.Value, path string, fields *[]string) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		fill(v.Elem(), path, fields)
+	case reflect.Slice:
+		if v.Len() == 0 {
+			v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
+		}
+		for i := range v.Len() {
+			fill(v.Index(i), fmt.Sprintf("%s[%d]", path, i), fields)
+		}
+	case reflect.Struct:
+		if pkg := v.Type().PkgPath(); pkg != "custos/internal/service" && pkg != "custos/internal/crm" {
+			return // time.Time and the like
+		}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Type.Kind() == reflect.String && strings.HasSuffix(f.Name, "Drill") {
+				v.Field(i).SetString(fmt.Sprintf("/api/v1/opportunities?drill=%d", len(*fields)))
+				*fields = append(*fields, path+"."+f.Name)
+				continue
+			}
+			fill(v.Field(i), path+"."+f.Name, fields)
+		}
+	}
 }
