@@ -394,11 +394,6 @@ func (b *bench) scenarios(ctx context.Context, readers, reporters []*benchUser, 
 			b.read(ctx, "dashboard html 30 days "+u.label, u, byCookie, constant("/dashboard"))
 			b.read(ctx, "dashboard html year "+u.label, u, byCookie, constant("/dashboard"+year))
 		}
-		// The dashboard page: every report its reader's scope shows, in
-		// one request (issue 16: p95 ≤ 500 ms).
-		if html {
-			b.read(ctx, "dashboard page "+u.label, u, byCookie, constant("/dashboard"+year))
-		}
 	}
 	if b.writes > 0 {
 		for _, c := range b.writeConc {
