@@ -94,7 +94,7 @@ func TestDashboard(t *testing.T) {
 		browsers := map[string]*browser{"rep1": s.signIn("rep1", testPassword), "mgr": s.signIn("mgr.east", testPassword),
 			"rep4": s.signIn("rep4", testPassword), "aud": s.signIn("aud", testPassword), "admin": signInAdmin(t, s, o)}
 		id := func(v int64) string { return fmt.Sprint(v) }
-		stageLink := `href="/opportunities?stage_id=` + id(first.ID) + `"`
+		stageLink := `href="/opportunities?stage_kind=open&amp;stage_id=` + id(first.ID) + `"`
 		repSections := []string{`id="funnel"`, `id="pipeline"`, `id="forecast"`, `id="trends"`, `id="activity"`,
 			`id="chart-funnel"`, `<script type="application/json" id="chart-funnel-data">{"kind":"funnel"`, `id="chart-trends"`,
 			"/static/vendor/echarts-5.6.0.", "/static/dashboard."}
@@ -120,12 +120,12 @@ func TestDashboard(t *testing.T) {
 				wantNotContains: []string{"User rep3", "USD 9,999.00", "丙", `id="adoption"`, `id="chart-leaderboard-depts"`}},
 			{name: "a manager's dashboard for one rep keeps the drill-down to that rep", actor: "mgr", method: "GET",
 				path: "/dashboard?owner_id=" + id(o.rep1.UserID), wantStatus: 200,
-				wantContains:    []string{`href="/opportunities?owner_id=` + id(o.rep1.UserID) + `&amp;stage_id=` + id(first.ID) + `"`, "¥1,000.00"},
+				wantContains:    []string{`href="/opportunities?owner_id=` + id(o.rep1.UserID) + `&amp;stage_kind=open&amp;stage_id=` + id(first.ID) + `"`, "¥1,000.00"},
 				wantNotContains: []string{"¥2,222.00"}},
-			{name: "a filter no list expresses leaves figures as plain text", actor: "mgr", method: "GET",
+			{name: "a department's figures drill down to the department's lists", actor: "mgr", method: "GET",
 				path: "/dashboard?department_id=" + id(o.east1.ID), wantStatus: 200,
 				// East-1 owns rep1's 1,000 and rep2's 2,222 (the manager owns the 4,444 they added).
-				wantContains: []string{"¥3,222.00"}, wantNotContains: []string{`href="/opportunities?`}},
+				wantContains: []string{"¥3,222.00", `href="/opportunities?department_id=` + id(o.east1.ID)}},
 			{name: "an administrator's dashboard", actor: "admin", method: "GET", path: "/dashboard", wantStatus: 200,
 				wantContains: append([]string{`id="adoption"`, `id="chart-adoption"`, `id="chart-leaderboard-depts"`, "User rep3", "USD 12,999.00",
 					"User aud", "本期间未登录"}, teamSections...)},
