@@ -10,6 +10,7 @@ import (
 
 	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/quality"
 	"custos/internal/store"
 )
 
@@ -245,6 +246,9 @@ func (s *Service) report(ctx context.Context, a *access.Actor, name string, f cr
 		s.auditDenied(ctx, a, action, "", 0)
 		return crm.Report{}, crm.ErrForbidden()
 	}
+	// Industries are stored standardised (制造 → 制造业): the filter is too,
+	// so a report filtered as a user types it counts what the form saved.
+	standardise(&f.Industry, quality.Industry)
 	err := f.Validate()
 	var p crm.Problems
 	values := map[string]string{"level": f.Level, "source": f.Source, "industry": f.Industry}

@@ -448,3 +448,25 @@ func TestReportFiltersAndPermission(t *testing.T) {
 		}
 	})
 }
+
+// TestReportIndustryFilterStandardised: a customer's industry is saved
+// standardised (制造 → 制造业), and a report filtered by the industry as
+// a user types it counts that customer, its drill-down carrying the saved
+// form.
+func TestReportIndustryFilterStandardised(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		o.Customer(t, o.Rep1, crm.CustomerFields{Name: "苏州精工机械", Industry: "制造"})
+		o.Customer(t, o.Rep1, crm.CustomerFields{Name: "杭州云软件", Industry: "软件"})
+		for _, typed := range []string{"制造", "制造业"} {
+			r, err := o.Svc.TrendsReport(ctx, o.Rep1, crm.ReportFilter{Industry: typed})
+			if err != nil || r.Total.Customers != 1 || r.Filter.Industry != "制造业" {
+				t.Errorf("industry %q: %d customers, filter %q, %v", typed, r.Total.Customers, r.Filter.Industry, err)
+			}
+			if !strings.Contains(r.Total.CustomersDrill, "industry=%E5%88%B6%E9%80%A0%E4%B8%9A") {
+				t.Errorf("industry %q: drill %q", typed, r.Total.CustomersDrill)
+			}
+		}
+	})
+}
