@@ -34,6 +34,13 @@ var reportObjects = map[string]crm.Object{
 	"trends": crm.ObjCustomer, "activity": crm.ObjFollowUp, "pool": crm.ObjCustomer,
 }
 
+// ReportObject is the object the report called name is about: exporting
+// it needs the export right on that object.
+func ReportObject(name string) (crm.Object, bool) {
+	o, ok := reportObjects[name]
+	return o, ok
+}
+
 // reportTable is one block of a report's file: a header and its rows.
 type reportTable struct {
 	head []string

@@ -46,6 +46,10 @@ type DashboardView struct {
 	Cycle       *service.CycleReport
 	Leaderboard *service.LeaderboardReport
 	Pool        *service.PoolReport
+
+	// exportable names the reports the reader may take as a file (the
+	// reports permission and the export right on the report's object).
+	exportable map[string]bool
 }
 
 // dashboard serves GET /dashboard (and /reports).
@@ -73,6 +77,12 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, a *access.Act
 	err := mergeProblems(local, fieldErrors(check.Validate()))
 	if err == nil {
 		err = s.runReports(r.Context(), a, f, &v)
+	}
+	v.exportable = map[string]bool{}
+	for _, name := range crm.Reports {
+		o, _ := service.ReportObject(name)
+		g := a.Role.Grant(o)
+		v.exportable[name] = a.Role.Reports && g.Read && g.Export
 	}
 	status := http.StatusOK
 	if err != nil {
@@ -221,6 +231,37 @@ func keepChosen(opts []Option, chosen string) []Option {
 type Fig struct {
 	Text string
 	URL  string
+}
+
+// ReportFile is a report's file links (CSV and XLSX through the export
+// control of GET /api/v1/reports/{name}/export), empty when the reader
+// may not export it.
+type ReportFile struct{ CSV, XLSX string }
+
+// Export is the file links of the report called name, with the filters
+// as applied.
+func (v DashboardView) Export(name string) ReportFile {
+	if !v.exportable[name] {
+		return ReportFile{}
+	}
+	f := v.Filter
+	q := url.Values{}
+	for k, val := range map[string]string{"from": f.From, "to": f.To, "interval": f.Interval, "baseline": f.Baseline,
+		"level": f.Level, "source": f.Source, "industry": f.Industry, "currency": f.Currency} {
+		if val != "" {
+			q.Set(k, val)
+		}
+	}
+	for k, n := range map[string]int64{"department_id": f.DepartmentID, "owner_id": f.OwnerID, "idle_days": int64(f.IdleDays)} {
+		if n != 0 {
+			q.Set(k, strconv.FormatInt(n, 10))
+		}
+	}
+	base := "/api/v1/reports/" + name + "/export?"
+	q.Set("format", "csv")
+	csv := base + q.Encode()
+	q.Set("format", "xlsx")
+	return ReportFile{CSV: csv, XLSX: base + q.Encode()}
 }
 
 // Fig shows a figure (a count or a text) as a link to the list behind it:

@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +108,8 @@ func TestDashboard(t *testing.T) {
 					"¥1,000.00", "¥100.00", "USD 3,000.00", `id="chart-pipeline-cny"`, `id="chart-pipeline-usd"`, stageLink,
 					`<a href="/dashboard" aria-current="page">`}, repSections...),
 				wantNotContains: append([]string{"User rep2", "¥2,222.00", "¥7,777.00", "乙的原因", "USD 9,999.00", "4,444.00",
-					`name="owner_id"`, `name="department_id"`, `id="adoption"`, "ZgotmplZ", `style="`}, teamSections...)},
+					`name="owner_id"`, `name="department_id"`, `id="adoption"`, "ZgotmplZ", `style="`,
+					"/export?" /* a rep has no export right */}, teamSections...)},
 			{name: "the reports path answers the same page", actor: "rep1", method: "GET", path: "/reports", wantStatus: 200,
 				wantContains: []string{`id="funnel"`, "¥1,000.00"}},
 			{name: "a rep filtering by a colleague sees nothing of theirs", actor: "rep1", method: "GET", path: "/dashboard?owner_id=" + id(o.rep2.UserID),
@@ -116,7 +119,10 @@ func TestDashboard(t *testing.T) {
 			{name: "a manager's dashboard", actor: "mgr", method: "GET", path: "/dashboard", wantStatus: 200,
 				// The first stage: rep1's 1,000, rep2's 2,222 and the 4,444 on rep4's customer.
 				wantContains: append(append([]string{"User rep1", "User rep2", "¥7,666.00", "¥5,000.00", "乙的原因", "龙虎榜",
-					`name="owner_id"`, `name="department_id"`}, repSections...), teamSections...),
+					`name="owner_id"`, `name="department_id"`,
+					// A manager may export: each report's file, with the filters as applied.
+					`href="/api/v1/reports/pipeline/export?format=csv&amp;from=`, `href="/api/v1/reports/leaderboard/export?format=xlsx&amp;from=`},
+					repSections...), teamSections...),
 				wantNotContains: []string{"User rep3", "USD 9,999.00", "丙", `id="adoption"`, `id="chart-leaderboard-depts"`}},
 			{name: "a manager's dashboard for one rep keeps the drill-down to that rep", actor: "mgr", method: "GET",
 				path: "/dashboard?owner_id=" + id(o.rep1.UserID), wantStatus: 200,
@@ -152,8 +158,16 @@ func TestDashboard(t *testing.T) {
 		// The page's figures are the service's: no drill-down link leaves
 		// the web surface, and every one is a list path.
 		rec := s.do(browsers["mgr"], "GET", "/dashboard", nil, nil)
-		if strings.Contains(rec.Body.String(), `href="/api/`) {
+		// The report files are the only API links: the export control
+		// lives on that route.
+		if strings.Contains(strings.ReplaceAll(rec.Body.String(), `href="/api/v1/reports/`, ""), `href="/api/`) {
 			t.Error("a drill-down links to the API instead of the web list")
+		}
+		// A report's file link carries the filters as applied (the API
+		// route behind it, served beside the web, is tested with the API).
+		file := regexp.MustCompile(`href="(/api/v1/reports/pipeline/export\?format=csv[^"]*)"`).FindStringSubmatch(rec.Body.String())
+		if file == nil || !strings.Contains(html.UnescapeString(file[1]), "&from=") || !strings.Contains(file[1], "to=") {
+			t.Errorf("the pipeline file link: %v", file)
 		}
 	})
 }
