@@ -85,10 +85,6 @@ func (s *Service) ListFollowUpsBy(ctx context.Context, a *access.Actor, f crm.Li
 		id:     func(x crm.FollowUp) int64 { return x.ID }})
 }
 
-// drillPaths are the API lists the reports drill down to, by object.
-var drillPaths = map[crm.Object]string{crm.ObjCustomer: "/api/v1/customers", crm.ObjLead: "/api/v1/leads",
-	crm.ObjOpportunity: "/api/v1/opportunities", crm.ObjFollowUp: "/api/v1/follow-ups"}
-
 // drillURL is the API list of o's records a report figure counts: the
 // report's filters (department, owner, customer fields, on opportunities
 // the currency) with the figure's own (d, and an owner or a department: a
@@ -124,7 +120,8 @@ func drillURL(a *access.Actor, r *crm.Report, q store.ReportQuery, o crm.Object,
 	case d.NextFollowUpBefore != nil:
 		v.Set("sort", "next_follow_up")
 	}
-	return drillPaths[o] + "?" + v.Encode()
+	spec, _ := crm.Spec(o) // the list's path is the registry's
+	return "/api/v1/" + spec.Path + "?" + v.Encode()
 }
 
 // createdIn is the drill-down of the records created in [start, end).

@@ -770,6 +770,16 @@ func recordValues(rec any) (map[string]any, error) {
 	return m, d.Decode(&m)
 }
 
+// majorUnits writes an amount stored in hundredths as a decimal in major
+// units ("1234.50"), as the importer's parseMoney reads it back.
+func majorUnits(n int64) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+}
+
 // cellText writes a value as a spreadsheet cell: money in major units
 // (the importer reads it back), lists joined, times as stored (RFC 3339).
 func cellText(v any, t crm.FieldType) string {
@@ -782,11 +792,7 @@ func cellText(v any, t crm.FieldType) string {
 		return strconv.FormatBool(x)
 	case json.Number:
 		if n, err := x.Int64(); err == nil && t == crm.TypeMoney {
-			sign := ""
-			if n < 0 {
-				sign, n = "-", -n
-			}
-			return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+			return majorUnits(n)
 		}
 		return x.String()
 	case []any:

@@ -267,17 +267,12 @@ func (s *Service) reportTables(ctx context.Context, a *access.Actor, name string
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// money is an amount in minor units as a decimal, "—" when hidden.
+// money is an amount as a file shows it (majorUnits), "—" when hidden.
 func money(v *int64) string {
 	if v == nil {
 		return "—"
 	}
-	n := *v
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+	return majorUnits(*v)
 }
 
 // moneyList is one amount per currency ("CNY 12.00; USD 3.00"), "—" when
