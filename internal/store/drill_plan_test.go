@@ -54,7 +54,7 @@ func TestDrillDownListsReadTheirRange(t *testing.T) {
 					_, _, err := tx.ListCustomers(ctx, q)
 					return both(err, func() error { _, err := tx.CountCustomers(ctx, q); return err })
 				}},
-				{"a rep's idle customers", "customers_live_owner", func(tx *store.Tx) error {
+				{"a rep's idle customers", "customers_live_owner(_idle)?", func(tx *store.Tx) error {
 					q := store.CustomerQuery{Scope: s.scope, Filter: crm.CustomerFilter{OwnerID: w.rep.ID, Drill: idle, Limit: 20}}
 					_, _, err := tx.ListCustomers(ctx, q)
 					return both(err, func() error { _, err := tx.CountCustomers(ctx, q); return err })

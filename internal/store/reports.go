@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,9 +13,13 @@ import (
 )
 
 // Report queries (issue 16). Every one is an aggregate computed by the
-// database under the same scope conditions as the record lists: rows are
-// counted and summed where they lie, never loaded to be counted. Each
-// returns rows grouped by what the report shows; the service shapes them.
+// database: rows are counted and summed where they lie, never loaded to be
+// counted — from the report counts (report_counts.go) where they can
+// answer, else from the records. A report counts the records whose owner
+// is within the reader's owner scope for the object (a rep's own, a
+// manager's team's), not every record the reader may open: a colleague's
+// follow-up on the rep's customer is the colleague's work. Each returns
+// rows grouped by what the report shows; the service shapes them.
 
 // ReportQuery is the scope and the filters every report query shares.
 type ReportQuery struct {
@@ -35,6 +40,9 @@ type ReportQuery struct {
 	// source) is narrowed by its own.
 	Customer map[string]string
 	Currency string
+	// Exact counts the records even where the report counts could answer
+	// (the tests compare the two).
+	Exact bool
 }
 
 // Applies reports whether the customer filters can narrow records of o: a
@@ -94,20 +102,18 @@ func (q ReportQuery) customerFilter(o crm.Object, alias, customerCol string, a *
 	return w
 }
 
-// where renders the condition keeping the live records of o within the
-// actor's scope and the filters (not the period, not the currency).
+// where renders the condition keeping the live records of o whose owner
+// is within the actor's owner scope for o, and the filters (not the
+// period, not the currency).
 func (q ReportQuery) where(o crm.Object, a *args) string {
+	al := q.alias(o)
+	return ownerCond(q.Scopes[o].Own, al+".owner_id", a) + " AND " + al + ".deleted_at IS NULL" + q.ownerFilter(al+".owner_id", a) +
+		q.customerFilter(o, al, "", a)
+}
+
+func (q ReportQuery) alias(o crm.Object) string {
 	spec, _ := crm.Spec(o)
-	al := spec.Alias
-	s := q.Scopes[o]
-	var w string
-	if spec.Parent == crm.ObjCustomer {
-		w = s.cond(al, a)
-	} else {
-		w = recordCond(s.Own, al+".id", al+".owner_id", a)
-	}
-	w += " AND " + al + ".deleted_at IS NULL" + q.ownerFilter(al+".owner_id", a) + q.customerFilter(o, al, "", a)
-	return w
+	return spec.Alias
 }
 
 // oppWhere is where for opportunities, with the currency filter.
@@ -214,6 +220,9 @@ func (tx *Tx) ForecastOpen(ctx context.Context, q ReportQuery, from, to string) 
 // buckets' starts and the last one's end), by currency; Key is the
 // bucket's index.
 func (tx *Tx) WonByBucket(ctx context.Context, q ReportQuery, bounds []time.Time) ([]StageSum, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricWon, bounds); ok || err != nil {
+		return countSums(rows, MetricWon, func(c CountRow) (int64, string) { return 0, strconv.Itoa(c.Bucket) }), err
+	}
 	var a args
 	b := buckets(bounds, &a)
 	return tx.stageSums(ctx, "won", `SELECT 0, 'won', CAST(b.column1 AS TEXT), o.currency, COUNT(*), SUM(o.amount), SUM(o.amount)
@@ -224,6 +233,17 @@ func (tx *Tx) WonByBucket(ctx context.Context, q ReportQuery, bounds []time.Time
 // ClosedByKind sums the opportunities closed (won or lost) in the period
 // by kind and currency.
 func (tx *Tx) ClosedByKind(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	period := []time.Time{q.Start, q.End}
+	won, ok, err := tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricWon, period)
+	if ok && err == nil {
+		var lost []CountRow
+		lost, _, err = tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricLost, period)
+		none := func(CountRow) (int64, string) { return 0, "" }
+		return append(countSums(won, MetricWon, none), countSums(lost, MetricLost, none)...), err
+	}
+	if err != nil {
+		return nil, err
+	}
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind IN ('won', 'lost') AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "win rate", `SELECT 0, st.kind, '', o.currency, COUNT(*), SUM(o.amount), 0
@@ -237,6 +257,29 @@ func (tx *Tx) LostReasons(ctx context.Context, q ReportQuery) ([]StageSum, error
 	w := q.oppWhere(&a) + " AND st.kind = 'lost' AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "lost reasons", `SELECT 0, 'lost', o.lost_reason, '', COUNT(*), 0, 0
 		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.lost_reason ORDER BY COUNT(*) DESC, o.lost_reason LIMIT 50`, a)
+}
+
+// countSums shapes report counts of won or lost deals as StageSums, with
+// the owner and key each row is about.
+func countSums(rows []CountRow, kind string, about func(CountRow) (int64, string)) []StageSum {
+	by := map[StageSum]*StageSum{}
+	var order []StageSum
+	for _, c := range rows {
+		id, key := about(c)
+		k := StageSum{StageID: id, Kind: kind, Key: key, Currency: c.Currency}
+		if by[k] == nil {
+			by[k] = &StageSum{StageID: id, Kind: kind, Key: key, Currency: c.Currency}
+			order = append(order, k)
+		}
+		by[k].Count += c.N
+		by[k].Amount += c.Amount
+		by[k].Weighted += c.Amount
+	}
+	out := []StageSum{}
+	for _, k := range order {
+		out = append(out, *by[k])
+	}
+	return out
 }
 
 func (tx *Tx) stageSums(ctx context.Context, op, query string, a args) ([]StageSum, error) {
@@ -321,6 +364,9 @@ func (tx *Tx) TimeInStages(ctx context.Context, q ReportQuery) ([]StageTime, err
 // WonByOwner sums the opportunities won in the period by owner and currency
 // (StageID holds the owner).
 func (tx *Tx) WonByOwner(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricWon, []time.Time{q.Start, q.End}); ok || err != nil {
+		return countSums(rows, MetricWon, func(c CountRow) (int64, string) { return c.OwnerID, "" }), err
+	}
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "won by owner", `SELECT o.owner_id, 'won', '', o.currency, COUNT(*), SUM(o.amount), 0
@@ -329,6 +375,15 @@ func (tx *Tx) WonByOwner(ctx context.Context, q ReportQuery) ([]StageSum, error)
 
 // CreatedByOwner counts the records of o created in the period, by owner.
 func (tx *Tx) CreatedByOwner(ctx context.Context, q ReportQuery, o crm.Object) (map[int64]int64, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[o].Own, recordMetric[o], []time.Time{q.Start, q.End}); ok || err != nil {
+		out := map[int64]int64{}
+		for _, c := range rows {
+			if c.OwnerID != 0 { // no owner: the pool's
+				out[c.OwnerID] += c.N
+			}
+		}
+		return out, err
+	}
 	spec, _ := crm.Spec(o)
 	var a args
 	w := q.where(o, &a) + " AND " + q.period(spec.Alias+".created_at", &a)
@@ -346,6 +401,13 @@ func (tx *Tx) CreatedByOwner(ctx context.Context, q ReportQuery, o crm.Object) (
 // CreatedByBucket counts the records of o created in each bucket (bounds:
 // the buckets' starts and the last one's end), by the bucket's index.
 func (tx *Tx) CreatedByBucket(ctx context.Context, q ReportQuery, o crm.Object, bounds []time.Time) (map[int]int64, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[o].Own, recordMetric[o], bounds); ok || err != nil {
+		out := map[int]int64{}
+		for _, c := range rows {
+			out[c.Bucket] += c.N
+		}
+		return out, err
+	}
 	spec, _ := crm.Spec(o)
 	var a args
 	b := buckets(bounds, &a)
@@ -411,6 +473,9 @@ func (tx *Tx) ActivityByUser(ctx context.Context, q ReportQuery, offset time.Dur
 		}
 		return out[id]
 	}
+	if done, err := tx.countActivity(ctx, q, offset, get); done || err != nil {
+		return out, err
+	}
 	var a args
 	err := tx.query(ctx, "sign-ins", "SELECT s.user_id, COUNT(*) FROM sign_ins s WHERE "+q.period("s.at", &a)+" AND "+ownerCond(q.People, "s.user_id", &a)+
 		q.ownerFilter("s.user_id", &a)+" GROUP BY s.user_id", a, func(r scanner) error {
@@ -448,20 +513,59 @@ func (tx *Tx) ActivityByUser(ctx context.Context, q ReportQuery, offset time.Dur
 	return out, err
 }
 
+// countActivity is ActivityByUser from the report counts; done is false
+// when they cannot answer.
+func (tx *Tx) countActivity(ctx context.Context, q ReportQuery, offset time.Duration, get func(int64) *UserActivity) (done bool, err error) {
+	days, ok, err := tx.activeDays(ctx, q, offset)
+	if !ok || err != nil {
+		return false, err
+	}
+	for id, n := range days {
+		get(id).ActiveDays = n
+	}
+	period := []time.Time{q.Start, q.End}
+	for _, m := range []string{metricSignIn, metricCreated, metricUpdated} {
+		rows, _, err := tx.Counts(ctx, q, q.People, m, period)
+		if err != nil {
+			return true, err
+		}
+		for _, c := range rows {
+			x := get(c.OwnerID)
+			switch m {
+			case metricSignIn:
+				x.SignIns += c.N
+			case metricCreated:
+				x.Created += c.N
+			default:
+				x.Updated += c.N
+			}
+		}
+	}
+	return true, nil
+}
+
 // FollowUpDue counts, by owner, the customers whose next follow-up is
 // before now (overdue) and those without a follow-up since idleSince
 // (never followed up counts from their creation).
 func (tx *Tx) FollowUpDue(ctx context.Context, q ReportQuery, now, idleSince time.Time) (overdue, idle map[int64]int64, err error) {
-	var a args
-	overdue, idle = map[int64]int64{}, map[int64]int64{}
-	nowP, idleP := a.add(ms(now)), a.add(ms(idleSince))
-	err = tx.query(ctx, "follow-ups due", "SELECT c.owner_id, SUM(CASE WHEN c.next_follow_up_at < "+nowP+" THEN 1 ELSE 0 END), SUM(CASE WHEN COALESCE(c.last_followed_up_at, c.created_at) < "+
-		idleP+" THEN 1 ELSE 0 END) FROM customers c WHERE "+q.where(crm.ObjCustomer, &a)+" AND c.owner_id IS NOT NULL GROUP BY c.owner_id", a, func(r scanner) error {
-		var id, o, i int64
-		err := r.Scan(&id, &o, &i)
-		overdue[id], idle[id] = o, i
-		return err
-	})
+	// Two counts, each a range of an owner's index (customers_live_owner_next,
+	// customers_live_owner_idle), rather than one pass over every customer.
+	count := func(op, cond string, at time.Time) (map[int64]int64, error) {
+		var a args
+		out := map[int64]int64{}
+		err := tx.query(ctx, op, "SELECT c.owner_id, COUNT(*) FROM customers c WHERE "+q.where(crm.ObjCustomer, &a)+" AND c.owner_id IS NOT NULL AND "+
+			cond+" < "+a.add(ms(at))+" GROUP BY c.owner_id", a, func(r scanner) error {
+			var id, n int64
+			err := r.Scan(&id, &n)
+			out[id] = n
+			return err
+		})
+		return out, err
+	}
+	if overdue, err = count("follow-ups overdue", "COALESCE(c.next_follow_up_at, 9007199254740991)", now); err != nil {
+		return nil, nil, err
+	}
+	idle, err = count("customers idle", "COALESCE(c.last_followed_up_at, c.created_at)", idleSince)
 	return overdue, idle, err
 }
 

@@ -1,0 +1,149 @@
+-- Issue 16, reports at 100,000 customers: counts kept per owner and hour
+-- (and per owner and UTC day), so a report reads one row per owner and
+-- bucket instead of every record it counts (docs/benchmarks.md "Reports at
+-- 100,000 customers"). A report period in any zone whose offset is whole
+-- hours starts and ends on an hour: it is the sum of the hours at its
+-- edges and the UTC days between. Each count belongs to the record's
+-- owner now (0: none, the pool), at the hour of the event it counts:
+--   customer, lead, follow_up   live records, by creation time
+--   won, lost                   live opportunities closed in a stage of
+--                               that kind, by closing time, per currency
+--                               with their amounts
+--   sign_in                     sign-ins, by user
+--   created, updated            record versions (1: created, later:
+--                               updated), by the user who made them
+-- Triggers keep the counts in the transaction of every change, whichever
+-- code path makes it (create, edit, delete, restore, purge, transfer,
+-- claim, release, merge, import, offboarding, restore of a backup).
+-- report_counts_recount is the same count from the records themselves:
+-- the backfill below and the check every test database runs when its test
+-- ends (internal/testdb).
+CREATE TABLE report_grains (w BIGINT PRIMARY KEY);
+INSERT INTO report_grains (w) VALUES (3600000), (86400000);
+
+CREATE TABLE report_counts (
+    metric   TEXT   NOT NULL,
+    grain    BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    at       BIGINT NOT NULL,
+    currency TEXT   NOT NULL,
+    n        BIGINT NOT NULL,
+    amount   BIGINT NOT NULL,
+    PRIMARY KEY (metric, grain, owner_id, at, currency)
+);
+
+CREATE VIEW report_counts_recount AS
+SELECT e.metric, g.w AS grain, e.owner_id, e.at - e.at % g.w AS at, e.currency, SUM(e.n) AS n, SUM(e.amount) AS amount
+FROM (
+    SELECT 'customer' AS metric, COALESCE(owner_id, 0) AS owner_id, created_at AS at, '' AS currency, 1 AS n, 0 AS amount
+    FROM customers WHERE deleted_at IS NULL
+    UNION ALL SELECT 'lead', COALESCE(owner_id, 0), created_at, '', 1, 0 FROM leads WHERE deleted_at IS NULL
+    UNION ALL SELECT 'follow_up', owner_id, created_at, '', 1, 0 FROM follow_ups WHERE deleted_at IS NULL
+    UNION ALL SELECT s.kind, o.owner_id, o.closed_at, o.currency, 1, o.amount FROM opportunities o JOIN stages s ON s.id = o.stage_id
+    WHERE s.kind IN ('won', 'lost') AND o.closed_at IS NOT NULL AND o.deleted_at IS NULL
+    UNION ALL SELECT 'sign_in', user_id, at, '', 1, 0 FROM sign_ins
+    UNION ALL SELECT CASE WHEN version = 1 THEN 'created' ELSE 'updated' END, actor_id, at, '', 1, 0 FROM record_versions
+) e CROSS JOIN report_grains g
+GROUP BY e.metric, g.w, e.owner_id, e.at - e.at % g.w, e.currency;
+
+INSERT INTO report_counts (metric, grain, owner_id, at, currency, n, amount)
+SELECT metric, grain, owner_id, at, currency, n, amount FROM report_counts_recount;
+
+-- The activity report's idle customers per owner (no follow-up since a
+-- day, or never and created before it): a range of this index per owner.
+CREATE INDEX customers_live_owner_idle ON customers(owner_id, COALESCE(last_followed_up_at, created_at)) WHERE deleted_at IS NULL;
+
+-- report_count adds n (and amount) to a count's hour and day, in the order
+-- of the grains so two transactions take the rows' locks in one order.
+CREATE FUNCTION report_count(p_metric TEXT, p_owner BIGINT, p_at BIGINT, p_currency TEXT, p_n BIGINT, p_amount BIGINT) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO report_counts (metric, grain, owner_id, at, currency, n, amount)
+    SELECT p_metric, g.w, COALESCE(p_owner, 0), p_at - p_at % g.w, p_currency, p_n, p_amount FROM report_grains g ORDER BY g.w
+    ON CONFLICT (metric, grain, owner_id, at, currency)
+    DO UPDATE SET n = report_counts.n + EXCLUDED.n, amount = report_counts.amount + EXCLUDED.amount
+$$;
+
+-- The triggers: each change takes back what the row counted before and
+-- adds what it counts now. One function per table serves its insert,
+-- delete and (when a counted column changed) update triggers.
+CREATE FUNCTION report_counts_owned() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.deleted_at IS NULL THEN
+        PERFORM report_count(TG_ARGV[0], OLD.owner_id, OLD.created_at, '', -1, 0);
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL THEN
+        PERFORM report_count(TG_ARGV[0], NEW.owner_id, NEW.created_at, '', 1, 0);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION report_counts_sign_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM report_count('sign_in', OLD.user_id, OLD.at, '', -1, 0);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        PERFORM report_count('sign_in', NEW.user_id, NEW.at, '', 1, 0);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION report_counts_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM report_count(CASE WHEN OLD.version = 1 THEN 'created' ELSE 'updated' END, OLD.actor_id, OLD.at, '', -1, 0);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        PERFORM report_count(CASE WHEN NEW.version = 1 THEN 'created' ELSE 'updated' END, NEW.actor_id, NEW.at, '', 1, 0);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION report_counts_opportunities() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    k TEXT;
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.closed_at IS NOT NULL AND OLD.deleted_at IS NULL THEN
+        SELECT kind INTO k FROM stages WHERE id = OLD.stage_id;
+        IF k IN ('won', 'lost') THEN
+            PERFORM report_count(k, OLD.owner_id, OLD.closed_at, OLD.currency, -1, -OLD.amount);
+        END IF;
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.closed_at IS NOT NULL AND NEW.deleted_at IS NULL THEN
+        SELECT kind INTO k FROM stages WHERE id = NEW.stage_id;
+        IF k IN ('won', 'lost') THEN
+            PERFORM report_count(k, NEW.owner_id, NEW.closed_at, NEW.currency, 1, NEW.amount);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER report_counts_customers AFTER INSERT OR DELETE ON customers
+    FOR EACH ROW EXECUTE FUNCTION report_counts_owned('customer');
+CREATE TRIGGER report_counts_customers_change AFTER UPDATE OF owner_id, created_at, deleted_at ON customers
+    FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.created_at <> NEW.created_at OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
+    EXECUTE FUNCTION report_counts_owned('customer');
+CREATE TRIGGER report_counts_leads AFTER INSERT OR DELETE ON leads
+    FOR EACH ROW EXECUTE FUNCTION report_counts_owned('lead');
+CREATE TRIGGER report_counts_leads_change AFTER UPDATE OF owner_id, created_at, deleted_at ON leads
+    FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.created_at <> NEW.created_at OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
+    EXECUTE FUNCTION report_counts_owned('lead');
+CREATE TRIGGER report_counts_follow_ups AFTER INSERT OR DELETE ON follow_ups
+    FOR EACH ROW EXECUTE FUNCTION report_counts_owned('follow_up');
+CREATE TRIGGER report_counts_follow_ups_change AFTER UPDATE OF owner_id, created_at, deleted_at ON follow_ups
+    FOR EACH ROW WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.created_at <> NEW.created_at OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
+    EXECUTE FUNCTION report_counts_owned('follow_up');
+CREATE TRIGGER report_counts_sign_ins AFTER INSERT OR DELETE ON sign_ins
+    FOR EACH ROW EXECUTE FUNCTION report_counts_sign_ins();
+CREATE TRIGGER report_counts_sign_ins_change AFTER UPDATE OF user_id, at ON sign_ins
+    FOR EACH ROW WHEN (OLD.user_id <> NEW.user_id OR OLD.at <> NEW.at) EXECUTE FUNCTION report_counts_sign_ins();
+CREATE TRIGGER report_counts_record_versions AFTER INSERT OR DELETE ON record_versions
+    FOR EACH ROW EXECUTE FUNCTION report_counts_versions();
+CREATE TRIGGER report_counts_record_versions_change AFTER UPDATE OF actor_id, at, version ON record_versions
+    FOR EACH ROW WHEN (OLD.actor_id <> NEW.actor_id OR OLD.at <> NEW.at OR OLD.version <> NEW.version) EXECUTE FUNCTION report_counts_versions();
+CREATE TRIGGER report_counts_opportunities AFTER INSERT OR DELETE ON opportunities
+    FOR EACH ROW EXECUTE FUNCTION report_counts_opportunities();
+CREATE TRIGGER report_counts_opportunities_change AFTER UPDATE OF owner_id, stage_id, closed_at, currency, amount, deleted_at ON opportunities
+    FOR EACH ROW WHEN (OLD.owner_id <> NEW.owner_id OR OLD.stage_id <> NEW.stage_id OR OLD.closed_at IS DISTINCT FROM NEW.closed_at
+        OR OLD.currency <> NEW.currency OR OLD.amount <> NEW.amount OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
+    EXECUTE FUNCTION report_counts_opportunities();
