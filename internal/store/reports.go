@@ -158,6 +158,28 @@ func (tx *Tx) query(ctx context.Context, op, query string, a args, scan func(sca
 	return mapErr(op, rows.Err())
 }
 
+// The owner-led indexes covering what the reports read of the deals
+// (migration 0047).
+const (
+	oppsByStage         = "opportunities_live_owner_stage"
+	oppsByExpectedClose = "opportunities_live_owner_close"
+	oppsByClosing       = "opportunities_live_owner_closed"
+	oppsByCreation      = "opportunities_live_owner_created"
+	oppsByReach         = "opportunities_live_owner_reach"
+)
+
+// opportunities names the deals' table, aliased o, for a report read
+// through index: on SQLite, which has no statistics to choose by and
+// otherwise picks an owner index that does not cover the read and fetches
+// every deal of the team from the table, with INDEXED BY; PostgreSQL
+// chooses by its statistics.
+func (tx *Tx) opportunities(index string) string {
+	if tx.d == SQLite {
+		return "opportunities o INDEXED BY " + index
+	}
+	return "opportunities o"
+}
+
 // StageSum is a count and amounts of opportunities in one stage (or of one
 // kind), in one currency. Weighted is the sum of amount × the stage's
 // probability, each deal's share rounded down to a minor unit.
@@ -179,9 +201,12 @@ func (tx *Tx) FunnelReach(ctx context.Context, q ReportQuery) (furthest map[int]
 	var a args
 	w := q.oppWhere(&a) + " AND " + q.period("o.created_at", &a)
 	furthest = map[int]int64{}
-	err = tx.query(ctx, "funnel", `SELECT m.p, COUNT(*) FROM (SELECT o.id, MAX(CASE WHEN st.kind <> 'lost' THEN st.position END) AS p
-		FROM opportunities o JOIN opportunity_stage_changes sc ON sc.opportunity_id = o.id JOIN stages st ON st.id = sc.to_stage_id
-		WHERE `+w+` GROUP BY o.id) m WHERE m.p IS NOT NULL GROUP BY m.p`, a, func(r scanner) error {
+	// reached_position (migration 0047) is the furthest open or won stage
+	// of each deal's history, kept with it.
+	// Grouped by owner first, in the order of the index, then summed: one
+	// pass without a sort of the whole cohort.
+	err = tx.query(ctx, "funnel", "SELECT x.p, SUM(x.n) FROM (SELECT o.owner_id, o.reached_position AS p, COUNT(*) AS n FROM "+tx.opportunities(oppsByReach)+
+		" WHERE "+w+" AND o.reached_position IS NOT NULL GROUP BY o.owner_id, o.reached_position) x GROUP BY x.p", a, func(r scanner) error {
 		var p int
 		var n int64
 		err := r.Scan(&p, &n)
@@ -193,7 +218,7 @@ func (tx *Tx) FunnelReach(ctx context.Context, q ReportQuery) (furthest map[int]
 	}
 	var b args
 	w = q.oppWhere(&b) + " AND " + q.period("o.created_at", &b)
-	err = tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE "+w+
+	err = tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tx.opportunities(oppsByCreation)+" JOIN stages st ON st.id = o.stage_id WHERE "+w+
 		" AND st.kind = 'lost'", b...).Scan(&lost)
 	return furthest, lost, mapErr("funnel lost", err)
 }
@@ -201,9 +226,12 @@ func (tx *Tx) FunnelReach(ctx context.Context, q ReportQuery) (furthest map[int]
 // PipelineByStage sums the open opportunities by stage and currency.
 func (tx *Tx) PipelineByStage(ctx context.Context, q ReportQuery) ([]StageSum, error) {
 	var a args
-	return tx.stageSums(ctx, "pipeline", `SELECT o.stage_id, st.kind, '', o.currency, COUNT(*), SUM(o.amount), SUM(o.amount * st.probability / 100)
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+q.oppWhere(&a)+` AND st.kind = 'open'
-		GROUP BY o.stage_id, st.kind, o.currency`, a)
+	// Grouped by owner first, in the order of the index, then summed: one
+	// pass without a sort of every deal.
+	return tx.stageSums(ctx, "pipeline", `SELECT x.stage_id, 'open', '', x.currency, SUM(x.n), SUM(x.amount), SUM(x.weighted) FROM (
+		SELECT o.owner_id, o.stage_id, o.currency, COUNT(*) AS n, SUM(o.amount) AS amount, SUM(o.amount * st.probability / 100) AS weighted
+		FROM `+tx.opportunities(oppsByStage)+` JOIN stages st ON st.id = o.stage_id WHERE `+q.oppWhere(&a)+` AND st.kind = 'open'
+		GROUP BY o.owner_id, o.stage_id, o.currency) x GROUP BY x.stage_id, x.currency`, a)
 }
 
 // ForecastOpen sums the open opportunities expected to close in the period
@@ -212,7 +240,7 @@ func (tx *Tx) ForecastOpen(ctx context.Context, q ReportQuery, from, to string) 
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'open' AND o.expected_close_date >= " + a.add(from) + " AND o.expected_close_date <= " + a.add(to)
 	return tx.stageSums(ctx, "forecast", `SELECT 0, 'open', substr(o.expected_close_date, 1, 7), o.currency, COUNT(*), SUM(o.amount),
-		SUM(o.amount * st.probability / 100) FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+`
+		SUM(o.amount * st.probability / 100) FROM `+tx.opportunities(oppsByExpectedClose)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+`
 		GROUP BY substr(o.expected_close_date, 1, 7), o.currency`, a)
 }
 
@@ -226,7 +254,7 @@ func (tx *Tx) WonByBucket(ctx context.Context, q ReportQuery, bounds []time.Time
 	var a args
 	b := buckets(bounds, &a)
 	return tx.stageSums(ctx, "won", `SELECT 0, 'won', CAST(b.column1 AS TEXT), o.currency, COUNT(*), SUM(o.amount), SUM(o.amount)
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id JOIN `+b+` ON o.closed_at >= b.column2 AND o.closed_at < b.column3
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id JOIN `+b+` ON o.closed_at >= b.column2 AND o.closed_at < b.column3
 		WHERE `+q.oppWhere(&a)+` AND st.kind = 'won' GROUP BY b.column1, o.currency`, a)
 }
 
@@ -247,7 +275,7 @@ func (tx *Tx) ClosedByKind(ctx context.Context, q ReportQuery) ([]StageSum, erro
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind IN ('won', 'lost') AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "win rate", `SELECT 0, st.kind, '', o.currency, COUNT(*), SUM(o.amount), 0
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY st.kind, o.currency`, a)
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY st.kind, o.currency`, a)
 }
 
 // LostReasons counts the opportunities lost in the period by reason, the
@@ -256,7 +284,7 @@ func (tx *Tx) LostReasons(ctx context.Context, q ReportQuery) ([]StageSum, error
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'lost' AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "lost reasons", `SELECT 0, 'lost', o.lost_reason, '', COUNT(*), 0, 0
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.lost_reason ORDER BY COUNT(*) DESC, o.lost_reason LIMIT 50`, a)
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.lost_reason ORDER BY COUNT(*) DESC, o.lost_reason LIMIT 50`, a)
 }
 
 // countSums shapes report counts of won or lost deals as StageSums, with
@@ -310,7 +338,7 @@ func (tx *Tx) SalesCycle(ctx context.Context, q ReportQuery) (CycleStats, error)
 	var c CycleStats
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
-	from := " FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE " + w
+	from := " FROM " + tx.opportunities(oppsByClosing) + " JOIN stages st ON st.id = o.stage_id WHERE " + w
 	var mean sql.NullFloat64
 	if err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*), CAST(AVG(o.closed_at - o.created_at) AS DOUBLE PRECISION)"+from, a...).Scan(&c.Count, &mean); err != nil {
 		return c, mapErr("sales cycle", err)
@@ -351,7 +379,7 @@ func (tx *Tx) TimeInStages(ctx context.Context, q ReportQuery) ([]StageTime, err
 	out := []StageTime{}
 	err := tx.query(ctx, "time in stages", `SELECT h.to_stage_id, COUNT(*), CAST(AVG(h.next_at - h.changed_at) AS DOUBLE PRECISION) FROM (
 		SELECT sc.to_stage_id, sc.changed_at, LEAD(sc.changed_at) OVER (PARTITION BY sc.opportunity_id ORDER BY sc.changed_at, sc.id) AS next_at
-		FROM opportunity_stage_changes sc WHERE sc.opportunity_id IN (SELECT o.id FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+`)) h
+		FROM opportunity_stage_changes sc WHERE sc.opportunity_id IN (SELECT o.id FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+`)) h
 		WHERE h.next_at IS NOT NULL GROUP BY h.to_stage_id`, a, func(r scanner) error {
 		var s StageTime
 		err := r.Scan(&s.StageID, &s.Count, &s.Mean)
@@ -370,7 +398,7 @@ func (tx *Tx) WonByOwner(ctx context.Context, q ReportQuery) ([]StageSum, error)
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "won by owner", `SELECT o.owner_id, 'won', '', o.currency, COUNT(*), SUM(o.amount), 0
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.owner_id, o.currency`, a)
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.owner_id, o.currency`, a)
 }
 
 // CreatedByOwner counts the records of o created in the period, by owner.
@@ -553,7 +581,10 @@ func (tx *Tx) FollowUpDue(ctx context.Context, q ReportQuery, now, idleSince tim
 	count := func(op, cond string, at time.Time) (map[int64]int64, error) {
 		var a args
 		out := map[int64]int64{}
-		err := tx.query(ctx, op, "SELECT c.owner_id, COUNT(*) FROM customers c WHERE "+q.where(crm.ObjCustomer, &a)+" AND c.owner_id IS NOT NULL AND "+
+		// Owners listed from users, each a range of the index (for an
+		// all-records reader "owner_id IS NOT NULL" read the whole index
+		// through the other one and fetched every customer).
+		err := tx.query(ctx, op, "SELECT c.owner_id, COUNT(*) FROM customers c WHERE "+q.where(crm.ObjCustomer, &a)+" AND c.owner_id IN (SELECT id FROM users) AND "+
 			cond+" < "+a.add(ms(at))+" GROUP BY c.owner_id", a, func(r scanner) error {
 			var id, n int64
 			err := r.Scan(&id, &n)

@@ -64,8 +64,8 @@ func Open(t testing.TB, d store.Dialect) *store.DB {
 // database derives by itself: on SQLite, customer_terms (migration 0026)
 // must hold exactly each customer term with its customer's owner, update
 // time and deletion; on both, report_counts (migration 0047) must hold
-// what report_counts_recount counts from the records — whatever the test
-// did. Every test on a test database thereby checks the triggers that keep
+// what report_counts_recount counts from the records, and each deal's
+// reached_position what its stage history says — whatever the test did. Every test on a test database thereby checks the triggers that keep
 // them.
 func closeAndCheck(t testing.TB, opt store.Options, db *store.DB) {
 	t.Cleanup(func() {
@@ -83,7 +83,7 @@ func closeAndCheck(t testing.TB, opt store.Options, db *store.DB) {
 			return
 		}
 		defer raw.Close()
-		checks := []struct{ name, query string }{{"report_counts", reportCountsDrift}}
+		checks := []struct{ name, query string }{{"report_counts", reportCountsDrift}, {"opportunities.reached_position", reachDrift}}
 		if d == store.SQLite {
 			checks = append(checks, struct{ name, query string }{"customer_terms", customerTermsDrift})
 		}
@@ -108,6 +108,11 @@ const customerTermsDrift = `WITH want AS (SELECT st.term, c.id AS record_id, c.o
 	FROM search_terms st JOIN customers c ON c.id = st.record_id WHERE st.object = 'customer'),
 	have AS (SELECT term, record_id, owner_id, updated_at, deleted FROM customer_terms)
 SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) x) + (SELECT COUNT(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have) y)`
+
+// reachDrift counts the deals whose reached_position is not what their
+// stage history says.
+const reachDrift = `SELECT COUNT(*) FROM opportunities o JOIN opportunity_reach_recount r ON r.id = o.id
+WHERE COALESCE(o.reached_position, -1) <> COALESCE(r.reached_position, -1)`
 
 // reportCountsDrift counts the report counts that differ from a recount
 // (a count taken back to zero is no difference), both ways round.

@@ -53,6 +53,34 @@ SELECT metric, grain, owner_id, at, currency, n, amount FROM report_counts_recou
 -- day, or never and created before it): a range of this index per owner.
 CREATE INDEX customers_live_owner_idle ON customers(owner_id, COALESCE(last_followed_up_at, created_at)) WHERE deleted_at IS NULL;
 
+-- The funnel: how far each deal got, its furthest open or won stage's
+-- position in its history (NULL: none), kept with the history and with the
+-- stages' order, so a cohort's funnel is one count by position from the
+-- owner's creation index, not every stage change of every deal.
+ALTER TABLE opportunities ADD COLUMN reached_position INTEGER;
+CREATE VIEW opportunity_reach_recount AS
+SELECT o.id, (SELECT MAX(st.position) FROM opportunity_stage_changes sc JOIN stages st ON st.id = sc.to_stage_id
+    WHERE sc.opportunity_id = o.id AND st.kind <> 'lost') AS reached_position
+FROM opportunities o;
+UPDATE opportunities SET reached_position = (SELECT MAX(st.position) FROM opportunity_stage_changes sc JOIN stages st ON st.id = sc.to_stage_id
+    WHERE sc.opportunity_id = opportunities.id AND st.kind <> 'lost');
+
+-- The reports that read the deals themselves, led by their owner and
+-- covering what each sums, so a team's deals are a few ranges of an index:
+-- the open pipeline by stage, the forecast by expected close date, the
+-- closed deals (lost reasons, the sales cycle), the funnel's cohort and
+-- its reach (grouped in the index's order: no sort); and
+-- each deal's stage history in order with the stages it went to. (Each
+-- ends with deleted_at, always NULL in it, so SQLite can check "live" from
+-- the index instead of fetching the deal.)
+CREATE INDEX opportunities_live_owner_stage ON opportunities(owner_id, stage_id, currency, amount, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_live_owner_close ON opportunities(owner_id, expected_close_date, stage_id, currency, amount, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_live_owner_closed ON opportunities(owner_id, closed_at, stage_id, created_at, currency, lost_reason, deleted_at) WHERE deleted_at IS NULL AND closed_at IS NOT NULL;
+CREATE INDEX opportunities_live_owner_created ON opportunities(owner_id, created_at, stage_id, currency, reached_position, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_live_owner_reach ON opportunities(owner_id, reached_position, created_at, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunity_stage_changes_history ON opportunity_stage_changes(opportunity_id, changed_at, id, to_stage_id);
+DROP INDEX opportunity_stage_changes_opp;
+
 -- report_count adds n (and amount) to a count's hour and day, in the order
 -- of the grains so two transactions take the rows' locks in one order.
 CREATE FUNCTION report_count(p_metric TEXT, p_owner BIGINT, p_at BIGINT, p_currency TEXT, p_n BIGINT, p_amount BIGINT) RETURNS void
@@ -147,3 +175,27 @@ CREATE TRIGGER report_counts_opportunities_change AFTER UPDATE OF owner_id, stag
     FOR EACH ROW WHEN (OLD.owner_id <> NEW.owner_id OR OLD.stage_id <> NEW.stage_id OR OLD.closed_at IS DISTINCT FROM NEW.closed_at
         OR OLD.currency <> NEW.currency OR OLD.amount <> NEW.amount OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
     EXECUTE FUNCTION report_counts_opportunities();
+
+-- The funnel's reach follows the history and the stages' order.
+CREATE FUNCTION opportunities_reach() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'stages' THEN
+        UPDATE opportunities o SET reached_position = r.reached_position FROM opportunity_reach_recount r
+        WHERE r.id = o.id AND o.reached_position IS DISTINCT FROM r.reached_position;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        UPDATE opportunities o SET reached_position = st.position FROM stages st
+        WHERE o.id = NEW.opportunity_id AND st.id = NEW.to_stage_id AND st.kind <> 'lost' AND st.position > COALESCE(o.reached_position, -1);
+        RETURN NULL;
+    END IF;
+    UPDATE opportunities o SET reached_position = r.reached_position FROM opportunity_reach_recount r
+    WHERE r.id = o.id AND o.id IN (OLD.opportunity_id, CASE WHEN TG_OP = 'UPDATE' THEN NEW.opportunity_id END);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER opportunities_reach AFTER INSERT OR DELETE ON opportunity_stage_changes
+    FOR EACH ROW EXECUTE FUNCTION opportunities_reach();
+CREATE TRIGGER opportunities_reach_change AFTER UPDATE OF opportunity_id, to_stage_id ON opportunity_stage_changes
+    FOR EACH ROW EXECUTE FUNCTION opportunities_reach();
+CREATE TRIGGER opportunities_reach_stages AFTER UPDATE OF position, kind ON stages
+    FOR EACH ROW WHEN (OLD.position <> NEW.position OR OLD.kind <> NEW.kind) EXECUTE FUNCTION opportunities_reach();

@@ -53,6 +53,34 @@ SELECT metric, grain, owner_id, at, currency, n, amount FROM report_counts_recou
 -- day, or never and created before it): a range of this index per owner.
 CREATE INDEX customers_live_owner_idle ON customers(owner_id, COALESCE(last_followed_up_at, created_at)) WHERE deleted_at IS NULL;
 
+-- The funnel: how far each deal got, its furthest open or won stage's
+-- position in its history (NULL: none), kept with the history and with the
+-- stages' order, so a cohort's funnel is one count by position from the
+-- owner's creation index, not every stage change of every deal.
+ALTER TABLE opportunities ADD COLUMN reached_position INTEGER;
+CREATE VIEW opportunity_reach_recount AS
+SELECT o.id, (SELECT MAX(st.position) FROM opportunity_stage_changes sc JOIN stages st ON st.id = sc.to_stage_id
+    WHERE sc.opportunity_id = o.id AND st.kind <> 'lost') AS reached_position
+FROM opportunities o;
+UPDATE opportunities SET reached_position = (SELECT MAX(st.position) FROM opportunity_stage_changes sc JOIN stages st ON st.id = sc.to_stage_id
+    WHERE sc.opportunity_id = opportunities.id AND st.kind <> 'lost');
+
+-- The reports that read the deals themselves, led by their owner and
+-- covering what each sums, so a team's deals are a few ranges of an index:
+-- the open pipeline by stage, the forecast by expected close date, the
+-- closed deals (lost reasons, the sales cycle), the funnel's cohort and
+-- its reach (grouped in the index's order: no sort); and
+-- each deal's stage history in order with the stages it went to. (Each
+-- ends with deleted_at, always NULL in it, so SQLite can check "live" from
+-- the index instead of fetching the deal.)
+CREATE INDEX opportunities_live_owner_stage ON opportunities(owner_id, stage_id, currency, amount, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_live_owner_close ON opportunities(owner_id, expected_close_date, stage_id, currency, amount, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_live_owner_closed ON opportunities(owner_id, closed_at, stage_id, created_at, currency, lost_reason, deleted_at) WHERE deleted_at IS NULL AND closed_at IS NOT NULL;
+CREATE INDEX opportunities_live_owner_created ON opportunities(owner_id, created_at, stage_id, currency, reached_position, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunities_live_owner_reach ON opportunities(owner_id, reached_position, created_at, deleted_at) WHERE deleted_at IS NULL;
+CREATE INDEX opportunity_stage_changes_history ON opportunity_stage_changes(opportunity_id, changed_at, id, to_stage_id);
+DROP INDEX opportunity_stage_changes_opp;
+
 -- The triggers: each change takes back what the row counted before and
 -- adds what it counts now, in the hour and the day (report_grains).
 CREATE TRIGGER report_counts_customers_add AFTER INSERT ON customers
@@ -190,4 +218,27 @@ BEGIN
     SELECT s.kind, g.w, NEW.owner_id, NEW.closed_at - NEW.closed_at % g.w, NEW.currency, 1, 1 * NEW.amount FROM stages s, report_grains g
     WHERE s.id = NEW.stage_id AND s.kind IN ('won', 'lost') AND NEW.closed_at IS NOT NULL AND NEW.deleted_at IS NULL
     ON CONFLICT (metric, grain, owner_id, at, currency) DO UPDATE SET n = n + excluded.n, amount = amount + excluded.amount;
+END;
+
+-- The funnel's reach follows the history and the stages' order.
+CREATE TRIGGER opportunities_reach_add AFTER INSERT ON opportunity_stage_changes
+BEGIN
+    UPDATE opportunities SET reached_position = (SELECT st.position FROM stages st WHERE st.id = NEW.to_stage_id)
+    WHERE id = NEW.opportunity_id AND EXISTS (SELECT 1 FROM stages st WHERE st.id = NEW.to_stage_id AND st.kind <> 'lost'
+        AND st.position > COALESCE(opportunities.reached_position, -1));
+END;
+CREATE TRIGGER opportunities_reach_gone AFTER DELETE ON opportunity_stage_changes
+BEGIN
+    UPDATE opportunities SET reached_position = (SELECT r.reached_position FROM opportunity_reach_recount r WHERE r.id = opportunities.id)
+    WHERE id = OLD.opportunity_id;
+END;
+CREATE TRIGGER opportunities_reach_change AFTER UPDATE OF opportunity_id, to_stage_id ON opportunity_stage_changes
+BEGIN
+    UPDATE opportunities SET reached_position = (SELECT r.reached_position FROM opportunity_reach_recount r WHERE r.id = opportunities.id)
+    WHERE id IN (OLD.opportunity_id, NEW.opportunity_id);
+END;
+CREATE TRIGGER opportunities_reach_stages AFTER UPDATE OF position, kind ON stages
+    WHEN OLD.position <> NEW.position OR OLD.kind <> NEW.kind
+BEGIN
+    UPDATE opportunities SET reached_position = (SELECT r.reached_position FROM opportunity_reach_recount r WHERE r.id = opportunities.id);
 END;
