@@ -64,8 +64,9 @@ func Open(t testing.TB, d store.Dialect) *store.DB {
 // database derives by itself: on SQLite, customer_terms (migration 0026)
 // must hold exactly each customer term with its customer's owner, update
 // time and deletion; on both, report_counts (migration 0047) must hold
-// what report_counts_recount counts from the records, and each deal's
-// reached_position what its stage history says — whatever the test did. Every test on a test database thereby checks the triggers that keep
+// what report_counts_recount counts from the records, each deal's
+// reached_position and each stage change's left_at what the stage history
+// says — whatever the test did. Every test on a test database thereby checks the triggers that keep
 // them.
 func closeAndCheck(t testing.TB, opt store.Options, db *store.DB) {
 	t.Cleanup(func() {
@@ -83,7 +84,8 @@ func closeAndCheck(t testing.TB, opt store.Options, db *store.DB) {
 			return
 		}
 		defer raw.Close()
-		checks := []struct{ name, query string }{{"report_counts", reportCountsDrift}, {"opportunities.reached_position", reachDrift}}
+		checks := []struct{ name, query string }{{"report_counts", reportCountsDrift}, {"opportunities.reached_position", reachDrift},
+			{"opportunity_stage_changes.left_at", staysDrift}}
 		if d == store.SQLite {
 			checks = append(checks, struct{ name, query string }{"customer_terms", customerTermsDrift})
 		}
@@ -113,6 +115,11 @@ SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) x) +
 // stage history says.
 const reachDrift = `SELECT COUNT(*) FROM opportunities o JOIN opportunity_reach_recount r ON r.id = o.id
 WHERE COALESCE(o.reached_position, -1) <> COALESCE(r.reached_position, -1)`
+
+// staysDrift counts the stage changes whose left_at is not the time of the
+// deal's next change.
+const staysDrift = `SELECT COUNT(*) FROM opportunity_stage_changes sc JOIN stage_stays_recount r ON r.id = sc.id
+WHERE COALESCE(sc.left_at, -1) <> COALESCE(r.left_at, -1)`
 
 // reportCountsDrift counts the report counts that differ from a recount
 // (a count taken back to zero is no difference), both ways round.

@@ -65,6 +65,16 @@ FROM opportunities o;
 UPDATE opportunities SET reached_position = (SELECT MAX(st.position) FROM opportunity_stage_changes sc JOIN stages st ON st.id = sc.to_stage_id
     WHERE sc.opportunity_id = opportunities.id AND st.kind <> 'lost');
 
+-- The sales cycle's time in each stage: when each stay ended (left_at, the
+-- deal's next change by time, then id; NULL while the deal is still there),
+-- kept with the history, so the report sums stays from an index instead of
+-- ordering every stage change of the deals won (LEAD over the history).
+ALTER TABLE opportunity_stage_changes ADD COLUMN left_at BIGINT;
+CREATE VIEW stage_stays_recount AS
+SELECT id, LEAD(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) AS left_at FROM opportunity_stage_changes;
+UPDATE opportunity_stage_changes SET left_at = (SELECT s2.changed_at FROM opportunity_stage_changes s2 WHERE s2.opportunity_id = opportunity_stage_changes.opportunity_id
+        AND (s2.changed_at > opportunity_stage_changes.changed_at OR (s2.changed_at = opportunity_stage_changes.changed_at AND s2.id > opportunity_stage_changes.id)) ORDER BY s2.changed_at, s2.id LIMIT 1);
+
 -- The reports that read the deals themselves, led by their owner and
 -- covering what each sums, so a team's deals are a few ranges of an index:
 -- the open pipeline by stage, the forecast by expected close date, the
@@ -78,7 +88,7 @@ CREATE INDEX opportunities_live_owner_close ON opportunities(owner_id, expected_
 CREATE INDEX opportunities_live_owner_closed ON opportunities(owner_id, closed_at, stage_id, created_at, currency, lost_reason, deleted_at) WHERE deleted_at IS NULL AND closed_at IS NOT NULL;
 CREATE INDEX opportunities_live_owner_created ON opportunities(owner_id, created_at, stage_id, currency, reached_position, deleted_at) WHERE deleted_at IS NULL;
 CREATE INDEX opportunities_live_owner_reach ON opportunities(owner_id, reached_position, created_at, deleted_at) WHERE deleted_at IS NULL;
-CREATE INDEX opportunity_stage_changes_history ON opportunity_stage_changes(opportunity_id, changed_at, id, to_stage_id);
+CREATE INDEX opportunity_stage_changes_history ON opportunity_stage_changes(opportunity_id, changed_at, id, to_stage_id, left_at);
 DROP INDEX opportunity_stage_changes_opp;
 
 -- report_count adds n (and amount) to a count's hour and day, in the order
@@ -199,3 +209,16 @@ CREATE TRIGGER opportunities_reach_change AFTER UPDATE OF opportunity_id, to_sta
     FOR EACH ROW EXECUTE FUNCTION opportunities_reach();
 CREATE TRIGGER opportunities_reach_stages AFTER UPDATE OF position, kind ON stages
     FOR EACH ROW WHEN (OLD.position <> NEW.position OR OLD.kind <> NEW.kind) EXECUTE FUNCTION opportunities_reach();
+
+-- Each stay in a stage ends where the next begins.
+CREATE FUNCTION stage_stays() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE opportunity_stage_changes sc SET left_at = (SELECT s2.changed_at FROM opportunity_stage_changes s2 WHERE s2.opportunity_id = sc.opportunity_id
+        AND (s2.changed_at > sc.changed_at OR (s2.changed_at = sc.changed_at AND s2.id > sc.id)) ORDER BY s2.changed_at, s2.id LIMIT 1)
+    WHERE sc.opportunity_id IN (OLD.opportunity_id, NEW.opportunity_id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER stage_stays AFTER INSERT OR DELETE ON opportunity_stage_changes
+    FOR EACH ROW EXECUTE FUNCTION stage_stays();
+CREATE TRIGGER stage_stays_change AFTER UPDATE OF opportunity_id, changed_at ON opportunity_stage_changes
+    FOR EACH ROW EXECUTE FUNCTION stage_stays();
