@@ -22,6 +22,7 @@ import (
 const (
 	MetricWon      = "won"
 	MetricLost     = "lost"
+	metricStay     = "stay"
 	metricSignIn   = "sign_in"
 	metricCreated  = "created"
 	metricUpdated  = "updated"
@@ -67,11 +68,12 @@ func countPieces(bounds []time.Time) ([]countPiece, bool) {
 	return out, true
 }
 
-// CountRow sums the report counts of one bucket, owner and currency.
+// CountRow sums the report counts of one bucket, owner and detail (the
+// currency of won and lost deals, the stage of stays).
 type CountRow struct {
 	Bucket    int
 	OwnerID   int64
-	Currency  string
+	Detail    string
 	N, Amount int64
 }
 
@@ -91,12 +93,12 @@ func (q ReportQuery) countOwners(s Scope, a *args) string {
 func (q ReportQuery) countable() bool { return len(q.Customer) == 0 && !q.Exact }
 
 // Counts sums metric's report counts in each bucket of bounds by owner and
-// currency, for the owners within s and the report's filters (a currency
+// detail, for the owners within s and the report's filters (a currency
 // filter narrows won and lost). ok is false when the counts cannot answer
 // and the records must be counted.
 func (tx *Tx) Counts(ctx context.Context, q ReportQuery, s Scope, metric string, bounds []time.Time) (rows []CountRow, ok bool, err error) {
 	pieces, ok := countPieces(bounds)
-	if !ok || !q.countable() {
+	if !ok || !q.countable() || (metric == metricStay && q.Currency != "") { // stays are not kept per currency
 		return nil, false, nil
 	}
 	var a args
@@ -107,15 +109,15 @@ func (tx *Tx) Counts(ctx context.Context, q ReportQuery, s Scope, metric string,
 	}
 	w := "rc.metric = " + a.add(metric) + " AND " + q.countOwners(s, &a)
 	if q.Currency != "" && (metric == MetricWon || metric == MetricLost) {
-		w += " AND rc.currency = " + a.add(q.Currency)
+		w += " AND rc.detail = " + a.add(q.Currency)
 	}
-	query := "SELECT p.column1, rc.owner_id, rc.currency, SUM(rc.n), SUM(rc.amount) FROM (VALUES " + strings.Join(vals, ", ") +
+	query := "SELECT p.column1, rc.owner_id, rc.detail, SUM(rc.n), SUM(rc.amount) FROM (VALUES " + strings.Join(vals, ", ") +
 		") p JOIN report_counts rc ON rc.grain = p.column2 AND rc.at >= p.column3 AND rc.at < p.column4 WHERE " + w +
-		" GROUP BY p.column1, rc.owner_id, rc.currency"
+		" GROUP BY p.column1, rc.owner_id, rc.detail"
 	rows = []CountRow{}
 	err = tx.query(ctx, "report counts", query, a, func(r scanner) error {
 		var c CountRow
-		err := r.Scan(&c.Bucket, &c.OwnerID, &c.Currency, &c.N, &c.Amount)
+		err := r.Scan(&c.Bucket, &c.OwnerID, &c.Detail, &c.N, &c.Amount)
 		if c.N != 0 || c.Amount != 0 {
 			rows = append(rows, c)
 		}

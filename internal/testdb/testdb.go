@@ -123,8 +123,8 @@ WHERE COALESCE(sc.left_at, -1) <> COALESCE(r.left_at, -1)`
 
 // reportCountsDrift counts the report counts that differ from a recount
 // (a count taken back to zero is no difference), both ways round.
-const reportCountsDrift = `WITH want AS (SELECT metric, grain, owner_id, at, currency, n, amount FROM report_counts_recount),
-	have AS (SELECT metric, grain, owner_id, at, currency, n, amount FROM report_counts WHERE n <> 0 OR amount <> 0)
+const reportCountsDrift = `WITH want AS (SELECT metric, grain, owner_id, at, detail, n, amount FROM report_counts_recount),
+	have AS (SELECT metric, grain, owner_id, at, detail, n, amount FROM report_counts WHERE n <> 0 OR amount <> 0)
 SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) x) + (SELECT COUNT(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have) y)`
 
 // freshSchema creates a schema on the test PostgreSQL and returns a URL whose

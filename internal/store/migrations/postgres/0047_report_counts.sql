@@ -7,11 +7,14 @@
 -- owner now (0: none, the pool), at the hour of the event it counts:
 --   customer, lead, follow_up   live records, by creation time
 --   won, lost                   live opportunities closed in a stage of
---                               that kind, by closing time, per currency
---                               with their amounts
+--                               that kind, by closing time, the
+--                               currency as detail, with their amounts
 --   sign_in                     sign-ins, by user
 --   created, updated            record versions (1: created, later:
 --                               updated), by the user who made them
+--   stay                        the stays in each stage of live won
+--                               deals, by closing time, the stage as
+--                               detail, amount their total time (ms)
 -- Triggers keep the counts in the transaction of every change, whichever
 -- code path makes it (create, edit, delete, restore, purge, transfer,
 -- claim, release, merge, import, offboarding, restore of a backup).
@@ -26,28 +29,12 @@ CREATE TABLE report_counts (
     grain    BIGINT NOT NULL,
     owner_id BIGINT NOT NULL,
     at       BIGINT NOT NULL,
-    currency TEXT   NOT NULL,
+    detail   TEXT   NOT NULL,
     n        BIGINT NOT NULL,
     amount   BIGINT NOT NULL,
-    PRIMARY KEY (metric, grain, owner_id, at, currency)
+    PRIMARY KEY (metric, grain, owner_id, at, detail)
 );
 
-CREATE VIEW report_counts_recount AS
-SELECT e.metric, g.w AS grain, e.owner_id, e.at - e.at % g.w AS at, e.currency, SUM(e.n) AS n, SUM(e.amount) AS amount
-FROM (
-    SELECT 'customer' AS metric, COALESCE(owner_id, 0) AS owner_id, created_at AS at, '' AS currency, 1 AS n, 0 AS amount
-    FROM customers WHERE deleted_at IS NULL
-    UNION ALL SELECT 'lead', COALESCE(owner_id, 0), created_at, '', 1, 0 FROM leads WHERE deleted_at IS NULL
-    UNION ALL SELECT 'follow_up', owner_id, created_at, '', 1, 0 FROM follow_ups WHERE deleted_at IS NULL
-    UNION ALL SELECT s.kind, o.owner_id, o.closed_at, o.currency, 1, o.amount FROM opportunities o JOIN stages s ON s.id = o.stage_id
-    WHERE s.kind IN ('won', 'lost') AND o.closed_at IS NOT NULL AND o.deleted_at IS NULL
-    UNION ALL SELECT 'sign_in', user_id, at, '', 1, 0 FROM sign_ins
-    UNION ALL SELECT CASE WHEN version = 1 THEN 'created' ELSE 'updated' END, actor_id, at, '', 1, 0 FROM record_versions
-) e CROSS JOIN report_grains g
-GROUP BY e.metric, g.w, e.owner_id, e.at - e.at % g.w, e.currency;
-
-INSERT INTO report_counts (metric, grain, owner_id, at, currency, n, amount)
-SELECT metric, grain, owner_id, at, currency, n, amount FROM report_counts_recount;
 
 -- The activity report's idle customers per owner (no follow-up since a
 -- day, or never and created before it): a range of this index per owner.
@@ -75,6 +62,27 @@ SELECT id, LEAD(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_a
 UPDATE opportunity_stage_changes SET left_at = (SELECT s2.changed_at FROM opportunity_stage_changes s2 WHERE s2.opportunity_id = opportunity_stage_changes.opportunity_id
         AND (s2.changed_at > opportunity_stage_changes.changed_at OR (s2.changed_at = opportunity_stage_changes.changed_at AND s2.id > opportunity_stage_changes.id)) ORDER BY s2.changed_at, s2.id LIMIT 1);
 
+-- The counts from the records (after the stays' ends they count).
+CREATE VIEW report_counts_recount AS
+SELECT e.metric, g.w AS grain, e.owner_id, e.at - e.at % g.w AS at, e.detail, SUM(e.n) AS n, SUM(e.amount) AS amount
+FROM (
+    SELECT 'customer' AS metric, COALESCE(owner_id, 0) AS owner_id, created_at AS at, '' AS detail, 1 AS n, 0 AS amount
+    FROM customers WHERE deleted_at IS NULL
+    UNION ALL SELECT 'lead', COALESCE(owner_id, 0), created_at, '', 1, 0 FROM leads WHERE deleted_at IS NULL
+    UNION ALL SELECT 'follow_up', owner_id, created_at, '', 1, 0 FROM follow_ups WHERE deleted_at IS NULL
+    UNION ALL SELECT s.kind, o.owner_id, o.closed_at, o.currency, 1, o.amount FROM opportunities o JOIN stages s ON s.id = o.stage_id
+    WHERE s.kind IN ('won', 'lost') AND o.closed_at IS NOT NULL AND o.deleted_at IS NULL
+    UNION ALL SELECT 'sign_in', user_id, at, '', 1, 0 FROM sign_ins
+    UNION ALL SELECT CASE WHEN version = 1 THEN 'created' ELSE 'updated' END, actor_id, at, '', 1, 0 FROM record_versions
+    UNION ALL SELECT 'stay', o.owner_id, o.closed_at, CAST(sc.to_stage_id AS TEXT), 1, sc.left_at - sc.changed_at
+    FROM opportunity_stage_changes sc JOIN opportunities o ON o.id = sc.opportunity_id JOIN stages s ON s.id = o.stage_id
+    WHERE s.kind = 'won' AND o.closed_at IS NOT NULL AND o.deleted_at IS NULL AND sc.left_at IS NOT NULL
+) e CROSS JOIN report_grains g
+GROUP BY e.metric, g.w, e.owner_id, e.at - e.at % g.w, e.detail;
+
+INSERT INTO report_counts (metric, grain, owner_id, at, detail, n, amount)
+SELECT metric, grain, owner_id, at, detail, n, amount FROM report_counts_recount;
+
 -- The reports that read the deals themselves, led by their owner and
 -- covering what each sums, so a team's deals are a few ranges of an index:
 -- the open pipeline by stage, the forecast by expected close date, the
@@ -93,11 +101,11 @@ DROP INDEX opportunity_stage_changes_opp;
 
 -- report_count adds n (and amount) to a count's hour and day, in the order
 -- of the grains so two transactions take the rows' locks in one order.
-CREATE FUNCTION report_count(p_metric TEXT, p_owner BIGINT, p_at BIGINT, p_currency TEXT, p_n BIGINT, p_amount BIGINT) RETURNS void
+CREATE FUNCTION report_count(p_metric TEXT, p_owner BIGINT, p_at BIGINT, p_detail TEXT, p_n BIGINT, p_amount BIGINT) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO report_counts (metric, grain, owner_id, at, currency, n, amount)
-    SELECT p_metric, g.w, COALESCE(p_owner, 0), p_at - p_at % g.w, p_currency, p_n, p_amount FROM report_grains g ORDER BY g.w
-    ON CONFLICT (metric, grain, owner_id, at, currency)
+    INSERT INTO report_counts (metric, grain, owner_id, at, detail, n, amount)
+    SELECT p_metric, g.w, COALESCE(p_owner, 0), p_at - p_at % g.w, p_detail, p_n, p_amount FROM report_grains g ORDER BY g.w
+    ON CONFLICT (metric, grain, owner_id, at, detail)
     DO UPDATE SET n = report_counts.n + EXCLUDED.n, amount = report_counts.amount + EXCLUDED.amount
 $$;
 
@@ -146,11 +154,17 @@ BEGIN
         IF k IN ('won', 'lost') THEN
             PERFORM report_count(k, OLD.owner_id, OLD.closed_at, OLD.currency, -1, -OLD.amount);
         END IF;
+        IF k = 'won' THEN
+            PERFORM report_stays(OLD.id, OLD.owner_id, OLD.closed_at, -1);
+        END IF;
     END IF;
     IF TG_OP <> 'DELETE' AND NEW.closed_at IS NOT NULL AND NEW.deleted_at IS NULL THEN
         SELECT kind INTO k FROM stages WHERE id = NEW.stage_id;
         IF k IN ('won', 'lost') THEN
             PERFORM report_count(k, NEW.owner_id, NEW.closed_at, NEW.currency, 1, NEW.amount);
+        END IF;
+        IF k = 'won' THEN
+            PERFORM report_stays(NEW.id, NEW.owner_id, NEW.closed_at, 1);
         END IF;
     END IF;
     RETURN NULL;
@@ -222,3 +236,43 @@ CREATE TRIGGER stage_stays AFTER INSERT OR DELETE ON opportunity_stage_changes
     FOR EACH ROW EXECUTE FUNCTION stage_stays();
 CREATE TRIGGER stage_stays_change AFTER UPDATE OF opportunity_id, changed_at ON opportunity_stage_changes
     FOR EACH ROW EXECUTE FUNCTION stage_stays();
+
+-- A won deal's stays in each stage count for its owner at its closing time
+-- (the stage as detail, amount their total time): they follow the deal
+-- (report_counts_opportunities) and each stay's end (below).
+CREATE FUNCTION report_stays(p_opp BIGINT, p_owner BIGINT, p_closed BIGINT, p_sign BIGINT) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO report_counts (metric, grain, owner_id, at, detail, n, amount)
+    SELECT 'stay', g.w, p_owner, p_closed - p_closed % g.w, CAST(sc.to_stage_id AS TEXT), p_sign * COUNT(*), p_sign * SUM(sc.left_at - sc.changed_at)
+    FROM opportunity_stage_changes sc CROSS JOIN report_grains g WHERE sc.opportunity_id = p_opp AND sc.left_at IS NOT NULL
+    GROUP BY g.w, sc.to_stage_id ORDER BY g.w, sc.to_stage_id
+    ON CONFLICT (metric, grain, owner_id, at, detail)
+    DO UPDATE SET n = report_counts.n + EXCLUDED.n, amount = report_counts.amount + EXCLUDED.amount
+$$;
+
+CREATE FUNCTION report_counts_stays() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    d RECORD;
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.left_at IS NOT NULL THEN
+        SELECT o.owner_id, o.closed_at INTO d FROM opportunities o JOIN stages s ON s.id = o.stage_id
+        WHERE o.id = OLD.opportunity_id AND s.kind = 'won' AND o.closed_at IS NOT NULL AND o.deleted_at IS NULL;
+        IF FOUND THEN
+            PERFORM report_count('stay', d.owner_id, d.closed_at, CAST(OLD.to_stage_id AS TEXT), -1, -(OLD.left_at - OLD.changed_at));
+        END IF;
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.left_at IS NOT NULL THEN
+        SELECT o.owner_id, o.closed_at INTO d FROM opportunities o JOIN stages s ON s.id = o.stage_id
+        WHERE o.id = NEW.opportunity_id AND s.kind = 'won' AND o.closed_at IS NOT NULL AND o.deleted_at IS NULL;
+        IF FOUND THEN
+            PERFORM report_count('stay', d.owner_id, d.closed_at, CAST(NEW.to_stage_id AS TEXT), 1, NEW.left_at - NEW.changed_at);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER report_counts_stays AFTER INSERT OR DELETE ON opportunity_stage_changes
+    FOR EACH ROW EXECUTE FUNCTION report_counts_stays();
+CREATE TRIGGER report_counts_stays_change AFTER UPDATE OF opportunity_id, to_stage_id, changed_at, left_at ON opportunity_stage_changes
+    FOR EACH ROW WHEN (OLD.opportunity_id <> NEW.opportunity_id OR OLD.to_stage_id <> NEW.to_stage_id OR OLD.changed_at <> NEW.changed_at
+        OR OLD.left_at IS DISTINCT FROM NEW.left_at)
+    EXECUTE FUNCTION report_counts_stays();
