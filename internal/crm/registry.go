@@ -323,6 +323,7 @@ const (
 	whyDeletedWithCus = "marks a record that went to the recycle bin with its customer, so restoring the customer brings back exactly those"
 	whyCustomerKey    = "the data key the customer's follow-ups are sealed under, made with the first that needs it; never shown"
 	whyFollowUpKey    = "the data key the content is sealed under (Record.DataKey): the person's it is about, else its customer's"
+	whyReached        = "the furthest open or won stage's position in the deal's history, kept by the database for the funnel report (migration 0047); derived, never edited"
 )
 
 // excluded returns recordColumns plus the object's own excluded columns.
@@ -470,7 +471,7 @@ var registry = []ObjectSpec{
 			field("stage_changed_at", TypeTime, "field.stage_changed_at").system(),
 			field("closed_at", TypeTime, "opportunity.closed_at").system(),
 		},
-		Excluded: excluded(map[string]string{"custom": whyCustom, "deleted_with_customer": whyDeletedWithCus}),
+		Excluded: excluded(map[string]string{"custom": whyCustom, "deleted_with_customer": whyDeletedWithCus, "reached_position": whyReached}),
 	},
 	{
 		// A contract's number is unique among the organisation's live
