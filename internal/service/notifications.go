@@ -240,7 +240,9 @@ func (s *Service) ListNotifications(ctx context.Context, a *access.Actor, cursor
 			list[i].Deliveries = deliveries[list[i].ID]
 			list[i].Title = i18n.NotificationTitle(lang, list[i])
 		}
-		out.Items = list
+		if list != nil {
+			out.Items = list
+		}
 		out.Unread, err = tx.CountUnread(ctx, a.UserID)
 		return err
 	})
