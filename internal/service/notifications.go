@@ -131,8 +131,11 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, userID int64, n *crm
 	return true, nil
 }
 
-// notifyHandedOver tells the new owner of records what they were given
-// (nobody is told of what they did themselves).
+// notifyHandedOver tells the new owner of records what they were given:
+// transferred, handed over, or created for them (a customer or task
+// assigned at creation, a task reassigned). Nobody is told of what they did
+// themselves. Imports and system jobs that assign in bulk do not notify
+// per record.
 func (s *Service) notifyHandedOver(ctx context.Context, tx *store.Tx, a *access.Actor, to int64, o crm.Object, ids []int64) error {
 	if to == 0 || to == a.UserID || len(ids) == 0 {
 		return nil
@@ -270,7 +273,7 @@ func (s *Service) nameRecords(ctx context.Context, tx *store.Tx, a *access.Actor
 		}
 	}
 	for o, ids := range byObject {
-		names, err := s.recordNames(ctx, tx, a, o, slices.Compact(slices.Sorted(slices.Values(ids))))
+		names, err := s.namesOf(ctx, tx, a, o, slices.Compact(slices.Sorted(slices.Values(ids))), true)
 		if err != nil {
 			return err
 		}

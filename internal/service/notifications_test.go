@@ -476,3 +476,38 @@ func TestDigestOnceWithTwoInstances(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyAssignedAtCreation: a customer or task created for someone
+// else, or a task reassigned, notifies its new owner; one's own does not.
+func TestNotifyAssignedAtCreation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		o := testorg.New(t, db)
+		if _, err := o.Svc.CreateTask(ctx, o.Rep1, crm.TaskFields{Title: "自己的任务"}); err != nil {
+			t.Fatal(err)
+		}
+		k, err := o.Svc.CreateTask(ctx, o.MgrEast, crm.TaskFields{Title: "经理派的任务", AssigneeID: o.Rep1.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := o.Svc.CreateCustomer(ctx, o.MgrEast, service.CustomerInput{CustomerFields: crm.CustomerFields{Name: "嘉兴南湖电子"}, OwnerID: o.Rep1.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := inbox(t, o.Svc, o.Rep1).Items
+		if len(items) != 2 || items[0].Object != crm.ObjCustomer || items[0].RecordID != c.ID || items[0].RecordName != "嘉兴南湖电子" ||
+			items[1].Object != crm.ObjTask || items[1].RecordID != k.ID || items[1].RecordName != "经理派的任务" {
+			t.Fatalf("rep1: %+v", items)
+		}
+		if p := inbox(t, o.Svc, o.MgrEast); len(p.Items) != 0 {
+			t.Fatalf("the manager told of their own act: %+v", p.Items)
+		}
+		rep2 := o.Rep2.UserID
+		if _, err := o.Svc.UpdateTask(ctx, o.MgrEast, k.ID, crm.TaskUpdate{Version: k.Version, AssigneeID: &rep2}); err != nil {
+			t.Fatal(err)
+		}
+		if p := inbox(t, o.Svc, o.Rep2); len(p.Items) != 1 || p.Items[0].RecordID != k.ID {
+			t.Fatalf("reassigned: %+v", p.Items)
+		}
+	})
+}
