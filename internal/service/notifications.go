@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,7 +203,10 @@ func requireUser(a *access.Actor) error {
 // ListNotifications returns the actor's own notifications, newest first,
 // limit at a time (20 when 0, at most 100) from the cursor, in their
 // language, each with the name of its record as they may see it and its
-// deliveries. The read is audited with the notifications shown.
+// deliveries. The read is audited: one notification.list event with the
+// notifications shown and, per object whose record names were shown, one
+// "<object>.names" event with those records (as the customer picker's), so
+// the exposure report counts them.
 func (s *Service) ListNotifications(ctx context.Context, a *access.Actor, cursor string, limit int) (NotificationPage, error) {
 	out := NotificationPage{Items: []crm.Notification{}}
 	if err := requireUser(a); err != nil {
@@ -218,6 +222,7 @@ func (s *Service) ListNotifications(ctx context.Context, a *access.Actor, cursor
 			return out, &crm.Error{Code: crm.Invalid, Message: "bad cursor", Fields: []crm.FieldError{{Field: "cursor", Rule: "invalid"}}}
 		}
 	}
+	var named map[crm.Object][]int64
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		list, err := tx.ListNotifications(ctx, a.UserID, before, limit+1)
 		if err != nil {
@@ -227,7 +232,7 @@ func (s *Service) ListNotifications(ctx context.Context, a *access.Actor, cursor
 			list = list[:limit]
 			out.Next = strconv.FormatInt(list[limit-1].ID, 10)
 		}
-		if err := s.nameRecords(ctx, tx, a, list); err != nil {
+		if named, err = s.nameRecords(ctx, tx, a, list); err != nil {
 			return err
 		}
 		ids := make([]int64, len(list))
@@ -256,7 +261,21 @@ func (s *Service) ListNotifications(ctx context.Context, a *access.Actor, cursor
 	for i, n := range out.Items {
 		ids[i] = n.ID
 	}
-	if err := s.auditRead(ctx, a, "notification.list", "", 0, ids); err != nil {
+	events := []*crm.AuditEvent{s.event(a, "notification.list", "", 0)}
+	events[0].RecordIDs = ids
+	for _, o := range slices.Sorted(maps.Keys(named)) {
+		e := s.event(a, string(o)+".names", o, 0)
+		e.RecordIDs, e.Fields = named[o], mustJSON(namesShown(a, o))
+		events = append(events, e)
+	}
+	if err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		for _, e := range events {
+			if err := s.insertEvent(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
 		return NotificationPage{Items: []crm.Notification{}}, err
 	}
 	return out, nil
@@ -264,8 +283,10 @@ func (s *Service) ListNotifications(ctx context.Context, a *access.Actor, cursor
 
 // nameRecords fills each notification's record name as the reader may
 // see it now: through their scope and field rules (masked where their role
-// masks the name); a record out of their reach stays unnamed.
-func (s *Service) nameRecords(ctx context.Context, tx *store.Tx, a *access.Actor, list []crm.Notification) error {
+// masks the name); a record out of their reach stays unnamed. It returns
+// the records named, by object.
+func (s *Service) nameRecords(ctx context.Context, tx *store.Tx, a *access.Actor, list []crm.Notification) (map[crm.Object][]int64, error) {
+	named := map[crm.Object][]int64{}
 	byObject := map[crm.Object][]int64{}
 	for _, n := range list {
 		if _, ok := crm.Spec(n.Object); ok && n.RecordID != 0 && a.Can(n.Object, crm.ActRead) {
@@ -273,17 +294,23 @@ func (s *Service) nameRecords(ctx context.Context, tx *store.Tx, a *access.Actor
 		}
 	}
 	for o, ids := range byObject {
-		names, err := s.namesOf(ctx, tx, a, o, slices.Compact(slices.Sorted(slices.Values(ids))), true)
+		ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+		names, err := s.namesOf(ctx, tx, a, o, ids, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i := range list {
 			if list[i].Object == o {
 				list[i].RecordName = names[list[i].RecordID]
 			}
 		}
+		for _, id := range ids {
+			if _, ok := names[id]; ok {
+				named[o] = append(named[o], id)
+			}
+		}
 	}
-	return nil
+	return named, nil
 }
 
 // UnreadNotifications counts the actor's unread notifications, for the

@@ -60,6 +60,14 @@ func TestNotifyHandover(t *testing.T) {
 		if got, want := i18n.NotificationTitle(i18n.EN, n), "Customers: "+o.Admin.Name+" handed “丽水茶园” over to you."; got != want {
 			t.Fatalf("en title %q, want %q", got, want)
 		}
+		// The name shown is audited as the customer picker's are, so the
+		// exposure report counts it.
+		if ev, _ := listEvents(db, "customer.names"); len(ev) != 1 || ev[0].ActorID != o.Rep2.UserID || len(ev[0].RecordIDs) != 1 || ev[0].RecordIDs[0] != c.ID {
+			t.Fatalf("names shown audited: %+v", ev)
+		}
+		if ev, _ := listEvents(db, "notification.list"); len(ev) != 1 || len(ev[0].RecordIDs) != 1 || ev[0].RecordIDs[0] != n.ID {
+			t.Fatalf("list audited: %+v", ev)
+		}
 		for _, a := range []*access.Actor{o.Rep1, o.Admin} {
 			if p := inbox(t, o.Svc, a); len(p.Items) != 0 || p.Unread != 0 {
 				t.Fatalf("%s was notified: %+v", a.Name, p)
