@@ -110,27 +110,43 @@ const maxWindowEvents = 200_000
 // EvaluateAlerts runs every enabled rule over the last hour of the trail
 // and raises new alerts; it returns the alerts raised now. Serve calls it
 // every minute as a system job.
+//
+// An evaluation that finds the same newest event and the same rules as the
+// last one that completed stops there: no new event, no new alert (what the
+// window held has been judged), so an idle server reads one page a minute,
+// not the hour's events again (issue 18 §6).
 func (s *Service) EvaluateAlerts(ctx context.Context) ([]crm.SecurityAlert, error) {
 	now := s.k.Clock()
 	w := hourWindow{start: now.Add(-time.Hour), end: now}
 	var rules []AlertRule
+	var judged alertsJudged
+	unchanged := false
 	err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if rules, err = loadAlertRules(ctx, tx); err != nil {
 			return err
 		}
-		f := store.AuditFilter{Since: w.start, Until: w.end, Limit: 500}
+		// No upper bound: an event stamped at this very instant (or by
+		// another instance's clock a little ahead) is judged now, so the
+		// newest event seen is the trail's newest.
+		f := store.AuditFilter{Since: w.start, Limit: 500}
 		for len(w.events) < maxWindowEvents {
 			page, err := tx.ListAuditEvents(ctx, f)
 			if err != nil || len(page) == 0 {
 				return err
+			}
+			if len(w.events) == 0 {
+				judged = alertsJudged{newest: page[0].ID, rules: fmt.Sprint(rules)}
+				if unchanged = s.judged.Load() != nil && *s.judged.Load() == judged; unchanged {
+					return nil
+				}
 			}
 			w.events = append(w.events, page...)
 			f.BeforeID = page[len(page)-1].ID
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || unchanged {
 		return nil, err
 	}
 	var raised []crm.SecurityAlert
@@ -152,7 +168,15 @@ func (s *Service) EvaluateAlerts(ctx context.Context) ([]crm.SecurityAlert, erro
 			}
 		}
 	}
+	s.judged.Store(&judged) // judged in full: the next run may skip it
 	return raised, nil
+}
+
+// alertsJudged is what an evaluation of the alert rules looked at: the
+// newest event of its window and the rules as configured.
+type alertsJudged struct {
+	newest int64
+	rules  string
 }
 
 // runRule finds the users a rule fires for in the window.

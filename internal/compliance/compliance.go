@@ -14,6 +14,7 @@ package compliance
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"custos/internal/access"
@@ -51,6 +52,8 @@ type Service struct {
 	delivery  AlertDelivery
 	publicURL string
 	names     RecordNames
+	// judged is what the last completed alert evaluation looked at.
+	judged atomic.Pointer[alertsJudged]
 }
 
 // New returns the compliance service over a kernel.

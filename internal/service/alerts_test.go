@@ -123,5 +123,21 @@ func TestAnomalyAlerts(t *testing.T) {
 		if ev, _ := listEvents(db, "user.suspend"); len(ev) != 1 || ev[0].ActorKind != "system" {
 			t.Fatalf("suspension not audited as the job: %+v", ev)
 		}
+
+		// With no event since the last evaluation nothing is judged again,
+		// even in a new clock hour whose window still holds the burst (an
+		// idle server reads one page a minute); the next event is.
+		if again, err := o.Svc.EvaluateAlerts(ctx); err != nil || len(again) != 0 {
+			t.Fatalf("after review: %v %+v", err, again)
+		}
+		clock.Set(night.Add(35 * time.Minute))
+		if again, err := o.Svc.EvaluateAlerts(ctx); err != nil || len(again) != 0 {
+			t.Fatalf("nothing happened, yet alerts were raised again: %v %+v", err, again)
+		}
+		replay(t, db, views(o.Rep1, 1, night.Add(34*time.Minute)))
+		again, err := o.Svc.EvaluateAlerts(ctx)
+		if err != nil || !slices.ContainsFunc(again, func(al crm.SecurityAlert) bool { return al.Rule == "mass_view" && al.UserID == o.Rep1.UserID }) {
+			t.Fatalf("a new view in the new hour: %v %+v", err, again)
+		}
 	})
 }

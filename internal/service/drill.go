@@ -105,10 +105,20 @@ func drillURL(a *access.Actor, r *crm.Report, q store.ReportQuery, o crm.Object,
 		return ""
 	}
 	v := d.Query()
-	if dept := cmp.Or(deptID, f.DepartmentID); dept != 0 {
+	dept, owner := cmp.Or(deptID, f.DepartmentID), cmp.Or(ownerID, f.OwnerID)
+	// A report counts the records of the people the reader sees (their
+	// owner scope), a list every record they may open (shared with them, a
+	// colleague's on their customer): the list is narrowed to those people.
+	switch own := q.Scopes[o].Own; {
+	case owner == 0 && own.Kind == crm.ScopeOwn:
+		owner = own.UserID
+	case owner == 0 && dept == 0 && (own.Kind == crm.ScopeSubtree || own.Kind == crm.ScopeDepartment):
+		dept = a.DeptID
+	}
+	if dept != 0 {
 		v.Set("department_id", strconv.FormatInt(dept, 10))
 	}
-	if owner := cmp.Or(ownerID, f.OwnerID); owner != 0 {
+	if owner != 0 {
 		v.Set("owner_id", strconv.FormatInt(owner, 10))
 	}
 	// The order whose index holds the range: a period's records are read

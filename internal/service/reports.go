@@ -253,7 +253,7 @@ func (s *Service) report(ctx context.Context, a *access.Actor, name string, f cr
 	var p crm.Problems
 	values := map[string]string{"level": f.Level, "source": f.Source, "industry": f.Industry}
 	q := store.ReportQuery{Scopes: map[crm.Object]store.ChildScope{}, People: a.Scope(crm.ObjCustomer), OwnerID: f.OwnerID,
-		Customer: map[string]string{}, Currency: f.Currency}
+		Customer: map[string]string{}, Currency: f.Currency, Exact: s.exactReports}
 	for _, name := range customerFilterFields {
 		if values[name] == "" {
 			continue

@@ -77,6 +77,9 @@ type Options struct {
 // alerts and their delivery, exposure reports, incidents — are too, so
 // every surface calls them on a Service as before.
 type Service struct {
+	// exactReports makes reports count the records even where the report
+	// counts could answer (tests compare the two; export_test.go).
+	exactReports bool
 	*identity.Service
 	*complianceService
 	// k is the kernel shared with identity: store, vault, clock, audit

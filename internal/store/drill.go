@@ -48,8 +48,7 @@ func drillWhere(o crm.Object, alias string, f crm.DrillFilter, a *args) string {
 	}
 	if f.ReachedPosition != nil {
 		// As FunnelReach: the furthest open or won stage of the history.
-		w += " AND EXISTS (SELECT 1 FROM opportunity_stage_changes sc JOIN stages st ON st.id = sc.to_stage_id WHERE sc.opportunity_id = " +
-			alias + ".id AND st.kind <> 'lost' AND st.position >= " + a.add(*f.ReachedPosition) + ")"
+		w += " AND " + alias + ".reached_position >= " + a.add(*f.ReachedPosition)
 	}
 	if f.LastFollowUpBefore != nil {
 		w += " AND COALESCE(" + alias + ".last_followed_up_at, " + alias + ".created_at) < " + a.add(ms(*f.LastFollowUpBefore))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,9 +13,13 @@ import (
 )
 
 // Report queries (issue 16). Every one is an aggregate computed by the
-// database under the same scope conditions as the record lists: rows are
-// counted and summed where they lie, never loaded to be counted. Each
-// returns rows grouped by what the report shows; the service shapes them.
+// database: rows are counted and summed where they lie, never loaded to be
+// counted — from the report counts (report_counts.go) where they can
+// answer, else from the records. A report counts the records whose owner
+// is within the reader's owner scope for the object (a rep's own, a
+// manager's team's), not every record the reader may open: a colleague's
+// follow-up on the rep's customer is the colleague's work. Each returns
+// rows grouped by what the report shows; the service shapes them.
 
 // ReportQuery is the scope and the filters every report query shares.
 type ReportQuery struct {
@@ -35,6 +40,9 @@ type ReportQuery struct {
 	// source) is narrowed by its own.
 	Customer map[string]string
 	Currency string
+	// Exact counts the records even where the report counts could answer
+	// (the tests compare the two).
+	Exact bool
 }
 
 // Applies reports whether the customer filters can narrow records of o: a
@@ -94,20 +102,18 @@ func (q ReportQuery) customerFilter(o crm.Object, alias, customerCol string, a *
 	return w
 }
 
-// where renders the condition keeping the live records of o within the
-// actor's scope and the filters (not the period, not the currency).
+// where renders the condition keeping the live records of o whose owner
+// is within the actor's owner scope for o, and the filters (not the
+// period, not the currency).
 func (q ReportQuery) where(o crm.Object, a *args) string {
+	al := q.alias(o)
+	return ownerCond(q.Scopes[o].Own, al+".owner_id", a) + " AND " + al + ".deleted_at IS NULL" + q.ownerFilter(al+".owner_id", a) +
+		q.customerFilter(o, al, "", a)
+}
+
+func (q ReportQuery) alias(o crm.Object) string {
 	spec, _ := crm.Spec(o)
-	al := spec.Alias
-	s := q.Scopes[o]
-	var w string
-	if spec.Parent == crm.ObjCustomer {
-		w = s.cond(al, a)
-	} else {
-		w = recordCond(s.Own, al+".id", al+".owner_id", a)
-	}
-	w += " AND " + al + ".deleted_at IS NULL" + q.ownerFilter(al+".owner_id", a) + q.customerFilter(o, al, "", a)
-	return w
+	return spec.Alias
 }
 
 // oppWhere is where for opportunities, with the currency filter.
@@ -152,6 +158,28 @@ func (tx *Tx) query(ctx context.Context, op, query string, a args, scan func(sca
 	return mapErr(op, rows.Err())
 }
 
+// The owner-led indexes covering what the reports read of the deals
+// (migration 0047).
+const (
+	oppsByStage         = "opportunities_live_owner_stage"
+	oppsByExpectedClose = "opportunities_live_owner_close"
+	oppsByClosing       = "opportunities_live_owner_closed"
+	oppsByCreation      = "opportunities_live_owner_created"
+	oppsByReach         = "opportunities_live_owner_reach"
+)
+
+// opportunities names the deals' table, aliased o, for a report read
+// through index: on SQLite, which has no statistics to choose by and
+// otherwise picks an owner index that does not cover the read and fetches
+// every deal of the team from the table, with INDEXED BY; PostgreSQL
+// chooses by its statistics.
+func (tx *Tx) opportunities(index string) string {
+	if tx.d == SQLite {
+		return "opportunities o INDEXED BY " + index
+	}
+	return "opportunities o"
+}
+
 // StageSum is a count and amounts of opportunities in one stage (or of one
 // kind), in one currency. Weighted is the sum of amount × the stage's
 // probability, each deal's share rounded down to a minor unit.
@@ -173,9 +201,12 @@ func (tx *Tx) FunnelReach(ctx context.Context, q ReportQuery) (furthest map[int]
 	var a args
 	w := q.oppWhere(&a) + " AND " + q.period("o.created_at", &a)
 	furthest = map[int]int64{}
-	err = tx.query(ctx, "funnel", `SELECT m.p, COUNT(*) FROM (SELECT o.id, MAX(CASE WHEN st.kind <> 'lost' THEN st.position END) AS p
-		FROM opportunities o JOIN opportunity_stage_changes sc ON sc.opportunity_id = o.id JOIN stages st ON st.id = sc.to_stage_id
-		WHERE `+w+` GROUP BY o.id) m WHERE m.p IS NOT NULL GROUP BY m.p`, a, func(r scanner) error {
+	// reached_position (migration 0047) is the furthest open or won stage
+	// of each deal's history, kept with it.
+	// Grouped by owner first, in the order of the index, then summed: one
+	// pass without a sort of the whole cohort.
+	err = tx.query(ctx, "funnel", "SELECT x.p, SUM(x.n) FROM (SELECT o.owner_id, o.reached_position AS p, COUNT(*) AS n FROM "+tx.opportunities(oppsByReach)+
+		" WHERE "+w+" AND o.reached_position IS NOT NULL GROUP BY o.owner_id, o.reached_position) x GROUP BY x.p", a, func(r scanner) error {
 		var p int
 		var n int64
 		err := r.Scan(&p, &n)
@@ -187,7 +218,7 @@ func (tx *Tx) FunnelReach(ctx context.Context, q ReportQuery) (furthest map[int]
 	}
 	var b args
 	w = q.oppWhere(&b) + " AND " + q.period("o.created_at", &b)
-	err = tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE "+w+
+	err = tx.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tx.opportunities(oppsByCreation)+" JOIN stages st ON st.id = o.stage_id WHERE "+w+
 		" AND st.kind = 'lost'", b...).Scan(&lost)
 	return furthest, lost, mapErr("funnel lost", err)
 }
@@ -195,9 +226,12 @@ func (tx *Tx) FunnelReach(ctx context.Context, q ReportQuery) (furthest map[int]
 // PipelineByStage sums the open opportunities by stage and currency.
 func (tx *Tx) PipelineByStage(ctx context.Context, q ReportQuery) ([]StageSum, error) {
 	var a args
-	return tx.stageSums(ctx, "pipeline", `SELECT o.stage_id, st.kind, '', o.currency, COUNT(*), SUM(o.amount), SUM(o.amount * st.probability / 100)
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+q.oppWhere(&a)+` AND st.kind = 'open'
-		GROUP BY o.stage_id, st.kind, o.currency`, a)
+	// Grouped by owner first, in the order of the index, then summed: one
+	// pass without a sort of every deal.
+	return tx.stageSums(ctx, "pipeline", `SELECT x.stage_id, 'open', '', x.currency, SUM(x.n), SUM(x.amount), SUM(x.weighted) FROM (
+		SELECT o.owner_id, o.stage_id, o.currency, COUNT(*) AS n, SUM(o.amount) AS amount, SUM(o.amount * st.probability / 100) AS weighted
+		FROM `+tx.opportunities(oppsByStage)+` JOIN stages st ON st.id = o.stage_id WHERE `+q.oppWhere(&a)+` AND st.kind = 'open'
+		GROUP BY o.owner_id, o.stage_id, o.currency) x GROUP BY x.stage_id, x.currency`, a)
 }
 
 // ForecastOpen sums the open opportunities expected to close in the period
@@ -206,7 +240,7 @@ func (tx *Tx) ForecastOpen(ctx context.Context, q ReportQuery, from, to string) 
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'open' AND o.expected_close_date >= " + a.add(from) + " AND o.expected_close_date <= " + a.add(to)
 	return tx.stageSums(ctx, "forecast", `SELECT 0, 'open', substr(o.expected_close_date, 1, 7), o.currency, COUNT(*), SUM(o.amount),
-		SUM(o.amount * st.probability / 100) FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+`
+		SUM(o.amount * st.probability / 100) FROM `+tx.opportunities(oppsByExpectedClose)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+`
 		GROUP BY substr(o.expected_close_date, 1, 7), o.currency`, a)
 }
 
@@ -214,20 +248,34 @@ func (tx *Tx) ForecastOpen(ctx context.Context, q ReportQuery, from, to string) 
 // buckets' starts and the last one's end), by currency; Key is the
 // bucket's index.
 func (tx *Tx) WonByBucket(ctx context.Context, q ReportQuery, bounds []time.Time) ([]StageSum, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricWon, bounds); ok || err != nil {
+		return countSums(rows, MetricWon, func(c CountRow) (int64, string) { return 0, strconv.Itoa(c.Bucket) }), err
+	}
 	var a args
 	b := buckets(bounds, &a)
 	return tx.stageSums(ctx, "won", `SELECT 0, 'won', CAST(b.column1 AS TEXT), o.currency, COUNT(*), SUM(o.amount), SUM(o.amount)
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id JOIN `+b+` ON o.closed_at >= b.column2 AND o.closed_at < b.column3
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id JOIN `+b+` ON o.closed_at >= b.column2 AND o.closed_at < b.column3
 		WHERE `+q.oppWhere(&a)+` AND st.kind = 'won' GROUP BY b.column1, o.currency`, a)
 }
 
 // ClosedByKind sums the opportunities closed (won or lost) in the period
 // by kind and currency.
 func (tx *Tx) ClosedByKind(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	period := []time.Time{q.Start, q.End}
+	won, ok, err := tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricWon, period)
+	if ok && err == nil {
+		var lost []CountRow
+		lost, _, err = tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricLost, period)
+		none := func(CountRow) (int64, string) { return 0, "" }
+		return append(countSums(won, MetricWon, none), countSums(lost, MetricLost, none)...), err
+	}
+	if err != nil {
+		return nil, err
+	}
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind IN ('won', 'lost') AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "win rate", `SELECT 0, st.kind, '', o.currency, COUNT(*), SUM(o.amount), 0
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY st.kind, o.currency`, a)
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY st.kind, o.currency`, a)
 }
 
 // LostReasons counts the opportunities lost in the period by reason, the
@@ -236,7 +284,30 @@ func (tx *Tx) LostReasons(ctx context.Context, q ReportQuery) ([]StageSum, error
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'lost' AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "lost reasons", `SELECT 0, 'lost', o.lost_reason, '', COUNT(*), 0, 0
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.lost_reason ORDER BY COUNT(*) DESC, o.lost_reason LIMIT 50`, a)
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.lost_reason ORDER BY COUNT(*) DESC, o.lost_reason LIMIT 50`, a)
+}
+
+// countSums shapes report counts of won or lost deals as StageSums, with
+// the owner and key each row is about.
+func countSums(rows []CountRow, kind string, about func(CountRow) (int64, string)) []StageSum {
+	by := map[StageSum]*StageSum{}
+	var order []StageSum
+	for _, c := range rows {
+		id, key := about(c)
+		k := StageSum{StageID: id, Kind: kind, Key: key, Currency: c.Detail}
+		if by[k] == nil {
+			by[k] = &StageSum{StageID: id, Kind: kind, Key: key, Currency: c.Detail}
+			order = append(order, k)
+		}
+		by[k].Count += c.N
+		by[k].Amount += c.Amount
+		by[k].Weighted += c.Amount
+	}
+	out := []StageSum{}
+	for _, k := range order {
+		out = append(out, *by[k])
+	}
+	return out
 }
 
 func (tx *Tx) stageSums(ctx context.Context, op, query string, a args) ([]StageSum, error) {
@@ -267,7 +338,7 @@ func (tx *Tx) SalesCycle(ctx context.Context, q ReportQuery) (CycleStats, error)
 	var c CycleStats
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
-	from := " FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE " + w
+	from := " FROM " + tx.opportunities(oppsByClosing) + " JOIN stages st ON st.id = o.stage_id WHERE " + w
 	var mean sql.NullFloat64
 	if err := tx.q.QueryRowContext(ctx, "SELECT COUNT(*), CAST(AVG(o.closed_at - o.created_at) AS DOUBLE PRECISION)"+from, a...).Scan(&c.Count, &mean); err != nil {
 		return c, mapErr("sales cycle", err)
@@ -301,17 +372,74 @@ type StageTime struct {
 
 // TimeInStages measures, from the stage history of the opportunities won
 // in the period, how long each stay in a stage lasted: from the change
-// into it to the next change.
+// into it to the next change. From the report counts (stays per owner,
+// closing hour and stage) where they answer, else from the stays' ends kept
+// with the history (left_at, migration 0047): one pass over the won deals'
+// changes with a sum per stage, no sort; q.Exact orders the history itself
+// (LEAD).
 func (tx *Tx) TimeInStages(ctx context.Context, q ReportQuery) ([]StageTime, error) {
+	if q.Exact {
+		return tx.timeInStagesExact(ctx, q)
+	}
+	stages, err := tx.ListStages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, metricStay, []time.Time{q.Start, q.End}); ok || err != nil {
+		n, sum := map[string]int64{}, map[string]int64{}
+		for _, c := range rows {
+			n[c.Detail] += c.N
+			sum[c.Detail] += c.Amount
+		}
+		out := []StageTime{}
+		for _, st := range stages {
+			if k := strconv.FormatInt(st.ID, 10); n[k] > 0 {
+				out = append(out, StageTime{StageID: st.ID, Count: n[k], Mean: float64(sum[k]) / float64(n[k])})
+			}
+		}
+		return out, err
+	}
+	if len(stages) == 0 {
+		return []StageTime{}, nil
+	}
+	var a args
+	cols := make([]string, 0, 2*len(stages))
+	for _, st := range stages {
+		id := a.add(st.ID)
+		cols = append(cols, "CAST(SUM(CASE WHEN sc.to_stage_id = "+id+" THEN 1 ELSE 0 END) AS BIGINT)",
+			"CAST(SUM(CASE WHEN sc.to_stage_id = "+id+" THEN sc.left_at - sc.changed_at ELSE 0 END) AS BIGINT)")
+	}
+	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
+	vals := make([]sql.NullInt64, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	err = tx.q.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+tx.opportunities(oppsByClosing)+
+		" CROSS JOIN opportunity_stage_changes sc JOIN stages st ON st.id = o.stage_id WHERE sc.opportunity_id = o.id AND sc.left_at IS NOT NULL AND "+w,
+		a...).Scan(ptrs...)
+	out := []StageTime{}
+	for i, st := range stages {
+		if n := vals[2*i].Int64; n > 0 {
+			out = append(out, StageTime{StageID: st.ID, Count: n, Mean: float64(vals[2*i+1].Int64) / float64(n)})
+		}
+	}
+	return out, mapErr("time in stages", err)
+}
+
+// timeInStagesExact is TimeInStages from the order of the history itself.
+func (tx *Tx) timeInStagesExact(ctx context.Context, q ReportQuery) ([]StageTime, error) {
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
 	out := []StageTime{}
-	err := tx.query(ctx, "time in stages", `SELECT h.to_stage_id, COUNT(*), CAST(AVG(h.next_at - h.changed_at) AS DOUBLE PRECISION) FROM (
+	err := tx.query(ctx, "time in stages", `SELECT h.to_stage_id, COUNT(*), CAST(SUM(h.next_at - h.changed_at) AS BIGINT) FROM (
 		SELECT sc.to_stage_id, sc.changed_at, LEAD(sc.changed_at) OVER (PARTITION BY sc.opportunity_id ORDER BY sc.changed_at, sc.id) AS next_at
-		FROM opportunity_stage_changes sc WHERE sc.opportunity_id IN (SELECT o.id FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+`)) h
+		FROM opportunity_stage_changes sc WHERE sc.opportunity_id IN (SELECT o.id FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+`)) h
 		WHERE h.next_at IS NOT NULL GROUP BY h.to_stage_id`, a, func(r scanner) error {
 		var s StageTime
-		err := r.Scan(&s.StageID, &s.Count, &s.Mean)
+		var sum int64
+		err := r.Scan(&s.StageID, &s.Count, &sum)
+		s.Mean = float64(sum) / float64(s.Count)
 		out = append(out, s)
 		return err
 	})
@@ -321,14 +449,26 @@ func (tx *Tx) TimeInStages(ctx context.Context, q ReportQuery) ([]StageTime, err
 // WonByOwner sums the opportunities won in the period by owner and currency
 // (StageID holds the owner).
 func (tx *Tx) WonByOwner(ctx context.Context, q ReportQuery) ([]StageSum, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[crm.ObjOpportunity].Own, MetricWon, []time.Time{q.Start, q.End}); ok || err != nil {
+		return countSums(rows, MetricWon, func(c CountRow) (int64, string) { return c.OwnerID, "" }), err
+	}
 	var a args
 	w := q.oppWhere(&a) + " AND st.kind = 'won' AND " + q.period("o.closed_at", &a)
 	return tx.stageSums(ctx, "won by owner", `SELECT o.owner_id, 'won', '', o.currency, COUNT(*), SUM(o.amount), 0
-		FROM opportunities o JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.owner_id, o.currency`, a)
+		FROM `+tx.opportunities(oppsByClosing)+` JOIN stages st ON st.id = o.stage_id WHERE `+w+` GROUP BY o.owner_id, o.currency`, a)
 }
 
 // CreatedByOwner counts the records of o created in the period, by owner.
 func (tx *Tx) CreatedByOwner(ctx context.Context, q ReportQuery, o crm.Object) (map[int64]int64, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[o].Own, recordMetric[o], []time.Time{q.Start, q.End}); ok || err != nil {
+		out := map[int64]int64{}
+		for _, c := range rows {
+			if c.OwnerID != 0 { // no owner: the pool's
+				out[c.OwnerID] += c.N
+			}
+		}
+		return out, err
+	}
 	spec, _ := crm.Spec(o)
 	var a args
 	w := q.where(o, &a) + " AND " + q.period(spec.Alias+".created_at", &a)
@@ -346,6 +486,13 @@ func (tx *Tx) CreatedByOwner(ctx context.Context, q ReportQuery, o crm.Object) (
 // CreatedByBucket counts the records of o created in each bucket (bounds:
 // the buckets' starts and the last one's end), by the bucket's index.
 func (tx *Tx) CreatedByBucket(ctx context.Context, q ReportQuery, o crm.Object, bounds []time.Time) (map[int]int64, error) {
+	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[o].Own, recordMetric[o], bounds); ok || err != nil {
+		out := map[int]int64{}
+		for _, c := range rows {
+			out[c.Bucket] += c.N
+		}
+		return out, err
+	}
 	spec, _ := crm.Spec(o)
 	var a args
 	b := buckets(bounds, &a)
@@ -411,6 +558,9 @@ func (tx *Tx) ActivityByUser(ctx context.Context, q ReportQuery, offset time.Dur
 		}
 		return out[id]
 	}
+	if done, err := tx.countActivity(ctx, q, offset, get); done || err != nil {
+		return out, err
+	}
 	var a args
 	err := tx.query(ctx, "sign-ins", "SELECT s.user_id, COUNT(*) FROM sign_ins s WHERE "+q.period("s.at", &a)+" AND "+ownerCond(q.People, "s.user_id", &a)+
 		q.ownerFilter("s.user_id", &a)+" GROUP BY s.user_id", a, func(r scanner) error {
@@ -448,20 +598,62 @@ func (tx *Tx) ActivityByUser(ctx context.Context, q ReportQuery, offset time.Dur
 	return out, err
 }
 
+// countActivity is ActivityByUser from the report counts; done is false
+// when they cannot answer.
+func (tx *Tx) countActivity(ctx context.Context, q ReportQuery, offset time.Duration, get func(int64) *UserActivity) (done bool, err error) {
+	days, ok, err := tx.activeDays(ctx, q, offset)
+	if !ok || err != nil {
+		return false, err
+	}
+	for id, n := range days {
+		get(id).ActiveDays = n
+	}
+	period := []time.Time{q.Start, q.End}
+	for _, m := range []string{metricSignIn, metricCreated, metricUpdated} {
+		rows, _, err := tx.Counts(ctx, q, q.People, m, period)
+		if err != nil {
+			return true, err
+		}
+		for _, c := range rows {
+			x := get(c.OwnerID)
+			switch m {
+			case metricSignIn:
+				x.SignIns += c.N
+			case metricCreated:
+				x.Created += c.N
+			default:
+				x.Updated += c.N
+			}
+		}
+	}
+	return true, nil
+}
+
 // FollowUpDue counts, by owner, the customers whose next follow-up is
 // before now (overdue) and those without a follow-up since idleSince
 // (never followed up counts from their creation).
 func (tx *Tx) FollowUpDue(ctx context.Context, q ReportQuery, now, idleSince time.Time) (overdue, idle map[int64]int64, err error) {
-	var a args
-	overdue, idle = map[int64]int64{}, map[int64]int64{}
-	nowP, idleP := a.add(ms(now)), a.add(ms(idleSince))
-	err = tx.query(ctx, "follow-ups due", "SELECT c.owner_id, SUM(CASE WHEN c.next_follow_up_at < "+nowP+" THEN 1 ELSE 0 END), SUM(CASE WHEN COALESCE(c.last_followed_up_at, c.created_at) < "+
-		idleP+" THEN 1 ELSE 0 END) FROM customers c WHERE "+q.where(crm.ObjCustomer, &a)+" AND c.owner_id IS NOT NULL GROUP BY c.owner_id", a, func(r scanner) error {
-		var id, o, i int64
-		err := r.Scan(&id, &o, &i)
-		overdue[id], idle[id] = o, i
-		return err
-	})
+	// Two counts, each a range of an owner's index (customers_live_owner_next,
+	// customers_live_owner_idle), rather than one pass over every customer.
+	count := func(op, cond string, at time.Time) (map[int64]int64, error) {
+		var a args
+		out := map[int64]int64{}
+		// Owners listed from users, each a range of the index (for an
+		// all-records reader "owner_id IS NOT NULL" read the whole index
+		// through the other one and fetched every customer).
+		err := tx.query(ctx, op, "SELECT c.owner_id, COUNT(*) FROM customers c WHERE "+q.where(crm.ObjCustomer, &a)+" AND c.owner_id IN (SELECT id FROM users) AND "+
+			cond+" < "+a.add(ms(at))+" GROUP BY c.owner_id", a, func(r scanner) error {
+			var id, n int64
+			err := r.Scan(&id, &n)
+			out[id] = n
+			return err
+		})
+		return out, err
+	}
+	if overdue, err = count("follow-ups overdue", "COALESCE(c.next_follow_up_at, 9007199254740991)", now); err != nil {
+		return nil, nil, err
+	}
+	idle, err = count("customers idle", "COALESCE(c.last_followed_up_at, c.created_at)", idleSince)
 	return overdue, idle, err
 }
 

@@ -63,26 +63,43 @@ func Open(t testing.TB, d store.Dialect) *store.DB {
 // closeAndCheck closes db when the test ends and then checks what the
 // database derives by itself: on SQLite, customer_terms (migration 0026)
 // must hold exactly each customer term with its customer's owner, update
-// time and deletion, whatever the test did. Every test on a test database
-// thereby checks the triggers that keep it.
+// time and deletion; on both, report_counts (migration 0047) must hold
+// what report_counts_recount counts from the records, each deal's
+// reached_position and each stage change's left_at what the stage history
+// says — whatever the test did. Every test on a test database thereby checks the triggers that keep
+// them.
 func closeAndCheck(t testing.TB, opt store.Options, db *store.DB) {
 	t.Cleanup(func() {
 		db.Close()
-		if opt.Dir == "" || t.Failed() {
+		if t.Failed() {
 			return
 		}
-		raw, err := sql.Open(rawDSN(store.SQLite, opt))
+		d := store.SQLite
+		if opt.Dir == "" {
+			d = store.Postgres
+		}
+		raw, err := sql.Open(rawDSN(d, opt))
 		if err != nil {
-			t.Errorf("check customer_terms: %v", err)
+			t.Errorf("check derived tables: %v", err)
 			return
 		}
 		defer raw.Close()
-		var drift int
-		err = raw.QueryRow(customerTermsDrift).Scan(&drift)
-		if err != nil && !strings.Contains(err.Error(), "no such table") { // a test of an older schema
-			t.Errorf("check customer_terms: %v", err)
-		} else if drift != 0 {
-			t.Errorf("customer_terms differs from search_terms and customers in %d rows", drift)
+		checks := []struct{ name, query string }{{"report_counts", reportCountsDrift}, {"opportunities.reached_position", reachDrift},
+			{"opportunity_stage_changes.left_at", staysDrift}}
+		if d == store.SQLite {
+			checks = append(checks, struct{ name, query string }{"customer_terms", customerTermsDrift})
+		}
+		for _, c := range checks {
+			var drift int
+			err = raw.QueryRow(c.query).Scan(&drift)
+			switch {
+			case err != nil && (strings.Contains(err.Error(), "no such table") || strings.Contains(err.Error(), "does not exist")):
+				// a test of an older schema
+			case err != nil:
+				t.Errorf("check %s: %v", c.name, err)
+			case drift != 0:
+				t.Errorf("%s differs from the records it is derived from in %d rows", c.name, drift)
+			}
 		}
 	})
 }
@@ -92,7 +109,23 @@ func closeAndCheck(t testing.TB, opt store.Options, db *store.DB) {
 const customerTermsDrift = `WITH want AS (SELECT st.term, c.id AS record_id, c.owner_id, c.updated_at, c.deleted_at IS NOT NULL AS deleted
 	FROM search_terms st JOIN customers c ON c.id = st.record_id WHERE st.object = 'customer'),
 	have AS (SELECT term, record_id, owner_id, updated_at, deleted FROM customer_terms)
-SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want)) + (SELECT COUNT(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have))`
+SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) x) + (SELECT COUNT(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have) y)`
+
+// reachDrift counts the deals whose reached_position is not what their
+// stage history says.
+const reachDrift = `SELECT COUNT(*) FROM opportunities o JOIN opportunity_reach_recount r ON r.id = o.id
+WHERE COALESCE(o.reached_position, -1) <> COALESCE(r.reached_position, -1)`
+
+// staysDrift counts the stage changes whose left_at is not the time of the
+// deal's next change.
+const staysDrift = `SELECT COUNT(*) FROM opportunity_stage_changes sc JOIN stage_stays_recount r ON r.id = sc.id
+WHERE COALESCE(sc.left_at, -1) <> COALESCE(r.left_at, -1)`
+
+// reportCountsDrift counts the report counts that differ from a recount
+// (a count taken back to zero is no difference), both ways round.
+const reportCountsDrift = `WITH want AS (SELECT metric, grain, owner_id, at, detail, n, amount FROM report_counts_recount),
+	have AS (SELECT metric, grain, owner_id, at, detail, n, amount FROM report_counts WHERE n <> 0 OR amount <> 0)
+SELECT (SELECT COUNT(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) x) + (SELECT COUNT(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have) y)`
 
 // freshSchema creates a schema on the test PostgreSQL and returns a URL whose
 // search_path points at it.
