@@ -183,15 +183,18 @@ func archiveJob(c Config, db *store.DB, keys *audit.Keys, logger *slog.Logger) m
 	}}
 }
 
-// alertEvery is how often serve evaluates the anomaly rules, and
-// deliverEvery how often it sends the alert deliveries that are due.
+// alertEvery is how often serve evaluates the anomaly rules, deliverEvery
+// how often it sends the alert and notification deliveries that are due,
+// and digestEvery how often it looks for users whose morning digest is due.
 const (
 	alertEvery   = time.Minute
 	deliverEvery = 15 * time.Second
+	digestEvery  = 5 * time.Minute
 )
 
 // startAlerts evaluates the anomaly rules and delivers raised alerts by
-// webhook and e-mail in the background while the server runs (on
+// webhook and e-mail, and notifications and their morning digest, in the
+// background while the server runs (on
 // PostgreSQL every instance may: each alert is raised once, and each
 // delivery claimed by one instance at a time).
 func startAlerts(ctx context.Context, svc *service.Service, logger *slog.Logger) (stop func()) {
@@ -199,13 +202,22 @@ func startAlerts(ctx context.Context, svc *service.Service, logger *slog.Logger)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		evaluate, deliver := time.NewTicker(alertEvery), time.NewTicker(deliverEvery)
+		evaluate, deliver, digest := time.NewTicker(alertEvery), time.NewTicker(deliverEvery), time.NewTicker(digestEvery)
 		defer evaluate.Stop()
 		defer deliver.Stop()
+		defer digest.Stop()
 		for {
 			select {
 			case <-jobCtx.Done():
 				return
+			case <-digest.C:
+				// The morning digest, once a user's morning has come
+				// (leased: one instance at a time; once per user and day
+				// in any case); its notifications go out on the next beat.
+				if _, err := svc.RunDigest(jobCtx); err != nil && jobCtx.Err() == nil {
+					logger.Error("morning digest", "err", err)
+				}
+				continue
 			case <-evaluate.C:
 				raised, err := svc.EvaluateAlerts(jobCtx)
 				if err != nil && jobCtx.Err() == nil {
@@ -221,6 +233,10 @@ func startAlerts(ctx context.Context, svc *service.Service, logger *slog.Logger)
 			// database error ends up here. No secret is in either.
 			if _, err := svc.DeliverAlerts(jobCtx); err != nil && jobCtx.Err() == nil {
 				logger.Error("deliver security alerts", "err", err)
+			}
+			// Notifications go out on the same beat.
+			if _, err := svc.DeliverNotifications(jobCtx); err != nil && jobCtx.Err() == nil {
+				logger.Error("deliver notifications", "err", err)
 			}
 		}
 	}()

@@ -77,7 +77,11 @@ type Config struct {
 	// AlertBots are the WeCom, DingTalk and Feishu group bots that get
 	// security alerts (URLs and secrets from the environment only: the URL
 	// holds the bot's token).
-	AlertBots    []*notify.Bot
+	AlertBots []*notify.Bot
+	// NotifyBots are the group bots that get users' notifications (issue
+	// 17), read like AlertBots from CUSTOS_NOTIFY_<PLATFORM>_URL and
+	// _SECRET: a team's group, not the security group.
+	NotifyBots   []*notify.Bot
 	SMTPAddr     string
 	SMTPFrom     string
 	SMTPUsername string
@@ -178,7 +182,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	if c.SMTPPassword, err = secretEnv(getenv, "CUSTOS_SMTP_PASSWORD"); err != nil {
 		return c, err
 	}
-	if c.AlertBots, err = alertBots(getenv); err != nil {
+	if c.AlertBots, err = groupBots(getenv, "CUSTOS_ALERT_"); err != nil {
+		return c, err
+	}
+	if c.NotifyBots, err = groupBots(getenv, "CUSTOS_NOTIFY_"); err != nil {
 		return c, err
 	}
 	if c.BackupS3AccessKey, err = secretEnv(getenv, "CUSTOS_BACKUP_S3_ACCESS_KEY"); err != nil {
@@ -541,13 +548,13 @@ func (c Config) backupDestination(location string) (backup.Destination, error) {
 	return backup.Dir(location), nil
 }
 
-// alertBots reads the group bots from CUSTOS_ALERT_<PLATFORM>_URL and, for
-// the platforms that sign, CUSTOS_ALERT_<PLATFORM>_SECRET (each or its
-// _FILE).
-func alertBots(getenv func(string) string) ([]*notify.Bot, error) {
+// groupBots reads the group bots from <env>_<PLATFORM>_URL and, for the
+// platforms that sign, <env>_<PLATFORM>_SECRET (each or its _FILE), env
+// being CUSTOS_ALERT_ (security alerts) or CUSTOS_NOTIFY_ (notifications).
+func groupBots(getenv func(string) string, env string) ([]*notify.Bot, error) {
 	var bots []*notify.Bot
 	for _, kind := range []notify.BotKind{notify.BotWeCom, notify.BotDingTalk, notify.BotFeishu} {
-		prefix := "CUSTOS_ALERT_" + strings.ToUpper(string(kind))
+		prefix := env + strings.ToUpper(string(kind))
 		u, err := secretEnv(getenv, prefix+"_URL")
 		if err != nil || u == "" {
 			if err != nil {
@@ -570,9 +577,11 @@ func alertBots(getenv func(string) string) ([]*notify.Bot, error) {
 // never repeat a secret.
 func (c Config) validateAlertDelivery() []error {
 	var errs []error
-	for _, b := range c.AlertBots {
-		if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("CUSTOS_ALERT_%s_URL must be an http(s):// URL (the group bot's webhook address)", strings.ToUpper(string(b.Kind))))
+	for env, bots := range map[string][]*notify.Bot{"ALERT": c.AlertBots, "NOTIFY": c.NotifyBots} {
+		for _, b := range bots {
+			if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("CUSTOS_%s_%s_URL must be an http(s):// URL (the group bot's webhook address)", env, strings.ToUpper(string(b.Kind))))
+			}
 		}
 	}
 	if c.AlertWebhookURL != "" {
@@ -618,6 +627,17 @@ func (c Config) alertDelivery() service.AlertDelivery {
 		d.MailTo = c.AlertEmailTo
 	}
 	return d
+}
+
+// notifyOptions builds the external channels of notifications: e-mail
+// through the SMTP settings of alert e-mail, to each user's own address,
+// and the CUSTOS_NOTIFY_ group bots.
+func (c Config) notifyOptions() service.NotifyOptions {
+	o := service.NotifyOptions{Bots: c.NotifyBots}
+	if c.SMTPAddr != "" {
+		o.Mail = &notify.Mailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+	}
+	return o
 }
 
 // defaultPublicURL is the public URL for local use: localhost (passkeys

@@ -84,6 +84,24 @@ func TestAlertDeliveryConfig(t *testing.T) {
 	if len(bots) != 3 || bots[0].Kind != notify.BotWeCom || bots[1].Secret != "SECding" || bots[2].Kind != notify.BotFeishu || bots[2].Secret != "feishu-sign-secret" {
 		t.Fatalf("bots: %+v", bots)
 	}
+	if len(c.notifyOptions().Bots) != 0 || c.notifyOptions().Mail != nil {
+		t.Fatalf("alert bots taken for notifications: %+v", c.notifyOptions())
+	}
+	// Notification bots are a group of their own, read the same way; the
+	// notification e-mail uses the alert SMTP server.
+	c, err = parseConfig("serve", []string{"-smtp-addr", "smtp.example.com:25", "-smtp-from", "custos@example.com"}, env(map[string]string{
+		"CUSTOS_NOTIFY_DINGTALK_URL": "https://oapi.dingtalk.com/robot/send?access_token=t2", "CUSTOS_NOTIFY_DINGTALK_SECRET": "SECteam"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.notifyOptions(); len(n.Bots) != 1 || n.Bots[0].Kind != notify.BotDingTalk || n.Bots[0].Secret != "SECteam" || n.Mail == nil ||
+		n.Mail.Addr != "smtp.example.com:25" || len(c.alertDelivery().Bots) != 0 {
+		t.Fatalf("notification channels: %+v", n)
+	}
+	if _, err := parseConfig("serve", nil, env(map[string]string{"CUSTOS_NOTIFY_FEISHU_URL": "open.feishu.cn/hook/secret-h"}), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "CUSTOS_NOTIFY_FEISHU_URL must be an http(s)://") || strings.Contains(err.Error(), "secret-h") {
+		t.Errorf("a notification bot URL without a scheme: %v", err)
+	}
 	if _, err := parseConfig("serve", nil, env(map[string]string{"CUSTOS_ALERT_DINGTALK_URL": "oapi.dingtalk.com/robot/send?access_token=secret-t"}), io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "CUSTOS_ALERT_DINGTALK_URL must be an http(s)://") || strings.Contains(err.Error(), "secret-t") {
 		t.Errorf("a bot URL without a scheme: %v", err)

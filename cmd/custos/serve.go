@@ -66,7 +66,7 @@ func openService(ctx context.Context, c *Config, logger *slog.Logger) (*opened, 
 	}
 	svc := service.New(db, service.Options{PhoneRegion: c.PhoneRegion, Logger: logger, TimeZone: zone, AuditKeys: app.auditKeys,
 		PublicURL: c.PublicURL, Vault: app.vault, RecycleRetention: c.RecycleRetention(), SensitiveSearchesPerHour: c.SensitiveSearches,
-		AlertDelivery: c.alertDelivery(), PrivacyDeadlineDays: c.PrivacyDeadlineDays,
+		AlertDelivery: c.alertDelivery(), Notify: c.notifyOptions(), PrivacyDeadlineDays: c.PrivacyDeadlineDays,
 		ExportsPerHour: c.ExportsPerHour, ExportDownloadTime: time.Duration(c.ExportDownloadHours) * time.Hour})
 	app.svc = svc
 	if pre != nil {

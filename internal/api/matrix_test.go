@@ -299,6 +299,16 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			Lists: []tm.Listing{{Key: "customers", O: crm.ObjCustomer, In: tm.InList}, {Key: "contacts", O: crm.ObjContact, In: tm.InList}, {Key: "leads", O: crm.ObjLead, In: tm.InList}}}},
 
 		"GET /api/v1/approvals": {{Want: tm.Anyone, Req: path("/api/v1/approvals")}},
+		// Notifications are each user's own: anyone lists and marks theirs,
+		// and another's id (here a missing one) is not found for anyone.
+		"GET /api/v1/notifications":            {{Want: tm.Anyone, Req: path("/api/v1/notifications")}},
+		"POST /api/v1/notifications/read-all":  {{Want: tm.Anyone, Req: path("/api/v1/notifications/read-all")}},
+		"GET /api/v1/notification-preferences": {{Want: tm.Anyone, Req: path("/api/v1/notification-preferences")}},
+		"POST /api/v1/notifications/{id}/read": {{Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.Hidden },
+			Req: path("/api/v1/notifications/" + strconv.FormatInt(tm.MissingID, 10) + "/read")}},
+		"PUT /api/v1/notification-preferences": {{Want: tm.Anyone, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/notification-preferences", body: map[string]any{"items": []map[string]any{{"kind": "digest", "channel": "inapp", "enabled": false}}}}
+		}}},
 		"GET /api/v1/approvals/{id}": {{Object: tm.ObjApproval,
 			Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ApprovalOutcome(a, tm.Requester(s)) },
 			Req:  func(x *tm.Target) apiReq { return apiReq{path: "/api/v1/approvals/" + w.ApprovalID(x.S)} }}},

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"custos/internal/access"
 	"custos/internal/crm"
+	"custos/internal/kernel"
 	"custos/internal/notify"
 	"custos/internal/store"
 )
@@ -65,30 +65,10 @@ func (d AlertDelivery) bot(channel string) *notify.Bot {
 	return nil
 }
 
-// The delivery job's pace: a claim lasts alertLease (longer than one
-// delivery may take), failed attempts wait alertBackoff, and after
-// maxAlertAttempts (about eight hours of trying) a delivery is given up
-// and shown as failed on the security page.
-const (
-	alertLease       = 2 * time.Minute
-	alertBatch       = 20
-	maxAlertAttempts = 12
-)
-
-// alertBackoff is the wait after the n-th failed attempt: 30 s, doubling,
-// at most an hour.
-func alertBackoff(n int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < n && d < time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, time.Hour)
-}
-
 // queueDeliveries puts a raised alert in the outbox, inside its transaction.
 func (s *Service) queueDeliveries(ctx context.Context, tx *store.Tx, alertID int64, now time.Time) error {
 	for _, ch := range s.delivery.channels() {
-		if err := tx.InsertAlertDelivery(ctx, alertID, ch, now); err != nil {
+		if err := tx.QueueDelivery(ctx, store.AlertOutbox, alertID, ch, now); err != nil {
 			return err
 		}
 	}
@@ -99,36 +79,13 @@ func (s *Service) queueDeliveries(ctx context.Context, tx *store.Tx, alertID int
 // went out. Serve runs it every few seconds as the system job "alerts";
 // several instances may run it together, each claiming its own.
 func (s *Service) DeliverAlerts(ctx context.Context) (int, error) {
-	sent := 0
-	for {
-		now := s.k.Clock()
-		var claimed []crm.AlertDelivery
-		err := s.k.DB.WriteTx(ctx, func(tx *store.Tx) (err error) {
-			claimed, err = tx.ClaimAlertDeliveries(ctx, now, now.Add(alertLease), alertBatch)
-			return err
-		})
-		if err != nil {
-			return sent, err
-		}
-		for _, d := range claimed {
-			sendErr := s.deliver(ctx, d, now)
-			if err := s.recordDelivery(ctx, d, sendErr); err != nil {
-				return sent, err
-			}
-			if sendErr == nil {
-				sent++
-			}
-		}
-		if len(claimed) < alertBatch {
-			return sent, nil
-		}
-	}
+	return s.k.Deliver(ctx, kernel.Outbox{Store: store.AlertOutbox, Job: "alerts", Action: "alert.deliver", Send: s.deliver})
 }
 
 // deliver sends one delivery.
 func (s *Service) deliver(ctx context.Context, d crm.AlertDelivery, now time.Time) error {
 	var al crm.SecurityAlert
-	if err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { al, err = tx.GetAlert(ctx, d.AlertID); return err }); err != nil {
+	if err := s.k.DB.ReadTx(ctx, func(tx *store.Tx) (err error) { al, err = tx.GetAlert(ctx, d.Of); return err }); err != nil {
 		return err
 	}
 	id := strconv.FormatInt(d.ID, 10)
@@ -150,35 +107,6 @@ func (s *Service) deliver(ctx context.Context, d crm.AlertDelivery, now time.Tim
 		return s.delivery.bot(d.Channel).Send(ctx, body, now)
 	}
 	return fmt.Errorf("the %s channel is not configured", d.Channel)
-}
-
-// recordDelivery stores an attempt's outcome: done (audited), due again
-// after the backoff, or given up (audited) after the last attempt.
-func (s *Service) recordDelivery(ctx context.Context, d crm.AlertDelivery, sendErr error) error {
-	now := s.k.Clock()
-	job := access.System("alerts")
-	return s.k.DB.WriteTx(ctx, func(tx *store.Tx) error {
-		if sendErr == nil {
-			if err := tx.AlertDelivered(ctx, d.ID, now); err != nil {
-				return err
-			}
-			return s.k.Audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts, "delivered": true})
-		}
-		reason := sendErr.Error()
-		if len(reason) > 500 {
-			reason = reason[:500]
-		}
-		s.k.Logger.Warn("alert delivery failed", "delivery", d.ID, "channel", d.Channel, "attempt", d.Attempts, "err", reason)
-		if d.Attempts < maxAlertAttempts {
-			next := now.Add(alertBackoff(d.Attempts))
-			return tx.AlertDeliveryFailed(ctx, d.ID, now, &next, reason)
-		}
-		if err := tx.AlertDeliveryFailed(ctx, d.ID, now, nil, reason); err != nil {
-			return err
-		}
-		return s.k.Audit(ctx, tx, job, "alert.deliver", "", d.AlertID, map[string]any{"channel": d.Channel, "attempts": d.Attempts,
-			"delivered": false, "error": reason})
-	})
 }
 
 // alertMessage is the webhook's body.

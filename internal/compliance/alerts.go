@@ -399,7 +399,7 @@ func (s *Service) SecurityAlerts(ctx context.Context, a *access.Actor, status st
 		for i, al := range out {
 			ids[i] = al.ID
 		}
-		deliveries, err := tx.AlertDeliveries(ctx, ids)
+		deliveries, err := tx.Deliveries(ctx, store.AlertOutbox, ids)
 		for i := range out {
 			out[i].Deliveries = deliveries[out[i].ID]
 		}

@@ -19,10 +19,16 @@ type SecurityAlert struct {
 	Deliveries []AlertDelivery `json:"deliveries,omitempty"`
 }
 
-// AlertDelivery is one alert to send on one channel (webhook, email).
-type AlertDelivery struct {
-	ID          int64      `json:"id"`
-	AlertID     int64      `json:"alert_id"`
+// AlertDelivery is one alert to send on one channel (webhook, email, a
+// group bot).
+type AlertDelivery = Delivery
+
+// Delivery is one message of an outbox (a security alert's, a
+// notification's) to send on one channel, with its delivery state.
+type Delivery struct {
+	ID int64 `json:"id"`
+	// Of is the alert or notification it sends (shown nested under it).
+	Of          int64      `json:"-"`
 	Channel     string     `json:"channel"`
 	Attempts    int        `json:"attempts"`
 	NextAttempt *time.Time `json:"next_attempt,omitempty"`

@@ -224,7 +224,7 @@ func TestAlertDeliveryClaimsOnce(t *testing.T) {
 					if _, err := tx.InsertAlert(ctx, &al); err != nil {
 						return err
 					}
-					if err := tx.InsertAlertDelivery(ctx, al.ID, "webhook", now); err != nil {
+					if err := tx.QueueDelivery(ctx, store.AlertOutbox, al.ID, "webhook", now); err != nil {
 						return err
 					}
 				}

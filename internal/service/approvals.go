@@ -68,6 +68,9 @@ func (s *Service) filed(ctx context.Context, a *access.Actor, err error) error {
 		if err := tx.InsertApprovalRequest(ctx, &r); err != nil {
 			return err
 		}
+		if err := s.notifyApprovers(ctx, tx, r); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "approval.request", r.Object, r.RecordID, map[string]any{
 			"request_id": r.ID, "kind": r.Kind, "record_ids": r.RecordIDs})
 	})
@@ -352,7 +355,10 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 			}
 			// The stale mark is kept; the decision itself is refused below.
 			r.Status, r.DecidedAt, r.Result = crm.ApprovalStale, &now, "the record changed after the request"
-			return tx.UpdateApprovalRequest(ctx, &r, wasStatus, wasStep)
+			if err := tx.UpdateApprovalRequest(ctx, &r, wasStatus, wasStep); err != nil {
+				return err
+			}
+			return s.notifyDecided(ctx, tx, r)
 		}
 		r.Decisions = append(r.Decisions, crm.ApprovalDecision{Step: r.Step, ApproverID: a.UserID, ApproverName: a.Name,
 			Approve: d.Approve, Comment: d.Comment, At: now})
@@ -365,6 +371,17 @@ func (s *Service) DecideApproval(ctx context.Context, a *access.Actor, id int64,
 			r.Status, r.DecidedAt, carryOut = crm.ApprovalApproved, &now, true
 		}
 		if err := tx.UpdateApprovalRequest(ctx, &r, wasStatus, wasStep); err != nil {
+			return err
+		}
+		// The next level's approvers, or a requester turned down, hear of
+		// it now; an approval carried out is told when it has been.
+		switch {
+		case r.Status == crm.ApprovalPending:
+			err = s.notifyApprovers(ctx, tx, r)
+		case !carryOut:
+			err = s.notifyDecided(ctx, tx, r)
+		}
+		if err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "approval.decide", r.Object, r.RecordID, map[string]any{
@@ -415,7 +432,10 @@ func (s *Service) carryOut(ctx context.Context, approver *access.Actor, r crm.Ap
 		r.Status, r.Result = crm.ApprovalFailed, err.Error()
 	}
 	uerr := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		return tx.UpdateApprovalRequest(ctx, &r, crm.ApprovalApproved, r.Step)
+		if err := tx.UpdateApprovalRequest(ctx, &r, crm.ApprovalApproved, r.Step); err != nil {
+			return err
+		}
+		return s.notifyDecided(ctx, tx, r)
 	})
 	if err != nil {
 		s.auditApprovalOutcome(ctx, approver, r)

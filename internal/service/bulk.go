@@ -62,6 +62,9 @@ func (s *Service) TransferRecord(ctx context.Context, a *access.Actor, o crm.Obj
 		if err := tx.SetOwner(ctx, o, id, to, a.UserID, s.clock()); err != nil {
 			return err
 		}
+		if err := s.notifyHandedOver(ctx, tx, a, to, o, []int64{id}); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, string(o)+".transfer", o, id, map[string]change{"owner_id": {From: from, To: to}})
 	})
 	return s.filed(ctx, a, err)

@@ -48,8 +48,14 @@ type complianceService = compliance.Service
 // of the records in the actor's scope (a child record by its own scope or
 // its customer's), opened and shaped by the actor's rule for "name".
 func (s *Service) recordNames(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, ids []int64) (map[int64]string, error) {
+	return s.namesOf(ctx, tx, a, o, ids, false)
+}
+
+// namesOf is recordNames; with titles, records without a name (tasks) are
+// named by their title.
+func (s *Service) namesOf(ctx context.Context, tx *store.Tx, a *access.Actor, o crm.Object, ids []int64, titles bool) (map[int64]string, error) {
 	found, err := tx.RecordNames(ctx, o, ids, store.NameScope{Scope: a.SharedScope(o, false),
-		Child: childScope(a, o, false), PoolVisible: a.Can(crm.ObjCustomer, crm.ActRead)})
+		Child: childScope(a, o, false), PoolVisible: a.Can(crm.ObjCustomer, crm.ActRead), Titles: titles})
 	if err != nil {
 		return nil, err
 	}

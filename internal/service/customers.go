@@ -128,7 +128,12 @@ func (s *Service) CreateCustomer(ctx context.Context, a *access.Actor, in Custom
 	if err := s.guardFields(a, crm.ObjCustomer, &crm.CustomerFields{}, &c.CustomerFields); err != nil {
 		return crm.Customer{}, err
 	}
-	err := s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.createCustomerTx(ctx, tx, a, &c, in.OwnerID) })
+	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := s.createCustomerTx(ctx, tx, a, &c, in.OwnerID); err != nil {
+			return err
+		}
+		return s.notifyHandedOver(ctx, tx, a, c.OwnerID, crm.ObjCustomer, []int64{c.ID})
+	})
 	s.auditEntryLookups(ctx, err)
 	s.shape(a, &c)
 	return c, err

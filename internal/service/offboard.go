@@ -124,6 +124,9 @@ func (s *Service) handOver(ctx context.Context, tx *store.Tx, a *access.Actor, u
 				return nil, err
 			}
 		}
+		if err := s.notifyHandedOver(ctx, tx, a, to, o, ids); err != nil {
+			return nil, err
+		}
 		e := s.event(a, string(o)+".transfer", o, 0)
 		e.RecordIDs, e.Fields = ids, mustJSON(map[string]change{"owner_id": {From: userID, To: to}})
 		if err := s.insertEvent(ctx, tx, e); err != nil {

@@ -65,6 +65,9 @@ type Options struct {
 	// approved export's file waits (DefaultExportDownloadTime when zero).
 	ExportsPerHour     int
 	ExportDownloadTime time.Duration
+	// Notify sets up the e-mail and group-bot channels of notifications
+	// (zero: in the app only).
+	Notify NotifyOptions
 }
 
 // Service is the one service layer. It holds the records use cases (and
@@ -101,6 +104,10 @@ type Service struct {
 	// an approved export's file waits.
 	exportLimit int
 	exportTTL   time.Duration
+	// notifyOpt are the external channels of notifications; publicURL
+	// links messages back to Custos.
+	notifyOpt NotifyOptions
+	publicURL string
 }
 
 // New returns a Service over an open database.
@@ -125,6 +132,7 @@ func New(db *store.DB, opt Options) *Service {
 	if s.deadlineDays = opt.PrivacyDeadlineDays; s.deadlineDays <= 0 {
 		s.deadlineDays = DefaultPrivacyDeadlineDays
 	}
+	s.notifyOpt, s.publicURL = opt.Notify, opt.PublicURL
 	if s.argon == (Argon2Params{}) {
 		s.argon = DefaultArgon2
 	}

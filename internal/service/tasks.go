@@ -23,7 +23,12 @@ func (s *Service) CreateTask(ctx context.Context, a *access.Actor, f crm.TaskFie
 	if err != nil {
 		return k, err
 	}
-	err = s.db.WriteTx(ctx, func(tx *store.Tx) error { return s.insertTaskTx(ctx, tx, a, &k) })
+	err = s.db.WriteTx(ctx, func(tx *store.Tx) error {
+		if err := s.insertTaskTx(ctx, tx, a, &k); err != nil {
+			return err
+		}
+		return s.notifyHandedOver(ctx, tx, a, k.OwnerID, crm.ObjTask, []int64{k.ID})
+	})
 	return k, err
 }
 
@@ -164,6 +169,11 @@ func (s *Service) UpdateTask(ctx context.Context, a *access.Actor, id int64, up 
 		k.UpdatedBy, k.UpdatedAt = a.UserID, s.clock()
 		if err := tx.UpdateTask(ctx, &k); err != nil {
 			return err
+		}
+		if k.OwnerID != before.OwnerID {
+			if err := s.notifyHandedOver(ctx, tx, a, k.OwnerID, crm.ObjTask, []int64{id}); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, a, "task.update", crm.ObjTask, id, diff(before.TaskFields, k.TaskFields))
 	})

@@ -90,66 +90,6 @@ func (tx *Tx) CountTokenReads(ctx context.Context, userID int64, since, until ti
 	return n, mapErr("count token reads", err)
 }
 
-// AlertDelivery is crm.AlertDelivery: the type lives with the domain so no surface needs the store.
-type AlertDelivery = crm.AlertDelivery
-
-// InsertAlertDelivery queues an alert for a channel, due now.
-func (tx *Tx) InsertAlertDelivery(ctx context.Context, alertID int64, channel string, now time.Time) error {
-	_, err := tx.q.ExecContext(ctx, `INSERT INTO alert_deliveries (alert_id, channel, next_attempt, created_at) VALUES ($1, $2, $3, $3)
-		ON CONFLICT (alert_id, channel) DO NOTHING`, alertID, channel, ms(now))
-	return mapErr("queue alert delivery", err)
-}
-
-// ClaimAlertDeliveries takes up to limit due deliveries for one sender:
-// each gets an attempt more and is not due again until leaseUntil, so a
-// sender that dies mid-way leaves it to be retried. On PostgreSQL rows
-// another instance is claiming are skipped (FOR UPDATE SKIP LOCKED), so
-// several instances never claim one delivery together; SQLite's single
-// writer does the same.
-func (tx *Tx) ClaimAlertDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]AlertDelivery, error) {
-	lock := ""
-	if tx.d == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	rows, err := tx.q.QueryContext(ctx, `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt = $1
-		WHERE id IN (SELECT id FROM alert_deliveries WHERE next_attempt IS NOT NULL AND next_attempt <= $2
-			ORDER BY next_attempt, id LIMIT $3`+lock+`)
-		RETURNING id, alert_id, channel, attempts`, ms(leaseUntil), ms(now), limit)
-	if err != nil {
-		return nil, mapErr("claim alert deliveries", err)
-	}
-	defer rows.Close()
-	var out []AlertDelivery
-	for rows.Next() {
-		var d AlertDelivery
-		if err := rows.Scan(&d.ID, &d.AlertID, &d.Channel, &d.Attempts); err != nil {
-			return nil, mapErr("claim alert deliveries", err)
-		}
-		out = append(out, d)
-	}
-	return out, mapErr("claim alert deliveries", rows.Err())
-}
-
-// AlertDelivered marks a delivery done (again, harmlessly, if a lapsed
-// claim delivered it twice).
-func (tx *Tx) AlertDelivered(ctx context.Context, id int64, at time.Time) error {
-	res, err := tx.q.ExecContext(ctx, `UPDATE alert_deliveries SET delivered_at = COALESCE(delivered_at, $1), next_attempt = NULL,
-		last_error = '' WHERE id = $2`, ms(at), id)
-	return expectOne(res, err, "alert delivery")
-}
-
-// AlertDeliveryFailed records a failed attempt: due again at next, or given
-// up for good when next is nil. A delivery done meanwhile stays done.
-func (tx *Tx) AlertDeliveryFailed(ctx context.Context, id int64, at time.Time, next *time.Time, reason string) error {
-	failed := any(nil)
-	if next == nil {
-		failed = ms(at)
-	}
-	_, err := tx.q.ExecContext(ctx, `UPDATE alert_deliveries SET next_attempt = $1, failed_at = $2, last_error = $3
-		WHERE id = $4 AND delivered_at IS NULL`, msPtr(next), failed, reason, id)
-	return mapErr("alert delivery failed", err)
-}
-
 // GetAlert returns one alert.
 func (tx *Tx) GetAlert(ctx context.Context, id int64) (SecurityAlert, error) {
 	list, err := tx.listAlerts(ctx, "id = $2", 1, id)
@@ -160,33 +100,6 @@ func (tx *Tx) GetAlert(ctx context.Context, id int64) (SecurityAlert, error) {
 		return SecurityAlert{}, crm.ErrNotFound("alert")
 	}
 	return list[0], nil
-}
-
-// AlertDeliveries returns the deliveries of the given alerts.
-func (tx *Tx) AlertDeliveries(ctx context.Context, alertIDs []int64) (map[int64][]AlertDelivery, error) {
-	out := map[int64][]AlertDelivery{}
-	for _, chunk := range chunks(alertIDs) {
-		var a args
-		rows, err := tx.q.QueryContext(ctx, `SELECT id, alert_id, channel, attempts, next_attempt, delivered_at, failed_at, last_error
-			FROM alert_deliveries WHERE `+inList("alert_id", chunk, &a)+" ORDER BY id", a...)
-		if err != nil {
-			return nil, mapErr("alert deliveries", err)
-		}
-		for rows.Next() {
-			var d AlertDelivery
-			var next, done, failed sql.NullInt64
-			if err := rows.Scan(&d.ID, &d.AlertID, &d.Channel, &d.Attempts, &next, &done, &failed, &d.LastError); err != nil {
-				rows.Close()
-				return nil, mapErr("alert deliveries", err)
-			}
-			d.NextAttempt, d.DeliveredAt, d.FailedAt = fromNullMS(next), fromNullMS(done), fromNullMS(failed)
-			out[d.AlertID] = append(out[d.AlertID], d)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, mapErr("alert deliveries", err)
-		}
-	}
-	return out, nil
 }
 
 // AdminEmails returns the e-mail addresses of active administrators.

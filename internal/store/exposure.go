@@ -129,6 +129,9 @@ type NameScope struct {
 	Scope       Scope
 	Child       ChildScope
 	PoolVisible bool
+	// Titles names the records of objects without a name by their title
+	// (a task's), as the notification centre does.
+	Titles bool
 }
 
 // nameTables are the tables whose records have a name (a field in a name
@@ -136,6 +139,24 @@ type NameScope struct {
 var nameTables = tablesWhere(func(s crm.ObjectSpec) bool {
 	return slices.ContainsFunc(s.Fields, func(f crm.FieldSpec) bool { return f.Column == "name" })
 })
+
+// titleColumns are, for the tables without a name, the column of the
+// field that names a record in a line (a task's title), when the
+// registry gives one that is not personal.
+var titleColumns = func() map[crm.Object]string {
+	out := map[crm.Object]string{}
+	for _, s := range crm.Specs() {
+		if _, named := nameTables[s.Name]; named || s.Title == "" {
+			continue
+		}
+		for _, f := range s.Fields {
+			if f.Name == s.Title && !f.Sensitive && f.Column != "" {
+				out[s.Name] = f.Column
+			}
+		}
+	}
+	return out
+}()
 
 // RecordName is a record's name as stored: sealed under DataKey for a
 // contact or lead (the service opens it).
@@ -150,11 +171,14 @@ type RecordName struct {
 // opens sealed names and applies the reader's field rules.
 func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s NameScope) ([]RecordName, error) {
 	var out []RecordName
-	table, ok := nameTables[o]
-	if !ok {
+	spec, _ := crm.Spec(o)
+	table, column := nameTables[o], "t.name"
+	if col, ok := titleColumns[o]; ok && s.Titles {
+		table, column = spec.Table, "t."+col
+	}
+	if table == "" {
 		return out, nil
 	}
-	spec, _ := crm.Spec(o)
 	key := "''"
 	if spec.Personal {
 		key = "t.person_key"
@@ -162,7 +186,7 @@ func (tx *Tx) RecordNames(ctx context.Context, o crm.Object, ids []int64, s Name
 	for _, chunk := range chunks(ids) {
 		var a args
 		cond := s.condOn(o, "t", &a)
-		rows, err := tx.q.QueryContext(ctx, "SELECT t.id, t.name, "+key+" FROM "+table+" t WHERE "+inList("t.id", chunk, &a)+" AND "+cond, a...)
+		rows, err := tx.q.QueryContext(ctx, "SELECT t.id, "+column+", "+key+" FROM "+table+" t WHERE "+inList("t.id", chunk, &a)+" AND "+cond, a...)
 		if err != nil {
 			return nil, mapErr("record names", err)
 		}

@@ -68,6 +68,7 @@ type AccountView struct {
 	TokenIPs    string
 	TokenErrors FormErrors
 	TimeZone    TimeZoneForm
+	NotifyPrefs []NotifyPrefRow
 }
 
 // LangOptions are the language choices.
@@ -125,11 +126,12 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, a *access.A
 	toks, err2 := s.svc.ListAPITokens(ctx, a)
 	sessions, err3 := s.svc.ListSessions(ctx, a, 0)
 	mfa, err4 := s.svc.MFA(ctx, a)
-	if err := firstError(err, err2, err3, err4); err != nil {
+	prefs, err5 := s.svc.NotificationPrefs(ctx, a)
+	if err := firstError(err, err2, err3, err4, err5); err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	v.MFA = mfa
+	v.MFA, v.NotifyPrefs = mfa, notifyPrefRows(prefs)
 	v.Page = s.page(r, a, "account.title", "account")
 	v.UserLang, v.Username = me.Lang, me.Username
 	v.Sessions = sessionRows(sessions, "/account/sessions/")

@@ -400,6 +400,12 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 			return webReq{path: "/contacts", form: onCustomer("name", "新联系人")(x)}
 		}}},
 		"GET /approvals": {{Want: tm.Anyone, Req: get("/approvals")}},
+		// Notifications are each user's own: another's id (here a missing
+		// one) is not found for anyone.
+		"GET /notifications":            {{Want: tm.Anyone, Req: get("/notifications")}},
+		"POST /notifications/read-all":  {{Want: tm.Anyone, Req: post("/notifications/read-all", url.Values{})}},
+		"POST /notifications/{id}/read": {{Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.Hidden }, Req: post("/notifications/"+id(tm.MissingID)+"/read", nil)}},
+		"POST /account/notifications":   {{Want: tm.Anyone, Req: post("/account/notifications", values("pref", "digest:inapp")), Account: true}},
 		"GET /approvals/{id}": {{Object: tm.ObjApproval, Want: func(a tm.ActorKey, s tm.Slot) tm.Outcome { return tm.ApprovalOutcome(a, tm.Requester(s)) },
 			Req: func(x *tm.Target) webReq { return webReq{path: "/approvals/" + w.ApprovalID(x.S)} }}},
 		"POST /approvals/{id}/decision": {{Object: tm.ObjApproval, Want: func(tm.ActorKey, tm.Slot) tm.Outcome { return tm.StepUp },

@@ -181,6 +181,10 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/search", Handler: s.authed(s.search)},
 
 		{Method: "GET", Pattern: "/account", Handler: s.authed(s.account)},
+		{Method: "POST", Pattern: "/account/notifications", Handler: s.authed(s.saveNotificationPrefs)},
+		{Method: "GET", Pattern: "/notifications", Handler: s.authed(s.notifications)},
+		{Method: "POST", Pattern: "/notifications/{id}/read", Handler: s.authed(s.readNotification)},
+		{Method: "POST", Pattern: "/notifications/read-all", Handler: s.authed(s.readAllNotifications)},
 		{Method: "POST", Pattern: "/account/language", Handler: s.authed(s.setLanguage)},
 		{Method: "POST", Pattern: "/account/time-zone", Handler: s.authed(s.setTimeZone)},
 		{Method: "GET", Pattern: "/account/password", Handler: s.guard(gatePassword, s.passwordPage)},

@@ -19,12 +19,14 @@ import (
 // active navigation item. Its methods are the templates' helpers, so
 // templates need no global functions that would have to know the language.
 type Page struct {
-	Lang       string
-	Title      string
-	Nav        string
-	Tab        string // the active tab of the administration pages
-	Actor      *access.Actor
-	CSRF       string
+	Lang  string
+	Title string
+	Nav   string
+	Tab   string // the active tab of the administration pages
+	Actor *access.Actor
+	CSRF  string
+	// Unread counts the user's unread notifications, for the header.
+	Unread     int
 	recycleTab string         // the recycle bin section shown, for its tabs
 	loc        *time.Location // the user's time zone, for showing and reading times
 	// exportPath and exportQuery are, on an exportable list, the list's
@@ -40,6 +42,9 @@ func (s *Server) page(r *http.Request, a *access.Actor, titleKey, nav string) Pa
 	p := Page{Lang: lang(r, a), Nav: nav, Actor: a, loc: s.svc.Location(a)}
 	if a != nil {
 		p.CSRF = a.CSRFToken
+		// One index range; a failure only hides the badge (the page's own
+		// reads report errors).
+		p.Unread, _ = s.svc.UnreadNotifications(r.Context(), a)
 	}
 	p.Title = p.T(titleKey)
 	p.exportPath, p.exportQuery = exportOf(r)

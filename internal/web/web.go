@@ -67,7 +67,7 @@ var pageNames = []string{
 	"account", "token_created", "admin_users", "admin_user", "admin_departments", "admin_department",
 	"admin_roles", "admin_role", "admin_stages", "admin_stage", "admin_custom_fields", "admin_custom_field", "error",
 	"recycle_records", "revealed", "admin_offboard", "approvals", "approval", "admin_approvals", "login_mfa", "step_up",
-	"mfa", "mfa_enrol", "recovery_codes", "admin_security", "admin_backups", "shares", "access_review", "admin_job", "audit", "versions", "alerts",
+	"mfa", "mfa_enrol", "recovery_codes", "admin_security", "admin_backups", "shares", "access_review", "admin_job", "audit", "versions", "alerts", "notifications",
 	"exposure", "incidents", "incident", "quality", "quality_records", "campaigns", "campaign", "campaign_records", "duplicates", "compare", "merges",
 	"privacy", "privacy_request", "privacy_person", "privacy_retention",
 	"imports", "import", "exports", "dashboard", "followups",
