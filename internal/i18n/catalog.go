@@ -4,6 +4,19 @@ package i18n
 // validation rules (%s is the rule's parameter), "error.X" error keys and
 // codes, "enum.X.Y" enum values, everything else page text.
 var en = map[string]string{
+	"rule.stage_exit":                  "required before leaving %s",
+	"rule.stage_enter":                 "required before entering %s",
+	"rule.criteria_lost":               "a lost stage takes no criteria: a deal can always be lost",
+	"rule.unknown_field":               "is not a field of the opportunity: %s",
+	"rule.won_needs_approval":          "marking an opportunity won needs approval: move it on its page",
+	"error.stage_criteria":             "The opportunity does not meet the criteria of the stages it would pass.",
+	"stage.exit":                       "Before leaving %s: %s is required",
+	"stage.exit_many":                  "Before leaving %s: %s are required",
+	"stage.enter":                      "Before entering %s: %s is required",
+	"stage.enter_many":                 "Before entering %s: %s are required",
+	"stage.criteria_contract":          "a signed contract",
+	"field.contract":                   "Contract",
+	"field.tasks":                      "Tasks",
 	"error.invalid":                    "Some fields are not valid.",
 	"error.not_found":                  "Not found, or you may not see it.",
 	"error.not_in_recycle_bin":         "Not in the recycle bin: it was restored already, removed for good after the retention period, or you may not restore it.",
@@ -1503,6 +1516,19 @@ var en = map[string]string{
 }
 
 var zh = map[string]string{
+	"rule.stage_exit":                  "离开「%s」前必填",
+	"rule.stage_enter":                 "进入「%s」前必填",
+	"rule.criteria_lost":               "输单阶段不设条件：商机随时可以输单",
+	"rule.unknown_field":               "不是商机的字段：%s",
+	"rule.won_needs_approval":          "标记赢单需要审批：请在商机页面推进",
+	"error.stage_criteria":             "商机不满足所经阶段的条件。",
+	"stage.exit":                       "离开「%s」前需要：%s",
+	"stage.exit_many":                  "离开「%s」前需要：%s",
+	"stage.enter":                      "进入「%s」前需要：%s",
+	"stage.enter_many":                 "进入「%s」前需要：%s",
+	"stage.criteria_contract":          "已签合同",
+	"field.contract":                   "合同",
+	"field.tasks":                      "任务",
 	"error.invalid":                    "部分字段填写有误。",
 	"error.not_found":                  "记录不存在，或您无权查看。",
 	"error.not_in_recycle_bin":         "回收站中没有此记录：可能已被恢复、已超过保留期被永久删除，或您无权恢复。",

@@ -201,7 +201,7 @@ var taskImport = &importHooks{
 		}
 		_, err := s.newTask(a, f)
 		if err == nil && links {
-			err = linkCustomer(ctx, tx, a, f.CustomerID)
+			err = linkTask(ctx, tx, a, &f)
 		}
 		return nil, err
 	},

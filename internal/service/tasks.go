@@ -51,7 +51,7 @@ func (s *Service) insertTaskTx(ctx context.Context, tx *store.Tx, a *access.Acto
 		}
 		k.OwnerID = k.AssigneeID
 	}
-	if err := linkCustomer(ctx, tx, a, k.CustomerID); err != nil {
+	if err := linkTask(ctx, tx, a, &k.TaskFields); err != nil {
 		return err
 	}
 	if err := tx.InsertTask(ctx, k); err != nil {
@@ -59,6 +59,20 @@ func (s *Service) insertTaskTx(ctx context.Context, tx *store.Tx, a *access.Acto
 	}
 	k.AssigneeID = k.OwnerID
 	return s.audit(ctx, tx, a, "task.create", crm.ObjTask, k.ID, diff(crm.TaskFields{}, k.TaskFields))
+}
+
+// linkTask checks a task's links as any record's (a customer the actor may
+// edit, an opportunity of that customer the actor may see); a task linked
+// to an opportunity without a customer is about the opportunity's.
+func linkTask(ctx context.Context, tx *store.Tx, a *access.Actor, f *crm.TaskFields) error {
+	if f.OpportunityID != 0 && f.CustomerID == 0 {
+		o, err := tx.GetOpportunity(ctx, f.OpportunityID, opportunityScope(a))
+		if err != nil {
+			return refError(err, "opportunity_id")
+		}
+		f.CustomerID = o.CustomerID
+	}
+	return checkLinks(ctx, tx, a, recordLinks{customer: f.CustomerID, opportunity: f.OpportunityID})
 }
 
 // SetTaskDone marks a task the actor may edit as done, or open again.
@@ -156,8 +170,8 @@ func (s *Service) UpdateTask(ctx context.Context, a *access.Actor, id int64, up 
 			}
 			k.OwnerID = k.AssigneeID
 		}
-		if k.CustomerID != before.CustomerID {
-			if err := linkCustomer(ctx, tx, a, k.CustomerID); err != nil {
+		if k.CustomerID != before.CustomerID || k.OpportunityID != before.OpportunityID {
+			if err := linkTask(ctx, tx, a, &k.TaskFields); err != nil {
 				return err
 			}
 		}
