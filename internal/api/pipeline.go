@@ -138,6 +138,21 @@ func (api *API) updateStage() handlerFunc {
 	})
 }
 
+func (api *API) stageCriteria() handlerFunc {
+	s := api.svc
+	return get(api, func(r *http.Request, a *access.Actor, id int64) (crm.StageCriteria, error) {
+		return s.StageCriteria(r.Context(), a, id)
+	})
+}
+
+func (api *API) saveStageCriteria() handlerFunc {
+	s := api.svc
+	return withID(api, func(r *http.Request, a *access.Actor, id int64, in crm.StageCriteria) (crm.StageCriteria, error) {
+		in.StageID = id
+		return s.SaveStageCriteria(r.Context(), a, in)
+	})
+}
+
 func (api *API) listOpportunities() handlerFunc {
 	s := api.svc
 	return list(api, func(r *http.Request, a *access.Actor, f crm.ListFilter) (service.OpportunityPage, error) {

@@ -4,6 +4,14 @@ package i18n
 // validation rules (%s is the rule's parameter), "error.X" error keys and
 // codes, "enum.X.Y" enum values, everything else page text.
 var en = map[string]string{
+	"criteria.title":                   "Stage criteria",
+	"criteria.hint_open":               "What an opportunity needs before it moves past this stage (to a later stage or to won). Moving to lost is always allowed.",
+	"criteria.hint_won":                "What an opportunity needs before it is marked won.",
+	"criteria.none_lost":               "A lost stage takes no criteria: an opportunity can always be lost, with its reason.",
+	"criteria.fields":                  "Fields that must be filled",
+	"criteria.tasks":                   "Completed tasks of the opportunity",
+	"criteria.hint_tasks":              "One per line: the start of the task's title, with a count if more than one is needed (“Site visit ×2”).",
+	"criteria.contract":                "A signed contract of the opportunity (signed, in force or expired)",
 	"rule.stage_exit":                  "required before leaving %s",
 	"rule.stage_enter":                 "required before entering %s",
 	"rule.criteria_lost":               "a lost stage takes no criteria: a deal can always be lost",
@@ -1516,6 +1524,14 @@ var en = map[string]string{
 }
 
 var zh = map[string]string{
+	"criteria.title":                   "阶段条件",
+	"criteria.hint_open":               "商机离开此阶段（进入后续阶段或赢单）前必须满足的条件。转为输单不受限制。",
+	"criteria.hint_won":                "商机标记为赢单前必须满足的条件。",
+	"criteria.none_lost":               "输单阶段不设条件：商机随时可以输单，只需填写原因。",
+	"criteria.fields":                  "必填字段",
+	"criteria.tasks":                   "需完成的商机任务",
+	"criteria.hint_tasks":              "每行一项：任务标题的开头；需要多个时加数量（如“拜访 ×2”）。",
+	"criteria.contract":                "商机有已签合同（已签订、执行中或已到期）",
 	"rule.stage_exit":                  "离开「%s」前必填",
 	"rule.stage_enter":                 "进入「%s」前必填",
 	"rule.criteria_lost":               "输单阶段不设条件：商机随时可以输单",

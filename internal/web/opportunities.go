@@ -182,6 +182,7 @@ type OpportunityRow struct {
 	UpdatedAt         time.Time
 	Custom            map[string]any // stored custom values, for the list columns
 	Buttons           []MoveButton   // stage moves, on the board
+	Alert             FormErrors     // why its move was refused, on the board
 }
 
 // URL is the opportunity's detail page.
@@ -336,11 +337,13 @@ type BoardSum struct {
 }
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	s.showBoard(w, r, a, http.StatusOK, FormErrors{})
+	s.showBoard(w, r, a, http.StatusOK, FormErrors{}, 0)
 }
 
-// showBoard renders the board, or only the board itself for htmx.
-func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, alert FormErrors) {
+// showBoard renders the board, or only the board itself for htmx. A
+// refused move's alert shows on the card of the opportunity (refused),
+// or above the board when the card is not on it.
+func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, alert FormErrors, refused int64) {
 	pl, err := s.pipeline(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -383,6 +386,9 @@ func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Act
 				}
 			}
 		}
+		if i := slices.IndexFunc(col.Cards, func(c OpportunityRow) bool { return c.ID == refused }); i >= 0 && alert.Any() {
+			col.Cards[i].Alert, v.Alert = alert, FormErrors{}
+		}
 		if page.Total > len(page.Items) {
 			more := teamQuery(v.Pick)
 			more.Set("stage", idString(st.ID))
@@ -399,8 +405,8 @@ func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Act
 
 // moveOpportunity moves an opportunity to another stage. From the board
 // (from=board) htmx swaps the whole board, so the card lands in its new
-// column; a refused move (stale version, missing lost reason) shows the
-// current board with the reason above it.
+// column; a refused move (stale version, missing lost reason, a stage's
+// criteria not met) shows the current board with the reason on the card.
 func (s *Server) moveOpportunity(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	id, ok := pathID(r)
 	if !ok {
@@ -427,7 +433,7 @@ func (s *Server) moveOpportunity(w http.ResponseWriter, r *http.Request, a *acce
 		status, alert = httpx.Status(err), formErrors(lang(r, a), err)
 	}
 	if fromBoard {
-		s.showBoard(w, r, a, status, alert)
+		s.showBoard(w, r, a, status, alert, id)
 		return
 	}
 	s.opportunityPage(w, r, a, id, status, alert)
