@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 
 	"custos/internal/crm"
@@ -286,3 +287,65 @@ func TestStageCriteriaSettings(t *testing.T) {
 		}
 	})
 }
+
+// TestStageCriteriaImport: an imported opportunity lands in its row's stage
+// (by id or by name in either language) through the stage move, so a row
+// the criteria refuse fails with the move's reason, in the preview and in
+// the commit, and leaves no record behind.
+func TestStageCriteriaImport(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newCriteriaFixture(t, db)
+		o := f.o
+		f.set(t, "方案报价", crm.StageCriteria{Fields: []string{"amount", "custom.quote_date"}})
+		f.set(t, "赢单", crm.StageCriteria{Contract: true})
+		csv := "编号,客户,名称,金额,阶段,报价日期,输单原因\n" +
+			"O1,苏州工业园区博远精密,无阶段项目,,,,\n" +
+			"O2,苏州工业园区博远精密,报价中项目,,方案报价,,\n" +
+			"O3,苏州工业园区博远精密,谈判项目缺字段,,商务谈判,,\n" +
+			"O4,苏州工业园区博远精密,谈判项目,50000,Negotiation,2027-01-10,\n" +
+			"O5,苏州工业园区博远精密,输掉的项目,,输单,,价格太高\n" +
+			"O6,苏州工业园区博远精密,阶段不明项目,,不存在的阶段,,\n" +
+			"O7,苏州工业园区博远精密,赢单项目,80000," + idOf(f.stages["赢单"]) + ",2027-02-01,\n"
+		opts := crm.ImportOptions{Mapping: map[string]string{"编号": "external_id", "客户": "customer", "名称": "name", "金额": "amount",
+			"阶段": "stage_id", "报价日期": "custom.quote_date", "输单原因": "lost_reason"}}
+		p := importFile(t, o, o.Rep1, crm.ObjOpportunity, "商机.csv", []byte(csv), opts)
+		missing := "离开「方案报价」前需要：金额、报价日期"
+		wantRows := func(rows map[int]crm.ImportRow, action func(crm.ImportRow) string) {
+			t.Helper()
+			want := map[int][2]string{2: {crm.RowCreate, ""}, 3: {crm.RowCreate, ""}, 4: {crm.RowFail, missing}, 5: {crm.RowCreate, ""},
+				6: {crm.RowCreate, ""}, 7: {crm.RowFail, "销售阶段：不存在"}, 8: {crm.RowFail, "进入「赢单」前需要：已签合同"}}
+			for line, w := range want {
+				if r := rows[line]; action(r) != w[0] || r.Reason != w[1] {
+					t.Errorf("line %d: %s %q, want %s %q", line, action(r), r.Reason, w[0], w[1])
+				}
+			}
+		}
+		wantRows(rowsOf(t, o, o.Rep1, p.Import.ID), func(r crm.ImportRow) string { return r.Planned })
+		im := commitImport(t, o, o.Rep1, p.Import.ID)
+		if im.Created != 4 || im.Failed != 3 {
+			t.Fatalf("import: %+v", im)
+		}
+		wantRows(rowsOf(t, o, o.Rep1, p.Import.ID), func(r crm.ImportRow) string { return r.Action })
+		page, err := o.Svc.ListOpportunities(ctx, o.Rep1, crm.ListFilter{CustomerID: f.c.ID, Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stageOf := map[string]int64{}
+		for _, x := range page.Items {
+			stageOf[x.Name] = x.StageID
+		}
+		want := map[string]int64{"无阶段项目": f.stages["初步接洽"].ID, "报价中项目": f.stages["方案报价"].ID, "谈判项目": f.stages["商务谈判"].ID,
+			"输掉的项目": f.stages["输单"].ID}
+		if len(stageOf) != len(want) {
+			t.Errorf("opportunities imported: %v, want %v (a failed row left a record behind?)", stageOf, want)
+		}
+		for name, st := range want {
+			if stageOf[name] != st {
+				t.Errorf("%s in stage %d, want %d", name, stageOf[name], st)
+			}
+		}
+	})
+}
+
+func idOf(st crm.Stage) string { return strconv.FormatInt(st.ID, 10) }
