@@ -198,8 +198,8 @@ func (api *API) listTasks() handlerFunc {
 			err = noCustomFields(f.Custom)
 		}
 		if err == nil {
-			tf := service.TaskFilter{CustomerID: f.CustomerID, OwnerID: f.OwnerID, DeptID: f.DeptID, All: r.URL.Query().Get("all") == "true",
-				Limit: f.Limit}
+			tf := service.TaskFilter{CustomerID: f.CustomerID, OpportunityID: f.OpportunityID, OwnerID: f.OwnerID, DeptID: f.DeptID,
+				All: r.URL.Query().Get("all") == "true", Limit: f.Limit}
 			switch due := r.URL.Query().Get("due"); due {
 			case "":
 			case crm.DueOverdue:

@@ -124,6 +124,8 @@ func TestStageCriteriaAPI(t *testing.T) {
 			header: map[string]string{"Accept-Language": "zh-CN"}, body: `{"version":2,"stage_id":2}`, wantStatus: 422,
 			wantContains: []string{`"detail":"离开「初步接洽」前需要：已完成的任务「需求调研」"`}, wantNotContains: []string{`"field":"amount"`}}.run(t, srv)
 		scenario{name: "task done", token: rep, method: "POST", path: "/api/v1/tasks/" + strconv.FormatInt(task.ID, 10) + "/done", wantStatus: 204}.run(t, srv)
+		scenario{name: "the opportunity's tasks", token: rep, method: "GET", path: "/api/v1/tasks?all=true&opportunity_id=" + opp, wantStatus: 200,
+			wantContains: []string{"需求调研（实验室）", `"done":true`}}.run(t, srv)
 		scenario{name: "move allowed", token: rep, method: "POST", path: "/api/v1/opportunities/" + opp + "/stage",
 			body: `{"version":2,"stage_id":2}`, wantStatus: 200, wantContains: []string{`"stage_id":2`}}.run(t, srv)
 	})

@@ -4,6 +4,10 @@ package i18n
 // validation rules (%s is the rule's parameter), "error.X" error keys and
 // codes, "enum.X.Y" enum values, everything else page text.
 var en = map[string]string{
+	"criteria.needs_exit":              "To move past %s: %s",
+	"criteria.needs_enter":             "To be marked %s: %s",
+	"criteria.needs_task":              "%d× completed task “%s”",
+	"opportunity.tasks":                "Tasks",
 	"criteria.title":                   "Stage criteria",
 	"criteria.hint_open":               "What an opportunity needs before it moves past this stage (to a later stage or to won). Moving to lost is always allowed.",
 	"criteria.hint_won":                "What an opportunity needs before it is marked won.",
@@ -1524,6 +1528,10 @@ var en = map[string]string{
 }
 
 var zh = map[string]string{
+	"criteria.needs_exit":              "离开「%s」需要：%s",
+	"criteria.needs_enter":             "进入「%s」需要：%s",
+	"criteria.needs_task":              "%d 个已完成的任务「%s」",
+	"opportunity.tasks":                "任务",
 	"criteria.title":                   "阶段条件",
 	"criteria.hint_open":               "商机离开此阶段（进入后续阶段或赢单）前必须满足的条件。转为输单不受限制。",
 	"criteria.hint_won":                "商机标记为赢单前必须满足的条件。",

@@ -97,8 +97,10 @@ func (s *Service) SetTaskDone(ctx context.Context, a *access.Actor, id int64, do
 
 // TaskFilter selects tasks: the actor's own open tasks by default.
 type TaskFilter struct {
-	CustomerID int64      // the tasks of one customer instead of mine
-	DueBefore  *time.Time // only tasks due before this time
+	CustomerID int64 // the tasks of one customer instead of mine
+	// OpportunityID asks for the tasks linked to one opportunity instead.
+	OpportunityID int64
+	DueBefore     *time.Time // only tasks due before this time
 	// OwnerID and DeptID ask for the tasks of one assignee, or of the
 	// assignees in a department and below, instead of mine; like every
 	// filter they only narrow the actor's scope.
@@ -117,8 +119,8 @@ func (s *Service) ListTasks(ctx context.Context, a *access.Actor, f TaskFilter) 
 		return nil, err
 	}
 	q := store.TaskQuery{Scope: taskScope(a), OpenOnly: !f.All, DueBefore: f.DueBefore, CustomerID: f.CustomerID,
-		OwnerID: f.OwnerID, DeptID: f.DeptID}
-	if f.CustomerID == 0 && f.OwnerID == 0 && f.DeptID == 0 {
+		OpportunityID: f.OpportunityID, OwnerID: f.OwnerID, DeptID: f.DeptID}
+	if f.CustomerID == 0 && f.OpportunityID == 0 && f.OwnerID == 0 && f.DeptID == 0 {
 		q.OwnerID = a.UserID
 	}
 	if now := s.clock(); f.Overdue && (q.DueBefore == nil || q.DueBefore.After(now)) {

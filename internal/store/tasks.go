@@ -49,8 +49,10 @@ type TaskQuery struct {
 	OpenOnly   bool
 	DueBefore  *time.Time
 	CustomerID int64
-	OwnerID    int64
-	DeptID     int64 // owners in this department or below it
+	// OpportunityID narrows to the tasks linked to one opportunity.
+	OpportunityID int64
+	OwnerID       int64
+	DeptID        int64 // owners in this department or below it
 }
 
 func (q TaskQuery) where(a *args) string {
@@ -67,6 +69,9 @@ func (q TaskQuery) where(a *args) string {
 	}
 	if q.CustomerID != 0 {
 		w += " AND k.customer_id = " + a.add(q.CustomerID)
+	}
+	if q.OpportunityID != 0 {
+		w += " AND k.opportunity_id = " + a.add(q.OpportunityID)
 	}
 	return w + teamCond("k.owner_id", q.OwnerID, q.DeptID, a)
 }

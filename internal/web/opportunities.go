@@ -13,6 +13,8 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/i18n"
+	"custos/internal/service"
 )
 
 // ---- stages ----
@@ -461,6 +463,16 @@ type OpportunityView struct {
 	Alert     FormErrors
 	CanEdit   bool
 	CanDelete bool
+	// Needs says what the current stage asks before the opportunity moves
+	// past it ("" : nothing); Tasks are the tasks linked to it.
+	Needs     string
+	Tasks     []TaskRow
+	ShowTasks bool
+}
+
+// TaskList is the opportunity's tasks.
+func (v OpportunityView) TaskList() TaskList {
+	return TaskList{Page: v.Page, Tasks: v.Tasks, From: "tasks"}
 }
 
 // URL is the opportunity's own address.
@@ -509,6 +521,18 @@ func (s *Server) opportunityPage(w http.ResponseWriter, r *http.Request, a *acce
 	if v.CanEdit {
 		v.Buttons = pl.moves(v.Lang, o.StageID).buttons(v.Page, o.ID, o.Version, "detail")
 	}
+	if v.Needs, err = s.stageNeeds(ctx, a, v.Page, st, defs); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if v.ShowTasks = a.Can(crm.ObjTask, crm.ActRead); v.ShowTasks {
+		tasks, err := s.svc.ListTasks(ctx, a, service.TaskFilter{OpportunityID: o.ID, All: true, Limit: 50})
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		v.Tasks = taskRows(v.Location(), tasks, map[int64]string{o.CustomerID: o.CustomerName})
+	}
 	// Newest first: the current stage on top.
 	for i := len(hist) - 1; i >= 0; i-- {
 		h := hist[i]
@@ -519,6 +543,44 @@ func (s *Server) opportunityPage(w http.ResponseWriter, r *http.Request, a *acce
 		v.History = append(v.History, row)
 	}
 	s.render(w, r, status, "opportunity", v)
+}
+
+// stageNeeds words what an open stage's criteria ask before a move past
+// it, or a won stage's before a move into it: "离开「方案报价」需要：金额、报价日期".
+func (s *Server) stageNeeds(ctx context.Context, a *access.Actor, p Page, st crm.Stage, defs []crm.CustomField) (string, error) {
+	if st.Kind == crm.StageLost || st.ID == 0 {
+		return "", nil
+	}
+	c, err := s.svc.StageCriteria(ctx, a, st.ID)
+	if err != nil || c.Empty() {
+		return "", err
+	}
+	spec, _ := crm.Spec(crm.ObjOpportunity)
+	var needs []string
+	for _, name := range c.Fields {
+		if key, custom := strings.CutPrefix(name, "custom."); custom {
+			if i := slices.IndexFunc(defs, func(d crm.CustomField) bool { return d.Key == key }); i >= 0 {
+				needs = append(needs, defs[i].LabelFor(p.Lang))
+			}
+		} else if f, ok := spec.Field(name); ok {
+			needs = append(needs, p.T(f.Label))
+		}
+	}
+	for _, k := range c.Tasks {
+		needs = append(needs, p.Tf("criteria.needs_task", k.Count, k.Title))
+	}
+	if c.Contract {
+		needs = append(needs, p.T("stage.criteria_contract"))
+	}
+	key := "criteria.needs_exit"
+	if st.Kind == crm.StageWon {
+		key = "criteria.needs_enter"
+	}
+	sep := ", "
+	if p.Lang == i18n.ZH {
+		sep = "、"
+	}
+	return p.Tf(key, st.Label(p.Lang), strings.Join(needs, sep)), nil
 }
 
 func (s *Server) deleteOpportunity(w http.ResponseWriter, r *http.Request, a *access.Actor) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"custos/internal/crm"
+	"custos/internal/service"
 	"custos/internal/store"
 	"custos/internal/testdb"
 )
@@ -51,6 +52,12 @@ func TestStageCriteriaPages(t *testing.T) {
 				wantContains: []string{"输单阶段不设条件"}, wantNotContains: []string{`name="tasks"`}},
 			{name: "sales may not set criteria", actor: "rep1", method: "POST", path: stageURL + "/criteria",
 				body: url.Values{"fields": {"amount"}}, wantStatus: 403},
+			{name: "not without the CSRF token", actor: "admin", method: "POST", path: stageURL + "/criteria", noCSRF: true,
+				body: url.Values{"fields": {"amount"}}, wantStatus: 403, check: func(t *testing.T) {
+					if c, err := o.svc.StageCriteria(ctx, o.admin, proposal.ID); err != nil || !c.Empty() {
+						t.Errorf("criteria saved without the token: %+v %v", c, err)
+					}
+				}},
 			{name: "a bad task count is refused, what was typed kept", actor: "admin", method: "POST", path: stageURL + "/criteria",
 				body: url.Values{"fields": {"amount"}, "tasks": {"方案评审 ×99"}}, wantStatus: 422,
 				wantContains: []string{"必须在 1-20 范围内", "方案评审 ×99", `value="amount" checked`}},
@@ -68,6 +75,24 @@ func TestStageCriteriaPages(t *testing.T) {
 				body: url.Values{"version": {version}, "stage_id": {id(negotiation.ID)}, "from": {"detail"}}, wantStatus: 422,
 				wantContains: []string{"Before leaving Proposal: Amount, quote date, a completed task “方案评审” are required", "云图数据平台"},
 				check:        stays},
+			// The opportunity's page says what the stage asks and adds
+			// tasks linked to it.
+			{name: "the page says what the stage needs", actor: "rep1", method: "GET", path: oppURL, wantStatus: 200,
+				wantContains: []string{"离开「方案报价」需要：金额、报价日期、1 个已完成的任务「方案评审」",
+					`href="/tasks/new?customer_id=` + id(c.ID) + `&amp;opportunity_id=` + id(x.ID) + `"`}},
+			{name: "a new task from the page carries the opportunity", actor: "rep1", method: "GET",
+				path: "/tasks/new?customer_id=" + id(c.ID) + "&opportunity_id=" + id(x.ID), wantStatus: 200,
+				wantContains: []string{`<input type="hidden" name="opportunity_id" value="` + id(x.ID) + `">`, `href="` + oppURL + `"`}},
+			{name: "the task is linked and back on the page", actor: "rep1", method: "POST", path: "/tasks",
+				body: url.Values{"title": {"方案评审"}, "customer_id": {id(c.ID)}, "opportunity_id": {id(x.ID)}}, wantStatus: 303,
+				wantLocation: oppURL + "#tasks", check: func(t *testing.T) {
+					tasks, err := o.svc.ListTasks(ctx, o.rep1, service.TaskFilter{OpportunityID: x.ID, All: true})
+					if err != nil || len(tasks) != 1 || tasks[0].OpportunityID != x.ID || tasks[0].Title != "方案评审" {
+						t.Errorf("tasks of the opportunity: %+v %v", tasks, err)
+					}
+				}},
+			{name: "listed on the opportunity", actor: "rep1", method: "GET", path: oppURL, wantStatus: 200,
+				wantContains: []string{`id="tasks"`, "<strong>方案评审</strong>"}},
 			{name: "moving to lost is allowed", actor: "rep1", method: "POST", path: oppURL + "/stage",
 				body: url.Values{"version": {version}, "stage_id": {id(lost.ID)}, "from": {"board"}, "lost_reason": {"客户选择自研"}}, wantStatus: 303},
 		})
