@@ -5,7 +5,6 @@ package i18n
 // codes, "enum.X.Y" enum values, everything else page text.
 var en = map[string]string{
 	"criteria.needs_exit":              "To move past %s: %s",
-	"criteria.needs_enter":             "To be marked %s: %s",
 	"criteria.needs_task":              "%d× completed task “%s”",
 	"opportunity.tasks":                "Tasks",
 	"criteria.title":                   "Stage criteria",
@@ -1529,7 +1528,6 @@ var en = map[string]string{
 
 var zh = map[string]string{
 	"criteria.needs_exit":              "离开「%s」需要：%s",
-	"criteria.needs_enter":             "进入「%s」需要：%s",
 	"criteria.needs_task":              "%d 个已完成的任务「%s」",
 	"opportunity.tasks":                "任务",
 	"criteria.title":                   "阶段条件",

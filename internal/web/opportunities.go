@@ -546,9 +546,9 @@ func (s *Server) opportunityPage(w http.ResponseWriter, r *http.Request, a *acce
 }
 
 // stageNeeds words what an open stage's criteria ask before a move past
-// it, or a won stage's before a move into it: "离开「方案报价」需要：金额、报价日期".
+// it: "离开「方案报价」需要：金额、报价日期". A closed deal moves past nothing.
 func (s *Server) stageNeeds(ctx context.Context, a *access.Actor, p Page, st crm.Stage, defs []crm.CustomField) (string, error) {
-	if st.Kind == crm.StageLost || st.ID == 0 {
+	if st.Kind != crm.StageOpen {
 		return "", nil
 	}
 	c, err := s.svc.StageCriteria(ctx, a, st.ID)
@@ -572,15 +572,11 @@ func (s *Server) stageNeeds(ctx context.Context, a *access.Actor, p Page, st crm
 	if c.Contract {
 		needs = append(needs, p.T("stage.criteria_contract"))
 	}
-	key := "criteria.needs_exit"
-	if st.Kind == crm.StageWon {
-		key = "criteria.needs_enter"
-	}
 	sep := ", "
 	if p.Lang == i18n.ZH {
 		sep = "、"
 	}
-	return p.Tf(key, st.Label(p.Lang), strings.Join(needs, sep)), nil
+	return p.Tf("criteria.needs_exit", st.Label(p.Lang), strings.Join(needs, sep)), nil
 }
 
 func (s *Server) deleteOpportunity(w http.ResponseWriter, r *http.Request, a *access.Actor) {
