@@ -560,6 +560,12 @@ func apiSpecs(w *tm.World) map[string][]spec {
 			return apiReq{path: "/api/v1/stages/" + strconv.FormatInt(st.ID, 10), body: map[string]any{"name": st.Name, "name_en": st.NameEn,
 				"kind": st.Kind, "probability": st.Probability, "position": st.Position, "active": st.Active}}
 		}}},
+		"GET /api/v1/stages/{id}/criteria": {{Want: tm.Anyone, Req: path("/api/v1/stages/" + strconv.FormatInt(stages[1].ID, 10) + "/criteria")}},
+		// Criteria that ask for nothing, so the moves the matrix makes
+		// stay allowed.
+		"PUT /api/v1/stages/{id}/criteria": {{Want: tm.Admins, Req: func(*tm.Target) apiReq {
+			return apiReq{path: "/api/v1/stages/" + strconv.FormatInt(stages[1].ID, 10) + "/criteria", body: map[string]any{"fields": []string{}}}
+		}}},
 		"POST /api/v1/opportunities": {attach(crm.ObjOpportunity, "/api/v1/opportunities", func(*tm.Target) map[string]any {
 			return map[string]any{"name": w.Name("新商机"), "amount": 500}
 		})},

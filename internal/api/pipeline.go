@@ -138,6 +138,21 @@ func (api *API) updateStage() handlerFunc {
 	})
 }
 
+func (api *API) stageCriteria() handlerFunc {
+	s := api.svc
+	return get(api, func(r *http.Request, a *access.Actor, id int64) (crm.StageCriteria, error) {
+		return s.StageCriteria(r.Context(), a, id)
+	})
+}
+
+func (api *API) saveStageCriteria() handlerFunc {
+	s := api.svc
+	return withID(api, func(r *http.Request, a *access.Actor, id int64, in crm.StageCriteria) (crm.StageCriteria, error) {
+		in.StageID = id
+		return s.SaveStageCriteria(r.Context(), a, in)
+	})
+}
+
 func (api *API) listOpportunities() handlerFunc {
 	s := api.svc
 	return list(api, func(r *http.Request, a *access.Actor, f crm.ListFilter) (service.OpportunityPage, error) {
@@ -183,8 +198,8 @@ func (api *API) listTasks() handlerFunc {
 			err = noCustomFields(f.Custom)
 		}
 		if err == nil {
-			tf := service.TaskFilter{CustomerID: f.CustomerID, OwnerID: f.OwnerID, DeptID: f.DeptID, All: r.URL.Query().Get("all") == "true",
-				Limit: f.Limit}
+			tf := service.TaskFilter{CustomerID: f.CustomerID, OpportunityID: f.OpportunityID, OwnerID: f.OwnerID, DeptID: f.DeptID,
+				All: r.URL.Query().Get("all") == "true", Limit: f.Limit}
 			switch due := r.URL.Query().Get("due"); due {
 			case "":
 			case crm.DueOverdue:

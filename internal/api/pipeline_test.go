@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"custos/internal/crm"
 	"custos/internal/store"
 	"custos/internal/testdb"
 	"custos/internal/testorg"
@@ -76,5 +77,56 @@ func TestPipelineAPI(t *testing.T) {
 		scenario{name: "unknown bin", token: rep1, method: "GET", path: "/api/v1/recycle-bin/nope", wantStatus: 404}.run(t, srv)
 		scenario{name: "lead delete", token: rep1, method: "DELETE", path: "/api/v1/leads/" + id, wantStatus: 204}.run(t, srv)
 		scenario{name: "bad due_before", token: rep1, method: "GET", path: "/api/v1/tasks?due_before=tomorrow", wantStatus: 422}.run(t, srv)
+	})
+}
+
+// TestStageCriteriaAPI: an administrator sets a stage's criteria through
+// the API; a move past the stage is refused with 422, a field error per
+// missing thing and the sentence in the reader's language, until a linked
+// task is done.
+func TestStageCriteriaAPI(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		o := testorg.New(t, db)
+		srv := newServer(t, o)
+		rep, admin := token(t, o, o.Rep1), token(t, o, o.Admin)
+		c := o.Customer(t, o.Rep1, crm.CustomerFields{Name: "合肥高新区科睿仪器"})
+		x := o.Opportunity(t, o.Rep1, crm.OpportunityFields{CustomerID: c.ID, Name: "质谱仪采购"})
+		opp := strconv.FormatInt(x.ID, 10)
+
+		scenario{name: "criteria of a stage without any", token: rep, method: "GET", path: "/api/v1/stages/1/criteria", wantStatus: 200,
+			wantContains: []string{`"stage_id":1`, `"fields":[]`, `"tasks":[]`, `"contract":false`}}.run(t, srv)
+		scenario{name: "criteria of no stage", token: rep, method: "GET", path: "/api/v1/stages/999/criteria", wantStatus: 404}.run(t, srv)
+		scenario{name: "sales cannot set criteria", token: rep, method: "PUT", path: "/api/v1/stages/1/criteria",
+			body: `{"fields":["amount"]}`, wantStatus: 403}.run(t, srv)
+		scenario{name: "bad criteria", token: admin, method: "PUT", path: "/api/v1/stages/1/criteria",
+			body: `{"fields":["owner"],"tasks":[{"title":"","count":1}]}`, wantStatus: 422,
+			wantContains: []string{`"field":"fields"`, `"rule":"unknown_field"`, `"field":"tasks.0.title"`}}.run(t, srv)
+		scenario{name: "set criteria", token: admin, method: "PUT", path: "/api/v1/stages/1/criteria",
+			body: `{"fields":["amount","expected_close_date"],"tasks":[{"title":"需求调研"}],"contract":false}`, wantStatus: 200,
+			wantContains: []string{`"fields":["amount","expected_close_date"]`, `"count":1`}}.run(t, srv)
+		scenario{name: "move refused", token: rep, method: "POST", path: "/api/v1/opportunities/" + opp + "/stage",
+			header: map[string]string{"Accept-Language": "zh-CN"}, body: `{"version":1,"stage_id":2}`, wantStatus: 422,
+			wantContains: []string{`"detail":"离开「初步接洽」前需要：金额、预计成交日期、已完成的任务「需求调研」"`,
+				`"field":"amount","rule":"stage_exit"`, `"field":"expected_close_date","rule":"stage_exit"`, `"field":"tasks","rule":"stage_exit"`,
+				`"message":"金额：离开「初步接洽」前必填"`}}.run(t, srv)
+		scenario{name: "move refused in English", token: rep, method: "POST", path: "/api/v1/opportunities/" + opp + "/stage",
+			header: map[string]string{"Accept-Language": "en"}, body: `{"version":1,"stage_id":2}`, wantStatus: 422,
+			wantContains: []string{`"detail":"Before leaving Initial contact: Amount, Expected close date, a completed task “需求调研” are required"`,
+				`"message":"Amount: required before leaving Initial contact"`}}.run(t, srv)
+		scenario{name: "fill the fields", token: rep, method: "PATCH", path: "/api/v1/opportunities/" + opp,
+			body: `{"version":1,"amount":1200000,"expected_close_date":"2027-04-30"}`, wantStatus: 200}.run(t, srv)
+		body := scenario{name: "task about the opportunity", token: rep, method: "POST", path: "/api/v1/tasks",
+			body: `{"title":"需求调研（实验室）","opportunity_id":` + opp + `}`, wantStatus: 201,
+			wantContains: []string{`"opportunity_id":` + opp, `"customer_id":` + strconv.FormatInt(c.ID, 10)}}.run(t, srv)
+		var task struct{ ID int64 }
+		json.Unmarshal([]byte(body), &task)
+		scenario{name: "still a task short", token: rep, method: "POST", path: "/api/v1/opportunities/" + opp + "/stage",
+			header: map[string]string{"Accept-Language": "zh-CN"}, body: `{"version":2,"stage_id":2}`, wantStatus: 422,
+			wantContains: []string{`"detail":"离开「初步接洽」前需要：已完成的任务「需求调研」"`}, wantNotContains: []string{`"field":"amount"`}}.run(t, srv)
+		scenario{name: "task done", token: rep, method: "POST", path: "/api/v1/tasks/" + strconv.FormatInt(task.ID, 10) + "/done", wantStatus: 204}.run(t, srv)
+		scenario{name: "the opportunity's tasks", token: rep, method: "GET", path: "/api/v1/tasks?all=true&opportunity_id=" + opp, wantStatus: 200,
+			wantContains: []string{"需求调研（实验室）", `"done":true`}}.run(t, srv)
+		scenario{name: "move allowed", token: rep, method: "POST", path: "/api/v1/opportunities/" + opp + "/stage",
+			body: `{"version":2,"stage_id":2}`, wantStatus: 200, wantContains: []string{`"stage_id":2`}}.run(t, srv)
 	})
 }

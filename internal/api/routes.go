@@ -160,6 +160,8 @@ func (api *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/stages", Handler: api.authed(api.listStages()), Doc: httpx.Doc{Response: itemsOf[crm.Stage]{}}},
 		{Method: "POST", Pattern: "/api/v1/stages", Handler: api.authed(api.createStage()), Doc: httpx.Doc{Request: crm.Stage{}, Status: http.StatusCreated}},
 		{Method: "PUT", Pattern: "/api/v1/stages/{id}", Handler: api.authed(api.updateStage()), Doc: httpx.Doc{Request: crm.Stage{}}},
+		{Method: "GET", Pattern: "/api/v1/stages/{id}/criteria", Handler: api.authed(api.stageCriteria()), Doc: httpx.Doc{Summary: "What an opportunity needs before it moves past this stage (an open one) or into it (a won one)", Response: crm.StageCriteria{}}},
+		{Method: "PUT", Pattern: "/api/v1/stages/{id}/criteria", Handler: api.authed(api.saveStageCriteria()), Doc: httpx.Doc{Summary: "Replace the stage's criteria (administrators)", Request: crm.StageCriteria{}, Response: crm.StageCriteria{}}},
 		{Method: "GET", Pattern: "/api/v1/contracts", Handler: api.authed(api.listContracts())},
 		{Method: "POST", Pattern: "/api/v1/contracts", Handler: api.authed(api.createContract()), Doc: httpx.Doc{Request: crm.ContractFields{}}},
 		{Method: "GET", Pattern: "/api/v1/contracts/{id}", Handler: api.authed(api.getContract())},

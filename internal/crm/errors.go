@@ -46,6 +46,9 @@ type FieldError struct {
 	Field string `json:"field"`
 	Rule  string `json:"rule"`
 	Param string `json:"param,omitempty"`
+	// ParamEn is Param for English readers when it names something with
+	// a name of its own in each language (a stage: 方案报价, Proposal).
+	ParamEn string `json:"-"`
 	// LabelKey, Label and LabelEn name the field for people when the
 	// catalog's label for Field would be wrong or missing: LabelKey is a
 	// catalog key (a task's "title" is not a contact's job title), Label and

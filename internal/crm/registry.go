@@ -531,9 +531,9 @@ var registry = []ObjectSpec{
 			ref("customer_id", ObjCustomer, "field.customer_id").filter(),
 			field("done", TypeBool, "field.done").filter(),
 			field("done_at", TypeTime, "field.done_at").system(),
-			// A link to an opportunity no use case sets yet: not part of
-			// Task, never exported, but the purge of an opportunity clears it.
-			ref("opportunity_id", ObjOpportunity, "field.opportunity_id").system().notExported(),
+			// The opportunity the task is about (one of its customer's):
+			// a stage's criteria count its completed tasks.
+			ref("opportunity_id", ObjOpportunity, "field.opportunity_id"),
 		},
 		Excluded: excluded(nil),
 	},

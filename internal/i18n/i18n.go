@@ -87,16 +87,61 @@ func has(key string) bool {
 // A label the error carries (a custom field's, or a catalog key for a field
 // whose usual label would mislead) wins over the catalog's label.
 func FieldMessage(lang string, f crm.FieldError) string {
-	label := FieldName(lang, f.Field)
+	return LabeledFieldMessage(lang, fieldLabel(lang, f), f)
+}
+
+// fieldLabel names the field of an error for people: the label the error
+// carries, else the catalog's.
+func fieldLabel(lang string, f crm.FieldError) string {
 	switch {
 	case lang == EN && f.LabelEn != "":
-		label = f.LabelEn
+		return f.LabelEn
 	case f.Label != "":
-		label = f.Label
+		return f.Label
 	case f.LabelKey != "":
-		label = T(lang, f.LabelKey)
+		return T(lang, f.LabelKey)
 	}
-	return LabeledFieldMessage(lang, label, f)
+	return FieldName(lang, f.Field)
+}
+
+// stageCriteriaMessage says what a refused stage move lacks, one sentence
+// per stage in the order they were passed: "离开「方案报价」前需要：金额、报价日期".
+func stageCriteriaMessage(lang string, fields []crm.FieldError) string {
+	type group struct {
+		key    string
+		stage  string
+		labels []string
+	}
+	var groups []group
+	for _, f := range fields {
+		stage := param(lang, f)
+		if n := len(groups); n == 0 || groups[n-1].stage != stage || groups[n-1].key != f.Rule {
+			groups = append(groups, group{key: f.Rule, stage: stage})
+		}
+		g := &groups[len(groups)-1]
+		g.labels = append(g.labels, fieldLabel(lang, f))
+	}
+	list, sep := ", ", "; "
+	if lang == ZH {
+		list, sep = "、", "；"
+	}
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		key := "stage." + strings.TrimPrefix(g.key, "stage_") // stage.exit, stage.enter
+		if len(g.labels) > 1 {
+			key += "_many"
+		}
+		parts[i] = Tf(lang, key, g.stage, strings.Join(g.labels, list))
+	}
+	return strings.Join(parts, sep)
+}
+
+// param is the error's parameter in lang.
+func param(lang string, f crm.FieldError) string {
+	if lang == EN && f.ParamEn != "" {
+		return f.ParamEn
+	}
+	return f.Param
 }
 
 // LabeledFieldMessage is FieldMessage with the field's label given, for
@@ -107,7 +152,7 @@ func LabeledFieldMessage(lang, label string, f crm.FieldError) string {
 		msg = T(lang, "rule."+f.Rule)
 	}
 	if strings.Contains(msg, "%s") {
-		msg = fmt.Sprintf(msg, f.Param)
+		msg = fmt.Sprintf(msg, param(lang, f))
 	}
 	sep := ": "
 	if lang == ZH {
@@ -122,6 +167,9 @@ func Message(lang string, err error) string {
 	var e *crm.Error
 	if !errors.As(err, &e) {
 		return T(lang, "error.internal")
+	}
+	if e.Key == "stage_criteria" && len(e.Fields) > 0 {
+		return stageCriteriaMessage(lang, e.Fields)
 	}
 	if e.Key == "duplicate" && len(e.Fields) > 0 {
 		return FieldMessage(lang, e.Fields[0])

@@ -247,7 +247,14 @@ func (p *importPlan) fieldValue(f crm.FieldSpec, raw string) (any, string) {
 			return nil, "datetime"
 		}
 		return t.UTC().Format(time.RFC3339), ""
-	case crm.TypeRef, crm.TypeStage:
+	case crm.TypeStage:
+		// A stage by its id, else by its name (方案报价, Proposal): the
+		// opportunity's import resolves it (stageOfRow).
+		if id, err := strconv.ParseInt(raw, 10, 64); err == nil && id > 0 {
+			return id, ""
+		}
+		return raw, ""
+	case crm.TypeRef:
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || id <= 0 {
 			return nil, "number"

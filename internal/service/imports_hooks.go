@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"custos/internal/access"
 	"custos/internal/crm"
@@ -201,7 +203,7 @@ var taskImport = &importHooks{
 		}
 		_, err := s.newTask(a, f)
 		if err == nil && links {
-			err = linkCustomer(ctx, tx, a, f.CustomerID)
+			err = linkTask(ctx, tx, a, &f)
 		}
 		return nil, err
 	},
@@ -219,4 +221,141 @@ var taskImport = &importHooks{
 		}
 		return k.ID, nil, err
 	},
+}
+
+// opportunityImport is the generic import of opportunities plus their
+// stage. A row with a stage (its id, or its name in either language) is
+// created at the first open stage, as every opportunity is, and then moved
+// there by the stage move itself (moveOpportunityTx) in the row's
+// transaction: a stage whose criteria the row does not meet fails the row
+// with the move's reason, and the row's savepoint leaves nothing of it. A
+// re-imported row moves its record the same way.
+func opportunityImport() *importHooks {
+	base := importWith[crm.Opportunity, crm.OpportunityFields, crm.OpportunityUpdate](opportunityWrite,
+		func(f crm.OpportunityFields) crm.Opportunity { return crm.Opportunity{OpportunityFields: f} })
+	return &importHooks{
+		check: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, links bool) ([]store.DedupKey, error) {
+			rest, mv, err := stageOfRow(ctx, tx, fields)
+			if err != nil {
+				return nil, err
+			}
+			keys, err := base.check(ctx, s, tx, a, rest, links)
+			if err != nil || mv == nil {
+				return keys, err
+			}
+			// The preview judges the record the row would make: it has
+			// no tasks or contracts yet.
+			var o crm.Opportunity
+			if err := decodeFields(rest, &o.OpportunityFields); err != nil {
+				return nil, err
+			}
+			return keys, checkImportedMove(ctx, tx, o, *mv)
+		},
+		create: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, fields []byte, owner int64) (int64, []crm.Warning, error) {
+			rest, mv, err := stageOfRow(ctx, tx, fields)
+			if err != nil {
+				return 0, nil, err
+			}
+			id, ws, err := base.create(ctx, s, tx, a, rest, owner)
+			if err == nil && mv != nil {
+				err = s.importMove(ctx, tx, a, id, *mv)
+			}
+			return id, ws, err
+		},
+		update: func(ctx context.Context, s *Service, tx *store.Tx, a *access.Actor, id int64, fields []byte) error {
+			rest, mv, err := stageOfRow(ctx, tx, fields)
+			if err == nil {
+				err = base.update(ctx, s, tx, a, id, rest)
+			}
+			if err == nil && mv != nil {
+				err = s.importMove(ctx, tx, a, id, *mv)
+			}
+			return err
+		},
+	}
+}
+
+// stageOfRow takes the stage and lost reason out of an opportunity row's
+// fields: the rest for the create or update, the move (nil: no stage).
+func stageOfRow(ctx context.Context, tx *store.Tx, fields []byte) ([]byte, *crm.StageMove, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(fields, &m); err != nil {
+		return nil, nil, fmt.Errorf("service: import row: %w", err)
+	}
+	raw, ok := m["stage_id"]
+	var mv crm.StageMove
+	if r, has := m["lost_reason"]; has {
+		if err := json.Unmarshal(r, &mv.LostReason); err != nil {
+			return nil, nil, fmt.Errorf("service: import row: %w", err)
+		}
+	}
+	delete(m, "stage_id")
+	delete(m, "lost_reason")
+	rest, err := json.Marshal(m)
+	if err != nil || !ok {
+		return rest, nil, err
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, nil, fmt.Errorf("service: import row: %w", err)
+	}
+	stages, err := tx.ListStages(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, st := range stages {
+		if !st.Active {
+			continue
+		}
+		switch x := v.(type) {
+		case float64:
+			ok = float64(st.ID) == x
+		case string:
+			ok = strings.EqualFold(strings.TrimSpace(x), st.Name) || st.NameEn != "" && strings.EqualFold(strings.TrimSpace(x), st.NameEn)
+		default:
+			ok = false
+		}
+		if ok {
+			mv.StageID = st.ID
+			return rest, &mv, nil
+		}
+	}
+	return nil, nil, &crm.Error{Code: crm.Invalid, Message: "no such stage", Fields: []crm.FieldError{{Field: "stage_id", Rule: "not_found"}}}
+}
+
+// checkImportedMove is the preview of a row's move from the first open
+// stage: its lost reason and the criteria of the stages it passes.
+func checkImportedMove(ctx context.Context, tx *store.Tx, o crm.Opportunity, mv crm.StageMove) error {
+	first, err := firstStage(ctx, tx)
+	if err != nil {
+		return err
+	}
+	to, err := stageByID(ctx, tx, mv.StageID, "stage_id")
+	if err != nil || to.ID == first.ID {
+		return err
+	}
+	var p crm.Problems
+	p.Text("lost_reason", mv.LostReason, to.Kind == crm.StageLost, 500)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	return checkStageCriteria(ctx, tx, o, first, to)
+}
+
+// importMove moves an imported opportunity to its row's stage at its
+// current version. A move the approval policy would hold (won) fails the
+// row: an import files no approval requests.
+func (s *Service) importMove(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, mv crm.StageMove) error {
+	cur, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
+	if err != nil {
+		return err
+	}
+	mv.Version = cur.Version
+	_, err = s.moveOpportunityTx(ctx, tx, a, id, mv)
+	var need *approvalNeeded
+	if errors.As(err, &need) {
+		return &crm.Error{Code: crm.Invalid, Message: "marking an opportunity won needs approval",
+			Fields: []crm.FieldError{{Field: "stage_id", Rule: "won_needs_approval"}}}
+	}
+	return err
 }

@@ -669,7 +669,9 @@ func openCells(ring vault.KeyRing, key, sealed string) ([]string, error) {
 func rowReason(lang string, err error) string {
 	lang = i18n.Pick(lang, "")
 	var ce *crm.Error
-	if !errors.As(err, &ce) || len(ce.Fields) == 0 {
+	// A stage's criteria are refused in one sentence naming them all, as
+	// the board and the API say it.
+	if !errors.As(err, &ce) || len(ce.Fields) == 0 || ce.Key == "stage_criteria" {
 		return i18n.Message(lang, err)
 	}
 	parts := make([]string, len(ce.Fields))

@@ -80,9 +80,8 @@ var objectHooks = map[crm.Object]recordHooks{
 		read: readWith(func(ctx context.Context, tx *store.Tx, a *access.Actor, id int64) (crm.Opportunity, error) {
 			return tx.GetOpportunity(ctx, id, opportunityScope(a))
 		}),
-		edit: editWith((*Service).UpdateOpportunity),
-		imports: importWith[crm.Opportunity, crm.OpportunityFields, crm.OpportunityUpdate](opportunityWrite,
-			func(f crm.OpportunityFields) crm.Opportunity { return crm.Opportunity{OpportunityFields: f} }),
+		edit:    editWith((*Service).UpdateOpportunity),
+		imports: opportunityImport(),
 		count: func(ctx context.Context, tx *store.Tx, a *access.Actor) (int, error) {
 			return tx.CountOpportunities(ctx, store.OpportunityQuery{Scope: ownChildScope(a, crm.ObjOpportunity)})
 		},

@@ -132,62 +132,79 @@ func (s *Service) UpdateOpportunity(ctx context.Context, a *access.Actor, id int
 
 // MoveOpportunity changes an opportunity's stage, storing the change with
 // its time. Moving to a lost stage needs a reason; a won or lost stage
-// closes the opportunity, an open stage reopens it.
+// closes the opportunity, an open stage reopens it. A move forward (or
+// into won) needs what the criteria of the stages it passes ask for.
 func (s *Service) MoveOpportunity(ctx context.Context, a *access.Actor, id int64, mv crm.StageMove) (crm.Opportunity, error) {
 	if err := s.require(ctx, a, crm.ObjOpportunity, crm.ActEdit); err != nil {
 		return crm.Opportunity{}, err
 	}
 	var o crm.Opportunity
 	err := s.db.WriteTx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockRecord(ctx, crm.ObjOpportunity, id); err != nil {
-			return err
-		}
-		before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
-		if err == nil {
-			err = s.openRecord(ctx, &before)
-		}
-		if err != nil {
-			return err
-		}
-		if err := checkVersion(mv.Version, before.Version); err != nil {
-			return err
-		}
-		st, err := stageByID(ctx, tx, mv.StageID, "stage_id")
-		if err != nil {
-			return err
-		}
-		var p crm.Problems
-		reason := p.Text("lost_reason", mv.LostReason, st.Kind == crm.StageLost, 500)
-		if err := p.Err(); err != nil {
-			return err
-		}
-		if st.ID == before.StageID {
-			o = before
-			return nil // nothing moves; no event
-		}
-		if st.Kind == crm.StageWon {
-			if p, active, err := activePolicy(ctx, tx, crm.ApproveWon); err != nil || active {
-				return cmp.Or(err, needApproval(p, crm.ObjOpportunity, id, before.Version, mv, fmt.Sprintf("mark opportunity %d won", id)))
-			}
-		}
-		now := s.clock()
-		o = before
-		o.StageID, o.Probability, o.StageChangedAt, o.UpdatedBy, o.UpdatedAt = st.ID, st.Probability, now, a.UserID, now
-		o.LostReason, o.ClosedAt = "", nil
-		if st.Kind != crm.StageOpen {
-			o.ClosedAt = &now
-		}
-		if st.Kind == crm.StageLost {
-			o.LostReason = reason
-		}
-		if err := tx.MoveOpportunity(ctx, &o, before.StageID); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "opportunity.stage", crm.ObjOpportunity, id, map[string]change{
-			"stage_id": {From: before.StageID, To: st.ID}, "lost_reason": {From: before.LostReason, To: o.LostReason}})
+		var err error
+		o, err = s.moveOpportunityTx(ctx, tx, a, id, mv)
+		return err
 	})
 	s.shape(a, &o)
 	return o, s.filed(ctx, a, err)
+}
+
+// moveOpportunityTx is MoveOpportunity inside tx (the importer moves the
+// records it writes there): it checks the stage criteria of every stage
+// the move passes (stagecriteria.go) and, for a won stage, the approval
+// policy, whose approvalNeeded error the caller files or refuses.
+func (s *Service) moveOpportunityTx(ctx context.Context, tx *store.Tx, a *access.Actor, id int64, mv crm.StageMove) (crm.Opportunity, error) {
+	if err := tx.LockRecord(ctx, crm.ObjOpportunity, id); err != nil {
+		return crm.Opportunity{}, err
+	}
+	before, err := tx.GetOpportunity(ctx, id, store.OpportunityQuery{Scope: childScope(a, crm.ObjOpportunity, true)})
+	if err == nil {
+		err = s.openRecord(ctx, &before)
+	}
+	if err != nil {
+		return crm.Opportunity{}, err
+	}
+	if err := checkVersion(mv.Version, before.Version); err != nil {
+		return crm.Opportunity{}, err
+	}
+	st, err := stageByID(ctx, tx, mv.StageID, "stage_id")
+	if err != nil {
+		return crm.Opportunity{}, err
+	}
+	var p crm.Problems
+	reason := p.Text("lost_reason", mv.LostReason, st.Kind == crm.StageLost, 500)
+	if err := p.Err(); err != nil {
+		return crm.Opportunity{}, err
+	}
+	if st.ID == before.StageID {
+		return before, nil // nothing moves; no event
+	}
+	from, err := anyStage(ctx, tx, before.StageID)
+	if err != nil {
+		return crm.Opportunity{}, err
+	}
+	if err := checkStageCriteria(ctx, tx, before, from, st); err != nil {
+		return crm.Opportunity{}, err
+	}
+	if st.Kind == crm.StageWon {
+		if p, active, err := activePolicy(ctx, tx, crm.ApproveWon); err != nil || active {
+			return crm.Opportunity{}, cmp.Or(err, needApproval(p, crm.ObjOpportunity, id, before.Version, mv, fmt.Sprintf("mark opportunity %d won", id)))
+		}
+	}
+	now := s.clock()
+	o := before
+	o.StageID, o.Probability, o.StageChangedAt, o.UpdatedBy, o.UpdatedAt = st.ID, st.Probability, now, a.UserID, now
+	o.LostReason, o.ClosedAt = "", nil
+	if st.Kind != crm.StageOpen {
+		o.ClosedAt = &now
+	}
+	if st.Kind == crm.StageLost {
+		o.LostReason = reason
+	}
+	if err := tx.MoveOpportunity(ctx, &o, before.StageID); err != nil {
+		return crm.Opportunity{}, err
+	}
+	return o, s.audit(ctx, tx, a, "opportunity.stage", crm.ObjOpportunity, id, map[string]change{
+		"stage_id": {From: before.StageID, To: st.ID}, "lost_reason": {From: before.LostReason, To: o.LostReason}})
 }
 
 // DeleteOpportunity moves an opportunity to the recycle bin.

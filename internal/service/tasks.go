@@ -56,7 +56,7 @@ func (s *Service) insertTaskTx(ctx context.Context, tx *store.Tx, a *access.Acto
 		}
 		k.OwnerID = k.AssigneeID
 	}
-	if err := linkCustomer(ctx, tx, a, k.CustomerID); err != nil {
+	if err := linkTask(ctx, tx, a, &k.TaskFields); err != nil {
 		return err
 	}
 	if err := tx.InsertTask(ctx, k); err != nil {
@@ -64,6 +64,20 @@ func (s *Service) insertTaskTx(ctx context.Context, tx *store.Tx, a *access.Acto
 	}
 	k.AssigneeID = k.OwnerID
 	return s.audit(ctx, tx, a, "task.create", crm.ObjTask, k.ID, diff(crm.TaskFields{}, k.TaskFields))
+}
+
+// linkTask checks a task's links as any record's (a customer the actor may
+// edit, an opportunity of that customer the actor may see); a task linked
+// to an opportunity without a customer is about the opportunity's.
+func linkTask(ctx context.Context, tx *store.Tx, a *access.Actor, f *crm.TaskFields) error {
+	if f.OpportunityID != 0 && f.CustomerID == 0 {
+		o, err := tx.GetOpportunity(ctx, f.OpportunityID, opportunityScope(a))
+		if err != nil {
+			return refError(err, "opportunity_id")
+		}
+		f.CustomerID = o.CustomerID
+	}
+	return checkLinks(ctx, tx, a, recordLinks{customer: f.CustomerID, opportunity: f.OpportunityID})
 }
 
 // SetTaskDone marks a task the actor may edit as done, or open again.
@@ -88,8 +102,10 @@ func (s *Service) SetTaskDone(ctx context.Context, a *access.Actor, id int64, do
 
 // TaskFilter selects tasks: the actor's own open tasks by default.
 type TaskFilter struct {
-	CustomerID int64      // the tasks of one customer instead of mine
-	DueBefore  *time.Time // only tasks due before this time
+	CustomerID int64 // the tasks of one customer instead of mine
+	// OpportunityID asks for the tasks linked to one opportunity instead.
+	OpportunityID int64
+	DueBefore     *time.Time // only tasks due before this time
 	// OwnerID and DeptID ask for the tasks of one assignee, or of the
 	// assignees in a department and below, instead of mine; like every
 	// filter they only narrow the actor's scope.
@@ -108,8 +124,8 @@ func (s *Service) ListTasks(ctx context.Context, a *access.Actor, f TaskFilter) 
 		return nil, err
 	}
 	q := store.TaskQuery{Scope: taskScope(a), OpenOnly: !f.All, DueBefore: f.DueBefore, CustomerID: f.CustomerID,
-		OwnerID: f.OwnerID, DeptID: f.DeptID}
-	if f.CustomerID == 0 && f.OwnerID == 0 && f.DeptID == 0 {
+		OpportunityID: f.OpportunityID, OwnerID: f.OwnerID, DeptID: f.DeptID}
+	if f.CustomerID == 0 && f.OpportunityID == 0 && f.OwnerID == 0 && f.DeptID == 0 {
 		q.OwnerID = a.UserID
 	}
 	if now := s.clock(); f.Overdue && (q.DueBefore == nil || q.DueBefore.After(now)) {
@@ -161,8 +177,8 @@ func (s *Service) UpdateTask(ctx context.Context, a *access.Actor, id int64, up 
 			}
 			k.OwnerID = k.AssigneeID
 		}
-		if k.CustomerID != before.CustomerID {
-			if err := linkCustomer(ctx, tx, a, k.CustomerID); err != nil {
+		if k.CustomerID != before.CustomerID || k.OpportunityID != before.OpportunityID {
+			if err := linkTask(ctx, tx, a, &k.TaskFields); err != nil {
 				return err
 			}
 		}

@@ -9,14 +9,14 @@ import (
 )
 
 const taskCols = `k.id, k.owner_id, COALESCE(u.display_name, ''), k.title, k.notes, k.due_at, k.done, k.done_at, COALESCE(k.customer_id, 0),
-	k.created_by, k.updated_by, k.created_at, k.updated_at, k.version`
+	COALESCE(k.opportunity_id, 0), k.created_by, k.updated_by, k.created_at, k.updated_at, k.version`
 
 func scanTask(row scanner) (crm.Task, error) {
 	var k crm.Task
 	var due, doneAt sql.NullInt64
 	var created, updated int64
 	err := row.Scan(&k.ID, &k.OwnerID, &k.OwnerName, &k.Title, &k.Notes, &due, &k.Done, &doneAt, &k.CustomerID,
-		&k.CreatedBy, &k.UpdatedBy, &created, &updated, &k.Version)
+		&k.OpportunityID, &k.CreatedBy, &k.UpdatedBy, &created, &updated, &k.Version)
 	k.DueAt, k.DoneAt, k.CreatedAt, k.UpdatedAt = fromNullMS(due), fromNullMS(doneAt), fromMS(created), fromMS(updated)
 	k.AssigneeID = k.OwnerID
 	return k, err
@@ -25,8 +25,8 @@ func scanTask(row scanner) (crm.Task, error) {
 // InsertTask stores a new task.
 func (tx *Tx) InsertTask(ctx context.Context, k *crm.Task) error {
 	err := tx.q.QueryRowContext(ctx, `INSERT INTO tasks (owner_id, title, notes, due_at, customer_id, created_by, updated_by, created_at,
-		updated_at, version) VALUES ($1,$2,$3,$4,$5,$6,$6,$7,$7,1) RETURNING id`,
-		k.OwnerID, k.Title, k.Notes, msPtr(k.DueAt), nullID(k.CustomerID), k.CreatedBy, ms(k.CreatedAt)).Scan(&k.ID)
+		updated_at, version, opportunity_id) VALUES ($1,$2,$3,$4,$5,$6,$6,$7,$7,1,$8) RETURNING id`,
+		k.OwnerID, k.Title, k.Notes, msPtr(k.DueAt), nullID(k.CustomerID), k.CreatedBy, ms(k.CreatedAt), nullID(k.OpportunityID)).Scan(&k.ID)
 	k.Version = 1
 	return mapErr("insert task", err)
 }
@@ -49,8 +49,10 @@ type TaskQuery struct {
 	OpenOnly   bool
 	DueBefore  *time.Time
 	CustomerID int64
-	OwnerID    int64
-	DeptID     int64 // owners in this department or below it
+	// OpportunityID narrows to the tasks linked to one opportunity.
+	OpportunityID int64
+	OwnerID       int64
+	DeptID        int64 // owners in this department or below it
 }
 
 func (q TaskQuery) where(a *args) string {
@@ -67,6 +69,9 @@ func (q TaskQuery) where(a *args) string {
 	}
 	if q.CustomerID != 0 {
 		w += " AND k.customer_id = " + a.add(q.CustomerID)
+	}
+	if q.OpportunityID != 0 {
+		w += " AND k.opportunity_id = " + a.add(q.OpportunityID)
 	}
 	return w + teamCond("k.owner_id", q.OwnerID, q.DeptID, a)
 }
@@ -101,11 +106,11 @@ func (tx *Tx) ListTasks(ctx context.Context, q TaskQuery, limit int) ([]crm.Task
 	return out, mapErr("list tasks", rows.Err())
 }
 
-// UpdateTask stores a task's editable fields, its customer and its owner
+// UpdateTask stores a task's editable fields, its customer, opportunity and owner
 // (the assignee) if the version is current.
 func (tx *Tx) UpdateTask(ctx context.Context, k *crm.Task) error {
 	res, err := tx.q.ExecContext(ctx, `UPDATE tasks SET title=$1, notes=$2, due_at=$3, customer_id=$4, owner_id=$5, updated_by=$6,
-		updated_at=$7, version = version + 1 WHERE id = $8 AND version = $9 AND deleted_at IS NULL`,
-		k.Title, k.Notes, msPtr(k.DueAt), nullID(k.CustomerID), k.OwnerID, k.UpdatedBy, ms(k.UpdatedAt), k.ID, k.Version)
+		updated_at=$7, version = version + 1, opportunity_id=$10 WHERE id = $8 AND version = $9 AND deleted_at IS NULL`,
+		k.Title, k.Notes, msPtr(k.DueAt), nullID(k.CustomerID), k.OwnerID, k.UpdatedBy, ms(k.UpdatedAt), k.ID, k.Version, nullID(k.OpportunityID))
 	return staleOrNil(res, err, "task", &k.Version)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,12 +146,100 @@ func (s *Server) createStage(w http.ResponseWriter, r *http.Request, a *access.A
 	redirect(w, r, "/admin/stages")
 }
 
-// AdminStageView edits one stage.
+// AdminStageView edits one stage and its criteria.
 type AdminStageView struct {
 	Page
 	Stage  crm.Stage
 	Form   StageForm
 	Errors FormErrors
+	// Criteria is the criteria form as typed, CriteriaErrors its problems;
+	// customs are the opportunity's custom fields it offers.
+	Criteria       CriteriaForm
+	CriteriaErrors FormErrors
+	customs        []crm.CustomField
+}
+
+// CriteriaURL is where the criteria form posts.
+func (v AdminStageView) CriteriaURL() string { return v.URL() + "/criteria" }
+
+// CriteriaOpen reports whether the stage takes criteria (a lost one does not).
+func (v AdminStageView) CriteriaOpen() bool { return v.Stage.Kind != crm.StageLost }
+
+// CriteriaHint says when the criteria apply: before leaving an open stage,
+// before entering a won one.
+func (v AdminStageView) CriteriaHint() string {
+	if v.Stage.Kind == crm.StageWon {
+		return v.T("criteria.hint_won")
+	}
+	return v.T("criteria.hint_open")
+}
+
+// CriteriaFields are the criteria form's inputs: the opportunity fields
+// to require (built-in and custom), the tasks and the contract.
+func (v AdminStageView) CriteriaFields() []FieldView {
+	fields := FieldView{Name: "fields", Multi: true, Wide: true}
+	spec, _ := crm.Spec(crm.ObjOpportunity)
+	for _, name := range crm.CriteriaFields() {
+		f, _ := spec.Field(name)
+		fields.Options = append(fields.Options, Option{Value: name, Label: v.T(f.Label), Selected: slices.Contains(v.Criteria.Fields, name)})
+	}
+	for _, d := range v.customs {
+		if d.Active {
+			key := "custom." + d.Key
+			fields.Options = append(fields.Options, Option{Value: key, Label: d.LabelFor(v.Lang), Selected: slices.Contains(v.Criteria.Fields, key)})
+		}
+	}
+	fs := labelFields(v.Page, []FieldView{fields,
+		{Name: "tasks", Type: "textarea", Value: v.Criteria.Tasks, Wide: true, Hint: v.T("criteria.hint_tasks")},
+		{Name: "contract", Check: true, Checked: v.Criteria.Contract}}, v.CriteriaErrors)
+	fs[0].Label, fs[1].Label, fs[2].Label = v.T("criteria.fields"), v.T("criteria.tasks"), v.T("criteria.contract")
+	return fs
+}
+
+// CriteriaForm is the criteria form's input as typed: the required
+// fields, the tasks one per line ("方案评审" or "拜访 ×2"), the contract.
+type CriteriaForm struct {
+	Fields   []string
+	Tasks    string
+	Contract bool
+}
+
+var criteriaFieldNames = []string{"fields", "tasks", "contract"}
+
+// taskCount is a task line's count suffix: "拜访 ×2", "visit x2", "visit *2".
+var taskCount = regexp.MustCompile(`^(.*?)\s*[×xX*]\s*(\d+)$`)
+
+func readCriteriaForm(r *http.Request) CriteriaForm {
+	r.ParseForm()
+	return CriteriaForm{Fields: r.PostForm["fields"], Tasks: r.PostFormValue("tasks"), Contract: r.PostFormValue("contract") == "on"}
+}
+
+func criteriaFormOf(c crm.StageCriteria) CriteriaForm {
+	lines := make([]string, len(c.Tasks))
+	for i, k := range c.Tasks {
+		lines[i] = k.Title
+		if k.Count > 1 {
+			lines[i] += " ×" + strconv.Itoa(k.Count)
+		}
+	}
+	return CriteriaForm{Fields: c.Fields, Tasks: strings.Join(lines, "\n"), Contract: c.Contract}
+}
+
+// criteria reads the form into the stage's criteria.
+func (f CriteriaForm) criteria(stageID int64) crm.StageCriteria {
+	c := crm.StageCriteria{StageID: stageID, Fields: f.Fields, Contract: f.Contract}
+	for _, line := range strings.Split(strings.ReplaceAll(f.Tasks, "\r\n", "\n"), "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		k := crm.TaskCriterion{Title: line, Count: 1}
+		if m := taskCount.FindStringSubmatch(line); m != nil && strings.TrimSpace(m[1]) != "" {
+			k.Title = m[1]
+			k.Count, _ = strconv.Atoi(m[2])
+		}
+		c.Tasks = append(c.Tasks, k)
+	}
+	return c
 }
 
 // URL is where the form posts.
@@ -164,6 +253,11 @@ func (s *Server) adminStage(w http.ResponseWriter, r *http.Request, a *access.Ac
 }
 
 func (s *Server) showAdminStage(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, f *StageForm, e FormErrors) {
+	s.showAdminStageWith(w, r, a, status, f, e, nil, FormErrors{})
+}
+
+// showAdminStageWith renders the stage page with either form as typed.
+func (s *Server) showAdminStageWith(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, f *StageForm, e FormErrors, cf *CriteriaForm, ce FormErrors) {
 	id, ok := pathID(r)
 	if !ok {
 		s.notFound(w, r, a)
@@ -179,12 +273,41 @@ func (s *Server) showAdminStage(w http.ResponseWriter, r *http.Request, a *acces
 		s.notFound(w, r, a)
 		return
 	}
-	v := AdminStageView{Page: s.adminPage(r, a, "admin.stage", "stages"), Stage: st, Form: stageFormOf(st), Errors: e}
+	v := AdminStageView{Page: s.adminPage(r, a, "admin.stage", "stages"), Stage: st, Form: stageFormOf(st), Errors: e, CriteriaErrors: ce}
 	v.Title = st.Label(v.Lang)
 	if f != nil {
 		v.Form = *f
 	}
+	c, err := s.svc.StageCriteria(r.Context(), a, id)
+	if err == nil {
+		v.customs, err = s.svc.CustomFields(r.Context(), a, crm.ObjOpportunity)
+	}
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	v.Criteria = criteriaFormOf(c)
+	if cf != nil {
+		v.Criteria = *cf
+	}
 	s.render(w, r, status, "admin_stage", v)
+}
+
+// updateStageCriteria saves a stage's criteria from its page.
+func (s *Server) updateStageCriteria(w http.ResponseWriter, r *http.Request, a *access.Actor) {
+	id, ok := pathID(r)
+	if !ok {
+		s.notFound(w, r, a)
+		return
+	}
+	f := readCriteriaForm(r)
+	if _, err := s.svc.SaveStageCriteria(r.Context(), a, f.criteria(id)); err != nil {
+		s.refuse(w, r, a, err, func(status int) {
+			s.showAdminStageWith(w, r, a, status, nil, FormErrors{}, &f, formErrors(lang(r, a), err, criteriaFieldNames...))
+		})
+		return
+	}
+	redirect(w, r, "/admin/stages/"+strconv.FormatInt(id, 10))
 }
 
 func (s *Server) updateStage(w http.ResponseWriter, r *http.Request, a *access.Actor) {

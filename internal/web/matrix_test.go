@@ -663,7 +663,10 @@ func webSpecs(w *tm.World, srv *Server) map[string][]webSpec {
 		"POST /admin/stages/{id}": {{Want: tm.Admins, Req: post("/admin/stages/"+id(stages[0].ID), values("name", stages[0].Name,
 			"name_en", stages[0].NameEn, "kind", stages[0].Kind, "probability", strconv.Itoa(stages[0].Probability),
 			"position", strconv.Itoa(stages[0].Position), "active", "on"))}},
-		"GET /admin/custom-fields": {{Want: tm.Admins, Req: get("/admin/custom-fields")}},
+		// Criteria that ask for nothing, so the moves the matrix makes
+		// stay allowed.
+		"POST /admin/stages/{id}/criteria": {{Want: tm.Admins, Req: post("/admin/stages/"+id(stages[1].ID)+"/criteria", values("tasks", ""))}},
+		"GET /admin/custom-fields":         {{Want: tm.Admins, Req: get("/admin/custom-fields")}},
 		"POST /admin/custom-fields": {{Want: tm.Admins, Req: func(*tm.Target) webReq {
 			return webReq{path: "/admin/custom-fields", form: values("object", "contact", "key", fmt.Sprintf("matrix_%d", w.Serial()),
 				"label", "标签", "type", "text", "active", "on")}

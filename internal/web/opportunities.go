@@ -13,6 +13,8 @@ import (
 	"custos/internal/access"
 	"custos/internal/crm"
 	"custos/internal/httpx"
+	"custos/internal/i18n"
+	"custos/internal/service"
 )
 
 // ---- stages ----
@@ -182,6 +184,7 @@ type OpportunityRow struct {
 	UpdatedAt         time.Time
 	Custom            map[string]any // stored custom values, for the list columns
 	Buttons           []MoveButton   // stage moves, on the board
+	Alert             FormErrors     // why its move was refused, on the board
 }
 
 // URL is the opportunity's detail page.
@@ -336,11 +339,13 @@ type BoardSum struct {
 }
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	s.showBoard(w, r, a, http.StatusOK, FormErrors{})
+	s.showBoard(w, r, a, http.StatusOK, FormErrors{}, 0)
 }
 
-// showBoard renders the board, or only the board itself for htmx.
-func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, alert FormErrors) {
+// showBoard renders the board, or only the board itself for htmx. A
+// refused move's alert shows on the card of the opportunity (refused),
+// or above the board when the card is not on it.
+func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Actor, status int, alert FormErrors, refused int64) {
 	pl, err := s.pipeline(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -383,6 +388,9 @@ func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Act
 				}
 			}
 		}
+		if i := slices.IndexFunc(col.Cards, func(c OpportunityRow) bool { return c.ID == refused }); i >= 0 && alert.Any() {
+			col.Cards[i].Alert, v.Alert = alert, FormErrors{}
+		}
 		if page.Total > len(page.Items) {
 			more := teamQuery(v.Pick)
 			more.Set("stage", idString(st.ID))
@@ -399,8 +407,8 @@ func (s *Server) showBoard(w http.ResponseWriter, r *http.Request, a *access.Act
 
 // moveOpportunity moves an opportunity to another stage. From the board
 // (from=board) htmx swaps the whole board, so the card lands in its new
-// column; a refused move (stale version, missing lost reason) shows the
-// current board with the reason above it.
+// column; a refused move (stale version, missing lost reason, a stage's
+// criteria not met) shows the current board with the reason on the card.
 func (s *Server) moveOpportunity(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	id, ok := pathID(r)
 	if !ok {
@@ -427,7 +435,7 @@ func (s *Server) moveOpportunity(w http.ResponseWriter, r *http.Request, a *acce
 		status, alert = httpx.Status(err), formErrors(lang(r, a), err)
 	}
 	if fromBoard {
-		s.showBoard(w, r, a, status, alert)
+		s.showBoard(w, r, a, status, alert, id)
 		return
 	}
 	s.opportunityPage(w, r, a, id, status, alert)
@@ -455,6 +463,16 @@ type OpportunityView struct {
 	Alert     FormErrors
 	CanEdit   bool
 	CanDelete bool
+	// Needs says what the current stage asks before the opportunity moves
+	// past it ("" : nothing); Tasks are the tasks linked to it.
+	Needs     string
+	Tasks     []TaskRow
+	ShowTasks bool
+}
+
+// TaskList is the opportunity's tasks.
+func (v OpportunityView) TaskList() TaskList {
+	return TaskList{Page: v.Page, Tasks: v.Tasks, From: "tasks"}
 }
 
 // URL is the opportunity's own address.
@@ -503,6 +521,18 @@ func (s *Server) opportunityPage(w http.ResponseWriter, r *http.Request, a *acce
 	if v.CanEdit {
 		v.Buttons = pl.moves(v.Lang, o.StageID).buttons(v.Page, o.ID, o.Version, "detail")
 	}
+	if v.Needs, err = s.stageNeeds(ctx, a, v.Page, st, defs); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if v.ShowTasks = a.Can(crm.ObjTask, crm.ActRead); v.ShowTasks {
+		tasks, err := s.svc.ListTasks(ctx, a, service.TaskFilter{OpportunityID: o.ID, All: true, Limit: 50})
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		v.Tasks = taskRows(v.Location(), tasks, map[int64]string{o.CustomerID: o.CustomerName})
+	}
 	// Newest first: the current stage on top.
 	for i := len(hist) - 1; i >= 0; i-- {
 		h := hist[i]
@@ -513,6 +543,40 @@ func (s *Server) opportunityPage(w http.ResponseWriter, r *http.Request, a *acce
 		v.History = append(v.History, row)
 	}
 	s.render(w, r, status, "opportunity", v)
+}
+
+// stageNeeds words what an open stage's criteria ask before a move past
+// it: "离开「方案报价」需要：金额、报价日期". A closed deal moves past nothing.
+func (s *Server) stageNeeds(ctx context.Context, a *access.Actor, p Page, st crm.Stage, defs []crm.CustomField) (string, error) {
+	if st.Kind != crm.StageOpen {
+		return "", nil
+	}
+	c, err := s.svc.StageCriteria(ctx, a, st.ID)
+	if err != nil || c.Empty() {
+		return "", err
+	}
+	spec, _ := crm.Spec(crm.ObjOpportunity)
+	var needs []string
+	for _, name := range c.Fields {
+		if key, custom := strings.CutPrefix(name, "custom."); custom {
+			if i := slices.IndexFunc(defs, func(d crm.CustomField) bool { return d.Key == key }); i >= 0 {
+				needs = append(needs, defs[i].LabelFor(p.Lang))
+			}
+		} else if f, ok := spec.Field(name); ok {
+			needs = append(needs, p.T(f.Label))
+		}
+	}
+	for _, k := range c.Tasks {
+		needs = append(needs, p.Tf("criteria.needs_task", k.Count, k.Title))
+	}
+	if c.Contract {
+		needs = append(needs, p.T("stage.criteria_contract"))
+	}
+	sep := ", "
+	if p.Lang == i18n.ZH {
+		sep = "、"
+	}
+	return p.Tf("criteria.needs_exit", st.Label(p.Lang), strings.Join(needs, sep)), nil
 }
 
 func (s *Server) deleteOpportunity(w http.ResponseWriter, r *http.Request, a *access.Actor) {

@@ -235,6 +235,7 @@ func (s *Server) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/admin/stages", Handler: s.admin(s.createStage)},
 		{Method: "GET", Pattern: "/admin/stages/{id}", Handler: s.admin(s.adminStage)},
 		{Method: "POST", Pattern: "/admin/stages/{id}", Handler: s.admin(s.updateStage)},
+		{Method: "POST", Pattern: "/admin/stages/{id}/criteria", Handler: s.admin(s.updateStageCriteria)},
 		{Method: "GET", Pattern: "/admin/custom-fields", Handler: s.admin(s.adminCustomFields)},
 		{Method: "POST", Pattern: "/admin/custom-fields", Handler: s.admin(s.createCustomField)},
 		{Method: "GET", Pattern: "/admin/custom-fields/{id}", Handler: s.admin(s.adminCustomField)},

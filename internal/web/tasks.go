@@ -192,6 +192,9 @@ func (s *Server) setTaskDone(done bool) handler {
 type TaskForm struct {
 	Title, Notes, DueAt    string
 	CustomerID, AssigneeID int64
+	// OpportunityID links a new task to the opportunity whose page it was
+	// added from (what the stage criteria count).
+	OpportunityID int64
 }
 
 var taskFieldNames = []string{"title", "notes", "due_at", "customer_id", "assignee_id"}
@@ -233,6 +236,9 @@ func (v TaskFormView) Fields() []FieldView {
 	if v.assignees != nil {
 		fs = append(fs, FieldView{Name: "assignee_id", Label: v.T("field.assignee_id"), Options: v.assignees, Error: v.Errors.For("assignee_id")})
 	}
+	if f.OpportunityID != 0 && v.ID == 0 {
+		fs = append(fs, FieldView{Name: "opportunity_id", Type: "hidden", Value: idString(f.OpportunityID)})
+	}
 	fs = append(fs, pickerField(v.Page, v.customers, "none", v.Errors))
 	notes := FieldView{Name: "notes", Label: v.T("field.notes"), Type: "textarea", Value: f.Notes, Max: 2000, Wide: true, Error: v.Errors.For("notes")}
 	return append(fs, notes)
@@ -241,6 +247,9 @@ func (v TaskFormView) Fields() []FieldView {
 // CancelURL is where "cancel" leads; after a stale edit, it shows the
 // task as it is now (on its customer's page, or in the task list).
 func (v TaskFormView) CancelURL() string {
+	if v.Form.OpportunityID != 0 && v.ID == 0 {
+		return "/opportunities/" + strconv.FormatInt(v.Form.OpportunityID, 10)
+	}
 	if v.Form.CustomerID != 0 {
 		return "/customers/" + strconv.FormatInt(v.Form.CustomerID, 10)
 	}
@@ -298,8 +307,8 @@ func (s *Server) taskForm(w http.ResponseWriter, r *http.Request, a *access.Acto
 }
 
 func (s *Server) newTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
-	customerID, _ := strconv.ParseInt(r.URL.Query().Get("customer_id"), 10, 64)
-	v, ok := s.taskForm(w, r, a, "task.new", TaskForm{CustomerID: customerID})
+	q := r.URL.Query()
+	v, ok := s.taskForm(w, r, a, "task.new", TaskForm{CustomerID: queryID(q, "customer_id"), OpportunityID: queryID(q, "opportunity_id")})
 	if !ok {
 		return
 	}
@@ -308,14 +317,14 @@ func (s *Server) newTask(w http.ResponseWriter, r *http.Request, a *access.Actor
 
 func readTaskForm(r *http.Request) TaskForm {
 	return TaskForm{Title: r.PostFormValue("title"), Notes: r.PostFormValue("notes"), DueAt: r.PostFormValue("due_at"),
-		CustomerID: formInt(r, "customer_id"), AssigneeID: formInt(r, "assignee_id")}
+		CustomerID: formInt(r, "customer_id"), AssigneeID: formInt(r, "assignee_id"), OpportunityID: formInt(r, "opportunity_id")}
 }
 
 func (s *Server) createTask(w http.ResponseWriter, r *http.Request, a *access.Actor) {
 	f := readTaskForm(r)
 	var p crm.Problems
 	fields := crm.TaskFields{Title: f.Title, Notes: f.Notes, DueAt: parseLocalTime(s.svc.Location(a), &p, "due_at", f.DueAt), CustomerID: f.CustomerID,
-		AssigneeID: f.AssigneeID}
+		AssigneeID: f.AssigneeID, OpportunityID: f.OpportunityID}
 	err := submit(p, fields.Validate, func() error {
 		_, err := s.svc.CreateTask(r.Context(), a, fields)
 		return err
@@ -326,6 +335,10 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request, a *access.Ac
 				s.render(w, r, status, "task_form", v.refused(err))
 			}
 		})
+		return
+	}
+	if f.OpportunityID != 0 {
+		redirect(w, r, "/opportunities/"+strconv.FormatInt(f.OpportunityID, 10)+"#tasks")
 		return
 	}
 	taskSaved(w, r, f.CustomerID)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -231,6 +232,10 @@ func labeledFormErrors(lang string, err error, labels map[string]string, shown .
 		case fe.Fields[f.Field] == "":
 			fe.Fields[f.Field] = msg
 		}
+	}
+	// A refused stage move's summary names everything missing already.
+	if ce := (*crm.Error)(nil); errors.As(err, &ce) && ce.Key == "stage_criteria" {
+		fe.Other = nil
 	}
 	// The duplicate summary already is the field's message; say it once.
 	if crm.IsCode(err, crm.Duplicate) {
