@@ -460,7 +460,7 @@ func (tx *Tx) WonByOwner(ctx context.Context, q ReportQuery) ([]StageSum, error)
 
 // CreatedByOwner counts the records of o created in the period, by owner.
 func (tx *Tx) CreatedByOwner(ctx context.Context, q ReportQuery, o crm.Object) (map[int64]int64, error) {
-	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[o].Own, recordMetric[o], []time.Time{q.Start, q.End}); ok || err != nil {
+	if rows, ok, err := tx.createdCounts(ctx, q, o, []time.Time{q.Start, q.End}); ok || err != nil {
 		out := map[int64]int64{}
 		for _, c := range rows {
 			if c.OwnerID != 0 { // no owner: the pool's
@@ -486,7 +486,7 @@ func (tx *Tx) CreatedByOwner(ctx context.Context, q ReportQuery, o crm.Object) (
 // CreatedByBucket counts the records of o created in each bucket (bounds:
 // the buckets' starts and the last one's end), by the bucket's index.
 func (tx *Tx) CreatedByBucket(ctx context.Context, q ReportQuery, o crm.Object, bounds []time.Time) (map[int]int64, error) {
-	if rows, ok, err := tx.Counts(ctx, q, q.Scopes[o].Own, recordMetric[o], bounds); ok || err != nil {
+	if rows, ok, err := tx.createdCounts(ctx, q, o, bounds); ok || err != nil {
 		out := map[int]int64{}
 		for _, c := range rows {
 			out[c.Bucket] += c.N
